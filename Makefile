@@ -1,0 +1,54 @@
+# Seamless: every target builds what it needs from nothing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+BUF_VERSION := 1.75.0
+BUF := .tools/buf/node_modules/.bin/buf
+PROTOS := $(wildcard proto/seamless/v1/*.proto)
+
+.PHONY: venv proto proto-check proto-lint lint test test-fast histories clean
+
+venv: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Regenerate the Python stubs from the protos (commit the result).
+proto: $(INSTALLED)
+	$(PY) -m grpc_tools.protoc -I proto --python_out=proto --pyi_out=proto \
+		--grpc_python_out=proto $(PROTOS)
+
+# Fails when the committed stubs differ from what the protos generate.
+proto-check: $(INSTALLED)
+	@tmp=$$(mktemp -d); \
+	$(PY) -m grpc_tools.protoc -I proto --python_out=$$tmp --pyi_out=$$tmp \
+		--grpc_python_out=$$tmp $(PROTOS) && \
+	diff -r -x __init__.py -x __pycache__ $$tmp/seamless/v1 proto/seamless/v1 \
+		--exclude='*.proto' \
+		|| { echo "generated stubs are stale: run 'make proto' and commit"; rm -rf $$tmp; exit 1; }; \
+	rm -rf $$tmp; echo "proto stubs are up to date"
+
+$(BUF):
+	npm install --silent --no-audit --no-fund --prefix .tools/buf @bufbuild/buf@$(BUF_VERSION)
+
+proto-lint: $(BUF)
+	$(BUF) lint
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy workflows agencies gateway observability tests
+
+test: lint proto-check proto-lint
+	$(VENV)/bin/pytest
+
+# Re-record the replay histories after a deliberate, versioned workflow change.
+histories: $(INSTALLED)
+	$(PY) -m tests.workflows.record_histories
+
+clean:
+	rm -rf $(VENV) .tools build *.egg-info

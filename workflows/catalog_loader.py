@@ -1,0 +1,148 @@
+"""Load and validate the catalog: agency directory, working calendar, playbooks.
+
+Files are checked in full at load, so a coordinator who adds a case type learns of a
+mistake from the message (file, field, problem) rather than from a stuck case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import TypeAdapter, ValidationError
+
+from workflows.rules.calendar import WorkingCalendar, parse_duration
+from workflows.rules.catalog import CaseRules, Directory, Playbook
+
+DEFAULT_CATALOG = Path(__file__).parent / "catalog"
+T = TypeVar("T")
+
+
+class CatalogError(ValueError):
+    """A catalog file is malformed; the message names the file, field and problem."""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    directory: Directory
+    calendar: WorkingCalendar
+    playbooks: dict[str, Playbook]
+
+    def rules_for(self, case_type: str) -> CaseRules | None:
+        playbook = self.playbooks.get(case_type)
+        if playbook is None:
+            return None
+        return CaseRules(playbook=playbook, directory=self.directory, calendar=self.calendar)
+
+
+def _read(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise CatalogError(f"{path.name}: not valid YAML: {err}") from None
+
+
+def _parse(path: Path, kind: type[T], data: Any) -> T:
+    try:
+        return TypeAdapter(kind).validate_python(data)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc']) or '(top level)'}: {e['msg']}"
+            for e in err.errors()
+        )
+        raise CatalogError(f"{path.name}: {problems}") from None
+
+
+def load_directory(path: Path) -> Directory:
+    directory = _parse(path, Directory, _read(path))
+    ids = [a.id for a in directory.agencies]
+    _no_duplicates(path, "agencies", ids)
+    if directory.coordinator not in ids:
+        raise CatalogError(f"{path.name}: coordinator: {directory.coordinator!r} is not listed")
+    return directory
+
+
+def load_calendar(path: Path) -> WorkingCalendar:
+    calendar = _parse(path, WorkingCalendar, _read(path))
+    for field in ("holidays", "extra_working_days"):
+        for i, day in enumerate(getattr(calendar, field)):
+            try:
+                date.fromisoformat(day)
+            except ValueError:
+                raise CatalogError(
+                    f"{path.name}: {field}[{i}]: {day!r} is not a date like 2026-10-01"
+                ) from None
+    return calendar
+
+
+def load_playbook(path: Path, directory: Directory) -> Playbook:
+    playbook = _parse(path, Playbook, _read(path))
+    problems = list(_playbook_problems(playbook, directory, path.stem))
+    if problems:
+        raise CatalogError(f"{path.name}: " + "; ".join(problems))
+    return playbook
+
+
+def _playbook_problems(playbook: Playbook, directory: Directory, file_stem: str
+                       ) -> Iterable[str]:
+    if playbook.id != file_stem:
+        yield f"id: {playbook.id!r} must match the file name {file_stem!r}"
+    for field in ("legal_line", "promised_line", "handoff_expires_within",
+                  "decline_review_within", "deemed_consent_issue_within"):
+        yield from _duration_problem(field, getattr(playbook, field))
+    kinds = {k.id: k for k in playbook.task_kinds}
+    if len(kinds) != len(playbook.task_kinds):
+        yield "task_kinds: ids must be unique"
+    for i, kind in enumerate(playbook.task_kinds):
+        for field in ("sign_within", "due_within", "on_scene_within"):
+            value = getattr(kind, field)
+            if value is not None:
+                yield from _duration_problem(f"task_kinds[{i}].{field}", value)
+        if kind.needs_presence and not kind.on_scene_within:
+            yield f"task_kinds[{i}].on_scene_within: required when needs_presence is true"
+        if not any(kind.capability in a.capabilities for a in directory.agencies):
+            yield f"task_kinds[{i}].capability: no agency has {kind.capability!r}"
+    if not playbook.matrix:
+        yield "matrix: at least one row is required"
+    for i, rule in enumerate(playbook.matrix):
+        if directory.get(rule.lead) is None:
+            yield f"matrix[{i}].lead: no agency {rule.lead!r} in the directory"
+        if rule.stage != "*" and rule.stage not in playbook.stages:
+            yield f"matrix[{i}].stage: {rule.stage!r} is not one of the playbook's stages"
+        for j, task in enumerate(rule.opening_tasks):
+            where = f"matrix[{i}].opening_tasks[{j}]"
+            kind = kinds.get(task.kind)
+            agency = directory.get(task.assignee)
+            if kind is None:
+                yield f"{where}.kind: {task.kind!r} is not a task kind of this playbook"
+            elif agency is None:
+                yield f"{where}.assignee: no agency {task.assignee!r} in the directory"
+            elif kind.capability not in agency.capabilities:
+                yield f"{where}.assignee: {agency.id} lacks the capability {kind.capability!r}"
+
+
+def _duration_problem(field: str, value: str) -> Iterable[str]:
+    try:
+        parse_duration(value)
+    except ValueError as err:
+        yield f"{field}: {err}"
+
+
+def _no_duplicates(path: Path, field: str, ids: list[str]) -> None:
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise CatalogError(f"{path.name}: {field}: duplicate ids {', '.join(duplicates)}")
+
+
+def load_catalog(root: Path = DEFAULT_CATALOG) -> Catalog:
+    directory = load_directory(root / "directory.yaml")
+    calendar = load_calendar(root / "calendar.yaml")
+    playbooks = {}
+    for path in sorted((root / "playbooks").glob("*.yaml")):
+        playbook = load_playbook(path, directory)
+        playbooks[playbook.id] = playbook
+    return Catalog(directory=directory, calendar=calendar, playbooks=playbooks)

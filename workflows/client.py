@@ -1,0 +1,88 @@
+"""How callers (the gateway, tests, tools) open cases and send them commands."""
+
+from __future__ import annotations
+
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError
+
+from workflows.catalog_loader import Catalog
+from workflows.rules.commands import Command, OpenCase
+from workflows.rules.model import CaseState, CommandResult, OwnershipInterval
+from workflows.rules.opening import case_id_for, check_open_request
+from workflows.rules.refusals import Reason, Refusal
+from workflows.workflows import UPDATE_FOR_COMMAND, CaseWorkflow, CaseWorkflowInput
+
+TASK_QUEUE = "seamless-cases"
+
+
+class CaseRefused(Exception):
+    """The case refused a request. `reason` is the stable code; `details` may name ids."""
+
+    def __init__(self, reason: str, message: str, details: dict[str, str]) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.details = details
+
+
+def _refused(err: WorkflowUpdateFailedError) -> CaseRefused:
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.type:
+        details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) \
+            else {}
+        return CaseRefused(cause.type, cause.message, details)
+    raise err
+
+
+async def open_case(client: Client, catalog: Catalog, cmd: OpenCase, *,
+                    task_queue: str = TASK_QUEUE) -> CommandResult:
+    """Open a case, or join the answer of an identical earlier request.
+
+    One open case per (case type, subject): the subject is the workflow id, so of two
+    concurrent opens one starts the workflow and the other's update is refused with
+    CASE_ALREADY_OPEN naming the case and its owner. A closed case's id may be reused.
+    """
+    rules = catalog.rules_for(cmd.type)
+    if rules is None:
+        known = ", ".join(sorted(catalog.playbooks))
+        raise CaseRefused(Reason.MISSING_FIELD.value,
+                          f"type: {cmd.type!r} is not a case type ({known})", {"field": "type"})
+    try:
+        check_open_request(cmd, rules)
+    except Refusal as refusal:
+        raise CaseRefused(refusal.reason.value, refusal.message, refusal.details) from None
+    start = WithStartWorkflowOperation(
+        CaseWorkflow.run, CaseWorkflowInput(open=cmd, rules=rules),
+        id=case_id_for(cmd.type, cmd.subject_key), task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
+    try:
+        return await client.execute_update_with_start_workflow(
+            CaseWorkflow.open, cmd, start_workflow_operation=start, id=cmd.request_id)
+    except WorkflowUpdateFailedError as err:
+        raise _refused(err) from None
+
+
+async def send(client: Client, case_id: str, cmd: Command) -> CommandResult:
+    """Send one command to a case; raises CaseRefused with the rules' reason."""
+    handle: WorkflowHandle[CaseWorkflow, object] = client.get_workflow_handle_for(
+        CaseWorkflow.run, case_id)
+    try:
+        return await handle.execute_update(UPDATE_FOR_COMMAND[type(cmd)], cmd,
+                                           id=cmd.request_id, result_type=CommandResult)
+    except WorkflowUpdateFailedError as err:
+        raise _refused(err) from None
+
+
+async def get_case(client: Client, case_id: str) -> CaseState:
+    return await client.get_workflow_handle(case_id).query(CaseWorkflow.case)
+
+
+async def get_ownership(client: Client, case_id: str) -> list[OwnershipInterval]:
+    return await client.get_workflow_handle(case_id).query(CaseWorkflow.ownership)

@@ -1,0 +1,245 @@
+"""CaseEngine: one case's state and the entry points that change it.
+
+Every operation is a function `op(engine, command, now, apply)` that makes all its
+checks first and mutates only when `apply` is true, so validating a request and
+executing it run the very same checks, and a refusal can never leave half a change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from workflows.rules import clocks, limits, ownership_ops, task_ops
+from workflows.rules.calendar import parse_duration
+from workflows.rules.catalog import CaseRules
+from workflows.rules.commands import Command, OpenCase
+from workflows.rules.effects import CaseEventBatch, Effect, Notice
+from workflows.rules.model import (
+    Actor,
+    CaseEvent,
+    CaseState,
+    CaseStatus,
+    Clock,
+    CommandResult,
+    Escalation,
+    EventKind,
+    NoticeKind,
+    PLATFORM,
+    OwnershipInterval,
+    OwnershipVia,
+    Task,
+)
+from workflows.rules.refusals import Reason, Refusal
+from workflows.rules.registry import Operation, operation_for
+
+# The operation modules register their commands on import.
+_REGISTERED = (ownership_ops, task_ops)
+
+
+class CaseEngine:
+    def __init__(self, state: CaseState, rules: CaseRules) -> None:
+        self.state = state
+        self.rules = rules
+        self._effects: list[Effect] = []
+        self._events_taken = len(state.events)
+
+    # ----- entry points -------------------------------------------------------------
+
+    def validate(self, cmd: Command, now: datetime) -> None:
+        """Raise Refusal if `cmd` would be refused. Never changes anything."""
+        if self._previous_answer(cmd) is None:
+            self._operation(cmd)(self, cmd, now, False)
+
+    def execute(self, cmd: Command, now: datetime) -> CommandResult:
+        """Apply `cmd`, or raise Refusal having changed nothing.
+
+        A request id seen before returns the first answer again.
+        """
+        previous = self._previous_answer(cmd)
+        if previous is not None:
+            return previous
+        result = self._operation(cmd)(self, cmd, now, True)
+        assert result is not None
+        self.state.answers[cmd.request_id] = (fingerprint(cmd), result)
+        return result
+
+    def tick(self, now: datetime) -> None:
+        """Fire every clock whose deadline has passed, earliest first."""
+        clocks.fire_due_clocks(self, now)
+
+    def next_deadline(self) -> datetime | None:
+        return clocks.next_deadline(self)
+
+    def take_effects(self) -> list[Effect]:
+        """Deliveries and notices asked for since the last call."""
+        effects, self._effects = self._effects, []
+        return effects
+
+    def has_effects(self) -> bool:
+        return bool(self._effects)
+
+    def has_new_events(self) -> bool:
+        return len(self.state.events) > self._events_taken
+
+    def take_events(self) -> CaseEventBatch | None:
+        """Events recorded since the last call, for the ledger."""
+        new = self.state.events[self._events_taken :]
+        self._events_taken = len(self.state.events)
+        return CaseEventBatch(case_id=self.state.id, events=list(new)) if new else None
+
+    # ----- shared checks ------------------------------------------------------------
+
+    def check_actor(self, actor: Actor) -> None:
+        self.check_agency(actor.agency, "actor.agency")
+        limits.check_text("actor.officer", actor.officer, limits.MAX_OFFICER)
+
+    def check_agency(self, agency_id: str, field: str) -> None:
+        limits.check_text(field, agency_id, limits.MAX_ID, required=True)
+        if self.rules.directory.get(agency_id) is None:
+            raise Refusal(
+                Reason.UNKNOWN_AGENCY,
+                f"{field}: no agency {agency_id!r} in the directory",
+                field=field,
+            )
+
+    def check_open(self) -> None:
+        if self.state.status is CaseStatus.CLOSED:
+            raise Refusal(Reason.CASE_CLOSED, f"case {self.state.id} is closed")
+
+    def check_owner(self, actor: Actor, *, or_coordinator: bool = False) -> None:
+        if actor.agency == self.state.owner:
+            return
+        if or_coordinator and actor.agency == self.rules.directory.coordinator:
+            return
+        who = "the owner or the coordinator" if or_coordinator else "the owner"
+        raise Refusal(
+            Reason.NOT_OWNER,
+            f"only {who} may do this; {self.state.owner} owns case {self.state.id}",
+        )
+
+    def check_coordinator(self, actor: Actor) -> None:
+        if actor.agency != self.rules.directory.coordinator:
+            raise Refusal(
+                Reason.NOT_COORDINATOR,
+                f"only the coordinator ({self.rules.directory.coordinator}) may do this",
+            )
+
+    def find_task(self, task_id: str) -> Task:
+        task = self.state.task(task_id)
+        if task is None:
+            raise Refusal(
+                Reason.TASK_NOT_FOUND, f"case {self.state.id} has no task {task_id!r}"
+            )
+        return task
+
+    def check_capability(self, agency_id: str, capability: str, field: str) -> None:
+        agency = self.rules.directory.get(agency_id)
+        if agency is None or capability not in agency.capabilities:
+            raise Refusal(
+                Reason.MISSING_CAPABILITY,
+                f"{field}: {agency_id} lacks the capability {capability!r} this task needs",
+                field=field,
+            )
+
+    def deadline_after(self, now: datetime, duration_text: str, field: str) -> datetime:
+        try:
+            duration = parse_duration(duration_text)
+        except ValueError as err:
+            raise Refusal(Reason.BAD_DURATION, f"{field}: {err}", field=field) from None
+        return self.rules.calendar.add(now, duration)
+
+    # ----- shared changes -----------------------------------------------------------
+
+    def record(self, kind: EventKind, actor: Actor, now: datetime, *, task_id: str = "",
+               detail: str = "") -> None:
+        self.state.events.append(
+            CaseEvent(len(self.state.events) + 1, kind, actor, now, task_id, detail)
+        )
+
+    def notify(self, kind: NoticeKind, recipients: list[str], text: str, *, task_id: str = "",
+               handoff_id: str = "") -> None:
+        self.state.notices_sent += 1
+        self._effects.append(
+            Notice(
+                idempotency_key=f"{self.state.id}/notice/{self.state.notices_sent}",
+                case_id=self.state.id,
+                kind=kind,
+                recipients=tuple(dict.fromkeys(recipients)),
+                text=text,
+                task_id=task_id,
+                handoff_id=handoff_id,
+            )
+        )
+
+    def escalate(self, reason: str, now: datetime, *, task_id: str = "",
+                 handoff_id: str = "", also_notify: tuple[str, ...] = ()) -> None:
+        escalation = Escalation(
+            id=f"E{len(self.state.escalations) + 1}",
+            reason=reason,
+            raised_at=now,
+            task_id=task_id,
+            handoff_id=handoff_id,
+        )
+        self.state.escalations.append(escalation)
+        coordinator = self.rules.directory.coordinator
+        self.record(EventKind.ESCALATION, PLATFORM, now, task_id=task_id,
+                    detail=f"{escalation.id}: {reason}")
+        self.notify(NoticeKind.ESCALATION, [coordinator, self.state.owner, *also_notify],
+                    f"督办升级 escalated to the coordinator: {reason}", task_id=task_id,
+                    handoff_id=handoff_id)
+
+    def supervise(self, clock: Clock, what: str, now: datetime, *, task: Task | None = None,
+                  recipients: list[str]) -> None:
+        """A clock was missed: first a supervision notice and a grace period, then escalation."""
+        clock.misses += 1
+        task_id = task.id if task else ""
+        if clock.misses == 1:
+            self.record(EventKind.NOTICE, PLATFORM, now, task_id=task_id,
+                        detail=f"{what} missed (deadline {clock.deadline.isoformat()})")
+            self.notify(NoticeKind.SUPERVISION, recipients,
+                        f"督办 supervision notice: {what} deadline missed", task_id=task_id)
+            clock.deadline = clock.deadline + timedelta(seconds=clock.grace_seconds)
+        else:
+            self.escalate(f"{what} missed twice", now, task_id=task_id,
+                          also_notify=tuple(recipients))
+
+    def transfer_ownership(self, new_owner: str, now: datetime, via: OwnershipVia) -> None:
+        """Atomically end the current owner's interval and start the next one."""
+        current = self.state.ownership[-1]
+        current.end = now
+        self.state.ownership.append(OwnershipInterval(new_owner, now, via))
+        self.state.owner = new_owner
+
+    def add_effect(self, effect: Effect) -> None:
+        self._effects.append(effect)
+
+    def result(self, **kwargs: Any) -> CommandResult:
+        return CommandResult(case_id=self.state.id, owner=self.state.owner,
+                             status=self.state.status, **kwargs)
+
+    # ----- internals ----------------------------------------------------------------
+
+    def _operation(self, cmd: Command) -> Operation:
+        limits.check_text("request_id", cmd.request_id, limits.MAX_REQUEST_ID, required=True)
+        self.check_actor(cmd.actor)
+        return operation_for(cmd)
+
+    def _previous_answer(self, cmd: Command) -> CommandResult | None:
+        stored = self.state.answers.get(cmd.request_id)
+        if stored is None:
+            return None
+        fingerprint, answer = stored
+        if fingerprint != fingerprint(cmd):
+            raise Refusal(
+                Reason.REQUEST_ID_REUSED,
+                f"request_id {cmd.request_id!r} was already used for a different request; "
+                "use a new request_id for a new request",
+                field="request_id",
+            )
+        return answer
+
+
+def fingerprint(cmd: Command | OpenCase) -> str:
+    return repr(replace(cmd, request_id=""))

@@ -1,0 +1,71 @@
+"""Side effects the rules ask for; the workflow carries them out through activities.
+
+Each carries an idempotency key that is stable across retries and worker restarts, so
+the receiving side can drop duplicates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from workflows.rules.model import CaseEvent, NoticeKind
+
+
+@dataclass(frozen=True)
+class TaskDelivery:
+    """Put a task into the assignee agency's inbox."""
+
+    idempotency_key: str
+    case_id: str
+    case_type: str
+    case_title: str
+    owner: str
+    task_id: str
+    kind: str
+    title: str
+    assignee: str
+    instructions: str
+    sign_by: datetime
+    due_by: datetime
+    on_scene_by: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TaskWithdrawal:
+    """Take a task out of an agency's inbox."""
+
+    idempotency_key: str
+    case_id: str
+    task_id: str
+    assignee: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A supervision notice (督办), an escalation, or a hand-off offer."""
+
+    idempotency_key: str
+    case_id: str
+    kind: NoticeKind
+    recipients: tuple[str, ...]
+    text: str
+    task_id: str = ""
+    handoff_id: str = ""
+
+
+@dataclass(frozen=True)
+class CaseEventBatch:
+    """Events to append to the case ledger, in sequence order."""
+
+    case_id: str
+    events: list[CaseEvent] = field(default_factory=list)
+
+    @property
+    def idempotency_key(self) -> str:
+        first, last = self.events[0].sequence, self.events[-1].sequence
+        return f"{self.case_id}/events/{first}-{last}"
+
+
+Effect = TaskDelivery | TaskWithdrawal | Notice

@@ -1,0 +1,224 @@
+"""The state of one case: tasks, clocks, hand-offs, ownership history and events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class CaseStatus(StrEnum):
+    OPEN = "OPEN"
+    CLOSED = "CLOSED"
+
+
+class TaskState(StrEnum):
+    DISPATCHED = "DISPATCHED"
+    SIGNED = "SIGNED"
+    ON_SCENE = "ON_SCENE"
+    DONE = "DONE"
+    DECLINED = "DECLINED"
+    WITHDRAWN = "WITHDRAWN"
+    DEEMED_CONSENT = "DEEMED_CONSENT"
+
+
+class ReviewOutcome(StrEnum):
+    UPHELD = "UPHELD"
+    OVERRULED = "OVERRULED"
+
+
+class HandoffState(StrEnum):
+    PENDING = "PENDING"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    WITHDRAWN = "WITHDRAWN"
+    EXPIRED = "EXPIRED"
+    SUPERSEDED = "SUPERSEDED"
+
+
+class OwnershipVia(StrEnum):
+    OPEN = "OPEN"
+    HANDOFF = "HANDOFF"
+    ASSIGNMENT = "ASSIGNMENT"
+
+
+class NoticeKind(StrEnum):
+    SUPERVISION = "SUPERVISION"
+    ESCALATION = "ESCALATION"
+    HANDOFF_OFFER = "HANDOFF_OFFER"
+
+
+class EventKind(StrEnum):
+    OPENED = "OPENED"
+    TASK_DISPATCHED = "TASK_DISPATCHED"
+    TASK_SIGNED = "TASK_SIGNED"
+    TASK_ON_SCENE = "TASK_ON_SCENE"
+    TASK_DONE = "TASK_DONE"
+    TASK_DECLINED = "TASK_DECLINED"
+    DECLINE_REVIEWED = "DECLINE_REVIEWED"
+    EXTENSION_REQUESTED = "EXTENSION_REQUESTED"
+    EXTENSION_DECIDED = "EXTENSION_DECIDED"
+    TASK_WITHDRAWN = "TASK_WITHDRAWN"
+    DEEMED_CONSENT = "DEEMED_CONSENT"
+    NOTICE = "NOTICE"
+    ESCALATION = "ESCALATION"
+    ESCALATION_RESOLVED = "ESCALATION_RESOLVED"
+    HANDOFF_OFFERED = "HANDOFF_OFFERED"
+    HANDOFF_ACCEPTED = "HANDOFF_ACCEPTED"
+    HANDOFF_DECLINED = "HANDOFF_DECLINED"
+    HANDOFF_WITHDRAWN = "HANDOFF_WITHDRAWN"
+    HANDOFF_EXPIRED = "HANDOFF_EXPIRED"
+    OWNER_ASSIGNED = "OWNER_ASSIGNED"
+    CLOSED = "CLOSED"
+    LINE_MISSED = "LINE_MISSED"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: an agency and, when a person acted, its officer."""
+
+    agency: str
+    officer: str = ""
+
+
+# The platform itself acts when a clock fires.
+PLATFORM = Actor(agency="seamless", officer="clock")
+
+
+@dataclass
+class Clock:
+    """A deadline that raises a notice when first missed and escalates when missed again.
+
+    `grace_seconds` is how long after the first miss the second miss falls.
+    """
+
+    deadline: datetime
+    grace_seconds: float
+    misses: int = 0
+
+    @property
+    def exhausted(self) -> bool:
+        return self.misses >= 2
+
+
+@dataclass
+class Task:
+    id: str
+    kind: str
+    title: str
+    assignee: str
+    state: TaskState
+    dispatched_at: datetime
+    sign_by: Clock
+    due_by: Clock
+    on_scene_by: Clock | None = None
+    needs_presence: bool = False
+    is_approval: bool = False
+    instructions: str = ""
+    findings: str = ""
+    evidence_refs: list[str] = field(default_factory=list)
+    decline_reason: str = ""
+    suggested_agency: str = ""
+    review_by: Clock | None = None
+    review_outcome: ReviewOutcome | None = None
+    redispatched_from: str = ""
+    bounce_count: int = 0
+    extension_pending: bool = False
+    extension_requested_due: datetime | None = None
+    # Bumps each time the task is sent to its assignee again, so a re-delivery after an
+    # overruled decline is a new delivery while a retried one is not.
+    round: int = 1
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in (TaskState.DONE, TaskState.WITHDRAWN) or (
+            self.state is TaskState.DECLINED and self.review_outcome is ReviewOutcome.UPHELD
+        )
+
+
+@dataclass
+class Handoff:
+    id: str
+    from_agency: str
+    to_agency: str
+    reason: str
+    offered_at: datetime
+    expires_at: datetime
+    state: HandoffState = HandoffState.PENDING
+    ended_at: datetime | None = None
+    decline_reason: str = ""
+
+
+@dataclass
+class OwnershipInterval:
+    owner: str
+    start: datetime
+    via: OwnershipVia
+    end: datetime | None = None
+
+
+@dataclass
+class Escalation:
+    id: str
+    reason: str
+    raised_at: datetime
+    task_id: str = ""
+    handoff_id: str = ""
+    resolved_at: datetime | None = None
+    resolution: str = ""
+
+
+@dataclass
+class CaseEvent:
+    sequence: int
+    kind: EventKind
+    actor: Actor
+    at: datetime
+    task_id: str = ""
+    detail: str = ""
+
+
+@dataclass
+class CommandResult:
+    """What an accepted command answers. Stored per request id for idempotent retries."""
+
+    case_id: str
+    owner: str
+    status: CaseStatus
+    task_ids: list[str] = field(default_factory=list)
+    handoff_id: str = ""
+
+
+@dataclass
+class CaseState:
+    id: str
+    type: str
+    title: str
+    description: str
+    subject_key: str
+    jurisdiction: str
+    location: str
+    stage: str
+    priority: int
+    opened_by: Actor
+    opened_at: datetime
+    owner: str
+    legal_line: Clock
+    promised_line: Clock
+    status: CaseStatus = CaseStatus.OPEN
+    closed_at: datetime | None = None
+    tasks: list[Task] = field(default_factory=list)
+    handoffs: list[Handoff] = field(default_factory=list)
+    ownership: list[OwnershipInterval] = field(default_factory=list)
+    escalations: list[Escalation] = field(default_factory=list)
+    events: list[CaseEvent] = field(default_factory=list)
+    notices_sent: int = 0
+    # request id -> (fingerprint of the command, first answer)
+    answers: dict[str, tuple[str, CommandResult]] = field(default_factory=dict)
+
+    @property
+    def pending_handoff(self) -> Handoff | None:
+        return next((h for h in self.handoffs if h.state is HandoffState.PENDING), None)
+
+    def task(self, task_id: str) -> Task | None:
+        return next((t for t in self.tasks if t.id == task_id), None)

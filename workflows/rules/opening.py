@@ -1,0 +1,108 @@
+"""Opening a case: who leads (the responsibility matrix), its lines, its opening tasks."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from workflows.rules import limits
+from workflows.rules.case import CaseEngine, fingerprint
+from workflows.rules.catalog import CaseRules, LeadRule
+from workflows.rules.commands import OpenCase
+from workflows.rules.model import (
+    CaseState,
+    Clock,
+    EventKind,
+    OwnershipInterval,
+    OwnershipVia,
+)
+from workflows.rules.refusals import Reason, Refusal
+from workflows.rules.task_ops import check_new_task, create_task, task_clocks
+
+_SUBJECT_UNSAFE = re.compile(r"\s+")
+
+
+def normalize_subject(subject_key: str) -> str:
+    """The form used to decide whether two reports are about the same subject."""
+    return _SUBJECT_UNSAFE.sub(" ", subject_key.strip()).upper()
+
+
+def case_id_for(case_type: str, subject_key: str) -> str:
+    """One open case per (case type, subject): the id is the lock."""
+    return f"case:{case_type}:{normalize_subject(subject_key)}"
+
+
+def choose_lead(cmd: OpenCase, rules: CaseRules) -> tuple[str, LeadRule]:
+    playbook = rules.playbook
+    rule = playbook.lead_rule(stage=cmd.stage, jurisdiction=cmd.jurisdiction)
+    if rule is None:
+        raise Refusal(Reason.NO_LEAD_IN_MATRIX,
+                      f"the responsibility matrix of {playbook.id} names no lead for stage "
+                      f"{cmd.stage or '-'} in {cmd.jurisdiction or '-'}; ask the coordinator "
+                      f"({rules.directory.coordinator}) to open it")
+    if not cmd.lead or cmd.lead == rule.lead:
+        return rule.lead, rule
+    if cmd.lead == cmd.actor.agency and rule.first_receiver_may_lead:
+        return cmd.lead, rule
+    raise Refusal(Reason.LEAD_NOT_ALLOWED,
+                  f"the matrix makes {rule.lead} the lead here; "
+                  + ("only the receiving agency may ask to lead itself"
+                     if rule.first_receiver_may_lead
+                     else "first-receiver leads (首接负责) are not allowed for this case"),
+                  field="lead")
+
+
+def check_open_request(cmd: OpenCase, rules: CaseRules) -> None:
+    """Every check of an open request that needs no case state (also run client-side)."""
+    limits.check_text("request_id", cmd.request_id, limits.MAX_REQUEST_ID, required=True)
+    limits.check_text("type", cmd.type, limits.MAX_ID, required=True)
+    limits.check_text("subject_key", cmd.subject_key, limits.MAX_SUBJECT, required=True)
+    limits.check_text("title", cmd.title, limits.MAX_TITLE, required=True)
+    limits.check_text("description", cmd.description, limits.MAX_TEXT)
+    limits.check_text("jurisdiction", cmd.jurisdiction, limits.MAX_ID)
+    limits.check_text("location", cmd.location, limits.MAX_LOCATION)
+    limits.check_text("actor.officer", cmd.actor.officer, limits.MAX_OFFICER)
+    if rules.directory.get(cmd.actor.agency) is None:
+        raise Refusal(Reason.UNKNOWN_AGENCY,
+                      f"actor.agency: no agency {cmd.actor.agency!r} in the directory",
+                      field="actor.agency")
+    if cmd.lead and rules.directory.get(cmd.lead) is None:
+        raise Refusal(Reason.UNKNOWN_AGENCY, f"lead: no agency {cmd.lead!r} in the directory",
+                      field="lead")
+    playbook = rules.playbook
+    if cmd.type != playbook.id:
+        raise Refusal(Reason.MISSING_FIELD, f"type {cmd.type!r} is not {playbook.id}",
+                      field="type")
+    if playbook.stages and cmd.stage not in playbook.stages:
+        raise Refusal(Reason.UNKNOWN_STAGE,
+                      f"stage: {cmd.stage!r} is not one of {', '.join(playbook.stages)}",
+                      field="stage")
+    if not 1 <= cmd.priority <= 5:
+        raise Refusal(Reason.MISSING_FIELD, "priority must be 1 (highest) to 5",
+                      field="priority")
+    choose_lead(cmd, rules)
+
+
+def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime) -> CaseEngine:
+    """A new case with its owner, lines and opening tasks, or a Refusal."""
+    check_open_request(cmd, rules)
+    owner, rule = choose_lead(cmd, rules)
+    legal = rules.calendar_deadline(now, rules.playbook.legal_line)
+    promised = rules.calendar_deadline(now, rules.playbook.promised_line)
+    state = CaseState(
+        id=case_id_for(cmd.type, cmd.subject_key), type=cmd.type, title=cmd.title,
+        description=cmd.description, subject_key=cmd.subject_key.strip(),
+        jurisdiction=cmd.jurisdiction, location=cmd.location, stage=cmd.stage,
+        priority=cmd.priority, opened_by=cmd.actor, opened_at=now, owner=owner,
+        legal_line=Clock(legal, 0), promised_line=Clock(promised, 0),
+        ownership=[OwnershipInterval(owner, now, OwnershipVia.OPEN)],
+    )
+    engine = CaseEngine(state, rules)
+    engine.record(EventKind.OPENED, cmd.actor, now, detail=f"lead {owner}")
+    task_ids = []
+    for opening in rule.opening_tasks:
+        kind = check_new_task(engine, opening.kind, opening.assignee, "opening_tasks")
+        clocks = task_clocks(engine, kind, now)
+        task_ids.append(create_task(engine, kind, opening.assignee, cmd.actor, now, clocks).id)
+    state.answers[cmd.request_id] = (fingerprint(cmd), engine.result(task_ids=task_ids))
+    return engine

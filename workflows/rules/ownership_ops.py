@@ -1,0 +1,219 @@
+"""Ownership operations: hand-off offers, coordinator assignment, escalations, closing.
+
+The invariant: a case has exactly one owner at every instant. Ownership changes only in
+`CaseEngine.transfer_ownership`, called by an accepted offer or a coordinator's
+assignment; everything else here leaves the owner as it was.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from workflows.rules import limits
+from workflows.rules.commands import (
+    AcceptHandoff,
+    AssignOwner,
+    CloseCase,
+    DeclineHandoff,
+    OfferHandoff,
+    ResolveEscalation,
+    WithdrawHandoff,
+)
+from workflows.rules.model import (
+    CaseStatus,
+    CommandResult,
+    EventKind,
+    Handoff,
+    HandoffState,
+    NoticeKind,
+    PLATFORM,
+    OwnershipVia,
+)
+from workflows.rules.refusals import Reason, Refusal
+from workflows.rules.registry import operation
+
+if TYPE_CHECKING:
+    from workflows.rules.case import CaseEngine
+
+
+def _pending_handoff(engine: CaseEngine, handoff_id: str, now: datetime) -> Handoff:
+    engine.check_open()
+    handoff = next((h for h in engine.state.handoffs if h.id == handoff_id), None)
+    if handoff is None:
+        raise Refusal(Reason.HANDOFF_NOT_FOUND,
+                      f"case {engine.state.id} has no hand-off {handoff_id!r}")
+    # An offer past its expiry is over even if its timer has not been processed yet.
+    if handoff.state is not HandoffState.PENDING or now >= handoff.expires_at:
+        state = handoff.state if handoff.state is not HandoffState.PENDING else "EXPIRED"
+        raise Refusal(Reason.HANDOFF_NOT_FOUND,
+                      f"hand-off {handoff_id} is no longer pending ({state})")
+    return handoff
+
+
+def _end_handoff(engine: CaseEngine, handoff: Handoff, state: HandoffState, now: datetime
+                 ) -> None:
+    handoff.state = state
+    handoff.ended_at = now
+
+
+@operation(OfferHandoff)
+def offer(engine: CaseEngine, cmd: OfferHandoff, now: datetime, apply: bool
+          ) -> CommandResult | None:
+    engine.check_open()
+    engine.check_owner(cmd.actor)
+    engine.check_agency(cmd.to_agency, "to_agency")
+    if cmd.to_agency == engine.state.owner:
+        raise Refusal(Reason.HANDOFF_TO_SELF,
+                      f"{cmd.to_agency} already owns case {engine.state.id}", field="to_agency")
+    pending = engine.state.pending_handoff
+    if pending is not None:
+        raise Refusal(Reason.HANDOFF_ALREADY_PENDING,
+                      f"hand-off {pending.id} to {pending.to_agency} is still pending; "
+                      "withdraw it first")
+    limits.check_text("reason", cmd.reason, limits.MAX_REASON, required=True)
+    expires_at = engine.deadline_after(
+        now, cmd.expires_within or engine.rules.playbook.handoff_expires_within,
+        "expires_within")
+    if not apply:
+        return None
+    handoff = Handoff(id=f"H{len(engine.state.handoffs) + 1}", from_agency=engine.state.owner,
+                      to_agency=cmd.to_agency, reason=cmd.reason, offered_at=now,
+                      expires_at=expires_at)
+    engine.state.handoffs.append(handoff)
+    engine.record(EventKind.HANDOFF_OFFERED, cmd.actor, now,
+                  detail=f"{handoff.id} to {cmd.to_agency}: {cmd.reason}")
+    engine.notify(NoticeKind.HANDOFF_OFFER, [cmd.to_agency],
+                  f"{engine.state.owner} offers you case {engine.state.id}: {cmd.reason}",
+                  handoff_id=handoff.id)
+    return engine.result(handoff_id=handoff.id)
+
+
+@operation(AcceptHandoff)
+def accept(engine: CaseEngine, cmd: AcceptHandoff, now: datetime, apply: bool
+           ) -> CommandResult | None:
+    handoff = _pending_handoff(engine, cmd.handoff_id, now)
+    if cmd.actor.agency != handoff.to_agency:
+        raise Refusal(Reason.NOT_OFFERED,
+                      f"hand-off {handoff.id} was offered to {handoff.to_agency}, "
+                      f"not {cmd.actor.agency}")
+    if not apply:
+        return None
+    _end_handoff(engine, handoff, HandoffState.ACCEPTED, now)
+    engine.transfer_ownership(handoff.to_agency, now, OwnershipVia.HANDOFF)
+    engine.record(EventKind.HANDOFF_ACCEPTED, cmd.actor, now,
+                  detail=f"{handoff.id}: {handoff.from_agency} -> {handoff.to_agency}")
+    return engine.result(handoff_id=handoff.id)
+
+
+@operation(DeclineHandoff)
+def decline(engine: CaseEngine, cmd: DeclineHandoff, now: datetime, apply: bool
+            ) -> CommandResult | None:
+    handoff = _pending_handoff(engine, cmd.handoff_id, now)
+    if cmd.actor.agency != handoff.to_agency:
+        raise Refusal(Reason.NOT_OFFERED,
+                      f"hand-off {handoff.id} was offered to {handoff.to_agency}, "
+                      f"not {cmd.actor.agency}")
+    limits.check_text("reason", cmd.reason, limits.MAX_REASON, required=True)
+    if not apply:
+        return None
+    _end_handoff(engine, handoff, HandoffState.DECLINED, now)
+    handoff.decline_reason = cmd.reason
+    engine.record(EventKind.HANDOFF_DECLINED, cmd.actor, now,
+                  detail=f"{handoff.id}: {cmd.reason}")
+    return engine.result(handoff_id=handoff.id)
+
+
+@operation(WithdrawHandoff)
+def withdraw(engine: CaseEngine, cmd: WithdrawHandoff, now: datetime, apply: bool
+             ) -> CommandResult | None:
+    handoff = _pending_handoff(engine, cmd.handoff_id, now)
+    engine.check_owner(cmd.actor)
+    if not apply:
+        return None
+    _end_handoff(engine, handoff, HandoffState.WITHDRAWN, now)
+    engine.record(EventKind.HANDOFF_WITHDRAWN, cmd.actor, now, detail=handoff.id)
+    return engine.result(handoff_id=handoff.id)
+
+
+def expire(engine: CaseEngine, handoff: Handoff, now: datetime) -> None:
+    """A clock, not a person: the offer lapsed; the owner keeps the case; escalate."""
+    _end_handoff(engine, handoff, HandoffState.EXPIRED, now)
+    engine.record(EventKind.HANDOFF_EXPIRED, PLATFORM, now,
+                  detail=f"{handoff.id} to {handoff.to_agency} expired unanswered")
+    engine.escalate(f"hand-off {handoff.id} to {handoff.to_agency} expired unanswered", now,
+                    handoff_id=handoff.id, also_notify=(handoff.to_agency,))
+
+
+@operation(AssignOwner)
+def assign(engine: CaseEngine, cmd: AssignOwner, now: datetime, apply: bool
+           ) -> CommandResult | None:
+    engine.check_open()
+    engine.check_coordinator(cmd.actor)
+    engine.check_agency(cmd.agency, "agency")
+    if cmd.agency == engine.state.owner:
+        raise Refusal(Reason.ALREADY_OWNER, f"{cmd.agency} already owns case {engine.state.id}",
+                      field="agency")
+    limits.check_text("reason", cmd.reason, limits.MAX_REASON, required=True)
+    if not apply:
+        return None
+    pending = engine.state.pending_handoff
+    if pending is not None:
+        _end_handoff(engine, pending, HandoffState.SUPERSEDED, now)
+    engine.transfer_ownership(cmd.agency, now, OwnershipVia.ASSIGNMENT)
+    engine.record(EventKind.OWNER_ASSIGNED, cmd.actor, now, detail=f"{cmd.agency}: {cmd.reason}")
+    # Assigning an owner is the coordinator's answer to every open ownership escalation.
+    for escalation in engine.state.escalations:
+        if escalation.handoff_id and escalation.resolved_at is None:
+            escalation.resolved_at = now
+            escalation.resolution = f"owner assigned: {cmd.agency}"
+            engine.record(EventKind.ESCALATION_RESOLVED, cmd.actor, now,
+                          detail=f"{escalation.id}: owner assigned")
+    engine.notify(NoticeKind.SUPERVISION, [cmd.agency],
+                  f"the coordinator assigned you case {engine.state.id}: {cmd.reason}")
+    return engine.result()
+
+
+@operation(ResolveEscalation)
+def resolve_escalation(engine: CaseEngine, cmd: ResolveEscalation, now: datetime, apply: bool
+                       ) -> CommandResult | None:
+    engine.check_coordinator(cmd.actor)
+    escalation = next((e for e in engine.state.escalations if e.id == cmd.escalation_id), None)
+    if escalation is None:
+        raise Refusal(Reason.ESCALATION_NOT_FOUND,
+                      f"case {engine.state.id} has no escalation {cmd.escalation_id!r}")
+    if escalation.resolved_at is not None:
+        raise Refusal(Reason.ESCALATION_RESOLVED,
+                      f"escalation {escalation.id} was already resolved")
+    limits.check_text("resolution", cmd.resolution, limits.MAX_REASON, required=True)
+    if not apply:
+        return None
+    escalation.resolved_at = now
+    escalation.resolution = cmd.resolution
+    engine.record(EventKind.ESCALATION_RESOLVED, cmd.actor, now, task_id=escalation.task_id,
+                  detail=f"{escalation.id}: {cmd.resolution}")
+    return engine.result()
+
+
+@operation(CloseCase)
+def close(engine: CaseEngine, cmd: CloseCase, now: datetime, apply: bool
+          ) -> CommandResult | None:
+    engine.check_open()
+    engine.check_owner(cmd.actor, or_coordinator=True)
+    open_tasks = [t.id for t in engine.state.tasks if not t.is_terminal]
+    if open_tasks:
+        raise Refusal(Reason.TASKS_OPEN,
+                      f"事不完，人不走: tasks {', '.join(open_tasks)} are not finished; "
+                      "complete or withdraw them before closing")
+    pending = engine.state.pending_handoff
+    if pending is not None:
+        raise Refusal(Reason.HANDOFF_PENDING,
+                      f"hand-off {pending.id} is pending; withdraw it before closing")
+    limits.check_text("summary", cmd.summary, limits.MAX_TEXT)
+    if not apply:
+        return None
+    engine.state.status = CaseStatus.CLOSED
+    engine.state.closed_at = now
+    engine.state.ownership[-1].end = now
+    engine.record(EventKind.CLOSED, cmd.actor, now, detail=cmd.summary)
+    return engine.result()

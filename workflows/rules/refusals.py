@@ -1,0 +1,99 @@
+"""Typed refusals: every way the rules can say no, with a stable reason code.
+
+The code is what callers branch on (the workflow turns it into an ApplicationError
+type, the gateway into a gRPC status); the message is for a person and says what to do.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    # Malformed input: INVALID_ARGUMENT
+    MISSING_FIELD = "MISSING_FIELD"
+    TEXT_TOO_LONG = "TEXT_TOO_LONG"
+    BAD_DURATION = "BAD_DURATION"
+    DEADLINE_IN_PAST = "DEADLINE_IN_PAST"
+    UNKNOWN_AGENCY = "UNKNOWN_AGENCY"
+    UNKNOWN_TASK_KIND = "UNKNOWN_TASK_KIND"
+    UNKNOWN_STAGE = "UNKNOWN_STAGE"
+    REQUEST_ID_REUSED = "REQUEST_ID_REUSED"
+    # Not found (also what a caller sees for things that are not theirs)
+    TASK_NOT_FOUND = "TASK_NOT_FOUND"
+    HANDOFF_NOT_FOUND = "HANDOFF_NOT_FOUND"
+    ESCALATION_NOT_FOUND = "ESCALATION_NOT_FOUND"
+    # Wrong role: PERMISSION_DENIED
+    NOT_OWNER = "NOT_OWNER"
+    NOT_ASSIGNEE = "NOT_ASSIGNEE"
+    NOT_OFFERED = "NOT_OFFERED"
+    NOT_COORDINATOR = "NOT_COORDINATOR"
+    LEAD_NOT_ALLOWED = "LEAD_NOT_ALLOWED"
+    # State does not allow it: FAILED_PRECONDITION
+    CASE_CLOSED = "CASE_CLOSED"
+    INVALID_TASK_STATE = "INVALID_TASK_STATE"
+    MISSING_CAPABILITY = "MISSING_CAPABILITY"
+    HANDOFF_TO_SELF = "HANDOFF_TO_SELF"
+    HANDOFF_ALREADY_PENDING = "HANDOFF_ALREADY_PENDING"
+    HANDOFF_PENDING = "HANDOFF_PENDING"
+    ALREADY_OWNER = "ALREADY_OWNER"
+    TASKS_OPEN = "TASKS_OPEN"
+    NO_EXTENSION_PENDING = "NO_EXTENSION_PENDING"
+    EXTENSION_ALREADY_PENDING = "EXTENSION_ALREADY_PENDING"
+    ESCALATION_RESOLVED = "ESCALATION_RESOLVED"
+    NO_LEAD_IN_MATRIX = "NO_LEAD_IN_MATRIX"
+    # Limits: RESOURCE_EXHAUSTED
+    TOO_MANY_TASKS = "TOO_MANY_TASKS"
+    # Duplicates: ALREADY_EXISTS
+    CASE_ALREADY_OPEN = "CASE_ALREADY_OPEN"
+
+
+_STATUS_BY_REASON: dict[Reason, str] = {
+    **{
+        r: "INVALID_ARGUMENT"
+        for r in (
+            Reason.MISSING_FIELD,
+            Reason.TEXT_TOO_LONG,
+            Reason.BAD_DURATION,
+            Reason.DEADLINE_IN_PAST,
+            Reason.UNKNOWN_AGENCY,
+            Reason.UNKNOWN_TASK_KIND,
+            Reason.UNKNOWN_STAGE,
+            Reason.REQUEST_ID_REUSED,
+        )
+    },
+    **{
+        r: "NOT_FOUND"
+        for r in (Reason.TASK_NOT_FOUND, Reason.HANDOFF_NOT_FOUND, Reason.ESCALATION_NOT_FOUND)
+    },
+    **{
+        r: "PERMISSION_DENIED"
+        for r in (
+            Reason.NOT_OWNER,
+            Reason.NOT_ASSIGNEE,
+            Reason.NOT_OFFERED,
+            Reason.NOT_COORDINATOR,
+            Reason.LEAD_NOT_ALLOWED,
+        )
+    },
+    Reason.TOO_MANY_TASKS: "RESOURCE_EXHAUSTED",
+    Reason.CASE_ALREADY_OPEN: "ALREADY_EXISTS",
+}
+
+
+def grpc_status_name(reason: Reason) -> str:
+    """The canonical gRPC status a refusal maps to (FAILED_PRECONDITION unless listed)."""
+    return _STATUS_BY_REASON.get(reason, "FAILED_PRECONDITION")
+
+
+class Refusal(Exception):
+    """The rules refused a request; nothing was changed."""
+
+    def __init__(self, reason: Reason, message: str, **details: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.details = details
+
+    def __repr__(self) -> str:
+        return f"Refusal({self.reason.value}, {self.message!r})"

@@ -1,0 +1,338 @@
+"""Task operations: dispatch, sign, arrive, complete, decline and review, extension, withdraw."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from workflows.rules import limits
+from workflows.rules.catalog import TaskKind
+from workflows.rules.commands import (
+    ArriveOnScene,
+    CompleteTask,
+    DeclineTask,
+    DecideExtension,
+    DispatchTask,
+    RequestExtension,
+    ReviewDecline,
+    SignTask,
+    WithdrawTask,
+)
+from workflows.rules.effects import TaskDelivery, TaskWithdrawal
+from workflows.rules.model import (
+    Actor,
+    Clock,
+    CommandResult,
+    EventKind,
+    ReviewOutcome,
+    Task,
+    TaskState,
+)
+from workflows.rules.refusals import Reason, Refusal
+from workflows.rules.registry import operation
+
+if TYPE_CHECKING:
+    from workflows.rules.case import CaseEngine
+
+_ACTIVE = (TaskState.DISPATCHED, TaskState.SIGNED, TaskState.ON_SCENE)
+
+
+def check_new_task(engine: CaseEngine, kind_id: str, assignee: str, field: str) -> TaskKind:
+    """The checks every new task passes, however it is created."""
+    kind = engine.rules.playbook.task_kind(kind_id)
+    if kind is None:
+        known = ", ".join(k.id for k in engine.rules.playbook.task_kinds)
+        raise Refusal(Reason.UNKNOWN_TASK_KIND,
+                      f"kind: {kind_id!r} is not a task kind of this case type ({known})",
+                      field="kind")
+    engine.check_agency(assignee, field)
+    engine.check_capability(assignee, kind.capability, field)
+    if len(engine.state.tasks) >= limits.MAX_TASKS_PER_CASE:
+        raise Refusal(Reason.TOO_MANY_TASKS,
+                      f"a case holds at most {limits.MAX_TASKS_PER_CASE} tasks")
+    return kind
+
+
+def task_clocks(engine: CaseEngine, kind: TaskKind, now: datetime, *, sign_within: str = "",
+                on_scene_within: str = "", due_within: str = "",
+                due_at: datetime | None = None) -> tuple[Clock, Clock | None, Clock]:
+    """Sign-by, on-scene-by (when presence is needed) and due-by clocks from `now`."""
+
+    def clock(text: str, field: str) -> Clock:
+        deadline = engine.deadline_after(now, text, field)
+        return Clock(deadline, (deadline - now).total_seconds())
+
+    sign_by = clock(sign_within or kind.sign_within, "sign_within")
+    on_scene_by = None
+    if kind.needs_presence:
+        on_scene_by = clock(on_scene_within or kind.on_scene_within or kind.sign_within,
+                            "on_scene_within")
+    if due_at is not None:
+        if due_at <= now:
+            raise Refusal(Reason.DEADLINE_IN_PAST,
+                          f"due_at {due_at.isoformat()} is not in the future", field="due_at")
+        due_by = Clock(due_at, (due_at - now).total_seconds())
+    else:
+        due_by = clock(due_within or kind.due_within, "due_within")
+    return sign_by, on_scene_by, due_by
+
+
+def create_task(engine: CaseEngine, kind: TaskKind, assignee: str, actor: Actor, now: datetime,
+                clocks: tuple[Clock, Clock | None, Clock], *, title: str = "",
+                instructions: str = "", redispatched_from: str = "",
+                bounce_count: int = 0) -> Task:
+    sign_by, on_scene_by, due_by = clocks
+    task = Task(
+        id=f"T{len(engine.state.tasks) + 1}",
+        kind=kind.id,
+        title=title or kind.title,
+        assignee=assignee,
+        state=TaskState.DISPATCHED,
+        dispatched_at=now,
+        sign_by=sign_by,
+        due_by=due_by,
+        on_scene_by=on_scene_by,
+        needs_presence=kind.needs_presence,
+        is_approval=kind.is_approval,
+        instructions=instructions,
+        redispatched_from=redispatched_from,
+        bounce_count=bounce_count,
+    )
+    engine.state.tasks.append(task)
+    engine.record(EventKind.TASK_DISPATCHED, actor, now, task_id=task.id,
+                  detail=f"{kind.id} to {assignee}")
+    deliver(engine, task)
+    return task
+
+
+def deliver(engine: CaseEngine, task: Task) -> None:
+    state = engine.state
+    engine.add_effect(TaskDelivery(
+        idempotency_key=f"{state.id}/{task.id}/round-{task.round}",
+        case_id=state.id,
+        case_type=state.type,
+        case_title=state.title,
+        owner=state.owner,
+        task_id=task.id,
+        kind=task.kind,
+        title=task.title,
+        assignee=task.assignee,
+        instructions=task.instructions,
+        sign_by=task.sign_by.deadline,
+        due_by=task.due_by.deadline,
+        on_scene_by=task.on_scene_by.deadline if task.on_scene_by else None,
+    ))
+
+
+def _assigned_task(engine: CaseEngine, task_id: str, actor: Actor) -> Task:
+    engine.check_open()
+    task = engine.find_task(task_id)
+    if task.assignee != actor.agency:
+        raise Refusal(Reason.NOT_ASSIGNEE,
+                      f"task {task_id} is assigned to {task.assignee}, not {actor.agency}")
+    return task
+
+
+def _require_state(task: Task, allowed: tuple[TaskState, ...], doing: str) -> None:
+    if task.state not in allowed or task.is_terminal:
+        wanted = " or ".join(s.value for s in allowed)
+        raise Refusal(Reason.INVALID_TASK_STATE,
+                      f"cannot {doing} task {task.id}: it is {task.state.value}, "
+                      f"and this needs {wanted}")
+
+
+@operation(DispatchTask)
+def dispatch(engine: CaseEngine, cmd: DispatchTask, now: datetime, apply: bool
+             ) -> CommandResult | None:
+    engine.check_open()
+    engine.check_owner(cmd.actor)
+    limits.check_text("title", cmd.title, limits.MAX_TITLE)
+    limits.check_text("instructions", cmd.instructions, limits.MAX_TEXT)
+    kind = check_new_task(engine, cmd.kind, cmd.assignee, "assignee")
+    clocks = task_clocks(engine, kind, now, sign_within=cmd.sign_within,
+                         on_scene_within=cmd.on_scene_within, due_within=cmd.due_within,
+                         due_at=cmd.due_at)
+    if not apply:
+        return None
+    task = create_task(engine, kind, cmd.assignee, cmd.actor, now, clocks, title=cmd.title,
+                       instructions=cmd.instructions)
+    return engine.result(task_ids=[task.id])
+
+
+@operation(SignTask)
+def sign(engine: CaseEngine, cmd: SignTask, now: datetime, apply: bool) -> CommandResult | None:
+    task = _assigned_task(engine, cmd.task_id, cmd.actor)
+    _require_state(task, (TaskState.DISPATCHED,), "sign for")
+    if not apply:
+        return None
+    task.state = TaskState.SIGNED
+    engine.record(EventKind.TASK_SIGNED, cmd.actor, now, task_id=task.id)
+    return engine.result(task_ids=[task.id])
+
+
+@operation(ArriveOnScene)
+def arrive(engine: CaseEngine, cmd: ArriveOnScene, now: datetime, apply: bool
+           ) -> CommandResult | None:
+    task = _assigned_task(engine, cmd.task_id, cmd.actor)
+    if not task.needs_presence:
+        raise Refusal(Reason.INVALID_TASK_STATE,
+                      f"task {task.id} does not need presence on scene")
+    _require_state(task, (TaskState.SIGNED,), "report arrival for")
+    if not apply:
+        return None
+    task.state = TaskState.ON_SCENE
+    engine.record(EventKind.TASK_ON_SCENE, cmd.actor, now, task_id=task.id)
+    return engine.result(task_ids=[task.id])
+
+
+@operation(CompleteTask)
+def complete(engine: CaseEngine, cmd: CompleteTask, now: datetime, apply: bool
+             ) -> CommandResult | None:
+    task = _assigned_task(engine, cmd.task_id, cmd.actor)
+    ready = (TaskState.ON_SCENE,) if task.needs_presence else (TaskState.SIGNED,)
+    _require_state(task, (*ready, TaskState.DEEMED_CONSENT), "complete")
+    limits.check_text("findings", cmd.findings, limits.MAX_TEXT, required=True)
+    if len(cmd.evidence_refs) > limits.MAX_EVIDENCE_REFS:
+        raise Refusal(Reason.TEXT_TOO_LONG,
+                      f"evidence_refs: at most {limits.MAX_EVIDENCE_REFS} references",
+                      field="evidence_refs")
+    for ref in cmd.evidence_refs:
+        limits.check_text("evidence_refs", ref, limits.MAX_EVIDENCE_REF, required=True)
+    if not apply:
+        return None
+    task.state = TaskState.DONE
+    task.findings = cmd.findings
+    task.evidence_refs = list(cmd.evidence_refs)
+    task.extension_pending = False
+    engine.record(EventKind.TASK_DONE, cmd.actor, now, task_id=task.id)
+    return engine.result(task_ids=[task.id])
+
+
+@operation(DeclineTask)
+def decline(engine: CaseEngine, cmd: DeclineTask, now: datetime, apply: bool
+            ) -> CommandResult | None:
+    task = _assigned_task(engine, cmd.task_id, cmd.actor)
+    _require_state(task, _ACTIVE, "decline")
+    limits.check_text("reason", cmd.reason, limits.MAX_REASON, required=True)
+    if cmd.suggested_agency:
+        engine.check_agency(cmd.suggested_agency, "suggested_agency")
+    review_by = engine.deadline_after(now, engine.rules.playbook.decline_review_within,
+                                      "decline_review_within")
+    if not apply:
+        return None
+    task.state = TaskState.DECLINED
+    task.decline_reason = cmd.reason
+    task.suggested_agency = cmd.suggested_agency
+    task.review_outcome = None
+    task.extension_pending = False
+    task.review_by = Clock(review_by, (review_by - now).total_seconds())
+    engine.record(EventKind.TASK_DECLINED, cmd.actor, now, task_id=task.id,
+                  detail=f"{cmd.reason} (suggests {cmd.suggested_agency or 'nobody'})")
+    return engine.result(task_ids=[task.id])
+
+
+@operation(ReviewDecline)
+def review_decline(engine: CaseEngine, cmd: ReviewDecline, now: datetime, apply: bool
+                   ) -> CommandResult | None:
+    engine.check_open()
+    engine.check_owner(cmd.actor, or_coordinator=True)
+    task = engine.find_task(cmd.task_id)
+    if task.state is not TaskState.DECLINED or task.review_outcome is not None:
+        raise Refusal(Reason.INVALID_TASK_STATE,
+                      f"task {task.id} has no decline waiting for review")
+    limits.check_text("note", cmd.note, limits.MAX_REASON)
+    kind = engine.rules.playbook.task_kind(task.kind)
+    assert kind is not None  # tasks are only created from the case's own playbook
+    if cmd.outcome is ReviewOutcome.UPHELD:
+        target = cmd.redispatch_to or task.suggested_agency
+        if not target:
+            raise Refusal(Reason.MISSING_FIELD,
+                          "redispatch_to is required: the decline suggested no agency",
+                          field="redispatch_to")
+        if target == task.assignee:
+            raise Refusal(Reason.INVALID_TASK_STATE,
+                          f"an upheld decline sends the work elsewhere, not back to {target}; "
+                          "overrule the decline instead", field="redispatch_to")
+        check_new_task(engine, task.kind, target, "redispatch_to")
+    clocks = task_clocks(engine, kind, now)
+    if not apply:
+        return None
+    task.review_outcome = cmd.outcome
+    engine.record(EventKind.DECLINE_REVIEWED, cmd.actor, now, task_id=task.id,
+                  detail=f"{cmd.outcome.value}: {cmd.note}")
+    if cmd.outcome is ReviewOutcome.UPHELD:
+        new = create_task(engine, kind, cmd.redispatch_to or task.suggested_agency, cmd.actor,
+                          now, clocks, title=task.title, instructions=task.instructions,
+                          redispatched_from=task.id, bounce_count=task.bounce_count + 1)
+        return engine.result(task_ids=[task.id, new.id])
+    # Overruled: the same agency gets the task back with a fresh clock.
+    task.state = TaskState.DISPATCHED
+    task.sign_by, task.on_scene_by, task.due_by = clocks
+    task.review_by = None
+    task.round += 1
+    deliver(engine, task)
+    return engine.result(task_ids=[task.id])
+
+
+@operation(RequestExtension)
+def request_extension(engine: CaseEngine, cmd: RequestExtension, now: datetime, apply: bool
+                      ) -> CommandResult | None:
+    task = _assigned_task(engine, cmd.task_id, cmd.actor)
+    _require_state(task, _ACTIVE, "extend")
+    if task.extension_pending:
+        raise Refusal(Reason.EXTENSION_ALREADY_PENDING,
+                      f"task {task.id} already has an extension request waiting")
+    limits.check_text("reason", cmd.reason, limits.MAX_REASON, required=True)
+    if cmd.new_due_at <= task.due_by.deadline or cmd.new_due_at <= now:
+        raise Refusal(Reason.DEADLINE_IN_PAST,
+                      f"new_due_at must be later than the current due-by "
+                      f"{task.due_by.deadline.isoformat()} and than now", field="new_due_at")
+    if not apply:
+        return None
+    task.extension_pending = True
+    task.extension_requested_due = cmd.new_due_at
+    engine.record(EventKind.EXTENSION_REQUESTED, cmd.actor, now, task_id=task.id,
+                  detail=f"to {cmd.new_due_at.isoformat()}: {cmd.reason}")
+    return engine.result(task_ids=[task.id])
+
+
+@operation(DecideExtension)
+def decide_extension(engine: CaseEngine, cmd: DecideExtension, now: datetime, apply: bool
+                     ) -> CommandResult | None:
+    engine.check_open()
+    engine.check_owner(cmd.actor, or_coordinator=True)
+    task = engine.find_task(cmd.task_id)
+    if not task.extension_pending or task.extension_requested_due is None:
+        raise Refusal(Reason.NO_EXTENSION_PENDING,
+                      f"task {task.id} has no extension request waiting")
+    limits.check_text("note", cmd.note, limits.MAX_REASON)
+    if not apply:
+        return None
+    task.extension_pending = False
+    if cmd.grant:
+        new_due = task.extension_requested_due
+        task.due_by = Clock(new_due, task.due_by.grace_seconds)
+    engine.record(EventKind.EXTENSION_DECIDED, cmd.actor, now, task_id=task.id,
+                  detail=("granted" if cmd.grant else "refused") + f": {cmd.note}")
+    return engine.result(task_ids=[task.id])
+
+
+@operation(WithdrawTask)
+def withdraw(engine: CaseEngine, cmd: WithdrawTask, now: datetime, apply: bool
+             ) -> CommandResult | None:
+    engine.check_open()
+    engine.check_owner(cmd.actor, or_coordinator=True)
+    task = engine.find_task(cmd.task_id)
+    if task.is_terminal:
+        raise Refusal(Reason.INVALID_TASK_STATE,
+                      f"task {task.id} is already finished ({task.state.value})")
+    limits.check_text("reason", cmd.reason, limits.MAX_REASON)
+    if not apply:
+        return None
+    task.state = TaskState.WITHDRAWN
+    task.extension_pending = False
+    engine.record(EventKind.TASK_WITHDRAWN, cmd.actor, now, task_id=task.id, detail=cmd.reason)
+    engine.add_effect(TaskWithdrawal(
+        idempotency_key=f"{engine.state.id}/{task.id}/withdraw",
+        case_id=engine.state.id, task_id=task.id, assignee=task.assignee, reason=cmd.reason))
+    return engine.result(task_ids=[task.id])

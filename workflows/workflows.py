@@ -1,0 +1,353 @@
+"""CaseWorkflow: one execution per case, a thin shell around `workflows.rules`.
+
+Updates (each with a validator, so a refused request writes nothing to history) change
+the case; one timer waits for the earliest running clock; a second loop carries out the
+side effects the rules ask for, through activities with idempotency keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from workflows import activities
+    from workflows.rules.case import CaseEngine, fingerprint
+    from workflows.rules.catalog import CaseRules
+    from workflows.rules.commands import (
+        AcceptHandoff,
+        ArriveOnScene,
+        AssignOwner,
+        CloseCase,
+        Command,
+        CompleteTask,
+        DeclineHandoff,
+        DeclineTask,
+        DecideExtension,
+        DispatchTask,
+        OfferHandoff,
+        OpenCase,
+        RequestExtension,
+        ResolveEscalation,
+        ReviewDecline,
+        SignTask,
+        WithdrawHandoff,
+        WithdrawTask,
+    )
+    from workflows.rules.effects import Effect, TaskDelivery, TaskWithdrawal
+    from workflows.rules.model import CaseState, CaseStatus, CommandResult, OwnershipInterval
+    from workflows.rules.opening import open_case
+    from workflows.rules.refusals import Reason, Refusal
+
+# How long a closed case keeps retrying deliveries and notices to an agency that is down
+# before it gives up on them and completes.
+EFFECT_DRAIN_LIMIT = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class CaseWorkflowInput:
+    open: OpenCase
+    rules: CaseRules
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    case_id: str
+    owner: str
+    closed_at: datetime | None
+    tasks: int
+
+
+def refusal_error(refusal: Refusal) -> ApplicationError:
+    """The typed failure a caller receives; `type` is the stable reason code."""
+    return ApplicationError(refusal.message, dict(refusal.details), type=refusal.reason.value,
+                            non_retryable=True)
+
+
+@workflow.defn(name="CaseWorkflow")
+class CaseWorkflow:
+    @workflow.init
+    def __init__(self, input: CaseWorkflowInput) -> None:
+        self._refused: Refusal | None = None
+        try:
+            self._engine = open_case(input.open, input.rules, now=workflow.now())
+        except Refusal as refusal:
+            # Callers validate before starting, so this means the catalog changed between
+            # their check and the start. The run ends at once, releasing the subject.
+            self._refused = refusal
+            return
+        self._in_flight: set[asyncio.Task[Any]] = set()
+        # Set once the case is closed and every update has finished: the effect loop
+        # then drains what is left and ends.
+        self._closed_for_effects = False
+
+    @workflow.run
+    async def run(self, input: CaseWorkflowInput) -> CaseOutcome:
+        if self._refused is not None:
+            raise refusal_error(self._refused)
+        effects = asyncio.create_task(self._carry_out_effects())
+        await self._keep_clocks()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        self._closed_for_effects = True
+        await effects
+        state = self._engine.state
+        return CaseOutcome(state.id, state.owner, state.closed_at, len(state.tasks))
+
+    # ----- clocks -------------------------------------------------------------------
+
+    async def _keep_clocks(self) -> None:
+        """One timer, for the earliest running clock, re-armed only when that changes."""
+        engine = self._engine
+        while engine.state.status is CaseStatus.OPEN:
+            armed = engine.next_deadline()
+            timeout = None if armed is None else max(armed - workflow.now(), timedelta(0))
+            try:
+                await workflow.wait_condition(
+                    lambda: engine.next_deadline() != armed
+                    or engine.state.status is not CaseStatus.OPEN,
+                    timeout=timeout,
+                )
+            except TimeoutError:
+                engine.tick(workflow.now())
+
+    # ----- side effects -------------------------------------------------------------
+
+    def _has_work(self) -> bool:
+        return self._engine.has_effects() or self._engine.has_new_events()
+
+    async def _carry_out_effects(self) -> None:
+        engine = self._engine
+        while True:
+            await workflow.wait_condition(lambda: self._has_work() or self._closed_for_effects)
+            for effect in engine.take_effects():
+                task = asyncio.create_task(self._run_effect(effect))
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+            batch = engine.take_events()
+            if batch is not None:
+                # Ledger appends run one batch at a time so the ledger sees events in order.
+                await workflow.execute_activity(
+                    activities.RECORD_CASE_EVENTS, batch,
+                    start_to_close_timeout=activities.CALL_TIMEOUT,
+                    retry_policy=activities.PATIENT_RETRY)
+            if self._closed_for_effects and not self._has_work():
+                break
+        if self._in_flight:
+            try:
+                await workflow.wait_condition(lambda: not self._in_flight,
+                                              timeout=EFFECT_DRAIN_LIMIT)
+            except TimeoutError:
+                for task in list(self._in_flight):
+                    task.cancel()
+
+    async def _run_effect(self, effect: Effect) -> None:
+        if isinstance(effect, TaskDelivery):
+            name = activities.DELIVER_TASK
+        elif isinstance(effect, TaskWithdrawal):
+            name = activities.WITHDRAW_TASK
+        else:
+            name = activities.SEND_NOTICE
+        await workflow.execute_activity(
+            name, effect, start_to_close_timeout=activities.CALL_TIMEOUT,
+            retry_policy=activities.PATIENT_RETRY,
+            activity_id=effect.idempotency_key)
+
+    # ----- updates ------------------------------------------------------------------
+
+    def _validate(self, cmd: Command) -> None:
+        try:
+            self._engine.validate(cmd, workflow.now())
+        except Refusal as refusal:
+            raise refusal_error(refusal) from None
+
+    def _execute(self, cmd: Command) -> CommandResult:
+        now = workflow.now()
+        try:
+            # Clocks that passed before this request are settled first, so the request is
+            # judged against the case as it stands now.
+            self._engine.tick(now)
+            return self._engine.execute(cmd, now)
+        except Refusal as refusal:
+            raise refusal_error(refusal) from None
+
+    @workflow.update
+    def open(self, cmd: OpenCase) -> CommandResult:
+        """The answer to an open request: this case, if the request opened it."""
+        return self._engine.state.answers[cmd.request_id][1]
+
+    @open.validator
+    def _validate_open(self, cmd: OpenCase) -> None:
+        if self._refused is not None:
+            raise refusal_error(self._refused)
+        state = self._engine.state
+        first = state.answers.get(cmd.request_id)
+        if first is None or first[0] != fingerprint(cmd):
+            refusal = Refusal(
+                Reason.CASE_ALREADY_OPEN,
+                f"case {state.id} is already open for {state.subject_key}, owned by "
+                f"{state.owner}; attach your report to it", case_id=state.id,
+                owner=state.owner)
+            raise refusal_error(refusal)
+
+    @workflow.update
+    def dispatch_task(self, cmd: DispatchTask) -> CommandResult:
+        return self._execute(cmd)
+
+    @dispatch_task.validator
+    def _v_dispatch_task(self, cmd: DispatchTask) -> None:
+        self._validate(cmd)
+
+    @workflow.update
+    def sign_task(self, cmd: SignTask) -> CommandResult:
+        return self._execute(cmd)
+
+    @sign_task.validator
+    def _v_sign_task(self, cmd: SignTask) -> None:
+        self._validate(cmd)
+
+    @workflow.update
+    def arrive_on_scene(self, cmd: ArriveOnScene) -> CommandResult:
+        return self._execute(cmd)
+
+    @arrive_on_scene.validator
+    def _v_arrive_on_scene(self, cmd: ArriveOnScene) -> None:
+        self._validate(cmd)
+
+    @workflow.update
+    def complete_task(self, cmd: CompleteTask) -> CommandResult:
+        return self._execute(cmd)
+
+    @complete_task.validator
+    def _v_complete_task(self, cmd: CompleteTask) -> None:
+        self._validate(cmd)
+
+    @workflow.update
+    def decline_task(self, cmd: DeclineTask) -> CommandResult:
+        return self._execute(cmd)
+
+    @decline_task.validator
+    def _v_decline_task(self, cmd: DeclineTask) -> None:
+        self._validate(cmd)
+
+    @workflow.update
+    def review_decline(self, cmd: ReviewDecline) -> CommandResult:
+        return self._execute(cmd)
+
+    @review_decline.validator
+    def _v_review_decline(self, cmd: ReviewDecline) -> None:
+        self._validate(cmd)
+
+    @workflow.update
+    def request_extension(self, cmd: RequestExtension) -> CommandResult:
+        return self._execute(cmd)
+
+    @request_extension.validator
+    def _v_request_extension(self, cmd: RequestExtension) -> None:
+        self._validate(cmd)
+
+    @workflow.update
+    def decide_extension(self, cmd: DecideExtension) -> CommandResult:
+        return self._execute(cmd)
+
+    @decide_extension.validator
+    def _v_decide_extension(self, cmd: DecideExtension) -> None:
+        self._validate(cmd)
+
+    @workflow.update
+    def withdraw_task(self, cmd: WithdrawTask) -> CommandResult:
+        return self._execute(cmd)
+
+    @withdraw_task.validator
+    def _v_withdraw_task(self, cmd: WithdrawTask) -> None:
+        self._validate(cmd)
+
+    @workflow.update
+    def offer_handoff(self, cmd: OfferHandoff) -> CommandResult:
+        return self._execute(cmd)
+
+    @offer_handoff.validator
+    def _v_offer_handoff(self, cmd: OfferHandoff) -> None:
+        self._validate(cmd)
+
+    @workflow.update
+    def accept_handoff(self, cmd: AcceptHandoff) -> CommandResult:
+        return self._execute(cmd)
+
+    @accept_handoff.validator
+    def _v_accept_handoff(self, cmd: AcceptHandoff) -> None:
+        self._validate(cmd)
+
+    @workflow.update
+    def decline_handoff(self, cmd: DeclineHandoff) -> CommandResult:
+        return self._execute(cmd)
+
+    @decline_handoff.validator
+    def _v_decline_handoff(self, cmd: DeclineHandoff) -> None:
+        self._validate(cmd)
+
+    @workflow.update
+    def withdraw_handoff(self, cmd: WithdrawHandoff) -> CommandResult:
+        return self._execute(cmd)
+
+    @withdraw_handoff.validator
+    def _v_withdraw_handoff(self, cmd: WithdrawHandoff) -> None:
+        self._validate(cmd)
+
+    @workflow.update
+    def assign_owner(self, cmd: AssignOwner) -> CommandResult:
+        return self._execute(cmd)
+
+    @assign_owner.validator
+    def _v_assign_owner(self, cmd: AssignOwner) -> None:
+        self._validate(cmd)
+
+    @workflow.update
+    def resolve_escalation(self, cmd: ResolveEscalation) -> CommandResult:
+        return self._execute(cmd)
+
+    @resolve_escalation.validator
+    def _v_resolve_escalation(self, cmd: ResolveEscalation) -> None:
+        self._validate(cmd)
+
+    @workflow.update
+    def close_case(self, cmd: CloseCase) -> CommandResult:
+        return self._execute(cmd)
+
+    @close_case.validator
+    def _v_close_case(self, cmd: CloseCase) -> None:
+        self._validate(cmd)
+
+    # ----- queries ------------------------------------------------------------------
+
+    @workflow.query
+    def case(self) -> CaseState:
+        return self._engine.state
+
+    @workflow.query
+    def ownership(self) -> list[OwnershipInterval]:
+        return self._engine.state.ownership
+
+
+UPDATE_FOR_COMMAND: dict[type, str] = {
+    DispatchTask: "dispatch_task",
+    SignTask: "sign_task",
+    ArriveOnScene: "arrive_on_scene",
+    CompleteTask: "complete_task",
+    DeclineTask: "decline_task",
+    ReviewDecline: "review_decline",
+    RequestExtension: "request_extension",
+    DecideExtension: "decide_extension",
+    WithdrawTask: "withdraw_task",
+    OfferHandoff: "offer_handoff",
+    AcceptHandoff: "accept_handoff",
+    DeclineHandoff: "decline_handoff",
+    WithdrawHandoff: "withdraw_handoff",
+    AssignOwner: "assign_owner",
+    ResolveEscalation: "resolve_escalation",
+    CloseCase: "close_case",
+}
