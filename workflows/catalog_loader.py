@@ -50,11 +50,22 @@ def _parse(path: Path, kind: type[T], data: Any) -> T:
     try:
         return TypeAdapter(kind).validate_python(data)
     except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in e['loc']) or '(top level)'}: {e['msg']}"
-            for e in err.errors()
-        )
+        problems = "; ".join(f"{_field_path(e['loc'])}: {_problem(e)}" for e in err.errors())
         raise CatalogError(f"{path.name}: {problems}") from None
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    """('task_kinds', 0, 'title') -> 'task_kinds[0].title', as the other messages say it."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text.lstrip(".") or "(top level)"
+
+
+def _problem(error: Any) -> str:
+    if error["type"] in ("unexpected_keyword_argument", "extra_forbidden"):
+        return "unknown field (check the spelling)"
+    return str(error["msg"])
 
 
 def load_directory(path: Path) -> Directory:
@@ -115,14 +126,15 @@ def _playbook_problems(playbook: Playbook, directory: Directory, file_stem: str
             yield f"matrix[{i}].stage: {rule.stage!r} is not one of the playbook's stages"
         for j, task in enumerate(rule.opening_tasks):
             where = f"matrix[{i}].opening_tasks[{j}]"
-            kind = kinds.get(task.kind)
+            opening_kind = kinds.get(task.kind)
             agency = directory.get(task.assignee)
-            if kind is None:
+            if opening_kind is None:
                 yield f"{where}.kind: {task.kind!r} is not a task kind of this playbook"
             elif agency is None:
                 yield f"{where}.assignee: no agency {task.assignee!r} in the directory"
-            elif kind.capability not in agency.capabilities:
-                yield f"{where}.assignee: {agency.id} lacks the capability {kind.capability!r}"
+            elif opening_kind.capability not in agency.capabilities:
+                yield (f"{where}.assignee: {agency.id} lacks the capability "
+                       f"{opening_kind.capability!r}")
 
 
 def _duration_problem(field: str, value: str) -> Iterable[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
-    WorkflowHandle,
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -71,11 +70,11 @@ async def open_case(client: Client, catalog: Catalog, cmd: OpenCase, *,
 
 async def send(client: Client, case_id: str, cmd: Command) -> CommandResult:
     """Send one command to a case; raises CaseRefused with the rules' reason."""
-    handle: WorkflowHandle[CaseWorkflow, object] = client.get_workflow_handle_for(
-        CaseWorkflow.run, case_id)
+    handle = client.get_workflow_handle(case_id)
     try:
-        return await handle.execute_update(UPDATE_FOR_COMMAND[type(cmd)], cmd,
-                                           id=cmd.request_id, result_type=CommandResult)
+        result: CommandResult = await handle.execute_update(
+            UPDATE_FOR_COMMAND[type(cmd)], cmd, id=cmd.request_id, result_type=CommandResult)
+        return result
     except WorkflowUpdateFailedError as err:
         raise _refused(err) from None
 

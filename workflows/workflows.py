@@ -8,6 +8,7 @@ side effects the rules ask for, through activities with idempotency keys.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows import activities
-    from workflows.rules.case import CaseEngine, fingerprint
+    from workflows.rules.case import fingerprint
     from workflows.rules.catalog import CaseRules
     from workflows.rules.commands import (
         AcceptHandoff,
@@ -26,9 +27,9 @@ with workflow.unsafe.imports_passed_through():
         CloseCase,
         Command,
         CompleteTask,
+        DecideExtension,
         DeclineHandoff,
         DeclineTask,
-        DecideExtension,
         DispatchTask,
         OfferHandoff,
         OpenCase,
@@ -107,13 +108,14 @@ class CaseWorkflow:
             armed = engine.next_deadline()
             timeout = None if armed is None else max(armed - workflow.now(), timedelta(0))
             try:
-                await workflow.wait_condition(
-                    lambda: engine.next_deadline() != armed
-                    or engine.state.status is not CaseStatus.OPEN,
-                    timeout=timeout,
-                )
+                await workflow.wait_condition(self._clocks_changed(armed), timeout=timeout)
             except TimeoutError:
                 engine.tick(workflow.now())
+
+    def _clocks_changed(self, armed: datetime | None) -> Callable[[], bool]:
+        engine = self._engine
+        return lambda: (engine.next_deadline() != armed
+                        or engine.state.status is not CaseStatus.OPEN)
 
     # ----- side effects -------------------------------------------------------------
 

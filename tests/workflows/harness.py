@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from temporalio import activity
 from temporalio.client import Client
@@ -42,7 +43,7 @@ class Recorder:
     async def record_case_events(self, batch: CaseEventBatch) -> None:
         self.events.extend(batch.events)
 
-    def bound(self) -> list[object]:
+    def bound(self) -> list[Callable[..., Any]]:
         return [self.deliver_task, self.withdraw_task, self.send_notice,
                 self.record_case_events]
 

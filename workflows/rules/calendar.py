@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 _DURATION = re.compile(r"^\s*(\d{1,6})\s*(s|m|h|d|wd)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -73,4 +73,4 @@ class WorkingCalendar:
             local += timedelta(days=1)
             if self.is_working_day(local.date()):
                 remaining -= 1
-        return local.astimezone(start.tzinfo or timezone.utc)
+        return local.astimezone(start.tzinfo or UTC)

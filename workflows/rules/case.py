@@ -17,6 +17,7 @@ from workflows.rules.catalog import CaseRules
 from workflows.rules.commands import Command, OpenCase
 from workflows.rules.effects import CaseEventBatch, Effect, Notice
 from workflows.rules.model import (
+    PLATFORM,
     Actor,
     CaseEvent,
     CaseState,
@@ -26,7 +27,6 @@ from workflows.rules.model import (
     Escalation,
     EventKind,
     NoticeKind,
-    PLATFORM,
     OwnershipInterval,
     OwnershipVia,
     Task,
@@ -230,8 +230,8 @@ class CaseEngine:
         stored = self.state.answers.get(cmd.request_id)
         if stored is None:
             return None
-        fingerprint, answer = stored
-        if fingerprint != fingerprint(cmd):
+        first_fingerprint, answer = stored
+        if first_fingerprint != fingerprint(cmd):
             raise Refusal(
                 Reason.REQUEST_ID_REUSED,
                 f"request_id {cmd.request_id!r} was already used for a different request; "

@@ -21,13 +21,13 @@ from workflows.rules.commands import (
     WithdrawHandoff,
 )
 from workflows.rules.model import (
+    PLATFORM,
     CaseStatus,
     CommandResult,
     EventKind,
     Handoff,
     HandoffState,
     NoticeKind,
-    PLATFORM,
     OwnershipVia,
 )
 from workflows.rules.refusals import Reason, Refusal

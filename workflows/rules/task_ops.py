@@ -10,8 +10,8 @@ from workflows.rules.catalog import TaskKind
 from workflows.rules.commands import (
     ArriveOnScene,
     CompleteTask,
-    DeclineTask,
     DecideExtension,
+    DeclineTask,
     DispatchTask,
     RequestExtension,
     ReviewDecline,

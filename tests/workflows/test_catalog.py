@@ -1,0 +1,115 @@
+"""The shipped catalog loads, its matrix picks the right leads, and bad files are refused."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from workflows.catalog_loader import DEFAULT_CATALOG, Catalog, CatalogError, load_catalog
+
+REQUIRED_AGENCIES = {
+    "command-center", "jinhaihu-township", "natural-resources", "public-security",
+    "emergency-management", "ecology-environment", "market-regulation", "agriculture-rural",
+    "health", "urban-management", "traffic-police",
+}
+
+
+def test_the_four_playbooks_and_the_district_load(catalog: Catalog) -> None:
+    assert set(catalog.playbooks) == {"illegal-mining", "food-supply-chain",
+                                      "highway-emissions", "parallel-approval"}
+    assert REQUIRED_AGENCIES <= {a.id for a in catalog.directory.agencies}
+    assert catalog.directory.coordinator == "command-center"
+    assert all(a.name_zh and a.name_en for a in catalog.directory.agencies)
+
+
+def test_mining_whistle_brings_four_departments_within_30_minutes(catalog: Catalog) -> None:
+    playbook = catalog.playbooks["illegal-mining"]
+    rule = playbook.lead_rule(stage="", jurisdiction="jinhaihu")
+    assert rule is not None and rule.lead == "jinhaihu-township"
+    assert {t.assignee for t in rule.opening_tasks} == {
+        "natural-resources", "public-security", "emergency-management", "ecology-environment"}
+    for task in rule.opening_tasks:
+        kind = playbook.task_kind(task.kind)
+        assert kind is not None
+        assert (kind.needs_presence, kind.on_scene_within, kind.sign_within) == (True, "30m", "1h")
+
+
+@pytest.mark.parametrize(("stage", "lead"), [
+    ("production", "agriculture-rural"), ("processing", "quality-inspection"),
+    ("circulation", "market-regulation"), ("catering", "market-regulation"),
+    ("unlicensed", "urban-management"),
+])
+def test_food_lead_follows_the_stage(catalog: Catalog, stage: str, lead: str) -> None:
+    rule = catalog.playbooks["food-supply-chain"].lead_rule(stage=stage, jurisdiction="pinggu")
+    assert rule is not None and rule.lead == lead
+    assert rule.opening_tasks, "the other stages get tasks to trace up and down the chain"
+
+
+def test_parallel_approval_reviews_are_approvals_with_deemed_consent(catalog: Catalog) -> None:
+    playbook = catalog.playbooks["parallel-approval"]
+    assert playbook.stages == ("project-approval", "land-use", "planning-permit",
+                               "construction-permit", "acceptance")
+    assert playbook.deemed_consent_issue_within == "1wd"
+    assert all(k.is_approval for k in playbook.task_kinds)
+    assert len({r.stage for r in playbook.matrix}) == 5
+
+
+def _catalog_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "catalog"
+    shutil.copytree(DEFAULT_CATALOG, root)
+    return root
+
+
+def _break_playbook(root: Path, name: str, edit: dict[str, object]) -> None:
+    path = root / "playbooks" / f"{name}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for dotted, value in edit.items():
+        target = data
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            target = target[int(part)] if part.isdigit() else target[part]
+        if value is None:
+            del target[int(leaf) if leaf.isdigit() else leaf]
+        else:
+            target[int(leaf) if leaf.isdigit() else leaf] = value
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+
+@pytest.mark.parametrize(("edit", "expected"), [
+    ({"legal_line": "18 days"}, r"illegal-mining\.yaml: legal_line: '18 days' is not a"),
+    ({"task_kinds.0.on_scene_withn": "30m"},
+     r"illegal-mining\.yaml: task_kinds\[0\]\.on_scene_withn: unknown field"),
+    ({"task_kinds.1.capability": None},
+     r"illegal-mining\.yaml: task_kinds\[1\]\.capability: Field required"),
+    ({"matrix.0.lead": "mining-police"},
+     r"illegal-mining\.yaml: matrix\[0\]\.lead: no agency 'mining-police'"),
+    ({"matrix.0.opening_tasks.0.assignee": "health"},
+     r"opening_tasks\[0\]\.assignee: health lacks the capability 'mining-investigation'"),
+    ({"id": "mining"}, r"illegal-mining\.yaml: id: 'mining' must match the file name"),
+    ({"task_kinds.2.sign_within": "1x"}, r"task_kinds\[2\]\.sign_within: '1x' is not"),
+    ({"task_kinds.0.capability": "teleportation"},
+     r"task_kinds\[0\]\.capability: no agency has 'teleportation'"),
+])
+def test_malformed_playbook_is_refused_naming_file_field_and_problem(
+        tmp_path: Path, edit: dict[str, object], expected: str) -> None:
+    root = _catalog_copy(tmp_path)
+    _break_playbook(root, "illegal-mining", edit)
+    with pytest.raises(CatalogError, match=expected):
+        load_catalog(root)
+
+
+def test_invalid_yaml_is_refused_naming_the_file(tmp_path: Path) -> None:
+    root = _catalog_copy(tmp_path)
+    (root / "playbooks" / "highway-emissions.yaml").write_text("id: [unclosed\n")
+    with pytest.raises(CatalogError, match=r"highway-emissions\.yaml: not valid YAML"):
+        load_catalog(root)
+
+
+def test_bad_holiday_is_refused(tmp_path: Path) -> None:
+    root = _catalog_copy(tmp_path)
+    (root / "calendar.yaml").write_text('holidays: ["2026-13-01"]\n')
+    with pytest.raises(CatalogError, match=r"calendar\.yaml: holidays\[0\]: '2026-13-01'"):
+        load_catalog(root)

@@ -1,0 +1,410 @@
+"""The case rules, driven directly: who may do what, and what each refusal says."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta
+
+import pytest
+
+from tests.workflows.builders import T0, actor, open_approval, open_food, open_mining, rid
+from workflows.catalog_loader import Catalog
+from workflows.rules import limits
+from workflows.rules.case import CaseEngine
+from workflows.rules.commands import (
+    AcceptHandoff,
+    ArriveOnScene,
+    AssignOwner,
+    CloseCase,
+    Command,
+    CompleteTask,
+    DecideExtension,
+    DeclineHandoff,
+    DeclineTask,
+    DispatchTask,
+    OfferHandoff,
+    OpenCase,
+    RequestExtension,
+    ReviewDecline,
+    SignTask,
+    WithdrawHandoff,
+    WithdrawTask,
+)
+from workflows.rules.effects import Notice, TaskDelivery
+from workflows.rules.model import (
+    CaseStatus,
+    EventKind,
+    HandoffState,
+    NoticeKind,
+    ReviewOutcome,
+    TaskState,
+)
+from workflows.rules.opening import open_case
+from workflows.rules.refusals import Reason, Refusal, grpc_status_name
+
+TOWNSHIP = "jinhaihu-township"
+LATER = T0 + timedelta(minutes=5)
+
+
+def refused(engine: CaseEngine, cmd: Command, reason: Reason, now: datetime = LATER) -> str:
+    """Assert `cmd` is refused for `reason` by validation and execution, changing nothing."""
+    earlier_effects = engine.take_effects()
+    before = copy.deepcopy(engine.state)
+    with pytest.raises(Refusal) as by_validation:
+        engine.validate(cmd, now)
+    with pytest.raises(Refusal) as by_execution:
+        engine.execute(cmd, now)
+    assert by_validation.value.reason is reason, by_validation.value.message
+    assert by_execution.value.reason is reason
+    assert engine.state == before
+    assert engine.take_effects() == []
+    for effect in earlier_effects:
+        engine.add_effect(effect)
+    return by_validation.value.message
+
+
+def finish_task(engine: CaseEngine, task_id: str, now: datetime = LATER) -> None:
+    task = engine.state.task(task_id)
+    assert task is not None
+    who = actor(task.assignee)
+    engine.execute(SignTask(rid(), who, task_id), now)
+    if task.needs_presence:
+        engine.execute(ArriveOnScene(rid(), who, task_id), now)
+    engine.execute(CompleteTask(rid(), who, task_id, findings="done", evidence_refs=("ev-1",)),
+                   now)
+
+
+def state_of(engine: CaseEngine, task_id: str) -> TaskState:
+    task = engine.state.task(task_id)
+    assert task is not None
+    return task.state
+
+
+# ----- opening ---------------------------------------------------------------------------
+
+
+def test_mining_case_opens_led_by_the_township_with_four_whistle_tasks(catalog: Catalog
+                                                                       ) -> None:
+    engine = open_mining(catalog)
+    state = engine.state
+    assert state.owner == TOWNSHIP and state.status is CaseStatus.OPEN
+    assert [t.assignee for t in state.tasks] == [
+        "natural-resources", "public-security", "emergency-management", "ecology-environment"]
+    assert all(t.on_scene_by is not None and t.on_scene_by.deadline == T0 + timedelta(minutes=30)
+               for t in state.tasks)
+    assert all(t.sign_by.deadline == T0 + timedelta(hours=1) for t in state.tasks)
+    deliveries = [e for e in engine.take_effects() if isinstance(e, TaskDelivery)]
+    assert len(deliveries) == 4 and len({d.idempotency_key for d in deliveries}) == 4
+    assert state.ownership[0].owner == TOWNSHIP and state.ownership[0].end is None
+
+
+def test_first_receiver_may_lead_only_where_the_matrix_allows(catalog: Catalog) -> None:
+    # Circulation allows 首接负责: the market regulator that received the report leads.
+    assert open_food(catalog, stage="circulation", agency="market-regulation",
+                     lead="market-regulation").state.owner == "market-regulation"
+    # Processing does not: asking to lead is refused with the matrix's lead named.
+    with pytest.raises(Refusal) as err:
+        open_food(catalog, stage="processing", agency="market-regulation",
+                  lead="market-regulation")
+    assert err.value.reason is Reason.LEAD_NOT_ALLOWED
+    assert "quality-inspection" in err.value.message
+
+
+def test_open_refuses_bad_input(catalog: Catalog) -> None:
+    rules = catalog.rules_for("food-supply-chain")
+    assert rules is not None
+    base = OpenCase(request_id=rid(), actor=actor("market-regulation"),
+                    type="food-supply-chain", subject_key="B-1", title="t", stage="circulation")
+    cases = [
+        (OpenCase(**{**base.__dict__, "stage": "retail"}), Reason.UNKNOWN_STAGE),
+        (OpenCase(**{**base.__dict__, "title": "x" * (limits.MAX_TITLE + 1)}),
+         Reason.TEXT_TOO_LONG),
+        (OpenCase(**{**base.__dict__, "subject_key": "  "}), Reason.MISSING_FIELD),
+        (OpenCase(**{**base.__dict__, "actor": actor("ministry-of-magic")}),
+         Reason.UNKNOWN_AGENCY),
+    ]
+    for cmd, reason in cases:
+        with pytest.raises(Refusal) as err:
+            open_case(cmd, rules, now=T0)
+        assert err.value.reason is reason
+
+
+# ----- each refusal ---------------------------------------------------------------------
+
+
+def test_actor_not_the_owner_cannot_dispatch(catalog: Catalog) -> None:
+    engine = open_mining(catalog)
+    message = refused(engine, DispatchTask(rid(), actor("public-security"),
+                                           "mining-investigation", "natural-resources"),
+                      Reason.NOT_OWNER)
+    assert TOWNSHIP in message
+
+
+def test_actor_not_the_assignee_cannot_sign(catalog: Catalog) -> None:
+    engine = open_mining(catalog)
+    refused(engine, SignTask(rid(), actor("public-security"), "T1"), Reason.NOT_ASSIGNEE)
+
+
+def test_unknown_agency_is_refused_as_actor_and_as_assignee(catalog: Catalog) -> None:
+    engine = open_mining(catalog)
+    refused(engine, SignTask(rid(), actor("nobody"), "T1"), Reason.UNKNOWN_AGENCY)
+    refused(engine, DispatchTask(rid(), actor(TOWNSHIP), "work-safety", "nobody"),
+            Reason.UNKNOWN_AGENCY)
+
+
+def test_hand_off_to_itself_is_refused(catalog: Catalog) -> None:
+    engine = open_mining(catalog)
+    refused(engine, OfferHandoff(rid(), actor(TOWNSHIP), TOWNSHIP, "no"),
+            Reason.HANDOFF_TO_SELF)
+
+
+def test_accept_by_an_agency_not_offered_is_refused(catalog: Catalog) -> None:
+    engine = open_mining(catalog)
+    engine.execute(OfferHandoff(rid(), actor(TOWNSHIP), "natural-resources", "mining is theirs"),
+                   T0)
+    refused(engine, AcceptHandoff(rid(), actor("public-security"), "H1"), Reason.NOT_OFFERED)
+    assert engine.state.owner == TOWNSHIP
+
+
+def test_close_with_open_tasks_is_refused(catalog: Catalog) -> None:
+    engine = open_mining(catalog)
+    message = refused(engine, CloseCase(rid(), actor(TOWNSHIP)), Reason.TASKS_OPEN)
+    assert "事不完，人不走" in message and "T1" in message
+
+
+def test_dispatch_to_an_agency_without_the_capability_is_refused(catalog: Catalog) -> None:
+    engine = open_mining(catalog)
+    refused(engine, DispatchTask(rid(), actor(TOWNSHIP), "criminal-investigation", "health"),
+            Reason.MISSING_CAPABILITY)
+
+
+def test_deadline_in_the_past_is_refused(catalog: Catalog) -> None:
+    engine = open_mining(catalog)
+    refused(engine, DispatchTask(rid(), actor(TOWNSHIP), "work-safety", "emergency-management",
+                                 due_at=LATER - timedelta(minutes=1)), Reason.DEADLINE_IN_PAST)
+    engine.execute(SignTask(rid(), actor("natural-resources"), "T1"), LATER)
+    refused(engine, RequestExtension(rid(), actor("natural-resources"), "T1",
+                                     new_due_at=T0, reason="more time"),
+            Reason.DEADLINE_IN_PAST)
+
+
+def test_over_long_text_is_refused_naming_the_field(catalog: Catalog) -> None:
+    engine = open_mining(catalog)
+    message = refused(engine, DeclineTask(rid(), actor("natural-resources"), "T1",
+                                          reason="r" * (limits.MAX_REASON + 1)),
+                      Reason.TEXT_TOO_LONG)
+    assert message.startswith("reason is 1001 characters")
+
+
+def test_bad_duration_override_is_refused(catalog: Catalog) -> None:
+    engine = open_mining(catalog)
+    refused(engine, DispatchTask(rid(), actor(TOWNSHIP), "work-safety", "emergency-management",
+                                 due_within="soon"), Reason.BAD_DURATION)
+
+
+def test_a_reused_request_id_with_a_different_request_is_refused(catalog: Catalog) -> None:
+    engine = open_mining(catalog)
+    engine.execute(SignTask("same", actor("natural-resources"), "T1"), LATER)
+    refused(engine, SignTask("same", actor("public-security"), "T2"), Reason.REQUEST_ID_REUSED)
+
+
+def test_too_many_tasks_is_resource_exhausted(catalog: Catalog) -> None:
+    engine = open_mining(catalog)
+    for _ in range(limits.MAX_TASKS_PER_CASE - len(engine.state.tasks)):
+        engine.execute(DispatchTask(rid(), actor(TOWNSHIP), "work-safety",
+                                    "emergency-management"), LATER)
+    refused(engine, DispatchTask(rid(), actor(TOWNSHIP), "work-safety", "emergency-management"),
+            Reason.TOO_MANY_TASKS)
+    assert grpc_status_name(Reason.TOO_MANY_TASKS) == "RESOURCE_EXHAUSTED"
+
+
+def test_every_reason_maps_to_a_canonical_grpc_status() -> None:
+    canonical = {"INVALID_ARGUMENT", "FAILED_PRECONDITION", "NOT_FOUND", "PERMISSION_DENIED",
+                 "ALREADY_EXISTS", "RESOURCE_EXHAUSTED"}
+    assert {grpc_status_name(r) for r in Reason} <= canonical
+    assert grpc_status_name(Reason.NOT_OWNER) == "PERMISSION_DENIED"
+    assert grpc_status_name(Reason.TASKS_OPEN) == "FAILED_PRECONDITION"
+    assert grpc_status_name(Reason.CASE_ALREADY_OPEN) == "ALREADY_EXISTS"
+    assert grpc_status_name(Reason.TEXT_TOO_LONG) == "INVALID_ARGUMENT"
+
+
+# ----- flows ----------------------------------------------------------------------------
+
+
+def test_repeated_request_returns_the_first_answer_and_changes_nothing(catalog: Catalog
+                                                                       ) -> None:
+    engine = open_mining(catalog)
+    cmd = DispatchTask("dispatch-once", actor(TOWNSHIP), "work-safety", "emergency-management")
+    first = engine.execute(cmd, LATER)
+    engine.take_effects()
+    before = copy.deepcopy(engine.state)
+    assert engine.execute(cmd, LATER + timedelta(minutes=1)) == first
+    assert engine.state == before and engine.take_effects() == []
+
+
+def test_whole_mining_case_runs_to_close(catalog: Catalog) -> None:
+    engine = open_mining(catalog)
+    for task in engine.state.tasks:
+        finish_task(engine, task.id)
+    engine.execute(CloseCase(rid(), actor(TOWNSHIP), summary="site sealed"), LATER)
+    state = engine.state
+    assert state.status is CaseStatus.CLOSED and state.closed_at == LATER
+    assert state.ownership[-1].end == LATER
+    assert state.events[-1].kind is EventKind.CLOSED
+    assert engine.next_deadline() is None
+    refused(engine, DispatchTask(rid(), actor(TOWNSHIP), "work-safety", "emergency-management"),
+            Reason.CASE_CLOSED)
+
+
+def test_arrival_needs_signing_first_and_presence_tasks_need_arrival(catalog: Catalog) -> None:
+    engine = open_mining(catalog)
+    refused(engine, ArriveOnScene(rid(), actor("natural-resources"), "T1"),
+            Reason.INVALID_TASK_STATE)
+    engine.execute(SignTask(rid(), actor("natural-resources"), "T1"), LATER)
+    refused(engine, CompleteTask(rid(), actor("natural-resources"), "T1", findings="x"),
+            Reason.INVALID_TASK_STATE)
+
+
+def test_upheld_decline_redispatches_elsewhere_and_counts_the_bounce(catalog: Catalog) -> None:
+    engine = open_food(catalog)  # T2: trace-processing to quality-inspection
+    engine.execute(DeclineTask(rid(), actor("quality-inspection"), "T2",
+                               reason="the batch was sold unprocessed",
+                               suggested_agency="market-regulation"), LATER)
+    owner = actor("market-regulation")
+    refused(engine, ReviewDecline(rid(), owner, "T2", ReviewOutcome.UPHELD,
+                                  redispatch_to="quality-inspection"),
+            Reason.INVALID_TASK_STATE)  # an upheld decline cannot go back to the decliner
+    refused(engine, ReviewDecline(rid(), owner, "T2", ReviewOutcome.UPHELD,
+                                  redispatch_to="health"), Reason.MISSING_CAPABILITY)
+    refused(engine, ReviewDecline(rid(), actor("agriculture-rural"), "T2",
+                                  ReviewOutcome.UPHELD), Reason.NOT_OWNER)
+    result = engine.execute(ReviewDecline(rid(), owner, "T2", ReviewOutcome.UPHELD,
+                                          note="we take it"), LATER)
+    assert result.task_ids == ["T2", "T3"]
+    old, new = engine.state.task("T2"), engine.state.task("T3")
+    assert old is not None and new is not None
+    assert old.is_terminal and old.review_outcome is ReviewOutcome.UPHELD
+    assert (new.assignee, new.kind, new.redispatched_from, new.bounce_count) == (
+        "market-regulation", "trace-processing", "T2", 1)
+
+
+def test_overruled_decline_returns_the_task_with_a_fresh_clock(catalog: Catalog) -> None:
+    engine = open_food(catalog)
+    engine.take_effects()
+    engine.execute(DeclineTask(rid(), actor("agriculture-rural"), "T1", reason="not ours"),
+                   LATER)
+    later = LATER + timedelta(minutes=30)
+    engine.execute(ReviewDecline(rid(), actor("market-regulation"), "T1",
+                                 ReviewOutcome.OVERRULED, note="it is yours"), later)
+    task = engine.state.task("T1")
+    assert task is not None
+    assert task.state is TaskState.DISPATCHED and task.round == 2
+    assert task.sign_by.deadline == later + timedelta(hours=1)
+    deliveries = [e for e in engine.take_effects() if isinstance(e, TaskDelivery)]
+    assert [d.idempotency_key.rsplit("/", 1)[-1] for d in deliveries] == ["round-2"]
+
+
+def test_unreviewed_decline_escalates_to_the_coordinator(catalog: Catalog) -> None:
+    engine = open_mining(catalog)
+    engine.execute(DeclineTask(rid(), actor("public-security"), "T2", reason="no crime yet"),
+                   LATER)
+    engine.take_effects()
+    engine.tick(LATER + timedelta(minutes=59))
+    assert not [e for e in engine.state.escalations if e.task_id == "T2"]
+    engine.take_effects()
+    engine.tick(LATER + timedelta(hours=1))
+    assert [e.reason for e in engine.state.escalations if e.task_id == "T2"] == [
+        "decline of task T2 by public-security left unreviewed"]
+    notices = [e for e in engine.take_effects() if isinstance(e, Notice) and e.task_id == "T2"]
+    assert [(n.kind, n.recipients[0]) for n in notices] == [
+        (NoticeKind.ESCALATION, "command-center")]
+
+
+def test_withdrawn_and_finished_tasks_let_the_case_close(catalog: Catalog) -> None:
+    engine = open_food(catalog)
+    finish_task(engine, "T1")
+    engine.execute(WithdrawTask(rid(), actor("market-regulation"), "T2", reason="batch found"),
+                   LATER)
+    refused(engine, WithdrawTask(rid(), actor("market-regulation"), "T2"),
+            Reason.INVALID_TASK_STATE)
+    engine.execute(CloseCase(rid(), actor("command-center")), LATER)
+    assert engine.state.status is CaseStatus.CLOSED
+
+
+def test_extension_is_decided_by_the_owner(catalog: Catalog) -> None:
+    engine = open_food(catalog)
+    engine.execute(SignTask(rid(), actor("agriculture-rural"), "T1"), LATER)
+    task = engine.state.task("T1")
+    assert task is not None
+    new_due = task.due_by.deadline + timedelta(days=2)
+    refused(engine, DecideExtension(rid(), actor("market-regulation"), "T1", grant=True),
+            Reason.NO_EXTENSION_PENDING)
+    engine.execute(RequestExtension(rid(), actor("agriculture-rural"), "T1", new_due,
+                                    reason="lab results"), LATER)
+    refused(engine, DecideExtension(rid(), actor("agriculture-rural"), "T1", grant=True),
+            Reason.NOT_OWNER)
+    engine.execute(DecideExtension(rid(), actor("market-regulation"), "T1", grant=True), LATER)
+    assert task.due_by.deadline == new_due and not task.extension_pending
+
+
+def test_hand_off_decline_and_withdraw_leave_the_owner(catalog: Catalog) -> None:
+    engine = open_mining(catalog)
+    engine.execute(OfferHandoff(rid(), actor(TOWNSHIP), "natural-resources", "r"), T0)
+    refused(engine, OfferHandoff(rid(), actor(TOWNSHIP), "public-security", "r"),
+            Reason.HANDOFF_ALREADY_PENDING)
+    engine.execute(DeclineHandoff(rid(), actor("natural-resources"), "H1", "not ours"), LATER)
+    assert engine.state.owner == TOWNSHIP
+    engine.execute(OfferHandoff(rid(), actor(TOWNSHIP), "public-security", "crime"), LATER)
+    refused(engine, WithdrawHandoff(rid(), actor("public-security"), "H2"), Reason.NOT_OWNER)
+    engine.execute(WithdrawHandoff(rid(), actor(TOWNSHIP), "H2"), LATER)
+    assert [h.state for h in engine.state.handoffs] == [HandoffState.DECLINED,
+                                                        HandoffState.WITHDRAWN]
+    assert engine.state.owner == TOWNSHIP and len(engine.state.ownership) == 1
+
+
+def test_accepted_offer_moves_ownership_atomically(catalog: Catalog) -> None:
+    engine = open_mining(catalog)
+    engine.execute(OfferHandoff(rid(), actor(TOWNSHIP), "natural-resources", "r"), T0)
+    at = T0 + timedelta(hours=1)
+    engine.execute(AcceptHandoff(rid(), actor("natural-resources", "wang.fang"), "H1"), at)
+    first, second = engine.state.ownership
+    assert (first.owner, first.end) == (TOWNSHIP, at)
+    assert (second.owner, second.start, second.end) == ("natural-resources", at, None)
+    # An offer past its expiry cannot be accepted even before its timer is processed.
+    engine.execute(OfferHandoff(rid(), actor("natural-resources"), TOWNSHIP, "back"), at)
+    refused(engine, AcceptHandoff(rid(), actor(TOWNSHIP), "H2"), Reason.HANDOFF_NOT_FOUND,
+            now=at + timedelta(hours=2))
+
+
+def test_coordinator_assignment_supersedes_a_pending_offer(catalog: Catalog) -> None:
+    engine = open_mining(catalog)
+    engine.execute(OfferHandoff(rid(), actor(TOWNSHIP), "natural-resources", "r"), T0)
+    refused(engine, AssignOwner(rid(), actor(TOWNSHIP), "public-security", "r"),
+            Reason.NOT_COORDINATOR)
+    refused(engine, AssignOwner(rid(), actor("command-center"), TOWNSHIP, "r"),
+            Reason.ALREADY_OWNER)
+    engine.execute(AssignOwner(rid(), actor("command-center"), "public-security", "explosives"),
+                   LATER)
+    assert engine.state.owner == "public-security"
+    assert engine.state.handoffs[0].state is HandoffState.SUPERSEDED
+    refused(engine, AcceptHandoff(rid(), actor("natural-resources"), "H1"),
+            Reason.HANDOFF_NOT_FOUND)
+
+
+def test_approval_silence_is_deemed_consent_then_issue_within_one_working_day(
+        catalog: Catalog) -> None:
+    engine = open_approval(catalog)  # Wednesday 09:00; reviews due in 5 working days
+    task = engine.state.task("T1")
+    assert task is not None and task.is_approval
+    due = task.due_by.deadline
+    assert due.date().isoformat() == "2026-11-25"  # Wed + 5wd = next Wednesday
+    engine.tick(due - timedelta(seconds=1))
+    assert state_of(engine, "T1") is TaskState.DISPATCHED
+    engine.tick(due)
+    assert state_of(engine, "T1") is TaskState.DEEMED_CONSENT
+    assert task.due_by.deadline == due + timedelta(days=1)
+    assert any(e.kind is EventKind.DEEMED_CONSENT for e in engine.state.events)
+    # The department then issues the approval: the task is done.
+    engine.execute(CompleteTask(rid(), actor(task.assignee), task.id, findings="approved"),
+                   due + timedelta(hours=2))
+    assert state_of(engine, "T1") is TaskState.DONE

@@ -1,0 +1,185 @@
+"""Property test of the case rules over random sequences of every operation.
+
+After every step: exactly one owner; a refusal changed nothing and was predicted by
+validation; the ownership intervals tile the case's life with no gap and no overlap.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from tests.workflows.builders import T0, open_approval, open_food, open_mining
+from workflows.catalog_loader import Catalog, load_catalog
+from workflows.rules.case import CaseEngine
+from workflows.rules.commands import (
+    AcceptHandoff,
+    ArriveOnScene,
+    AssignOwner,
+    CloseCase,
+    Command,
+    CompleteTask,
+    DecideExtension,
+    DeclineHandoff,
+    DeclineTask,
+    DispatchTask,
+    OfferHandoff,
+    RequestExtension,
+    ResolveEscalation,
+    ReviewDecline,
+    SignTask,
+    WithdrawHandoff,
+    WithdrawTask,
+)
+from workflows.rules.model import Actor, CaseStatus, HandoffState, ReviewOutcome, TaskState
+from workflows.rules.refusals import Refusal
+
+CATALOG = load_catalog()
+AGENCIES = [a.id for a in CATALOG.directory.agencies] + ["nobody"]
+OPENERS: dict[str, Callable[[Catalog], CaseEngine]] = {
+    "mining": open_mining, "food": open_food, "approval": open_approval}
+
+
+class CaseRulesMachine(RuleBasedStateMachine):
+    engine: CaseEngine
+    now: datetime
+
+    @initialize(kind=st.sampled_from(sorted(OPENERS)))
+    def open(self, kind: str) -> None:
+        self.engine = OPENERS[kind](CATALOG)
+        self.now = T0
+        self.requests = 0
+
+    def _request_id(self, data: st.DataObject) -> str:
+        # Mostly fresh ids, sometimes a repeat, to exercise idempotent retries.
+        if self.requests and data.draw(st.integers(0, 7), label="repeat?") == 0:
+            return f"r{data.draw(st.integers(1, self.requests))}"
+        self.requests += 1
+        return f"r{self.requests}"
+
+    def _actor(self, data: st.DataObject, rightful: str) -> Actor:
+        """Usually the agency entitled to act, sometimes anybody at all."""
+        if data.draw(st.integers(0, 3), label="wrong actor?") == 0:
+            return Actor(data.draw(st.sampled_from(AGENCIES), label="anybody"), "officer")
+        return Actor(rightful, "officer")
+
+    def _command(self, data: st.DataObject) -> Command:
+        state = self.engine.state
+        draw = data.draw
+        owner = state.owner
+        coordinator = CATALOG.directory.coordinator
+        request_id = self._request_id(data)
+        live = [t for t in state.tasks if not t.is_terminal]
+        # Declines awaiting review are rare by chance; weight them so reviews get tried.
+        declined = [t for t in live if t.state is TaskState.DECLINED]
+        task = draw(st.sampled_from([*declined * 3, *live, *live, *state.tasks, None]),
+                    label="task")
+        task_id = task.id if task else "T99"
+        assignee = task.assignee if task else "nobody"
+        pending = [h for h in state.handoffs if h.state is HandoffState.PENDING]
+        handoff = draw(st.sampled_from([*pending * 4, *state.handoffs, None]), label="handoff")
+        handoff_id = handoff.id if handoff else "H9"
+        offered = handoff.to_agency if handoff else "nobody"
+        other = draw(st.sampled_from(AGENCIES), label="other agency")
+        kind = draw(st.sampled_from(self.engine.rules.playbook.task_kinds), label="kind")
+        capable = [a.id for a in CATALOG.directory.agencies if kind.capability in a.capabilities]
+        target = draw(st.sampled_from([*capable, other]), label="target")
+        text = draw(st.sampled_from(["reason", "reason", "", "x" * 1001]), label="text")
+        later = self.now + timedelta(hours=draw(st.integers(-2, 200)))
+        escalation_id = draw(st.sampled_from([e.id for e in state.escalations] + ["E9"]))
+        op = draw(st.integers(0, 15), label="operation")
+        act = self._actor
+        commands: list[Command] = [
+            DispatchTask(request_id, act(data, owner), kind.id, target,
+                         due_within=draw(st.sampled_from(["", "", "2h", "bad"]))),
+            SignTask(request_id, act(data, assignee), task_id),
+            ArriveOnScene(request_id, act(data, assignee), task_id),
+            CompleteTask(request_id, act(data, assignee), task_id, findings=text or "found"),
+            DeclineTask(request_id, act(data, assignee), task_id, reason=text,
+                        suggested_agency=target),
+            ReviewDecline(request_id, act(data, owner), task_id,
+                          draw(st.sampled_from(list(ReviewOutcome))), redispatch_to=target),
+            RequestExtension(request_id, act(data, assignee), task_id, new_due_at=later,
+                             reason="lab"),
+            DecideExtension(request_id, act(data, owner), task_id, grant=draw(st.booleans())),
+            WithdrawTask(request_id, act(data, owner), task_id),
+            OfferHandoff(request_id, act(data, owner), other, reason=text,
+                         expires_within=draw(st.sampled_from(["", "30m"]))),
+            AcceptHandoff(request_id, act(data, offered), handoff_id),
+            DeclineHandoff(request_id, act(data, offered), handoff_id, reason="not ours"),
+            WithdrawHandoff(request_id, act(data, owner), handoff_id),
+            AssignOwner(request_id, act(data, coordinator), other, reason="settled"),
+            ResolveEscalation(request_id, act(data, coordinator), escalation_id,
+                              resolution="talked to them"),
+            CloseCase(request_id, act(data, draw(st.sampled_from([owner, coordinator])))),
+        ]
+        return commands[op]
+
+    @rule(data=st.data())
+    def act(self, data: st.DataObject) -> None:
+        cmd = self._command(data)
+        before = copy.deepcopy(self.engine.state)
+        try:
+            self.engine.validate(cmd, self.now)
+            predicted = None
+        except Refusal as refusal:
+            predicted = refusal.reason
+        assert self.engine.state == before, "validation changed the case"
+        try:
+            self.engine.execute(cmd, self.now)
+        except Refusal as refusal:
+            assert predicted is refusal.reason, "validation and execution disagree"
+            assert self.engine.state == before, f"refused {refusal.reason} changed the case"
+            return
+        assert predicted is None, f"validation refused ({predicted}) what execution allowed"
+
+    # Acting is drawn twice as often as time passing, so work gets done between clocks.
+    @rule(data=st.data())
+    def act_again(self, data: st.DataObject) -> None:
+        self.act(data)
+
+    @rule(minutes=st.sampled_from([1, 5, 29, 30, 31, 59, 60, 61, 120, 24 * 60, 7 * 24 * 60]))
+    def time_passes(self, minutes: int) -> None:
+        self.now += timedelta(minutes=minutes)
+        self.engine.tick(self.now)
+        next_deadline = self.engine.next_deadline()
+        assert next_deadline is None or next_deadline > self.now, "a passed clock did not fire"
+
+    @invariant()
+    def exactly_one_owner(self) -> None:
+        state = self.engine.state
+        assert state.owner in AGENCIES and state.owner != "nobody"
+        current = [i for i in state.ownership if i.end is None]
+        if state.status is CaseStatus.OPEN:
+            assert len(current) == 1 and current[0].owner == state.owner
+        else:
+            assert not current
+
+    @invariant()
+    def ownership_tiles_the_case_life(self) -> None:
+        state = self.engine.state
+        intervals = state.ownership
+        assert intervals[0].start == state.opened_at
+        for earlier, later in zip(intervals, intervals[1:], strict=False):
+            assert earlier.end == later.start, "gap or overlap between owners"
+            assert earlier.owner != later.owner
+        assert intervals[-1].owner == state.owner
+        assert intervals[-1].end == state.closed_at
+
+    @invariant()
+    def closed_cases_have_no_open_work(self) -> None:
+        state = self.engine.state
+        if state.status is CaseStatus.CLOSED:
+            assert all(t.is_terminal for t in state.tasks)
+            assert state.pending_handoff is None
+
+
+CaseRulesMachine.TestCase.settings = settings(
+    max_examples=2000, stateful_step_count=30, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow])
+test_case_rules = CaseRulesMachine.TestCase
