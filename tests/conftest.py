@@ -21,8 +21,11 @@ def catalog() -> Catalog:
     return load_catalog()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server per test: time advances only when no workflow anywhere on
+    the server has work waiting, so cases left open by an earlier test (whose worker has
+    gone) would stall every later test's clock."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(BIN / "temporal-test-server"))
     yield env

@@ -133,7 +133,9 @@ class CaseWorkflow:
             batch = engine.take_events()
             if batch is not None:
                 # Ledger appends run one batch at a time so the ledger sees events in order.
-                await workflow.execute_activity(
+                # A local activity: one marker in history instead of three events and a
+                # workflow task, for the most frequent side effect of all.
+                await workflow.execute_local_activity(
                     activities.RECORD_CASE_EVENTS, batch,
                     start_to_close_timeout=activities.CALL_TIMEOUT,
                     retry_policy=activities.PATIENT_RETRY)

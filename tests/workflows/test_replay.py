@@ -1,0 +1,27 @@
+"""Replay each playbook's recorded history against the current workflow code.
+
+A change that would make running cases non-deterministic fails here. If the change is
+deliberate, version it (workflow.patched) and then `make histories`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from tests.workflows.scenarios import SCENARIOS
+from workflows.workflows import CaseWorkflow
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+@pytest.mark.parametrize("playbook", sorted(SCENARIOS))
+async def test_recorded_history_replays(playbook: str) -> None:
+    path = HISTORIES / f"{playbook}.json"
+    history = WorkflowHistory.from_json(f"replay-{playbook}", path.read_text(encoding="utf-8"))
+    assert len(history.events) > 20, "the recorded scenario should be a whole case"
+    result = await Replayer(workflows=[CaseWorkflow]).replay_workflow(history)
+    assert result.replay_failure is None
