@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -11,6 +13,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 
 from workflows.catalog_loader import Catalog
+from workflows.rules.case import fingerprint
 from workflows.rules.commands import Command, OpenCase
 from workflows.rules.model import CaseState, CommandResult, OwnershipInterval
 from workflows.rules.opening import case_id_for, check_open_request
@@ -63,9 +66,22 @@ async def open_case(client: Client, catalog: Catalog, cmd: OpenCase, *,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
     try:
         return await client.execute_update_with_start_workflow(
-            CaseWorkflow.open, cmd, start_workflow_operation=start, id=cmd.request_id)
+            CaseWorkflow.open, cmd, start_workflow_operation=start, id=update_id(cmd))
     except WorkflowUpdateFailedError as err:
         raise _refused(err) from None
+
+
+def update_id(cmd: Command | OpenCase) -> str:
+    """The Temporal update id: the request id plus a digest of the request.
+
+    Temporal answers a repeated update id with the first outcome without asking the
+    workflow, which makes retries cheap. Folding the request's content into the id keeps
+    that for true retries, while a request id reused for a *different* request reaches
+    the workflow, which refuses it (REQUEST_ID_REUSED) instead of silently answering
+    with the other request's result.
+    """
+    digest = hashlib.sha256(fingerprint(cmd).encode()).hexdigest()[:16]
+    return f"{cmd.request_id}/{digest}"
 
 
 async def send(client: Client, case_id: str, cmd: Command) -> CommandResult:
@@ -73,7 +89,7 @@ async def send(client: Client, case_id: str, cmd: Command) -> CommandResult:
     handle = client.get_workflow_handle(case_id)
     try:
         result: CommandResult = await handle.execute_update(
-            UPDATE_FOR_COMMAND[type(cmd)], cmd, id=cmd.request_id, result_type=CommandResult)
+            UPDATE_FOR_COMMAND[type(cmd)], cmd, id=update_id(cmd), result_type=CommandResult)
         return result
     except WorkflowUpdateFailedError as err:
         raise _refused(err) from None

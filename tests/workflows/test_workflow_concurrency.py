@@ -224,3 +224,20 @@ async def test_clocks_survive_a_worker_restart(
         assert state.status is CaseStatus.OPEN and state.owner == TOWNSHIP
         # The task was delivered once, before the restart, and not again after it.
         assert len([d for d in recorder.deliveries if d.task_id == "T5"]) == 1
+
+
+async def test_a_request_id_reused_for_another_request_is_refused(
+        dev_env: WorkflowEnvironment, catalog: Catalog) -> None:
+    client = dev_env.client
+    async with case_worker(client) as (queue, _, _):
+        case_id = (await open_case(client, catalog, mining(f"Q-{uuid.uuid4().hex[:8]}"),
+                                   task_queue=queue)).case_id
+        first = await send(client, case_id, SignTask("officer-click-1",
+                                                     Actor("natural-resources"), "T1"))
+        assert first.task_ids == ["T1"]
+        with pytest.raises(CaseRefused) as refused:
+            await send(client, case_id, SignTask("officer-click-1",
+                                                 Actor("public-security"), "T2"))
+        assert refused.value.reason == "REQUEST_ID_REUSED"
+        tasks = (await get_case(client, case_id)).tasks
+        assert [t.state.value for t in tasks[:2]] == ["SIGNED", "DISPATCHED"]

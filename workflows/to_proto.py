@@ -1,0 +1,129 @@
+"""The case state in the wire form of the contract (`seamless.v1.Case`).
+
+The rules use plain dataclasses (what Temporal serialises); callers that speak gRPC
+convert here, in one place, so the contract and the model cannot drift apart unnoticed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from seamless.v1 import case_pb2
+from workflows.rules.model import (
+    CaseEvent,
+    CaseState,
+    CaseStatus,
+    Clock,
+    Escalation,
+    EventKind,
+    Handoff,
+    HandoffState,
+    NoticeKind,
+    OwnershipInterval,
+    OwnershipVia,
+    ReviewOutcome,
+    Task,
+    TaskState,
+)
+
+# Python enum -> (proto enum wrapper, value prefix). Values share their names.
+_ENUMS: dict[type[StrEnum], tuple[object, str]] = {
+    CaseStatus: (case_pb2.CaseStatus, "CASE_STATUS_"),
+    TaskState: (case_pb2.TaskState, "TASK_STATE_"),
+    ReviewOutcome: (case_pb2.DeclineReviewOutcome, "DECLINE_REVIEW_OUTCOME_"),
+    HandoffState: (case_pb2.HandoffState, "HANDOFF_STATE_"),
+    OwnershipVia: (case_pb2.OwnershipVia, "OWNERSHIP_VIA_"),
+    EventKind: (case_pb2.CaseEventKind, "CASE_EVENT_KIND_"),
+    NoticeKind: (case_pb2.NoticeKind, "NOTICE_KIND_"),
+}
+
+
+def enum_value(member: StrEnum | None) -> Any:
+    """The proto number of a model enum member; 0 (UNSPECIFIED) for None.
+
+    Typed Any because each generated proto enum is its own int subtype; that every
+    member has its counterpart is what tests/workflows/test_to_proto.py checks.
+    """
+    if member is None:
+        return 0
+    wrapper, prefix = _ENUMS[type(member)]
+    return wrapper.Value(prefix + member.value)  # type: ignore[attr-defined]
+
+
+def timestamp(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def _clock(clock: Clock | None) -> case_pb2.Clock | None:
+    if clock is None:
+        return None
+    return case_pb2.Clock(deadline=timestamp(clock.deadline), misses=clock.misses)
+
+
+def task_to_proto(task: Task) -> case_pb2.Task:
+    return case_pb2.Task(
+        id=task.id, kind=task.kind, title=task.title, assignee=task.assignee,
+        state=enum_value(task.state), needs_presence=task.needs_presence,
+        is_approval=task.is_approval, sign_by=_clock(task.sign_by),
+        on_scene_by=_clock(task.on_scene_by), due_by=_clock(task.due_by),
+        instructions=task.instructions, findings=task.findings,
+        evidence_refs=task.evidence_refs, decline_reason=task.decline_reason,
+        suggested_agency=task.suggested_agency, review_outcome=enum_value(task.review_outcome),
+        redispatched_from=task.redispatched_from, bounce_count=task.bounce_count,
+        extension_pending=task.extension_pending,
+        extension_requested_due=timestamp(task.extension_requested_due),
+        dispatched_at=timestamp(task.dispatched_at), round=task.round)
+
+
+def handoff_to_proto(handoff: Handoff) -> case_pb2.Handoff:
+    return case_pb2.Handoff(
+        id=handoff.id, from_agency=handoff.from_agency, to_agency=handoff.to_agency,
+        reason=handoff.reason, state=enum_value(handoff.state),
+        offered_at=timestamp(handoff.offered_at), expires_at=timestamp(handoff.expires_at),
+        ended_at=timestamp(handoff.ended_at), decline_reason=handoff.decline_reason)
+
+
+def interval_to_proto(interval: OwnershipInterval) -> case_pb2.OwnershipInterval:
+    return case_pb2.OwnershipInterval(
+        owner=interval.owner, start_time=timestamp(interval.start),
+        end_time=timestamp(interval.end), via=enum_value(interval.via))
+
+
+def escalation_to_proto(escalation: Escalation) -> case_pb2.Escalation:
+    return case_pb2.Escalation(
+        id=escalation.id, reason=escalation.reason, task_id=escalation.task_id,
+        raised_at=timestamp(escalation.raised_at), resolved_at=timestamp(escalation.resolved_at),
+        resolution=escalation.resolution)
+
+
+def event_to_proto(case_id: str, event: CaseEvent) -> case_pb2.CaseEvent:
+    return case_pb2.CaseEvent(
+        case_id=case_id, sequence=event.sequence, kind=enum_value(event.kind),
+        actor=case_pb2.Actor(agency_id=event.actor.agency, officer_id=event.actor.officer),
+        time=timestamp(event.at), task_id=event.task_id, detail=event.detail)
+
+
+def case_to_proto(state: CaseState) -> case_pb2.Case:
+    pending = state.pending_handoff
+    return case_pb2.Case(
+        id=state.id, type=state.type, title=state.title, description=state.description,
+        subject_key=state.subject_key, jurisdiction=state.jurisdiction,
+        location=state.location, stage=state.stage, priority=state.priority,
+        opened_by=case_pb2.Actor(agency_id=state.opened_by.agency,
+                                 officer_id=state.opened_by.officer),
+        owner=state.owner, status=enum_value(state.status),
+        opened_at=timestamp(state.opened_at), closed_at=timestamp(state.closed_at),
+        legal_deadline=timestamp(state.legal_line.deadline),
+        promised_deadline=timestamp(state.promised_line.deadline),
+        tasks=[task_to_proto(t) for t in state.tasks],
+        handoff=handoff_to_proto(pending) if pending else None,
+        ownership=[interval_to_proto(i) for i in state.ownership],
+        escalations=[escalation_to_proto(e) for e in state.escalations])
