@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 from temporalio.client import Client
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -26,6 +26,7 @@ from workflows.rules.commands import (
     SignTask,
 )
 from workflows.rules.model import Actor, CaseStatus, EventKind, NoticeKind, OwnershipInterval
+from workflows.rules.opening import case_id_for
 from workflows.workflows import CaseWorkflow
 
 TOWNSHIP = "jinhaihu-township"
@@ -241,3 +242,25 @@ async def test_a_request_id_reused_for_another_request_is_refused(
         assert refused.value.reason == "REQUEST_ID_REUSED"
         tasks = (await get_case(client, case_id)).tasks
         assert [t.state.value for t in tasks[:2]] == ["SIGNED", "DISPATCHED"]
+
+
+async def test_a_malformed_open_is_refused_before_anything_starts(
+        dev_env: WorkflowEnvironment, catalog: Catalog) -> None:
+    client = dev_env.client
+    subject = f"BATCH-{uuid.uuid4().hex[:8]}"
+    async with case_worker(client) as (queue, _, _):
+        for cmd, reason in [
+            (OpenCase(rid(), Actor("market-regulation"), "food-supply-chain", subject,
+                      "Tainted pork", stage="retail"), "UNKNOWN_STAGE"),
+            (OpenCase(rid(), Actor("market-regulation"), "food-safety", subject, "t"),
+             "MISSING_FIELD"),
+            (OpenCase(rid(), Actor("market-regulation"), "food-supply-chain", subject,
+                      "t" * 201, stage="circulation"), "TEXT_TOO_LONG"),
+        ]:
+            with pytest.raises(CaseRefused) as refused:
+                await open_case(client, catalog, cmd, task_queue=queue)
+            assert refused.value.reason == reason
+        # No workflow was started for the subject (describe is strongly consistent).
+        with pytest.raises(RPCError) as missing:
+            await client.get_workflow_handle(case_id_for("food-supply-chain", subject)).describe()
+        assert missing.value.status is RPCStatusCode.NOT_FOUND

@@ -51,6 +51,15 @@ def _pending_handoff(engine: CaseEngine, handoff_id: str, now: datetime) -> Hand
     return handoff
 
 
+def _offered_to(engine: CaseEngine, handoff_id: str, agency: str, now: datetime) -> Handoff:
+    """The pending offer `agency` is answering; only the receiver may answer it."""
+    handoff = _pending_handoff(engine, handoff_id, now)
+    if agency != handoff.to_agency:
+        raise Refusal(Reason.NOT_OFFERED,
+                      f"hand-off {handoff.id} was offered to {handoff.to_agency}, not {agency}")
+    return handoff
+
+
 def _end_handoff(engine: CaseEngine, handoff: Handoff, state: HandoffState, now: datetime
                  ) -> None:
     handoff.state = state
@@ -92,11 +101,7 @@ def offer(engine: CaseEngine, cmd: OfferHandoff, now: datetime, apply: bool
 @operation(AcceptHandoff)
 def accept(engine: CaseEngine, cmd: AcceptHandoff, now: datetime, apply: bool
            ) -> CommandResult | None:
-    handoff = _pending_handoff(engine, cmd.handoff_id, now)
-    if cmd.actor.agency != handoff.to_agency:
-        raise Refusal(Reason.NOT_OFFERED,
-                      f"hand-off {handoff.id} was offered to {handoff.to_agency}, "
-                      f"not {cmd.actor.agency}")
+    handoff = _offered_to(engine, cmd.handoff_id, cmd.actor.agency, now)
     if not apply:
         return None
     _end_handoff(engine, handoff, HandoffState.ACCEPTED, now)
@@ -109,11 +114,7 @@ def accept(engine: CaseEngine, cmd: AcceptHandoff, now: datetime, apply: bool
 @operation(DeclineHandoff)
 def decline(engine: CaseEngine, cmd: DeclineHandoff, now: datetime, apply: bool
             ) -> CommandResult | None:
-    handoff = _pending_handoff(engine, cmd.handoff_id, now)
-    if cmd.actor.agency != handoff.to_agency:
-        raise Refusal(Reason.NOT_OFFERED,
-                      f"hand-off {handoff.id} was offered to {handoff.to_agency}, "
-                      f"not {cmd.actor.agency}")
+    handoff = _offered_to(engine, cmd.handoff_id, cmd.actor.agency, now)
     limits.check_text("reason", cmd.reason, limits.MAX_REASON, required=True)
     if not apply:
         return None
