@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 from temporalio.client import (
     Client,
@@ -17,8 +18,13 @@ from workflows.rules.case import fingerprint
 from workflows.rules.commands import Command, OpenCase
 from workflows.rules.model import CaseState, CommandResult, OwnershipInterval
 from workflows.rules.opening import case_id_for, check_open_request
-from workflows.rules.refusals import Reason, Refusal
-from workflows.workflows import UPDATE_FOR_COMMAND, CaseWorkflow, CaseWorkflowInput
+from workflows.rules.refusals import Reason, Refusal, is_reason
+from workflows.workflows import (
+    DEFAULT_DRAIN_LIMIT,
+    UPDATE_FOR_COMMAND,
+    CaseWorkflow,
+    CaseWorkflowInput,
+)
 
 TASK_QUEUE = "seamless-cases"
 
@@ -34,8 +40,9 @@ class CaseRefused(Exception):
 
 
 def _refused(err: WorkflowUpdateFailedError) -> CaseRefused:
+    """The rules' refusal inside a failed update; anything else is re-raised as it is."""
     cause = err.cause
-    if isinstance(cause, ApplicationError) and cause.type:
+    if isinstance(cause, ApplicationError) and cause.type and is_reason(cause.type):
         details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) \
             else {}
         return CaseRefused(cause.type, cause.message, details)
@@ -43,7 +50,8 @@ def _refused(err: WorkflowUpdateFailedError) -> CaseRefused:
 
 
 async def open_case(client: Client, catalog: Catalog, cmd: OpenCase, *,
-                    task_queue: str = TASK_QUEUE) -> CommandResult:
+                    task_queue: str = TASK_QUEUE,
+                    drain_limit: timedelta = DEFAULT_DRAIN_LIMIT) -> CommandResult:
     """Open a case, or join the answer of an identical earlier request.
 
     One open case per (case type, subject): the subject is the workflow id, so of two
@@ -60,7 +68,9 @@ async def open_case(client: Client, catalog: Catalog, cmd: OpenCase, *,
     except Refusal as refusal:
         raise CaseRefused(refusal.reason.value, refusal.message, refusal.details) from None
     start = WithStartWorkflowOperation(
-        CaseWorkflow.run, CaseWorkflowInput(open=cmd, rules=rules),
+        CaseWorkflow.run,
+        CaseWorkflowInput(open=cmd, rules=rules,
+                          drain_limit_seconds=drain_limit.total_seconds()),
         id=case_id_for(cmd.type, cmd.subject_key), task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)

@@ -11,14 +11,13 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from workflows import activities
-    from workflows.rules.case import fingerprint
+    from workflows.rules.case import CaseEngine, fingerprint
     from workflows.rules.catalog import CaseRules
     from workflows.rules.commands import (
         AcceptHandoff,
@@ -40,20 +39,23 @@ with workflow.unsafe.imports_passed_through():
         WithdrawHandoff,
         WithdrawTask,
     )
-    from workflows.rules.effects import Effect, TaskDelivery, TaskWithdrawal
+    from workflows.rules.effects import CaseEventBatch, Effect, TaskDelivery, TaskWithdrawal
     from workflows.rules.model import CaseState, CaseStatus, CommandResult, OwnershipInterval
     from workflows.rules.opening import open_case
     from workflows.rules.refusals import Reason, Refusal
 
 # How long a closed case keeps retrying deliveries and notices to an agency that is down
-# before it gives up on them and completes.
-EFFECT_DRAIN_LIMIT = timedelta(hours=24)
+# before it gives up on them and completes (the subject can be opened again after that).
+DEFAULT_DRAIN_LIMIT = timedelta(minutes=10)
+# After a ledger append fails in a way retries cannot fix, when to try the batch again.
+LEDGER_RETRY_AFTER = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
 class CaseWorkflowInput:
     open: OpenCase
     rules: CaseRules
+    drain_limit_seconds: float = DEFAULT_DRAIN_LIMIT.total_seconds()
 
 
 @dataclass(frozen=True)
@@ -75,28 +77,42 @@ class CaseWorkflow:
     @workflow.init
     def __init__(self, input: CaseWorkflowInput) -> None:
         self._refused: Refusal | None = None
+        self._opened: CaseEngine | None = None
         try:
-            self._engine = open_case(input.open, input.rules, now=workflow.now())
+            self._opened = open_case(input.open, input.rules, now=workflow.now(),
+                                     run_id=workflow.info().run_id)
         except Refusal as refusal:
             # Callers validate before starting, so this means the catalog changed between
             # their check and the start. The run ends at once, releasing the subject.
             self._refused = refusal
-            return
-        self._in_flight: set[asyncio.Task[Any]] = set()
-        # Set once the case is closed and every update has finished: the effect loop
-        # then drains what is left and ends.
-        self._closed_for_effects = False
+        self._in_flight: set[asyncio.Task[None]] = set()
+        # The latest delivery or withdrawal of each task: the next one for the same task
+        # waits for it, so a withdrawal can never overtake its own delivery.
+        self._last_for_task: dict[str, asyncio.Task[None]] = {}
+        # Set once the case is closed and every update has finished: the effect and
+        # ledger loops then drain what is left and end.
+        self._closing = False
+        self._drain_limit = timedelta(seconds=input.drain_limit_seconds)
+        self._giving_up = False
+
+    @property
+    def _engine(self) -> CaseEngine:
+        if self._opened is None:
+            assert self._refused is not None
+            raise refusal_error(self._refused)
+        return self._opened
 
     @workflow.run
     async def run(self, input: CaseWorkflowInput) -> CaseOutcome:
-        if self._refused is not None:
-            raise refusal_error(self._refused)
+        engine = self._engine
         effects = asyncio.create_task(self._carry_out_effects())
+        ledger = asyncio.create_task(self._append_to_ledger())
         await self._keep_clocks()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        self._closed_for_effects = True
+        self._closing = True
+        await ledger
         await effects
-        state = self._engine.state
+        state = engine.state
         return CaseOutcome(state.id, state.owner, state.closed_at, len(state.tasks))
 
     # ----- clocks -------------------------------------------------------------------
@@ -119,47 +135,88 @@ class CaseWorkflow:
 
     # ----- side effects -------------------------------------------------------------
 
-    def _has_work(self) -> bool:
-        return self._engine.has_effects() or self._engine.has_new_events()
+    async def _append_to_ledger(self) -> None:
+        """Ledger appends, one batch at a time so the ledger sees events in order.
 
-    async def _carry_out_effects(self) -> None:
+        A local activity: one marker in history instead of three events and a workflow
+        task, for the most frequent side effect of all. A batch is never dropped: after a
+        failure that retries could not fix, it is tried again later.
+        """
         engine = self._engine
         while True:
-            await workflow.wait_condition(lambda: self._has_work() or self._closed_for_effects)
-            for effect in engine.take_effects():
-                task = asyncio.create_task(self._run_effect(effect))
-                self._in_flight.add(task)
-                task.add_done_callback(self._in_flight.discard)
+            await workflow.wait_condition(lambda: engine.has_new_events() or self._closing)
             batch = engine.take_events()
             if batch is not None:
-                # Ledger appends run one batch at a time so the ledger sees events in order.
-                # A local activity: one marker in history instead of three events and a
-                # workflow task, for the most frequent side effect of all.
+                await self._append(batch)
+            if self._closing and not engine.has_new_events():
+                return
+
+    async def _append(self, batch: CaseEventBatch) -> None:
+        while True:
+            try:
                 await workflow.execute_local_activity(
                     activities.RECORD_CASE_EVENTS, batch,
                     start_to_close_timeout=activities.CALL_TIMEOUT,
                     retry_policy=activities.PATIENT_RETRY)
-            if self._closed_for_effects and not self._has_work():
+                return
+            except ActivityError as err:
+                workflow.logger.error("ledger append %s failed: %s; retrying in %s",
+                                      batch.idempotency_key, err.cause, LEDGER_RETRY_AFTER)
+                await workflow.sleep(LEDGER_RETRY_AFTER)
+
+    async def _carry_out_effects(self) -> None:
+        engine = self._engine
+        while True:
+            await workflow.wait_condition(lambda: engine.has_effects() or self._closing)
+            for effect in engine.take_effects():
+                self._start(effect)
+            if self._closing and not engine.has_effects():
                 break
         if self._in_flight:
             try:
                 await workflow.wait_condition(lambda: not self._in_flight,
-                                              timeout=EFFECT_DRAIN_LIMIT)
+                                              timeout=self._drain_limit)
             except TimeoutError:
-                for task in list(self._in_flight):
+                workflow.logger.warning("case closed %s ago; giving up on %d deliveries and "
+                                        "notices still failing", self._drain_limit,
+                                        len(self._in_flight))
+                self._giving_up = True
+                remaining = list(self._in_flight)
+                for task in remaining:
                     task.cancel()
+                # Let them unwind before the run completes: completion must be the last
+                # command the workflow sends.
+                await asyncio.gather(*remaining, return_exceptions=True)
 
-    async def _run_effect(self, effect: Effect) -> None:
+    def _start(self, effect: Effect) -> None:
+        per_task = effect.task_id if isinstance(effect, TaskDelivery | TaskWithdrawal) else ""
+        task = asyncio.create_task(self._run_effect(effect, self._last_for_task.get(per_task)))
+        if per_task:
+            self._last_for_task[per_task] = task
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _run_effect(self, effect: Effect, after: asyncio.Task[None] | None) -> None:
+        if after is not None:
+            await after
+        if self._giving_up:
+            return
         if isinstance(effect, TaskDelivery):
             name = activities.DELIVER_TASK
         elif isinstance(effect, TaskWithdrawal):
             name = activities.WITHDRAW_TASK
         else:
             name = activities.SEND_NOTICE
-        await workflow.execute_activity(
-            name, effect, start_to_close_timeout=activities.CALL_TIMEOUT,
-            retry_policy=activities.PATIENT_RETRY,
-            activity_id=effect.idempotency_key)
+        try:
+            await workflow.execute_activity(
+                name, effect, start_to_close_timeout=activities.CALL_TIMEOUT,
+                retry_policy=activities.PATIENT_RETRY, activity_id=effect.idempotency_key)
+        except ActivityError as err:
+            if isinstance(err.cause, CancelledError):
+                return  # given up at the drain limit, logged there
+            # Retries are unlimited, so only a non-retryable refusal by the receiver ends
+            # here; the case carries on and the failure is in the history and the log.
+            workflow.logger.error("%s %s failed: %s", name, effect.idempotency_key, err.cause)
 
     # ----- updates ------------------------------------------------------------------
 
@@ -170,12 +227,10 @@ class CaseWorkflow:
             raise refusal_error(refusal) from None
 
     def _execute(self, cmd: Command) -> CommandResult:
-        now = workflow.now()
         try:
             # Clocks that passed before this request are settled first, so the request is
-            # judged against the case as it stands now.
-            self._engine.tick(now)
-            return self._engine.execute(cmd, now)
+            # judged against the case as it stands now (and as its validator judged it).
+            return self._engine.execute(cmd, workflow.now())
         except Refusal as refusal:
             raise refusal_error(refusal) from None
 
@@ -186,17 +241,23 @@ class CaseWorkflow:
 
     @open.validator
     def _validate_open(self, cmd: OpenCase) -> None:
-        if self._refused is not None:
-            raise refusal_error(self._refused)
         state = self._engine.state
         first = state.answers.get(cmd.request_id)
-        if first is None or first[0] != fingerprint(cmd):
+        if first is not None and first[0] == fingerprint(cmd):
+            return
+        if state.status is CaseStatus.CLOSED:
+            refusal = Refusal(
+                Reason.CASE_CLOSING,
+                f"case {state.id} for {state.subject_key} has just closed and is finishing "
+                "its last deliveries; open the new case again in a few minutes",
+                case_id=state.id)
+        else:
             refusal = Refusal(
                 Reason.CASE_ALREADY_OPEN,
                 f"case {state.id} is already open for {state.subject_key}, owned by "
                 f"{state.owner}; attach your report to it", case_id=state.id,
                 owner=state.owner)
-            raise refusal_error(refusal)
+        raise refusal_error(refusal)
 
     @workflow.update
     def dispatch_task(self, cmd: DispatchTask) -> CommandResult:

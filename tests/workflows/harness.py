@@ -11,6 +11,7 @@ from typing import Any
 
 from temporalio import activity
 from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from workflows import activities
@@ -21,20 +22,39 @@ from workflows.worker import build_worker
 
 @dataclass
 class Recorder:
-    """Stands in for the agencies and the ledger; remembers every call it received."""
+    """Stands in for the agencies and the ledger; remembers every call it received.
+
+    `unreachable` agencies fail every delivery and withdrawal (as a down service would);
+    `flaky` maps a task id to how many deliveries of it fail before one succeeds.
+    """
 
     deliveries: list[TaskDelivery] = field(default_factory=list)
     withdrawals: list[TaskWithdrawal] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     events: list[CaseEvent] = field(default_factory=list)
+    # What each agency saw, in order: ("deliver" | "withdraw", task id)
+    inbox_log: list[tuple[str, str, str]] = field(default_factory=list)
+    unreachable: set[str] = field(default_factory=set)
+    flaky: dict[str, int] = field(default_factory=dict)
+
+    def _reach(self, agency: str, task_id: str) -> None:
+        if agency in self.unreachable:
+            raise ApplicationError(f"{agency} is unreachable")
+        if self.flaky.get(task_id, 0) > 0:
+            self.flaky[task_id] -= 1
+            raise ApplicationError(f"{agency} timed out")
 
     @activity.defn(name=activities.DELIVER_TASK)
     async def deliver_task(self, delivery: TaskDelivery) -> None:
+        self._reach(delivery.assignee, delivery.task_id)
         self.deliveries.append(delivery)
+        self.inbox_log.append((delivery.assignee, "deliver", delivery.task_id))
 
     @activity.defn(name=activities.WITHDRAW_TASK)
     async def withdraw_task(self, withdrawal: TaskWithdrawal) -> None:
+        self._reach(withdrawal.assignee, "")
         self.withdrawals.append(withdrawal)
+        self.inbox_log.append((withdrawal.assignee, "withdraw", withdrawal.task_id))
 
     @activity.defn(name=activities.SEND_NOTICE)
     async def send_notice(self, notice: Notice) -> None:

@@ -16,6 +16,7 @@ from workflows.rules.commands import (
     ArriveOnScene,
     CompleteTask,
     DecideExtension,
+    DeclineTask,
     OfferHandoff,
     OpenCase,
     RequestExtension,
@@ -198,3 +199,25 @@ async def test_working_day_deadline_set_on_friday_lands_on_monday(
         notices = events_of((await get_case(client, case_id)).events, EventKind.NOTICE)
         assert notices and all("sign-for" in n.detail for n in notices)
         assert all(n.at.astimezone(BEIJING).weekday() == 0 for n in notices)
+
+
+async def test_unreviewed_decline_escalates_through_the_workflow(
+        time_skipping_env: WorkflowEnvironment, catalog: Catalog) -> None:
+    env, client = time_skipping_env, time_skipping_env.client
+    async with case_worker(client) as (queue, recorder, _):
+        case_id = await open_mining(client, catalog, queue, "QUARRY-DECLINE")
+        await send(client, case_id, DeclineTask(rid(), Actor("public-security"), "T2",
+                                                "no crime reported yet", "natural-resources"))
+        await env.sleep(timedelta(minutes=59))
+        assert not [e for e in (await get_case(client, case_id)).escalations
+                    if e.reason.startswith("decline")]
+        await env.sleep(timedelta(minutes=2))  # the playbook gives the owner 1 hour
+        escalations = [e for e in (await get_case(client, case_id)).escalations
+                       if e.reason.startswith("decline")]
+        assert [(e.task_id, e.reason) for e in escalations] == [
+            ("T2", "decline of task T2 by public-security left unreviewed")]
+
+        async def coordinator_told() -> bool:
+            return any(n.kind is NoticeKind.ESCALATION and n.task_id == "T2"
+                       and n.recipients[0] == "command-center" for n in recorder.notices)
+        await eventually(coordinator_told)

@@ -7,9 +7,18 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.workflows.builders import T0, actor, open_approval, open_food, open_mining, rid
+from tests.workflows.builders import (
+    T0,
+    actor,
+    mining_open,
+    open_approval,
+    open_food,
+    open_mining,
+    rid,
+)
 from workflows.catalog_loader import Catalog
 from workflows.rules import limits
+from workflows.rules.calendar import parse_duration
 from workflows.rules.case import CaseEngine
 from workflows.rules.commands import (
     AcceptHandoff,
@@ -25,6 +34,7 @@ from workflows.rules.commands import (
     OfferHandoff,
     OpenCase,
     RequestExtension,
+    ResolveEscalation,
     ReviewDecline,
     SignTask,
     WithdrawHandoff,
@@ -47,7 +57,11 @@ LATER = T0 + timedelta(minutes=5)
 
 
 def refused(engine: CaseEngine, cmd: Command, reason: Reason, now: datetime = LATER) -> str:
-    """Assert `cmd` is refused for `reason` by validation and execution, changing nothing."""
+    """Assert `cmd` is refused for `reason` by validation and execution, changing nothing.
+
+    (Nothing beyond what the clocks due by `now` do anyway: those are settled first.)
+    """
+    engine.tick(now)
     earlier_effects = engine.take_effects()
     before = copy.deepcopy(engine.state)
     with pytest.raises(Refusal) as by_validation:
@@ -408,3 +422,115 @@ def test_approval_silence_is_deemed_consent_then_issue_within_one_working_day(
     engine.execute(CompleteTask(rid(), actor(task.assignee), task.id, findings="approved"),
                    due + timedelta(hours=2))
     assert state_of(engine, "T1") is TaskState.DONE
+
+
+# ----- fixes found in review ------------------------------------------------------------
+
+
+def test_overrule_and_uphold_keep_the_dispatch_clock_overrides(catalog: Catalog) -> None:
+    engine = open_mining(catalog)
+    engine.execute(DispatchTask(rid(), actor(TOWNSHIP), "work-safety", "emergency-management",
+                                sign_within="10m", due_at=T0 + timedelta(hours=3)), T0)
+    engine.execute(DeclineTask(rid(), actor("emergency-management"), "T5", "not ours"), LATER)
+    engine.execute(ReviewDecline(rid(), actor(TOWNSHIP), "T5", ReviewOutcome.OVERRULED), LATER)
+    task = engine.state.task("T5")
+    assert task is not None
+    assert task.sign_by.deadline == LATER + timedelta(minutes=10)
+    assert task.due_by.deadline == LATER + timedelta(hours=3)
+
+
+def test_time_without_a_zone_is_refused(catalog: Catalog) -> None:
+    engine = open_mining(catalog)
+    naive = datetime(2026, 11, 30, 12, 0)
+    refused(engine, DispatchTask(rid(), actor(TOWNSHIP), "work-safety", "emergency-management",
+                                 due_at=naive), Reason.BAD_TIMESTAMP)
+    engine.execute(SignTask(rid(), actor("natural-resources"), "T1"), LATER)
+    refused(engine, RequestExtension(rid(), actor("natural-resources"), "T1", naive, "lab"),
+            Reason.BAD_TIMESTAMP)
+
+
+def test_an_extension_cannot_be_granted_after_the_requested_date(catalog: Catalog) -> None:
+    engine = open_food(catalog)
+    engine.execute(SignTask(rid(), actor("agriculture-rural"), "T1"), LATER)
+    task = engine.state.task("T1")
+    assert task is not None
+    wanted = task.due_by.deadline + timedelta(days=1)
+    engine.execute(RequestExtension(rid(), actor("agriculture-rural"), "T1", wanted, "lab"),
+                   LATER)
+    # The owner sat on it until the requested date passed: granting it now is refused.
+    refused(engine, DecideExtension(rid(), actor("market-regulation"), "T1", grant=True),
+            Reason.DEADLINE_IN_PAST, now=wanted + timedelta(minutes=1))
+    engine.execute(DecideExtension(rid(), actor("market-regulation"), "T1", grant=False),
+                   wanted + timedelta(minutes=2))
+    assert not task.extension_pending
+
+
+def test_deemed_consent_ends_a_pending_extension_request(catalog: Catalog) -> None:
+    engine = open_approval(catalog)
+    task = engine.state.task("T1")
+    assert task is not None
+    due = task.due_by.deadline
+    engine.execute(RequestExtension(rid(), actor("natural-resources"), "T1",
+                                    due + timedelta(days=3), "survey"), LATER)
+    engine.tick(due)
+    assert state_of(engine, "T1") is TaskState.DEEMED_CONSENT and not task.extension_pending
+    refused(engine, DecideExtension(rid(), actor("development-reform"), "T1", grant=True),
+            Reason.NO_EXTENSION_PENDING, now=due + timedelta(minutes=1))
+    assert task.due_by.deadline == catalog.calendar.add(due, parse_duration("1wd"))
+
+
+def test_validation_judges_the_case_as_the_clocks_left_it(catalog: Catalog) -> None:
+    engine = open_approval(catalog)
+    task = engine.state.task("T2")
+    assert task is not None
+    after_due = task.due_by.deadline + timedelta(minutes=1)
+    # The timer has not been processed yet, but the request comes after the deadline:
+    # signing is refused (the task is deemed to consent), completing is allowed.
+    with pytest.raises(Refusal) as err:
+        engine.validate(SignTask(rid(), actor(task.assignee), "T2"), after_due)
+    assert err.value.reason is Reason.INVALID_TASK_STATE
+    assert state_of(engine, "T2") is TaskState.DISPATCHED  # validation changed nothing
+    issue = CompleteTask(rid(), actor(task.assignee), "T2", findings="approval issued")
+    engine.validate(issue, after_due)
+    engine.execute(issue, after_due)
+    assert state_of(engine, "T2") is TaskState.DONE
+
+
+def test_promised_line_notifies_the_owner_and_legal_line_escalates(catalog: Catalog) -> None:
+    engine = open_mining(catalog)  # promised 6 days, legal 18 days
+    engine.take_effects()
+    engine.tick(T0 + timedelta(days=6))
+    notices = [e for e in engine.take_effects()
+               if isinstance(e, Notice) and "promised line" in e.text]
+    assert [(n.kind, n.recipients) for n in notices] == [(NoticeKind.SUPERVISION, (TOWNSHIP,))]
+    assert not [e for e in engine.state.escalations if "legal line" in e.reason]
+    engine.tick(T0 + timedelta(days=18))
+    assert [e.reason for e in engine.state.escalations if "legal line" in e.reason] == [
+        "case passed its legal line 法定时限"]
+    missed = [e.detail for e in engine.state.events if e.kind is EventKind.LINE_MISSED]
+    assert missed == ["promised line 承诺时限", "legal line 法定时限"]
+
+
+def test_a_closed_case_accepts_nothing_more(catalog: Catalog) -> None:
+    engine = open_food(catalog)
+    engine.tick(T0 + timedelta(hours=3))  # unsigned tasks: notices, then escalations
+    assert engine.state.escalations
+    for task_id in ("T1", "T2"):
+        engine.execute(WithdrawTask(rid(), actor("market-regulation"), task_id), LATER)
+    engine.execute(CloseCase(rid(), actor("market-regulation")), T0 + timedelta(hours=3))
+    refused(engine, ResolveEscalation(rid(), actor("command-center"), "E1", "settled"),
+            Reason.CASE_CLOSED, now=T0 + timedelta(hours=4))
+
+
+def test_each_opening_of_a_subject_has_its_own_idempotency_keys(catalog: Catalog) -> None:
+    rules = catalog.rules_for("illegal-mining")
+    assert rules is not None
+    first = open_case(mining_open(), rules, now=T0, run_id="run-1")
+    again = open_case(mining_open(), rules, now=T0 + timedelta(days=30), run_id="run-2")
+    assert first.state.id == again.state.id
+    keys_first = {e.idempotency_key for e in first.take_effects()}
+    keys_again = {e.idempotency_key for e in again.take_effects()}
+    assert len(keys_first) == 4 and not keys_first & keys_again
+    batch_first, batch_again = first.take_events(), again.take_events()
+    assert batch_first is not None and batch_again is not None
+    assert batch_first.idempotency_key != batch_again.idempotency_key

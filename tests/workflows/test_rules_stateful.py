@@ -124,18 +124,27 @@ class CaseRulesMachine(RuleBasedStateMachine):
     def act(self, data: st.DataObject) -> None:
         cmd = self._command(data)
         before = copy.deepcopy(self.engine.state)
+        # What the case looks like once the clocks due by now have fired: execution
+        # settles them first, and a refusal must leave exactly that.
+        settled = CaseEngine(copy.deepcopy(before), self.engine.rules)
+        settled.tick(self.now)
         try:
             self.engine.validate(cmd, self.now)
             predicted = None
         except Refusal as refusal:
             predicted = refusal.reason
         assert self.engine.state == before, "validation changed the case"
+        pending_effects = self.engine.take_effects()
         try:
             self.engine.execute(cmd, self.now)
         except Refusal as refusal:
             assert predicted is refusal.reason, "validation and execution disagree"
-            assert self.engine.state == before, f"refused {refusal.reason} changed the case"
+            assert self.engine.state == settled.state, f"refused {refusal.reason} changed it"
+            assert self.engine.take_effects() == settled.take_effects()
             return
+        finally:
+            for effect in pending_effects:
+                self.engine.add_effect(effect)
         assert predicted is None, f"validation refused ({predicted}) what execution allowed"
 
     # Acting is drawn twice as often as time passing, so work gets done between clocks.
@@ -147,8 +156,15 @@ class CaseRulesMachine(RuleBasedStateMachine):
     def time_passes(self, minutes: int) -> None:
         self.now += timedelta(minutes=minutes)
         self.engine.tick(self.now)
+        self.engine.take_effects()
         next_deadline = self.engine.next_deadline()
         assert next_deadline is None or next_deadline > self.now, "a passed clock did not fire"
+
+    @rule(minutes=st.sampled_from([1, 31, 61, 24 * 60]))
+    def time_passes_before_the_timer_fires(self, minutes: int) -> None:
+        """Time moves on but the workflow has not processed the timer yet: the next
+        request and its clock arrive together."""
+        self.now += timedelta(minutes=minutes)
 
     @invariant()
     def exactly_one_owner(self) -> None:

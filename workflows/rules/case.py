@@ -7,6 +7,7 @@ executing it run the very same checks, and a refusal can never leave half a chan
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,15 +49,27 @@ class CaseEngine:
     # ----- entry points -------------------------------------------------------------
 
     def validate(self, cmd: Command, now: datetime) -> None:
-        """Raise Refusal if `cmd` would be refused. Never changes anything."""
-        if self._previous_answer(cmd) is None:
-            self._operation(cmd)(self, cmd, now, False)
+        """Raise Refusal if `execute(cmd, now)` would. Never changes anything.
+
+        `execute` first settles the clocks that passed by `now`; so that validation judges
+        the same case, a passed clock is settled on a scratch copy first (rare: only when
+        the request and the clock's timer arrive together).
+        """
+        engine = self
+        due = self.next_deadline()
+        if due is not None and due <= now:
+            engine = CaseEngine(copy.deepcopy(self.state), self.rules)
+            engine.tick(now)
+        if engine._previous_answer(cmd) is None:
+            engine._operation(cmd)(engine, cmd, now, False)
 
     def execute(self, cmd: Command, now: datetime) -> CommandResult:
-        """Apply `cmd`, or raise Refusal having changed nothing.
+        """Settle the clocks due by `now`, then apply `cmd` or raise Refusal.
 
-        A request id seen before returns the first answer again.
+        A refusal leaves everything as the clocks left it. A request id seen before
+        returns the first answer again.
         """
+        self.tick(now)
         previous = self._previous_answer(cmd)
         if previous is not None:
             return previous
@@ -87,7 +100,9 @@ class CaseEngine:
         """Events recorded since the last call, for the ledger."""
         new = self.state.events[self._events_taken :]
         self._events_taken = len(self.state.events)
-        return CaseEventBatch(case_id=self.state.id, events=list(new)) if new else None
+        if not new:
+            return None
+        return CaseEventBatch(case_id=self.state.id, run_id=self.state.run_id, events=list(new))
 
     # ----- shared checks ------------------------------------------------------------
 
@@ -163,7 +178,7 @@ class CaseEngine:
         self.state.notices_sent += 1
         self._effects.append(
             Notice(
-                idempotency_key=f"{self.state.id}/notice/{self.state.notices_sent}",
+                idempotency_key=f"{self.state.key_prefix}/notice/{self.state.notices_sent}",
                 case_id=self.state.id,
                 kind=kind,
                 recipients=tuple(dict.fromkeys(recipients)),

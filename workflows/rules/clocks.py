@@ -103,6 +103,8 @@ def _deemed_consent(engine: CaseEngine, task: Task, now: datetime, recipients: l
                                      "deemed_consent_issue_within")
     task.state = TaskState.DEEMED_CONSENT
     task.due_by = Clock(issue_by, (issue_by - missed_at).total_seconds())
+    # Consent settles the matter; an extension asked for before it no longer applies.
+    task.extension_pending = False
     engine.record(EventKind.DEEMED_CONSENT, PLATFORM, now, task_id=task.id,
                   detail=f"{task.assignee} silent past {missed_at.isoformat()}; "
                          f"approval due by {issue_by.isoformat()}")

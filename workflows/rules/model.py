@@ -101,6 +101,19 @@ class Clock:
         return self.misses >= 2
 
 
+@dataclass(frozen=True)
+class ClockOverrides:
+    """Per-dispatch clock durations that replace the playbook's ('' keeps its default).
+
+    Kept on the task so a task sent back after an overruled decline, or re-dispatched
+    after an upheld one, gets fresh clocks of the same urgency.
+    """
+
+    sign_within: str = ""
+    on_scene_within: str = ""
+    due_within: str = ""
+
+
 @dataclass
 class Task:
     id: str
@@ -128,6 +141,7 @@ class Task:
     # Bumps each time the task is sent to its assignee again, so a re-delivery after an
     # overruled decline is a new delivery while a retried one is not.
     round: int = 1
+    overrides: ClockOverrides = field(default_factory=ClockOverrides)
 
     @property
     def is_terminal(self) -> bool:
@@ -205,6 +219,10 @@ class CaseState:
     owner: str
     legal_line: Clock
     promised_line: Clock
+    # The case id names the subject, and a subject can be opened again once its case is
+    # closed; the run id tells those openings apart (and keeps their idempotency keys
+    # apart).
+    run_id: str = ""
     status: CaseStatus = CaseStatus.OPEN
     closed_at: datetime | None = None
     tasks: list[Task] = field(default_factory=list)
@@ -215,6 +233,11 @@ class CaseState:
     notices_sent: int = 0
     # request id -> (fingerprint of the command, first answer)
     answers: dict[str, tuple[str, CommandResult]] = field(default_factory=dict)
+
+    @property
+    def key_prefix(self) -> str:
+        """The start of every idempotency key this opening of the case produces."""
+        return f"{self.id}@{self.run_id}" if self.run_id else self.id
 
     @property
     def pending_handoff(self) -> Handoff | None:

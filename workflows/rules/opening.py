@@ -83,7 +83,7 @@ def check_open_request(cmd: OpenCase, rules: CaseRules) -> None:
     choose_lead(cmd, rules)
 
 
-def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime) -> CaseEngine:
+def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime, run_id: str = "") -> CaseEngine:
     """A new case with its owner, lines and opening tasks, or a Refusal."""
     check_open_request(cmd, rules)
     owner, rule = choose_lead(cmd, rules)
@@ -95,7 +95,7 @@ def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime) -> CaseEngine:
         jurisdiction=cmd.jurisdiction, location=cmd.location, stage=cmd.stage,
         priority=cmd.priority, opened_by=cmd.actor, opened_at=now, owner=owner,
         legal_line=Clock(legal, 0), promised_line=Clock(promised, 0),
-        ownership=[OwnershipInterval(owner, now, OwnershipVia.OPEN)],
+        ownership=[OwnershipInterval(owner, now, OwnershipVia.OPEN)], run_id=run_id,
     )
     engine = CaseEngine(state, rules)
     engine.record(EventKind.OPENED, cmd.actor, now, detail=f"lead {owner}")

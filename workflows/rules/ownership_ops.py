@@ -178,6 +178,7 @@ def assign(engine: CaseEngine, cmd: AssignOwner, now: datetime, apply: bool
 @operation(ResolveEscalation)
 def resolve_escalation(engine: CaseEngine, cmd: ResolveEscalation, now: datetime, apply: bool
                        ) -> CommandResult | None:
+    engine.check_open()
     engine.check_coordinator(cmd.actor)
     escalation = next((e for e in engine.state.escalations if e.id == cmd.escalation_id), None)
     if escalation is None:

@@ -15,6 +15,7 @@ class Reason(StrEnum):
     TEXT_TOO_LONG = "TEXT_TOO_LONG"
     BAD_DURATION = "BAD_DURATION"
     DEADLINE_IN_PAST = "DEADLINE_IN_PAST"
+    BAD_TIMESTAMP = "BAD_TIMESTAMP"
     UNKNOWN_AGENCY = "UNKNOWN_AGENCY"
     UNKNOWN_TASK_KIND = "UNKNOWN_TASK_KIND"
     UNKNOWN_STAGE = "UNKNOWN_STAGE"
@@ -31,6 +32,7 @@ class Reason(StrEnum):
     LEAD_NOT_ALLOWED = "LEAD_NOT_ALLOWED"
     # State does not allow it: FAILED_PRECONDITION
     CASE_CLOSED = "CASE_CLOSED"
+    CASE_CLOSING = "CASE_CLOSING"
     INVALID_TASK_STATE = "INVALID_TASK_STATE"
     MISSING_CAPABILITY = "MISSING_CAPABILITY"
     HANDOFF_TO_SELF = "HANDOFF_TO_SELF"
@@ -56,6 +58,7 @@ _STATUS_BY_REASON: dict[Reason, str] = {
             Reason.TEXT_TOO_LONG,
             Reason.BAD_DURATION,
             Reason.DEADLINE_IN_PAST,
+            Reason.BAD_TIMESTAMP,
             Reason.UNKNOWN_AGENCY,
             Reason.UNKNOWN_TASK_KIND,
             Reason.UNKNOWN_STAGE,
@@ -84,6 +87,10 @@ _STATUS_BY_REASON: dict[Reason, str] = {
 def grpc_status_name(reason: Reason) -> str:
     """The canonical gRPC status a refusal maps to (FAILED_PRECONDITION unless listed)."""
     return _STATUS_BY_REASON.get(reason, "FAILED_PRECONDITION")
+
+
+def is_reason(code: str) -> bool:
+    return code in Reason.__members__
 
 
 class Refusal(Exception):

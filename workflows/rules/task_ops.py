@@ -22,6 +22,7 @@ from workflows.rules.effects import TaskDelivery, TaskWithdrawal
 from workflows.rules.model import (
     Actor,
     Clock,
+    ClockOverrides,
     CommandResult,
     EventKind,
     ReviewOutcome,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from workflows.rules.case import CaseEngine
 
 _ACTIVE = (TaskState.DISPATCHED, TaskState.SIGNED, TaskState.ON_SCENE)
+PLAYBOOK_CLOCKS = ClockOverrides()  # no overrides: the playbook's clocks
 
 
 def check_new_task(engine: CaseEngine, kind_id: str, assignee: str, field: str) -> TaskKind:
@@ -53,34 +55,50 @@ def check_new_task(engine: CaseEngine, kind_id: str, assignee: str, field: str) 
     return kind
 
 
-def task_clocks(engine: CaseEngine, kind: TaskKind, now: datetime, *, sign_within: str = "",
-                on_scene_within: str = "", due_within: str = "",
-                due_at: datetime | None = None) -> tuple[Clock, Clock | None, Clock]:
+def check_timestamp(field: str, value: datetime) -> None:
+    """A time without a zone is ambiguous across the district and the servers."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise Refusal(Reason.BAD_TIMESTAMP,
+                      f"{field} has no time zone; give it with an offset, e.g. +08:00",
+                      field=field)
+
+
+def dispatch_overrides(cmd: DispatchTask, now: datetime) -> ClockOverrides:
+    """The dispatch's clock overrides, an absolute due-by turned into its duration."""
+    due_within = cmd.due_within
+    if cmd.due_at is not None:
+        check_timestamp("due_at", cmd.due_at)
+        if cmd.due_at <= now:
+            raise Refusal(Reason.DEADLINE_IN_PAST,
+                          f"due_at {cmd.due_at.isoformat()} is not in the future",
+                          field="due_at")
+        due_within = f"{int((cmd.due_at - now).total_seconds())}s"
+    return ClockOverrides(sign_within=cmd.sign_within, on_scene_within=cmd.on_scene_within,
+                          due_within=due_within)
+
+
+def task_clocks(engine: CaseEngine, kind: TaskKind, now: datetime,
+                overrides: ClockOverrides = PLAYBOOK_CLOCKS
+                ) -> tuple[Clock, Clock | None, Clock]:
     """Sign-by, on-scene-by (when presence is needed) and due-by clocks from `now`."""
 
     def clock(text: str, field: str) -> Clock:
         deadline = engine.deadline_after(now, text, field)
         return Clock(deadline, (deadline - now).total_seconds())
 
-    sign_by = clock(sign_within or kind.sign_within, "sign_within")
+    sign_by = clock(overrides.sign_within or kind.sign_within, "sign_within")
     on_scene_by = None
     if kind.needs_presence:
-        on_scene_by = clock(on_scene_within or kind.on_scene_within or kind.sign_within,
-                            "on_scene_within")
-    if due_at is not None:
-        if due_at <= now:
-            raise Refusal(Reason.DEADLINE_IN_PAST,
-                          f"due_at {due_at.isoformat()} is not in the future", field="due_at")
-        due_by = Clock(due_at, (due_at - now).total_seconds())
-    else:
-        due_by = clock(due_within or kind.due_within, "due_within")
+        on_scene_by = clock(overrides.on_scene_within or kind.on_scene_within
+                            or kind.sign_within, "on_scene_within")
+    due_by = clock(overrides.due_within or kind.due_within, "due_within")
     return sign_by, on_scene_by, due_by
 
 
 def create_task(engine: CaseEngine, kind: TaskKind, assignee: str, actor: Actor, now: datetime,
                 clocks: tuple[Clock, Clock | None, Clock], *, title: str = "",
                 instructions: str = "", redispatched_from: str = "",
-                bounce_count: int = 0) -> Task:
+                bounce_count: int = 0, overrides: ClockOverrides = PLAYBOOK_CLOCKS) -> Task:
     sign_by, on_scene_by, due_by = clocks
     task = Task(
         id=f"T{len(engine.state.tasks) + 1}",
@@ -97,6 +115,7 @@ def create_task(engine: CaseEngine, kind: TaskKind, assignee: str, actor: Actor,
         instructions=instructions,
         redispatched_from=redispatched_from,
         bounce_count=bounce_count,
+        overrides=overrides,
     )
     engine.state.tasks.append(task)
     engine.record(EventKind.TASK_DISPATCHED, actor, now, task_id=task.id,
@@ -108,7 +127,7 @@ def create_task(engine: CaseEngine, kind: TaskKind, assignee: str, actor: Actor,
 def deliver(engine: CaseEngine, task: Task) -> None:
     state = engine.state
     engine.add_effect(TaskDelivery(
-        idempotency_key=f"{state.id}/{task.id}/round-{task.round}",
+        idempotency_key=f"{state.key_prefix}/{task.id}/round-{task.round}",
         case_id=state.id,
         case_type=state.type,
         case_title=state.title,
@@ -149,13 +168,12 @@ def dispatch(engine: CaseEngine, cmd: DispatchTask, now: datetime, apply: bool
     limits.check_text("title", cmd.title, limits.MAX_TITLE)
     limits.check_text("instructions", cmd.instructions, limits.MAX_TEXT)
     kind = check_new_task(engine, cmd.kind, cmd.assignee, "assignee")
-    clocks = task_clocks(engine, kind, now, sign_within=cmd.sign_within,
-                         on_scene_within=cmd.on_scene_within, due_within=cmd.due_within,
-                         due_at=cmd.due_at)
+    overrides = dispatch_overrides(cmd, now)
+    clocks = task_clocks(engine, kind, now, overrides)
     if not apply:
         return None
     task = create_task(engine, kind, cmd.assignee, cmd.actor, now, clocks, title=cmd.title,
-                       instructions=cmd.instructions)
+                       instructions=cmd.instructions, overrides=overrides)
     return engine.result(task_ids=[task.id])
 
 
@@ -254,7 +272,7 @@ def review_decline(engine: CaseEngine, cmd: ReviewDecline, now: datetime, apply:
                           f"an upheld decline sends the work elsewhere, not back to {target}; "
                           "overrule the decline instead", field="redispatch_to")
         check_new_task(engine, task.kind, target, "redispatch_to")
-    clocks = task_clocks(engine, kind, now)
+    clocks = task_clocks(engine, kind, now, task.overrides)
     if not apply:
         return None
     task.review_outcome = cmd.outcome
@@ -263,7 +281,8 @@ def review_decline(engine: CaseEngine, cmd: ReviewDecline, now: datetime, apply:
     if cmd.outcome is ReviewOutcome.UPHELD:
         new = create_task(engine, kind, cmd.redispatch_to or task.suggested_agency, cmd.actor,
                           now, clocks, title=task.title, instructions=task.instructions,
-                          redispatched_from=task.id, bounce_count=task.bounce_count + 1)
+                          redispatched_from=task.id, bounce_count=task.bounce_count + 1,
+                          overrides=task.overrides)
         return engine.result(task_ids=[task.id, new.id])
     # Overruled: the same agency gets the task back with a fresh clock.
     task.state = TaskState.DISPATCHED
@@ -283,6 +302,7 @@ def request_extension(engine: CaseEngine, cmd: RequestExtension, now: datetime, 
         raise Refusal(Reason.EXTENSION_ALREADY_PENDING,
                       f"task {task.id} already has an extension request waiting")
     limits.check_text("reason", cmd.reason, limits.MAX_REASON, required=True)
+    check_timestamp("new_due_at", cmd.new_due_at)
     if cmd.new_due_at <= task.due_by.deadline or cmd.new_due_at <= now:
         raise Refusal(Reason.DEADLINE_IN_PAST,
                       f"new_due_at must be later than the current due-by "
@@ -302,16 +322,20 @@ def decide_extension(engine: CaseEngine, cmd: DecideExtension, now: datetime, ap
     engine.check_open()
     engine.check_owner(cmd.actor, or_coordinator=True)
     task = engine.find_task(cmd.task_id)
-    if not task.extension_pending or task.extension_requested_due is None:
+    requested = task.extension_requested_due
+    if not task.extension_pending or requested is None or task.state not in _ACTIVE:
         raise Refusal(Reason.NO_EXTENSION_PENDING,
                       f"task {task.id} has no extension request waiting")
     limits.check_text("note", cmd.note, limits.MAX_REASON)
+    if cmd.grant and requested <= now:
+        raise Refusal(Reason.DEADLINE_IN_PAST,
+                      f"the requested due-by {requested.isoformat()} has already passed; the "
+                      "assignee must ask for a new date", field="grant")
     if not apply:
         return None
     task.extension_pending = False
     if cmd.grant:
-        new_due = task.extension_requested_due
-        task.due_by = Clock(new_due, task.due_by.grace_seconds)
+        task.due_by = Clock(requested, task.due_by.grace_seconds)
     engine.record(EventKind.EXTENSION_DECIDED, cmd.actor, now, task_id=task.id,
                   detail=("granted" if cmd.grant else "refused") + f": {cmd.note}")
     return engine.result(task_ids=[task.id])
@@ -333,6 +357,6 @@ def withdraw(engine: CaseEngine, cmd: WithdrawTask, now: datetime, apply: bool
     task.extension_pending = False
     engine.record(EventKind.TASK_WITHDRAWN, cmd.actor, now, task_id=task.id, detail=cmd.reason)
     engine.add_effect(TaskWithdrawal(
-        idempotency_key=f"{engine.state.id}/{task.id}/withdraw",
+        idempotency_key=f"{engine.state.key_prefix}/{task.id}/withdraw",
         case_id=engine.state.id, task_id=task.id, assignee=task.assignee, reason=cmd.reason))
     return engine.result(task_ids=[task.id])
