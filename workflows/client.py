@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
+    WorkflowHandle,
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from workflows.catalog_loader import Catalog
 from workflows.rules.case import fingerprint
 from workflows.rules.commands import Command, OpenCase
 from workflows.rules.model import CaseState, CommandResult, OwnershipInterval
-from workflows.rules.opening import case_id_for, check_open_request
+from workflows.rules.opening import check_open_request, split_case_id, subject_lock
 from workflows.rules.refusals import Reason, Refusal, is_reason
 from workflows.workflows import (
     DEFAULT_DRAIN_LIMIT,
@@ -71,7 +74,7 @@ async def open_case(client: Client, catalog: Catalog, cmd: OpenCase, *,
         CaseWorkflow.run,
         CaseWorkflowInput(open=cmd, rules=rules,
                           drain_limit_seconds=drain_limit.total_seconds()),
-        id=case_id_for(cmd.type, cmd.subject_key), task_queue=task_queue,
+        id=subject_lock(cmd.type, cmd.subject_key), task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
     try:
@@ -94,20 +97,42 @@ def update_id(cmd: Command | OpenCase) -> str:
     return f"{cmd.request_id}/{digest}"
 
 
+def case_handle(client: Client, case_id: str) -> WorkflowHandle[Any, Any]:
+    """The handle of exactly this case's run: a request meant for a closed case never
+    reaches a later case of the same subject."""
+    workflow_id, run_id = split_case_id(case_id)
+    return client.get_workflow_handle(workflow_id, run_id=run_id or None)
+
+
+async def _missing(handle: WorkflowHandle[Any, Any], case_id: str) -> CaseRefused:
+    """Why a case did not answer: it has closed, or there is no such case."""
+    try:
+        await handle.describe()
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            return CaseRefused(Reason.CASE_NOT_FOUND.value, f"there is no case {case_id}", {})
+        raise
+    return CaseRefused(Reason.CASE_CLOSED.value, f"case {case_id} is closed", {})
+
+
 async def send(client: Client, case_id: str, cmd: Command) -> CommandResult:
     """Send one command to a case; raises CaseRefused with the rules' reason."""
-    handle = client.get_workflow_handle(case_id)
+    handle = case_handle(client, case_id)
     try:
         result: CommandResult = await handle.execute_update(
             UPDATE_FOR_COMMAND[type(cmd)], cmd, id=update_id(cmd), result_type=CommandResult)
         return result
     except WorkflowUpdateFailedError as err:
         raise _refused(err) from None
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            raise await _missing(handle, case_id) from None
+        raise
 
 
 async def get_case(client: Client, case_id: str) -> CaseState:
-    return await client.get_workflow_handle(case_id).query(CaseWorkflow.case)
+    return await case_handle(client, case_id).query(CaseWorkflow.case)
 
 
 async def get_ownership(client: Client, case_id: str) -> list[OwnershipInterval]:
-    return await client.get_workflow_handle(case_id).query(CaseWorkflow.ownership)
+    return await case_handle(client, case_id).query(CaseWorkflow.ownership)

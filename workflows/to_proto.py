@@ -126,4 +126,4 @@ def case_to_proto(state: CaseState) -> case_pb2.Case:
         tasks=[task_to_proto(t) for t in state.tasks],
         handoff=handoff_to_proto(pending) if pending else None,
         ownership=[interval_to_proto(i) for i in state.ownership],
-        escalations=[escalation_to_proto(e) for e in state.escalations], run_id=state.run_id)
+        escalations=[escalation_to_proto(e) for e in state.escalations])

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    FailureError,
+)
 
 with workflow.unsafe.imports_passed_through():
     from workflows import activities
@@ -47,8 +52,24 @@ with workflow.unsafe.imports_passed_through():
 # How long a closed case keeps retrying deliveries and notices to an agency that is down
 # before it gives up on them and completes (the subject can be opened again after that).
 DEFAULT_DRAIN_LIMIT = timedelta(minutes=10)
-# After a ledger append fails in a way retries cannot fix, when to try the batch again.
-LEDGER_RETRY_AFTER = timedelta(minutes=5)
+# How long a ledger append retries inside the workflow task before the server takes over.
+LOCAL_LEDGER_BUDGET = timedelta(minutes=1)
+
+
+class LedgerRefused(Exception):
+    """The ledger refused a batch for good: a bug, not an outage.
+
+    Raised as a plain exception it fails the workflow *task*, not the case: the case
+    stops visibly (the Temporal UI shows why) and resumes where it was once a fixed
+    worker is deployed; no event is ever skipped.
+    """
+
+
+def _raise_if_refused(err: FailureError, batch: CaseEventBatch) -> None:
+    # A failed local activity surfaces as its own error, a server-side one wrapped.
+    cause = err.cause if isinstance(err, ActivityError) else err
+    if isinstance(cause, ApplicationError) and cause.non_retryable:
+        raise LedgerRefused(f"ledger refused {batch.idempotency_key}: {cause}") from err
 
 
 @dataclass(frozen=True)
@@ -85,7 +106,9 @@ class CaseWorkflow:
             # Callers validate before starting, so this means the catalog changed between
             # their check and the start. The run ends at once, releasing the subject.
             self._refused = refusal
-        self._in_flight: set[asyncio.Task[None]] = set()
+        # Insertion-ordered (a dict, not a set): on giving up, the cancellations must go
+        # out in the same order on every replay.
+        self._in_flight: dict[asyncio.Task[None], None] = {}
         # The latest delivery or withdrawal of each task: the next one for the same task
         # waits for it, so a withdrawal can never overtake its own delivery.
         self._last_for_task: dict[str, asyncio.Task[None]] = {}
@@ -107,7 +130,13 @@ class CaseWorkflow:
         engine = self._engine
         effects = asyncio.create_task(self._carry_out_effects())
         ledger = asyncio.create_task(self._append_to_ledger())
-        await self._keep_clocks()
+        clocks = asyncio.create_task(self._keep_clocks())
+        # The ledger loop ends before closing only by raising LedgerRefused: let that fail
+        # the workflow task at once rather than when the case closes.
+        await workflow.wait_condition(lambda: clocks.done() or ledger.done())
+        if ledger.done():
+            ledger.result()
+        await clocks
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._closing = True
         await ledger
@@ -152,17 +181,28 @@ class CaseWorkflow:
                 return
 
     async def _append(self, batch: CaseEventBatch) -> None:
-        while True:
-            try:
-                await workflow.execute_local_activity(
-                    activities.RECORD_CASE_EVENTS, batch,
-                    start_to_close_timeout=activities.CALL_TIMEOUT,
-                    retry_policy=activities.PATIENT_RETRY)
-                return
-            except ActivityError as err:
-                workflow.logger.error("ledger append %s failed: %s; retrying in %s",
-                                      batch.idempotency_key, err.cause, LEDGER_RETRY_AFTER)
-                await workflow.sleep(LEDGER_RETRY_AFTER)
+        try:
+            await workflow.execute_local_activity(
+                activities.RECORD_CASE_EVENTS, batch,
+                start_to_close_timeout=activities.CALL_TIMEOUT,
+                schedule_to_close_timeout=LOCAL_LEDGER_BUDGET,
+                retry_policy=activities.PATIENT_RETRY)
+            return
+        except FailureError as err:  # refused, or still failing when the budget ran out
+            _raise_if_refused(err, batch)
+        # The ledger is down for longer than a local retry should hold the workflow task
+        # (which heartbeats into history meanwhile): hand the batch to the server's
+        # retries, which add nothing to history until they succeed.
+        workflow.logger.warning("ledger append %s still failing; retrying from the server",
+                                batch.idempotency_key)
+        try:
+            await workflow.execute_activity(
+                activities.RECORD_CASE_EVENTS, batch,
+                start_to_close_timeout=activities.CALL_TIMEOUT,
+                retry_policy=activities.PATIENT_RETRY)
+        except ActivityError as err:
+            _raise_if_refused(err, batch)
+            raise
 
     async def _carry_out_effects(self) -> None:
         engine = self._engine
@@ -193,8 +233,8 @@ class CaseWorkflow:
         task = asyncio.create_task(self._run_effect(effect, self._last_for_task.get(per_task)))
         if per_task:
             self._last_for_task[per_task] = task
-        self._in_flight.add(task)
-        task.add_done_callback(self._in_flight.discard)
+        self._in_flight[task] = None
+        task.add_done_callback(lambda done: self._in_flight.pop(done, None))
 
     async def _run_effect(self, effect: Effect, after: asyncio.Task[None] | None) -> None:
         if after is not None:

@@ -15,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from tests.workflows.harness import case_worker
 from tests.workflows.scenarios import SCENARIOS
 from workflows.catalog_loader import load_catalog
+from workflows.client import case_handle
 
 HISTORIES = Path(__file__).parent / "histories"
 BIN = Path(sys.executable).parent
@@ -28,7 +29,7 @@ async def record() -> None:
                 test_server_existing_path=str(BIN / "temporal-test-server")) as env:
             async with case_worker(env.client) as (queue, _, _):
                 case_id = await scenario(env, catalog, queue)
-                handle = env.client.get_workflow_handle(case_id)
+                handle = case_handle(env.client, case_id)
                 await handle.result()
                 history = await handle.fetch_history()
         (HISTORIES / f"{name}.json").write_text(history.to_json(), encoding="utf-8")

@@ -11,7 +11,7 @@ from datetime import timedelta
 from temporalio.testing import WorkflowEnvironment
 
 from workflows.catalog_loader import Catalog
-from workflows.client import open_case, send
+from workflows.client import get_case, open_case, send
 from workflows.rules.commands import (
     AcceptHandoff,
     ArriveOnScene,
@@ -120,11 +120,10 @@ async def parallel_approval(env: WorkflowEnvironment, catalog: Catalog, queue: s
     await env.sleep(timedelta(days=9))  # ecology-environment silent: deemed consent
     await send(client, case_id, CompleteTask(rid(), Actor("ecology-environment"), "T2",
                                              "approval issued after deemed consent"))
-    escalations = await client.get_workflow_handle(case_id).query("case")
-    for escalation in escalations["escalations"]:
-        if not escalation["resolved_at"]:
+    for escalation in (await get_case(client, case_id)).escalations:
+        if escalation.resolved_at is None:
             await send(client, case_id, ResolveEscalation(
-                rid(), Actor("command-center"), escalation["id"], "interviewed (约谈)"))
+                rid(), Actor("command-center"), escalation.id, "interviewed (约谈)"))
     await send(client, case_id, CloseCase(rid(), lead, "approved"))
     return case_id
 

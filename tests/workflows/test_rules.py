@@ -49,7 +49,7 @@ from workflows.rules.model import (
     ReviewOutcome,
     TaskState,
 )
-from workflows.rules.opening import open_case
+from workflows.rules.opening import case_id, open_case, split_case_id, subject_lock
 from workflows.rules.refusals import Reason, Refusal, grpc_status_name
 
 TOWNSHIP = "jinhaihu-township"
@@ -522,15 +522,23 @@ def test_a_closed_case_accepts_nothing_more(catalog: Catalog) -> None:
             Reason.CASE_CLOSED, now=T0 + timedelta(hours=4))
 
 
-def test_each_opening_of_a_subject_has_its_own_idempotency_keys(catalog: Catalog) -> None:
+def test_each_opening_of_a_subject_is_a_case_of_its_own(catalog: Catalog) -> None:
     rules = catalog.rules_for("illegal-mining")
     assert rules is not None
     first = open_case(mining_open(), rules, now=T0, run_id="run-1")
     again = open_case(mining_open(), rules, now=T0 + timedelta(days=30), run_id="run-2")
-    assert first.state.id == again.state.id
+    assert (first.state.id, again.state.id) == ("case:illegal-mining:JHH-QUARRY-7@run-1",
+                                                "case:illegal-mining:JHH-QUARRY-7@run-2")
     keys_first = {e.idempotency_key for e in first.take_effects()}
     keys_again = {e.idempotency_key for e in again.take_effects()}
     assert len(keys_first) == 4 and not keys_first & keys_again
     batch_first, batch_again = first.take_events(), again.take_events()
     assert batch_first is not None and batch_again is not None
     assert batch_first.idempotency_key != batch_again.idempotency_key
+
+
+def test_case_ids_split_into_subject_lock_and_run_even_with_an_at_in_the_subject() -> None:
+    lock = subject_lock("food-supply-chain", " vendor@market-7 ")
+    assert lock == "case:food-supply-chain:VENDOR@MARKET-7"
+    assert split_case_id(case_id(lock, "0199-run")) == (lock, "0199-run")
+    assert split_case_id(lock + "@") == (lock, "")

@@ -8,14 +8,21 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from tests.workflows.harness import Recorder, case_worker, eventually
 from workflows.catalog_loader import Catalog
-from workflows.client import CaseRefused, get_case, get_ownership, open_case, send
+from workflows.client import (
+    CaseRefused,
+    case_handle,
+    get_case,
+    get_ownership,
+    open_case,
+    send,
+)
 from workflows.rules.commands import (
     AcceptHandoff,
     AssignOwner,
@@ -35,7 +42,7 @@ from workflows.rules.model import (
     NoticeKind,
     OwnershipInterval,
 )
-from workflows.rules.opening import case_id_for
+from workflows.rules.opening import subject_lock
 from workflows.workflows import CaseWorkflow
 
 TOWNSHIP = "jinhaihu-township"
@@ -137,7 +144,7 @@ async def test_two_dispatches_with_one_request_id_create_one_task(
                                    task_queue=queue)).case_id
         dispatch = DispatchTask("dispatch-backup-1", Actor(TOWNSHIP), "work-safety",
                                 "emergency-management", instructions="second shaft")
-        handle = client.get_workflow_handle(case_id)
+        handle = case_handle(client, case_id)
         # The first two go through `send` (Temporal itself deduplicates their update id);
         # the others carry update ids of their own, as a second gateway replica might, so
         # the workflow's own request-id check is what keeps them from creating a task.
@@ -157,7 +164,7 @@ async def test_two_dispatches_with_one_request_id_create_one_task(
 
 
 async def history_length(client: Client, case_id: str) -> int:
-    history = await client.get_workflow_handle(case_id).fetch_history()
+    history = await case_handle(client, case_id).fetch_history()
     return len(history.events)
 
 
@@ -204,7 +211,7 @@ async def test_standard_case_history_stays_small(
             await send(client, case_id, CompleteTask(rid(), Actor(agency), task_id,
                                                      findings="traced"))
         await send(client, case_id, CloseCase(rid(), Actor("market-regulation")))
-        outcome = await client.get_workflow_handle(case_id).result()
+        outcome = await case_handle(client, case_id).result()
         assert outcome["tasks"] == 3
         events = await history_length(client, case_id)
         print(f"\nhistory events of a standard case: {events}")  # noqa: T201 - reported figure
@@ -283,7 +290,7 @@ async def test_a_malformed_open_is_refused_before_anything_starts(
             assert refused.value.reason == reason
         # No workflow was started for the subject (describe is strongly consistent).
         with pytest.raises(RPCError) as missing:
-            await client.get_workflow_handle(case_id_for("food-supply-chain", subject)).describe()
+            await client.get_workflow_handle(subject_lock("food-supply-chain", subject)).describe()
         assert missing.value.status is RPCStatusCode.NOT_FOUND
 
 
@@ -315,18 +322,28 @@ async def test_a_subject_can_be_opened_again_once_its_case_is_closed(
         for task_id in ("T1", "T2", "T3", "T4"):
             await send(client, first.case_id, WithdrawTask(rid(), Actor(TOWNSHIP), task_id))
         await send(client, first.case_id, CloseCase(rid(), Actor(TOWNSHIP), "false alarm"))
-        await client.get_workflow_handle(first.case_id).result()
+        await case_handle(client, first.case_id).result()
 
         second = await open_case(client, catalog, mining(subject), task_queue=queue)
-        assert second.case_id == first.case_id
+        # Same subject, a new case of its own.
+        assert second.case_id != first.case_id
+        assert second.case_id.split("@")[0] == first.case_id.split("@")[0]
         reopened = await get_case(client, second.case_id)
         assert reopened.status is CaseStatus.OPEN and len(reopened.tasks) == 4
+        # A stale inbox item of the first case cannot touch the second.
+        with pytest.raises(CaseRefused) as stale:
+            await send(client, first.case_id, SignTask(rid(), Actor("natural-resources"), "T1"))
+        assert stale.value.reason == "CASE_CLOSED"
+        assert all(t.state.value == "DISPATCHED" for t in
+                   (await get_case(client, second.case_id)).tasks)
 
         async def delivered_twice() -> bool:
-            return len([d for d in recorder.deliveries if d.case_id == first.case_id]) == 8
+            return len([d for d in recorder.deliveries
+                        if d.case_id in (first.case_id, second.case_id)]) == 8
         await eventually(delivered_twice)
-        keys = [d.idempotency_key for d in recorder.deliveries if d.case_id == first.case_id]
-        assert len(set(keys)) == 8, "the second opening reused the first one's keys"
+        ours = [d for d in recorder.deliveries if d.case_id in (first.case_id, second.case_id)]
+        assert len({(d.case_id, d.task_id) for d in ours}) == 8
+        assert len({d.idempotency_key for d in ours}) == 8
 
 
 async def test_a_closed_case_finishes_its_deliveries_before_the_subject_reopens(
@@ -345,10 +362,44 @@ async def test_a_closed_case_finishes_its_deliveries_before_the_subject_reopens(
             await open_case(client, catalog, mining(subject), task_queue=queue)
         assert refused.value.reason == "CASE_CLOSING"
         # Past the drain limit the case gives up on the unreachable agency and completes.
-        outcome = await client.get_workflow_handle(case_id).result()
+        outcome = await case_handle(client, case_id).result()
         assert outcome["closed_at"]
         assert not [d for d in recorder.deliveries if d.assignee == "ecology-environment"]
         # Every event of the closed case reached the ledger before it completed.
         assert [e.kind for e in recorder.events][-1] is EventKind.CLOSED
         reopened = await open_case(client, catalog, mining(subject), task_queue=queue)
-        assert reopened.case_id == case_id and reopened.status is CaseStatus.OPEN
+        assert reopened.case_id != case_id and reopened.status is CaseStatus.OPEN
+
+
+async def test_a_ledger_bug_stops_the_case_visibly_and_a_fixed_worker_resumes_it(
+        dev_env: WorkflowEnvironment, catalog: Catalog) -> None:
+    client = dev_env.client
+    recorder = Recorder()
+    async with case_worker(client, recorder) as (queue, _, _):
+        case_id = (await open_case(client, catalog, mining(f"Q-{uuid.uuid4().hex[:8]}"),
+                                   task_queue=queue)).case_id
+        recorder.ledger_refuses = True  # a broken ledger release goes out
+        signing = asyncio.create_task(
+            send(client, case_id, SignTask(rid(), Actor("natural-resources"), "T1")))
+
+        async def task_failed() -> bool:
+            history = await case_handle(client, case_id).fetch_history()
+            return any("LedgerRefused" in str(e.workflow_task_failed_event_attributes.failure)
+                       for e in history.events
+                       if e.HasField("workflow_task_failed_event_attributes"))
+        await eventually(task_failed)
+        description = await case_handle(client, case_id).describe()
+        assert description.status is WorkflowExecutionStatus.RUNNING  # not failed, not lost
+        assert not signing.done()
+    # The fix is deployed: the case resumes and the officer's request goes through.
+    fixed = Recorder(events=list(recorder.events))
+    async with Worker(client, task_queue=queue, workflows=[CaseWorkflow],
+                      activities=fixed.bound()):
+        result = await asyncio.wait_for(signing, timeout=60)
+        assert result.task_ids == ["T1"]
+
+        async def sign_recorded() -> bool:
+            return EventKind.TASK_SIGNED in [e.kind for e in fixed.events]
+        await eventually(sign_recorded, within=30)
+        sequences = [e.sequence for e in fixed.events]
+        assert sequences == list(range(1, len(sequences) + 1)), "an event was skipped"

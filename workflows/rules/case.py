@@ -102,7 +102,7 @@ class CaseEngine:
         self._events_taken = len(self.state.events)
         if not new:
             return None
-        return CaseEventBatch(case_id=self.state.id, run_id=self.state.run_id, events=list(new))
+        return CaseEventBatch(case_id=self.state.id, events=list(new))
 
     # ----- shared checks ------------------------------------------------------------
 
@@ -178,7 +178,7 @@ class CaseEngine:
         self.state.notices_sent += 1
         self._effects.append(
             Notice(
-                idempotency_key=f"{self.state.key_prefix}/notice/{self.state.notices_sent}",
+                idempotency_key=f"{self.state.id}/notice/{self.state.notices_sent}",
                 case_id=self.state.id,
                 kind=kind,
                 recipients=tuple(dict.fromkeys(recipients)),

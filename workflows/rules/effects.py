@@ -60,14 +60,12 @@ class CaseEventBatch:
     """Events to append to the case ledger, in sequence order."""
 
     case_id: str
-    run_id: str
     events: list[CaseEvent] = field(default_factory=list)
 
     @property
     def idempotency_key(self) -> str:
         first, last = self.events[0].sequence, self.events[-1].sequence
-        prefix = f"{self.case_id}@{self.run_id}" if self.run_id else self.case_id
-        return f"{prefix}/events/{first}-{last}"
+        return f"{self.case_id}/events/{first}-{last}"
 
 
 Effect = TaskDelivery | TaskWithdrawal | Notice

@@ -219,10 +219,6 @@ class CaseState:
     owner: str
     legal_line: Clock
     promised_line: Clock
-    # The case id names the subject, and a subject can be opened again once its case is
-    # closed; the run id tells those openings apart (and keeps their idempotency keys
-    # apart).
-    run_id: str = ""
     status: CaseStatus = CaseStatus.OPEN
     closed_at: datetime | None = None
     tasks: list[Task] = field(default_factory=list)
@@ -233,11 +229,6 @@ class CaseState:
     notices_sent: int = 0
     # request id -> (fingerprint of the command, first answer)
     answers: dict[str, tuple[str, CommandResult]] = field(default_factory=dict)
-
-    @property
-    def key_prefix(self) -> str:
-        """The start of every idempotency key this opening of the case produces."""
-        return f"{self.id}@{self.run_id}" if self.run_id else self.id
 
     @property
     def pending_handoff(self) -> Handoff | None:

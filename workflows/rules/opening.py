@@ -27,9 +27,26 @@ def normalize_subject(subject_key: str) -> str:
     return _SUBJECT_UNSAFE.sub(" ", subject_key.strip()).upper()
 
 
-def case_id_for(case_type: str, subject_key: str) -> str:
-    """One open case per (case type, subject): the id is the lock."""
+def subject_lock(case_type: str, subject_key: str) -> str:
+    """The workflow id: one open case per (case type, subject), the id being the lock."""
     return f"case:{case_type}:{normalize_subject(subject_key)}"
+
+
+def case_id(workflow_id: str, run_id: str) -> str:
+    """A case's id: its subject lock and the run that holds it.
+
+    A subject can be opened again once its case is closed, so the lock alone would name
+    two cases; the run id makes every opening a case of its own, everywhere its id goes
+    (agency inboxes, notices, the ledger).
+    """
+    return f"{workflow_id}@{run_id}" if run_id else workflow_id
+
+
+def split_case_id(case_id: str) -> tuple[str, str]:
+    """(workflow id, run id) of a case id."""
+    # A subject key may itself hold an "@"; a run id never does.
+    workflow_id, _, run_id = case_id.rpartition("@")
+    return (workflow_id, run_id) if workflow_id else (case_id, "")
 
 
 def choose_lead(cmd: OpenCase, rules: CaseRules) -> tuple[str, LeadRule]:
@@ -90,12 +107,13 @@ def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime, run_id: str = "
     legal = rules.calendar_deadline(now, rules.playbook.legal_line)
     promised = rules.calendar_deadline(now, rules.playbook.promised_line)
     state = CaseState(
-        id=case_id_for(cmd.type, cmd.subject_key), type=cmd.type, title=cmd.title,
+        id=case_id(subject_lock(cmd.type, cmd.subject_key), run_id), type=cmd.type,
+        title=cmd.title,
         description=cmd.description, subject_key=cmd.subject_key.strip(),
         jurisdiction=cmd.jurisdiction, location=cmd.location, stage=cmd.stage,
         priority=cmd.priority, opened_by=cmd.actor, opened_at=now, owner=owner,
         legal_line=Clock(legal, 0), promised_line=Clock(promised, 0),
-        ownership=[OwnershipInterval(owner, now, OwnershipVia.OPEN)], run_id=run_id,
+        ownership=[OwnershipInterval(owner, now, OwnershipVia.OPEN)],
     )
     engine = CaseEngine(state, rules)
     engine.record(EventKind.OPENED, cmd.actor, now, detail=f"lead {owner}")

@@ -21,6 +21,7 @@ class Reason(StrEnum):
     UNKNOWN_STAGE = "UNKNOWN_STAGE"
     REQUEST_ID_REUSED = "REQUEST_ID_REUSED"
     # Not found (also what a caller sees for things that are not theirs)
+    CASE_NOT_FOUND = "CASE_NOT_FOUND"
     TASK_NOT_FOUND = "TASK_NOT_FOUND"
     HANDOFF_NOT_FOUND = "HANDOFF_NOT_FOUND"
     ESCALATION_NOT_FOUND = "ESCALATION_NOT_FOUND"
@@ -67,7 +68,8 @@ _STATUS_BY_REASON: dict[Reason, str] = {
     },
     **{
         r: "NOT_FOUND"
-        for r in (Reason.TASK_NOT_FOUND, Reason.HANDOFF_NOT_FOUND, Reason.ESCALATION_NOT_FOUND)
+        for r in (Reason.CASE_NOT_FOUND, Reason.TASK_NOT_FOUND, Reason.HANDOFF_NOT_FOUND,
+                  Reason.ESCALATION_NOT_FOUND)
     },
     **{
         r: "PERMISSION_DENIED"

@@ -127,7 +127,7 @@ def create_task(engine: CaseEngine, kind: TaskKind, assignee: str, actor: Actor,
 def deliver(engine: CaseEngine, task: Task) -> None:
     state = engine.state
     engine.add_effect(TaskDelivery(
-        idempotency_key=f"{state.key_prefix}/{task.id}/round-{task.round}",
+        idempotency_key=f"{state.id}/{task.id}/round-{task.round}",
         case_id=state.id,
         case_type=state.type,
         case_title=state.title,
@@ -357,6 +357,6 @@ def withdraw(engine: CaseEngine, cmd: WithdrawTask, now: datetime, apply: bool
     task.extension_pending = False
     engine.record(EventKind.TASK_WITHDRAWN, cmd.actor, now, task_id=task.id, detail=cmd.reason)
     engine.add_effect(TaskWithdrawal(
-        idempotency_key=f"{engine.state.key_prefix}/{task.id}/withdraw",
+        idempotency_key=f"{engine.state.id}/{task.id}/withdraw",
         case_id=engine.state.id, task_id=task.id, assignee=task.assignee, reason=cmd.reason))
     return engine.result(task_ids=[task.id])
