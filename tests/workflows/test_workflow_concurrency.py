@@ -215,7 +215,7 @@ async def test_standard_case_history_stays_small(
         assert outcome["tasks"] == 3
         events = await history_length(client, case_id)
         print(f"\nhistory events of a standard case: {events}")  # noqa: T201 - reported figure
-        # Measured 73: 9 updates, 3 delivery activities, ledger appends as local-activity
+        # Measured 76: 9 updates, 3 delivery activities, ledger appends as local-activity
         # markers, one timer. A polling loop or an activity per event would break this.
         assert events <= 80
 
