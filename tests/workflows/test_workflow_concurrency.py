@@ -57,6 +57,12 @@ def mining(subject: str, agency: str = TOWNSHIP) -> OpenCase:
                     "Night digging", jurisdiction="jinhaihu")
 
 
+async def open_new_mining_case(client: Client, catalog: Catalog, queue: str) -> str:
+    """A mining case on a fresh subject, as the township opens it."""
+    subject = f"Q-{uuid.uuid4().hex[:8]}"
+    return (await open_case(client, catalog, mining(subject), task_queue=queue)).case_id
+
+
 async def attempt(request: asyncio.Future[object] | object) -> object:
     try:
         return await request  # type: ignore[misc]
@@ -104,8 +110,7 @@ async def test_concurrent_accepts_and_a_mid_offer_assignment_leave_one_owner(
         dev_env: WorkflowEnvironment, catalog: Catalog) -> None:
     client = dev_env.client
     async with case_worker(client) as (queue, _, _):
-        case_id = (await open_case(client, catalog, mining(f"Q-{uuid.uuid4().hex[:8]}"),
-                                   task_queue=queue)).case_id
+        case_id = await open_new_mining_case(client, catalog, queue)
         await send(client, case_id, OfferHandoff(rid(), Actor(TOWNSHIP), "natural-resources",
                                                  "mining is theirs"))
         outcomes = await asyncio.gather(
@@ -140,8 +145,7 @@ async def test_two_dispatches_with_one_request_id_create_one_task(
         dev_env: WorkflowEnvironment, catalog: Catalog) -> None:
     client = dev_env.client
     async with case_worker(client) as (queue, recorder, _):
-        case_id = (await open_case(client, catalog, mining(f"Q-{uuid.uuid4().hex[:8]}"),
-                                   task_queue=queue)).case_id
+        case_id = await open_new_mining_case(client, catalog, queue)
         dispatch = DispatchTask("dispatch-backup-1", Actor(TOWNSHIP), "work-safety",
                                 "emergency-management", instructions="second shaft")
         handle = case_handle(client, case_id)
@@ -180,8 +184,7 @@ async def test_a_refused_request_writes_nothing_to_history(
         dev_env: WorkflowEnvironment, catalog: Catalog) -> None:
     client = dev_env.client
     async with case_worker(client) as (queue, recorder, _):
-        case_id = (await open_case(client, catalog, mining(f"Q-{uuid.uuid4().hex[:8]}"),
-                                   task_queue=queue)).case_id
+        case_id = await open_new_mining_case(client, catalog, queue)
         await send(client, case_id, SignTask(rid(), Actor("natural-resources"), "T1"))
         await ledger_caught_up(client, case_id, recorder)
         before = await history_length(client, case_id)
@@ -225,8 +228,7 @@ async def test_clocks_survive_a_worker_restart(
     client = dev_env.client
     recorder = Recorder()
     async with case_worker(client, recorder) as (queue, _, _):
-        case_id = (await open_case(client, catalog, mining(f"Q-{uuid.uuid4().hex[:8]}"),
-                                   task_queue=queue)).case_id
+        case_id = await open_new_mining_case(client, catalog, queue)
         await send(client, case_id, DispatchTask(rid(), Actor(TOWNSHIP), "work-safety",
                                                  "emergency-management", sign_within="3s"))
         sign_by = (await get_case(client, case_id)).tasks[4].sign_by.deadline
@@ -259,8 +261,7 @@ async def test_a_request_id_reused_for_another_request_is_refused(
         dev_env: WorkflowEnvironment, catalog: Catalog) -> None:
     client = dev_env.client
     async with case_worker(client) as (queue, _, _):
-        case_id = (await open_case(client, catalog, mining(f"Q-{uuid.uuid4().hex[:8]}"),
-                                   task_queue=queue)).case_id
+        case_id = await open_new_mining_case(client, catalog, queue)
         first = await send(client, case_id, SignTask("officer-click-1",
                                                      Actor("natural-resources"), "T1"))
         assert first.task_ids == ["T1"]
@@ -299,8 +300,7 @@ async def test_a_withdrawal_never_overtakes_its_delivery(
     client = dev_env.client
     recorder = Recorder(flaky={"T5": 2})  # the first two delivery attempts time out
     async with case_worker(client, recorder) as (queue, _, _):
-        case_id = (await open_case(client, catalog, mining(f"Q-{uuid.uuid4().hex[:8]}"),
-                                   task_queue=queue)).case_id
+        case_id = await open_new_mining_case(client, catalog, queue)
         await send(client, case_id, DispatchTask(rid(), Actor(TOWNSHIP), "work-safety",
                                                  "emergency-management"))
         await send(client, case_id, WithdrawTask(rid(), Actor(TOWNSHIP), "T5", "sent twice"))
@@ -376,8 +376,7 @@ async def test_a_ledger_bug_stops_the_case_visibly_and_a_fixed_worker_resumes_it
     client = dev_env.client
     recorder = Recorder()
     async with case_worker(client, recorder) as (queue, _, _):
-        case_id = (await open_case(client, catalog, mining(f"Q-{uuid.uuid4().hex[:8]}"),
-                                   task_queue=queue)).case_id
+        case_id = await open_new_mining_case(client, catalog, queue)
         recorder.ledger_refuses = True  # a broken ledger release goes out
         signing = asyncio.create_task(
             send(client, case_id, SignTask(rid(), Actor("natural-resources"), "T1")))
