@@ -1,0 +1,106 @@
+"""The inbox, as service functions. Each takes the agency explicitly and every query is
+scoped by it, so a lookup that ignores whose inbox it is cannot be written by accident
+(and one database could serve several agencies by configuration)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from agencies.models import InboxItem, InboxItemBase, NoticeRecord
+
+
+class WrongAgency(ValueError):
+    """A delivery addressed to another agency reached this one."""
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands datetimes back without their zone; they were stored in UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def deliver_task(*, session: Session, agency: str, assignee: str, idempotency_key: str,
+                 item: InboxItemBase) -> tuple[InboxItem, bool]:
+    """Put a task in the inbox; (row, created). A retry returns the existing row."""
+    if assignee != agency or item.assignee != agency:
+        raise WrongAgency(f"task for {item.assignee} delivered to {agency}")
+    existing = _by_key(session, agency, idempotency_key)
+    if existing is not None:
+        return existing, False
+    row = InboxItem.model_validate(item, update={"idempotency_key": idempotency_key})
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:  # a concurrent retry won the race: its row is ours
+        session.rollback()
+        existing = _by_key(session, agency, idempotency_key) or _by_round(session, item)
+        if existing is None:
+            raise
+        return existing, False
+    session.refresh(row)
+    return row, True
+
+
+def withdraw_task(*, session: Session, agency: str, assignee: str, case_id: str,
+                  task_id: str, reason: str) -> InboxItem | None:
+    """Mark the latest delivery of a task withdrawn; None if it never arrived here."""
+    if assignee != agency:
+        raise WrongAgency(f"withdrawal for {assignee} sent to {agency}")
+    row = session.exec(
+        select(InboxItem)
+        .where(InboxItem.assignee == agency, InboxItem.case_id == case_id,
+               InboxItem.task_id == task_id)
+        .order_by(col(InboxItem.round).desc())
+    ).first()
+    if row is None:
+        return None
+    if not row.withdrawn:
+        row.withdrawn = True
+        row.withdraw_reason = reason
+        session.add(row)
+        session.commit()
+        session.refresh(row)
+    return row
+
+
+def record_notice(*, session: Session, agency: str, recipient: str,
+                  notice: NoticeRecord) -> bool:
+    """Store a notice once; False when it had already arrived."""
+    if recipient != agency or notice.recipient != agency:
+        raise WrongAgency(f"notice for {notice.recipient} sent to {agency}")
+    if session.exec(select(NoticeRecord).where(
+            NoticeRecord.recipient == agency,
+            NoticeRecord.idempotency_key == notice.idempotency_key)).first() is not None:
+        return False
+    session.add(notice)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+def list_inbox(*, session: Session, agency: str, limit: int, after_id: int | None,
+               open_only: bool) -> list[InboxItem]:
+    """Newest first, `limit` rows after the row id `after_id` (keyset paging)."""
+    query = (select(InboxItem).where(InboxItem.assignee == agency)
+             .order_by(col(InboxItem.id).desc()).limit(limit))
+    if after_id is not None:
+        query = query.where(col(InboxItem.id) < after_id)
+    if open_only:
+        query = query.where(col(InboxItem.withdrawn).is_(False))
+    return list(session.exec(query))
+
+
+def _by_key(session: Session, agency: str, key: str) -> InboxItem | None:
+    return session.exec(select(InboxItem).where(
+        InboxItem.assignee == agency, InboxItem.idempotency_key == key)).first()
+
+
+def _by_round(session: Session, item: InboxItemBase) -> InboxItem | None:
+    return session.exec(select(InboxItem).where(
+        InboxItem.assignee == item.assignee, InboxItem.case_id == item.case_id,
+        InboxItem.task_id == item.task_id, InboxItem.round == item.round)).first()

@@ -1,0 +1,63 @@
+"""The agency's own tables: the inbox of tasks and the notices it received."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _when(nullable: bool = False) -> Column[datetime]:
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class InboxItemBase(SQLModel):
+    assignee: str = Field(max_length=64, index=True)
+    case_id: str = Field(max_length=300, index=True)
+    task_id: str = Field(max_length=64)
+    round: int = Field(ge=1)
+    case_type: str = Field(max_length=64)
+    case_title: str = Field(max_length=200)
+    owner: str = Field(max_length=64)
+    kind: str = Field(max_length=64)
+    title: str = Field(max_length=200)
+    instructions: str = Field(default="", max_length=4000)
+    sign_by: datetime = Field(sa_column=_when())
+    due_by: datetime = Field(sa_column=_when())
+    on_scene_by: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+
+
+class InboxItem(InboxItemBase, table=True):
+    """One delivery of a task. A retried delivery finds its row by the unique key."""
+
+    __tablename__ = "inbox_item"
+    __table_args__ = (UniqueConstraint("assignee", "case_id", "task_id", "round"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=400, unique=True)
+    withdrawn: bool = False
+    withdraw_reason: str = Field(default="", max_length=1000)
+    delivered_at: datetime = Field(default_factory=utc_now, sa_column=_when())
+
+
+class NoticeRecord(SQLModel, table=True):
+    """A notice as the agency received it; the key makes a redelivery a no-op."""
+
+    __tablename__ = "notice"
+
+    __table_args__ = (UniqueConstraint("recipient", "idempotency_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    recipient: str = Field(max_length=64, index=True)
+    idempotency_key: str = Field(max_length=400)
+    case_id: str = Field(max_length=300, index=True)
+    kind: str = Field(max_length=32)
+    text: str = Field(max_length=4000)
+    task_id: str = Field(default="", max_length=64)
+    handoff_id: str = Field(default="", max_length=64)
+    received_at: datetime = Field(default_factory=utc_now, sa_column=_when())

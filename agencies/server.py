@@ -1,0 +1,225 @@
+"""The agency's gRPC server: AgencyService over its own database, plus health and
+reflection, so any gRPC tool can see it is up and what it serves."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlmodel import Session, SQLModel, create_engine
+
+from agencies import inbox
+from agencies.models import InboxItem, InboxItemBase, NoticeRecord
+from seamless.v1 import agency_pb2, agency_pb2_grpc, case_pb2
+
+T = TypeVar("T")
+Context = grpc.aio.ServicerContext[Any, Any]
+MAX_PAGE_SIZE = 200
+DEFAULT_PAGE_SIZE = 50
+SERVICE_NAME = agency_pb2.DESCRIPTOR.services_by_name["AgencyService"].full_name
+
+
+def _optional_time(stamp: Timestamp) -> datetime | None:
+    if not stamp.seconds and not stamp.nanos:
+        return None
+    return stamp.ToDatetime(tzinfo=UTC)
+
+
+def _time(stamp: Timestamp, field: str) -> datetime:
+    value = _optional_time(stamp)
+    if value is None:
+        raise ValueError(f"item.{field} is required")
+    return value
+
+
+def _stamp(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(inbox.as_utc(value))
+    return stamp
+
+
+def item_to_proto(row: InboxItem) -> agency_pb2.InboxItem:
+    return agency_pb2.InboxItem(
+        case_id=row.case_id, task_id=row.task_id, round=row.round, case_type=row.case_type,
+        case_title=row.case_title, owner=row.owner, kind=row.kind, title=row.title,
+        instructions=row.instructions, sign_by=_stamp(row.sign_by),
+        on_scene_by=_stamp(row.on_scene_by), due_by=_stamp(row.due_by),
+        state=(agency_pb2.INBOX_ITEM_STATE_WITHDRAWN if row.withdrawn
+               else agency_pb2.INBOX_ITEM_STATE_OPEN),
+        delivered_at=_stamp(row.delivered_at), withdraw_reason=row.withdraw_reason)
+
+
+def _page_token(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"inbox:{last_id}".encode()).decode()
+
+
+def _after_id(token: str) -> int | None:
+    if not token:
+        return None
+    try:
+        prefix, _, number = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
+        if prefix == "inbox" and number.isdigit():
+            return int(number)
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise ValueError("page_token is not one this service issued; start without it")
+
+
+def _problems(err: ValidationError) -> str:
+    return "; ".join(f"item.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                     for e in err.errors())
+
+
+class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
+    def __init__(self, profile: agency_pb2.Agency, engine: Engine) -> None:
+        self._profile = profile
+        self._engine = engine
+
+    @property
+    def agency(self) -> str:
+        return self._profile.id
+
+    async def _in_session(self, work: Callable[[Session], T]) -> T:
+        """Database work runs off the event loop, one session per request."""
+        def run() -> T:
+            with Session(self._engine) as session:
+                return work(session)
+        return await asyncio.to_thread(run)
+
+    async def DeliverTask(self, request: agency_pb2.DeliverTaskRequest,
+                          context: Context) -> agency_pb2.DeliverTaskResponse:
+        if not request.idempotency_key or len(request.idempotency_key) > 400:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                "idempotency_key is required (at most 400 characters)")
+        item = request.item
+        try:
+            base = InboxItemBase(
+                assignee=request.assignee, case_id=item.case_id, task_id=item.task_id,
+                round=item.round, case_type=item.case_type, case_title=item.case_title,
+                owner=item.owner, kind=item.kind, title=item.title,
+                instructions=item.instructions,
+                sign_by=_time(item.sign_by, "sign_by"), due_by=_time(item.due_by, "due_by"),
+                on_scene_by=_optional_time(item.on_scene_by))
+            if not (base.case_id and base.task_id):
+                raise ValueError("item.case_id and item.task_id are required")
+        except ValidationError as err:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, _problems(err))
+        except ValueError as err:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
+        try:
+            row, created = await self._in_session(lambda session: inbox.deliver_task(
+                session=session, agency=self.agency, assignee=request.assignee,
+                idempotency_key=request.idempotency_key, item=base))
+        except inbox.WrongAgency as err:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(err))
+        return agency_pb2.DeliverTaskResponse(item=item_to_proto(row), created=created)
+
+    async def WithdrawTask(self, request: agency_pb2.WithdrawTaskRequest,
+                           context: Context
+                           ) -> agency_pb2.WithdrawTaskResponse:
+        if not (request.case_id and request.task_id):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                "case_id and task_id are required")
+        try:
+            row = await self._in_session(lambda session: inbox.withdraw_task(
+                session=session, agency=self.agency, assignee=request.assignee,
+                case_id=request.case_id, task_id=request.task_id,
+                reason=request.reason[:1000]))
+        except inbox.WrongAgency as err:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(err))
+        if row is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND,
+                                f"task {request.task_id} of {request.case_id} is not in the "
+                                f"inbox of {self.agency}")
+        return agency_pb2.WithdrawTaskResponse(item=item_to_proto(row))
+
+    async def ReceiveNotice(self, request: agency_pb2.ReceiveNoticeRequest,
+                            context: Context
+                            ) -> agency_pb2.ReceiveNoticeResponse:
+        if not request.idempotency_key or not request.case_id:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                "idempotency_key and case_id are required")
+        try:
+            notice = NoticeRecord.model_validate(dict(
+                recipient=request.recipient, idempotency_key=request.idempotency_key,
+                case_id=request.case_id, kind=case_pb2.NoticeKind.Name(request.kind),
+                text=request.text, task_id=request.task_id, handoff_id=request.handoff_id))
+        except ValidationError as err:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, _problems(err))
+        try:
+            created = await self._in_session(lambda session: inbox.record_notice(
+                session=session, agency=self.agency, recipient=request.recipient,
+                notice=notice))
+        except inbox.WrongAgency as err:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(err))
+        return agency_pb2.ReceiveNoticeResponse(created=created)
+
+    async def ListInbox(self, request: agency_pb2.ListInboxRequest,
+                        context: Context) -> agency_pb2.ListInboxResponse:
+        if not 0 <= request.page_size <= MAX_PAGE_SIZE:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                f"page_size must be between 0 and {MAX_PAGE_SIZE}")
+        limit = request.page_size or DEFAULT_PAGE_SIZE
+        try:
+            after_id = _after_id(request.page_token)
+        except ValueError as err:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
+        rows = await self._in_session(lambda session: inbox.list_inbox(
+            session=session, agency=self.agency, limit=limit + 1, after_id=after_id,
+            open_only=request.open_only))
+        page, more = rows[:limit], len(rows) > limit
+        last_id = page[-1].id if page else None
+        return agency_pb2.ListInboxResponse(
+            items=[item_to_proto(r) for r in page],
+            next_page_token=_page_token(last_id) if more and last_id is not None else "")
+
+    async def DescribeAgency(self, request: agency_pb2.DescribeAgencyRequest,
+                             context: Context
+                             ) -> agency_pb2.DescribeAgencyResponse:
+        return agency_pb2.DescribeAgencyResponse(agency=self._profile)
+
+
+def open_database(url: str) -> Engine:
+    """The agency's database, with its tables created if new."""
+    connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
+    engine = create_engine(url, connect_args=connect_args)
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+@asynccontextmanager
+async def run_server(*, profile: agency_pb2.Agency, database_url: str, port: int = 0,
+                     host: str = "127.0.0.1") -> AsyncIterator[int]:
+    """Serve the agency until the block ends; yields the bound port (0 picks one)."""
+    engine = open_database(database_url)
+    server = grpc.aio.server()
+    agency_pb2_grpc.add_AgencyServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        AgencyService(profile, engine), server)
+    health_servicer = HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+         reflection.SERVICE_NAME), server)
+    bound = server.add_insecure_port(f"{host}:{port}")
+    await server.start()
+    await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    await health_servicer.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+    try:
+        yield bound
+    finally:
+        await health_servicer.enter_graceful_shutdown()
+        await server.stop(grace=5)
+        engine.dispose()

@@ -1,0 +1,159 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from seamless.v1 import case_pb2 as _case_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class InboxItemState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    INBOX_ITEM_STATE_UNSPECIFIED: _ClassVar[InboxItemState]
+    INBOX_ITEM_STATE_OPEN: _ClassVar[InboxItemState]
+    INBOX_ITEM_STATE_WITHDRAWN: _ClassVar[InboxItemState]
+INBOX_ITEM_STATE_UNSPECIFIED: InboxItemState
+INBOX_ITEM_STATE_OPEN: InboxItemState
+INBOX_ITEM_STATE_WITHDRAWN: InboxItemState
+
+class InboxItem(_message.Message):
+    __slots__ = ("case_id", "task_id", "round", "case_type", "case_title", "owner", "kind", "title", "instructions", "sign_by", "on_scene_by", "due_by", "state", "delivered_at", "withdraw_reason")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    CASE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CASE_TITLE_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    INSTRUCTIONS_FIELD_NUMBER: _ClassVar[int]
+    SIGN_BY_FIELD_NUMBER: _ClassVar[int]
+    ON_SCENE_BY_FIELD_NUMBER: _ClassVar[int]
+    DUE_BY_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    DELIVERED_AT_FIELD_NUMBER: _ClassVar[int]
+    WITHDRAW_REASON_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    task_id: str
+    round: int
+    case_type: str
+    case_title: str
+    owner: str
+    kind: str
+    title: str
+    instructions: str
+    sign_by: _timestamp_pb2.Timestamp
+    on_scene_by: _timestamp_pb2.Timestamp
+    due_by: _timestamp_pb2.Timestamp
+    state: InboxItemState
+    delivered_at: _timestamp_pb2.Timestamp
+    withdraw_reason: str
+    def __init__(self, case_id: _Optional[str] = ..., task_id: _Optional[str] = ..., round: _Optional[int] = ..., case_type: _Optional[str] = ..., case_title: _Optional[str] = ..., owner: _Optional[str] = ..., kind: _Optional[str] = ..., title: _Optional[str] = ..., instructions: _Optional[str] = ..., sign_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., on_scene_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state: _Optional[_Union[InboxItemState, str]] = ..., delivered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., withdraw_reason: _Optional[str] = ...) -> None: ...
+
+class DeliverTaskRequest(_message.Message):
+    __slots__ = ("idempotency_key", "assignee", "item")
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNEE_FIELD_NUMBER: _ClassVar[int]
+    ITEM_FIELD_NUMBER: _ClassVar[int]
+    idempotency_key: str
+    assignee: str
+    item: InboxItem
+    def __init__(self, idempotency_key: _Optional[str] = ..., assignee: _Optional[str] = ..., item: _Optional[_Union[InboxItem, _Mapping]] = ...) -> None: ...
+
+class DeliverTaskResponse(_message.Message):
+    __slots__ = ("item", "created")
+    ITEM_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    item: InboxItem
+    created: bool
+    def __init__(self, item: _Optional[_Union[InboxItem, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+
+class WithdrawTaskRequest(_message.Message):
+    __slots__ = ("idempotency_key", "assignee", "case_id", "task_id", "reason")
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNEE_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    idempotency_key: str
+    assignee: str
+    case_id: str
+    task_id: str
+    reason: str
+    def __init__(self, idempotency_key: _Optional[str] = ..., assignee: _Optional[str] = ..., case_id: _Optional[str] = ..., task_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class WithdrawTaskResponse(_message.Message):
+    __slots__ = ("item",)
+    ITEM_FIELD_NUMBER: _ClassVar[int]
+    item: InboxItem
+    def __init__(self, item: _Optional[_Union[InboxItem, _Mapping]] = ...) -> None: ...
+
+class ReceiveNoticeRequest(_message.Message):
+    __slots__ = ("idempotency_key", "recipient", "case_id", "kind", "text", "task_id", "handoff_id")
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    RECIPIENT_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    HANDOFF_ID_FIELD_NUMBER: _ClassVar[int]
+    idempotency_key: str
+    recipient: str
+    case_id: str
+    kind: _case_pb2.NoticeKind
+    text: str
+    task_id: str
+    handoff_id: str
+    def __init__(self, idempotency_key: _Optional[str] = ..., recipient: _Optional[str] = ..., case_id: _Optional[str] = ..., kind: _Optional[_Union[_case_pb2.NoticeKind, str]] = ..., text: _Optional[str] = ..., task_id: _Optional[str] = ..., handoff_id: _Optional[str] = ...) -> None: ...
+
+class ReceiveNoticeResponse(_message.Message):
+    __slots__ = ("created",)
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    created: bool
+    def __init__(self, created: _Optional[bool] = ...) -> None: ...
+
+class ListInboxRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "open_only")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    OPEN_ONLY_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    open_only: bool
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., open_only: _Optional[bool] = ...) -> None: ...
+
+class ListInboxResponse(_message.Message):
+    __slots__ = ("items", "next_page_token")
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[InboxItem]
+    next_page_token: str
+    def __init__(self, items: _Optional[_Iterable[_Union[InboxItem, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class DescribeAgencyRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class Agency(_message.Message):
+    __slots__ = ("id", "name_zh", "name_en", "jurisdictions", "capabilities")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_ZH_FIELD_NUMBER: _ClassVar[int]
+    NAME_EN_FIELD_NUMBER: _ClassVar[int]
+    JURISDICTIONS_FIELD_NUMBER: _ClassVar[int]
+    CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name_zh: str
+    name_en: str
+    jurisdictions: _containers.RepeatedScalarFieldContainer[str]
+    capabilities: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., name_zh: _Optional[str] = ..., name_en: _Optional[str] = ..., jurisdictions: _Optional[_Iterable[str]] = ..., capabilities: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DescribeAgencyResponse(_message.Message):
+    __slots__ = ("agency",)
+    AGENCY_FIELD_NUMBER: _ClassVar[int]
+    agency: Agency
+    def __init__(self, agency: _Optional[_Union[Agency, _Mapping]] = ...) -> None: ...
