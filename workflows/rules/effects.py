@@ -29,6 +29,7 @@ class TaskDelivery:
     sign_by: datetime
     due_by: datetime
     on_scene_by: datetime | None = None
+    round: int = 1
 
 
 @dataclass(frozen=True)

@@ -140,6 +140,7 @@ def deliver(engine: CaseEngine, task: Task) -> None:
         sign_by=task.sign_by.deadline,
         due_by=task.due_by.deadline,
         on_scene_by=task.on_scene_by.deadline if task.on_scene_by else None,
+        round=task.round,
     ))
 
 
