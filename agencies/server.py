@@ -152,6 +152,9 @@ class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
         if not request.idempotency_key or not request.case_id:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                 "idempotency_key and case_id are required")
+        if request.kind not in case_pb2.NoticeKind.values() or not request.kind:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                f"kind: {request.kind} is not a notice kind")
         try:
             notice = NoticeRecord.model_validate(dict(
                 recipient=request.recipient, idempotency_key=request.idempotency_key,

@@ -57,14 +57,15 @@ async def open_case(client: Client, catalog: Catalog, cmd: OpenCase, *,
                     drain_limit: timedelta = DEFAULT_DRAIN_LIMIT) -> CommandResult:
     """Open a case, or join the answer of an identical earlier request.
 
-    One open case per (case type, subject): the subject is the workflow id, so of two
+    One open case per (case type, subject): the subject lock is the workflow id, so of two
     concurrent opens one starts the workflow and the other's update is refused with
-    CASE_ALREADY_OPEN naming the case and its owner. A closed case's id may be reused.
+    CASE_ALREADY_OPEN naming the case and its owner. Once a case has closed, its subject
+    can be opened again, as a new case (a new run, so a new case id).
     """
     rules = catalog.rules_for(cmd.type)
     if rules is None:
         known = ", ".join(sorted(catalog.playbooks))
-        raise CaseRefused(Reason.MISSING_FIELD.value,
+        raise CaseRefused(Reason.UNKNOWN_CASE_TYPE.value,
                           f"type: {cmd.type!r} is not a case type ({known})", {"field": "type"})
     try:
         check_open_request(cmd, rules)

@@ -1,8 +1,9 @@
 """CaseWorkflow: one execution per case, a thin shell around `workflows.rules`.
 
 Updates (each with a validator, so a refused request writes nothing to history) change
-the case; one timer waits for the earliest running clock; a second loop carries out the
-side effects the rules ask for, through activities with idempotency keys.
+the case; one timer waits for the earliest running clock; one loop carries out the
+deliveries and notices the rules ask for, and another appends the case's events to the
+ledger, all through activities with idempotency keys.
 """
 
 from __future__ import annotations
@@ -168,8 +169,9 @@ class CaseWorkflow:
         """Ledger appends, one batch at a time so the ledger sees events in order.
 
         A local activity: one marker in history instead of three events and a workflow
-        task, for the most frequent side effect of all. A batch is never dropped: after a
-        failure that retries could not fix, it is tried again later.
+        task, for the most frequent side effect of all. A batch is never dropped: an
+        outage is retried for as long as it lasts, and a refusal stops the case (see
+        LedgerRefused) until a fixed worker resumes it.
         """
         engine = self._engine
         while True:

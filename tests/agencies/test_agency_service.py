@@ -175,3 +175,12 @@ async def test_the_inbox_survives_a_restart(tmp_path: Path) -> None:
                 answer = await stub.DeliverTask(delivery())
                 assert answer.created is (attempt == 0)
                 assert len(await inbox(stub)) == 1
+
+
+async def test_a_notice_of_no_known_kind_is_refused(agency: Agency) -> None:
+    for kind in (case_pb2.NOTICE_KIND_UNSPECIFIED, 99):
+        notice = agency_pb2.ReceiveNoticeRequest(
+            idempotency_key=f"k/notice/{kind}", recipient=AGENCY, case_id="c", text="?",
+            kind=kind)  # type: ignore[arg-type]  # 99 is out of range on purpose
+        assert await status_of(agency.stub.ReceiveNotice(notice)) is (
+            grpc.StatusCode.INVALID_ARGUMENT)

@@ -136,6 +136,8 @@ def test_open_refuses_bad_input(catalog: Catalog) -> None:
         (OpenCase(**{**base.__dict__, "subject_key": "  "}), Reason.MISSING_FIELD),
         (OpenCase(**{**base.__dict__, "actor": actor("ministry-of-magic")}),
          Reason.UNKNOWN_AGENCY),
+        (OpenCase(**{**base.__dict__, "priority": 0}), Reason.OUT_OF_RANGE),
+        (OpenCase(**{**base.__dict__, "type": "illegal-mining"}), Reason.UNKNOWN_CASE_TYPE),
     ]
     for cmd, reason in cases:
         with pytest.raises(Refusal) as err:

@@ -282,7 +282,7 @@ async def test_a_malformed_open_is_refused_before_anything_starts(
             (OpenCase(rid(), Actor("market-regulation"), "food-supply-chain", subject,
                       "Tainted pork", stage="retail"), "UNKNOWN_STAGE"),
             (OpenCase(rid(), Actor("market-regulation"), "food-safety", subject, "t"),
-             "MISSING_FIELD"),
+             "UNKNOWN_CASE_TYPE"),
             (OpenCase(rid(), Actor("market-regulation"), "food-supply-chain", subject,
                       "t" * 201, stage="circulation"), "TEXT_TOO_LONG"),
         ]:

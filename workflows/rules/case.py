@@ -176,7 +176,7 @@ class CaseEngine:
     def notify(self, kind: NoticeKind, recipients: list[str], text: str, *, task_id: str = "",
                handoff_id: str = "") -> None:
         self.state.notices_sent += 1
-        self._effects.append(
+        self.add_effect(
             Notice(
                 idempotency_key=f"{self.state.id}/notice/{self.state.notices_sent}",
                 case_id=self.state.id,
@@ -205,11 +205,10 @@ class CaseEngine:
                     f"督办升级 escalated to the coordinator: {reason}", task_id=task_id,
                     handoff_id=handoff_id)
 
-    def supervise(self, clock: Clock, what: str, now: datetime, *, task: Task | None = None,
+    def supervise(self, clock: Clock, what: str, now: datetime, *, task_id: str,
                   recipients: list[str]) -> None:
         """A clock was missed: first a supervision notice and a grace period, then escalation."""
         clock.misses += 1
-        task_id = task.id if task else ""
         if clock.misses == 1:
             self.record(EventKind.NOTICE, PLATFORM, now, task_id=task_id,
                         detail=f"{what} missed (deadline {clock.deadline.isoformat()})")

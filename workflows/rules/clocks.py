@@ -51,7 +51,7 @@ def _task_clocks(engine: CaseEngine, task: Task, recipients: list[str]
                  ) -> Iterator[tuple[datetime, Firing]]:
     def missed(clock: Clock, what: str) -> tuple[datetime, Firing]:
         return clock.deadline, lambda now: engine.supervise(
-            clock, f"task {task.id} ({task.assignee}) {what}", now, task=task,
+            clock, f"task {task.id} ({task.assignee}) {what}", now, task_id=task.id,
             recipients=recipients)
 
     if task.state is TaskState.DECLINED:

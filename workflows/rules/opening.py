@@ -17,14 +17,14 @@ from workflows.rules.model import (
     OwnershipVia,
 )
 from workflows.rules.refusals import Reason, Refusal
-from workflows.rules.task_ops import check_new_task, create_task, task_clocks
+from workflows.rules.task_ops import check_new_task, create_task
 
-_SUBJECT_UNSAFE = re.compile(r"\s+")
+_WHITESPACE = re.compile(r"\s+")
 
 
 def normalize_subject(subject_key: str) -> str:
     """The form used to decide whether two reports are about the same subject."""
-    return _SUBJECT_UNSAFE.sub(" ", subject_key.strip()).upper()
+    return _WHITESPACE.sub(" ", subject_key.strip()).upper()
 
 
 def subject_lock(case_type: str, subject_key: str) -> str:
@@ -69,8 +69,8 @@ def choose_lead(cmd: OpenCase, rules: CaseRules) -> tuple[str, LeadRule]:
                   field="lead")
 
 
-def check_open_request(cmd: OpenCase, rules: CaseRules) -> None:
-    """Every check of an open request that needs no case state (also run client-side)."""
+def check_open_request(cmd: OpenCase, rules: CaseRules) -> tuple[str, LeadRule]:
+    """Every check of an open request (also run client-side); the lead and its matrix row."""
     limits.check_text("request_id", cmd.request_id, limits.MAX_REQUEST_ID, required=True)
     limits.check_text("type", cmd.type, limits.MAX_ID, required=True)
     limits.check_text("subject_key", cmd.subject_key, limits.MAX_SUBJECT, required=True)
@@ -88,22 +88,21 @@ def check_open_request(cmd: OpenCase, rules: CaseRules) -> None:
                       field="lead")
     playbook = rules.playbook
     if cmd.type != playbook.id:
-        raise Refusal(Reason.MISSING_FIELD, f"type {cmd.type!r} is not {playbook.id}",
+        raise Refusal(Reason.UNKNOWN_CASE_TYPE, f"type {cmd.type!r} is not {playbook.id}",
                       field="type")
     if playbook.stages and cmd.stage not in playbook.stages:
         raise Refusal(Reason.UNKNOWN_STAGE,
                       f"stage: {cmd.stage!r} is not one of {', '.join(playbook.stages)}",
                       field="stage")
     if not 1 <= cmd.priority <= 5:
-        raise Refusal(Reason.MISSING_FIELD, "priority must be 1 (highest) to 5",
+        raise Refusal(Reason.OUT_OF_RANGE, "priority must be 1 (highest) to 5",
                       field="priority")
-    choose_lead(cmd, rules)
+    return choose_lead(cmd, rules)
 
 
 def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime, run_id: str = "") -> CaseEngine:
     """A new case with its owner, lines and opening tasks, or a Refusal."""
-    check_open_request(cmd, rules)
-    owner, rule = choose_lead(cmd, rules)
+    owner, rule = check_open_request(cmd, rules)
     legal = rules.calendar_deadline(now, rules.playbook.legal_line)
     promised = rules.calendar_deadline(now, rules.playbook.promised_line)
     state = CaseState(
@@ -120,7 +119,6 @@ def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime, run_id: str = "
     task_ids = []
     for opening in rule.opening_tasks:
         kind = check_new_task(engine, opening.kind, opening.assignee, "opening_tasks")
-        clocks = task_clocks(engine, kind, now)
-        task_ids.append(create_task(engine, kind, opening.assignee, cmd.actor, now, clocks).id)
+        task_ids.append(create_task(engine, kind, opening.assignee, cmd.actor, now).id)
     state.answers[cmd.request_id] = (fingerprint(cmd), engine.result(task_ids=task_ids))
     return engine

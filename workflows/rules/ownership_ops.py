@@ -43,11 +43,11 @@ def _pending_handoff(engine: CaseEngine, handoff_id: str, now: datetime) -> Hand
     if handoff is None:
         raise Refusal(Reason.HANDOFF_NOT_FOUND,
                       f"case {engine.state.id} has no hand-off {handoff_id!r}")
-    # An offer past its expiry is over even if its timer has not been processed yet.
-    if handoff.state is not HandoffState.PENDING or now >= handoff.expires_at:
-        state = handoff.state if handoff.state is not HandoffState.PENDING else "EXPIRED"
+    # (An offer past its expiry has already been expired: clocks due by `now` are settled
+    # before any request is judged.)
+    if handoff.state is not HandoffState.PENDING:
         raise Refusal(Reason.HANDOFF_NOT_FOUND,
-                      f"hand-off {handoff_id} is no longer pending ({state})")
+                      f"hand-off {handoff_id} is no longer pending ({handoff.state.value})")
     return handoff
 
 

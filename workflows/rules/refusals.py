@@ -19,6 +19,8 @@ class Reason(StrEnum):
     UNKNOWN_AGENCY = "UNKNOWN_AGENCY"
     UNKNOWN_TASK_KIND = "UNKNOWN_TASK_KIND"
     UNKNOWN_STAGE = "UNKNOWN_STAGE"
+    UNKNOWN_CASE_TYPE = "UNKNOWN_CASE_TYPE"
+    OUT_OF_RANGE = "OUT_OF_RANGE"
     REQUEST_ID_REUSED = "REQUEST_ID_REUSED"
     # Not found (also what a caller sees for things that are not theirs)
     CASE_NOT_FOUND = "CASE_NOT_FOUND"
@@ -63,6 +65,8 @@ _STATUS_BY_REASON: dict[Reason, str] = {
             Reason.UNKNOWN_AGENCY,
             Reason.UNKNOWN_TASK_KIND,
             Reason.UNKNOWN_STAGE,
+            Reason.UNKNOWN_CASE_TYPE,
+            Reason.OUT_OF_RANGE,
             Reason.REQUEST_ID_REUSED,
         )
     },

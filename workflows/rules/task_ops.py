@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -72,7 +73,8 @@ def dispatch_overrides(cmd: DispatchTask, now: datetime) -> ClockOverrides:
             raise Refusal(Reason.DEADLINE_IN_PAST,
                           f"due_at {cmd.due_at.isoformat()} is not in the future",
                           field="due_at")
-        due_within = f"{int((cmd.due_at - now).total_seconds())}s"
+        # Rounded up so the due-by is never earlier than asked.
+        due_within = f"{math.ceil((cmd.due_at - now).total_seconds())}s"
     return ClockOverrides(sign_within=cmd.sign_within, on_scene_within=cmd.on_scene_within,
                           due_within=due_within)
 
@@ -96,10 +98,11 @@ def task_clocks(engine: CaseEngine, kind: TaskKind, now: datetime,
 
 
 def create_task(engine: CaseEngine, kind: TaskKind, assignee: str, actor: Actor, now: datetime,
-                clocks: tuple[Clock, Clock | None, Clock], *, title: str = "",
+                *, overrides: ClockOverrides = PLAYBOOK_CLOCKS, title: str = "",
                 instructions: str = "", redispatched_from: str = "",
-                bounce_count: int = 0, overrides: ClockOverrides = PLAYBOOK_CLOCKS) -> Task:
-    sign_by, on_scene_by, due_by = clocks
+                bounce_count: int = 0) -> Task:
+    """Create and deliver a task. Its checks (`check_new_task`, `task_clocks`) have passed."""
+    sign_by, on_scene_by, due_by = task_clocks(engine, kind, now, overrides)
     task = Task(
         id=f"T{len(engine.state.tasks) + 1}",
         kind=kind.id,
@@ -170,11 +173,11 @@ def dispatch(engine: CaseEngine, cmd: DispatchTask, now: datetime, apply: bool
     limits.check_text("instructions", cmd.instructions, limits.MAX_TEXT)
     kind = check_new_task(engine, cmd.kind, cmd.assignee, "assignee")
     overrides = dispatch_overrides(cmd, now)
-    clocks = task_clocks(engine, kind, now, overrides)
+    task_clocks(engine, kind, now, overrides)  # refuses a bad duration before any change
     if not apply:
         return None
-    task = create_task(engine, kind, cmd.assignee, cmd.actor, now, clocks, title=cmd.title,
-                       instructions=cmd.instructions, overrides=overrides)
+    task = create_task(engine, kind, cmd.assignee, cmd.actor, now, overrides=overrides,
+                       title=cmd.title, instructions=cmd.instructions)
     return engine.result(task_ids=[task.id])
 
 
@@ -262,8 +265,8 @@ def review_decline(engine: CaseEngine, cmd: ReviewDecline, now: datetime, apply:
     limits.check_text("note", cmd.note, limits.MAX_REASON)
     kind = engine.rules.playbook.task_kind(task.kind)
     assert kind is not None  # tasks are only created from the case's own playbook
+    target = cmd.redispatch_to or task.suggested_agency
     if cmd.outcome is ReviewOutcome.UPHELD:
-        target = cmd.redispatch_to or task.suggested_agency
         if not target:
             raise Refusal(Reason.MISSING_FIELD,
                           "redispatch_to is required: the decline suggested no agency",
@@ -280,10 +283,9 @@ def review_decline(engine: CaseEngine, cmd: ReviewDecline, now: datetime, apply:
     engine.record(EventKind.DECLINE_REVIEWED, cmd.actor, now, task_id=task.id,
                   detail=f"{cmd.outcome.value}: {cmd.note}")
     if cmd.outcome is ReviewOutcome.UPHELD:
-        new = create_task(engine, kind, cmd.redispatch_to or task.suggested_agency, cmd.actor,
-                          now, clocks, title=task.title, instructions=task.instructions,
-                          redispatched_from=task.id, bounce_count=task.bounce_count + 1,
-                          overrides=task.overrides)
+        new = create_task(engine, kind, target, cmd.actor, now, overrides=task.overrides,
+                          title=task.title, instructions=task.instructions,
+                          redispatched_from=task.id, bounce_count=task.bounce_count + 1)
         return engine.result(task_ids=[task.id, new.id])
     # Overruled: the same agency gets the task back with a fresh clock.
     task.state = TaskState.DISPATCHED
