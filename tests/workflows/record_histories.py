@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.harness import case_worker
 from tests.workflows.scenarios import SCENARIOS
+from workflows import search
 from workflows.catalog_loader import load_catalog
 from workflows.client import case_handle
 
@@ -27,6 +28,7 @@ async def record() -> None:
     for name, scenario in SCENARIOS.items():
         async with await WorkflowEnvironment.start_time_skipping(
                 test_server_existing_path=str(BIN / "temporal-test-server")) as env:
+            await search.register(env.client)
             async with case_worker(env.client) as (queue, _, _):
                 case_id = await scenario(env, catalog, queue)
                 handle = case_handle(env.client, case_id)

@@ -168,6 +168,20 @@ def test_unknown_agency_is_refused_as_actor_and_as_assignee(catalog: Catalog) ->
             Reason.UNKNOWN_AGENCY)
 
 
+def test_a_case_does_not_exist_for_an_agency_taking_no_part(catalog: Catalog) -> None:
+    engine = open_mining(catalog)
+    stranger = actor("health")
+    message = refused(engine, CloseCase(rid(), stranger), Reason.CASE_NOT_FOUND)
+    assert message == f"there is no case {engine.state.id}"
+    # Even a guessed request id of another agency tells the stranger nothing.
+    first = next(iter(engine.state.answers))
+    refused(engine, CloseCase(first, stranger), Reason.CASE_NOT_FOUND)
+    # Offered the case, the agency takes part and sees it.
+    engine.execute(OfferHandoff(rid(), actor(TOWNSHIP), "health", "their field"), LATER)
+    assert engine.state.visible_to("health", catalog.directory.coordinator)
+    assert "health" in engine.state.participants()
+
+
 def test_hand_off_to_itself_is_refused(catalog: Catalog) -> None:
     engine = open_mining(catalog)
     refused(engine, OfferHandoff(rid(), actor(TOWNSHIP), TOWNSHIP, "no"),

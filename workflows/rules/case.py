@@ -60,6 +60,7 @@ class CaseEngine:
         if due is not None and due <= now:
             engine = CaseEngine(copy.deepcopy(self.state), self.rules)
             engine.tick(now)
+        engine.check_caller(cmd.actor)
         if engine._previous_answer(cmd) is None:
             engine._operation(cmd)(engine, cmd, now, False)
 
@@ -70,6 +71,7 @@ class CaseEngine:
         returns the first answer again.
         """
         self.tick(now)
+        self.check_caller(cmd.actor)
         previous = self._previous_answer(cmd)
         if previous is not None:
             return previous
@@ -109,6 +111,13 @@ class CaseEngine:
     def check_actor(self, actor: Actor) -> None:
         self.check_agency(actor.agency, "actor.agency")
         limits.check_text("actor.officer", actor.officer, limits.MAX_OFFICER)
+
+    def check_caller(self, actor: Actor) -> None:
+        """A well-formed actor that can see the case. To an agency taking no part in it
+        the case does not exist: the refusal is word for word what a wrong id gets."""
+        self.check_actor(actor)
+        if not self.state.visible_to(actor.agency, self.rules.directory.coordinator):
+            raise Refusal(Reason.CASE_NOT_FOUND, f"there is no case {self.state.id}")
 
     def check_agency(self, agency_id: str, field: str) -> None:
         limits.check_text(field, agency_id, limits.MAX_ID, required=True)

@@ -234,5 +234,19 @@ class CaseState:
     def pending_handoff(self) -> Handoff | None:
         return next((h for h in self.handoffs if h.state is HandoffState.PENDING), None)
 
+    def participants(self) -> list[str]:
+        """The agencies taking part, in order of first appearance: the opener, every
+        owner, every assignee and every agency offered the case. Having taken part, an
+        agency keeps seeing the case (its own work is in it)."""
+        return list(dict.fromkeys([
+            self.opened_by.agency,
+            *(period.owner for period in self.ownership),
+            *(task.assignee for task in self.tasks),
+            *(handoff.to_agency for handoff in self.handoffs),
+        ]))
+
+    def visible_to(self, agency: str, coordinator: str) -> bool:
+        return agency == coordinator or agency in self.participants()
+
     def task(self, task_id: str) -> Task | None:
         return next((t for t in self.tasks if t.id == task_id), None)

@@ -1,0 +1,35 @@
+"""The case search attributes: what `temporal workflow list` and the gateway's case list
+filter on. `seamless up` and the test environments register them with the server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
+
+CASE_TYPE = SearchAttributeKey.for_keyword("SeamlessCaseType")
+SUBJECT = SearchAttributeKey.for_keyword("SeamlessSubject")
+OWNER = SearchAttributeKey.for_keyword("SeamlessOwner")
+STATUS = SearchAttributeKey.for_keyword("SeamlessStatus")
+# Every agency taking part: "the cases I can see" is one equality filter on this.
+PARTICIPANTS = SearchAttributeKey.for_keyword_list("SeamlessParticipants")
+
+ALL: tuple[SearchAttributeKey[Any], ...] = (CASE_TYPE, SUBJECT, OWNER, STATUS, PARTICIPANTS)
+
+
+def dev_server_args() -> list[str]:
+    """`temporal server start-dev` arguments that register every case attribute."""
+    args: list[str] = []
+    for key in ALL:
+        args += ["--search-attribute", f"{key.name}={key._metadata_type}"]
+    return args
+
+
+async def register(client: Client) -> None:
+    """Register the attributes on a running server (the time-skipping test server has
+    no start-up flag for them). Registering twice is harmless."""
+    await client.operator_service.add_search_attributes(AddSearchAttributesRequest(
+        namespace=client.namespace,
+        search_attributes={key.name: key.indexed_value_type for key in ALL}))
