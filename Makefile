@@ -41,7 +41,7 @@ proto-lint: $(BUF)
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy workflows agencies gateway observability tests
+	$(VENV)/bin/mypy workflows agencies gateway observability cli tests
 
 test: lint proto-check proto-lint
 	$(VENV)/bin/pytest

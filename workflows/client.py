@@ -76,6 +76,8 @@ async def open_case(client: Client, catalog: Catalog, cmd: OpenCase, *,
         CaseWorkflowInput(open=cmd, rules=rules,
                           drain_limit_seconds=drain_limit.total_seconds()),
         id=subject_lock(cmd.type, cmd.subject_key), task_queue=task_queue,
+        # The case list shows titles without asking each case.
+        memo={"title": cmd.title},
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
     try:

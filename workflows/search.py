@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
@@ -32,4 +33,5 @@ async def register(client: Client) -> None:
     no start-up flag for them). Registering twice is harmless."""
     await client.operator_service.add_search_attributes(AddSearchAttributesRequest(
         namespace=client.namespace,
-        search_attributes={key.name: key.indexed_value_type for key in ALL}))
+        search_attributes={key.name: IndexedValueType.ValueType(key.indexed_value_type.value)
+                           for key in ALL}))

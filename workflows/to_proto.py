@@ -80,7 +80,8 @@ def task_to_proto(task: Task) -> case_pb2.Task:
         redispatched_from=task.redispatched_from, bounce_count=task.bounce_count,
         extension_pending=task.extension_pending,
         extension_requested_due=timestamp(task.extension_requested_due),
-        dispatched_at=timestamp(task.dispatched_at), round=task.round)
+        dispatched_at=timestamp(task.dispatched_at), round=task.round,
+        delivered=task.delivered, delivered_at=timestamp(task.delivered_at))
 
 
 def handoff_to_proto(handoff: Handoff) -> case_pb2.Handoff:

@@ -256,6 +256,8 @@ class CaseWorkflow:
             await workflow.execute_activity(
                 name, effect, start_to_close_timeout=activities.CALL_TIMEOUT,
                 retry_policy=activities.PATIENT_RETRY, activity_id=effect.idempotency_key)
+            if isinstance(effect, TaskDelivery):
+                self._engine.mark_delivered(effect.task_id, effect.round, workflow.now())
         except ActivityError as err:
             if isinstance(err.cause, CancelledError):
                 return  # given up at the drain limit, logged there

@@ -87,6 +87,12 @@ class CaseEngine:
     def next_deadline(self) -> datetime | None:
         return clocks.next_deadline(self)
 
+    def mark_delivered(self, task_id: str, round: int, at: datetime) -> None:
+        """Record that `round` of a task reached its assignee's inbox."""
+        task = self.state.task(task_id)
+        if task is not None and round > task.delivered_round:
+            task.delivered_round, task.delivered_at = round, at
+
     def take_effects(self) -> list[Effect]:
         """Deliveries and notices asked for since the last call."""
         effects, self._effects = self._effects, []

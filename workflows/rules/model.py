@@ -142,6 +142,14 @@ class Task:
     # overruled decline is a new delivery while a retried one is not.
     round: int = 1
     overrides: ClockOverrides = field(default_factory=ClockOverrides)
+    # The latest round that reached the assignee's inbox, and when. While it lags behind
+    # `round` the task is undelivered (the agency's service is down, say).
+    delivered_round: int = 0
+    delivered_at: datetime | None = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.delivered_round >= self.round
 
     @property
     def is_terminal(self) -> bool:

@@ -1,0 +1,378 @@
+"""`seamless`: argument parsing and the commands that act on cases as an agency."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from cli import datadir, render
+from cli.api import CallFailed, Gateway, new_request_id
+from seamless.v1 import case_pb2
+from seamless.v1 import case_service_pb2 as pb
+
+Handler = Callable[[argparse.Namespace], Any]
+
+
+# ----- helpers ------------------------------------------------------------------------
+
+def gateway(args: argparse.Namespace, *, identity_required: bool = True) -> Gateway:
+    identity = args.as_agency or os.environ.get("SEAMLESS_AS")
+    if identity_required and not identity:
+        raise SystemExit("say who is acting: --as AGENCY (or set SEAMLESS_AS)")
+    return Gateway(datadir.resolve(args.data_dir), identity)
+
+
+def names(api: Gateway) -> dict[str, tuple[str, str]]:
+    reply = api.call("ListAgencies", pb.ListAgenciesRequest())
+    return {a.id: (a.name_zh, a.name_en) for a in reply.agencies}
+
+
+def timestamp(text: str, option: str) -> Timestamp:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise SystemExit(f"{option}: {text!r} is not an ISO time such as "
+                         "2026-11-20T17:00+08:00") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=render.BEIJING)
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def show_case(args: argparse.Namespace, api: Gateway, case: case_pb2.Case,
+              **extra: str) -> Any:
+    document = render.case_json(case)
+    if args.json:
+        return {**document, **extra} if extra else document
+    text = render.case_text(document, names(api))
+    for key, value in extra.items():
+        if value:
+            text += f"\n{key.replace('_', ' ')}: {value}"
+    return text
+
+
+def common(request: Any, args: argparse.Namespace) -> None:
+    """Fields every case-changing request shares."""
+    request.request_id = args.request_id or new_request_id()
+    request.officer_id = args.officer or ""
+
+
+# ----- case commands ------------------------------------------------------------------
+
+def case_open(args: argparse.Namespace) -> Any:
+    api = gateway(args)
+    request = pb.OpenCaseRequest(type=args.type, subject_key=args.subject, title=args.title,
+                                 description=args.description, stage=args.stage,
+                                 lead=args.lead, jurisdiction=args.jurisdiction,
+                                 location=args.location, priority=args.priority)
+    common(request, args)
+    return show_case(args, api, api.call("OpenCase", request).case)
+
+
+def case_list(args: argparse.Namespace) -> Any:
+    api = gateway(args)
+    status = {"": case_pb2.CASE_STATUS_UNSPECIFIED, "open": case_pb2.CASE_STATUS_OPEN,
+              "closed": case_pb2.CASE_STATUS_CLOSED}[args.status]
+    reply = api.call("ListCases", pb.ListCasesRequest(
+        owner=args.owner, status=status, type=args.type, page_size=args.page_size,
+        page_token=args.page_token))
+    lines = [render.summary_json(c) for c in reply.cases]
+    if args.json:
+        return {"cases": lines, "next_page_token": reply.next_page_token}
+    who = names(api)
+    text = render.table(["case", "status", "owner", "title", "opened"],
+                        [[c["id"], c["status"], render.name(who, c["owner"]), c["title"],
+                          render.local(c["opened_at"])] for c in lines])
+    if reply.next_page_token:
+        text += f"\nmore: --page-token {reply.next_page_token}"
+    return text
+
+
+def case_show(args: argparse.Namespace) -> Any:
+    api = gateway(args)
+    return show_case(args, api, api.call("GetCase", pb.GetCaseRequest(case_id=args.case)).case)
+
+
+def _change(method: str, build: Callable[[argparse.Namespace], Any],
+            extra: Callable[[Any], dict[str, str]] = lambda _reply: {}) -> Handler:
+    def run(args: argparse.Namespace) -> Any:
+        api = gateway(args)
+        request = build(args)
+        common(request, args)
+        request.case_id = args.case
+        reply = api.call(method, request)
+        return show_case(args, api, reply.case, **extra(reply))
+    return run
+
+
+def _dispatch_request(args: argparse.Namespace) -> pb.DispatchTaskRequest:
+    request = pb.DispatchTaskRequest(
+        kind=args.kind, assignee=args.to, title=args.title, instructions=args.instructions,
+        sign_within=args.sign_within, on_scene_within=args.on_scene_within,
+        due_within=args.due_within)
+    if args.due_at:
+        request.due_time.CopyFrom(timestamp(args.due_at, "--due-at"))
+    return request
+
+
+def _extend(args: argparse.Namespace) -> Any:
+    if args.grant or args.refuse:
+        return _change("DecideExtension", lambda a: pb.DecideExtensionRequest(
+            task_id=a.task, grant=bool(a.grant), note=a.note))(args)
+    if not args.until or not args.reason:
+        raise SystemExit("ask with --until TIME --reason TEXT, or decide with --grant or "
+                         "--refuse")
+    return _change("RequestExtension", lambda a: pb.RequestExtensionRequest(
+        task_id=a.task, new_due_time=timestamp(a.until, "--until"), reason=a.reason))(args)
+
+
+def _review(args: argparse.Namespace) -> Any:
+    outcome = (case_pb2.DECLINE_REVIEW_OUTCOME_UPHELD if args.uphold
+               else case_pb2.DECLINE_REVIEW_OUTCOME_OVERRULED)
+    return _change("ReviewDecline", lambda a: pb.ReviewDeclineRequest(
+        task_id=a.task, outcome=outcome, redispatch_to=a.to, note=a.note),
+        lambda reply: {"redispatched_task_id": reply.redispatched_task_id})(args)
+
+
+def inbox(args: argparse.Namespace) -> Any:
+    api = gateway(args)
+    reply = api.call("ListInbox", pb.CaseServiceListInboxRequest(
+        page_size=args.page_size, page_token=args.page_token, open_only=args.open_only))
+    items = [render.inbox_json(i) for i in reply.items]
+    if args.json:
+        return {"agency": api.identity, "items": items,
+                "next_page_token": reply.next_page_token}
+    who = names(api)
+    header = f"inbox of {render.name(who, api.identity)}\n"
+    return header + render.table(
+        ["case", "task", "state", "kind", "sign by", "due by", "owner"],
+        [[i["case_id"], i["task_id"], i["state"], i["kind"], render.local(i["sign_by"]),
+          render.local(i["due_by"]), i["owner"]] for i in items])
+
+
+def agencies(args: argparse.Namespace) -> Any:
+    api = gateway(args, identity_required=False)
+    if not api.identity:
+        # The directory is public within the platform, but every call is authenticated:
+        # use the coordinator's credential when none is named.
+        api = Gateway(datadir.resolve(args.data_dir), "command-center")
+    reply = api.call("ListAgencies", pb.ListAgenciesRequest())
+    rows = [render.agency_json(a) for a in reply.agencies]
+    if args.json:
+        return {"coordinator": reply.coordinator, "agencies": rows}
+    return render.table(["id", "名称", "name", "capabilities"],
+                        [[a["id"] + (" *" if a["id"] == reply.coordinator else ""),
+                          a["name_zh"], a["name_en"], ", ".join(a["capabilities"])]
+                         for a in rows]) + "\n* the coordinator"
+
+
+# ----- the parser ---------------------------------------------------------------------
+
+def _options(parser: argparse.ArgumentParser, *, acting: bool = True) -> None:
+    """Options every command takes, after its own arguments as well as before."""
+    parser.add_argument("--data-dir", default=argparse.SUPPRESS,
+                        help="the platform's data directory (default: $SEAMLESS_DATA_DIR "
+                             "or ./.seamless)")
+    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print one JSON document")
+    if acting:
+        parser.add_argument("--as", dest="as_agency", default=argparse.SUPPRESS,
+                            metavar="AGENCY", help="act as this agency")
+        parser.add_argument("--officer", default=argparse.SUPPRESS,
+                            help="the officer acting (recorded with the event)")
+        parser.add_argument("--request-id", default=argparse.SUPPRESS,
+                            help="idempotency key: a retry with it changes nothing")
+
+
+def _leaf(group: Any, name: str, handler: Handler, help: str,
+          acting: bool = True) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = group.add_parser(name, help=help, description=help)
+    _options(parser, acting=acting)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def _case_commands(group: Any) -> None:
+    p = _leaf(group, "open", case_open, "open a case (the matrix picks the lead)")
+    p.add_argument("--type", required=True, help="case type, e.g. illegal-mining")
+    p.add_argument("--subject", required=True, help="what the case is about (one open "
+                                                    "case per type and subject)")
+    p.add_argument("--title", required=True)
+    p.add_argument("--description", default="")
+    p.add_argument("--stage", default="")
+    p.add_argument("--jurisdiction", default="")
+    p.add_argument("--location", default="")
+    p.add_argument("--priority", type=int, default=0, help="1 (urgent) to 5; default 3")
+    p.add_argument("--lead", default="", help="ask to lead (首接负责) where the matrix allows")
+
+    p = _leaf(group, "list", case_list, "the cases you can see")
+    p.add_argument("--owner", default="")
+    p.add_argument("--status", choices=["", "open", "closed"], default="")
+    p.add_argument("--type", default="")
+    p.add_argument("--page-size", type=int, default=0)
+    p.add_argument("--page-token", default="")
+
+    p = _leaf(group, "show", case_show, "one case with its tasks")
+    p.add_argument("case")
+
+    p = _leaf(group, "dispatch", _change(
+        "DispatchTask", _dispatch_request, lambda r: {"task_id": r.task_id}),
+        "dispatch a task to an assisting agency (owner)")
+    p.add_argument("case")
+    p.add_argument("--kind", required=True, help="a task kind of the case's playbook")
+    p.add_argument("--to", required=True, metavar="AGENCY")
+    p.add_argument("--title", default="")
+    p.add_argument("--instructions", default="")
+    p.add_argument("--sign-within", default="", help="e.g. 30m, 2h, 3wd")
+    p.add_argument("--on-scene-within", default="")
+    p.add_argument("--due-within", default="")
+    p.add_argument("--due-at", default="", help="ISO time (Beijing time if no offset)")
+
+    p = _leaf(group, "handoff", _change("OfferHandoff", lambda a: pb.OfferHandoffRequest(
+        to_agency=a.to, reason=a.reason, expires_within=a.expires_within),
+        lambda r: {"handoff_id": r.handoff_id}), "offer the case to another agency (owner)")
+    p.add_argument("case")
+    p.add_argument("--to", required=True, metavar="AGENCY")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--expires-within", default="")
+
+    p = _leaf(group, "accept", _change("AcceptHandoff", lambda a: pb.AcceptHandoffRequest(
+        handoff_id=a.handoff)), "accept an offered case")
+    p.add_argument("case")
+    p.add_argument("handoff")
+
+    p = _leaf(group, "withdraw-handoff", _change("WithdrawHandoff", lambda a: (
+        pb.WithdrawHandoffRequest(handoff_id=a.handoff))), "withdraw your offer")
+    p.add_argument("case")
+    p.add_argument("handoff")
+
+    p = _leaf(group, "decline-handoff", _change("DeclineHandoff", lambda a: (
+        pb.DeclineHandoffRequest(handoff_id=a.handoff, reason=a.reason))),
+        "decline an offered case, with a reason")
+    p.add_argument("case")
+    p.add_argument("handoff")
+    p.add_argument("--reason", required=True)
+
+    p = _leaf(group, "assign", _change("AssignOwner", lambda a: pb.AssignOwnerRequest(
+        agency=a.to, reason=a.reason)), "make an agency the owner (coordinator)")
+    p.add_argument("case")
+    p.add_argument("--to", required=True, metavar="AGENCY")
+    p.add_argument("--reason", required=True)
+
+    p = _leaf(group, "resolve", _change("ResolveEscalation", lambda a: (
+        pb.ResolveEscalationRequest(escalation_id=a.escalation, resolution=a.resolution))),
+        "settle an escalation (coordinator)")
+    p.add_argument("case")
+    p.add_argument("escalation")
+    p.add_argument("--resolution", required=True)
+
+    p = _leaf(group, "close", _change("CloseCase", lambda a: pb.CloseCaseRequest(
+        summary=a.summary)), "close the case once every task is finished (owner)")
+    p.add_argument("case")
+    p.add_argument("--summary", default="")
+
+
+def _task_commands(group: Any) -> None:
+    def task_leaf(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
+        p = _leaf(group, name, handler, help)
+        p.add_argument("case")
+        p.add_argument("task")
+        return p
+
+    task_leaf("sign", _change("SignTask", lambda a: pb.SignTaskRequest(task_id=a.task)),
+              "sign for a task (签收)")
+    task_leaf("arrive", _change("ArriveOnScene", lambda a: pb.ArriveOnSceneRequest(
+        task_id=a.task)), "report arrival on scene (报到)")
+    p = task_leaf("complete", _change("CompleteTask", lambda a: pb.CompleteTaskRequest(
+        task_id=a.task, findings=a.findings, evidence_refs=a.evidence)),
+        "submit findings")
+    p.add_argument("--findings", required=True)
+    p.add_argument("--evidence", action="append", default=[], metavar="REF")
+    p = task_leaf("decline", _change("DeclineTask", lambda a: pb.DeclineTaskRequest(
+        task_id=a.task, reason=a.reason, suggested_agency=a.suggest)),
+        "decline a task with a reason (退单)")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--suggest", default="", metavar="AGENCY")
+    p = task_leaf("review", _review, "review a declined task (owner)")
+    decision = p.add_mutually_exclusive_group(required=True)
+    decision.add_argument("--uphold", action="store_true", help="the decline stands")
+    decision.add_argument("--overrule", action="store_true", help="the task goes back")
+    p.add_argument("--to", default="", metavar="AGENCY", help="who gets the work if upheld")
+    p.add_argument("--note", default="")
+    p = task_leaf("extend", _extend, "ask for more time (assignee), or decide (owner)")
+    p.add_argument("--until", default="", help="the new due time you ask for")
+    p.add_argument("--reason", default="")
+    p.add_argument("--grant", action="store_true")
+    p.add_argument("--refuse", action="store_true")
+    p.add_argument("--note", default="")
+    p = task_leaf("withdraw", _change("WithdrawTask", lambda a: (
+        pb.CaseServiceWithdrawTaskRequest(task_id=a.task, reason=a.reason))),
+        "withdraw a task (owner)")
+    p.add_argument("--reason", default="")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from cli import demo, platform
+
+    parser = argparse.ArgumentParser(
+        prog="seamless", description="Seamless: joint enforcement cases across agencies.")
+    _options(parser)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = _leaf(commands, "up", platform.up_command, "start the whole platform", acting=False)
+    p.add_argument("--temporal-port", type=int, default=7233)
+    p.add_argument("--ui-port", type=int, default=8233)
+    p.add_argument("--gateway-port", type=int, default=50051)
+    p.add_argument("--agency-base-port", type=int, default=50101,
+                   help="agencies listen on consecutive ports from here")
+    _leaf(commands, "status", platform.status_command, "health of every component",
+          acting=False)
+    _leaf(commands, "agencies", agencies, "the district directory")
+    p = _leaf(commands, "inbox", inbox, "your agency's inbox")
+    p.add_argument("--open-only", action="store_true")
+    p.add_argument("--page-size", type=int, default=0)
+    p.add_argument("--page-token", default="")
+    p = _leaf(commands, "demo", demo.demo_command, "drive a realistic case end to end",
+              acting=False)
+    p.add_argument("scenario", choices=sorted(demo.SCENARIOS))
+    case = commands.add_parser("case", help="open, list, show and run cases")
+    _case_commands(case.add_subparsers(dest="action", required=True, metavar="ACTION"))
+    task = commands.add_parser("task", help="act on a task of a case")
+    _task_commands(task.add_subparsers(dest="action", required=True, metavar="ACTION"))
+    return parser
+
+
+DEFAULTS = {"data_dir": None, "json": False, "as_agency": None, "officer": "",
+            "request_id": ""}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    for key, value in DEFAULTS.items():
+        if not hasattr(args, key):
+            setattr(args, key, value)
+    try:
+        output = args.handler(args)
+    except CallFailed as failure:
+        if args.json:
+            print(render.dumps({"error": {  # noqa: T201
+                "status": failure.status, "message": failure.message,
+                "reason": failure.reason, "metadata": failure.metadata}}))
+        else:
+            print(f"error: {failure.status}: {failure.message}", file=sys.stderr)  # noqa: T201
+        return 1
+    if isinstance(output, int):
+        return output
+    if output is not None:
+        print(render.dumps(output) if args.json else output)  # noqa: T201
+    return 0
+
+
+def entry_point() -> None:
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""`seamless up` and `seamless status`."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import grpc
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import (
+    DescribeTaskQueueRequest,
+    service_pb2_grpc,
+)
+
+from cli import datadir, render
+from cli.health import health
+from cli.up import Ports, up
+from workflows.client import TASK_QUEUE
+
+TEMPORAL_SERVICE = "temporal.api.workflowservice.v1.WorkflowService"
+# A worker long-polls its queue; one that has not polled for this long is gone.
+WORKER_SILENCE = timedelta(minutes=2)
+
+
+def up_command(args: argparse.Namespace) -> int:
+    ports = Ports(temporal=args.temporal_port, temporal_ui=args.ui_port,
+                  gateway=args.gateway_port, agency_base=args.agency_base_port)
+    return up(datadir.resolve(args.data_dir), ports)
+
+
+def worker_health(temporal: str, timeout: float = 2.0) -> str:
+    """SERVING when a worker polled the case queue recently (asked of Temporal)."""
+    with grpc.insecure_channel(temporal) as channel:
+        stub = service_pb2_grpc.WorkflowServiceStub(channel)
+        try:
+            reply = stub.DescribeTaskQueue(DescribeTaskQueueRequest(
+                namespace="default", task_queue=TaskQueue(name=TASK_QUEUE),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW), timeout=timeout)
+        except grpc.RpcError as err:
+            return f"UNKNOWN (Temporal: {err.code().name})"
+    now = datetime.now(UTC)
+    recent = [p for p in reply.pollers
+              if now - p.last_access_time.ToDatetime(tzinfo=UTC) < WORKER_SILENCE]
+    return "SERVING" if recent else "DOWN (no worker polling the case queue)"
+
+
+def status_command(args: argparse.Namespace) -> Any:
+    endpoints = datadir.Endpoints.read(datadir.resolve(args.data_dir))
+    rows = [("temporal", endpoints.temporal, health(endpoints.temporal, TEMPORAL_SERVICE)),
+            ("worker", TASK_QUEUE, worker_health(endpoints.temporal)),
+            ("gateway", endpoints.gateway, health(endpoints.gateway))]
+    rows += [(agency, address, health(address))
+             for agency, address in endpoints.agencies.items()]
+    healthy = all(state == "SERVING" for _, _, state in rows)
+    if args.json:
+        print(render.dumps({"healthy": healthy, "temporal_ui": endpoints.temporal_ui,  # noqa: T201
+                            "components": [{"name": n, "address": a, "status": s}
+                                           for n, a, s in rows]}))
+    else:
+        print(render.table(["component", "address", "status"], rows))  # noqa: T201
+        print(f"Temporal UI: {endpoints.temporal_ui}")  # noqa: T201
+    return 0 if healthy else 1

@@ -1,0 +1,60 @@
+"""The gateway process: `python -m gateway` (started by `seamless up`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gateway.credentials import load_hashes
+from gateway.server import run_server
+from workflows.catalog_loader import DEFAULT_CATALOG, load_catalog
+from workflows.client import TASK_QUEUE
+from workflows.connect import connect
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SEAMLESS_")
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = TASK_QUEUE
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 50051
+    # The digests of the callers' tokens (written by `seamless up`).
+    token_hashes_file: Path
+    agency_addresses: dict[str, str]
+    catalog_dir: Path = DEFAULT_CATALOG
+
+
+async def serve(settings: GatewaySettings) -> None:
+    hashes = load_hashes(settings.token_hashes_file)
+    catalog = load_catalog(settings.catalog_dir)
+    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with run_server(client=client, catalog=catalog, token_hashes=hashes,
+                          agency_addresses=settings.agency_addresses,
+                          task_queue=settings.task_queue, port=settings.gateway_port,
+                          host=settings.gateway_host) as port:
+        logging.info("gateway serving on %s:%d", settings.gateway_host, port)
+        await stop.wait()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    asyncio.run(serve(GatewaySettings()))  # type: ignore[call-arg]  # read from the env
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # see workflows/__main__.py: the Temporal client at interpreter exit
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""The case list: a query of Temporal's visibility store on the case search attributes.
+
+Filter values are checked against the directory, the catalog and the status enum before
+they reach the query text, so no request can change the query's shape.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from temporalio.client import Client, WorkflowExecution
+
+from gateway.errors import invalid
+from seamless.v1 import case_pb2
+from seamless.v1 import case_service_pb2 as pb
+from workflows import search
+from workflows.catalog_loader import Catalog
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+_STATUS = {case_pb2.CASE_STATUS_OPEN: "OPEN", case_pb2.CASE_STATUS_CLOSED: "CLOSED"}
+_STATUS_VALUE = {name: value for value, name in _STATUS.items()}
+
+
+@dataclass(frozen=True)
+class CasePage:
+    cases: list[pb.CaseSummary]
+    next_page_token: str
+
+
+def build_query(request: pb.ListCasesRequest, *, caller: str, catalog: Catalog) -> str:
+    """The visibility query for what `caller` may see with the request's filters."""
+    directory = catalog.directory
+    clauses = ["WorkflowType = 'CaseWorkflow'"]
+    if caller != directory.coordinator:
+        clauses.append(f"{search.PARTICIPANTS.name} = '{caller}'")
+    if request.owner:
+        if directory.get(request.owner) is None:
+            raise invalid("owner", f"no agency {request.owner!r} in the directory")
+        clauses.append(f"{search.OWNER.name} = '{request.owner}'")
+    if request.status:
+        status = _STATUS.get(request.status)
+        if status is None:
+            raise invalid("status", f"{request.status} is not OPEN (1) or CLOSED (2)")
+        clauses.append(f"{search.STATUS.name} = '{status}'")
+    if request.type:
+        if request.type not in catalog.playbooks:
+            raise invalid("type", f"{request.type!r} is not a case type "
+                                  f"({', '.join(sorted(catalog.playbooks))})")
+        clauses.append(f"{search.CASE_TYPE.name} = '{request.type}'")
+    return " AND ".join(clauses)
+
+
+def page_size(request: pb.ListCasesRequest) -> int:
+    if not 0 <= request.page_size <= MAX_PAGE_SIZE:
+        raise invalid("page_size", f"{request.page_size} is not between 0 and {MAX_PAGE_SIZE}")
+    return request.page_size or DEFAULT_PAGE_SIZE
+
+
+def _token(request: pb.ListCasesRequest) -> bytes | None:
+    if not request.page_token:
+        return None
+    try:
+        return base64.urlsafe_b64decode(request.page_token.encode("ascii"))
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raise invalid("page_token", "is not a token this service issued; start without it",
+                      "BAD_PAGE_TOKEN") from None
+
+
+def _stamp(execution: WorkflowExecution, closed: bool) -> tuple[Timestamp, Timestamp | None]:
+    opened = Timestamp()
+    opened.FromDatetime(execution.start_time)
+    if closed and execution.close_time is not None:
+        ended = Timestamp()
+        ended.FromDatetime(execution.close_time)
+        return opened, ended
+    return opened, None
+
+
+async def summary(execution: WorkflowExecution) -> pb.CaseSummary:
+    attributes = execution.typed_search_attributes
+    status = attributes.get(search.STATUS) or "OPEN"
+    opened, closed = _stamp(execution, status == "CLOSED")
+    memo = await execution.memo()  # decoded locally: the title travels with the listing
+    return pb.CaseSummary(
+        id=f"{execution.id}@{execution.run_id}", type=attributes.get(search.CASE_TYPE) or "",
+        subject_key=attributes.get(search.SUBJECT) or "", title=str(memo.get("title", "")),
+        owner=attributes.get(search.OWNER) or "",
+        status=_STATUS_VALUE.get(status, case_pb2.CASE_STATUS_UNSPECIFIED), opened_at=opened,
+        closed_at=closed)
+
+
+async def list_cases(client: Client, request: pb.ListCasesRequest, *, caller: str,
+                     catalog: Catalog) -> CasePage:
+    query = build_query(request, caller=caller, catalog=catalog)
+    size = page_size(request)
+    iterator = client.list_workflows(query, page_size=size, next_page_token=_token(request))
+    await iterator.fetch_next_page(page_size=size)
+    cases = [await summary(execution) for execution in iterator.current_page or []]
+    token = iterator.next_page_token
+    return CasePage(cases, base64.urlsafe_b64encode(token).decode() if token else "")

@@ -1,0 +1,470 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from seamless.v1 import agency_pb2 as _agency_pb2
+from seamless.v1 import case_pb2 as _case_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class OpenCaseRequest(_message.Message):
+    __slots__ = ("request_id", "type", "subject_key", "title", "description", "jurisdiction", "location", "stage", "priority", "lead", "officer_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_KEY_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    JURISDICTION_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    LEAD_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    type: str
+    subject_key: str
+    title: str
+    description: str
+    jurisdiction: str
+    location: str
+    stage: str
+    priority: int
+    lead: str
+    officer_id: str
+    def __init__(self, request_id: _Optional[str] = ..., type: _Optional[str] = ..., subject_key: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., jurisdiction: _Optional[str] = ..., location: _Optional[str] = ..., stage: _Optional[str] = ..., priority: _Optional[int] = ..., lead: _Optional[str] = ..., officer_id: _Optional[str] = ...) -> None: ...
+
+class OpenCaseResponse(_message.Message):
+    __slots__ = ("case",)
+    CASE_FIELD_NUMBER: _ClassVar[int]
+    case: _case_pb2.Case
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ...) -> None: ...
+
+class GetCaseRequest(_message.Message):
+    __slots__ = ("case_id",)
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    def __init__(self, case_id: _Optional[str] = ...) -> None: ...
+
+class GetCaseResponse(_message.Message):
+    __slots__ = ("case",)
+    CASE_FIELD_NUMBER: _ClassVar[int]
+    case: _case_pb2.Case
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ...) -> None: ...
+
+class CaseSummary(_message.Message):
+    __slots__ = ("id", "type", "subject_key", "title", "owner", "status", "opened_at", "closed_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_KEY_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    OPENED_AT_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    type: str
+    subject_key: str
+    title: str
+    owner: str
+    status: _case_pb2.CaseStatus
+    opened_at: _timestamp_pb2.Timestamp
+    closed_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., type: _Optional[str] = ..., subject_key: _Optional[str] = ..., title: _Optional[str] = ..., owner: _Optional[str] = ..., status: _Optional[_Union[_case_pb2.CaseStatus, str]] = ..., opened_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListCasesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "owner", "status", "type")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    owner: str
+    status: _case_pb2.CaseStatus
+    type: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., owner: _Optional[str] = ..., status: _Optional[_Union[_case_pb2.CaseStatus, str]] = ..., type: _Optional[str] = ...) -> None: ...
+
+class ListCasesResponse(_message.Message):
+    __slots__ = ("cases", "next_page_token")
+    CASES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    cases: _containers.RepeatedCompositeFieldContainer[CaseSummary]
+    next_page_token: str
+    def __init__(self, cases: _Optional[_Iterable[_Union[CaseSummary, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class DispatchTaskRequest(_message.Message):
+    __slots__ = ("request_id", "case_id", "officer_id", "kind", "assignee", "title", "instructions", "sign_within", "on_scene_within", "due_within", "due_time")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNEE_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    INSTRUCTIONS_FIELD_NUMBER: _ClassVar[int]
+    SIGN_WITHIN_FIELD_NUMBER: _ClassVar[int]
+    ON_SCENE_WITHIN_FIELD_NUMBER: _ClassVar[int]
+    DUE_WITHIN_FIELD_NUMBER: _ClassVar[int]
+    DUE_TIME_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    case_id: str
+    officer_id: str
+    kind: str
+    assignee: str
+    title: str
+    instructions: str
+    sign_within: str
+    on_scene_within: str
+    due_within: str
+    due_time: _timestamp_pb2.Timestamp
+    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., kind: _Optional[str] = ..., assignee: _Optional[str] = ..., title: _Optional[str] = ..., instructions: _Optional[str] = ..., sign_within: _Optional[str] = ..., on_scene_within: _Optional[str] = ..., due_within: _Optional[str] = ..., due_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class DispatchTaskResponse(_message.Message):
+    __slots__ = ("case", "task_id")
+    CASE_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    case: _case_pb2.Case
+    task_id: str
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ..., task_id: _Optional[str] = ...) -> None: ...
+
+class SignTaskRequest(_message.Message):
+    __slots__ = ("request_id", "case_id", "officer_id", "task_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    case_id: str
+    officer_id: str
+    task_id: str
+    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., task_id: _Optional[str] = ...) -> None: ...
+
+class SignTaskResponse(_message.Message):
+    __slots__ = ("case",)
+    CASE_FIELD_NUMBER: _ClassVar[int]
+    case: _case_pb2.Case
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ...) -> None: ...
+
+class ArriveOnSceneRequest(_message.Message):
+    __slots__ = ("request_id", "case_id", "officer_id", "task_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    case_id: str
+    officer_id: str
+    task_id: str
+    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., task_id: _Optional[str] = ...) -> None: ...
+
+class ArriveOnSceneResponse(_message.Message):
+    __slots__ = ("case",)
+    CASE_FIELD_NUMBER: _ClassVar[int]
+    case: _case_pb2.Case
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ...) -> None: ...
+
+class CompleteTaskRequest(_message.Message):
+    __slots__ = ("request_id", "case_id", "officer_id", "task_id", "findings", "evidence_refs")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    FINDINGS_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_REFS_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    case_id: str
+    officer_id: str
+    task_id: str
+    findings: str
+    evidence_refs: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., task_id: _Optional[str] = ..., findings: _Optional[str] = ..., evidence_refs: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CompleteTaskResponse(_message.Message):
+    __slots__ = ("case",)
+    CASE_FIELD_NUMBER: _ClassVar[int]
+    case: _case_pb2.Case
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ...) -> None: ...
+
+class DeclineTaskRequest(_message.Message):
+    __slots__ = ("request_id", "case_id", "officer_id", "task_id", "reason", "suggested_agency")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    SUGGESTED_AGENCY_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    case_id: str
+    officer_id: str
+    task_id: str
+    reason: str
+    suggested_agency: str
+    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., task_id: _Optional[str] = ..., reason: _Optional[str] = ..., suggested_agency: _Optional[str] = ...) -> None: ...
+
+class DeclineTaskResponse(_message.Message):
+    __slots__ = ("case",)
+    CASE_FIELD_NUMBER: _ClassVar[int]
+    case: _case_pb2.Case
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ...) -> None: ...
+
+class ReviewDeclineRequest(_message.Message):
+    __slots__ = ("request_id", "case_id", "officer_id", "task_id", "outcome", "redispatch_to", "note")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    REDISPATCH_TO_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    case_id: str
+    officer_id: str
+    task_id: str
+    outcome: _case_pb2.DeclineReviewOutcome
+    redispatch_to: str
+    note: str
+    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., task_id: _Optional[str] = ..., outcome: _Optional[_Union[_case_pb2.DeclineReviewOutcome, str]] = ..., redispatch_to: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+
+class ReviewDeclineResponse(_message.Message):
+    __slots__ = ("case", "redispatched_task_id")
+    CASE_FIELD_NUMBER: _ClassVar[int]
+    REDISPATCHED_TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    case: _case_pb2.Case
+    redispatched_task_id: str
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ..., redispatched_task_id: _Optional[str] = ...) -> None: ...
+
+class RequestExtensionRequest(_message.Message):
+    __slots__ = ("request_id", "case_id", "officer_id", "task_id", "new_due_time", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    NEW_DUE_TIME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    case_id: str
+    officer_id: str
+    task_id: str
+    new_due_time: _timestamp_pb2.Timestamp
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., task_id: _Optional[str] = ..., new_due_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RequestExtensionResponse(_message.Message):
+    __slots__ = ("case",)
+    CASE_FIELD_NUMBER: _ClassVar[int]
+    case: _case_pb2.Case
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ...) -> None: ...
+
+class DecideExtensionRequest(_message.Message):
+    __slots__ = ("request_id", "case_id", "officer_id", "task_id", "grant", "note")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    GRANT_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    case_id: str
+    officer_id: str
+    task_id: str
+    grant: bool
+    note: str
+    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., task_id: _Optional[str] = ..., grant: _Optional[bool] = ..., note: _Optional[str] = ...) -> None: ...
+
+class DecideExtensionResponse(_message.Message):
+    __slots__ = ("case",)
+    CASE_FIELD_NUMBER: _ClassVar[int]
+    case: _case_pb2.Case
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ...) -> None: ...
+
+class CaseServiceWithdrawTaskRequest(_message.Message):
+    __slots__ = ("request_id", "case_id", "officer_id", "task_id", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    case_id: str
+    officer_id: str
+    task_id: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., task_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class CaseServiceWithdrawTaskResponse(_message.Message):
+    __slots__ = ("case",)
+    CASE_FIELD_NUMBER: _ClassVar[int]
+    case: _case_pb2.Case
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ...) -> None: ...
+
+class OfferHandoffRequest(_message.Message):
+    __slots__ = ("request_id", "case_id", "officer_id", "to_agency", "reason", "expires_within")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
+    TO_AGENCY_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_WITHIN_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    case_id: str
+    officer_id: str
+    to_agency: str
+    reason: str
+    expires_within: str
+    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., to_agency: _Optional[str] = ..., reason: _Optional[str] = ..., expires_within: _Optional[str] = ...) -> None: ...
+
+class OfferHandoffResponse(_message.Message):
+    __slots__ = ("case", "handoff_id")
+    CASE_FIELD_NUMBER: _ClassVar[int]
+    HANDOFF_ID_FIELD_NUMBER: _ClassVar[int]
+    case: _case_pb2.Case
+    handoff_id: str
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ..., handoff_id: _Optional[str] = ...) -> None: ...
+
+class AcceptHandoffRequest(_message.Message):
+    __slots__ = ("request_id", "case_id", "officer_id", "handoff_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
+    HANDOFF_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    case_id: str
+    officer_id: str
+    handoff_id: str
+    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., handoff_id: _Optional[str] = ...) -> None: ...
+
+class AcceptHandoffResponse(_message.Message):
+    __slots__ = ("case",)
+    CASE_FIELD_NUMBER: _ClassVar[int]
+    case: _case_pb2.Case
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ...) -> None: ...
+
+class DeclineHandoffRequest(_message.Message):
+    __slots__ = ("request_id", "case_id", "officer_id", "handoff_id", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
+    HANDOFF_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    case_id: str
+    officer_id: str
+    handoff_id: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., handoff_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class DeclineHandoffResponse(_message.Message):
+    __slots__ = ("case",)
+    CASE_FIELD_NUMBER: _ClassVar[int]
+    case: _case_pb2.Case
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ...) -> None: ...
+
+class WithdrawHandoffRequest(_message.Message):
+    __slots__ = ("request_id", "case_id", "officer_id", "handoff_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
+    HANDOFF_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    case_id: str
+    officer_id: str
+    handoff_id: str
+    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., handoff_id: _Optional[str] = ...) -> None: ...
+
+class WithdrawHandoffResponse(_message.Message):
+    __slots__ = ("case",)
+    CASE_FIELD_NUMBER: _ClassVar[int]
+    case: _case_pb2.Case
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ...) -> None: ...
+
+class AssignOwnerRequest(_message.Message):
+    __slots__ = ("request_id", "case_id", "officer_id", "agency", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENCY_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    case_id: str
+    officer_id: str
+    agency: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., agency: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class AssignOwnerResponse(_message.Message):
+    __slots__ = ("case",)
+    CASE_FIELD_NUMBER: _ClassVar[int]
+    case: _case_pb2.Case
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ...) -> None: ...
+
+class ResolveEscalationRequest(_message.Message):
+    __slots__ = ("request_id", "case_id", "officer_id", "escalation_id", "resolution")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
+    ESCALATION_ID_FIELD_NUMBER: _ClassVar[int]
+    RESOLUTION_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    case_id: str
+    officer_id: str
+    escalation_id: str
+    resolution: str
+    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., escalation_id: _Optional[str] = ..., resolution: _Optional[str] = ...) -> None: ...
+
+class ResolveEscalationResponse(_message.Message):
+    __slots__ = ("case",)
+    CASE_FIELD_NUMBER: _ClassVar[int]
+    case: _case_pb2.Case
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ...) -> None: ...
+
+class CloseCaseRequest(_message.Message):
+    __slots__ = ("request_id", "case_id", "officer_id", "summary")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    case_id: str
+    officer_id: str
+    summary: str
+    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., summary: _Optional[str] = ...) -> None: ...
+
+class CloseCaseResponse(_message.Message):
+    __slots__ = ("case",)
+    CASE_FIELD_NUMBER: _ClassVar[int]
+    case: _case_pb2.Case
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ...) -> None: ...
+
+class CaseServiceListInboxRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "open_only")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    OPEN_ONLY_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    open_only: bool
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., open_only: _Optional[bool] = ...) -> None: ...
+
+class CaseServiceListInboxResponse(_message.Message):
+    __slots__ = ("items", "next_page_token")
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[_agency_pb2.InboxItem]
+    next_page_token: str
+    def __init__(self, items: _Optional[_Iterable[_Union[_agency_pb2.InboxItem, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListAgenciesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListAgenciesResponse(_message.Message):
+    __slots__ = ("agencies", "coordinator")
+    AGENCIES_FIELD_NUMBER: _ClassVar[int]
+    COORDINATOR_FIELD_NUMBER: _ClassVar[int]
+    agencies: _containers.RepeatedCompositeFieldContainer[_agency_pb2.Agency]
+    coordinator: str
+    def __init__(self, agencies: _Optional[_Iterable[_Union[_agency_pb2.Agency, _Mapping]]] = ..., coordinator: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,60 @@
+"""The case worker process: `python -m workflows` (started by `seamless up`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from observability.ledger import open_ledger
+from workflows.agency_activities import AgencyActivities
+from workflows.client import TASK_QUEUE
+from workflows.connect import connect
+from workflows.ledger_activities import LedgerActivities
+from workflows.worker import build_worker
+
+
+class WorkerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SEAMLESS_")
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = TASK_QUEUE
+    # Where each agency's service listens, as JSON: {"natural-resources": "host:port"}.
+    agency_addresses: dict[str, str]
+    ledger_database_url: str
+
+
+async def serve(settings: WorkerSettings) -> None:
+    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    agencies = AgencyActivities(settings.agency_addresses)
+    ledger = LedgerActivities(open_ledger(settings.ledger_database_url))
+    worker = build_worker(client, task_queue=settings.task_queue, activities=[
+        agencies.deliver_task, agencies.withdraw_task, agencies.send_notice,
+        ledger.record_case_events])
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with worker:
+        logging.info("case worker polling %s on %s", settings.task_queue,
+                     settings.temporal_address)
+        await stop.wait()
+    await agencies.close()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    asyncio.run(serve(WorkerSettings()))  # type: ignore[call-arg]  # read from the env
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The Temporal client's threads can crash the interpreter at exit (sdk-python #300).
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""Connecting to Temporal from a long-running process that may start before it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+log = logging.getLogger(__name__)
+
+
+async def connect(address: str, namespace: str = "default", *,
+                  wait_seconds: float = 120.0) -> Client:
+    """A client for `address`, retrying while the server is still starting."""
+    give_up = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return await Client.connect(address, namespace=namespace)
+        except (RPCError, RuntimeError, OSError) as err:
+            if time.monotonic() > give_up:
+                raise RuntimeError(f"Temporal at {address} did not answer within "
+                                   f"{wait_seconds:.0f} s: {err}") from err
+            log.info("waiting for Temporal at %s: %s", address, err)
+            await asyncio.sleep(1.0)

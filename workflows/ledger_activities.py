@@ -1,0 +1,40 @@
+"""The ledger activity: a case's events, appended to the ledger database."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from observability import ledger
+from workflows import activities
+from workflows.rules.effects import CaseEventBatch
+
+
+class LedgerActivities:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def _append(self, batch: CaseEventBatch) -> int:
+        entries = [ledger.LedgerEntryBase(
+            case_id=batch.case_id, sequence=e.sequence, kind=e.kind.value,
+            actor_agency=e.actor.agency, actor_officer=e.actor.officer, at=e.at,
+            task_id=e.task_id, detail=e.detail) for e in batch.events]
+        with Session(self._engine) as session:
+            return ledger.append(session=session, case_id=batch.case_id, events=entries)
+
+    @activity.defn(name=activities.RECORD_CASE_EVENTS)
+    async def record_case_events(self, batch: CaseEventBatch) -> None:
+        try:
+            await asyncio.to_thread(self._append, batch)
+        except ledger.LedgerConflict as err:
+            raise ApplicationError(str(err), type="LEDGER_CONFLICT", non_retryable=True) \
+                from err
+        except (IntegrityError, OperationalError) as err:
+            # A concurrent append of the same batch, or the database busy: try again.
+            raise RuntimeError(f"ledger append of {batch.idempotency_key} failed: {err}") \
+                from err
