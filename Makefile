@@ -8,7 +8,11 @@ BUF_VERSION := 1.75.0
 BUF := .tools/buf/node_modules/.bin/buf
 PROTOS := $(wildcard proto/seamless/v1/*.proto)
 
-.PHONY: venv proto proto-check proto-lint lint test test-fast histories clean
+.PHONY: up venv proto proto-check proto-lint lint test test-fast histories clean
+
+# Start the whole platform on its embedded defaults (Ctrl-C stops it).
+up: $(INSTALLED)
+	$(VENV)/bin/seamless up
 
 venv: $(INSTALLED)
 

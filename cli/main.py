@@ -326,11 +326,14 @@ def build_parser() -> argparse.ArgumentParser:
     _options(parser)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = _leaf(commands, "up", platform.up_command, "start the whole platform", acting=False)
-    p.add_argument("--temporal-port", type=int, default=7233)
-    p.add_argument("--ui-port", type=int, default=8233)
-    p.add_argument("--gateway-port", type=int, default=50051)
-    p.add_argument("--agency-base-port", type=int, default=50101,
-                   help="agencies listen on consecutive ports from here")
+    for option, variable, default, help in (
+            ("--temporal-port", "SEAMLESS_TEMPORAL_PORT", 7233, "Temporal's gRPC port"),
+            ("--ui-port", "SEAMLESS_UI_PORT", 8233, "the Temporal UI"),
+            ("--gateway-port", "SEAMLESS_GATEWAY_PORT", 50051, "the gateway"),
+            ("--agency-base-port", "SEAMLESS_AGENCY_BASE_PORT", 50101,
+             "agencies listen on consecutive ports from here")):
+        p.add_argument(option, type=int, default=int(os.environ.get(variable, default)),
+                       help=f"{help} (${variable}, default {default})")
     _leaf(commands, "status", platform.status_command, "health of every component",
           acting=False)
     _leaf(commands, "agencies", agencies, "the district directory")

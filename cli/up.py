@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import socket
 import sys
 import threading
 import time
@@ -106,10 +107,21 @@ def processes(data_dir: Path, ports: Ports, endpoints: Endpoints,
     return table
 
 
+def _listening(address: str) -> bool:
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
 def _announce_when_ready(endpoints: Endpoints, data_dir: Path) -> None:
     give_up = time.monotonic() + READY_WAIT_SECONDS
     while time.monotonic() < give_up:
-        if health(endpoints.gateway) == "SERVING":
+        # A plain socket first: gRPC must not start in this process while the process
+        # manager is still forking the platform's processes.
+        if _listening(endpoints.gateway) and health(endpoints.gateway) == "SERVING":
             print(f"\nSeamless is up.\n  gateway      {endpoints.gateway}\n"  # noqa: T201
                   f"  Temporal UI  {endpoints.temporal_ui}\n  data         {data_dir}\n"
                   f"  try: seamless --data-dir {shlex.quote(str(data_dir))} agencies\n",

@@ -1,0 +1,139 @@
+"""The platform across real processes: Temporal's dev server, fifteen agency services,
+the worker and the gateway, driven through the `seamless` command line."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.platform import Platform, wait_for
+
+BIN = Path(__file__).parents[2] / ".venv" / "bin"
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    running = Platform(tmp_path_factory.mktemp("seamless"))
+    running.start_all()
+    yield running
+    running.stop_all()
+
+
+def open_mining(platform: Platform) -> dict[str, Any]:
+    subject = f"JHH-{uuid.uuid4().hex[:8].upper()}"
+    case: dict[str, Any] = platform.cli_json(
+        "case", "open", "--type", "illegal-mining", "--subject", subject,
+        "--title", "Quarrying by night", "--jurisdiction", "jinhaihu",
+        "--as", "jinhaihu-township")
+    return case
+
+
+def show(platform: Platform, case_id: str, agency: str = "jinhaihu-township"
+         ) -> dict[str, Any]:
+    case: dict[str, Any] = platform.cli_json("case", "show", case_id, "--as", agency)
+    return case
+
+
+def inbox_rows(platform: Platform, agency: str, case_id: str) -> list[dict[str, Any]]:
+    items = platform.cli_json("inbox", "--as", agency, "--page-size", "200")["items"]
+    return [i for i in items if i["case_id"] == case_id]
+
+
+def all_delivered(platform: Platform, case_id: str) -> bool:
+    return all(t["delivered"] for t in show(platform, case_id)["tasks"])
+
+
+def test_mining_and_food_run_end_to_end_and_are_listed_by_temporal(
+        platform: Platform) -> None:
+    mining = platform.cli_json("demo", "mining")
+    assert mining["status"] == "CLOSED"
+    assert {t["assignee"]: t["state"] for t in mining["tasks"]} == {
+        "natural-resources": "DONE", "public-security": "DONE",
+        "emergency-management": "DONE", "ecology-environment": "DONE"}
+    food = platform.cli_json("demo", "food")
+    assert (food["status"], food["owner"]) == ("CLOSED", "agriculture-rural")
+    assert [t["state"] for t in food["tasks"]] == ["DONE", "DECLINED", "DONE"]
+
+    # Each task reached its agency's own database, once.
+    for task in mining["tasks"]:
+        assert len(inbox_rows(platform, task["assignee"], mining["id"])) == 1
+
+    workflow_id = mining["id"].rpartition("@")[0]
+    listed = subprocess.run(
+        [str(BIN / "temporal"), "workflow", "list", "--address", platform.endpoints.temporal,
+         "--query", f"SeamlessSubject = '{mining['subject']}' AND "
+                    "SeamlessParticipants = 'public-security'", "--output", "json"],
+        capture_output=True, text=True, check=True, timeout=60)
+    executions = json.loads(listed.stdout)
+    assert [e["execution"]["workflowId"] for e in executions] == [workflow_id]
+    attributes = json.dumps(executions[0]["searchAttributes"])
+    assert "SeamlessOwner" in attributes and "SeamlessCaseType" in attributes
+
+
+def test_a_task_for_an_agency_that_is_down_arrives_once_when_it_returns(
+        platform: Platform) -> None:
+    platform.kill("public-security")
+    case = open_mining(platform)
+    police_task = next(t["id"] for t in case["tasks"] if t["assignee"] == "public-security")
+    # The case carries on: the others get their tasks, the police's shows undelivered.
+    wait_for(lambda: all(t["delivered"] for t in show(platform, case["id"])["tasks"]
+                         if t["assignee"] != "public-security"), "the other deliveries")
+    assert not next(t for t in show(platform, case["id"])["tasks"]
+                    if t["id"] == police_task)["delivered"]
+    platform.start("public-security")
+    platform.wait_healthy(["public-security"])
+    wait_for(lambda: all_delivered(platform, case["id"]), "the delivery after the restart")
+    rows = inbox_rows(platform, "public-security", case["id"])
+    assert [(r["task_id"], r["state"]) for r in rows] == [(police_task, "OPEN")]
+
+
+def test_killing_the_worker_mid_case_loses_and_duplicates_nothing(platform: Platform
+                                                                  ) -> None:
+    case = open_mining(platform)
+    wait_for(lambda: all_delivered(platform, case["id"]), "the opening deliveries")
+    platform.kill("worker")
+    platform.start("worker")
+    platform.wait_healthy(["worker"])
+    for number, task in enumerate(case["tasks"]):
+        agency = task["assignee"]
+        platform.cli("task", "sign", case["id"], task["id"], "--as", agency)
+        platform.cli("task", "arrive", case["id"], task["id"], "--as", agency)
+        if number == 1:
+            # Once more mid-work; the next request waits for the worker to come back.
+            platform.kill("worker")
+            platform.start("worker")
+        platform.cli("task", "complete", case["id"], task["id"], "--findings", "done",
+                     "--as", agency)
+    closed = platform.cli_json("case", "close", case["id"], "--as", "jinhaihu-township")
+    assert closed["status"] == "CLOSED"
+    for task in case["tasks"]:
+        assert len(inbox_rows(platform, task["assignee"], case["id"])) == 1
+    # Every event reached the ledger once and in order.
+    ledger = sqlite3.connect(platform.data_dir / "ledger" / "ledger.db")
+    sequences = [row[0] for row in ledger.execute(
+        "SELECT sequence FROM ledger_entry WHERE case_id = ? ORDER BY sequence",
+        (case["id"],))]
+    ledger.close()
+    assert sequences == list(range(1, len(sequences) + 1)) and len(sequences) >= 14
+
+
+def test_stopping_and_starting_everything_keeps_cases_clocks_and_inboxes(
+        platform: Platform) -> None:
+    case = open_mining(platform)
+    wait_for(lambda: all_delivered(platform, case["id"]), "the opening deliveries")
+    before = show(platform, case["id"])
+    platform.stop_all()
+    platform.start_all()
+    after = show(platform, case["id"])
+    assert [(t["id"], t["sign_by"], t["due_by"], t["state"]) for t in after["tasks"]] == \
+        [(t["id"], t["sign_by"], t["due_by"], t["state"]) for t in before["tasks"]]
+    assert len(inbox_rows(platform, "natural-resources", case["id"])) == 1
+    signed = platform.cli_json("task", "sign", case["id"], "T1", "--as", "natural-resources")
+    assert signed["tasks"][0]["state"] == "SIGNED"

@@ -1,0 +1,52 @@
+"""The README's quick start, followed literally: `make up` serves, Ctrl-C stops it all."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+from cli.up import Ports
+from tests.e2e.platform import SEAMLESS, free_ports, wait_for
+
+REPO = Path(__file__).parents[2]
+READY_WITHIN_SECONDS = 180.0
+
+
+def _environment(data_dir: Path, ports: Ports) -> dict[str, str]:
+    return {**os.environ, "SEAMLESS_DATA_DIR": str(data_dir),
+            "SEAMLESS_TEMPORAL_PORT": str(ports.temporal),
+            "SEAMLESS_UI_PORT": str(ports.temporal_ui),
+            "SEAMLESS_GATEWAY_PORT": str(ports.gateway),
+            "SEAMLESS_AGENCY_BASE_PORT": str(ports.agency_base)}
+
+
+def _healthy(env: dict[str, str]) -> bool:
+    result = subprocess.run([SEAMLESS, "status", "--json"], capture_output=True, text=True,
+                            env=env, timeout=60)
+    if not result.stdout.strip():
+        return False
+    return bool(json.loads(result.stdout)["healthy"])
+
+
+def test_make_up_serves_health_in_bounded_time_and_ctrl_c_stops_everything(
+        tmp_path: Path) -> None:
+    ports = free_ports()
+    env = _environment(tmp_path / "data", ports)
+    up = subprocess.Popen(["make", "up"], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        wait_for(lambda: (tmp_path / "data" / "endpoints.json").exists() and _healthy(env),
+                 "every component to report SERVING", timeout=READY_WITHIN_SECONDS,
+                 interval=1.0)
+    finally:
+        os.killpg(up.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends
+        output, _ = up.communicate(timeout=60)
+    assert "Seamless is up." in output
+    assert f"127.0.0.1:{ports.gateway}" in output
+    # Everything stopped: no component answers any more.
+    status = json.loads(subprocess.run([SEAMLESS, "status", "--json"], capture_output=True,
+                                       text=True, env=env, timeout=60).stdout)
+    assert not any(c["status"] == "SERVING" for c in status["components"]), status
