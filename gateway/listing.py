@@ -64,9 +64,13 @@ def _token(request: pb.ListCasesRequest) -> bytes | None:
     if not request.page_token:
         return None
     try:
-        return base64.urlsafe_b64decode(request.page_token.encode("ascii"))
+        token = base64.b64decode(request.page_token.encode("ascii"), altchars=b"-_",
+                                 validate=True)
+        if token:
+            return token
     except (binascii.Error, UnicodeEncodeError, ValueError):
-        raise invalid("page_token", "is not a token this service issued; start without it",
+        pass
+    raise invalid("page_token", "is not a token this service issued; start without it",
                       "BAD_PAGE_TOKEN") from None
 
 

@@ -210,9 +210,7 @@ def arrive(engine: CaseEngine, cmd: ArriveOnScene, now: datetime, apply: bool
 @operation(CompleteTask)
 def complete(engine: CaseEngine, cmd: CompleteTask, now: datetime, apply: bool
              ) -> CommandResult | None:
-    task = _assigned_task(engine, cmd.task_id, cmd.actor)
-    ready = (TaskState.ON_SCENE,) if task.needs_presence else (TaskState.SIGNED,)
-    _require_state(task, (*ready, TaskState.DEEMED_CONSENT), "complete")
+    # Malformed input is refused as such whatever state the task is in.
     limits.check_text("findings", cmd.findings, limits.MAX_TEXT, required=True)
     if len(cmd.evidence_refs) > limits.MAX_EVIDENCE_REFS:
         raise Refusal(Reason.TEXT_TOO_LONG,
@@ -220,6 +218,9 @@ def complete(engine: CaseEngine, cmd: CompleteTask, now: datetime, apply: bool
                       field="evidence_refs")
     for ref in cmd.evidence_refs:
         limits.check_text("evidence_refs", ref, limits.MAX_EVIDENCE_REF, required=True)
+    task = _assigned_task(engine, cmd.task_id, cmd.actor)
+    ready = (TaskState.ON_SCENE,) if task.needs_presence else (TaskState.SIGNED,)
+    _require_state(task, (*ready, TaskState.DEEMED_CONSENT), "complete")
     if not apply:
         return None
     task.state = TaskState.DONE
@@ -233,9 +234,9 @@ def complete(engine: CaseEngine, cmd: CompleteTask, now: datetime, apply: bool
 @operation(DeclineTask)
 def decline(engine: CaseEngine, cmd: DeclineTask, now: datetime, apply: bool
             ) -> CommandResult | None:
+    limits.check_text("reason", cmd.reason, limits.MAX_REASON, required=True)
     task = _assigned_task(engine, cmd.task_id, cmd.actor)
     _require_state(task, _ACTIVE, "decline")
-    limits.check_text("reason", cmd.reason, limits.MAX_REASON, required=True)
     if cmd.suggested_agency:
         engine.check_agency(cmd.suggested_agency, "suggested_agency")
     review_by = engine.deadline_after(now, engine.rules.playbook.decline_review_within,
@@ -299,13 +300,13 @@ def review_decline(engine: CaseEngine, cmd: ReviewDecline, now: datetime, apply:
 @operation(RequestExtension)
 def request_extension(engine: CaseEngine, cmd: RequestExtension, now: datetime, apply: bool
                       ) -> CommandResult | None:
+    limits.check_text("reason", cmd.reason, limits.MAX_REASON, required=True)
+    check_timestamp("new_due_at", cmd.new_due_at)
     task = _assigned_task(engine, cmd.task_id, cmd.actor)
     _require_state(task, _ACTIVE, "extend")
     if task.extension_pending:
         raise Refusal(Reason.EXTENSION_ALREADY_PENDING,
                       f"task {task.id} already has an extension request waiting")
-    limits.check_text("reason", cmd.reason, limits.MAX_REASON, required=True)
-    check_timestamp("new_due_at", cmd.new_due_at)
     if cmd.new_due_at <= task.due_by.deadline or cmd.new_due_at <= now:
         raise Refusal(Reason.DEADLINE_IN_PAST,
                       f"new_due_at must be later than the current due-by "

@@ -1,0 +1,100 @@
+"""A gateway in front of a real worker and real agency services, in this process, on
+the session's Temporal dev server: fast enough to check every RPC from every side."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf.message import Message
+from temporalio.client import Client
+
+from agencies.server import run_server as run_agency
+from gateway import credentials
+from gateway.errors import error_info
+from gateway.server import run_server as run_gateway
+from observability.ledger import open_ledger
+from seamless.v1 import agency_pb2, case_pb2, case_service_pb2_grpc
+from workflows.agency_activities import AgencyActivities
+from workflows.catalog_loader import Catalog
+from workflows.ledger_activities import LedgerActivities
+from workflows.worker import build_worker
+
+NO_CREDENTIAL = ""
+WRONG_CREDENTIAL = "not-a-token"
+
+
+@dataclass
+class Failure:
+    code: grpc.StatusCode
+    message: str
+    reason: str
+    metadata: dict[str, str]
+
+
+class Gateway:
+    def __init__(self, address: str, tokens: dict[str, str]) -> None:
+        self._channel = grpc.aio.insecure_channel(address)
+        self.stub = case_service_pb2_grpc.CaseServiceStub(self._channel)  # type: ignore[no-untyped-call]
+        self.tokens = tokens
+
+    async def call(self, method: str, request: Message, caller: str) -> Any:
+        """Call as `caller` (an agency, NO_CREDENTIAL or WRONG_CREDENTIAL)."""
+        if caller == NO_CREDENTIAL:
+            metadata: tuple[tuple[str, str], ...] = ()
+        else:
+            token = self.tokens.get(caller, caller)
+            metadata = (("authorization", f"Bearer {token}"),)
+        return await getattr(self.stub, method)(request, metadata=metadata, timeout=30)
+
+    async def fails(self, method: str, request: Message, caller: str) -> Failure:
+        try:
+            await self.call(method, request, caller)
+        except grpc.aio.AioRpcError as err:
+            info = error_info(err)
+            return Failure(err.code(), err.details() or "", info.reason if info else "",
+                           dict(info.metadata) if info else {})
+        raise AssertionError(f"{method} as {caller or 'nobody'} succeeded")
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+
+@asynccontextmanager
+async def running_gateway(client: Client, catalog: Catalog, root: Path
+                          ) -> AsyncIterator[Gateway]:
+    directory = catalog.directory
+    table = credentials.ensure_credentials(root, [a.id for a in directory.agencies])
+    tokens = {a.id: credentials.read_token(root, a.id) for a in directory.agencies}
+    queue = f"gateway-{uuid.uuid4()}"
+    async with AsyncExitStack() as stack:
+        addresses: dict[str, str] = {}
+        for agency in directory.agencies:
+            profile = agency_pb2.Agency(id=agency.id, name_zh=agency.name_zh,
+                                        name_en=agency.name_en,
+                                        capabilities=agency.capabilities)
+            port = await stack.enter_async_context(run_agency(
+                profile=profile, database_url=f"sqlite:///{root / (agency.id + '.db')}"))
+            addresses[agency.id] = f"127.0.0.1:{port}"
+        agencies = AgencyActivities(addresses)
+        stack.push_async_callback(agencies.close)
+        ledger = LedgerActivities(open_ledger(f"sqlite:///{root / 'ledger.db'}"))
+        worker = build_worker(client, task_queue=queue, activities=[
+            agencies.deliver_task, agencies.withdraw_task, agencies.send_notice,
+            ledger.record_case_events])
+        await stack.enter_async_context(worker)
+        port = await stack.enter_async_context(run_gateway(
+            client=client, catalog=catalog, token_hashes=table, agency_addresses=addresses,
+            task_queue=queue))
+        gateway = Gateway(f"127.0.0.1:{port}", tokens)
+        stack.push_async_callback(gateway.close)
+        yield gateway
+
+
+def task_of(case: case_pb2.Case, assignee: str) -> case_pb2.Task:
+    return next(t for t in case.tasks if t.assignee == assignee)

@@ -1,0 +1,145 @@
+"""Bad input over gRPC: the right status, a message naming the field, nothing changed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import grpc
+import pytest
+from google.protobuf.message import Message
+from temporalio.testing import WorkflowEnvironment
+
+from seamless.v1 import case_pb2
+from seamless.v1 import case_service_pb2 as pb
+from tests.gateway.harness import Gateway, running_gateway
+from tests.gateway.test_case_service import COORDINATOR, NR, TOWNSHIP, open_mining, rid, settled
+from workflows.catalog_loader import Catalog
+
+
+@pytest.fixture(scope="module")
+async def gw(dev_env: WorkflowEnvironment, catalog: Catalog,
+             tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
+    async with running_gateway(dev_env.client, catalog,
+                               Path(tmp_path_factory.mktemp("bad-input"))) as gateway:
+        yield gateway
+
+
+@pytest.fixture(scope="module")
+async def case(gw: Gateway) -> case_pb2.Case:
+    opened = await open_mining(gw)
+    return await settled(gw, opened.id)
+
+
+def _open(**fields: object) -> pb.OpenCaseRequest:
+    values: dict[str, object] = dict(request_id=rid(), type="illegal-mining",
+                                     subject_key=f"Q-{uuid.uuid4().hex[:10]}",
+                                     title="Quarrying", jurisdiction="jinhaihu")
+    values.update(fields)
+    return pb.OpenCaseRequest(**values)  # type: ignore[arg-type]
+
+
+OPEN_CASES = {
+    "missing subject": (_open(subject_key=""), grpc.StatusCode.INVALID_ARGUMENT,
+                        "MISSING_FIELD", "subject"),
+    "over-long title": (_open(title="x" * 201), grpc.StatusCode.INVALID_ARGUMENT,
+                        "TEXT_TOO_LONG", "title"),
+    "unknown type": (_open(type="piracy"), grpc.StatusCode.INVALID_ARGUMENT,
+                     "UNKNOWN_CASE_TYPE", "type"),
+    "priority out of range": (_open(priority=9), grpc.StatusCode.INVALID_ARGUMENT,
+                              "OUT_OF_RANGE", "priority"),
+    "negative priority": (_open(priority=-1), grpc.StatusCode.INVALID_ARGUMENT,
+                          "INVALID_FIELD", "priority"),
+    "lead the matrix forbids": (_open(lead="public-security"),
+                                grpc.StatusCode.PERMISSION_DENIED, "LEAD_NOT_ALLOWED", ""),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPEN_CASES))
+async def test_bad_open_requests_open_nothing(gw: Gateway, name: str) -> None:
+    request, code, reason, field = OPEN_CASES[name]
+    failure = await gw.fails("OpenCase", request, "public-security")
+    assert (failure.code, failure.reason) == (code, reason), failure.message
+    assert field in failure.message
+    listed = await gw.call("ListCases", pb.ListCasesRequest(page_size=100), COORDINATOR)
+    assert request.subject_key not in [c.subject_key for c in listed.cases]
+
+
+def _case_requests(case_id: str, task_id: str) -> dict[str, tuple[str, Message, str,
+                                                                   grpc.StatusCode, str]]:
+    """name -> (method, request, caller, status, reason)."""
+    bad = grpc.StatusCode.INVALID_ARGUMENT
+    return {
+        "missing case id": ("SignTask", pb.SignTaskRequest(request_id=rid(), task_id=task_id),
+                            NR, bad, "INVALID_FIELD"),
+        "over-long case id": ("GetCase", pb.GetCaseRequest(case_id="c" * 401), NR, bad,
+                              "TEXT_TOO_LONG"),
+        "unknown enum value": ("ReviewDecline", pb.ReviewDeclineRequest(
+            request_id=rid(), case_id=case_id, task_id=task_id, outcome=7),  # type: ignore[arg-type]
+            TOWNSHIP, bad, "INVALID_FIELD"),
+        "unspecified enum value": ("ReviewDecline", pb.ReviewDeclineRequest(
+            request_id=rid(), case_id=case_id, task_id=task_id), TOWNSHIP, bad,
+            "INVALID_FIELD"),
+        "over-long findings": ("CompleteTask", pb.CompleteTaskRequest(
+            request_id=rid(), case_id=case_id, task_id=task_id, findings="f" * 4001), NR,
+            bad, "TEXT_TOO_LONG"),
+        "bad duration": ("DispatchTask", pb.DispatchTaskRequest(
+            request_id=rid(), case_id=case_id, kind="work-safety",
+            assignee="emergency-management", sign_within="soon"), TOWNSHIP, bad,
+            "BAD_DURATION"),
+        "unknown agency": ("DispatchTask", pb.DispatchTaskRequest(
+            request_id=rid(), case_id=case_id, kind="work-safety", assignee="nobody"),
+            TOWNSHIP, bad, "UNKNOWN_AGENCY"),
+        "missing new due time": ("RequestExtension", pb.RequestExtensionRequest(
+            request_id=rid(), case_id=case_id, task_id=task_id, reason="lab"), NR, bad,
+            "INVALID_FIELD"),
+        "over-long request id": ("SignTask", pb.SignTaskRequest(
+            request_id="r" * 65, case_id=case_id, task_id=task_id), NR, bad,
+            "TEXT_TOO_LONG"),
+        "wrong role": ("CloseCase", pb.CloseCaseRequest(request_id=rid(), case_id=case_id),
+                       NR, grpc.StatusCode.PERMISSION_DENIED, "NOT_OWNER"),
+        "refused state change": ("CloseCase", pb.CloseCaseRequest(
+            request_id=rid(), case_id=case_id), TOWNSHIP,
+            grpc.StatusCode.FAILED_PRECONDITION, "TASKS_OPEN"),
+        "oversized message": ("CompleteTask", pb.CompleteTaskRequest(
+            request_id=rid(), case_id=case_id, task_id=task_id, findings="f" * 70_000), NR,
+            grpc.StatusCode.RESOURCE_EXHAUSTED, ""),
+        "too many evidence references": ("CompleteTask", pb.CompleteTaskRequest(
+            request_id=rid(), case_id=case_id, task_id=task_id, findings="done",
+            evidence_refs=[f"ref-{i}" for i in range(51)]), NR, bad, ""),
+    }
+
+
+BAD_CASE_REQUESTS = sorted(_case_requests("", ""))
+
+
+@pytest.mark.parametrize("name", BAD_CASE_REQUESTS)
+async def test_bad_case_requests_change_nothing(gw: Gateway, case: case_pb2.Case, name: str
+                                                ) -> None:
+    method, request, caller, code, reason = _case_requests(case.id, case.tasks[0].id)[name]
+    before = await settled(gw, case.id)
+    failure = await gw.fails(method, request, caller)
+    assert failure.code is code, failure.message
+    if reason:
+        assert failure.reason == reason, failure.message
+    assert failure.message
+    assert await settled(gw, case.id) == before
+
+
+@pytest.mark.parametrize("request_", [
+    pb.ListCasesRequest(page_size=-1), pb.ListCasesRequest(page_size=101),
+    pb.ListCasesRequest(page_token="%%%"), pb.ListCasesRequest(status=9),  # type: ignore[arg-type]
+    pb.ListCasesRequest(owner="nobody"), pb.ListCasesRequest(type="piracy"),
+], ids=["negative page size", "page too big", "bad token", "unknown status",
+        "unknown owner", "unknown type"])
+async def test_bad_list_requests(gw: Gateway, request_: pb.ListCasesRequest) -> None:
+    failure = await gw.fails("ListCases", request_, TOWNSHIP)
+    assert failure.code is grpc.StatusCode.INVALID_ARGUMENT
+    assert failure.metadata.get("field") in failure.message
+
+
+async def test_bad_inbox_page_size(gw: Gateway) -> None:
+    failure = await gw.fails("ListInbox", pb.CaseServiceListInboxRequest(page_size=-5), NR)
+    assert failure.code is grpc.StatusCode.INVALID_ARGUMENT
+    assert "page_size" in failure.message
