@@ -62,7 +62,7 @@ class Gateway:
         raise AssertionError(f"{method} as {caller or 'nobody'} succeeded")
 
     async def close(self) -> None:
-        await self._channel.close()
+        await self._channel.close(grace=None)
 
 
 @asynccontextmanager

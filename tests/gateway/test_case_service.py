@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -105,7 +106,10 @@ async def _case_request(gw: Gateway, method: str, allowed: str,
     return Scenario(method, request, allowed, case.id)
 
 
-def _steps(gw: Gateway, *steps: tuple[str, str, dict[str, object]]
+Step = tuple[str, str, dict[str, Any]]
+
+
+def _steps(gw: Gateway, *steps: Step
            ) -> Callable[[case_pb2.Case], Awaitable[None]]:
     async def run(case: case_pb2.Case) -> None:
         for method, caller, fields in steps:
@@ -146,8 +150,8 @@ async def _closable(gw: Gateway) -> Scenario:
                     TOWNSHIP, case.id)
 
 
-SIGNED = ("SignTask", NR, {"task_id": "T1"})
-ON_SCENE = ("ArriveOnScene", NR, {"task_id": "T1"})
+SIGNED: Step = ("SignTask", NR, {"task_id": "T1"})
+ON_SCENE: Step = ("ArriveOnScene", NR, {"task_id": "T1"})
 
 CASE_RPCS: dict[str, Setup] = {
     "GetCase": lambda gw: _case_request(gw, "GetCase", TOWNSHIP),
