@@ -14,6 +14,7 @@ from pathlib import Path
 from google.protobuf import json_format
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agencies.gateway_link import GatewayLink
 from agencies.server import run_server
 from seamless.v1 import agency_pb2
 
@@ -26,6 +27,9 @@ class AgencySettings(BaseSettings):
     database_url: str
     host: str = "127.0.0.1"
     port: int
+    # Where officers' actions go, and this agency's own credential for it.
+    gateway_address: str
+    token_file: Path
 
 
 def load_profile(path: Path) -> agency_pb2.Agency:
@@ -41,8 +45,9 @@ async def serve(settings: AgencySettings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    gateway = GatewayLink(settings.gateway_address, settings.token_file)
     async with run_server(profile=profile, database_url=settings.database_url,
-                          port=settings.port, host=settings.host) as port:
+                          port=settings.port, host=settings.host, gateway=gateway) as port:
         logging.info("%s serving on %s:%d", profile.id, settings.host, port)
         await stop.wait()
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from agencies.models import InboxItem, InboxItemBase, NoticeRecord
+from agencies.models import Finding, InboxItem, InboxItemBase, NoticeRecord
 
 
 class WrongAgency(ValueError):
@@ -104,3 +104,28 @@ def _by_round(session: Session, item: InboxItemBase) -> InboxItem | None:
     return session.exec(select(InboxItem).where(
         InboxItem.assignee == item.assignee, InboxItem.case_id == item.case_id,
         InboxItem.task_id == item.task_id, InboxItem.round == item.round)).first()
+
+
+def current_task(*, session: Session, agency: str, case_id: str, task_id: str
+                 ) -> InboxItem | None:
+    """The latest delivery of a task in this agency's inbox, if it is there."""
+    return session.exec(select(InboxItem).where(
+        InboxItem.assignee == agency, InboxItem.case_id == case_id,
+        InboxItem.task_id == task_id).order_by(col(InboxItem.round).desc())).first()
+
+
+def record_action(*, session: Session, agency: str, row_id: int, task_state: str,
+                  finding: Finding | None) -> InboxItem:
+    """Keep the task's new state and, for a completion, the officer's finding (once per
+    request id, so a retried action adds nothing)."""
+    row = session.get(InboxItem, row_id)
+    if row is None or row.assignee != agency:
+        raise WrongAgency(f"inbox row {row_id} is not {agency}'s")
+    row.task_state = task_state
+    session.add(row)
+    if finding is not None and session.exec(select(Finding).where(
+            Finding.request_id == finding.request_id)).first() is None:
+        session.add(finding)
+    session.commit()
+    session.refresh(row)
+    return row

@@ -1,4 +1,5 @@
-"""The agency's own tables: the inbox of tasks and the notices it received."""
+"""The agency's own tables: the inbox of tasks, the notices it received and the
+findings its officers reported."""
 
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ class InboxItem(InboxItemBase, table=True):
     withdrawn: bool = False
     withdraw_reason: str = Field(default="", max_length=1000)
     delivered_at: datetime = Field(default_factory=utc_now, sa_column=_when())
+    # The task's state after this agency's latest action on it, as the case answered.
+    task_state: str = Field(default="DISPATCHED", max_length=32)
 
 
 class NoticeRecord(SQLModel, table=True):
@@ -61,3 +64,20 @@ class NoticeRecord(SQLModel, table=True):
     task_id: str = Field(default="", max_length=64)
     handoff_id: str = Field(default="", max_length=64)
     received_at: datetime = Field(default_factory=utc_now, sa_column=_when())
+
+
+class Finding(SQLModel, table=True):
+    """What an officer reported when completing a task; evidence stays with the agency,
+    the case only holds references to it."""
+
+    __tablename__ = "finding"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(max_length=64, unique=True)
+    case_id: str = Field(max_length=300, index=True)
+    task_id: str = Field(max_length=64)
+    officer: str = Field(default="", max_length=64)
+    findings: str = Field(max_length=4000)
+    # Newline-separated references (at most 50 of 512 characters, as the case allows).
+    evidence_refs: str = Field(default="", max_length=26000)
+    submitted_at: datetime = Field(default_factory=utc_now, sa_column=_when())

@@ -20,7 +20,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
 from agencies import inbox
-from agencies.models import InboxItem, InboxItemBase, NoticeRecord
+from agencies.gateway_link import GatewayLink
+from agencies.models import Finding, InboxItem, InboxItemBase, NoticeRecord
 from seamless.v1 import agency_pb2, agency_pb2_grpc, case_pb2
 
 T = TypeVar("T")
@@ -59,7 +60,9 @@ def item_to_proto(row: InboxItem) -> agency_pb2.InboxItem:
         on_scene_by=_stamp(row.on_scene_by), due_by=_stamp(row.due_by),
         state=(agency_pb2.INBOX_ITEM_STATE_WITHDRAWN if row.withdrawn
                else agency_pb2.INBOX_ITEM_STATE_OPEN),
-        delivered_at=_stamp(row.delivered_at), withdraw_reason=row.withdraw_reason)
+        delivered_at=_stamp(row.delivered_at), withdraw_reason=row.withdraw_reason,
+        task_state=case_pb2.TaskState.Value(f"TASK_STATE_{row.task_state}"),  # type: ignore[arg-type]
+    )
 
 
 def _page_token(last_id: int) -> str:
@@ -84,9 +87,11 @@ def _problems(err: ValidationError) -> str:
 
 
 class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
-    def __init__(self, profile: agency_pb2.Agency, engine: Engine) -> None:
+    def __init__(self, profile: agency_pb2.Agency, engine: Engine,
+                 gateway: GatewayLink | None = None) -> None:
         self._profile = profile
         self._engine = engine
+        self._gateway = gateway
 
     @property
     def agency(self) -> str:
@@ -194,6 +199,53 @@ class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
                              ) -> agency_pb2.DescribeAgencyResponse:
         return agency_pb2.DescribeAgencyResponse(agency=self._profile)
 
+    async def ActOnTask(self, request: agency_pb2.ActOnTaskRequest, context: Context
+                        ) -> agency_pb2.ActOnTaskResponse:
+        if self._gateway is None:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION,
+                                f"{self.agency}'s service is not linked to a gateway")
+        if not request.request_id or len(request.request_id) > 64:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                "request_id is required (at most 64 characters)")
+        if not (request.case_id and request.task_id):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                "case_id and task_id are required")
+        if request.action not in _ACTIONS:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                f"action: {request.action} is not SIGN, ARRIVE, COMPLETE or "
+                                "DECLINE")
+        row = await self._in_session(lambda session: inbox.current_task(
+            session=session, agency=self.agency, case_id=request.case_id,
+            task_id=request.task_id))
+        if row is None or row.withdrawn or row.id is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND,
+                                f"task {request.task_id} of {request.case_id} is not in the "
+                                f"inbox of {self.agency}")
+        assert self._gateway is not None and row is not None and row.id is not None
+        try:
+            reply = await self._gateway.forward(request)
+        except grpc.aio.AioRpcError as err:
+            # The gateway's answer, details and all, is the officer's answer.
+            await context.abort(err.code(), err.details() or "",
+                                trailing_metadata=tuple(err.trailing_metadata() or ()))  # type: ignore[arg-type]
+        task = next(t for t in reply.case.tasks if t.id == request.task_id)
+        finding = None
+        if request.action == agency_pb2.TASK_ACTION_COMPLETE:
+            finding = Finding(request_id=request.request_id, case_id=request.case_id,
+                              task_id=request.task_id, officer=request.officer_id,
+                              findings=request.findings,
+                              evidence_refs="\n".join(request.evidence_refs))
+        row_id = row.id
+        updated = await self._in_session(lambda session: inbox.record_action(
+            session=session, agency=self.agency, row_id=row_id,
+            task_state=case_pb2.TaskState.Name(task.state).removeprefix("TASK_STATE_"),
+            finding=finding))
+        return agency_pb2.ActOnTaskResponse(item=item_to_proto(updated), case=reply.case)
+
+
+_ACTIONS = (agency_pb2.TASK_ACTION_SIGN, agency_pb2.TASK_ACTION_ARRIVE,
+            agency_pb2.TASK_ACTION_COMPLETE, agency_pb2.TASK_ACTION_DECLINE)
+
 
 def open_database(url: str) -> Engine:
     """The agency's database, with its tables created if new."""
@@ -205,12 +257,14 @@ def open_database(url: str) -> Engine:
 
 @asynccontextmanager
 async def run_server(*, profile: agency_pb2.Agency, database_url: str, port: int = 0,
-                     host: str = "127.0.0.1") -> AsyncIterator[int]:
-    """Serve the agency until the block ends; yields the bound port (0 picks one)."""
+                     host: str = "127.0.0.1", gateway: GatewayLink | None = None
+                     ) -> AsyncIterator[int]:
+    """Serve the agency until the block ends; yields the bound port (0 picks one).
+    Without a gateway link its officers cannot act through it (ActOnTask refuses)."""
     engine = open_database(database_url)
     server = grpc.aio.server()
     agency_pb2_grpc.add_AgencyServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        AgencyService(profile, engine), server)
+        AgencyService(profile, engine, gateway), server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -226,3 +280,5 @@ async def run_server(*, profile: agency_pb2.Agency, database_url: str, port: int
         await health_servicer.enter_graceful_shutdown()
         await server.stop(grace=5)
         engine.dispose()
+        if gateway is not None:
+            await gateway.close()

@@ -12,7 +12,7 @@ from google.protobuf.message import Message
 from cli.datadir import Endpoints
 from gateway.credentials import read_token
 from gateway.errors import error_info
-from seamless.v1 import case_service_pb2_grpc
+from seamless.v1 import agency_pb2, agency_pb2_grpc, case_service_pb2_grpc
 
 CALL_TIMEOUT_SECONDS = 30.0
 
@@ -64,3 +64,27 @@ def _failed(err: grpc.RpcError) -> CallFailed:
     if info is None:
         return CallFailed(code.name, message)
     return CallFailed(code.name, message, info.reason, dict(info.metadata))
+
+
+class AgencyDesk:
+    """An officer at the agency's own service: actions on its inbox go through it, and
+    it forwards them to the gateway as the agency."""
+
+    def __init__(self, data_dir: Path, agency: str) -> None:
+        endpoints = Endpoints.read(data_dir)
+        address = endpoints.agencies.get(agency)
+        if address is None:
+            raise SystemExit(f"no agency {agency!r} runs on this platform")
+        self._channel = grpc.insecure_channel(address)
+        self._stub = agency_pb2_grpc.AgencyServiceStub(self._channel)  # type: ignore[no-untyped-call]
+
+    def act(self, request: agency_pb2.ActOnTaskRequest) -> agency_pb2.ActOnTaskResponse:
+        try:
+            reply: agency_pb2.ActOnTaskResponse = self._stub.ActOnTask(
+                request, timeout=CALL_TIMEOUT_SECONDS)
+        except grpc.RpcError as err:
+            raise _failed(err) from None
+        return reply
+
+    def close(self) -> None:
+        self._channel.close()

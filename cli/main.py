@@ -12,8 +12,8 @@ from typing import Any
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from cli import datadir, render
-from cli.api import CallFailed, Gateway, new_request_id
-from seamless.v1 import case_pb2
+from cli.api import AgencyDesk, CallFailed, Gateway, new_request_id
+from seamless.v1 import agency_pb2, case_pb2
 from seamless.v1 import case_service_pb2 as pb
 
 Handler = Callable[[argparse.Namespace], Any]
@@ -112,6 +112,23 @@ def _change(method: str, build: Callable[[argparse.Namespace], Any],
     return run
 
 
+def _at_the_agency(action: int, **fields: Callable[[argparse.Namespace], Any]) -> Handler:
+    """An officer's action on the inbox, made at the agency's own service (which keeps
+    the task's state and the findings, and forwards the action to the gateway)."""
+    def run(args: argparse.Namespace) -> Any:
+        api = gateway(args)
+        desk = AgencyDesk(datadir.resolve(args.data_dir), api.identity)
+        try:
+            reply = desk.act(agency_pb2.ActOnTaskRequest(
+                request_id=args.request_id or new_request_id(), case_id=args.case,
+                task_id=args.task, action=action, officer_id=args.officer or "",  # type: ignore[arg-type]
+                **{name: get(args) for name, get in fields.items()}))
+        finally:
+            desk.close()
+        return show_case(args, api, reply.case)
+    return run
+
+
 def _dispatch_request(args: argparse.Namespace) -> pb.DispatchTaskRequest:
     request = pb.DispatchTaskRequest(
         kind=args.kind, assignee=args.to, title=args.title, instructions=args.instructions,
@@ -152,8 +169,9 @@ def inbox(args: argparse.Namespace) -> Any:
     who = names(api)
     header = f"inbox of {render.name(who, api.identity)}\n"
     return header + render.table(
-        ["case", "task", "state", "kind", "sign by", "due by", "owner"],
-        [[i["case_id"], i["task_id"], i["state"], i["kind"], render.local(i["sign_by"]),
+        ["case", "task", "inbox", "task state", "kind", "sign by", "due by", "owner"],
+        [[i["case_id"], i["task_id"], i["state"], i["task_state"], i["kind"],
+          render.local(i["sign_by"]),
           render.local(i["due_by"]), i["owner"]] for i in items])
 
 
@@ -286,18 +304,18 @@ def _task_commands(group: Any) -> None:
         p.add_argument("task")
         return p
 
-    task_leaf("sign", _change("SignTask", lambda a: pb.SignTaskRequest(task_id=a.task)),
-              "sign for a task (签收)")
-    task_leaf("arrive", _change("ArriveOnScene", lambda a: pb.ArriveOnSceneRequest(
-        task_id=a.task)), "report arrival on scene (报到)")
-    p = task_leaf("complete", _change("CompleteTask", lambda a: pb.CompleteTaskRequest(
-        task_id=a.task, findings=a.findings, evidence_refs=a.evidence)),
-        "submit findings")
+    # The assignee's actions go through its own agency service.
+    task_leaf("sign", _at_the_agency(agency_pb2.TASK_ACTION_SIGN), "sign for a task (签收)")
+    task_leaf("arrive", _at_the_agency(agency_pb2.TASK_ACTION_ARRIVE),
+              "report arrival on scene (报到)")
+    p = task_leaf("complete", _at_the_agency(
+        agency_pb2.TASK_ACTION_COMPLETE, findings=lambda a: a.findings,
+        evidence_refs=lambda a: a.evidence), "submit findings")
     p.add_argument("--findings", required=True)
     p.add_argument("--evidence", action="append", default=[], metavar="REF")
-    p = task_leaf("decline", _change("DeclineTask", lambda a: pb.DeclineTaskRequest(
-        task_id=a.task, reason=a.reason, suggested_agency=a.suggest)),
-        "decline a task with a reason (退单)")
+    p = task_leaf("decline", _at_the_agency(
+        agency_pb2.TASK_ACTION_DECLINE, reason=lambda a: a.reason,
+        suggested_agency=lambda a: a.suggest), "decline a task with a reason (退单)")
     p.add_argument("--reason", required=True)
     p.add_argument("--suggest", default="", metavar="AGENCY")
     p = task_leaf("review", _review, "review a declined task (owner)")

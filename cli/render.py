@@ -90,6 +90,7 @@ def inbox_json(item: agency_pb2.InboxItem) -> dict[str, Any]:
             "case_type": item.case_type, "case_title": item.case_title, "owner": item.owner,
             "kind": item.kind, "title": item.title,
             "state": _enum(agency_pb2.InboxItemState, item.state, "INBOX_ITEM_STATE_"),
+            "task_state": _enum(case_pb2.TaskState, item.task_state, "TASK_STATE_"),
             "sign_by": _time(item.sign_by, item.HasField("sign_by")),
             "due_by": _time(item.due_by, item.HasField("due_by"))}
 

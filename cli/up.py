@@ -96,7 +96,9 @@ def processes(data_dir: Path, ports: Ports, endpoints: Endpoints,
             "SEAMLESS_AGENCY_PROFILE_FILE": str(folder / "profile.json"),
             "SEAMLESS_AGENCY_DATABASE_URL": _sqlite_url(folder / "agency.db"),
             "SEAMLESS_AGENCY_HOST": host,
-            "SEAMLESS_AGENCY_PORT": address.rpartition(":")[2]})
+            "SEAMLESS_AGENCY_PORT": address.rpartition(":")[2],
+            "SEAMLESS_AGENCY_GATEWAY_ADDRESS": endpoints.gateway,
+            "SEAMLESS_AGENCY_TOKEN_FILE": str(credentials.token_path(data_dir, agency))})
     table["worker"] = ([python, "-m", "workflows"], {
         **common, "SEAMLESS_LEDGER_DATABASE_URL": _sqlite_url(data_dir / "ledger" /
                                                               "ledger.db")})

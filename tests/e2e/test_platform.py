@@ -94,6 +94,20 @@ def test_a_task_for_an_agency_that_is_down_arrives_once_when_it_returns(
     assert [(r["task_id"], r["state"]) for r in rows] == [(police_task, "OPEN")]
 
 
+def test_officers_act_only_on_their_own_agency_inbox(platform: Platform) -> None:
+    case = open_mining(platform)
+    wait_for(lambda: all_delivered(platform, case["id"]), "the opening deliveries")
+    police = platform.cli_json("task", "sign", case["id"], "T1", "--as", "public-security",
+                               check=False)
+    assert police["error"]["status"] == "NOT_FOUND"
+    assert show(platform, case["id"])["tasks"][0]["state"] == "DISPATCHED"
+    # Through its own desk an agency gets the gateway's refusal, reason and all.
+    early = platform.cli_json("task", "complete", case["id"], "T1", "--findings", "x",
+                              "--as", "natural-resources", check=False)
+    assert (early["error"]["status"], early["error"]["reason"]) == \
+        ("FAILED_PRECONDITION", "INVALID_TASK_STATE")
+
+
 def test_killing_the_worker_mid_case_loses_and_duplicates_nothing(platform: Platform
                                                                   ) -> None:
     case = open_mining(platform)
@@ -114,7 +128,15 @@ def test_killing_the_worker_mid_case_loses_and_duplicates_nothing(platform: Plat
     closed = platform.cli_json("case", "close", case["id"], "--as", "jinhaihu-township")
     assert closed["status"] == "CLOSED"
     for task in case["tasks"]:
-        assert len(inbox_rows(platform, task["assignee"], case["id"])) == 1
+        # One row each, and the agency's own records know the work is done.
+        rows = inbox_rows(platform, task["assignee"], case["id"])
+        assert [r["task_state"] for r in rows] == ["DONE"]
+        agency_db = sqlite3.connect(platform.data_dir / "agencies" / task["assignee"] /
+                                    "agency.db")
+        findings = agency_db.execute("SELECT findings FROM finding WHERE case_id = ?",
+                                     (case["id"],)).fetchall()
+        agency_db.close()
+        assert findings == [("done",)]
     # Every event reached the ledger once and in order.
     ledger = sqlite3.connect(platform.data_dir / "ledger" / "ledger.db")
     sequences = [row[0] for row in ledger.execute(

@@ -11,17 +11,60 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class TaskAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TASK_ACTION_UNSPECIFIED: _ClassVar[TaskAction]
+    TASK_ACTION_SIGN: _ClassVar[TaskAction]
+    TASK_ACTION_ARRIVE: _ClassVar[TaskAction]
+    TASK_ACTION_COMPLETE: _ClassVar[TaskAction]
+    TASK_ACTION_DECLINE: _ClassVar[TaskAction]
+
 class InboxItemState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     INBOX_ITEM_STATE_UNSPECIFIED: _ClassVar[InboxItemState]
     INBOX_ITEM_STATE_OPEN: _ClassVar[InboxItemState]
     INBOX_ITEM_STATE_WITHDRAWN: _ClassVar[InboxItemState]
+TASK_ACTION_UNSPECIFIED: TaskAction
+TASK_ACTION_SIGN: TaskAction
+TASK_ACTION_ARRIVE: TaskAction
+TASK_ACTION_COMPLETE: TaskAction
+TASK_ACTION_DECLINE: TaskAction
 INBOX_ITEM_STATE_UNSPECIFIED: InboxItemState
 INBOX_ITEM_STATE_OPEN: InboxItemState
 INBOX_ITEM_STATE_WITHDRAWN: InboxItemState
 
+class ActOnTaskRequest(_message.Message):
+    __slots__ = ("request_id", "case_id", "task_id", "action", "officer_id", "findings", "evidence_refs", "reason", "suggested_agency")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
+    FINDINGS_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_REFS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    SUGGESTED_AGENCY_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    case_id: str
+    task_id: str
+    action: TaskAction
+    officer_id: str
+    findings: str
+    evidence_refs: _containers.RepeatedScalarFieldContainer[str]
+    reason: str
+    suggested_agency: str
+    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., task_id: _Optional[str] = ..., action: _Optional[_Union[TaskAction, str]] = ..., officer_id: _Optional[str] = ..., findings: _Optional[str] = ..., evidence_refs: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ..., suggested_agency: _Optional[str] = ...) -> None: ...
+
+class ActOnTaskResponse(_message.Message):
+    __slots__ = ("item", "case")
+    ITEM_FIELD_NUMBER: _ClassVar[int]
+    CASE_FIELD_NUMBER: _ClassVar[int]
+    item: InboxItem
+    case: _case_pb2.Case
+    def __init__(self, item: _Optional[_Union[InboxItem, _Mapping]] = ..., case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ...) -> None: ...
+
 class InboxItem(_message.Message):
-    __slots__ = ("case_id", "task_id", "round", "case_type", "case_title", "owner", "kind", "title", "instructions", "sign_by", "on_scene_by", "due_by", "state", "delivered_at", "withdraw_reason")
+    __slots__ = ("case_id", "task_id", "round", "case_type", "case_title", "owner", "kind", "title", "instructions", "sign_by", "on_scene_by", "due_by", "state", "delivered_at", "withdraw_reason", "task_state")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     ROUND_FIELD_NUMBER: _ClassVar[int]
@@ -37,6 +80,7 @@ class InboxItem(_message.Message):
     STATE_FIELD_NUMBER: _ClassVar[int]
     DELIVERED_AT_FIELD_NUMBER: _ClassVar[int]
     WITHDRAW_REASON_FIELD_NUMBER: _ClassVar[int]
+    TASK_STATE_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     task_id: str
     round: int
@@ -52,7 +96,8 @@ class InboxItem(_message.Message):
     state: InboxItemState
     delivered_at: _timestamp_pb2.Timestamp
     withdraw_reason: str
-    def __init__(self, case_id: _Optional[str] = ..., task_id: _Optional[str] = ..., round: _Optional[int] = ..., case_type: _Optional[str] = ..., case_title: _Optional[str] = ..., owner: _Optional[str] = ..., kind: _Optional[str] = ..., title: _Optional[str] = ..., instructions: _Optional[str] = ..., sign_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., on_scene_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state: _Optional[_Union[InboxItemState, str]] = ..., delivered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., withdraw_reason: _Optional[str] = ...) -> None: ...
+    task_state: _case_pb2.TaskState
+    def __init__(self, case_id: _Optional[str] = ..., task_id: _Optional[str] = ..., round: _Optional[int] = ..., case_type: _Optional[str] = ..., case_title: _Optional[str] = ..., owner: _Optional[str] = ..., kind: _Optional[str] = ..., title: _Optional[str] = ..., instructions: _Optional[str] = ..., sign_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., on_scene_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state: _Optional[_Union[InboxItemState, str]] = ..., delivered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., withdraw_reason: _Optional[str] = ..., task_state: _Optional[_Union[_case_pb2.TaskState, str]] = ...) -> None: ...
 
 class DeliverTaskRequest(_message.Message):
     __slots__ = ("idempotency_key", "assignee", "item")

@@ -59,6 +59,11 @@ class AgencyServiceStub:
                 request_serializer=seamless_dot_v1_dot_agency__pb2.DescribeAgencyRequest.SerializeToString,
                 response_deserializer=seamless_dot_v1_dot_agency__pb2.DescribeAgencyResponse.FromString,
                 _registered_method=True)
+        self.ActOnTask = channel.unary_unary(
+                '/seamless.v1.AgencyService/ActOnTask',
+                request_serializer=seamless_dot_v1_dot_agency__pb2.ActOnTaskRequest.SerializeToString,
+                response_deserializer=seamless_dot_v1_dot_agency__pb2.ActOnTaskResponse.FromString,
+                _registered_method=True)
 
 
 class AgencyServiceServicer:
@@ -100,6 +105,14 @@ class AgencyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ActOnTask(self, request, context):
+        """An officer of the agency acts on a task in its inbox. The agency forwards the action
+        to the gateway as itself, then keeps the task's new state and its officer's findings.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AgencyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -127,6 +140,11 @@ def add_AgencyServiceServicer_to_server(servicer, server):
                     servicer.DescribeAgency,
                     request_deserializer=seamless_dot_v1_dot_agency__pb2.DescribeAgencyRequest.FromString,
                     response_serializer=seamless_dot_v1_dot_agency__pb2.DescribeAgencyResponse.SerializeToString,
+            ),
+            'ActOnTask': grpc.unary_unary_rpc_method_handler(
+                    servicer.ActOnTask,
+                    request_deserializer=seamless_dot_v1_dot_agency__pb2.ActOnTaskRequest.FromString,
+                    response_serializer=seamless_dot_v1_dot_agency__pb2.ActOnTaskResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -264,6 +282,33 @@ class AgencyService:
             '/seamless.v1.AgencyService/DescribeAgency',
             seamless_dot_v1_dot_agency__pb2.DescribeAgencyRequest.SerializeToString,
             seamless_dot_v1_dot_agency__pb2.DescribeAgencyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ActOnTask(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seamless.v1.AgencyService/ActOnTask',
+            seamless_dot_v1_dot_agency__pb2.ActOnTaskRequest.SerializeToString,
+            seamless_dot_v1_dot_agency__pb2.ActOnTaskResponse.FromString,
             options,
             channel_credentials,
             insecure,

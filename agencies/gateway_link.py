@@ -1,0 +1,51 @@
+"""The agency's line to the gateway: its officers' actions go there as this agency."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf.message import Message
+
+from seamless.v1 import agency_pb2, case_service_pb2_grpc
+from seamless.v1 import case_service_pb2 as pb
+
+CALL_TIMEOUT_SECONDS = 30.0
+
+
+class GatewayLink:
+    def __init__(self, address: str, token_file: Path) -> None:
+        token = token_file.read_text(encoding="utf-8").strip()
+        if not token:
+            raise ValueError(f"{token_file} holds no credential")
+        self._metadata = (("authorization", f"Bearer {token}"),)
+        self._channel = grpc.aio.insecure_channel(address)
+        self._stub = case_service_pb2_grpc.CaseServiceStub(self._channel)  # type: ignore[no-untyped-call]
+
+    async def close(self) -> None:
+        await self._channel.close(grace=None)
+
+    async def forward(self, request: agency_pb2.ActOnTaskRequest) -> pb.SignTaskResponse:
+        """Send the officer's action on; raises grpc.aio.AioRpcError as the gateway
+        answered. Every response carries the case after the action."""
+        common = {"request_id": request.request_id, "case_id": request.case_id,
+                  "task_id": request.task_id, "officer_id": request.officer_id}
+        action = request.action
+        call: Any
+        message: Message
+        if action == agency_pb2.TASK_ACTION_SIGN:
+            call, message = self._stub.SignTask, pb.SignTaskRequest(**common)
+        elif action == agency_pb2.TASK_ACTION_ARRIVE:
+            call, message = self._stub.ArriveOnScene, pb.ArriveOnSceneRequest(**common)
+        elif action == agency_pb2.TASK_ACTION_COMPLETE:
+            call, message = self._stub.CompleteTask, pb.CompleteTaskRequest(
+                **common, findings=request.findings, evidence_refs=request.evidence_refs)
+        elif action == agency_pb2.TASK_ACTION_DECLINE:
+            call, message = self._stub.DeclineTask, pb.DeclineTaskRequest(
+                **common, reason=request.reason, suggested_agency=request.suggested_agency)
+        else:
+            raise ValueError(f"action: {action} is not SIGN, ARRIVE, COMPLETE or DECLINE")
+        reply: pb.SignTaskResponse = await call(message, metadata=self._metadata,
+                                                timeout=CALL_TIMEOUT_SECONDS)
+        return reply
