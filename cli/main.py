@@ -21,9 +21,9 @@ Handler = Callable[[argparse.Namespace], Any]
 
 # ----- helpers ------------------------------------------------------------------------
 
-def gateway(args: argparse.Namespace, *, identity_required: bool = True) -> Gateway:
-    identity = args.as_agency or os.environ.get("SEAMLESS_AS")
-    if identity_required and not identity:
+def gateway(args: argparse.Namespace, *, default_identity: str = "") -> Gateway:
+    identity = args.as_agency or os.environ.get("SEAMLESS_AS") or default_identity
+    if not identity:
         raise SystemExit("say who is acting: --as AGENCY (or set SEAMLESS_AS)")
     return Gateway(datadir.resolve(args.data_dir), identity)
 
@@ -176,11 +176,9 @@ def inbox(args: argparse.Namespace) -> Any:
 
 
 def agencies(args: argparse.Namespace) -> Any:
-    api = gateway(args, identity_required=False)
-    if not api.identity:
-        # The directory is public within the platform, but every call is authenticated:
-        # use the coordinator's credential when none is named.
-        api = Gateway(datadir.resolve(args.data_dir), "command-center")
+    # The directory is no secret within the platform, but every call is authenticated:
+    # without --as, the demo district's coordinator asks.
+    api = gateway(args, default_identity="command-center")
     reply = api.call("ListAgencies", pb.ListAgenciesRequest())
     rows = [render.agency_json(a) for a in reply.agencies]
     if args.json:
@@ -338,17 +336,20 @@ def _task_commands(group: Any) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from cli import demo, platform
+    from cli.up import Ports
 
     parser = argparse.ArgumentParser(
         prog="seamless", description="Seamless: joint enforcement cases across agencies.")
     _options(parser)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = _leaf(commands, "up", platform.up_command, "start the whole platform", acting=False)
+    ports = Ports()
     for option, variable, default, help in (
-            ("--temporal-port", "SEAMLESS_TEMPORAL_PORT", 7233, "Temporal's gRPC port"),
-            ("--ui-port", "SEAMLESS_UI_PORT", 8233, "the Temporal UI"),
-            ("--gateway-port", "SEAMLESS_GATEWAY_PORT", 50051, "the gateway"),
-            ("--agency-base-port", "SEAMLESS_AGENCY_BASE_PORT", 50101,
+            ("--temporal-port", "SEAMLESS_TEMPORAL_PORT", ports.temporal,
+             "Temporal's gRPC port"),
+            ("--ui-port", "SEAMLESS_UI_PORT", ports.temporal_ui, "the Temporal UI"),
+            ("--gateway-port", "SEAMLESS_GATEWAY_PORT", ports.gateway, "the gateway"),
+            ("--agency-base-port", "SEAMLESS_AGENCY_BASE_PORT", ports.agency_base,
              "agencies listen on consecutive ports from here")):
         p.add_argument(option, type=int, default=int(os.environ.get(variable, default)),
                        help=f"{help} (${variable}, default {default})")

@@ -23,9 +23,9 @@ from honcho.manager import Manager
 from cli.datadir import Endpoints
 from cli.health import health
 from gateway import credentials
-from seamless.v1 import agency_pb2
 from workflows import search
 from workflows.catalog_loader import load_catalog
+from workflows.to_proto import agency_to_proto
 
 BIN = Path(sys.executable).parent
 READY_WAIT_SECONDS = 180.0
@@ -52,10 +52,7 @@ def prepare(data_dir: Path, ports: Ports, host: str = "127.0.0.1") -> Endpoints:
     credentials.ensure_credentials(data_dir, [a.id for a in directory.agencies])
     agencies: dict[str, str] = {}
     for offset, agency in enumerate(directory.agencies):
-        profile = agency_pb2.Agency(id=agency.id, name_zh=agency.name_zh,
-                                    name_en=agency.name_en,
-                                    jurisdictions=agency.jurisdictions,
-                                    capabilities=agency.capabilities)
+        profile = agency_to_proto(agency)
         folder = data_dir / "agencies" / agency.id
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "profile.json").write_text(

@@ -61,6 +61,8 @@ def _outcome(value: int) -> ReviewOutcome:
 
 
 def open_command(request: pb.OpenCaseRequest, caller: str) -> c.OpenCase:
+    if request.priority < 0:  # 0 is proto's "unset"; the rules refuse the rest of 1..5
+        raise invalid("priority", "must be between 1 and 5 (0 means 3)")
     return c.OpenCase(
         request_id=request_id(request), actor=Actor(caller, request.officer_id),
         type=request.type, subject_key=request.subject_key, title=request.title,
@@ -81,12 +83,6 @@ def _plain(response: type[Message]) -> Callable[[CommandResult, case_pb2.Case], 
     return lambda _result, case: response(case=case)
 
 
-def _first_task(response: type[Message], field: str
-                ) -> Callable[[CommandResult, case_pb2.Case], Message]:
-    return lambda result, case: response(
-        case=case, **{field: result.task_ids[0] if result.task_ids else ""})
-
-
 RPCS: dict[str, CommandRpc] = {
     "DispatchTask": CommandRpc(
         lambda r, a: c.DispatchTask(
@@ -94,7 +90,7 @@ RPCS: dict[str, CommandRpc] = {
             instructions=r.instructions, sign_within=r.sign_within,
             on_scene_within=r.on_scene_within, due_within=r.due_within,
             due_at=_time(r, "due_time")),
-        _first_task(pb.DispatchTaskResponse, "task_id")),
+        lambda result, case: pb.DispatchTaskResponse(case=case, task_id=result.task_ids[0])),
     "SignTask": CommandRpc(
         lambda r, a: c.SignTask(request_id(r), a, r.task_id), _plain(pb.SignTaskResponse)),
     "ArriveOnScene": CommandRpc(

@@ -69,18 +69,22 @@ def append(*, session: Session, case_id: str, events: Sequence[LedgerEntryBase])
     last = session.exec(select(func.max(LedgerEntry.sequence))
                         .where(LedgerEntry.case_id == case_id)).one() or 0
     added = 0
-    for event in events:
-        existing = stored.get(event.sequence)
-        if existing is not None:
-            if not existing.same_event(event):
-                raise LedgerConflict(f"{case_id} event {event.sequence} differs from the one "
-                                     "already recorded")
-            continue
-        if event.sequence != last + 1:
-            raise LedgerConflict(f"{case_id} event {event.sequence} would follow {last}: "
-                                 "the ledger takes a case's events without gaps")
-        session.add(LedgerEntry.model_validate(event.model_dump()))
-        last, added = event.sequence, added + 1
+    try:
+        for event in events:
+            existing = stored.get(event.sequence)
+            if existing is not None:
+                if not existing.same_event(event):
+                    raise LedgerConflict(f"{case_id} event {event.sequence} differs from the "
+                                         "one already recorded")
+                continue
+            if event.sequence != last + 1:
+                raise LedgerConflict(f"{case_id} event {event.sequence} would follow {last}: "
+                                     "the ledger takes a case's events without gaps")
+            session.add(LedgerEntry.model_validate(event.model_dump()))
+            last, added = event.sequence, added + 1
+    except LedgerConflict:
+        session.rollback()  # a batch is kept whole or not at all
+        raise
     session.commit()
     return added
 

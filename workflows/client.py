@@ -107,12 +107,17 @@ def case_handle(client: Client, case_id: str) -> WorkflowHandle[Any, Any]:
     return client.get_workflow_handle(workflow_id, run_id=run_id or None)
 
 
+# What Temporal answers for a case id that names no run: no such workflow, or a run id
+# that is not one at all.
+_NO_SUCH_RUN = (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT)
+
+
 async def _missing(handle: WorkflowHandle[Any, Any], case_id: str) -> CaseRefused:
     """Why a case did not answer: it has closed, or there is no such case."""
     try:
         await handle.describe()
     except RPCError as err:
-        if err.status is RPCStatusCode.NOT_FOUND:
+        if err.status in _NO_SUCH_RUN:
             return CaseRefused(Reason.CASE_NOT_FOUND.value, f"there is no case {case_id}", {})
         raise
     return CaseRefused(Reason.CASE_CLOSED.value, f"case {case_id} is closed", {})
@@ -128,7 +133,7 @@ async def send(client: Client, case_id: str, cmd: Command) -> CommandResult:
     except WorkflowUpdateFailedError as err:
         raise _refused(err) from None
     except RPCError as err:
-        if err.status is RPCStatusCode.NOT_FOUND:
+        if err.status in _NO_SUCH_RUN:
             raise await _missing(handle, case_id) from None
         raise
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from seamless.v1 import case_pb2
+from seamless.v1 import agency_pb2, case_pb2
+from workflows.rules.catalog import Agency
 from workflows.rules.model import (
     CaseEvent,
     CaseState,
@@ -110,6 +111,12 @@ def event_to_proto(case_id: str, event: CaseEvent) -> case_pb2.CaseEvent:
         case_id=case_id, sequence=event.sequence, kind=enum_value(event.kind),
         actor=case_pb2.Actor(agency_id=event.actor.agency, officer_id=event.actor.officer),
         time=timestamp(event.at), task_id=event.task_id, detail=event.detail)
+
+
+def agency_to_proto(agency: Agency) -> agency_pb2.Agency:
+    return agency_pb2.Agency(id=agency.id, name_zh=agency.name_zh, name_en=agency.name_en,
+                             jurisdictions=agency.jurisdictions,
+                             capabilities=agency.capabilities)
 
 
 def case_to_proto(state: CaseState) -> case_pb2.Case:

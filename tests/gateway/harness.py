@@ -19,10 +19,11 @@ from gateway import credentials
 from gateway.errors import error_info
 from gateway.server import run_server as run_gateway
 from observability.ledger import open_ledger
-from seamless.v1 import agency_pb2, case_pb2, case_service_pb2_grpc
+from seamless.v1 import case_pb2, case_service_pb2_grpc
 from workflows.agency_activities import AgencyActivities
 from workflows.catalog_loader import Catalog
 from workflows.ledger_activities import LedgerActivities
+from workflows.to_proto import agency_to_proto
 from workflows.worker import build_worker
 
 NO_CREDENTIAL = ""
@@ -75,11 +76,9 @@ async def running_gateway(client: Client, catalog: Catalog, root: Path
     async with AsyncExitStack() as stack:
         addresses: dict[str, str] = {}
         for agency in directory.agencies:
-            profile = agency_pb2.Agency(id=agency.id, name_zh=agency.name_zh,
-                                        name_en=agency.name_en,
-                                        capabilities=agency.capabilities)
             port = await stack.enter_async_context(run_agency(
-                profile=profile, database_url=f"sqlite:///{root / (agency.id + '.db')}"))
+                profile=agency_to_proto(agency),
+                database_url=f"sqlite:///{root / (agency.id + '.db')}"))
             addresses[agency.id] = f"127.0.0.1:{port}"
         agencies = AgencyActivities(addresses)
         stack.push_async_callback(agencies.close)

@@ -71,6 +71,12 @@ def _case_requests(case_id: str, task_id: str) -> dict[str, tuple[str, Message, 
     """name -> (method, request, caller, status, reason)."""
     bad = grpc.StatusCode.INVALID_ARGUMENT
     return {
+        "a case id with a run that is not": ("SignTask", pb.SignTaskRequest(
+            request_id=rid(), case_id=case_id.rpartition("@")[0] + "@no-such-run",
+            task_id=task_id), NR, grpc.StatusCode.NOT_FOUND, "CASE_NOT_FOUND"),
+        "a case id of no case": ("SignTask", pb.SignTaskRequest(
+            request_id=rid(), case_id="case:illegal-mining:NOBODY@" + case_id.rpartition(
+                "@")[2], task_id=task_id), NR, grpc.StatusCode.NOT_FOUND, "CASE_NOT_FOUND"),
         "missing case id": ("SignTask", pb.SignTaskRequest(request_id=rid(), task_id=task_id),
                             NR, bad, "INVALID_FIELD"),
         "over-long case id": ("GetCase", pb.GetCaseRequest(case_id="c" * 401), NR, bad,
@@ -107,7 +113,7 @@ def _case_requests(case_id: str, task_id: str) -> dict[str, tuple[str, Message, 
             grpc.StatusCode.RESOURCE_EXHAUSTED, ""),
         "too many evidence references": ("CompleteTask", pb.CompleteTaskRequest(
             request_id=rid(), case_id=case_id, task_id=task_id, findings="done",
-            evidence_refs=[f"ref-{i}" for i in range(51)]), NR, bad, ""),
+            evidence_refs=[f"ref-{i}" for i in range(51)]), NR, bad, "TEXT_TOO_LONG"),
     }
 
 

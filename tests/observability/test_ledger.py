@@ -1,0 +1,59 @@
+"""The case ledger takes each event once, in sequence, and refuses contradictions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from observability import ledger
+
+CASE = "case:illegal-mining:Q-1@run"
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def event(sequence: int, kind: str = "TASK_SIGNED", case_id: str = CASE
+          ) -> ledger.LedgerEntryBase:
+    return ledger.LedgerEntryBase(case_id=case_id, sequence=sequence, kind=kind,
+                                  actor_agency="natural-resources",
+                                  at=T0 + timedelta(minutes=sequence), task_id="T1")
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> Iterator[Session]:
+    with Session(ledger.open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")) as session:
+        yield session
+
+
+def recorded(session: Session) -> list[tuple[int, str]]:
+    return [(e.sequence, e.kind) for e in ledger.case_events(session=session, case_id=CASE)]
+
+
+def test_a_retried_batch_adds_nothing(session: Session) -> None:
+    assert ledger.append(session=session, case_id=CASE, events=[event(1), event(2)]) == 2
+    assert ledger.append(session=session, case_id=CASE, events=[event(1), event(2)]) == 0
+    # A retry that overlaps what is there and brings one more adds just that one.
+    assert ledger.append(session=session, case_id=CASE, events=[event(2), event(3)]) == 1
+    assert recorded(session) == [(1, "TASK_SIGNED"), (2, "TASK_SIGNED"), (3, "TASK_SIGNED")]
+
+
+def test_an_event_contradicting_the_record_is_refused(session: Session) -> None:
+    ledger.append(session=session, case_id=CASE, events=[event(1)])
+    with pytest.raises(ledger.LedgerConflict, match="differs"):
+        ledger.append(session=session, case_id=CASE, events=[event(1, kind="TASK_DONE")])
+    assert recorded(session) == [(1, "TASK_SIGNED")]
+
+
+def test_a_gap_in_the_sequence_is_refused_and_nothing_of_the_batch_kept(session: Session
+                                                                         ) -> None:
+    with pytest.raises(ledger.LedgerConflict, match="without gaps"):
+        ledger.append(session=session, case_id=CASE, events=[event(1), event(3)])
+    assert recorded(session) == []
+
+
+def test_a_batch_holding_another_case_is_refused(session: Session) -> None:
+    with pytest.raises(ledger.LedgerConflict, match="another case"):
+        ledger.append(session=session, case_id=CASE, events=[event(1, case_id="other")])
