@@ -16,6 +16,7 @@ from seamless.v1 import agency_pb2, case_pb2
 from seamless.v1 import case_service_pb2 as pb
 
 Say = Callable[[str], None]
+DELIVERY_WAIT_SECONDS = 30.0
 
 
 class Cast:
@@ -32,7 +33,9 @@ class Cast:
 
     def act(self, agency: str, action: int, case_id: str, task_id: str,
             **fields: Any) -> case_pb2.Case:
-        """An officer of `agency` acts on a task at the agency's own service."""
+        """An officer of `agency` acts on a task at the agency's own service, once the
+        task is in the agency's inbox (as an officer would see it arrive)."""
+        self._wait_in_inbox(agency, case_id, task_id)
         desk = AgencyDesk(self._data_dir, agency)
         try:
             reply = desk.act(agency_pb2.ActOnTaskRequest(
@@ -42,6 +45,17 @@ class Cast:
             desk.close()
         case: case_pb2.Case = reply.case
         return case
+
+    def _wait_in_inbox(self, agency: str, case_id: str, task_id: str) -> None:
+        give_up = time.monotonic() + DELIVERY_WAIT_SECONDS
+        while time.monotonic() < give_up:
+            items = self(agency).call("ListInbox", pb.CaseServiceListInboxRequest(
+                page_size=200, open_only=True)).items
+            if any(i.case_id == case_id and i.task_id == task_id for i in items):
+                return
+            time.sleep(0.1)
+        raise SystemExit(f"task {task_id} did not reach the inbox of {agency} within "
+                         f"{DELIVERY_WAIT_SECONDS:.0f} s; see 'seamless status'")
 
     def close(self) -> None:
         for api in self._by_agency.values():
