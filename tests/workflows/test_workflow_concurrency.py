@@ -219,8 +219,11 @@ async def test_standard_case_history_stays_small(
         events = await history_length(client, case_id)
         print(f"\nhistory events of a standard case: {events}")  # noqa: T201 - reported figure
         # Measured 76: 9 updates, 3 delivery activities, ledger appends as local-activity
-        # markers, one timer. A polling loop or an activity per event would break this.
-        assert events <= 80
+        # markers, one timer; then 79 to 82 once the search attributes are kept current
+        # (three upserts: at the start, a new participant, the close; how workflow tasks
+        # batch varies the count a little). A polling loop or an activity per event, or
+        # an upsert per update, would break this.
+        assert events <= 86
 
 
 async def test_clocks_survive_a_worker_restart(
