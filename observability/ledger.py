@@ -1,21 +1,36 @@
-"""The case ledger: every case event, appended once, in sequence, per case.
+"""The case ledger: every case event, appended once, in sequence, hash-chained per case.
 
 Appends are idempotent: a batch whose events are already there (a retried activity)
 changes nothing, while an event that contradicts what is stored, or one that would
 leave a hole in a case's sequence, is refused as a conflict no retry can fix.
+
+Each event stores the hash of the event before it and its own hash over a canonical
+encoding; a per-case head row holds the last sequence and hash. `verify` walks a case's
+chain and names the first link that does not hold, so an edit, a deletion, a reordering,
+a truncation or a forked chain is detected.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Column, DateTime, Engine, UniqueConstraint, func
+from sqlalchemy import Column, DateTime, Engine, UniqueConstraint, event
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
+
+GENESIS = "0" * 64
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class LedgerEntryBase(SQLModel):
@@ -27,12 +42,34 @@ class LedgerEntryBase(SQLModel):
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     task_id: str = Field(default="", max_length=64)
     detail: str = Field(default="", max_length=4000)
+    # The event's structured attributes (observability.event_schema), as canonical JSON.
+    attributes: str = Field(default="{}", max_length=4000)
+    # The request that caused the event, in W3C hex; empty when a clock did.
+    trace_id: str = Field(default="", max_length=32)
+    span_id: str = Field(default="", max_length=16)
+
+    def attribute_map(self) -> dict[str, str]:
+        loaded: dict[str, str] = json.loads(self.attributes)
+        return loaded
+
+    def canonical(self) -> bytes:
+        """The bytes the hash covers: every field that says what happened."""
+        return json.dumps(
+            [self.case_id, self.sequence, self.kind, self.actor_agency, self.actor_officer,
+             _utc(self.at).isoformat(timespec="microseconds"), self.task_id, self.detail,
+             self.attribute_map(), self.trace_id, self.span_id],
+            ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
 
     def same_event(self, other: LedgerEntryBase) -> bool:
-        fields = ("case_id", "sequence", "kind", "actor_agency", "actor_officer", "task_id",
-                  "detail")
-        return all(getattr(self, f) == getattr(other, f) for f in fields) and \
-            _utc(self.at) == _utc(other.at)
+        return self.canonical() == other.canonical()
+
+
+def encode_attributes(attributes: dict[str, str]) -> str:
+    return json.dumps(attributes, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def link_hash(previous: str, entry: LedgerEntryBase) -> str:
+    return hashlib.sha256(previous.encode() + b"\n" + entry.canonical()).hexdigest()
 
 
 class LedgerEntry(LedgerEntryBase, table=True):
@@ -40,22 +77,40 @@ class LedgerEntry(LedgerEntryBase, table=True):
     __table_args__ = (UniqueConstraint("case_id", "sequence"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
     recorded_at: datetime = Field(default_factory=_utc_now,
                                   sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class LedgerHead(SQLModel, table=True):
+    """Where each case's chain ends: without it, cutting off the tail would go unseen."""
+
+    __tablename__ = "ledger_head"
+
+    case_id: str = Field(primary_key=True, max_length=300)
+    sequence: int
+    hash: str = Field(max_length=64)
 
 
 class LedgerConflict(Exception):
     """The batch contradicts the ledger: a bug somewhere, never an outage."""
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def open_ledger(url: str) -> Engine:
     connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
     engine = create_engine(url, connect_args=connect_args)
-    SQLModel.metadata.create_all(engine, tables=[LedgerEntry.__table__])  # type: ignore[attr-defined]
+    if url.startswith("sqlite"):
+        # The worker writes while the gateway reads: WAL lets readers carry on.
+        @event.listens_for(engine, "connect")
+        def _wal(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.close()
+    SQLModel.metadata.create_all(
+        engine, tables=[LedgerEntry.__table__, LedgerHead.__table__])  # type: ignore[attr-defined]
     return engine
 
 
@@ -66,22 +121,29 @@ def append(*, session: Session, case_id: str, events: Sequence[LedgerEntryBase])
     stored = {row.sequence: row for row in session.exec(
         select(LedgerEntry).where(LedgerEntry.case_id == case_id,
                                   col(LedgerEntry.sequence).in_([e.sequence for e in events])))}
-    last = session.exec(select(func.max(LedgerEntry.sequence))
-                        .where(LedgerEntry.case_id == case_id)).one() or 0
+    head = session.get(LedgerHead, case_id)
+    last, last_hash = (head.sequence, head.hash) if head is not None else (0, GENESIS)
     added = 0
     try:
-        for event in events:
-            existing = stored.get(event.sequence)
+        for entry in events:
+            existing = stored.get(entry.sequence)
             if existing is not None:
-                if not existing.same_event(event):
-                    raise LedgerConflict(f"{case_id} event {event.sequence} differs from the "
+                if not existing.same_event(entry):
+                    raise LedgerConflict(f"{case_id} event {entry.sequence} differs from the "
                                          "one already recorded")
                 continue
-            if event.sequence != last + 1:
-                raise LedgerConflict(f"{case_id} event {event.sequence} would follow {last}: "
+            if entry.sequence != last + 1:
+                raise LedgerConflict(f"{case_id} event {entry.sequence} would follow {last}: "
                                      "the ledger takes a case's events without gaps")
-            session.add(LedgerEntry.model_validate(event.model_dump()))
-            last, added = event.sequence, added + 1
+            link = link_hash(last_hash, entry)
+            session.add(LedgerEntry(**entry.model_dump(), prev_hash=last_hash, hash=link))
+            last, last_hash, added = entry.sequence, link, added + 1
+        if added:
+            if head is None:
+                session.add(LedgerHead(case_id=case_id, sequence=last, hash=last_hash))
+            else:
+                head.sequence, head.hash = last, last_hash
+                session.add(head)
     except LedgerConflict:
         session.rollback()  # a batch is kept whole or not at all
         raise
@@ -91,4 +153,73 @@ def append(*, session: Session, case_id: str, events: Sequence[LedgerEntryBase])
 
 def case_events(*, session: Session, case_id: str) -> list[LedgerEntry]:
     return list(session.exec(select(LedgerEntry).where(LedgerEntry.case_id == case_id)
-                             .order_by(col(LedgerEntry.sequence))))
+                             .order_by(col(LedgerEntry.sequence), col(LedgerEntry.id))))
+
+
+def case_ids(*, session: Session) -> list[str]:
+    """Every case the ledger knows, from its events and from its heads."""
+    from_events = session.exec(select(LedgerEntry.case_id).distinct())
+    from_heads = session.exec(select(LedgerHead.case_id))
+    return sorted(set(from_events) | set(from_heads))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The result of walking one case's chain."""
+
+    case_id: str
+    events: int
+    # The sequence number of the first link that does not hold, and what is wrong there.
+    broken_at: int | None = None
+    problem: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_at is None
+
+
+def verify(*, session: Session, case_id: str) -> Verdict:
+    rows = case_events(session=session, case_id=case_id)
+    head = session.get(LedgerHead, case_id)
+    return verify_chain(case_id, rows, head)
+
+
+def verify_chain(case_id: str, rows: Sequence[LedgerEntry], head: LedgerHead | None
+                 ) -> Verdict:
+    def broken(at: int, problem: str) -> Verdict:
+        return Verdict(case_id, len(rows), at, problem)
+
+    previous_hash, expected = GENESIS, 1
+    for row in rows:
+        if row.sequence < expected:
+            return broken(row.sequence, f"two events claim sequence {row.sequence}: the "
+                          "chain forks")
+        if row.sequence > expected:
+            return broken(expected, f"event {expected} is missing (the next one is "
+                          f"{row.sequence})")
+        if row.prev_hash != previous_hash:
+            return broken(row.sequence, f"event {row.sequence} does not follow event "
+                          f"{row.sequence - 1}: its previous-hash differs (events deleted, "
+                          "reordered or a forked chain)")
+        if link_hash(row.prev_hash, row) != row.hash:
+            return broken(row.sequence, f"event {row.sequence} was altered: its content no "
+                          "longer matches its hash")
+        previous_hash, expected = row.hash, expected + 1
+    last = expected - 1
+    if head is None:
+        return broken(1, "the case has no head record") if rows else \
+            broken(1, "the case has no events")
+    if head.sequence != last:
+        if head.sequence > last:
+            return broken(last + 1, f"the chain ends at event {last} but the head says "
+                          f"{head.sequence}: events were cut off the end")
+        return broken(head.sequence + 1, f"events after {head.sequence}, where the head "
+                      "says the chain ends, were added outside the ledger")
+    if head.hash != previous_hash:
+        return broken(last, f"event {last} differs from the hash the head recorded")
+    return Verdict(case_id, len(rows))
+
+
+def verify_all(*, session: Session) -> Iterator[Verdict]:
+    for case_id in case_ids(session=session):
+        yield verify(session=session, case_id=case_id)

@@ -71,7 +71,8 @@ class AgencyActivities:
         self._channels.clear()
 
     @activity.defn(name=activities.DELIVER_TASK)
-    async def deliver_task(self, delivery: TaskDelivery) -> None:
+    async def deliver_task(self, delivery: TaskDelivery) -> int:
+        """Returns the attempt that succeeded: more than one means delivery was failing."""
         request = agency_pb2.DeliverTaskRequest(
             idempotency_key=delivery.idempotency_key, assignee=delivery.assignee,
             item=agency_pb2.InboxItem(
@@ -86,6 +87,7 @@ class AgencyActivities:
                                                             timeout=CALL_TIMEOUT_SECONDS)
         except grpc.aio.AioRpcError as err:
             _permanent_or_raise(err, f"delivery of {delivery.task_id} to {delivery.assignee}")
+        return activity.info().attempt
 
     @activity.defn(name=activities.WITHDRAW_TASK)
     async def withdraw_task(self, withdrawal: TaskWithdrawal) -> None:

@@ -23,7 +23,9 @@ class LedgerActivities:
         entries = [ledger.LedgerEntryBase(
             case_id=batch.case_id, sequence=e.sequence, kind=e.kind.value,
             actor_agency=e.actor.agency, actor_officer=e.actor.officer, at=e.at,
-            task_id=e.task_id, detail=e.detail) for e in batch.events]
+            task_id=e.task_id, detail=e.detail,
+            attributes=ledger.encode_attributes(e.attributes), trace_id=e.trace_id,
+            span_id=e.span_id) for e in batch.events]
         with Session(self._engine) as session:
             return ledger.append(session=session, case_id=batch.case_id, events=entries)
 

@@ -110,7 +110,8 @@ def event_to_proto(case_id: str, event: CaseEvent) -> case_pb2.CaseEvent:
     return case_pb2.CaseEvent(
         case_id=case_id, sequence=event.sequence, kind=enum_value(event.kind),
         actor=case_pb2.Actor(agency_id=event.actor.agency, officer_id=event.actor.officer),
-        time=timestamp(event.at), task_id=event.task_id, detail=event.detail)
+        time=timestamp(event.at), task_id=event.task_id, detail=event.detail,
+        attributes=event.attributes, trace_id=event.trace_id, span_id=event.span_id)
 
 
 def agency_to_proto(agency: Agency) -> agency_pb2.Agency:

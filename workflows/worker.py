@@ -8,6 +8,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from workflows.request_trace import RequestTraceInterceptor
 from workflows.workflows import CaseWorkflow
 
 
@@ -15,4 +16,4 @@ def build_worker(client: Client, *, task_queue: str,
                  activities: Sequence[Callable[..., Any]]) -> Worker:
     """A worker for cases. `activities` binds the names in `workflows.activities`."""
     return Worker(client, task_queue=task_queue, workflows=[CaseWorkflow],
-                  activities=list(activities))
+                  activities=list(activities), interceptors=[RequestTraceInterceptor()])

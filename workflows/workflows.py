@@ -22,7 +22,7 @@ from temporalio.exceptions import (
 )
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import activities, search
+    from workflows import activities, request_trace, search
     from workflows.rules.case import CaseEngine, fingerprint
     from workflows.rules.catalog import CaseRules
     from workflows.rules.commands import (
@@ -102,6 +102,7 @@ class CaseWorkflow:
         self._opened: CaseEngine | None = None
         try:
             self._opened = open_case(input.open, input.rules, now=workflow.now(),
+                                     trace=request_trace.workflow_start(),
                                      run_id=workflow.info().run_id)
         except Refusal as refusal:
             # Callers validate before starting, so this means the catalog changed between
@@ -253,11 +254,13 @@ class CaseWorkflow:
         else:
             name = activities.SEND_NOTICE
         try:
-            await workflow.execute_activity(
+            attempts = await workflow.execute_activity(
                 name, effect, start_to_close_timeout=activities.CALL_TIMEOUT,
                 retry_policy=activities.PATIENT_RETRY, activity_id=effect.idempotency_key)
             if isinstance(effect, TaskDelivery):
-                self._engine.mark_delivered(effect.task_id, effect.round, workflow.now())
+                # Histories recorded before deliveries reported their attempts answer None.
+                self._engine.mark_delivered(effect.task_id, effect.round, workflow.now(),
+                                            attempts=attempts or 1)
         except ActivityError as err:
             if isinstance(err.cause, CancelledError):
                 return  # given up at the drain limit, logged there
@@ -295,7 +298,8 @@ class CaseWorkflow:
         try:
             # Clocks that passed before this request are settled first, so the request is
             # judged against the case as it stands now (and as its validator judged it).
-            result = self._engine.execute(cmd, workflow.now())
+            result = self._engine.execute(cmd, workflow.now(),
+                                          trace=request_trace.current_update())
         except Refusal as refusal:
             raise refusal_error(refusal) from None
         self._index()

@@ -8,10 +8,13 @@ executing it run the very same checks, and a refusal can never leave half a chan
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from observability import event_schema as schema
 from workflows.rules import clocks, limits, ownership_ops, task_ops
 from workflows.rules.calendar import parse_duration
 from workflows.rules.catalog import CaseRules
@@ -45,6 +48,8 @@ class CaseEngine:
         self.rules = rules
         self._effects: list[Effect] = []
         self._events_taken = len(state.events)
+        # The request being executed, as (trace id, span id): its events name it.
+        self._request_trace = ("", "")
 
     # ----- entry points -------------------------------------------------------------
 
@@ -64,21 +69,34 @@ class CaseEngine:
         if engine._previous_answer(cmd) is None:
             engine._operation(cmd)(engine, cmd, now, False)
 
-    def execute(self, cmd: Command, now: datetime) -> CommandResult:
+    def execute(self, cmd: Command, now: datetime, *, trace: tuple[str, str] = ("", "")
+                ) -> CommandResult:
         """Settle the clocks due by `now`, then apply `cmd` or raise Refusal.
 
         A refusal leaves everything as the clocks left it. A request id seen before
-        returns the first answer again.
+        returns the first answer again. `trace` (trace id, span id) names the request;
+        the events it causes carry it, while those of clocks settled first do not.
         """
         self.tick(now)
         self.check_caller(cmd.actor)
         previous = self._previous_answer(cmd)
         if previous is not None:
             return previous
-        result = self._operation(cmd)(self, cmd, now, True)
+        operation = self._operation(cmd)
+        with self.caused_by(trace):
+            result = operation(self, cmd, now, True)
         assert result is not None
         self.state.answers[cmd.request_id] = (fingerprint(cmd), result)
         return result
+
+    @contextmanager
+    def caused_by(self, trace: tuple[str, str]) -> Iterator[None]:
+        """Events recorded meanwhile name the request `trace` (trace id, span id)."""
+        self._request_trace = trace
+        try:
+            yield
+        finally:
+            self._request_trace = ("", "")
 
     def tick(self, now: datetime) -> None:
         """Fire every clock whose deadline has passed, earliest first."""
@@ -87,11 +105,15 @@ class CaseEngine:
     def next_deadline(self) -> datetime | None:
         return clocks.next_deadline(self)
 
-    def mark_delivered(self, task_id: str, round: int, at: datetime) -> None:
-        """Record that `round` of a task reached its assignee's inbox."""
+    def mark_delivered(self, task_id: str, round: int, at: datetime, *, attempts: int = 1
+                       ) -> None:
+        """Record that `round` of a task reached its assignee's inbox after `attempts`."""
         task = self.state.task(task_id)
         if task is not None and round > task.delivered_round:
             task.delivered_round, task.delivered_at = round, at
+            self.record(EventKind.TASK_DELIVERED, PLATFORM, at, task_id=task_id,
+                        detail=f"round {round} in the inbox of {task.assignee}",
+                        attributes={schema.ROUND: str(round), schema.ATTEMPTS: str(attempts)})
 
     def take_effects(self) -> list[Effect]:
         """Deliveries and notices asked for since the last call."""
@@ -183,9 +205,11 @@ class CaseEngine:
     # ----- shared changes -----------------------------------------------------------
 
     def record(self, kind: EventKind, actor: Actor, now: datetime, *, task_id: str = "",
-               detail: str = "") -> None:
+               detail: str = "", attributes: dict[str, str] | None = None) -> None:
+        trace_id, span_id = self._request_trace
         self.state.events.append(
-            CaseEvent(len(self.state.events) + 1, kind, actor, now, task_id, detail)
+            CaseEvent(len(self.state.events) + 1, kind, actor, now, task_id, detail,
+                      attributes or {}, trace_id, span_id)
         )
 
     def notify(self, kind: NoticeKind, recipients: list[str], text: str, *, task_id: str = "",
@@ -215,7 +239,10 @@ class CaseEngine:
         self.state.escalations.append(escalation)
         coordinator = self.rules.directory.coordinator
         self.record(EventKind.ESCALATION, PLATFORM, now, task_id=task_id,
-                    detail=f"{escalation.id}: {reason}")
+                    detail=f"{escalation.id}: {reason}",
+                    attributes={schema.ESCALATION_ID: escalation.id,
+                                schema.COORDINATOR: coordinator,
+                                **({schema.HANDOFF_ID: handoff_id} if handoff_id else {})})
         self.notify(NoticeKind.ESCALATION, [coordinator, self.state.owner, *also_notify],
                     f"督办升级 escalated to the coordinator: {reason}", task_id=task_id,
                     handoff_id=handoff_id)

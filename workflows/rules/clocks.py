@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from observability import event_schema as schema
 from workflows.rules.model import (
     PLATFORM,
     CaseStatus,
@@ -81,7 +82,8 @@ def _line_missed(engine: CaseEngine, now: datetime, *, legal: bool) -> None:
     line = state.legal_line if legal else state.promised_line
     line.misses = 1
     name = "legal line 法定时限" if legal else "promised line 承诺时限"
-    engine.record(EventKind.LINE_MISSED, PLATFORM, now, detail=name)
+    engine.record(EventKind.LINE_MISSED, PLATFORM, now, detail=name,
+                  attributes={schema.LINE: "legal" if legal else "promised"})
     if legal:
         engine.escalate(f"case passed its {name}", now)
     else:
@@ -107,7 +109,8 @@ def _deemed_consent(engine: CaseEngine, task: Task, now: datetime, recipients: l
     task.extension_pending = False
     engine.record(EventKind.DEEMED_CONSENT, PLATFORM, now, task_id=task.id,
                   detail=f"{task.assignee} silent past {missed_at.isoformat()}; "
-                         f"approval due by {issue_by.isoformat()}")
+                         f"approval due by {issue_by.isoformat()}",
+                  attributes={schema.DUE_BY: schema.timestamp(issue_by)})
     engine.notify(NoticeKind.SUPERVISION, recipients,
                   f"超时默许 {task.assignee} is deemed to consent on task {task.id}; issue the "
                   f"approval by {issue_by.isoformat()}", task_id=task.id)

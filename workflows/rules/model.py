@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from observability.event_schema import EventKind as EventKind  # re-exported for the rules
+
 
 class CaseStatus(StrEnum):
     OPEN = "OPEN"
@@ -46,31 +48,6 @@ class NoticeKind(StrEnum):
     SUPERVISION = "SUPERVISION"
     ESCALATION = "ESCALATION"
     HANDOFF_OFFER = "HANDOFF_OFFER"
-
-
-class EventKind(StrEnum):
-    OPENED = "OPENED"
-    TASK_DISPATCHED = "TASK_DISPATCHED"
-    TASK_SIGNED = "TASK_SIGNED"
-    TASK_ON_SCENE = "TASK_ON_SCENE"
-    TASK_DONE = "TASK_DONE"
-    TASK_DECLINED = "TASK_DECLINED"
-    DECLINE_REVIEWED = "DECLINE_REVIEWED"
-    EXTENSION_REQUESTED = "EXTENSION_REQUESTED"
-    EXTENSION_DECIDED = "EXTENSION_DECIDED"
-    TASK_WITHDRAWN = "TASK_WITHDRAWN"
-    DEEMED_CONSENT = "DEEMED_CONSENT"
-    NOTICE = "NOTICE"
-    ESCALATION = "ESCALATION"
-    ESCALATION_RESOLVED = "ESCALATION_RESOLVED"
-    HANDOFF_OFFERED = "HANDOFF_OFFERED"
-    HANDOFF_ACCEPTED = "HANDOFF_ACCEPTED"
-    HANDOFF_DECLINED = "HANDOFF_DECLINED"
-    HANDOFF_WITHDRAWN = "HANDOFF_WITHDRAWN"
-    HANDOFF_EXPIRED = "HANDOFF_EXPIRED"
-    OWNER_ASSIGNED = "OWNER_ASSIGNED"
-    CLOSED = "CLOSED"
-    LINE_MISSED = "LINE_MISSED"
 
 
 @dataclass(frozen=True)
@@ -192,12 +169,19 @@ class Escalation:
 
 @dataclass
 class CaseEvent:
+    """One ledger event. `attributes` carry what analysis needs (assignee, deadlines,
+    hand-off parties; keys in `observability.event_schema`), `detail` is for people.
+    `trace_id`/`span_id` name the request that caused it (empty when a clock did)."""
+
     sequence: int
     kind: EventKind
     actor: Actor
     at: datetime
     task_id: str = ""
     detail: str = ""
+    attributes: dict[str, str] = field(default_factory=dict)
+    trace_id: str = ""
+    span_id: str = ""
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from observability import event_schema as schema
 from workflows.rules import limits
 from workflows.rules.case import CaseEngine, fingerprint
 from workflows.rules.catalog import CaseRules, LeadRule
@@ -100,7 +101,8 @@ def check_open_request(cmd: OpenCase, rules: CaseRules) -> tuple[str, LeadRule]:
     return choose_lead(cmd, rules)
 
 
-def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime, run_id: str = "") -> CaseEngine:
+def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime, run_id: str = "",
+              trace: tuple[str, str] = ("", "")) -> CaseEngine:
     """A new case with its owner, lines and opening tasks, or a Refusal."""
     owner, rule = check_open_request(cmd, rules)
     legal = rules.calendar_deadline(now, rules.playbook.legal_line)
@@ -115,10 +117,22 @@ def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime, run_id: str = "
         ownership=[OwnershipInterval(owner, now, OwnershipVia.OPEN)],
     )
     engine = CaseEngine(state, rules)
-    engine.record(EventKind.OPENED, cmd.actor, now, detail=f"lead {owner}")
+    with engine.caused_by(trace):
+        _record_opening(engine, cmd, rule, now)
+    return engine
+
+
+def _record_opening(engine: CaseEngine, cmd: OpenCase, rule: LeadRule, now: datetime
+                    ) -> None:
+    state, rules = engine.state, engine.rules
+    engine.record(EventKind.OPENED, cmd.actor, now, detail=f"lead {state.owner}",
+                  attributes={schema.OWNER: state.owner, schema.CASE_TYPE: cmd.type,
+                              schema.LEGAL_BY: schema.timestamp(state.legal_line.deadline),
+                              schema.PROMISED_BY: schema.timestamp(
+                                  state.promised_line.deadline),
+                              schema.COORDINATOR: rules.directory.coordinator})
     task_ids = []
     for opening in rule.opening_tasks:
         kind = check_new_task(engine, opening.kind, opening.assignee, "opening_tasks")
         task_ids.append(create_task(engine, kind, opening.assignee, cmd.actor, now).id)
     state.answers[cmd.request_id] = (fingerprint(cmd), engine.result(task_ids=task_ids))
-    return engine

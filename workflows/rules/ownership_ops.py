@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from observability import event_schema as schema
 from workflows.rules import limits
 from workflows.rules.commands import (
     AcceptHandoff,
@@ -60,6 +61,11 @@ def _offered_to(engine: CaseEngine, handoff_id: str, agency: str, now: datetime)
     return handoff
 
 
+def _parties(handoff: Handoff) -> dict[str, str]:
+    return {schema.HANDOFF_ID: handoff.id, schema.FROM_AGENCY: handoff.from_agency,
+            schema.TO_AGENCY: handoff.to_agency}
+
+
 def _end_handoff(engine: CaseEngine, handoff: Handoff, state: HandoffState, now: datetime
                  ) -> None:
     handoff.state = state
@@ -91,7 +97,9 @@ def offer(engine: CaseEngine, cmd: OfferHandoff, now: datetime, apply: bool
                       expires_at=expires_at)
     engine.state.handoffs.append(handoff)
     engine.record(EventKind.HANDOFF_OFFERED, cmd.actor, now,
-                  detail=f"{handoff.id} to {cmd.to_agency}: {cmd.reason}")
+                  detail=f"{handoff.id} to {cmd.to_agency}: {cmd.reason}",
+                  attributes={**_parties(handoff),
+                              schema.EXPIRES_AT: schema.timestamp(expires_at)})
     engine.notify(NoticeKind.HANDOFF_OFFER, [cmd.to_agency],
                   f"{engine.state.owner} offers you case {engine.state.id}: {cmd.reason}",
                   handoff_id=handoff.id)
@@ -107,7 +115,8 @@ def accept(engine: CaseEngine, cmd: AcceptHandoff, now: datetime, apply: bool
     _end_handoff(engine, handoff, HandoffState.ACCEPTED, now)
     engine.transfer_ownership(handoff.to_agency, now, OwnershipVia.HANDOFF)
     engine.record(EventKind.HANDOFF_ACCEPTED, cmd.actor, now,
-                  detail=f"{handoff.id}: {handoff.from_agency} -> {handoff.to_agency}")
+                  detail=f"{handoff.id}: {handoff.from_agency} -> {handoff.to_agency}",
+                  attributes=_parties(handoff))
     return engine.result(handoff_id=handoff.id)
 
 
@@ -121,7 +130,7 @@ def decline(engine: CaseEngine, cmd: DeclineHandoff, now: datetime, apply: bool
     _end_handoff(engine, handoff, HandoffState.DECLINED, now)
     handoff.decline_reason = cmd.reason
     engine.record(EventKind.HANDOFF_DECLINED, cmd.actor, now,
-                  detail=f"{handoff.id}: {cmd.reason}")
+                  detail=f"{handoff.id}: {cmd.reason}", attributes=_parties(handoff))
     return engine.result(handoff_id=handoff.id)
 
 
@@ -133,7 +142,8 @@ def withdraw(engine: CaseEngine, cmd: WithdrawHandoff, now: datetime, apply: boo
     if not apply:
         return None
     _end_handoff(engine, handoff, HandoffState.WITHDRAWN, now)
-    engine.record(EventKind.HANDOFF_WITHDRAWN, cmd.actor, now, detail=handoff.id)
+    engine.record(EventKind.HANDOFF_WITHDRAWN, cmd.actor, now, detail=handoff.id,
+                  attributes=_parties(handoff))
     return engine.result(handoff_id=handoff.id)
 
 
@@ -141,7 +151,8 @@ def expire(engine: CaseEngine, handoff: Handoff, now: datetime) -> None:
     """A clock, not a person: the offer lapsed; the owner keeps the case; escalate."""
     _end_handoff(engine, handoff, HandoffState.EXPIRED, now)
     engine.record(EventKind.HANDOFF_EXPIRED, PLATFORM, now,
-                  detail=f"{handoff.id} to {handoff.to_agency} expired unanswered")
+                  detail=f"{handoff.id} to {handoff.to_agency} expired unanswered",
+                  attributes=_parties(handoff))
     engine.escalate(f"hand-off {handoff.id} to {handoff.to_agency} expired unanswered", now,
                     handoff_id=handoff.id, also_notify=(handoff.to_agency,))
 
@@ -162,14 +173,17 @@ def assign(engine: CaseEngine, cmd: AssignOwner, now: datetime, apply: bool
     if pending is not None:
         _end_handoff(engine, pending, HandoffState.SUPERSEDED, now)
     engine.transfer_ownership(cmd.agency, now, OwnershipVia.ASSIGNMENT)
-    engine.record(EventKind.OWNER_ASSIGNED, cmd.actor, now, detail=f"{cmd.agency}: {cmd.reason}")
+    engine.record(EventKind.OWNER_ASSIGNED, cmd.actor, now, detail=f"{cmd.agency}: {cmd.reason}",
+                  attributes={schema.OWNER: cmd.agency,
+                              **(_parties(pending) if pending is not None else {})})
     # Assigning an owner is the coordinator's answer to every open ownership escalation.
     for escalation in engine.state.escalations:
         if escalation.handoff_id and escalation.resolved_at is None:
             escalation.resolved_at = now
             escalation.resolution = f"owner assigned: {cmd.agency}"
             engine.record(EventKind.ESCALATION_RESOLVED, cmd.actor, now,
-                          detail=f"{escalation.id}: owner assigned")
+                          detail=f"{escalation.id}: owner assigned",
+                          attributes={schema.ESCALATION_ID: escalation.id})
     engine.notify(NoticeKind.SUPERVISION, [cmd.agency],
                   f"the coordinator assigned you case {engine.state.id}: {cmd.reason}")
     return engine.result()
@@ -193,7 +207,8 @@ def resolve_escalation(engine: CaseEngine, cmd: ResolveEscalation, now: datetime
     escalation.resolved_at = now
     escalation.resolution = cmd.resolution
     engine.record(EventKind.ESCALATION_RESOLVED, cmd.actor, now, task_id=escalation.task_id,
-                  detail=f"{escalation.id}: {cmd.resolution}")
+                  detail=f"{escalation.id}: {cmd.resolution}",
+                  attributes={schema.ESCALATION_ID: escalation.id})
     return engine.result()
 
 

@@ -6,6 +6,7 @@ import math
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from observability import event_schema as schema
 from workflows.rules import limits
 from workflows.rules.catalog import TaskKind
 from workflows.rules.commands import (
@@ -122,9 +123,22 @@ def create_task(engine: CaseEngine, kind: TaskKind, assignee: str, actor: Actor,
     )
     engine.state.tasks.append(task)
     engine.record(EventKind.TASK_DISPATCHED, actor, now, task_id=task.id,
-                  detail=f"{kind.id} to {assignee}")
+                  detail=f"{kind.id} to {assignee}",
+                  attributes={schema.TASK_KIND: kind.id, **clock_attributes(task),
+                              **({schema.REDISPATCHED_FROM: redispatched_from}
+                                 if redispatched_from else {})})
     deliver(engine, task)
     return task
+
+
+def clock_attributes(task: Task) -> dict[str, str]:
+    """The assignee and running clocks of a task (sent, or sent back), for the ledger."""
+    clocks = {schema.ASSIGNEE: task.assignee, schema.ROUND: str(task.round),
+              schema.SIGN_BY: schema.timestamp(task.sign_by.deadline),
+              schema.DUE_BY: schema.timestamp(task.due_by.deadline)}
+    if task.on_scene_by is not None:
+        clocks[schema.ON_SCENE_BY] = schema.timestamp(task.on_scene_by.deadline)
+    return clocks
 
 
 def deliver(engine: CaseEngine, task: Task) -> None:
@@ -250,7 +264,9 @@ def decline(engine: CaseEngine, cmd: DeclineTask, now: datetime, apply: bool
     task.extension_pending = False
     task.review_by = Clock(review_by, (review_by - now).total_seconds())
     engine.record(EventKind.TASK_DECLINED, cmd.actor, now, task_id=task.id,
-                  detail=f"{cmd.reason} (suggests {cmd.suggested_agency or 'nobody'})")
+                  detail=f"{cmd.reason} (suggests {cmd.suggested_agency or 'nobody'})",
+                  attributes={schema.REVIEW_BY: schema.timestamp(review_by),
+                              schema.SUGGESTED: cmd.suggested_agency})
     return engine.result(task_ids=[task.id])
 
 
@@ -281,9 +297,10 @@ def review_decline(engine: CaseEngine, cmd: ReviewDecline, now: datetime, apply:
     if not apply:
         return None
     task.review_outcome = cmd.outcome
-    engine.record(EventKind.DECLINE_REVIEWED, cmd.actor, now, task_id=task.id,
-                  detail=f"{cmd.outcome.value}: {cmd.note}")
     if cmd.outcome is ReviewOutcome.UPHELD:
+        engine.record(EventKind.DECLINE_REVIEWED, cmd.actor, now, task_id=task.id,
+                      detail=f"{cmd.outcome.value}: {cmd.note}",
+                      attributes={schema.OUTCOME: cmd.outcome.value})
         new = create_task(engine, kind, target, cmd.actor, now, overrides=task.overrides,
                           title=task.title, instructions=task.instructions,
                           redispatched_from=task.id, bounce_count=task.bounce_count + 1)
@@ -293,6 +310,9 @@ def review_decline(engine: CaseEngine, cmd: ReviewDecline, now: datetime, apply:
     task.sign_by, task.on_scene_by, task.due_by = clocks
     task.review_by = None
     task.round += 1
+    engine.record(EventKind.DECLINE_REVIEWED, cmd.actor, now, task_id=task.id,
+                  detail=f"{cmd.outcome.value}: {cmd.note}",
+                  attributes={schema.OUTCOME: cmd.outcome.value, **clock_attributes(task)})
     deliver(engine, task)
     return engine.result(task_ids=[task.id])
 
@@ -341,7 +361,9 @@ def decide_extension(engine: CaseEngine, cmd: DecideExtension, now: datetime, ap
     if cmd.grant:
         task.due_by = Clock(requested, task.due_by.grace_seconds)
     engine.record(EventKind.EXTENSION_DECIDED, cmd.actor, now, task_id=task.id,
-                  detail=("granted" if cmd.grant else "refused") + f": {cmd.note}")
+                  detail=("granted" if cmd.grant else "refused") + f": {cmd.note}",
+                  attributes={schema.GRANTED: "true", schema.DUE_BY: schema.timestamp(requested)}
+                  if cmd.grant else {schema.GRANTED: "false"})
     return engine.result(task_ids=[task.id])
 
 

@@ -92,6 +92,7 @@ class CaseEventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CASE_EVENT_KIND_OWNER_ASSIGNED: _ClassVar[CaseEventKind]
     CASE_EVENT_KIND_CLOSED: _ClassVar[CaseEventKind]
     CASE_EVENT_KIND_LINE_MISSED: _ClassVar[CaseEventKind]
+    CASE_EVENT_KIND_TASK_DELIVERED: _ClassVar[CaseEventKind]
 CASE_STATUS_UNSPECIFIED: CaseStatus
 CASE_STATUS_OPEN: CaseStatus
 CASE_STATUS_CLOSED: CaseStatus
@@ -151,6 +152,7 @@ CASE_EVENT_KIND_HANDOFF_EXPIRED: CaseEventKind
 CASE_EVENT_KIND_OWNER_ASSIGNED: CaseEventKind
 CASE_EVENT_KIND_CLOSED: CaseEventKind
 CASE_EVENT_KIND_LINE_MISSED: CaseEventKind
+CASE_EVENT_KIND_TASK_DELIVERED: CaseEventKind
 
 class Actor(_message.Message):
     __slots__ = ("agency_id", "officer_id")
@@ -271,7 +273,14 @@ class Escalation(_message.Message):
     def __init__(self, id: _Optional[str] = ..., reason: _Optional[str] = ..., task_id: _Optional[str] = ..., raised_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolved_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolution: _Optional[str] = ...) -> None: ...
 
 class CaseEvent(_message.Message):
-    __slots__ = ("case_id", "sequence", "kind", "actor", "time", "task_id", "detail")
+    __slots__ = ("case_id", "sequence", "kind", "actor", "time", "task_id", "detail", "attributes", "trace_id", "span_id")
+    class AttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -279,6 +288,9 @@ class CaseEvent(_message.Message):
     TIME_FIELD_NUMBER: _ClassVar[int]
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    SPAN_ID_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     sequence: int
     kind: CaseEventKind
@@ -286,7 +298,10 @@ class CaseEvent(_message.Message):
     time: _timestamp_pb2.Timestamp
     task_id: str
     detail: str
-    def __init__(self, case_id: _Optional[str] = ..., sequence: _Optional[int] = ..., kind: _Optional[_Union[CaseEventKind, str]] = ..., actor: _Optional[_Union[Actor, _Mapping]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., task_id: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
+    attributes: _containers.ScalarMap[str, str]
+    trace_id: str
+    span_id: str
+    def __init__(self, case_id: _Optional[str] = ..., sequence: _Optional[int] = ..., kind: _Optional[_Union[CaseEventKind, str]] = ..., actor: _Optional[_Union[Actor, _Mapping]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., task_id: _Optional[str] = ..., detail: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., trace_id: _Optional[str] = ..., span_id: _Optional[str] = ...) -> None: ...
 
 class Case(_message.Message):
     __slots__ = ("id", "type", "title", "description", "subject_key", "jurisdiction", "location", "stage", "priority", "opened_by", "owner", "status", "opened_at", "closed_at", "legal_deadline", "promised_deadline", "tasks", "handoff", "ownership", "escalations")

@@ -1,0 +1,79 @@
+"""What a ledger event is: its kinds and the names of its structured attributes.
+
+The workflow records events with these names; the ledger, span derivation, gap analysis
+and exports read them. Times are ISO 8601 in UTC; a missing key means "does not apply".
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    OPENED = "OPENED"
+    TASK_DISPATCHED = "TASK_DISPATCHED"
+    TASK_DELIVERED = "TASK_DELIVERED"
+    TASK_SIGNED = "TASK_SIGNED"
+    TASK_ON_SCENE = "TASK_ON_SCENE"
+    TASK_DONE = "TASK_DONE"
+    TASK_DECLINED = "TASK_DECLINED"
+    DECLINE_REVIEWED = "DECLINE_REVIEWED"
+    EXTENSION_REQUESTED = "EXTENSION_REQUESTED"
+    EXTENSION_DECIDED = "EXTENSION_DECIDED"
+    TASK_WITHDRAWN = "TASK_WITHDRAWN"
+    DEEMED_CONSENT = "DEEMED_CONSENT"
+    NOTICE = "NOTICE"
+    ESCALATION = "ESCALATION"
+    ESCALATION_RESOLVED = "ESCALATION_RESOLVED"
+    HANDOFF_OFFERED = "HANDOFF_OFFERED"
+    HANDOFF_ACCEPTED = "HANDOFF_ACCEPTED"
+    HANDOFF_DECLINED = "HANDOFF_DECLINED"
+    HANDOFF_WITHDRAWN = "HANDOFF_WITHDRAWN"
+    HANDOFF_EXPIRED = "HANDOFF_EXPIRED"
+    OWNER_ASSIGNED = "OWNER_ASSIGNED"
+    CLOSED = "CLOSED"
+    LINE_MISSED = "LINE_MISSED"
+
+
+# OPENED
+CASE_TYPE = "case_type"
+LEGAL_BY = "legal_by"
+PROMISED_BY = "promised_by"
+COORDINATOR = "coordinator"
+# OPENED (the lead) and OWNER_ASSIGNED (the new owner)
+OWNER = "owner"
+# TASK_DISPATCHED, and DECLINE_REVIEWED when an overruled task goes back with new clocks
+ASSIGNEE = "assignee"
+TASK_KIND = "task_kind"
+SIGN_BY = "sign_by"
+ON_SCENE_BY = "on_scene_by"
+DUE_BY = "due_by"  # also EXTENSION_DECIDED (granted) and DEEMED_CONSENT (issue by)
+REDISPATCHED_FROM = "redispatched_from"
+ROUND = "round"  # also TASK_DELIVERED
+# TASK_DELIVERED: how many tries the delivery took; more than one means it was failing
+ATTEMPTS = "attempts"
+# TASK_DECLINED
+REVIEW_BY = "review_by"
+SUGGESTED = "suggested_agency"
+# DECLINE_REVIEWED: UPHELD or OVERRULED; EXTENSION_DECIDED: "true"/"false"
+OUTCOME = "outcome"
+GRANTED = "granted"
+# HANDOFF_* (and OWNER_ASSIGNED, when it supersedes a pending offer)
+HANDOFF_ID = "handoff_id"
+FROM_AGENCY = "from_agency"
+TO_AGENCY = "to_agency"
+EXPIRES_AT = "expires_at"
+# ESCALATION, ESCALATION_RESOLVED
+ESCALATION_ID = "escalation_id"
+# LINE_MISSED: "legal" or "promised"
+LINE = "line"
+
+
+def timestamp(value: datetime) -> str:
+    """The one text form of a time in event attributes."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text)
