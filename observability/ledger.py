@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Engine, UniqueConstraint, event
+from sqlalchemy import Column, DateTime, Engine, UniqueConstraint, event, text
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
+
+from observability.accountability import Event
 
 GENESIS = "0" * 64
 
@@ -161,6 +163,31 @@ def case_ids(*, session: Session) -> list[str]:
     from_events = session.exec(select(LedgerEntry.case_id).distinct())
     from_heads = session.exec(select(LedgerHead.case_id))
     return sorted(set(from_events) | set(from_heads))
+
+
+def stream_events(engine: Engine, *, case_id: str = "", batch: int = 20_000
+                  ) -> Iterator[Event]:
+    """Every event (or one case's), ordered by case and sequence, read in batches so a
+    ledger of millions of events never sits in memory at once."""
+    query = ("SELECT case_id, sequence, kind, actor_agency, at, task_id, attributes, "
+             "trace_id, span_id FROM ledger_entry")
+    params: dict[str, str] = {}
+    if case_id:
+        query += " WHERE case_id = :case_id"
+        params["case_id"] = case_id
+    query += " ORDER BY case_id, sequence"
+    with engine.connect() as connection:
+        result = connection.execution_options(yield_per=batch).execute(text(query), params)
+        for case, sequence, kind, actor, at, task_id, attributes, trace_id, span_id in result:
+            yield Event(case, sequence, kind, actor, _read_time(at), task_id,
+                        json.loads(attributes) if attributes != "{}" else {}, trace_id,
+                        span_id)
+
+
+def _read_time(value: datetime | str) -> datetime:
+    # Raw SQLite gives back the text SQLAlchemy wrote ("2026-11-20 09:00:00.000000").
+    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return _utc(parsed)
 
 
 @dataclass(frozen=True)

@@ -47,10 +47,11 @@ class Recorder:
             raise ApplicationError(f"{agency} timed out")
 
     @activity.defn(name=activities.DELIVER_TASK)
-    async def deliver_task(self, delivery: TaskDelivery) -> None:
+    async def deliver_task(self, delivery: TaskDelivery) -> int:
         self._reach(delivery.assignee, delivery.task_id)
         self.deliveries.append(delivery)
         self.inbox_log.append((delivery.assignee, "deliver", delivery.task_id))
+        return activity.info().attempt
 
     @activity.defn(name=activities.WITHDRAW_TASK)
     async def withdraw_task(self, withdrawal: TaskWithdrawal) -> None:

@@ -1,0 +1,465 @@
+"""Who held responsibility when: a case's ledger events replayed into periods and gaps.
+
+`CaseReplay` reads one case's events in sequence and yields:
+* the case itself, each ownership period and each task phase, and
+* every accountability gap of DESIGN.md's table, with the agency accountable while it
+  lasted, the agencies on both sides, the deadline that applied and whether it was breached.
+
+Everything is derived from the ledger alone, so the spans a worker exports and the gaps
+the oversight API reports are the same intervals by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from observability import event_schema as schema
+from observability.event_schema import EventKind as K
+
+# Who is accountable while a delivery is failing: the platform itself.
+PLATFORM = "seamless"
+
+
+class Category(StrEnum):
+    CASE = "case"
+    OWNERSHIP = "ownership"
+    TASK_PHASE = "task_phase"
+    GAP = "gap"
+
+
+class GapKind(StrEnum):
+    HANDOFF_PENDING = "HANDOFF_PENDING"
+    DISPATCH_UNSIGNED = "DISPATCH_UNSIGNED"
+    ARRIVAL_PENDING = "ARRIVAL_PENDING"
+    OVERDUE = "OVERDUE"
+    DECLINE_REVIEW = "DECLINE_REVIEW"
+    ESCALATION = "ESCALATION"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A ledger event as analysis reads it."""
+
+    case_id: str
+    sequence: int
+    kind: str
+    actor: str
+    at: datetime
+    task_id: str = ""
+    attributes: dict[str, str] = field(default_factory=dict)
+    trace_id: str = ""
+    span_id: str = ""
+
+
+@dataclass(slots=True)
+class Interval:
+    """A span of responsibility: the case, an ownership period, a task phase or a gap."""
+
+    case_id: str
+    category: Category
+    name: str  # the gap kind, the phase, or "ownership"/"case"
+    start: datetime
+    accountable: str
+    start_event: Event
+    end: datetime | None = None
+    end_event: Event | None = None
+    task_id: str = ""
+    from_agency: str = ""
+    to_agency: str = ""
+    deadline: datetime | None = None
+    ref: str = ""  # the hand-off or escalation id
+
+    def closed_by(self, event: Event) -> None:
+        self.end, self.end_event = event.at, event
+
+    def breached(self, now: datetime) -> bool:
+        if self.deadline is None:
+            return False
+        return (self.end or now) >= self.deadline
+
+    def seconds(self, now: datetime) -> float:
+        return ((self.end or now) - self.start).total_seconds()
+
+
+@dataclass(slots=True)
+class _Task:
+    id: str
+    assignee: str
+    dispatcher: str
+    sign_by: datetime
+    due_by: datetime
+    on_scene_by: datetime | None
+    state: str = "DISPATCHED"
+    unsigned: Interval | None = None
+    arrival: Interval | None = None
+    overdue: Interval | None = None
+    review: Interval | None = None
+    phase: Interval | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("DISPATCHED", "SIGNED", "ON_SCENE", "DEEMED_CONSENT")
+
+
+def _time(attributes: dict[str, str], key: str) -> datetime | None:
+    text = attributes.get(key)
+    return schema.parse_time(text) if text else None
+
+
+class CaseReplay:
+    """Replays one case. Feed events in sequence, then `finish(now)`."""
+
+    def __init__(self, case_id: str, *, phases: bool = True) -> None:
+        self.case_id = case_id
+        self.intervals: list[Interval] = []
+        self.participants: set[str] = set()
+        self.case_type = ""
+        self.owner = ""
+        self.coordinator = ""
+        self.opened_at: datetime | None = None
+        self.closed_at: datetime | None = None
+        self.legal_by: datetime | None = None
+        self.promised_by: datetime | None = None
+        # Per task: (dispatched, signed) rounds and outcomes for scorecards.
+        self.task_log: list[TaskOutcome] = []
+        self.bounce_chains: dict[str, list[tuple[str, str]]] = {}
+        self._phases = phases
+        self._tasks: dict[str, _Task] = {}
+        self._chain_of: dict[str, str] = {}
+        self._handoffs: dict[str, Interval] = {}
+        self._escalations: dict[str, Interval] = {}
+        self._ownership: Interval | None = None
+        self._case: Interval | None = None
+        self._outcome: dict[str, TaskOutcome] = {}
+
+    # ----- feeding ------------------------------------------------------------------
+
+    def feed(self, event: Event) -> None:
+        handler = _HANDLERS.get(event.kind)
+        task = self._tasks.get(event.task_id) if event.task_id else None
+        if task is not None and event.kind != K.DEEMED_CONSENT:
+            # Consent is the lawful end of an approval's silence, never an overdue.
+            self._check_overdue(task, event)
+        if handler is not None:
+            handler(self, event, task)
+
+    def finish(self, now: datetime) -> None:
+        """Open overdue gaps for tasks whose due-by passed before `now`."""
+        for task in self._tasks.values():
+            if task.active and task.due_by < now and task.overdue is None:
+                self._open_overdue(task, None)
+        for outcome in self._outcome.values():
+            outcome.settle(now)
+
+    # ----- helpers ------------------------------------------------------------------
+
+    def _open(self, category: Category, name: str, event: Event, accountable: str, *,
+              at: datetime | None = None, task_id: str = "", from_agency: str = "",
+              to_agency: str = "", deadline: datetime | None = None, ref: str = ""
+              ) -> Interval:
+        interval = Interval(self.case_id, category, name, at or event.at, accountable, event,
+                            task_id=task_id, from_agency=from_agency, to_agency=to_agency,
+                            deadline=deadline, ref=ref)
+        self.intervals.append(interval)
+        return interval
+
+    def _gap(self, kind: GapKind, event: Event, accountable: str, *,
+             at: datetime | None = None, task_id: str = "", from_agency: str = "",
+             to_agency: str = "", deadline: datetime | None = None, ref: str = ""
+             ) -> Interval:
+        return self._open(Category.GAP, kind.value, event, accountable, at=at,
+                          task_id=task_id, from_agency=from_agency, to_agency=to_agency,
+                          deadline=deadline, ref=ref)
+
+    def _check_overdue(self, task: _Task, event: Event) -> None:
+        if task.active and task.overdue is None and task.due_by < event.at:
+            self._open_overdue(task, event)
+
+    def _open_overdue(self, task: _Task, event: Event | None) -> None:
+        # The gap starts at the deadline itself; the event that revealed it (or, at the
+        # end of a replay, the latest one of the task) stands as its starting cause.
+        cause = event or (task.phase.start_event if task.phase else None)
+        assert cause is not None
+        task.overdue = self._gap(GapKind.OVERDUE, cause, task.assignee, at=task.due_by,
+                                 task_id=task.id, from_agency=task.dispatcher,
+                                 to_agency=task.assignee, deadline=task.due_by)
+
+    def _phase(self, task: _Task, name: str, event: Event, accountable: str = "") -> None:
+        if task.phase is not None:
+            task.phase.closed_by(event)
+            task.phase = None
+        if self._phases and name:
+            task.phase = self._open(Category.TASK_PHASE, name, event,
+                                    accountable or task.assignee, task_id=task.id,
+                                    from_agency=task.dispatcher, to_agency=task.assignee)
+
+    def _close_task_gaps(self, task: _Task, event: Event) -> None:
+        for name in ("unsigned", "arrival", "overdue"):
+            gap = getattr(task, name)
+            if gap is not None:
+                gap.closed_by(event)
+                setattr(task, name, None)
+
+    def _send(self, task: _Task, event: Event) -> None:
+        """The task is (again) waiting for its assignee to sign for it."""
+        task.state = "DISPATCHED"
+        task.unsigned = self._gap(GapKind.DISPATCH_UNSIGNED, event, task.assignee,
+                                  task_id=task.id, from_agency=task.dispatcher,
+                                  to_agency=task.assignee, deadline=task.sign_by)
+        self._phase(task, "dispatched", event)
+        outcome = TaskOutcome(task.assignee, event.at, task.sign_by, task.on_scene_by,
+                              task.due_by)
+        self._outcome[task.id] = outcome
+        self.task_log.append(outcome)
+
+    def _set_owner(self, owner: str, event: Event) -> None:
+        if self._ownership is not None:
+            self._ownership.closed_by(event)
+        self.owner = owner
+        self.participants.add(owner)
+        self._ownership = self._open(Category.OWNERSHIP, "ownership", event, owner)
+
+    # ----- one method per event kind ------------------------------------------------
+
+    def _opened(self, event: Event, _task: _Task | None) -> None:
+        a = event.attributes
+        self.case_type = a.get(schema.CASE_TYPE, "")
+        self.coordinator = a.get(schema.COORDINATOR, "")
+        self.opened_at = event.at
+        self.legal_by, self.promised_by = _time(a, schema.LEGAL_BY), _time(a, schema.PROMISED_BY)
+        self.participants.add(event.actor)
+        self._case = self._open(Category.CASE, "case", event, a.get(schema.OWNER, ""))
+        self._set_owner(a.get(schema.OWNER, event.actor), event)
+
+    def _dispatched(self, event: Event, _task: _Task | None) -> None:
+        a = event.attributes
+        sign_by, due_by = _time(a, schema.SIGN_BY), _time(a, schema.DUE_BY)
+        assert sign_by is not None and due_by is not None
+        task = _Task(event.task_id, a.get(schema.ASSIGNEE, ""), event.actor, sign_by, due_by,
+                     _time(a, schema.ON_SCENE_BY))
+        self._tasks[task.id] = task
+        self.participants.add(task.assignee)
+        source = a.get(schema.REDISPATCHED_FROM, "")
+        root = self._chain_of.get(source, source) if source else task.id
+        self._chain_of[task.id] = root
+        chain = self.bounce_chains.setdefault(root, [])
+        if not chain and source:
+            previous = self._tasks.get(source)
+            chain.append((source, previous.assignee if previous else ""))
+        chain.append((task.id, task.assignee))
+        self._send(task, event)
+
+    def _delivered(self, event: Event, task: _Task | None) -> None:
+        if task is None or task.unsigned is None or int(
+                event.attributes.get(schema.ATTEMPTS, "1")) <= 1:
+            return
+        # Delivery was failing: until it got through, the platform held the task up.
+        failing = task.unsigned
+        failing.accountable = PLATFORM
+        failing.closed_by(event)
+        task.unsigned = self._gap(GapKind.DISPATCH_UNSIGNED, event, task.assignee,
+                                  task_id=task.id, from_agency=task.dispatcher,
+                                  to_agency=task.assignee, deadline=task.sign_by)
+
+    def _signed(self, event: Event, task: _Task | None) -> None:
+        if task is None:
+            return
+        if task.unsigned is not None:
+            task.unsigned.closed_by(event)
+            task.unsigned = None
+        task.state = "SIGNED"
+        self._outcome[task.id].signed_at = event.at
+        if task.on_scene_by is not None:
+            task.arrival = self._gap(GapKind.ARRIVAL_PENDING, event, task.assignee,
+                                     task_id=task.id, from_agency=task.dispatcher,
+                                     to_agency=task.assignee, deadline=task.on_scene_by)
+        self._phase(task, "signed", event)
+
+    def _on_scene(self, event: Event, task: _Task | None) -> None:
+        if task is None:
+            return
+        for name in ("unsigned", "arrival"):
+            gap = getattr(task, name)
+            if gap is not None:
+                gap.closed_by(event)
+                setattr(task, name, None)
+        task.state = "ON_SCENE"
+        self._outcome[task.id].arrived_at = event.at
+        self._phase(task, "on_scene", event)
+
+    def _done(self, event: Event, task: _Task | None) -> None:
+        if task is None:
+            return
+        self._close_task_gaps(task, event)
+        task.state = "DONE"
+        self._outcome[task.id].done_at = event.at
+        self._phase(task, "", event)
+
+    def _declined(self, event: Event, task: _Task | None) -> None:
+        if task is None:
+            return
+        self._close_task_gaps(task, event)
+        task.state = "DECLINED"
+        self._outcome[task.id].declined = True
+        review_by = _time(event.attributes, schema.REVIEW_BY)
+        task.review = self._gap(GapKind.DECLINE_REVIEW, event, self.owner, task_id=task.id,
+                                from_agency=task.assignee, to_agency=self.owner,
+                                deadline=review_by)
+        self._phase(task, "declined", event, self.owner)
+
+    def _reviewed(self, event: Event, task: _Task | None) -> None:
+        if task is None:
+            return
+        if task.review is not None:
+            task.review.closed_by(event)
+            task.review = None
+        a = event.attributes
+        if a.get(schema.OUTCOME) != "OVERRULED":
+            task.state = "UPHELD"
+            self._phase(task, "", event)
+            return
+        sign_by, due_by = _time(a, schema.SIGN_BY), _time(a, schema.DUE_BY)
+        assert sign_by is not None and due_by is not None
+        task.sign_by, task.due_by = sign_by, due_by
+        task.on_scene_by = _time(a, schema.ON_SCENE_BY)
+        self._send(task, event)
+
+    def _extension_decided(self, event: Event, task: _Task | None) -> None:
+        due_by = _time(event.attributes, schema.DUE_BY)
+        if task is None or due_by is None:
+            return
+        task.due_by = due_by
+        self._outcome[task.id].due_by = due_by
+        if task.overdue is not None and due_by > event.at:
+            task.overdue.closed_by(event)
+            task.overdue = None
+
+    def _deemed_consent(self, event: Event, task: _Task | None) -> None:
+        due_by = _time(event.attributes, schema.DUE_BY)
+        if task is None or due_by is None:
+            return
+        task.state = "DEEMED_CONSENT"
+        task.due_by = due_by
+        self._outcome[task.id].due_by = due_by
+        self._phase(task, "deemed_consent", event)
+
+    def _withdrawn(self, event: Event, task: _Task | None) -> None:
+        if task is None:
+            return
+        self._close_task_gaps(task, event)
+        if task.review is not None:
+            task.review.closed_by(event)
+            task.review = None
+        task.state = "WITHDRAWN"
+        self._outcome[task.id].withdrawn = True
+        self._phase(task, "", event)
+
+    def _escalation(self, event: Event, task: _Task | None) -> None:
+        a = event.attributes
+        coordinator = a.get(schema.COORDINATOR, self.coordinator)
+        self._escalations[a.get(schema.ESCALATION_ID, "")] = self._gap(
+            GapKind.ESCALATION, event, coordinator, task_id=event.task_id,
+            from_agency=task.assignee if task is not None else self.owner,
+            to_agency=coordinator, ref=a.get(schema.ESCALATION_ID, ""))
+
+    def _escalation_resolved(self, event: Event, _task: _Task | None) -> None:
+        gap = self._escalations.pop(event.attributes.get(schema.ESCALATION_ID, ""), None)
+        if gap is not None:
+            gap.closed_by(event)
+
+    def _offered(self, event: Event, _task: _Task | None) -> None:
+        a = event.attributes
+        to_agency = a.get(schema.TO_AGENCY, "")
+        self.participants.add(to_agency)
+        self._handoffs[a.get(schema.HANDOFF_ID, "")] = self._gap(
+            GapKind.HANDOFF_PENDING, event, a.get(schema.FROM_AGENCY, self.owner),
+            from_agency=a.get(schema.FROM_AGENCY, self.owner), to_agency=to_agency,
+            deadline=_time(a, schema.EXPIRES_AT), ref=a.get(schema.HANDOFF_ID, ""))
+
+    def _handoff_ended(self, event: Event, _task: _Task | None) -> None:
+        gap = self._handoffs.pop(event.attributes.get(schema.HANDOFF_ID, ""), None)
+        if gap is not None:
+            gap.closed_by(event)
+        if event.kind == K.HANDOFF_ACCEPTED:
+            self._set_owner(event.attributes.get(schema.TO_AGENCY, event.actor), event)
+
+    def _owner_assigned(self, event: Event, task: _Task | None) -> None:
+        self._handoff_ended(event, task)  # an assignment supersedes a pending offer
+        self._set_owner(event.attributes.get(schema.OWNER, ""), event)
+
+    def _closed(self, event: Event, _task: _Task | None) -> None:
+        self.closed_at = event.at
+        for gap in self._escalations.values():
+            gap.closed_by(event)
+        self._escalations.clear()
+        for interval in (self._ownership, self._case):
+            if interval is not None:
+                interval.closed_by(event)
+
+    # ----- results ------------------------------------------------------------------
+
+    def gaps(self) -> list[Interval]:
+        return [i for i in self.intervals if i.category is Category.GAP]
+
+
+@dataclass(slots=True)
+class TaskOutcome:
+    """One round of a task at its assignee, as scorecards judge it."""
+
+    assignee: str
+    dispatched_at: datetime
+    sign_by: datetime
+    on_scene_by: datetime | None
+    due_by: datetime
+    signed_at: datetime | None = None
+    arrived_at: datetime | None = None
+    done_at: datetime | None = None
+    declined: bool = False
+    withdrawn: bool = False
+    # Judgements: True on time, False late, None not (yet) judged.
+    signed_on_time: bool | None = None
+    arrived_on_time: bool | None = None
+    done_on_time: bool | None = None
+
+    def settle(self, now: datetime) -> None:
+        ended = self.declined or self.withdrawn
+        self.signed_on_time = _judge(self.signed_at, self.sign_by, now, ended)
+        if self.on_scene_by is not None:
+            self.arrived_on_time = _judge(self.arrived_at, self.on_scene_by, now, ended)
+        self.done_on_time = _judge(self.done_at, self.due_by, now, ended)
+
+
+def _judge(when: datetime | None, deadline: datetime, now: datetime, ended: bool
+           ) -> bool | None:
+    if when is not None:
+        return when < deadline
+    if ended:
+        return None  # it went back or was taken away before this clock was kept or missed
+    return False if now >= deadline else None
+
+
+_HANDLERS: dict[str, Callable[[CaseReplay, Event, _Task | None], None]] = {
+    K.OPENED: CaseReplay._opened,
+    K.TASK_DISPATCHED: CaseReplay._dispatched,
+    K.TASK_DELIVERED: CaseReplay._delivered,
+    K.TASK_SIGNED: CaseReplay._signed,
+    K.TASK_ON_SCENE: CaseReplay._on_scene,
+    K.TASK_DONE: CaseReplay._done,
+    K.TASK_DECLINED: CaseReplay._declined,
+    K.DECLINE_REVIEWED: CaseReplay._reviewed,
+    K.EXTENSION_DECIDED: CaseReplay._extension_decided,
+    K.DEEMED_CONSENT: CaseReplay._deemed_consent,
+    K.TASK_WITHDRAWN: CaseReplay._withdrawn,
+    K.ESCALATION: CaseReplay._escalation,
+    K.ESCALATION_RESOLVED: CaseReplay._escalation_resolved,
+    K.HANDOFF_OFFERED: CaseReplay._offered,
+    K.HANDOFF_ACCEPTED: CaseReplay._handoff_ended,
+    K.HANDOFF_DECLINED: CaseReplay._handoff_ended,
+    K.HANDOFF_WITHDRAWN: CaseReplay._handoff_ended,
+    K.HANDOFF_EXPIRED: CaseReplay._handoff_ended,
+    K.OWNER_ASSIGNED: CaseReplay._owner_assigned,
+    K.CLOSED: CaseReplay._closed,
+}

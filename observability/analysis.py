@@ -1,0 +1,277 @@
+"""Oversight figures from the ledger: gaps, bounce chains, the three lines, agency
+scorecards and the agency-pair hand-off matrix.
+
+The ledger is read as one stream ordered by case and sequence; each case is replayed
+(`accountability.CaseReplay`) and folded into the totals before the next is read, so
+memory holds the figures, not the events.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from observability.accountability import CaseReplay, Category, Event, GapKind, Interval
+
+# Whether a caller may see a case, given the agencies taking part in it.
+CaseFilter = Callable[[set[str]], bool]
+
+
+def replay_cases(events: Iterable[Event], *, now: datetime, phases: bool = False,
+                 include: CaseFilter | None = None) -> Iterator[CaseReplay]:
+    """One finished replay per case; `events` come ordered by case, then sequence."""
+    replay: CaseReplay | None = None
+    for event in events:
+        if replay is None or event.case_id != replay.case_id:
+            if replay is not None:
+                replay.finish(now)
+                if include is None or include(replay.participants):
+                    yield replay
+            replay = CaseReplay(event.case_id, phases=phases)
+        replay.feed(event)
+    if replay is not None:
+        replay.finish(now)
+        if include is None or include(replay.participants):
+            yield replay
+
+
+@dataclass(frozen=True)
+class GapQuery:
+    agency: str = ""  # gaps this agency was accountable for
+    kind: GapKind | None = None
+    breached_only: bool = False
+    since: datetime | None = None
+
+    def matches(self, gap: Interval, now: datetime) -> bool:
+        return ((not self.agency or gap.accountable == self.agency)
+                and (self.kind is None or gap.name == self.kind.value)
+                and (not self.breached_only or gap.breached(now))
+                and (self.since is None or gap.start >= self.since))
+
+
+@dataclass(frozen=True)
+class CaseLines:
+    """The three lines of one case: legal, promised, and the time actually used."""
+
+    case_id: str
+    case_type: str
+    opened_at: datetime
+    legal_seconds: float | None
+    promised_seconds: float | None
+    actual_seconds: float
+    closed: bool
+
+
+@dataclass(frozen=True)
+class TypeLines:
+    case_type: str
+    cases: int
+    closed: int
+    median_legal_seconds: float | None
+    median_promised_seconds: float | None
+    median_actual_seconds: float | None  # of closed cases
+    within_promised: int
+    within_legal: int
+
+
+@dataclass(frozen=True)
+class BounceChain:
+    """A task sent from agency to agency (踢皮球): `hops` = the agencies it passed."""
+
+    case_id: str
+    task_ids: tuple[str, ...]
+    agencies: tuple[str, ...]
+
+    @property
+    def bounces(self) -> int:
+        return len(self.task_ids) - 1
+
+
+@dataclass
+class Scorecard:
+    agency: str
+    tasks: int = 0
+    signed_on_time: int = 0
+    sign_judged: int = 0
+    arrived_on_time: int = 0
+    arrival_judged: int = 0
+    done_on_time: int = 0
+    completion_judged: int = 0
+    declined: int = 0
+    handoff_waits: list[float] = field(default_factory=list)
+    cases_led: int = 0
+    cases_resolved: int = 0
+
+    @staticmethod
+    def rate(part: int, whole: int) -> float | None:
+        return part / whole if whole else None
+
+    @property
+    def on_time_sign_rate(self) -> float | None:
+        return self.rate(self.signed_on_time, self.sign_judged)
+
+    @property
+    def on_time_arrival_rate(self) -> float | None:
+        return self.rate(self.arrived_on_time, self.arrival_judged)
+
+    @property
+    def on_time_completion_rate(self) -> float | None:
+        return self.rate(self.done_on_time, self.completion_judged)
+
+    @property
+    def bounce_rate(self) -> float | None:
+        return self.rate(self.declined, self.tasks)
+
+    @property
+    def median_handoff_acceptance_seconds(self) -> float | None:
+        return statistics.median(self.handoff_waits) if self.handoff_waits else None
+
+    @property
+    def resolution_rate(self) -> float | None:
+        return self.rate(self.cases_resolved, self.cases_led)
+
+
+@dataclass
+class HandoffCell:
+    """Offers from one agency to another: how many, how they ended, how long they waited."""
+
+    from_agency: str
+    to_agency: str
+    offers: int = 0
+    accepted: int = 0
+    waits: list[float] = field(default_factory=list)  # of answered offers
+
+    @property
+    def median_wait_seconds(self) -> float | None:
+        return statistics.median(self.waits) if self.waits else None
+
+    @property
+    def p90_wait_seconds(self) -> float | None:
+        return percentile(self.waits, 0.9)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (what a person counting the list would answer)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 1))
+    return ordered[int(rank) - 1]
+
+
+@dataclass
+class Analysis:
+    now: datetime
+    since: datetime | None = None
+    gaps: list[Interval] = field(default_factory=list)
+    cases: list[CaseLines] = field(default_factory=list)
+    bounce_chains: list[BounceChain] = field(default_factory=list)
+    scorecards: dict[str, Scorecard] = field(default_factory=dict)
+    handoffs: dict[tuple[str, str], HandoffCell] = field(default_factory=dict)
+
+    def type_lines(self) -> list[TypeLines]:
+        by_type: dict[str, list[CaseLines]] = defaultdict(list)
+        for case in self.cases:
+            by_type[case.case_type].append(case)
+        return [_type_lines(name, cases) for name, cases in sorted(by_type.items())]
+
+    def ranked_scorecards(self) -> list[Scorecard]:
+        return sorted(self.scorecards.values(), key=lambda s: s.agency)
+
+
+def _median(values: Iterable[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def _type_lines(case_type: str, cases: list[CaseLines]) -> TypeLines:
+    closed = [c for c in cases if c.closed]
+    return TypeLines(
+        case_type, len(cases), len(closed),
+        _median(c.legal_seconds for c in cases), _median(c.promised_seconds for c in cases),
+        _median(c.actual_seconds for c in closed),
+        sum(1 for c in closed if c.promised_seconds is not None
+            and c.actual_seconds <= c.promised_seconds),
+        sum(1 for c in closed if c.legal_seconds is not None
+            and c.actual_seconds <= c.legal_seconds))
+
+
+def analyse(replays: Iterable[CaseReplay], *, now: datetime, since: datetime | None = None,
+            gap_query: GapQuery | None = None) -> Analysis:
+    """Fold finished replays into the oversight figures; `since` keeps what began after it."""
+    result = Analysis(now, since)
+    for replay in replays:
+        _fold(result, replay, gap_query or GapQuery(since=since))
+    return result
+
+
+def _fold(result: Analysis, replay: CaseReplay, gap_query: GapQuery) -> None:
+    now, since = result.now, result.since
+    for interval in replay.intervals:
+        if interval.category is Category.GAP:
+            if gap_query.matches(interval, now):
+                result.gaps.append(interval)
+            if interval.name == GapKind.HANDOFF_PENDING and (since is None
+                                                             or interval.start >= since):
+                _count_handoff(result, interval)
+    opened = replay.opened_at
+    if opened is None or (since is not None and opened < since):
+        return _fold_tasks(result, replay)
+    end = replay.closed_at or now
+    result.cases.append(CaseLines(
+        replay.case_id, replay.case_type, opened,
+        (replay.legal_by - opened).total_seconds() if replay.legal_by else None,
+        (replay.promised_by - opened).total_seconds() if replay.promised_by else None,
+        (end - opened).total_seconds(), replay.closed_at is not None))
+    lead = _scorecard(result, replay.owner)
+    lead.cases_led += 1
+    lead.cases_resolved += replay.closed_at is not None
+    for hops in replay.bounce_chains.values():
+        if len(hops) > 1:
+            result.bounce_chains.append(BounceChain(
+                replay.case_id, tuple(t for t, _ in hops), tuple(a for _, a in hops)))
+    _fold_tasks(result, replay)
+
+
+def _fold_tasks(result: Analysis, replay: CaseReplay) -> None:
+    since = result.since
+    for outcome in replay.task_log:
+        if since is not None and outcome.dispatched_at < since:
+            continue
+        card = _scorecard(result, outcome.assignee)
+        card.tasks += 1
+        card.declined += outcome.declined
+        if outcome.signed_on_time is not None:
+            card.sign_judged += 1
+            card.signed_on_time += outcome.signed_on_time
+        if outcome.arrived_on_time is not None:
+            card.arrival_judged += 1
+            card.arrived_on_time += outcome.arrived_on_time
+        if outcome.done_on_time is not None:
+            card.completion_judged += 1
+            card.done_on_time += outcome.done_on_time
+
+
+def _count_handoff(result: Analysis, gap: Interval) -> None:
+    key = (gap.from_agency, gap.to_agency)
+    cell = result.handoffs.get(key)
+    if cell is None:
+        cell = result.handoffs[key] = HandoffCell(*key)
+    cell.offers += 1
+    if gap.end is None or gap.end_event is None:
+        return
+    wait = gap.seconds(result.now)
+    cell.waits.append(wait)
+    if gap.end_event.kind == "HANDOFF_ACCEPTED":
+        cell.accepted += 1
+        _scorecard(result, gap.to_agency).handoff_waits.append(wait)
+
+
+def _scorecard(result: Analysis, agency: str) -> Scorecard:
+    card = result.scorecards.get(agency)
+    if card is None:
+        card = result.scorecards[agency] = Scorecard(agency)
+    return card
