@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agencies.gateway_link import GatewayLink
 from agencies.server import run_server
+from observability import telemetry
 from seamless.v1 import agency_pb2
 
 
@@ -39,8 +40,7 @@ def load_profile(path: Path) -> agency_pb2.Agency:
     return profile
 
 
-async def serve(settings: AgencySettings) -> None:
-    profile = load_profile(settings.profile_file)
+async def serve(settings: AgencySettings, profile: agency_pb2.Agency) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -54,7 +54,11 @@ async def serve(settings: AgencySettings) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    asyncio.run(serve(AgencySettings()))  # type: ignore[call-arg]  # read from the env
+    settings = AgencySettings()  # type: ignore[call-arg]  # read from the env
+    profile = load_profile(settings.profile_file)
+    telemetry.setup_tracing(profile.id)
+    asyncio.run(serve(settings, profile))
+    telemetry.flush()
 
 
 if __name__ == "__main__":

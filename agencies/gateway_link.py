@@ -8,6 +8,7 @@ from typing import Any
 import grpc
 from google.protobuf.message import Message
 
+from observability import telemetry
 from seamless.v1 import agency_pb2, case_service_pb2_grpc
 from seamless.v1 import case_service_pb2 as pb
 
@@ -20,7 +21,8 @@ class GatewayLink:
         if not token:
             raise ValueError(f"{token_file} holds no credential")
         self._metadata = (("authorization", f"Bearer {token}"),)
-        self._channel = grpc.aio.insecure_channel(address)
+        self._channel = grpc.aio.insecure_channel(
+            address, interceptors=telemetry.grpc_client_interceptors())
         self._stub = case_service_pb2_grpc.CaseServiceStub(self._channel)  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:

@@ -22,6 +22,7 @@ from sqlmodel import Session, SQLModel, create_engine
 from agencies import inbox
 from agencies.gateway_link import GatewayLink
 from agencies.models import Finding, InboxItem, InboxItemBase, NoticeRecord
+from observability import telemetry
 from seamless.v1 import agency_pb2, agency_pb2_grpc, case_pb2
 
 T = TypeVar("T")
@@ -262,7 +263,7 @@ async def run_server(*, profile: agency_pb2.Agency, database_url: str, port: int
     """Serve the agency until the block ends; yields the bound port (0 picks one).
     Without a gateway link its officers cannot act through it (ActOnTask refuses)."""
     engine = open_database(database_url)
-    server = grpc.aio.server()
+    server = grpc.aio.server(interceptors=telemetry.grpc_server_interceptors())
     agency_pb2_grpc.add_AgencyServiceServicer_to_server(  # type: ignore[no-untyped-call]
         AgencyService(profile, engine, gateway), server)
     health_servicer = HealthServicer()

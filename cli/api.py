@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,10 @@ from google.protobuf.message import Message
 from cli.datadir import Endpoints
 from gateway.credentials import read_token
 from gateway.errors import error_info
-from seamless.v1 import agency_pb2, agency_pb2_grpc, case_service_pb2_grpc
+from seamless.v1 import agency_pb2, agency_pb2_grpc, case_service_pb2_grpc, oversight_pb2_grpc
 
 CALL_TIMEOUT_SECONDS = 30.0
+OVERSIGHT_TIMEOUT_SECONDS = 300.0
 
 
 class CallFailed(Exception):
@@ -38,6 +40,7 @@ class Gateway:
         endpoints = Endpoints.read(data_dir)
         self._channel = grpc.insecure_channel(endpoints.gateway)
         self._stub = case_service_pb2_grpc.CaseServiceStub(self._channel)  # type: ignore[no-untyped-call]
+        self._oversight = oversight_pb2_grpc.OversightServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self._metadata: tuple[tuple[str, str], ...] = ()
         if identity:
             token = read_token(data_dir, identity)
@@ -48,6 +51,22 @@ class Gateway:
         try:
             return getattr(self._stub, method)(request, metadata=self._metadata,
                                                timeout=CALL_TIMEOUT_SECONDS)
+        except grpc.RpcError as err:
+            raise _failed(err) from None
+
+    def oversee(self, method: str, request: Message) -> Any:
+        """An OversightService call (analysis over the whole ledger: a longer timeout)."""
+        try:
+            return getattr(self._oversight, method)(request, metadata=self._metadata,
+                                                    timeout=OVERSIGHT_TIMEOUT_SECONDS)
+        except grpc.RpcError as err:
+            raise _failed(err) from None
+
+    def export(self, request: Message) -> Iterator[bytes]:
+        try:
+            for chunk in self._oversight.ExportEventLog(
+                    request, metadata=self._metadata, timeout=OVERSIGHT_TIMEOUT_SECONDS):
+                yield chunk.data
         except grpc.RpcError as err:
             raise _failed(err) from None
 

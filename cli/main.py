@@ -335,7 +335,7 @@ def _task_commands(group: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cli import demo, platform
+    from cli import demo, oversight, platform
     from cli.up import Ports
 
     parser = argparse.ArgumentParser(
@@ -367,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     _case_commands(case.add_subparsers(dest="action", required=True, metavar="ACTION"))
     task = commands.add_parser("task", help="act on a task of a case")
     _task_commands(task.add_subparsers(dest="action", required=True, metavar="ACTION"))
+    oversight.add_commands(commands, _leaf)
     return parser
 
 

@@ -49,7 +49,8 @@ def prepare(data_dir: Path, ports: Ports, host: str = "127.0.0.1") -> Endpoints:
     """Credentials, agency profiles and the endpoints file; idempotent."""
     catalog = load_catalog()
     directory = catalog.directory
-    credentials.ensure_credentials(data_dir, [a.id for a in directory.agencies])
+    credentials.ensure_credentials(
+        data_dir, [*(a.id for a in directory.agencies), credentials.OVERSIGHT])
     agencies: dict[str, str] = {}
     for offset, agency in enumerate(directory.agencies):
         profile = agency_to_proto(agency)
@@ -96,14 +97,23 @@ def processes(data_dir: Path, ports: Ports, endpoints: Endpoints,
             "SEAMLESS_AGENCY_PORT": address.rpartition(":")[2],
             "SEAMLESS_AGENCY_GATEWAY_ADDRESS": endpoints.gateway,
             "SEAMLESS_AGENCY_TOKEN_FILE": str(credentials.token_path(data_dir, agency))})
+    ledger = _sqlite_url(data_dir / "ledger" / "ledger.db")
     table["worker"] = ([python, "-m", "workflows"], {
-        **common, "SEAMLESS_LEDGER_DATABASE_URL": _sqlite_url(data_dir / "ledger" /
-                                                              "ledger.db")})
+        **common, "SEAMLESS_LEDGER_DATABASE_URL": ledger})
     table["gateway"] = ([python, "-m", "gateway"], {
         **common, "SEAMLESS_GATEWAY_HOST": host,
         "SEAMLESS_GATEWAY_PORT": str(ports.gateway),
-        "SEAMLESS_TOKEN_HASHES_FILE": str(data_dir / credentials.HASHES_FILE)})
+        "SEAMLESS_TOKEN_HASHES_FILE": str(data_dir / credentials.HASHES_FILE),
+        "SEAMLESS_LEDGER_DATABASE_URL": ledger})
+    # Without a collector, every process writes its spans as OTLP-JSON lines here.
+    for name, (_command, extra) in table.items():
+        if name != "temporal":
+            extra["SEAMLESS_TRACES_FILE"] = str(traces_file(data_dir, name))
     return table
+
+
+def traces_file(data_dir: Path, process: str) -> Path:
+    return data_dir / "traces" / f"{process}.otlp.jsonl"
 
 
 def _listening(address: str) -> bool:

@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gateway.credentials import load_hashes
 from gateway.server import run_server
+from observability import telemetry
+from observability.ledger import open_ledger
 from workflows.catalog_loader import DEFAULT_CATALOG, load_catalog
 from workflows.client import TASK_QUEUE
 from workflows.connect import connect
@@ -30,6 +32,8 @@ class GatewaySettings(BaseSettings):
     token_hashes_file: Path
     agency_addresses: dict[str, str]
     catalog_dir: Path = DEFAULT_CATALOG
+    # The ledger the worker appends to: OversightService reads it.
+    ledger_database_url: str
 
 
 async def serve(settings: GatewaySettings) -> None:
@@ -42,7 +46,9 @@ async def serve(settings: GatewaySettings) -> None:
         loop.add_signal_handler(signum, stop.set)
     async with run_server(client=client, catalog=catalog, token_hashes=hashes,
                           agency_addresses=settings.agency_addresses,
-                          task_queue=settings.task_queue, port=settings.gateway_port,
+                          task_queue=settings.task_queue,
+                          ledger_engine=open_ledger(settings.ledger_database_url),
+                          port=settings.gateway_port,
                           host=settings.gateway_host) as port:
         logging.info("gateway serving on %s:%d", settings.gateway_host, port)
         await stop.wait()
@@ -50,7 +56,9 @@ async def serve(settings: GatewaySettings) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    telemetry.setup_tracing("gateway")
     asyncio.run(serve(GatewaySettings()))  # type: ignore[call-arg]  # read from the env
+    telemetry.flush()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)  # see workflows/__main__.py: the Temporal client at interpreter exit

@@ -16,6 +16,8 @@ from pathlib import Path
 
 TOKEN_DIR = "credentials"
 HASHES_FILE = "gateway/token-hashes.json"
+# Oversight staff (督查): read every case and every oversight figure, change nothing.
+OVERSIGHT = "oversight"
 
 
 def digest(token: str) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.client import Client, WorkflowExecution
 
+from gateway.credentials import OVERSIGHT
 from gateway.errors import invalid
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as pb
@@ -35,7 +36,7 @@ def build_query(request: pb.ListCasesRequest, *, caller: str, catalog: Catalog) 
     """The visibility query for what `caller` may see with the request's filters."""
     directory = catalog.directory
     clauses = ["WorkflowType = 'CaseWorkflow'"]
-    if caller != directory.coordinator:
+    if caller not in (directory.coordinator, OVERSIGHT):
         clauses.append(f"{search.PARTICIPANTS.name} = '{caller}'")
     if request.owner:
         if directory.get(request.owner) is None:

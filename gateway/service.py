@@ -19,7 +19,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from gateway import listing
 from gateway.auth import caller
 from gateway.commands import RPCS, case_id, open_command
+from gateway.credentials import OVERSIGHT
 from gateway.errors import Context, GatewayError, abort
+from observability import telemetry
 from seamless.v1 import agency_pb2, agency_pb2_grpc, case_service_pb2_grpc
 from seamless.v1 import case_service_pb2 as pb
 from workflows import client as cases
@@ -89,7 +91,7 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
             raise
         except WorkflowQueryFailedError:
             raise not_found(case) from None
-        if not state.visible_to(caller(), self._coordinator):
+        if caller() != OVERSIGHT and not state.visible_to(caller(), self._coordinator):
             raise not_found(case)
         return state
 
@@ -147,7 +149,8 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
                                f"{agency} has no agency service on this platform")
         channel = self._channels.get(agency)
         if channel is None:
-            channel = self._channels[agency] = grpc.aio.insecure_channel(address)
+            channel = self._channels[agency] = grpc.aio.insecure_channel(
+                address, interceptors=telemetry.grpc_client_interceptors())
         return agency_pb2_grpc.AgencyServiceStub(channel)  # type: ignore[no-untyped-call]
 
     # ----- changes -------------------------------------------------------------------
@@ -155,6 +158,7 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
     async def OpenCase(self, request: pb.OpenCaseRequest, context: Context
                        ) -> pb.OpenCaseResponse:
         async def work() -> pb.OpenCaseResponse:
+            _check_may_act()
             result = await cases.open_case(self._client, self._catalog,
                                            open_command(request, caller()),
                                            task_queue=self._task_queue)
@@ -167,6 +171,7 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
 
         async def work() -> Message:
             case = case_id(request)
+            _check_may_act()
             command = rpc.build(request, Actor(caller(), request.officer_id))
             try:
                 result = await cases.send(self._client, case, command)
@@ -177,6 +182,13 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
             return rpc.respond(result, case_to_proto(await cases.get_case(self._client,
                                                                           case)))
         return await self._serve(context, work)
+
+
+def _check_may_act() -> None:
+    if caller() == OVERSIGHT:
+        raise GatewayError(grpc.StatusCode.PERMISSION_DENIED, "READ_ONLY_IDENTITY",
+                           "the oversight identity reads every case and changes none; act "
+                           "with an agency's credential")
 
 
 def _command_rpc(name: str) -> Callable[..., Awaitable[Message]]:

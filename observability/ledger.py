@@ -31,7 +31,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _utc(value: datetime) -> datetime:
+def utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -58,7 +58,7 @@ class LedgerEntryBase(SQLModel):
         """The bytes the hash covers: every field that says what happened."""
         return json.dumps(
             [self.case_id, self.sequence, self.kind, self.actor_agency, self.actor_officer,
-             _utc(self.at).isoformat(timespec="microseconds"), self.task_id, self.detail,
+             utc(self.at).isoformat(timespec="microseconds"), self.task_id, self.detail,
              self.attribute_map(), self.trace_id, self.span_id],
             ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
 
@@ -187,7 +187,7 @@ def stream_events(engine: Engine, *, case_id: str = "", batch: int = 20_000
 def _read_time(value: datetime | str) -> datetime:
     # Raw SQLite gives back the text SQLAlchemy wrote ("2026-11-20 09:00:00.000000").
     parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return _utc(parsed)
+    return utc(parsed)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import sys
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from observability import telemetry
 from observability.ledger import open_ledger
 from workflows.agency_activities import AgencyActivities
 from workflows.client import TASK_QUEUE
@@ -49,7 +50,9 @@ async def serve(settings: WorkerSettings) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    telemetry.setup_tracing("worker")
     asyncio.run(serve(WorkerSettings()))  # type: ignore[call-arg]  # read from the env
+    telemetry.flush()
     sys.stdout.flush()
     sys.stderr.flush()
     # The Temporal client's threads can crash the interpreter at exit (sdk-python #300).

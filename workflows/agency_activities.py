@@ -16,6 +16,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from observability import telemetry
 from seamless.v1 import agency_pb2, agency_pb2_grpc
 from workflows import activities
 from workflows.rules.effects import Notice, TaskDelivery, TaskWithdrawal
@@ -62,7 +63,8 @@ class AgencyActivities:
         channel = self._channels.get(agency)
         if channel is None:
             channel = self._channels[agency] = grpc.aio.insecure_channel(
-                address, options=CHANNEL_OPTIONS)
+                address, options=CHANNEL_OPTIONS,
+                interceptors=telemetry.grpc_client_interceptors())
         return agency_pb2_grpc.AgencyServiceStub(channel)  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:

@@ -9,16 +9,22 @@ import time
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from observability import telemetry
+
 log = logging.getLogger(__name__)
 
 
 async def connect(address: str, namespace: str = "default", *,
                   wait_seconds: float = 120.0) -> Client:
-    """A client for `address`, retrying while the server is still starting."""
+    """A traced client for `address`, retrying while the server is still starting.
+
+    Its tracing interceptor also applies to workers built on it: trace context travels
+    in Temporal headers from the gateway into the workflow and its activities."""
     give_up = time.monotonic() + wait_seconds
     while True:
         try:
-            return await Client.connect(address, namespace=namespace)
+            return await Client.connect(address, namespace=namespace,
+                                        interceptors=[telemetry.temporal_interceptor()])
         except (RPCError, RuntimeError, OSError) as err:
             if time.monotonic() > give_up:
                 raise RuntimeError(f"Temporal at {address} did not answer within "

@@ -1,4 +1,8 @@
-"""The ledger activity: a case's events, appended to the ledger database."""
+"""The ledger activity: a case's events, appended to the ledger database.
+
+After an append, the periods and gaps that the new events ended are exported as
+accountability spans (observability.spans), when this process traces at all.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from observability import ledger
+from observability import ledger, spans, telemetry
 from workflows import activities
 from workflows.rules.effects import CaseEventBatch
 
@@ -27,7 +31,21 @@ class LedgerActivities:
             attributes=ledger.encode_attributes(e.attributes), trace_id=e.trace_id,
             span_id=e.span_id) for e in batch.events]
         with Session(self._engine) as session:
-            return ledger.append(session=session, case_id=batch.case_id, events=entries)
+            added = ledger.append(session=session, case_id=batch.case_id, events=entries)
+        self._export_spans(batch)
+        return added
+
+    def _export_spans(self, batch: CaseEventBatch) -> None:
+        # Also on a retry that added nothing: the try before may have appended and then
+        # died before exporting. Span ids are derived, so a repeat is the same span.
+        active = telemetry.active()
+        if active is None:
+            return
+        replay = spans.replay_case(ledger.stream_events(self._engine, case_id=batch.case_id),
+                                   batch.case_id)
+        active.export_finished(spans.spans_ended_between(
+            replay, batch.events[0].sequence, batch.events[-1].sequence,
+            active.provider.resource))
 
     @activity.defn(name=activities.RECORD_CASE_EVENTS)
     async def record_case_events(self, batch: CaseEventBatch) -> None:

@@ -8,10 +8,14 @@ part of the history, so replay reads the very same ids: this stays deterministic
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from temporalio import workflow
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadConverter
@@ -46,6 +50,27 @@ def from_headers(headers: Mapping[str, Payload]) -> tuple[str, str]:
 def current_update() -> tuple[str, str]:
     """The trace of the update being handled (call from an update handler)."""
     return _update_trace.get()
+
+
+@contextmanager
+def continued(trace_id: str, span_id: str) -> Iterator[None]:
+    """Work started inside (an activity, say) continues the request's trace. Attaching a
+    context issues no command, so this is as deterministic as the ids it is given."""
+    if not trace_id or not span_id:
+        yield
+        return
+    try:
+        parent = SpanContext(int(trace_id, 16), int(span_id, 16), is_remote=True,
+                             trace_flags=TraceFlags(TraceFlags.SAMPLED))
+    except ValueError:
+        yield
+        return
+    token = otel_context.attach(trace.set_span_in_context(NonRecordingSpan(parent),
+                                                          otel_context.get_current()))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
 
 
 def workflow_start() -> tuple[str, str]:

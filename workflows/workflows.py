@@ -254,9 +254,10 @@ class CaseWorkflow:
         else:
             name = activities.SEND_NOTICE
         try:
-            attempts = await workflow.execute_activity(
-                name, effect, start_to_close_timeout=activities.CALL_TIMEOUT,
-                retry_policy=activities.PATIENT_RETRY, activity_id=effect.idempotency_key)
+            with request_trace.continued(effect.trace_id, effect.span_id):
+                attempts = await workflow.execute_activity(
+                    name, effect, start_to_close_timeout=activities.CALL_TIMEOUT,
+                    retry_policy=activities.PATIENT_RETRY, activity_id=effect.idempotency_key)
             if isinstance(effect, TaskDelivery):
                 # Histories recorded before deliveries reported their attempts answer None.
                 self._engine.mark_delivered(effect.task_id, effect.round, workflow.now(),

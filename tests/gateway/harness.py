@@ -70,8 +70,9 @@ class Gateway:
 async def running_gateway(client: Client, catalog: Catalog, root: Path
                           ) -> AsyncIterator[Gateway]:
     directory = catalog.directory
-    table = credentials.ensure_credentials(root, [a.id for a in directory.agencies])
-    tokens = {a.id: credentials.read_token(root, a.id) for a in directory.agencies}
+    identities = [*(a.id for a in directory.agencies), credentials.OVERSIGHT]
+    table = credentials.ensure_credentials(root, identities)
+    tokens = {identity: credentials.read_token(root, identity) for identity in identities}
     queue = f"gateway-{uuid.uuid4()}"
     async with AsyncExitStack() as stack:
         addresses: dict[str, str] = {}
@@ -82,14 +83,16 @@ async def running_gateway(client: Client, catalog: Catalog, root: Path
             addresses[agency.id] = f"127.0.0.1:{port}"
         agencies = AgencyActivities(addresses)
         stack.push_async_callback(agencies.close)
-        ledger = LedgerActivities(open_ledger(f"sqlite:///{root / 'ledger.db'}"))
+        ledger_engine = open_ledger(f"sqlite:///{root / 'ledger.db'}")
+        stack.callback(ledger_engine.dispose)
+        ledger = LedgerActivities(ledger_engine)
         worker = build_worker(client, task_queue=queue, activities=[
             agencies.deliver_task, agencies.withdraw_task, agencies.send_notice,
             ledger.record_case_events])
         await stack.enter_async_context(worker)
         port = await stack.enter_async_context(run_gateway(
             client=client, catalog=catalog, token_hashes=table, agency_addresses=addresses,
-            task_queue=queue))
+            task_queue=queue, ledger_engine=ledger_engine))
         gateway = Gateway(f"127.0.0.1:{port}", tokens)
         stack.push_async_callback(gateway.close)
         yield gateway

@@ -269,7 +269,8 @@ class CaseEngine:
         self.state.owner = new_owner
 
     def add_effect(self, effect: Effect) -> None:
-        self._effects.append(effect)
+        trace_id, span_id = self._request_trace
+        self._effects.append(replace(effect, trace_id=trace_id, span_id=span_id))
 
     def result(self, **kwargs: Any) -> CommandResult:
         return CommandResult(case_id=self.state.id, owner=self.state.owner,

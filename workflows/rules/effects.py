@@ -30,6 +30,10 @@ class TaskDelivery:
     due_by: datetime
     on_scene_by: datetime | None = None
     round: int = 1
+    # The request that asked for it (see CaseEngine.add_effect), so the call to the
+    # agency joins that request's trace.
+    trace_id: str = ""
+    span_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,8 @@ class TaskWithdrawal:
     task_id: str
     assignee: str
     reason: str
+    trace_id: str = ""
+    span_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,8 @@ class Notice:
     text: str
     task_id: str = ""
     handoff_id: str = ""
+    trace_id: str = ""
+    span_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,209 @@
+"""`seamless oversight …` and `seamless audit verify`: what oversight staff (督查) read.
+
+Without --as these run as the oversight identity, which sees every case; an agency's
+credential sees only the cases that agency takes part in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.message import Message
+
+from cli import datadir, render
+from cli.api import Gateway
+from gateway.credentials import OVERSIGHT
+from seamless.v1 import case_pb2
+from seamless.v1 import oversight_pb2 as pb
+
+Handler = Callable[[argparse.Namespace], Any]
+GAP_KINDS = [name.removeprefix("GAP_KIND_") for name in case_pb2.GapKind.keys()
+             if name != "GAP_KIND_UNSPECIFIED"]
+FORMATS = {"ocel2-json": pb.EXPORT_FORMAT_OCEL2_JSON, "csv": pb.EXPORT_FORMAT_CSV}
+
+
+def _api(args: argparse.Namespace) -> Gateway:
+    return Gateway(datadir.resolve(args.data_dir), args.as_agency or OVERSIGHT)
+
+
+def _document(message: Message) -> dict[str, Any]:
+    return json_format.MessageToDict(message, preserving_proto_field_name=True)
+
+
+def _duration(value: Duration, present: bool = True) -> str:
+    if not present:
+        return ""
+    minutes = round(value.ToTimedelta().total_seconds() / 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    return (f"{days}d " if days else "") + f"{hours}h{minutes:02d}m"
+
+
+def _rate(card: pb.AgencyScorecard, field: str) -> str:
+    return f"{getattr(card, field):.0%}" if card.HasField(field) else "-"
+
+
+def _when(message: Message, field: str) -> str:
+    if not message.HasField(field):
+        return ""
+    return render.local(getattr(message, field).ToJsonString())
+
+
+def _gap_rows(gaps: Any) -> list[list[str]]:
+    return [[g.case_id, g.task_id or "-", case_pb2.GapKind.Name(g.kind).removeprefix(
+        "GAP_KIND_"), g.accountable, f"{g.from_agency} -> {g.to_agency}",
+        _when(g, "start_time"), _when(g, "end_time") or "OPEN", _duration(g.duration),
+        _when(g, "deadline"), "BREACHED" if g.breached else ""] for g in gaps]
+
+
+GAP_HEADERS = ["case", "task", "gap", "accountable", "waiting", "from", "until", "lasted",
+               "deadline", ""]
+
+
+def _since(args: argparse.Namespace, request: Any) -> None:
+    if args.since:
+        from cli.main import timestamp
+        request.since.CopyFrom(timestamp(args.since, "--since"))
+
+
+def timeline(args: argparse.Namespace) -> Any:
+    reply = _api(args).oversee("GetTimeline", pb.GetTimelineRequest(case_id=args.case))
+    if args.json:
+        return _document(reply)
+    lines = [f"case   {reply.case_id}", f"trace  {reply.trace_id}"]
+    if reply.HasField("lines"):
+        three = reply.lines
+        lines.append(f"lines  legal {_duration(three.legal)}   promised "
+                     f"{_duration(three.promised)}   actual {_duration(three.actual)}"
+                     + ("" if three.closed else " (still open)"))
+    lines += ["", "who owned it", render.table(
+        ["owner", "from", "until"],
+        [[p.owner, _when(p, "start_time"), _when(p, "end_time") or "now"]
+         for p in reply.ownership])]
+    lines += ["", "events", render.table(
+        ["#", "time", "event", "actor", "task", "detail"],
+        [[str(e.sequence), _when(e, "time"),
+          case_pb2.CaseEventKind.Name(e.kind).removeprefix("CASE_EVENT_KIND_"),
+          e.actor.agency_id, e.task_id, e.detail[:60]] for e in reply.events])]
+    lines += ["", "gaps", render.table(GAP_HEADERS, _gap_rows(reply.gaps))]
+    for chain in reply.bounce_chains:
+        lines.append(f"bounced {chain.bounces}x: " + " -> ".join(
+            f"{t} {a}" for t, a in zip(chain.task_ids, chain.agencies, strict=True)))
+    return "\n".join(lines)
+
+
+def gaps(args: argparse.Namespace) -> Any:
+    request = pb.ListGapsRequest(agency=args.agency, breached_only=args.breached,
+                                 page_size=args.page_size, page_token=args.page_token,
+                                 kind=f"GAP_KIND_{args.kind}" if args.kind else None)
+    _since(args, request)
+    reply = _api(args).oversee("ListGaps", request)
+    if args.json:
+        return _document(reply)
+    text = render.table(GAP_HEADERS, _gap_rows(reply.gaps))
+    if reply.next_page_token:
+        text += f"\nmore: --page-token {reply.next_page_token}"
+    return text
+
+
+def scorecard(args: argparse.Namespace) -> Any:
+    request = pb.GetScorecardsRequest()
+    _since(args, request)
+    reply = _api(args).oversee("GetScorecards", request)
+    if args.json:
+        return _document(reply)
+    cards = render.table(
+        ["agency", "tasks", "signed on time", "on scene on time", "done on time",
+         "bounce rate", "median accept", "cases led", "resolved"],
+        [[c.agency, str(c.tasks), _rate(c, "on_time_sign_rate"),
+          _rate(c, "on_time_arrival_rate"), _rate(c, "on_time_completion_rate"),
+          _rate(c, "bounce_rate"),
+          _duration(c.median_handoff_acceptance, c.HasField("median_handoff_acceptance")),
+          str(c.cases_led), _rate(c, "resolution_rate")] for c in reply.scorecards])
+    lines = render.table(
+        ["case type", "cases", "closed", "legal line", "promised line", "actual (median)",
+         "within promised"],
+        [[t.case_type, str(t.cases), str(t.closed), _duration(t.median_legal),
+          _duration(t.median_promised),
+          _duration(t.median_actual, t.HasField("median_actual")),
+          f"{t.closed_within_promised}/{t.closed}"] for t in reply.case_type_lines])
+    chains = "\n".join(f"{c.case_id}: bounced {c.bounces}x " + " -> ".join(c.agencies)
+                       for c in reply.bounce_chains) or "none"
+    return f"{cards}\n\nthe three lines\n{lines}\n\nbounce chains (踢皮球)\n{chains}"
+
+
+def handoffs(args: argparse.Namespace) -> Any:
+    request = pb.GetHandoffMatrixRequest()
+    _since(args, request)
+    reply = _api(args).oversee("GetHandoffMatrix", request)
+    if args.json:
+        return _document(reply)
+    return render.table(
+        ["from", "to", "offers", "accepted", "median wait", "p90 wait"],
+        [[c.from_agency, c.to_agency, str(c.offers), str(c.accepted),
+          _duration(c.median_wait, c.HasField("median_wait")),
+          _duration(c.p90_wait, c.HasField("p90_wait"))] for c in reply.cells])
+
+
+def export(args: argparse.Namespace) -> Any:
+    chunks = _api(args).export(pb.ExportEventLogRequest(format=FORMATS[args.format]))
+    if args.out:
+        with Path(args.out).open("wb") as out:
+            written = sum(out.write(chunk) for chunk in chunks)
+        return {"out": args.out, "bytes": written} if args.json else \
+            f"wrote {written} bytes to {args.out}"
+    for chunk in chunks:
+        sys.stdout.buffer.write(chunk)
+    sys.stdout.flush()
+    return None
+
+
+def verify(args: argparse.Namespace) -> Any:
+    reply = _api(args).oversee("VerifyLedger", pb.VerifyLedgerRequest(case_id=args.case))
+    if args.json:
+        output: Any = _document(reply)
+    else:
+        broken = [v for v in reply.verdicts if not v.intact]
+        output = "\n".join(
+            [f"checked {reply.cases_checked} cases: "
+             + ("every chain is intact" if not broken else f"{len(broken)} BROKEN")]
+            + [f"  {v.case_id}: broken at event {v.broken_at}: {v.problem}"
+               for v in broken])
+    if reply.cases_broken:
+        print(render.dumps(output) if args.json else output)  # noqa: T201
+        return 1
+    return output
+
+
+def add_commands(commands: Any, leaf: Callable[..., argparse.ArgumentParser]) -> None:
+    oversight = commands.add_parser(
+        "oversight", help="accountability: timelines, gaps, scorecards, hand-offs, exports")
+    group = oversight.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = leaf(group, "timeline", timeline, "who held a case when, and where it stalled")
+    p.add_argument("case")
+    p = leaf(group, "gaps", gaps, "accountability gaps across cases, newest first")
+    p.add_argument("--agency", default="", help="only gaps this agency was accountable for")
+    p.add_argument("--kind", choices=GAP_KINDS, type=str.upper)
+    p.add_argument("--breached", action="store_true", help="only gaps past their deadline")
+    p.add_argument("--since", default="", help="only gaps that began after this ISO time")
+    p.add_argument("--page-size", type=int, default=0)
+    p.add_argument("--page-token", default="")
+    for name, handler, help in (
+            ("scorecard", scorecard, "agency scorecards and the three lines per case type"),
+            ("handoffs", handoffs, "the agency-pair hand-off matrix")):
+        p = leaf(group, name, handler, help)
+        p.add_argument("--since", default="", help="only work begun after this ISO time")
+    p = leaf(group, "export", export, "the event log for process-mining tools")
+    p.add_argument("--format", choices=sorted(FORMATS), required=True)
+    p.add_argument("--out", default="", help="write to this file (default: stdout)")
+    audit = commands.add_parser("audit", help="check the ledger was not altered")
+    group = audit.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = leaf(group, "verify", verify, "walk the hash chain of one case or of all "
+                                      "(exit 1 when a chain is broken)")
+    p.add_argument("case", nargs="?", default="")

@@ -1,0 +1,224 @@
+"""OversightService: accountability read from the ledger, never a change to anything.
+
+The oversight identity sees every case; an agency (and the coordinator, who takes part
+in every case) sees the cases it takes part in, judged from the ledger itself: opener,
+owners, assignees and agencies offered the case. A case the caller may not see is
+NOT_FOUND, worded exactly like one that does not exist.
+
+Each call reads the ledger afresh (the worker appends as cases move) in a thread, so a
+long analysis never blocks the gateway's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import io
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+from typing import BinaryIO
+
+import grpc
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from gateway import oversight_views as views
+from gateway.auth import caller
+from gateway.credentials import OVERSIGHT
+from gateway.errors import Context, GatewayError, abort, invalid
+from observability import analysis, export, ledger
+from observability.accountability import CaseReplay, Event
+from observability.spans import case_trace_id
+from seamless.v1 import oversight_pb2 as pb
+from seamless.v1 import oversight_pb2_grpc
+from workflows.catalog_loader import Catalog
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 500
+EXPORT_CHUNK_BYTES = 64 * 1024
+
+
+def _since(request: pb.GetScorecardsRequest | pb.GetHandoffMatrixRequest | pb.ListGapsRequest
+           ) -> datetime | None:
+    return request.since.ToDatetime(UTC) if request.HasField("since") else None
+
+
+class OversightService(oversight_pb2_grpc.OversightServiceServicer):
+    def __init__(self, *, ledger_engine: Engine, catalog: Catalog) -> None:
+        self._engine = ledger_engine
+        self._catalog = catalog
+
+    # ----- who sees what ------------------------------------------------------------
+
+    def _include(self) -> analysis.CaseFilter | None:
+        """None for those who see every case; else a test on a case's participants."""
+        who = caller()
+        if who in (OVERSIGHT, self._catalog.directory.coordinator):
+            return None
+        return lambda participants: who in participants
+
+    def _replays(self, *, case_id: str = "", phases: bool = False
+                 ) -> Iterator[CaseReplay]:
+        return analysis.replay_cases(ledger.stream_events(self._engine, case_id=case_id),
+                                     now=datetime.now(UTC), phases=phases,
+                                     include=self._include())
+
+    async def _serve(self, context: Context, work: Callable[[], object]) -> object:
+        try:
+            return await asyncio.to_thread(work)
+        except GatewayError as err:
+            await abort(context, err)
+
+    # ----- one case -----------------------------------------------------------------
+
+    async def GetTimeline(self, request: pb.GetTimelineRequest, context: Context
+                          ) -> pb.GetTimelineResponse:
+        include = self._include()
+
+        def work() -> pb.GetTimelineResponse:
+            if not request.case_id:
+                raise invalid("case_id", "is required")
+            now = datetime.now(UTC)
+            replay = next(analysis.replay_cases(
+                ledger.stream_events(self._engine, case_id=request.case_id), now=now,
+                include=include), None)
+            if replay is None:
+                raise GatewayError(grpc.StatusCode.NOT_FOUND, "CASE_NOT_FOUND",
+                                   f"there is no case {request.case_id}")
+            figures = analysis.analyse([replay], now=now)
+            with Session(self._engine) as session:
+                rows = ledger.case_events(session=session, case_id=request.case_id)
+            return pb.GetTimelineResponse(
+                case_id=request.case_id, trace_id=f"{case_trace_id(request.case_id):032x}",
+                events=[views.case_event(r) for r in rows], ownership=views.ownership(replay),
+                gaps=[views.gap(g, now) for g in figures.gaps],
+                bounce_chains=[views.bounce_chain(c) for c in figures.bounce_chains],
+                lines=views.case_lines(figures.cases[0]) if figures.cases else None)
+        return await self._serve(context, work)  # type: ignore[return-value]
+
+    # ----- across cases -------------------------------------------------------------
+
+    async def ListGaps(self, request: pb.ListGapsRequest, context: Context
+                       ) -> pb.ListGapsResponse:
+        replays = self._replays
+
+        def work() -> pb.ListGapsResponse:
+            size = request.page_size or DEFAULT_PAGE_SIZE
+            if not 1 <= size <= MAX_PAGE_SIZE:
+                raise invalid("page_size", f"must be 1 to {MAX_PAGE_SIZE}")
+            if request.agency and self._catalog.directory.get(request.agency) is None \
+                    and request.agency != "seamless":
+                raise invalid("agency", f"no agency {request.agency!r} in the directory")
+            query = analysis.GapQuery(agency=request.agency, kind=views.kind_of(request.kind),
+                                      breached_only=request.breached_only,
+                                      since=_since(request))
+            offset = _offset(request.page_token, _fingerprint(request))
+            now = datetime.now(UTC)
+            gaps = analysis.analyse(replays(), now=now, gap_query=query).gaps
+            gaps.sort(key=lambda g: (g.start, g.case_id, g.start_event.sequence),
+                      reverse=True)
+            page = gaps[offset:offset + size]
+            more = offset + size < len(gaps)
+            return pb.ListGapsResponse(
+                gaps=[views.gap(g, now) for g in page],
+                next_page_token=_token(offset + size, _fingerprint(request)) if more else "")
+        return await self._serve(context, work)  # type: ignore[return-value]
+
+    async def GetScorecards(self, request: pb.GetScorecardsRequest, context: Context
+                            ) -> pb.GetScorecardsResponse:
+        replays = self._replays
+
+        def work() -> pb.GetScorecardsResponse:
+            figures = analysis.analyse(replays(), now=datetime.now(UTC), since=_since(request))
+            return pb.GetScorecardsResponse(
+                scorecards=[views.scorecard(c) for c in figures.ranked_scorecards()],
+                case_type_lines=[views.type_lines(t) for t in figures.type_lines()],
+                bounce_chains=[views.bounce_chain(c) for c in figures.bounce_chains])
+        return await self._serve(context, work)  # type: ignore[return-value]
+
+    async def GetHandoffMatrix(self, request: pb.GetHandoffMatrixRequest, context: Context
+                               ) -> pb.GetHandoffMatrixResponse:
+        replays = self._replays
+
+        def work() -> pb.GetHandoffMatrixResponse:
+            figures = analysis.analyse(replays(), now=datetime.now(UTC), since=_since(request))
+            return pb.GetHandoffMatrixResponse(cells=[
+                views.handoff_cell(cell) for _, cell in sorted(figures.handoffs.items())])
+        return await self._serve(context, work)  # type: ignore[return-value]
+
+    async def ExportEventLog(self, request: pb.ExportEventLogRequest, context: Context
+                             ) -> AsyncIterator[pb.ExportEventLogResponse]:
+        writers = {pb.EXPORT_FORMAT_OCEL2_JSON: export.write_ocel2_json,
+                   pb.EXPORT_FORMAT_CSV: export.write_csv}
+        writer = writers.get(request.format)
+        if writer is None:
+            await abort(context, invalid("format", "choose EXPORT_FORMAT_OCEL2_JSON or "
+                                                   "EXPORT_FORMAT_CSV"))
+        include = self._include()
+        # Spooled to disk, then streamed: memory stays flat however long the ledger is.
+        with tempfile.TemporaryFile("w+b") as spool:
+            await asyncio.to_thread(self._export, writer, include, spool)
+            spool.seek(0)
+            while chunk := await asyncio.to_thread(spool.read, EXPORT_CHUNK_BYTES):
+                yield pb.ExportEventLogResponse(data=chunk)
+
+    def _export(self, writer: Callable[..., int], include: analysis.CaseFilter | None,
+                spool: BinaryIO) -> None:
+        visible = None if include is None else {
+            r.case_id for r in analysis.replay_cases(
+                ledger.stream_events(self._engine), now=datetime.now(UTC), include=include)}
+        events: Iterator[Event] = (
+            e for e in ledger.stream_events(self._engine)
+            if visible is None or e.case_id in visible)
+        text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
+        writer(events, text)
+        text.flush()
+        text.detach()
+
+    async def VerifyLedger(self, request: pb.VerifyLedgerRequest, context: Context
+                           ) -> pb.VerifyLedgerResponse:
+        include = self._include()
+
+        def work() -> pb.VerifyLedgerResponse:
+            with Session(self._engine) as session:
+                visible = ledger.case_ids(session=session) if include is None else [
+                    r.case_id for r in analysis.replay_cases(
+                        ledger.stream_events(self._engine), now=datetime.now(UTC),
+                        include=include)]
+                if request.case_id and request.case_id not in visible:
+                    raise GatewayError(grpc.StatusCode.NOT_FOUND, "CASE_NOT_FOUND",
+                                       f"there is no case {request.case_id}")
+                ids = [request.case_id] if request.case_id else visible
+                verdicts = [ledger.verify(session=session, case_id=i) for i in ids]
+            return pb.VerifyLedgerResponse(
+                verdicts=[views.verdict(v) for v in verdicts], cases_checked=len(verdicts),
+                cases_broken=sum(1 for v in verdicts if not v.intact))
+        return await self._serve(context, work)  # type: ignore[return-value]
+
+
+def _fingerprint(request: pb.ListGapsRequest) -> str:
+    filters = pb.ListGapsRequest()
+    filters.CopyFrom(request)
+    filters.page_token = ""
+    return hashlib.sha256(filters.SerializeToString(deterministic=True)).hexdigest()[:16]
+
+
+def _token(offset: int, fingerprint: str) -> str:
+    return base64.urlsafe_b64encode(f"{offset}:{fingerprint}".encode()).decode()
+
+
+def _offset(token: str, fingerprint: str) -> int:
+    if not token:
+        return 0
+    try:
+        offset, _, made_for = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
+        value = int(offset)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise invalid("page_token", "is not a token this service gave out") from None
+    if made_for != fingerprint or value < 0:
+        raise invalid("page_token", "belongs to a different query; start again without it")
+    return value
+
