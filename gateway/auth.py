@@ -8,7 +8,7 @@ tools can see the gateway is up without a credential.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import grpc
@@ -46,25 +46,49 @@ class BearerAuth(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     ) -> grpc.RpcMethodHandler[Any, Any]:
         handler = await continuation(details)
         method: str = details.method
-        if handler is None or method.startswith(OPEN_SERVICES) or handler.unary_unary is None:
+        if handler is None or method.startswith(OPEN_SERVICES):
             return handler
         token = _bearer(details.invocation_metadata)
         identity = credentials.identify(self._hashes, token) if token else None
-        inner = handler.unary_unary
 
-        async def authenticated(request: Any, context: grpc.aio.ServicerContext[Any, Any]
-                                ) -> Any:
+        async def check(context: grpc.aio.ServicerContext[Any, Any]) -> str:
             if identity is None:
                 problem = ("the bearer token is not valid" if token else
                            "missing credential: send 'authorization: Bearer <token>'")
                 await abort(context, GatewayError(grpc.StatusCode.UNAUTHENTICATED,
                                                   "UNAUTHENTICATED", problem))
-            reset = _CALLER.set(identity)
-            try:
-                return await inner(request, context)  # type: ignore[arg-type]
-            finally:
-                _CALLER.reset(reset)
+            return identity
 
-        return grpc.unary_unary_rpc_method_handler(
-            authenticated, request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer)
+        if handler.unary_unary is not None:
+            unary = handler.unary_unary
+
+            async def authenticated(request: Any, context: grpc.aio.ServicerContext[Any, Any]
+                                    ) -> Any:
+                reset = _CALLER.set(await check(context))
+                try:
+                    return await unary(request, context)  # type: ignore[arg-type]
+                finally:
+                    _CALLER.reset(reset)
+
+            return grpc.unary_unary_rpc_method_handler(
+                authenticated, request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer)
+        if handler.unary_stream is not None:
+            streaming = handler.unary_stream
+
+            async def authenticated_stream(request: Any,
+                                           context: grpc.aio.ServicerContext[Any, Any]
+                                           ) -> AsyncIterator[Any]:
+                reset = _CALLER.set(await check(context))
+                try:
+                    async for reply in streaming(request, context):  # type: ignore[arg-type,attr-defined]
+                        yield reply
+                finally:
+                    _CALLER.reset(reset)
+
+            return grpc.unary_stream_rpc_method_handler(
+                authenticated_stream, request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer)
+        # No other kind of call exists on the gateway; refuse rather than serve unchecked.
+        raise RuntimeError(f"{method}: the gateway authenticates unary and server-streaming "
+                           "calls only")

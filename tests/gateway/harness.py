@@ -12,14 +12,16 @@ from typing import Any
 
 import grpc
 from google.protobuf.message import Message
+from sqlalchemy import Engine
 from temporalio.client import Client
 
 from agencies.server import run_server as run_agency
 from gateway import credentials
 from gateway.errors import error_info
 from gateway.server import run_server as run_gateway
+from observability import telemetry
 from observability.ledger import open_ledger
-from seamless.v1 import case_pb2, case_service_pb2_grpc
+from seamless.v1 import case_pb2, case_service_pb2_grpc, oversight_pb2_grpc
 from workflows.agency_activities import AgencyActivities
 from workflows.catalog_loader import Catalog
 from workflows.ledger_activities import LedgerActivities
@@ -39,19 +41,29 @@ class Failure:
 
 
 class Gateway:
-    def __init__(self, address: str, tokens: dict[str, str]) -> None:
+    def __init__(self, address: str, tokens: dict[str, str], ledger: Engine) -> None:
         self._channel = grpc.aio.insecure_channel(address)
         self.stub = case_service_pb2_grpc.CaseServiceStub(self._channel)  # type: ignore[no-untyped-call]
+        self.oversight = oversight_pb2_grpc.OversightServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self.tokens = tokens
+        self.ledger = ledger  # the database the worker appends to
+
+    def _metadata(self, caller: str) -> tuple[tuple[str, str], ...]:
+        if caller == NO_CREDENTIAL:
+            return ()
+        return (("authorization", f"Bearer {self.tokens.get(caller, caller)}"),)
+
+    async def export(self, request: Message, caller: str) -> bytes:
+        chunks = self.oversight.ExportEventLog(request, metadata=self._metadata(caller),
+                                               timeout=30)
+        return b"".join([chunk.data async for chunk in chunks])
 
     async def call(self, method: str, request: Message, caller: str) -> Any:
-        """Call as `caller` (an agency, NO_CREDENTIAL or WRONG_CREDENTIAL)."""
-        if caller == NO_CREDENTIAL:
-            metadata: tuple[tuple[str, str], ...] = ()
-        else:
-            token = self.tokens.get(caller, caller)
-            metadata = (("authorization", f"Bearer {token}"),)
-        return await getattr(self.stub, method)(request, metadata=metadata, timeout=30)
+        """Call as `caller` (an agency, NO_CREDENTIAL or WRONG_CREDENTIAL); a CaseService
+        or an OversightService method."""
+        stub = self.stub if hasattr(self.stub, method) else self.oversight
+        return await getattr(stub, method)(request, metadata=self._metadata(caller),
+                                           timeout=30)
 
     async def fails(self, method: str, request: Message, caller: str) -> Failure:
         try:
@@ -74,6 +86,11 @@ async def running_gateway(client: Client, catalog: Catalog, root: Path
     table = credentials.ensure_credentials(root, identities)
     tokens = {identity: credentials.read_token(root, identity) for identity in identities}
     queue = f"gateway-{uuid.uuid4()}"
+    # Traced as in production: context travels in Temporal headers from the gateway into
+    # the workflow, its activities and the agencies.
+    client = await Client.connect(client.service_client.config.target_host,
+                                  namespace=client.namespace,
+                                  interceptors=[telemetry.temporal_interceptor()])
     async with AsyncExitStack() as stack:
         addresses: dict[str, str] = {}
         for agency in directory.agencies:
@@ -93,7 +110,7 @@ async def running_gateway(client: Client, catalog: Catalog, root: Path
         port = await stack.enter_async_context(run_gateway(
             client=client, catalog=catalog, token_hashes=table, agency_addresses=addresses,
             task_queue=queue, ledger_engine=ledger_engine))
-        gateway = Gateway(f"127.0.0.1:{port}", tokens)
+        gateway = Gateway(f"127.0.0.1:{port}", tokens, ledger_engine)
         stack.push_async_callback(gateway.close)
         yield gateway
 

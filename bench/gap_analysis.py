@@ -1,0 +1,231 @@
+"""Benchmark: gap analysis and process-mining exports over a synthetic million-event ledger.
+
+    python -m bench.gap_analysis [--events 1000000] [--db PATH] [--json FILE]
+
+Builds the ledger (bench.synthetic) unless `--db` names one that already holds the asked
+number of events, then measures, each in a fresh process so that its peak RSS is its own:
+reading every event (`stream_events`), that plus replaying each case, that plus folding
+the replays into the oversight figures (the gap analysis the oversight API runs), and the
+OCEL 2.0 and CSV exports at the full size and at a quarter of it. Times come from runs
+without tracemalloc, which slows Python several times; Python heap peaks from a second run
+with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import resource
+import sqlite3
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+TARGET_SECONDS = 2.0
+MIB = 1024 * 1024
+
+
+def say(line: str = "") -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+# ----- one measurement, in a child process --------------------------------------------
+
+def _events(db: str, limit: int) -> Iterator[Any]:
+    from observability.ledger import open_ledger, stream_events
+
+    events = stream_events(open_ledger(f"sqlite:///{db}"))
+    return islice(events, limit) if limit else events
+
+
+def _work(task: str, db: str, now: datetime, limit: int, phases: bool, out_dir: str
+          ) -> dict[str, Any]:
+    from observability import analysis, export
+
+    if task == "stream":
+        return {"events": sum(1 for _ in _events(db, limit))}
+    if task == "replay":
+        replays = analysis.replay_cases(_events(db, limit), now=now, phases=phases)
+        return {"cases": sum(1 for _ in replays)}
+    if task == "analysis":
+        result = analysis.analyse(
+            analysis.replay_cases(_events(db, limit), now=now, phases=phases), now=now)
+        return {"gaps": len(result.gaps),
+                "gaps_breached": sum(1 for g in result.gaps if g.breached(now)),
+                "gaps_open": sum(1 for g in result.gaps if g.end is None),
+                "cases": len(result.cases), "closed": sum(1 for c in result.cases if c.closed),
+                "bounce_chains": len(result.bounce_chains)}
+    path = Path(out_dir) / f"{task}-{limit}"
+    if task == "ocel":
+        with path.open("w", encoding="utf-8") as out:
+            events = export.write_ocel2_json(_events(db, limit), out)
+    else:
+        with path.open("w", encoding="utf-8", newline="") as out:
+            events = export.write_csv(_events(db, limit), out)
+    return {"events": events, "bytes": path.stat().st_size}
+
+
+def measure(task: str, db: str, now: datetime, limit: int, phases: bool, out_dir: str,
+            traced: bool) -> dict[str, Any]:
+    """Run one task; its wall time, max RSS and (when traced) its Python heap peak."""
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if traced:
+        tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        figures = _work(task, db, now, limit, phases, out_dir)
+    except AssertionError as err:  # a failed check in the analysis code, reported as such
+        return {"error": f"AssertionError {err}".strip()}
+    figures["seconds"] = time.perf_counter() - started
+    if traced:
+        figures["heap_peak"] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    figures["rss_before"] = rss_before * 1024
+    figures["rss_peak"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return figures
+
+
+def in_fresh_process(*args: Any) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        result: dict[str, Any] = pool.submit(measure, *args).result()
+        return result
+
+
+# ----- the ledger ---------------------------------------------------------------------
+
+def ledger_facts(db: Path) -> tuple[int, int, datetime]:
+    """(events, cases, an hour after the last event) of a ledger file."""
+    with sqlite3.connect(db) as connection:
+        events, last = connection.execute("SELECT count(*), max(at) FROM ledger_entry").fetchone()
+        cases = connection.execute("SELECT count(*) FROM ledger_head").fetchone()[0]
+    # The text SQLAlchemy stores on SQLite is UTC without an offset.
+    return events, cases, datetime.fromisoformat(last).replace(tzinfo=UTC) + timedelta(hours=1)
+
+
+def prepare(db: Path, events: int) -> tuple[float | None, int, int, datetime]:
+    """Reuse `db` when it holds about `events` events; otherwise build it there.
+    Returns (seconds spent generating, or None when reused; events; cases; now)."""
+    from bench.synthetic import write_ledger
+
+    if db.exists():
+        held, cases, now = ledger_facts(db)
+        # The generator finishes the case it is in, so it overshoots by a case at most.
+        if events <= held < events + 100:
+            return None, held, cases, now
+        raise SystemExit(f"{db} holds {held:,} events, not {events:,}: remove it or name "
+                         "another file (it is never overwritten)")
+    say(f"generating a synthetic ledger of {events:,} events in {db} ...")
+    started = time.perf_counter()
+    write_ledger(db, events=events)
+    seconds = time.perf_counter() - started
+    held, cases, now = ledger_facts(db)
+    return seconds, held, cases, now
+
+
+# ----- the run ------------------------------------------------------------------------
+
+def run(db: Path, events: int, out_dir: str) -> dict[str, Any]:
+    generated, held, cases, now = prepare(db, events)
+    figures: dict[str, Any] = {"events": held, "cases": cases, "db": str(db),
+                               "db_bytes": db.stat().st_size, "generation_seconds": generated,
+                               "now": now.isoformat(), "runs": {}}
+    if generated is None:
+        say(f"reusing {db}: {held:,} events, {cases:,} cases")
+    else:
+        say(f"generated {held:,} events, {cases:,} cases in {generated:.1f} s "
+            f"({held / generated:,.0f} events/s; not a measured figure)")
+    phases = False
+    quarter = held // 4
+    plan = [("stream", 0), ("replay", 0), ("analysis", 0), ("ocel", 0), ("ocel", quarter),
+            ("csv", 0), ("csv", quarter)]
+    for task, limit in plan:
+        timed = in_fresh_process(task, str(db), now, limit, phases, out_dir, False)
+        if "error" in timed and task in ("replay", "analysis") and not phases:
+            # replay_cases(phases=False) trips CaseReplay._open_overdue's assert on a task
+            # still overdue at `now`; with phases the cause is known. See the report.
+            figures["phases_false_error"] = timed["error"]
+            say(f"  replay_cases(phases=False) failed: {timed['error']}; measuring with "
+                "phases=True (more work per event) instead")
+            phases = True
+            timed = in_fresh_process(task, str(db), now, limit, phases, out_dir, False)
+        traced = in_fresh_process(task, str(db), now, limit, phases, out_dir, True)
+        timed["heap_peak"] = traced.get("heap_peak")
+        name = f"{task}" + (f"@{limit}" if limit else "")
+        figures["runs"][name] = timed
+        say(f"  {name}: {timed.get('seconds', float('nan')):.2f} s")
+    figures["phases"] = phases
+    return figures
+
+
+def _mib(value: int | None) -> str:
+    return "-" if value is None else f"{value / MIB:,.1f}"
+
+
+def table(figures: dict[str, Any]) -> Iterable[str]:
+    runs, held = figures["runs"], figures["events"]
+    labels = {"stream": "(a) stream_events", "replay": "    + CaseReplay per case",
+              "analysis": "(b) + analyse: gap analysis", "ocel": "(e) OCEL 2.0 JSON export",
+              "csv": "(e) CSV export"}
+    yield (f"ledger: {held:,} events, {figures['cases']:,} cases, "
+           f"{figures['db_bytes'] / MIB:,.0f} MiB SQLite; now = {figures['now']}")
+    yield ""
+    yield (f"{'measurement':<32}{'events':>11}{'seconds':>9}{'events/s':>11}"
+           f"{'heap peak MiB':>15}{'RSS MiB':>10}{'output MiB':>12}")
+    for name, run in runs.items():
+        task, _, limit = name.partition("@")
+        events = int(limit) if limit else held
+        label = labels[task] + (" (1/4)" if limit else "")
+        grown = run["rss_peak"] - run["rss_before"]
+        output = _mib(run["bytes"]) if "bytes" in run else ""
+        yield (f"{label:<32}{events:>11,}{run['seconds']:>9.2f}"
+               f"{events / run['seconds']:>11,.0f}{_mib(run['heap_peak']):>15}"
+               f"{f'+{grown / MIB:,.0f}':>10}{output:>12}")
+    result = runs["analysis"]
+    yield ""
+    yield (f"(c) gaps found: {result['gaps']:,} ({result['gaps_breached']:,} breached, "
+           f"{result['gaps_open']:,} still open); cases analysed: {result['cases']:,} "
+           f"({result['closed']:,} closed); bounce chains: {result['bounce_chains']:,}")
+    yield ("(d) RSS is the growth of the child's max RSS over its baseline after imports; "
+           "heap peak is tracemalloc's")
+    seconds = result["seconds"]
+    verdict = "met" if seconds < TARGET_SECONDS else "MISSED"
+    yield (f"target: gap analysis of {held:,} events under {TARGET_SECONDS:.0f} s: {verdict} "
+           f"({seconds:.2f} s: read {runs['stream']['seconds']:.2f} s, replay "
+           f"{runs['replay']['seconds'] - runs['stream']['seconds']:.2f} s, fold "
+           f"{seconds - runs['replay']['seconds']:.2f} s)")
+    if figures.get("phases"):
+        yield ("note: replay_cases(phases=False) failed, so the replays ran with phases=True: "
+               f"{figures['phases_false_error']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.gap_analysis", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--db", type=Path, help="ledger file to build, or reuse if it holds "
+                        "--events events (default: a temporary file)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="seamless-bench-") as scratch:
+        db = args.db or Path(scratch) / "ledger.db"
+        figures = run(db, args.events, scratch)
+    say()
+    for line in table(figures):
+        say(line)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2, default=str) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
