@@ -49,7 +49,7 @@ def interval_span_id(interval: Interval) -> int:
                     interval.accountable)
 
 
-def _nanos(value: datetime) -> int:
+def nanos(value: datetime) -> int:
     return int(value.timestamp()) * 1_000_000_000 + value.microsecond * 1_000
 
 
@@ -122,8 +122,8 @@ def to_span(interval: Interval, replay: CaseReplay, resource: Resource) -> Reada
         context=SpanContext(trace_id, interval_span_id(interval), is_remote=False,
                             trace_flags=_SAMPLED),
         parent=parent, resource=resource, attributes=_attributes(interval, replay),
-        links=links, kind=SpanKind.INTERNAL, status=status, start_time=_nanos(interval.start),
-        end_time=_nanos(interval.end), instrumentation_scope=SCOPE)
+        links=links, kind=SpanKind.INTERNAL, status=status, start_time=nanos(interval.start),
+        end_time=nanos(interval.end), instrumentation_scope=SCOPE)
 
 
 def spans_ended_between(replay: CaseReplay, first: int, last: int, resource: Resource
