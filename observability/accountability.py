@@ -92,6 +92,8 @@ class _Task:
     sign_by: datetime
     due_by: datetime
     on_scene_by: datetime | None
+    # The latest event of the task: the cause a gap found at the end of a replay names.
+    latest: Event
     state: str = "DISPATCHED"
     unsigned: Interval | None = None
     arrival: Interval | None = None
@@ -140,9 +142,11 @@ class CaseReplay:
     def feed(self, event: Event) -> None:
         handler = _HANDLERS.get(event.kind)
         task = self._tasks.get(event.task_id) if event.task_id else None
-        if task is not None and event.kind != K.DEEMED_CONSENT:
-            # Consent is the lawful end of an approval's silence, never an overdue.
-            self._check_overdue(task, event)
+        if task is not None:
+            task.latest = event
+            if event.kind != K.DEEMED_CONSENT:
+                # Consent is the lawful end of an approval's silence, never an overdue.
+                self._check_overdue(task, event)
         if handler is not None:
             handler(self, event, task)
 
@@ -181,9 +185,8 @@ class CaseReplay:
     def _open_overdue(self, task: _Task, event: Event | None) -> None:
         # The gap starts at the deadline itself; the event that revealed it (or, at the
         # end of a replay, the latest one of the task) stands as its starting cause.
-        cause = event or (task.phase.start_event if task.phase else None)
-        assert cause is not None
-        task.overdue = self._gap(GapKind.OVERDUE, cause, task.assignee, at=task.due_by,
+        task.overdue = self._gap(GapKind.OVERDUE, event or task.latest, task.assignee,
+                                 at=task.due_by,
                                  task_id=task.id, from_agency=task.dispatcher,
                                  to_agency=task.assignee, deadline=task.due_by)
 
@@ -239,7 +242,7 @@ class CaseReplay:
         sign_by, due_by = _time(a, schema.SIGN_BY), _time(a, schema.DUE_BY)
         assert sign_by is not None and due_by is not None
         task = _Task(event.task_id, a.get(schema.ASSIGNEE, ""), event.actor, sign_by, due_by,
-                     _time(a, schema.ON_SCENE_BY))
+                     _time(a, schema.ON_SCENE_BY), event)
         self._tasks[task.id] = task
         self.participants.add(task.assignee)
         source = a.get(schema.REDISPATCHED_FROM, "")
