@@ -29,7 +29,7 @@ from gateway import oversight_views as views
 from gateway.auth import caller
 from gateway.credentials import OVERSIGHT
 from gateway.errors import Context, GatewayError, abort, invalid
-from observability import analysis, export, ledger
+from observability import analysis, export, gap_store, ledger
 from observability.accountability import CaseReplay, Event
 from observability.spans import case_trace_id
 from seamless.v1 import oversight_pb2 as pb
@@ -50,6 +50,7 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
     def __init__(self, *, ledger_engine: Engine, catalog: Catalog) -> None:
         self._engine = ledger_engine
         self._catalog = catalog
+        gap_store.create_tables(ledger_engine)
 
     # ----- who sees what ------------------------------------------------------------
 
@@ -103,7 +104,8 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
 
     async def ListGaps(self, request: pb.ListGapsRequest, context: Context
                        ) -> pb.ListGapsResponse:
-        replays = self._replays
+        who = caller()
+        sees_all = who in (OVERSIGHT, self._catalog.directory.coordinator)
 
         def work() -> pb.ListGapsResponse:
             size = request.page_size or DEFAULT_PAGE_SIZE
@@ -117,14 +119,14 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
                                       since=_since(request))
             offset = _offset(request.page_token, _fingerprint(request))
             now = datetime.now(UTC)
-            gaps = analysis.analyse(replays(), now=now, gap_query=query).gaps
-            gaps.sort(key=lambda g: (g.start, g.case_id, g.start_event.sequence),
-                      reverse=True)
-            page = gaps[offset:offset + size]
-            more = offset + size < len(gaps)
+            # From the gap store: an indexed query, not a replay of the whole ledger.
+            page = gap_store.list_gaps(self._engine, query=query, now=now,
+                                       visible_to=None if sees_all else who, offset=offset,
+                                       limit=size)
             return pb.ListGapsResponse(
-                gaps=[views.gap(g, now) for g in page],
-                next_page_token=_token(offset + size, _fingerprint(request)) if more else "")
+                gaps=[views.gap(g, now) for g in page.gaps],
+                next_page_token=_token(offset + size, _fingerprint(request)) if page.more
+                else "")
         return await self._serve(context, work)  # type: ignore[return-value]
 
     async def GetScorecards(self, request: pb.GetScorecardsRequest, context: Context

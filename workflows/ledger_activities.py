@@ -1,7 +1,8 @@
 """The ledger activity: a case's events, appended to the ledger database.
 
-After an append, the periods and gaps that the new events ended are exported as
-accountability spans (observability.spans), when this process traces at all.
+After an append the case is replayed from the ledger: its gaps are rewritten in the gap
+store (what oversight queries), and the periods and gaps that the new events ended are
+exported as accountability spans (observability.spans) when this process traces at all.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from observability import ledger, spans, telemetry
+from observability import gap_store, ledger, spans, telemetry
+from observability.accountability import CaseReplay
 from workflows import activities
 from workflows.rules.effects import CaseEventBatch
 
@@ -22,6 +24,7 @@ from workflows.rules.effects import CaseEventBatch
 class LedgerActivities:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        gap_store.create_tables(engine)
 
     def _append(self, batch: CaseEventBatch) -> int:
         entries = [ledger.LedgerEntryBase(
@@ -32,17 +35,20 @@ class LedgerActivities:
             span_id=e.span_id) for e in batch.events]
         with Session(self._engine) as session:
             added = ledger.append(session=session, case_id=batch.case_id, events=entries)
-        self._export_spans(batch)
+        # Also on a retry that added nothing: the try before may have appended and then
+        # died before this. Both are idempotent (the case's gaps are rewritten whole; span
+        # ids are derived, so a repeat is the same span).
+        replay = spans.replay_case(ledger.stream_events(self._engine, case_id=batch.case_id),
+                                   batch.case_id)
+        self._export_spans(batch, replay)
+        replay.finish(batch.events[-1].at)
+        gap_store.refresh_case(self._engine, replay)
         return added
 
-    def _export_spans(self, batch: CaseEventBatch) -> None:
-        # Also on a retry that added nothing: the try before may have appended and then
-        # died before exporting. Span ids are derived, so a repeat is the same span.
+    def _export_spans(self, batch: CaseEventBatch, replay: CaseReplay) -> None:
         active = telemetry.active()
         if active is None:
             return
-        replay = spans.replay_case(ledger.stream_events(self._engine, case_id=batch.case_id),
-                                   batch.case_id)
         active.export_finished(spans.spans_ended_between(
             replay, batch.events[0].sequence, batch.events[-1].sequence,
             active.provider.resource))

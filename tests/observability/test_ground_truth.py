@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from observability import analysis
+from observability import analysis, gap_store
 from observability.accountability import PLATFORM, Interval
 from observability.ledger import open_ledger, stream_events
 from tests.workflows.harness import Recorder, eventually
@@ -92,8 +92,18 @@ async def open_food_case(client: Client, catalog: Catalog, queue: str, subject: 
 
 
 def gaps_of(engine: Engine, now: datetime) -> list[Interval]:
+    """The gaps the analysis of the whole ledger finds, after checking that the gap store
+    (kept by the worker as it appends, and what ListGaps reads) holds the very same."""
     replays = analysis.replay_cases(stream_events(engine), now=now)
-    return analysis.analyse(replays, now=now).gaps
+    found = analysis.analyse(replays, now=now).gaps
+    stored = gap_store.list_gaps(engine, query=analysis.GapQuery(), now=now, visible_to=None,
+                                 offset=0, limit=1000).gaps
+
+    def key(gap: Interval) -> tuple[object, ...]:
+        return (gap.case_id, gap.name, gap.accountable, gap.task_id, gap.start, gap.end,
+                gap.deadline, gap.breached(now))
+    assert sorted(map(key, stored), key=repr) == sorted(map(key, found), key=repr)
+    return found
 
 
 async def test_every_injected_gap_is_reported_with_its_agency_and_nothing_else(
