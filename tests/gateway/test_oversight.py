@@ -55,7 +55,20 @@ async def handed_off_case(gw: Gateway) -> str:
     await gw.call("SignTask", cs.SignTaskRequest(request_id=rid(), case_id=case_id,
                                                  task_id="T1"), MARKET)
     await recorded(gw, case_id, EVENTS_OF_A_HANDED_OFF_CASE)
+    await gaps_stored(gw, case_id)
     return case_id
+
+
+async def gaps_stored(gw: Gateway, case_id: str) -> None:
+    """The gap store is rewritten just after the ledger takes the events: wait for it to
+    hold the ended hand-off, as a person refreshing the screen would."""
+    for _ in range(200):
+        reply = await gw.call("ListGaps", pb.ListGapsRequest(
+            page_size=500, kind=case_pb2.GAP_KIND_HANDOFF_PENDING), OVERSIGHT)
+        if any(g.case_id == case_id and g.HasField("end_time") for g in reply.gaps):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the gap store never showed the hand-off of {case_id}")
 
 
 async def recorded(gw: Gateway, case_id: str, events: int) -> pb.GetTimelineResponse:
