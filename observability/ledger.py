@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Engine, UniqueConstraint, event, text
+from sqlalchemy import Column, DateTime, Engine, UniqueConstraint, event, inspect, text
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from observability.accountability import Event
@@ -111,9 +111,24 @@ def open_ledger(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=5000")
             cursor.close()
+    _refuse_an_older_schema(engine)
     SQLModel.metadata.create_all(
         engine, tables=[LedgerEntry.__table__, LedgerHead.__table__])  # type: ignore[attr-defined]
     return engine
+
+
+def _refuse_an_older_schema(engine: Engine) -> None:
+    # There are no migrations yet: a ledger written before the hash chain would fail at
+    # the first append, far from the cause. Say so at start-up instead.
+    inspector = inspect(engine)
+    if not inspector.has_table("ledger_entry"):
+        return
+    columns = {column["name"] for column in inspector.get_columns("ledger_entry")}
+    missing = {"attributes", "trace_id", "span_id", "prev_hash", "hash"} - columns
+    if missing:
+        raise RuntimeError(f"the ledger at {engine.url.render_as_string()} predates the hash "
+                           f"chain (no {', '.join(sorted(missing))}); move it aside to start "
+                           "a new one")
 
 
 def append(*, session: Session, case_id: str, events: Sequence[LedgerEntryBase]) -> int:

@@ -57,3 +57,13 @@ def test_a_gap_in_the_sequence_is_refused_and_nothing_of_the_batch_kept(session:
 def test_a_batch_holding_another_case_is_refused(session: Session) -> None:
     with pytest.raises(ledger.LedgerConflict, match="another case"):
         ledger.append(session=session, case_id=CASE, events=[event(1, case_id="other")])
+
+
+def test_a_ledger_from_before_the_hash_chain_is_refused_at_start(tmp_path: Path) -> None:
+    import sqlite3
+    older = tmp_path / "older.db"
+    with sqlite3.connect(older) as connection:
+        connection.execute("CREATE TABLE ledger_entry (id INTEGER PRIMARY KEY, case_id TEXT, "
+                           "sequence INTEGER, kind TEXT)")
+    with pytest.raises(RuntimeError, match="predates the hash chain"):
+        ledger.open_ledger(f"sqlite:///{older}")
