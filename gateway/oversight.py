@@ -61,11 +61,20 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
             return None
         return lambda participants: who in participants
 
-    def _replays(self, *, case_id: str = "", phases: bool = False
-                 ) -> Iterator[CaseReplay]:
-        return analysis.replay_cases(ledger.stream_events(self._engine, case_id=case_id),
-                                     now=datetime.now(UTC), phases=phases,
-                                     include=self._include())
+    def _visible_cases(self) -> Callable[[], set[str]] | None:
+        """None for those who see every case; else how to read the ids of the caller's
+        cases (from the participants the worker keeps with the gaps: an edit to the
+        ledger cannot hide a case from its own agency)."""
+        who = caller()
+        if who in (OVERSIGHT, self._catalog.directory.coordinator):
+            return None
+        return lambda: gap_store.cases_of(self._engine, who)
+
+    def _replays(self) -> list[CaseReplay]:
+        """Every case the caller may see, replayed from the ledger."""
+        return analysis.replay_interleaved(
+            ledger.stream_events(self._engine, in_case_order=False), now=datetime.now(UTC),
+            include=self._include())
 
     async def _serve(self, context: Context, work: Callable[[], object]) -> object:
         try:
@@ -159,22 +168,20 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
         if writer is None:
             await abort(context, invalid("format", "choose EXPORT_FORMAT_OCEL2_JSON or "
                                                    "EXPORT_FORMAT_CSV"))
-        include = self._include()
+        visible = self._visible_cases()
         # Spooled to disk, then streamed: memory stays flat however long the ledger is.
         with tempfile.TemporaryFile("w+b") as spool:
-            await asyncio.to_thread(self._export, writer, include, spool)
+            await asyncio.to_thread(self._export, writer, visible, spool)
             spool.seek(0)
             while chunk := await asyncio.to_thread(spool.read, EXPORT_CHUNK_BYTES):
                 yield pb.ExportEventLogResponse(data=chunk)
 
-    def _export(self, writer: Callable[..., int], include: analysis.CaseFilter | None,
+    def _export(self, writer: Callable[..., int], visible: Callable[[], set[str]] | None,
                 spool: BinaryIO) -> None:
-        visible = None if include is None else {
-            r.case_id for r in analysis.replay_cases(
-                ledger.stream_events(self._engine), now=datetime.now(UTC), include=include)}
+        cases = None if visible is None else visible()
         events: Iterator[Event] = (
             e for e in ledger.stream_events(self._engine)
-            if visible is None or e.case_id in visible)
+            if cases is None or e.case_id in cases)
         text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
         writer(events, text)
         text.flush()
@@ -182,14 +189,13 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
 
     async def VerifyLedger(self, request: pb.VerifyLedgerRequest, context: Context
                            ) -> pb.VerifyLedgerResponse:
-        include = self._include()
+        visible_cases = self._visible_cases()
 
         def work() -> pb.VerifyLedgerResponse:
             with Session(self._engine) as session:
-                visible = ledger.case_ids(session=session) if include is None else [
-                    r.case_id for r in analysis.replay_cases(
-                        ledger.stream_events(self._engine), now=datetime.now(UTC),
-                        include=include)]
+                known = ledger.case_ids(session=session)
+                visible = known if visible_cases is None else sorted(
+                    set(known) & visible_cases())
                 if request.case_id and request.case_id not in visible:
                     raise GatewayError(grpc.StatusCode.NOT_FOUND, "CASE_NOT_FOUND",
                                        f"there is no case {request.case_id}")

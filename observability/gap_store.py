@@ -22,7 +22,7 @@ from sqlalchemy import Engine, Index, delete, text
 from sqlmodel import Field, Session, SQLModel
 
 from observability.accountability import CaseReplay, Category, Event, Interval
-from observability.analysis import GapQuery, replay_cases
+from observability.analysis import GapQuery, replay_interleaved
 from observability.ledger import stream_events
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -112,9 +112,18 @@ def rebuild(engine: Engine, *, now: datetime) -> int:
     """Derive every case's gaps again from the ledger; returns how many gaps."""
     with Session(engine) as session:
         session.connection().execute(delete(CaseGap))
-        written = _write(session, replay_cases(stream_events(engine), now=now))
+        written = _write(session, replay_interleaved(
+            stream_events(engine, in_case_order=False), now=now))
         session.commit()
     return written
+
+
+def cases_of(engine: Engine, agency: str) -> set[str]:
+    """The cases `agency` takes part in."""
+    with engine.connect() as connection:
+        return {row[0] for row in connection.execute(text(
+            "SELECT case_id FROM case_participant WHERE agency = :agency"),
+            {"agency": agency})}
 
 
 @dataclass(frozen=True)

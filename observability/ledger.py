@@ -180,29 +180,40 @@ def case_ids(*, session: Session) -> list[str]:
     return sorted(set(from_events) | set(from_heads))
 
 
-def stream_events(engine: Engine, *, case_id: str = "", batch: int = 20_000
-                  ) -> Iterator[Event]:
-    """Every event (or one case's), ordered by case and sequence, read in batches so a
-    ledger of millions of events never sits in memory at once."""
+def stream_events(engine: Engine, *, case_id: str = "", in_case_order: bool = True,
+                  batch: int = 20_000) -> Iterator[Event]:
+    """Every event (or one case's), read in batches so a ledger of millions of events never
+    sits in memory at once: ordered by case and sequence, or, without `in_case_order`, in
+    the order they were appended (each case's still in sequence), which reads the table
+    straight through instead of through the index, several times faster."""
     query = ("SELECT case_id, sequence, kind, actor_agency, at, task_id, attributes, "
              "trace_id, span_id FROM ledger_entry")
     params: dict[str, str] = {}
     if case_id:
         query += " WHERE case_id = :case_id"
         params["case_id"] = case_id
-    query += " ORDER BY case_id, sequence"
+    query += " ORDER BY case_id, sequence" if in_case_order else " ORDER BY id"
+    loads, read_time = json.loads, _read_time
     with engine.connect() as connection:
-        result = connection.execution_options(yield_per=batch).execute(text(query), params)
-        for case, sequence, kind, actor, at, task_id, attributes, trace_id, span_id in result:
-            yield Event(case, sequence, kind, actor, _read_time(at), task_id,
-                        json.loads(attributes) if attributes != "{}" else {}, trace_id,
-                        span_id)
+        result = connection.execute(text(query), params)
+        # Rows straight from the driver, a batch at a time: SQLAlchemy's work per row cost
+        # more than SQLite's.
+        cursor = result.cursor
+        while rows := cursor.fetchmany(batch):
+            for case, sequence, kind, actor, at, task_id, attributes, trace_id, span_id in rows:
+                yield Event(case, sequence, kind, actor, read_time(at), task_id,
+                            loads(attributes) if attributes != "{}" else {}, trace_id,
+                            span_id)
+        result.close()
 
 
 def _read_time(value: datetime | str) -> datetime:
-    # Raw SQLite gives back the text SQLAlchemy wrote ("2026-11-20 09:00:00.000000").
-    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return utc(parsed)
+    if isinstance(value, str):
+        # Raw SQLite gives back the text SQLAlchemy wrote, UTC without an offset
+        # ("2026-11-20 09:00:00.000000"); naming the offset in the text is far cheaper
+        # than replacing tzinfo afterwards.
+        return datetime.fromisoformat(value + "+00:00")
+    return utc(value)
 
 
 @dataclass(frozen=True)

@@ -92,8 +92,10 @@ async def test_a_request_is_one_trace_from_gateway_to_agency(
 
     for rpc in ("OpenCase", "DispatchTask"):
         async def reached_the_agency(rpc: str = rpc) -> bool:
+            # The activity's span ends after the agency's: wait for both.
             trace = request_trace(spans, rpc)
-            return bool(named(trace, "/seamless.v1.AgencyService/DeliverTask"))
+            return bool(named(trace, "/seamless.v1.AgencyService/DeliverTask")) and \
+                bool(named(trace, "RunActivity:deliver_task"))
         await eventually(reached_the_agency)
         trace = request_trace(spans, rpc)
         hops = {s.name for s in trace}
