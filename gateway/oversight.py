@@ -70,11 +70,10 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
             return None
         return lambda: gap_store.cases_of(self._engine, who)
 
-    def _replays(self) -> list[CaseReplay]:
-        """Every case the caller may see, replayed from the ledger."""
-        return analysis.replay_interleaved(
-            ledger.stream_events(self._engine, in_case_order=False), now=datetime.now(UTC),
-            include=self._include())
+    def _replays(self) -> Iterator[CaseReplay]:
+        """Every case the caller may see, replayed from the ledger one case at a time."""
+        return analysis.replay_cases(ledger.stream_events(self._engine),
+                                     now=datetime.now(UTC), include=self._include())
 
     async def _serve(self, context: Context, work: Callable[[], object]) -> object:
         try:

@@ -38,25 +38,6 @@ def replay_cases(events: Iterable[Event], *, now: datetime, phases: bool = False
             yield replay
 
 
-def replay_interleaved(events: Iterable[Event], *, now: datetime, phases: bool = False,
-                       include: CaseFilter | None = None) -> list[CaseReplay]:
-    """Replays of every case from events in any order that keeps each case's in sequence
-    (as `stream_events(in_case_order=False)` reads them, the fastest way through a large
-    ledger). Every case's replay is held until the end."""
-    replays: dict[str, CaseReplay] = {}
-    for event in events:
-        replay = replays.get(event.case_id)
-        if replay is None:
-            replay = replays[event.case_id] = CaseReplay(event.case_id, phases=phases)
-        replay.feed(event)
-    finished = []
-    for replay in replays.values():
-        replay.finish(now)
-        if include is None or include(replay.participants):
-            finished.append(replay)
-    return finished
-
-
 @dataclass(frozen=True)
 class GapQuery:
     agency: str = ""  # gaps this agency was accountable for

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, Index, delete, text
 from sqlmodel import Field, Session, SQLModel
 
 from observability.accountability import CaseReplay, Category, Event, Interval
-from observability.analysis import GapQuery, replay_interleaved
+from observability.analysis import GapQuery, replay_cases
 from observability.ledger import stream_events
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -112,8 +112,7 @@ def rebuild(engine: Engine, *, now: datetime) -> int:
     """Derive every case's gaps again from the ledger; returns how many gaps."""
     with Session(engine) as session:
         session.connection().execute(delete(CaseGap))
-        written = _write(session, replay_interleaved(
-            stream_events(engine, in_case_order=False), now=now))
+        written = _write(session, replay_cases(stream_events(engine), now=now))
         session.commit()
     return written
 
