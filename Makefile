@@ -45,7 +45,7 @@ proto-lint: $(BUF)
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy workflows agencies gateway observability cli tests
+	$(VENV)/bin/mypy workflows agencies gateway observability cli bench tests
 
 test: lint proto-check proto-lint
 	$(VENV)/bin/pytest
