@@ -54,10 +54,14 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
 
     # ----- who sees what ------------------------------------------------------------
 
+    def _sees_every_case(self, who: str) -> bool:
+        # The coordinator takes part in every case; oversight reads them all.
+        return who in (OVERSIGHT, self._catalog.directory.coordinator)
+
     def _include(self) -> analysis.CaseFilter | None:
         """None for those who see every case; else a test on a case's participants."""
         who = caller()
-        if who in (OVERSIGHT, self._catalog.directory.coordinator):
+        if self._sees_every_case(who):
             return None
         return lambda participants: who in participants
 
@@ -66,7 +70,7 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
         cases (from the participants the worker keeps with the gaps: an edit to the
         ledger cannot hide a case from its own agency)."""
         who = caller()
-        if who in (OVERSIGHT, self._catalog.directory.coordinator):
+        if self._sees_every_case(who):
             return None
         return lambda: gap_store.cases_of(self._engine, who)
 
@@ -113,7 +117,7 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
     async def ListGaps(self, request: pb.ListGapsRequest, context: Context
                        ) -> pb.ListGapsResponse:
         who = caller()
-        sees_all = who in (OVERSIGHT, self._catalog.directory.coordinator)
+        sees_all = self._sees_every_case(who)
 
         def work() -> pb.ListGapsResponse:
             size = request.page_size or DEFAULT_PAGE_SIZE
