@@ -21,8 +21,9 @@ from typing import Any
 from sqlalchemy import Engine, Index, delete, text
 from sqlmodel import Field, Session, SQLModel
 
-from observability.accountability import CaseReplay, Category, Event, Interval
-from observability.analysis import GapQuery, replay_cases
+from observability.accountability import CaseReplay, Category, Event, GapKind, Interval
+from observability.analysis import GapQuery, HandoffCell, replay_cases
+from observability.event_schema import EventKind
 from observability.ledger import stream_events
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -54,6 +55,8 @@ class CaseGap(SQLModel, table=True):
     deadline_us: int | None = None
     start_sequence: int
     end_sequence: int | None = None
+    # The kind of event that ended it (HANDOFF_ACCEPTED, TASK_SIGNED, …); "" while open.
+    end_kind: str = Field(default="", max_length=32)
     start_trace_id: str = Field(default="", max_length=32)
     end_trace_id: str = Field(default="", max_length=32)
 
@@ -81,6 +84,7 @@ def _row(gap: Interval) -> dict[str, object]:
             "deadline_us": micros(gap.deadline) if gap.deadline is not None else None,
             "start_sequence": gap.start_event.sequence,
             "end_sequence": end.sequence if end is not None else None,
+            "end_kind": end.kind if end is not None else "",
             "start_trace_id": gap.start_event.trace_id,
             "end_trace_id": end.trace_id if end is not None else ""}
 
@@ -167,6 +171,26 @@ def list_gaps(engine: Engine, *, query: GapQuery, now: datetime, visible_to: str
         rows = list(connection.execute(text(sql), {**params, "limit": limit + 1,
                                                     "offset": offset}))
     return GapPage([_interval(r) for r in rows[:limit]], len(rows) > limit)
+
+
+def handoff_matrix(engine: Engine, *, since: datetime | None, visible_to: str | None
+                   ) -> list[HandoffCell]:
+    """Offers per agency pair from the hand-off gaps: counted in SQL, waits sorted there."""
+    query = GapQuery(kind=GapKind.HANDOFF_PENDING, since=since)
+    where, params = _filters(query, visible_to, datetime.now(UTC))
+    sql = (f"SELECT from_agency, to_agency, end_us - start_us, end_kind FROM case_gap{where} "
+           "ORDER BY from_agency, to_agency")
+    cells: dict[tuple[str, str], HandoffCell] = {}
+    with engine.connect() as connection:
+        for from_agency, to_agency, waited, end_kind in connection.execute(text(sql), params):
+            cell = cells.get((from_agency, to_agency))
+            if cell is None:
+                cell = cells[(from_agency, to_agency)] = HandoffCell(from_agency, to_agency)
+            cell.offers += 1
+            if waited is not None:
+                cell.waits.append(waited / 1e6)
+            cell.accepted += end_kind == EventKind.HANDOFF_ACCEPTED
+    return list(cells.values())
 
 
 @dataclass(frozen=True)

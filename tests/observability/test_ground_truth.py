@@ -145,6 +145,10 @@ async def test_every_injected_gap_is_reported_with_its_agency_and_nothing_else(
         now = datetime.now(UTC) + timedelta(days=30)  # everything has ended by then
         reported = sorted((found(g, now) for g in gaps_of(engine, now)),
                           key=lambda f: (f.kind, f.task_id, f.minutes))
+        matrix = {(c.from_agency, c.to_agency): (c.offers, c.accepted,
+                                                 round((c.median_wait_seconds or 0) / 60))
+                  for c in gap_store.handoff_matrix(engine, since=None, visible_to=None)}
+    assert matrix == {(STREET, QUALITY): (1, 1, 120), (QUALITY, HEALTH): (1, 0, 60)}
     assert reported == sorted([
         Found("HANDOFF_PENDING", STREET, "", 120, False),
         Found("HANDOFF_PENDING", QUALITY, "", 60, True),      # expired unanswered
