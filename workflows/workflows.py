@@ -53,6 +53,8 @@ with workflow.unsafe.imports_passed_through():
 # How long a closed case keeps retrying deliveries and notices to an agency that is down
 # before it gives up on them and completes (the subject can be opened again after that).
 DEFAULT_DRAIN_LIMIT = timedelta(minutes=10)
+# Deliveries became ledger events (TASK_DELIVERED); cases started before run on without.
+DELIVERY_EVENTS_PATCH = "ledger-delivery-events"
 # How long a ledger append retries inside the workflow task before the server takes over.
 LOCAL_LEDGER_BUDGET = timedelta(minutes=1)
 
@@ -259,9 +261,11 @@ class CaseWorkflow:
                     name, effect, start_to_close_timeout=activities.CALL_TIMEOUT,
                     retry_policy=activities.PATIENT_RETRY, activity_id=effect.idempotency_key)
             if isinstance(effect, TaskDelivery):
-                # Histories recorded before deliveries reported their attempts answer None.
-                self._engine.mark_delivered(effect.task_id, effect.round, workflow.now(),
-                                            attempts=attempts or 1)
+                # Histories recorded before deliveries reported their attempts answer None,
+                # and those cases go on without delivery events (which add a ledger append).
+                self._engine.mark_delivered(
+                    effect.task_id, effect.round, workflow.now(), attempts=attempts or 1,
+                    record_event=workflow.patched(DELIVERY_EVENTS_PATCH))
         except ActivityError as err:
             if isinstance(err.cause, CancelledError):
                 return  # given up at the drain limit, logged there

@@ -16,11 +16,15 @@ from tests.workflows.scenarios import SCENARIOS
 from workflows.workflows import CaseWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
+# Recorded before deliveries became ledger events: cases running when that was deployed.
+BEFORE_DELIVERY_EVENTS = HISTORIES / "before-delivery-events"
 
 
+@pytest.mark.parametrize("folder", [HISTORIES, BEFORE_DELIVERY_EVENTS],
+                         ids=["current", "before-delivery-events"])
 @pytest.mark.parametrize("playbook", sorted(SCENARIOS))
-async def test_recorded_history_replays(playbook: str) -> None:
-    path = HISTORIES / f"{playbook}.json"
+async def test_recorded_history_replays(playbook: str, folder: Path) -> None:
+    path = folder / f"{playbook}.json"
     history = WorkflowHistory.from_json(f"replay-{playbook}", path.read_text(encoding="utf-8"))
     assert len(history.events) > 20, "the recorded scenario should be a whole case"
     result = await Replayer(workflows=[CaseWorkflow]).replay_workflow(history)

@@ -105,12 +105,18 @@ class CaseEngine:
     def next_deadline(self) -> datetime | None:
         return clocks.next_deadline(self)
 
-    def mark_delivered(self, task_id: str, round: int, at: datetime, *, attempts: int = 1
-                       ) -> None:
-        """Record that `round` of a task reached its assignee's inbox after `attempts`."""
+    def mark_delivered(self, task_id: str, round: int, at: datetime, *, attempts: int = 1,
+                       record_event: bool = True) -> None:
+        """Record that `round` of a task reached its assignee's inbox after `attempts`.
+
+        The ledger hears of it while the case is open; a delivery that lands while a
+        closed case drains its effects changes nothing anyone is accountable for.
+        `record_event` is false for cases started before deliveries were ledger events."""
         task = self.state.task(task_id)
-        if task is not None and round > task.delivered_round:
-            task.delivered_round, task.delivered_at = round, at
+        if task is None or round <= task.delivered_round:
+            return
+        task.delivered_round, task.delivered_at = round, at
+        if record_event and self.state.status is CaseStatus.OPEN:
             self.record(EventKind.TASK_DELIVERED, PLATFORM, at, task_id=task_id,
                         detail=f"round {round} in the inbox of {task.assignee}",
                         attributes={schema.ROUND: str(round), schema.ATTEMPTS: str(attempts)})
