@@ -32,18 +32,24 @@ from gateway.errors import Context, GatewayError, abort, invalid
 from observability import analysis, export, gap_store, ledger
 from observability.accountability import CaseReplay, Event
 from observability.spans import case_trace_id
+from seamless.v1 import case_pb2, oversight_pb2_grpc
 from seamless.v1 import oversight_pb2 as pb
-from seamless.v1 import oversight_pb2_grpc
 from workflows.catalog_loader import Catalog
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500
+MAX_OFFSET = 10**9
 EXPORT_CHUNK_BYTES = 64 * 1024
 
 
 def _since(request: pb.GetScorecardsRequest | pb.GetHandoffMatrixRequest | pb.ListGapsRequest
            ) -> datetime | None:
-    return request.since.ToDatetime(UTC) if request.HasField("since") else None
+    if not request.HasField("since"):
+        return None
+    try:
+        return request.since.ToDatetime(UTC)
+    except (ValueError, OverflowError):
+        raise invalid("since", "is not a time between the years 1 and 9999") from None
 
 
 class OversightService(oversight_pb2_grpc.OversightServiceServicer):
@@ -126,6 +132,8 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
             if request.agency and self._catalog.directory.get(request.agency) is None \
                     and request.agency != "seamless":
                 raise invalid("agency", f"no agency {request.agency!r} in the directory")
+            if request.kind not in case_pb2.GapKind.values():
+                raise invalid("kind", f"{request.kind} is not a GapKind")
             query = analysis.GapQuery(agency=request.agency, kind=views.kind_of(request.kind),
                                       breached_only=request.breached_only,
                                       since=_since(request))
@@ -231,7 +239,7 @@ def _offset(token: str, fingerprint: str) -> int:
         value = int(offset)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise invalid("page_token", "is not a token this service gave out") from None
-    if made_for != fingerprint or value < 0:
+    if made_for != fingerprint or not 0 <= value <= MAX_OFFSET:
         raise invalid("page_token", "belongs to a different query; start again without it")
     return value
 

@@ -207,10 +207,11 @@ def stream_events(engine: Engine, *, case_id: str = "", batch: int = 20_000
 
 def _read_time(value: datetime | str) -> datetime:
     if isinstance(value, str):
-        # Raw SQLite gives back the text SQLAlchemy wrote, UTC without an offset
-        # ("2026-11-20 09:00:00.000000"); naming the offset in the text is far cheaper
-        # than replacing tzinfo afterwards.
-        return datetime.fromisoformat(value + "+00:00")
+        if len(value) == len("2026-11-20 09:00:00.000000"):
+            # Raw SQLite gives back the text SQLAlchemy wrote, UTC without an offset;
+            # naming the offset in the text is far cheaper than replacing tzinfo after.
+            return datetime.fromisoformat(value + "+00:00")
+        return utc(datetime.fromisoformat(value))  # written some other way
     return utc(value)
 
 
@@ -252,7 +253,12 @@ def verify_chain(case_id: str, rows: Sequence[LedgerEntry], head: LedgerHead | N
             return broken(row.sequence, f"event {row.sequence} does not follow event "
                           f"{row.sequence - 1}: its previous-hash differs (events deleted, "
                           "reordered or a forked chain)")
-        if link_hash(row.prev_hash, row) != row.hash:
+        try:
+            link = link_hash(row.prev_hash, row)
+        except ValueError:  # attributes that are not JSON, say
+            return broken(row.sequence, f"event {row.sequence} was altered: it no longer "
+                          "reads as an event")
+        if link != row.hash:
             return broken(row.sequence, f"event {row.sequence} was altered: its content no "
                           "longer matches its hash")
         previous_hash, expected = row.hash, expected + 1

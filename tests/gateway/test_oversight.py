@@ -5,6 +5,7 @@ gets a clear status. Runs on the real worker's ledger behind the real gateway.""
 from __future__ import annotations
 
 import asyncio
+import base64
 import csv
 import io
 import json
@@ -13,6 +14,7 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import text
 from temporalio.testing import WorkflowEnvironment
 
@@ -195,12 +197,32 @@ async def test_gaps_page_by_page(gw: Gateway, case_id: str) -> None:
     (pb.ListGapsRequest(page_size=501), "page_size"),
     (pb.ListGapsRequest(page_size=-1), "page_size"),
     (pb.ListGapsRequest(page_token="!!junk"), "page_token"),
-    (pb.ListGapsRequest(agency="no-such-agency"), "agency")])
+    (pb.ListGapsRequest(agency="no-such-agency"), "agency"),
+    (pb.ListGapsRequest(kind=99), "kind"),  # type: ignore[arg-type]
+    (pb.ListGapsRequest(since=Timestamp(seconds=10**12)), "since")])
 async def test_bad_gap_queries_are_refused(gw: Gateway, request_: pb.ListGapsRequest,
                                            field: str) -> None:
     failure = await gw.fails("ListGaps", request_, OVERSIGHT)
     assert (failure.code, failure.metadata.get("field")) == (
         grpc.StatusCode.INVALID_ARGUMENT, field)
+
+
+async def test_an_absurd_since_is_refused_by_every_figure(gw: Gateway) -> None:
+    for method, request in [
+            ("GetScorecards", pb.GetScorecardsRequest(since=Timestamp(seconds=10**12))),
+            ("GetHandoffMatrix", pb.GetHandoffMatrixRequest(since=Timestamp(nanos=2 * 10**9)))]:
+        failure = await gw.fails(method, request, OVERSIGHT)
+        assert (failure.code, failure.metadata.get("field")) == (
+            grpc.StatusCode.INVALID_ARGUMENT, "since"), method
+
+
+async def test_a_forged_page_token_far_past_the_end_is_refused(gw: Gateway) -> None:
+    from gateway.oversight import _fingerprint
+    request = pb.ListGapsRequest(page_size=10)
+    token = base64.urlsafe_b64encode(f"{10**20}:{_fingerprint(request)}".encode()).decode()
+    failure = await gw.fails("ListGaps", pb.ListGapsRequest(page_size=10, page_token=token),
+                             OVERSIGHT)
+    assert failure.code is grpc.StatusCode.INVALID_ARGUMENT
 
 
 async def test_a_page_token_of_another_query_is_refused(gw: Gateway, case_id: str) -> None:

@@ -69,6 +69,21 @@ def test_an_edited_event_is_named(engine: Engine, column: str, value: str) -> No
     assert verdict(engine, OTHER).intact  # another case's chain is its own
 
 
+def test_attributes_that_no_longer_read_as_json_are_named(engine: Engine) -> None:
+    run_sql(engine, "UPDATE ledger_entry SET attributes = '{not json' "
+                    "WHERE case_id = :case AND sequence = 4")
+    found = verdict(engine)
+    assert found.broken_at == 4 and "altered" in found.problem
+
+
+def test_the_same_instant_written_with_an_offset_still_reads(engine: Engine) -> None:
+    # Not an alteration of what happened; the reader must cope rather than crash.
+    run_sql(engine, "UPDATE ledger_entry SET at = '2026-11-20 17:03:00.000000+08:00' "
+                    "WHERE case_id = :case AND sequence = 3")
+    [third] = [e for e in ledger.stream_events(engine, case_id=CASE) if e.sequence == 3]
+    assert third.at == T0 + timedelta(minutes=3)
+
+
 def test_a_deleted_event_is_named(engine: Engine) -> None:
     run_sql(engine, "DELETE FROM ledger_entry WHERE case_id = :case AND sequence = 3")
     found = verdict(engine)
