@@ -154,6 +154,8 @@ class CaseReplay:
             if event.kind != K.DEEMED_CONSENT:
                 # Consent is the lawful end of an approval's silence, never an overdue.
                 self._check_overdue(task, event)
+        if event.actor and event.actor == self.coordinator and event.kind != K.OPENED:
+            self._coordinator_acted(event)
         if handler is not None:
             handler(self, event, task)
 
@@ -231,6 +233,22 @@ class CaseReplay:
         self.owner = owner
         self.participants.add(owner)
         self._ownership = self._open(Category.OWNERSHIP, "ownership", event, owner)
+        # A decline waiting for review is the owner's to review: from now on the new one's.
+        for task in self._tasks.values():
+            review = task.review
+            if review is not None and review.accountable != owner:
+                review.closed_by(event)
+                task.review = self._gap(GapKind.DECLINE_REVIEW, event, owner, task_id=task.id,
+                                        from_agency=task.assignee, to_agency=owner,
+                                        deadline=review.deadline)
+
+    def _coordinator_acted(self, event: Event) -> None:
+        """An escalation lasts until the coordinator acts on what was escalated: on its
+        task (a review, a withdrawal) or, for one about the case, on the case."""
+        for key, gap in list(self._escalations.items()):
+            if gap.task_id == event.task_id:
+                gap.closed_by(event)
+                del self._escalations[key]
 
     # ----- one method per event kind ------------------------------------------------
 

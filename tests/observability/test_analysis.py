@@ -140,3 +140,34 @@ def test_gaps_are_filtered_by_agency_kind_breach_and_start() -> None:
     assert query(agency="health") == ["T1"]
     assert query(breached_only=True) == ["T1"]
     assert query(since=at(20)) == ["T2"]
+
+
+def test_a_decline_awaiting_review_passes_to_the_new_owner_with_the_case() -> None:
+    parties = {schema.HANDOFF_ID: "H1", schema.FROM_AGENCY: "market-regulation",
+               schema.TO_AGENCY: "quality-inspection"}
+    script = (opened()
+              .dispatch(0, "T1", "market-regulation", "health")
+              .add(10, "TASK_SIGNED", "health", "T1")
+              .add(60, "TASK_DECLINED", "health", "T1", review_by=ts(180))
+              .add(60, "HANDOFF_OFFERED", "market-regulation", expires_at=ts(600), **parties)
+              .add(120, "HANDOFF_ACCEPTED", "quality-inspection", **parties)
+              .add(300, "DECLINE_REVIEWED", "quality-inspection", "T1", outcome="UPHELD"))
+    now = at(400)
+    reviews = [(g.accountable, g.start, g.end, g.breached(now))
+               for g in figures(script, now=now).gaps if g.name == "DECLINE_REVIEW"]
+    assert reviews == [("market-regulation", at(60), at(120), False),
+                       ("quality-inspection", at(120), at(300), True)]
+
+
+def test_an_escalation_ends_when_the_coordinator_acts_on_its_task() -> None:
+    script = (opened()
+              .dispatch(0, "T1", "market-regulation", "health")
+              .add(10, "TASK_SIGNED", "health", "T1")
+              .add(20, "TASK_DECLINED", "health", "T1", review_by=ts(80))
+              .add(80, "ESCALATION", "seamless", "T1", escalation_id="E1",
+                   coordinator="command-center")
+              .add(95, "DECLINE_REVIEWED", "command-center", "T1", outcome="UPHELD"))
+    now = at(400)
+    escalations = [(g.accountable, g.start, g.end)
+                   for g in figures(script, now=now).gaps if g.name == "ESCALATION"]
+    assert escalations == [("command-center", at(80), at(95))]
