@@ -1,13 +1,13 @@
 """OversightService: accountability read from the ledger, never a change to anything.
 
 The oversight identity sees every case; an agency (and the coordinator, who takes part
-in every case) sees the cases it takes part in, judged from the ledger itself: opener,
-owners, assignees and agencies offered the case. A case the caller may not see is
+in every case) sees the cases it takes part in: opener, owners, assignees and agencies
+offered the case, as the ledger records them. A case the caller may not see is
 NOT_FOUND, worded exactly like one that does not exist.
 
-Each call reads the ledger afresh (the worker appends as cases move) in a thread, so a
-long analysis never blocks the gateway's event loop.
-"""
+Gaps and the hand-off matrix are queries of the gap store the worker keeps; the
+timeline and scorecards replay the ledger. Each call runs in a thread, so a long
+analysis never blocks the gateway's event loop."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import io
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 import grpc
 from sqlalchemy import Engine
@@ -36,6 +36,7 @@ from seamless.v1 import case_pb2, oversight_pb2_grpc
 from seamless.v1 import oversight_pb2 as pb
 from workflows.catalog_loader import Catalog
 
+T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500
 MAX_OFFSET = 10**9
@@ -60,32 +61,23 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
 
     # ----- who sees what ------------------------------------------------------------
 
-    def _sees_every_case(self, who: str) -> bool:
-        # The coordinator takes part in every case; oversight reads them all.
-        return who in (OVERSIGHT, self._catalog.directory.coordinator)
+    def _visible_to(self) -> str | None:
+        """The agency whose cases the caller sees; None for those who see every case (the
+        oversight identity reads them all; the coordinator takes part in all)."""
+        who = caller()
+        return None if who in (OVERSIGHT, self._catalog.directory.coordinator) else who
 
     def _include(self) -> analysis.CaseFilter | None:
-        """None for those who see every case; else a test on a case's participants."""
-        who = caller()
-        if self._sees_every_case(who):
-            return None
-        return lambda participants: who in participants
-
-    def _visible_cases(self) -> Callable[[], set[str]] | None:
-        """None for those who see every case; else how to read the ids of the caller's
-        cases (from the participants the worker keeps with the gaps: an edit to the
-        ledger cannot hide a case from its own agency)."""
-        who = caller()
-        if self._sees_every_case(who):
-            return None
-        return lambda: gap_store.cases_of(self._engine, who)
+        """The same rule, as a test on a replayed case's participants."""
+        agency = self._visible_to()
+        return None if agency is None else lambda participants: agency in participants
 
     def _replays(self) -> Iterator[CaseReplay]:
         """Every case the caller may see, replayed from the ledger one case at a time."""
         return analysis.replay_cases(ledger.stream_events(self._engine),
                                      now=datetime.now(UTC), include=self._include())
 
-    async def _serve(self, context: Context, work: Callable[[], object]) -> object:
+    async def _serve(self, context: Context, work: Callable[[], T]) -> T:
         try:
             return await asyncio.to_thread(work)
         except GatewayError as err:
@@ -116,14 +108,13 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
                 gaps=[views.gap(g, now) for g in figures.gaps],
                 bounce_chains=[views.bounce_chain(c) for c in figures.bounce_chains],
                 lines=views.case_lines(figures.cases[0]) if figures.cases else None)
-        return await self._serve(context, work)  # type: ignore[return-value]
+        return await self._serve(context, work)
 
     # ----- across cases -------------------------------------------------------------
 
     async def ListGaps(self, request: pb.ListGapsRequest, context: Context
                        ) -> pb.ListGapsResponse:
-        who = caller()
-        sees_all = self._sees_every_case(who)
+        visible_to = self._visible_to()
 
         def work() -> pb.ListGapsResponse:
             size = request.page_size or DEFAULT_PAGE_SIZE
@@ -141,13 +132,13 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
             now = datetime.now(UTC)
             # From the gap store: an indexed query, not a replay of the whole ledger.
             page = gap_store.list_gaps(self._engine, query=query, now=now,
-                                       visible_to=None if sees_all else who, offset=offset,
+                                       visible_to=visible_to, offset=offset,
                                        limit=size)
             return pb.ListGapsResponse(
                 gaps=[views.gap(g, now) for g in page.gaps],
                 next_page_token=_token(offset + size, _fingerprint(request)) if page.more
                 else "")
-        return await self._serve(context, work)  # type: ignore[return-value]
+        return await self._serve(context, work)
 
     async def GetScorecards(self, request: pb.GetScorecardsRequest, context: Context
                             ) -> pb.GetScorecardsResponse:
@@ -159,19 +150,18 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
                 scorecards=[views.scorecard(c) for c in figures.ranked_scorecards()],
                 case_type_lines=[views.type_lines(t) for t in figures.type_lines()],
                 bounce_chains=[views.bounce_chain(c) for c in figures.bounce_chains])
-        return await self._serve(context, work)  # type: ignore[return-value]
+        return await self._serve(context, work)
 
     async def GetHandoffMatrix(self, request: pb.GetHandoffMatrixRequest, context: Context
                                ) -> pb.GetHandoffMatrixResponse:
-        who = caller()
-        sees_all = self._sees_every_case(who)
+        visible_to = self._visible_to()
 
         def work() -> pb.GetHandoffMatrixResponse:
             # From the gap store: every offer is a hand-off gap there.
             cells = gap_store.handoff_matrix(self._engine, since=_since(request),
-                                             visible_to=None if sees_all else who)
+                                             visible_to=visible_to)
             return pb.GetHandoffMatrixResponse(cells=[views.handoff_cell(c) for c in cells])
-        return await self._serve(context, work)  # type: ignore[return-value]
+        return await self._serve(context, work)
 
     async def ExportEventLog(self, request: pb.ExportEventLogRequest, context: Context
                              ) -> AsyncIterator[pb.ExportEventLogResponse]:
@@ -181,17 +171,19 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
         if writer is None:
             await abort(context, invalid("format", "choose EXPORT_FORMAT_OCEL2_JSON or "
                                                    "EXPORT_FORMAT_CSV"))
-        visible = self._visible_cases()
+        visible_to = self._visible_to()
         # Spooled to disk, then streamed: memory stays flat however long the ledger is.
         with tempfile.TemporaryFile("w+b") as spool:
-            await asyncio.to_thread(self._export, writer, visible, spool)
+            await asyncio.to_thread(self._export, writer, visible_to, spool)
             spool.seek(0)
             while chunk := await asyncio.to_thread(spool.read, EXPORT_CHUNK_BYTES):
                 yield pb.ExportEventLogResponse(data=chunk)
 
-    def _export(self, writer: Callable[..., int], visible: Callable[[], set[str]] | None,
-                spool: BinaryIO) -> None:
-        cases = None if visible is None else visible()
+    def _export(self, writer: Callable[..., int], visible_to: str | None, spool: BinaryIO
+                ) -> None:
+        # The participants kept with the gaps: an edit to the ledger cannot hide a case
+        # from its own agency.
+        cases = None if visible_to is None else gap_store.cases_of(self._engine, visible_to)
         events: Iterator[Event] = (
             e for e in ledger.stream_events(self._engine)
             if cases is None or e.case_id in cases)
@@ -202,13 +194,13 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
 
     async def VerifyLedger(self, request: pb.VerifyLedgerRequest, context: Context
                            ) -> pb.VerifyLedgerResponse:
-        visible_cases = self._visible_cases()
+        visible_to = self._visible_to()
 
         def work() -> pb.VerifyLedgerResponse:
             with Session(self._engine) as session:
                 known = ledger.case_ids(session=session)
-                visible = known if visible_cases is None else sorted(
-                    set(known) & visible_cases())
+                visible = known if visible_to is None else sorted(
+                    set(known) & gap_store.cases_of(self._engine, visible_to))
                 if request.case_id and request.case_id not in visible:
                     raise GatewayError(grpc.StatusCode.NOT_FOUND, "CASE_NOT_FOUND",
                                        f"there is no case {request.case_id}")
@@ -217,7 +209,7 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
             return pb.VerifyLedgerResponse(
                 verdicts=[views.verdict(v) for v in verdicts], cases_checked=len(verdicts),
                 cases_broken=sum(1 for v in verdicts if not v.intact))
-        return await self._serve(context, work)  # type: ignore[return-value]
+        return await self._serve(context, work)
 
 
 def _fingerprint(request: pb.ListGapsRequest) -> str:
@@ -239,7 +231,9 @@ def _offset(token: str, fingerprint: str) -> int:
         value = int(offset)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise invalid("page_token", "is not a token this service gave out") from None
-    if made_for != fingerprint or not 0 <= value <= MAX_OFFSET:
+    if made_for != fingerprint:
         raise invalid("page_token", "belongs to a different query; start again without it")
+    if not 0 <= value <= MAX_OFFSET:
+        raise invalid("page_token", "is not a token this service gave out")
     return value
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from observability import analysis, ledger
+from observability import analysis, gap_store, ledger
 from observability.accountability import CaseReplay, Category, GapKind, Interval
 from seamless.v1 import case_pb2
 from seamless.v1 import oversight_pb2 as pb
@@ -86,7 +86,7 @@ def scorecard(card: analysis.Scorecard) -> pb.AgencyScorecard:
         cases_led=card.cases_led)
 
 
-def handoff_cell(cell: analysis.HandoffCell) -> pb.HandoffCell:
+def handoff_cell(cell: gap_store.HandoffCell) -> pb.HandoffCell:
     return pb.HandoffCell(from_agency=cell.from_agency, to_agency=cell.to_agency,
                           offers=cell.offers, accepted=cell.accepted,
                           median_wait=span(cell.median_wait_seconds),

@@ -135,34 +135,6 @@ class Scorecard:
 
 
 @dataclass
-class HandoffCell:
-    """Offers from one agency to another: how many, how they ended, how long they waited."""
-
-    from_agency: str
-    to_agency: str
-    offers: int = 0
-    accepted: int = 0
-    waits: list[float] = field(default_factory=list)  # of answered offers
-
-    @property
-    def median_wait_seconds(self) -> float | None:
-        return statistics.median(self.waits) if self.waits else None
-
-    @property
-    def p90_wait_seconds(self) -> float | None:
-        return percentile(self.waits, 0.9)
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (what a person counting the list would answer)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * q // 1))
-    return ordered[int(rank) - 1]
-
-
-@dataclass
 class Analysis:
     now: datetime
     since: datetime | None = None
@@ -170,7 +142,6 @@ class Analysis:
     cases: list[CaseLines] = field(default_factory=list)
     bounce_chains: list[BounceChain] = field(default_factory=list)
     scorecards: dict[str, Scorecard] = field(default_factory=dict)
-    handoffs: dict[tuple[str, str], HandoffCell] = field(default_factory=dict)
 
     def type_lines(self) -> list[TypeLines]:
         by_type: dict[str, list[CaseLines]] = defaultdict(list)
@@ -256,18 +227,10 @@ def _fold_tasks(result: Analysis, replay: CaseReplay) -> None:
 
 
 def _count_handoff(result: Analysis, gap: Interval) -> None:
-    key = (gap.from_agency, gap.to_agency)
-    cell = result.handoffs.get(key)
-    if cell is None:
-        cell = result.handoffs[key] = HandoffCell(*key)
-    cell.offers += 1
-    if gap.end is None or gap.end_event is None:
-        return
-    wait = gap.seconds(result.now)
-    cell.waits.append(wait)
-    if gap.end_event.kind == "HANDOFF_ACCEPTED":
-        cell.accepted += 1
-        _scorecard(result, gap.to_agency).handoff_waits.append(wait)
+    """An accepted offer: how long the receiver took, for its scorecard."""
+    end = gap.end_event
+    if end is not None and end.kind == "HANDOFF_ACCEPTED":
+        _scorecard(result, gap.to_agency).handoff_waits.append(gap.seconds(result.now))
 
 
 def _scorecard(result: Analysis, agency: str) -> Scorecard:

@@ -30,5 +30,3 @@ LEDGER_START_SEQUENCE = "ledger.start_sequence"
 LEDGER_END_SEQUENCE = "ledger.end_sequence"
 # On a span link: whether the linked request started or ended the span.
 LINK_ROLE = "link.role"
-# The agency a gRPC caller authenticated as (gateway) or an officer acts for (agency).
-CALLER_AGENCY = "seamless.caller"

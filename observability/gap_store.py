@@ -13,8 +13,9 @@ in the query, against `now`.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +23,7 @@ from sqlalchemy import Engine, Index, delete, text
 from sqlmodel import Field, Session, SQLModel
 
 from observability.accountability import CaseReplay, Category, Event, GapKind, Interval
-from observability.analysis import GapQuery, HandoffCell, replay_cases
+from observability.analysis import GapQuery, replay_cases
 from observability.event_schema import EventKind
 from observability.ledger import stream_events
 
@@ -171,6 +172,34 @@ def list_gaps(engine: Engine, *, query: GapQuery, now: datetime, visible_to: str
         rows = list(connection.execute(text(sql), {**params, "limit": limit + 1,
                                                     "offset": offset}))
     return GapPage([_interval(r) for r in rows[:limit]], len(rows) > limit)
+
+
+@dataclass
+class HandoffCell:
+    """Offers from one agency to another: how many, how they ended, how long they waited."""
+
+    from_agency: str
+    to_agency: str
+    offers: int = 0
+    accepted: int = 0
+    waits: list[float] = field(default_factory=list)  # of answered offers
+
+    @property
+    def median_wait_seconds(self) -> float | None:
+        return statistics.median(self.waits) if self.waits else None
+
+    @property
+    def p90_wait_seconds(self) -> float | None:
+        return percentile(self.waits, 0.9)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (what a person counting the list would answer)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 1))
+    return ordered[int(rank) - 1]
 
 
 def handoff_matrix(engine: Engine, *, since: datetime | None, visible_to: str | None

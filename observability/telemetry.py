@@ -10,7 +10,7 @@
   `grpc_client_…`) and Temporal through temporalio's TracingInterceptor.
 
 The accountability spans are not timed by a tracer: they are built from the ledger with
-explicit times and ids, and handed to the same processors by `export_finished`.
+explicit times and ids, and handed to the same processors by `Telemetry.export_finished`.
 """
 
 from __future__ import annotations
@@ -94,11 +94,6 @@ def setup_tracing(service_name: str, *, exporters: Sequence[SpanExporter] = (),
 
 def active() -> Telemetry | None:
     return _active
-
-
-def export_finished(spans: Sequence[ReadableSpan]) -> None:
-    if _active is not None and spans:
-        _active.export_finished(spans)
 
 
 def grpc_server_interceptors() -> list[Any]:

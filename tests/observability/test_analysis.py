@@ -4,8 +4,9 @@ scorecards, the hand-off matrix, bounce chains, the three lines, and gaps still 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from observability import analysis
+from observability import analysis, gap_store, ledger
 from observability import event_schema as schema
 from observability.accountability import Event
 
@@ -93,7 +94,7 @@ def test_scorecards_count_each_clock_kept_or_missed() -> None:
         1, 1, 800 * 60, 7 * 24 * 3600, 1)
 
 
-def test_the_handoff_matrix_counts_offers_and_their_waits() -> None:
+def test_the_handoff_matrix_counts_offers_and_their_waits(tmp_path: Path) -> None:
     scripts = []
     for n, (wait, answer) in enumerate([(30, "HANDOFF_ACCEPTED"), (60, "HANDOFF_DECLINED"),
                                         (120, "HANDOFF_ACCEPTED")]):
@@ -104,9 +105,15 @@ def test_the_handoff_matrix_counts_offers_and_their_waits() -> None:
         script.add(wait, answer, "agriculture-rural", **parties)
         scripts.append(script)
     found = figures(*scripts, now=at(1000))
-    cell = found.handoffs[("market-regulation", "agriculture-rural")]
-    assert (cell.offers, cell.accepted, cell.median_wait_seconds, cell.p90_wait_seconds) == (
-        3, 2, 3600, 7200)
+    engine = ledger.open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    gap_store.create_tables(engine)
+    for replay in analysis.replay_cases([e for s in scripts for e in s.events], now=at(1000)):
+        gap_store.refresh_case(engine, replay)
+    [cell] = gap_store.handoff_matrix(engine, since=None, visible_to=None)
+    assert (cell.from_agency, cell.to_agency, cell.offers, cell.accepted,
+            cell.median_wait_seconds, cell.p90_wait_seconds) == (
+        "market-regulation", "agriculture-rural", 3, 2, 3600, 7200)
+    assert gap_store.handoff_matrix(engine, since=None, visible_to="health") == []
     assert found.scorecards["agriculture-rural"].median_handoff_acceptance_seconds == 75 * 60
     # The second case's owner is unchanged by the declined offer; the others moved.
     assert [g.accountable for g in found.gaps] == ["market-regulation"] * 3
