@@ -17,9 +17,10 @@ REQUIRED_AGENCIES = {
 }
 
 
-def test_the_four_playbooks_and_the_district_load(catalog: Catalog) -> None:
+def test_the_five_playbooks_and_the_district_load(catalog: Catalog) -> None:
     assert set(catalog.playbooks) == {"illegal-mining", "food-supply-chain",
-                                      "highway-emissions", "parallel-approval"}
+                                      "highway-emissions", "parallel-approval",
+                                      "citizen-hotline"}
     assert REQUIRED_AGENCIES <= {a.id for a in catalog.directory.agencies}
     assert catalog.directory.coordinator == "command-center"
     assert all(a.name_zh and a.name_en for a in catalog.directory.agencies)
@@ -46,6 +47,18 @@ def test_food_lead_follows_the_stage(catalog: Catalog, stage: str, lead: str) ->
     rule = catalog.playbooks["food-supply-chain"].lead_rule(stage=stage, jurisdiction="pinggu")
     assert rule is not None and rule.lead == lead
     assert rule.opening_tasks, "the other stages get tasks to trace up and down the chain"
+
+
+@pytest.mark.parametrize(("jurisdiction", "lead"), [
+    ("jinhaihu", "jinhaihu-township"), ("pinggu", "command-center"),
+])
+def test_hotline_work_orders_open_empty_with_the_area_leading(
+        catalog: Catalog, jurisdiction: str, lead: str) -> None:
+    playbook = catalog.playbooks["citizen-hotline"]
+    rule = playbook.lead_rule(stage="", jurisdiction=jurisdiction)
+    assert rule is not None and rule.lead == lead
+    assert rule.opening_tasks == (), "the lead dispatches once it has read the complaint"
+    assert playbook.promised_line == "7d" and playbook.legal_line == "15d"
 
 
 def test_parallel_approval_reviews_are_approvals_with_deemed_consent(catalog: Catalog) -> None:

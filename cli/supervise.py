@@ -1,0 +1,111 @@
+"""The whole platform as separate processes, each started and stopped on its own.
+
+It runs exactly the commands `seamless up` runs (same table, same environment), but
+without the process manager, so an end-to-end test can kill one process and bring it
+back, and the benchmark can read each process's CPU time and memory.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from cli.datadir import Endpoints
+from cli.health import health
+from cli.platform import TEMPORAL_SERVICE, worker_health
+from cli.up import Ports, prepare, processes
+
+START_TIMEOUT = 120.0
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_ports(agencies: int = 15) -> Ports:
+    """Ports nobody listens on, with a consecutive run for the agencies."""
+    while True:
+        base = random.randrange(20000, 60000, 100)
+        wanted = [base, base + 1, base + 2, *range(base + 10, base + 10 + agencies)]
+        if all(_free(p) for p in wanted):
+            return Ports(temporal=base, temporal_ui=base + 1, gateway=base + 2,
+                         agency_base=base + 10)
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = START_TIMEOUT,
+             interval: float = 0.25) -> None:
+    give_up = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > give_up:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+class Platform:
+    def __init__(self, data_dir: Path, ports: Ports | None = None) -> None:
+        self.data_dir = data_dir
+        self.ports = ports or free_ports()
+        self.endpoints: Endpoints = prepare(data_dir, self.ports)
+        self.table = processes(data_dir, self.ports, self.endpoints)
+        self.running: dict[str, subprocess.Popen[bytes]] = {}
+        (data_dir / "logs").mkdir(exist_ok=True)
+
+    # ----- processes -------------------------------------------------------------------
+
+    def start(self, name: str) -> None:
+        command, extra = self.table[name]
+        log = open(self.data_dir / "logs" / f"{name}.log", "ab")  # noqa: SIM115
+        self.running[name] = subprocess.Popen(command, env={**os.environ, **extra},
+                                              stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+
+    def kill(self, name: str) -> None:
+        """SIGKILL: no chance to finish anything, as in a crash."""
+        process = self.running.pop(name)
+        process.kill()
+        process.wait(timeout=30)
+
+    def stop(self, name: str) -> None:
+        process = self.running.pop(name)
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def start_all(self) -> None:
+        for name in self.table:
+            self.start(name)
+        self.wait_healthy()
+
+    def stop_all(self) -> None:
+        # Front to back: nothing keeps calling a part that has gone.
+        for name in ["gateway", "worker", *self.endpoints.agencies, "temporal"]:
+            if name in self.running:
+                self.stop(name)
+
+    def status(self, name: str) -> str:
+        if name == "temporal":
+            return health(self.endpoints.temporal, TEMPORAL_SERVICE)
+        if name == "worker":
+            return worker_health(self.endpoints.temporal)
+        if name == "gateway":
+            return health(self.endpoints.gateway)
+        return health(self.endpoints.agencies[name])
+
+    def wait_healthy(self, names: list[str] | None = None) -> None:
+        for name in names or list(self.table):
+            wait_for(lambda name=name: self.status(name) == "SERVING",  # type: ignore[misc]
+                     f"{name} to be healthy (log: {self.data_dir}/logs/{name}.log)")
