@@ -334,6 +334,15 @@ def _task_commands(group: Any) -> None:
     p.add_argument("--reason", default="")
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from bench.run import bench_command
+    code = bench_command(args)
+    sys.stdout.flush()
+    # The benchmark used the Temporal client, which can crash the interpreter at exit
+    # (sdk-python issue 300).
+    os._exit(code)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from cli import demo, oversight, platform
     from cli.up import Ports
@@ -368,6 +377,12 @@ def build_parser() -> argparse.ArgumentParser:
     task = commands.add_parser("task", help="act on a task of a case")
     _task_commands(task.add_subparsers(dest="action", required=True, metavar="ACTION"))
     oversight.add_commands(commands, _leaf)
+    # Not a _leaf: its --json names a file to write, beside the table it always prints.
+    help = "measure the platform against bare Temporal (starts its own; see BENCHMARKS.md)"
+    p = commands.add_parser("bench", help=help, description=help)
+    p.set_defaults(handler=_bench)
+    from bench.run import add_arguments as bench_arguments
+    bench_arguments(p)
     return parser
 
 
