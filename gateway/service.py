@@ -159,11 +159,10 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
                        ) -> pb.OpenCaseResponse:
         async def work() -> pb.OpenCaseResponse:
             _check_may_act()
-            result = await cases.open_case(self._client, self._catalog,
-                                           open_command(request, caller()),
-                                           task_queue=self._task_queue)
-            state = await cases.get_case(self._client, result.case_id)
-            return pb.OpenCaseResponse(case=case_to_proto(state))
+            reply = await cases.open_case_reply(self._client, self._catalog,
+                                                open_command(request, caller()),
+                                                task_queue=self._task_queue)
+            return pb.OpenCaseResponse(case=reply.case_proto())
         return await self._serve(context, work)
 
     async def _command(self, name: str, request: Any, context: Context) -> Message:
@@ -174,13 +173,12 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
             _check_may_act()
             command = rpc.build(request, Actor(caller(), request.officer_id))
             try:
-                result = await cases.send(self._client, case, command)
+                reply = await cases.send_reply(self._client, case, command)
             except cases.CaseRefused as err:
                 if err.reason == Reason.CASE_CLOSED.value:
                     await self._visible_case(case)  # a stranger must not learn it existed
                 raise
-            return rpc.respond(result, case_to_proto(await cases.get_case(self._client,
-                                                                          case)))
+            return rpc.respond(reply.result, reply.case_proto())
         return await self._serve(context, work)
 
 

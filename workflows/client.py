@@ -27,6 +27,7 @@ from workflows.workflows import (
     UPDATE_FOR_COMMAND,
     CaseWorkflow,
     CaseWorkflowInput,
+    CommandReply,
 )
 
 TASK_QUEUE = "seamless-cases"
@@ -55,6 +56,15 @@ def _refused(err: WorkflowUpdateFailedError) -> CaseRefused:
 async def open_case(client: Client, catalog: Catalog, cmd: OpenCase, *,
                     task_queue: str = TASK_QUEUE,
                     drain_limit: timedelta = DEFAULT_DRAIN_LIMIT) -> CommandResult:
+    """Open a case (see `open_case_reply`); the result alone."""
+    reply = await open_case_reply(client, catalog, cmd, task_queue=task_queue,
+                                  drain_limit=drain_limit)
+    return reply.result
+
+
+async def open_case_reply(client: Client, catalog: Catalog, cmd: OpenCase, *,
+                          task_queue: str = TASK_QUEUE,
+                          drain_limit: timedelta = DEFAULT_DRAIN_LIMIT) -> CommandReply:
     """Open a case, or join the answer of an identical earlier request.
 
     One open case per (case type, subject): the subject lock is the workflow id, so of two
@@ -124,12 +134,18 @@ async def _missing(handle: WorkflowHandle[Any, Any], case_id: str) -> CaseRefuse
 
 
 async def send(client: Client, case_id: str, cmd: Command) -> CommandResult:
-    """Send one command to a case; raises CaseRefused with the rules' reason."""
+    """Send one command to a case (see `send_reply`); the result alone."""
+    return (await send_reply(client, case_id, cmd)).result
+
+
+async def send_reply(client: Client, case_id: str, cmd: Command) -> CommandReply:
+    """Send one command to a case; raises CaseRefused with the rules' reason. The reply
+    holds the case as the command left it."""
     handle = case_handle(client, case_id)
     try:
-        result: CommandResult = await handle.execute_update(
-            UPDATE_FOR_COMMAND[type(cmd)], cmd, id=update_id(cmd), result_type=CommandResult)
-        return result
+        reply: CommandReply = await handle.execute_update(
+            UPDATE_FOR_COMMAND[type(cmd)], cmd, id=update_id(cmd), result_type=CommandReply)
+        return reply
     except WorkflowUpdateFailedError as err:
         raise _refused(err) from None
     except RPCError as err:

@@ -37,13 +37,12 @@ from workflows.rules.commands import (
 from workflows.rules.model import (
     Actor,
     CaseStatus,
-    CommandResult,
     EventKind,
     NoticeKind,
     OwnershipInterval,
 )
 from workflows.rules.opening import subject_lock
-from workflows.workflows import CaseWorkflow
+from workflows.workflows import CaseWorkflow, CommandReply
 
 TOWNSHIP = "jinhaihu-township"
 
@@ -152,10 +151,11 @@ async def test_two_dispatches_with_one_request_id_create_one_task(
         # The first two go through `send` (Temporal itself deduplicates their update id);
         # the others carry update ids of their own, as a second gateway replica might, so
         # the workflow's own request-id check is what keeps them from creating a task.
-        answers = await asyncio.gather(
+        replies = await asyncio.gather(
             send(client, case_id, dispatch), send(client, case_id, dispatch),
             *(handle.execute_update("dispatch_task", dispatch, id=f"replica-{n}",
-                                    result_type=CommandResult) for n in range(3)))
+                                    result_type=CommandReply) for n in range(3)))
+        answers = [r.result if isinstance(r, CommandReply) else r for r in replies]
         assert all(answer == answers[0] for answer in answers)
         assert answers[0].task_ids == ["T5"]
         assert len((await get_case(client, case_id)).tasks) == 5
