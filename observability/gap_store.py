@@ -109,8 +109,13 @@ def _write(session: Session, replays: Iterable[CaseReplay]) -> int:
 def refresh_case(engine: Engine, replay: CaseReplay) -> None:
     """Rewrite one case's gaps from a replay of all its events (finished at the latest)."""
     with Session(engine) as session:
-        _write(session, [replay])
+        rewrite_case(session, replay)
         session.commit()
+
+
+def rewrite_case(session: Session, replay: CaseReplay) -> None:
+    """`refresh_case` inside the caller's transaction (the one that appended the events)."""
+    _write(session, [replay])
 
 
 def rebuild(engine: Engine, *, now: datetime) -> int:

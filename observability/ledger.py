@@ -15,11 +15,23 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Engine, UniqueConstraint, event, inspect, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    UniqueConstraint,
+    event,
+    insert,
+    inspect,
+    text,
+    update,
+)
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from observability.accountability import Event
@@ -131,41 +143,53 @@ def _refuse_an_older_schema(engine: Engine) -> None:
                            "a new one")
 
 
-def append(*, session: Session, case_id: str, events: Sequence[LedgerEntryBase]) -> int:
-    """Append one case's events (in sequence order); returns how many were new."""
+def append(*, session: Session, case_id: str, events: Sequence[LedgerEntryBase],
+           commit: bool = True) -> int:
+    """Append one case's events (in sequence order); returns how many were new.
+
+    With `commit=False` the caller commits, so it can write what follows from the events
+    (the gap store) in the same transaction.
+    """
     if any(e.case_id != case_id for e in events):
         raise LedgerConflict(f"a batch for {case_id} holds events of another case")
+    # Plain SQL statements rather than ORM objects: appending is the worker's most
+    # frequent write, and the ORM's unit of work cost more than SQLite did.
+    connection = session.connection()
     stored = {row.sequence: row for row in session.exec(
         select(LedgerEntry).where(LedgerEntry.case_id == case_id,
                                   col(LedgerEntry.sequence).in_([e.sequence for e in events])))}
-    head = session.get(LedgerHead, case_id)
-    last, last_hash = (head.sequence, head.hash) if head is not None else (0, GENESIS)
-    added = 0
-    try:
-        for entry in events:
-            existing = stored.get(entry.sequence)
-            if existing is not None:
-                if not existing.same_event(entry):
-                    raise LedgerConflict(f"{case_id} event {entry.sequence} differs from the "
-                                         "one already recorded")
-                continue
-            if entry.sequence != last + 1:
-                raise LedgerConflict(f"{case_id} event {entry.sequence} would follow {last}: "
-                                     "the ledger takes a case's events without gaps")
-            link = link_hash(last_hash, entry)
-            session.add(LedgerEntry(**entry.model_dump(), prev_hash=last_hash, hash=link))
-            last, last_hash, added = entry.sequence, link, added + 1
-        if added:
-            if head is None:
-                session.add(LedgerHead(case_id=case_id, sequence=last, hash=last_hash))
-            else:
-                head.sequence, head.hash = last, last_hash
-                session.add(head)
-    except LedgerConflict:
-        session.rollback()  # a batch is kept whole or not at all
-        raise
-    session.commit()
-    return added
+    head = connection.execute(select(LedgerHead.sequence, LedgerHead.hash)
+                              .where(LedgerHead.case_id == case_id)).first()
+    last, last_hash = (head[0], head[1]) if head is not None else (0, GENESIS)
+    rows: list[dict[str, Any]] = []
+    recorded_at = _utc_now()
+    for entry in events:
+        existing = stored.get(entry.sequence)
+        if existing is not None:
+            if not existing.same_event(entry):
+                session.rollback()  # a batch is kept whole or not at all
+                raise LedgerConflict(f"{case_id} event {entry.sequence} differs from the "
+                                     "one already recorded")
+            continue
+        if entry.sequence != last + 1:
+            session.rollback()
+            raise LedgerConflict(f"{case_id} event {entry.sequence} would follow {last}: "
+                                 "the ledger takes a case's events without gaps")
+        link = link_hash(last_hash, entry)
+        rows.append({**entry.model_dump(), "prev_hash": last_hash, "hash": link,
+                     "recorded_at": recorded_at})
+        last, last_hash = entry.sequence, link
+    if rows:
+        connection.execute(insert(LedgerEntry), rows)
+        if head is None:
+            connection.execute(insert(LedgerHead).values(case_id=case_id, sequence=last,
+                                                         hash=last_hash))
+        else:
+            connection.execute(update(LedgerHead).where(col(LedgerHead.case_id) == case_id)
+                               .values(sequence=last, hash=last_hash))
+    if commit:
+        session.commit()
+    return len(rows)
 
 
 def case_events(*, session: Session, case_id: str) -> list[LedgerEntry]:
@@ -180,10 +204,11 @@ def case_ids(*, session: Session) -> list[str]:
     return sorted(set(from_events) | set(from_heads))
 
 
-def stream_events(engine: Engine, *, case_id: str = "", batch: int = 20_000
+def stream_events(source: Engine | Connection, *, case_id: str = "", batch: int = 20_000
                   ) -> Iterator[Event]:
     """Every event (or one case's), ordered by case and sequence, read in batches so a
-    ledger of millions of events never sits in memory at once."""
+    ledger of millions of events never sits in memory at once. Given a connection, it
+    reads inside that connection's transaction (and sees what it has not committed)."""
     query = ("SELECT case_id, sequence, kind, actor_agency, at, task_id, attributes, "
              "trace_id, span_id FROM ledger_entry")
     params: dict[str, str] = {}
@@ -192,7 +217,7 @@ def stream_events(engine: Engine, *, case_id: str = "", batch: int = 20_000
         params["case_id"] = case_id
     query += " ORDER BY case_id, sequence"
     loads, read_time = json.loads, _read_time
-    with engine.connect() as connection:
+    with _connected(source) as connection:
         result = connection.execute(text(query), params)
         # Rows straight from the driver, a batch at a time: SQLAlchemy's work per row cost
         # more than SQLite's.
@@ -203,6 +228,15 @@ def stream_events(engine: Engine, *, case_id: str = "", batch: int = 20_000
                             loads(attributes) if attributes != "{}" else {}, trace_id,
                             span_id)
         result.close()
+
+
+@contextmanager
+def _connected(source: Engine | Connection) -> Iterator[Connection]:
+    if isinstance(source, Connection):
+        yield source  # the caller's, and the caller closes it
+    else:
+        with source.connect() as connection:
+            yield connection
 
 
 def _read_time(value: datetime | str) -> datetime:

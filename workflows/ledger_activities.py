@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
+from opentelemetry.sdk.trace import ReadableSpan
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
@@ -33,25 +34,33 @@ class LedgerActivities:
             task_id=e.task_id, detail=e.detail,
             attributes=ledger.encode_attributes(e.attributes), trace_id=e.trace_id,
             span_id=e.span_id) for e in batch.events]
+        # One transaction: the events and the gaps that follow from them are committed
+        # together, so the gap store never lags the ledger. The gaps are rewritten also on
+        # a retry that added nothing; both writes are idempotent.
         with Session(self._engine) as session:
-            added = ledger.append(session=session, case_id=batch.case_id, events=entries)
-        # Also on a retry that added nothing: the try before may have appended and then
-        # died before this. Both are idempotent (the case's gaps are rewritten whole; span
-        # ids are derived, so a repeat is the same span).
-        replay = spans.replay_case(ledger.stream_events(self._engine, case_id=batch.case_id),
-                                   batch.case_id)
-        self._export_spans(batch, replay)
-        replay.finish(batch.events[-1].at)
-        gap_store.refresh_case(self._engine, replay)
+            added = ledger.append(session=session, case_id=batch.case_id, events=entries,
+                                  commit=False)
+            replay = spans.replay_case(
+                ledger.stream_events(session.connection(), case_id=batch.case_id),
+                batch.case_id)
+            # The spans of what these events ended, taken before `finish` ends the rest.
+            ended = self._ended_spans(batch, replay)
+            replay.finish(batch.events[-1].at)
+            gap_store.rewrite_case(session, replay)
+            session.commit()
+        # Spans only once committed. Their ids are derived, so a retry repeats the same.
+        active = telemetry.active()
+        if active is not None and ended:
+            active.export_finished(ended)
         return added
 
-    def _export_spans(self, batch: CaseEventBatch, replay: CaseReplay) -> None:
+    def _ended_spans(self, batch: CaseEventBatch, replay: CaseReplay) -> list[ReadableSpan]:
         active = telemetry.active()
         if active is None:
-            return
-        active.export_finished(spans.spans_ended_between(
+            return []
+        return spans.spans_ended_between(
             replay, batch.events[0].sequence, batch.events[-1].sequence,
-            active.provider.resource))
+            active.provider.resource)
 
     @activity.defn(name=activities.RECORD_CASE_EVENTS)
     async def record_case_events(self, batch: CaseEventBatch) -> None:
