@@ -22,7 +22,7 @@ from sqlmodel import Session, SQLModel, create_engine
 from agencies import inbox
 from agencies.gateway_link import GatewayLink
 from agencies.models import Finding, InboxItem, InboxItemBase, NoticeRecord
-from observability import telemetry
+from observability import sqlite_tuning, telemetry
 from seamless.v1 import agency_pb2, agency_pb2_grpc, case_pb2
 
 T = TypeVar("T")
@@ -251,7 +251,7 @@ _ACTIONS = (agency_pb2.TASK_ACTION_SIGN, agency_pb2.TASK_ACTION_ARRIVE,
 def open_database(url: str) -> Engine:
     """The agency's database, with its tables created if new."""
     connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
-    engine = create_engine(url, connect_args=connect_args)
+    engine = sqlite_tuning.tune(create_engine(url, connect_args=connect_args))
     SQLModel.metadata.create_all(engine)
     return engine
 

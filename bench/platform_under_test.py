@@ -4,6 +4,7 @@ can be read."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,7 +50,9 @@ class PlatformUnderTest:
         agencies = [running[a].pid for a in self.platform.endpoints.agencies]
         return {"temporal": [running["temporal"].pid], "worker": [running["worker"].pid],
                 "gateway": [running["gateway"].pid], "agencies": agencies,
-                BASELINE: [running[BASELINE].pid]}
+                BASELINE: [running[BASELINE].pid],
+                # The load generator itself shares the machine's two cores.
+                "bench": [os.getpid()]}
 
     def usage(self) -> dict[str, procstats.Usage]:
         return procstats.by_kind(self.pids())

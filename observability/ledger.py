@@ -26,7 +26,6 @@ from sqlalchemy import (
     DateTime,
     Engine,
     UniqueConstraint,
-    event,
     insert,
     inspect,
     text,
@@ -34,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
+from observability import sqlite_tuning
 from observability.accountability import Event
 
 GENESIS = "0" * 64
@@ -113,16 +113,8 @@ class LedgerConflict(Exception):
 
 def open_ledger(url: str) -> Engine:
     connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
-    engine = create_engine(url, connect_args=connect_args)
-    if url.startswith("sqlite"):
-        # The worker writes while the gateway reads: WAL lets readers carry on.
-        @event.listens_for(engine, "connect")
-        def _wal(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=5000")
-            cursor.close()
+    # The worker writes while the gateway reads: WAL lets readers carry on.
+    engine = sqlite_tuning.tune(create_engine(url, connect_args=connect_args))
     _refuse_an_older_schema(engine)
     SQLModel.metadata.create_all(
         engine, tables=[LedgerEntry.__table__, LedgerHead.__table__])  # type: ignore[attr-defined]
