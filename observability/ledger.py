@@ -147,9 +147,7 @@ def append(*, session: Session, case_id: str, events: Sequence[LedgerEntryBase],
     # Plain SQL statements rather than ORM objects: appending is the worker's most
     # frequent write, and the ORM's unit of work cost more than SQLite did.
     connection = session.connection()
-    stored = {row.sequence: row for row in session.exec(
-        select(LedgerEntry).where(LedgerEntry.case_id == case_id,
-                                  col(LedgerEntry.sequence).in_([e.sequence for e in events])))}
+    stored = _stored(session, case_id, events)
     head = connection.execute(select(LedgerHead.sequence, LedgerHead.hash)
                               .where(LedgerHead.case_id == case_id)).first()
     last, last_hash = (head[0], head[1]) if head is not None else (0, GENESIS)
@@ -182,6 +180,21 @@ def append(*, session: Session, case_id: str, events: Sequence[LedgerEntryBase],
     if commit:
         session.commit()
     return len(rows)
+
+
+def _stored(session: Session, case_id: str, events: Sequence[LedgerEntryBase]
+            ) -> dict[int, LedgerEntry]:
+    """Those of `events` the ledger already holds (a retried batch), by sequence."""
+    sequences = [e.sequence for e in events]
+    # The common case, a new batch, answered from the unique index alone.
+    if session.connection().execute(
+            select(LedgerEntry.sequence)
+            .where(LedgerEntry.case_id == case_id, col(LedgerEntry.sequence).in_(sequences))
+            .limit(1)).first() is None:
+        return {}
+    return {row.sequence: row for row in session.exec(
+        select(LedgerEntry).where(LedgerEntry.case_id == case_id,
+                                  col(LedgerEntry.sequence).in_(sequences)))}
 
 
 def case_events(*, session: Session, case_id: str) -> list[LedgerEntry]:
