@@ -58,6 +58,8 @@ with workflow.unsafe.imports_passed_through():
 DEFAULT_DRAIN_LIMIT = timedelta(minutes=10)
 # Deliveries became ledger events (TASK_DELIVERED); cases started before run on without.
 DELIVERY_EVENTS_PATCH = "ledger-delivery-events"
+# How long before a far deadline its timer wakes, to arm the rest precisely.
+EARLY_WAKE = timedelta(seconds=2)
 # How long a ledger append retries inside the workflow task before the server takes over.
 LOCAL_LEDGER_BUDGET = timedelta(minutes=1)
 
@@ -173,11 +175,20 @@ class CaseWorkflow:
     # ----- clocks -------------------------------------------------------------------
 
     async def _keep_clocks(self) -> None:
-        """One timer, for the earliest running clock, re-armed only when that changes."""
+        """One timer, for the earliest running clock, re-armed only when that changes.
+
+        The server starts a timer when the workflow task that asked for it completes, but
+        the timeout is reckoned from when that task started: a clock armed while the
+        worker was busy would fire late by however long its task took (half a second,
+        measured under load). So a far clock is armed to wake a little early, and the rest
+        is armed from that quick wake-up, which has nothing else to do.
+        """
         engine = self._engine
         while engine.state.status is CaseStatus.OPEN:
             armed = engine.next_deadline()
             timeout = None if armed is None else max(armed - workflow.now(), timedelta(0))
+            if timeout is not None and timeout > 2 * EARLY_WAKE:
+                timeout -= EARLY_WAKE
             try:
                 await workflow.wait_condition(self._clocks_changed(armed), timeout=timeout)
             except TimeoutError:

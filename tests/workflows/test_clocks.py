@@ -221,3 +221,23 @@ async def test_unreviewed_decline_escalates_through_the_workflow(
             return any(n.kind is NoticeKind.ESCALATION and n.task_id == "T2"
                        and n.recipients[0] == "command-center" for n in recorder.notices)
         await eventually(coordinator_told)
+
+
+async def test_a_far_clock_wakes_early_but_fires_at_its_deadline(
+        time_skipping_env: WorkflowEnvironment, catalog: Catalog) -> None:
+    """The timer of a far clock wakes a little early (to arm the rest from a quick task);
+    that wake-up must not raise the notice before the deadline, nor delay it after."""
+    env, client = time_skipping_env, time_skipping_env.client
+    async with case_worker(client) as (queue, _recorder, _):
+        case_id = await open_mining(client, catalog, queue, "QUARRY-EARLY-WAKE")
+        on_scene_by = (await get_case(client, case_id)).tasks[0].on_scene_by
+        assert on_scene_by is not None  # 30 minutes: the earliest clock of the case
+
+        await env.sleep(timedelta(minutes=29, seconds=59))  # past the early wake-up
+        assert not events_of((await get_case(client, case_id)).events, EventKind.NOTICE)
+
+        await env.sleep(timedelta(seconds=5))
+        notices = events_of((await get_case(client, case_id)).events, EventKind.NOTICE)
+        assert {n.task_id for n in notices} == {"T1", "T2", "T3", "T4"}
+        assert all(abs(n.at - on_scene_by.deadline) < timedelta(milliseconds=500)
+                   for n in notices)
