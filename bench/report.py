@@ -54,16 +54,16 @@ def table(figures: dict[str, Any]) -> str:
         memory = figures["memory_after_throughput"]
         lines.append("Peak memory (MiB): " + ", ".join(
             f"{kind} {m['peak_rss_mib']}" for kind, m in memory.items()))
-    orders = figures.get("work_orders")
-    if orders:
-        lines.append("\nWork orders (1 task) at steady rates")
+    for system, orders in figures.get("work_orders", {}).items():
+        lines.append(f"\nWork orders (1 task) at steady rates: {system}")
         lines.append(f"  {'offered/s':>9} {'done/s':>7} {'open p99':>9} {'inbox p99':>10} "
-                     f"{'closed p99':>11}  held")
+                     f"{'closed p99':>11} {'CPU s/order':>12}  held")
         for step in orders["steps"]:
             latency = step["latency_ms"]
+            cpu = sum(step["cpu_seconds_per_case"].values())
             lines.append(f"  {step['offered_rate']:>9} {step['cases_per_second']:>7} "
                          f"{latency['open']['p99']:>9} {latency['dispatch_to_inbox']['p99']:>10} "
-                         f"{latency['open_to_closed']['p99']:>11}  "
+                         f"{latency['open_to_closed']['p99']:>11} {cpu:>12.3f}  "
                          f"{'yes' if step['held'] else 'no'}")
         lines.append(f"  highest rate held with open p99 < 100 ms: "
                      f"{orders['highest_rate_held']} work orders/s")

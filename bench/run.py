@@ -32,7 +32,7 @@ from bench.baseline import BaselineApi
 from bench.inbox_watch import InboxWatch
 from bench.load import JOINT_CASE, WORK_ORDER, CaseApi
 from bench.platform_under_test import PlatformUnderTest, history_events, running
-from bench.scenarios import Run, Subjects, city_scale, closed, ratios, steady
+from bench.scenarios import CityStep, Run, Subjects, city_scale, closed, ratios, steady
 from bench.seamless_api import SeamlessApi
 
 WARM_UP_CASES = 10
@@ -46,8 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="joint cases in flight at once (default 16)")
     parser.add_argument("--half-load-seconds", type=float, default=60.0,
                         help="how long each system runs at half load (default 60)")
-    parser.add_argument("--city-rates", default="5,10,15,20,25,30",
-                        help="work orders per second to try, in order (default 5,...,30)")
+    parser.add_argument("--city-rates", default="2,4,6,8,10,12,15,20,25,30",
+                        help="work orders per second to try, in order, on each system "
+                             "until one is not held (default 2,4,...,30)")
     parser.add_argument("--city-seconds", type=float, default=60.0,
                         help="how long each work-order rate runs (default 60)")
     parser.add_argument("--idle-cases", type=int, default=0,
@@ -105,11 +106,12 @@ async def _throughput(platform: PlatformUnderTest, args: argparse.Namespace
             }
             _say("work orders (one task each) at rising steady rates")
             rates = [float(r) for r in args.city_rates.split(",") if r.strip()]
-            city = await city_scale(ours, WORK_ORDER, rates=rates, seconds=args.city_seconds,
-                                    subjects=subjects, usage=platform.usage, log=_say)
+            city = {name: await city_scale(name, api, WORK_ORDER, rates=rates,
+                                           seconds=args.city_seconds, subjects=subjects,
+                                           usage=platform.usage, log=_say)
+                    for name, api in apis.items()}
         finally:
             await ours.aclose()
-    held = [step for step in city if step.sustained]
     return {
         "joint_cases": {"concurrency": args.concurrency,
                         "full": {n: r.as_json() for n, r in full.items()},
@@ -118,11 +120,15 @@ async def _throughput(platform: PlatformUnderTest, args: argparse.Namespace
                         "ratio_half_load": ratios(half["seamless"], half["baseline"])},
         "history_events_per_case": {n: {"min": min(c), "max": max(c)}
                                     for n, c in events.items() if c},
-        "work_orders": {
-            "steps": [{**s.run.as_json(), "open_p99_ms": round(s.open_p99_ms, 1),
-                       "held": s.sustained} for s in city],
-            "highest_rate_held": held[-1].run.offered_rate if held else None},
+        "work_orders": {name: _steps(steps) for name, steps in city.items()},
     }
+
+
+def _steps(steps: list[CityStep]) -> dict[str, Any]:
+    held = [step for step in steps if step.sustained]
+    return {"steps": [{**s.run.as_json(), "open_p99_ms": round(s.open_p99_ms, 1),
+                       "held": s.sustained} for s in steps],
+            "highest_rate_held": held[-1].run.offered_rate if held else None}
 
 
 def _sample_case_ids(platform: PlatformUnderTest) -> list[str]:

@@ -122,19 +122,19 @@ OPEN_P99_LIMIT_MS = 100.0
 DRAIN_SLACK_SECONDS = 5.0
 
 
-async def city_scale(api: CaseApi, tasks: tuple[Assignment, ...], *, rates: list[float],
-                     seconds: float, subjects: Subjects, usage: Usage,
+async def city_scale(system: str, api: CaseApi, tasks: tuple[Assignment, ...], *,
+                     rates: list[float], seconds: float, subjects: Subjects, usage: Usage,
                      log: Callable[[str], None]) -> list[CityStep]:
     """Work orders at each rate in turn; stops after the first rate that is not held."""
     steps = []
     for rate in rates:
-        run = await steady("seamless", api, tasks, rate=rate, seconds=seconds,
+        run = await steady(system, api, tasks, rate=rate, seconds=seconds,
                            subjects=subjects, usage=usage)
         open_p99 = run.p99_ms(OPEN)
         held = (not run.samples.failures and run.seconds <= seconds + DRAIN_SLACK_SECONDS
                 and open_p99 < OPEN_P99_LIMIT_MS)
         steps.append(CityStep(run, open_p99, held))
-        log(f"  {rate:5.1f}/s offered: {run.throughput:5.2f}/s done, open p99 "
+        log(f"  {system} {rate:5.1f}/s offered: {run.throughput:5.2f}/s done, open p99 "
             f"{open_p99:6.1f} ms, inbox p99 {run.p99_ms(DISPATCH_TO_INBOX):6.1f} ms, "
             f"{'held' if held else 'NOT held'}")
         if not held:

@@ -1,0 +1,93 @@
+"""The benchmark's own machinery: percentiles, the two load shapes, the inbox watch.
+
+The benchmark itself runs against the whole platform and is not part of `make test`;
+what it computes its figures with is, so a wrong percentile or a load generator that
+quietly offers less than asked cannot go unnoticed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.inbox_watch import InboxWatch
+from bench.load import Samples, closed_loop, open_loop, percentile, summary
+
+
+def test_percentiles_are_nearest_rank_values_that_were_observed() -> None:
+    values = [float(v) for v in range(1, 101)]  # 1..100
+    assert percentile(values, 50) == 50.0
+    assert percentile(values, 99) == 99.0
+    assert percentile(values, 100) == 100.0
+    assert percentile([0.25], 99) == 0.25
+    assert summary([0.010, 0.020, 0.030]) == {"count": 3, "p50": 20.0, "p95": 30.0,
+                                              "p99": 30.0, "max": 30.0}
+
+
+async def test_closed_loop_runs_every_case_with_at_most_the_concurrency_in_flight() -> None:
+    samples = Samples()
+    in_flight, most, started = 0, 0, []
+
+    async def case(number: int) -> None:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        started.append(number)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+        samples.finished += 1
+
+    await closed_loop(case, cases=25, concurrency=4, samples=samples)
+    assert sorted(started) == list(range(25))
+    assert most == 4 and samples.finished == 25
+
+
+async def test_open_loop_keeps_its_schedule_when_cases_are_slow() -> None:
+    """Cases that take longer than the interval must not lower the offered rate."""
+    samples = Samples()
+    starts: list[float] = []
+
+    async def slow_case(_number: int) -> None:
+        starts.append(time.perf_counter())
+        await asyncio.sleep(0.3)
+
+    took, most = await open_loop(slow_case, rate=50.0, seconds=0.4, samples=samples)
+    assert len(starts) == 20
+    assert starts[-1] - starts[0] < 0.5  # 20 starts in about 0.38 s, not 20 x 0.3 s
+    assert most >= 10 and took < 1.5
+
+
+async def test_a_failing_case_is_counted_not_raised() -> None:
+    samples = Samples()
+
+    async def case(number: int) -> None:
+        if number == 1:
+            raise RuntimeError("agency down")
+
+    await closed_loop(case, cases=3, concurrency=1, samples=samples)
+    assert samples.failures == ["case 1: RuntimeError: agency down"]
+
+
+async def test_inbox_watch_answers_with_the_time_the_row_was_stored(tmp_path: Path) -> None:
+    database = tmp_path / "agency.db"
+    writer = sqlite3.connect(database)
+    writer.execute("CREATE TABLE inbox_item (id INTEGER PRIMARY KEY, case_id TEXT, "
+                   "task_id TEXT, delivered_at TEXT)")
+    stored_at = datetime(2026, 11, 22, 9, 30, 0, 250000, tzinfo=UTC)
+    async with InboxWatch({"market-regulation": database}) as watch:
+        waiting = asyncio.create_task(watch.arrival("market-regulation", "case-1", "T2"))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        with writer:  # as SQLAlchemy writes a UTC time: without its zone
+            writer.execute("INSERT INTO inbox_item (case_id, task_id, delivered_at) "
+                           "VALUES ('case-1', 'T1', '2026-11-22 09:29:00.000000'), "
+                           "('case-1', 'T2', '2026-11-22 09:30:00.250000')")
+        arrived = await asyncio.wait_for(waiting, timeout=5)
+        # A row that arrived before anyone asked is answered too.
+        early = await asyncio.wait_for(watch.arrival("market-regulation", "case-1", "T1"), 5)
+    assert arrived == stored_at.timestamp()
+    assert early == stored_at.timestamp() - 60.25
+    writer.close()
