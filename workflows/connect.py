@@ -10,6 +10,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from observability import telemetry
+from workflows import type_hints
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,7 @@ async def connect(address: str, namespace: str = "default", *,
 
     Its tracing interceptor also applies to workers built on it: trace context travels
     in Temporal headers from the gateway into the workflow and its activities."""
+    type_hints.cache_converter_type_hints()
     give_up = time.monotonic() + wait_seconds
     while True:
         try:
