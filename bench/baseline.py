@@ -1,10 +1,11 @@
 """The bare baseline: the same case shape on the same Temporal server, without Seamless.
 
 One workflow per case with the same updates (open with start, dispatch, sign, complete,
-close), the same background loops (a local activity recording each batch of changes, a
-regular activity delivering each task into an inbox database) and nothing else: no
-rules, no ledger, no tracing, no gateway, no agency services. Whatever Seamless costs on
-top of this is the platform.
+close), the same background loops (a local activity recording each batch of changes,
+deliveries included; a regular activity delivering each task into an inbox database;
+one timer for the earliest of the same clocks) and nothing else: no rules, no ledger,
+no tracing, no gateway, no agency services. Whatever Seamless costs on top of this is
+the platform.
 
 `python -m bench.baseline --temporal HOST:PORT --inbox FILE` runs its worker.
 """
@@ -13,115 +14,34 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import signal
 import sqlite3
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
-from temporalio import activity, workflow
+from temporalio import activity
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from bench.baseline_workflow import (
+    DELIVER_TASK,
+    RECORD_CHANGES,
+    TASK_QUEUE,
+    BareCase,
+    BareCommand,
+    BareDelivery,
+)
 from bench.inbox_watch import InboxWatch
-
-TASK_QUEUE = "bench-baseline"
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
-
-
-@dataclass(frozen=True)
-class BareCommand:
-    request_id: str
-    task_id: str = ""
-    kind: str = ""
-    assignee: str = ""
+from workflows import type_hints
+from workflows.worker import PASSED_THROUGH
 
 
-@dataclass(frozen=True)
-class BareDelivery:
-    case_id: str
-    task_id: str
-    assignee: str
-
-
-@workflow.defn(name="BareCase")
-class BareCase:
-    @workflow.init
-    def __init__(self, subject: str) -> None:
-        self._tasks: dict[str, str] = {}
-        self._unrecorded = 0
-        self._deliveries: list[BareDelivery] = []
-        self._closed = False
-
-    @workflow.run
-    async def run(self, subject: str) -> int:
-        recorder = asyncio.create_task(self._record_changes())
-        deliverer = asyncio.create_task(self._deliver())
-        await workflow.wait_condition(lambda: self._closed and workflow.all_handlers_finished())
-        await recorder
-        await deliverer
-        return len(self._tasks)
-
-    async def _record_changes(self) -> None:
-        while True:
-            await workflow.wait_condition(lambda: self._unrecorded > 0 or self._closed)
-            if self._unrecorded:
-                self._unrecorded = 0
-                await workflow.execute_local_activity(
-                    record_changes, start_to_close_timeout=ACTIVITY_TIMEOUT)
-            if self._closed and not self._unrecorded:
-                return
-
-    async def _deliver(self) -> None:
-        running: list[asyncio.Task[None]] = []
-        while True:
-            await workflow.wait_condition(lambda: bool(self._deliveries) or self._closed)
-            for delivery in self._deliveries:
-                running.append(asyncio.create_task(workflow.execute_activity(
-                    deliver_task, delivery, start_to_close_timeout=ACTIVITY_TIMEOUT,
-                    activity_id=f"deliver-{delivery.task_id}")))
-            self._deliveries.clear()
-            if self._closed:
-                await asyncio.gather(*running)
-                return
-
-    def _changed(self) -> None:
-        self._unrecorded += 1
-
-    @workflow.update
-    def open(self, cmd: BareCommand) -> str:
-        self._changed()
-        return workflow.info().workflow_id
-
-    @workflow.update
-    def dispatch(self, cmd: BareCommand) -> str:
-        task_id = f"T{len(self._tasks) + 1}"
-        self._tasks[task_id] = "DISPATCHED"
-        self._deliveries.append(BareDelivery(workflow.info().workflow_id, task_id,
-                                             cmd.assignee))
-        self._changed()
-        return task_id
-
-    @workflow.update
-    def sign(self, cmd: BareCommand) -> None:
-        self._tasks[cmd.task_id] = "SIGNED"
-        self._changed()
-
-    @workflow.update
-    def complete(self, cmd: BareCommand) -> None:
-        self._tasks[cmd.task_id] = "DONE"
-        self._changed()
-
-    @workflow.update
-    def close(self, cmd: BareCommand) -> None:
-        self._closed = True
-        self._changed()
-
-
-@activity.defn
+@activity.defn(name=RECORD_CHANGES)
 async def record_changes() -> None:
     """Stands in for the ledger append: the local activity itself, doing nothing."""
 
@@ -149,7 +69,7 @@ class Inbox:
 _inbox: Inbox | None = None
 
 
-@activity.defn
+@activity.defn(name=DELIVER_TASK)
 async def deliver_task(delivery: BareDelivery) -> None:
     assert _inbox is not None
     await asyncio.to_thread(_inbox.store, delivery)
@@ -195,13 +115,17 @@ class BaselineApi:
 async def serve(temporal: str, inbox: Path) -> None:
     global _inbox
     _inbox = Inbox(inbox)
+    # The speed-ups Seamless's worker has, so the baseline is not slower than it need be.
+    type_hints.cache_converter_type_hints()
     client = await Client.connect(temporal)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    sandbox = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default
+                                      .with_passthrough_modules(*PASSED_THROUGH))
     async with Worker(client, task_queue=TASK_QUEUE, workflows=[BareCase],
-                      activities=[record_changes, deliver_task]):
+                      activities=[record_changes, deliver_task], workflow_runner=sandbox):
         await stop.wait()
 
 
@@ -210,6 +134,7 @@ def main() -> None:
     parser.add_argument("--temporal", required=True)
     parser.add_argument("--inbox", required=True, type=Path)
     args = parser.parse_args()
+    gc.freeze()  # as the platform's services do
     asyncio.run(serve(args.temporal, args.inbox))
     # As every process that used the Temporal client (sdk-python issue 300).
     os._exit(0)

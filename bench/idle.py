@@ -41,7 +41,7 @@ async def _open_cases(api: SeamlessApi, count: int, clocks: Callable[[int], dict
     opened: list[tuple[str, str, float]] = []
     samples = Samples()
 
-    async def one(number: int) -> None:
+    async def one(number: int, _scheduled: float | None) -> None:
         case_id = await api.open(f"{prefix}-{number:06d}")
         task = await api.dispatch_task(case_id, KIND, ASSIGNEE, **clocks(number))
         opened.append((case_id, task.id, task.sign_by.deadline.ToDatetime(tzinfo=UTC).timestamp()))
@@ -71,6 +71,9 @@ def _epoch(stored: str) -> float:
 async def run(platform: PlatformUnderTest, *, cases: int, expiring: int,
               log: Callable[[str], None]) -> dict[str, Any]:
     expiring = min(expiring, cases)
+    # The peak of this scenario, not of whatever ran before it in this process.
+    for pid in platform.pids()["worker"]:
+        procstats.reset_peak(pid)
     prefix = f"IDLE-{uuid.uuid4().hex[:6]}"
     async with InboxWatch({}) as watch:
         api = SeamlessApi(platform.data_dir, watch)

@@ -38,6 +38,12 @@ def usage(pid: int) -> Usage:
     return Usage((utime + stime) / _TICKS, memory.get("VmRSS", 0), memory.get("VmHWM", 0))
 
 
+def reset_peak(pid: int) -> None:
+    """Start the high-water mark (VmHWM) again from the current size."""
+    with open(f"/proc/{pid}/clear_refs", "w", encoding="ascii") as clear_refs:
+        clear_refs.write("5")
+
+
 def by_kind(pids: Mapping[str, list[int]]) -> dict[str, Usage]:
     """Usage summed over the processes of each kind (all the agencies are one kind)."""
     totals: dict[str, Usage] = {}

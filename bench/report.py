@@ -52,8 +52,8 @@ def table(figures: dict[str, Any]) -> str:
         lines.append("\nTemporal history events per case: " + ", ".join(
             f"{n} {e['min']}-{e['max']}" for n, e in events.items()))
         memory = figures["memory_after_throughput"]
-        lines.append("Peak memory (MiB): " + ", ".join(
-            f"{kind} {m['peak_rss_mib']}" for kind, m in memory.items()))
+        lines.append("Peak memory (MiB; agencies: the sum of 15 processes' peaks): " +
+                     ", ".join(f"{kind} {m['peak_rss_mib']}" for kind, m in memory.items()))
     for system, orders in figures.get("work_orders", {}).items():
         lines.append(f"\nWork orders (1 task) at steady rates: {system}")
         lines.append(f"  {'offered/s':>9} {'done/s':>7} {'open p99':>9} {'inbox p99':>10} "
@@ -73,8 +73,10 @@ def table(figures: dict[str, Any]) -> str:
         lines.append(f"  worker memory: {idle['worker_rss_mib']} MiB "
                      f"(peak {idle['worker_peak_rss_mib']} MiB)")
         late = idle["lateness_ms"]
-        lines.append(f"  {idle['expired']} clocks expiring in one minute: lateness to the "
-                     f"notice recorded p50 {late['p50']} ms, p99 {late['p99']} ms, "
-                     f"max {late['max']} ms")
+        lines.append(f"  {idle['expired']} clocks expiring within "
+                     f"{idle['deadline_spread_seconds']} s: lateness to the notice recorded "
+                     f"p50 {late['p50']} ms, p99 {late['p99']} ms, max {late['max']} ms")
+        if idle["notices_missing"]:
+            lines.append(f"  NOTICES MISSING after two minutes: {idle['notices_missing']}")
     lines.append(f"\n(whole run: {figures['wall_seconds']} s)")
     return "\n".join(lines)

@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import platform as host
+import signal
 import tempfile
 import time
 import uuid
@@ -63,6 +64,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run in DIR and keep it (default: a temporary directory)")
 
 
+def _interrupted(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _say(line: str) -> None:
     print(line, flush=True)  # noqa: T201
 
@@ -71,7 +76,14 @@ async def _throughput(platform: PlatformUnderTest, args: argparse.Namespace
                       ) -> dict[str, Any]:
     subjects = Subjects(uuid.uuid4().hex[:8])
     client = await Client.connect(platform.temporal_address)
-    inboxes = {**SeamlessApi.inboxes(platform.data_dir), "baseline": platform.baseline_inbox}
+    assignees = {task.assignee for task in (*JOINT_CASE, *WORK_ORDER)}
+    inboxes = {**{agency: path for agency, path in SeamlessApi.inboxes(platform.data_dir).items()
+                  if agency in assignees},
+               "baseline": platform.baseline_inbox}
+
+    async def settle(system: str) -> None:
+        await _settle(client, system)
+
     async with InboxWatch(inboxes) as watch:
         ours = SeamlessApi(platform.data_dir, watch)
         bare = BaselineApi(client, watch, subjects.take("run"))
@@ -80,7 +92,8 @@ async def _throughput(platform: PlatformUnderTest, args: argparse.Namespace
             _say(f"warming up: {WARM_UP_CASES} joint cases on each system")
             for name, api in apis.items():
                 warm = await closed(name, api, JOINT_CASE, cases=WARM_UP_CASES,
-                                    concurrency=2, subjects=subjects, usage=platform.usage)
+                                    concurrency=2, subjects=subjects, usage=platform.usage,
+                                    settle=settle)
                 if warm.samples.failures:
                     raise SystemExit(f"{name} fails its first cases: "
                                      f"{warm.samples.failures[0]}")
@@ -89,7 +102,7 @@ async def _throughput(platform: PlatformUnderTest, args: argparse.Namespace
                 _say(f"{name}: {args.cases} joint cases, {args.concurrency} in flight")
                 full[name] = await closed(name, api, JOINT_CASE, cases=args.cases,
                                           concurrency=args.concurrency, subjects=subjects,
-                                          usage=platform.usage)
+                                          usage=platform.usage, settle=settle)
                 _say(f"  {full[name].throughput:.2f} cases/s")
             half_rate = round(full["seamless"].throughput / 2, 2)
             half: dict[str, Run] = {}
@@ -98,7 +111,7 @@ async def _throughput(platform: PlatformUnderTest, args: argparse.Namespace
                      f"{args.half_load_seconds:.0f} s")
                 half[name] = await steady(name, api, JOINT_CASE, rate=half_rate,
                                           seconds=args.half_load_seconds, subjects=subjects,
-                                          usage=platform.usage)
+                                          usage=platform.usage, settle=settle)
             events = {
                 "seamless": await history_events(client, _sample_case_ids(platform)),
                 "baseline": await history_events(client, _sample_bare_ids(
@@ -108,7 +121,7 @@ async def _throughput(platform: PlatformUnderTest, args: argparse.Namespace
             rates = [float(r) for r in args.city_rates.split(",") if r.strip()]
             city = {name: await city_scale(name, api, WORK_ORDER, rates=rates,
                                            seconds=args.city_seconds, subjects=subjects,
-                                           usage=platform.usage, log=_say)
+                                           usage=platform.usage, log=_say, settle=settle)
                     for name, api in apis.items()}
         finally:
             await ours.aclose()
@@ -129,6 +142,18 @@ def _steps(steps: list[CityStep]) -> dict[str, Any]:
     return {"steps": [{**s.run.as_json(), "open_p99_ms": round(s.open_p99_ms, 1),
                        "held": s.sustained} for s in steps],
             "highest_rate_held": held[-1].run.offered_rate if held else None}
+
+
+SETTLE_SECONDS = 120.0
+WORKFLOW_TYPE = {"seamless": "CaseWorkflow", "baseline": "BareCase"}
+
+
+async def _settle(client: Client, system: str) -> None:
+    """Wait until no case of `system` is still running (or give up after two minutes)."""
+    query = f'WorkflowType="{WORKFLOW_TYPE[system]}" AND ExecutionStatus="Running"'
+    give_up = time.monotonic() + SETTLE_SECONDS
+    while (await client.count_workflows(query)).count and time.monotonic() < give_up:
+        await asyncio.sleep(0.5)
 
 
 def _sample_case_ids(platform: PlatformUnderTest) -> list[str]:
@@ -158,6 +183,10 @@ def _memory(platform: PlatformUnderTest) -> dict[str, Any]:
 
 
 def bench_command(args: argparse.Namespace) -> int:
+    if args.idle_cases and not 0 < args.expiring <= args.idle_cases:
+        raise SystemExit("--expiring must be between 1 and --idle-cases")
+    # Stopped from outside, stop the platform it started too (as Ctrl-C does).
+    signal.signal(signal.SIGTERM, _interrupted)
     began = time.monotonic()
     figures: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "python": host.python_version(),

@@ -3,8 +3,7 @@ bare baseline, and single-task work orders at rising steady rates."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +23,10 @@ from bench.load import (
 )
 
 Usage = Callable[[], dict[str, procstats.Usage]]
+Settle = Callable[[str], Awaitable[None]]
+# The processes that do each system's work (the load generator shares the machine).
+KINDS = {"seamless": ("temporal", "worker", "gateway", "agencies", "bench"),
+         "baseline": ("temporal", "baseline", "bench")}
 
 
 @dataclass
@@ -54,6 +57,8 @@ class Run:
             "latency_ms": {name: summary(self.samples.latencies[name]) for name in LATENCIES},
             "cpu_seconds_per_case": {kind: round(seconds / finished, 4)
                                      for kind, seconds in self.cpu.items()},
+            "cpu_seconds_per_case_total": round(
+                sum(self.cpu.get(kind, 0.0) for kind in KINDS[self.system]) / finished, 4),
             "first_failures": self.samples.failures[:5],
         }
 
@@ -71,28 +76,41 @@ class Subjects:
 
 
 def _starter(api: CaseApi, tasks: tuple[Assignment, ...], subjects: Subjects, prefix: str,
-             samples: Samples) -> Callable[[int], Any]:
-    async def start(_number: int) -> None:
-        await run_case(api, subjects.take(prefix), tasks, samples)
+             samples: Samples) -> Callable[[int, float | None], Any]:
+    async def start(_number: int, scheduled: float | None) -> None:
+        await run_case(api, subjects.take(prefix), tasks, samples, scheduled=scheduled)
     return start
 
 
+async def _settled(settle: Settle | None, system: str, usage: Usage
+                   ) -> dict[str, procstats.Usage]:
+    # A case's last work (its final ledger append, completing the workflow) goes on after
+    # the caller's close returns: it belongs to this run, not to the next one.
+    if settle is not None:
+        await settle(system)
+    return usage()
+
+
 async def closed(system: str, api: CaseApi, tasks: tuple[Assignment, ...], *, cases: int,
-                 concurrency: int, subjects: Subjects, usage: Usage) -> Run:
+                 concurrency: int, subjects: Subjects, usage: Usage,
+                 settle: Settle | None = None) -> Run:
     samples = Samples()
     before = usage()
     seconds = await closed_loop(_starter(api, tasks, subjects, system, samples),
                                 cases=cases, concurrency=concurrency, samples=samples)
-    return Run(system, samples, seconds, procstats.cpu_between(before, usage()))
+    after = await _settled(settle, system, usage)
+    return Run(system, samples, seconds, procstats.cpu_between(before, after))
 
 
 async def steady(system: str, api: CaseApi, tasks: tuple[Assignment, ...], *, rate: float,
-                 seconds: float, subjects: Subjects, usage: Usage) -> Run:
+                 seconds: float, subjects: Subjects, usage: Usage,
+                 settle: Settle | None = None) -> Run:
     samples = Samples()
     before = usage()
     took, most = await open_loop(_starter(api, tasks, subjects, system, samples),
                                  rate=rate, seconds=seconds, samples=samples)
-    return Run(system, samples, took, procstats.cpu_between(before, usage()),
+    after = await _settled(settle, system, usage)
+    return Run(system, samples, took, procstats.cpu_between(before, after),
                offered_rate=rate, most_in_flight=most)
 
 
@@ -124,12 +142,13 @@ DRAIN_SLACK_SECONDS = 5.0
 
 async def city_scale(system: str, api: CaseApi, tasks: tuple[Assignment, ...], *,
                      rates: list[float], seconds: float, subjects: Subjects, usage: Usage,
-                     log: Callable[[str], None]) -> list[CityStep]:
+                     log: Callable[[str], None], settle: Settle | None = None
+                     ) -> list[CityStep]:
     """Work orders at each rate in turn; stops after the first rate that is not held."""
     steps = []
     for rate in rates:
         run = await steady(system, api, tasks, rate=rate, seconds=seconds,
-                           subjects=subjects, usage=usage)
+                           subjects=subjects, usage=usage, settle=settle)
         open_p99 = run.p99_ms(OPEN)
         held = (not run.samples.failures and run.seconds <= seconds + DRAIN_SLACK_SECONDS
                 and open_p99 < OPEN_P99_LIMIT_MS)
@@ -139,5 +158,4 @@ async def city_scale(system: str, api: CaseApi, tasks: tuple[Assignment, ...], *
             f"{'held' if held else 'NOT held'}")
         if not held:
             break
-        await asyncio.sleep(2.0)  # let the last cases' background work settle between steps
     return steps

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Engine, Index, delete, text
 from sqlmodel import Field, Session, SQLModel
 
+from observability import sqlite_tuning
 from observability.accountability import CaseReplay, Category, Event, GapKind, Interval
 from observability.analysis import GapQuery, replay_cases
 from observability.event_schema import EventKind
@@ -72,8 +73,8 @@ class CaseParticipant(SQLModel, table=True):
 
 
 def create_tables(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine, tables=[
-        CaseGap.__table__, CaseParticipant.__table__])  # type: ignore[attr-defined]
+    sqlite_tuning.create_tables(
+        engine, [CaseGap.__table__, CaseParticipant.__table__])  # type: ignore[attr-defined]
 
 
 def _row(gap: Interval) -> dict[str, object]:

@@ -116,8 +116,8 @@ def open_ledger(url: str) -> Engine:
     # The worker writes while the gateway reads: WAL lets readers carry on.
     engine = sqlite_tuning.tune(create_engine(url, connect_args=connect_args))
     _refuse_an_older_schema(engine)
-    SQLModel.metadata.create_all(
-        engine, tables=[LedgerEntry.__table__, LedgerHead.__table__])  # type: ignore[attr-defined]
+    sqlite_tuning.create_tables(
+        engine, [LedgerEntry.__table__, LedgerHead.__table__])  # type: ignore[attr-defined]
     return engine
 
 
@@ -157,12 +157,12 @@ def append(*, session: Session, case_id: str, events: Sequence[LedgerEntryBase],
         existing = stored.get(entry.sequence)
         if existing is not None:
             if not existing.same_event(entry):
-                session.rollback()  # a batch is kept whole or not at all
+                _abandon(session, commit)
                 raise LedgerConflict(f"{case_id} event {entry.sequence} differs from the "
                                      "one already recorded")
             continue
         if entry.sequence != last + 1:
-            session.rollback()
+            _abandon(session, commit)
             raise LedgerConflict(f"{case_id} event {entry.sequence} would follow {last}: "
                                  "the ledger takes a case's events without gaps")
         link = link_hash(last_hash, entry)
@@ -180,6 +180,12 @@ def append(*, session: Session, case_id: str, events: Sequence[LedgerEntryBase],
     if commit:
         session.commit()
     return len(rows)
+
+
+def _abandon(session: Session, ours: bool) -> None:
+    """A batch is kept whole or not at all; a caller's own transaction is its to end."""
+    if ours:
+        session.rollback()
 
 
 def _stored(session: Session, case_id: str, events: Sequence[LedgerEntryBase]

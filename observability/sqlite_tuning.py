@@ -1,4 +1,5 @@
-"""How every part's SQLite database is opened: write-ahead logging, normal sync.
+"""How every part's database is opened: for SQLite, write-ahead logging and normal sync;
+for any, tables created safely by processes starting together.
 
 With WAL a commit appends to the log instead of syncing a rollback journal and the
 database file, and readers (the gateway reading the ledger, the benchmark reading an
@@ -8,9 +9,12 @@ crash; only the last commits before a power cut could be lost, never half of one
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Table, event
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlmodel import SQLModel
 
 
 def tune(engine: Engine) -> Engine:
@@ -27,3 +31,17 @@ def tune(engine: Engine) -> Engine:
         cursor.close()
 
     return engine
+
+
+def create_tables(engine: Engine, tables: Sequence[Table], attempts: int = 5) -> None:
+    """Create `tables` if missing, also when another process does so at the same moment
+    (the worker and the gateway open the ledger together at start-up). CREATE TABLE is
+    not conditional in SQLAlchemy's dialects, so the loser of that race is told a table
+    exists: it tries again, and this time finds it (and creates what is still missing)."""
+    for attempt in range(attempts):
+        try:
+            SQLModel.metadata.create_all(engine, tables=list(tables))
+            return
+        except (OperationalError, ProgrammingError):
+            if attempt == attempts - 1:
+                raise

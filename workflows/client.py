@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from datetime import timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.converter import value_to_type
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -22,6 +24,7 @@ from workflows.rules.commands import Command, OpenCase
 from workflows.rules.model import CaseState, CommandResult, OwnershipInterval
 from workflows.rules.opening import check_open_request, split_case_id, subject_lock
 from workflows.rules.refusals import Reason, Refusal, is_reason
+from workflows.to_proto import case_to_proto
 from workflows.workflows import (
     DEFAULT_DRAIN_LIMIT,
     UPDATE_FOR_COMMAND,
@@ -91,10 +94,12 @@ async def open_case_reply(client: Client, catalog: Catalog, cmd: OpenCase, *,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
     try:
-        return await client.execute_update_with_start_workflow(
-            CaseWorkflow.open, cmd, start_workflow_operation=start, id=update_id(cmd))
+        outcome = await client.execute_update_with_start_workflow(
+            "open", cmd, start_workflow_operation=start, id=update_id(cmd),
+            result_type=dict)
     except WorkflowUpdateFailedError as err:
         raise _refused(err) from None
+    return await _as_reply(client, outcome)
 
 
 def update_id(cmd: Command | OpenCase) -> str:
@@ -143,15 +148,29 @@ async def send_reply(client: Client, case_id: str, cmd: Command) -> CommandReply
     holds the case as the command left it."""
     handle = case_handle(client, case_id)
     try:
-        reply: CommandReply = await handle.execute_update(
-            UPDATE_FOR_COMMAND[type(cmd)], cmd, id=update_id(cmd), result_type=CommandReply)
-        return reply
+        outcome = await handle.execute_update(
+            UPDATE_FOR_COMMAND[type(cmd)], cmd, id=update_id(cmd), result_type=dict)
+        return await _as_reply(client, outcome)
     except WorkflowUpdateFailedError as err:
         raise _refused(err) from None
     except RPCError as err:
         if err.status in _NO_SUCH_RUN:
             raise await _missing(handle, case_id) from None
         raise
+
+
+async def _as_reply(client: Client, outcome: dict[str, Any]) -> CommandReply:
+    """The reply, also from an outcome stored before updates carried the case.
+
+    Temporal answers a retried update id with the outcome it stored the first time. For
+    updates that finished before replies held the case, that is a bare CommandResult: the
+    case is then asked for, as it was before.
+    """
+    if "case" in outcome:
+        return CommandReply(value_to_type(CommandResult, outcome["result"]), outcome["case"])
+    result = value_to_type(CommandResult, outcome)
+    case = case_to_proto(await get_case(client, result.case_id)).SerializeToString()
+    return CommandReply(result, base64.b64encode(case).decode("ascii"))
 
 
 async def get_case(client: Client, case_id: str) -> CaseState:

@@ -13,11 +13,10 @@ temporalio no longer has it, nothing is patched and decoding is only slower, not
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import typing
 from typing import Any
-
-from temporalio.converter import _payload_converter
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +37,13 @@ def _hints(owner: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
 
 def cache_converter_type_hints() -> None:
     """Install the cache in this process (idempotent)."""
-    if getattr(_payload_converter, "get_type_hints", None) is typing.get_type_hints:
-        _payload_converter.get_type_hints = _hints  # type: ignore[attr-defined,assignment]
-    elif getattr(_payload_converter, "get_type_hints", None) is not _hints:
+    try:
+        module: Any = importlib.import_module("temporalio.converter._payload_converter")
+    except ImportError:
+        module = None
+    current = getattr(module, "get_type_hints", None)
+    if current is typing.get_type_hints:
+        module.get_type_hints = _hints
+    elif current is not _hints:
         log.warning("temporalio's converter no longer looks up type hints as expected; "
                     "decoding is not cached")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,7 +30,7 @@ async def test_closed_loop_runs_every_case_with_at_most_the_concurrency_in_fligh
     samples = Samples()
     in_flight, most, started = 0, 0, []
 
-    async def case(number: int) -> None:
+    async def case(number: int, _scheduled: float | None) -> None:
         nonlocal in_flight, most
         in_flight += 1
         most = max(most, in_flight)
@@ -46,24 +45,32 @@ async def test_closed_loop_runs_every_case_with_at_most_the_concurrency_in_fligh
 
 
 async def test_open_loop_keeps_its_schedule_when_cases_are_slow() -> None:
-    """Cases that take longer than the interval must not lower the offered rate."""
+    """Cases that have not finished must not hold back the next start: here none can
+    finish until all twenty have started."""
     samples = Samples()
-    starts: list[float] = []
+    started: list[float | None] = []
+    all_started = asyncio.Event()
 
-    async def slow_case(_number: int) -> None:
-        starts.append(time.perf_counter())
-        await asyncio.sleep(0.3)
+    async def blocked_case(_number: int, scheduled: float | None) -> None:
+        started.append(scheduled)
+        if len(started) == 20:
+            all_started.set()
+        await all_started.wait()
+        samples.finished += 1
 
-    took, most = await open_loop(slow_case, rate=50.0, seconds=0.4, samples=samples)
-    assert len(starts) == 20
-    assert starts[-1] - starts[0] < 0.5  # 20 starts in about 0.38 s, not 20 x 0.3 s
-    assert most >= 10 and took < 1.5
+    _took, most = await asyncio.wait_for(
+        open_loop(blocked_case, rate=200.0, seconds=0.1, samples=samples), timeout=30)
+    assert most == 20 and samples.finished == 20
+    # Each case knows when it was due, 1/rate apart, for its latencies to start from.
+    due = [s for s in started if s is not None]
+    assert len(due) == 20
+    assert all(abs((b - a) - 0.005) < 1e-9 for a, b in zip(due, due[1:], strict=False))
 
 
 async def test_a_failing_case_is_counted_not_raised() -> None:
     samples = Samples()
 
-    async def case(number: int) -> None:
+    async def case(number: int, _scheduled: float | None) -> None:
         if number == 1:
             raise RuntimeError("agency down")
 

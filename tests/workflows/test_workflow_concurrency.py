@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from tests.workflows.harness import Recorder, case_worker, eventually
+from workflows import client as client_module
 from workflows.catalog_loader import Catalog
 from workflows.client import (
     CaseRefused,
@@ -406,3 +407,19 @@ async def test_a_ledger_bug_stops_the_case_visibly_and_a_fixed_worker_resumes_it
         await eventually(sign_recorded, within=30)
         sequences = [e.sequence for e in fixed.events]
         assert sequences == list(range(1, len(sequences) + 1)), "an event was skipped"
+
+
+async def test_an_outcome_stored_before_replies_held_the_case_still_answers(
+        dev_env: WorkflowEnvironment, catalog: Catalog) -> None:
+    """Temporal answers a retried update with the outcome it stored first; for updates
+    finished before replies carried the case, that is a bare CommandResult."""
+    client = dev_env.client
+    async with case_worker(client) as (queue, _recorder, _):
+        case_id = await open_new_mining_case(client, catalog, queue)
+        stored = {"case_id": case_id, "owner": TOWNSHIP, "status": "OPEN",
+                  "task_ids": ["T1", "T2", "T3", "T4"], "handoff_id": ""}
+        reply = await client_module._as_reply(client, stored)
+        assert reply.result.task_ids == ["T1", "T2", "T3", "T4"]
+        assert reply.result.status is CaseStatus.OPEN
+        assert reply.case_proto().id == case_id
+        assert [t.id for t in reply.case_proto().tasks] == ["T1", "T2", "T3", "T4"]
