@@ -38,7 +38,7 @@ from bench.baseline_workflow import (
 )
 from bench.inbox_watch import InboxWatch
 from workflows import type_hints
-from workflows.worker import PASSED_THROUGH
+from workflows.worker import NON_STICKY_RATIO, PASSED_THROUGH, WORKFLOW_POLLS
 
 
 @activity.defn(name=RECORD_CHANGES)
@@ -125,7 +125,9 @@ async def serve(temporal: str, inbox: Path) -> None:
     sandbox = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default
                                       .with_passthrough_modules(*PASSED_THROUGH))
     async with Worker(client, task_queue=TASK_QUEUE, workflows=[BareCase],
-                      activities=[record_changes, deliver_task], workflow_runner=sandbox):
+                      activities=[record_changes, deliver_task], workflow_runner=sandbox,
+                      workflow_task_poller_behavior=WORKFLOW_POLLS,
+                      nonsticky_to_sticky_poll_ratio=NON_STICKY_RATIO):
         await stop.wait()
 
 

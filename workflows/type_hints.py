@@ -12,27 +12,35 @@ temporalio no longer has it, nothing is patched and decoding is only slower, not
 
 from __future__ import annotations
 
-import functools
 import importlib
 import logging
 import typing
+import weakref
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 
-@functools.cache
-def _cached_hints(owner: Any) -> dict[str, Any]:
-    return typing.get_type_hints(owner)
+# Weak keys: the sandbox defines the workflow module's classes afresh for every case, and
+# a cache holding them would hold every case's copy of that module (it did: the worker
+# grew past 1 GiB over five thousand cases).
+_cache: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
 def _hints(owner: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
     if args or kwargs:  # never asked so by the converter; answered uncached to be safe
         return typing.get_type_hints(owner, *args, **kwargs)
     try:
-        return dict(_cached_hints(owner))  # a copy: callers may not mutate the cache
-    except TypeError:  # an unhashable hint
+        hints = _cache.get(owner)
+    except TypeError:  # neither hashable nor weakly referable
         return typing.get_type_hints(owner)
+    if hints is None:
+        hints = typing.get_type_hints(owner)
+        try:
+            _cache[owner] = hints
+        except TypeError:
+            return hints
+    return dict(hints)  # a copy: callers may not mutate the cache
 
 
 def cache_converter_type_hints() -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from workflows.request_trace import RequestTraceInterceptor
@@ -26,9 +26,17 @@ SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSED_THROUGH))
 
 
+# How the worker polls for workflow tasks. By default one poll in five goes to the shared
+# queue, where a new case's first task arrives: a case opened while that one poll was
+# busy waited for the next, and opens showed it in their tail. Half the polls wait there.
+WORKFLOW_POLLS = PollerBehaviorSimpleMaximum(10)
+NON_STICKY_RATIO = 0.5
+
+
 def build_worker(client: Client, *, task_queue: str,
                  activities: Sequence[Callable[..., Any]]) -> Worker:
     """A worker for cases. `activities` binds the names in `workflows.activities`."""
     return Worker(client, task_queue=task_queue, workflows=[CaseWorkflow],
                   activities=list(activities), interceptors=[RequestTraceInterceptor()],
-                  workflow_runner=SANDBOX)
+                  workflow_runner=SANDBOX, workflow_task_poller_behavior=WORKFLOW_POLLS,
+                  nonsticky_to_sticky_poll_ratio=NON_STICKY_RATIO)

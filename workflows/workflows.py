@@ -97,7 +97,8 @@ class CaseOutcome:
 
 @dataclass(frozen=True)
 class CommandReply:
-    """An update's answer: the result, and the case as the command left it.
+    """An update's answer: the result, and the case as the command left it (for a
+    repeated request, which changes nothing, the case as it stands).
 
     The case travels as a serialized `seamless.v1.Case` (base64) so that callers answer
     without a second round trip (a query) and decode it with protobuf rather than as

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+from dataclasses import dataclass
+
 from temporalio.converter import DataConverter
 
 from workflows.rules.commands import DispatchTask
@@ -20,3 +24,25 @@ async def test_cached_hints_decode_nested_dataclasses_unchanged() -> None:
     cache_converter_type_hints()  # twice is harmless
     after = await converter.decode(payloads, [DispatchTask, CommandResult])
     assert after == before == [command, result]
+
+
+async def test_the_cache_does_not_keep_classes_alive() -> None:
+    """The sandbox defines the workflow module's classes afresh for every case; a cache
+    that held them would hold every case's copy of the module."""
+    cache_converter_type_hints()
+
+    def a_class_of_one_case() -> type:
+        @dataclass
+        class Reply:
+            case_id: str
+            tasks: list[str]
+        return Reply
+
+    reply_type = a_class_of_one_case()
+    payloads = await DataConverter.default.encode([reply_type("case:x@1", ["T1"])])
+    decoded = await DataConverter.default.decode(payloads, [reply_type])
+    assert decoded == [reply_type("case:x@1", ["T1"])]
+    gone = weakref.ref(reply_type)
+    del reply_type, decoded
+    gc.collect()
+    assert gone() is None
