@@ -26,7 +26,6 @@ from temporalio import activity
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from bench.baseline_workflow import (
     DELIVER_TASK,
@@ -38,7 +37,7 @@ from bench.baseline_workflow import (
 )
 from bench.inbox_watch import InboxWatch
 from workflows import type_hints
-from workflows.worker import NON_STICKY_RATIO, PASSED_THROUGH, WORKFLOW_POLLS
+from workflows.worker import NON_STICKY_RATIO, SHARING_SANDBOX, WORKFLOW_POLLS
 
 
 @activity.defn(name=RECORD_CHANGES)
@@ -122,10 +121,8 @@ async def serve(temporal: str, inbox: Path) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    sandbox = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default
-                                      .with_passthrough_modules(*PASSED_THROUGH))
     async with Worker(client, task_queue=TASK_QUEUE, workflows=[BareCase],
-                      activities=[record_changes, deliver_task], workflow_runner=sandbox,
+                      activities=[record_changes, deliver_task], workflow_runner=SHARING_SANDBOX,
                       workflow_task_poller_behavior=WORKFLOW_POLLS,
                       nonsticky_to_sticky_poll_ratio=NON_STICKY_RATIO):
         await stop.wait()

@@ -1,6 +1,6 @@
 """The baseline's workflow: the shape of a Seamless case and nothing else (see
-bench/baseline.py). Its own module, importing only temporalio and the standard library,
-as the sandbox loads it afresh for every case, as it does Seamless's workflow module."""
+bench/baseline.py). Its worker runs it in the same sandbox as Seamless's production
+worker."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from workflows.agency_activities import AgencyActivities
 from workflows.client import TASK_QUEUE
 from workflows.connect import connect
 from workflows.ledger_activities import LedgerActivities
-from workflows.worker import build_worker
+from workflows.worker import SHARING_SANDBOX, build_worker
 
 
 class WorkerSettings(BaseSettings):
@@ -37,7 +37,7 @@ async def serve(settings: WorkerSettings) -> None:
     ledger = LedgerActivities(open_ledger(settings.ledger_database_url))
     worker = build_worker(client, task_queue=settings.task_queue, activities=[
         agencies.deliver_task, agencies.withdraw_task, agencies.send_notice,
-        ledger.record_case_events])
+        ledger.record_case_events], sandbox=SHARING_SANDBOX)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
