@@ -18,6 +18,7 @@ import gc
 import os
 import signal
 import sqlite3
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +51,7 @@ class Inbox:
 
     def __init__(self, path: Path) -> None:
         self._connection = sqlite3.connect(path, check_same_thread=False, timeout=5.0)
+        self._lock = threading.Lock()
         self._connection.execute("PRAGMA journal_mode=WAL")
         self._connection.execute("PRAGMA synchronous=NORMAL")
         self._connection.execute(
@@ -58,7 +60,8 @@ class Inbox:
             "UNIQUE (case_id, task_id))")
 
     def store(self, delivery: BareDelivery) -> None:
-        with self._connection:
+        # One connection for the activity threads: one transaction at a time on it.
+        with self._lock, self._connection:
             self._connection.execute(
                 "INSERT OR IGNORE INTO inbox_item (assignee, case_id, task_id, delivered_at)"
                 " VALUES (?, ?, ?, ?)", (delivery.assignee, delivery.case_id,
