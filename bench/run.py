@@ -20,6 +20,7 @@ import json
 import os
 import platform as host
 import signal
+import sqlite3
 import tempfile
 import time
 import uuid
@@ -114,8 +115,7 @@ async def _throughput(platform: PlatformUnderTest, args: argparse.Namespace
                                           usage=platform.usage, settle=settle)
             events = {
                 "seamless": await history_events(client, _sample_case_ids(platform)),
-                "baseline": await history_events(client, _sample_bare_ids(
-                    platform, subjects)),
+                "baseline": await history_events(client, _sample_bare_ids(platform)),
             }
             _say("work orders (one task each) at rising steady rates")
             rates = [float(r) for r in args.city_rates.split(",") if r.strip()]
@@ -159,7 +159,6 @@ async def _settle(client: Client, system: str) -> None:
 def _sample_case_ids(platform: PlatformUnderTest) -> list[str]:
     """Case ids of closed Seamless cases, from the ledger (the gateway's list would do too,
     but reading the database adds no load to what is measured)."""
-    import sqlite3
     ledger = platform.data_dir / "ledger" / "ledger.db"
     with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True) as connection:
         rows = connection.execute(
@@ -168,8 +167,8 @@ def _sample_case_ids(platform: PlatformUnderTest) -> list[str]:
     return [row[0] for row in rows]
 
 
-def _sample_bare_ids(platform: PlatformUnderTest, subjects: Subjects) -> list[str]:
-    import sqlite3
+def _sample_bare_ids(platform: PlatformUnderTest) -> list[str]:
+    """Workflow ids of recent baseline cases, from its inbox."""
     with sqlite3.connect(f"file:{platform.baseline_inbox}?mode=ro", uri=True) as connection:
         rows = connection.execute("SELECT case_id FROM inbox_item GROUP BY case_id "
                                   "ORDER BY max(id) DESC LIMIT ?", (HISTORY_SAMPLE,)).fetchall()
