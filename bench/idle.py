@@ -16,11 +16,11 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from bench import procstats
-from bench.inbox_watch import InboxWatch
+from bench.inbox_watch import InboxWatch, stored_epoch
 from bench.load import Samples, closed_loop, summary
 from bench.platform_under_test import PlatformUnderTest
 from bench.seamless_api import SeamlessApi
@@ -60,12 +60,7 @@ def _notices(platform: PlatformUnderTest) -> dict[tuple[str, str], float]:
         rows = connection.execute(
             "SELECT case_id, task_id, min(received_at) FROM notice "
             "WHERE kind = 'NOTICE_KIND_SUPERVISION' GROUP BY case_id, task_id").fetchall()
-    return {(case_id, task_id): _epoch(at) for case_id, task_id, at in rows}
-
-
-def _epoch(stored: str) -> float:
-    moment = datetime.fromisoformat(stored)
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    return {(case_id, task_id): stored_epoch(at) for case_id, task_id, at in rows}
 
 
 async def run(platform: PlatformUnderTest, *, cases: int, expiring: int,

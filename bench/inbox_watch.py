@@ -19,7 +19,8 @@ POLL_SECONDS = 0.01
 Key = tuple[str, str, str]  # (inbox, case id, task id)
 
 
-def _epoch(stored: str) -> float:
+def stored_epoch(stored: str) -> float:
+    """Seconds since the epoch of a time as SQLAlchemy stores it in SQLite."""
     # SQLAlchemy keeps UTC times in SQLite as text without their zone.
     moment = datetime.fromisoformat(stored)
     if moment.tzinfo is None:
@@ -71,7 +72,7 @@ class InboxWatch:
                     rows = []
                 for row_id, case_id, task_id, delivered_at in rows:
                     last = row_id
-                    self._arrive((inbox, case_id, task_id), _epoch(delivered_at))
+                    self._arrive((inbox, case_id, task_id), stored_epoch(delivered_at))
                 await asyncio.sleep(POLL_SECONDS)
         finally:
             connection.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from datetime import timedelta
 from typing import Any
@@ -24,7 +23,6 @@ from workflows.rules.commands import Command, OpenCase
 from workflows.rules.model import CaseState, CommandResult, OwnershipInterval
 from workflows.rules.opening import check_open_request, split_case_id, subject_lock
 from workflows.rules.refusals import Reason, Refusal, is_reason
-from workflows.to_proto import case_to_proto
 from workflows.workflows import (
     DEFAULT_DRAIN_LIMIT,
     UPDATE_FOR_COMMAND,
@@ -169,8 +167,7 @@ async def _as_reply(client: Client, outcome: dict[str, Any]) -> CommandReply:
     if "case" in outcome:
         return CommandReply(value_to_type(CommandResult, outcome["result"]), outcome["case"])
     result = value_to_type(CommandResult, outcome)
-    case = case_to_proto(await get_case(client, result.case_id)).SerializeToString()
-    return CommandReply(result, base64.b64encode(case).decode("ascii"))
+    return CommandReply.of(result, await get_case(client, result.case_id))
 
 
 async def get_case(client: Client, case_id: str) -> CaseState:

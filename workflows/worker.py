@@ -21,7 +21,7 @@ from workflows.workflows import CaseWorkflow
 #
 # SHARING_SANDBOX, for the production worker, passes every module through: re-importing
 # the workflow module made each new case's first task slower (half-load open p99 130 ms
-# against 56 ms) and cost about a sixth of the worker's CPU. The restrictions on calls
+# against 83 ms) and cost about a sixth of the worker's CPU. The restrictions on calls
 # still apply to what the sandbox loads; the checks on the workflow module itself are
 # the test suite's, which exercises every path of it under CHECKING_SANDBOX.
 #

@@ -108,6 +108,11 @@ class CommandReply:
     result: CommandResult
     case: str
 
+    @classmethod
+    def of(cls, result: CommandResult, state: CaseState) -> CommandReply:
+        case = case_to_proto(state).SerializeToString()
+        return cls(result, base64.b64encode(case).decode("ascii"))
+
     def case_proto(self) -> case_pb2.Case:
         return case_pb2.Case.FromString(base64.b64decode(self.case))
 
@@ -342,8 +347,7 @@ class CaseWorkflow:
         return self._reply(result)
 
     def _reply(self, result: CommandResult) -> CommandReply:
-        case = case_to_proto(self._engine.state).SerializeToString()
-        return CommandReply(result, base64.b64encode(case).decode("ascii"))
+        return CommandReply.of(result, self._engine.state)
 
     @workflow.update
     def open(self, cmd: OpenCase) -> CommandReply:
