@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -230,6 +232,32 @@ def test_bad_duration_override_is_refused(catalog: Catalog) -> None:
     engine = open_mining(catalog)
     refused(engine, DispatchTask(rid(), actor(TOWNSHIP), "work-safety", "emergency-management",
                                  due_within="soon"), Reason.BAD_DURATION)
+
+
+@pytest.mark.parametrize("field", ["sign_within", "on_scene_within", "due_within"])
+def test_a_clock_beyond_the_limit_is_refused_naming_the_field(catalog: Catalog, field: str
+                                                               ) -> None:
+    engine = open_mining(catalog)
+    overrides: dict[str, Any] = {field: "999999wd"}
+    dispatch = replace(DispatchTask(rid(), actor(TOWNSHIP), "work-safety",
+                                    "emergency-management"), **overrides)
+    message = refused(engine, dispatch, Reason.BAD_DURATION)
+    assert message.startswith(f"{field}: ") and "at most 366d (or 250wd)" in message
+
+
+def test_a_due_time_or_extension_beyond_a_year_is_refused(catalog: Catalog) -> None:
+    engine = open_mining(catalog)
+    a_year_on = LATER + timedelta(days=366, seconds=1)
+    message = refused(engine, DispatchTask(rid(), actor(TOWNSHIP), "work-safety",
+                                           "emergency-management", due_at=a_year_on),
+                      Reason.BAD_DURATION)
+    assert message.startswith("due_at ") and "too far ahead" in message
+    engine.execute(SignTask(rid(), actor("natural-resources"), "T1"), LATER)
+    refused(engine, RequestExtension(rid(), actor("natural-resources"), "T1",
+                                     new_due_at=a_year_on, reason="more time"),
+            Reason.BAD_DURATION)
+    engine.execute(DispatchTask(rid(), actor(TOWNSHIP), "work-safety", "emergency-management",
+                                due_at=LATER + timedelta(days=366)), LATER)
 
 
 def test_a_reused_request_id_with_a_different_request_is_refused(catalog: Catalog) -> None:

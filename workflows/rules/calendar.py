@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import math
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import lru_cache
 
-_DURATION = re.compile(r"^\s*(\d{1,6})\s*(s|m|h|d|wd)\s*$")
+_DURATION = re.compile(r"^\s*(\d{1,9})\s*(s|m|h|d|wd)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 DURATION_HELP = "use a whole number with s, m, h, d (calendar) or wd (working days), e.g. 30m, 3wd"
+# No clock of a case runs longer than a year: a longer one is a typing mistake, and an
+# uncapped one put deadlines centuries away (and counting them day by day took seconds).
+MAX_CALENDAR_DAYS = 366
+MAX_WORKING_DAYS = 250
+MAX_CALENDAR = timedelta(days=MAX_CALENDAR_DAYS)
+LIMITS_HELP = f"at most {MAX_CALENDAR_DAYS}d (or {MAX_WORKING_DAYS}wd)"
 
 
 @dataclass(frozen=True)
@@ -27,11 +36,18 @@ class Duration:
 
 
 def parse_duration(text: str) -> Duration:
-    """Parse '30m', '1h', '7d', '3wd'. Raises ValueError naming the accepted forms."""
+    """Parse '30m', '1h', '7d', '3wd'. Raises ValueError naming the accepted forms, or
+    the limit when the duration is longer than a case's clocks may run."""
     match = _DURATION.match(text)
     if not match or int(match.group(1)) == 0:
         raise ValueError(f"{text!r} is not a positive duration ({DURATION_HELP})")
-    return Duration(int(match.group(1)), match.group(2))
+    duration = Duration(int(match.group(1)), match.group(2))
+    too_long = (duration.amount > MAX_WORKING_DAYS if duration.is_working_days
+                else duration.amount * _UNIT_SECONDS[duration.unit]
+                > MAX_CALENDAR.total_seconds())
+    if too_long:
+        raise ValueError(f"{text.strip()!r} is too long: a clock runs {LIMITS_HELP}")
+    return duration
 
 
 @dataclass(frozen=True)
@@ -68,9 +84,57 @@ class WorkingCalendar:
         if not duration.is_working_days:
             return start + timedelta(seconds=duration.amount * _UNIT_SECONDS[duration.unit])
         local = start.astimezone(self.tz)
-        remaining = duration.amount
-        while remaining:
-            local += timedelta(days=1)
-            if self.is_working_day(local.date()):
-                remaining -= 1
-        return local.astimezone(start.tzinfo or UTC)
+        days = _days_to_nth_working_day(local.date(), duration.amount,
+                                        _SpecialDays.of(self.holidays,
+                                                        self.extra_working_days))
+        return (local + timedelta(days=days)).astimezone(start.tzinfo or UTC)
+
+
+@dataclass(frozen=True)
+class _SpecialDays:
+    """The days that break the weekday pattern, sorted for counting by bisection."""
+
+    # Holidays falling Monday to Friday (and not made working days again).
+    lost: tuple[int, ...]
+    # Weekend days worked (调休).
+    gained: tuple[int, ...]
+
+    @staticmethod
+    @lru_cache(maxsize=8)
+    def of(holidays: tuple[str, ...], extra: tuple[str, ...]) -> _SpecialDays:
+        worked = {date.fromisoformat(d) for d in extra}
+        off = {date.fromisoformat(d) for d in holidays} - worked
+        return _SpecialDays(
+            lost=tuple(sorted(d.toordinal() for d in off if d.weekday() < 5)),
+            gained=tuple(sorted(d.toordinal() for d in worked if d.weekday() >= 5)))
+
+
+def _weekdays_through(ordinal: int) -> int:
+    """Monday-to-Friday days among ordinals 1..`ordinal` (ordinal 1 is a Monday)."""
+    weeks, rest = divmod(ordinal, 7)
+    return weeks * 5 + min(rest, 5)
+
+
+def _working_days_between(first: int, last: int, special: _SpecialDays) -> int:
+    """Working days in the ordinals (first, last]: arithmetic and two bisections."""
+    return (_weekdays_through(last) - _weekdays_through(first)
+            - (bisect_right(special.lost, last) - bisect_right(special.lost, first))
+            + (bisect_right(special.gained, last) - bisect_right(special.gained, first)))
+
+
+def _days_to_nth_working_day(start: date, n: int, special: _SpecialDays) -> int:
+    """How many days after `start` its n-th following working day falls.
+
+    A binary search over the count of working days, which only grows: a few dozen steps
+    for any n, instead of a walk over every day. Within the upper bound there are at
+    least n + len(lost) weekdays, of which at most len(lost) are holidays.
+    """
+    origin = start.toordinal()
+    low, high = 0, 7 * math.ceil((n + len(special.lost)) / 5) + 7
+    while high - low > 1:
+        middle = (low + high) // 2
+        if _working_days_between(origin, origin + middle, special) >= n:
+            high = middle
+        else:
+            low = middle
+    return high

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from observability import event_schema as schema
 from workflows.rules import limits
+from workflows.rules.calendar import LIMITS_HELP, MAX_CALENDAR
 from workflows.rules.catalog import TaskKind
 from workflows.rules.commands import (
     ArriveOnScene,
@@ -65,6 +66,14 @@ def check_timestamp(field: str, value: datetime) -> None:
                       field=field)
 
 
+def check_within_limit(field: str, value: datetime, now: datetime) -> None:
+    """A deadline given as a time is held to the same limit as one given as a duration."""
+    if value - now > MAX_CALENDAR:
+        raise Refusal(Reason.BAD_DURATION,
+                      f"{field} {value.isoformat()} is too far ahead: a clock runs "
+                      f"{LIMITS_HELP}", field=field)
+
+
 def dispatch_overrides(cmd: DispatchTask, now: datetime) -> ClockOverrides:
     """The dispatch's clock overrides, an absolute due-by turned into its duration."""
     due_within = cmd.due_within
@@ -74,6 +83,7 @@ def dispatch_overrides(cmd: DispatchTask, now: datetime) -> ClockOverrides:
             raise Refusal(Reason.DEADLINE_IN_PAST,
                           f"due_at {cmd.due_at.isoformat()} is not in the future",
                           field="due_at")
+        check_within_limit("due_at", cmd.due_at, now)
         # Rounded up so the due-by is never earlier than asked.
         due_within = f"{math.ceil((cmd.due_at - now).total_seconds())}s"
     return ClockOverrides(sign_within=cmd.sign_within, on_scene_within=cmd.on_scene_within,
@@ -331,6 +341,7 @@ def request_extension(engine: CaseEngine, cmd: RequestExtension, now: datetime, 
         raise Refusal(Reason.DEADLINE_IN_PAST,
                       f"new_due_at must be later than the current due-by "
                       f"{task.due_by.deadline.isoformat()} and than now", field="new_due_at")
+    check_within_limit("new_due_at", cmd.new_due_at, now)
     if not apply:
         return None
     task.extension_pending = True
