@@ -17,6 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from observability import event_schema as schema
+from observability import participation
 from observability.event_schema import EventKind as K
 
 # Who is accountable while a delivery is failing: the platform itself.
@@ -124,7 +125,11 @@ class CaseReplay:
     def __init__(self, case_id: str, *, phases: bool = True) -> None:
         self.case_id = case_id
         self.intervals: list[Interval] = []
-        self.participants: set[str] = set()
+        # Who took part, as the events say it (see `participants`).
+        self._opener = ""
+        self._owners: list[str] = []
+        self._assignees: list[str] = []
+        self._offered_agencies: list[str] = []
         self.case_type = ""
         self.owner = ""
         self.coordinator = ""
@@ -166,6 +171,12 @@ class CaseReplay:
                 self._open_overdue(task, None)
         for outcome in self._outcome.values():
             outcome.settle(now)
+
+    @property
+    def participants(self) -> list[str]:
+        """The agencies taking part (`observability.participation`'s rule)."""
+        return participation.participants(opener=self._opener, owners=self._owners,
+                                          assignees=self._assignees, offered=self._offered_agencies)
 
     # ----- helpers ------------------------------------------------------------------
 
@@ -231,7 +242,7 @@ class CaseReplay:
         if self._ownership is not None:
             self._ownership.closed_by(event)
         self.owner = owner
-        self.participants.add(owner)
+        self._owners.append(owner)
         self._ownership = self._open(Category.OWNERSHIP, "ownership", event, owner)
         # A decline waiting for review is the owner's to review: from now on the new one's.
         for task in self._tasks.values():
@@ -258,7 +269,7 @@ class CaseReplay:
         self.coordinator = a.get(schema.COORDINATOR, "")
         self.opened_at = event.at
         self.legal_by, self.promised_by = _time(a, schema.LEGAL_BY), _time(a, schema.PROMISED_BY)
-        self.participants.add(event.actor)
+        self._opener = event.actor
         self._case = self._open(Category.CASE, "case", event, a.get(schema.OWNER, ""))
         self._set_owner(a.get(schema.OWNER, event.actor), event)
 
@@ -270,7 +281,7 @@ class CaseReplay:
         task = _Task(event.task_id, a.get(schema.ASSIGNEE, ""), event.actor, sign_by, due_by,
                      _time(a, schema.ON_SCENE_BY), event)
         self._tasks[task.id] = task
-        self.participants.add(task.assignee)
+        self._assignees.append(task.assignee)
         source = a.get(schema.REDISPATCHED_FROM, "")
         root = self._chain_of.get(source, source) if source else task.id
         self._chain_of[task.id] = root
@@ -404,7 +415,7 @@ class CaseReplay:
     def _offered(self, event: Event, _task: _Task | None) -> None:
         a = event.attributes
         to_agency = a.get(schema.TO_AGENCY, "")
-        self.participants.add(to_agency)
+        self._offered_agencies.append(to_agency)
         self._handoffs[a.get(schema.HANDOFF_ID, "")] = self._gap(
             GapKind.HANDOFF_PENDING, event, a.get(schema.FROM_AGENCY, self.owner),
             from_agency=a.get(schema.FROM_AGENCY, self.owner), to_agency=to_agency,

@@ -17,7 +17,7 @@ from datetime import datetime
 from observability.accountability import CaseReplay, Category, Event, GapKind, Interval
 
 # Whether a caller may see a case, given the agencies taking part in it.
-CaseFilter = Callable[[set[str]], bool]
+CaseFilter = Callable[[list[str]], bool]
 
 
 def replay_cases(events: Iterable[Event], *, now: datetime, phases: bool = False,

@@ -34,6 +34,8 @@ class EventKind(StrEnum):
     OWNER_ASSIGNED = "OWNER_ASSIGNED"
     CLOSED = "CLOSED"
     LINE_MISSED = "LINE_MISSED"
+    # Every recipient of a notice has it: their signed receipts are the event's proofs.
+    NOTICE_DELIVERED = "NOTICE_DELIVERED"
 
 
 # OPENED
@@ -68,6 +70,11 @@ EXPIRES_AT = "expires_at"
 ESCALATION_ID = "escalation_id"
 # LINE_MISSED: "legal" or "promised"
 LINE = "line"
+# NOTICE_DELIVERED: which notice (its idempotency key), to whom (comma-separated), and
+# the task it is about, if any
+NOTICE = "notice"
+RECIPIENTS = "recipients"
+NOTICE_TASK = "notice_task"
 
 
 def timestamp(value: datetime) -> str:

@@ -57,6 +57,7 @@ EVENT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     K.OWNER_ASSIGNED: (s.OWNER, *_PARTIES),
     K.CLOSED: (),
     K.LINE_MISSED: (s.LINE,),
+    K.NOTICE_DELIVERED: (s.NOTICE, s.RECIPIENTS, s.NOTICE_TASK),
 }
 # Every event may name the request that caused it, so a mined path leads to its trace.
 TRACE_ATTRIBUTES = ("trace_id", "span_id")

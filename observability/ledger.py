@@ -37,6 +37,8 @@ from observability import sqlite_tuning
 from observability.accountability import Event
 
 GENESIS = "0" * 64
+# A seal, an act and a few receipts (a notice to a handful of agencies) fit well within.
+MAX_PROOFS_CHARS = 20_000
 
 
 def _utc_now() -> datetime:
@@ -61,18 +63,32 @@ class LedgerEntryBase(SQLModel):
     # The request that caused the event, in W3C hex; empty when a clock did.
     trace_id: str = Field(default="", max_length=32)
     span_id: str = Field(default="", max_length=16)
+    # The signed statements that vouch for the event (the gateway's seal on the command,
+    # an agency's signed act or receipts), as a JSON list; empty for a clock's events
+    # and for events recorded before anything was signed.
+    proofs: str = Field(default="", max_length=MAX_PROOFS_CHARS)
 
     def attribute_map(self) -> dict[str, str]:
         loaded: dict[str, str] = json.loads(self.attributes)
         return loaded
 
+    def proof_list(self) -> list[str]:
+        loaded = json.loads(self.proofs) if self.proofs else []
+        if not isinstance(loaded, list) or not all(isinstance(p, str) for p in loaded):
+            raise ValueError("proofs are not a list of statements")
+        return loaded
+
     def canonical(self) -> bytes:
-        """The bytes the hash covers: every field that says what happened."""
-        return json.dumps(
-            [self.case_id, self.sequence, self.kind, self.actor_agency, self.actor_officer,
-             utc(self.at).isoformat(timespec="microseconds"), self.task_id, self.detail,
-             self.attribute_map(), self.trace_id, self.span_id],
-            ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+        """The bytes the hash covers: every field that says what happened (the proofs
+        only where there are any, so events hashed before them keep their hash)."""
+        fields: list[Any] = [
+            self.case_id, self.sequence, self.kind, self.actor_agency, self.actor_officer,
+            utc(self.at).isoformat(timespec="microseconds"), self.task_id, self.detail,
+            self.attribute_map(), self.trace_id, self.span_id]
+        if self.proofs:
+            fields.append(self.proof_list())
+        return json.dumps(fields, ensure_ascii=False, separators=(",", ":"),
+                          sort_keys=True).encode()
 
     def same_event(self, other: LedgerEntryBase) -> bool:
         return self.canonical() == other.canonical()
@@ -80,6 +96,10 @@ class LedgerEntryBase(SQLModel):
 
 def encode_attributes(attributes: dict[str, str]) -> str:
     return json.dumps(attributes, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def encode_proofs(proofs: Sequence[str]) -> str:
+    return json.dumps(list(proofs), separators=(",", ":")) if proofs else ""
 
 
 def link_hash(previous: str, entry: LedgerEntryBase) -> str:
@@ -133,6 +153,12 @@ def _refuse_an_older_schema(engine: Engine) -> None:
         raise RuntimeError(f"the ledger at {engine.url.render_as_string()} predates the hash "
                            f"chain (no {', '.join(sorted(missing))}); move it aside to start "
                            "a new one")
+    if "proofs" not in columns:
+        # Kept by a ledger from before signatures: its events keep their hashes (an event
+        # without proofs hashes as before), and new ones carry their proofs.
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE ledger_entry ADD COLUMN proofs "
+                                    f"VARCHAR({MAX_PROOFS_CHARS}) NOT NULL DEFAULT ''"))
 
 
 def append(*, session: Session, case_id: str, events: Sequence[LedgerEntryBase],

@@ -11,6 +11,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from temporalio.testing import WorkflowEnvironment
 
 from observability import telemetry
+from tests.trust.kit import gateway_sealer
 from workflows import search
 from workflows.catalog_loader import Catalog, load_catalog
 
@@ -47,8 +48,10 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping server per test: time advances only when no workflow anywhere on
     the server has work waiting, so cases left open by an earlier test (whose worker has
     gone) would stall every later test's clock."""
+    # Clients seal their commands as the gateway does; workers check the seals.
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(BIN / "temporal-test-server"))
+        test_server_existing_path=str(BIN / "temporal-test-server"),
+        interceptors=[gateway_sealer()])
     await search.register(env.client)
     yield env
     await env.shutdown()
@@ -57,6 +60,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(BIN / "temporal"), search_attributes=search.ALL)
+        dev_server_existing_path=str(BIN / "temporal"), search_attributes=search.ALL,
+        interceptors=[gateway_sealer()])
     yield env
     await env.shutdown()

@@ -6,7 +6,9 @@ implementations (agency gRPC calls, ledger appends) and tests can bind their own
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from temporalio.common import RetryPolicy
 
@@ -24,3 +26,21 @@ PATIENT_RETRY = RetryPolicy(
     maximum_attempts=0,
 )
 CALL_TIMEOUT = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Received:
+    """What a delivery or a notice answers: the attempt that got through (more than one
+    means delivery was failing) and the receivers' signed receipts, in order."""
+
+    attempts: int = 1
+    receipts: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, answer: Any) -> Received:
+        """From an activity's answer as the history holds it: histories recorded before
+        receipts hold the attempt alone (deliveries) or nothing (notices)."""
+        if isinstance(answer, dict):
+            return cls(int(answer.get("attempts", 1)),
+                       tuple(str(r) for r in answer.get("receipts", ())))
+        return cls(int(answer) if isinstance(answer, int) and answer > 0 else 1)

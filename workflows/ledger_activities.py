@@ -33,7 +33,7 @@ class LedgerActivities:
             actor_agency=e.actor.agency, actor_officer=e.actor.officer, at=e.at,
             task_id=e.task_id, detail=e.detail,
             attributes=ledger.encode_attributes(e.attributes), trace_id=e.trace_id,
-            span_id=e.span_id) for e in batch.events]
+            span_id=e.span_id, proofs=ledger.encode_proofs(e.proofs)) for e in batch.events]
         # One transaction: the events and the gaps that follow from them are committed
         # together, so the gap store never lags the ledger. The gaps are rewritten also on
         # a retry that added nothing; both writes are idempotent.

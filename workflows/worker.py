@@ -10,6 +10,7 @@ from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from workflows.request_trace import RequestTraceInterceptor
+from workflows.seals import SealCheck, SealVerifier
 from workflows.workflows import CaseWorkflow
 
 # The sandbox re-imports, for every new case, each module it does not pass through.
@@ -25,11 +26,13 @@ from workflows.workflows import CaseWorkflow
 # still apply to what the sandbox loads; the checks on the workflow module itself are
 # the test suite's, which exercises every path of it under CHECKING_SANDBOX.
 #
-# Both pass the request-trace module through, so its interceptor (outside the sandbox)
-# and the workflow (inside) share one context variable.
+# Both pass the request-trace and seal modules through, so their interceptors (outside
+# the sandbox) and the workflow (inside) share their context variables; and the
+# libraries that check a seal, whose native code cannot be loaded twice.
 PASSED_THROUGH = ("seamless", "observability", "workflows.rules", "workflows.to_proto",
-                  "workflows.activities", "workflows.request_trace", "workflows.search",
-                  "workflows.type_hints", "google.protobuf", "opentelemetry", "pydantic",
+                  "workflows.activities", "workflows.request_trace", "workflows.seals",
+                  "workflows.search", "workflows.type_hints", "trust", "jwt",
+                  "cryptography", "google.protobuf", "opentelemetry", "pydantic",
                   "pydantic_core", "yaml", "sqlalchemy", "sqlmodel", "grpc")
 CHECKING_SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSED_THROUGH))
@@ -45,10 +48,12 @@ NON_STICKY_RATIO = 0.5
 
 
 def build_worker(client: Client, *, task_queue: str,
-                 activities: Sequence[Callable[..., Any]],
+                 activities: Sequence[Callable[..., Any]], seals: SealVerifier,
                  sandbox: SandboxedWorkflowRunner = CHECKING_SANDBOX) -> Worker:
-    """A worker for cases. `activities` binds the names in `workflows.activities`."""
+    """A worker for cases. `activities` binds the names in `workflows.activities`;
+    `seals` checks that every command came through the gateway."""
     return Worker(client, task_queue=task_queue, workflows=[CaseWorkflow],
-                  activities=list(activities), interceptors=[RequestTraceInterceptor()],
+                  activities=list(activities),
+                  interceptors=[RequestTraceInterceptor(), SealCheck(seals)],
                   workflow_runner=sandbox, workflow_task_poller_behavior=WORKFLOW_POLLS,
                   nonsticky_to_sticky_poll_ratio=NON_STICKY_RATIO)

@@ -24,7 +24,7 @@ from temporalio.exceptions import (
 
 with workflow.unsafe.imports_passed_through():
     from seamless.v1 import case_pb2
-    from workflows import activities, request_trace, search
+    from workflows import activities, request_trace, seals, search
     from workflows.rules.case import CaseEngine, fingerprint
     from workflows.rules.catalog import CaseRules
     from workflows.rules.commands import (
@@ -47,7 +47,13 @@ with workflow.unsafe.imports_passed_through():
         WithdrawHandoff,
         WithdrawTask,
     )
-    from workflows.rules.effects import CaseEventBatch, Effect, TaskDelivery, TaskWithdrawal
+    from workflows.rules.effects import (
+        CaseEventBatch,
+        Effect,
+        Notice,
+        TaskDelivery,
+        TaskWithdrawal,
+    )
     from workflows.rules.model import CaseState, CaseStatus, CommandResult, OwnershipInterval
     from workflows.rules.opening import open_case
     from workflows.rules.refusals import Reason, Refusal
@@ -58,6 +64,8 @@ with workflow.unsafe.imports_passed_through():
 DEFAULT_DRAIN_LIMIT = timedelta(minutes=10)
 # Deliveries became ledger events (TASK_DELIVERED); cases started before run on without.
 DELIVERY_EVENTS_PATCH = "ledger-delivery-events"
+# Notices' receipts became ledger events (NOTICE_DELIVERED), likewise.
+NOTICE_RECEIPTS_PATCH = "ledger-notice-receipts"
 # How long before a far deadline its timer wakes, to arm the rest precisely.
 EARLY_WAKE = timedelta(seconds=2)
 # How long a ledger append retries inside the workflow task before the server takes over.
@@ -130,8 +138,10 @@ class CaseWorkflow:
         self._refused: Refusal | None = None
         self._opened: CaseEngine | None = None
         try:
+            # (The start's seal is checked before the case runs: `seals.SealCheck`.)
             self._opened = open_case(input.open, input.rules, now=workflow.now(),
                                      trace=request_trace.workflow_start(),
+                                     proofs=seals.start_proofs(),
                                      run_id=workflow.info().run_id)
         except Refusal as refusal:
             # Callers validate before starting, so this means the catalog changed between
@@ -293,15 +303,20 @@ class CaseWorkflow:
             name = activities.SEND_NOTICE
         try:
             with request_trace.continued(effect.trace_id, effect.span_id):
-                attempts = await workflow.execute_activity(
+                answer = await workflow.execute_activity(
                     name, effect, start_to_close_timeout=activities.CALL_TIMEOUT,
                     retry_policy=activities.PATIENT_RETRY, activity_id=effect.idempotency_key)
+            received = activities.Received.of(answer)
             if isinstance(effect, TaskDelivery):
                 # Histories recorded before deliveries reported their attempts answer None,
                 # and those cases go on without delivery events (which add a ledger append).
                 self._engine.mark_delivered(
-                    effect.task_id, effect.round, workflow.now(), attempts=attempts or 1,
-                    record_event=workflow.patched(DELIVERY_EVENTS_PATCH))
+                    effect.task_id, effect.round, workflow.now(), attempts=received.attempts,
+                    record_event=workflow.patched(DELIVERY_EVENTS_PATCH),
+                    receipt=received.receipts[0] if received.receipts else "")
+            elif isinstance(effect, Notice) and received.receipts and \
+                    workflow.patched(NOTICE_RECEIPTS_PATCH):
+                self._engine.mark_notified(effect, workflow.now(), received.receipts)
         except ActivityError as err:
             if isinstance(err.cause, CancelledError):
                 return  # given up at the drain limit, logged there
@@ -340,7 +355,8 @@ class CaseWorkflow:
             # Clocks that passed before this request are settled first, so the request is
             # judged against the case as it stands now (and as its validator judged it).
             result = self._engine.execute(cmd, workflow.now(),
-                                          trace=request_trace.current_update())
+                                          trace=request_trace.current_update(),
+                                          proofs=seals.current_proofs())
         except Refusal as refusal:
             raise refusal_error(refusal) from None
         self._index()

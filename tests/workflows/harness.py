@@ -14,6 +14,7 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
+from tests.trust.kit import worker_seals
 from workflows import activities
 from workflows.rules.effects import CaseEventBatch, Notice, TaskDelivery, TaskWithdrawal
 from workflows.rules.model import CaseEvent
@@ -47,11 +48,12 @@ class Recorder:
             raise ApplicationError(f"{agency} timed out")
 
     @activity.defn(name=activities.DELIVER_TASK)
-    async def deliver_task(self, delivery: TaskDelivery) -> int:
+    async def deliver_task(self, delivery: TaskDelivery) -> activities.Received:
         self._reach(delivery.assignee, delivery.task_id)
         self.deliveries.append(delivery)
         self.inbox_log.append((delivery.assignee, "deliver", delivery.task_id))
-        return activity.info().attempt
+        return activities.Received(activity.info().attempt,
+                                   (f"receipt:{delivery.idempotency_key}",))
 
     @activity.defn(name=activities.WITHDRAW_TASK)
     async def withdraw_task(self, withdrawal: TaskWithdrawal) -> None:
@@ -60,8 +62,10 @@ class Recorder:
         self.inbox_log.append((withdrawal.assignee, "withdraw", withdrawal.task_id))
 
     @activity.defn(name=activities.SEND_NOTICE)
-    async def send_notice(self, notice: Notice) -> None:
+    async def send_notice(self, notice: Notice) -> activities.Received:
         self.notices.append(notice)
+        return activities.Received(activity.info().attempt, tuple(
+            f"receipt:{notice.idempotency_key}:{r}" for r in notice.recipients))
 
     @activity.defn(name=activities.RECORD_CASE_EVENTS)
     async def record_case_events(self, batch: CaseEventBatch) -> None:
@@ -80,7 +84,8 @@ async def case_worker(client: Client, recorder: Recorder | None = None
     """A worker on a fresh task queue, so tests never see each other's cases."""
     recorder = recorder or Recorder()
     task_queue = f"cases-{uuid.uuid4()}"
-    worker = build_worker(client, task_queue=task_queue, activities=recorder.bound())
+    worker = build_worker(client, task_queue=task_queue, activities=recorder.bound(),
+                          seals=worker_seals())
     async with worker:
         yield task_queue, recorder, worker
 

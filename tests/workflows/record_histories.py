@@ -12,6 +12,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
+from tests.trust.kit import gateway_sealer
 from tests.workflows.harness import case_worker
 from tests.workflows.scenarios import SCENARIOS
 from workflows import search
@@ -27,7 +28,8 @@ async def record() -> None:
     HISTORIES.mkdir(exist_ok=True)
     for name, scenario in SCENARIOS.items():
         async with await WorkflowEnvironment.start_time_skipping(
-                test_server_existing_path=str(BIN / "temporal-test-server")) as env:
+                test_server_existing_path=str(BIN / "temporal-test-server"),
+                interceptors=[gateway_sealer()]) as env:
             await search.register(env.client)
             async with case_worker(env.client) as (queue, _, _):
                 case_id = await scenario(env, catalog, queue)

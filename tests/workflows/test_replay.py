@@ -12,20 +12,30 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from tests.trust.kit import worker_seals
 from tests.workflows.scenarios import SCENARIOS
+from workflows.request_trace import RequestTraceInterceptor
+from workflows.seals import SealCheck
 from workflows.workflows import CaseWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
-# Recorded before deliveries became ledger events: cases running when that was deployed.
+# Recorded before commands were sealed and receipts kept (no seal headers, deliveries
+# answering their attempt alone, no notice receipts): cases running when that was
+# deployed.
+BEFORE_SEALS = HISTORIES / "before-seals"
+# Recorded before deliveries became ledger events, likewise.
 BEFORE_DELIVERY_EVENTS = HISTORIES / "before-delivery-events"
 
 
-@pytest.mark.parametrize("folder", [HISTORIES, BEFORE_DELIVERY_EVENTS],
-                         ids=["current", "before-delivery-events"])
+@pytest.mark.parametrize("folder", [HISTORIES, BEFORE_SEALS, BEFORE_DELIVERY_EVENTS],
+                         ids=["current", "before-seals", "before-delivery-events"])
 @pytest.mark.parametrize("playbook", sorted(SCENARIOS))
 async def test_recorded_history_replays(playbook: str, folder: Path) -> None:
     path = folder / f"{playbook}.json"
     history = WorkflowHistory.from_json(f"replay-{playbook}", path.read_text(encoding="utf-8"))
     assert len(history.events) > 20, "the recorded scenario should be a whole case"
-    result = await Replayer(workflows=[CaseWorkflow]).replay_workflow(history)
+    # As the production worker runs it: the seal check replays without checking again.
+    replayer = Replayer(workflows=[CaseWorkflow],
+                        interceptors=[RequestTraceInterceptor(), SealCheck(worker_seals())])
+    result = await replayer.replay_workflow(history)
     assert result.replay_failure is None

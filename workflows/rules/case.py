@@ -48,8 +48,10 @@ class CaseEngine:
         self.rules = rules
         self._effects: list[Effect] = []
         self._events_taken = len(state.events)
-        # The request being executed, as (trace id, span id): its events name it.
+        # The request being executed, as (trace id, span id), and the signed statements
+        # that vouch for its actor: its events carry both.
         self._request_trace = ("", "")
+        self._request_proofs: tuple[str, ...] = ()
 
     # ----- entry points -------------------------------------------------------------
 
@@ -69,13 +71,14 @@ class CaseEngine:
         if engine._previous_answer(cmd) is None:
             engine._operation(cmd)(engine, cmd, now, False)
 
-    def execute(self, cmd: Command, now: datetime, *, trace: tuple[str, str] = ("", "")
-                ) -> CommandResult:
+    def execute(self, cmd: Command, now: datetime, *, trace: tuple[str, str] = ("", ""),
+                proofs: tuple[str, ...] = ()) -> CommandResult:
         """Settle the clocks due by `now`, then apply `cmd` or raise Refusal.
 
         A refusal leaves everything as the clocks left it. A request id seen before
-        returns the first answer again. `trace` (trace id, span id) names the request;
-        the events it causes carry it, while those of clocks settled first do not.
+        returns the first answer again. `trace` (trace id, span id) names the request and
+        `proofs` vouch for its actor; the events it causes carry both, while those of
+        clocks settled first do not.
         """
         self.tick(now)
         self.check_caller(cmd.actor)
@@ -83,20 +86,22 @@ class CaseEngine:
         if previous is not None:
             return previous
         operation = self._operation(cmd)
-        with self.caused_by(trace):
+        with self.caused_by(trace, proofs):
             result = operation(self, cmd, now, True)
         assert result is not None
         self.state.answers[cmd.request_id] = (fingerprint(cmd), result)
         return result
 
     @contextmanager
-    def caused_by(self, trace: tuple[str, str]) -> Iterator[None]:
-        """Events recorded meanwhile name the request `trace` (trace id, span id)."""
-        self._request_trace = trace
+    def caused_by(self, trace: tuple[str, str], proofs: tuple[str, ...] = ()
+                  ) -> Iterator[None]:
+        """Events recorded meanwhile name the request `trace` (trace id, span id) and
+        carry the `proofs` of who made it."""
+        self._request_trace, self._request_proofs = trace, proofs
         try:
             yield
         finally:
-            self._request_trace = ("", "")
+            self._request_trace, self._request_proofs = ("", ""), ()
 
     def tick(self, now: datetime) -> None:
         """Fire every clock whose deadline has passed, earliest first."""
@@ -106,8 +111,9 @@ class CaseEngine:
         return clocks.next_deadline(self)
 
     def mark_delivered(self, task_id: str, round: int, at: datetime, *, attempts: int = 1,
-                       record_event: bool = True) -> None:
-        """Record that `round` of a task reached its assignee's inbox after `attempts`.
+                       record_event: bool = True, receipt: str = "") -> None:
+        """Record that `round` of a task reached its assignee's inbox after `attempts`,
+        with the assignee's signed `receipt` for it.
 
         The ledger hears of it while the case is open; a delivery that lands while a
         closed case drains its effects changes nothing anyone is accountable for.
@@ -117,9 +123,24 @@ class CaseEngine:
             return
         task.delivered_round, task.delivered_at = round, at
         if record_event and self.state.status is CaseStatus.OPEN:
-            self.record(EventKind.TASK_DELIVERED, PLATFORM, at, task_id=task_id,
-                        detail=f"round {round} in the inbox of {task.assignee}",
-                        attributes={schema.ROUND: str(round), schema.ATTEMPTS: str(attempts)})
+            with self.caused_by(("", ""), (receipt,) if receipt else ()):
+                self.record(EventKind.TASK_DELIVERED, PLATFORM, at, task_id=task_id,
+                            detail=f"round {round} in the inbox of {task.assignee}",
+                            attributes={schema.ROUND: str(round),
+                                        schema.ATTEMPTS: str(attempts)})
+
+    def mark_notified(self, notice: Notice, at: datetime, receipts: tuple[str, ...]) -> None:
+        """Record that every recipient of `notice` has it, with their signed receipts
+        (while the case is open, as for deliveries)."""
+        if self.state.status is not CaseStatus.OPEN:
+            return
+        with self.caused_by(("", ""), receipts):
+            self.record(EventKind.NOTICE_DELIVERED, PLATFORM, at,
+                        detail=f"{notice.kind.value} notice to {', '.join(notice.recipients)}",
+                        attributes={schema.NOTICE: notice.idempotency_key,
+                                    schema.RECIPIENTS: ",".join(notice.recipients),
+                                    **({schema.NOTICE_TASK: notice.task_id}
+                                       if notice.task_id else {})})
 
     def take_effects(self) -> list[Effect]:
         """Deliveries and notices asked for since the last call."""
@@ -215,7 +236,7 @@ class CaseEngine:
         trace_id, span_id = self._request_trace
         self.state.events.append(
             CaseEvent(len(self.state.events) + 1, kind, actor, now, task_id, detail,
-                      attributes or {}, trace_id, span_id)
+                      attributes or {}, trace_id, span_id, self._request_proofs)
         )
 
     def notify(self, kind: NoticeKind, recipients: list[str], text: str, *, task_id: str = "",

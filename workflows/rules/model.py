@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from observability import participation
 from observability.event_schema import EventKind as EventKind  # re-exported for the rules
 
 
@@ -171,7 +172,9 @@ class Escalation:
 class CaseEvent:
     """One ledger event. `attributes` carry what analysis needs (assignee, deadlines,
     hand-off parties; keys in `observability.event_schema`), `detail` is for people.
-    `trace_id`/`span_id` name the request that caused it (empty when a clock did)."""
+    `trace_id`/`span_id` name the request that caused it (empty when a clock did);
+    `proofs` are the signed statements that vouch for it (the gateway's seal on the
+    command, an agency's signed act or receipt)."""
 
     sequence: int
     kind: EventKind
@@ -182,6 +185,7 @@ class CaseEvent:
     attributes: dict[str, str] = field(default_factory=dict)
     trace_id: str = ""
     span_id: str = ""
+    proofs: tuple[str, ...] = ()
 
 
 @dataclass
@@ -227,18 +231,15 @@ class CaseState:
         return next((h for h in self.handoffs if h.state is HandoffState.PENDING), None)
 
     def participants(self) -> list[str]:
-        """The agencies taking part, in order of first appearance: the opener, every
-        owner, every assignee and every agency offered the case. Having taken part, an
-        agency keeps seeing the case (its own work is in it)."""
-        return list(dict.fromkeys([
-            self.opened_by.agency,
-            *(period.owner for period in self.ownership),
-            *(task.assignee for task in self.tasks),
-            *(handoff.to_agency for handoff in self.handoffs),
-        ]))
+        """The agencies taking part (`observability.participation`'s rule)."""
+        return participation.participants(
+            opener=self.opened_by.agency,
+            owners=(period.owner for period in self.ownership),
+            assignees=(task.assignee for task in self.tasks),
+            offered=(handoff.to_agency for handoff in self.handoffs))
 
     def visible_to(self, agency: str, coordinator: str) -> bool:
-        return agency == coordinator or agency in self.participants()
+        return participation.may_see(agency, self.participants(), coordinator=coordinator)
 
     def task(self, task_id: str) -> Task | None:
         return next((t for t in self.tasks if t.id == task_id), None)

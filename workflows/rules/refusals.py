@@ -33,6 +33,8 @@ class Reason(StrEnum):
     NOT_OFFERED = "NOT_OFFERED"
     NOT_COORDINATOR = "NOT_COORDINATOR"
     LEAD_NOT_ALLOWED = "LEAD_NOT_ALLOWED"
+    # A command that did not come through the gateway (no valid seal): nothing changes.
+    COMMAND_NOT_SEALED = "COMMAND_NOT_SEALED"
     # State does not allow it: FAILED_PRECONDITION
     CASE_CLOSED = "CASE_CLOSED"
     CASE_CLOSING = "CASE_CLOSING"
@@ -83,6 +85,7 @@ _STATUS_BY_REASON: dict[Reason, str] = {
             Reason.NOT_OFFERED,
             Reason.NOT_COORDINATOR,
             Reason.LEAD_NOT_ALLOWED,
+            Reason.COMMAND_NOT_SEALED,
         )
     },
     Reason.TOO_MANY_TASKS: "RESOURCE_EXHAUSTED",

@@ -110,12 +110,14 @@ class DeliverTaskRequest(_message.Message):
     def __init__(self, idempotency_key: _Optional[str] = ..., assignee: _Optional[str] = ..., item: _Optional[_Union[InboxItem, _Mapping]] = ...) -> None: ...
 
 class DeliverTaskResponse(_message.Message):
-    __slots__ = ("item", "created")
+    __slots__ = ("item", "created", "receipt")
     ITEM_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_FIELD_NUMBER: _ClassVar[int]
     item: InboxItem
     created: bool
-    def __init__(self, item: _Optional[_Union[InboxItem, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+    receipt: str
+    def __init__(self, item: _Optional[_Union[InboxItem, _Mapping]] = ..., created: _Optional[bool] = ..., receipt: _Optional[str] = ...) -> None: ...
 
 class WithdrawTaskRequest(_message.Message):
     __slots__ = ("idempotency_key", "assignee", "case_id", "task_id", "reason")
@@ -156,10 +158,12 @@ class ReceiveNoticeRequest(_message.Message):
     def __init__(self, idempotency_key: _Optional[str] = ..., recipient: _Optional[str] = ..., case_id: _Optional[str] = ..., kind: _Optional[_Union[_case_pb2.NoticeKind, str]] = ..., text: _Optional[str] = ..., task_id: _Optional[str] = ..., handoff_id: _Optional[str] = ...) -> None: ...
 
 class ReceiveNoticeResponse(_message.Message):
-    __slots__ = ("created",)
+    __slots__ = ("created", "receipt")
     CREATED_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_FIELD_NUMBER: _ClassVar[int]
     created: bool
-    def __init__(self, created: _Optional[bool] = ...) -> None: ...
+    receipt: str
+    def __init__(self, created: _Optional[bool] = ..., receipt: _Optional[str] = ...) -> None: ...
 
 class ListInboxRequest(_message.Message):
     __slots__ = ("page_size", "page_token", "open_only")

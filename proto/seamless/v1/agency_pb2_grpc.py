@@ -70,29 +70,32 @@ class AgencyServiceServicer:
     """Missing associated documentation comment in .proto file."""
 
     def DeliverTask(self, request, context):
-        """Put a task into the agency's inbox. Idempotent by idempotency_key: a retry never
-        creates a second inbox row.
+        """Put a task into the agency's inbox; the answer carries the agency's signed receipt.
+        Idempotent by idempotency_key: a retry never creates a second inbox row. The worker
+        only (mutual TLS).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def WithdrawTask(self, request, context):
-        """Take a task out of the inbox (the owner withdrew it). Idempotent.
+        """Take a task out of the inbox (the owner withdrew it). Idempotent. The worker only.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ReceiveNotice(self, request, context):
-        """A supervision notice, an escalation or a hand-off offer for the agency. Idempotent.
+        """A supervision notice, an escalation or a hand-off offer for the agency, answered
+        with a signed receipt. Idempotent. The worker only.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListInbox(self, request, context):
-        """The agency's inbox, newest first.
+        """The agency's inbox, newest first: for the gateway, relaying an officer's request
+        with the officer's session.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -106,8 +109,9 @@ class AgencyServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ActOnTask(self, request, context):
-        """An officer of the agency acts on a task in its inbox. The agency forwards the action
-        to the gateway as itself, then keeps the task's new state and its officer's findings.
+        """A signed-in officer of the agency acts on a task in its inbox. The agency signs the
+        act and forwards it to the gateway over mutual TLS, then keeps the task's new state
+        and its officer's findings.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -93,6 +93,7 @@ class CaseEventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CASE_EVENT_KIND_CLOSED: _ClassVar[CaseEventKind]
     CASE_EVENT_KIND_LINE_MISSED: _ClassVar[CaseEventKind]
     CASE_EVENT_KIND_TASK_DELIVERED: _ClassVar[CaseEventKind]
+    CASE_EVENT_KIND_NOTICE_DELIVERED: _ClassVar[CaseEventKind]
 CASE_STATUS_UNSPECIFIED: CaseStatus
 CASE_STATUS_OPEN: CaseStatus
 CASE_STATUS_CLOSED: CaseStatus
@@ -153,6 +154,7 @@ CASE_EVENT_KIND_OWNER_ASSIGNED: CaseEventKind
 CASE_EVENT_KIND_CLOSED: CaseEventKind
 CASE_EVENT_KIND_LINE_MISSED: CaseEventKind
 CASE_EVENT_KIND_TASK_DELIVERED: CaseEventKind
+CASE_EVENT_KIND_NOTICE_DELIVERED: CaseEventKind
 
 class Actor(_message.Message):
     __slots__ = ("agency_id", "officer_id")

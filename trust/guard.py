@@ -1,0 +1,85 @@
+"""A gRPC server interceptor that settles who is calling before any handler runs.
+
+The service gives an `identify(method, context)` coroutine that returns the caller (or
+aborts the call); the interceptor runs it first for every call, refusing before the
+handler is reached, and puts the caller where the handler finds it. Health checks and
+reflection stay open, so a supervisor can see the service is up without a credential.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextvars import ContextVar
+from typing import Any, Generic, TypeVar
+
+import grpc
+
+OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+Caller = TypeVar("Caller")
+Context = grpc.aio.ServicerContext[Any, Any]
+Identify = Callable[[str, Context], Awaitable[Caller]]
+
+
+def bearer(context: Context) -> str:
+    """The token of an `authorization: Bearer <token>` header, or ''."""
+    for key, value in context.invocation_metadata() or ():
+        if key == "authorization" and isinstance(value, str):
+            scheme, _, token = value.partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+    return ""
+
+
+def header(context: Context, name: str) -> str:
+    for key, value in context.invocation_metadata() or ():
+        if key == name and isinstance(value, str):
+            return value
+    return ""
+
+
+class Guard(grpc.aio.ServerInterceptor, Generic[Caller]):  # type: ignore[type-arg]
+    def __init__(self, identify: Identify[Caller], current: ContextVar[Caller]) -> None:
+        self._identify = identify
+        self._current = current
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails],
+                               Awaitable[grpc.RpcMethodHandler[Any, Any]]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        handler = await continuation(details)
+        method: str = details.method
+        if handler is None or method.startswith(OPEN_SERVICES):
+            return handler
+        identify, current = self._identify, self._current
+
+        if handler.unary_unary is not None:
+            unary = handler.unary_unary
+
+            async def guarded(request: Any, context: Context) -> Any:
+                reset = current.set(await identify(method, context))
+                try:
+                    return await unary(request, context)  # type: ignore[arg-type]
+                finally:
+                    current.reset(reset)
+
+            return grpc.unary_unary_rpc_method_handler(
+                guarded, request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer)
+        if handler.unary_stream is not None:
+            streaming = handler.unary_stream
+
+            async def guarded_stream(request: Any, context: Context) -> AsyncIterator[Any]:
+                reset = current.set(await identify(method, context))
+                try:
+                    async for reply in streaming(request, context):  # type: ignore[arg-type,attr-defined]
+                        yield reply
+                finally:
+                    current.reset(reset)
+
+            return grpc.unary_stream_rpc_method_handler(
+                guarded_stream, request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer)
+        # No other kind of call is served; refuse rather than serve it unchecked.
+        raise RuntimeError(f"{method}: only unary and server-streaming calls are guarded")
