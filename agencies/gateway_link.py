@@ -1,8 +1,12 @@
-"""The agency's line to the gateway: its officers' actions go there as this agency."""
+"""The agency's line to the gateway: its officers' acts go there, signed by the agency.
+
+The line is mutual TLS with the agency's certificate, so the gateway knows which agency
+forwards; each act travels with the agency's signature over it (`seamless-act`), which
+the gateway checks against the request and the ledger keeps.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -11,28 +15,29 @@ from google.protobuf.message import Message
 from observability import telemetry
 from seamless.v1 import agency_pb2, case_service_pb2_grpc
 from seamless.v1 import case_service_pb2 as pb
+from trust.pki import Identity
+from trust.tls import mutual_tls_channel
 
 CALL_TIMEOUT_SECONDS = 30.0
+ACT_HEADER = "seamless-act"
 
 
 class GatewayLink:
-    def __init__(self, address: str, token_file: Path) -> None:
-        token = token_file.read_text(encoding="utf-8").strip()
-        if not token:
-            raise ValueError(f"{token_file} holds no credential")
-        self._metadata = (("authorization", f"Bearer {token}"),)
-        self._channel = grpc.aio.insecure_channel(
-            address, interceptors=telemetry.grpc_client_interceptors())
+    def __init__(self, address: str, identity: Identity) -> None:
+        self._channel = grpc.aio.secure_channel(
+            address, mutual_tls_channel(identity),
+            interceptors=telemetry.grpc_client_interceptors())
         self._stub = case_service_pb2_grpc.CaseServiceStub(self._channel)  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:
         await self._channel.close(grace=None)
 
-    async def forward(self, request: agency_pb2.ActOnTaskRequest) -> pb.SignTaskResponse:
-        """Send the officer's action on; raises grpc.aio.AioRpcError as the gateway
-        answered. Every response carries the case after the action."""
+    async def forward(self, request: agency_pb2.ActOnTaskRequest, *, officer: str,
+                      signed_act: str) -> pb.SignTaskResponse:
+        """Send the officer's act on; raises grpc.aio.AioRpcError as the gateway
+        answered. Every response carries the case after the act."""
         common = {"request_id": request.request_id, "case_id": request.case_id,
-                  "task_id": request.task_id, "officer_id": request.officer_id}
+                  "task_id": request.task_id, "officer_id": officer}
         action = request.action
         call: Any
         message: Message
@@ -48,6 +53,6 @@ class GatewayLink:
                 **common, reason=request.reason, suggested_agency=request.suggested_agency)
         else:
             raise ValueError(f"action: {action} is not SIGN, ARRIVE, COMPLETE or DECLINE")
-        reply: pb.SignTaskResponse = await call(message, metadata=self._metadata,
-                                                timeout=CALL_TIMEOUT_SECONDS)
+        reply: pb.SignTaskResponse = await call(
+            message, metadata=((ACT_HEADER, signed_act),), timeout=CALL_TIMEOUT_SECONDS)
         return reply

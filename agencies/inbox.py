@@ -66,21 +66,29 @@ def withdraw_task(*, session: Session, agency: str, assignee: str, case_id: str,
 
 
 def record_notice(*, session: Session, agency: str, recipient: str,
-                  notice: NoticeRecord) -> bool:
-    """Store a notice once; False when it had already arrived."""
+                  notice: NoticeRecord) -> tuple[NoticeRecord, bool]:
+    """Store a notice once; (the stored notice, whether this call stored it)."""
     if recipient != agency or notice.recipient != agency:
         raise WrongAgency(f"notice for {notice.recipient} sent to {agency}")
-    if session.exec(select(NoticeRecord).where(
-            NoticeRecord.recipient == agency,
-            NoticeRecord.idempotency_key == notice.idempotency_key)).first() is not None:
-        return False
+    existing = _notice(session, agency, notice.idempotency_key)
+    if existing is not None:
+        return existing, False
     session.add(notice)
     try:
         session.commit()
-    except IntegrityError:
+    except IntegrityError:  # a concurrent retry stored it first
         session.rollback()
-        return False
-    return True
+        existing = _notice(session, agency, notice.idempotency_key)
+        if existing is None:
+            raise
+        return existing, False
+    session.refresh(notice)
+    return notice, True
+
+
+def _notice(session: Session, agency: str, key: str) -> NoticeRecord | None:
+    return session.exec(select(NoticeRecord).where(
+        NoticeRecord.recipient == agency, NoticeRecord.idempotency_key == key)).first()
 
 
 def list_inbox(*, session: Session, agency: str, limit: int, after_id: int | None,

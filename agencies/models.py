@@ -1,5 +1,5 @@
-"""The agency's own tables: the inbox of tasks, the notices it received and the
-findings its officers reported."""
+"""The agency's own tables: the inbox of tasks, the notices it received, the findings
+its officers reported, and its officers and their sessions."""
 
 from __future__ import annotations
 
@@ -81,3 +81,41 @@ class Finding(SQLModel, table=True):
     # Newline-separated references (at most 50 of 512 characters, as the case allows).
     evidence_refs: str = Field(default="", max_length=26000)
     submitted_at: datetime = Field(default_factory=utc_now, sa_column=_when())
+
+
+class Officer(SQLModel, table=True):
+    """A person who acts for the agency. The agency alone keeps its roster."""
+
+    __tablename__ = "officer"
+    __table_args__ = (UniqueConstraint("agency", "officer_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency: str = Field(max_length=64, index=True)
+    officer_id: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    # Sorted, comma-separated `trust.sessions.OfficerRole` values.
+    roles: str = Field(max_length=64)
+    # Argon2id (`trust.passwords`); the password itself is never stored.
+    password_hash: str = Field(max_length=200)
+    disabled: bool = False
+    disabled_reason: str = Field(default="", max_length=1000)
+    # Failed sign-ins in a row, and until when the officer is locked out after too many.
+    failed_sign_ins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_when())
+    password_changed_at: datetime = Field(default_factory=utc_now, sa_column=_when())
+
+
+class OfficerSession(SQLModel, table=True):
+    """A session the agency signed for one of its officers; ending it ends it at once
+    (the gateway asks the agency about the session on every call)."""
+
+    __tablename__ = "officer_session"
+
+    session_id: str = Field(primary_key=True, max_length=64)
+    agency: str = Field(max_length=64, index=True)
+    officer_id: str = Field(max_length=64, index=True)
+    issued_at: datetime = Field(sa_column=_when())
+    expires_at: datetime = Field(sa_column=_when())
+    ended_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    ended_reason: str = Field(default="", max_length=200)

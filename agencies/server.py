@@ -1,12 +1,19 @@
-"""The agency's gRPC server: AgencyService over its own database, plus health and
-reflection, so any gRPC tool can see it is up and what it serves."""
+"""The agency's gRPC server: AgencyService and RosterService over its own database, plus
+health and reflection, so any gRPC tool can see it is up and what it serves.
+
+It listens twice: on its mutual-TLS port for the platform's parties (the worker's
+deliveries, the gateway's session checks and inbox relays) and on its officers' desk
+(server TLS) where officers sign in and act on the inbox. Who may call what is one table
+(`agencies.access`), checked before any handler runs.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -19,17 +26,23 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
-from agencies import inbox
+from agencies import inbox, roster
+from agencies.access import AgencyAccess, caller
 from agencies.gateway_link import GatewayLink
 from agencies.models import Finding, InboxItem, InboxItemBase, NoticeRecord
+from agencies.roster_service import RosterService
 from observability import sqlite_tuning, telemetry
-from seamless.v1 import agency_pb2, agency_pb2_grpc, case_pb2
+from seamless.v1 import agency_pb2, agency_pb2_grpc, case_pb2, roster_pb2, roster_pb2_grpc
+from trust import attestations, tls
+from trust.pki import CertificateStore, Identity
+from trust.statements import Signer
 
 T = TypeVar("T")
 Context = grpc.aio.ServicerContext[Any, Any]
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
 SERVICE_NAME = agency_pb2.DESCRIPTOR.services_by_name["AgencyService"].full_name
+ROSTER_SERVICE_NAME = roster_pb2.DESCRIPTOR.services_by_name["RosterService"].full_name
 
 
 def _optional_time(stamp: Timestamp) -> datetime | None:
@@ -88,10 +101,11 @@ def _problems(err: ValidationError) -> str:
 
 
 class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
-    def __init__(self, profile: agency_pb2.Agency, engine: Engine,
+    def __init__(self, profile: agency_pb2.Agency, engine: Engine, signer: Signer,
                  gateway: GatewayLink | None = None) -> None:
         self._profile = profile
         self._engine = engine
+        self._signer = signer
         self._gateway = gateway
 
     @property
@@ -131,7 +145,11 @@ class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
                 idempotency_key=request.idempotency_key, item=base))
         except inbox.WrongAgency as err:
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(err))
-        return agency_pb2.DeliverTaskResponse(item=item_to_proto(row), created=created)
+        receipt = attestations.task_receipt(
+            self._signer, case_id=row.case_id, task_id=row.task_id, round=row.round,
+            delivery=row.idempotency_key, received_at=inbox.as_utc(row.delivered_at))
+        return agency_pb2.DeliverTaskResponse(item=item_to_proto(row), created=created,
+                                              receipt=receipt)
 
     async def WithdrawTask(self, request: agency_pb2.WithdrawTaskRequest,
                            context: Context
@@ -169,12 +187,16 @@ class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
         except ValidationError as err:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, _problems(err))
         try:
-            created = await self._in_session(lambda session: inbox.record_notice(
+            stored, created = await self._in_session(lambda session: inbox.record_notice(
                 session=session, agency=self.agency, recipient=request.recipient,
                 notice=notice))
         except inbox.WrongAgency as err:
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(err))
-        return agency_pb2.ReceiveNoticeResponse(created=created)
+        receipt = attestations.notice_receipt(
+            self._signer, case_id=stored.case_id, notice=stored.idempotency_key,
+            kind=stored.kind.removeprefix("NOTICE_KIND_"),
+            received_at=inbox.as_utc(stored.received_at))
+        return agency_pb2.ReceiveNoticeResponse(created=created, receipt=receipt)
 
     async def ListInbox(self, request: agency_pb2.ListInboxRequest,
                         context: Context) -> agency_pb2.ListInboxResponse:
@@ -202,6 +224,12 @@ class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
 
     async def ActOnTask(self, request: agency_pb2.ActOnTaskRequest, context: Context
                         ) -> agency_pb2.ActOnTaskResponse:
+        session = caller().session
+        assert session is not None  # the access table asks for a signed-in officer
+        if request.officer_id and request.officer_id != session.officer:
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED,
+                                f"officer_id {request.officer_id!r} is not the signed-in "
+                                f"officer ({session.officer}); an officer acts as itself")
         if self._gateway is None:
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION,
                                 f"{self.agency}'s service is not linked to a gateway")
@@ -215,16 +243,25 @@ class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                 f"action: {request.action} is not SIGN, ARRIVE, COMPLETE or "
                                 "DECLINE")
-        row = await self._in_session(lambda session: inbox.current_task(
-            session=session, agency=self.agency, case_id=request.case_id,
+        row = await self._in_session(lambda db: inbox.current_task(
+            session=db, agency=self.agency, case_id=request.case_id,
             task_id=request.task_id))
         if row is None or row.withdrawn or row.id is None:
             await context.abort(grpc.StatusCode.NOT_FOUND,
                                 f"task {request.task_id} of {request.case_id} is not in the "
                                 f"inbox of {self.agency}")
         assert self._gateway is not None and row is not None and row.id is not None
+        action = _ACTIONS[request.action]
+        act = attestations.Act(
+            case_id=request.case_id, task_id=request.task_id, action=action,
+            officer=session.officer, request_id=request.request_id,
+            session_id=session.session_id, content=attestations.content_digest(
+                action, findings=request.findings, evidence_refs=request.evidence_refs,
+                reason=request.reason, suggested_agency=request.suggested_agency))
+        signed = attestations.sign_act(self._signer, act, at=datetime.now(UTC))
         try:
-            reply = await self._gateway.forward(request)
+            reply = await self._gateway.forward(request, officer=session.officer,
+                                                signed_act=signed)
         except grpc.aio.AioRpcError as err:
             # The gateway's answer, details and all, is the officer's answer.
             await context.abort(err.code(), err.details() or "",
@@ -233,19 +270,21 @@ class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
         finding = None
         if request.action == agency_pb2.TASK_ACTION_COMPLETE:
             finding = Finding(request_id=request.request_id, case_id=request.case_id,
-                              task_id=request.task_id, officer=request.officer_id,
+                              task_id=request.task_id, officer=session.officer,
                               findings=request.findings,
                               evidence_refs="\n".join(request.evidence_refs))
         row_id = row.id
-        updated = await self._in_session(lambda session: inbox.record_action(
-            session=session, agency=self.agency, row_id=row_id,
+        updated = await self._in_session(lambda db: inbox.record_action(
+            session=db, agency=self.agency, row_id=row_id,
             task_state=case_pb2.TaskState.Name(task.state).removeprefix("TASK_STATE_"),
             finding=finding))
         return agency_pb2.ActOnTaskResponse(item=item_to_proto(updated), case=reply.case)
 
 
-_ACTIONS = (agency_pb2.TASK_ACTION_SIGN, agency_pb2.TASK_ACTION_ARRIVE,
-            agency_pb2.TASK_ACTION_COMPLETE, agency_pb2.TASK_ACTION_DECLINE)
+# Each action as the signed act names it (`trust.attestations.ACTIONS`).
+_ACTIONS = {agency_pb2.TASK_ACTION_SIGN: "SIGN", agency_pb2.TASK_ACTION_ARRIVE: "ARRIVE",
+            agency_pb2.TASK_ACTION_COMPLETE: "COMPLETE",
+            agency_pb2.TASK_ACTION_DECLINE: "DECLINE"}
 
 
 def open_database(url: str) -> Engine:
@@ -256,27 +295,51 @@ def open_database(url: str) -> Engine:
     return engine
 
 
+@dataclass(frozen=True)
+class AgencyPorts:
+    """Where the agency listens: parties (mutual TLS) and its officers' desk (TLS)."""
+
+    parties: int
+    desk: int
+
+
 @asynccontextmanager
-async def run_server(*, profile: agency_pb2.Agency, database_url: str, port: int = 0,
-                     host: str = "127.0.0.1", gateway: GatewayLink | None = None
-                     ) -> AsyncIterator[int]:
-    """Serve the agency until the block ends; yields the bound port (0 picks one).
-    Without a gateway link its officers cannot act through it (ActOnTask refuses)."""
+async def run_server(*, profile: agency_pb2.Agency, database_url: str, identity: Identity,
+                     store: CertificateStore, port: int = 0, desk_port: int = 0,
+                     host: str = "127.0.0.1", gateway: GatewayLink | None = None,
+                     roster_seed: Sequence[roster.SeedEntry] = ()
+                     ) -> AsyncIterator[AgencyPorts]:
+    """Serve the agency until the block ends; yields the bound ports (0 picks one).
+    Without a gateway link its officers cannot act through it (ActOnTask refuses).
+    `roster_seed` adds the officers the roster lacks (demo officers, a first head)."""
+    if identity.party.id != profile.id:
+        raise ValueError(f"the certificate is {identity.party}'s, not {profile.id}'s")
     engine = open_database(database_url)
-    server = grpc.aio.server(interceptors=telemetry.grpc_server_interceptors())
+    if roster_seed:
+        with Session(engine) as session:
+            roster.seed(session=session, agency=profile.id, entries=roster_seed)
+    access = AgencyAccess(profile.id, engine, store)
+    server = grpc.aio.server(interceptors=[*telemetry.grpc_server_interceptors(),
+                                           access.guard()])
+    signer = Signer(identity)
     agency_pb2_grpc.add_AgencyServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        AgencyService(profile, engine, gateway), server)
+        AgencyService(profile, engine, signer, gateway), server)
+    roster_pb2_grpc.add_RosterServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        RosterService(profile.id, engine, signer), server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
-        (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+        (SERVICE_NAME, ROSTER_SERVICE_NAME,
+         health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
          reflection.SERVICE_NAME), server)
-    bound = server.add_insecure_port(f"{host}:{port}")
+    ports = AgencyPorts(
+        parties=server.add_secure_port(f"{host}:{port}", tls.mutual_tls_server(identity)),
+        desk=server.add_secure_port(f"{host}:{desk_port}", tls.server_tls(identity)))
     await server.start()
-    await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
-    await health_servicer.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+    for name in ("", SERVICE_NAME, ROSTER_SERVICE_NAME):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     try:
-        yield bound
+        yield ports
     finally:
         await health_servicer.enter_graceful_shutdown()
         await server.stop(grace=5)

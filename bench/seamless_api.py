@@ -1,5 +1,6 @@
-"""Driving Seamless as its users do: owners call the gateway with their own credential,
-officers act on their inbox at their own agency's service (which forwards to the gateway).
+"""Driving Seamless as its users do: the lead's officer calls the gateway with its own
+session, officers act on their inbox at their own agency's desk (which signs the act
+and forwards it to the gateway), all over TLS as the CLI does.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from typing import Any
 import grpc
 
 from bench.inbox_watch import InboxWatch
+from cli import datadir
 from cli.datadir import Endpoints
-from gateway.credentials import read_token
+from cli.sessions import Credential
 from seamless.v1 import agency_pb2, agency_pb2_grpc, case_pb2, case_service_pb2_grpc
 from seamless.v1 import case_service_pb2 as pb
+from trust.tls import server_only_channel
 
 CASE_TYPE = "citizen-hotline"
 JURISDICTION = "jinhaihu"
@@ -32,11 +35,16 @@ class SeamlessApi:
     def __init__(self, data_dir: Path, watch: InboxWatch) -> None:
         endpoints = Endpoints.read(data_dir)
         self._watch = watch
-        self._gateway_channel = grpc.aio.insecure_channel(endpoints.gateway)
+        tls = server_only_channel(datadir.pki(data_dir).authority.read_bytes())
+        self._gateway_channel = grpc.aio.secure_channel(endpoints.gateway, tls)
         self._gateway = case_service_pb2_grpc.CaseServiceStub(self._gateway_channel)  # type: ignore[no-untyped-call]
-        self._lead = (("authorization", f"Bearer {read_token(data_dir, LEAD)}"),)
-        self._desk_channels = {agency: grpc.aio.insecure_channel(address)
-                               for agency, address in endpoints.agencies.items()}
+        # Each agency's duty officer, signed in once (a shift's session outlasts a run).
+        self._sessions = {agency: (("authorization",
+                                    f"Bearer {Credential(data_dir, agency).token()}"),)
+                          for agency in endpoints.desks}
+        self._lead = self._sessions[LEAD]
+        self._desk_channels = {agency: grpc.aio.secure_channel(address, tls)
+                               for agency, address in endpoints.desks.items()}
         self._desks = {agency: agency_pb2_grpc.AgencyServiceStub(channel)  # type: ignore[no-untyped-call]
                        for agency, channel in self._desk_channels.items()}
 
@@ -58,7 +66,7 @@ class SeamlessApi:
         reply = await self._as_lead("OpenCase", pb.OpenCaseRequest(
             request_id=request_id(), type=CASE_TYPE, subject_key=subject,
             title="Restaurant fumes and stalls troubling residents", jurisdiction=JURISDICTION,
-            location="Jinhaihu, Pinggu", officer_id="hotline-desk"))
+            location="Jinhaihu, Pinggu"))
         return str(reply.case.id)
 
     async def dispatch(self, case_id: str, kind: str, assignee: str) -> str:
@@ -68,7 +76,7 @@ class SeamlessApi:
                             **clocks: str) -> case_pb2.Task:
         """Dispatch with clock overrides ("sign_within": "90s", ...); the task as created."""
         request = pb.DispatchTaskRequest(request_id=request_id(), case_id=case_id, kind=kind,
-                                         assignee=assignee, officer_id="hotline-desk")
+                                         assignee=assignee)
         for field, duration in clocks.items():
             setattr(request, field, duration)
         reply = await self._as_lead("DispatchTask", request)
@@ -82,7 +90,7 @@ class SeamlessApi:
                    **fields: Any) -> None:
         await self._desks[assignee].ActOnTask(agency_pb2.ActOnTaskRequest(
             request_id=request_id(), case_id=case_id, task_id=task_id, action=action,  # type: ignore[arg-type]
-            officer_id="duty-officer", **fields), timeout=CALL_TIMEOUT_SECONDS)
+            **fields), metadata=self._sessions[assignee], timeout=CALL_TIMEOUT_SECONDS)
 
     async def sign(self, case_id: str, task_id: str, assignee: str) -> None:
         await self._act(assignee, case_id, task_id, agency_pb2.TASK_ACTION_SIGN)

@@ -1,22 +1,36 @@
-"""Calling the gateway as an agency, with that agency's credential from the data dir."""
+"""Calling the gateway and an agency's desk as a signed-in officer.
+
+Both are TLS, checked against the platform authority's certificate; each call carries
+the officer's session (`cli.sessions`). A session the gateway no longer accepts is
+renewed once, where the CLI signed it in itself (a demo platform's duty officer).
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.message import Message
 
+from cli import datadir
 from cli.datadir import Endpoints
-from gateway.credentials import read_token
+from cli.sessions import Credential, desk_channel
 from gateway.errors import error_info
-from seamless.v1 import agency_pb2, agency_pb2_grpc, case_service_pb2_grpc, oversight_pb2_grpc
+from seamless.v1 import (
+    agency_pb2,
+    agency_pb2_grpc,
+    case_service_pb2_grpc,
+    oversight_pb2_grpc,
+    roster_pb2_grpc,
+)
+from trust.tls import server_only_channel
 
 CALL_TIMEOUT_SECONDS = 30.0
 OVERSIGHT_TIMEOUT_SECONDS = 300.0
+T = TypeVar("T")
 
 
 class CallFailed(Exception):
@@ -35,37 +49,52 @@ def new_request_id() -> str:
     return f"cli-{uuid.uuid4()}"
 
 
-class Gateway:
-    def __init__(self, data_dir: Path, identity: str | None) -> None:
-        endpoints = Endpoints.read(data_dir)
-        self._channel = grpc.insecure_channel(endpoints.gateway)
-        self._stub = case_service_pb2_grpc.CaseServiceStub(self._channel)  # type: ignore[no-untyped-call]
-        self._oversight = oversight_pb2_grpc.OversightServiceStub(self._channel)  # type: ignore[no-untyped-call]
-        self._metadata: tuple[tuple[str, str], ...] = ()
-        if identity:
-            token = read_token(data_dir, identity)
-            self._metadata = (("authorization", f"Bearer {token}"),)
-        self.identity = identity or ""
+class _Signed:
+    """Calls made with a credential, renewed and retried once when refused."""
 
-    def call(self, method: str, request: Message) -> Any:
+    def __init__(self, credential: Credential) -> None:
+        self.credential = credential
+
+    def _metadata(self) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self.credential.token()}"),)
+
+    def _signed(self, call: Callable[[tuple[tuple[str, str], ...]], T]) -> T:
         try:
-            return getattr(self._stub, method)(request, metadata=self._metadata,
-                                               timeout=CALL_TIMEOUT_SECONDS)
+            return call(self._metadata())
+        except grpc.RpcError as err:
+            if err.code() is not grpc.StatusCode.UNAUTHENTICATED or \
+                    not self.credential.renew():
+                raise _failed(err) from None
+        try:
+            return call(self._metadata())
         except grpc.RpcError as err:
             raise _failed(err) from None
+
+
+class Gateway(_Signed):
+    def __init__(self, data_dir: Path, identity: str) -> None:
+        super().__init__(Credential(data_dir, identity))
+        endpoints = Endpoints.read(data_dir)
+        authority = datadir.pki(data_dir).authority.read_bytes()
+        self._channel = grpc.secure_channel(endpoints.gateway,
+                                            server_only_channel(authority))
+        self._stub = case_service_pb2_grpc.CaseServiceStub(self._channel)  # type: ignore[no-untyped-call]
+        self._oversight = oversight_pb2_grpc.OversightServiceStub(self._channel)  # type: ignore[no-untyped-call]
+        self.identity = identity
+
+    def call(self, method: str, request: Message) -> Any:
+        return self._signed(lambda metadata: getattr(self._stub, method)(
+            request, metadata=metadata, timeout=CALL_TIMEOUT_SECONDS))
 
     def oversee(self, method: str, request: Message) -> Any:
         """An OversightService call (analysis over the whole ledger: a longer timeout)."""
-        try:
-            return getattr(self._oversight, method)(request, metadata=self._metadata,
-                                                    timeout=OVERSIGHT_TIMEOUT_SECONDS)
-        except grpc.RpcError as err:
-            raise _failed(err) from None
+        return self._signed(lambda metadata: getattr(self._oversight, method)(
+            request, metadata=metadata, timeout=OVERSIGHT_TIMEOUT_SECONDS))
 
     def export(self, request: Message) -> Iterator[bytes]:
         try:
             for chunk in self._oversight.ExportEventLog(
-                    request, metadata=self._metadata, timeout=OVERSIGHT_TIMEOUT_SECONDS):
+                    request, metadata=self._metadata(), timeout=OVERSIGHT_TIMEOUT_SECONDS):
                 yield chunk.data
         except grpc.RpcError as err:
             raise _failed(err) from None
@@ -85,25 +114,26 @@ def _failed(err: grpc.RpcError) -> CallFailed:
     return CallFailed(code.name, message, info.reason, dict(info.metadata))
 
 
-class AgencyDesk:
-    """An officer at the agency's own service: actions on its inbox go through it, and
-    it forwards them to the gateway as the agency."""
+class AgencyDesk(_Signed):
+    """An officer at the agency's own desk: acts on its inbox go through it (the agency
+    signs each and forwards it to the gateway), and its heads keep the roster there."""
 
-    def __init__(self, data_dir: Path, agency: str) -> None:
-        endpoints = Endpoints.read(data_dir)
-        address = endpoints.agencies.get(agency)
-        if address is None:
-            raise SystemExit(f"no agency {agency!r} runs on this platform")
-        self._channel = grpc.insecure_channel(address)
+    def __init__(self, data_dir: Path, agency: str,
+                 credential: Credential | None = None) -> None:
+        super().__init__(credential or Credential(data_dir, agency))
+        self._channel = desk_channel(data_dir, agency)
         self._stub = agency_pb2_grpc.AgencyServiceStub(self._channel)  # type: ignore[no-untyped-call]
+        self.roster = roster_pb2_grpc.RosterServiceStub(self._channel)  # type: ignore[no-untyped-call]
 
     def act(self, request: agency_pb2.ActOnTaskRequest) -> agency_pb2.ActOnTaskResponse:
-        try:
-            reply: agency_pb2.ActOnTaskResponse = self._stub.ActOnTask(
-                request, timeout=CALL_TIMEOUT_SECONDS)
-        except grpc.RpcError as err:
-            raise _failed(err) from None
+        reply: agency_pb2.ActOnTaskResponse = self._signed(lambda metadata: self._stub.ActOnTask(
+            request, metadata=metadata, timeout=CALL_TIMEOUT_SECONDS))
         return reply
+
+    def keep_roster(self, method: str, request: Message) -> Any:
+        """A RosterService call as the signed-in officer."""
+        return self._signed(lambda metadata: getattr(self.roster, method)(
+            request, metadata=metadata, timeout=CALL_TIMEOUT_SECONDS))
 
     def close(self) -> None:
         self._channel.close()

@@ -1,5 +1,9 @@
-"""The data directory: where `seamless up` keeps every database, credential and the
-addresses of the running platform, and where every other command finds them."""
+"""The data directory: where `seamless up` keeps every database, key and certificate and
+the addresses of the running platform, and where every other command finds them.
+
+Everything in it is private to its user (folders 0700, files 0600), and each process is
+given the path of its own key only.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,14 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from trust.files import write_private
+from trust.pki import IdentityFiles, PkiFiles
+
 DEFAULT = Path(".seamless")
 ENDPOINTS = "endpoints.json"
+# The demo officers' initial passwords (`seamless up` only; production signs people in
+# with passwords nobody else has seen).
+DEMO_OFFICERS = "demo-officers.json"
 
 
 def resolve(explicit: str | None) -> Path:
@@ -18,17 +28,38 @@ def resolve(explicit: str | None) -> Path:
     return Path(chosen).absolute()
 
 
+def pki(data_dir: Path) -> PkiFiles:
+    """The public folder: the platform authority's certificate and every one it issued
+    (and, beside them, the authority's key, which only `seamless up` reads)."""
+    return PkiFiles(data_dir / "pki")
+
+
+def agency_folder(data_dir: Path, agency: str) -> Path:
+    return data_dir / "agencies" / agency
+
+
+def identity(data_dir: Path, party: str) -> IdentityFiles:
+    """A party's own key and certificate: the gateway's, the worker's, or an agency's
+    (the oversight body's included)."""
+    if party in ("gateway", "worker"):
+        return IdentityFiles(data_dir / party / "identity")
+    return IdentityFiles(agency_folder(data_dir, party) / "identity")
+
+
 @dataclass
 class Endpoints:
     temporal: str
     temporal_ui: str
+    # Server TLS, for people; mutual TLS, for the agencies' services.
     gateway: str
+    gateway_mtls: str
+    # Each agency's (and the oversight body's) mutual-TLS port, for the platform's
+    # parties, and its officers' desk (server TLS).
     agencies: dict[str, str] = field(default_factory=dict)
+    desks: dict[str, str] = field(default_factory=dict)
 
     def write(self, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        (data_dir / ENDPOINTS).write_text(json.dumps(asdict(self), indent=2) + "\n",
-                                          encoding="utf-8")
+        write_private(data_dir / ENDPOINTS, json.dumps(asdict(self), indent=2) + "\n")
 
     @classmethod
     def read(cls, data_dir: Path) -> Endpoints:
@@ -39,4 +70,8 @@ class Endpoints:
             raise SystemExit(f"no platform found: {path} does not exist. Start one with "
                              "'seamless up' (or 'make up'), or point --data-dir or "
                              "SEAMLESS_DATA_DIR at its data directory.") from None
-        return cls(**raw)
+        try:
+            return cls(**raw)
+        except TypeError:
+            raise SystemExit(f"{path} was written by an older 'seamless up'; start the "
+                             "platform again to rewrite it") from None

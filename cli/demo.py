@@ -1,6 +1,6 @@
 """`seamless demo mining|food`: a realistic case driven end to end through the public
-API, each step taken by the agency whose job it is: owners call the gateway with their
-own credential, officers act on their inbox at their own agency's service."""
+API, each step taken by the agency whose job it is: owners' officers call the gateway
+with their own sessions, officers act on their inbox at their own agency's desk."""
 
 from __future__ import annotations
 
@@ -36,11 +36,11 @@ class Cast:
         """An officer of `agency` acts on a task at the agency's own service, once the
         task is in the agency's inbox (as an officer would see it arrive)."""
         self._wait_in_inbox(agency, case_id, task_id)
-        desk = AgencyDesk(self._data_dir, agency)
+        desk = AgencyDesk(self._data_dir, agency, self(agency).credential)
         try:
             reply = desk.act(agency_pb2.ActOnTaskRequest(
                 request_id=new_request_id(), case_id=case_id, task_id=task_id,
-                action=action, officer_id="duty-officer", **fields))  # type: ignore[arg-type]
+                action=action, **fields))  # type: ignore[arg-type]
         finally:
             desk.close()
         case: case_pb2.Case = reply.case

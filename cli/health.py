@@ -1,14 +1,33 @@
-"""The standard gRPC health check, as the CLI asks it."""
+"""The standard gRPC health check, as the CLI and the process supervisor ask it.
+
+The platform's doors for people (the gateway's public port, each agency's officers'
+desk) are server TLS: checked with the platform authority's certificate alone, so a
+supervisor needs no key of anybody's to see that a service is up.
+"""
 
 from __future__ import annotations
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from trust.pki import PkiFiles
+from trust.tls import server_only_channel
 
-def health(address: str, service: str = "", timeout: float = 2.0) -> str:
-    """SERVING, NOT_SERVING, or DOWN with the gRPC code that said so."""
-    with grpc.insecure_channel(address) as channel:
+
+def health(address: str, service: str = "", timeout: float = 2.0,
+           authority: PkiFiles | None = None) -> str:
+    """SERVING, NOT_SERVING, or DOWN with the gRPC code that said so. With `authority`
+    the service is reached over TLS and must prove itself with that authority's
+    certificate; without, in plaintext (the Temporal dev server)."""
+    if authority is None:
+        channel = grpc.insecure_channel(address)
+    else:
+        try:
+            channel = grpc.secure_channel(
+                address, server_only_channel(authority.authority.read_bytes()))
+        except FileNotFoundError:
+            return "DOWN (no platform authority certificate)"
+    with channel:
         stub = health_pb2_grpc.HealthStub(channel)
         try:
             reply = stub.Check(health_pb2.HealthCheckRequest(service=service),

@@ -113,11 +113,11 @@ def _change(method: str, build: Callable[[argparse.Namespace], Any],
 
 
 def _at_the_agency(action: int, **fields: Callable[[argparse.Namespace], Any]) -> Handler:
-    """An officer's action on the inbox, made at the agency's own service (which keeps
-    the task's state and the findings, and forwards the action to the gateway)."""
+    """An officer's action on the inbox, made at the agency's own desk (which keeps the
+    task's state and the findings, and forwards the action, signed, to the gateway)."""
     def run(args: argparse.Namespace) -> Any:
         api = gateway(args)
-        desk = AgencyDesk(datadir.resolve(args.data_dir), api.identity)
+        desk = AgencyDesk(datadir.resolve(args.data_dir), api.identity, api.credential)
         try:
             reply = desk.act(agency_pb2.ActOnTaskRequest(
                 request_id=args.request_id or new_request_id(), case_id=args.case,
@@ -200,9 +200,12 @@ def _options(parser: argparse.ArgumentParser, *, acting: bool = True) -> None:
                         help="print one JSON document")
     if acting:
         parser.add_argument("--as", dest="as_agency", default=argparse.SUPPRESS,
-                            metavar="AGENCY", help="act as this agency")
+                            metavar="AGENCY",
+                            help="act with your session at this agency ('seamless login'; "
+                                 "on a demo platform, its duty officer's)")
         parser.add_argument("--officer", default=argparse.SUPPRESS,
-                            help="the officer acting (recorded with the event)")
+                            help="who you are signed in as (refused if you are not); for "
+                                 "login, who signs in")
         parser.add_argument("--request-id", default=argparse.SUPPRESS,
                             help="idempotency key: a retry with it changes nothing")
 
@@ -344,7 +347,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cli import demo, oversight, platform
+    from cli import demo, officers, oversight, platform
     from cli.up import Ports
 
     parser = argparse.ArgumentParser(
@@ -357,9 +360,14 @@ def build_parser() -> argparse.ArgumentParser:
             ("--temporal-port", "SEAMLESS_TEMPORAL_PORT", ports.temporal,
              "Temporal's gRPC port"),
             ("--ui-port", "SEAMLESS_UI_PORT", ports.temporal_ui, "the Temporal UI"),
-            ("--gateway-port", "SEAMLESS_GATEWAY_PORT", ports.gateway, "the gateway"),
+            ("--gateway-port", "SEAMLESS_GATEWAY_PORT", ports.gateway,
+             "the gateway, for people (TLS)"),
+            ("--gateway-mtls-port", "SEAMLESS_GATEWAY_MTLS_PORT", ports.gateway_mtls,
+             "the gateway, for the agencies' services (mutual TLS)"),
             ("--agency-base-port", "SEAMLESS_AGENCY_BASE_PORT", ports.agency_base,
-             "agencies listen on consecutive ports from here")):
+             "agencies listen for the platform's parties on consecutive ports from here"),
+            ("--desk-base-port", "SEAMLESS_DESK_BASE_PORT", ports.desk_base,
+             "agencies' officers' desks, on consecutive ports from here")):
         p.add_argument(option, type=int, default=int(os.environ.get(variable, default)),
                        help=f"{help} (${variable}, default {default})")
     _leaf(commands, "status", platform.status_command, "health of every component",
@@ -377,6 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     task = commands.add_parser("task", help="act on a task of a case")
     _task_commands(task.add_subparsers(dest="action", required=True, metavar="ACTION"))
     oversight.add_commands(commands, _leaf)
+    officers.add_commands(commands, _leaf)
     # Not a _leaf: its --json names a file to write, beside the table it always prints.
     help = "measure the platform against bare Temporal (starts its own; see BENCHMARKS.md)"
     p = commands.add_parser("bench", help=help, description=help)

@@ -1,7 +1,7 @@
 """`seamless oversight …` and `seamless audit verify`: what oversight staff (督查) read.
 
-Without --as these run as the oversight identity, which sees every case; an agency's
-credential sees only the cases that agency takes part in.
+Without --as these run as oversight staff (the oversight body), who see every case; an
+agency's officer sees only the cases that agency takes part in.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from google.protobuf.message import Message
 
 from cli import datadir, render
 from cli.api import Gateway
-from gateway.credentials import OVERSIGHT
+from observability.participation import OVERSIGHT
 from seamless.v1 import case_pb2
 from seamless.v1 import oversight_pb2 as pb
 

@@ -26,7 +26,8 @@ WORKER_SILENCE = timedelta(minutes=2)
 
 def up_command(args: argparse.Namespace) -> int:
     ports = Ports(temporal=args.temporal_port, temporal_ui=args.ui_port,
-                  gateway=args.gateway_port, agency_base=args.agency_base_port)
+                  gateway=args.gateway_port, gateway_mtls=args.gateway_mtls_port,
+                  agency_base=args.agency_base_port, desk_base=args.desk_base_port)
     return up(datadir.resolve(args.data_dir), ports)
 
 
@@ -47,12 +48,15 @@ def worker_health(temporal: str, timeout: float = 2.0) -> str:
 
 
 def status_command(args: argparse.Namespace) -> Any:
-    endpoints = datadir.Endpoints.read(datadir.resolve(args.data_dir))
+    data_dir = datadir.resolve(args.data_dir)
+    endpoints = datadir.Endpoints.read(data_dir)
+    authority = datadir.pki(data_dir)
     rows = [("temporal", endpoints.temporal, health(endpoints.temporal, TEMPORAL_SERVICE)),
             ("worker", TASK_QUEUE, worker_health(endpoints.temporal)),
-            ("gateway", endpoints.gateway, health(endpoints.gateway))]
-    rows += [(agency, address, health(address))
-             for agency, address in endpoints.agencies.items()]
+            ("gateway", endpoints.gateway, health(endpoints.gateway, authority=authority))]
+    # An agency is asked at its officers' desk (server TLS): no key needed to ask.
+    rows += [(agency, address, health(address, authority=authority))
+             for agency, address in endpoints.desks.items()]
     healthy = all(state == "SERVING" for _, _, state in rows)
     if args.json:
         print(render.dumps({"healthy": healthy, "temporal_ui": endpoints.temporal_ui,  # noqa: T201

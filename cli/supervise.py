@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from cli import datadir
 from cli.datadir import Endpoints
 from cli.health import health
 from cli.platform import TEMPORAL_SERVICE, worker_health
@@ -33,14 +34,16 @@ def _free(port: int) -> bool:
     return True
 
 
-def free_ports(agencies: int = 15) -> Ports:
-    """Ports nobody listens on, with a consecutive run for the agencies."""
+def free_ports(agencies: int = 16) -> Ports:
+    """Ports nobody listens on, with consecutive runs for the agencies' two ports."""
     while True:
         base = random.randrange(20000, 60000, 100)
-        wanted = [base, base + 1, base + 2, *range(base + 10, base + 10 + agencies)]
+        wanted = [base, base + 1, base + 2, base + 3, *range(base + 10, base + 10 + agencies),
+                  *range(base + 50, base + 50 + agencies)]
         if all(_free(p) for p in wanted):
             return Ports(temporal=base, temporal_ui=base + 1, gateway=base + 2,
-                         agency_base=base + 10)
+                         gateway_mtls=base + 3, agency_base=base + 10,
+                         desk_base=base + 50)
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = START_TIMEOUT,
@@ -101,9 +104,10 @@ class Platform:
             return health(self.endpoints.temporal, TEMPORAL_SERVICE)
         if name == "worker":
             return worker_health(self.endpoints.temporal)
+        authority = datadir.pki(self.data_dir)
         if name == "gateway":
-            return health(self.endpoints.gateway)
-        return health(self.endpoints.agencies[name])
+            return health(self.endpoints.gateway, authority=authority)
+        return health(self.endpoints.desks[name], authority=authority)
 
     def wait_healthy(self, names: list[str] | None = None) -> None:
         for name in names or list(self.table):

@@ -1,8 +1,9 @@
 """`seamless up`: start the whole platform under one process manager (honcho).
 
-Temporal's dev server (SQLite file in the data directory), one service per agency, the
-case worker and the gateway. Ctrl-C stops them all; starting again finds every case,
-clock and inbox where it was, because all state lives in the data directory.
+Temporal's dev server (SQLite file in the data directory), one service per agency and
+one for the oversight body, the case worker and the gateway. Ctrl-C stops them all;
+starting again finds every case, clock and inbox where it was, because all state lives
+in the data directory. Each process is given its own key and no other.
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from google.protobuf import json_format
 from honcho.manager import Manager
 
+from cli import datadir
 from cli.datadir import Endpoints
 from cli.health import health
-from gateway import credentials
+from cli.provision import bodies, provision
+from observability.participation import OVERSIGHT
+from trust.files import private_umask
 from workflows import search
 from workflows.catalog_loader import load_catalog
-from workflows.to_proto import agency_to_proto
 
 BIN = Path(sys.executable).parent
 READY_WAIT_SECONDS = 180.0
@@ -35,9 +37,13 @@ READY_WAIT_SECONDS = 180.0
 class Ports:
     temporal: int = 7233
     temporal_ui: int = 8233
+    # People (server TLS) and the agencies' services (mutual TLS).
     gateway: int = 50051
-    # Agencies listen on consecutive ports from here, in directory order.
+    gateway_mtls: int = 50052
+    # Agencies (then the oversight body) listen on consecutive ports from here, in
+    # directory order: for the platform's parties, and for their officers' desks.
     agency_base: int = 50101
+    desk_base: int = 50201
 
 
 def _sqlite_url(path: Path) -> str:
@@ -46,22 +52,20 @@ def _sqlite_url(path: Path) -> str:
 
 
 def prepare(data_dir: Path, ports: Ports, host: str = "127.0.0.1") -> Endpoints:
-    """Credentials, agency profiles and the endpoints file; idempotent."""
+    """Identities, demo officers, agency profiles and the endpoints file; idempotent."""
+    private_umask()
     catalog = load_catalog()
-    directory = catalog.directory
-    credentials.ensure_credentials(
-        data_dir, [*(a.id for a in directory.agencies), credentials.OVERSIGHT])
+    provision(data_dir, catalog, hosts=(host,))
     agencies: dict[str, str] = {}
-    for offset, agency in enumerate(directory.agencies):
-        profile = agency_to_proto(agency)
-        folder = data_dir / "agencies" / agency.id
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "profile.json").write_text(
-            json_format.MessageToJson(profile, ensure_ascii=False), encoding="utf-8")
-        agencies[agency.id] = f"{host}:{ports.agency_base + offset}"
+    desks: dict[str, str] = {}
+    for offset, (profile, _role) in enumerate(bodies(catalog)):
+        agencies[profile.id] = f"{host}:{ports.agency_base + offset}"
+        desks[profile.id] = f"{host}:{ports.desk_base + offset}"
     endpoints = Endpoints(temporal=f"{host}:{ports.temporal}",
                           temporal_ui=f"http://{host}:{ports.temporal_ui}",
-                          gateway=f"{host}:{ports.gateway}", agencies=agencies)
+                          gateway=f"{host}:{ports.gateway}",
+                          gateway_mtls=f"{host}:{ports.gateway_mtls}",
+                          agencies=agencies, desks=desks)
     endpoints.write(data_dir)
     return endpoints
 
@@ -81,30 +85,39 @@ def processes(data_dir: Path, ports: Ports, endpoints: Endpoints,
               host: str = "127.0.0.1") -> dict[str, tuple[list[str], dict[str, str]]]:
     """Every process of the platform: name -> (command, extra environment)."""
     python = sys.executable
-    addresses = json.dumps(endpoints.agencies)
-    common = {"SEAMLESS_TEMPORAL_ADDRESS": endpoints.temporal,
-              "SEAMLESS_AGENCY_ADDRESSES": addresses, "PYTHONUNBUFFERED": "1"}
+    pki = str(datadir.pki(data_dir).root)
+    deliverable = {a: address for a, address in endpoints.agencies.items() if a != OVERSIGHT}
     table: dict[str, tuple[list[str], dict[str, str]]] = {
         "temporal": (_temporal_command(data_dir, ports, host), {}),
     }
     for agency, address in endpoints.agencies.items():
-        folder = data_dir / "agencies" / agency
+        folder = datadir.agency_folder(data_dir, agency)
         table[agency] = ([python, "-m", "agencies"], {
             "PYTHONUNBUFFERED": "1",
             "SEAMLESS_AGENCY_PROFILE_FILE": str(folder / "profile.json"),
             "SEAMLESS_AGENCY_DATABASE_URL": _sqlite_url(folder / "agency.db"),
             "SEAMLESS_AGENCY_HOST": host,
             "SEAMLESS_AGENCY_PORT": address.rpartition(":")[2],
-            "SEAMLESS_AGENCY_GATEWAY_ADDRESS": endpoints.gateway,
-            "SEAMLESS_AGENCY_TOKEN_FILE": str(credentials.token_path(data_dir, agency))})
+            "SEAMLESS_AGENCY_DESK_PORT": endpoints.desks[agency].rpartition(":")[2],
+            "SEAMLESS_AGENCY_GATEWAY_ADDRESS": endpoints.gateway_mtls,
+            "SEAMLESS_AGENCY_IDENTITY_DIR": str(datadir.identity(data_dir, agency).root),
+            "SEAMLESS_AGENCY_PKI_DIR": pki,
+            "SEAMLESS_AGENCY_ROSTER_SEED_FILE": str(folder / "roster-seed.json")})
     ledger = _sqlite_url(data_dir / "ledger" / "ledger.db")
     table["worker"] = ([python, "-m", "workflows"], {
-        **common, "SEAMLESS_LEDGER_DATABASE_URL": ledger})
+        "SEAMLESS_TEMPORAL_ADDRESS": endpoints.temporal, "PYTHONUNBUFFERED": "1",
+        "SEAMLESS_AGENCY_ADDRESSES": json.dumps(deliverable),
+        "SEAMLESS_LEDGER_DATABASE_URL": ledger,
+        "SEAMLESS_IDENTITY_DIR": str(datadir.identity(data_dir, "worker").root),
+        "SEAMLESS_PKI_DIR": pki})
     table["gateway"] = ([python, "-m", "gateway"], {
-        **common, "SEAMLESS_GATEWAY_HOST": host,
-        "SEAMLESS_GATEWAY_PORT": str(ports.gateway),
-        "SEAMLESS_TOKEN_HASHES_FILE": str(data_dir / credentials.HASHES_FILE),
-        "SEAMLESS_LEDGER_DATABASE_URL": ledger})
+        "SEAMLESS_TEMPORAL_ADDRESS": endpoints.temporal, "PYTHONUNBUFFERED": "1",
+        "SEAMLESS_AGENCY_ADDRESSES": json.dumps(endpoints.agencies),
+        "SEAMLESS_GATEWAY_HOST": host, "SEAMLESS_GATEWAY_PORT": str(ports.gateway),
+        "SEAMLESS_GATEWAY_MTLS_PORT": str(ports.gateway_mtls),
+        "SEAMLESS_LEDGER_DATABASE_URL": ledger,
+        "SEAMLESS_IDENTITY_DIR": str(datadir.identity(data_dir, "gateway").root),
+        "SEAMLESS_PKI_DIR": pki})
     # Without a collector, every process writes its spans as OTLP-JSON lines here.
     for name, (_command, extra) in table.items():
         if name != "temporal":
@@ -130,7 +143,8 @@ def _announce_when_ready(endpoints: Endpoints, data_dir: Path) -> None:
     while time.monotonic() < give_up:
         # A plain socket first: gRPC must not start in this process while the process
         # manager is still forking the platform's processes.
-        if _listening(endpoints.gateway) and health(endpoints.gateway) == "SERVING":
+        if _listening(endpoints.gateway) and \
+                health(endpoints.gateway, authority=datadir.pki(data_dir)) == "SERVING":
             print(f"\nSeamless is up.\n  gateway      {endpoints.gateway}\n"  # noqa: T201
                   f"  Temporal UI  {endpoints.temporal_ui}\n  data         {data_dir}\n"
                   f"  try: seamless --data-dir {shlex.quote(str(data_dir))} agencies\n",

@@ -12,13 +12,16 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from gateway.credentials import load_hashes
 from gateway.server import run_server
-from observability import telemetry
+from observability import participation, telemetry
 from observability.ledger import open_ledger
+from trust.files import private_umask
+from trust.pki import CertificateStore, Identity, IdentityFiles, PkiFiles, Role
+from trust.statements import Signer
 from workflows.catalog_loader import DEFAULT_CATALOG, load_catalog
 from workflows.client import TASK_QUEUE
 from workflows.connect import connect
+from workflows.seals import Sealer
 
 
 class GatewaySettings(BaseSettings):
@@ -28,9 +31,13 @@ class GatewaySettings(BaseSettings):
     temporal_namespace: str = "default"
     task_queue: str = TASK_QUEUE
     gateway_host: str = "127.0.0.1"
+    # Server TLS, for people; mutual TLS, for the agencies' services.
     gateway_port: int = 50051
-    # The digests of the callers' tokens (written by `seamless up`).
-    token_hashes_file: Path
+    gateway_mtls_port: int = 50052
+    # The gateway's own key and certificate; the platform's public certificates.
+    identity_dir: Path
+    pki_dir: Path
+    # The agencies' (and the oversight body's) mutual-TLS ports, as JSON.
     agency_addresses: dict[str, str]
     catalog_dir: Path = DEFAULT_CATALOG
     # The ledger the worker appends to: OversightService reads it.
@@ -38,24 +45,32 @@ class GatewaySettings(BaseSettings):
 
 
 async def serve(settings: GatewaySettings) -> None:
-    hashes = load_hashes(settings.token_hashes_file)
     catalog = load_catalog(settings.catalog_dir)
-    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    pki = PkiFiles(settings.pki_dir)
+    identity = Identity.load(IdentityFiles(settings.identity_dir), pki, expect=Role.GATEWAY)
+    # Every command the gateway sends to a case goes sealed with its key.
+    client = await connect(settings.temporal_address, settings.temporal_namespace,
+                           interceptors=[Sealer(Signer(identity))])
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with run_server(client=client, catalog=catalog, token_hashes=hashes,
+    issuers = [*(a.id for a in catalog.directory.agencies), participation.OVERSIGHT]
+    async with run_server(client=client, catalog=catalog, identity=identity,
+                          store=CertificateStore.load(pki),
                           agency_addresses=settings.agency_addresses,
-                          task_queue=settings.task_queue,
+                          session_issuers=issuers, task_queue=settings.task_queue,
                           ledger_engine=open_ledger(settings.ledger_database_url),
-                          port=settings.gateway_port,
-                          host=settings.gateway_host) as port:
-        logging.info("gateway serving on %s:%d", settings.gateway_host, port)
+                          port=settings.gateway_port, mtls_port=settings.gateway_mtls_port,
+                          host=settings.gateway_host) as ports:
+        logging.info("gateway serving people on %s:%d, agencies on %s:%d",
+                     settings.gateway_host, ports.public, settings.gateway_host,
+                     ports.agencies)
         await stop.wait()
 
 
 def main() -> None:
+    private_umask()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     telemetry.setup_tracing("gateway")
     # Everything loaded so far lives as long as the process: keep the collector from

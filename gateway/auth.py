@@ -1,94 +1,86 @@
-"""Authentication: every CaseService call names its caller by a bearer token.
+"""Authentication: who is calling, proven before any handler runs.
 
-The interceptor resolves the token to an identity before the handler runs and puts it
-where the handler finds it (`caller()`); health checks and reflection stay open so
-tools can see the gateway is up without a credential.
+The gateway listens twice. On its public port (server TLS) callers are people: each call
+carries `authorization: Bearer <session>`, a session signed by the agency (or the
+oversight body) where the person signed in. The gateway checks the signature against the
+platform's certificates, then asks the issuing agency whether the session still stands
+and what roles the officer has now; a signed-out or disabled officer is refused at once.
+On its mutual-TLS port callers are agencies' services, known by their certificate,
+forwarding an act of one of their officers with the agency's signature over it
+(`seamless-act`; checked with the request in `gateway.service`).
+
+Then `gateway.authorization` decides whether that caller may call that method.
 """
 
 from __future__ import annotations
 
-import contextvars
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Collection
+from datetime import UTC, datetime
 
 import grpc
 
-from gateway import credentials
-from gateway.errors import GatewayError, abort
+from gateway import authorization
+from gateway.agency_links import AgencyLinks, SessionUnconfirmed
+from gateway.callers import CURRENT, Caller, CallerKind
+from gateway.errors import Context, GatewayError, abort
+from trust.guard import Guard, bearer, header
+from trust.pki import CertificateStore, Role
+from trust.sessions import SessionError, verify_session
+from trust.tls import peer_party
 
-_CALLER: contextvars.ContextVar[str] = contextvars.ContextVar("seamless_caller")
-OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
-
-
-def caller() -> str:
-    """The authenticated identity of the call being served."""
-    return _CALLER.get()
-
-
-def _bearer(metadata: tuple[tuple[str, str | bytes], ...] | None) -> str:
-    for key, value in metadata or ():
-        if key == "authorization" and isinstance(value, str):
-            scheme, _, token = value.partition(" ")
-            if scheme.lower() == "bearer" and token.strip():
-                return token.strip()
-    return ""
+ACT_HEADER = "seamless-act"
 
 
-class BearerAuth(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
-    def __init__(self, hashes: Mapping[str, str]) -> None:
-        self._hashes = dict(hashes)
+def unauthenticated(message: str) -> GatewayError:
+    return GatewayError(grpc.StatusCode.UNAUTHENTICATED, "UNAUTHENTICATED", message)
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails],
-                               Awaitable[grpc.RpcMethodHandler[Any, Any]]],
-        details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any]:
-        handler = await continuation(details)
-        method: str = details.method
-        if handler is None or method.startswith(OPEN_SERVICES):
-            return handler
-        token = _bearer(details.invocation_metadata)
-        identity = credentials.identify(self._hashes, token) if token else None
 
-        async def check(context: grpc.aio.ServicerContext[Any, Any]) -> str:
-            if identity is None:
-                problem = ("the bearer token is not valid" if token else
-                           "missing credential: send 'authorization: Bearer <token>'")
-                await abort(context, GatewayError(grpc.StatusCode.UNAUTHENTICATED,
-                                                  "UNAUTHENTICATED", problem))
-            return identity
+class Authenticator:
+    def __init__(self, *, store: CertificateStore, links: AgencyLinks,
+                 issuers: Collection[str]) -> None:
+        self._store = store
+        self._links = links
+        self._issuers = frozenset(issuers)
 
-        if handler.unary_unary is not None:
-            unary = handler.unary_unary
+    def guard(self) -> Guard[Caller]:
+        return Guard(self._identify, CURRENT)
 
-            async def authenticated(request: Any, context: grpc.aio.ServicerContext[Any, Any]
-                                    ) -> Any:
-                reset = _CALLER.set(await check(context))
-                try:
-                    return await unary(request, context)  # type: ignore[arg-type]
-                finally:
-                    _CALLER.reset(reset)
+    async def _identify(self, method: str, context: Context) -> Caller:
+        try:
+            found = await self._caller(context)
+            authorization.authorize(method, found)
+        except GatewayError as err:
+            await abort(context, err)
+        return found
 
-            return grpc.unary_unary_rpc_method_handler(
-                authenticated, request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer)
-        if handler.unary_stream is not None:
-            streaming = handler.unary_stream
-
-            async def authenticated_stream(request: Any,
-                                           context: grpc.aio.ServicerContext[Any, Any]
-                                           ) -> AsyncIterator[Any]:
-                reset = _CALLER.set(await check(context))
-                try:
-                    async for reply in streaming(request, context):  # type: ignore[arg-type,attr-defined]
-                        yield reply
-                finally:
-                    _CALLER.reset(reset)
-
-            return grpc.unary_stream_rpc_method_handler(
-                authenticated_stream, request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer)
-        # No other kind of call exists on the gateway; refuse rather than serve unchecked.
-        raise RuntimeError(f"{method}: the gateway authenticates unary and server-streaming "
-                           "calls only")
+    async def _caller(self, context: Context) -> Caller:
+        party = peer_party(context)
+        if party is not None:
+            if party.role is not Role.AGENCY or party.id not in self._issuers:
+                raise GatewayError(grpc.StatusCode.PERMISSION_DENIED, "NOT_AN_AGENCY",
+                                   f"the gateway's mutual-TLS port serves agencies' "
+                                   f"forwarded acts; the {party} has none to forward")
+            return Caller(CallerKind.AGENCY, party.id,
+                          signed_act=header(context, ACT_HEADER))
+        token = bearer(context)
+        if not token:
+            raise unauthenticated("missing credential: sign in ('seamless login') and send "
+                                  "'authorization: Bearer <session>'")
+        try:
+            session = verify_session(token, self._store, now=datetime.now(UTC))
+        except SessionError as err:
+            raise unauthenticated(str(err)) from None
+        if session.agency not in self._issuers:
+            raise unauthenticated(f"{session.agency} signs no sessions on this platform")
+        try:
+            standing = await self._links.check_session(session)
+        except SessionUnconfirmed as err:
+            raise GatewayError(grpc.StatusCode.UNAVAILABLE, "AGENCY_UNAVAILABLE",
+                               str(err)) from None
+        if not standing.active:
+            raise unauthenticated(f"the session no longer stands: {standing.reason}; sign "
+                                  "in again")
+        kind = (CallerKind.OVERSIGHT if session.issuer_role is Role.OVERSIGHT
+                else CallerKind.OFFICER)
+        return Caller(kind, session.agency, session.officer, standing.roles,
+                      session.session_id, session=token)

@@ -19,6 +19,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from gateway.errors import invalid
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as pb
+from trust.attestations import Act, content_digest
 from workflows.rules import commands as c
 from workflows.rules.model import Actor, CommandResult, ReviewOutcome
 
@@ -60,11 +61,11 @@ def _outcome(value: int) -> ReviewOutcome:
     raise invalid("outcome", f"{value} is not UPHELD (1) or OVERRULED (2)")
 
 
-def open_command(request: pb.OpenCaseRequest, caller: str) -> c.OpenCase:
+def open_command(request: pb.OpenCaseRequest, actor: Actor) -> c.OpenCase:
     if request.priority < 0:  # 0 is proto's "unset"; the rules refuse the rest of 1..5
         raise invalid("priority", "must be between 1 and 5 (0 means 3)")
     return c.OpenCase(
-        request_id=request_id(request), actor=Actor(caller, request.officer_id),
+        request_id=request_id(request), actor=actor,
         type=request.type, subject_key=request.subject_key, title=request.title,
         description=request.description, jurisdiction=request.jurisdiction,
         location=request.location, stage=request.stage, priority=request.priority or 3,
@@ -149,3 +150,22 @@ def _required_time(request: Message, field: str) -> datetime:
     value = _time(request, field, required=True)
     assert value is not None
     return value
+
+
+# The acts an agency forwards for its officers, as its signed act names them.
+FORWARDED_ACTIONS = {"SignTask": "SIGN", "ArriveOnScene": "ARRIVE",
+                     "CompleteTask": "COMPLETE", "DeclineTask": "DECLINE"}
+
+
+def forwarded_act(name: str, request: Any, *, officer: str) -> Act:
+    """The act a forwarded request must have been signed as (the session id is the
+    agency's to know)."""
+    action = FORWARDED_ACTIONS[name]
+    content = content_digest(
+        action, findings=getattr(request, "findings", ""),
+        evidence_refs=list(getattr(request, "evidence_refs", ())),
+        reason=getattr(request, "reason", ""),
+        suggested_agency=getattr(request, "suggested_agency", ""))
+    return Act(case_id=str(request.case_id), task_id=str(request.task_id),
+               action=action, officer=officer,
+               request_id=str(request.request_id), session_id="", content=content)

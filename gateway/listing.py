@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.client import Client, WorkflowExecution
 
-from gateway.credentials import OVERSIGHT
 from gateway.errors import invalid
+from observability import participation
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as pb
 from workflows import search
@@ -32,12 +32,13 @@ class CasePage:
     next_page_token: str
 
 
-def build_query(request: pb.ListCasesRequest, *, caller: str, catalog: Catalog) -> str:
-    """The visibility query for what `caller` may see with the request's filters."""
+def build_query(request: pb.ListCasesRequest, *, viewer: str, catalog: Catalog) -> str:
+    """The visibility query for what `viewer` (an agency, or the oversight body) may see,
+    with the request's filters. `viewer` is a verified identity, never request text."""
     directory = catalog.directory
     clauses = ["WorkflowType = 'CaseWorkflow'"]
-    if caller not in (directory.coordinator, OVERSIGHT):
-        clauses.append(f"{search.PARTICIPANTS.name} = '{caller}'")
+    if not participation.sees_every_case(viewer, coordinator=directory.coordinator):
+        clauses.append(f"{search.PARTICIPANTS.name} = '{viewer}'")
     if request.owner:
         if directory.get(request.owner) is None:
             raise invalid("owner", f"no agency {request.owner!r} in the directory")
@@ -98,9 +99,9 @@ async def summary(execution: WorkflowExecution) -> pb.CaseSummary:
         closed_at=closed)
 
 
-async def list_cases(client: Client, request: pb.ListCasesRequest, *, caller: str,
+async def list_cases(client: Client, request: pb.ListCasesRequest, *, viewer: str,
                      catalog: Catalog) -> CasePage:
-    query = build_query(request, caller=caller, catalog=catalog)
+    query = build_query(request, viewer=viewer, catalog=catalog)
     size = page_size(request)
     iterator = client.list_workflows(query, page_size=size, next_page_token=_token(request))
     await iterator.fetch_next_page(page_size=size)

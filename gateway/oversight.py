@@ -1,9 +1,9 @@
 """OversightService: accountability read from the ledger, never a change to anything.
 
-The oversight identity sees every case; an agency (and the coordinator, who takes part
-in every case) sees the cases it takes part in: opener, owners, assignees and agencies
-offered the case, as the ledger records them. A case the caller may not see is
-NOT_FOUND, worded exactly like one that does not exist.
+Who sees which case is `observability.participation`'s rule: oversight staff and the
+coordinator see every case; an agency sees the cases it takes part in (opener, owners,
+assignees and agencies offered the case, as the ledger records them). A case the caller
+may not see is NOT_FOUND, worded exactly like one that does not exist.
 
 Gaps and the hand-off matrix are queries of the gap store the worker keeps; the
 timeline and scorecards replay the ledger. Each call runs in a thread, so a long
@@ -26,10 +26,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from gateway import oversight_views as views
-from gateway.auth import caller
-from gateway.credentials import OVERSIGHT
+from gateway.callers import caller
 from gateway.errors import Context, GatewayError, abort, invalid
-from observability import analysis, export, gap_store, ledger
+from observability import analysis, export, gap_store, ledger, participation
 from observability.accountability import CaseReplay, Event
 from observability.spans import case_trace_id
 from seamless.v1 import case_pb2, oversight_pb2_grpc
@@ -62,15 +61,20 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
     # ----- who sees what ------------------------------------------------------------
 
     def _visible_to(self) -> str | None:
-        """The agency whose cases the caller sees; None for those who see every case (the
-        oversight identity reads them all; the coordinator takes part in all)."""
-        who = caller()
-        return None if who in (OVERSIGHT, self._catalog.directory.coordinator) else who
+        """The agency whose cases the caller sees; None for those who see every case."""
+        viewer = caller().agency
+        coordinator = self._catalog.directory.coordinator
+        return None if participation.sees_every_case(viewer, coordinator=coordinator) \
+            else viewer
 
     def _include(self) -> analysis.CaseFilter | None:
         """The same rule, as a test on a replayed case's participants."""
-        agency = self._visible_to()
-        return None if agency is None else lambda participants: agency in participants
+        viewer = caller().agency
+        coordinator = self._catalog.directory.coordinator
+        if participation.sees_every_case(viewer, coordinator=coordinator):
+            return None
+        return lambda taking_part: participation.may_see(viewer, taking_part,
+                                                         coordinator=coordinator)
 
     def _replays(self) -> Iterator[CaseReplay]:
         """Every case the caller may see, replayed from the ledger one case at a time."""

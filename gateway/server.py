@@ -1,10 +1,16 @@
-"""The gateway's gRPC server: CaseService behind bearer authentication, plus the open
-health and reflection services."""
+"""The gateway's gRPC server: CaseService and OversightService behind authentication,
+plus the open health and reflection services.
+
+It listens twice: the public port (server TLS) for people, each call carrying a signed
+session; the mutual-TLS port for the agencies' services, forwarding their officers'
+signed acts. Both serve the same services through the same handlers and checks.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -13,11 +19,14 @@ from grpc_reflection.v1alpha import reflection
 from sqlalchemy import Engine
 from temporalio.client import Client
 
-from gateway.auth import BearerAuth
+from gateway.agency_links import AgencyLinks
+from gateway.auth import Authenticator
 from gateway.oversight import OversightService
 from gateway.service import CaseService
 from observability import telemetry
 from seamless.v1 import case_service_pb2, case_service_pb2_grpc, oversight_pb2, oversight_pb2_grpc
+from trust import tls
+from trust.pki import CertificateStore, Identity
 from workflows.catalog_loader import Catalog
 
 SERVICE_NAME = case_service_pb2.DESCRIPTOR.services_by_name["CaseService"].full_name
@@ -28,20 +37,33 @@ OVERSIGHT_SERVICE_NAME = \
 MAX_REQUEST_BYTES = 64 * 1024
 
 
+@dataclass(frozen=True)
+class GatewayPorts:
+    # Server TLS: people, with a signed session.
+    public: int
+    # Mutual TLS: the agencies' services.
+    agencies: int
+
+
 @asynccontextmanager
-async def run_server(*, client: Client, catalog: Catalog, token_hashes: Mapping[str, str],
-                     agency_addresses: Mapping[str, str], task_queue: str,
-                     ledger_engine: Engine, port: int = 0, host: str = "127.0.0.1"
-                     ) -> AsyncIterator[int]:
-    """Serve the gateway until the block ends; yields the bound port (0 picks one)."""
+async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
+                     store: CertificateStore, agency_addresses: Mapping[str, str],
+                     session_issuers: Collection[str], task_queue: str,
+                     ledger_engine: Engine, port: int = 0, mtls_port: int = 0,
+                     host: str = "127.0.0.1") -> AsyncIterator[GatewayPorts]:
+    """Serve the gateway until the block ends; yields the bound ports (0 picks one).
+
+    `agency_addresses` are the agencies' (and the oversight body's) mutual-TLS ports;
+    `session_issuers` the ids whose signed sessions are accepted."""
+    links = AgencyLinks(agency_addresses, identity)
+    authenticator = Authenticator(store=store, links=links, issuers=session_issuers)
     server = grpc.aio.server(
         # Tracing first, so calls refused by authentication are traced too.
-        interceptors=[*telemetry.grpc_server_interceptors(), BearerAuth(token_hashes)],
+        interceptors=[*telemetry.grpc_server_interceptors(), authenticator.guard()],
         options=[("grpc.max_receive_message_length", MAX_REQUEST_BYTES)])
-    service = CaseService(client=client, catalog=catalog, task_queue=task_queue,
-                          agency_addresses=agency_addresses)
     case_service_pb2_grpc.add_CaseServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        service, server)
+        CaseService(client=client, catalog=catalog, task_queue=task_queue, links=links,
+                    store=store), server)
     oversight_pb2_grpc.add_OversightServiceServicer_to_server(  # type: ignore[no-untyped-call]
         OversightService(ledger_engine=ledger_engine, catalog=catalog), server)
     health = HealthServicer()
@@ -50,14 +72,16 @@ async def run_server(*, client: Client, catalog: Catalog, token_hashes: Mapping[
         (SERVICE_NAME, OVERSIGHT_SERVICE_NAME,
          health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
         server)
-    bound = server.add_insecure_port(f"{host}:{port}")
+    ports = GatewayPorts(
+        public=server.add_secure_port(f"{host}:{port}", tls.server_tls(identity)),
+        agencies=server.add_secure_port(f"{host}:{mtls_port}",
+                                        tls.mutual_tls_server(identity)))
     await server.start()
-    await health.set("", health_pb2.HealthCheckResponse.SERVING)
-    await health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
-    await health.set(OVERSIGHT_SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+    for name in ("", SERVICE_NAME, OVERSIGHT_SERVICE_NAME):
+        await health.set(name, health_pb2.HealthCheckResponse.SERVING)
     try:
-        yield bound
+        yield ports
     finally:
         await health.enter_graceful_shutdown()
         await server.stop(grace=5)
-        await service.close()
+        await links.close()

@@ -1,14 +1,21 @@
 """CaseService: authenticated callers act on the cases they take part in.
 
-Object-level authorization has one rule, applied on every call: a case exists only for
-its participants and the coordinator. Commands carry the caller as their actor and the
-rules refuse strangers with CASE_NOT_FOUND inside the workflow's validator (so nothing is
-written); reads check the same `visible_to` on the case they fetched.
+The actor of every command is the verified caller: the signed-in officer, or the officer
+an agency's signed act names (checked here against the request). A request naming
+another officer is refused and nothing is recorded. Each command goes to the case sealed
+by the gateway (`workflows.seals`), vouched for by the officer's session or the agency's
+act.
+
+Object-level authorization has one rule (`observability.participation`), applied on
+every call: a case exists only for its participants, the coordinator and oversight.
+Commands carry the caller as their actor and the rules refuse strangers with
+CASE_NOT_FOUND inside the workflow's validator (so nothing is written); reads check the
+same rule on the case they fetched.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
@@ -17,21 +24,24 @@ from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from gateway import listing
-from gateway.auth import caller
-from gateway.commands import RPCS, case_id, open_command
-from gateway.credentials import OVERSIGHT
+from gateway.agency_links import AgencyLinks
+from gateway.callers import CallerKind, caller
+from gateway.commands import RPCS, case_id, forwarded_act, open_command
 from gateway.errors import Context, GatewayError, abort
-from observability import telemetry
-from seamless.v1 import agency_pb2, agency_pb2_grpc, case_service_pb2_grpc
+from observability import participation
+from seamless.v1 import agency_pb2, case_service_pb2_grpc
 from seamless.v1 import case_service_pb2 as pb
+from trust.attestations import verify_act
+from trust.pki import CertificateStore
+from trust.statements import StatementError
 from workflows import client as cases
 from workflows.catalog_loader import Catalog
 from workflows.rules.model import Actor, CaseState
 from workflows.rules.refusals import Reason, grpc_status_name
+from workflows.seals import Vouch, vouched
 from workflows.to_proto import agency_to_proto, case_to_proto
 
 T = TypeVar("T")
-INBOX_TIMEOUT_SECONDS = 10.0
 
 
 def not_found(case: str) -> GatewayError:
@@ -55,20 +65,16 @@ def _temporal(err: RPCError) -> GatewayError:
 
 class CaseService(case_service_pb2_grpc.CaseServiceServicer):
     def __init__(self, *, client: Client, catalog: Catalog, task_queue: str,
-                 agency_addresses: Mapping[str, str]) -> None:
+                 links: AgencyLinks, store: CertificateStore) -> None:
         self._client = client
         self._catalog = catalog
         self._task_queue = task_queue
-        self._addresses = dict(agency_addresses)
-        self._channels: dict[str, grpc.aio.Channel] = {}
+        self._links = links
+        self._store = store
 
     @property
     def _coordinator(self) -> str:
         return self._catalog.directory.coordinator
-
-    async def close(self) -> None:
-        for channel in self._channels.values():
-            await channel.close(grace=None)
 
     async def _serve(self, context: Context, work: Callable[[], Awaitable[T]]) -> T:
         """Run `work`, turning every way it can fail into a status with ErrorInfo."""
@@ -91,7 +97,8 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
             raise
         except WorkflowQueryFailedError:
             raise not_found(case) from None
-        if caller() != OVERSIGHT and not state.visible_to(caller(), self._coordinator):
+        if not participation.may_see(caller().agency, state.participants(),
+                                     coordinator=self._coordinator):
             raise not_found(case)
         return state
 
@@ -107,7 +114,7 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
     async def ListCases(self, request: pb.ListCasesRequest, context: Context
                         ) -> pb.ListCasesResponse:
         async def work() -> pb.ListCasesResponse:
-            page = await listing.list_cases(self._client, request, caller=caller(),
+            page = await listing.list_cases(self._client, request, viewer=caller().agency,
                                             catalog=self._catalog)
             return pb.ListCasesResponse(cases=page.cases,
                                         next_page_token=page.next_page_token)
@@ -122,46 +129,41 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
     async def ListInbox(self, request: pb.CaseServiceListInboxRequest, context: Context
                         ) -> pb.CaseServiceListInboxResponse:
         """The caller's inbox, from its own agency service (the agency's data stays
-        with the agency; the gateway only relays)."""
+        with the agency; the gateway only relays, with the officer's session)."""
         async def work() -> pb.CaseServiceListInboxResponse:
-            agency = caller()
+            who = caller()
             try:
-                answer = await self._agency(agency).ListInbox(
-                    agency_pb2.ListInboxRequest(page_size=request.page_size,
-                                                page_token=request.page_token,
-                                                open_only=request.open_only),
-                    timeout=INBOX_TIMEOUT_SECONDS)
+                answer = await self._links.list_inbox(who.agency, who.session,
+                                                      agency_pb2.ListInboxRequest(
+                    page_size=request.page_size, page_token=request.page_token,
+                    open_only=request.open_only))
+            except KeyError:
+                raise GatewayError(grpc.StatusCode.FAILED_PRECONDITION, "NO_AGENCY_SERVICE",
+                                   f"{who.agency} has no agency service on this platform") \
+                    from None
             except grpc.aio.AioRpcError as err:
-                if err.code() is grpc.StatusCode.INVALID_ARGUMENT:
-                    raise GatewayError(err.code(), "INVALID_FIELD", err.details() or "") \
-                        from None
+                if err.code() in (grpc.StatusCode.INVALID_ARGUMENT,
+                                  grpc.StatusCode.UNAUTHENTICATED):
+                    raise GatewayError(err.code(), "INVALID_FIELD" if err.code() is
+                                       grpc.StatusCode.INVALID_ARGUMENT else "UNAUTHENTICATED",
+                                       err.details() or "") from None
                 raise GatewayError(grpc.StatusCode.UNAVAILABLE, "AGENCY_UNAVAILABLE",
-                                   f"the inbox of {agency} is kept by its own service, "
+                                   f"the inbox of {who.agency} is kept by its own service, "
                                    f"which is not answering ({err.code().name})") from None
             return pb.CaseServiceListInboxResponse(items=answer.items,
                                                    next_page_token=answer.next_page_token)
         return await self._serve(context, work)
-
-    def _agency(self, agency: str) -> agency_pb2_grpc.AgencyServiceStub:
-        address = self._addresses.get(agency)
-        if address is None:
-            raise GatewayError(grpc.StatusCode.FAILED_PRECONDITION, "NO_AGENCY_SERVICE",
-                               f"{agency} has no agency service on this platform")
-        channel = self._channels.get(agency)
-        if channel is None:
-            channel = self._channels[agency] = grpc.aio.insecure_channel(
-                address, interceptors=telemetry.grpc_client_interceptors())
-        return agency_pb2_grpc.AgencyServiceStub(channel)  # type: ignore[no-untyped-call]
 
     # ----- changes -------------------------------------------------------------------
 
     async def OpenCase(self, request: pb.OpenCaseRequest, context: Context
                        ) -> pb.OpenCaseResponse:
         async def work() -> pb.OpenCaseResponse:
-            _check_may_act()
-            reply = await cases.open_case_reply(self._client, self._catalog,
-                                                open_command(request, caller()),
-                                                task_queue=self._task_queue)
+            actor, vouch = self._acting("OpenCase", request)
+            with vouched(vouch):
+                reply = await cases.open_case_reply(self._client, self._catalog,
+                                                    open_command(request, actor),
+                                                    task_queue=self._task_queue)
             return pb.OpenCaseResponse(case=reply.case_proto())
         return await self._serve(context, work)
 
@@ -170,10 +172,11 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
 
         async def work() -> Message:
             case = case_id(request)
-            _check_may_act()
-            command = rpc.build(request, Actor(caller(), request.officer_id))
+            actor, vouch = self._acting(name, request)
+            command = rpc.build(request, actor)
             try:
-                reply = await cases.send_reply(self._client, case, command)
+                with vouched(vouch):
+                    reply = await cases.send_reply(self._client, case, command)
             except cases.CaseRefused as err:
                 if err.reason == Reason.CASE_CLOSED.value:
                     await self._visible_case(case)  # a stranger must not learn it existed
@@ -181,12 +184,31 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
             return rpc.respond(reply.result, reply.case_proto())
         return await self._serve(context, work)
 
-
-def _check_may_act() -> None:
-    if caller() == OVERSIGHT:
-        raise GatewayError(grpc.StatusCode.PERMISSION_DENIED, "READ_ONLY_IDENTITY",
-                           "the oversight identity reads every case and changes none; act "
-                           "with an agency's credential")
+    def _acting(self, name: str, request: Any) -> tuple[Actor, Vouch]:
+        """Who acts (the verified caller) and what vouches for it; a request naming any
+        other officer is refused."""
+        who = caller()
+        claimed = str(request.officer_id)
+        if who.kind is CallerKind.AGENCY:
+            # The agency's signed act names the officer, and must say exactly this.
+            if not claimed:
+                raise GatewayError(grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD",
+                                   "officer_id: an agency forwards an act of a named officer",
+                                   {"field": "officer_id"})
+            try:
+                verify_act(who.signed_act, self._store, agency=who.agency,
+                           expected=forwarded_act(name, request, officer=claimed))
+            except StatementError as err:
+                raise GatewayError(grpc.StatusCode.PERMISSION_DENIED, "ACT_NOT_SIGNED",
+                                   f"the act forwarded by {who.agency} is not signed as "
+                                   f"sent: {err}") from None
+            return Actor(who.agency, claimed), Vouch(act=who.signed_act)
+        if claimed and claimed != who.officer:
+            raise GatewayError(grpc.StatusCode.PERMISSION_DENIED, "OFFICER_MISMATCH",
+                               f"officer_id {claimed!r} is not the signed-in officer "
+                               f"({who.officer}); an officer acts only as itself",
+                               {"field": "officer_id"})
+        return Actor(who.agency, who.officer), Vouch(session_id=who.session_id)
 
 
 def _command_rpc(name: str) -> Callable[..., Awaitable[Message]]:

@@ -17,7 +17,7 @@ Two folders hold what a process needs (see `PkiFiles`, `IdentityFiles`):
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -214,7 +214,7 @@ class CertificateStore:
     def get(self, kid: str) -> Known | None:
         return self._known.get(kid)
 
-    def __iter__(self) -> Iterable[Known]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[Known]:
         return iter(list(self._known.values()))
 
     def __len__(self) -> int:

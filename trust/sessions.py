@@ -55,9 +55,11 @@ class Session:
 
 def issue(signer: Signer, *, officer: str, roles: frozenset[OfficerRole], now: datetime,
           lifetime: timedelta = SESSION_LIFETIME) -> tuple[str, Session]:
+    # Whole seconds: what the signed claim can hold.
+    expires_at = (now + lifetime).replace(microsecond=0)
     session = Session(agency=signer.party.id, officer=officer, roles=roles,
                       session_id=secrets.token_urlsafe(16), issued_at=now,
-                      expires_at=now + lifetime, issuer_role=signer.party.role)
+                      expires_at=expires_at, issuer_role=signer.party.role)
     token = signer.sign(StatementType.SESSION, {
         "sub": officer, "roles": sorted(r.value for r in roles), "sid": session.session_id,
         "exp": int(session.expires_at.timestamp())}, at=now)

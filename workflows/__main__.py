@@ -8,15 +8,19 @@ import logging
 import os
 import signal
 import sys
+from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from observability import telemetry
 from observability.ledger import open_ledger
+from trust.files import private_umask
+from trust.pki import CertificateStore, Identity, IdentityFiles, PkiFiles, Role
 from workflows.agency_activities import AgencyActivities
 from workflows.client import TASK_QUEUE
 from workflows.connect import connect
 from workflows.ledger_activities import LedgerActivities
+from workflows.seals import SealVerifier
 from workflows.worker import SHARING_SANDBOX, build_worker
 
 
@@ -26,18 +30,27 @@ class WorkerSettings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     task_queue: str = TASK_QUEUE
-    # Where each agency's service listens, as JSON: {"natural-resources": "host:port"}.
+    # Where each agency's service listens for parties (mutual TLS), as JSON:
+    # {"natural-resources": "host:port"}.
     agency_addresses: dict[str, str]
     ledger_database_url: str
+    # The worker's own key and certificate; the platform's public certificates, against
+    # which the gateway's seals and the agencies' receipts are checked (loaded once: a
+    # new gateway or agency certificate needs a worker restart).
+    identity_dir: Path
+    pki_dir: Path
 
 
 async def serve(settings: WorkerSettings) -> None:
     client = await connect(settings.temporal_address, settings.temporal_namespace)
-    agencies = AgencyActivities(settings.agency_addresses)
+    pki = PkiFiles(settings.pki_dir)
+    identity = Identity.load(IdentityFiles(settings.identity_dir), pki, expect=Role.WORKER)
+    store = CertificateStore.load(pki)
+    agencies = AgencyActivities(settings.agency_addresses, identity, store)
     ledger = LedgerActivities(open_ledger(settings.ledger_database_url))
     worker = build_worker(client, task_queue=settings.task_queue, activities=[
         agencies.deliver_task, agencies.withdraw_task, agencies.send_notice,
-        ledger.record_case_events], sandbox=SHARING_SANDBOX)
+        ledger.record_case_events], seals=SealVerifier(store), sandbox=SHARING_SANDBOX)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -50,6 +63,7 @@ async def serve(settings: WorkerSettings) -> None:
 
 
 def main() -> None:
+    private_umask()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     telemetry.setup_tracing("worker")
     # Everything loaded so far lives as long as the process: keep the collector from

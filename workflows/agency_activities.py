@@ -1,5 +1,9 @@
 """The case activities that reach the agencies: real gRPC calls to their services.
 
+Every call is mutual TLS with the worker's certificate (only the worker may deliver,
+withdraw and notify) and every delivery and notice is answered with the agency's signed
+receipt, which is checked here and kept with the case's event.
+
 Transient failures (an agency down, a timeout) are raised as they are, so Temporal
 retries them with backoff; a refusal that no retry can change (a malformed request, a
 task addressed to the wrong agency) is non-retryable. Every call carries the effect's
@@ -18,6 +22,10 @@ from temporalio.exceptions import ApplicationError
 
 from observability import telemetry
 from seamless.v1 import agency_pb2, agency_pb2_grpc
+from trust.attestations import verify_receipt
+from trust.pki import CertificateStore, Identity
+from trust.statements import StatementError
+from trust.tls import mutual_tls_channel
 from workflows import activities
 from workflows.rules.effects import Notice, TaskDelivery, TaskWithdrawal
 
@@ -48,11 +56,20 @@ def _permanent_or_raise(err: grpc.aio.AioRpcError, what: str) -> None:
     raise err
 
 
-class AgencyActivities:
-    """Deliveries, withdrawals and notices, given where each agency's service listens."""
+class ReceiptRefused(Exception):
+    """The agency answered without a receipt that holds: retried, as for an outage."""
 
-    def __init__(self, addresses: Mapping[str, str]) -> None:
+
+class AgencyActivities:
+    """Deliveries, withdrawals and notices, given where each agency's service listens
+    (its mutual-TLS port), the worker's identity and the certificates receipts are
+    checked against."""
+
+    def __init__(self, addresses: Mapping[str, str], identity: Identity,
+                 store: CertificateStore) -> None:
         self._addresses = dict(addresses)
+        self._credentials = mutual_tls_channel(identity)
+        self._store = store
         self._channels: dict[str, grpc.aio.Channel] = {}
 
     def _stub(self, agency: str) -> agency_pb2_grpc.AgencyServiceStub:
@@ -62,8 +79,8 @@ class AgencyActivities:
                                    type="UNKNOWN_AGENCY_ADDRESS", non_retryable=True)
         channel = self._channels.get(agency)
         if channel is None:
-            channel = self._channels[agency] = grpc.aio.insecure_channel(
-                address, options=CHANNEL_OPTIONS,
+            channel = self._channels[agency] = grpc.aio.secure_channel(
+                address, self._credentials, options=CHANNEL_OPTIONS,
                 interceptors=telemetry.grpc_client_interceptors())
         return agency_pb2_grpc.AgencyServiceStub(channel)  # type: ignore[no-untyped-call]
 
@@ -72,9 +89,18 @@ class AgencyActivities:
             await channel.close(grace=None)
         self._channels.clear()
 
+    def _receipt(self, receipt: str, agency: str, expected: dict[str, object]) -> str:
+        try:
+            verify_receipt(receipt, self._store, agency=agency, expected=expected)
+        except StatementError as err:
+            raise ReceiptRefused(f"{agency} answered without a receipt that holds: {err}") \
+                from None
+        return receipt
+
     @activity.defn(name=activities.DELIVER_TASK)
-    async def deliver_task(self, delivery: TaskDelivery) -> int:
-        """Returns the attempt that succeeded: more than one means delivery was failing."""
+    async def deliver_task(self, delivery: TaskDelivery) -> activities.Received:
+        """The attempt that succeeded (more than one means delivery was failing) and the
+        assignee's receipt."""
         request = agency_pb2.DeliverTaskRequest(
             idempotency_key=delivery.idempotency_key, assignee=delivery.assignee,
             item=agency_pb2.InboxItem(
@@ -85,11 +111,14 @@ class AgencyActivities:
                 instructions=delivery.instructions, sign_by=_stamp(delivery.sign_by),
                 due_by=_stamp(delivery.due_by), on_scene_by=_stamp(delivery.on_scene_by)))
         try:
-            await self._stub(delivery.assignee).DeliverTask(request,
-                                                            timeout=CALL_TIMEOUT_SECONDS)
+            answer = await self._stub(delivery.assignee).DeliverTask(
+                request, timeout=CALL_TIMEOUT_SECONDS)
         except grpc.aio.AioRpcError as err:
             _permanent_or_raise(err, f"delivery of {delivery.task_id} to {delivery.assignee}")
-        return activity.info().attempt
+        receipt = self._receipt(answer.receipt, delivery.assignee, {
+            "what": "task", "case": delivery.case_id, "task": delivery.task_id,
+            "round": delivery.round, "key": delivery.idempotency_key})
+        return activities.Received(activity.info().attempt, (receipt,))
 
     @activity.defn(name=activities.WITHDRAW_TASK)
     async def withdraw_task(self, withdrawal: TaskWithdrawal) -> None:
@@ -105,9 +134,11 @@ class AgencyActivities:
             _permanent_or_raise(err, f"withdrawal of {withdrawal.task_id}")
 
     @activity.defn(name=activities.SEND_NOTICE)
-    async def send_notice(self, notice: Notice) -> None:
+    async def send_notice(self, notice: Notice) -> activities.Received:
+        """Every recipient's receipt, in the order of the recipients."""
         # One call per recipient, each idempotent on the agency's side, so a retry after
         # a partial failure only completes what is missing.
+        receipts: list[str] = []
         for recipient in notice.recipients:
             request = agency_pb2.ReceiveNoticeRequest(
                 idempotency_key=notice.idempotency_key, recipient=recipient,
@@ -115,7 +146,10 @@ class AgencyActivities:
                 kind=f"NOTICE_KIND_{notice.kind.value}",
                 text=notice.text, task_id=notice.task_id, handoff_id=notice.handoff_id)
             try:
-                await self._stub(recipient).ReceiveNotice(request,
-                                                          timeout=CALL_TIMEOUT_SECONDS)
+                answer = await self._stub(recipient).ReceiveNotice(
+                    request, timeout=CALL_TIMEOUT_SECONDS)
             except grpc.aio.AioRpcError as err:
                 _permanent_or_raise(err, f"notice to {recipient}")
+            receipts.append(self._receipt(answer.receipt, recipient, {
+                "what": "notice", "case": notice.case_id, "key": notice.idempotency_key}))
+        return activities.Received(activity.info().attempt, tuple(receipts))

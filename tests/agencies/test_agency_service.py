@@ -1,10 +1,10 @@
-"""AgencyService over real gRPC, on its own SQLite database."""
+"""AgencyService over real gRPC and TLS, on its own SQLite database: deliveries from the
+worker, inbox reads relayed by the gateway, receipts signed by the agency."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,13 +14,12 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from agencies.server import SERVICE_NAME, run_server
-from seamless.v1 import agency_pb2, agency_pb2_grpc, case_pb2
-
-AGENCY = "emergency-management"
-PROFILE = agency_pb2.Agency(id=AGENCY, name_zh="区应急管理局",
-                            name_en="Emergency Management Bureau",
-                            jurisdictions=["pinggu"], capabilities=["work-safety"])
+from agencies.server import SERVICE_NAME
+from seamless.v1 import agency_pb2, case_pb2
+from tests.agencies.harness import AGENCY, PROFILE, Agency, running_agency
+from tests.trust.kit import new_kit
+from trust.attestations import verify_receipt
+from trust.pki import Role
 
 
 def stamp(value: datetime) -> Timestamp:
@@ -43,24 +42,10 @@ def delivery(task_id: str = "T1", round_: int = 1, **item_fields: object
         assignee=AGENCY, item=agency_pb2.InboxItem(**fields))  # type: ignore[arg-type]
 
 
-@dataclass
-class Agency:
-    stub: agency_pb2_grpc.AgencyServiceStub
-    channel: grpc.aio.Channel
-
-
 @pytest.fixture
 async def agency(tmp_path: Path) -> AsyncIterator[Agency]:
-    url = f"sqlite:///{tmp_path / 'agency.db'}"
-    async with run_server(profile=PROFILE, database_url=url) as port:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            yield Agency(agency_pb2_grpc.AgencyServiceStub(channel), channel)  # type: ignore[no-untyped-call]
-
-
-async def inbox(stub: agency_pb2_grpc.AgencyServiceStub, **request: object
-                ) -> list[agency_pb2.InboxItem]:
-    response = await stub.ListInbox(agency_pb2.ListInboxRequest(**request))  # type: ignore[arg-type]
-    return list(response.items)
+    async with running_agency(tmp_path) as running:
+        yield running
 
 
 async def status_of(call: object) -> grpc.StatusCode:
@@ -70,56 +55,63 @@ async def status_of(call: object) -> grpc.StatusCode:
 
 
 async def test_a_retried_delivery_leaves_one_inbox_row(agency: Agency) -> None:
-    first = await agency.stub.DeliverTask(delivery())
-    again = await agency.stub.DeliverTask(delivery())
+    first = await agency.worker.DeliverTask(delivery())
+    again = await agency.worker.DeliverTask(delivery())
     assert (first.created, again.created) == (True, False)
     assert again.item == first.item
-    items = await inbox(agency.stub)
+    # Each answer is the agency's signed receipt for the one delivery.
+    for answer in (first, again):
+        receipt = verify_receipt(answer.receipt, agency.kit.store(), agency=AGENCY, expected={
+            "what": "task", "case": "case:illegal-mining:Q7@run-1", "task": "T1",
+            "round": 1, "key": delivery().idempotency_key})
+        assert receipt.claims["received"] == first.item.delivered_at.ToDatetime(
+            tzinfo=UTC).isoformat()
+    items = await agency.inbox()
     assert [(i.task_id, i.state) for i in items] == [("T1", agency_pb2.INBOX_ITEM_STATE_OPEN)]
     assert items[0].on_scene_by.ToDatetime() > datetime.now()
 
 
 async def test_concurrent_retries_create_exactly_one_row(agency: Agency) -> None:
-    answers = await asyncio.gather(*(agency.stub.DeliverTask(delivery()) for _ in range(10)))
+    answers = await asyncio.gather(*(agency.worker.DeliverTask(delivery()) for _ in range(10)))
     assert sum(a.created for a in answers) == 1
-    assert len(await inbox(agency.stub)) == 1
+    assert len(await agency.inbox()) == 1
 
 
 async def test_a_new_round_is_a_new_delivery(agency: Agency) -> None:
-    await agency.stub.DeliverTask(delivery(round_=1))
-    await agency.stub.DeliverTask(delivery(round_=2))
-    assert [i.round for i in await inbox(agency.stub)] == [2, 1]
+    await agency.worker.DeliverTask(delivery(round_=1))
+    await agency.worker.DeliverTask(delivery(round_=2))
+    assert [i.round for i in await agency.inbox()] == [2, 1]
 
 
 async def test_bad_deliveries_are_refused_and_store_nothing(agency: Agency) -> None:
     wrong = delivery()
     wrong.assignee = "public-security"
-    assert await status_of(agency.stub.DeliverTask(wrong)) is grpc.StatusCode.FAILED_PRECONDITION
+    assert await status_of(agency.worker.DeliverTask(wrong)) is grpc.StatusCode.FAILED_PRECONDITION
     no_key = delivery()
     no_key.idempotency_key = ""
-    assert await status_of(agency.stub.DeliverTask(no_key)) is grpc.StatusCode.INVALID_ARGUMENT
+    assert await status_of(agency.worker.DeliverTask(no_key)) is grpc.StatusCode.INVALID_ARGUMENT
     no_due = delivery()
     no_due.item.ClearField("due_by")
-    assert await status_of(agency.stub.DeliverTask(no_due)) is grpc.StatusCode.INVALID_ARGUMENT
+    assert await status_of(agency.worker.DeliverTask(no_due)) is grpc.StatusCode.INVALID_ARGUMENT
     with pytest.raises(grpc.aio.AioRpcError) as long_title:
-        await agency.stub.DeliverTask(delivery(title="x" * 201))
+        await agency.worker.DeliverTask(delivery(title="x" * 201))
     assert long_title.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert "item.title" in (long_title.value.details() or "")
-    assert await inbox(agency.stub) == []
+    assert await agency.inbox() == []
 
 
 async def test_withdrawal_marks_the_task_and_is_idempotent(agency: Agency) -> None:
-    await agency.stub.DeliverTask(delivery())
+    await agency.worker.DeliverTask(delivery())
     request = agency_pb2.WithdrawTaskRequest(
         idempotency_key="k/T1/withdraw", assignee=AGENCY,
         case_id="case:illegal-mining:Q7@run-1", task_id="T1", reason="duplicate")
-    first = await agency.stub.WithdrawTask(request)
-    again = await agency.stub.WithdrawTask(request)
+    first = await agency.worker.WithdrawTask(request)
+    again = await agency.worker.WithdrawTask(request)
     assert first.item.state == again.item.state == agency_pb2.INBOX_ITEM_STATE_WITHDRAWN
     assert first.item.withdraw_reason == "duplicate"
-    assert await inbox(agency.stub, open_only=True) == []
+    assert await agency.inbox(open_only=True) == []
     request.task_id = "T9"
-    assert await status_of(agency.stub.WithdrawTask(request)) is grpc.StatusCode.NOT_FOUND
+    assert await status_of(agency.worker.WithdrawTask(request)) is grpc.StatusCode.NOT_FOUND
 
 
 async def test_notices_are_stored_once(agency: Agency) -> None:
@@ -127,20 +119,27 @@ async def test_notices_are_stored_once(agency: Agency) -> None:
         idempotency_key="case:illegal-mining:Q7@run-1/notice/1", recipient=AGENCY,
         case_id="case:illegal-mining:Q7@run-1", kind=case_pb2.NOTICE_KIND_SUPERVISION,
         text="督办 supervision notice: on-scene deadline missed", task_id="T1")
-    assert (await agency.stub.ReceiveNotice(notice)).created
-    assert not (await agency.stub.ReceiveNotice(notice)).created
+    first = await agency.worker.ReceiveNotice(notice)
+    again = await agency.worker.ReceiveNotice(notice)
+    assert (first.created, again.created) == (True, False)
+    for answer in (first, again):
+        verify_receipt(answer.receipt, agency.kit.store(), agency=AGENCY, expected={
+            "what": "notice", "case": notice.case_id, "key": notice.idempotency_key,
+            "kind": "SUPERVISION"})
     notice.recipient = "health"
-    assert await status_of(agency.stub.ReceiveNotice(notice)) is (
+    assert await status_of(agency.worker.ReceiveNotice(notice)) is (
         grpc.StatusCode.FAILED_PRECONDITION)
 
 
 async def test_inbox_pages_newest_first(agency: Agency) -> None:
     for n in range(1, 6):
-        await agency.stub.DeliverTask(delivery(task_id=f"T{n}"))
+        await agency.worker.DeliverTask(delivery(task_id=f"T{n}"))
     seen, token = [], ""
+    gateway = agency.as_party("gateway", Role.GATEWAY)
+    officer = await agency.sign_in()
     while True:
-        page = await agency.stub.ListInbox(agency_pb2.ListInboxRequest(page_size=2,
-                                                                       page_token=token))
+        page = await gateway.ListInbox(agency_pb2.ListInboxRequest(
+            page_size=2, page_token=token), metadata=officer)
         seen += [i.task_id for i in page.items]
         token = page.next_page_token
         if not token:
@@ -149,32 +148,34 @@ async def test_inbox_pages_newest_first(agency: Agency) -> None:
     for bad in (agency_pb2.ListInboxRequest(page_size=-1),
                 agency_pb2.ListInboxRequest(page_size=201),
                 agency_pb2.ListInboxRequest(page_token="not-a-token")):
-        assert await status_of(agency.stub.ListInbox(bad)) is grpc.StatusCode.INVALID_ARGUMENT
+        assert await status_of(gateway.ListInbox(bad, metadata=officer)) is \
+            grpc.StatusCode.INVALID_ARGUMENT
 
 
-async def test_health_reflection_and_description(agency: Agency) -> None:
-    health = health_pb2_grpc.HealthStub(agency.channel)
+async def test_health_reflection_and_description_need_no_credential(agency: Agency
+                                                                      ) -> None:
+    # At the officers' desk: TLS with the authority's certificate, and nobody's key.
+    channel = agency.desk_channel
+    health = health_pb2_grpc.HealthStub(channel)
     for service in ("", SERVICE_NAME):
         answer = await health.Check(health_pb2.HealthCheckRequest(service=service))
         assert answer.status == health_pb2.HealthCheckResponse.SERVING
-    reflect = reflection_pb2_grpc.ServerReflectionStub(agency.channel)
+    reflect = reflection_pb2_grpc.ServerReflectionStub(channel)
     request = reflection_pb2.ServerReflectionRequest(list_services="")
     async for response in reflect.ServerReflectionInfo(iter([request])):
         names = {s.name for s in response.list_services_response.service}
         assert SERVICE_NAME in names
-    described = await agency.stub.DescribeAgency(agency_pb2.DescribeAgencyRequest())
+    described = await agency.desk.DescribeAgency(agency_pb2.DescribeAgencyRequest())
     assert described.agency == PROFILE
 
 
 async def test_the_inbox_survives_a_restart(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'agency.db'}"
+    kit = new_kit(tmp_path / "platform")
     for attempt in range(2):
-        async with run_server(profile=PROFILE, database_url=url) as port:
-            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-                stub = agency_pb2_grpc.AgencyServiceStub(channel)  # type: ignore[no-untyped-call]
-                answer = await stub.DeliverTask(delivery())
-                assert answer.created is (attempt == 0)
-                assert len(await inbox(stub)) == 1
+        async with running_agency(tmp_path, kit) as agency:
+            answer = await agency.worker.DeliverTask(delivery())
+            assert answer.created is (attempt == 0)
+            assert len(await agency.inbox()) == 1
 
 
 async def test_a_notice_of_no_known_kind_is_refused(agency: Agency) -> None:
@@ -182,5 +183,5 @@ async def test_a_notice_of_no_known_kind_is_refused(agency: Agency) -> None:
         notice = agency_pb2.ReceiveNoticeRequest(
             idempotency_key=f"k/notice/{kind}", recipient=AGENCY, case_id="c", text="?",
             kind=kind)  # type: ignore[arg-type]  # 99 is out of range on purpose
-        assert await status_of(agency.stub.ReceiveNotice(notice)) is (
+        assert await status_of(agency.worker.ReceiveNotice(notice)) is (
             grpc.StatusCode.INVALID_ARGUMENT)

@@ -17,10 +17,13 @@ READY_WITHIN_SECONDS = 180.0
 
 def _environment(data_dir: Path, ports: Ports) -> dict[str, str]:
     return {**os.environ, "SEAMLESS_DATA_DIR": str(data_dir),
+            "XDG_CONFIG_HOME": str(data_dir.parent / "config"),
             "SEAMLESS_TEMPORAL_PORT": str(ports.temporal),
             "SEAMLESS_UI_PORT": str(ports.temporal_ui),
             "SEAMLESS_GATEWAY_PORT": str(ports.gateway),
-            "SEAMLESS_AGENCY_BASE_PORT": str(ports.agency_base)}
+            "SEAMLESS_GATEWAY_MTLS_PORT": str(ports.gateway_mtls),
+            "SEAMLESS_AGENCY_BASE_PORT": str(ports.agency_base),
+            "SEAMLESS_DESK_BASE_PORT": str(ports.desk_base)}
 
 
 def _healthy(env: dict[str, str]) -> bool:

@@ -1,8 +1,14 @@
 """A gateway in front of a real worker and real agency services, in this process, on
-the session's Temporal dev server: fast enough to check every RPC from every side."""
+the session's Temporal dev server: fast enough to check every RPC from every side.
+
+Everything is provisioned as `seamless up` provisions it (the platform's authority, each
+party's certificate, the demo officers), every hop is TLS as in production, and callers
+are officers signed in at their agency's desk.
+"""
 
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -15,17 +21,31 @@ from google.protobuf.message import Message
 from sqlalchemy import Engine
 from temporalio.client import Client
 
+from agencies.gateway_link import GatewayLink
+from agencies.roster import read_seed
 from agencies.server import run_server as run_agency
-from gateway import credentials
+from cli import datadir
+from cli.provision import DUTY_OFFICER, bodies, demo_password, provision
 from gateway.errors import error_info
 from gateway.server import run_server as run_gateway
 from observability import telemetry
 from observability.ledger import open_ledger
-from seamless.v1 import case_pb2, case_service_pb2_grpc, oversight_pb2_grpc
+from observability.participation import OVERSIGHT
+from seamless.v1 import (
+    agency_pb2_grpc,
+    case_pb2,
+    case_service_pb2_grpc,
+    oversight_pb2_grpc,
+    roster_pb2,
+    roster_pb2_grpc,
+)
+from trust.pki import CertificateStore, Identity
+from trust.statements import Signer
+from trust.tls import server_only_channel
 from workflows.agency_activities import AgencyActivities
 from workflows.catalog_loader import Catalog
 from workflows.ledger_activities import LedgerActivities
-from workflows.to_proto import agency_to_proto
+from workflows.seals import Sealer, SealVerifier
 from workflows.worker import build_worker
 
 NO_CREDENTIAL = ""
@@ -40,77 +60,144 @@ class Failure:
     metadata: dict[str, str]
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 class Gateway:
-    def __init__(self, address: str, tokens: dict[str, str], ledger: Engine) -> None:
-        self._channel = grpc.aio.insecure_channel(address)
+    def __init__(self, root: Path, address: str, mtls_address: str, desks: dict[str, str],
+                 ledger: Engine) -> None:
+        self.root = root
+        self.mtls_address = mtls_address
+        self.authority = datadir.pki(root).authority.read_bytes()
+        self._channel = grpc.aio.secure_channel(address, server_only_channel(self.authority))
         self.stub = case_service_pb2_grpc.CaseServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self.oversight = oversight_pb2_grpc.OversightServiceStub(self._channel)  # type: ignore[no-untyped-call]
-        self.tokens = tokens
+        self.desks = desks
         self.ledger = ledger  # the database the worker appends to
+        # Sessions by caller: an agency (its duty officer) or "officer@agency".
+        self.sessions: dict[str, str] = {}
 
-    def _metadata(self, caller: str) -> tuple[tuple[str, str], ...]:
+    def identity(self, party: str) -> Identity:
+        """A party's identity as provisioned (for tests that play that party)."""
+        return Identity.load(datadir.identity(self.root, party), datadir.pki(self.root))
+
+    def desk(self, agency: str) -> grpc.aio.Channel:
+        return grpc.aio.secure_channel(self.desks[agency],
+                                       server_only_channel(self.authority))
+
+    async def sign_in(self, agency: str, officer: str = DUTY_OFFICER,
+                      password: str | None = None) -> str:
+        """A fresh session of a demo officer, signed in at the agency's desk."""
+        password = password or demo_password(self.root, agency, officer)
+        assert password is not None
+        async with self.desk(agency) as channel:
+            reply = await roster_pb2_grpc.RosterServiceStub(channel).SignIn(  # type: ignore[no-untyped-call]
+                roster_pb2.SignInRequest(officer_id=officer, password=password), timeout=30)
+        session: str = reply.session
+        return session
+
+    async def session(self, caller: str) -> str:
+        """The session of `caller`: an agency's duty officer, or "officer@agency"."""
+        if caller not in self.sessions:
+            officer, _, agency = caller.rpartition("@")
+            self.sessions[caller] = await self.sign_in(agency, officer or DUTY_OFFICER)
+        return self.sessions[caller]
+
+    async def _metadata(self, caller: str) -> tuple[tuple[str, str], ...]:
         if caller == NO_CREDENTIAL:
             return ()
-        return (("authorization", f"Bearer {self.tokens.get(caller, caller)}"),)
+        token = WRONG_CREDENTIAL if caller == WRONG_CREDENTIAL else await self.session(caller)
+        return (("authorization", f"Bearer {token}"),)
 
     async def export(self, request: Message, caller: str) -> bytes:
-        chunks = self.oversight.ExportEventLog(request, metadata=self._metadata(caller),
+        chunks = self.oversight.ExportEventLog(request, metadata=await self._metadata(caller),
                                                timeout=30)
         return b"".join([chunk.data async for chunk in chunks])
 
     async def call(self, method: str, request: Message, caller: str) -> Any:
-        """Call as `caller` (an agency, NO_CREDENTIAL or WRONG_CREDENTIAL); a CaseService
-        or an OversightService method."""
+        """Call as `caller` (an agency's duty officer, "officer@agency", NO_CREDENTIAL or
+        WRONG_CREDENTIAL); a CaseService or an OversightService method."""
         stub = self.stub if hasattr(self.stub, method) else self.oversight
-        return await getattr(stub, method)(request, metadata=self._metadata(caller),
+        return await getattr(stub, method)(request, metadata=await self._metadata(caller),
                                            timeout=30)
 
     async def fails(self, method: str, request: Message, caller: str) -> Failure:
         try:
             await self.call(method, request, caller)
         except grpc.aio.AioRpcError as err:
-            info = error_info(err)
-            return Failure(err.code(), err.details() or "", info.reason if info else "",
-                           dict(info.metadata) if info else {})
+            return failure(err)
         raise AssertionError(f"{method} as {caller or 'nobody'} succeeded")
+
+    async def act(self, agency: str, request: Message, caller: str = "") -> Any:
+        """ActOnTask at the agency's desk, as its duty officer (or `caller`)."""
+        async with self.desk(agency) as channel:
+            stub = agency_pb2_grpc.AgencyServiceStub(channel)  # type: ignore[no-untyped-call]
+            return await stub.ActOnTask(request, metadata=await self._metadata(
+                caller or agency), timeout=30)
 
     async def close(self) -> None:
         await self._channel.close(grace=None)
 
 
+def failure(err: grpc.aio.AioRpcError) -> Failure:
+    info = error_info(err)
+    return Failure(err.code(), err.details() or "", info.reason if info else "",
+                   dict(info.metadata) if info else {})
+
+
 @asynccontextmanager
 async def running_gateway(client: Client, catalog: Catalog, root: Path
                           ) -> AsyncIterator[Gateway]:
-    directory = catalog.directory
-    identities = [*(a.id for a in directory.agencies), credentials.OVERSIGHT]
-    table = credentials.ensure_credentials(root, identities)
-    tokens = {identity: credentials.read_token(root, identity) for identity in identities}
+    provision(root, catalog)
+    pki = datadir.pki(root)
+    store = CertificateStore.load(pki)
+
+    def identity(party: str) -> Identity:
+        return Identity.load(datadir.identity(root, party), pki)
+
     queue = f"gateway-{uuid.uuid4()}"
+    gateway_identity = identity("gateway")
     # Traced as in production: context travels in Temporal headers from the gateway into
-    # the workflow, its activities and the agencies.
-    client = await Client.connect(client.service_client.config.target_host,
-                                  namespace=client.namespace,
-                                  interceptors=[telemetry.temporal_interceptor()])
+    # the workflow, its activities and the agencies; and the gateway seals its commands.
+    traced = Client(client.service_client, namespace=client.namespace,
+                    interceptors=[telemetry.temporal_interceptor()])
+    sealed = Client(client.service_client, namespace=client.namespace,
+                    interceptors=[telemetry.temporal_interceptor(),
+                                  Sealer(Signer(gateway_identity))])
+    gateway_port, gateway_mtls = _free_port(), _free_port()
     async with AsyncExitStack() as stack:
         addresses: dict[str, str] = {}
-        for agency in directory.agencies:
-            port = await stack.enter_async_context(run_agency(
-                profile=agency_to_proto(agency),
-                database_url=f"sqlite:///{root / (agency.id + '.db')}"))
-            addresses[agency.id] = f"127.0.0.1:{port}"
-        agencies = AgencyActivities(addresses)
+        desks: dict[str, str] = {}
+        for profile, _role in bodies(catalog):
+            folder = datadir.agency_folder(root, profile.id)
+            agency_identity = identity(profile.id)
+            agency_ports = await stack.enter_async_context(run_agency(
+                profile=profile, database_url=f"sqlite:///{root / (profile.id + '.db')}",
+                identity=agency_identity, store=store,
+                gateway=GatewayLink(f"127.0.0.1:{gateway_mtls}", agency_identity),
+                roster_seed=read_seed(folder / "roster-seed.json")))
+            addresses[profile.id] = f"127.0.0.1:{agency_ports.parties}"
+            desks[profile.id] = f"127.0.0.1:{agency_ports.desk}"
+        deliverable = {a: address for a, address in addresses.items() if a != OVERSIGHT}
+        agencies = AgencyActivities(deliverable, identity("worker"), store)
         stack.push_async_callback(agencies.close)
         ledger_engine = open_ledger(f"sqlite:///{root / 'ledger.db'}")
         stack.callback(ledger_engine.dispose)
         ledger = LedgerActivities(ledger_engine)
-        worker = build_worker(client, task_queue=queue, activities=[
+        worker = build_worker(traced, task_queue=queue, activities=[
             agencies.deliver_task, agencies.withdraw_task, agencies.send_notice,
-            ledger.record_case_events])
+            ledger.record_case_events], seals=SealVerifier(store))
         await stack.enter_async_context(worker)
-        port = await stack.enter_async_context(run_gateway(
-            client=client, catalog=catalog, token_hashes=table, agency_addresses=addresses,
-            task_queue=queue, ledger_engine=ledger_engine))
-        gateway = Gateway(f"127.0.0.1:{port}", tokens, ledger_engine)
+        ports = await stack.enter_async_context(run_gateway(
+            client=sealed, catalog=catalog, identity=gateway_identity, store=store,
+            agency_addresses=addresses, session_issuers=list(addresses), task_queue=queue,
+            ledger_engine=ledger_engine, port=gateway_port, mtls_port=gateway_mtls))
+        gateway = Gateway(root, f"127.0.0.1:{ports.public}", f"127.0.0.1:{ports.agencies}",
+                          desks, ledger_engine)
         stack.push_async_callback(gateway.close)
         yield gateway
 

@@ -18,7 +18,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import text
 from temporalio.testing import WorkflowEnvironment
 
-from gateway.credentials import OVERSIGHT
+from observability.participation import OVERSIGHT
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
 from seamless.v1 import oversight_pb2 as pb
@@ -27,7 +27,9 @@ from workflows.catalog_loader import Catalog
 
 STREET, MARKET, QUALITY = "urban-management", "market-regulation", "quality-inspection"
 STRANGER = "traffic-police"  # takes no part in the food cases below
-EVENTS_OF_A_HANDED_OFF_CASE = 6  # opened, T1 dispatched, delivered, offered, accepted, signed
+# Opened, T1 dispatched and delivered, offered (its notice delivered), accepted, signed.
+EVENTS_OF_A_HANDED_OFF_CASE = 7
+DELIVERIES = ("TASK_DELIVERED", "NOTICE_DELIVERED")
 
 
 @pytest.fixture(scope="module")
@@ -129,10 +131,11 @@ async def test_the_oversight_identity_changes_nothing(gw: Gateway, case_id: str)
 
 async def test_timeline_shows_owners_events_and_gaps(gw: Gateway, case_id: str) -> None:
     reply = await recorded(gw, case_id, EVENTS_OF_A_HANDED_OFF_CASE)
-    # The delivery lands whenever the agency answers: somewhere after the dispatch.
-    assert [k for k in kinds(reply) if k != "TASK_DELIVERED"][:5] == [
+    # Deliveries land whenever the agency answers: somewhere after what they deliver.
+    assert [k for k in kinds(reply) if k not in DELIVERIES][:5] == [
         "OPENED", "TASK_DISPATCHED", "HANDOFF_OFFERED", "HANDOFF_ACCEPTED", "TASK_SIGNED"]
     assert kinds(reply).index("TASK_DELIVERED") > kinds(reply).index("TASK_DISPATCHED")
+    assert kinds(reply).index("NOTICE_DELIVERED") > kinds(reply).index("HANDOFF_OFFERED")
     assert [p.owner for p in reply.ownership] == [STREET, QUALITY]
     assert reply.ownership[0].end_time == reply.ownership[1].start_time
     handoff = [g for g in reply.gaps if g.kind == case_pb2.GAP_KIND_HANDOFF_PENDING]
@@ -142,8 +145,9 @@ async def test_timeline_shows_owners_events_and_gaps(gw: Gateway, case_id: str) 
                     if e.kind == case_pb2.CASE_EVENT_KIND_HANDOFF_ACCEPTED)
     assert handoff[0].HasField("end_time") and handoff[0].end_sequence == accepted.sequence
     # Every event names the request behind it; the gateway traces every call.
-    assert all(len(e.trace_id) == 32 for e in reply.events if e.kind != case_pb2.
-               CASE_EVENT_KIND_TASK_DELIVERED)
+    assert all(len(e.trace_id) == 32 for e in reply.events
+               if case_pb2.CaseEventKind.Name(e.kind).removeprefix("CASE_EVENT_KIND_")
+               not in DELIVERIES)
     assert len(reply.trace_id) == 32 and reply.lines.case_type == "food-supply-chain"
 
 

@@ -18,6 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from observability import analysis, gap_store
 from observability.accountability import PLATFORM, Interval
 from observability.ledger import open_ledger, stream_events
+from tests.trust.kit import worker_seals
 from tests.workflows.harness import Recorder, eventually
 from workflows.catalog_loader import Catalog
 from workflows.client import case_handle, get_case, open_case, send
@@ -76,7 +77,7 @@ async def worker_with_ledger(client: Client, tmp_path: Path, recorder: Recorder
     queue = f"truth-{uuid.uuid4()}"
     worker = build_worker(client, task_queue=queue, activities=[
         recorder.deliver_task, recorder.withdraw_task, recorder.send_notice,
-        ledger.record_case_events])
+        ledger.record_case_events], seals=worker_seals())
     async with worker:
         yield queue, engine
     engine.dispose()

@@ -31,6 +31,7 @@ from tests.observability.test_ground_truth import (
     rid,
     worker_with_ledger,
 )
+from tests.trust.kit import gateway_sealer
 from tests.workflows.harness import Recorder, eventually
 from workflows.catalog_loader import Catalog
 from workflows.client import case_handle, send
@@ -120,7 +121,8 @@ async def traced_client(time_skipping_env: WorkflowEnvironment) -> Client:
     client = time_skipping_env.client
     return await Client.connect(client.service_client.config.target_host,
                                 namespace=client.namespace,
-                                interceptors=[telemetry.temporal_interceptor()])
+                                interceptors=[telemetry.temporal_interceptor(),
+                                              gateway_sealer()])
 
 
 async def test_an_offer_accepted_two_hours_later_is_one_handoff_gap_of_two_hours(

@@ -1,27 +1,30 @@
-"""The worker delivering to real agency services over gRPC, each with its own database."""
+"""The worker delivering to real agency services over gRPC (mutual TLS, the worker's
+certificate), each with its own database; every delivery answered with a receipt."""
 
 from __future__ import annotations
 
 import random
 import socket
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
-import grpc
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from agencies.server import run_server
-from seamless.v1 import agency_pb2, agency_pb2_grpc
+from seamless.v1 import agency_pb2
+from tests.trust.kit import session_kit, worker_seals
 from tests.workflows.harness import Recorder, eventually
+from trust.attestations import verify_receipt
+from trust.pki import Role
 from workflows.agency_activities import AgencyActivities
 from workflows.catalog_loader import Catalog
-from workflows.client import open_case
+from workflows.client import get_case, open_case
 from workflows.rules.commands import OpenCase
-from workflows.rules.model import Actor
-from workflows.workflows import CaseWorkflow
+from workflows.rules.model import Actor, EventKind
+from workflows.worker import build_worker
 
 MINING_CREWS = ["natural-resources", "public-security", "emergency-management",
                 "ecology-environment"]
@@ -39,19 +42,28 @@ def profile(catalog: Catalog, agency_id: str) -> agency_pb2.Agency:
 @asynccontextmanager
 async def agency_service(catalog: Catalog, agency_id: str, data: Path, port: int = 0
                          ) -> AsyncIterator[int]:
+    kit = session_kit()
     url = f"sqlite:///{data / f'{agency_id}.db'}"
     async with run_server(profile=profile(catalog, agency_id), database_url=url,
+                          identity=kit.party(agency_id, Role.AGENCY), store=kit.store(),
                           port=port) as bound:
-        yield bound
+        yield bound.parties
 
 
-async def inbox_of(port: int) -> list[agency_pb2.InboxItem]:
-    # A private subchannel pool: the worker's channel to a down agency is backing off,
-    # and a shared subchannel would answer with its stale failure.
-    async with grpc.aio.insecure_channel(
-            f"127.0.0.1:{port}", options=[("grpc.use_local_subchannel_pool", 1)]) as channel:
-        stub = agency_pb2_grpc.AgencyServiceStub(channel)  # type: ignore[no-untyped-call]
-        return list((await stub.ListInbox(agency_pb2.ListInboxRequest())).items)
+def inbox_of(data: Path, agency_id: str) -> list[tuple[str, str, str]]:
+    """(case, task, owner) of each row of the agency's own inbox database."""
+    path = data / f"{agency_id}.db"
+    if not path.exists():
+        return []
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as database:
+        return database.execute("SELECT case_id, task_id, owner FROM inbox_item").fetchall()
+
+
+def worker_activities(addresses: dict[str, str]) -> AgencyActivities:
+    kit = session_kit()
+    for agency in addresses:  # known before the store is read: receipts are checked
+        kit.party(agency, Role.AGENCY)
+    return AgencyActivities(addresses, kit.party("worker", Role.WORKER), kit.store())
 
 
 def quiet_port() -> int:
@@ -83,25 +95,39 @@ async def test_the_whistle_puts_one_task_in_each_departments_own_inbox(
     async with AsyncExitStack() as stack:
         ports = {a: await stack.enter_async_context(agency_service(catalog, a, tmp_path))
                  for a in MINING_CREWS + NOTIFIED}
-        agencies = AgencyActivities({a: f"127.0.0.1:{p}" for a, p in ports.items()})
+        agencies = worker_activities({a: f"127.0.0.1:{p}" for a, p in ports.items()})
         stack.push_async_callback(agencies.close)
         ledger = Recorder()
-        await stack.enter_async_context(Worker(
-            client, task_queue=queue, workflows=[CaseWorkflow],
+        await stack.enter_async_context(build_worker(
+            client, task_queue=queue, seals=worker_seals(),
             activities=[agencies.deliver_task, agencies.withdraw_task, agencies.send_notice,
                         ledger.record_case_events]))
         case = await open_case(client, catalog, mining(f"Q-{uuid.uuid4().hex[:8]}"),
                                task_queue=queue)
 
         async def all_delivered() -> bool:
-            return all([len(await inbox_of(ports[a])) == 1 for a in MINING_CREWS])
+            return all(len(inbox_of(tmp_path, a)) == 1 for a in MINING_CREWS)
         await eventually(all_delivered)
         for agency, task_id in zip(MINING_CREWS, ["T1", "T2", "T3", "T4"], strict=True):
-            [item] = await inbox_of(ports[agency])
-            assert (item.case_id, item.task_id, item.owner) == (
-                case.case_id, task_id, "jinhaihu-township")
+            assert inbox_of(tmp_path, agency) == [(case.case_id, task_id,
+                                                   "jinhaihu-township")]
         # Nobody else got anything.
-        assert all([await inbox_of(ports[a]) == [] for a in NOTIFIED])
+        assert all(inbox_of(tmp_path, a) == [] for a in NOTIFIED)
+
+        # Each delivery event carries the assignee's signed receipt for that round.
+        async def receipted() -> bool:
+            events = (await get_case(client, case.case_id)).events
+            return sum(e.kind is EventKind.TASK_DELIVERED for e in events) == 4
+        await eventually(receipted)
+        delivered = [e for e in (await get_case(client, case.case_id)).events
+                     if e.kind is EventKind.TASK_DELIVERED]
+        store = session_kit().store()
+        for event in delivered:
+            task = next(t for t in (await get_case(client, case.case_id)).tasks
+                        if t.id == event.task_id)
+            [receipt] = event.proofs
+            verify_receipt(receipt, store, agency=task.assignee, expected={
+                "what": "task", "case": case.case_id, "task": task.id, "round": 1})
 
 
 async def test_an_agency_that_was_down_gets_its_task_exactly_once(
@@ -113,23 +139,22 @@ async def test_an_agency_that_was_down_gets_its_task_exactly_once(
         ports = {a: await stack.enter_async_context(agency_service(catalog, a, tmp_path))
                  for a in MINING_CREWS + NOTIFIED if a != down}
         addresses = {a: f"127.0.0.1:{p}" for a, p in ports.items()}
-        agencies = AgencyActivities({**addresses, down: f"127.0.0.1:{reserved_port}"})
+        agencies = worker_activities({**addresses, down: f"127.0.0.1:{reserved_port}"})
         stack.push_async_callback(agencies.close)
-        await stack.enter_async_context(Worker(
-            client, task_queue=queue, workflows=[CaseWorkflow],
+        await stack.enter_async_context(build_worker(
+            client, task_queue=queue, seals=worker_seals(),
             activities=[agencies.deliver_task, agencies.withdraw_task, agencies.send_notice,
                         Recorder().record_case_events]))
         await open_case(client, catalog, mining(f"Q-{uuid.uuid4().hex[:8]}"),
                         task_queue=queue)
 
         async def others_delivered() -> bool:
-            return all([len(await inbox_of(p)) == 1 for a, p in ports.items()
-                        if a in MINING_CREWS])
+            return all(len(inbox_of(tmp_path, a)) == 1 for a in ports if a in MINING_CREWS)
         await eventually(others_delivered)
         # The agency comes back on its address with its own database.
         async with agency_service(catalog, down, tmp_path, port=reserved_port):
             async def arrived() -> bool:
-                return len(await inbox_of(reserved_port)) == 1
+                return len(inbox_of(tmp_path, down)) == 1
             await eventually(arrived, within=30)
-            [item] = await inbox_of(reserved_port)
-            assert item.task_id == "T4"
+            [(_, task_id, _)] = inbox_of(tmp_path, down)
+            assert task_id == "T4"

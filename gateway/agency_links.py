@@ -1,0 +1,89 @@
+"""The gateway's lines to the agencies' services (mutual TLS, as the gateway).
+
+Two uses: asking the agency that issued a session whether it still stands (every call a
+person makes), and relaying an officer's inbox request to the officer's own agency, with
+the officer's session, so the agency checks its own officer too. The agency's data stays
+with the agency; the gateway only relays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import grpc
+
+from observability import telemetry
+from seamless.v1 import agency_pb2, agency_pb2_grpc, roster_pb2, roster_pb2_grpc
+from trust.pki import Identity
+from trust.sessions import OfficerRole, Session
+from trust.tls import mutual_tls_channel
+
+CHECK_TIMEOUT_SECONDS = 5.0
+INBOX_TIMEOUT_SECONDS = 10.0
+_ROLE_OF = {roster_pb2.OFFICER_ROLE_OFFICER: OfficerRole.OFFICER,
+            roster_pb2.OFFICER_ROLE_DISPATCHER: OfficerRole.DISPATCHER,
+            roster_pb2.OFFICER_ROLE_HEAD: OfficerRole.HEAD}
+
+
+class SessionUnconfirmed(Exception):
+    """The issuing agency could not be asked about a session."""
+
+
+class Standing:
+    def __init__(self, active: bool, roles: frozenset[OfficerRole], reason: str) -> None:
+        self.active, self.roles, self.reason = active, roles, reason
+
+
+class AgencyLinks:
+    def __init__(self, addresses: Mapping[str, str], identity: Identity) -> None:
+        self._addresses = dict(addresses)
+        self._credentials = mutual_tls_channel(identity)
+        self._channels: dict[str, grpc.aio.Channel] = {}
+
+    def _channel(self, agency: str) -> grpc.aio.Channel | None:
+        address = self._addresses.get(agency)
+        if address is None:
+            return None
+        channel = self._channels.get(agency)
+        if channel is None:
+            channel = self._channels[agency] = grpc.aio.secure_channel(
+                address, self._credentials,
+                interceptors=telemetry.grpc_client_interceptors())
+        return channel
+
+    def has_service(self, agency: str) -> bool:
+        return agency in self._addresses
+
+    async def close(self) -> None:
+        for channel in self._channels.values():
+            await channel.close(grace=None)
+
+    async def check_session(self, session: Session) -> Standing:
+        channel = self._channel(session.agency)
+        if channel is None:
+            raise SessionUnconfirmed(f"{session.agency} has no service on this platform to "
+                                     "confirm its sessions")
+        stub = roster_pb2_grpc.RosterServiceStub(channel)  # type: ignore[no-untyped-call]
+        try:
+            answer = await stub.CheckSession(roster_pb2.CheckSessionRequest(
+                session_id=session.session_id, officer_id=session.officer),
+                timeout=CHECK_TIMEOUT_SECONDS)
+        except grpc.aio.AioRpcError as err:
+            raise SessionUnconfirmed(
+                f"{session.agency}'s service, which keeps its officers' sessions, is not "
+                f"answering ({err.code().name}); try again shortly") from None
+        roles = frozenset(_ROLE_OF[r] for r in answer.roles if r in _ROLE_OF)
+        return Standing(answer.active, roles, answer.reason)
+
+    async def list_inbox(self, agency: str, session: str,
+                         request: agency_pb2.ListInboxRequest) -> agency_pb2.ListInboxResponse:
+        """Raises grpc.aio.AioRpcError as the agency answered; KeyError for an agency
+        without a service."""
+        channel = self._channel(agency)
+        if channel is None:
+            raise KeyError(agency)
+        stub = agency_pb2_grpc.AgencyServiceStub(channel)  # type: ignore[no-untyped-call]
+        answer: agency_pb2.ListInboxResponse = await stub.ListInbox(
+            request, metadata=(("authorization", f"Bearer {session}"),),
+            timeout=INBOX_TIMEOUT_SECONDS)
+        return answer

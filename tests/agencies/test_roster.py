@@ -1,0 +1,157 @@
+"""An agency's roster: signing in, sessions that end at once, and what only heads do."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import grpc
+import pytest
+
+from agencies.roster import MAX_FAILED_SIGN_INS, SIGN_IN_REFUSED
+from seamless.v1 import roster_pb2 as pb
+from tests.agencies.harness import AGENCY, HEAD, OFFICER, PASSWORD, Agency, running_agency
+from trust.pki import Role
+from trust.sessions import OfficerRole, verify_session
+
+
+@pytest.fixture
+async def agency(tmp_path: Path) -> AsyncIterator[Agency]:
+    async with running_agency(tmp_path) as running:
+        yield running
+
+
+async def _refused(call: object) -> grpc.aio.AioRpcError:
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await call  # type: ignore[misc]
+    return refused.value
+
+
+async def _standing(agency: Agency, metadata: tuple[tuple[str, str]]) -> bool:
+    session = verify_session(metadata[0][1].removeprefix("Bearer "), agency.kit.store(),
+                             now=datetime.now(UTC))
+    answer = await agency.roster_as_party("gateway", Role.GATEWAY).CheckSession(
+        pb.CheckSessionRequest(session_id=session.session_id, officer_id=session.officer))
+    return bool(answer.active)
+
+
+async def test_a_signed_in_officer_holds_a_session_the_agency_signed(agency: Agency) -> None:
+    reply = await agency.roster.SignIn(pb.SignInRequest(officer_id=OFFICER,
+                                                        password=PASSWORD))
+    session = verify_session(reply.session, agency.kit.store(), now=datetime.now(UTC))
+    assert (session.agency, session.officer, session.roles) == (
+        AGENCY, OFFICER, frozenset({OfficerRole.OFFICER}))
+    assert reply.expires_at.ToDatetime(tzinfo=UTC) == session.expires_at
+
+
+async def test_a_wrong_officer_and_a_wrong_password_are_refused_alike(agency: Agency) -> None:
+    wrong_password = await _refused(agency.roster.SignIn(pb.SignInRequest(
+        officer_id=OFFICER, password="not the password")))
+    no_such_officer = await _refused(agency.roster.SignIn(pb.SignInRequest(
+        officer_id="nobody", password=PASSWORD)))
+    for refusal in (wrong_password, no_such_officer):
+        assert (refusal.code(), refusal.details()) == (grpc.StatusCode.UNAUTHENTICATED,
+                                                       SIGN_IN_REFUSED)
+
+
+async def test_repeated_failures_lock_the_officer_out(agency: Agency) -> None:
+    for _ in range(MAX_FAILED_SIGN_INS):
+        await _refused(agency.roster.SignIn(pb.SignInRequest(officer_id=OFFICER,
+                                                             password="guess")))
+    locked = await _refused(agency.roster.SignIn(pb.SignInRequest(officer_id=OFFICER,
+                                                                  password=PASSWORD)))
+    assert "too many failed sign-ins" in (locked.details() or "")
+    # Another officer is not held up by it.
+    await agency.sign_in(HEAD)
+
+
+async def test_signing_out_ends_the_session_at_once(agency: Agency) -> None:
+    officer = await agency.sign_in(OFFICER)
+    assert await _standing(agency, officer)
+    await agency.roster.SignOut(pb.SignOutRequest(), metadata=officer)
+    assert not await _standing(agency, officer)
+    refused = await _refused(agency.roster.SignOut(pb.SignOutRequest(), metadata=officer))
+    assert refused.code() is grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_a_head_adds_an_officer_who_signs_in_with_the_given_password(
+        agency: Agency) -> None:
+    head = await agency.sign_in(HEAD)
+    added = await agency.roster.AddOfficer(pb.AddOfficerRequest(
+        officer_id="zhao.new", name="Zhao, new dispatcher",
+        roles=[pb.OFFICER_ROLE_DISPATCHER]), metadata=head)
+    assert added.initial_password and added.officer.roles == [pb.OFFICER_ROLE_DISPATCHER]
+    await agency.sign_in("zhao.new", added.initial_password)
+    listed = await agency.roster.ListOfficers(pb.ListOfficersRequest(), metadata=head)
+    assert [o.id for o in listed.officers] == ["chen.head", "li.officer", "zhao.new"]
+    again = await _refused(agency.roster.AddOfficer(pb.AddOfficerRequest(
+        officer_id="zhao.new", name="Zhao", roles=[pb.OFFICER_ROLE_HEAD]), metadata=head))
+    assert again.code() is grpc.StatusCode.FAILED_PRECONDITION
+
+
+async def test_only_a_head_keeps_the_roster(agency: Agency) -> None:
+    officer = await agency.sign_in(OFFICER)
+    for method, request in (
+            ("ListOfficers", pb.ListOfficersRequest()),
+            ("AddOfficer", pb.AddOfficerRequest(officer_id="mallory", name="M",
+                                                roles=[pb.OFFICER_ROLE_HEAD])),
+            ("DisableOfficer", pb.DisableOfficerRequest(officer_id=HEAD, reason="coup")),
+            ("ResetPassword", pb.ResetPasswordRequest(officer_id=HEAD))):
+        refused = await _refused(getattr(agency.roster, method)(request, metadata=officer))
+        assert refused.code() is grpc.StatusCode.PERMISSION_DENIED, method
+        assert "lacks the role head" in (refused.details() or "")
+    await agency.sign_in(HEAD)  # the head's password still works
+
+
+async def test_disabling_an_officer_ends_their_sessions_at_once(agency: Agency) -> None:
+    officer = await agency.sign_in(OFFICER)
+    head = await agency.sign_in(HEAD)
+    reply = await agency.roster.DisableOfficer(pb.DisableOfficerRequest(
+        officer_id=OFFICER, reason="left the bureau"), metadata=head)
+    assert (reply.officer.disabled, reply.sessions_ended) == (True, 1)
+    assert not await _standing(agency, officer)
+    refused = await _refused(agency.roster.SignIn(pb.SignInRequest(officer_id=OFFICER,
+                                                                   password=PASSWORD)))
+    assert "disabled" in (refused.details() or "")
+
+
+async def test_a_reset_password_ends_sessions_and_the_old_password(agency: Agency) -> None:
+    officer = await agency.sign_in(OFFICER)
+    head = await agency.sign_in(HEAD)
+    reply = await agency.roster.ResetPassword(pb.ResetPasswordRequest(officer_id=OFFICER),
+                                              metadata=head)
+    assert reply.sessions_ended == 1 and not await _standing(agency, officer)
+    await _refused(agency.roster.SignIn(pb.SignInRequest(officer_id=OFFICER,
+                                                         password=PASSWORD)))
+    await agency.sign_in(OFFICER, reply.new_password)
+
+
+async def test_an_officer_changes_its_own_password(agency: Agency) -> None:
+    first, second = await agency.sign_in(OFFICER), await agency.sign_in(OFFICER)
+    wrong = await _refused(agency.roster.ChangePassword(pb.ChangePasswordRequest(
+        current_password="wrong", new_password="a much better one"), metadata=first))
+    assert wrong.code() is grpc.StatusCode.PERMISSION_DENIED
+    reply = await agency.roster.ChangePassword(pb.ChangePasswordRequest(
+        current_password=PASSWORD, new_password="a much better one"), metadata=first)
+    assert reply.sessions_ended == 1
+    assert await _standing(agency, first) and not await _standing(agency, second)
+    await agency.sign_in(OFFICER, "a much better one")
+
+
+@pytest.mark.parametrize(("request_", "problem"), [
+    (pb.AddOfficerRequest(officer_id="Bad Id", name="x", roles=[pb.OFFICER_ROLE_HEAD]),
+     "officer_id"),
+    (pb.AddOfficerRequest(officer_id="ok", name="", roles=[pb.OFFICER_ROLE_HEAD]), "name"),
+    (pb.AddOfficerRequest(officer_id="ok", name="x"), "roles"),
+    (pb.AddOfficerRequest(officer_id="ok", name="x", roles=[pb.OFFICER_ROLE_HEAD],
+                          password="short"), "password"),
+])
+async def test_a_bad_new_officer_is_refused_and_nothing_is_added(
+        agency: Agency, request_: pb.AddOfficerRequest, problem: str) -> None:
+    head = await agency.sign_in(HEAD)
+    refused = await _refused(agency.roster.AddOfficer(request_, metadata=head))
+    assert refused.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert (refused.details() or "").startswith(problem)
+    listed = await agency.roster.ListOfficers(pb.ListOfficersRequest(), metadata=head)
+    assert len(listed.officers) == 2
