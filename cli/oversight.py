@@ -170,12 +170,17 @@ def verify(args: argparse.Namespace) -> Any:
         output: Any = _document(reply)
     else:
         broken = [v for v in reply.verdicts if not v.intact]
+        witnessed = (f"; {reply.checkpoints} checkpoints of the worker, the latest "
+                     f"{_when(reply, 'witnessed_at')}" if reply.checkpoints else
+                     "; no checkpoint of the worker yet")
         output = "\n".join(
-            [f"checked {reply.cases_checked} cases: "
-             + ("every chain is intact" if not broken else f"{len(broken)} BROKEN")]
+            [f"checked {reply.cases_checked} cases (chains, signatures and what the "
+             "worker witnessed): "
+             + ("every one holds" if not broken else f"{len(broken)} BROKEN") + witnessed]
             + [f"  {v.case_id}: broken at event {v.broken_at}: {v.problem}"
-               for v in broken])
-    if reply.cases_broken:
+               for v in broken]
+            + [f"  witness: {problem}" for problem in reply.witness_problems])
+    if reply.cases_broken or reply.witness_problems:
         print(render.dumps(output) if args.json else output)  # noqa: T201
         return 1
     return output
@@ -204,6 +209,7 @@ def add_commands(commands: Any, leaf: Callable[..., argparse.ArgumentParser]) ->
     p.add_argument("--out", default="", help="write to this file (default: stdout)")
     audit = commands.add_parser("audit", help="check the ledger was not altered")
     group = audit.add_subparsers(dest="action", required=True, metavar="ACTION")
-    p = leaf(group, "verify", verify, "walk the hash chain of one case or of all "
-                                      "(exit 1 when a chain is broken)")
+    p = leaf(group, "verify", verify, "check one case or all: hash chains, the worker's "
+                                      "checkpoints, every signature (exit 1 when anything "
+                                      "does not hold)")
     p.add_argument("case", nargs="?", default="")

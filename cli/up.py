@@ -104,10 +104,12 @@ def processes(data_dir: Path, ports: Ports, endpoints: Endpoints,
             "SEAMLESS_AGENCY_PKI_DIR": pki,
             "SEAMLESS_AGENCY_ROSTER_SEED_FILE": str(folder / "roster-seed.json")})
     ledger = _sqlite_url(data_dir / "ledger" / "ledger.db")
+    # Kept apart from the ledger: what would cut the ledger short must not reach it too.
+    witness = _sqlite_url(data_dir / "witness" / "witness.db")
     table["worker"] = ([python, "-m", "workflows"], {
         "SEAMLESS_TEMPORAL_ADDRESS": endpoints.temporal, "PYTHONUNBUFFERED": "1",
         "SEAMLESS_AGENCY_ADDRESSES": json.dumps(deliverable),
-        "SEAMLESS_LEDGER_DATABASE_URL": ledger,
+        "SEAMLESS_LEDGER_DATABASE_URL": ledger, "SEAMLESS_WITNESS_DATABASE_URL": witness,
         "SEAMLESS_IDENTITY_DIR": str(datadir.identity(data_dir, "worker").root),
         "SEAMLESS_PKI_DIR": pki})
     table["gateway"] = ([python, "-m", "gateway"], {
@@ -115,7 +117,7 @@ def processes(data_dir: Path, ports: Ports, endpoints: Endpoints,
         "SEAMLESS_AGENCY_ADDRESSES": json.dumps(endpoints.agencies),
         "SEAMLESS_GATEWAY_HOST": host, "SEAMLESS_GATEWAY_PORT": str(ports.gateway),
         "SEAMLESS_GATEWAY_MTLS_PORT": str(ports.gateway_mtls),
-        "SEAMLESS_LEDGER_DATABASE_URL": ledger,
+        "SEAMLESS_LEDGER_DATABASE_URL": ledger, "SEAMLESS_WITNESS_DATABASE_URL": witness,
         "SEAMLESS_IDENTITY_DIR": str(datadir.identity(data_dir, "gateway").root),
         "SEAMLESS_PKI_DIR": pki})
     # Without a collector, every process writes its spans as OTLP-JSON lines here.

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from gateway.server import run_server
 from observability import participation, telemetry
 from observability.ledger import open_ledger
+from observability.witness import open_witness
 from trust.files import private_umask
 from trust.pki import CertificateStore, Identity, IdentityFiles, PkiFiles, Role
 from trust.statements import Signer
@@ -40,8 +41,10 @@ class GatewaySettings(BaseSettings):
     # The agencies' (and the oversight body's) mutual-TLS ports, as JSON.
     agency_addresses: dict[str, str]
     catalog_dir: Path = DEFAULT_CATALOG
-    # The ledger the worker appends to: OversightService reads it.
+    # The ledger the worker appends to, and the worker's checkpoints of it: oversight
+    # reads both.
     ledger_database_url: str
+    witness_database_url: str
 
 
 async def serve(settings: GatewaySettings) -> None:
@@ -61,6 +64,7 @@ async def serve(settings: GatewaySettings) -> None:
                           agency_addresses=settings.agency_addresses,
                           session_issuers=issuers, task_queue=settings.task_queue,
                           ledger_engine=open_ledger(settings.ledger_database_url),
+                          witness_engine=open_witness(settings.witness_database_url),
                           port=settings.gateway_port, mtls_port=settings.gateway_mtls_port,
                           host=settings.gateway_host) as ports:
         logging.info("gateway serving people on %s:%d, agencies on %s:%d",

@@ -28,11 +28,12 @@ from sqlmodel import Session
 from gateway import oversight_views as views
 from gateway.callers import caller
 from gateway.errors import Context, GatewayError, abort, invalid
-from observability import analysis, export, gap_store, ledger, participation
+from observability import analysis, audit, export, gap_store, ledger, participation, witness
 from observability.accountability import CaseReplay, Event
 from observability.spans import case_trace_id
 from seamless.v1 import case_pb2, oversight_pb2_grpc
 from seamless.v1 import oversight_pb2 as pb
+from trust.pki import CertificateStore
 from workflows.catalog_loader import Catalog
 
 T = TypeVar("T")
@@ -53,9 +54,12 @@ def _since(request: pb.GetScorecardsRequest | pb.GetHandoffMatrixRequest | pb.Li
 
 
 class OversightService(oversight_pb2_grpc.OversightServiceServicer):
-    def __init__(self, *, ledger_engine: Engine, catalog: Catalog) -> None:
+    def __init__(self, *, ledger_engine: Engine, catalog: Catalog, store: CertificateStore,
+                 witness_engine: Engine | None = None) -> None:
         self._engine = ledger_engine
         self._catalog = catalog
+        self._store = store
+        self._witness = witness_engine
         gap_store.create_tables(ledger_engine)
 
     # ----- who sees what ------------------------------------------------------------
@@ -201,18 +205,29 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
         visible_to = self._visible_to()
 
         def work() -> pb.VerifyLedgerResponse:
+            reading = (witness.read(self._witness, self._store) if self._witness is not None
+                       else witness.Reading())
             with Session(self._engine) as session:
                 known = ledger.case_ids(session=session)
                 visible = known if visible_to is None else sorted(
                     set(known) & gap_store.cases_of(self._engine, visible_to))
-                if request.case_id and request.case_id not in visible:
+                gone = [] if visible_to is not None else [
+                    c for c, _ in witness.missing_cases(reading, known)]
+                if request.case_id and request.case_id not in (*visible, *gone):
                     raise GatewayError(grpc.StatusCode.NOT_FOUND, "CASE_NOT_FOUND",
                                        f"there is no case {request.case_id}")
-                ids = [request.case_id] if request.case_id else visible
-                verdicts = [ledger.verify(session=session, case_id=i) for i in ids]
+                found = audit.audit(session, self._store, reading,
+                                    cases=[request.case_id] if request.case_id in visible
+                                    else [] if request.case_id else visible,
+                                    include_missing=visible_to is None)
+            verdicts = [v for v in found.verdicts
+                        if not request.case_id or v.case_id == request.case_id]
             return pb.VerifyLedgerResponse(
                 verdicts=[views.verdict(v) for v in verdicts], cases_checked=len(verdicts),
-                cases_broken=sum(1 for v in verdicts if not v.intact))
+                cases_broken=sum(1 for v in verdicts if not v.intact),
+                checkpoints=reading.checkpoints,
+                witnessed_at=views.stamp(reading.last_at) if reading.last_at else None,
+                witness_problems=reading.problems if visible_to is None else [])
         return await self._serve(context, work)
 
 

@@ -49,12 +49,14 @@ class GatewayPorts:
 async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
                      store: CertificateStore, agency_addresses: Mapping[str, str],
                      session_issuers: Collection[str], task_queue: str,
-                     ledger_engine: Engine, port: int = 0, mtls_port: int = 0,
-                     host: str = "127.0.0.1") -> AsyncIterator[GatewayPorts]:
+                     ledger_engine: Engine, witness_engine: Engine | None = None,
+                     port: int = 0, mtls_port: int = 0, host: str = "127.0.0.1"
+                     ) -> AsyncIterator[GatewayPorts]:
     """Serve the gateway until the block ends; yields the bound ports (0 picks one).
 
     `agency_addresses` are the agencies' (and the oversight body's) mutual-TLS ports;
-    `session_issuers` the ids whose signed sessions are accepted."""
+    `session_issuers` the ids whose signed sessions are accepted; `witness_engine` holds
+    the worker's checkpoints of the ledger, which the ledger's audit checks it against."""
     links = AgencyLinks(agency_addresses, identity)
     authenticator = Authenticator(store=store, links=links, issuers=session_issuers)
     server = grpc.aio.server(
@@ -65,7 +67,8 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
         CaseService(client=client, catalog=catalog, task_queue=task_queue, links=links,
                     store=store), server)
     oversight_pb2_grpc.add_OversightServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        OversightService(ledger_engine=ledger_engine, catalog=catalog), server)
+        OversightService(ledger_engine=ledger_engine, catalog=catalog, store=store,
+                         witness_engine=witness_engine), server)
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(

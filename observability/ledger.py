@@ -229,6 +229,13 @@ def _stored(session: Session, case_id: str, events: Sequence[LedgerEntryBase]
                                   col(LedgerEntry.sequence).in_(sequences)))}
 
 
+def head(connection: Connection, case_id: str) -> tuple[int, str] | None:
+    """(last sequence, last hash) of a case's chain, as its head row says."""
+    row = connection.execute(select(LedgerHead.sequence, LedgerHead.hash)
+                             .where(LedgerHead.case_id == case_id)).first()
+    return (row[0], row[1]) if row is not None else None
+
+
 def case_events(*, session: Session, case_id: str) -> list[LedgerEntry]:
     return list(session.exec(select(LedgerEntry).where(LedgerEntry.case_id == case_id)
                              .order_by(col(LedgerEntry.sequence), col(LedgerEntry.id))))

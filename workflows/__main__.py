@@ -14,8 +14,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from observability import telemetry
 from observability.ledger import open_ledger
+from observability.witness import Witness, open_witness
 from trust.files import private_umask
 from trust.pki import CertificateStore, Identity, IdentityFiles, PkiFiles, Role
+from trust.statements import Signer, StatementType
 from workflows.agency_activities import AgencyActivities
 from workflows.client import TASK_QUEUE
 from workflows.connect import connect
@@ -39,6 +41,23 @@ class WorkerSettings(BaseSettings):
     # new gateway or agency certificate needs a worker restart).
     identity_dir: Path
     pki_dir: Path
+    # The ledger's witness: signed checkpoints of its heads, in a database of their own.
+    witness_database_url: str
+    witness_period_seconds: float = 5.0
+
+
+async def keep_witness(witness: Witness, period: float, stop: asyncio.Event) -> None:
+    """A checkpoint every `period` seconds while anything was appended, and a last one
+    on the way out."""
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=period)
+        except TimeoutError:
+            pass
+        try:
+            await asyncio.to_thread(witness.checkpoint)
+        except Exception:  # the next period tries again with everything noted
+            logging.exception("the ledger checkpoint failed; retrying")
 
 
 async def serve(settings: WorkerSettings) -> None:
@@ -47,7 +66,14 @@ async def serve(settings: WorkerSettings) -> None:
     identity = Identity.load(IdentityFiles(settings.identity_dir), pki, expect=Role.WORKER)
     store = CertificateStore.load(pki)
     agencies = AgencyActivities(settings.agency_addresses, identity, store)
-    ledger = LedgerActivities(open_ledger(settings.ledger_database_url))
+    signer = Signer(identity)
+    ledger_engine = open_ledger(settings.ledger_database_url)
+    witness = Witness(open_witness(settings.witness_database_url), ledger_engine,
+                      lambda claims, at: signer.sign(StatementType.CHECKPOINT, claims, at=at))
+    # Whatever the ledger holds that no checkpoint saw (a worker killed before its next
+    # checkpoint, say) is witnessed first.
+    await asyncio.to_thread(witness.sweep)
+    ledger = LedgerActivities(ledger_engine, witness)
     worker = build_worker(client, task_queue=settings.task_queue, activities=[
         agencies.deliver_task, agencies.withdraw_task, agencies.send_notice,
         ledger.record_case_events], seals=SealVerifier(store), sandbox=SHARING_SANDBOX)
@@ -58,7 +84,8 @@ async def serve(settings: WorkerSettings) -> None:
     async with worker:
         logging.info("case worker polling %s on %s", settings.task_queue,
                      settings.temporal_address)
-        await stop.wait()
+        await keep_witness(witness, settings.witness_period_seconds, stop)
+    await asyncio.to_thread(witness.checkpoint)
     await agencies.close()
 
 

@@ -3,6 +3,8 @@
 After an append the case is replayed from the ledger: its gaps are rewritten in the gap
 store (what oversight queries), and the periods and gaps that the new events ended are
 exported as accountability spans (observability.spans) when this process traces at all.
+The case's new head is noted for the worker's next signed checkpoint
+(observability.witness).
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ from temporalio.exceptions import ApplicationError
 
 from observability import gap_store, ledger, spans, telemetry
 from observability.accountability import CaseReplay
+from observability.witness import Witness
 from workflows import activities
 from workflows.rules.effects import CaseEventBatch
 
 
 class LedgerActivities:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, witness: Witness | None = None) -> None:
         self._engine = engine
+        self._witness = witness
         gap_store.create_tables(engine)
 
     def _append(self, batch: CaseEventBatch) -> int:
@@ -47,7 +51,10 @@ class LedgerActivities:
             ended = self._ended_spans(batch, replay)
             replay.finish(batch.events[-1].at)
             gap_store.rewrite_case(session, replay)
+            head = ledger.head(session.connection(), batch.case_id)
             session.commit()
+        if self._witness is not None and head is not None:
+            self._witness.note(batch.case_id, *head)
         # Spans only once committed. Their ids are derived, so a retry repeats the same.
         active = telemetry.active()
         if active is not None and ended:

@@ -31,6 +31,7 @@ from gateway.server import run_server as run_gateway
 from observability import telemetry
 from observability.ledger import open_ledger
 from observability.participation import OVERSIGHT
+from observability.witness import Witness, open_witness
 from seamless.v1 import (
     agency_pb2_grpc,
     case_pb2,
@@ -40,7 +41,7 @@ from seamless.v1 import (
     roster_pb2_grpc,
 )
 from trust.pki import CertificateStore, Identity
-from trust.statements import Signer
+from trust.statements import Signer, StatementType
 from trust.tls import server_only_channel
 from workflows.agency_activities import AgencyActivities
 from workflows.catalog_loader import Catalog
@@ -78,6 +79,8 @@ class Gateway:
         self.oversight = oversight_pb2_grpc.OversightServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self.desks = desks
         self.ledger = ledger  # the database the worker appends to
+        self.witness: Witness | None = None
+        self.witness_engine: Engine | None = None
         # Sessions by caller: an agency (its duty officer) or "officer@agency".
         self.sessions: dict[str, str] = {}
 
@@ -187,7 +190,12 @@ async def running_gateway(client: Client, catalog: Catalog, root: Path
         stack.push_async_callback(agencies.close)
         ledger_engine = open_ledger(f"sqlite:///{root / 'ledger.db'}")
         stack.callback(ledger_engine.dispose)
-        ledger = LedgerActivities(ledger_engine)
+        witness_engine = open_witness(f"sqlite:///{root / 'witness.db'}")
+        stack.callback(witness_engine.dispose)
+        worker_signer = Signer(identity("worker"))
+        witness = Witness(witness_engine, ledger_engine, lambda claims, at: worker_signer.sign(
+            StatementType.CHECKPOINT, claims, at=at))
+        ledger = LedgerActivities(ledger_engine, witness)
         worker = build_worker(traced, task_queue=queue, activities=[
             agencies.deliver_task, agencies.withdraw_task, agencies.send_notice,
             ledger.record_case_events], seals=SealVerifier(store))
@@ -195,9 +203,13 @@ async def running_gateway(client: Client, catalog: Catalog, root: Path
         ports = await stack.enter_async_context(run_gateway(
             client=sealed, catalog=catalog, identity=gateway_identity, store=store,
             agency_addresses=addresses, session_issuers=list(addresses), task_queue=queue,
-            ledger_engine=ledger_engine, port=gateway_port, mtls_port=gateway_mtls))
+            ledger_engine=ledger_engine, witness_engine=witness_engine, port=gateway_port,
+            mtls_port=gateway_mtls))
         gateway = Gateway(root, f"127.0.0.1:{ports.public}", f"127.0.0.1:{ports.agencies}",
                           desks, ledger_engine)
+        # Checkpoints are taken when a test says so (the worker process takes them on a
+        # timer).
+        gateway.witness, gateway.witness_engine = witness, witness_engine
         stack.push_async_callback(gateway.close)
         yield gateway
 

@@ -272,11 +272,17 @@ class LedgerVerdict(_message.Message):
     def __init__(self, case_id: _Optional[str] = ..., events: _Optional[int] = ..., intact: _Optional[bool] = ..., broken_at: _Optional[int] = ..., problem: _Optional[str] = ...) -> None: ...
 
 class VerifyLedgerResponse(_message.Message):
-    __slots__ = ("verdicts", "cases_checked", "cases_broken")
+    __slots__ = ("verdicts", "cases_checked", "cases_broken", "checkpoints", "witnessed_at", "witness_problems")
     VERDICTS_FIELD_NUMBER: _ClassVar[int]
     CASES_CHECKED_FIELD_NUMBER: _ClassVar[int]
     CASES_BROKEN_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINTS_FIELD_NUMBER: _ClassVar[int]
+    WITNESSED_AT_FIELD_NUMBER: _ClassVar[int]
+    WITNESS_PROBLEMS_FIELD_NUMBER: _ClassVar[int]
     verdicts: _containers.RepeatedCompositeFieldContainer[LedgerVerdict]
     cases_checked: int
     cases_broken: int
-    def __init__(self, verdicts: _Optional[_Iterable[_Union[LedgerVerdict, _Mapping]]] = ..., cases_checked: _Optional[int] = ..., cases_broken: _Optional[int] = ...) -> None: ...
+    checkpoints: int
+    witnessed_at: _timestamp_pb2.Timestamp
+    witness_problems: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, verdicts: _Optional[_Iterable[_Union[LedgerVerdict, _Mapping]]] = ..., cases_checked: _Optional[int] = ..., cases_broken: _Optional[int] = ..., checkpoints: _Optional[int] = ..., witnessed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., witness_problems: _Optional[_Iterable[str]] = ...) -> None: ...
