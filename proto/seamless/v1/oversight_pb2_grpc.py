@@ -106,7 +106,8 @@ class OversightServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def VerifyLedger(self, request, context):
-        """Walk the hash chain of one case (or of every visible case).
+        """Audit one case (or every visible case): its hash chain, the worker's signed
+        checkpoints of it, and every signature its events carry.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
