@@ -21,6 +21,7 @@ from cli.datadir import Endpoints
 from cli.health import health
 from cli.platform import TEMPORAL_SERVICE, worker_health
 from cli.up import Ports, prepare, processes
+from trust.files import private_dir
 
 START_TIMEOUT = 120.0
 
@@ -62,15 +63,18 @@ class Platform:
         self.endpoints: Endpoints = prepare(data_dir, self.ports)
         self.table = processes(data_dir, self.ports, self.endpoints)
         self.running: dict[str, subprocess.Popen[bytes]] = {}
-        (data_dir / "logs").mkdir(exist_ok=True)
+        private_dir(data_dir / "logs")
 
     # ----- processes -------------------------------------------------------------------
 
     def start(self, name: str) -> None:
         command, extra = self.table[name]
-        log = open(self.data_dir / "logs" / f"{name}.log", "ab")  # noqa: SIM115
+        path = self.data_dir / "logs" / f"{name}.log"
+        log = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
+        # As under `seamless up`: what the process creates is private (see cli.up).
         self.running[name] = subprocess.Popen(command, env={**os.environ, **extra},
-                                              stdout=log, stderr=subprocess.STDOUT)
+                                              stdout=log, stderr=subprocess.STDOUT,
+                                              umask=0o077)
         log.close()
 
     def kill(self, name: str) -> None:

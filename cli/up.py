@@ -25,7 +25,7 @@ from cli.datadir import Endpoints
 from cli.health import health
 from cli.provision import bodies, provision
 from observability.participation import OVERSIGHT
-from trust.files import private_umask
+from trust.files import private_dir, private_umask
 from workflows import search
 from workflows.catalog_loader import load_catalog
 
@@ -47,13 +47,12 @@ class Ports:
 
 
 def _sqlite_url(path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     return f"sqlite:///{path}"
 
 
 def prepare(data_dir: Path, ports: Ports, host: str = "127.0.0.1") -> Endpoints:
     """Identities, demo officers, agency profiles and the endpoints file; idempotent."""
-    private_umask()
     catalog = load_catalog()
     provision(data_dir, catalog, hosts=(host,))
     agencies: dict[str, str] = {}
@@ -72,7 +71,7 @@ def prepare(data_dir: Path, ports: Ports, host: str = "127.0.0.1") -> Endpoints:
 
 def _temporal_command(data_dir: Path, ports: Ports, host: str) -> list[str]:
     database = data_dir / "temporal" / "temporal.db"
-    database.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(database.parent)
     return [str(BIN / "temporal"), "server", "start-dev", "--db-filename", str(database),
             "--ip", host, "--port", str(ports.temporal), "--ui-port", str(ports.temporal_ui),
             "--ui-disable-news-fetch", "--log-level", "warn",
@@ -158,6 +157,9 @@ def _announce_when_ready(endpoints: Endpoints, data_dir: Path) -> None:
 
 
 def up(data_dir: Path, ports: Ports, host: str = "127.0.0.1") -> int:
+    # Everything the platform's processes create is private, the Temporal server's
+    # database included: they inherit this.
+    private_umask()
     endpoints = prepare(data_dir, ports, host)
     manager = Manager()
     for name, (command, extra) in processes(data_dir, ports, endpoints, host).items():
