@@ -45,10 +45,18 @@ proto-lint: $(BUF)
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy workflows agencies gateway observability cli bench tests
+	$(VENV)/bin/mypy workflows agencies gateway observability trust cli bench tests
 
+# The unit and service tests on two processes, then the whole-platform tests one at a
+# time (each starts every process of the platform).
 test: lint proto-check proto-lint
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2 -m "not e2e"
+	$(VENV)/bin/pytest -m e2e
+
+# Everything but the whole-platform (e2e) tests, with fewer random examples: under a
+# minute, for the edit-test loop.
+test-fast: $(INSTALLED)
+	HYPOTHESIS_PROFILE=fast $(VENV)/bin/pytest -n 2 -m "not e2e"
 
 # Re-record the replay histories after a deliberate, versioned workflow change.
 histories: $(INSTALLED)

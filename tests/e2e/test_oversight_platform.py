@@ -16,6 +16,9 @@ import pytest
 from observability.spans import case_trace_id
 from tests.e2e.platform import Platform, wait_for
 
+# The whole platform as real processes: left out of `make test-fast`.
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:

@@ -15,6 +15,9 @@ import pytest
 
 from tests.e2e.platform import Platform, wait_for
 
+# The whole platform as real processes: left out of `make test-fast`.
+pytestmark = pytest.mark.e2e
+
 BIN = Path(__file__).parents[2] / ".venv" / "bin"
 
 

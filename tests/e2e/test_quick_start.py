@@ -8,8 +8,13 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from cli.up import Ports
 from tests.e2e.platform import SEAMLESS, free_ports, wait_for
+
+# The whole platform as real processes: left out of `make test-fast`.
+pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).parents[2]
 READY_WITHIN_SECONDS = 180.0

@@ -1,7 +1,9 @@
 """Property test of the case rules over random sequences of every operation.
 
 After every step: exactly one owner; a refusal changed nothing and was predicted by
-validation; the ownership intervals tile the case's life with no gap and no overlap.
+validation; the ownership intervals tile the case's life with no gap and no overlap; and
+the ledger's replay of the case's events finds exactly the agencies the engine says take
+part (the one visibility rule, applied to the state and to the events).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from observability.accountability import CaseReplay, Event
 from tests.workflows.builders import T0, open_approval, open_food, open_mining
 from workflows.catalog_loader import Catalog, load_catalog
 from workflows.rules.case import CaseEngine
@@ -188,6 +191,15 @@ class CaseRulesMachine(RuleBasedStateMachine):
         assert intervals[-1].end == state.closed_at
 
     @invariant()
+    def the_engine_and_the_ledger_agree_on_who_takes_part(self) -> None:
+        state = self.engine.state
+        replay = CaseReplay(state.id)
+        for e in state.events:
+            replay.feed(Event(state.id, e.sequence, e.kind.value, e.actor.agency, e.at,
+                              e.task_id, e.attributes))
+        assert replay.participants == state.participants()
+
+    @invariant()
     def closed_cases_have_no_open_work(self) -> None:
         state = self.engine.state
         if state.status is CaseStatus.CLOSED:
@@ -195,7 +207,8 @@ class CaseRulesMachine(RuleBasedStateMachine):
             assert state.pending_handoff is None
 
 
+# Twenty times the profile's examples: 2,000 by default, fewer under `make test-fast`.
 CaseRulesMachine.TestCase.settings = settings(
-    max_examples=2000, stateful_step_count=30, deadline=None,
+    max_examples=20 * settings.default.max_examples, stateful_step_count=30, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
 test_case_rules = CaseRulesMachine.TestCase
