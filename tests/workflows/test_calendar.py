@@ -92,7 +92,7 @@ def _walked(calendar: WorkingCalendar, start: datetime, days: int) -> datetime:
 _DAYS = st.dates(min_value=date(2026, 1, 1), max_value=date(2027, 12, 31))
 
 
-@settings(max_examples=3 * settings.default.max_examples, deadline=None)
+@settings(max_examples=3 * settings().max_examples, deadline=None)
 @given(start=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 31),
                           timezones=st.just(UTC)),
        days=st.integers(min_value=1, max_value=MAX_WORKING_DAYS),

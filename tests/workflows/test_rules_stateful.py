@@ -209,6 +209,6 @@ class CaseRulesMachine(RuleBasedStateMachine):
 
 # Twenty times the profile's examples: 2,000 by default, fewer under `make test-fast`.
 CaseRulesMachine.TestCase.settings = settings(
-    max_examples=20 * settings.default.max_examples, stateful_step_count=30, deadline=None,
+    max_examples=20 * settings().max_examples, stateful_step_count=30, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
 test_case_rules = CaseRulesMachine.TestCase
