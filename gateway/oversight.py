@@ -30,6 +30,7 @@ from gateway.callers import caller
 from gateway.errors import Context, GatewayError, abort, invalid
 from observability import analysis, audit, export, gap_store, ledger, participation, witness
 from observability.accountability import CaseReplay, Event
+from observability.event_schema import PLATFORM_ACTOR
 from observability.spans import case_trace_id
 from seamless.v1 import case_pb2, oversight_pb2_grpc
 from seamless.v1 import oversight_pb2 as pb
@@ -129,7 +130,7 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
             if not 1 <= size <= MAX_PAGE_SIZE:
                 raise invalid("page_size", f"must be 1 to {MAX_PAGE_SIZE}")
             if request.agency and self._catalog.directory.get(request.agency) is None \
-                    and request.agency != "seamless":
+                    and request.agency != PLATFORM_ACTOR:
                 raise invalid("agency", f"no agency {request.agency!r} in the directory")
             if request.kind not in case_pb2.GapKind.values():
                 raise invalid("kind", f"{request.kind} is not a GapKind")

@@ -21,7 +21,7 @@ from observability import participation
 from observability.event_schema import EventKind as K
 
 # Who is accountable while a delivery is failing: the platform itself.
-PLATFORM = "seamless"
+PLATFORM = schema.PLATFORM_ACTOR
 
 
 class Category(StrEnum):

@@ -9,6 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
+# The platform itself, as the actor of what its clocks and deliveries record, and as
+# the accountable party while a delivery is failing. No agency may take this id.
+PLATFORM_ACTOR = "seamless"
+
 
 class EventKind(StrEnum):
     OPENED = "OPENED"

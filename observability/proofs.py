@@ -30,7 +30,7 @@ from trust.pki import CertificateStore, Role
 from trust.statements import StatementError, StatementType, verify
 
 # The platform's own actor (a clock); its events are witnessed, not signed.
-PLATFORM = "seamless"
+PLATFORM = schema.PLATFORM_ACTOR
 
 
 class _Case:

@@ -15,10 +15,14 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
+from observability.event_schema import PLATFORM_ACTOR
+from observability.participation import OVERSIGHT
 from workflows.rules.calendar import WorkingCalendar, parse_duration
 from workflows.rules.catalog import CaseRules, Directory, Playbook
 
 DEFAULT_CATALOG = Path(__file__).parent / "catalog"
+# Ids no agency may take: they name the platform itself and the oversight body.
+RESERVED_IDS = (PLATFORM_ACTOR, OVERSIGHT)
 T = TypeVar("T")
 
 
@@ -72,6 +76,10 @@ def load_directory(path: Path) -> Directory:
     directory = _parse(path, Directory, _read(path))
     ids = [a.id for a in directory.agencies]
     _no_duplicates(path, "agencies", ids)
+    taken = sorted(set(ids) & set(RESERVED_IDS))
+    if taken:
+        raise CatalogError(f"{path.name}: agencies: {', '.join(taken)} is the platform's own "
+                           "(the platform itself, the oversight body); choose another id")
     if directory.coordinator not in ids:
         raise CatalogError(f"{path.name}: coordinator: {directory.coordinator!r} is not listed")
     return directory

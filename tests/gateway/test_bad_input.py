@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
 import pytest
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.testing import WorkflowEnvironment
 
 from seamless.v1 import case_pb2
@@ -149,3 +151,47 @@ async def test_bad_inbox_page_size(gw: Gateway) -> None:
     failure = await gw.fails("ListInbox", pb.CaseServiceListInboxRequest(page_size=-5), NR)
     assert failure.code is grpc.StatusCode.INVALID_ARGUMENT
     assert "page_size" in failure.message
+
+
+async def test_the_worst_accepted_input_cannot_brick_a_case(gw: Gateway) -> None:
+    """Every field at its limit, every clock at its longest: the case takes each request
+    and is worked to its close (no validator's work grows past what the limits allow)."""
+    opened = await gw.call("OpenCase", _open(
+        subject_key="S" * 128, title="T" * 200, description="D" * 4000,
+        location="L" * 200), TOWNSHIP)
+    case_id = opened.case.id
+    for task in opened.case.tasks:  # the whistle's own tasks, out of the way
+        await gw.call("WithdrawTask", pb.CaseServiceWithdrawTaskRequest(
+            request_id=rid(), case_id=case_id, task_id=task.id, reason="r" * 1000), TOWNSHIP)
+    dispatched = await gw.call("DispatchTask", pb.DispatchTaskRequest(
+        request_id=rid(), case_id=case_id, kind="mining-investigation", assignee=NR,
+        title="t" * 200, instructions="i" * 4000, sign_within="250wd",
+        on_scene_within="250wd", due_within="365d"), TOWNSHIP)
+    task_id = dispatched.task_id
+    await settled(gw, case_id)
+
+    async def as_nr(method: str, **fields: object) -> case_pb2.Case:
+        request = getattr(pb, f"{method}Request")(request_id=rid(), case_id=case_id,
+                                                  task_id=task_id, **fields)
+        reply = await gw.call(method, request, NR)
+        case: case_pb2.Case = reply.case
+        return case
+
+    await as_nr("DeclineTask", reason="r" * 1000, suggested_agency="public-security")
+    await gw.call("ReviewDecline", pb.ReviewDeclineRequest(
+        request_id=rid(), case_id=case_id, task_id=task_id, note="n" * 1000,
+        outcome=case_pb2.DECLINE_REVIEW_OUTCOME_OVERRULED), TOWNSHIP)
+    await as_nr("SignTask")
+    asked = Timestamp()  # the furthest a due time may be: a year and a day from now
+    asked.FromDatetime(datetime.now(UTC) + timedelta(days=366, minutes=-1))
+    await as_nr("RequestExtension", new_due_time=asked, reason="r" * 1000)
+    await gw.call("DecideExtension", pb.DecideExtensionRequest(
+        request_id=rid(), case_id=case_id, task_id=task_id, grant=True, note="n" * 1000),
+        TOWNSHIP)
+    await as_nr("ArriveOnScene")
+    done = await as_nr("CompleteTask", findings="f" * 4000,
+                       evidence_refs=[f"{n:03d}" + "e" * 509 for n in range(50)])
+    assert next(t for t in done.tasks if t.id == task_id).state == case_pb2.TASK_STATE_DONE
+    closed = await gw.call("CloseCase", pb.CloseCaseRequest(
+        request_id=rid(), case_id=case_id, summary="s" * 4000), TOWNSHIP)
+    assert closed.case.status == case_pb2.CASE_STATUS_CLOSED

@@ -126,3 +126,16 @@ def test_bad_holiday_is_refused(tmp_path: Path) -> None:
     (root / "calendar.yaml").write_text('holidays: ["2026-13-01"]\n')
     with pytest.raises(CatalogError, match=r"calendar\.yaml: holidays\[0\]: '2026-13-01'"):
         load_catalog(root)
+
+
+@pytest.mark.parametrize("reserved", ["oversight", "seamless"])
+def test_an_agency_may_not_take_the_platform_s_own_ids(tmp_path: Path, reserved: str
+                                                        ) -> None:
+    root = _catalog_copy(tmp_path)
+    path = root / "directory.yaml"
+    directory = yaml.safe_load(path.read_text(encoding="utf-8"))
+    directory["agencies"].append({"id": reserved, "name_zh": "冒名", "name_en": "Impostor"})
+    path.write_text(yaml.safe_dump(directory, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CatalogError, match=f"directory.yaml: agencies: {reserved} is the "
+                                           "platform's own"):
+        load_catalog(root)

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from observability import participation
+from observability.event_schema import PLATFORM_ACTOR
 from observability.event_schema import EventKind as EventKind  # re-exported for the rules
 
 
@@ -60,7 +61,7 @@ class Actor:
 
 
 # The platform itself acts when a clock fires.
-PLATFORM = Actor(agency="seamless", officer="clock")
+PLATFORM = Actor(agency=PLATFORM_ACTOR, officer="clock")
 
 
 @dataclass
