@@ -15,8 +15,8 @@ from google.protobuf.message import Message
 from observability import telemetry
 from seamless.v1 import agency_pb2, case_service_pb2_grpc
 from seamless.v1 import case_service_pb2 as pb
-from trust.pki import Identity
-from trust.tls import mutual_tls_channel
+from trust.pki import Identity, Role
+from trust.tls import expecting, mutual_tls_channel
 
 CALL_TIMEOUT_SECONDS = 30.0
 ACT_HEADER = "seamless-act"
@@ -25,7 +25,7 @@ ACT_HEADER = "seamless-act"
 class GatewayLink:
     def __init__(self, address: str, identity: Identity) -> None:
         self._channel = grpc.aio.secure_channel(
-            address, mutual_tls_channel(identity),
+            address, mutual_tls_channel(identity), options=expecting(Role.GATEWAY),
             interceptors=telemetry.grpc_client_interceptors())
         self._stub = case_service_pb2_grpc.CaseServiceStub(self._channel)  # type: ignore[no-untyped-call]
 

@@ -52,7 +52,8 @@ def table(figures: dict[str, Any]) -> str:
         lines.append("\nTemporal history events per case: " + ", ".join(
             f"{n} {e['min']}-{e['max']}" for n, e in events.items()))
         memory = figures["memory_after_throughput"]
-        lines.append("Peak memory (MiB; agencies: the sum of 15 processes' peaks): " +
+        lines.append("Peak memory (MiB; agencies: the sum of the agencies' and the oversight "
+                     "body's processes' peaks): " +
                      ", ".join(f"{kind} {m['peak_rss_mib']}" for kind, m in memory.items()))
     for system, orders in figures.get("work_orders", {}).items():
         lines.append(f"\nWork orders (1 task) at steady rates: {system}")

@@ -15,9 +15,11 @@ from bench.inbox_watch import InboxWatch
 from cli import datadir
 from cli.datadir import Endpoints
 from cli.sessions import Credential
+from observability.participation import role_of
 from seamless.v1 import agency_pb2, agency_pb2_grpc, case_pb2, case_service_pb2_grpc
 from seamless.v1 import case_service_pb2 as pb
-from trust.tls import server_only_channel
+from trust.pki import Role
+from trust.tls import expecting, server_only_channel
 
 CASE_TYPE = "citizen-hotline"
 JURISDICTION = "jinhaihu"
@@ -36,15 +38,18 @@ class SeamlessApi:
         endpoints = Endpoints.read(data_dir)
         self._watch = watch
         tls = server_only_channel(datadir.pki(data_dir).authority.read_bytes())
-        self._gateway_channel = grpc.aio.secure_channel(endpoints.gateway, tls)
+        self._gateway_channel = grpc.aio.secure_channel(endpoints.gateway, tls,
+                                                        options=expecting(Role.GATEWAY))
         self._gateway = case_service_pb2_grpc.CaseServiceStub(self._gateway_channel)  # type: ignore[no-untyped-call]
         # Each agency's duty officer, signed in once (a shift's session outlasts a run).
         self._sessions = {agency: (("authorization",
                                     f"Bearer {Credential(data_dir, agency).token()}"),)
                           for agency in endpoints.desks}
         self._lead = self._sessions[LEAD]
-        self._desk_channels = {agency: grpc.aio.secure_channel(address, tls)
-                               for agency, address in endpoints.desks.items()}
+        self._desk_channels = {
+            agency: grpc.aio.secure_channel(address, tls,
+                                            options=expecting(role_of(agency), agency))
+            for agency, address in endpoints.desks.items()}
         self._desks = {agency: agency_pb2_grpc.AgencyServiceStub(channel)  # type: ignore[no-untyped-call]
                        for agency, channel in self._desk_channels.items()}
 

@@ -26,7 +26,8 @@ from seamless.v1 import (
     oversight_pb2_grpc,
     roster_pb2_grpc,
 )
-from trust.tls import server_only_channel
+from trust.pki import Role
+from trust.tls import expecting, server_only_channel
 
 CALL_TIMEOUT_SECONDS = 30.0
 OVERSIGHT_TIMEOUT_SECONDS = 300.0
@@ -77,7 +78,8 @@ class Gateway(_Signed):
         endpoints = Endpoints.read(data_dir)
         authority = datadir.pki(data_dir).authority.read_bytes()
         self._channel = grpc.secure_channel(endpoints.gateway,
-                                            server_only_channel(authority))
+                                            server_only_channel(authority),
+                                            options=expecting(Role.GATEWAY))
         self._stub = case_service_pb2_grpc.CaseServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self._oversight = oversight_pb2_grpc.OversightServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self.identity = identity

@@ -15,16 +15,19 @@ from trust.tls import server_only_channel
 
 
 def health(address: str, service: str = "", timeout: float = 2.0,
-           authority: PkiFiles | None = None) -> str:
+           authority: PkiFiles | None = None,
+           expect: list[tuple[str, str]] | None = None) -> str:
     """SERVING, NOT_SERVING, or DOWN with the gRPC code that said so. With `authority`
     the service is reached over TLS and must prove itself with that authority's
-    certificate; without, in plaintext (the Temporal dev server)."""
+    certificate, as the party `expect` names (`trust.tls.expecting`); without, in
+    plaintext (the Temporal dev server)."""
     if authority is None:
         channel = grpc.insecure_channel(address)
     else:
         try:
             channel = grpc.secure_channel(
-                address, server_only_channel(authority.authority.read_bytes()))
+                address, server_only_channel(authority.authority.read_bytes()),
+                options=expect or [])
         except FileNotFoundError:
             return "DOWN (no platform authority certificate)"
     with channel:

@@ -17,6 +17,9 @@ from temporalio.api.workflowservice.v1 import (
 from cli import datadir, render
 from cli.health import health
 from cli.up import Ports, up
+from observability.participation import role_of
+from trust.pki import Role
+from trust.tls import expecting
 from workflows.client import TASK_QUEUE
 
 TEMPORAL_SERVICE = "temporal.api.workflowservice.v1.WorkflowService"
@@ -53,9 +56,11 @@ def status_command(args: argparse.Namespace) -> Any:
     authority = datadir.pki(data_dir)
     rows = [("temporal", endpoints.temporal, health(endpoints.temporal, TEMPORAL_SERVICE)),
             ("worker", TASK_QUEUE, worker_health(endpoints.temporal)),
-            ("gateway", endpoints.gateway, health(endpoints.gateway, authority=authority))]
+            ("gateway", endpoints.gateway, health(endpoints.gateway, authority=authority,
+                                                  expect=expecting(Role.GATEWAY)))]
     # An agency is asked at its officers' desk (server TLS): no key needed to ask.
-    rows += [(agency, address, health(address, authority=authority))
+    rows += [(agency, address, health(address, authority=authority,
+                                      expect=expecting(role_of(agency), agency)))
              for agency, address in endpoints.desks.items()]
     healthy = all(state == "SERVING" for _, _, state in rows)
     if args.json:

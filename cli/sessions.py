@@ -20,10 +20,11 @@ from cryptography import x509
 
 from cli import datadir
 from cli.provision import DUTY_OFFICER, demo_password
+from observability.participation import role_of
 from seamless.v1 import roster_pb2, roster_pb2_grpc
 from trust.files import write_private
 from trust.pki import fingerprint
-from trust.tls import server_only_channel
+from trust.tls import expecting, server_only_channel
 
 CALL_TIMEOUT_SECONDS = 30.0
 
@@ -99,7 +100,8 @@ def desk_channel(data_dir: Path, agency: str) -> grpc.Channel:
     if address is None:
         raise SystemExit(f"no agency {agency!r} runs on this platform")
     authority = datadir.pki(data_dir).authority.read_bytes()
-    return grpc.secure_channel(address, server_only_channel(authority))
+    return grpc.secure_channel(address, server_only_channel(authority),
+                               options=expecting(role_of(agency), agency))
 
 
 def sign_in(data_dir: Path, agency: str, officer: str, password: str, *,

@@ -21,7 +21,10 @@ from cli.datadir import Endpoints
 from cli.health import health
 from cli.platform import TEMPORAL_SERVICE, worker_health
 from cli.up import Ports, prepare, processes
+from observability.participation import role_of
 from trust.files import private_dir
+from trust.pki import Role
+from trust.tls import expecting
 
 START_TIMEOUT = 120.0
 
@@ -110,8 +113,10 @@ class Platform:
             return worker_health(self.endpoints.temporal)
         authority = datadir.pki(self.data_dir)
         if name == "gateway":
-            return health(self.endpoints.gateway, authority=authority)
-        return health(self.endpoints.desks[name], authority=authority)
+            return health(self.endpoints.gateway, authority=authority,
+                          expect=expecting(Role.GATEWAY))
+        return health(self.endpoints.desks[name], authority=authority,
+                      expect=expecting(role_of(name), name))
 
     def wait_healthy(self, names: list[str] | None = None) -> None:
         for name in names or list(self.table):

@@ -26,6 +26,8 @@ from cli.health import health
 from cli.provision import bodies, provision
 from observability.participation import OVERSIGHT
 from trust.files import private_dir, private_umask
+from trust.pki import Role
+from trust.tls import expecting
 from workflows import search
 from workflows.catalog_loader import load_catalog
 
@@ -144,8 +146,9 @@ def _announce_when_ready(endpoints: Endpoints, data_dir: Path) -> None:
     while time.monotonic() < give_up:
         # A plain socket first: gRPC must not start in this process while the process
         # manager is still forking the platform's processes.
-        if _listening(endpoints.gateway) and \
-                health(endpoints.gateway, authority=datadir.pki(data_dir)) == "SERVING":
+        if _listening(endpoints.gateway) and health(
+                endpoints.gateway, authority=datadir.pki(data_dir),
+                expect=expecting(Role.GATEWAY)) == "SERVING":
             print(f"\nSeamless is up.\n  gateway      {endpoints.gateway}\n"  # noqa: T201
                   f"  Temporal UI  {endpoints.temporal_ui}\n  data         {data_dir}\n"
                   f"  try: seamless --data-dir {shlex.quote(str(data_dir))} agencies\n",

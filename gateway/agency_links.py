@@ -13,10 +13,11 @@ from collections.abc import Mapping
 import grpc
 
 from observability import telemetry
+from observability.participation import role_of
 from seamless.v1 import agency_pb2, agency_pb2_grpc, roster_pb2, roster_pb2_grpc
 from trust.pki import Identity
 from trust.sessions import OfficerRole, Session
-from trust.tls import mutual_tls_channel
+from trust.tls import expecting, mutual_tls_channel
 
 CHECK_TIMEOUT_SECONDS = 5.0
 INBOX_TIMEOUT_SECONDS = 10.0
@@ -47,7 +48,7 @@ class AgencyLinks:
         channel = self._channels.get(agency)
         if channel is None:
             channel = self._channels[agency] = grpc.aio.secure_channel(
-                address, self._credentials,
+                address, self._credentials, options=expecting(role_of(agency), agency),
                 interceptors=telemetry.grpc_client_interceptors())
         return channel
 

@@ -36,7 +36,10 @@ def build_query(request: pb.ListCasesRequest, *, viewer: str, catalog: Catalog) 
     """The visibility query for what `viewer` (an agency, or the oversight body) may see,
     with the request's filters. `viewer` is a verified identity, never request text."""
     directory = catalog.directory
-    clauses = ["WorkflowType = 'CaseWorkflow'"]
+    # A run that failed is no case: a start refused for want of the gateway's seal (one
+    # made from the host, with search attributes of its maker's choosing) ends so.
+    clauses = ["WorkflowType = 'CaseWorkflow'",
+               "(ExecutionStatus = 'Running' OR ExecutionStatus = 'Completed')"]
     if not participation.sees_every_case(viewer, coordinator=directory.coordinator):
         clauses.append(f"{search.PARTICIPANTS.name} = '{viewer}'")
     if request.owner:

@@ -16,8 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
+from trust.pki import Role
+
 # The oversight body: its staff sign in at its own service and read every case.
 OVERSIGHT = "oversight"
+
+
+def role_of(body: str) -> Role:
+    """The role of the service of `body` (an agency, or the oversight body)."""
+    return Role.OVERSIGHT if body == OVERSIGHT else Role.AGENCY
 
 
 def participants(*, opener: str, owners: Iterable[str], assignees: Iterable[str],

@@ -27,6 +27,7 @@ from trust.pki import (
     key_pem,
     load_key,
     new_key,
+    service_name,
 )
 
 
@@ -43,7 +44,7 @@ def ensure_party(pki: PkiFiles, own: IdentityFiles, party: Party, *,
                  hosts: Iterable[str] = (), now: datetime | None = None) -> None:
     """Make sure `party` has a key and a current certificate from the authority."""
     now = now or datetime.now(UTC)
-    hosts = tuple(hosts)
+    hosts = (service_name(party.role, party.id), *hosts)
     if own.key.exists() and own.certificate.exists():
         current = x509.load_pem_x509_certificate(own.certificate.read_bytes())
         if current.not_valid_after_utc - now > RENEW_BEFORE and _serves(current, hosts):

@@ -58,6 +58,15 @@ class Party:
         return f"{self.role.value} {self.id}"
 
 
+def service_name(role: Role, party_id: str = "") -> str:
+    """The name a party serves under, written in its certificate and asked for by those
+    who call it: the one name no other party's certificate carries. Each agency (and the
+    oversight body) has its own; any gateway serves as the gateway."""
+    if role in (Role.AGENCY, Role.OVERSIGHT):
+        return f"{party_id}.{role.value}.seamless"
+    return f"{role.value}.seamless"
+
+
 def new_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
@@ -111,7 +120,8 @@ def create_authority(*, now: datetime | None = None, name: str = "Seamless platf
 
 def _alternative_names(party: Party, hosts: Iterable[str]) -> list[x509.GeneralName]:
     names: list[x509.GeneralName] = []
-    for host in dict.fromkeys([party.id, "localhost", "127.0.0.1", "::1", *hosts]):
+    for host in dict.fromkeys([service_name(party.role, party.id), party.id, "localhost",
+                               "127.0.0.1", "::1", *hosts]):
         try:
             names.append(x509.IPAddress(ipaddress.ip_address(host)))
         except ValueError:
@@ -123,8 +133,8 @@ def issue(authority_key: ec.EllipticCurvePrivateKey, authority: x509.Certificate
           party: Party, public_key: ec.EllipticCurvePublicKey, *,
           hosts: Iterable[str] = (), now: datetime | None = None,
           valid_days: int = PARTY_DAYS) -> x509.Certificate:
-    """A certificate for `party`, good for serving (its id, localhost and `hosts` as
-    names) and for calling others."""
+    """A certificate for `party`, good for serving (its service name, its id, localhost
+    and `hosts` as names) and for calling others."""
     now = now or datetime.now(UTC)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, party.id),
                          x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME,

@@ -16,7 +16,7 @@ from typing import Any
 import grpc
 from cryptography import x509
 
-from trust.pki import Identity, Party, party_of
+from trust.pki import Identity, Party, Role, party_of, service_name
 
 # gRPC's name for the PEM of the certificate the peer presented in the handshake.
 _PEER_CERTIFICATE = "x509_pem_cert"
@@ -44,6 +44,13 @@ def mutual_tls_channel(identity: Identity) -> grpc.ChannelCredentials:
 def server_only_channel(authority_pem: bytes) -> grpc.ChannelCredentials:
     """A person's tool calling a door: it checks the server against the authority."""
     return grpc.ssl_channel_credentials(root_certificates=authority_pem)
+
+
+def expecting(role: Role, party_id: str = "") -> list[tuple[str, str]]:
+    """Channel options under which the TLS handshake succeeds only with the party named:
+    the server's certificate must carry that party's service name, which no other
+    party's does (every certificate names localhost, so the address proves nothing)."""
+    return [("grpc.ssl_target_name_override", service_name(role, party_id))]
 
 
 def peer_party(context: Any) -> Party | None:

@@ -23,9 +23,9 @@ from temporalio.exceptions import ApplicationError
 from observability import telemetry
 from seamless.v1 import agency_pb2, agency_pb2_grpc
 from trust.attestations import verify_receipt
-from trust.pki import CertificateStore, Identity
+from trust.pki import CertificateStore, Identity, Role
 from trust.statements import StatementError
-from trust.tls import mutual_tls_channel
+from trust.tls import expecting, mutual_tls_channel
 from workflows import activities
 from workflows.rules.effects import Notice, TaskDelivery, TaskWithdrawal
 
@@ -80,7 +80,8 @@ class AgencyActivities:
         channel = self._channels.get(agency)
         if channel is None:
             channel = self._channels[agency] = grpc.aio.secure_channel(
-                address, self._credentials, options=CHANNEL_OPTIONS,
+                address, self._credentials,
+                options=[*CHANNEL_OPTIONS, *expecting(Role.AGENCY, agency)],
                 interceptors=telemetry.grpc_client_interceptors())
         return agency_pb2_grpc.AgencyServiceStub(channel)  # type: ignore[no-untyped-call]
 

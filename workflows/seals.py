@@ -10,9 +10,10 @@ checks the seal before anything else:
 * an update's seal in the validator (`SealCheck`), which Temporal runs only when the
   update arrives, never on replay, so a later change of keys cannot break a replay; a
   refused update writes nothing to the history;
-* a start's seal before the case runs at all: an unsealed start ends at once, having
-  sent and recorded nothing. A start refused once is marked in the history (a patch
-  marker), so a replay knows it was refused without checking again.
+* a start's seal when the case is created (`start_refusal`, from the workflow's init),
+  before anything is opened: an unsealed start ends at once, having sent, recorded and
+  shown nothing. A start refused once is marked in the history (a patch marker), so a
+  replay knows it was refused without checking again.
 
 The seals (and a forwarded act) become the proofs of the events the command causes, so
 the ledger keeps, with every act, who vouched for its actor.
@@ -44,7 +45,6 @@ from temporalio.client import (
 from temporalio.converter import PayloadConverter
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import (
-    ExecuteWorkflowInput,
     HandleUpdateInput,
     WorkflowInboundInterceptor,
     WorkflowInterceptorClassInput,
@@ -254,6 +254,7 @@ def _refusal(problem: SealRefused) -> ApplicationError:
                             type=Reason.COMMAND_NOT_SEALED.value, non_retryable=True)
 
 
+
 _PROOFS: ContextVar[tuple[str, ...]] = ContextVar("seamless_proofs", default=())
 
 
@@ -273,11 +274,40 @@ def start_proofs() -> tuple[str, ...]:
     return proofs_of(workflow.info().headers)
 
 
-class SealCheck(WorkerInterceptor):
-    """The worker's interceptor: no seal, no command."""
+# Each task queue's seal checker: a case checks its own start against it from its init,
+# where its input is at hand (an interceptor sees a start only after the case exists).
+_START_CHECKERS: dict[str, SealVerifier] = {}
 
-    def __init__(self, verifier: SealVerifier) -> None:
+
+def start_refusal(start_input: Any) -> str | None:
+    """Why this run's start is refused, or None: call from the workflow's init.
+
+    The start's seal is checked against the moment Temporal accepted the start (a case
+    whose worker was down a while is still opened). On replay the verdict is read from
+    the history's marker instead, so a later change of keys cannot change it."""
+    if workflow.unsafe.is_replaying():
+        return ("command refused: the start was not sealed by the gateway"
+                if workflow.patched(START_REFUSED) else None)
+    info = workflow.info()
+    checker = _START_CHECKERS.get(info.task_queue)
+    try:
+        if checker is None:
+            raise SealRefused("no worker of this task queue checks seals")
+        checker.check(info.headers, operation=START, workflow_id=info.workflow_id,
+                      run_id=info.run_id, command=start_input, now=info.start_time)
+    except SealRefused as problem:
+        workflow.patched(START_REFUSED)
+        return f"command refused: {problem}"
+    return None
+
+
+class SealCheck(WorkerInterceptor):
+    """The worker's interceptor: no seal, no command. It also makes `verifier` the seal
+    checker of `task_queue`'s cases for their starts."""
+
+    def __init__(self, verifier: SealVerifier, task_queue: str) -> None:
         self._verifier = verifier
+        _START_CHECKERS[task_queue] = verifier
 
     def workflow_interceptor_class(self, input: WorkflowInterceptorClassInput
                                    ) -> type[WorkflowInboundInterceptor]:
@@ -291,25 +321,6 @@ class SealCheck(WorkerInterceptor):
 
 class _SealCheckInbound(WorkflowInboundInterceptor):
     _seals: SealVerifier
-
-    def _check_start(self, args: Any) -> None:
-        info = workflow.info()
-        self._seals.check(info.headers, operation=START, workflow_id=info.workflow_id,
-                          run_id=info.run_id, command=args[0] if args else None,
-                          now=workflow.now())
-
-    async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
-        if workflow.unsafe.is_replaying():
-            # Checked when the run began; a start refused then left its marker.
-            if workflow.patched(START_REFUSED):
-                raise _refusal(SealRefused("the start was not sealed by the gateway"))
-        else:
-            try:
-                self._check_start(input.args)
-            except SealRefused as problem:
-                workflow.patched(START_REFUSED)
-                raise _refusal(problem) from None
-        return await super().execute_workflow(input)
 
     def handle_update_validator(self, input: HandleUpdateInput) -> None:
         info = workflow.info()

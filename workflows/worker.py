@@ -54,6 +54,6 @@ def build_worker(client: Client, *, task_queue: str,
     `seals` checks that every command came through the gateway."""
     return Worker(client, task_queue=task_queue, workflows=[CaseWorkflow],
                   activities=list(activities),
-                  interceptors=[RequestTraceInterceptor(), SealCheck(seals)],
+                  interceptors=[RequestTraceInterceptor(), SealCheck(seals, task_queue)],
                   workflow_runner=sandbox, workflow_task_poller_behavior=WORKFLOW_POLLS,
                   nonsticky_to_sticky_poll_ratio=NON_STICKY_RATIO)

@@ -137,16 +137,22 @@ class CaseWorkflow:
     def __init__(self, input: CaseWorkflowInput) -> None:
         self._refused: Refusal | None = None
         self._opened: CaseEngine | None = None
-        try:
-            # (The start's seal is checked before the case runs: `seals.SealCheck`.)
-            self._opened = open_case(input.open, input.rules, now=workflow.now(),
-                                     trace=request_trace.workflow_start(),
-                                     proofs=seals.start_proofs(),
-                                     run_id=workflow.info().run_id)
-        except Refusal as refusal:
-            # Callers validate before starting, so this means the catalog changed between
-            # their check and the start. The run ends at once, releasing the subject.
-            self._refused = refusal
+        unsealed = seals.start_refusal(input)
+        if unsealed is not None:
+            # Not started by the gateway: no case is opened, nothing is shown or sent, and
+            # the run ends at once, releasing the subject.
+            self._refused = Refusal(Reason.COMMAND_NOT_SEALED, unsealed)
+        else:
+            try:
+                self._opened = open_case(input.open, input.rules, now=workflow.now(),
+                                         trace=request_trace.workflow_start(),
+                                         proofs=seals.start_proofs(),
+                                         run_id=workflow.info().run_id)
+            except Refusal as refusal:
+                # Callers validate before starting, so this means the catalog changed
+                # between their check and the start. The run ends at once, releasing the
+                # subject.
+                self._refused = refusal
         # Insertion-ordered (a dict, not a set): on giving up, the cancellations must go
         # out in the same order on every replay.
         self._in_flight: dict[asyncio.Task[None], None] = {}

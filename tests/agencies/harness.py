@@ -18,7 +18,7 @@ from tests.trust.kit import Kit, new_kit
 from trust.passwords import hash_password
 from trust.pki import Role
 from trust.sessions import OfficerRole
-from trust.tls import mutual_tls_channel, server_only_channel
+from trust.tls import expecting, mutual_tls_channel, server_only_channel
 
 AGENCY = "emergency-management"
 PROFILE = agency_pb2.Agency(id=AGENCY, name_zh="区应急管理局",
@@ -40,7 +40,8 @@ class Agency:
     channels: list[grpc.aio.Channel]
 
     def _open(self, address: str, credentials: grpc.ChannelCredentials) -> grpc.aio.Channel:
-        channel = grpc.aio.secure_channel(address, credentials)
+        channel = grpc.aio.secure_channel(address, credentials,
+                                          options=expecting(Role.AGENCY, AGENCY))
         self.channels.append(channel)
         return channel
 

@@ -14,6 +14,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from seamless.v1 import agency_pb2, case_pb2, roster_pb2
 from tests.agencies.harness import AGENCY, HEAD, OFFICER, Agency, running_agency
 from trust.pki import Role
+from trust.tls import expecting
 
 CASE = "case:illegal-mining:Q7@run-1"
 
@@ -90,7 +91,8 @@ async def test_a_mutual_tls_port_refuses_a_caller_without_a_certificate(agency: 
                                                                         ) -> None:
     authority = agency.kit.pki.authority.read_bytes()
     async with grpc.aio.secure_channel(
-            agency.parties, grpc.ssl_channel_credentials(authority)) as channel:
+            agency.parties, grpc.ssl_channel_credentials(authority),
+            options=expecting(Role.AGENCY, AGENCY)) as channel:
         stub = agency_pb2.DESCRIPTOR.services_by_name["AgencyService"]
         assert stub is not None
         from seamless.v1 import agency_pb2_grpc

@@ -27,8 +27,8 @@ from observability import witness
 from seamless.v1 import agency_pb2, agency_pb2_grpc, case_pb2, case_service_pb2_grpc
 from seamless.v1 import case_service_pb2 as pb
 from tests.e2e.platform import Platform, wait_for
-from trust.pki import Identity
-from trust.tls import mutual_tls_channel, server_only_channel
+from trust.pki import Identity, Role
+from trust.tls import expecting, mutual_tls_channel, server_only_channel
 from workflows.catalog_loader import load_catalog
 from workflows.rules.commands import OpenCase
 from workflows.rules.model import Actor
@@ -108,13 +108,22 @@ def test_commands_sent_to_temporal_directly_are_refused_and_change_nothing(
     started = temporal(platform, "workflow", "start", "--type", "CaseWorkflow",
                        "--task-queue", "seamless-cases", "--workflow-id",
                        f"case:illegal-mining:{subject}",
+                       "--search-attribute", f'SeamlessParticipants=["{HEALTH}"]',
+                       "--search-attribute", f'SeamlessOwner="{HEALTH}"',
                        "--input", json.dumps(dataclasses.asdict(start)))
     assert started.returncode == 0, started.stderr
     result = temporal(platform, "workflow", "result", "--workflow-id",
                       f"case:illegal-mining:{subject}")
-    assert "not sealed" in result.stdout + result.stderr or \
-        "no seal" in result.stdout + result.stderr
+    assert "no seal of the gateway" in result.stdout + result.stderr
     assert ledger_rows(platform, f"case:illegal-mining:{subject}") == []
+    listed = platform.cli_json("case", "list", "--owner", HEALTH, "--as", HEALTH)
+    assert not [c for c in listed["cases"] if subject in c["id"]]
+    run = json.loads(temporal(platform, "workflow", "describe", "--workflow-id",
+                              f"case:illegal-mining:{subject}", "--output", "json").stdout)
+    run_id = run["workflowExecutionInfo"]["execution"]["runId"]
+    shown = platform.cli_json("case", "show", f"case:illegal-mining:{subject}@{run_id}",
+                              "--as", HEALTH, check=False)
+    assert shown["error"]["status"] == "NOT_FOUND"
 
 
 def _party(platform: Platform, party: str) -> grpc.ChannelCredentials:
@@ -155,7 +164,9 @@ def test_agency_ports_take_deliveries_and_notices_from_the_worker_alone(
             # No certificate: the handshake itself fails.
             (server_only_channel(authority), grpc.StatusCode.UNAVAILABLE,
              grpc.StatusCode.UNAVAILABLE)):
-        with grpc.secure_channel(target, credentials) as channel:
+        with grpc.secure_channel(target, credentials,
+                                 options=expecting(Role.AGENCY, "emergency-management")
+                                 ) as channel:
             stub = agency_pb2_grpc.AgencyServiceStub(channel)  # type: ignore[no-untyped-call]
             assert _code(lambda stub=stub: stub.ReceiveNotice(plant, timeout=10)) is expected
             assert _code(lambda stub=stub: stub.WithdrawTask(withdraw, timeout=10)) is expected
@@ -228,8 +239,8 @@ def test_an_unbounded_clock_is_refused_at_once(platform: Platform) -> None:
     assert session["officer"] == "duty-officer"
     token = json.loads((platform.config_home / "seamless" / "sessions.json").read_text())
     bearer = next(iter(token.values()))[TOWNSHIP]["session"]
-    with grpc.secure_channel(platform.endpoints.gateway,
-                             server_only_channel(authority)) as channel:
+    with grpc.secure_channel(platform.endpoints.gateway, server_only_channel(authority),
+                             options=expecting(Role.GATEWAY)) as channel:
         stub = case_service_pb2_grpc.CaseServiceStub(channel)  # type: ignore[no-untyped-call]
         metadata = (("authorization", f"Bearer {bearer}"),)
         stub.GetCase(pb.GetCaseRequest(case_id=case["id"]), metadata=metadata, timeout=30)

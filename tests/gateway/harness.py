@@ -30,7 +30,7 @@ from gateway.errors import error_info
 from gateway.server import run_server as run_gateway
 from observability import telemetry
 from observability.ledger import open_ledger
-from observability.participation import OVERSIGHT
+from observability.participation import OVERSIGHT, role_of
 from observability.witness import Witness, open_witness
 from seamless.v1 import (
     agency_pb2_grpc,
@@ -40,9 +40,9 @@ from seamless.v1 import (
     roster_pb2,
     roster_pb2_grpc,
 )
-from trust.pki import CertificateStore, Identity
+from trust.pki import CertificateStore, Identity, Role
 from trust.statements import Signer, StatementType
-from trust.tls import server_only_channel
+from trust.tls import expecting, server_only_channel
 from workflows.agency_activities import AgencyActivities
 from workflows.catalog_loader import Catalog
 from workflows.ledger_activities import LedgerActivities
@@ -74,7 +74,8 @@ class Gateway:
         self.root = root
         self.mtls_address = mtls_address
         self.authority = datadir.pki(root).authority.read_bytes()
-        self._channel = grpc.aio.secure_channel(address, server_only_channel(self.authority))
+        self._channel = grpc.aio.secure_channel(address, server_only_channel(self.authority),
+                                                options=expecting(Role.GATEWAY))
         self.stub = case_service_pb2_grpc.CaseServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self.oversight = oversight_pb2_grpc.OversightServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self.desks = desks
@@ -90,7 +91,8 @@ class Gateway:
 
     def desk(self, agency: str) -> grpc.aio.Channel:
         return grpc.aio.secure_channel(self.desks[agency],
-                                       server_only_channel(self.authority))
+                                       server_only_channel(self.authority),
+                                       options=expecting(role_of(agency), agency))
 
     async def sign_in(self, agency: str, officer: str = DUTY_OFFICER,
                       password: str | None = None) -> str:

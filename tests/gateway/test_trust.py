@@ -24,7 +24,7 @@ from trust.attestations import Act, content_digest, sign_act
 from trust.pki import Role
 from trust.sessions import OfficerRole, issue
 from trust.statements import Signer
-from trust.tls import mutual_tls_channel
+from trust.tls import expecting, mutual_tls_channel
 from workflows.catalog_loader import Catalog
 
 TOWNSHIP, NR, PS = "jinhaihu-township", "natural-resources", "public-security"
@@ -144,7 +144,8 @@ async def test_forged_expired_and_foreign_sessions_are_unauthenticated(
 
 def _forwarder(gw: Gateway, party: str) -> case_service_pb2_grpc.CaseServiceStub:
     channel = grpc.aio.secure_channel(gw.mtls_address,
-                                      mutual_tls_channel(gw.identity(party)))
+                                      mutual_tls_channel(gw.identity(party)),
+                                      options=expecting(Role.GATEWAY))
     return case_service_pb2_grpc.CaseServiceStub(channel)  # type: ignore[no-untyped-call]
 
 

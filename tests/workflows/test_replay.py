@@ -36,6 +36,7 @@ async def test_recorded_history_replays(playbook: str, folder: Path) -> None:
     assert len(history.events) > 20, "the recorded scenario should be a whole case"
     # As the production worker runs it: the seal check replays without checking again.
     replayer = Replayer(workflows=[CaseWorkflow],
-                        interceptors=[RequestTraceInterceptor(), SealCheck(worker_seals())])
+                        interceptors=[RequestTraceInterceptor(),
+                                      SealCheck(worker_seals(), "replay")])
     result = await replayer.replay_workflow(history)
     assert result.replay_failure is None

@@ -19,6 +19,7 @@ from temporalio.client import (
     OutboundInterceptor,
     StartWorkflowUpdateInput,
     WorkflowFailureError,
+    WorkflowQueryFailedError,
     WorkflowUpdateHandle,
 )
 from temporalio.common import WorkflowIDConflictPolicy
@@ -155,8 +156,11 @@ async def test_an_unsealed_start_ends_at_once_having_recorded_and_sent_nothing(
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
         with pytest.raises(WorkflowFailureError) as failed:
             await handle.result()
-        assert "not sealed" in str(failed.value.cause) or "no seal" in str(failed.value.cause)
+        assert "no seal of the gateway" in str(failed.value.cause)
         assert recorder.events == [] and recorder.deliveries == []
+        # Nor does the case it claims exist for anyone who asks the engine.
+        with pytest.raises(WorkflowQueryFailedError):
+            await get_case(env.client, f"{handle.id}@{handle.result_run_id}")
         # The subject is free again: the gateway's open makes the real case.
         opened = await open_case(env.client, catalog, cmd, task_queue=queue)
         await eventually(lambda: _has_events(recorder))
