@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlmodel import Session
 
@@ -31,12 +32,12 @@ class Audit:
 
 
 def audit_case(session: Session, case_id: str, store: CertificateStore,
-               reading: witness.Reading) -> Verdict:
+               reading: witness.Reading, now: datetime | None = None) -> Verdict:
     rows = ledger.case_events(session=session, case_id=case_id)
     verdict = ledger.verify_chain(case_id, rows, session.get(LedgerHead, case_id))
     if not verdict.intact:
         return verdict
-    for found in (witness.compare_case(reading, case_id, rows),
+    for found in (witness.compare_case(reading, case_id, rows, now or datetime.now(UTC)),
                   proofs.check_case(case_id, rows, store)):
         if found is not None:
             return Verdict(case_id, len(rows), found[0], found[1])
@@ -47,11 +48,15 @@ def audit(session: Session, store: CertificateStore, reading: witness.Reading, *
           cases: Iterable[str], include_missing: bool) -> Audit:
     """Audit `cases`; with `include_missing`, also name the cases the worker witnessed
     that the ledger no longer has (for those who may see every case)."""
-    verdicts = [audit_case(session, case_id, store, reading) for case_id in cases]
+    now = datetime.now(UTC)
+    verdicts = [audit_case(session, case_id, store, reading, now) for case_id in cases]
     if include_missing:
+        known = ledger.case_ids(session=session)
         verdicts += [Verdict(case_id, 0, sequence,
                              f"the case is gone from the ledger: the worker witnessed "
                              f"{sequence} events of it")
-                     for case_id, sequence in witness.missing_cases(
-                         reading, ledger.case_ids(session=session))]
+                     for case_id, sequence in witness.missing_cases(reading, known)]
+        if len(known) < reading.cases:
+            reading.problems.append(f"the ledger holds {len(known)} cases; the worker "
+                                    f"witnessed {reading.cases}")
     return Audit(verdicts, reading)

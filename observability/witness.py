@@ -14,13 +14,15 @@ gone, is named.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
+import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Column, DateTime, Engine, Text, func, insert
@@ -28,14 +30,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from observability import sqlite_tuning
-from observability.ledger import LedgerEntry, LedgerHead
+from observability.ledger import LedgerEntry, LedgerHead, utc
 from trust.pki import CertificateStore, Role
 from trust.statements import StatementError, StatementType, verify
 
 GENESIS = "0" * 64
 # Enough for a busy minute; an initial sweep of a large ledger takes several.
 MAX_HEADS_PER_CHECKPOINT = 2000
+# How often the worker takes a checkpoint, and how long an event may go unwitnessed
+# before the audit says the checkpoints that should cover it are missing (enough for a
+# worker restart, whose first act is to witness what it finds).
+CHECKPOINT_PERIOD = timedelta(seconds=5)
+UNWITNESSED_GRACE = timedelta(minutes=1)
 Sign = Callable[[dict[str, Any], datetime], str]
+log = logging.getLogger(__name__)
 
 
 class Checkpoint(SQLModel, table=True):
@@ -198,21 +206,43 @@ def read(witness: Engine, store: CertificateStore) -> Reading:
     return reading
 
 
-def compare_case(reading: Reading, case_id: str, rows: Iterable[LedgerEntry]
-                 ) -> tuple[int, str] | None:
-    """(sequence, problem) where the case departs from what was witnessed, or None."""
-    witnessed = reading.heads.get(case_id)
-    if witnessed is None:
-        return None
-    sequence, hash_ = witnessed
-    row = next((r for r in rows if r.sequence == sequence), None)
-    if row is None:
-        return sequence, (f"event {sequence}, which the worker witnessed, is gone: events "
-                          "were cut off the end")
-    if row.hash != hash_:
-        return sequence, (f"event {sequence} is not the one the worker witnessed: the chain "
-                          "up to it was rewritten")
+def compare_case(reading: Reading, case_id: str, rows: Sequence[LedgerEntry],
+                 now: datetime) -> tuple[int, str] | None:
+    """(sequence, problem) where the case departs from what was witnessed, or None: a
+    witnessed event gone or changed, or an event long recorded that no checkpoint
+    covers (the checkpoints that did were removed)."""
+    sequence, hash_ = reading.heads.get(case_id, (0, GENESIS))
+    if sequence:
+        row = next((r for r in rows if r.sequence == sequence), None)
+        if row is None:
+            return sequence, (f"event {sequence}, which the worker witnessed, is gone: "
+                              "events were cut off the end")
+        if row.hash != hash_:
+            return sequence, (f"event {sequence} is not the one the worker witnessed: the "
+                              "chain up to it was rewritten")
+    late = next((r for r in rows if r.sequence > sequence
+                 and now - utc(r.recorded_at) > UNWITNESSED_GRACE), None)
+    if late is not None:
+        return late.sequence, (f"event {late.sequence}, recorded at "
+                               f"{utc(late.recorded_at).isoformat(timespec='seconds')}, was "
+                               "never witnessed: the worker's checkpoints of it are missing "
+                               "(removed, or the worker could not take them)")
     return None
+
+
+async def keep_witness(witness: Witness, stop: asyncio.Event,
+                       period: timedelta = CHECKPOINT_PERIOD) -> None:
+    """A checkpoint every `period` while anything was appended, until `stop` (the
+    worker's loop; the caller takes a last one on the way out)."""
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=period.total_seconds())
+        except TimeoutError:
+            pass
+        try:
+            await asyncio.to_thread(witness.checkpoint)
+        except Exception:  # the next period tries again with everything noted
+            log.exception("the ledger checkpoint failed; retrying")
 
 
 def missing_cases(reading: Reading, known: Iterable[str]) -> list[tuple[str, int]]:

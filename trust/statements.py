@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -22,6 +22,9 @@ from jwt.exceptions import InvalidTokenError
 from trust.pki import CertificateStore, Identity, Party, Role
 
 ALGORITHM = "ES256"
+# How long the gateway's seal on a command is good for: the case refuses it later, and
+# the audit refuses an event sealed longer before it happened.
+COMMAND_SEAL_LIFETIME = timedelta(minutes=10)
 # Far beyond any statement we write (a session, a seal, a receipt: under a kilobyte);
 # bounds the work a forged one can cause.
 MAX_STATEMENT_CHARS = 8192

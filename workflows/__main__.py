@@ -8,13 +8,14 @@ import logging
 import os
 import signal
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from observability import telemetry
 from observability.ledger import open_ledger
-from observability.witness import Witness, open_witness
+from observability.witness import CHECKPOINT_PERIOD, Witness, keep_witness, open_witness
 from trust.files import private_umask
 from trust.pki import CertificateStore, Identity, IdentityFiles, PkiFiles, Role
 from trust.statements import Signer, StatementType
@@ -43,21 +44,7 @@ class WorkerSettings(BaseSettings):
     pki_dir: Path
     # The ledger's witness: signed checkpoints of its heads, in a database of their own.
     witness_database_url: str
-    witness_period_seconds: float = 5.0
-
-
-async def keep_witness(witness: Witness, period: float, stop: asyncio.Event) -> None:
-    """A checkpoint every `period` seconds while anything was appended, and a last one
-    on the way out."""
-    while not stop.is_set():
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=period)
-        except TimeoutError:
-            pass
-        try:
-            await asyncio.to_thread(witness.checkpoint)
-        except Exception:  # the next period tries again with everything noted
-            logging.exception("the ledger checkpoint failed; retrying")
+    witness_period_seconds: float = CHECKPOINT_PERIOD.total_seconds()
 
 
 async def serve(settings: WorkerSettings) -> None:
@@ -84,7 +71,8 @@ async def serve(settings: WorkerSettings) -> None:
     async with worker:
         logging.info("case worker polling %s on %s", settings.task_queue,
                      settings.temporal_address)
-        await keep_witness(witness, settings.witness_period_seconds, stop)
+        await keep_witness(witness, stop,
+                           timedelta(seconds=settings.witness_period_seconds))
     await asyncio.to_thread(witness.checkpoint)
     await agencies.close()
 

@@ -52,7 +52,13 @@ from temporalio.worker import (
 from temporalio.worker import Interceptor as WorkerInterceptor
 
 from trust.pki import CertificateStore, Role
-from trust.statements import Signer, StatementError, StatementType, verify
+from trust.statements import (
+    COMMAND_SEAL_LIFETIME,
+    Signer,
+    StatementError,
+    StatementType,
+    verify,
+)
 from workflows.rules.refusals import Reason
 
 SEAL_HEADER = "seamless-seal"
@@ -60,7 +66,7 @@ ACT_HEADER = "seamless-act"
 START = "start"
 # A seal is good for this long after the gateway made it: a command copied out of a
 # history cannot be sent again later.
-MAX_SEAL_AGE = timedelta(minutes=10)
+MAX_SEAL_AGE = COMMAND_SEAL_LIFETIME
 # Marks a start that was refused, so its replay is refused without checking again.
 START_REFUSED = "seamless-start-refused"
 
@@ -165,6 +171,9 @@ class Sealer(Interceptor):
             "wf": workflow_id, "run": run_id, "op": operation,
             "rid": _request_of(command), "actor": _actor_of(command),
             "cmd": digest(command), "sid": vouch.session_id}
+        task = getattr(command, "task_id", "")
+        if task:  # so the audit can hold a task's event to the command on that task
+            claims["task"] = task
         if vouch.act:
             claims["act"] = hashlib.sha256(vouch.act.encode()).hexdigest()
         return self._signer.sign(StatementType.COMMAND, claims, at=self._clock())

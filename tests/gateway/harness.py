@@ -8,11 +8,13 @@ are officers signed in at their agency's desk.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ from gateway.server import run_server as run_gateway
 from observability import telemetry
 from observability.ledger import open_ledger
 from observability.participation import OVERSIGHT, role_of
-from observability.witness import Witness, open_witness
+from observability.witness import Witness, keep_witness, open_witness
 from seamless.v1 import (
     agency_pb2_grpc,
     case_pb2,
@@ -198,6 +200,15 @@ async def running_gateway(client: Client, catalog: Catalog, root: Path
         witness = Witness(witness_engine, ledger_engine, lambda claims, at: worker_signer.sign(
             StatementType.CHECKPOINT, claims, at=at))
         ledger = LedgerActivities(ledger_engine, witness)
+        # Checkpoints as the worker process takes them, only more often.
+        stop_witness = asyncio.Event()
+        witnessing = asyncio.create_task(keep_witness(witness, stop_witness,
+                                                      timedelta(seconds=1)))
+
+        async def last_checkpoint() -> None:
+            stop_witness.set()
+            await witnessing
+        stack.push_async_callback(last_checkpoint)
         worker = build_worker(traced, task_queue=queue, activities=[
             agencies.deliver_task, agencies.withdraw_task, agencies.send_notice,
             ledger.record_case_events], seals=SealVerifier(store))
@@ -209,8 +220,6 @@ async def running_gateway(client: Client, catalog: Catalog, root: Path
             mtls_port=gateway_mtls))
         gateway = Gateway(root, f"127.0.0.1:{ports.public}", f"127.0.0.1:{ports.agencies}",
                           desks, ledger_engine)
-        # Checkpoints are taken when a test says so (the worker process takes them on a
-        # timer).
         gateway.witness, gateway.witness_engine = witness, witness_engine
         stack.push_async_callback(gateway.close)
         yield gateway

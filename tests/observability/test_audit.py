@@ -237,6 +237,22 @@ def test_a_case_deleted_with_its_head_is_named(kit: Kit,
     assert "gone from the ledger" in found[0].problem
 
 
+def test_events_whose_checkpoints_were_removed_are_named_once_they_are_old(
+        kit: Kit, engines: tuple[Engine, Engine]) -> None:
+    ledger_engine, witness_engine = engines
+    checkpoint(kit, ledger_engine, witness_engine)
+    with witness_engine.begin() as connection:
+        connection.execute(text("DELETE FROM ledger_checkpoint"))
+    reading = witness.read(witness_engine, kit.store())
+    with Session(ledger_engine) as session:
+        fresh = audit.audit_case(session, CASE, kit.store(), reading)
+        later = audit.audit_case(session, CASE, kit.store(), reading,
+                                 now=datetime.now(UTC) + timedelta(minutes=2))
+    assert fresh.intact  # just recorded: the next checkpoint would cover it
+    assert (later.broken_at, later.intact) == (1, False)
+    assert "never witnessed" in later.problem
+
+
 def test_altered_removed_or_forged_checkpoints_are_named(
         kit: Kit, engines: tuple[Engine, Engine]) -> None:
     ledger_engine, witness_engine = engines
@@ -262,3 +278,31 @@ def test_altered_removed_or_forged_checkpoints_are_named(
     assert any("checkpoint 2 is missing" in p for p in problems)
     assert any(p.startswith("checkpoint 3:") and "may not make it" in p for p in problems)
     assert any("checkpoint 4 was altered" in p for p in problems)
+
+
+@pytest.mark.parametrize(("sequence", "column", "value", "problem"), [
+    # A person's act passed off as the platform's own, proofs and all gone.
+    (4, "actor_agency", "seamless", "records no such event itself"),
+    # The closing's seal, on an event of another kind.
+    (6, "kind", K.TASK_SIGNED, "records no such event"),
+    # The sign-for, moved to another task.
+    (4, "task_id", "T2", "about another task"),
+    # The event moved a day away from the command that caused it.
+    (6, "at", (T0 + timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S.%f"),
+     "not for an event at this time"),
+])
+def test_a_seal_vouches_only_for_what_its_command_recorded(
+        kit: Kit, engines: tuple[Engine, Engine], sequence: int, column: str, value: str,
+        problem: str) -> None:
+    if column == "actor_agency":
+        edit(engines[0], sequence, "proofs", "")
+    edit(engines[0], sequence, column, value)
+    found = verdict(kit, engines)
+    assert found.broken_at == sequence and problem in found.problem
+
+
+def test_every_command_of_the_case_is_a_known_cause() -> None:
+    from observability.proofs import CAUSES
+    from workflows.workflows import UPDATE_FOR_COMMAND
+    causes = set().union(*CAUSES.values())
+    assert causes == {"start", *UPDATE_FOR_COMMAND.values()}

@@ -19,7 +19,7 @@ from trust.tls import expecting, mutual_tls_channel, mutual_tls_server, peer_par
 NR, HEALTH = "natural-resources", "health"
 
 
-class _Echo(HealthServicer):
+class _Echo(HealthServicer):  # type: ignore[misc]  # grpc_health ships no types
     """Health, answering with who called (in the status: SERVING for the worker)."""
 
     def __init__(self) -> None:
