@@ -15,11 +15,11 @@ from google.protobuf.message import Message
 from observability import telemetry
 from seamless.v1 import agency_pb2, case_service_pb2_grpc
 from seamless.v1 import case_service_pb2 as pb
+from trust.attestations import ACT_HEADER
 from trust.pki import Identity, Role
 from trust.tls import expecting, mutual_tls_channel
 
 CALL_TIMEOUT_SECONDS = 30.0
-ACT_HEADER = "seamless-act"
 
 
 class GatewayLink:

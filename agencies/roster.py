@@ -1,8 +1,9 @@
 """The roster, as service functions: officers, their passwords and their sessions.
 
 Every function takes the agency explicitly and scopes every query by it, as the inbox's
-do. Refusals raise `RosterRefused` with a message a person can act on; none of them
-says whether an officer id exists to somebody who has not signed in.
+do. Refusals raise `RosterRefused` with a message a person can act on; a refused sign-in
+answers the same whether the id exists, the password is wrong or the officer is locked
+out, so nobody learns which ids exist by trying.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -25,11 +27,13 @@ from trust.sessions import roles_of as roles_from
 # guesser gets a handful of tries per quarter hour, an officer who mistyped waits.
 MAX_FAILED_SIGN_INS = 5
 LOCK_OUT = timedelta(minutes=15)
-SIGN_IN_REFUSED = "wrong officer id or password"
+SIGN_IN_REFUSED = ("wrong officer id or password (after 5 failed sign-ins in a row an "
+                   "officer is locked out for 15 minutes)")
 
 
 class RosterRefused(ValueError):
-    """A roster request that cannot be done; nothing was changed."""
+    """A roster request that cannot be done; nothing was changed (but a failed sign-in,
+    which counts against the officer)."""
 
     def __init__(self, message: str, *, not_found: bool = False) -> None:
         super().__init__(message)
@@ -104,15 +108,10 @@ def sign_in(*, session: Session, agency: str, officer_id: str, password: str,
     if officer is not None and officer.locked_until is not None and \
             as_utc(officer.locked_until) > now:
         passwords.matches(password, None)  # the same work as any other refusal
-        raise RosterRefused(f"too many failed sign-ins: try again after "
-                            f"{as_utc(officer.locked_until).isoformat(timespec='seconds')}")
+        raise RosterRefused(SIGN_IN_REFUSED)
     if not passwords.matches(password, officer.password_hash if officer else None):
         if officer is not None:
-            officer.failed_sign_ins += 1
-            if officer.failed_sign_ins >= MAX_FAILED_SIGN_INS:
-                officer.locked_until, officer.failed_sign_ins = now + LOCK_OUT, 0
-            session.add(officer)
-            session.commit()
+            _count_failure(session, officer, now)
         raise RosterRefused(SIGN_IN_REFUSED)
     assert officer is not None
     if officer.disabled:
@@ -123,6 +122,20 @@ def sign_in(*, session: Session, agency: str, officer_id: str, password: str,
         session.commit()
         session.refresh(officer)
     return officer
+
+
+def _count_failure(session: Session, officer: Officer, now: datetime) -> None:
+    """One more failed sign-in, counted in the database itself (guesses made at once
+    must not overwrite each other's count); the one that reaches the limit locks."""
+    table = Officer.__table__  # type: ignore[attr-defined]
+    session.connection().execute(
+        update(table).where(table.c.id == officer.id)
+        .values(failed_sign_ins=table.c.failed_sign_ins + 1))
+    session.connection().execute(
+        update(table).where(table.c.id == officer.id,
+                            table.c.failed_sign_ins >= MAX_FAILED_SIGN_INS)
+        .values(failed_sign_ins=0, locked_until=now + LOCK_OUT))
+    session.commit()
 
 
 def record_session(*, session: Session, agency: str, officer_id: str, session_id: str,

@@ -33,6 +33,9 @@ Context = grpc.aio.ServicerContext[Any, Any]
 _OFFICER_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 MAX_NAME = 200
 MAX_REASON = 1000
+# Password hashing is deliberately slow; at most this many at once, so a flood of
+# sign-ins cannot take the threads deliveries and session checks need.
+PASSWORD_WORK_AT_ONCE = 2
 _ROLE_OF = {pb.OFFICER_ROLE_OFFICER: OfficerRole.OFFICER,
             pb.OFFICER_ROLE_DISPATCHER: OfficerRole.DISPATCHER,
             pb.OFFICER_ROLE_HEAD: OfficerRole.HEAD}
@@ -77,6 +80,18 @@ class RosterService(roster_pb2_grpc.RosterServiceServicer):
         self._agency = agency
         self._engine = engine
         self._signer = signer
+        self._password_work = asyncio.Semaphore(PASSWORD_WORK_AT_ONCE)
+
+    async def _hash(self, password: str) -> str:
+        async with self._password_work:
+            return await asyncio.to_thread(passwords.hash_password, password)
+
+    async def _signed_in(self, officer_id: str, password: str, now: datetime) -> Officer:
+        """The officer whose password this is (raises roster.RosterRefused)."""
+        async with self._password_work:
+            return await self._in_session(lambda s: roster.sign_in(
+                session=s, agency=self._agency, officer_id=officer_id, password=password,
+                now=now))
 
     async def _in_session(self, work: Callable[[Session], T]) -> T:
         def run() -> T:
@@ -99,9 +114,7 @@ class RosterService(roster_pb2_grpc.RosterServiceServicer):
             await _invalid(context, "officer_id and password are required")
         now = datetime.now(UTC)
         try:
-            officer = await self._in_session(lambda s: roster.sign_in(
-                session=s, agency=self._agency, officer_id=request.officer_id[:64],
-                password=request.password, now=now))
+            officer = await self._signed_in(request.officer_id[:64], request.password, now)
         except roster.RosterRefused as refused:
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(refused))
         token, session = issue(self._signer, officer=officer.officer_id,
@@ -148,7 +161,7 @@ class RosterService(roster_pb2_grpc.RosterServiceServicer):
             await _invalid(context, "roles: one or more of OFFICER, DISPATCHER, HEAD")
         generated = "" if request.password else new_password()
         await _check_password(context, "password", request.password or generated)
-        digest = passwords.hash_password(request.password or generated)
+        digest = await self._hash(request.password or generated)
         officer = await self._roster(context, lambda s: roster.add_officer(
             session=s, agency=self._agency, officer_id=request.officer_id,
             name=request.name.strip(), roles=roles, password_hash=digest))
@@ -171,7 +184,7 @@ class RosterService(roster_pb2_grpc.RosterServiceServicer):
         await _check_officer_id(context, request.officer_id)
         generated = "" if request.password else new_password()
         await _check_password(context, "password", request.password or generated)
-        digest = passwords.hash_password(request.password or generated)
+        digest = await self._hash(request.password or generated)
         ended = await self._roster(context, lambda s: roster.set_password(
             session=s, agency=self._agency, officer_id=request.officer_id,
             password_hash=digest, now=datetime.now(UTC)))
@@ -184,13 +197,11 @@ class RosterService(roster_pb2_grpc.RosterServiceServicer):
         await _check_password(context, "new_password", request.new_password)
         now = datetime.now(UTC)
         try:
-            await self._in_session(lambda s: roster.sign_in(
-                session=s, agency=self._agency, officer_id=session.officer,
-                password=request.current_password, now=now))
+            await self._signed_in(session.officer, request.current_password, now)
         except roster.RosterRefused as refused:
             await context.abort(grpc.StatusCode.PERMISSION_DENIED,
                                 f"current_password: {refused}")
-        digest = passwords.hash_password(request.new_password)
+        digest = await self._hash(request.new_password)
         ended = await self._roster(context, lambda s: roster.set_password(
             session=s, agency=self._agency, officer_id=session.officer,
             password_hash=digest, now=now, keep_session=session.session_id))

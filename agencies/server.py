@@ -266,7 +266,9 @@ class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
             # The gateway's answer, details and all, is the officer's answer.
             await context.abort(err.code(), err.details() or "",
                                 trailing_metadata=tuple(err.trailing_metadata() or ()))  # type: ignore[arg-type]
-        task = next(t for t in reply.case.tasks if t.id == request.task_id)
+        task = next((t for t in reply.case.tasks if t.id == request.task_id), None)
+        state = (case_pb2.TaskState.Name(task.state).removeprefix("TASK_STATE_")
+                 if task is not None else row.task_state)
         finding = None
         if request.action == agency_pb2.TASK_ACTION_COMPLETE:
             finding = Finding(request_id=request.request_id, case_id=request.case_id,
@@ -276,12 +278,11 @@ class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
         row_id = row.id
         updated = await self._in_session(lambda db: inbox.record_action(
             session=db, agency=self.agency, row_id=row_id,
-            task_state=case_pb2.TaskState.Name(task.state).removeprefix("TASK_STATE_"),
-            finding=finding))
+            task_state=state, finding=finding))
         return agency_pb2.ActOnTaskResponse(item=item_to_proto(updated), case=reply.case)
 
 
-# Each action as the signed act names it (`trust.attestations.ACTIONS`).
+# Each action as the signed act names it.
 _ACTIONS = {agency_pb2.TASK_ACTION_SIGN: "SIGN", agency_pb2.TASK_ACTION_ARRIVE: "ARRIVE",
             agency_pb2.TASK_ACTION_COMPLETE: "COMPLETE",
             agency_pb2.TASK_ACTION_DECLINE: "DECLINE"}

@@ -29,9 +29,13 @@ def resolve(explicit: str | None) -> Path:
 
 
 def pki(data_dir: Path) -> PkiFiles:
-    """The public folder: the platform authority's certificate and every one it issued
-    (and, beside them, the authority's key, which only `seamless up` reads)."""
+    """The public folder: the platform authority's certificate and every one it issued."""
     return PkiFiles(data_dir / "pki")
+
+
+def authority_key(data_dir: Path) -> Path:
+    """The platform authority's key: read by `seamless up` alone, given to no service."""
+    return data_dir / "authority" / "ca.key"
 
 
 def agency_folder(data_dir: Path, agency: str) -> Path:

@@ -63,15 +63,16 @@ def bodies(catalog: Catalog) -> list[tuple[agency_pb2.Agency, Role]]:
 
 def provision(data_dir: Path, catalog: Catalog, *, hosts: tuple[str, ...] = ()) -> None:
     tighten(data_dir)
-    pki = datadir.pki(data_dir)
-    ensure_authority(pki)
+    pki, authority_key = datadir.pki(data_dir), datadir.authority_key(data_dir)
+    ensure_authority(pki, authority_key)
     for party, role in (("gateway", Role.GATEWAY), ("worker", Role.WORKER)):
-        ensure_party(pki, datadir.identity(data_dir, party), Party(party, role), hosts=hosts)
+        ensure_party(pki, authority_key, datadir.identity(data_dir, party),
+                     Party(party, role), hosts=hosts)
     passwords = _demo_passwords(data_dir, [profile.id for profile, _ in bodies(catalog)])
     for profile, role in bodies(catalog):
         folder = datadir.agency_folder(data_dir, profile.id)
-        ensure_party(pki, datadir.identity(data_dir, profile.id), Party(profile.id, role),
-                     hosts=hosts)
+        ensure_party(pki, authority_key, datadir.identity(data_dir, profile.id),
+                     Party(profile.id, role), hosts=hosts)
         write_private(folder / "profile.json",
                       json_format.MessageToJson(profile, ensure_ascii=False))
         if not (folder / ROSTER_SEED).exists():

@@ -23,12 +23,12 @@ from gateway import authorization
 from gateway.agency_links import AgencyLinks, SessionUnconfirmed
 from gateway.callers import CURRENT, Caller, CallerKind
 from gateway.errors import Context, GatewayError, abort
+from observability.participation import role_of
+from trust.attestations import ACT_HEADER
 from trust.guard import Guard, bearer, header
 from trust.pki import CertificateStore, Role
 from trust.sessions import SessionError, verify_session
 from trust.tls import peer_party
-
-ACT_HEADER = "seamless-act"
 
 
 def unauthenticated(message: str) -> GatewayError:
@@ -70,7 +70,8 @@ class Authenticator:
             session = verify_session(token, self._store, now=datetime.now(UTC))
         except SessionError as err:
             raise unauthenticated(str(err)) from None
-        if session.agency not in self._issuers:
+        if session.agency not in self._issuers or \
+                session.issuer_role is not role_of(session.agency):
             raise unauthenticated(f"{session.agency} signs no sessions on this platform")
         try:
             standing = await self._links.check_session(session)

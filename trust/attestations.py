@@ -21,7 +21,9 @@ from typing import Any
 from trust.pki import CertificateStore, Role
 from trust.statements import Signer, Statement, StatementError, StatementType, verify
 
-ACTIONS = ("SIGN", "ARRIVE", "COMPLETE", "DECLINE")
+# Where an agency's signed act travels beside the request (gRPC metadata, and the
+# Temporal header the gateway passes it on in).
+ACT_HEADER = "seamless-act"
 
 
 def content_digest(action: str, *, findings: str = "", evidence_refs: Sequence[str] = (),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from cryptography import x509
 
@@ -31,16 +32,18 @@ from trust.pki import (
 )
 
 
-def ensure_authority(pki: PkiFiles) -> None:
-    if pki.authority.exists() and pki.authority_key.exists():
+def ensure_authority(pki: PkiFiles, authority_key: Path) -> None:
+    """The authority: its certificate in the public folder, its key at `authority_key`,
+    a place no service is given."""
+    if pki.authority.exists() and authority_key.exists():
         return
     key, certificate = create_authority()
     private_dir(pki.certificates)
-    write_private(pki.authority_key, key_pem(key))
+    write_private(authority_key, key_pem(key))
     write_private(pki.authority, certificate_pem(certificate))
 
 
-def ensure_party(pki: PkiFiles, own: IdentityFiles, party: Party, *,
+def ensure_party(pki: PkiFiles, authority_key: Path, own: IdentityFiles, party: Party, *,
                  hosts: Iterable[str] = (), now: datetime | None = None) -> None:
     """Make sure `party` has a key and a current certificate from the authority."""
     now = now or datetime.now(UTC)
@@ -55,9 +58,8 @@ def ensure_party(pki: PkiFiles, own: IdentityFiles, party: Party, *,
         key = new_key()
         write_private(own.key, key_pem(key))
     authority = x509.load_pem_x509_certificate(pki.authority.read_bytes())
-    authority_key = load_key(pki.authority_key.read_bytes())
-    certificate = issue(authority_key, authority, party, key.public_key(), hosts=hosts,
-                        now=now)
+    certificate = issue(load_key(authority_key.read_bytes()), authority, party,
+                        key.public_key(), hosts=hosts, now=now)
     write_private(own.certificate, certificate_pem(certificate))
     _publish(pki, certificate)
 

@@ -30,7 +30,8 @@ def write_private(path: Path, data: bytes | str) -> None:
     file, and an existing file with looser permissions is not written through."""
     private_dir(path.parent)
     staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW,
+    staging.unlink(missing_ok=True)  # left by a crash; never written through
+    descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
                          PRIVATE_FILE)
     with os.fdopen(descriptor, "wb") as file:
         file.write(data.encode() if isinstance(data, str) else data)

@@ -7,7 +7,8 @@ name is its id (the agency id, say) and the organisational unit its role, so an 
 called "worker" in some directory still could not pass for the worker. Keys are ECDSA
 P-256, which every TLS stack and browser takes.
 
-Two folders hold what a process needs (see `PkiFiles`, `IdentityFiles`):
+The authority's key is kept apart from everything a service is given; only the issuer
+reads it. Two folders hold what a process needs (see `PkiFiles`, `IdentityFiles`):
 * the public one: the authority's certificate and every certificate it issued, by
   fingerprint (signatures name their signer's certificate by it; old ones stay, so an
   old signature can still be checked after a key is replaced);
@@ -246,11 +247,6 @@ class PkiFiles:
     @property
     def authority(self) -> Path:
         return self.root / "ca.crt"
-
-    @property
-    def authority_key(self) -> Path:
-        # Only the issuer (`seamless up`) reads it; no service is given it.
-        return self.root / "ca.key"
 
     @property
     def certificates(self) -> Path:

@@ -51,6 +51,7 @@ from temporalio.worker import (
 )
 from temporalio.worker import Interceptor as WorkerInterceptor
 
+from trust.attestations import ACT_HEADER
 from trust.pki import CertificateStore, Role
 from trust.statements import (
     COMMAND_SEAL_LIFETIME,
@@ -62,7 +63,6 @@ from trust.statements import (
 from workflows.rules.refusals import Reason
 
 SEAL_HEADER = "seamless-seal"
-ACT_HEADER = "seamless-act"
 START = "start"
 # A seal is good for this long after the gateway made it: a command copied out of a
 # history cannot be sent again later.

@@ -26,9 +26,14 @@ class Kit:
     def files(self, party_id: str) -> IdentityFiles:
         return IdentityFiles(self.root / "identities" / party_id)
 
+    @property
+    def authority_key(self) -> Path:
+        return self.root / "authority" / "ca.key"
+
     def party(self, party_id: str, role: Role) -> Identity:
         if party_id not in self.identities:
-            ensure_party(self.pki, self.files(party_id), Party(party_id, role))
+            ensure_party(self.pki, self.authority_key, self.files(party_id),
+                         Party(party_id, role))
             self.identities[party_id] = Identity.load(self.files(party_id), self.pki)
         return self.identities[party_id]
 
@@ -41,7 +46,7 @@ class Kit:
 
 def new_kit(root: Path) -> Kit:
     kit = Kit(root)
-    ensure_authority(kit.pki)
+    ensure_authority(kit.pki, kit.authority_key)
     return kit
 
 

@@ -193,3 +193,11 @@ async def test_every_event_a_command_causes_carries_the_gateways_seal(
                         roles=(Role.GATEWAY,))
         assert (signed.claims["op"], signed.claims["actor"]) == (
             "sign_task", {"agency": "natural-resources", "officer": "duty-officer"})
+
+
+def test_every_update_of_a_case_has_a_validator_so_its_seal_is_checked() -> None:
+    # Temporal runs the interceptor's validator only for an update that has one: an
+    # update without would take commands nobody sealed.
+    from temporalio import workflow
+    updates = workflow._Definition.must_from_class(CaseWorkflow).updates
+    assert updates and all(u.validator is not None for u in updates.values())

@@ -97,11 +97,12 @@ class CaseEngine:
                   ) -> Iterator[None]:
         """Events recorded meanwhile name the request `trace` (trace id, span id) and
         carry the `proofs` of who made it."""
+        outer = self._request_trace, self._request_proofs
         self._request_trace, self._request_proofs = trace, proofs
         try:
             yield
         finally:
-            self._request_trace, self._request_proofs = ("", ""), ()
+            self._request_trace, self._request_proofs = outer
 
     def tick(self, now: datetime) -> None:
         """Fire every clock whose deadline has passed, earliest first."""
