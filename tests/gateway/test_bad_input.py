@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import grpc
 import pytest
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
-from temporalio.testing import WorkflowEnvironment
 
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as pb
-from tests.gateway.harness import Gateway, running_gateway
+from tests.gateway.harness import Gateway
 from tests.gateway.test_case_service import COORDINATOR, NR, TOWNSHIP, open_mining, rid, settled
-from workflows.catalog_loader import Catalog
-
-
-@pytest.fixture(scope="module")
-async def gw(dev_env: WorkflowEnvironment, catalog: Catalog,
-             tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
-    async with running_gateway(dev_env.client, catalog,
-                               Path(tmp_path_factory.mktemp("bad-input"))) as gateway:
-        yield gateway
 
 
 @pytest.fixture(scope="module")

@@ -6,33 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
-from temporalio.testing import WorkflowEnvironment
 
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as pb
-from tests.gateway.harness import NO_CREDENTIAL, WRONG_CREDENTIAL, Gateway, running_gateway
-from workflows.catalog_loader import Catalog
+from tests.gateway.harness import NO_CREDENTIAL, WRONG_CREDENTIAL, Gateway
 
 TOWNSHIP, NR, COORDINATOR = "jinhaihu-township", "natural-resources", "command-center"
 STRANGER = "traffic-police"  # takes no part in the mining cases below
-
-
-@pytest.fixture(scope="module")
-async def gw(dev_env: WorkflowEnvironment, catalog: Catalog,
-             tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
-    async with running_gateway(dev_env.client, catalog,
-                               Path(tmp_path_factory.mktemp("gateway"))) as gateway:
-        yield gateway
 
 
 def rid() -> str:

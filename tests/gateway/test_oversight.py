@@ -10,34 +10,23 @@ import csv
 import io
 import json
 import uuid
-from collections.abc import AsyncIterator
 
 import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import text
-from temporalio.testing import WorkflowEnvironment
 
 from observability.participation import OVERSIGHT
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
 from seamless.v1 import oversight_pb2 as pb
-from tests.gateway.harness import NO_CREDENTIAL, WRONG_CREDENTIAL, Gateway, running_gateway
-from workflows.catalog_loader import Catalog
+from tests.gateway.harness import NO_CREDENTIAL, WRONG_CREDENTIAL, Gateway
 
 STREET, MARKET, QUALITY = "urban-management", "market-regulation", "quality-inspection"
 STRANGER = "traffic-police"  # takes no part in the food cases below
 # Opened, T1 dispatched and delivered, offered (its notice delivered), accepted, signed.
 EVENTS_OF_A_HANDED_OFF_CASE = 7
 DELIVERIES = ("TASK_DELIVERED", "NOTICE_DELIVERED")
-
-
-@pytest.fixture(scope="module")
-async def gw(dev_env: WorkflowEnvironment, catalog: Catalog,
-             tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
-    async with running_gateway(dev_env.client, catalog,
-                               tmp_path_factory.mktemp("oversight")) as gateway:
-        yield gateway
 
 
 def rid() -> str:

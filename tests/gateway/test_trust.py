@@ -6,36 +6,25 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
 import pytest
 from sqlmodel import Session
-from temporalio.testing import WorkflowEnvironment
 
 from observability import ledger
 from seamless.v1 import case_pb2, case_service_pb2_grpc, roster_pb2, roster_pb2_grpc
 from seamless.v1 import case_service_pb2 as pb
-from tests.gateway.harness import Gateway, failure, running_gateway
+from tests.gateway.harness import Gateway, failure
 from tests.trust.kit import new_kit
 from trust.attestations import Act, content_digest, sign_act
 from trust.pki import Role
 from trust.sessions import OfficerRole, issue
 from trust.statements import Signer
 from trust.tls import expecting, mutual_tls_channel
-from workflows.catalog_loader import Catalog
 
 TOWNSHIP, NR, PS = "jinhaihu-township", "natural-resources", "public-security"
-
-
-@pytest.fixture(scope="module")
-async def gw(dev_env: WorkflowEnvironment, catalog: Catalog,
-             tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
-    async with running_gateway(dev_env.client, catalog,
-                               Path(tmp_path_factory.mktemp("trust"))) as gateway:
-        yield gateway
 
 
 def rid() -> str:
