@@ -15,6 +15,7 @@ from cli import datadir, render
 from cli.api import AgencyDesk, CallFailed, Gateway, new_request_id
 from seamless.v1 import agency_pb2, case_pb2
 from seamless.v1 import case_service_pb2 as pb
+from workflows.rules.calendar import is_duration
 
 Handler = Callable[[argparse.Namespace], Any]
 
@@ -144,10 +145,16 @@ def _extend(args: argparse.Namespace) -> Any:
         return _change("DecideExtension", lambda a: pb.DecideExtensionRequest(
             task_id=a.task, grant=bool(a.grant), note=a.note))(args)
     if not args.until or not args.reason:
-        raise SystemExit("ask with --until TIME --reason TEXT, or decide with --grant or "
-                         "--refuse")
-    return _change("RequestExtension", lambda a: pb.RequestExtensionRequest(
-        task_id=a.task, new_due_time=timestamp(a.until, "--until"), reason=a.reason))(args)
+        raise SystemExit("ask with --until TIME-OR-DURATION --reason TEXT, or decide with "
+                         "--grant or --refuse")
+
+    def ask(a: argparse.Namespace) -> pb.RequestExtensionRequest:
+        if is_duration(a.until):  # 5d, 3wd: from now, counted by the case's calendar
+            return pb.RequestExtensionRequest(task_id=a.task, new_due_within=a.until,
+                                              reason=a.reason)
+        return pb.RequestExtensionRequest(task_id=a.task, reason=a.reason,
+                                          new_due_time=timestamp(a.until, "--until"))
+    return _change("RequestExtension", ask)(args)
 
 
 def _review(args: argparse.Namespace) -> Any:
@@ -155,7 +162,8 @@ def _review(args: argparse.Namespace) -> Any:
                else case_pb2.DECLINE_REVIEW_OUTCOME_OVERRULED)
     return _change("ReviewDecline", lambda a: pb.ReviewDeclineRequest(
         task_id=a.task, outcome=outcome, redispatch_to=a.to, note=a.note),
-        lambda reply: {"redispatched_task_id": reply.redispatched_task_id})(args)
+        lambda reply: {"redispatched_task_id": reply.redispatched_task_id,
+                       "redispatched_to": reply.redispatched_to})(args)
 
 
 def inbox(args: argparse.Namespace) -> Any:
@@ -326,7 +334,9 @@ def _task_commands(group: Any) -> None:
     p.add_argument("--to", default="", metavar="AGENCY", help="who gets the work if upheld")
     p.add_argument("--note", default="")
     p = task_leaf("extend", _extend, "ask for more time (assignee), or decide (owner)")
-    p.add_argument("--until", default="", help="the new due time you ask for")
+    p.add_argument("--until", default="",
+                   help="the new due time you ask for: a time (2026-12-04T17:00) or a "
+                        "duration from now (5d, 3wd)")
     p.add_argument("--reason", default="")
     p.add_argument("--grant", action="store_true")
     p.add_argument("--refuse", action="store_true")

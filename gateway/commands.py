@@ -108,12 +108,11 @@ RPCS: dict[str, CommandRpc] = {
         lambda r, a: c.ReviewDecline(request_id(r), a, r.task_id, _outcome(r.outcome),
                                      r.redispatch_to, r.note),
         # An upheld decline answers [declined task, the task that takes over its work].
-        lambda result, case: pb.ReviewDeclineResponse(
-            case=case,
-            redispatched_task_id=result.task_ids[1] if len(result.task_ids) > 1 else "")),
+        lambda result, case: _reviewed(result, case)),
     "RequestExtension": CommandRpc(
         lambda r, a: c.RequestExtension(
-            request_id(r), a, r.task_id, _required_time(r, "new_due_time"), r.reason),
+            request_id(r), a, r.task_id, _time(r, "new_due_time"), r.reason,
+            new_due_within=r.new_due_within),
         _plain(pb.RequestExtensionResponse)),
     "DecideExtension": CommandRpc(
         lambda r, a: c.DecideExtension(request_id(r), a, r.task_id, r.grant, r.note),
@@ -146,10 +145,11 @@ RPCS: dict[str, CommandRpc] = {
 }
 
 
-def _required_time(request: Message, field: str) -> datetime:
-    value = _time(request, field, required=True)
-    assert value is not None
-    return value
+def _reviewed(result: CommandResult, case: case_pb2.Case) -> pb.ReviewDeclineResponse:
+    new = result.task_ids[1] if len(result.task_ids) > 1 else ""
+    taken_by = next((t.assignee for t in case.tasks if new and t.id == new), "")
+    return pb.ReviewDeclineResponse(case=case, redispatched_task_id=new,
+                                    redispatched_to=taken_by)
 
 
 # The acts an agency forwards for its officers, as its signed act names them.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,7 +18,8 @@ from pydantic import TypeAdapter, ValidationError
 from observability.event_schema import PLATFORM_ACTOR
 from observability.participation import OVERSIGHT
 from workflows.rules.calendar import WorkingCalendar, parse_duration
-from workflows.rules.catalog import CaseRules, Directory, Playbook
+from workflows.rules.catalog import CaseRules, Directory, Playbook, TaskKind
+from workflows.rules.task_ops import clock_order_problem
 
 DEFAULT_CATALOG = Path(__file__).parent / "catalog"
 # Ids no agency may take: they name the platform itself and the oversight body.
@@ -98,16 +99,18 @@ def load_calendar(path: Path) -> WorkingCalendar:
     return calendar
 
 
-def load_playbook(path: Path, directory: Directory) -> Playbook:
+def load_playbook(path: Path, directory: Directory,
+                  calendar: WorkingCalendar | None = None) -> Playbook:
     playbook = _parse(path, Playbook, _read(path))
-    problems = list(_playbook_problems(playbook, directory, path.stem))
+    problems = list(_playbook_problems(playbook, directory, path.stem,
+                                       calendar or WorkingCalendar()))
     if problems:
         raise CatalogError(f"{path.name}: " + "; ".join(problems))
     return playbook
 
 
-def _playbook_problems(playbook: Playbook, directory: Directory, file_stem: str
-                       ) -> Iterable[str]:
+def _playbook_problems(playbook: Playbook, directory: Directory, file_stem: str,
+                       calendar: WorkingCalendar) -> Iterable[str]:
     if playbook.id != file_stem:
         yield f"id: {playbook.id!r} must match the file name {file_stem!r}"
     for field in ("legal_line", "promised_line", "handoff_expires_within",
@@ -123,6 +126,7 @@ def _playbook_problems(playbook: Playbook, directory: Directory, file_stem: str
                 yield from _duration_problem(f"task_kinds[{i}].{field}", value)
         if kind.needs_presence and not kind.on_scene_within:
             yield f"task_kinds[{i}].on_scene_within: required when needs_presence is true"
+        yield from _clock_order_problems(f"task_kinds[{i}]", kind, calendar)
         if not any(kind.capability in a.capabilities for a in directory.agencies):
             yield f"task_kinds[{i}].capability: no agency has {kind.capability!r}"
     if not playbook.matrix:
@@ -145,6 +149,31 @@ def _playbook_problems(playbook: Playbook, directory: Directory, file_stem: str
                        f"{opening_kind.capability!r}")
 
 
+# Clocks are compared from starts that put working days, weekends and holidays each way.
+_ORDER_CHECKED_FROM = (datetime(2026, 1, 5, 9, 0), datetime(2026, 1, 9, 17, 30),
+                       datetime(2026, 1, 10, 12, 0))
+
+
+def _clock_order_problems(where: str, kind: TaskKind, calendar: WorkingCalendar
+                          ) -> Iterable[str]:
+    try:
+        durations = (parse_duration(kind.sign_within),
+                     parse_duration(kind.on_scene_within) if kind.needs_presence
+                     and kind.on_scene_within else None,
+                     parse_duration(kind.due_within))
+    except ValueError:
+        return  # named as a bad duration already
+    sign, on_scene, due = durations
+    for start in (s.replace(tzinfo=calendar.tz) for s in _ORDER_CHECKED_FROM):
+        problem = clock_order_problem(calendar.add(start, sign),
+                                      calendar.add(start, on_scene) if on_scene else None,
+                                      calendar.add(start, due))
+        if problem is not None:
+            field, text = problem
+            yield f"{where}.{field}: {text} (a task is signed for, then on scene, then done)"
+            return
+
+
 def _duration_problem(field: str, value: str) -> Iterable[str]:
     try:
         parse_duration(value)
@@ -163,6 +192,6 @@ def load_catalog(root: Path = DEFAULT_CATALOG) -> Catalog:
     calendar = load_calendar(root / "calendar.yaml")
     playbooks = {}
     for path in sorted((root / "playbooks").glob("*.yaml")):
-        playbook = load_playbook(path, directory)
+        playbook = load_playbook(path, directory, calendar)
         playbooks[playbook.id] = playbook
     return Catalog(directory=directory, calendar=calendar, playbooks=playbooks)

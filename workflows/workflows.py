@@ -66,6 +66,9 @@ DEFAULT_DRAIN_LIMIT = timedelta(minutes=10)
 DELIVERY_EVENTS_PATCH = "ledger-delivery-events"
 # Notices' receipts became ledger events (NOTICE_DELIVERED), likewise.
 NOTICE_RECEIPTS_PATCH = "ledger-notice-receipts"
+# A task's clocks must run in order (sign-for, on scene, due); cases opened before may
+# hold tasks whose do not, and replay as they ran.
+CLOCK_ORDER_PATCH = "clocks-in-order"
 # How long before a far deadline its timer wakes, to arm the rest precisely.
 EARLY_WAKE = timedelta(seconds=2)
 # How long a ledger append retries inside the workflow task before the server takes over.
@@ -147,7 +150,9 @@ class CaseWorkflow:
                 self._opened = open_case(input.open, input.rules, now=workflow.now(),
                                          trace=request_trace.workflow_start(),
                                          proofs=seals.start_proofs(),
-                                         run_id=workflow.info().run_id)
+                                         run_id=workflow.info().run_id,
+                                         clocks_in_order=workflow.patched(
+                                             CLOCK_ORDER_PATCH))
             except Refusal as refusal:
                 # Callers validate before starting, so this means the catalog changed
                 # between their check and the start. The run ends at once, releasing the

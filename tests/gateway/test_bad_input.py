@@ -89,7 +89,7 @@ def _case_requests(case_id: str, task_id: str) -> dict[str, tuple[str, Message, 
             TOWNSHIP, bad, "UNKNOWN_AGENCY"),
         "missing new due time": ("RequestExtension", pb.RequestExtensionRequest(
             request_id=rid(), case_id=case_id, task_id=task_id, reason="lab"), NR, bad,
-            "INVALID_FIELD"),
+            "MISSING_FIELD"),
         "over-long request id": ("SignTask", pb.SignTaskRequest(
             request_id="r" * 65, case_id=case_id, task_id=task_id), NR, bad,
             "TEXT_TOO_LONG"),
@@ -165,7 +165,7 @@ async def test_the_worst_accepted_input_cannot_brick_a_case(gw: Gateway) -> None
         case: case_pb2.Case = reply.case
         return case
 
-    await as_nr("DeclineTask", reason="r" * 1000, suggested_agency="public-security")
+    await as_nr("DeclineTask", reason="r" * 1000)
     await gw.call("ReviewDecline", pb.ReviewDeclineRequest(
         request_id=rid(), case_id=case_id, task_id=task_id, note="n" * 1000,
         outcome=case_pb2.DECLINE_REVIEW_OUTCOME_OVERRULED), TOWNSHIP)

@@ -17,6 +17,21 @@ REQUIRED_AGENCIES = {
 }
 
 
+def test_every_playbook_signs_before_on_scene_before_due(catalog: Catalog) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from workflows.rules.calendar import parse_duration
+    start = datetime(2026, 11, 30, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+    for playbook in catalog.playbooks.values():
+        for kind in playbook.task_kinds:
+            sign = catalog.calendar.add(start, parse_duration(kind.sign_within))
+            due = catalog.calendar.add(start, parse_duration(kind.due_within))
+            on_scene = catalog.calendar.add(start, parse_duration(
+                kind.on_scene_within)) if kind.needs_presence and kind.on_scene_within \
+                else sign
+            assert sign <= on_scene <= due, f"{playbook.id}/{kind.id}"
+
+
 def test_the_five_playbooks_and_the_district_load(catalog: Catalog) -> None:
     assert set(catalog.playbooks) == {"illegal-mining", "food-supply-chain",
                                       "highway-emissions", "parallel-approval",
@@ -35,7 +50,9 @@ def test_mining_whistle_brings_four_departments_within_30_minutes(catalog: Catal
     for task in rule.opening_tasks:
         kind = playbook.task_kind(task.kind)
         assert kind is not None
-        assert (kind.needs_presence, kind.on_scene_within, kind.sign_within) == (True, "30m", "1h")
+        # Signed for first, then on scene within the 30 minutes of 吹哨报到.
+        assert (kind.needs_presence, kind.sign_within, kind.on_scene_within) == (True, "10m",
+                                                                                 "30m")
 
 
 @pytest.mark.parametrize(("stage", "lead"), [
@@ -105,6 +122,15 @@ def _break_playbook(root: Path, name: str, edit: dict[str, object]) -> None:
     ({"task_kinds.2.sign_within": "1x"}, r"task_kinds\[2\]\.sign_within: '1x' is not"),
     ({"task_kinds.0.capability": "teleportation"},
      r"task_kinds\[0\]\.capability: no agency has 'teleportation'"),
+    # The inversion a new user met: on scene required before the task is signed for.
+    ({"task_kinds.0.sign_within": "1h"},
+     r"task_kinds\[0\]\.on_scene_within: the on-scene deadline falls before the sign-for"),
+    ({"task_kinds.3.due_within": "20m"},
+     r"task_kinds\[3\]\.due_within: the due-by falls before the on-scene deadline"),
+    # On scene within two calendar days but done within one working day: from a
+    # weekday morning the due-by comes first.
+    ({"task_kinds.0.on_scene_within": "2d", "task_kinds.0.due_within": "1wd"},
+     r"task_kinds\[0\]\.due_within: the due-by falls before the on-scene deadline"),
 ])
 def test_malformed_playbook_is_refused_naming_file_field_and_problem(
         tmp_path: Path, edit: dict[str, object], expected: str) -> None:

@@ -207,7 +207,7 @@ async def test_unreviewed_decline_escalates_through_the_workflow(
     async with case_worker(client) as (queue, recorder, _):
         case_id = await open_mining(client, catalog, queue, "QUARRY-DECLINE")
         await send(client, case_id, DeclineTask(rid(), Actor("public-security"), "T2",
-                                                "no crime reported yet", "natural-resources"))
+                                                "no crime reported yet"))
         await env.sleep(timedelta(minutes=59))
         assert not [e for e in (await get_case(client, case_id)).escalations
                     if e.reason.startswith("decline")]
@@ -230,14 +230,15 @@ async def test_a_far_clock_wakes_early_but_fires_at_its_deadline(
     env, client = time_skipping_env, time_skipping_env.client
     async with case_worker(client) as (queue, _recorder, _):
         case_id = await open_mining(client, catalog, queue, "QUARRY-EARLY-WAKE")
-        on_scene_by = (await get_case(client, case_id)).tasks[0].on_scene_by
-        assert on_scene_by is not None  # 30 minutes: the earliest clock of the case
+        sign_by = (await get_case(client, case_id)).tasks[0].sign_by
+        # 10 minutes: the earliest clock of the case, far enough to wake early.
 
-        await env.sleep(timedelta(minutes=29, seconds=59))  # past the early wake-up
+        await env.sleep(timedelta(minutes=9, seconds=59))  # past the early wake-up
         assert not events_of((await get_case(client, case_id)).events, EventKind.NOTICE)
 
         await env.sleep(timedelta(seconds=5))
         notices = events_of((await get_case(client, case_id)).events, EventKind.NOTICE)
         assert {n.task_id for n in notices} == {"T1", "T2", "T3", "T4"}
-        assert all(abs(n.at - on_scene_by.deadline) < timedelta(milliseconds=500)
+        assert all("sign-for missed" in n.detail for n in notices)
+        assert all(abs(n.at - sign_by.deadline) < timedelta(milliseconds=500)
                    for n in notices)

@@ -108,7 +108,7 @@ def test_mining_case_opens_led_by_the_township_with_four_whistle_tasks(catalog: 
         "natural-resources", "public-security", "emergency-management", "ecology-environment"]
     assert all(t.on_scene_by is not None and t.on_scene_by.deadline == T0 + timedelta(minutes=30)
                for t in state.tasks)
-    assert all(t.sign_by.deadline == T0 + timedelta(hours=1) for t in state.tasks)
+    assert all(t.sign_by.deadline == T0 + timedelta(minutes=10) for t in state.tasks)
     deliveries = [e for e in engine.take_effects() if isinstance(e, TaskDelivery)]
     assert len(deliveries) == 4 and len({d.idempotency_key for d in deliveries}) == 4
     assert state.ownership[0].owner == TOWNSHIP and state.ownership[0].end is None
@@ -245,6 +245,38 @@ def test_a_clock_beyond_the_limit_is_refused_naming_the_field(catalog: Catalog, 
     assert message.startswith(f"{field}: ") and "at most 366d (or 250wd)" in message
 
 
+@pytest.mark.parametrize(("overrides", "field"), [
+    ({"sign_within": "2h"}, "on_scene_within"),        # on scene (30m) before signing
+    ({"due_within": "20m"}, "due_within"),             # done before being on scene
+    ({"on_scene_within": "1h", "due_within": "45m"}, "due_within"),
+])
+def test_a_dispatch_whose_clocks_run_out_of_order_is_refused(
+        catalog: Catalog, overrides: dict[str, Any], field: str) -> None:
+    engine = open_mining(catalog)
+    dispatch = replace(DispatchTask(rid(), actor(TOWNSHIP), "work-safety",
+                                    "emergency-management"), **overrides)
+    message = refused(engine, dispatch, Reason.CLOCKS_OUT_OF_ORDER)
+    assert message.startswith(f"{field}: ")
+    assert "signed for, then on scene, then done" in message
+
+
+def test_an_extension_is_asked_for_as_a_time_or_as_a_duration_from_now(
+        catalog: Catalog) -> None:
+    engine = open_mining(catalog)
+    nr = actor("natural-resources")
+    engine.execute(SignTask(rid(), nr, "T1"), LATER)
+    refused(engine, RequestExtension(rid(), nr, "T1", None, "lab"), Reason.MISSING_FIELD)
+    refused(engine, RequestExtension(rid(), nr, "T1", LATER + timedelta(days=9), "lab",
+                                     new_due_within="5d"), Reason.OUT_OF_RANGE)
+    refused(engine, RequestExtension(rid(), nr, "T1", None, "lab", new_due_within="5 days"),
+            Reason.BAD_DURATION)
+    engine.execute(RequestExtension(rid(), nr, "T1", None, "lab", new_due_within="5wd"),
+                   LATER)
+    task = engine.state.task("T1")
+    assert task is not None and task.extension_requested_due == \
+        catalog.calendar.add(LATER, parse_duration("5wd"))
+
+
 def test_a_due_time_or_extension_beyond_a_year_is_refused(catalog: Catalog) -> None:
     engine = open_mining(catalog)
     a_year_on = LATER + timedelta(days=366, seconds=1)
@@ -344,6 +376,23 @@ def test_upheld_decline_redispatches_elsewhere_and_counts_the_bounce(catalog: Ca
     assert old.is_terminal and old.review_outcome is ReviewOutcome.UPHELD
     assert (new.assignee, new.kind, new.redispatched_from, new.bounce_count) == (
         "market-regulation", "trace-processing", "T2", 1)
+
+
+def test_a_decline_may_suggest_only_an_agency_able_to_do_the_work(catalog: Catalog) -> None:
+    engine = open_mining(catalog)  # T2: criminal investigation, for public security
+    police = actor("public-security")
+    message = refused(engine, DeclineTask(rid(), police, "T2", reason="not a crime",
+                                          suggested_agency="urban-management"),
+                      Reason.MISSING_CAPABILITY)
+    assert message.startswith("suggested_agency: urban-management lacks the capability")
+    refused(engine, DeclineTask(rid(), police, "T2", reason="x",
+                                suggested_agency="public-security"),
+            Reason.INVALID_TASK_STATE)
+    engine.execute(DeclineTask(rid(), police, "T2", reason="not a crime"), LATER)
+    message = refused(engine, ReviewDecline(rid(), actor(TOWNSHIP), "T2",
+                                            ReviewOutcome.UPHELD),
+                      Reason.MISSING_FIELD)
+    assert "say which agency takes the work over" in message
 
 
 def test_overruled_decline_returns_the_task_with_a_fresh_clock(catalog: Catalog) -> None:

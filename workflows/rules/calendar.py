@@ -35,6 +35,11 @@ class Duration:
         return f"{self.amount}{self.unit}"
 
 
+def is_duration(text: str) -> bool:
+    """Whether `text` is written as a duration (well formed or not in its amount)."""
+    return _DURATION.match(text) is not None
+
+
 def parse_duration(text: str) -> Duration:
     """Parse '30m', '1h', '7d', '3wd'. Raises ValueError naming the accepted forms, or
     the limit when the duration is longer than a case's clocks may run."""

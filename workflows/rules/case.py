@@ -43,9 +43,13 @@ _REGISTERED = (ownership_ops, task_ops)
 
 
 class CaseEngine:
-    def __init__(self, state: CaseState, rules: CaseRules) -> None:
+    def __init__(self, state: CaseState, rules: CaseRules, *,
+                 clocks_in_order: bool = True) -> None:
         self.state = state
         self.rules = rules
+        # A task's clocks must run sign-for, on scene, due (see task_ops.task_clocks).
+        # False only for cases opened before that rule, which replay as they ran.
+        self.clocks_in_order = clocks_in_order
         self._effects: list[Effect] = []
         self._events_taken = len(state.events)
         # The request being executed, as (trace id, span id), and the signed statements
@@ -65,7 +69,8 @@ class CaseEngine:
         engine = self
         due = self.next_deadline()
         if due is not None and due <= now:
-            engine = CaseEngine(copy.deepcopy(self.state), self.rules)
+            engine = CaseEngine(copy.deepcopy(self.state), self.rules,
+                                clocks_in_order=self.clocks_in_order)
             engine.tick(now)
         engine.check_caller(cmd.actor)
         if engine._previous_answer(cmd) is None:

@@ -91,8 +91,10 @@ class RequestExtension:
     request_id: str
     actor: Actor
     task_id: str
-    new_due_at: datetime
+    # The due-by asked for: a time, or a duration from now ('5d', '3wd').
+    new_due_at: datetime | None
     reason: str
+    new_due_within: str = ""
 
 
 @dataclass(frozen=True)

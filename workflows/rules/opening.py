@@ -102,8 +102,8 @@ def check_open_request(cmd: OpenCase, rules: CaseRules) -> tuple[str, LeadRule]:
 
 
 def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime, run_id: str = "",
-              trace: tuple[str, str] = ("", ""), proofs: tuple[str, ...] = ()
-              ) -> CaseEngine:
+              trace: tuple[str, str] = ("", ""), proofs: tuple[str, ...] = (),
+              clocks_in_order: bool = True) -> CaseEngine:
     """A new case with its owner, lines and opening tasks, or a Refusal."""
     owner, rule = check_open_request(cmd, rules)
     legal = rules.calendar_deadline(now, rules.playbook.legal_line)
@@ -117,7 +117,7 @@ def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime, run_id: str = "
         legal_line=Clock(legal, 0), promised_line=Clock(promised, 0),
         ownership=[OwnershipInterval(owner, now, OwnershipVia.OPEN)],
     )
-    engine = CaseEngine(state, rules)
+    engine = CaseEngine(state, rules, clocks_in_order=clocks_in_order)
     with engine.caused_by(trace, proofs):
         _record_opening(engine, cmd, rule, now)
     return engine

@@ -14,6 +14,7 @@ class Reason(StrEnum):
     MISSING_FIELD = "MISSING_FIELD"
     TEXT_TOO_LONG = "TEXT_TOO_LONG"
     BAD_DURATION = "BAD_DURATION"
+    CLOCKS_OUT_OF_ORDER = "CLOCKS_OUT_OF_ORDER"
     DEADLINE_IN_PAST = "DEADLINE_IN_PAST"
     BAD_TIMESTAMP = "BAD_TIMESTAMP"
     UNKNOWN_AGENCY = "UNKNOWN_AGENCY"
@@ -62,6 +63,7 @@ _STATUS_BY_REASON: dict[Reason, str] = {
             Reason.MISSING_FIELD,
             Reason.TEXT_TOO_LONG,
             Reason.BAD_DURATION,
+            Reason.CLOCKS_OUT_OF_ORDER,
             Reason.DEADLINE_IN_PAST,
             Reason.BAD_TIMESTAMP,
             Reason.UNKNOWN_AGENCY,

@@ -90,10 +90,24 @@ def dispatch_overrides(cmd: DispatchTask, now: datetime) -> ClockOverrides:
                           due_within=due_within)
 
 
+def clock_order_problem(sign_by: datetime, on_scene_by: datetime | None,
+                        due_by: datetime) -> tuple[str, str] | None:
+    """(field, problem) when a task's clocks are out of order: it is signed for, then
+    on scene, then done, so no clock may fall before the one it follows."""
+    if on_scene_by is not None and on_scene_by < sign_by:
+        return "on_scene_within", "the on-scene deadline falls before the sign-for deadline"
+    if due_by < (on_scene_by or sign_by):
+        return "due_within", ("the due-by falls before the " +
+                              ("on-scene" if on_scene_by is not None else "sign-for") +
+                              " deadline")
+    return None
+
+
 def task_clocks(engine: CaseEngine, kind: TaskKind, now: datetime,
                 overrides: ClockOverrides = PLAYBOOK_CLOCKS
                 ) -> tuple[Clock, Clock | None, Clock]:
-    """Sign-by, on-scene-by (when presence is needed) and due-by clocks from `now`."""
+    """Sign-by, on-scene-by (when presence is needed) and due-by clocks from `now`, in
+    that order (a dispatch whose clocks are not is refused)."""
 
     def clock(text: str, field: str) -> Clock:
         deadline = engine.deadline_after(now, text, field)
@@ -105,6 +119,14 @@ def task_clocks(engine: CaseEngine, kind: TaskKind, now: datetime,
         on_scene_by = clock(overrides.on_scene_within or kind.on_scene_within
                             or kind.sign_within, "on_scene_within")
     due_by = clock(overrides.due_within or kind.due_within, "due_within")
+    problem = clock_order_problem(sign_by.deadline,
+                                  on_scene_by.deadline if on_scene_by else None,
+                                  due_by.deadline)
+    if problem is not None and engine.clocks_in_order:
+        field, text = problem
+        raise Refusal(Reason.CLOCKS_OUT_OF_ORDER,
+                      f"{field}: {text}; a task is signed for, then on scene, then done",
+                      field=field)
     return sign_by, on_scene_by, due_by
 
 
@@ -262,7 +284,16 @@ def decline(engine: CaseEngine, cmd: DeclineTask, now: datetime, apply: bool
     task = _assigned_task(engine, cmd.task_id, cmd.actor)
     _require_state(task, _ACTIVE, "decline")
     if cmd.suggested_agency:
+        # A suggestion the owner could not follow is no suggestion: the agency suggested
+        # must be able to do the work (and not be the one declining it).
         engine.check_agency(cmd.suggested_agency, "suggested_agency")
+        kind = engine.rules.playbook.task_kind(task.kind)
+        assert kind is not None  # tasks are only created from the case's own playbook
+        engine.check_capability(cmd.suggested_agency, kind.capability, "suggested_agency")
+        if cmd.suggested_agency == task.assignee:
+            raise Refusal(Reason.INVALID_TASK_STATE,
+                          "suggested_agency: suggest another agency, not the one declining",
+                          field="suggested_agency")
     review_by = engine.deadline_after(now, engine.rules.playbook.decline_review_within,
                                       "decline_review_within")
     if not apply:
@@ -296,7 +327,8 @@ def review_decline(engine: CaseEngine, cmd: ReviewDecline, now: datetime, apply:
     if cmd.outcome is ReviewOutcome.UPHELD:
         if not target:
             raise Refusal(Reason.MISSING_FIELD,
-                          "redispatch_to is required: the decline suggested no agency",
+                          "redispatch_to is required: the decline suggested no agency; say "
+                          "which agency takes the work over",
                           field="redispatch_to")
         if target == task.assignee:
             raise Refusal(Reason.INVALID_TASK_STATE,
@@ -327,27 +359,41 @@ def review_decline(engine: CaseEngine, cmd: ReviewDecline, now: datetime, apply:
     return engine.result(task_ids=[task.id])
 
 
+def _asked_due(engine: CaseEngine, cmd: RequestExtension, now: datetime) -> datetime:
+    """The due-by an extension asks for, given as a time or as a duration from now."""
+    if cmd.new_due_within:
+        if cmd.new_due_at is not None:
+            raise Refusal(Reason.OUT_OF_RANGE, "new_due_at: give a time or a duration, not "
+                                               "both", field="new_due_at")
+        return engine.deadline_after(now, cmd.new_due_within, "new_due_within")
+    if cmd.new_due_at is None:
+        raise Refusal(Reason.MISSING_FIELD, "new_due_at is required (or new_due_within, a "
+                                            "duration from now)", field="new_due_at")
+    check_timestamp("new_due_at", cmd.new_due_at)
+    return cmd.new_due_at
+
+
 @operation(RequestExtension)
 def request_extension(engine: CaseEngine, cmd: RequestExtension, now: datetime, apply: bool
                       ) -> CommandResult | None:
     limits.check_text("reason", cmd.reason, limits.MAX_REASON, required=True)
-    check_timestamp("new_due_at", cmd.new_due_at)
+    new_due_at = _asked_due(engine, cmd, now)
     task = _assigned_task(engine, cmd.task_id, cmd.actor)
     _require_state(task, _ACTIVE, "extend")
     if task.extension_pending:
         raise Refusal(Reason.EXTENSION_ALREADY_PENDING,
                       f"task {task.id} already has an extension request waiting")
-    if cmd.new_due_at <= task.due_by.deadline or cmd.new_due_at <= now:
+    if new_due_at <= task.due_by.deadline or new_due_at <= now:
         raise Refusal(Reason.DEADLINE_IN_PAST,
                       f"new_due_at must be later than the current due-by "
                       f"{task.due_by.deadline.isoformat()} and than now", field="new_due_at")
-    check_within_limit("new_due_at", cmd.new_due_at, now)
+    check_within_limit("new_due_at", new_due_at, now)
     if not apply:
         return None
     task.extension_pending = True
-    task.extension_requested_due = cmd.new_due_at
+    task.extension_requested_due = new_due_at
     engine.record(EventKind.EXTENSION_REQUESTED, cmd.actor, now, task_id=task.id,
-                  detail=f"to {cmd.new_due_at.isoformat()}: {cmd.reason}")
+                  detail=f"to {new_due_at.isoformat()}: {cmd.reason}")
     return engine.result(task_ids=[task.id])
 
 

@@ -230,28 +230,32 @@ class ReviewDeclineRequest(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., task_id: _Optional[str] = ..., outcome: _Optional[_Union[_case_pb2.DeclineReviewOutcome, str]] = ..., redispatch_to: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
 
 class ReviewDeclineResponse(_message.Message):
-    __slots__ = ("case", "redispatched_task_id")
+    __slots__ = ("case", "redispatched_task_id", "redispatched_to")
     CASE_FIELD_NUMBER: _ClassVar[int]
     REDISPATCHED_TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    REDISPATCHED_TO_FIELD_NUMBER: _ClassVar[int]
     case: _case_pb2.Case
     redispatched_task_id: str
-    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ..., redispatched_task_id: _Optional[str] = ...) -> None: ...
+    redispatched_to: str
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ..., redispatched_task_id: _Optional[str] = ..., redispatched_to: _Optional[str] = ...) -> None: ...
 
 class RequestExtensionRequest(_message.Message):
-    __slots__ = ("request_id", "case_id", "officer_id", "task_id", "new_due_time", "reason")
+    __slots__ = ("request_id", "case_id", "officer_id", "task_id", "new_due_time", "reason", "new_due_within")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     NEW_DUE_TIME_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    NEW_DUE_WITHIN_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     case_id: str
     officer_id: str
     task_id: str
     new_due_time: _timestamp_pb2.Timestamp
     reason: str
-    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., task_id: _Optional[str] = ..., new_due_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
+    new_due_within: str
+    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., task_id: _Optional[str] = ..., new_due_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ..., new_due_within: _Optional[str] = ...) -> None: ...
 
 class RequestExtensionResponse(_message.Message):
     __slots__ = ("case",)
