@@ -7,6 +7,7 @@ agency's officer sees only the cases that agency takes part in.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -32,17 +33,50 @@ def _api(args: argparse.Namespace) -> Gateway:
     return Gateway(datadir.resolve(args.data_dir), args.as_agency or OVERSIGHT)
 
 
+# Enum values in JSON output take the names the options take (ARRIVAL_PENDING).
+_ENUM_PREFIXES = ("GAP_KIND_", "CASE_EVENT_KIND_")
+_SECONDS = re.compile(r"^-?\d+(\.\d+)?s$")
+
+
 def _document(message: Message) -> dict[str, Any]:
-    return json_format.MessageToDict(message, preserving_proto_field_name=True)
+    """The answer as JSON: enum values as the options name them, and every duration
+    both readable ("1h05m") and in seconds (`<name>_seconds`)."""
+    document: dict[str, Any] = _readable(
+        json_format.MessageToDict(message, preserving_proto_field_name=True))
+    return document
+
+
+def _readable(value: Any) -> Any:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if isinstance(item, str) and _SECONDS.match(item):
+                seconds = float(item[:-1])
+                out[key] = _span(seconds)
+                out[f"{key}_seconds"] = seconds
+            else:
+                out[key] = _readable(item)
+        return out
+    if isinstance(value, list):
+        return [_readable(item) for item in value]
+    if isinstance(value, str):
+        for prefix in _ENUM_PREFIXES:
+            if value.startswith(prefix):
+                return value.removeprefix(prefix)
+    return value
+
+
+def _span(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    return (f"{days}d " if days else "") + f"{hours}h{minutes:02d}m"
 
 
 def _duration(value: Duration, present: bool = True) -> str:
     if not present:
         return ""
-    minutes = round(value.ToTimedelta().total_seconds() / 60)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    return (f"{days}d " if days else "") + f"{hours}h{minutes:02d}m"
+    return _span(value.ToTimedelta().total_seconds())
 
 
 def _rate(card: pb.AgencyScorecard, field: str) -> str:
@@ -59,7 +93,14 @@ def _gap_rows(gaps: Any) -> list[list[str]]:
     return [[g.case_id, g.task_id or "-", case_pb2.GapKind.Name(g.kind).removeprefix(
         "GAP_KIND_"), g.accountable, f"{g.from_agency} -> {g.to_agency}",
         _when(g, "start_time"), _when(g, "end_time") or "OPEN", _duration(g.duration),
-        _when(g, "deadline"), "BREACHED" if g.breached else ""] for g in gaps]
+        _when(g, "deadline"), _breach(g)] for g in gaps]
+
+
+def _breach(gap: pb.Gap) -> str:
+    if not gap.breached:
+        return ""
+    # Still this phase's breach, counted once, but the lateness began in the one before.
+    return "BREACHED (already late)" if gap.late_from_start else "BREACHED"
 
 
 GAP_HEADERS = ["case", "task", "gap", "accountable", "waiting", "from", "until", "lasted",
@@ -77,6 +118,10 @@ def timeline(args: argparse.Namespace) -> Any:
     if args.json:
         return _document(reply)
     lines = [f"case   {reply.case_id}", f"trace  {reply.trace_id}"]
+    if reply.HasField("verdict") and not reply.verdict.intact:
+        lines.insert(0, f"WARNING: this case's record does not hold (event "
+                        f"{reply.verdict.broken_at}: {reply.verdict.problem}); run 'seamless "
+                        "audit verify' and doubt what follows\n")
     if reply.HasField("lines"):
         three = reply.lines
         lines.append(f"lines  legal {_duration(three.legal)}   promised "
@@ -90,7 +135,8 @@ def timeline(args: argparse.Namespace) -> Any:
         ["#", "time", "event", "actor", "task", "detail"],
         [[str(e.sequence), _when(e, "time"),
           case_pb2.CaseEventKind.Name(e.kind).removeprefix("CASE_EVENT_KIND_"),
-          e.actor.agency_id, e.task_id, e.detail[:60]] for e in reply.events])]
+          e.actor.agency_id + (f" / {e.actor.officer_id}" if e.actor.officer_id else ""),
+          e.task_id, e.detail[:60]] for e in reply.events])]
     lines += ["", "gaps", render.table(GAP_HEADERS, _gap_rows(reply.gaps))]
     for chain in reply.bounce_chains:
         lines.append(f"bounced {chain.bounces}x: " + " -> ".join(
@@ -112,20 +158,49 @@ def gaps(args: argparse.Namespace) -> Any:
     return text
 
 
+# --sort: the field each choice ranks by, and whether a lower value ranks first.
+SORTS = {"score": ("score", False), "sign": ("on_time_sign_rate", False),
+         "arrival": ("on_time_arrival_rate", False),
+         "completion": ("on_time_completion_rate", False), "bounce": ("bounce_rate", True),
+         "resolution": ("resolution_rate", False), "agency": ("agency", True)}
+RED_BLACK = 3
+
+
+def _sorted(cards: list[pb.AgencyScorecard], by: str) -> list[pb.AgencyScorecard]:
+    field, ascending = SORTS[by]
+    if field == "agency":
+        return sorted(cards, key=lambda c: c.agency)
+    judged = [c for c in cards if c.HasField(field)]
+    judged.sort(key=lambda c: (getattr(c, field) if ascending else -getattr(c, field),
+                               c.agency))
+    return judged + sorted((c for c in cards if not c.HasField(field)),
+                           key=lambda c: c.agency)
+
+
 def scorecard(args: argparse.Namespace) -> Any:
     request = pb.GetScorecardsRequest()
     _since(args, request)
     reply = _api(args).oversee("GetScorecards", request)
+    ranked = _sorted(list(reply.scorecards), args.sort)
     if args.json:
-        return _document(reply)
+        document = _document(reply)
+        order = {c.agency: i for i, c in enumerate(ranked)}
+        document["scorecards"] = sorted(document.get("scorecards", []),
+                                        key=lambda c: order[c["agency"]])
+        return document
     cards = render.table(
-        ["agency", "tasks", "signed on time", "on scene on time", "done on time",
-         "bounce rate", "median accept", "cases led", "resolved"],
-        [[c.agency, str(c.tasks), _rate(c, "on_time_sign_rate"),
-          _rate(c, "on_time_arrival_rate"), _rate(c, "on_time_completion_rate"),
-          _rate(c, "bounce_rate"),
+        ["rank", "agency", "score", "tasks", "signed on time", "on scene on time",
+         "done on time", "bounce rate", "median accept", "cases led", "resolved"],
+        [[str(c.rank) if c.rank else "-", c.agency, _rate(c, "score"), str(c.tasks),
+          _rate(c, "on_time_sign_rate"), _rate(c, "on_time_arrival_rate"),
+          _rate(c, "on_time_completion_rate"), _rate(c, "bounce_rate"),
           _duration(c.median_handoff_acceptance, c.HasField("median_handoff_acceptance")),
-          str(c.cases_led), _rate(c, "resolution_rate")] for c in reply.scorecards])
+          str(c.cases_led), _rate(c, "resolution_rate")] for c in ranked])
+    scored = [c for c in reply.scorecards if c.HasField("score")]  # best first
+    red = ", ".join(f"{c.agency} {c.score:.0%}" for c in scored[:RED_BLACK]) or "none yet"
+    black = ", ".join(f"{c.agency} {c.score:.0%}"
+                      for c in reversed(scored[-RED_BLACK:])) or "none yet"
+    cards += f"\n\nred list (红榜, best scores): {red}\nblack list (黑榜, worst): {black}"
     lines = render.table(
         ["case type", "cases", "closed", "legal line", "promised line", "actual (median)",
          "within promised"],
@@ -200,10 +275,14 @@ def add_commands(commands: Any, leaf: Callable[..., argparse.ArgumentParser]) ->
     p.add_argument("--page-size", type=int, default=0)
     p.add_argument("--page-token", default="")
     for name, handler, help in (
-            ("scorecard", scorecard, "agency scorecards and the three lines per case type"),
+            ("scorecard", scorecard, "agency scorecards, ranked, and the three lines per "
+                                     "case type"),
             ("handoffs", handoffs, "the agency-pair hand-off matrix")):
         p = leaf(group, name, handler, help)
         p.add_argument("--since", default="", help="only work begun after this ISO time")
+        if name == "scorecard":
+            p.add_argument("--sort", choices=sorted(SORTS), default="score",
+                           help="rank by the overall score (default) or one figure")
     p = leaf(group, "export", export, "the event log for process-mining tools")
     p.add_argument("--format", choices=sorted(FORMATS), required=True)
     p.add_argument("--out", default="", help="write to this file (default: stdout)")

@@ -111,7 +111,11 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
             figures = analysis.analyse([replay], now=now)
             with Session(self._engine) as session:
                 rows = ledger.case_events(session=session, case_id=request.case_id)
+                # The chain and the signatures; `audit verify` also holds the case to
+                # the worker's checkpoints (which means reading them all).
+                verdict = audit.audit_case(session, request.case_id, self._store, None, now)
             return pb.GetTimelineResponse(
+                verdict=views.verdict(verdict),
                 case_id=request.case_id, trace_id=f"{case_trace_id(request.case_id):032x}",
                 events=[views.case_event(r) for r in rows], ownership=views.ownership(replay),
                 gaps=[views.gap(g, now) for g in figures.gaps],
@@ -156,7 +160,8 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
         def work() -> pb.GetScorecardsResponse:
             figures = analysis.analyse(replays(), now=datetime.now(UTC), since=_since(request))
             return pb.GetScorecardsResponse(
-                scorecards=[views.scorecard(c) for c in figures.ranked_scorecards()],
+                scorecards=[views.scorecard(c, rank) for rank, c in
+                            enumerate(figures.ranked_scorecards(), start=1)],
                 case_type_lines=[views.type_lines(t) for t in figures.type_lines()],
                 bounce_chains=[views.bounce_chain(c) for c in figures.bounce_chains])
         return await self._serve(context, work)
@@ -201,13 +206,16 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
         text.flush()
         text.detach()
 
+    def _witness_reading(self) -> witness.Reading:
+        return (witness.read(self._witness, self._store) if self._witness is not None
+                else witness.Reading())
+
     async def VerifyLedger(self, request: pb.VerifyLedgerRequest, context: Context
                            ) -> pb.VerifyLedgerResponse:
         visible_to = self._visible_to()
 
         def work() -> pb.VerifyLedgerResponse:
-            reading = (witness.read(self._witness, self._store) if self._witness is not None
-                       else witness.Reading())
+            reading = self._witness_reading()
             with Session(self._engine) as session:
                 known = ledger.case_ids(session=session)
                 visible = known if visible_to is None else sorted(

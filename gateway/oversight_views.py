@@ -50,7 +50,8 @@ def gap(interval: Interval, now: datetime) -> pb.Gap:
         start_sequence=interval.start_event.sequence,
         end_sequence=end.sequence if end is not None else 0,
         start_trace_id=interval.start_event.trace_id,
-        end_trace_id=end.trace_id if end is not None else "")
+        end_trace_id=end.trace_id if end is not None else "",
+        late_from_start=interval.deadline is not None and interval.start >= interval.deadline)
 
 
 def bounce_chain(chain: analysis.BounceChain) -> pb.BounceChain:
@@ -74,8 +75,9 @@ def type_lines(lines: analysis.TypeLines) -> pb.CaseTypeLines:
         closed_within_promised=lines.within_promised, closed_within_legal=lines.within_legal)
 
 
-def scorecard(card: analysis.Scorecard) -> pb.AgencyScorecard:
+def scorecard(card: analysis.Scorecard, rank: int) -> pb.AgencyScorecard:
     return pb.AgencyScorecard(
+        score=card.score, rank=rank if card.score is not None else 0,
         agency=card.agency, tasks=card.tasks, on_time_sign_rate=card.on_time_sign_rate,
         sign_judged=card.sign_judged, on_time_arrival_rate=card.on_time_arrival_rate,
         arrival_judged=card.arrival_judged,

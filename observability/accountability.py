@@ -57,6 +57,8 @@ class Event:
     attributes: dict[str, str] = field(default_factory=dict)
     trace_id: str = ""
     span_id: str = ""
+    # The person who acted for `actor` ('' for the platform's clocks).
+    officer: str = ""
 
 
 @dataclass(slots=True)

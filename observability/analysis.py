@@ -133,6 +133,17 @@ class Scorecard:
     def resolution_rate(self) -> float | None:
         return self.rate(self.cases_resolved, self.cases_led)
 
+    @property
+    def score(self) -> float | None:
+        """The mean of the rates judged so far, each 0..1 with 1 the best (a bounce
+        counts as 1 - bounce rate): what agencies are ranked by."""
+        bounce = self.bounce_rate
+        rates = [self.on_time_sign_rate, self.on_time_arrival_rate,
+                 self.on_time_completion_rate, None if bounce is None else 1 - bounce,
+                 self.resolution_rate]
+        judged = [r for r in rates if r is not None]
+        return sum(judged) / len(judged) if judged else None
+
 
 @dataclass
 class Analysis:
@@ -150,7 +161,9 @@ class Analysis:
         return [_type_lines(name, cases) for name, cases in sorted(by_type.items())]
 
     def ranked_scorecards(self) -> list[Scorecard]:
-        return sorted(self.scorecards.values(), key=lambda s: s.agency)
+        """Best score first; agencies with nothing judged yet last, by name."""
+        return sorted(self.scorecards.values(),
+                      key=lambda s: (s.score is None, -(s.score or 0.0), s.agency))
 
 
 def _median(values: Iterable[float | None]) -> float | None:

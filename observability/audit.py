@@ -32,13 +32,16 @@ class Audit:
 
 
 def audit_case(session: Session, case_id: str, store: CertificateStore,
-               reading: witness.Reading, now: datetime | None = None) -> Verdict:
+               reading: witness.Reading | None, now: datetime | None = None) -> Verdict:
+    """The first thing about the case that does not hold; without a `reading` of the
+    checkpoints, its chain and its signatures only (the timeline's quick look)."""
     rows = ledger.case_events(session=session, case_id=case_id)
     verdict = ledger.verify_chain(case_id, rows, session.get(LedgerHead, case_id))
     if not verdict.intact:
         return verdict
-    for found in (witness.compare_case(reading, case_id, rows, now or datetime.now(UTC)),
-                  proofs.check_case(case_id, rows, store)):
+    witnessed = (None if reading is None else
+                 witness.compare_case(reading, case_id, rows, now or datetime.now(UTC)))
+    for found in (witnessed, proofs.check_case(case_id, rows, store)):
         if found is not None:
             return Verdict(case_id, len(rows), found[0], found[1])
     return verdict

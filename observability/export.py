@@ -25,8 +25,8 @@ from observability.accountability import Event
 from observability.event_schema import EventKind as K
 from observability.ledger import encode_attributes
 
-CSV_HEADER = ("case_id", "sequence", "kind", "time", "actor_agency", "task_id", "attributes",
-              "trace_id", "span_id")
+CSV_HEADER = ("case_id", "sequence", "kind", "time", "actor_agency", "actor_officer",
+              "task_id", "attributes", "trace_id", "span_id")
 
 STRING, TIME, INTEGER, BOOLEAN = "string", "time", "integer", "boolean"
 # OCEL types by attribute name; every other attribute is a string.
@@ -59,8 +59,9 @@ EVENT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     K.LINE_MISSED: (s.LINE,),
     K.NOTICE_DELIVERED: (s.NOTICE, s.RECIPIENTS, s.NOTICE_TASK),
 }
-# Every event may name the request that caused it, so a mined path leads to its trace.
-TRACE_ATTRIBUTES = ("trace_id", "span_id")
+# Every event may name the request that caused it, so a mined path leads to its trace,
+# and the officer who acted for its agency (accountability names people too).
+TRACE_ATTRIBUTES = ("trace_id", "span_id", "officer")
 
 # Agencies an event names, and the qualifier of its relationship to each.
 _AGENCY_ROLES = ((s.OWNER, "owner"), (s.ASSIGNEE, "assignee"), (s.FROM_AGENCY, "from"),
@@ -118,8 +119,8 @@ def write_csv(events: Iterable[Event], out: TextIO) -> int:
     writer.writerow(CSV_HEADER)
     written = 0
     for e in events:
-        writer.writerow((e.case_id, e.sequence, e.kind, s.timestamp(e.at), e.actor, e.task_id,
-                         encode_attributes(e.attributes), e.trace_id, e.span_id))
+        writer.writerow((e.case_id, e.sequence, e.kind, s.timestamp(e.at), e.actor, e.officer,
+                         e.task_id, encode_attributes(e.attributes), e.trace_id, e.span_id))
         written += 1
     return written
 
@@ -252,6 +253,8 @@ def _event_json(event: Event, time: str, objects: _Objects) -> dict[str, Any]:
         attributes.append({"name": "trace_id", "value": event.trace_id})
     if event.span_id:
         attributes.append({"name": "span_id", "value": event.span_id})
+    if event.officer:
+        attributes.append({"name": "officer", "value": event.officer})
     relationships = [{"objectId": event.case_id, "qualifier": "case"}]
     if event.task_id:
         relationships.append({"objectId": task_object_id(event.case_id, event.task_id),

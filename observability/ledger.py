@@ -254,7 +254,7 @@ def stream_events(source: Engine | Connection, *, case_id: str = "", batch: int 
     ledger of millions of events never sits in memory at once. Given a connection, it
     reads inside that connection's transaction (and sees what it has not committed)."""
     query = ("SELECT case_id, sequence, kind, actor_agency, at, task_id, attributes, "
-             "trace_id, span_id FROM ledger_entry")
+             "trace_id, span_id, actor_officer FROM ledger_entry")
     params: dict[str, str] = {}
     if case_id:
         query += " WHERE case_id = :case_id"
@@ -267,10 +267,11 @@ def stream_events(source: Engine | Connection, *, case_id: str = "", batch: int 
         # more than SQLite's.
         cursor = result.cursor
         while rows := cursor.fetchmany(batch):
-            for case, sequence, kind, actor, at, task_id, attributes, trace_id, span_id in rows:
+            for (case, sequence, kind, actor, at, task_id, attributes, trace_id, span_id,
+                 officer) in rows:
                 yield Event(case, sequence, kind, actor, read_time(at), task_id,
                             loads(attributes) if attributes != "{}" else {}, trace_id,
-                            span_id)
+                            span_id, officer)
         result.close()
 
 

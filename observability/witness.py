@@ -3,7 +3,7 @@ in a database of their own.
 
 The hash chain shows that no event was changed *within* what the ledger holds; it cannot
 show that the end of a chain was cut off and its head row fixed up to match, or that a
-case was deleted with its head. So, every few seconds, the worker signs a checkpoint of
+case was deleted with its head. So, every 30 seconds, the worker signs a checkpoint of
 the heads it appended since the last one (case, last sequence, last hash) and the number
 of cases, each checkpoint chained to the one before; on start it also witnesses whatever
 the ledger holds that no checkpoint has seen. `read` walks the checkpoints (their
@@ -40,8 +40,8 @@ MAX_HEADS_PER_CHECKPOINT = 2000
 # How often the worker takes a checkpoint, and how long an event may go unwitnessed
 # before the audit says the checkpoints that should cover it are missing (enough for a
 # worker restart, whose first act is to witness what it finds).
-CHECKPOINT_PERIOD = timedelta(seconds=5)
-UNWITNESSED_GRACE = timedelta(minutes=1)
+CHECKPOINT_PERIOD = timedelta(seconds=30)
+UNWITNESSED_GRACE = timedelta(minutes=2)
 Sign = Callable[[dict[str, Any], datetime], str]
 log = logging.getLogger(__name__)
 

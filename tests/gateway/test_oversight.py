@@ -120,6 +120,10 @@ async def test_the_oversight_identity_changes_nothing(gw: Gateway, case_id: str)
 
 async def test_timeline_shows_owners_events_and_gaps(gw: Gateway, case_id: str) -> None:
     reply = await recorded(gw, case_id, EVENTS_OF_A_HANDED_OFF_CASE)
+    assert reply.verdict.intact and reply.verdict.events == len(reply.events)
+    # Who acted, to the officer: the street office's duty officer opened it.
+    assert (reply.events[0].actor.agency_id, reply.events[0].actor.officer_id) == (
+        STREET, "duty-officer")
     # Deliveries land whenever the agency answers: somewhere after what they deliver.
     assert [k for k in kinds(reply) if k not in DELIVERIES][:5] == [
         "OPENED", "TASK_DISPATCHED", "HANDOFF_OFFERED", "HANDOFF_ACCEPTED", "TASK_SIGNED"]
@@ -229,6 +233,11 @@ async def test_a_page_token_of_another_query_is_refused(gw: Gateway, case_id: st
 
 async def test_scorecards_and_handoff_matrix(gw: Gateway, case_id: str) -> None:
     cards = await gw.call("GetScorecards", pb.GetScorecardsRequest(), OVERSIGHT)
+    # Ranked: best score first, ranks 1, 2, … for every agency with a score.
+    scored = [c for c in cards.scorecards if c.HasField("score")]
+    assert scored == list(cards.scorecards[:len(scored)])
+    assert [c.score for c in scored] == sorted((c.score for c in scored), reverse=True)
+    assert [c.rank for c in scored] == list(range(1, len(scored) + 1))
     market = next(c for c in cards.scorecards if c.agency == MARKET)
     assert market.tasks >= 1 and market.sign_judged >= 1
     assert market.on_time_sign_rate == 1.0  # signed within its hour, every time
@@ -284,3 +293,6 @@ async def test_verify_reports_an_intact_chain_then_the_tampered_event(gw: Gatewa
     broken = await gw.call("VerifyLedger", request, OVERSIGHT)
     assert (broken.cases_broken, broken.verdicts[0].broken_at) == (1, accepted)
     assert "altered" in broken.verdicts[0].problem
+    # The timeline, read from that record, says it is not to be trusted.
+    doubted = await gw.call("GetTimeline", pb.GetTimelineRequest(case_id=case_id), OVERSIGHT)
+    assert (doubted.verdict.intact, doubted.verdict.broken_at) == (False, accepted)

@@ -178,3 +178,39 @@ def test_an_escalation_ends_when_the_coordinator_acts_on_its_task() -> None:
     escalations = [(g.accountable, g.start, g.end)
                    for g in figures(script, now=now).gaps if g.name == "ESCALATION"]
     assert escalations == [("command-center", at(80), at(95))]
+
+
+def test_agencies_are_ranked_by_the_mean_of_their_judged_rates() -> None:
+    from observability.analysis import Analysis, Scorecard
+    prompt = Scorecard("prompt", tasks=4, signed_on_time=4, sign_judged=4, done_on_time=4,
+                       completion_judged=4)
+    slow = Scorecard("slow", tasks=4, signed_on_time=1, sign_judged=4, done_on_time=2,
+                     completion_judged=4, declined=2)
+    unjudged = Scorecard("new")
+    assert prompt.score == 1.0
+    # sign 0.25, completion 0.5, bounces 2 of 4 -> 1 - 0.5: mean 0.4166…
+    assert slow.score is not None and abs(slow.score - (0.25 + 0.5 + 0.5) / 3) < 1e-9
+    assert unjudged.score is None
+    figures = Analysis(now=datetime.now(UTC),
+                       scorecards={c.agency: c for c in (unjudged, slow, prompt)})
+    assert [c.agency for c in figures.ranked_scorecards()] == ["prompt", "slow", "new"]
+
+
+def test_an_arrival_after_a_late_sign_is_one_late_arrival_already_late_from_its_start(
+        ) -> None:
+    """What a breach means when the clock before was already missed: the on-scene
+    deadline passed before the officer signed, so the arrival gap is breached however
+    short it was (it is this phase's deadline), and marked late from its start; the
+    scorecard counts that arrival late, once, and the late sign-for once more."""
+    script = (opened()
+              .dispatch(0, "T1", "market-regulation", "agriculture-rural", sign=10,
+                        on_scene=30)
+              .add(40, "TASK_SIGNED", "agriculture-rural", "T1")          # 30 min late
+              .add(40.01, "TASK_ON_SCENE", "agriculture-rural", "T1"))    # 0.6 s later
+    found = figures(script, now=at(60))
+    [arrival] = [g for g in found.gaps if g.name == "ARRIVAL_PENDING"]
+    assert arrival.breached(at(60)) and arrival.seconds(at(60)) < 1
+    assert arrival.deadline is not None and arrival.start >= arrival.deadline
+    farms = found.scorecards["agriculture-rural"]
+    assert (farms.sign_judged, farms.signed_on_time) == (1, 0)
+    assert (farms.arrival_judged, farms.arrived_on_time) == (1, 0)

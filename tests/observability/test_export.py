@@ -42,7 +42,8 @@ class CaseScript:
         n = len(self.events) + 1
         self.events.append(Event(
             self.case_id, n, kind.value, actor, T0 + timedelta(minutes=minutes), task_id,
-            attributes or {}, "" if clock else f"{n:032x}", "" if clock else f"{n:016x}"))
+            attributes or {}, "" if clock else f"{n:032x}", "" if clock else f"{n:016x}",
+            "" if clock else f"officer-{n}"))
 
 
 def at(minutes: float) -> str:
@@ -251,7 +252,8 @@ def test_the_export_of_a_stored_ledger_is_the_export_of_its_events(tmp_path: Pat
         for case in cases:
             ledger.append(session=session, case_id=case.case_id, events=[ledger.LedgerEntryBase(
                 case_id=e.case_id, sequence=e.sequence, kind=e.kind, actor_agency=e.actor,
-                at=e.at, task_id=e.task_id, attributes=ledger.encode_attributes(e.attributes),
+                actor_officer=e.officer, at=e.at, task_id=e.task_id,
+                attributes=ledger.encode_attributes(e.attributes),
                 trace_id=e.trace_id, span_id=e.span_id) for e in case.events])
     stored, direct = io.StringIO(), io.StringIO()
     export.write_ocel2_json(ledger.stream_events(engine), stored)
@@ -259,6 +261,21 @@ def test_the_export_of_a_stored_ledger_is_the_export_of_its_events(tmp_path: Pat
     export.write_ocel2_json(sorted(all_events(), key=lambda e: (e.case_id, e.sequence)), direct)
     assert unordered(json.loads(stored.getvalue())) == unordered(json.loads(direct.getvalue()))
     engine.dispose()
+
+
+def test_both_logs_name_the_officer_who_acted() -> None:
+    events = all_events()
+    acted = next(e for e in events if e.officer)
+    csv_out = io.StringIO(newline="")
+    export.write_csv(events, csv_out)
+    row = next(r for r in csv.DictReader(io.StringIO(csv_out.getvalue(), newline=""))
+               if (r["case_id"], r["sequence"]) == (acted.case_id, str(acted.sequence)))
+    assert row["actor_officer"] == acted.officer
+    ocel_out = io.StringIO()
+    export.write_ocel2_json(events, ocel_out)
+    [event] = [e for e in json.loads(ocel_out.getvalue())["events"]
+               if e["id"] == export.event_id(acted)]
+    assert {"name": "officer", "value": acted.officer} in event["attributes"]
 
 
 def test_the_csv_log_reads_back_as_the_events() -> None:
@@ -269,7 +286,7 @@ def test_the_csv_log_reads_back_as_the_events() -> None:
     assert tuple(rows[0]) == export.CSV_HEADER
     assert [Event(r["case_id"], int(r["sequence"]), r["kind"], r["actor_agency"],
                   datetime.fromisoformat(r["time"]), r["task_id"], json.loads(r["attributes"]),
-                  r["trace_id"], r["span_id"]) for r in rows] == events
+                  r["trace_id"], r["span_id"], r["actor_officer"]) for r in rows] == events
 
 
 # ----- memory -------------------------------------------------------------------------

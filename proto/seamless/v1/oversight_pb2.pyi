@@ -22,7 +22,7 @@ EXPORT_FORMAT_OCEL2_JSON: ExportFormat
 EXPORT_FORMAT_CSV: ExportFormat
 
 class Gap(_message.Message):
-    __slots__ = ("case_id", "task_id", "kind", "accountable", "from_agency", "to_agency", "start_time", "end_time", "duration", "deadline", "breached", "ref", "start_sequence", "end_sequence", "start_trace_id", "end_trace_id")
+    __slots__ = ("case_id", "task_id", "kind", "accountable", "from_agency", "to_agency", "start_time", "end_time", "duration", "deadline", "breached", "ref", "start_sequence", "end_sequence", "start_trace_id", "end_trace_id", "late_from_start")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -39,6 +39,7 @@ class Gap(_message.Message):
     END_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     START_TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     END_TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    LATE_FROM_START_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     task_id: str
     kind: _case_pb2.GapKind
@@ -55,7 +56,8 @@ class Gap(_message.Message):
     end_sequence: int
     start_trace_id: str
     end_trace_id: str
-    def __init__(self, case_id: _Optional[str] = ..., task_id: _Optional[str] = ..., kind: _Optional[_Union[_case_pb2.GapKind, str]] = ..., accountable: _Optional[str] = ..., from_agency: _Optional[str] = ..., to_agency: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., breached: _Optional[bool] = ..., ref: _Optional[str] = ..., start_sequence: _Optional[int] = ..., end_sequence: _Optional[int] = ..., start_trace_id: _Optional[str] = ..., end_trace_id: _Optional[str] = ...) -> None: ...
+    late_from_start: bool
+    def __init__(self, case_id: _Optional[str] = ..., task_id: _Optional[str] = ..., kind: _Optional[_Union[_case_pb2.GapKind, str]] = ..., accountable: _Optional[str] = ..., from_agency: _Optional[str] = ..., to_agency: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., breached: _Optional[bool] = ..., ref: _Optional[str] = ..., start_sequence: _Optional[int] = ..., end_sequence: _Optional[int] = ..., start_trace_id: _Optional[str] = ..., end_trace_id: _Optional[str] = ..., late_from_start: _Optional[bool] = ...) -> None: ...
 
 class OwnershipPeriod(_message.Message):
     __slots__ = ("owner", "start_time", "end_time")
@@ -124,7 +126,7 @@ class GetTimelineRequest(_message.Message):
     def __init__(self, case_id: _Optional[str] = ...) -> None: ...
 
 class GetTimelineResponse(_message.Message):
-    __slots__ = ("case_id", "trace_id", "events", "ownership", "gaps", "bounce_chains", "lines")
+    __slots__ = ("case_id", "trace_id", "events", "ownership", "gaps", "bounce_chains", "lines", "verdict")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
@@ -132,6 +134,7 @@ class GetTimelineResponse(_message.Message):
     GAPS_FIELD_NUMBER: _ClassVar[int]
     BOUNCE_CHAINS_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
+    VERDICT_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     trace_id: str
     events: _containers.RepeatedCompositeFieldContainer[_case_pb2.CaseEvent]
@@ -139,7 +142,8 @@ class GetTimelineResponse(_message.Message):
     gaps: _containers.RepeatedCompositeFieldContainer[Gap]
     bounce_chains: _containers.RepeatedCompositeFieldContainer[BounceChain]
     lines: CaseLines
-    def __init__(self, case_id: _Optional[str] = ..., trace_id: _Optional[str] = ..., events: _Optional[_Iterable[_Union[_case_pb2.CaseEvent, _Mapping]]] = ..., ownership: _Optional[_Iterable[_Union[OwnershipPeriod, _Mapping]]] = ..., gaps: _Optional[_Iterable[_Union[Gap, _Mapping]]] = ..., bounce_chains: _Optional[_Iterable[_Union[BounceChain, _Mapping]]] = ..., lines: _Optional[_Union[CaseLines, _Mapping]] = ...) -> None: ...
+    verdict: LedgerVerdict
+    def __init__(self, case_id: _Optional[str] = ..., trace_id: _Optional[str] = ..., events: _Optional[_Iterable[_Union[_case_pb2.CaseEvent, _Mapping]]] = ..., ownership: _Optional[_Iterable[_Union[OwnershipPeriod, _Mapping]]] = ..., gaps: _Optional[_Iterable[_Union[Gap, _Mapping]]] = ..., bounce_chains: _Optional[_Iterable[_Union[BounceChain, _Mapping]]] = ..., lines: _Optional[_Union[CaseLines, _Mapping]] = ..., verdict: _Optional[_Union[LedgerVerdict, _Mapping]] = ...) -> None: ...
 
 class ListGapsRequest(_message.Message):
     __slots__ = ("agency", "kind", "breached_only", "since", "page_size", "page_token")
@@ -166,7 +170,7 @@ class ListGapsResponse(_message.Message):
     def __init__(self, gaps: _Optional[_Iterable[_Union[Gap, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class AgencyScorecard(_message.Message):
-    __slots__ = ("agency", "tasks", "on_time_sign_rate", "sign_judged", "on_time_arrival_rate", "arrival_judged", "on_time_completion_rate", "completion_judged", "bounce_rate", "median_handoff_acceptance", "handoffs_accepted", "resolution_rate", "cases_led")
+    __slots__ = ("agency", "tasks", "on_time_sign_rate", "sign_judged", "on_time_arrival_rate", "arrival_judged", "on_time_completion_rate", "completion_judged", "bounce_rate", "median_handoff_acceptance", "handoffs_accepted", "resolution_rate", "cases_led", "score", "rank")
     AGENCY_FIELD_NUMBER: _ClassVar[int]
     TASKS_FIELD_NUMBER: _ClassVar[int]
     ON_TIME_SIGN_RATE_FIELD_NUMBER: _ClassVar[int]
@@ -180,6 +184,8 @@ class AgencyScorecard(_message.Message):
     HANDOFFS_ACCEPTED_FIELD_NUMBER: _ClassVar[int]
     RESOLUTION_RATE_FIELD_NUMBER: _ClassVar[int]
     CASES_LED_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    RANK_FIELD_NUMBER: _ClassVar[int]
     agency: str
     tasks: int
     on_time_sign_rate: float
@@ -193,7 +199,9 @@ class AgencyScorecard(_message.Message):
     handoffs_accepted: int
     resolution_rate: float
     cases_led: int
-    def __init__(self, agency: _Optional[str] = ..., tasks: _Optional[int] = ..., on_time_sign_rate: _Optional[float] = ..., sign_judged: _Optional[int] = ..., on_time_arrival_rate: _Optional[float] = ..., arrival_judged: _Optional[int] = ..., on_time_completion_rate: _Optional[float] = ..., completion_judged: _Optional[int] = ..., bounce_rate: _Optional[float] = ..., median_handoff_acceptance: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., handoffs_accepted: _Optional[int] = ..., resolution_rate: _Optional[float] = ..., cases_led: _Optional[int] = ...) -> None: ...
+    score: float
+    rank: int
+    def __init__(self, agency: _Optional[str] = ..., tasks: _Optional[int] = ..., on_time_sign_rate: _Optional[float] = ..., sign_judged: _Optional[int] = ..., on_time_arrival_rate: _Optional[float] = ..., arrival_judged: _Optional[int] = ..., on_time_completion_rate: _Optional[float] = ..., completion_judged: _Optional[int] = ..., bounce_rate: _Optional[float] = ..., median_handoff_acceptance: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., handoffs_accepted: _Optional[int] = ..., resolution_rate: _Optional[float] = ..., cases_led: _Optional[int] = ..., score: _Optional[float] = ..., rank: _Optional[int] = ...) -> None: ...
 
 class GetScorecardsRequest(_message.Message):
     __slots__ = ("since",)
