@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from agencies.models import Finding, InboxItem, InboxItemBase, NoticeRecord
+from observability.sqlite_tuning import LIKE_ESCAPE, starting_with
 
 
 class WrongAgency(ValueError):
@@ -116,10 +117,20 @@ def _by_round(session: Session, item: InboxItemBase) -> InboxItem | None:
 
 def current_task(*, session: Session, agency: str, case_id: str, task_id: str
                  ) -> InboxItem | None:
-    """The latest delivery of a task in this agency's inbox, if it is there."""
-    return session.exec(select(InboxItem).where(
-        InboxItem.assignee == agency, InboxItem.case_id == case_id,
-        InboxItem.task_id == task_id).order_by(col(InboxItem.round).desc())).first()
+    """The latest delivery of a task in this agency's inbox, if it is there. `case_id`
+    may also be the case's number, or its id without the run (the latest opening)."""
+    latest = (col(InboxItem.delivered_at).desc(), col(InboxItem.round).desc())
+    mine = select(InboxItem).where(InboxItem.assignee == agency,
+                                   InboxItem.task_id == task_id)
+    exact = session.exec(mine.where(or_(InboxItem.case_id == case_id,
+                                        InboxItem.case_number == case_id))
+                         .order_by(*latest)).first()
+    if exact is not None:
+        return exact
+    without_run = starting_with(f"{case_id}@")
+    return session.exec(mine.where(col(InboxItem.case_id).like(without_run,
+                                                               escape=LIKE_ESCAPE))
+                        .order_by(*latest)).first()
 
 
 def record_action(*, session: Session, agency: str, row_id: int, task_state: str,

@@ -20,6 +20,8 @@ def _when(nullable: bool = False) -> Column[datetime]:
 class InboxItemBase(SQLModel):
     assignee: str = Field(max_length=64, index=True)
     case_id: str = Field(max_length=300, index=True)
+    # The number people type (gateway.case_numbers); empty for cases without one.
+    case_number: str = Field(default="", max_length=16, index=True)
     task_id: str = Field(max_length=64)
     round: int = Field(ge=1)
     case_type: str = Field(max_length=64)

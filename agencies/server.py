@@ -23,7 +23,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from pydantic import ValidationError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, SQLModel, create_engine
 
 from agencies import inbox, roster
@@ -68,7 +68,8 @@ def _stamp(value: datetime | None) -> Timestamp | None:
 
 def item_to_proto(row: InboxItem) -> agency_pb2.InboxItem:
     return agency_pb2.InboxItem(
-        case_id=row.case_id, task_id=row.task_id, round=row.round, case_type=row.case_type,
+        case_id=row.case_id, case_number=row.case_number, task_id=row.task_id,
+        round=row.round, case_type=row.case_type,
         case_title=row.case_title, owner=row.owner, kind=row.kind, title=row.title,
         instructions=row.instructions, sign_by=_stamp(row.sign_by),
         on_scene_by=_stamp(row.on_scene_by), due_by=_stamp(row.due_by),
@@ -127,7 +128,8 @@ class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
         item = request.item
         try:
             base = InboxItemBase(
-                assignee=request.assignee, case_id=item.case_id, task_id=item.task_id,
+                assignee=request.assignee, case_id=item.case_id,
+                case_number=item.case_number, task_id=item.task_id,
                 round=item.round, case_type=item.case_type, case_title=item.case_title,
                 owner=item.owner, kind=item.kind, title=item.title,
                 instructions=item.instructions,
@@ -251,6 +253,9 @@ class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
                                 f"task {request.task_id} of {request.case_id} is not in the "
                                 f"inbox of {self.agency}")
         assert self._gateway is not None and row is not None and row.id is not None
+        # The case as the inbox holds it: a number or an id without its run, resolved,
+        # so the signed act and the case name the same opening.
+        request = _naming_case(request, row.case_id)
         action = _ACTIONS[request.action]
         act = attestations.Act(
             case_id=request.case_id, task_id=request.task_id, action=action,
@@ -282,6 +287,16 @@ class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
         return agency_pb2.ActOnTaskResponse(item=item_to_proto(updated), case=reply.case)
 
 
+def _naming_case(request: agency_pb2.ActOnTaskRequest, case_id: str
+                 ) -> agency_pb2.ActOnTaskRequest:
+    if request.case_id == case_id:
+        return request
+    resolved = agency_pb2.ActOnTaskRequest()
+    resolved.CopyFrom(request)
+    resolved.case_id = case_id
+    return resolved
+
+
 # Each action as the signed act names it.
 _ACTIONS = {agency_pb2.TASK_ACTION_SIGN: "SIGN", agency_pb2.TASK_ACTION_ARRIVE: "ARRIVE",
             agency_pb2.TASK_ACTION_COMPLETE: "COMPLETE",
@@ -293,7 +308,18 @@ def open_database(url: str) -> Engine:
     connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
     engine = sqlite_tuning.tune(create_engine(url, connect_args=connect_args))
     SQLModel.metadata.create_all(engine)
+    _add_case_numbers(engine)
     return engine
+
+
+def _add_case_numbers(engine: Engine) -> None:
+    # There are no migrations yet: an inbox kept from before case numbers gets the
+    # column (its rows have none; their cases had none).
+    columns = {c["name"] for c in inspect(engine).get_columns("inbox_item")}
+    if "case_number" not in columns:
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE inbox_item ADD COLUMN case_number "
+                                    "VARCHAR(16) NOT NULL DEFAULT ''"))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from cli import datadir, render
@@ -18,6 +19,7 @@ from seamless.v1 import case_service_pb2 as pb
 from workflows.rules.calendar import is_duration
 
 Handler = Callable[[argparse.Namespace], Any]
+CASE_HELP = "the case number (20261130-0042), or the case id"
 
 
 # ----- helpers ------------------------------------------------------------------------
@@ -82,14 +84,16 @@ def case_list(args: argparse.Namespace) -> Any:
     status = {"": case_pb2.CASE_STATUS_UNSPECIFIED, "open": case_pb2.CASE_STATUS_OPEN,
               "closed": case_pb2.CASE_STATUS_CLOSED}[args.status]
     reply = api.call("ListCases", pb.ListCasesRequest(
-        owner=args.owner, status=status, type=args.type, page_size=args.page_size,
-        page_token=args.page_token))
+        owner=args.owner, status=status, type=args.type, subject=args.subject,
+        page_size=args.page_size, page_token=args.page_token))
     lines = [render.summary_json(c) for c in reply.cases]
     if args.json:
         return {"cases": lines, "next_page_token": reply.next_page_token}
     who = names(api)
-    text = render.table(["case", "status", "owner", "title", "opened"],
-                        [[c["id"], c["status"], render.name(who, c["owner"]), c["title"],
+    text = render.table(["case", "status", "type", "subject", "owner", "title",
+                         f"opened ({render.ZONE})"],
+                        [[c["number"] or c["id"], c["status"], c["type"], c["subject"],
+                          render.name(who, c["owner"]), c["title"],
                           render.local(c["opened_at"])] for c in lines])
     if reply.next_page_token:
         text += f"\nmore: --page-token {reply.next_page_token}"
@@ -197,6 +201,18 @@ def agencies(args: argparse.Namespace) -> Any:
                          for a in rows]) + "\n* the coordinator"
 
 
+def playbooks(args: argparse.Namespace) -> Any:
+    api = gateway(args, default_identity="command-center")
+    reply = api.call("ListPlaybooks", pb.ListPlaybooksRequest())
+    if args.json:
+        return json_format.MessageToDict(reply, preserving_proto_field_name=True)
+    shown = [p for p in reply.playbooks if not args.type or p.id == args.type]
+    if args.type and not shown:
+        raise SystemExit(f"no case type {args.type!r}: "
+                         f"{', '.join(p.id for p in reply.playbooks)}")
+    return "\n\n".join(render.playbook_text(p) for p in shown)
+
+
 # ----- the parser ---------------------------------------------------------------------
 
 def _options(parser: argparse.ArgumentParser, *, acting: bool = True) -> None:
@@ -233,8 +249,11 @@ def _case_commands(group: Any) -> None:
                                                     "case per type and subject)")
     p.add_argument("--title", required=True)
     p.add_argument("--description", default="")
-    p.add_argument("--stage", default="")
-    p.add_argument("--jurisdiction", default="")
+    p.add_argument("--stage", default="",
+                   help="required where the case type has stages ('seamless playbooks')")
+    p.add_argument("--jurisdiction", default="",
+                   help="where it is: decides who leads; required where the matrix names "
+                        "jurisdictions ('seamless playbooks')")
     p.add_argument("--location", default="")
     p.add_argument("--priority", type=int, default=0, help="1 (urgent) to 5; default 3")
     p.add_argument("--lead", default="", help="ask to lead (首接负责) where the matrix allows")
@@ -243,16 +262,18 @@ def _case_commands(group: Any) -> None:
     p.add_argument("--owner", default="")
     p.add_argument("--status", choices=["", "open", "closed"], default="")
     p.add_argument("--type", default="")
+    p.add_argument("--subject", default="", help="cases about this subject (case and "
+                                                 "spaces do not matter)")
     p.add_argument("--page-size", type=int, default=0)
     p.add_argument("--page-token", default="")
 
     p = _leaf(group, "show", case_show, "one case with its tasks")
-    p.add_argument("case")
+    p.add_argument("case", help=CASE_HELP)
 
     p = _leaf(group, "dispatch", _change(
         "DispatchTask", _dispatch_request, lambda r: {"task_id": r.task_id}),
         "dispatch a task to an assisting agency (owner)")
-    p.add_argument("case")
+    p.add_argument("case", help=CASE_HELP)
     p.add_argument("--kind", required=True, help="a task kind of the case's playbook")
     p.add_argument("--to", required=True, metavar="AGENCY")
     p.add_argument("--title", default="")
@@ -265,51 +286,51 @@ def _case_commands(group: Any) -> None:
     p = _leaf(group, "handoff", _change("OfferHandoff", lambda a: pb.OfferHandoffRequest(
         to_agency=a.to, reason=a.reason, expires_within=a.expires_within),
         lambda r: {"handoff_id": r.handoff_id}), "offer the case to another agency (owner)")
-    p.add_argument("case")
+    p.add_argument("case", help=CASE_HELP)
     p.add_argument("--to", required=True, metavar="AGENCY")
     p.add_argument("--reason", required=True)
     p.add_argument("--expires-within", default="")
 
     p = _leaf(group, "accept", _change("AcceptHandoff", lambda a: pb.AcceptHandoffRequest(
         handoff_id=a.handoff)), "accept an offered case")
-    p.add_argument("case")
+    p.add_argument("case", help=CASE_HELP)
     p.add_argument("handoff")
 
     p = _leaf(group, "withdraw-handoff", _change("WithdrawHandoff", lambda a: (
         pb.WithdrawHandoffRequest(handoff_id=a.handoff))), "withdraw your offer")
-    p.add_argument("case")
+    p.add_argument("case", help=CASE_HELP)
     p.add_argument("handoff")
 
     p = _leaf(group, "decline-handoff", _change("DeclineHandoff", lambda a: (
         pb.DeclineHandoffRequest(handoff_id=a.handoff, reason=a.reason))),
         "decline an offered case, with a reason")
-    p.add_argument("case")
+    p.add_argument("case", help=CASE_HELP)
     p.add_argument("handoff")
     p.add_argument("--reason", required=True)
 
     p = _leaf(group, "assign", _change("AssignOwner", lambda a: pb.AssignOwnerRequest(
         agency=a.to, reason=a.reason)), "make an agency the owner (coordinator)")
-    p.add_argument("case")
+    p.add_argument("case", help=CASE_HELP)
     p.add_argument("--to", required=True, metavar="AGENCY")
     p.add_argument("--reason", required=True)
 
     p = _leaf(group, "resolve", _change("ResolveEscalation", lambda a: (
         pb.ResolveEscalationRequest(escalation_id=a.escalation, resolution=a.resolution))),
         "settle an escalation (coordinator)")
-    p.add_argument("case")
+    p.add_argument("case", help=CASE_HELP)
     p.add_argument("escalation")
     p.add_argument("--resolution", required=True)
 
     p = _leaf(group, "close", _change("CloseCase", lambda a: pb.CloseCaseRequest(
         summary=a.summary)), "close the case once every task is finished (owner)")
-    p.add_argument("case")
+    p.add_argument("case", help=CASE_HELP)
     p.add_argument("--summary", default="")
 
 
 def _task_commands(group: Any) -> None:
     def task_leaf(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
         p = _leaf(group, name, handler, help)
-        p.add_argument("case")
+        p.add_argument("case", help=CASE_HELP)
         p.add_argument("task")
         return p
 
@@ -383,6 +404,9 @@ def build_parser() -> argparse.ArgumentParser:
     _leaf(commands, "status", platform.status_command, "health of every component",
           acting=False)
     _leaf(commands, "agencies", agencies, "the district directory")
+    p = _leaf(commands, "playbooks", playbooks, "the case types: stages, jurisdictions, who "
+              "leads, task kinds and their clocks")
+    p.add_argument("type", nargs="?", default="", help="one case type (default: all)")
     p = _leaf(commands, "inbox", inbox, "your agency's inbox")
     p.add_argument("--open-only", action="store_true")
     p.add_argument("--page-size", type=int, default=0)

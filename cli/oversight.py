@@ -52,7 +52,7 @@ def _readable(value: Any) -> Any:
         for key, item in value.items():
             if isinstance(item, str) and _SECONDS.match(item):
                 seconds = float(item[:-1])
-                out[key] = _span(seconds)
+                out[key] = render.span(seconds)
                 out[f"{key}_seconds"] = seconds
             else:
                 out[key] = _readable(item)
@@ -66,17 +66,10 @@ def _readable(value: Any) -> Any:
     return value
 
 
-def _span(seconds: float) -> str:
-    minutes = round(seconds / 60)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    return (f"{days}d " if days else "") + f"{hours}h{minutes:02d}m"
-
-
 def _duration(value: Duration, present: bool = True) -> str:
     if not present:
         return ""
-    return _span(value.ToTimedelta().total_seconds())
+    return render.span(value.ToTimedelta().total_seconds())
 
 
 def _rate(card: pb.AgencyScorecard, field: str) -> str:

@@ -119,6 +119,7 @@ def processes(data_dir: Path, ports: Ports, endpoints: Endpoints,
         "SEAMLESS_GATEWAY_HOST": host, "SEAMLESS_GATEWAY_PORT": str(ports.gateway),
         "SEAMLESS_GATEWAY_MTLS_PORT": str(ports.gateway_mtls),
         "SEAMLESS_LEDGER_DATABASE_URL": ledger, "SEAMLESS_WITNESS_DATABASE_URL": witness,
+        "SEAMLESS_GATEWAY_DATABASE_URL": _sqlite_url(data_dir / "gateway" / "gateway.db"),
         "SEAMLESS_IDENTITY_DIR": str(datadir.identity(data_dir, "gateway").root),
         "SEAMLESS_PKI_DIR": pki})
     # Without a collector, every process writes its spans as OTLP-JSON lines here.

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gateway.case_numbers import open_case_numbers
 from gateway.server import run_server
 from observability import participation, telemetry
 from observability.ledger import open_ledger
@@ -45,6 +46,8 @@ class GatewaySettings(BaseSettings):
     # reads both.
     ledger_database_url: str
     witness_database_url: str
+    # The gateway's own: the case numbers it has given out.
+    gateway_database_url: str
 
 
 async def serve(settings: GatewaySettings) -> None:
@@ -65,6 +68,7 @@ async def serve(settings: GatewaySettings) -> None:
                           session_issuers=issuers, task_queue=settings.task_queue,
                           ledger_engine=open_ledger(settings.ledger_database_url),
                           witness_engine=open_witness(settings.witness_database_url),
+                          numbers_engine=open_case_numbers(settings.gateway_database_url),
                           port=settings.gateway_port, mtls_port=settings.gateway_mtls_port,
                           host=settings.gateway_host) as ports:
         logging.info("gateway serving people on %s:%d, agencies on %s:%d",

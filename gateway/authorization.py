@@ -58,6 +58,7 @@ PERMISSIONS: dict[str, Permission] = {
     _CASE + "CloseCase": _HEAD,
     _CASE + "ListInbox": _READ,
     _CASE + "ListAgencies": _READ,
+    _CASE + "ListPlaybooks": _READ,
     _OVERSIGHT + "GetTimeline": _READ,
     _OVERSIGHT + "ListGaps": _READ,
     _OVERSIGHT + "GetScorecards": _READ,

@@ -19,6 +19,8 @@ from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as pb
 from workflows import search
 from workflows.catalog_loader import Catalog
+from workflows.rules import limits
+from workflows.rules.opening import normalize_subject
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -56,7 +58,23 @@ def build_query(request: pb.ListCasesRequest, *, viewer: str, catalog: Catalog) 
             raise invalid("type", f"{request.type!r} is not a case type "
                                   f"({', '.join(sorted(catalog.playbooks))})")
         clauses.append(f"{search.CASE_TYPE.name} = '{request.type}'")
+    if request.subject:
+        clauses.append(_subject_clause(request.subject))
     return " AND ".join(clauses)
+
+
+def _subject_clause(subject: str) -> str:
+    """Cases about `subject`, however it was spelt: new cases index it normalised, older
+    ones as typed (trimmed)."""
+    if len(subject) > limits.MAX_SUBJECT:
+        raise invalid("subject", f"is {len(subject)} characters; the limit is "
+                                 f"{limits.MAX_SUBJECT}", "TEXT_TOO_LONG")
+    if any(c in subject for c in "'\"\\") or not subject.isprintable():
+        raise invalid("subject", "cannot search for quotes, backslashes or control "
+                                 "characters; leave them out")
+    spellings = sorted({normalize_subject(subject), subject.strip()})
+    listed = ", ".join(f"'{s}'" for s in spellings)
+    return f"{search.SUBJECT.name} IN ({listed})"
 
 
 def page_size(request: pb.ListCasesRequest) -> int:
@@ -95,7 +113,8 @@ async def summary(execution: WorkflowExecution) -> pb.CaseSummary:
     opened, closed = _stamp(execution, status == "CLOSED")
     memo = await execution.memo()  # decoded locally: the title travels with the listing
     return pb.CaseSummary(
-        id=f"{execution.id}@{execution.run_id}", type=attributes.get(search.CASE_TYPE) or "",
+        id=f"{execution.id}@{execution.run_id}", number=attributes.get(search.NUMBER) or "",
+        type=attributes.get(search.CASE_TYPE) or "",
         subject_key=attributes.get(search.SUBJECT) or "", title=str(memo.get("title", "")),
         owner=attributes.get(search.OWNER) or "",
         status=_STATUS_VALUE.get(status, case_pb2.CASE_STATUS_UNSPECIFIED), opened_at=opened,

@@ -21,12 +21,12 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import BinaryIO, TypeVar
 
-import grpc
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from gateway import oversight_views as views
 from gateway.callers import caller
+from gateway.case_refs import CaseRefs, not_found
 from gateway.errors import Context, GatewayError, abort, invalid
 from observability import analysis, audit, export, gap_store, ledger, participation, witness
 from observability.accountability import CaseReplay, Event
@@ -56,8 +56,9 @@ def _since(request: pb.GetScorecardsRequest | pb.GetHandoffMatrixRequest | pb.Li
 
 class OversightService(oversight_pb2_grpc.OversightServiceServicer):
     def __init__(self, *, ledger_engine: Engine, catalog: Catalog, store: CertificateStore,
-                 witness_engine: Engine | None = None) -> None:
+                 refs: CaseRefs, witness_engine: Engine | None = None) -> None:
         self._engine = ledger_engine
+        self._refs = refs
         self._catalog = catalog
         self._store = store
         self._witness = witness_engine
@@ -101,24 +102,25 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
         def work() -> pb.GetTimelineResponse:
             if not request.case_id:
                 raise invalid("case_id", "is required")
+            case = self._refs.recorded(request.case_id, self._engine)
             now = datetime.now(UTC)
             replay = next(analysis.replay_cases(
-                ledger.stream_events(self._engine, case_id=request.case_id), now=now,
+                ledger.stream_events(self._engine, case_id=case), now=now,
                 include=include), None)
             if replay is None:
-                raise GatewayError(grpc.StatusCode.NOT_FOUND, "CASE_NOT_FOUND",
-                                   f"there is no case {request.case_id}")
+                raise not_found(request.case_id)
             figures = analysis.analyse([replay], now=now)
             with Session(self._engine) as session:
-                rows = ledger.case_events(session=session, case_id=request.case_id)
+                rows = ledger.case_events(session=session, case_id=case)
                 # The chain and the signatures; `audit verify` also holds the case to
                 # the worker's checkpoints (which means reading them all).
-                verdict = audit.audit_case(session, request.case_id, self._store, None, now)
+                verdict = audit.audit_case(session, case, self._store, None, now)
+                numbers = ledger.case_numbers(session=session, case_ids=[case])
             return pb.GetTimelineResponse(
-                verdict=views.verdict(verdict),
-                case_id=request.case_id, trace_id=f"{case_trace_id(request.case_id):032x}",
+                verdict=views.verdict(verdict), case_number=numbers.get(case, ""),
+                case_id=case, trace_id=f"{case_trace_id(case):032x}",
                 events=[views.case_event(r) for r in rows], ownership=views.ownership(replay),
-                gaps=[views.gap(g, now) for g in figures.gaps],
+                gaps=[views.gap(g, now, numbers) for g in figures.gaps],
                 bounce_chains=[views.bounce_chain(c) for c in figures.bounce_chains],
                 lines=views.case_lines(figures.cases[0]) if figures.cases else None)
         return await self._serve(context, work)
@@ -147,8 +149,11 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
             page = gap_store.list_gaps(self._engine, query=query, now=now,
                                        visible_to=visible_to, offset=offset,
                                        limit=size)
+            with Session(self._engine) as session:
+                numbers = ledger.case_numbers(session=session,
+                                              case_ids=[g.case_id for g in page.gaps])
             return pb.ListGapsResponse(
-                gaps=[views.gap(g, now) for g in page.gaps],
+                gaps=[views.gap(g, now, numbers) for g in page.gaps],
                 next_page_token=_token(offset + size, _fingerprint(request)) if page.more
                 else "")
         return await self._serve(context, work)
@@ -216,21 +221,21 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
 
         def work() -> pb.VerifyLedgerResponse:
             reading = self._witness_reading()
+            case = self._refs.recorded(request.case_id, self._engine) if request.case_id \
+                else ""
             with Session(self._engine) as session:
                 known = ledger.case_ids(session=session)
                 visible = known if visible_to is None else sorted(
                     set(known) & gap_store.cases_of(self._engine, visible_to))
                 gone = [] if visible_to is not None else [
                     c for c, _ in witness.missing_cases(reading, known)]
-                if request.case_id and request.case_id not in (*visible, *gone):
-                    raise GatewayError(grpc.StatusCode.NOT_FOUND, "CASE_NOT_FOUND",
-                                       f"there is no case {request.case_id}")
+                if case and case not in (*visible, *gone):
+                    raise not_found(request.case_id)
                 found = audit.audit(session, self._store, reading,
-                                    cases=[request.case_id] if request.case_id in visible
-                                    else [] if request.case_id else visible,
+                                    cases=[case] if case in visible
+                                    else [] if case else visible,
                                     include_missing=visible_to is None)
-            verdicts = [v for v in found.verdicts
-                        if not request.case_id or v.case_id == request.case_id]
+            verdicts = [v for v in found.verdicts if not case or v.case_id == case]
             return pb.VerifyLedgerResponse(
                 verdicts=[views.verdict(v) for v in verdicts], cases_checked=len(verdicts),
                 cases_broken=sum(1 for v in verdicts if not v.intact),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from google.protobuf.duration_pb2 import Duration
@@ -39,10 +40,11 @@ def kind_of(value: int) -> GapKind | None:
     return GapKind(case_pb2.GapKind.Name(value).removeprefix("GAP_KIND_"))
 
 
-def gap(interval: Interval, now: datetime) -> pb.Gap:
+def gap(interval: Interval, now: datetime, numbers: Mapping[str, str]) -> pb.Gap:
     end = interval.end_event
     return pb.Gap(
-        case_id=interval.case_id, task_id=interval.task_id, kind=gap_kind(interval.name),
+        case_id=interval.case_id, case_number=numbers.get(interval.case_id, ""),
+        task_id=interval.task_id, kind=gap_kind(interval.name),
         accountable=interval.accountable, from_agency=interval.from_agency,
         to_agency=interval.to_agency, start_time=stamp(interval.start),
         end_time=stamp(interval.end), duration=span(interval.seconds(now)),

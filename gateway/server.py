@@ -21,6 +21,8 @@ from temporalio.client import Client
 
 from gateway.agency_links import AgencyLinks
 from gateway.auth import Authenticator
+from gateway.case_numbers import CaseNumbers
+from gateway.case_refs import CaseRefs
 from gateway.oversight import OversightService
 from gateway.service import CaseService
 from observability import telemetry
@@ -49,15 +51,19 @@ class GatewayPorts:
 async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
                      store: CertificateStore, agency_addresses: Mapping[str, str],
                      session_issuers: Collection[str], task_queue: str,
-                     ledger_engine: Engine, witness_engine: Engine | None = None,
+                     ledger_engine: Engine, numbers_engine: Engine,
+                     witness_engine: Engine | None = None,
                      port: int = 0, mtls_port: int = 0, host: str = "127.0.0.1"
                      ) -> AsyncIterator[GatewayPorts]:
     """Serve the gateway until the block ends; yields the bound ports (0 picks one).
 
     `agency_addresses` are the agencies' (and the oversight body's) mutual-TLS ports;
     `session_issuers` the ids whose signed sessions are accepted; `witness_engine` holds
-    the worker's checkpoints of the ledger, which the ledger's audit checks it against."""
+    the worker's checkpoints of the ledger, which the ledger's audit checks it against;
+    `numbers_engine` the gateway's own table of case numbers."""
     links = AgencyLinks(agency_addresses, identity)
+    numbers = CaseNumbers(numbers_engine, catalog.calendar.tz)
+    refs = CaseRefs(client, numbers)
     authenticator = Authenticator(store=store, links=links, issuers=session_issuers)
     server = grpc.aio.server(
         # Tracing first, so calls refused by authentication are traced too.
@@ -65,10 +71,10 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
         options=[("grpc.max_receive_message_length", MAX_REQUEST_BYTES)])
     case_service_pb2_grpc.add_CaseServiceServicer_to_server(  # type: ignore[no-untyped-call]
         CaseService(client=client, catalog=catalog, task_queue=task_queue, links=links,
-                    store=store), server)
+                    store=store, numbers=numbers, refs=refs), server)
     oversight_pb2_grpc.add_OversightServiceServicer_to_server(  # type: ignore[no-untyped-call]
         OversightService(ledger_engine=ledger_engine, catalog=catalog, store=store,
-                         witness_engine=witness_engine), server)
+                         witness_engine=witness_engine, refs=refs), server)
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(

@@ -15,7 +15,9 @@ same rule on the case they fetched.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import grpc
@@ -23,9 +25,11 @@ from google.protobuf.message import Message
 from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from gateway import listing
+from gateway import case_numbers, listing
 from gateway.agency_links import AgencyLinks
 from gateway.callers import CallerKind, caller
+from gateway.case_numbers import CaseNumbers
+from gateway.case_refs import CaseRefs, not_found
 from gateway.commands import RPCS, case_id, forwarded_act, open_command
 from gateway.errors import Context, GatewayError, abort
 from observability import participation
@@ -36,17 +40,14 @@ from trust.pki import CertificateStore
 from trust.statements import StatementError
 from workflows import client as cases
 from workflows.catalog_loader import Catalog
+from workflows.rules.case import fingerprint
+from workflows.rules.commands import OpenCase
 from workflows.rules.model import Actor, CaseState
 from workflows.rules.refusals import Reason, grpc_status_name
 from workflows.seals import Vouch, vouched
-from workflows.to_proto import agency_to_proto, case_to_proto
+from workflows.to_proto import agency_to_proto, case_to_proto, playbook_to_proto
 
 T = TypeVar("T")
-
-
-def not_found(case: str) -> GatewayError:
-    return GatewayError(grpc.StatusCode.NOT_FOUND, Reason.CASE_NOT_FOUND.value,
-                        f"there is no case {case}")
 
 
 def refusal(err: cases.CaseRefused) -> GatewayError:
@@ -65,8 +66,11 @@ def _temporal(err: RPCError) -> GatewayError:
 
 class CaseService(case_service_pb2_grpc.CaseServiceServicer):
     def __init__(self, *, client: Client, catalog: Catalog, task_queue: str,
-                 links: AgencyLinks, store: CertificateStore) -> None:
+                 links: AgencyLinks, store: CertificateStore, numbers: CaseNumbers,
+                 refs: CaseRefs) -> None:
         self._client = client
+        self._numbers = numbers
+        self._refs = refs
         self._catalog = catalog
         self._task_queue = task_queue
         self._links = links
@@ -87,19 +91,20 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
         except RPCError as err:
             await abort(context, _temporal(err))
 
-    async def _visible_case(self, case: str) -> CaseState:
+    async def _visible_case(self, reference: str) -> CaseState:
         """The case if the caller may see it; NOT_FOUND alike for absent and not yours."""
+        case = await self._refs.live(reference)
         try:
             state = await cases.get_case(self._client, case)
         except RPCError as err:
             if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
-                raise not_found(case) from None
+                raise not_found(reference) from None
             raise
         except WorkflowQueryFailedError:
-            raise not_found(case) from None
+            raise not_found(reference) from None
         if not participation.may_see(caller().agency, state.participants(),
                                      coordinator=self._coordinator):
-            raise not_found(case)
+            raise not_found(reference)
         return state
 
     # ----- reads ---------------------------------------------------------------------
@@ -125,6 +130,11 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
         directory = self._catalog.directory
         return pb.ListAgenciesResponse(coordinator=directory.coordinator,
                                        agencies=[agency_to_proto(a) for a in directory.agencies])
+
+    async def ListPlaybooks(self, request: pb.ListPlaybooksRequest, context: Context
+                            ) -> pb.ListPlaybooksResponse:
+        return pb.ListPlaybooksResponse(playbooks=[
+            playbook_to_proto(p) for _, p in sorted(self._catalog.playbooks.items())])
 
     async def ListInbox(self, request: pb.CaseServiceListInboxRequest, context: Context
                         ) -> pb.CaseServiceListInboxResponse:
@@ -160,18 +170,28 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
                        ) -> pb.OpenCaseResponse:
         async def work() -> pb.OpenCaseResponse:
             actor, vouch = self._acting("OpenCase", request)
+
+            async def numbering(command: OpenCase) -> str:
+                key = case_numbers.request_key(actor.agency, command.request_id,
+                                               fingerprint(command))
+                return await asyncio.to_thread(self._numbers.allocate, key,
+                                               datetime.now(UTC))
             with vouched(vouch):
                 reply = await cases.open_case_reply(self._client, self._catalog,
                                                     open_command(request, actor),
-                                                    task_queue=self._task_queue)
-            return pb.OpenCaseResponse(case=reply.case_proto())
+                                                    task_queue=self._task_queue,
+                                                    numbering=numbering)
+            case = reply.case_proto()
+            if case.number:
+                await asyncio.to_thread(self._numbers.bind, case.number, case.id)
+            return pb.OpenCaseResponse(case=case)
         return await self._serve(context, work)
 
     async def _command(self, name: str, request: Any, context: Context) -> Message:
         rpc = RPCS[name]
 
         async def work() -> Message:
-            case = case_id(request)
+            case = await self._refs.live(case_id(request))
             actor, vouch = self._acting(name, request)
             command = rpc.build(request, actor)
             try:
@@ -180,6 +200,10 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
             except cases.CaseRefused as err:
                 if err.reason == Reason.CASE_CLOSED.value:
                     await self._visible_case(case)  # a stranger must not learn it existed
+                if err.reason == Reason.CASE_NOT_FOUND.value:
+                    # In the caller's words: the case's own would tell a stranger its
+                    # number.
+                    raise not_found(case_id(request)) from None
                 raise
             return rpc.respond(reply.result, reply.case_proto())
         return await self._serve(context, work)

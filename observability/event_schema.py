@@ -44,6 +44,8 @@ class EventKind(StrEnum):
 
 # OPENED
 CASE_TYPE = "case_type"
+# The case number (absent for cases opened before numbers)
+CASE_NUMBER = "case_number"
 LEGAL_BY = "legal_by"
 PROMISED_BY = "promised_by"
 COORDINATOR = "coordinator"

@@ -35,6 +35,7 @@ from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from observability import sqlite_tuning
 from observability.accountability import Event
+from observability.event_schema import CASE_NUMBER
 
 GENESIS = "0" * 64
 # A seal, an act and a few receipts (a notice to a handful of agencies) fit well within.
@@ -359,3 +360,31 @@ def verify_chain(case_id: str, rows: Sequence[LedgerEntry], head: LedgerHead | N
 def verify_all(*, session: Session) -> Iterator[Verdict]:
     for case_id in case_ids(session=session):
         yield verify(session=session, case_id=case_id)
+
+
+def latest_case_of(*, session: Session, workflow_id: str) -> str | None:
+    """The latest opening the ledger knows of a case id given without its run (the
+    subject lock alone): the case whose first event is the newest."""
+    row = session.exec(
+        select(LedgerEntry.case_id)
+        .where(col(LedgerEntry.case_id).like(sqlite_tuning.starting_with(f"{workflow_id}@"),
+                                             escape=sqlite_tuning.LIKE_ESCAPE))
+        .where(LedgerEntry.sequence == 1)
+        .order_by(col(LedgerEntry.at).desc())).first()
+    return row
+
+
+def case_numbers(*, session: Session, case_ids: Sequence[str]) -> dict[str, str]:
+    """The case numbers of these cases, as their OPENED events recorded them (cases
+    opened before numbers have none)."""
+    numbers: dict[str, str] = {}
+    wanted = sorted(set(case_ids))
+    for start in range(0, len(wanted), 500):  # SQLite's bound on IN-list parameters
+        rows = session.exec(select(LedgerEntry.case_id, LedgerEntry.attributes)
+                            .where(col(LedgerEntry.case_id).in_(wanted[start:start + 500]))
+                            .where(LedgerEntry.sequence == 1))
+        for case_id, attributes in rows:
+            number = json.loads(attributes).get(CASE_NUMBER, "")
+            if number:
+                numbers[case_id] = number
+    return numbers

@@ -45,3 +45,15 @@ def create_tables(engine: Engine, tables: Sequence[Table], attempts: int = 5) ->
         except (OperationalError, ProgrammingError):
             if attempt == attempts - 1:
                 raise
+
+
+# The escape character of `starting_with` patterns (LIKE has none by default).
+LIKE_ESCAPE = "\\"
+
+
+def starting_with(prefix: str) -> str:
+    """A LIKE pattern (escaped with LIKE_ESCAPE) matching text that starts with
+    `prefix` taken literally: its own % and _ are not wildcards."""
+    escaped = (prefix.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%")
+               .replace("_", LIKE_ESCAPE + "_"))
+    return escaped + "%"

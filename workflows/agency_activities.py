@@ -105,8 +105,8 @@ class AgencyActivities:
         request = agency_pb2.DeliverTaskRequest(
             idempotency_key=delivery.idempotency_key, assignee=delivery.assignee,
             item=agency_pb2.InboxItem(
-                case_id=delivery.case_id, task_id=delivery.task_id,
-                round=delivery.round,
+                case_id=delivery.case_id, case_number=delivery.case_number,
+                task_id=delivery.task_id, round=delivery.round,
                 case_type=delivery.case_type, case_title=delivery.case_title,
                 owner=delivery.owner, kind=delivery.kind, title=delivery.title,
                 instructions=delivery.instructions, sign_by=_stamp(delivery.sign_by),

@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
+    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.converter import value_to_type
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from workflows import search
 from workflows.catalog_loader import Catalog
 from workflows.rules.case import fingerprint
 from workflows.rules.commands import Command, OpenCase
-from workflows.rules.model import CaseState, CommandResult, OwnershipInterval
-from workflows.rules.opening import check_open_request, split_case_id, subject_lock
+from workflows.rules.model import CaseState, CaseStatus, CommandResult, OwnershipInterval
+from workflows.rules.opening import (
+    check_open_request,
+    legacy_subject_lock,
+    split_case_id,
+    subject_lock,
+)
 from workflows.rules.refusals import Reason, Refusal, is_reason
 from workflows.workflows import (
     DEFAULT_DRAIN_LIMIT,
@@ -63,9 +77,14 @@ async def open_case(client: Client, catalog: Catalog, cmd: OpenCase, *,
     return reply.result
 
 
+# Gives an open request that passed every check its case number (the gateway's).
+Numbering = Callable[[OpenCase], Awaitable[str]]
+
+
 async def open_case_reply(client: Client, catalog: Catalog, cmd: OpenCase, *,
                           task_queue: str = TASK_QUEUE,
-                          drain_limit: timedelta = DEFAULT_DRAIN_LIMIT) -> CommandReply:
+                          drain_limit: timedelta = DEFAULT_DRAIN_LIMIT,
+                          numbering: Numbering | None = None) -> CommandReply:
     """Open a case, or join the answer of an identical earlier request.
 
     One open case per (case type, subject): the subject lock is the workflow id, so of two
@@ -82,6 +101,9 @@ async def open_case_reply(client: Client, catalog: Catalog, cmd: OpenCase, *,
         check_open_request(cmd, rules)
     except Refusal as refusal:
         raise CaseRefused(refusal.reason.value, refusal.message, refusal.details) from None
+    await _refuse_if_open_under_legacy_lock(client, cmd)
+    if numbering is not None and not cmd.number:
+        cmd = dataclasses.replace(cmd, number=await numbering(cmd))
     start = WithStartWorkflowOperation(
         CaseWorkflow.run,
         CaseWorkflowInput(open=cmd, rules=rules,
@@ -89,6 +111,8 @@ async def open_case_reply(client: Client, catalog: Catalog, cmd: OpenCase, *,
         id=subject_lock(cmd.type, cmd.subject_key), task_queue=task_queue,
         # The case list shows titles without asking each case.
         memo={"title": cmd.title},
+        search_attributes=TypedSearchAttributes(
+            [SearchAttributePair(search.NUMBER, cmd.number)] if cmd.number else []),
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
     try:
@@ -98,6 +122,27 @@ async def open_case_reply(client: Client, catalog: Catalog, cmd: OpenCase, *,
     except WorkflowUpdateFailedError as err:
         raise _refused(err) from None
     return await _as_reply(client, outcome)
+
+
+async def _refuse_if_open_under_legacy_lock(client: Client, cmd: OpenCase) -> None:
+    """A case opened before locks were digests holds its subject under the older lock:
+    while it is open, the subject is taken. (No case is opened under that lock any more,
+    so once it is seen closed it stays closed.)"""
+    handle = client.get_workflow_handle(legacy_subject_lock(cmd.type, cmd.subject_key))
+    try:
+        description = await handle.describe()
+    except RPCError as err:
+        if err.status in _NO_SUCH_RUN:
+            return
+        raise
+    if description.status is not WorkflowExecutionStatus.RUNNING:
+        return
+    case = await handle.query(CaseWorkflow.case)
+    if case.status is CaseStatus.OPEN:
+        raise CaseRefused(Reason.CASE_ALREADY_OPEN.value,
+                          f"case {case.reference} is already open for {case.subject_key}, "
+                          f"owned by {case.owner}; attach your report to it",
+                          {"case_id": case.id, "owner": case.owner})
 
 
 def update_id(cmd: Command | OpenCase) -> str:

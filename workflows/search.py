@@ -11,13 +11,18 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 
 CASE_TYPE = SearchAttributeKey.for_keyword("SeamlessCaseType")
+# The subject as `rules.opening.normalize_subject` spells it (cases opened before that:
+# as it was typed, trimmed).
 SUBJECT = SearchAttributeKey.for_keyword("SeamlessSubject")
+# The case number (gateway.case_numbers), set when the case starts.
+NUMBER = SearchAttributeKey.for_keyword("SeamlessCaseNumber")
 OWNER = SearchAttributeKey.for_keyword("SeamlessOwner")
 STATUS = SearchAttributeKey.for_keyword("SeamlessStatus")
 # Every agency taking part: "the cases I can see" is one equality filter on this.
 PARTICIPANTS = SearchAttributeKey.for_keyword_list("SeamlessParticipants")
 
-ALL: tuple[SearchAttributeKey[Any], ...] = (CASE_TYPE, SUBJECT, OWNER, STATUS, PARTICIPANTS)
+ALL: tuple[SearchAttributeKey[Any], ...] = (CASE_TYPE, SUBJECT, NUMBER, OWNER, STATUS,
+                                             PARTICIPANTS)
 
 
 def dev_server_args() -> list[str]:

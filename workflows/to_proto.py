@@ -12,8 +12,9 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from seamless.v1 import agency_pb2, case_pb2
-from workflows.rules.catalog import Agency
+from observability.event_schema import PLATFORM_ACTOR
+from seamless.v1 import agency_pb2, case_pb2, case_service_pb2
+from workflows.rules.catalog import Agency, Playbook
 from workflows.rules.model import (
     CaseEvent,
     CaseState,
@@ -135,4 +136,34 @@ def case_to_proto(state: CaseState) -> case_pb2.Case:
         tasks=[task_to_proto(t) for t in state.tasks],
         handoff=handoff_to_proto(pending) if pending else None,
         ownership=[interval_to_proto(i) for i in state.ownership],
-        escalations=[escalation_to_proto(e) for e in state.escalations])
+        escalations=[escalation_to_proto(e) for e in state.escalations],
+        number=state.number, summary=state.summary,
+        acts=[_act(e) for e in state.events if e.actor.agency != PLATFORM_ACTOR])
+
+
+def _act(event: CaseEvent) -> case_pb2.CaseEvent:
+    return case_pb2.CaseEvent(
+        sequence=event.sequence, kind=enum_value(event.kind),
+        actor=case_pb2.Actor(agency_id=event.actor.agency, officer_id=event.actor.officer),
+        time=timestamp(event.at), task_id=event.task_id, detail=event.detail)
+
+
+def playbook_to_proto(playbook: Playbook) -> case_service_pb2.Playbook:
+    named = {r.jurisdiction for r in playbook.matrix if r.jurisdiction != "*"}
+    return case_service_pb2.Playbook(
+        id=playbook.id, name_zh=playbook.name_zh, name_en=playbook.name_en,
+        description=playbook.description, stages=playbook.stages,
+        jurisdictions=sorted(named),
+        matrix=[case_service_pb2.PlaybookLead(
+            stage=r.stage, jurisdiction=r.jurisdiction, lead=r.lead,
+            first_receiver_may_lead=r.first_receiver_may_lead,
+            opening_tasks=[f"{t.kind} -> {t.assignee}" for t in r.opening_tasks])
+            for r in playbook.matrix],
+        task_kinds=[case_service_pb2.PlaybookTaskKind(
+            id=k.id, title=k.title, capability=k.capability, sign_within=k.sign_within,
+            on_scene_within=k.on_scene_within or "", due_within=k.due_within,
+            needs_presence=k.needs_presence, is_approval=k.is_approval)
+            for k in playbook.task_kinds],
+        legal_line=playbook.legal_line, promised_line=playbook.promised_line,
+        handoff_expires_within=playbook.handoff_expires_within,
+        decline_review_within=playbook.decline_review_within)

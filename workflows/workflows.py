@@ -55,7 +55,7 @@ with workflow.unsafe.imports_passed_through():
         TaskWithdrawal,
     )
     from workflows.rules.model import CaseState, CaseStatus, CommandResult, OwnershipInterval
-    from workflows.rules.opening import open_case
+    from workflows.rules.opening import normalize_subject, open_case
     from workflows.rules.refusals import Reason, Refusal
     from workflows.to_proto import case_to_proto
 
@@ -151,6 +151,7 @@ class CaseWorkflow:
                                          trace=request_trace.workflow_start(),
                                          proofs=seals.start_proofs(),
                                          run_id=workflow.info().run_id,
+                                         workflow_id=workflow.info().workflow_id,
                                          clocks_in_order=workflow.patched(
                                              CLOCK_ORDER_PATCH))
             except Refusal as refusal:
@@ -347,7 +348,7 @@ class CaseWorkflow:
         self._indexed = snapshot
         workflow.upsert_search_attributes([
             search.CASE_TYPE.value_set(state.type),
-            search.SUBJECT.value_set(state.subject_key),
+            search.SUBJECT.value_set(normalize_subject(state.subject_key)),
             search.OWNER.value_set(state.owner),
             search.STATUS.value_set(state.status.value),
             search.PARTICIPANTS.value_set(participants),
@@ -390,15 +391,15 @@ class CaseWorkflow:
         if state.status is CaseStatus.CLOSED:
             refusal = Refusal(
                 Reason.CASE_CLOSING,
-                f"case {state.id} for {state.subject_key} has just closed and is finishing "
+                f"case {state.reference} for {state.subject_key} has just closed and is finishing "
                 "its last deliveries; open the new case again in a few minutes",
                 case_id=state.id)
         else:
             refusal = Refusal(
                 Reason.CASE_ALREADY_OPEN,
-                f"case {state.id} is already open for {state.subject_key}, owned by "
+                f"case {state.reference} is already open for {state.subject_key}, owned by "
                 f"{state.owner}; attach your report to it", case_id=state.id,
-                owner=state.owner)
+                case_number=state.number, owner=state.owner)
         raise refusal_error(refusal)
 
     @workflow.update

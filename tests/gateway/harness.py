@@ -28,6 +28,7 @@ from agencies.roster import read_seed
 from agencies.server import run_server as run_agency
 from cli import datadir
 from cli.provision import DUTY_OFFICER, bodies, demo_password, provision
+from gateway.case_numbers import open_case_numbers
 from gateway.errors import error_info
 from gateway.server import run_server as run_gateway
 from observability import telemetry
@@ -194,6 +195,8 @@ async def running_gateway(client: Client, catalog: Catalog, root: Path
         stack.push_async_callback(agencies.close)
         ledger_engine = open_ledger(f"sqlite:///{root / 'ledger.db'}")
         stack.callback(ledger_engine.dispose)
+        numbers_engine = open_case_numbers(f"sqlite:///{root / 'gateway.db'}")
+        stack.callback(numbers_engine.dispose)
         witness_engine = open_witness(f"sqlite:///{root / 'witness.db'}")
         stack.callback(witness_engine.dispose)
         worker_signer = Signer(identity("worker"))
@@ -216,7 +219,8 @@ async def running_gateway(client: Client, catalog: Catalog, root: Path
         ports = await stack.enter_async_context(run_gateway(
             client=sealed, catalog=catalog, identity=gateway_identity, store=store,
             agency_addresses=addresses, session_issuers=list(addresses), task_queue=queue,
-            ledger_engine=ledger_engine, witness_engine=witness_engine, port=gateway_port,
+            ledger_engine=ledger_engine, witness_engine=witness_engine,
+            numbers_engine=numbers_engine, port=gateway_port,
             mtls_port=gateway_mtls))
         gateway = Gateway(root, f"127.0.0.1:{ports.public}", f"127.0.0.1:{ports.agencies}",
                           desks, ledger_engine)

@@ -183,7 +183,7 @@ CASE_RPCS: dict[str, Setup] = {
 
 def test_every_rpc_of_the_contract_is_covered() -> None:
     service = pb.DESCRIPTOR.services_by_name["CaseService"]
-    others = {"OpenCase", "ListCases", "ListInbox", "ListAgencies"}
+    others = {"OpenCase", "ListCases", "ListInbox", "ListAgencies", "ListPlaybooks"}
     assert {m.name for m in service.methods} == set(CASE_RPCS) | others
 
 
@@ -229,7 +229,9 @@ async def test_open_case_triad_and_duplicate_subject(gw: Gateway) -> None:
     request.request_id = rid()
     duplicate = await gw.fails("OpenCase", request, "public-security")
     assert duplicate.code is grpc.StatusCode.ALREADY_EXISTS
-    assert duplicate.metadata == {"case_id": case.id, "owner": TOWNSHIP}
+    assert duplicate.metadata == {"case_id": case.id, "case_number": case.number,
+                                  "owner": TOWNSHIP}
+    assert duplicate.message.startswith(f"case {case.number} is already open")
 
 
 async def test_list_cases_shows_each_agency_its_own_and_pages(gw: Gateway) -> None:
@@ -299,3 +301,27 @@ async def test_a_retried_dispatch_makes_one_task(gw: Gateway) -> None:
                                      for _ in range(3)])
     assert len({r.task_id for r in replies}) == 1
     assert len((await get(gw, case.id)).tasks) == 5
+
+
+async def test_the_playbooks_say_what_an_open_needs_and_the_clocks_of_each_task(
+        gw: Gateway) -> None:
+    for caller in (NO_CREDENTIAL, WRONG_CREDENTIAL):
+        refused = await gw.fails("ListPlaybooks", pb.ListPlaybooksRequest(), caller)
+        assert refused.code is grpc.StatusCode.UNAUTHENTICATED
+    reply = await gw.call("ListPlaybooks", pb.ListPlaybooksRequest(), STRANGER)
+    playbooks = {p.id: p for p in reply.playbooks}
+    assert {"illegal-mining", "food-supply-chain"} <= set(playbooks)
+    mining = playbooks["illegal-mining"]
+    assert "jinhaihu" in mining.jurisdictions
+    assert any(row.lead == TOWNSHIP and row.jurisdiction == "jinhaihu"
+               for row in mining.matrix)
+    inspect = next(k for k in mining.task_kinds if k.needs_presence)
+    assert (inspect.sign_within, inspect.on_scene_within) == ("10m", "30m")
+    # What the playbooks list is what an open takes: leaving the jurisdiction out is
+    # answered with the ones to choose from.
+    missing = await gw.fails("OpenCase", pb.OpenCaseRequest(
+        request_id=rid(), type="illegal-mining", subject_key=f"Q-{uuid.uuid4().hex[:8]}",
+        title="Quarrying"), TOWNSHIP)
+    assert (missing.code, missing.metadata.get("field")) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "jurisdiction")
+    assert all(j in missing.message for j in mining.jurisdictions)

@@ -290,7 +290,7 @@ def test_altered_removed_or_forged_checkpoints_are_named(
     # The event moved a day away from the command that caused it.
     (6, "at", (T0 + timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S.%f"),
      "not for an event at this time"),
-])
+], ids=["platform-act", "other-kind", "other-task", "other-time"])  # T0 is collection time
 def test_a_seal_vouches_only_for_what_its_command_recorded(
         kit: Kit, engines: tuple[Engine, Engine], sequence: int, column: str, value: str,
         problem: str) -> None:

@@ -32,7 +32,8 @@ BEFORE_DELIVERY_EVENTS = HISTORIES / "before-delivery-events"
 @pytest.mark.parametrize("playbook", sorted(SCENARIOS))
 async def test_recorded_history_replays(playbook: str, folder: Path) -> None:
     path = folder / f"{playbook}.json"
-    history = WorkflowHistory.from_json(f"replay-{playbook}", path.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    history = WorkflowHistory.from_json(_recorded_workflow_id(text), text)
     assert len(history.events) > 20, "the recorded scenario should be a whole case"
     # As the production worker runs it: the seal check replays without checking again.
     replayer = Replayer(workflows=[CaseWorkflow],
@@ -40,3 +41,14 @@ async def test_recorded_history_replays(playbook: str, folder: Path) -> None:
                                       SealCheck(worker_seals(), "replay")])
     result = await replayer.replay_workflow(history)
     assert result.replay_failure is None
+
+
+def _recorded_workflow_id(text: str) -> str:
+    """The id the case ran under (the case's id is made from it, and so are the ids of
+    its activities): "<workflow id>@<run>/…" names it in each scheduled activity."""
+    history = WorkflowHistory.from_json("unknown", text)
+    for event in history.events:
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            activity_id = event.activity_task_scheduled_event_attributes.activity_id
+            return activity_id.partition("/")[0].rpartition("@")[0]
+    raise AssertionError("the recorded case scheduled no activity")

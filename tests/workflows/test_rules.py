@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from observability import event_schema as schema
 from tests.workflows.builders import (
     T0,
     actor,
@@ -51,7 +52,14 @@ from workflows.rules.model import (
     ReviewOutcome,
     TaskState,
 )
-from workflows.rules.opening import case_id, open_case, split_case_id, subject_lock
+from workflows.rules.opening import (
+    case_id,
+    check_open_request,
+    legacy_subject_lock,
+    open_case,
+    split_case_id,
+    subject_lock,
+)
 from workflows.rules.refusals import Reason, Refusal, grpc_status_name
 
 TOWNSHIP = "jinhaihu-township"
@@ -620,8 +628,8 @@ def test_each_opening_of_a_subject_is_a_case_of_its_own(catalog: Catalog) -> Non
     assert rules is not None
     first = open_case(mining_open(), rules, now=T0, run_id="run-1")
     again = open_case(mining_open(), rules, now=T0 + timedelta(days=30), run_id="run-2")
-    assert (first.state.id, again.state.id) == ("case:illegal-mining:JHH-QUARRY-7@run-1",
-                                                "case:illegal-mining:JHH-QUARRY-7@run-2")
+    lock = subject_lock("illegal-mining", "JHH-QUARRY-7")
+    assert (first.state.id, again.state.id) == (f"{lock}@run-1", f"{lock}@run-2")
     keys_first = {e.idempotency_key for e in first.take_effects()}
     keys_again = {e.idempotency_key for e in again.take_effects()}
     assert len(keys_first) == 4 and not keys_first & keys_again
@@ -630,8 +638,38 @@ def test_each_opening_of_a_subject_is_a_case_of_its_own(catalog: Catalog) -> Non
     assert batch_first.idempotency_key != batch_again.idempotency_key
 
 
-def test_case_ids_split_into_subject_lock_and_run_even_with_an_at_in_the_subject() -> None:
+def test_the_subject_is_in_no_case_id_but_its_spellings_share_one_lock() -> None:
     lock = subject_lock("food-supply-chain", " vendor@market-7 ")
+    assert "VENDOR" not in lock.upper() and "@" not in lock
+    assert lock == subject_lock("food-supply-chain", "VENDOR@MARKET-7")
+    assert lock != subject_lock("food-supply-chain", "VENDOR@MARKET-8")
+    assert lock != subject_lock("illegal-mining", "VENDOR@MARKET-7")
+    assert split_case_id(case_id(lock, "0199-run")) == (lock, "0199-run")
+
+
+def test_case_ids_of_older_cases_split_even_with_an_at_in_the_subject() -> None:
+    lock = legacy_subject_lock("food-supply-chain", " vendor@market-7 ")
     assert lock == "case:food-supply-chain:VENDOR@MARKET-7"
     assert split_case_id(case_id(lock, "0199-run")) == (lock, "0199-run")
     assert split_case_id(lock + "@") == (lock, "")
+
+
+def test_a_case_keeps_the_id_it_runs_under_and_its_number(catalog: Catalog) -> None:
+    rules = catalog.rules_for("illegal-mining")
+    assert rules is not None
+    engine = open_case(replace(mining_open(), number="20261130-0042"), rules, now=T0,
+                       run_id="run-1", workflow_id="case:illegal-mining:JHH-QUARRY-7")
+    assert engine.state.id == "case:illegal-mining:JHH-QUARRY-7@run-1"
+    assert engine.state.number == engine.state.reference == "20261130-0042"
+    opened = engine.state.events[0]
+    assert opened.attributes[schema.CASE_NUMBER] == "20261130-0042"
+
+
+@pytest.mark.parametrize("number", ["2026-11-30-1", "JHH-QUARRY-7", "20261130-42",
+                                    "20261130-0042 "])
+def test_a_malformed_case_number_is_refused(catalog: Catalog, number: str) -> None:
+    rules = catalog.rules_for("illegal-mining")
+    assert rules is not None
+    with pytest.raises(Refusal) as refusal:
+        check_open_request(replace(mining_open(), number=number), rules)
+    assert refusal.value.reason is Reason.BAD_CASE_NUMBER

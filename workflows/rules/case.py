@@ -178,7 +178,7 @@ class CaseEngine:
         the case does not exist: the refusal is word for word what a wrong id gets."""
         self.check_actor(actor)
         if not self.state.visible_to(actor.agency, self.rules.directory.coordinator):
-            raise Refusal(Reason.CASE_NOT_FOUND, f"there is no case {self.state.id}")
+            raise Refusal(Reason.CASE_NOT_FOUND, f"there is no case {self.state.reference}")
 
     def check_agency(self, agency_id: str, field: str) -> None:
         limits.check_text(field, agency_id, limits.MAX_ID, required=True)
@@ -191,7 +191,7 @@ class CaseEngine:
 
     def check_open(self) -> None:
         if self.state.status is CaseStatus.CLOSED:
-            raise Refusal(Reason.CASE_CLOSED, f"case {self.state.id} is closed")
+            raise Refusal(Reason.CASE_CLOSED, f"case {self.state.reference} is closed")
 
     def check_owner(self, actor: Actor, *, or_coordinator: bool = False) -> None:
         if actor.agency == self.state.owner:
@@ -201,7 +201,7 @@ class CaseEngine:
         who = "the owner or the coordinator" if or_coordinator else "the owner"
         raise Refusal(
             Reason.NOT_OWNER,
-            f"only {who} may do this; {self.state.owner} owns case {self.state.id}",
+            f"only {who} may do this; {self.state.owner} owns case {self.state.reference}",
         )
 
     def check_coordinator(self, actor: Actor) -> None:
@@ -215,7 +215,7 @@ class CaseEngine:
         task = self.state.task(task_id)
         if task is None:
             raise Refusal(
-                Reason.TASK_NOT_FOUND, f"case {self.state.id} has no task {task_id!r}"
+                Reason.TASK_NOT_FOUND, f"case {self.state.reference} has no task {task_id!r}"
             )
         return task
 
@@ -286,7 +286,7 @@ class CaseEngine:
         clock.misses += 1
         if clock.misses == 1:
             self.record(EventKind.NOTICE, PLATFORM, now, task_id=task_id,
-                        detail=f"{what} missed (deadline {clock.deadline.isoformat()})")
+                        detail=f"{what} missed (deadline {self.rules.local(clock.deadline)})")
             self.notify(NoticeKind.SUPERVISION, recipients,
                         f"督办 supervision notice: {what} deadline missed", task_id=task_id)
             clock.deadline = clock.deadline + timedelta(seconds=clock.grace_seconds)

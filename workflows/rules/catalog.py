@@ -112,6 +112,11 @@ class CaseRules:
     directory: Directory
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
 
+    def local(self, moment: datetime) -> str:
+        """A time as people in the district read it, with its zone: what messages and
+        event details print (2026-12-05 17:00+08:00)."""
+        return moment.astimezone(self.calendar.tz).isoformat(sep=" ", timespec="minutes")
+
     def calendar_deadline(self, start: datetime, duration_text: str) -> datetime:
         """A deadline from a duration the loader has already validated."""
         return self.calendar.add(start, parse_duration(duration_text))

@@ -88,7 +88,7 @@ def _line_missed(engine: CaseEngine, now: datetime, *, legal: bool) -> None:
         engine.escalate(f"case passed its {name}", now)
     else:
         engine.notify(NoticeKind.SUPERVISION, [state.owner],
-                      f"督办 case {state.id} passed its {name}")
+                      f"督办 case {state.reference} passed its {name}")
 
 
 def _review_missed(engine: CaseEngine, task: Task, review: Clock, now: datetime) -> None:
@@ -108,12 +108,12 @@ def _deemed_consent(engine: CaseEngine, task: Task, now: datetime, recipients: l
     # Consent settles the matter; an extension asked for before it no longer applies.
     task.extension_pending = False
     engine.record(EventKind.DEEMED_CONSENT, PLATFORM, now, task_id=task.id,
-                  detail=f"{task.assignee} silent past {missed_at.isoformat()}; "
-                         f"approval due by {issue_by.isoformat()}",
+                  detail=f"{task.assignee} silent past {engine.rules.local(missed_at)}; "
+                         f"approval due by {engine.rules.local(issue_by)}",
                   attributes={schema.DUE_BY: schema.timestamp(issue_by)})
     engine.notify(NoticeKind.SUPERVISION, recipients,
                   f"超时默许 {task.assignee} is deemed to consent on task {task.id}; issue the "
-                  f"approval by {issue_by.isoformat()}", task_id=task.id)
+                  f"approval by {engine.rules.local(issue_by)}", task_id=task.id)
 
 
 def next_deadline(engine: CaseEngine) -> datetime | None:

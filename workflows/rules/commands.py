@@ -26,6 +26,8 @@ class OpenCase:
     priority: int = 3
     # An agency asking to lead itself (首接负责); empty lets the matrix decide.
     lead: str = ""
+    # The case number the gateway allocated (gateway.case_numbers); empty without one.
+    number: str = ""
 
 
 @dataclass(frozen=True)

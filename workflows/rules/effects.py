@@ -34,6 +34,7 @@ class TaskDelivery:
     # agency joins that request's trace.
     trace_id: str = ""
     span_id: str = ""
+    case_number: str = ""
 
 
 @dataclass(frozen=True)

@@ -224,8 +224,18 @@ class CaseState:
     escalations: list[Escalation] = field(default_factory=list)
     events: list[CaseEvent] = field(default_factory=list)
     notices_sent: int = 0
+    # The short number people use (gateway.case_numbers); empty for cases opened before
+    # numbers, or by tools that open cases without the gateway.
+    number: str = ""
+    # The owner's closing summary.
+    summary: str = ""
     # request id -> (fingerprint of the command, first answer)
     answers: dict[str, tuple[str, CommandResult]] = field(default_factory=dict)
+
+    @property
+    def reference(self) -> str:
+        """How to name the case to a person: its number, or its id if it has none."""
+        return self.number or self.id
 
     @property
     def pending_handoff(self) -> Handoff | None:

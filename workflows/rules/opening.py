@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime
 
@@ -21,6 +22,13 @@ from workflows.rules.refusals import Reason, Refusal
 from workflows.rules.task_ops import check_new_task, create_task
 
 _WHITESPACE = re.compile(r"\s+")
+# A case number (gateway.case_numbers): eight digits of local date, a dash, that day's
+# sequence in at least four digits (a busy district's fifth is still a number).
+CASE_NUMBER = re.compile(r"^\d{8}-\d{4,6}$")
+
+
+def is_case_number(text: str) -> bool:
+    return CASE_NUMBER.match(text) is not None
 
 
 def normalize_subject(subject_key: str) -> str:
@@ -29,7 +37,20 @@ def normalize_subject(subject_key: str) -> str:
 
 
 def subject_lock(case_type: str, subject_key: str) -> str:
-    """The workflow id: one open case per (case type, subject), the id being the lock."""
+    """The workflow id: one open case per (case type, subject), the id being the lock.
+
+    The subject itself stays out of it (a licence plate or a site would otherwise travel
+    in every id, inbox, trace and error): a digest of it stands in, so the lock still
+    falls on the same id for the same subject however it is spelt.
+    """
+    subject = normalize_subject(subject_key)
+    digest = hashlib.sha256(f"{case_type}\n{subject}".encode()).hexdigest()[:20]
+    return f"case:{case_type}:{digest}"
+
+
+def legacy_subject_lock(case_type: str, subject_key: str) -> str:
+    """The lock of cases opened before the digest: the subject in clear. Such a case may
+    still be open, and still holds its subject."""
     return f"case:{case_type}:{normalize_subject(subject_key)}"
 
 
@@ -54,9 +75,17 @@ def choose_lead(cmd: OpenCase, rules: CaseRules) -> tuple[str, LeadRule]:
     playbook = rules.playbook
     rule = playbook.lead_rule(stage=cmd.stage, jurisdiction=cmd.jurisdiction)
     if rule is None:
+        named = sorted({r.jurisdiction for r in playbook.matrix if r.jurisdiction != "*"})
+        if not cmd.jurisdiction and named:
+            raise Refusal(Reason.MISSING_FIELD,
+                          f"jurisdiction: who leads a {playbook.id} case depends on where it "
+                          f"is; give one of {', '.join(named)} ('seamless playbooks' shows "
+                          "the matrix)", field="jurisdiction")
         raise Refusal(Reason.NO_LEAD_IN_MATRIX,
-                      f"the responsibility matrix of {playbook.id} names no lead for stage "
-                      f"{cmd.stage or '-'} in {cmd.jurisdiction or '-'}; ask the coordinator "
+                      f"the responsibility matrix of {playbook.id} names no lead for "
+                      f"{'stage ' + cmd.stage if cmd.stage else 'a case'} in "
+                      f"{cmd.jurisdiction or 'no jurisdiction'} (it covers "
+                      f"{', '.join(named) or 'every jurisdiction'}); ask the coordinator "
                       f"({rules.directory.coordinator}) to open it")
     if not cmd.lead or cmd.lead == rule.lead:
         return rule.lead, rule
@@ -80,6 +109,9 @@ def check_open_request(cmd: OpenCase, rules: CaseRules) -> tuple[str, LeadRule]:
     limits.check_text("jurisdiction", cmd.jurisdiction, limits.MAX_ID)
     limits.check_text("location", cmd.location, limits.MAX_LOCATION)
     limits.check_text("actor.officer", cmd.actor.officer, limits.MAX_OFFICER)
+    if cmd.number and not is_case_number(cmd.number):
+        raise Refusal(Reason.BAD_CASE_NUMBER, f"number: {cmd.number!r} is not a case number "
+                      "such as 20261130-0042", field="number")
     if rules.directory.get(cmd.actor.agency) is None:
         raise Refusal(Reason.UNKNOWN_AGENCY,
                       f"actor.agency: no agency {cmd.actor.agency!r} in the directory",
@@ -102,6 +134,7 @@ def check_open_request(cmd: OpenCase, rules: CaseRules) -> tuple[str, LeadRule]:
 
 
 def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime, run_id: str = "",
+              workflow_id: str = "",
               trace: tuple[str, str] = ("", ""), proofs: tuple[str, ...] = (),
               clocks_in_order: bool = True) -> CaseEngine:
     """A new case with its owner, lines and opening tasks, or a Refusal."""
@@ -109,7 +142,9 @@ def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime, run_id: str = "
     legal = rules.calendar_deadline(now, rules.playbook.legal_line)
     promised = rules.calendar_deadline(now, rules.playbook.promised_line)
     state = CaseState(
-        id=case_id(subject_lock(cmd.type, cmd.subject_key), run_id), type=cmd.type,
+        # The workflow's own id: a case opened under the older lock keeps its id on replay.
+        id=case_id(workflow_id or subject_lock(cmd.type, cmd.subject_key), run_id),
+        number=cmd.number, type=cmd.type,
         title=cmd.title,
         description=cmd.description, subject_key=cmd.subject_key.strip(),
         jurisdiction=cmd.jurisdiction, location=cmd.location, stage=cmd.stage,
@@ -126,12 +161,14 @@ def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime, run_id: str = "
 def _record_opening(engine: CaseEngine, cmd: OpenCase, rule: LeadRule, now: datetime
                     ) -> None:
     state, rules = engine.state, engine.rules
+    attributes = {schema.OWNER: state.owner, schema.CASE_TYPE: cmd.type,
+                  schema.LEGAL_BY: schema.timestamp(state.legal_line.deadline),
+                  schema.PROMISED_BY: schema.timestamp(state.promised_line.deadline),
+                  schema.COORDINATOR: rules.directory.coordinator}
+    if state.number:
+        attributes[schema.CASE_NUMBER] = state.number
     engine.record(EventKind.OPENED, cmd.actor, now, detail=f"lead {state.owner}",
-                  attributes={schema.OWNER: state.owner, schema.CASE_TYPE: cmd.type,
-                              schema.LEGAL_BY: schema.timestamp(state.legal_line.deadline),
-                              schema.PROMISED_BY: schema.timestamp(
-                                  state.promised_line.deadline),
-                              schema.COORDINATOR: rules.directory.coordinator})
+                  attributes=attributes)
     task_ids = []
     for opening in rule.opening_tasks:
         kind = check_new_task(engine, opening.kind, opening.assignee, "opening_tasks")

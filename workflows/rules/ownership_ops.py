@@ -43,7 +43,7 @@ def _pending_handoff(engine: CaseEngine, handoff_id: str, now: datetime) -> Hand
     handoff = next((h for h in engine.state.handoffs if h.id == handoff_id), None)
     if handoff is None:
         raise Refusal(Reason.HANDOFF_NOT_FOUND,
-                      f"case {engine.state.id} has no hand-off {handoff_id!r}")
+                      f"case {engine.state.reference} has no hand-off {handoff_id!r}")
     # (An offer past its expiry has already been expired: clocks due by `now` are settled
     # before any request is judged.)
     if handoff.state is not HandoffState.PENDING:
@@ -80,7 +80,8 @@ def offer(engine: CaseEngine, cmd: OfferHandoff, now: datetime, apply: bool
     engine.check_agency(cmd.to_agency, "to_agency")
     if cmd.to_agency == engine.state.owner:
         raise Refusal(Reason.HANDOFF_TO_SELF,
-                      f"{cmd.to_agency} already owns case {engine.state.id}", field="to_agency")
+                      f"{cmd.to_agency} already owns case {engine.state.reference}",
+                      field="to_agency")
     pending = engine.state.pending_handoff
     if pending is not None:
         raise Refusal(Reason.HANDOFF_ALREADY_PENDING,
@@ -101,7 +102,7 @@ def offer(engine: CaseEngine, cmd: OfferHandoff, now: datetime, apply: bool
                   attributes={**_parties(handoff),
                               schema.EXPIRES_AT: schema.timestamp(expires_at)})
     engine.notify(NoticeKind.HANDOFF_OFFER, [cmd.to_agency],
-                  f"{engine.state.owner} offers you case {engine.state.id}: {cmd.reason}",
+                  f"{engine.state.owner} offers you case {engine.state.reference}: {cmd.reason}",
                   handoff_id=handoff.id)
     return engine.result(handoff_id=handoff.id)
 
@@ -164,7 +165,8 @@ def assign(engine: CaseEngine, cmd: AssignOwner, now: datetime, apply: bool
     engine.check_coordinator(cmd.actor)
     engine.check_agency(cmd.agency, "agency")
     if cmd.agency == engine.state.owner:
-        raise Refusal(Reason.ALREADY_OWNER, f"{cmd.agency} already owns case {engine.state.id}",
+        raise Refusal(Reason.ALREADY_OWNER,
+                      f"{cmd.agency} already owns case {engine.state.reference}",
                       field="agency")
     limits.check_text("reason", cmd.reason, limits.MAX_REASON, required=True)
     if not apply:
@@ -185,7 +187,7 @@ def assign(engine: CaseEngine, cmd: AssignOwner, now: datetime, apply: bool
                           detail=f"{escalation.id}: owner assigned",
                           attributes={schema.ESCALATION_ID: escalation.id})
     engine.notify(NoticeKind.SUPERVISION, [cmd.agency],
-                  f"the coordinator assigned you case {engine.state.id}: {cmd.reason}")
+                  f"the coordinator assigned you case {engine.state.reference}: {cmd.reason}")
     return engine.result()
 
 
@@ -197,7 +199,7 @@ def resolve_escalation(engine: CaseEngine, cmd: ResolveEscalation, now: datetime
     escalation = next((e for e in engine.state.escalations if e.id == cmd.escalation_id), None)
     if escalation is None:
         raise Refusal(Reason.ESCALATION_NOT_FOUND,
-                      f"case {engine.state.id} has no escalation {cmd.escalation_id!r}")
+                      f"case {engine.state.reference} has no escalation {cmd.escalation_id!r}")
     if escalation.resolved_at is not None:
         raise Refusal(Reason.ESCALATION_RESOLVED,
                       f"escalation {escalation.id} was already resolved")
@@ -231,6 +233,7 @@ def close(engine: CaseEngine, cmd: CloseCase, now: datetime, apply: bool
         return None
     engine.state.status = CaseStatus.CLOSED
     engine.state.closed_at = now
+    engine.state.summary = cmd.summary
     engine.state.ownership[-1].end = now
     engine.record(EventKind.CLOSED, cmd.actor, now, detail=cmd.summary)
     return engine.result()

@@ -17,6 +17,7 @@ class Reason(StrEnum):
     CLOCKS_OUT_OF_ORDER = "CLOCKS_OUT_OF_ORDER"
     DEADLINE_IN_PAST = "DEADLINE_IN_PAST"
     BAD_TIMESTAMP = "BAD_TIMESTAMP"
+    BAD_CASE_NUMBER = "BAD_CASE_NUMBER"
     UNKNOWN_AGENCY = "UNKNOWN_AGENCY"
     UNKNOWN_TASK_KIND = "UNKNOWN_TASK_KIND"
     UNKNOWN_STAGE = "UNKNOWN_STAGE"
@@ -66,6 +67,7 @@ _STATUS_BY_REASON: dict[Reason, str] = {
             Reason.CLOCKS_OUT_OF_ORDER,
             Reason.DEADLINE_IN_PAST,
             Reason.BAD_TIMESTAMP,
+            Reason.BAD_CASE_NUMBER,
             Reason.UNKNOWN_AGENCY,
             Reason.UNKNOWN_TASK_KIND,
             Reason.UNKNOWN_STAGE,

@@ -178,6 +178,7 @@ def deliver(engine: CaseEngine, task: Task) -> None:
     engine.add_effect(TaskDelivery(
         idempotency_key=f"{state.id}/{task.id}/round-{task.round}",
         case_id=state.id,
+        case_number=state.number,
         case_type=state.type,
         case_title=state.title,
         owner=state.owner,
@@ -386,14 +387,15 @@ def request_extension(engine: CaseEngine, cmd: RequestExtension, now: datetime, 
     if new_due_at <= task.due_by.deadline or new_due_at <= now:
         raise Refusal(Reason.DEADLINE_IN_PAST,
                       f"new_due_at must be later than the current due-by "
-                      f"{task.due_by.deadline.isoformat()} and than now", field="new_due_at")
+                      f"{engine.rules.local(task.due_by.deadline)} and than now",
+                      field="new_due_at")
     check_within_limit("new_due_at", new_due_at, now)
     if not apply:
         return None
     task.extension_pending = True
     task.extension_requested_due = new_due_at
     engine.record(EventKind.EXTENSION_REQUESTED, cmd.actor, now, task_id=task.id,
-                  detail=f"to {new_due_at.isoformat()}: {cmd.reason}")
+                  detail=f"to {engine.rules.local(new_due_at)}: {cmd.reason}")
     return engine.result(task_ids=[task.id])
 
 
@@ -410,7 +412,8 @@ def decide_extension(engine: CaseEngine, cmd: DecideExtension, now: datetime, ap
     limits.check_text("note", cmd.note, limits.MAX_REASON)
     if cmd.grant and requested <= now:
         raise Refusal(Reason.DEADLINE_IN_PAST,
-                      f"the requested due-by {requested.isoformat()} has already passed; the "
+                      f"the requested due-by {engine.rules.local(requested)} has already "
+                      "passed; the "
                       "assignee must ask for a new date", field="grant")
     if not apply:
         return None

@@ -26,45 +26,45 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from seamless.v1 import case_pb2 as seamless_dot_v1_dot_case__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18seamless/v1/agency.proto\x12\x0bseamless.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16seamless/v1/case.proto\"\xd8\x01\n\x10\x41\x63tOnTaskRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0f\n\x07task_id\x18\x03 \x01(\t\x12\'\n\x06\x61\x63tion\x18\x04 \x01(\x0e\x32\x17.seamless.v1.TaskAction\x12\x12\n\nofficer_id\x18\x05 \x01(\t\x12\x10\n\x08\x66indings\x18\x06 \x01(\t\x12\x15\n\revidence_refs\x18\x07 \x03(\t\x12\x0e\n\x06reason\x18\x08 \x01(\t\x12\x18\n\x10suggested_agency\x18\t \x01(\t\"Z\n\x11\x41\x63tOnTaskResponse\x12$\n\x04item\x18\x01 \x01(\x0b\x32\x16.seamless.v1.InboxItem\x12\x1f\n\x04\x63\x61se\x18\x02 \x01(\x0b\x32\x11.seamless.v1.Case\"\xd2\x03\n\tInboxItem\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\r\n\x05round\x18\x03 \x01(\x05\x12\x11\n\tcase_type\x18\x04 \x01(\t\x12\x12\n\ncase_title\x18\x05 \x01(\t\x12\r\n\x05owner\x18\x06 \x01(\t\x12\x0c\n\x04kind\x18\x07 \x01(\t\x12\r\n\x05title\x18\x08 \x01(\t\x12\x14\n\x0cinstructions\x18\t \x01(\t\x12+\n\x07sign_by\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bon_scene_by\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x06\x64ue_by\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x05state\x18\r \x01(\x0e\x32\x1b.seamless.v1.InboxItemState\x12\x30\n\x0c\x64\x65livered_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fwithdraw_reason\x18\x0f \x01(\t\x12*\n\ntask_state\x18\x10 \x01(\x0e\x32\x16.seamless.v1.TaskState\"e\n\x12\x44\x65liverTaskRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x10\n\x08\x61ssignee\x18\x02 \x01(\t\x12$\n\x04item\x18\x03 \x01(\x0b\x32\x16.seamless.v1.InboxItem\"]\n\x13\x44\x65liverTaskResponse\x12$\n\x04item\x18\x01 \x01(\x0b\x32\x16.seamless.v1.InboxItem\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12\x0f\n\x07receipt\x18\x03 \x01(\t\"r\n\x13WithdrawTaskRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x10\n\x08\x61ssignee\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12\x0f\n\x07task_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"<\n\x14WithdrawTaskResponse\x12$\n\x04item\x18\x01 \x01(\x0b\x32\x16.seamless.v1.InboxItem\"\xad\x01\n\x14ReceiveNoticeRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\trecipient\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12%\n\x04kind\x18\x04 \x01(\x0e\x32\x17.seamless.v1.NoticeKind\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\x0f\n\x07task_id\x18\x06 \x01(\t\x12\x12\n\nhandoff_id\x18\x07 \x01(\t\"9\n\x15ReceiveNoticeResponse\x12\x0f\n\x07\x63reated\x18\x01 \x01(\x08\x12\x0f\n\x07receipt\x18\x02 \x01(\t\"L\n\x10ListInboxRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x11\n\topen_only\x18\x03 \x01(\x08\"S\n\x11ListInboxResponse\x12%\n\x05items\x18\x01 \x03(\x0b\x32\x16.seamless.v1.InboxItem\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x17\n\x15\x44\x65scribeAgencyRequest\"c\n\x06\x41gency\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07name_zh\x18\x02 \x01(\t\x12\x0f\n\x07name_en\x18\x03 \x01(\t\x12\x15\n\rjurisdictions\x18\x04 \x03(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x05 \x03(\t\"=\n\x16\x44\x65scribeAgencyResponse\x12#\n\x06\x61gency\x18\x01 \x01(\x0b\x32\x13.seamless.v1.Agency*\x8a\x01\n\nTaskAction\x12\x1b\n\x17TASK_ACTION_UNSPECIFIED\x10\x00\x12\x14\n\x10TASK_ACTION_SIGN\x10\x01\x12\x16\n\x12TASK_ACTION_ARRIVE\x10\x02\x12\x18\n\x14TASK_ACTION_COMPLETE\x10\x03\x12\x17\n\x13TASK_ACTION_DECLINE\x10\x04*m\n\x0eInboxItemState\x12 \n\x1cINBOX_ITEM_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15INBOX_ITEM_STATE_OPEN\x10\x01\x12\x1e\n\x1aINBOX_ITEM_STATE_WITHDRAWN\x10\x02\x32\x81\x04\n\rAgencyService\x12P\n\x0b\x44\x65liverTask\x12\x1f.seamless.v1.DeliverTaskRequest\x1a .seamless.v1.DeliverTaskResponse\x12S\n\x0cWithdrawTask\x12 .seamless.v1.WithdrawTaskRequest\x1a!.seamless.v1.WithdrawTaskResponse\x12V\n\rReceiveNotice\x12!.seamless.v1.ReceiveNoticeRequest\x1a\".seamless.v1.ReceiveNoticeResponse\x12J\n\tListInbox\x12\x1d.seamless.v1.ListInboxRequest\x1a\x1e.seamless.v1.ListInboxResponse\x12Y\n\x0e\x44\x65scribeAgency\x12\".seamless.v1.DescribeAgencyRequest\x1a#.seamless.v1.DescribeAgencyResponse\x12J\n\tActOnTask\x12\x1d.seamless.v1.ActOnTaskRequest\x1a\x1e.seamless.v1.ActOnTaskResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18seamless/v1/agency.proto\x12\x0bseamless.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16seamless/v1/case.proto\"\xd8\x01\n\x10\x41\x63tOnTaskRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0f\n\x07task_id\x18\x03 \x01(\t\x12\'\n\x06\x61\x63tion\x18\x04 \x01(\x0e\x32\x17.seamless.v1.TaskAction\x12\x12\n\nofficer_id\x18\x05 \x01(\t\x12\x10\n\x08\x66indings\x18\x06 \x01(\t\x12\x15\n\revidence_refs\x18\x07 \x03(\t\x12\x0e\n\x06reason\x18\x08 \x01(\t\x12\x18\n\x10suggested_agency\x18\t \x01(\t\"Z\n\x11\x41\x63tOnTaskResponse\x12$\n\x04item\x18\x01 \x01(\x0b\x32\x16.seamless.v1.InboxItem\x12\x1f\n\x04\x63\x61se\x18\x02 \x01(\x0b\x32\x11.seamless.v1.Case\"\xe7\x03\n\tInboxItem\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\r\n\x05round\x18\x03 \x01(\x05\x12\x11\n\tcase_type\x18\x04 \x01(\t\x12\x12\n\ncase_title\x18\x05 \x01(\t\x12\r\n\x05owner\x18\x06 \x01(\t\x12\x0c\n\x04kind\x18\x07 \x01(\t\x12\r\n\x05title\x18\x08 \x01(\t\x12\x14\n\x0cinstructions\x18\t \x01(\t\x12+\n\x07sign_by\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bon_scene_by\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x06\x64ue_by\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x05state\x18\r \x01(\x0e\x32\x1b.seamless.v1.InboxItemState\x12\x30\n\x0c\x64\x65livered_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fwithdraw_reason\x18\x0f \x01(\t\x12*\n\ntask_state\x18\x10 \x01(\x0e\x32\x16.seamless.v1.TaskState\x12\x13\n\x0b\x63\x61se_number\x18\x11 \x01(\t\"e\n\x12\x44\x65liverTaskRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x10\n\x08\x61ssignee\x18\x02 \x01(\t\x12$\n\x04item\x18\x03 \x01(\x0b\x32\x16.seamless.v1.InboxItem\"]\n\x13\x44\x65liverTaskResponse\x12$\n\x04item\x18\x01 \x01(\x0b\x32\x16.seamless.v1.InboxItem\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12\x0f\n\x07receipt\x18\x03 \x01(\t\"r\n\x13WithdrawTaskRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x10\n\x08\x61ssignee\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12\x0f\n\x07task_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"<\n\x14WithdrawTaskResponse\x12$\n\x04item\x18\x01 \x01(\x0b\x32\x16.seamless.v1.InboxItem\"\xad\x01\n\x14ReceiveNoticeRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\trecipient\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12%\n\x04kind\x18\x04 \x01(\x0e\x32\x17.seamless.v1.NoticeKind\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\x0f\n\x07task_id\x18\x06 \x01(\t\x12\x12\n\nhandoff_id\x18\x07 \x01(\t\"9\n\x15ReceiveNoticeResponse\x12\x0f\n\x07\x63reated\x18\x01 \x01(\x08\x12\x0f\n\x07receipt\x18\x02 \x01(\t\"L\n\x10ListInboxRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x11\n\topen_only\x18\x03 \x01(\x08\"S\n\x11ListInboxResponse\x12%\n\x05items\x18\x01 \x03(\x0b\x32\x16.seamless.v1.InboxItem\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x17\n\x15\x44\x65scribeAgencyRequest\"c\n\x06\x41gency\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07name_zh\x18\x02 \x01(\t\x12\x0f\n\x07name_en\x18\x03 \x01(\t\x12\x15\n\rjurisdictions\x18\x04 \x03(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x05 \x03(\t\"=\n\x16\x44\x65scribeAgencyResponse\x12#\n\x06\x61gency\x18\x01 \x01(\x0b\x32\x13.seamless.v1.Agency*\x8a\x01\n\nTaskAction\x12\x1b\n\x17TASK_ACTION_UNSPECIFIED\x10\x00\x12\x14\n\x10TASK_ACTION_SIGN\x10\x01\x12\x16\n\x12TASK_ACTION_ARRIVE\x10\x02\x12\x18\n\x14TASK_ACTION_COMPLETE\x10\x03\x12\x17\n\x13TASK_ACTION_DECLINE\x10\x04*m\n\x0eInboxItemState\x12 \n\x1cINBOX_ITEM_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15INBOX_ITEM_STATE_OPEN\x10\x01\x12\x1e\n\x1aINBOX_ITEM_STATE_WITHDRAWN\x10\x02\x32\x81\x04\n\rAgencyService\x12P\n\x0b\x44\x65liverTask\x12\x1f.seamless.v1.DeliverTaskRequest\x1a .seamless.v1.DeliverTaskResponse\x12S\n\x0cWithdrawTask\x12 .seamless.v1.WithdrawTaskRequest\x1a!.seamless.v1.WithdrawTaskResponse\x12V\n\rReceiveNotice\x12!.seamless.v1.ReceiveNoticeRequest\x1a\".seamless.v1.ReceiveNoticeResponse\x12J\n\tListInbox\x12\x1d.seamless.v1.ListInboxRequest\x1a\x1e.seamless.v1.ListInboxResponse\x12Y\n\x0e\x44\x65scribeAgency\x12\".seamless.v1.DescribeAgencyRequest\x1a#.seamless.v1.DescribeAgencyResponse\x12J\n\tActOnTask\x12\x1d.seamless.v1.ActOnTaskRequest\x1a\x1e.seamless.v1.ActOnTaskResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'seamless.v1.agency_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TASKACTION']._serialized_start=1842
-  _globals['_TASKACTION']._serialized_end=1980
-  _globals['_INBOXITEMSTATE']._serialized_start=1982
-  _globals['_INBOXITEMSTATE']._serialized_end=2091
+  _globals['_TASKACTION']._serialized_start=1863
+  _globals['_TASKACTION']._serialized_end=2001
+  _globals['_INBOXITEMSTATE']._serialized_start=2003
+  _globals['_INBOXITEMSTATE']._serialized_end=2112
   _globals['_ACTONTASKREQUEST']._serialized_start=99
   _globals['_ACTONTASKREQUEST']._serialized_end=315
   _globals['_ACTONTASKRESPONSE']._serialized_start=317
   _globals['_ACTONTASKRESPONSE']._serialized_end=407
   _globals['_INBOXITEM']._serialized_start=410
-  _globals['_INBOXITEM']._serialized_end=876
-  _globals['_DELIVERTASKREQUEST']._serialized_start=878
-  _globals['_DELIVERTASKREQUEST']._serialized_end=979
-  _globals['_DELIVERTASKRESPONSE']._serialized_start=981
-  _globals['_DELIVERTASKRESPONSE']._serialized_end=1074
-  _globals['_WITHDRAWTASKREQUEST']._serialized_start=1076
-  _globals['_WITHDRAWTASKREQUEST']._serialized_end=1190
-  _globals['_WITHDRAWTASKRESPONSE']._serialized_start=1192
-  _globals['_WITHDRAWTASKRESPONSE']._serialized_end=1252
-  _globals['_RECEIVENOTICEREQUEST']._serialized_start=1255
-  _globals['_RECEIVENOTICEREQUEST']._serialized_end=1428
-  _globals['_RECEIVENOTICERESPONSE']._serialized_start=1430
-  _globals['_RECEIVENOTICERESPONSE']._serialized_end=1487
-  _globals['_LISTINBOXREQUEST']._serialized_start=1489
-  _globals['_LISTINBOXREQUEST']._serialized_end=1565
-  _globals['_LISTINBOXRESPONSE']._serialized_start=1567
-  _globals['_LISTINBOXRESPONSE']._serialized_end=1650
-  _globals['_DESCRIBEAGENCYREQUEST']._serialized_start=1652
-  _globals['_DESCRIBEAGENCYREQUEST']._serialized_end=1675
-  _globals['_AGENCY']._serialized_start=1677
-  _globals['_AGENCY']._serialized_end=1776
-  _globals['_DESCRIBEAGENCYRESPONSE']._serialized_start=1778
-  _globals['_DESCRIBEAGENCYRESPONSE']._serialized_end=1839
-  _globals['_AGENCYSERVICE']._serialized_start=2094
-  _globals['_AGENCYSERVICE']._serialized_end=2607
+  _globals['_INBOXITEM']._serialized_end=897
+  _globals['_DELIVERTASKREQUEST']._serialized_start=899
+  _globals['_DELIVERTASKREQUEST']._serialized_end=1000
+  _globals['_DELIVERTASKRESPONSE']._serialized_start=1002
+  _globals['_DELIVERTASKRESPONSE']._serialized_end=1095
+  _globals['_WITHDRAWTASKREQUEST']._serialized_start=1097
+  _globals['_WITHDRAWTASKREQUEST']._serialized_end=1211
+  _globals['_WITHDRAWTASKRESPONSE']._serialized_start=1213
+  _globals['_WITHDRAWTASKRESPONSE']._serialized_end=1273
+  _globals['_RECEIVENOTICEREQUEST']._serialized_start=1276
+  _globals['_RECEIVENOTICEREQUEST']._serialized_end=1449
+  _globals['_RECEIVENOTICERESPONSE']._serialized_start=1451
+  _globals['_RECEIVENOTICERESPONSE']._serialized_end=1508
+  _globals['_LISTINBOXREQUEST']._serialized_start=1510
+  _globals['_LISTINBOXREQUEST']._serialized_end=1586
+  _globals['_LISTINBOXRESPONSE']._serialized_start=1588
+  _globals['_LISTINBOXRESPONSE']._serialized_end=1671
+  _globals['_DESCRIBEAGENCYREQUEST']._serialized_start=1673
+  _globals['_DESCRIBEAGENCYREQUEST']._serialized_end=1696
+  _globals['_AGENCY']._serialized_start=1698
+  _globals['_AGENCY']._serialized_end=1797
+  _globals['_DESCRIBEAGENCYRESPONSE']._serialized_start=1799
+  _globals['_DESCRIBEAGENCYRESPONSE']._serialized_end=1860
+  _globals['_AGENCYSERVICE']._serialized_start=2115
+  _globals['_AGENCYSERVICE']._serialized_end=2628
 # @@protoc_insertion_point(module_scope)

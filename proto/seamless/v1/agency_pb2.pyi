@@ -64,7 +64,7 @@ class ActOnTaskResponse(_message.Message):
     def __init__(self, item: _Optional[_Union[InboxItem, _Mapping]] = ..., case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ...) -> None: ...
 
 class InboxItem(_message.Message):
-    __slots__ = ("case_id", "task_id", "round", "case_type", "case_title", "owner", "kind", "title", "instructions", "sign_by", "on_scene_by", "due_by", "state", "delivered_at", "withdraw_reason", "task_state")
+    __slots__ = ("case_id", "task_id", "round", "case_type", "case_title", "owner", "kind", "title", "instructions", "sign_by", "on_scene_by", "due_by", "state", "delivered_at", "withdraw_reason", "task_state", "case_number")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     ROUND_FIELD_NUMBER: _ClassVar[int]
@@ -81,6 +81,7 @@ class InboxItem(_message.Message):
     DELIVERED_AT_FIELD_NUMBER: _ClassVar[int]
     WITHDRAW_REASON_FIELD_NUMBER: _ClassVar[int]
     TASK_STATE_FIELD_NUMBER: _ClassVar[int]
+    CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     task_id: str
     round: int
@@ -97,7 +98,8 @@ class InboxItem(_message.Message):
     delivered_at: _timestamp_pb2.Timestamp
     withdraw_reason: str
     task_state: _case_pb2.TaskState
-    def __init__(self, case_id: _Optional[str] = ..., task_id: _Optional[str] = ..., round: _Optional[int] = ..., case_type: _Optional[str] = ..., case_title: _Optional[str] = ..., owner: _Optional[str] = ..., kind: _Optional[str] = ..., title: _Optional[str] = ..., instructions: _Optional[str] = ..., sign_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., on_scene_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state: _Optional[_Union[InboxItemState, str]] = ..., delivered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., withdraw_reason: _Optional[str] = ..., task_state: _Optional[_Union[_case_pb2.TaskState, str]] = ...) -> None: ...
+    case_number: str
+    def __init__(self, case_id: _Optional[str] = ..., task_id: _Optional[str] = ..., round: _Optional[int] = ..., case_type: _Optional[str] = ..., case_title: _Optional[str] = ..., owner: _Optional[str] = ..., kind: _Optional[str] = ..., title: _Optional[str] = ..., instructions: _Optional[str] = ..., sign_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., on_scene_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state: _Optional[_Union[InboxItemState, str]] = ..., delivered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., withdraw_reason: _Optional[str] = ..., task_state: _Optional[_Union[_case_pb2.TaskState, str]] = ..., case_number: _Optional[str] = ...) -> None: ...
 
 class DeliverTaskRequest(_message.Message):
     __slots__ = ("idempotency_key", "assignee", "item")

@@ -56,7 +56,7 @@ class GetCaseResponse(_message.Message):
     def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ...) -> None: ...
 
 class CaseSummary(_message.Message):
-    __slots__ = ("id", "type", "subject_key", "title", "owner", "status", "opened_at", "closed_at")
+    __slots__ = ("id", "type", "subject_key", "title", "owner", "status", "opened_at", "closed_at", "number")
     ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_KEY_FIELD_NUMBER: _ClassVar[int]
@@ -65,6 +65,7 @@ class CaseSummary(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     OPENED_AT_FIELD_NUMBER: _ClassVar[int]
     CLOSED_AT_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
     id: str
     type: str
     subject_key: str
@@ -73,21 +74,24 @@ class CaseSummary(_message.Message):
     status: _case_pb2.CaseStatus
     opened_at: _timestamp_pb2.Timestamp
     closed_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., type: _Optional[str] = ..., subject_key: _Optional[str] = ..., title: _Optional[str] = ..., owner: _Optional[str] = ..., status: _Optional[_Union[_case_pb2.CaseStatus, str]] = ..., opened_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    number: str
+    def __init__(self, id: _Optional[str] = ..., type: _Optional[str] = ..., subject_key: _Optional[str] = ..., title: _Optional[str] = ..., owner: _Optional[str] = ..., status: _Optional[_Union[_case_pb2.CaseStatus, str]] = ..., opened_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., number: _Optional[str] = ...) -> None: ...
 
 class ListCasesRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "owner", "status", "type")
+    __slots__ = ("page_size", "page_token", "owner", "status", "type", "subject")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     OWNER_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     owner: str
     status: _case_pb2.CaseStatus
     type: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., owner: _Optional[str] = ..., status: _Optional[_Union[_case_pb2.CaseStatus, str]] = ..., type: _Optional[str] = ...) -> None: ...
+    subject: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., owner: _Optional[str] = ..., status: _Optional[_Union[_case_pb2.CaseStatus, str]] = ..., type: _Optional[str] = ..., subject: _Optional[str] = ...) -> None: ...
 
 class ListCasesResponse(_message.Message):
     __slots__ = ("cases", "next_page_token")
@@ -472,3 +476,75 @@ class ListAgenciesResponse(_message.Message):
     agencies: _containers.RepeatedCompositeFieldContainer[_agency_pb2.Agency]
     coordinator: str
     def __init__(self, agencies: _Optional[_Iterable[_Union[_agency_pb2.Agency, _Mapping]]] = ..., coordinator: _Optional[str] = ...) -> None: ...
+
+class ListPlaybooksRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class PlaybookTaskKind(_message.Message):
+    __slots__ = ("id", "title", "capability", "sign_within", "on_scene_within", "due_within", "needs_presence", "is_approval")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    CAPABILITY_FIELD_NUMBER: _ClassVar[int]
+    SIGN_WITHIN_FIELD_NUMBER: _ClassVar[int]
+    ON_SCENE_WITHIN_FIELD_NUMBER: _ClassVar[int]
+    DUE_WITHIN_FIELD_NUMBER: _ClassVar[int]
+    NEEDS_PRESENCE_FIELD_NUMBER: _ClassVar[int]
+    IS_APPROVAL_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    title: str
+    capability: str
+    sign_within: str
+    on_scene_within: str
+    due_within: str
+    needs_presence: bool
+    is_approval: bool
+    def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., capability: _Optional[str] = ..., sign_within: _Optional[str] = ..., on_scene_within: _Optional[str] = ..., due_within: _Optional[str] = ..., needs_presence: _Optional[bool] = ..., is_approval: _Optional[bool] = ...) -> None: ...
+
+class PlaybookLead(_message.Message):
+    __slots__ = ("stage", "jurisdiction", "lead", "first_receiver_may_lead", "opening_tasks")
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    JURISDICTION_FIELD_NUMBER: _ClassVar[int]
+    LEAD_FIELD_NUMBER: _ClassVar[int]
+    FIRST_RECEIVER_MAY_LEAD_FIELD_NUMBER: _ClassVar[int]
+    OPENING_TASKS_FIELD_NUMBER: _ClassVar[int]
+    stage: str
+    jurisdiction: str
+    lead: str
+    first_receiver_may_lead: bool
+    opening_tasks: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, stage: _Optional[str] = ..., jurisdiction: _Optional[str] = ..., lead: _Optional[str] = ..., first_receiver_may_lead: _Optional[bool] = ..., opening_tasks: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class Playbook(_message.Message):
+    __slots__ = ("id", "name_zh", "name_en", "description", "stages", "jurisdictions", "matrix", "task_kinds", "legal_line", "promised_line", "handoff_expires_within", "decline_review_within")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_ZH_FIELD_NUMBER: _ClassVar[int]
+    NAME_EN_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    STAGES_FIELD_NUMBER: _ClassVar[int]
+    JURISDICTIONS_FIELD_NUMBER: _ClassVar[int]
+    MATRIX_FIELD_NUMBER: _ClassVar[int]
+    TASK_KINDS_FIELD_NUMBER: _ClassVar[int]
+    LEGAL_LINE_FIELD_NUMBER: _ClassVar[int]
+    PROMISED_LINE_FIELD_NUMBER: _ClassVar[int]
+    HANDOFF_EXPIRES_WITHIN_FIELD_NUMBER: _ClassVar[int]
+    DECLINE_REVIEW_WITHIN_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name_zh: str
+    name_en: str
+    description: str
+    stages: _containers.RepeatedScalarFieldContainer[str]
+    jurisdictions: _containers.RepeatedScalarFieldContainer[str]
+    matrix: _containers.RepeatedCompositeFieldContainer[PlaybookLead]
+    task_kinds: _containers.RepeatedCompositeFieldContainer[PlaybookTaskKind]
+    legal_line: str
+    promised_line: str
+    handoff_expires_within: str
+    decline_review_within: str
+    def __init__(self, id: _Optional[str] = ..., name_zh: _Optional[str] = ..., name_en: _Optional[str] = ..., description: _Optional[str] = ..., stages: _Optional[_Iterable[str]] = ..., jurisdictions: _Optional[_Iterable[str]] = ..., matrix: _Optional[_Iterable[_Union[PlaybookLead, _Mapping]]] = ..., task_kinds: _Optional[_Iterable[_Union[PlaybookTaskKind, _Mapping]]] = ..., legal_line: _Optional[str] = ..., promised_line: _Optional[str] = ..., handoff_expires_within: _Optional[str] = ..., decline_review_within: _Optional[str] = ...) -> None: ...
+
+class ListPlaybooksResponse(_message.Message):
+    __slots__ = ("playbooks",)
+    PLAYBOOKS_FIELD_NUMBER: _ClassVar[int]
+    playbooks: _containers.RepeatedCompositeFieldContainer[Playbook]
+    def __init__(self, playbooks: _Optional[_Iterable[_Union[Playbook, _Mapping]]] = ...) -> None: ...

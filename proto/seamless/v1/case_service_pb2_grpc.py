@@ -139,6 +139,11 @@ class CaseServiceStub:
                 request_serializer=seamless_dot_v1_dot_case__service__pb2.ListAgenciesRequest.SerializeToString,
                 response_deserializer=seamless_dot_v1_dot_case__service__pb2.ListAgenciesResponse.FromString,
                 _registered_method=True)
+        self.ListPlaybooks = channel.unary_unary(
+                '/seamless.v1.CaseService/ListPlaybooks',
+                request_serializer=seamless_dot_v1_dot_case__service__pb2.ListPlaybooksRequest.SerializeToString,
+                response_deserializer=seamless_dot_v1_dot_case__service__pb2.ListPlaybooksResponse.FromString,
+                _registered_method=True)
 
 
 class CaseServiceServicer:
@@ -279,6 +284,14 @@ class CaseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListPlaybooks(self, request, context):
+        """The case types: what each asks for at opening (stages, jurisdictions), who leads
+        where, and the kinds of task it dispatches with their clocks.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CaseServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -386,6 +399,11 @@ def add_CaseServiceServicer_to_server(servicer, server):
                     servicer.ListAgencies,
                     request_deserializer=seamless_dot_v1_dot_case__service__pb2.ListAgenciesRequest.FromString,
                     response_serializer=seamless_dot_v1_dot_case__service__pb2.ListAgenciesResponse.SerializeToString,
+            ),
+            'ListPlaybooks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPlaybooks,
+                    request_deserializer=seamless_dot_v1_dot_case__service__pb2.ListPlaybooksRequest.FromString,
+                    response_serializer=seamless_dot_v1_dot_case__service__pb2.ListPlaybooksResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -955,6 +973,33 @@ class CaseService:
             '/seamless.v1.CaseService/ListAgencies',
             seamless_dot_v1_dot_case__service__pb2.ListAgenciesRequest.SerializeToString,
             seamless_dot_v1_dot_case__service__pb2.ListAgenciesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPlaybooks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seamless.v1.CaseService/ListPlaybooks',
+            seamless_dot_v1_dot_case__service__pb2.ListPlaybooksRequest.SerializeToString,
+            seamless_dot_v1_dot_case__service__pb2.ListPlaybooksResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -22,7 +22,7 @@ EXPORT_FORMAT_OCEL2_JSON: ExportFormat
 EXPORT_FORMAT_CSV: ExportFormat
 
 class Gap(_message.Message):
-    __slots__ = ("case_id", "task_id", "kind", "accountable", "from_agency", "to_agency", "start_time", "end_time", "duration", "deadline", "breached", "ref", "start_sequence", "end_sequence", "start_trace_id", "end_trace_id", "late_from_start")
+    __slots__ = ("case_id", "task_id", "kind", "accountable", "from_agency", "to_agency", "start_time", "end_time", "duration", "deadline", "breached", "ref", "start_sequence", "end_sequence", "start_trace_id", "end_trace_id", "late_from_start", "case_number")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -40,6 +40,7 @@ class Gap(_message.Message):
     START_TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     END_TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     LATE_FROM_START_FIELD_NUMBER: _ClassVar[int]
+    CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     task_id: str
     kind: _case_pb2.GapKind
@@ -57,7 +58,8 @@ class Gap(_message.Message):
     start_trace_id: str
     end_trace_id: str
     late_from_start: bool
-    def __init__(self, case_id: _Optional[str] = ..., task_id: _Optional[str] = ..., kind: _Optional[_Union[_case_pb2.GapKind, str]] = ..., accountable: _Optional[str] = ..., from_agency: _Optional[str] = ..., to_agency: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., breached: _Optional[bool] = ..., ref: _Optional[str] = ..., start_sequence: _Optional[int] = ..., end_sequence: _Optional[int] = ..., start_trace_id: _Optional[str] = ..., end_trace_id: _Optional[str] = ..., late_from_start: _Optional[bool] = ...) -> None: ...
+    case_number: str
+    def __init__(self, case_id: _Optional[str] = ..., task_id: _Optional[str] = ..., kind: _Optional[_Union[_case_pb2.GapKind, str]] = ..., accountable: _Optional[str] = ..., from_agency: _Optional[str] = ..., to_agency: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., breached: _Optional[bool] = ..., ref: _Optional[str] = ..., start_sequence: _Optional[int] = ..., end_sequence: _Optional[int] = ..., start_trace_id: _Optional[str] = ..., end_trace_id: _Optional[str] = ..., late_from_start: _Optional[bool] = ..., case_number: _Optional[str] = ...) -> None: ...
 
 class OwnershipPeriod(_message.Message):
     __slots__ = ("owner", "start_time", "end_time")
@@ -126,7 +128,7 @@ class GetTimelineRequest(_message.Message):
     def __init__(self, case_id: _Optional[str] = ...) -> None: ...
 
 class GetTimelineResponse(_message.Message):
-    __slots__ = ("case_id", "trace_id", "events", "ownership", "gaps", "bounce_chains", "lines", "verdict")
+    __slots__ = ("case_id", "trace_id", "events", "ownership", "gaps", "bounce_chains", "lines", "verdict", "case_number")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
@@ -135,6 +137,7 @@ class GetTimelineResponse(_message.Message):
     BOUNCE_CHAINS_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
     VERDICT_FIELD_NUMBER: _ClassVar[int]
+    CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     trace_id: str
     events: _containers.RepeatedCompositeFieldContainer[_case_pb2.CaseEvent]
@@ -143,7 +146,8 @@ class GetTimelineResponse(_message.Message):
     bounce_chains: _containers.RepeatedCompositeFieldContainer[BounceChain]
     lines: CaseLines
     verdict: LedgerVerdict
-    def __init__(self, case_id: _Optional[str] = ..., trace_id: _Optional[str] = ..., events: _Optional[_Iterable[_Union[_case_pb2.CaseEvent, _Mapping]]] = ..., ownership: _Optional[_Iterable[_Union[OwnershipPeriod, _Mapping]]] = ..., gaps: _Optional[_Iterable[_Union[Gap, _Mapping]]] = ..., bounce_chains: _Optional[_Iterable[_Union[BounceChain, _Mapping]]] = ..., lines: _Optional[_Union[CaseLines, _Mapping]] = ..., verdict: _Optional[_Union[LedgerVerdict, _Mapping]] = ...) -> None: ...
+    case_number: str
+    def __init__(self, case_id: _Optional[str] = ..., trace_id: _Optional[str] = ..., events: _Optional[_Iterable[_Union[_case_pb2.CaseEvent, _Mapping]]] = ..., ownership: _Optional[_Iterable[_Union[OwnershipPeriod, _Mapping]]] = ..., gaps: _Optional[_Iterable[_Union[Gap, _Mapping]]] = ..., bounce_chains: _Optional[_Iterable[_Union[BounceChain, _Mapping]]] = ..., lines: _Optional[_Union[CaseLines, _Mapping]] = ..., verdict: _Optional[_Union[LedgerVerdict, _Mapping]] = ..., case_number: _Optional[str] = ...) -> None: ...
 
 class ListGapsRequest(_message.Message):
     __slots__ = ("agency", "kind", "breached_only", "since", "page_size", "page_token")

@@ -1,0 +1,96 @@
+"""Case numbers: the short number people say, write on forms and type (20261130-0042).
+
+In the style of a 12345 work order: the local date the case was opened and that day's
+sequence. Not derived from the subject, and unique across reopenings (every opening gets
+its own). The gateway hands them out and keeps which case each names, so that every RPC
+taking a case id also takes the number; the case keeps its number too (in its state and
+the `SeamlessCaseNumber` search attribute, the fallback when this table has not heard
+back from an open that crashed half way).
+
+A retried open (same caller, same request) gets the number it got the first time, so a
+retry never uses up a second one. An open that is refused leaves its number unused: the
+sequence may have gaps, never duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, tzinfo
+
+from sqlalchemy import Column, DateTime, Engine, func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, create_engine, select
+
+from observability import sqlite_tuning
+
+_ATTEMPTS = 5
+
+
+def request_key(agency: str, request_id: str, content: str) -> str:
+    """What makes two opens the same request: the caller, its request id and what it
+    asked (a request id reused for another case must not get the first one's number)."""
+    digest = hashlib.sha256(f"{agency}\n{request_id}\n{content}".encode()).hexdigest()
+    return digest[:40]
+
+
+class CaseNumber(SQLModel, table=True):
+    __tablename__ = "case_number"
+
+    number: str = Field(primary_key=True, max_length=16)
+    day: str = Field(max_length=8, index=True)
+    sequence: int = Field(ge=1)
+    request_key: str = Field(max_length=40, unique=True)
+    # Empty until the case has answered (or when its open was refused).
+    case_id: str = Field(default="", max_length=300, index=True)
+    allocated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+def open_case_numbers(url: str) -> Engine:
+    connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
+    engine = sqlite_tuning.tune(create_engine(url, connect_args=connect_args))
+    sqlite_tuning.create_tables(engine, [CaseNumber.__table__])  # type: ignore[attr-defined]
+    return engine
+
+
+class CaseNumbers:
+    def __init__(self, engine: Engine, zone: tzinfo) -> None:
+        self._engine = engine
+        self._zone = zone
+
+    def allocate(self, key: str, now: datetime) -> str:
+        """The number for the open request `key`: the one it already has, or the next of
+        the local day. Two gateways allocating at once cannot both take a number: the
+        loser of the primary key tries the next one."""
+        day = now.astimezone(self._zone).strftime("%Y%m%d")
+        for _ in range(_ATTEMPTS):
+            with Session(self._engine) as session:
+                known = session.exec(select(CaseNumber).where(
+                    CaseNumber.request_key == key)).first()
+                if known is not None:
+                    return known.number
+                last = session.exec(select(func.max(CaseNumber.sequence)).where(
+                    CaseNumber.day == day)).one()
+                sequence = (last or 0) + 1
+                number = f"{day}-{sequence:04d}"
+                session.add(CaseNumber(number=number, day=day, sequence=sequence,
+                                       request_key=key, allocated_at=now.astimezone(UTC)))
+                try:
+                    session.commit()
+                    return number
+                except IntegrityError:
+                    session.rollback()  # taken meanwhile: look again
+        raise RuntimeError(f"could not allocate a case number for {day} in {_ATTEMPTS} tries")
+
+    def bind(self, number: str, case_id: str) -> None:
+        """Record which case the number names (once the case has answered)."""
+        with Session(self._engine) as session:
+            row = session.get(CaseNumber, number)
+            if row is not None and row.case_id != case_id:
+                row.case_id = case_id
+                session.add(row)
+                session.commit()
+
+    def case_of(self, number: str) -> str | None:
+        with Session(self._engine) as session:
+            row = session.get(CaseNumber, number)
+            return row.case_id if row is not None and row.case_id else None
