@@ -45,6 +45,7 @@ ACCESS: dict[str, Access] = {
     _AGENCY + "WithdrawTask": Access(party=Role.WORKER),
     _AGENCY + "ReceiveNotice": Access(party=Role.WORKER),
     _AGENCY + "ListInbox": Access(party=Role.GATEWAY, session=True),
+    _AGENCY + "ListNotices": Access(party=Role.GATEWAY, session=True),
     _AGENCY + "DescribeAgency": Access(anyone=True),
     _AGENCY + "ActOnTask": Access(session=True, role=OfficerRole.OFFICER),
     _ROSTER + "SignIn": Access(anyone=True),

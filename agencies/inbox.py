@@ -104,6 +104,16 @@ def list_inbox(*, session: Session, agency: str, limit: int, after_id: int | Non
     return list(session.exec(query))
 
 
+def list_notices(*, session: Session, agency: str, limit: int, after_id: int | None
+                 ) -> list[NoticeRecord]:
+    """Newest first, `limit` notices after the row id `after_id` (keyset paging)."""
+    query = (select(NoticeRecord).where(NoticeRecord.recipient == agency)
+             .order_by(col(NoticeRecord.id).desc()).limit(limit))
+    if after_id is not None:
+        query = query.where(col(NoticeRecord.id) < after_id)
+    return list(session.exec(query))
+
+
 def _by_key(session: Session, agency: str, key: str) -> InboxItem | None:
     return session.exec(select(InboxItem).where(
         InboxItem.assignee == agency, InboxItem.idempotency_key == key)).first()

@@ -61,6 +61,7 @@ class NoticeRecord(SQLModel, table=True):
     recipient: str = Field(max_length=64, index=True)
     idempotency_key: str = Field(max_length=400)
     case_id: str = Field(max_length=300, index=True)
+    case_number: str = Field(default="", max_length=16)
     kind: str = Field(max_length=32)
     text: str = Field(max_length=4000)
     task_id: str = Field(default="", max_length=64)

@@ -80,6 +80,14 @@ def item_to_proto(row: InboxItem) -> agency_pb2.InboxItem:
     )
 
 
+def notice_to_proto(row: NoticeRecord) -> agency_pb2.Notice:
+    return agency_pb2.Notice(
+        case_id=row.case_id, case_number=row.case_number,
+        kind=case_pb2.NoticeKind.Value(row.kind),  # type: ignore[arg-type]
+        text=row.text, task_id=row.task_id, handoff_id=row.handoff_id,
+        received_at=_stamp(row.received_at))
+
+
 def _page_token(last_id: int) -> str:
     return base64.urlsafe_b64encode(f"inbox:{last_id}".encode()).decode()
 
@@ -184,7 +192,8 @@ class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
         try:
             notice = NoticeRecord.model_validate(dict(
                 recipient=request.recipient, idempotency_key=request.idempotency_key,
-                case_id=request.case_id, kind=case_pb2.NoticeKind.Name(request.kind),
+                case_id=request.case_id, case_number=request.case_number,
+                kind=case_pb2.NoticeKind.Name(request.kind),
                 text=request.text, task_id=request.task_id, handoff_id=request.handoff_id))
         except ValidationError as err:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, _problems(err))
@@ -217,6 +226,24 @@ class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
         last_id = page[-1].id if page else None
         return agency_pb2.ListInboxResponse(
             items=[item_to_proto(r) for r in page],
+            next_page_token=_page_token(last_id) if more and last_id is not None else "")
+
+    async def ListNotices(self, request: agency_pb2.AgencyServiceListNoticesRequest,
+                          context: Context) -> agency_pb2.AgencyServiceListNoticesResponse:
+        if not 0 <= request.page_size <= MAX_PAGE_SIZE:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                f"page_size must be between 0 and {MAX_PAGE_SIZE}")
+        limit = request.page_size or DEFAULT_PAGE_SIZE
+        try:
+            after_id = _after_id(request.page_token)
+        except ValueError as err:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
+        rows = await self._in_session(lambda session: inbox.list_notices(
+            session=session, agency=self.agency, limit=limit + 1, after_id=after_id))
+        page, more = rows[:limit], len(rows) > limit
+        last_id = page[-1].id if page else None
+        return agency_pb2.AgencyServiceListNoticesResponse(
+            notices=[notice_to_proto(r) for r in page],
             next_page_token=_page_token(last_id) if more and last_id is not None else "")
 
     async def DescribeAgency(self, request: agency_pb2.DescribeAgencyRequest,
@@ -315,11 +342,12 @@ def open_database(url: str) -> Engine:
 def _add_case_numbers(engine: Engine) -> None:
     # There are no migrations yet: an inbox kept from before case numbers gets the
     # column (its rows have none; their cases had none).
-    columns = {c["name"] for c in inspect(engine).get_columns("inbox_item")}
-    if "case_number" not in columns:
-        with engine.begin() as connection:
-            connection.execute(text("ALTER TABLE inbox_item ADD COLUMN case_number "
-                                    "VARCHAR(16) NOT NULL DEFAULT ''"))
+    for table in ("inbox_item", "notice"):
+        columns = {c["name"] for c in inspect(engine).get_columns(table)}
+        if "case_number" not in columns:
+            with engine.begin() as connection:
+                connection.execute(text(f"ALTER TABLE {table} ADD COLUMN case_number "
+                                        "VARCHAR(16) NOT NULL DEFAULT ''"))
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,8 @@ class Cast:
         while time.monotonic() < give_up:
             items = self(agency).call("ListInbox", pb.CaseServiceListInboxRequest(
                 page_size=200, open_only=True)).items
-            if any(i.case_id == case_id and i.task_id == task_id for i in items):
+            if any(i.case_id == case_id and i.ref == task_id and i.delivered
+                   for i in items):
                 return
             time.sleep(0.1)
         raise SystemExit(f"task {task_id} did not reach the inbox of {agency} within "

@@ -174,17 +174,38 @@ def inbox(args: argparse.Namespace) -> Any:
     api = gateway(args)
     reply = api.call("ListInbox", pb.CaseServiceListInboxRequest(
         page_size=args.page_size, page_token=args.page_token, open_only=args.open_only))
-    items = [render.inbox_json(i) for i in reply.items]
+    items = [render.work_json(i) for i in reply.items]
     if args.json:
-        return {"agency": api.identity, "items": items,
+        return {"agency": api.identity, "items": items, "truncated": reply.truncated,
                 "next_page_token": reply.next_page_token}
     who = names(api)
-    header = f"inbox of {render.name(who, api.identity)}\n"
-    return header + render.table(
-        ["case", "task", "inbox", "task state", "kind", "sign by", "due by", "owner"],
-        [[i["case_id"], i["task_id"], i["state"], i["task_state"], i["kind"],
-          render.local(i["sign_by"]),
-          render.local(i["due_by"]), i["owner"]] for i in items])
+    waiting = sum(1 for i in items if i["open"])
+    overdue = sum(1 for i in items if i["overdue"])
+    text = (f"inbox of {render.name(who, api.identity)}: {waiting} waiting for you"
+            + (f", {overdue} OVERDUE" if overdue else "") + "\n")
+    text += render.work_table(items) if items else "nothing here"
+    if reply.truncated:
+        text += "\n(more open cases wait on you than one inbox reads: the oldest are left out)"
+    if reply.next_page_token:
+        text += f"\nmore: --page-token {reply.next_page_token}"
+    return text
+
+
+def notices(args: argparse.Namespace) -> Any:
+    api = gateway(args)
+    reply = api.call("ListNotices", pb.ListNoticesRequest(page_size=args.page_size,
+                                                          page_token=args.page_token))
+    rows = [render.notice_json(n) for n in reply.notices]
+    if args.json:
+        return {"agency": api.identity, "notices": rows,
+                "next_page_token": reply.next_page_token}
+    text = render.table(["received", "case", "kind", "about", "notice"],
+                        [[render.local(n["received_at"]), n["case_number"] or n["case_id"],
+                          n["kind"], n["task_id"] or n["handoff_id"], n["text"]]
+                         for n in rows]) if rows else "no notices"
+    if reply.next_page_token:
+        text += f"\nmore: --page-token {reply.next_page_token}"
+    return text
 
 
 def agencies(args: argparse.Namespace) -> Any:
@@ -407,8 +428,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = _leaf(commands, "playbooks", playbooks, "the case types: stages, jurisdictions, who "
               "leads, task kinds and their clocks")
     p.add_argument("type", nargs="?", default="", help="one case type (default: all)")
-    p = _leaf(commands, "inbox", inbox, "your agency's inbox")
-    p.add_argument("--open-only", action="store_true")
+    p = _leaf(commands, "inbox", inbox, "your work: what waits for you, what to do next "
+              "and by when (overdue first)")
+    p.add_argument("--open-only", action="store_true",
+                   help="only what waits for you (not finished work or work waiting on "
+                        "others)")
+    p.add_argument("--page-size", type=int, default=0)
+    p.add_argument("--page-token", default="")
+    p = _leaf(commands, "notices", notices, "the notices your agency received (督办, "
+              "escalations, offers), newest first")
     p.add_argument("--page-size", type=int, default=0)
     p.add_argument("--page-token", default="")
     p = _leaf(commands, "demo", demo.demo_command, "drive a realistic case end to end",

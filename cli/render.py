@@ -116,14 +116,33 @@ def summary_json(line: pb.CaseSummary) -> dict[str, Any]:
             "opened_at": _time(line.opened_at, line.HasField("opened_at"))}
 
 
-def inbox_json(item: agency_pb2.InboxItem) -> dict[str, Any]:
-    return {"case_id": item.case_id, "task_id": item.task_id, "round": item.round,
-            "case_type": item.case_type, "case_title": item.case_title, "owner": item.owner,
-            "kind": item.kind, "title": item.title,
-            "state": _enum(agency_pb2.InboxItemState, item.state, "INBOX_ITEM_STATE_"),
-            "task_state": _enum(case_pb2.TaskState, item.task_state, "TASK_STATE_"),
-            "sign_by": _time(item.sign_by, item.HasField("sign_by")),
-            "due_by": _time(item.due_by, item.HasField("due_by"))}
+def work_json(item: pb.WorkItem) -> dict[str, Any]:
+    return {
+        "case_number": item.case_number, "case_id": item.case_id,
+        "case_type": item.case_type, "case_title": item.case_title, "owner": item.owner,
+        "kind": _enum(pb.WorkKind, item.kind, "WORK_KIND_"), "ref": item.ref,
+        "title": item.title, "action": _enum(pb.WorkAction, item.action, "WORK_ACTION_"),
+        "next_step": item.next_step, "open": item.open,
+        "since": _time(item.since, item.HasField("since")),
+        "deadline": _time(item.deadline, item.HasField("deadline")),
+        "time_left": span(item.seconds_left) if item.HasField("deadline") else None,
+        "time_left_seconds": item.seconds_left if item.HasField("deadline") else None,
+        "overdue": item.overdue,
+        "overdue_since": _time(item.overdue_since, item.HasField("overdue_since")),
+        "misses": item.misses,
+        "task_state": _enum(case_pb2.TaskState, item.task_state, "TASK_STATE_")
+        if item.task_state else None,
+        "detail": item.detail,
+        "asked_due": _time(item.asked_due, item.HasField("asked_due")),
+        "delivered": item.delivered,
+    }
+
+
+def notice_json(notice: agency_pb2.Notice) -> dict[str, Any]:
+    return {"case_number": notice.case_number, "case_id": notice.case_id,
+            "kind": _enum(case_pb2.NoticeKind, notice.kind, "NOTICE_KIND_"),
+            "text": notice.text, "task_id": notice.task_id, "handoff_id": notice.handoff_id,
+            "received_at": _time(notice.received_at, notice.HasField("received_at"))}
 
 
 def agency_json(agency: agency_pb2.Agency) -> dict[str, Any]:
@@ -310,3 +329,35 @@ def playbook_text(playbook: pb.Playbook) -> str:
 
 def _indent(text: str) -> str:
     return "\n".join("  " + line for line in text.splitlines())
+
+
+def _left(item: Mapping[str, Any]) -> str:
+    if item["deadline"] is None or not item["open"]:
+        return ""
+    if item["overdue"]:
+        late = datetime.fromisoformat(item["overdue_since"].replace("Z", "+00:00"))
+        return f"OVERDUE {span((datetime.now(UTC) - late).total_seconds())}"
+    return str(item["time_left"])
+
+
+def _step(item: Mapping[str, Any]) -> str:
+    step = str(item["next_step"])
+    if not item["delivered"]:
+        step += " (still on its way to your agency's inbox)"
+    if item["asked_due"]:
+        step += f" (asks for {local(item['asked_due'])})"
+    if item["detail"]:
+        step += f" [{item['detail']}]"
+    if item["misses"]:
+        step += " 督办: missed once, supervised" if item["misses"] == 1 else \
+            " 督办: missed twice, escalated"
+    return step
+
+
+def work_table(items: Sequence[Mapping[str, Any]]) -> str:
+    return table(
+        ["case", "item", "what", "next step", f"due ({ZONE})", "left", "owner"],
+        [[i["case_number"] or i["case_id"], i["ref"] or "case",
+          f"{i['title']}" + (f" ({i['task_state']})" if i["task_state"] else ""),
+          _step(i), local(i["deadline"]).removesuffix(f" {ZONE}"), _left(i), i["owner"]]
+         for i in items])

@@ -76,15 +76,16 @@ class AgencyLinks:
         roles = frozenset(_ROLE_OF[r] for r in answer.roles if r in _ROLE_OF)
         return Standing(answer.active, roles, answer.reason)
 
-    async def list_inbox(self, agency: str, session: str,
-                         request: agency_pb2.ListInboxRequest) -> agency_pb2.ListInboxResponse:
+    async def list_notices(self, agency: str, session: str,
+                           request: agency_pb2.AgencyServiceListNoticesRequest
+                           ) -> agency_pb2.AgencyServiceListNoticesResponse:
         """Raises grpc.aio.AioRpcError as the agency answered; KeyError for an agency
         without a service."""
         channel = self._channel(agency)
         if channel is None:
             raise KeyError(agency)
         stub = agency_pb2_grpc.AgencyServiceStub(channel)  # type: ignore[no-untyped-call]
-        answer: agency_pb2.ListInboxResponse = await stub.ListInbox(
+        answer: agency_pb2.AgencyServiceListNoticesResponse = await stub.ListNotices(
             request, metadata=(("authorization", f"Bearer {session}"),),
             timeout=INBOX_TIMEOUT_SECONDS)
         return answer

@@ -57,6 +57,7 @@ PERMISSIONS: dict[str, Permission] = {
     _CASE + "ResolveEscalation": _HEAD,
     _CASE + "CloseCase": _HEAD,
     _CASE + "ListInbox": _READ,
+    _CASE + "ListNotices": _READ,
     _CASE + "ListAgencies": _READ,
     _CASE + "ListPlaybooks": _READ,
     _OVERSIGHT + "GetTimeline": _READ,

@@ -25,7 +25,7 @@ from google.protobuf.message import Message
 from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from gateway import case_numbers, listing
+from gateway import case_numbers, listing, work_queue
 from gateway.agency_links import AgencyLinks
 from gateway.callers import CallerKind, caller
 from gateway.case_numbers import CaseNumbers
@@ -138,15 +138,26 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
 
     async def ListInbox(self, request: pb.CaseServiceListInboxRequest, context: Context
                         ) -> pb.CaseServiceListInboxResponse:
-        """The caller's inbox, from its own agency service (the agency's data stays
-        with the agency; the gateway only relays, with the officer's session)."""
         async def work() -> pb.CaseServiceListInboxResponse:
+            page = await work_queue.work_queue(
+                self._client, request, viewer=caller().agency,
+                task_queue=self._task_queue, now=datetime.now(UTC))
+            return pb.CaseServiceListInboxResponse(
+                items=page.items, next_page_token=page.next_page_token,
+                truncated=page.truncated)
+        return await self._serve(context, work)
+
+    async def ListNotices(self, request: pb.ListNoticesRequest, context: Context
+                          ) -> pb.ListNoticesResponse:
+        """The notices the caller's agency received, from its own service (the agency's
+        data stays with the agency; the gateway only relays, with the officer's
+        session)."""
+        async def work() -> pb.ListNoticesResponse:
             who = caller()
             try:
-                answer = await self._links.list_inbox(who.agency, who.session,
-                                                      agency_pb2.ListInboxRequest(
-                    page_size=request.page_size, page_token=request.page_token,
-                    open_only=request.open_only))
+                answer = await self._links.list_notices(
+                    who.agency, who.session, agency_pb2.AgencyServiceListNoticesRequest(
+                        page_size=request.page_size, page_token=request.page_token))
             except KeyError:
                 raise GatewayError(grpc.StatusCode.FAILED_PRECONDITION, "NO_AGENCY_SERVICE",
                                    f"{who.agency} has no agency service on this platform") \
@@ -158,10 +169,11 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
                                        grpc.StatusCode.INVALID_ARGUMENT else "UNAUTHENTICATED",
                                        err.details() or "") from None
                 raise GatewayError(grpc.StatusCode.UNAVAILABLE, "AGENCY_UNAVAILABLE",
-                                   f"the inbox of {who.agency} is kept by its own service, "
-                                   f"which is not answering ({err.code().name})") from None
-            return pb.CaseServiceListInboxResponse(items=answer.items,
-                                                   next_page_token=answer.next_page_token)
+                                   f"the notices of {who.agency} are kept by its own "
+                                   f"service, which is not answering ({err.code().name})") \
+                    from None
+            return pb.ListNoticesResponse(notices=answer.notices,
+                                          next_page_token=answer.next_page_token)
         return await self._serve(context, work)
 
     # ----- changes -------------------------------------------------------------------

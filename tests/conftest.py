@@ -22,7 +22,7 @@ from workflows.catalog_loader import Catalog, load_catalog
 BIN = Path(sys.executable).parent
 
 # `make test-fast` explores fewer random examples; `make test` the full default.
-settings.register_profile("fast", max_examples=5)
+settings.register_profile("fast", max_examples=4)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 

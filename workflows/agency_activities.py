@@ -143,7 +143,7 @@ class AgencyActivities:
         for recipient in notice.recipients:
             request = agency_pb2.ReceiveNoticeRequest(
                 idempotency_key=notice.idempotency_key, recipient=recipient,
-                case_id=notice.case_id,
+                case_id=notice.case_id, case_number=notice.case_number,
                 kind=f"NOTICE_KIND_{notice.kind.value}",
                 text=notice.text, task_id=notice.task_id, handoff_id=notice.handoff_id)
             try:

@@ -37,6 +37,7 @@ from workflows.rules.opening import (
     subject_lock,
 )
 from workflows.rules.refusals import Reason, Refusal, is_reason
+from workflows.rules.work import CaseWork
 from workflows.workflows import (
     DEFAULT_DRAIN_LIMIT,
     UPDATE_FOR_COMMAND,
@@ -217,6 +218,12 @@ async def _as_reply(client: Client, outcome: dict[str, Any]) -> CommandReply:
 
 async def get_case(client: Client, case_id: str) -> CaseState:
     return await case_handle(client, case_id).query(CaseWorkflow.case)
+
+
+async def get_work(client: Client, case_id: str, agency: str, *,
+                   timeout: timedelta | None = None) -> CaseWork:
+    return await case_handle(client, case_id).query(CaseWorkflow.work, agency,
+                                                    rpc_timeout=timeout)
 
 
 async def get_ownership(client: Client, case_id: str) -> list[OwnershipInterval]:

@@ -20,9 +20,11 @@ OWNER = SearchAttributeKey.for_keyword("SeamlessOwner")
 STATUS = SearchAttributeKey.for_keyword("SeamlessStatus")
 # Every agency taking part: "the cases I can see" is one equality filter on this.
 PARTICIPANTS = SearchAttributeKey.for_keyword_list("SeamlessParticipants")
+# The agencies the case waits on (rules.work): "my inbox" is one filter on this.
+AWAITING = SearchAttributeKey.for_keyword_list("SeamlessAwaiting")
 
 ALL: tuple[SearchAttributeKey[Any], ...] = (CASE_TYPE, SUBJECT, NUMBER, OWNER, STATUS,
-                                             PARTICIPANTS)
+                                             PARTICIPANTS, AWAITING)
 
 
 def dev_server_args() -> list[str]:

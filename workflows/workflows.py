@@ -13,8 +13,10 @@ import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
@@ -57,6 +59,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.rules.model import CaseState, CaseStatus, CommandResult, OwnershipInterval
     from workflows.rules.opening import normalize_subject, open_case
     from workflows.rules.refusals import Reason, Refusal
+    from workflows.rules.work import CaseWork, awaiting, case_work
     from workflows.to_proto import case_to_proto
 
 # How long a closed case keeps retrying deliveries and notices to an agency that is down
@@ -69,6 +72,9 @@ NOTICE_RECEIPTS_PATCH = "ledger-notice-receipts"
 # A task's clocks must run in order (sign-for, on scene, due); cases opened before may
 # hold tasks whose do not, and replay as they ran.
 CLOCK_ORDER_PATCH = "clocks-in-order"
+# The agencies a case waits on became a search attribute (what inboxes query); cases
+# running before keep their attributes as they were.
+AWAITING_PATCH = "awaiting-index"
 # How long before a far deadline its timer wakes, to arm the rest precisely.
 EARLY_WAKE = timedelta(seconds=2)
 # How long a ledger append retries inside the workflow task before the server takes over.
@@ -170,8 +176,8 @@ class CaseWorkflow:
         self._closing = False
         self._drain_limit = timedelta(seconds=input.drain_limit_seconds)
         self._giving_up = False
-        # What the search attributes last said (owner, status, participants).
-        self._indexed: tuple[str, str, tuple[str, ...]] | None = None
+        # What the search attributes last said (owner, status, participants, awaiting).
+        self._indexed: tuple[str, str, tuple[str, ...], tuple[str, ...]] | None = None
 
     @property
     def _engine(self) -> CaseEngine:
@@ -221,6 +227,7 @@ class CaseWorkflow:
                 await workflow.wait_condition(self._clocks_changed(armed), timeout=timeout)
             except TimeoutError:
                 engine.tick(workflow.now())
+                self._index()  # a clock can change whom the case waits on
 
     def _clocks_changed(self, armed: datetime | None) -> Callable[[], bool]:
         engine = self._engine
@@ -340,19 +347,25 @@ class CaseWorkflow:
 
     def _index(self) -> None:
         """Keep the case's search attributes current, writing only when they change."""
-        state = self._engine.state
+        engine = self._engine
+        state = engine.state
         participants = state.participants()
-        snapshot = (state.owner, state.status.value, tuple(participants))
+        waiting_on = tuple(awaiting(state, coordinator=engine.rules.directory.coordinator)) \
+            if workflow.patched(AWAITING_PATCH) else ()
+        snapshot = (state.owner, state.status.value, tuple(participants), waiting_on)
         if snapshot == self._indexed:
             return
         self._indexed = snapshot
-        workflow.upsert_search_attributes([
+        updates: list[SearchAttributeUpdate[Any]] = [
             search.CASE_TYPE.value_set(state.type),
             search.SUBJECT.value_set(normalize_subject(state.subject_key)),
             search.OWNER.value_set(state.owner),
             search.STATUS.value_set(state.status.value),
             search.PARTICIPANTS.value_set(participants),
-        ])
+        ]
+        if workflow.patched(AWAITING_PATCH):
+            updates.append(search.AWAITING.value_set(list(waiting_on)))
+        workflow.upsert_search_attributes(updates)
 
     # ----- updates ------------------------------------------------------------------
 
@@ -539,6 +552,13 @@ class CaseWorkflow:
     @workflow.query
     def ownership(self) -> list[OwnershipInterval]:
         return self._engine.state.ownership
+
+    @workflow.query
+    def work(self, agency: str) -> CaseWork:
+        """What the case asks of `agency` (an inbox reads this rather than the whole
+        case: a few items instead of every task and event)."""
+        engine = self._engine
+        return case_work(engine.state, agency, coordinator=engine.rules.directory.coordinator)
 
 
 UPDATE_FOR_COMMAND: dict[type, str] = {

@@ -183,7 +183,8 @@ CASE_RPCS: dict[str, Setup] = {
 
 def test_every_rpc_of_the_contract_is_covered() -> None:
     service = pb.DESCRIPTOR.services_by_name["CaseService"]
-    others = {"OpenCase", "ListCases", "ListInbox", "ListAgencies", "ListPlaybooks"}
+    others = {"OpenCase", "ListCases", "ListInbox", "ListNotices", "ListAgencies",
+              "ListPlaybooks"}
     assert {m.name for m in service.methods} == set(CASE_RPCS) | others
 
 
@@ -286,7 +287,7 @@ async def test_inbox_and_directory(gw: Gateway) -> None:
         if any(i.case_id == case.id for i in items):
             break
         await asyncio.sleep(0.1)
-    assert [i.task_id for i in items if i.case_id == case.id] == [case.tasks[0].id]
+    assert [i.ref for i in items if i.case_id == case.id] == [case.tasks[0].id]
     stranger = (await gw.call("ListInbox", request, STRANGER)).items
     assert not [i for i in stranger if i.case_id == case.id]
     directory = await gw.call("ListAgencies", pb.ListAgenciesRequest(), STRANGER)

@@ -41,6 +41,7 @@ from workflows.rules.commands import (
 )
 from workflows.rules.model import Actor, CaseStatus, HandoffState, ReviewOutcome, TaskState
 from workflows.rules.refusals import Refusal
+from workflows.rules.work import WorkKind, awaiting, work_for
 
 CATALOG = load_catalog()
 AGENCIES = [a.id for a in CATALOG.directory.agencies] + ["nobody"]
@@ -205,6 +206,23 @@ class CaseRulesMachine(RuleBasedStateMachine):
         if state.status is CaseStatus.CLOSED:
             assert all(t.is_terminal for t in state.tasks)
             assert state.pending_handoff is None
+            assert awaiting(state, coordinator=CATALOG.directory.coordinator) == []
+
+    @invariant()
+    def the_case_waits_on_whoever_has_open_work_and_on_no_one_else(self) -> None:
+        state = self.engine.state
+        coordinator = CATALOG.directory.coordinator
+        waiting = awaiting(state, coordinator=coordinator)
+        for agency in (a.id for a in CATALOG.directory.agencies):
+            work = work_for(state, agency, coordinator=coordinator)
+            assert (agency in waiting) == any(item.open for item in work)
+            # Every open item says by when, but an escalation (it has no clock), and
+            # the owner's work belongs to the owner alone.
+            assert all(item.deadline is not None for item in work
+                       if item.open and item.kind is not WorkKind.ESCALATION)
+            if agency != state.owner:
+                assert not [i for i in work if i.kind in (
+                    WorkKind.DECLINE_REVIEW, WorkKind.EXTENSION_DECISION, WorkKind.CASE)]
 
 
 # Twenty times the profile's examples: 2,000 by default, fewer under `make test-fast`.

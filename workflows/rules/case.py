@@ -252,6 +252,7 @@ class CaseEngine:
             Notice(
                 idempotency_key=f"{self.state.id}/notice/{self.state.notices_sent}",
                 case_id=self.state.id,
+                case_number=self.state.number,
                 kind=kind,
                 recipients=tuple(dict.fromkeys(recipients)),
                 text=text,

@@ -63,6 +63,7 @@ class Notice:
     handoff_id: str = ""
     trace_id: str = ""
     span_id: str = ""
+    case_number: str = ""
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,11 @@ class AgencyServiceStub:
                 request_serializer=seamless_dot_v1_dot_agency__pb2.DescribeAgencyRequest.SerializeToString,
                 response_deserializer=seamless_dot_v1_dot_agency__pb2.DescribeAgencyResponse.FromString,
                 _registered_method=True)
+        self.ListNotices = channel.unary_unary(
+                '/seamless.v1.AgencyService/ListNotices',
+                request_serializer=seamless_dot_v1_dot_agency__pb2.AgencyServiceListNoticesRequest.SerializeToString,
+                response_deserializer=seamless_dot_v1_dot_agency__pb2.AgencyServiceListNoticesResponse.FromString,
+                _registered_method=True)
         self.ActOnTask = channel.unary_unary(
                 '/seamless.v1.AgencyService/ActOnTask',
                 request_serializer=seamless_dot_v1_dot_agency__pb2.ActOnTaskRequest.SerializeToString,
@@ -108,6 +113,14 @@ class AgencyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListNotices(self, request, context):
+        """The notices the agency received, newest first: for the gateway, relaying an
+        officer's request with the officer's session.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ActOnTask(self, request, context):
         """A signed-in officer of the agency acts on a task in its inbox. The agency signs the
         act and forwards it to the gateway over mutual TLS, then keeps the task's new state
@@ -144,6 +157,11 @@ def add_AgencyServiceServicer_to_server(servicer, server):
                     servicer.DescribeAgency,
                     request_deserializer=seamless_dot_v1_dot_agency__pb2.DescribeAgencyRequest.FromString,
                     response_serializer=seamless_dot_v1_dot_agency__pb2.DescribeAgencyResponse.SerializeToString,
+            ),
+            'ListNotices': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListNotices,
+                    request_deserializer=seamless_dot_v1_dot_agency__pb2.AgencyServiceListNoticesRequest.FromString,
+                    response_serializer=seamless_dot_v1_dot_agency__pb2.AgencyServiceListNoticesResponse.SerializeToString,
             ),
             'ActOnTask': grpc.unary_unary_rpc_method_handler(
                     servicer.ActOnTask,
@@ -286,6 +304,33 @@ class AgencyService:
             '/seamless.v1.AgencyService/DescribeAgency',
             seamless_dot_v1_dot_agency__pb2.DescribeAgencyRequest.SerializeToString,
             seamless_dot_v1_dot_agency__pb2.DescribeAgencyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListNotices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seamless.v1.AgencyService/ListNotices',
+            seamless_dot_v1_dot_agency__pb2.AgencyServiceListNoticesRequest.SerializeToString,
+            seamless_dot_v1_dot_agency__pb2.AgencyServiceListNoticesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -4,12 +4,55 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from seamless.v1 import agency_pb2 as _agency_pb2
 from seamless.v1 import case_pb2 as _case_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class WorkKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    WORK_KIND_UNSPECIFIED: _ClassVar[WorkKind]
+    WORK_KIND_TASK: _ClassVar[WorkKind]
+    WORK_KIND_HANDOFF_OFFER: _ClassVar[WorkKind]
+    WORK_KIND_DECLINE_REVIEW: _ClassVar[WorkKind]
+    WORK_KIND_EXTENSION_DECISION: _ClassVar[WorkKind]
+    WORK_KIND_ESCALATION: _ClassVar[WorkKind]
+    WORK_KIND_CASE: _ClassVar[WorkKind]
+
+class WorkAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    WORK_ACTION_UNSPECIFIED: _ClassVar[WorkAction]
+    WORK_ACTION_NONE: _ClassVar[WorkAction]
+    WORK_ACTION_SIGN: _ClassVar[WorkAction]
+    WORK_ACTION_ARRIVE: _ClassVar[WorkAction]
+    WORK_ACTION_COMPLETE: _ClassVar[WorkAction]
+    WORK_ACTION_ANSWER_HANDOFF: _ClassVar[WorkAction]
+    WORK_ACTION_REVIEW_DECLINE: _ClassVar[WorkAction]
+    WORK_ACTION_DECIDE_EXTENSION: _ClassVar[WorkAction]
+    WORK_ACTION_RESOLVE_ESCALATION: _ClassVar[WorkAction]
+    WORK_ACTION_DISPATCH: _ClassVar[WorkAction]
+    WORK_ACTION_CLOSE: _ClassVar[WorkAction]
+WORK_KIND_UNSPECIFIED: WorkKind
+WORK_KIND_TASK: WorkKind
+WORK_KIND_HANDOFF_OFFER: WorkKind
+WORK_KIND_DECLINE_REVIEW: WorkKind
+WORK_KIND_EXTENSION_DECISION: WorkKind
+WORK_KIND_ESCALATION: WorkKind
+WORK_KIND_CASE: WorkKind
+WORK_ACTION_UNSPECIFIED: WorkAction
+WORK_ACTION_NONE: WorkAction
+WORK_ACTION_SIGN: WorkAction
+WORK_ACTION_ARRIVE: WorkAction
+WORK_ACTION_COMPLETE: WorkAction
+WORK_ACTION_ANSWER_HANDOFF: WorkAction
+WORK_ACTION_REVIEW_DECLINE: WorkAction
+WORK_ACTION_DECIDE_EXTENSION: WorkAction
+WORK_ACTION_RESOLVE_ESCALATION: WorkAction
+WORK_ACTION_DISPATCH: WorkAction
+WORK_ACTION_CLOSE: WorkAction
 
 class OpenCaseRequest(_message.Message):
     __slots__ = ("request_id", "type", "subject_key", "title", "description", "jurisdiction", "location", "stage", "priority", "lead", "officer_id")
@@ -457,13 +500,77 @@ class CaseServiceListInboxRequest(_message.Message):
     open_only: bool
     def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., open_only: _Optional[bool] = ...) -> None: ...
 
+class WorkItem(_message.Message):
+    __slots__ = ("case_id", "case_number", "case_type", "case_title", "owner", "kind", "ref", "title", "action", "next_step", "open", "since", "deadline", "seconds_left", "overdue", "overdue_since", "misses", "task_state", "detail", "asked_due", "delivered")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    CASE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CASE_TITLE_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    REF_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    NEXT_STEP_FIELD_NUMBER: _ClassVar[int]
+    OPEN_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_LEFT_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_SINCE_FIELD_NUMBER: _ClassVar[int]
+    MISSES_FIELD_NUMBER: _ClassVar[int]
+    TASK_STATE_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    ASKED_DUE_FIELD_NUMBER: _ClassVar[int]
+    DELIVERED_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    case_number: str
+    case_type: str
+    case_title: str
+    owner: str
+    kind: WorkKind
+    ref: str
+    title: str
+    action: WorkAction
+    next_step: str
+    open: bool
+    since: _timestamp_pb2.Timestamp
+    deadline: _timestamp_pb2.Timestamp
+    seconds_left: int
+    overdue: bool
+    overdue_since: _timestamp_pb2.Timestamp
+    misses: int
+    task_state: _case_pb2.TaskState
+    detail: str
+    asked_due: _timestamp_pb2.Timestamp
+    delivered: bool
+    def __init__(self, case_id: _Optional[str] = ..., case_number: _Optional[str] = ..., case_type: _Optional[str] = ..., case_title: _Optional[str] = ..., owner: _Optional[str] = ..., kind: _Optional[_Union[WorkKind, str]] = ..., ref: _Optional[str] = ..., title: _Optional[str] = ..., action: _Optional[_Union[WorkAction, str]] = ..., next_step: _Optional[str] = ..., open: _Optional[bool] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., seconds_left: _Optional[int] = ..., overdue: _Optional[bool] = ..., overdue_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., misses: _Optional[int] = ..., task_state: _Optional[_Union[_case_pb2.TaskState, str]] = ..., detail: _Optional[str] = ..., asked_due: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delivered: _Optional[bool] = ...) -> None: ...
+
 class CaseServiceListInboxResponse(_message.Message):
-    __slots__ = ("items", "next_page_token")
-    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("next_page_token", "items", "truncated")
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
-    items: _containers.RepeatedCompositeFieldContainer[_agency_pb2.InboxItem]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
     next_page_token: str
-    def __init__(self, items: _Optional[_Iterable[_Union[_agency_pb2.InboxItem, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+    items: _containers.RepeatedCompositeFieldContainer[WorkItem]
+    truncated: bool
+    def __init__(self, next_page_token: _Optional[str] = ..., items: _Optional[_Iterable[_Union[WorkItem, _Mapping]]] = ..., truncated: _Optional[bool] = ...) -> None: ...
+
+class ListNoticesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListNoticesResponse(_message.Message):
+    __slots__ = ("notices", "next_page_token")
+    NOTICES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    notices: _containers.RepeatedCompositeFieldContainer[_agency_pb2.Notice]
+    next_page_token: str
+    def __init__(self, notices: _Optional[_Iterable[_Union[_agency_pb2.Notice, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ListAgenciesRequest(_message.Message):
     __slots__ = ()

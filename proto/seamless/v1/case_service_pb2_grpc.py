@@ -134,6 +134,11 @@ class CaseServiceStub:
                 request_serializer=seamless_dot_v1_dot_case__service__pb2.CaseServiceListInboxRequest.SerializeToString,
                 response_deserializer=seamless_dot_v1_dot_case__service__pb2.CaseServiceListInboxResponse.FromString,
                 _registered_method=True)
+        self.ListNotices = channel.unary_unary(
+                '/seamless.v1.CaseService/ListNotices',
+                request_serializer=seamless_dot_v1_dot_case__service__pb2.ListNoticesRequest.SerializeToString,
+                response_deserializer=seamless_dot_v1_dot_case__service__pb2.ListNoticesResponse.FromString,
+                _registered_method=True)
         self.ListAgencies = channel.unary_unary(
                 '/seamless.v1.CaseService/ListAgencies',
                 request_serializer=seamless_dot_v1_dot_case__service__pb2.ListAgenciesRequest.SerializeToString,
@@ -271,7 +276,18 @@ class CaseServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListInbox(self, request, context):
-        """The caller's inbox, as its own agency service holds it.
+        """The caller's work queue: every item of the open cases that needs the caller's
+        action (its tasks, offers made to it, declines and extension requests waiting for
+        it as owner, escalations waiting for it as coordinator), read from the cases as they
+        stand, each with what to do next and by when; overdue first, the oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListNotices(self, request, context):
+        """The notices (督办, escalations, offers) the caller's agency received, newest first,
+        as its own agency service holds them.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -394,6 +410,11 @@ def add_CaseServiceServicer_to_server(servicer, server):
                     servicer.ListInbox,
                     request_deserializer=seamless_dot_v1_dot_case__service__pb2.CaseServiceListInboxRequest.FromString,
                     response_serializer=seamless_dot_v1_dot_case__service__pb2.CaseServiceListInboxResponse.SerializeToString,
+            ),
+            'ListNotices': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListNotices,
+                    request_deserializer=seamless_dot_v1_dot_case__service__pb2.ListNoticesRequest.FromString,
+                    response_serializer=seamless_dot_v1_dot_case__service__pb2.ListNoticesResponse.SerializeToString,
             ),
             'ListAgencies': grpc.unary_unary_rpc_method_handler(
                     servicer.ListAgencies,
@@ -946,6 +967,33 @@ class CaseService:
             '/seamless.v1.CaseService/ListInbox',
             seamless_dot_v1_dot_case__service__pb2.CaseServiceListInboxRequest.SerializeToString,
             seamless_dot_v1_dot_case__service__pb2.CaseServiceListInboxResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListNotices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seamless.v1.CaseService/ListNotices',
+            seamless_dot_v1_dot_case__service__pb2.ListNoticesRequest.SerializeToString,
+            seamless_dot_v1_dot_case__service__pb2.ListNoticesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,241 @@
+"""The work a case asks of each agency: what the inbox shows, and whom the case waits on.
+
+One rule, read from the case as it stands, so an item's state always follows the case:
+a withdrawn task is finished, an offer answered is gone, a new owner gets the owner's
+work the moment it owns the case. Every item says what to do next and by when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from workflows.rules.model import CaseState, CaseStatus, Clock, Task, TaskState
+
+
+class WorkKind(StrEnum):
+    # A task of the agency's: sign for it, arrive, complete it.
+    TASK = "TASK"
+    # A case offered to the agency: accept or decline it.
+    HANDOFF_OFFER = "HANDOFF_OFFER"
+    # The owner's: a declined task to review.
+    DECLINE_REVIEW = "DECLINE_REVIEW"
+    # The owner's: more time asked for a task.
+    EXTENSION_DECISION = "EXTENSION_DECISION"
+    # The coordinator's: an escalation to settle.
+    ESCALATION = "ESCALATION"
+    # The owner's: the case itself (nothing dispatched yet, or every task finished).
+    CASE = "CASE"
+
+
+class WorkAction(StrEnum):
+    """What to do next; NONE while the item waits on someone else or is finished."""
+
+    NONE = "NONE"
+    SIGN = "SIGN"
+    ARRIVE = "ARRIVE"
+    COMPLETE = "COMPLETE"
+    ANSWER_HANDOFF = "ANSWER_HANDOFF"
+    REVIEW_DECLINE = "REVIEW_DECLINE"
+    DECIDE_EXTENSION = "DECIDE_EXTENSION"
+    RESOLVE_ESCALATION = "RESOLVE_ESCALATION"
+    DISPATCH = "DISPATCH"
+    CLOSE = "CLOSE"
+
+
+_IN_WORDS = {
+    WorkAction.SIGN: "sign for it (签收)",
+    WorkAction.ARRIVE: "get there and report arrival on scene (报到)",
+    WorkAction.COMPLETE: "do the work and complete it with findings",
+    WorkAction.ANSWER_HANDOFF: "accept or decline the case",
+    WorkAction.REVIEW_DECLINE: "review the decline: uphold it (the work goes elsewhere) "
+                               "or overrule it (it goes back)",
+    WorkAction.DECIDE_EXTENSION: "grant or refuse the extension",
+    WorkAction.RESOLVE_ESCALATION: "settle the escalation",
+    WorkAction.DISPATCH: "dispatch the work, or close the case",
+    WorkAction.CLOSE: "every task is finished: close the case with a summary",
+}
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    kind: WorkKind
+    # The task, hand-off or escalation it is about ('' for the case itself).
+    ref: str
+    title: str
+    action: WorkAction
+    next_step: str
+    # When the work became the agency's.
+    since: datetime
+    deadline: datetime | None = None
+    # How often the deadline's clock was missed (1: supervised, 2: escalated).
+    misses: int = 0
+    task_state: TaskState | None = None
+    detail: str = ""
+    # For an extension: the due-by the assignee asks for.
+    asked_due: datetime | None = None
+    # For a task: whether it has reached the agency's own inbox (where its officers act
+    # on it); the platform keeps delivering until it has.
+    delivered: bool = True
+    # When the step fell due, once it was missed: the deadline shown then is the
+    # supervision's grace, after which the matter escalates.
+    missed_at: datetime | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.action is not WorkAction.NONE
+
+    def overdue_since(self, now: datetime) -> datetime | None:
+        """Since when the step is late (None while on time, or not the caller's)."""
+        if not self.open:
+            return None
+        if self.missed_at is not None:
+            return self.missed_at
+        if self.deadline is not None and self.deadline <= now:
+            return self.deadline
+        return None
+
+
+def _missed_at(clock: Clock | None) -> datetime | None:
+    """The deadline a missed clock had before its grace was added (supervise)."""
+    if clock is None or not clock.misses:
+        return None
+    return clock.deadline - timedelta(seconds=clock.grace_seconds)
+
+
+def work_for(state: CaseState, agency: str, *, coordinator: str) -> list[WorkItem]:
+    """Everything the case asks of `agency`, and its tasks that are done or waiting."""
+    items = list(_tasks_of(state, agency))
+    if state.status is CaseStatus.OPEN:
+        if agency == state.owner:
+            items += _owners_work(state)
+        offer = state.pending_handoff
+        if offer is not None and offer.to_agency == agency:
+            items.append(WorkItem(
+                WorkKind.HANDOFF_OFFER, offer.id, f"{offer.from_agency} offers you the case",
+                WorkAction.ANSWER_HANDOFF, _IN_WORDS[WorkAction.ANSWER_HANDOFF],
+                offer.offered_at, offer.expires_at, detail=offer.reason))
+        if agency == coordinator:
+            items += [WorkItem(WorkKind.ESCALATION, e.id, e.reason,
+                               WorkAction.RESOLVE_ESCALATION,
+                               _IN_WORDS[WorkAction.RESOLVE_ESCALATION], e.raised_at,
+                               task_state=None, detail=e.task_id and f"task {e.task_id}")
+                      for e in state.escalations if e.resolved_at is None]
+    return items
+
+
+def awaiting(state: CaseState, *, coordinator: str) -> list[str]:
+    """The agencies the case waits on: each has an open item (sorted)."""
+    parties = {t.assignee for t in state.tasks} | {state.owner, coordinator}
+    pending = state.pending_handoff
+    if pending is not None:
+        parties.add(pending.to_agency)
+    return sorted(a for a in parties
+                  if any(item.open for item in work_for(state, a, coordinator=coordinator)))
+
+
+def _next(task: Task) -> tuple[WorkAction, Clock | None]:
+    """The assignee's next step on a task, and the clock it runs against."""
+    if task.state is TaskState.DISPATCHED:
+        return WorkAction.SIGN, task.sign_by
+    if task.state is TaskState.SIGNED and task.needs_presence and task.on_scene_by:
+        return WorkAction.ARRIVE, task.on_scene_by
+    if task.state in (TaskState.SIGNED, TaskState.ON_SCENE, TaskState.DEEMED_CONSENT):
+        return WorkAction.COMPLETE, task.due_by
+    return WorkAction.NONE, None
+
+
+def _tasks_of(state: CaseState, agency: str) -> Iterator[WorkItem]:
+    for task in state.tasks:
+        if task.assignee != agency:
+            continue
+        action, clock = _next(task) if state.status is CaseStatus.OPEN else (
+            WorkAction.NONE, None)
+        if task.state is TaskState.DEEMED_CONSENT:
+            step = "silence was taken as consent (超时默许): issue the approval document, " \
+                   "then complete the task"
+        elif action is WorkAction.NONE:
+            step = _why_not(task, state)
+        else:
+            step = _IN_WORDS[action]
+        detail = ""
+        if task.extension_pending and task.extension_requested_due is not None:
+            detail = "more time asked; waiting for the owner's decision"
+        elif task.decline_reason and task.review_outcome is None:
+            detail = f"declined: {task.decline_reason}"
+        yield WorkItem(WorkKind.TASK, task.id, task.title, action, step, task.dispatched_at,
+                       clock.deadline if clock else None, clock.misses if clock else 0,
+                       task.state, detail, delivered=task.delivered,
+                       missed_at=_missed_at(clock))
+
+
+def _why_not(task: Task, state: CaseState) -> str:
+    if task.state is TaskState.DECLINED and task.review_outcome is None:
+        return f"declined; waiting for {state.owner}'s review"
+    if task.state is TaskState.DECLINED:
+        return "declined; the decline was upheld and the work went elsewhere"
+    if task.state is TaskState.WITHDRAWN:
+        return "withdrawn by the owner: nothing more to do"
+    if task.state is TaskState.DONE:
+        return "done"
+    return "the case is closed"
+
+
+def _owners_work(state: CaseState) -> list[WorkItem]:
+    items: list[WorkItem] = []
+    for task in state.tasks:
+        if task.state is TaskState.DECLINED and task.review_outcome is None:
+            suggestion = f"; suggests {task.suggested_agency}" if task.suggested_agency else ""
+            review = task.review_by
+            items.append(WorkItem(
+                WorkKind.DECLINE_REVIEW, task.id, f"{task.assignee} declined {task.title}",
+                WorkAction.REVIEW_DECLINE, _IN_WORDS[WorkAction.REVIEW_DECLINE],
+                _declined_at(state, task), review.deadline if review else None,
+                review.misses if review else 0, task.state,
+                f"{task.decline_reason}{suggestion}", missed_at=_missed_at(review)))
+        if task.extension_pending and task.extension_requested_due is not None \
+                and not task.is_terminal:
+            items.append(WorkItem(
+                WorkKind.EXTENSION_DECISION, task.id,
+                f"{task.assignee} asks more time for {task.title}",
+                WorkAction.DECIDE_EXTENSION, _IN_WORDS[WorkAction.DECIDE_EXTENSION],
+                _asked_at(state, task), task.due_by.deadline, 0, task.state,
+                asked_due=task.extension_requested_due))
+    finished = all(t.is_terminal for t in state.tasks)
+    if finished and state.pending_handoff is None:
+        action = WorkAction.CLOSE if state.tasks else WorkAction.DISPATCH
+        items.append(WorkItem(WorkKind.CASE, "", state.title, action, _IN_WORDS[action],
+                              state.ownership[-1].start, state.promised_line.deadline))
+    return items
+
+
+def _declined_at(state: CaseState, task: Task) -> datetime:
+    return _last_event_time(state, task.id, "TASK_DECLINED") or task.dispatched_at
+
+
+def _asked_at(state: CaseState, task: Task) -> datetime:
+    return _last_event_time(state, task.id, "EXTENSION_REQUESTED") or task.dispatched_at
+
+
+def _last_event_time(state: CaseState, task_id: str, kind: str) -> datetime | None:
+    return next((e.at for e in reversed(state.events)
+                 if e.task_id == task_id and e.kind.value == kind), None)
+
+
+@dataclass(frozen=True)
+class CaseWork:
+    """What one case asks of one agency, with what an inbox shows of the case."""
+
+    case_id: str
+    number: str
+    type: str
+    title: str
+    owner: str
+    items: list[WorkItem]
+
+
+def case_work(state: CaseState, agency: str, *, coordinator: str) -> CaseWork:
+    return CaseWork(state.id, state.number, state.type, state.title, state.owner,
+                    work_for(state, agency, coordinator=coordinator))
