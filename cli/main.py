@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,8 @@ from workflows.rules.calendar import is_duration
 
 Handler = Callable[[argparse.Namespace], Any]
 CASE_HELP = "the case number (20261130-0042), or the case id"
+# How long an act waits for a task still on its way to the agency's inbox.
+DELIVERY_WAIT_SECONDS = 10.0
 
 
 # ----- helpers ------------------------------------------------------------------------
@@ -123,15 +126,42 @@ def _at_the_agency(action: int, **fields: Callable[[argparse.Namespace], Any]) -
     def run(args: argparse.Namespace) -> Any:
         api = gateway(args)
         desk = AgencyDesk(datadir.resolve(args.data_dir), api.identity, api.credential)
+        request = agency_pb2.ActOnTaskRequest(
+            request_id=args.request_id or new_request_id(), case_id=args.case,
+            task_id=args.task, action=action, officer_id=args.officer or "",  # type: ignore[arg-type]
+            **{name: get(args) for name, get in fields.items()})
         try:
-            reply = desk.act(agency_pb2.ActOnTaskRequest(
-                request_id=args.request_id or new_request_id(), case_id=args.case,
-                task_id=args.task, action=action, officer_id=args.officer or "",  # type: ignore[arg-type]
-                **{name: get(args) for name, get in fields.items()}))
+            try:
+                reply = desk.act(request)
+            except CallFailed as failure:
+                if failure.status != "NOT_FOUND" or not _arrives(api, args.case, args.task):
+                    raise
+                reply = desk.act(request)  # it has arrived now
         finally:
             desk.close()
         return show_case(args, api, reply.case)
     return run
+
+
+def _arrives(api: Gateway, case: str, task: str) -> bool:
+    """Whether a task the agency's desk did not find is the caller's and on its way (the
+    platform delivers it a moment after dispatch); waits for it to arrive."""
+    give_up = time.monotonic() + DELIVERY_WAIT_SECONDS
+    while time.monotonic() < give_up:
+        try:
+            found = api.call("GetCase", pb.GetCaseRequest(case_id=case)).case
+        except CallFailed:
+            return False
+        mine = next((t for t in found.tasks if t.id == task
+                     and t.assignee == api.identity), None)
+        if mine is None:
+            return False
+        if mine.delivered:
+            return True
+        time.sleep(0.2)
+    raise SystemExit(f"task {task} is still on its way to the inbox of {api.identity} "
+                     f"after {DELIVERY_WAIT_SECONDS:.0f} s (is its service up? 'seamless "
+                     "status'); try again later")
 
 
 def _dispatch_request(args: argparse.Namespace) -> pb.DispatchTaskRequest:
@@ -170,6 +200,21 @@ def _review(args: argparse.Namespace) -> Any:
                        "redispatched_to": reply.redispatched_to})(args)
 
 
+# The command for each next step of the inbox, CASE and ITEM as its columns say.
+_HOW = {
+    "SIGN": "seamless task sign CASE ITEM",
+    "ARRIVE": "seamless task arrive CASE ITEM",
+    "COMPLETE": "seamless task complete CASE ITEM --findings TEXT [--evidence REF]",
+    "ANSWER_HANDOFF": "seamless case accept CASE ITEM, or seamless case decline-handoff "
+                      "CASE ITEM --reason TEXT",
+    "REVIEW_DECLINE": "seamless task review CASE ITEM --uphold [--to AGENCY], or --overrule",
+    "DECIDE_EXTENSION": "seamless task extend CASE ITEM --grant, or --refuse",
+    "RESOLVE_ESCALATION": "seamless case resolve CASE ITEM --resolution TEXT",
+    "DISPATCH": "seamless case dispatch CASE --kind KIND --to AGENCY",
+    "CLOSE": "seamless case close CASE --summary TEXT",
+}
+
+
 def inbox(args: argparse.Namespace) -> Any:
     api = gateway(args)
     reply = api.call("ListInbox", pb.CaseServiceListInboxRequest(
@@ -184,6 +229,10 @@ def inbox(args: argparse.Namespace) -> Any:
     text = (f"inbox of {render.name(who, api.identity)}: {waiting} waiting for you"
             + (f", {overdue} OVERDUE" if overdue else "") + "\n")
     text += render.work_table(items) if items else "nothing here"
+    steps = dict.fromkeys(i["action"] for i in items if i["open"])
+    if steps:
+        text += "\n\nhow:\n" + "\n".join(f"  {step.lower():<18} {_HOW[step]}"
+                                        for step in steps if step in _HOW)
     if reply.truncated:
         text += "\n(more open cases wait on you than one inbox reads: the oldest are left out)"
     if reply.next_page_token:
@@ -484,4 +533,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry_point() -> None:
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # `seamless … | head`: the reader has what it wanted
+        sys.stderr.close()
+        sys.exit(0)

@@ -19,6 +19,7 @@ from google.protobuf.message import Message
 
 from cli import datadir, render
 from cli.api import Gateway
+from observability.event_schema import PLATFORM_ACTOR
 from observability.participation import OVERSIGHT
 from seamless.v1 import case_pb2
 from seamless.v1 import oversight_pb2 as pb
@@ -83,10 +84,11 @@ def _when(message: Message, field: str) -> str:
 
 
 def _gap_rows(gaps: Any) -> list[list[str]]:
-    return [[g.case_id, g.task_id or "-", case_pb2.GapKind.Name(g.kind).removeprefix(
-        "GAP_KIND_"), g.accountable, f"{g.from_agency} -> {g.to_agency}",
-        _when(g, "start_time"), _when(g, "end_time") or "OPEN", _duration(g.duration),
-        _when(g, "deadline"), _breach(g)] for g in gaps]
+    return [[g.case_number or g.case_id, g.task_id or "-",
+             case_pb2.GapKind.Name(g.kind).removeprefix("GAP_KIND_"), g.accountable,
+             f"{g.from_agency} -> {g.to_agency}", _when(g, "start_time"),
+             _when(g, "end_time") or "OPEN", _duration(g.duration), _when(g, "deadline"),
+             _breach(g)] for g in gaps]
 
 
 def _breach(gap: pb.Gap) -> str:
@@ -110,7 +112,9 @@ def timeline(args: argparse.Namespace) -> Any:
     reply = _api(args).oversee("GetTimeline", pb.GetTimelineRequest(case_id=args.case))
     if args.json:
         return _document(reply)
-    lines = [f"case   {reply.case_id}", f"trace  {reply.trace_id}"]
+    lines = [f"case   {reply.case_number or reply.case_id}", f"trace  {reply.trace_id}"]
+    if reply.case_number:
+        lines.insert(1, f"id     {reply.case_id}")
     if reply.HasField("verdict") and not reply.verdict.intact:
         lines.insert(0, f"WARNING: this case's record does not hold (event "
                         f"{reply.verdict.broken_at}: {reply.verdict.problem}); run 'seamless "
@@ -128,7 +132,8 @@ def timeline(args: argparse.Namespace) -> Any:
         ["#", "time", "event", "actor", "task", "detail"],
         [[str(e.sequence), _when(e, "time"),
           case_pb2.CaseEventKind.Name(e.kind).removeprefix("CASE_EVENT_KIND_"),
-          e.actor.agency_id + (f" / {e.actor.officer_id}" if e.actor.officer_id else ""),
+          e.actor.agency_id + (f" / {e.actor.officer_id}" if e.actor.officer_id and
+                               e.actor.agency_id != PLATFORM_ACTOR else ""),
           e.task_id, e.detail[:60]] for e in reply.events])]
     lines += ["", "gaps", render.table(GAP_HEADERS, _gap_rows(reply.gaps))]
     for chain in reply.bounce_chains:
@@ -277,7 +282,8 @@ def add_commands(commands: Any, leaf: Callable[..., argparse.ArgumentParser]) ->
             p.add_argument("--sort", choices=sorted(SORTS), default="score",
                            help="rank by the overall score (default) or one figure")
     p = leaf(group, "export", export, "the event log for process-mining tools")
-    p.add_argument("--format", choices=sorted(FORMATS), required=True)
+    p.add_argument("--format", choices=sorted(FORMATS), default="ocel2-json",
+                   help="OCEL 2.0 JSON (default), or one CSV row per event")
     p.add_argument("--out", default="", help="write to this file (default: stdout)")
     audit = commands.add_parser("audit", help="check the ledger was not altered")
     group = audit.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -232,8 +232,7 @@ def _task_lines(task: Mapping[str, Any], names: Mapping[str, tuple[str, str]],
                 acts: Sequence[Mapping[str, Any]], now: datetime) -> list[str]:
     lines = [f"{task['id']}  {task['title'] or task['kind']}  [{task['kind']}]  "
              f"{name(names, task['assignee'])} ({task['assignee']})  {task['state']}"
-             + ("" if task["delivered"] else "  NOT YET DELIVERED (the platform keeps "
-                                             "trying)")]
+             + ("" if task["delivered"] else "  (on its way to the agency's inbox)")]
     if task["instructions"]:
         lines.append(f"    instructions {task['instructions']}")
     lines += [line for field in ("sign_by", "on_scene_by", "due_by")

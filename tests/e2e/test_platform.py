@@ -45,8 +45,14 @@ def show(platform: Platform, case_id: str, agency: str = "jinhaihu-township"
 
 
 def inbox_rows(platform: Platform, agency: str, case_id: str) -> list[dict[str, Any]]:
-    items = platform.cli_json("inbox", "--as", agency, "--page-size", "200")["items"]
-    return [i for i in items if i["case_id"] == case_id]
+    """The case's rows in the agency's own database: what was delivered to it."""
+    database = sqlite3.connect(platform.data_dir / "agencies" / agency / "agency.db")
+    database.row_factory = sqlite3.Row
+    rows = [dict(row) for row in database.execute(
+        "SELECT task_id, withdrawn, task_state, case_number FROM inbox_item "
+        "WHERE case_id = ? ORDER BY id", (case_id,))]
+    database.close()
+    return rows
 
 
 def all_delivered(platform: Platform, case_id: str) -> bool:
@@ -94,7 +100,8 @@ def test_a_task_for_an_agency_that_is_down_arrives_once_when_it_returns(
     platform.wait_healthy(["public-security"])
     wait_for(lambda: all_delivered(platform, case["id"]), "the delivery after the restart")
     rows = inbox_rows(platform, "public-security", case["id"])
-    assert [(r["task_id"], r["state"]) for r in rows] == [(police_task, "OPEN")]
+    assert [(r["task_id"], r["withdrawn"], r["case_number"]) for r in rows] == [
+        (police_task, 0, case["number"])]
 
 
 def test_officers_act_only_on_their_own_agency_inbox(platform: Platform) -> None:

@@ -78,8 +78,8 @@ def choose_lead(cmd: OpenCase, rules: CaseRules) -> tuple[str, LeadRule]:
         named = sorted({r.jurisdiction for r in playbook.matrix if r.jurisdiction != "*"})
         if not cmd.jurisdiction and named:
             raise Refusal(Reason.MISSING_FIELD,
-                          f"jurisdiction: who leads a {playbook.id} case depends on where it "
-                          f"is; give one of {', '.join(named)} ('seamless playbooks' shows "
+                          f"jurisdiction: who leads a case of {playbook.id} depends on where "
+                          f"it is; give one of {', '.join(named)} ('seamless playbooks' shows "
                           "the matrix)", field="jurisdiction")
         raise Refusal(Reason.NO_LEAD_IN_MATRIX,
                       f"the responsibility matrix of {playbook.id} names no lead for "
