@@ -45,8 +45,8 @@ def test_oversight_reads_a_demo_case_and_audit_catches_tampering(platform: Platf
     timeline = platform.cli_json("oversight", "timeline", case_id)  # as oversight
     assert [p["owner"] for p in timeline["ownership"]] == ["market-regulation",
                                                            "agriculture-rural"]
-    assert timeline["events"][-1]["kind"] == "CASE_EVENT_KIND_CLOSED"
-    assert any(g["kind"] == "GAP_KIND_DECLINE_REVIEW" for g in timeline["gaps"])
+    assert timeline["events"][-1]["kind"] == "CLOSED"
+    assert any(g["kind"] == "DECLINE_REVIEW" for g in timeline["gaps"])
     gaps = platform.cli_json("oversight", "gaps", "--kind", "handoff_pending")
     assert case_id in {g["case_id"] for g in gaps["gaps"]}
     scorecards = platform.cli_json("oversight", "scorecard")
@@ -55,7 +55,7 @@ def test_oversight_reads_a_demo_case_and_audit_catches_tampering(platform: Platf
     assert ("market-regulation", "agriculture-rural") in {
         (c["from_agency"], c["to_agency"]) for c in matrix["cells"]}
     out = platform.data_dir / "log.ocel.json"
-    platform.cli("oversight", "export", "--format", "ocel2-json", "--out", str(out))
+    platform.cli("oversight", "export", "--out", str(out))  # OCEL by default
     assert case_id in {o["id"] for o in json.loads(out.read_text())["objects"]}
     # A stranger to the case sees none of it.
     refused = platform.cli("oversight", "timeline", case_id, "--as", "traffic-police",
