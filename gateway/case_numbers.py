@@ -91,6 +91,8 @@ class CaseNumbers:
                 session.commit()
 
     def case_of(self, number: str) -> str | None:
+        """The case the number names; '' for a number given out whose case has not
+        answered yet; None for a number never given out."""
         with Session(self._engine) as session:
             row = session.get(CaseNumber, number)
-            return row.case_id if row is not None and row.case_id else None
+            return row.case_id if row is not None else None

@@ -44,13 +44,16 @@ class CaseRefs:
 
     async def case_of_number(self, number: str) -> str | None:
         """The case a number names: from the table, or (when the open crashed before the
-        table heard back) from the case's own search attribute, then remembered."""
+        table heard back) from the case's own search attribute, then remembered. Only a
+        number this gateway gave out is looked for at all: a run started elsewhere
+        claiming a number names nothing."""
         found = await asyncio.to_thread(self._numbers.case_of, number)
-        if found is not None:
+        if found is None or found:
             return found
         # The number's shape was checked: it cannot change the query's shape.
         async for execution in self._client.list_workflows(
-                f"{search.NUMBER.name} = '{number}'", limit=1):
+                f"WorkflowType = 'CaseWorkflow' AND {search.NUMBER.name} = '{number}' AND "
+                "(ExecutionStatus = 'Running' OR ExecutionStatus = 'Completed')", limit=1):
             found = join_case_id(execution.id, execution.run_id or "")
             await asyncio.to_thread(self._numbers.bind, number, found)
             return found
@@ -77,7 +80,7 @@ class CaseRefs:
         """The full id of a case as the ledger knows it (also long after the engine has
         forgotten a closed case). Blocking: for the oversight's worker threads."""
         if is_case_number(reference):
-            found = self._numbers.case_of(reference)
+            found = self._numbers.case_of(reference) or None
         elif names_a_run(reference):
             found = reference
         else:

@@ -11,22 +11,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import grpc
 from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from gateway.errors import GatewayError, invalid
-from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as pb
 from workflows import client as cases
 from workflows import search
 from workflows.rules.opening import case_id as join_case_id
-from workflows.rules.work import CaseWork, WorkItem
-from workflows.to_proto import enum_value, timestamp
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
@@ -91,19 +87,19 @@ async def _open_cases(client: Client, viewer: str, open_only: bool, task_queue: 
     return found[:MAX_CASES], len(found) > MAX_CASES
 
 
-async def _work(client: Client, case_ids: list[str], viewer: str) -> list[CaseWork]:
+async def _work(client: Client, case_ids: list[str], viewer: str) -> list[pb.WorkItem]:
     """What each case asks of the viewer. A case that does not answer fails the whole
     list: an inbox quietly missing work would be worse than none."""
     gate = asyncio.Semaphore(_CONCURRENT_QUERIES)
 
-    async def one(case_id: str) -> CaseWork | None:
+    async def one(case_id: str) -> list[pb.WorkItem]:
         async with gate:
             try:
                 return await cases.get_work(client, case_id, viewer,
                                             timeout=_QUERY_TIMEOUT)
             except RPCError as err:
                 if err.status is RPCStatusCode.NOT_FOUND:
-                    return None  # gone since the list was made
+                    return []  # gone since the list was made
                 raise GatewayError(grpc.StatusCode.UNAVAILABLE, "ENGINE_UNAVAILABLE",
                                    f"case {case_id} did not answer ({err.message}); the "
                                    "case worker may be down: try again shortly") from None
@@ -112,40 +108,34 @@ async def _work(client: Client, case_ids: list[str], viewer: str) -> list[CaseWo
                                    f"case {case_id} could not say what it asks of you: "
                                    f"{err}") from None
     answers = await asyncio.gather(*(one(c) for c in case_ids))
-    return [work for work in answers if work is not None]
+    return [item for items in answers for item in items]
 
 
-def _sort_key(now: datetime) -> Callable[[tuple[CaseWork, WorkItem]], tuple[int, float]]:
+def as_of(item: pb.WorkItem, now: datetime) -> pb.WorkItem:
+    """The item as of `now`: the time left, and whether (and since when) it is late. A
+    step is late once its deadline passed; after a missed clock the deadline shown is
+    the supervision's grace, and the lateness began at the deadline missed (already in
+    overdue_since)."""
+    if item.HasField("deadline"):
+        deadline = item.deadline.ToDatetime(tzinfo=UTC)
+        item.seconds_left = int((deadline - now).total_seconds())
+        if item.open and not item.HasField("overdue_since") and deadline <= now:
+            item.overdue_since.CopyFrom(item.deadline)
+    item.overdue = item.open and item.HasField("overdue_since")
+    return item
+
+
+def _sort_key(item: pb.WorkItem) -> tuple[int, float]:
     """Overdue first, the longest overdue first; then the rest of the open work by
     deadline, and what has none by age; finished work and work waiting on others last,
     the newest first."""
-    def key(pair: tuple[CaseWork, WorkItem]) -> tuple[int, float]:
-        _state, item = pair
-        late = item.overdue_since(now)
-        if late is not None:
-            return (0, late.timestamp())
-        if item.open and item.deadline is not None:
-            return (1, item.deadline.timestamp())
-        if item.open:
-            return (2, item.since.timestamp())
-        return (3, -item.since.timestamp())
-    return key
-
-
-def to_proto(case: CaseWork, item: WorkItem, now: datetime) -> pb.WorkItem:
-    left = int((item.deadline - now).total_seconds()) if item.deadline else 0
-    late = item.overdue_since(now)
-    return pb.WorkItem(
-        case_id=case.case_id, case_number=case.number, case_type=case.type,
-        case_title=case.title, owner=case.owner,
-        kind=f"WORK_KIND_{item.kind.value}", ref=item.ref, title=item.title,
-        action=f"WORK_ACTION_{item.action.value}",
-        next_step=item.next_step, open=item.open, since=timestamp(item.since),
-        deadline=timestamp(item.deadline), seconds_left=left,
-        overdue=late is not None, overdue_since=timestamp(late), misses=item.misses,
-        task_state=enum_value(item.task_state) if item.task_state else
-        case_pb2.TASK_STATE_UNSPECIFIED,
-        detail=item.detail, asked_due=timestamp(item.asked_due), delivered=item.delivered)
+    if item.overdue:
+        return (0, item.overdue_since.ToNanoseconds() / 1e9)
+    if item.open and item.HasField("deadline"):
+        return (1, item.deadline.ToNanoseconds() / 1e9)
+    if item.open:
+        return (2, item.since.ToNanoseconds() / 1e9)
+    return (3, -item.since.ToNanoseconds() / 1e9)
 
 
 async def work_queue(client: Client, request: pb.CaseServiceListInboxRequest, *,
@@ -153,10 +143,9 @@ async def work_queue(client: Client, request: pb.CaseServiceListInboxRequest, *,
     """The viewer's work in the cases the gateway's workers run (`task_queue`)."""
     size, offset = page_size(request), _offset(request.page_token)
     case_ids, truncated = await _open_cases(client, viewer, request.open_only, task_queue)
-    pairs = [(case, item) for case in await _work(client, case_ids, viewer)
-             for item in case.items if item.open or not request.open_only]
-    pairs.sort(key=_sort_key(now))
-    page = pairs[offset:offset + size]
-    more = offset + size < len(pairs)
-    return WorkPage([to_proto(s, i, now) for s, i in page],
-                    _token(offset + size) if more else "", truncated)
+    items = [as_of(item, now) for item in await _work(client, case_ids, viewer)
+             if item.open or not request.open_only]
+    items.sort(key=_sort_key)
+    more = offset + size < len(items)
+    return WorkPage(items[offset:offset + size], _token(offset + size) if more else "",
+                    truncated)

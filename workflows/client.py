@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,7 @@ from temporalio.converter import value_to_type
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from seamless.v1 import case_service_pb2
 from workflows import search
 from workflows.catalog_loader import Catalog
 from workflows.rules.case import fingerprint
@@ -37,7 +39,6 @@ from workflows.rules.opening import (
     subject_lock,
 )
 from workflows.rules.refusals import Reason, Refusal, is_reason
-from workflows.rules.work import CaseWork
 from workflows.workflows import (
     DEFAULT_DRAIN_LIMIT,
     UPDATE_FOR_COMMAND,
@@ -221,9 +222,13 @@ async def get_case(client: Client, case_id: str) -> CaseState:
 
 
 async def get_work(client: Client, case_id: str, agency: str, *,
-                   timeout: timedelta | None = None) -> CaseWork:
-    return await case_handle(client, case_id).query(CaseWorkflow.work, agency,
-                                                    rpc_timeout=timeout)
+                   timeout: timedelta | None = None) -> list[case_service_pb2.WorkItem]:
+    """What the case asks of `agency` (rules.work), as of its last change: what depends
+    on the moment (time left, overdue) is the reader's to add."""
+    answer = await case_handle(client, case_id).query(CaseWorkflow.work, agency,
+                                                      rpc_timeout=timeout)
+    return list(case_service_pb2.CaseServiceListInboxResponse.FromString(
+        base64.b64decode(answer)).items)
 
 
 async def get_ownership(client: Client, case_id: str) -> list[OwnershipInterval]:

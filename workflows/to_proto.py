@@ -31,6 +31,7 @@ from workflows.rules.model import (
     Task,
     TaskState,
 )
+from workflows.rules.work import WorkItem
 
 # Python enum -> (proto enum wrapper, value prefix). Values share their names.
 _ENUMS: dict[type[StrEnum], tuple[object, str]] = {
@@ -167,3 +168,18 @@ def playbook_to_proto(playbook: Playbook) -> case_service_pb2.Playbook:
         legal_line=playbook.legal_line, promised_line=playbook.promised_line,
         handoff_expires_within=playbook.handoff_expires_within,
         decline_review_within=playbook.decline_review_within)
+
+
+def work_to_proto(state: CaseState, items: list[WorkItem]) -> list[case_service_pb2.WorkItem]:
+    """The items the case asks of an agency, without what depends on the moment they are
+    read (time left, overdue: the reader adds those); a missed step's lateness is in
+    overdue_since already."""
+    return [case_service_pb2.WorkItem(
+        case_id=state.id, case_number=state.number, case_type=state.type,
+        case_title=state.title, owner=state.owner,
+        kind=f"WORK_KIND_{item.kind.value}", ref=item.ref, title=item.title,
+        action=f"WORK_ACTION_{item.action.value}", next_step=item.next_step,
+        open=item.open, since=timestamp(item.since), deadline=timestamp(item.deadline),
+        overdue_since=timestamp(item.missed_at) if item.open else None,
+        misses=item.misses, task_state=enum_value(item.task_state), detail=item.detail,
+        asked_due=timestamp(item.asked_due), delivered=item.delivered) for item in items]

@@ -25,7 +25,7 @@ from temporalio.exceptions import (
 )
 
 with workflow.unsafe.imports_passed_through():
-    from seamless.v1 import case_pb2
+    from seamless.v1 import case_pb2, case_service_pb2
     from workflows import activities, request_trace, seals, search
     from workflows.rules.case import CaseEngine, fingerprint
     from workflows.rules.catalog import CaseRules
@@ -59,8 +59,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.rules.model import CaseState, CaseStatus, CommandResult, OwnershipInterval
     from workflows.rules.opening import normalize_subject, open_case
     from workflows.rules.refusals import Reason, Refusal
-    from workflows.rules.work import CaseWork, awaiting, case_work
-    from workflows.to_proto import case_to_proto
+    from workflows.rules.work import awaiting, work_for
+    from workflows.to_proto import case_to_proto, work_to_proto
 
 # How long a closed case keeps retrying deliveries and notices to an agency that is down
 # before it gives up on them and completes (the subject can be opened again after that).
@@ -554,11 +554,15 @@ class CaseWorkflow:
         return self._engine.state.ownership
 
     @workflow.query
-    def work(self, agency: str) -> CaseWork:
-        """What the case asks of `agency` (an inbox reads this rather than the whole
-        case: a few items instead of every task and event)."""
+    def work(self, agency: str) -> str:
+        """What the case asks of `agency`, as a serialized `CaseServiceListInboxResponse`
+        (base64): an inbox reads this rather than the whole case, a few items instead of
+        every task and event, decoded with protobuf (see CommandReply)."""
         engine = self._engine
-        return case_work(engine.state, agency, coordinator=engine.rules.directory.coordinator)
+        items = work_for(engine.state, agency, coordinator=engine.rules.directory.coordinator)
+        answer = case_service_pb2.CaseServiceListInboxResponse(
+            items=work_to_proto(engine.state, items))
+        return base64.b64encode(answer.SerializeToString()).decode("ascii")
 
 
 UPDATE_FOR_COMMAND: dict[type, str] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -126,3 +127,22 @@ async def test_the_case_list_shows_numbers_and_finds_a_subject_however_spelt(
     refused = await gw.fails("ListCases", pb.ListCasesRequest(subject="x' OR '1'='1"),
                              TOWNSHIP)
     assert refused.code is grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_a_number_whose_open_crashed_before_it_was_recorded_still_resolves(
+        gw: Gateway) -> None:
+    case = await open_about(gw, f"Q-{uuid.uuid4().hex[:8]}")
+    # As if the gateway had stopped between starting the case and recording its number.
+    with sqlite3.connect(gw.root / "gateway.db") as table:
+        table.execute("UPDATE case_number SET case_id = '' WHERE number = ?", (case.number,))
+    for _ in range(100):  # the search index trails the start by a moment
+        try:
+            got = await gw.call("GetCase", pb.GetCaseRequest(case_id=case.number), TOWNSHIP)
+            break
+        except grpc.aio.AioRpcError:
+            await asyncio.sleep(0.05)
+    assert got.case.id == case.id
+    with sqlite3.connect(gw.root / "gateway.db") as table:
+        (bound,) = table.execute("SELECT case_id FROM case_number WHERE number = ?",
+                                 (case.number,)).fetchone()
+    assert bound == case.id

@@ -87,16 +87,6 @@ class WorkItem:
     def open(self) -> bool:
         return self.action is not WorkAction.NONE
 
-    def overdue_since(self, now: datetime) -> datetime | None:
-        """Since when the step is late (None while on time, or not the caller's)."""
-        if not self.open:
-            return None
-        if self.missed_at is not None:
-            return self.missed_at
-        if self.deadline is not None and self.deadline <= now:
-            return self.deadline
-        return None
-
 
 def _missed_at(clock: Clock | None) -> datetime | None:
     """The deadline a missed clock had before its grace was added (supervise)."""
@@ -223,19 +213,3 @@ def _last_event_time(state: CaseState, task_id: str, kind: str) -> datetime | No
     return next((e.at for e in reversed(state.events)
                  if e.task_id == task_id and e.kind.value == kind), None)
 
-
-@dataclass(frozen=True)
-class CaseWork:
-    """What one case asks of one agency, with what an inbox shows of the case."""
-
-    case_id: str
-    number: str
-    type: str
-    title: str
-    owner: str
-    items: list[WorkItem]
-
-
-def case_work(state: CaseState, agency: str, *, coordinator: str) -> CaseWork:
-    return CaseWork(state.id, state.number, state.type, state.title, state.owner,
-                    work_for(state, agency, coordinator=coordinator))
