@@ -88,6 +88,20 @@ def notice_to_proto(row: NoticeRecord) -> agency_pb2.Notice:
         received_at=_stamp(row.received_at))
 
 
+async def _paging(request: agency_pb2.ListInboxRequest
+                  | agency_pb2.AgencyServiceListNoticesRequest, context: Context
+                  ) -> tuple[int, int | None]:
+    """A list request's page size and the row id it continues after."""
+    if not 0 <= request.page_size <= MAX_PAGE_SIZE:
+        await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                            f"page_size must be between 0 and {MAX_PAGE_SIZE}")
+    try:
+        after_id = _after_id(request.page_token)
+    except ValueError as err:
+        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
+    return request.page_size or DEFAULT_PAGE_SIZE, after_id
+
+
 def _page_token(last_id: int) -> str:
     return base64.urlsafe_b64encode(f"inbox:{last_id}".encode()).decode()
 
@@ -211,14 +225,7 @@ class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
 
     async def ListInbox(self, request: agency_pb2.ListInboxRequest,
                         context: Context) -> agency_pb2.ListInboxResponse:
-        if not 0 <= request.page_size <= MAX_PAGE_SIZE:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                                f"page_size must be between 0 and {MAX_PAGE_SIZE}")
-        limit = request.page_size or DEFAULT_PAGE_SIZE
-        try:
-            after_id = _after_id(request.page_token)
-        except ValueError as err:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
+        limit, after_id = await _paging(request, context)
         rows = await self._in_session(lambda session: inbox.list_inbox(
             session=session, agency=self.agency, limit=limit + 1, after_id=after_id,
             open_only=request.open_only))
@@ -230,14 +237,7 @@ class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
 
     async def ListNotices(self, request: agency_pb2.AgencyServiceListNoticesRequest,
                           context: Context) -> agency_pb2.AgencyServiceListNoticesResponse:
-        if not 0 <= request.page_size <= MAX_PAGE_SIZE:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                                f"page_size must be between 0 and {MAX_PAGE_SIZE}")
-        limit = request.page_size or DEFAULT_PAGE_SIZE
-        try:
-            after_id = _after_id(request.page_token)
-        except ValueError as err:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
+        limit, after_id = await _paging(request, context)
         rows = await self._in_session(lambda session: inbox.list_notices(
             session=session, agency=self.agency, limit=limit + 1, after_id=after_id))
         page, more = rows[:limit], len(rows) > limit

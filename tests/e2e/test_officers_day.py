@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -25,14 +24,6 @@ pytestmark = pytest.mark.e2e
 
 TOWNSHIP, NR, POLICE = "jinhaihu-township", "natural-resources", "public-security"
 BEIJING = timezone(timedelta(hours=8))
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    running = Platform(tmp_path_factory.mktemp("seamless"))
-    running.start_all()
-    yield running
-    running.stop_all()
 
 
 class Person:

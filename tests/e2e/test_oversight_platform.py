@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +17,6 @@ from tests.e2e.platform import Platform, wait_for
 
 # The whole platform as real processes: left out of `make test-fast`.
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    running = Platform(tmp_path_factory.mktemp("oversight"))
-    running.start_all()
-    yield running
-    running.stop_all()
 
 
 def spans_in(path: Path) -> list[dict[str, Any]]:

@@ -7,7 +7,6 @@ import json
 import sqlite3
 import subprocess
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +18,6 @@ from tests.e2e.platform import Platform, wait_for
 pytestmark = pytest.mark.e2e
 
 BIN = Path(__file__).parents[2] / ".venv" / "bin"
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    running = Platform(tmp_path_factory.mktemp("seamless"))
-    running.start_all()
-    yield running
-    running.stop_all()
 
 
 def open_mining(platform: Platform) -> dict[str, Any]:
