@@ -138,9 +138,12 @@ def current_task(*, session: Session, agency: str, case_id: str, task_id: str
     if exact is not None:
         return exact
     without_run = starting_with(f"{case_id}@")
-    return session.exec(mine.where(col(InboxItem.case_id).like(without_run,
-                                                               escape=LIKE_ESCAPE))
-                        .order_by(*latest)).first()
+    candidates = session.exec(mine.where(col(InboxItem.case_id).like(without_run,
+                                                                     escape=LIKE_ESCAPE))
+                              .order_by(*latest))
+    # An older subject may hold an "@" itself: "A" must not find "A@B"'s tasks.
+    return next((row for row in candidates if row.case_id.rpartition("@")[0] == case_id),
+                None)
 
 
 def record_action(*, session: Session, agency: str, row_id: int, task_state: str,

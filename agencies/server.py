@@ -348,6 +348,10 @@ def _add_case_numbers(engine: Engine) -> None:
             with engine.begin() as connection:
                 connection.execute(text(f"ALTER TABLE {table} ADD COLUMN case_number "
                                         "VARCHAR(16) NOT NULL DEFAULT ''"))
+                if table == "inbox_item":  # as a new database indexes it
+                    connection.execute(text("CREATE INDEX IF NOT EXISTS "
+                                            "ix_inbox_item_case_number ON inbox_item "
+                                            "(case_number)"))
 
 
 @dataclass(frozen=True)

@@ -222,6 +222,7 @@ def inbox(args: argparse.Namespace) -> Any:
     items = [render.work_json(i) for i in reply.items]
     if args.json:
         return {"agency": api.identity, "items": items, "truncated": reply.truncated,
+                "unanswered": list(reply.unanswered),
                 "next_page_token": reply.next_page_token}
     who = names(api)
     waiting = sum(1 for i in items if i["open"])
@@ -233,6 +234,9 @@ def inbox(args: argparse.Namespace) -> Any:
     if steps:
         text += "\n\nhow:\n" + "\n".join(f"  {step.lower():<18} {_HOW[step]}"
                                         for step in steps if step in _HOW)
+    if reply.unanswered:
+        text += (f"\n(incomplete: {len(reply.unanswered)} case(s) did not answer in time; "
+                 "try again)")
     if reply.truncated:
         text += "\n(more open cases wait on you than one inbox reads: the oldest are left out)"
     if reply.next_page_token:

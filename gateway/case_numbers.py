@@ -15,6 +15,7 @@ sequence may have gaps, never duplicates.
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy import Column, DateTime, Engine, func
@@ -24,6 +25,7 @@ from sqlmodel import Field, Session, SQLModel, create_engine, select
 from observability import sqlite_tuning
 
 _ATTEMPTS = 5
+logger = logging.getLogger(__name__)
 
 
 def request_key(agency: str, request_id: str, content: str) -> str:
@@ -82,13 +84,26 @@ class CaseNumbers:
         raise RuntimeError(f"could not allocate a case number for {day} in {_ATTEMPTS} tries")
 
     def bind(self, number: str, case_id: str) -> None:
-        """Record which case the number names (once the case has answered)."""
+        """Record which case the number names (once the case has answered). A number
+        names one case for good: another is never bound to it."""
         with Session(self._engine) as session:
             row = session.get(CaseNumber, number)
-            if row is not None and row.case_id != case_id:
-                row.case_id = case_id
-                session.add(row)
-                session.commit()
+            if row is None or row.case_id == case_id:
+                return
+            if row.case_id:
+                logger.error("case number %s names %s; not rebinding it to %s", number,
+                             row.case_id, case_id)
+                return
+            row.case_id = case_id
+            session.add(row)
+            session.commit()
+
+    def case_for_request(self, key: str) -> str:
+        """The case an open request already opened ('' if none has answered yet)."""
+        with Session(self._engine) as session:
+            row = session.exec(select(CaseNumber).where(
+                CaseNumber.request_key == key)).first()
+            return row.case_id if row is not None else ""
 
     def case_of(self, number: str) -> str | None:
         """The case the number names; '' for a number given out whose case has not

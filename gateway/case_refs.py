@@ -25,7 +25,7 @@ from workflows.rules.opening import is_case_number, split_case_id
 from workflows.rules.refusals import Reason
 
 # Temporal's run ids: a run part of any other shape belongs to a (legacy) subject.
-_RUN_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_RUN_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def not_found(reference: str) -> GatewayError:
@@ -34,7 +34,7 @@ def not_found(reference: str) -> GatewayError:
 
 
 def names_a_run(reference: str) -> bool:
-    return _RUN_ID.match(split_case_id(reference)[1]) is not None
+    return _RUN_ID.fullmatch(split_case_id(reference)[1]) is not None
 
 
 class CaseRefs:

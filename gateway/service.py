@@ -141,10 +141,11 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
         async def work() -> pb.CaseServiceListInboxResponse:
             page = await work_queue.work_queue(
                 self._client, request, viewer=caller().agency,
-                task_queue=self._task_queue, now=datetime.now(UTC))
+                coordinator=self._coordinator, task_queue=self._task_queue,
+                now=datetime.now(UTC))
             return pb.CaseServiceListInboxResponse(
                 items=page.items, next_page_token=page.next_page_token,
-                truncated=page.truncated)
+                truncated=page.truncated, unanswered=page.unanswered)
         return await self._serve(context, work)
 
     async def ListNotices(self, request: pb.ListNoticesRequest, context: Context
@@ -182,15 +183,21 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
                        ) -> pb.OpenCaseResponse:
         async def work() -> pb.OpenCaseResponse:
             actor, vouch = self._acting("OpenCase", request)
+            command = open_command(request, actor)
+            key = case_numbers.request_key(actor.agency, command.request_id,
+                                           fingerprint(command))
+            earlier = await asyncio.to_thread(self._numbers.case_for_request, key)
+            if earlier:
+                # A retry of an open that was answered: the same case, even once it has
+                # closed (a new opening would be a second case under the same number).
+                return pb.OpenCaseResponse(case=case_to_proto(
+                    await self._visible_case(earlier)))
 
-            async def numbering(command: OpenCase) -> str:
-                key = case_numbers.request_key(actor.agency, command.request_id,
-                                               fingerprint(command))
+            async def numbering(_: OpenCase) -> str:
                 return await asyncio.to_thread(self._numbers.allocate, key,
                                                datetime.now(UTC))
             with vouched(vouch):
-                reply = await cases.open_case_reply(self._client, self._catalog,
-                                                    open_command(request, actor),
+                reply = await cases.open_case_reply(self._client, self._catalog, command,
                                                     task_queue=self._task_queue,
                                                     numbering=numbering)
             case = reply.case_proto()
@@ -211,7 +218,8 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
                     reply = await cases.send_reply(self._client, case, command)
             except cases.CaseRefused as err:
                 if err.reason == Reason.CASE_CLOSED.value:
-                    await self._visible_case(case)  # a stranger must not learn it existed
+                    # A stranger must not learn it existed, nor its id.
+                    await self._visible_case(case_id(request))
                 if err.reason == Reason.CASE_NOT_FOUND.value:
                     # In the caller's words: the case's own would tell a stranger its
                     # number.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +20,7 @@ from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from gateway.errors import GatewayError, invalid
+from observability import participation
 from seamless.v1 import case_service_pb2 as pb
 from workflows import client as cases
 from workflows import search
@@ -32,6 +34,7 @@ MAX_CASES = 500
 # Cases asked for their work at once, and how long each may take to answer.
 _CONCURRENT_QUERIES = 16
 _QUERY_TIMEOUT = timedelta(seconds=10)
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -39,9 +42,10 @@ class WorkPage:
     items: list[pb.WorkItem]
     next_page_token: str
     truncated: bool
+    unanswered: list[str]
 
 
-def query(viewer: str, open_only: bool, task_queue: str) -> str:
+def query(viewer: str, open_only: bool, task_queue: str, sees_every_case: bool) -> str:
     """Open cases that wait on the viewer or (for all its work) that it takes part in.
     `viewer` is a verified agency id, never request text.
 
@@ -49,8 +53,13 @@ def query(viewer: str, open_only: bool, task_queue: str) -> str:
     read whenever the viewer takes part in them."""
     waiting, taking_part = (f"{search.AWAITING.name} = '{viewer}'",
                             f"{search.PARTICIPANTS.name} = '{viewer}'")
-    cases = (f"({waiting} OR ({taking_part} AND {search.AWAITING.name} IS NULL))"
-             if open_only else f"({waiting} OR {taking_part})")
+    never_said = f"{search.AWAITING.name} IS NULL"
+    if sees_every_case:  # the coordinator: every such case may hold its escalations
+        cases = f"({waiting} OR {never_said})" if open_only else \
+            f"({waiting} OR {taking_part} OR {never_said})"
+    else:
+        cases = f"({waiting} OR ({taking_part} AND {never_said}))" if open_only else \
+            f"({waiting} OR {taking_part})"
     return (f"WorkflowType = 'CaseWorkflow' AND ExecutionStatus = 'Running' AND "
             f"TaskQueue = '{task_queue}' AND {search.STATUS.name} = 'OPEN' AND {cases}")
 
@@ -78,21 +87,24 @@ def _token(offset: int) -> str:
     return base64.urlsafe_b64encode(f"work:{offset}".encode()).decode()
 
 
-async def _open_cases(client: Client, viewer: str, open_only: bool, task_queue: str
-                      ) -> tuple[list[str], bool]:
+async def _open_cases(client: Client, viewer: str, open_only: bool, task_queue: str,
+                      sees_every_case: bool) -> tuple[list[str], bool]:
     found: list[str] = []
-    async for execution in client.list_workflows(query(viewer, open_only, task_queue),
-                                                 page_size=100, limit=MAX_CASES + 1):
+    async for execution in client.list_workflows(
+            query(viewer, open_only, task_queue, sees_every_case), page_size=100,
+            limit=MAX_CASES + 1):
         found.append(join_case_id(execution.id, execution.run_id or ""))
     return found[:MAX_CASES], len(found) > MAX_CASES
 
 
-async def _work(client: Client, case_ids: list[str], viewer: str) -> list[pb.WorkItem]:
-    """What each case asks of the viewer. A case that does not answer fails the whole
-    list: an inbox quietly missing work would be worse than none."""
+async def _work(client: Client, case_ids: list[str], viewer: str
+                ) -> tuple[list[pb.WorkItem], list[str]]:
+    """What each case asks of the viewer, and the cases that did not answer. One case
+    that does not answer (stuck, or its worker busy) leaves the rest of the inbox
+    standing; none answering means the engine is down."""
     gate = asyncio.Semaphore(_CONCURRENT_QUERIES)
 
-    async def one(case_id: str) -> list[pb.WorkItem]:
+    async def one(case_id: str) -> list[pb.WorkItem] | None:
         async with gate:
             try:
                 return await cases.get_work(client, case_id, viewer,
@@ -100,15 +112,20 @@ async def _work(client: Client, case_ids: list[str], viewer: str) -> list[pb.Wor
             except RPCError as err:
                 if err.status is RPCStatusCode.NOT_FOUND:
                     return []  # gone since the list was made
-                raise GatewayError(grpc.StatusCode.UNAVAILABLE, "ENGINE_UNAVAILABLE",
-                                   f"case {case_id} did not answer ({err.message}); the "
-                                   "case worker may be down: try again shortly") from None
+                logger.warning("case %s did not say what it asks of %s: %s", case_id,
+                               viewer, err.message)
+                return None
             except WorkflowQueryFailedError as err:
-                raise GatewayError(grpc.StatusCode.INTERNAL, "ENGINE_ERROR",
-                                   f"case {case_id} could not say what it asks of you: "
-                                   f"{err}") from None
+                logger.error("case %s could not say what it asks of %s: %s", case_id,
+                             viewer, err)
+                return None
     answers = await asyncio.gather(*(one(c) for c in case_ids))
-    return [item for items in answers for item in items]
+    unanswered = [c for c, items in zip(case_ids, answers, strict=True) if items is None]
+    if unanswered and len(unanswered) == len(case_ids):
+        raise GatewayError(grpc.StatusCode.UNAVAILABLE, "ENGINE_UNAVAILABLE",
+                           "no case answered; the case worker may be down: try again "
+                           "shortly")
+    return [item for items in answers if items for item in items], unanswered
 
 
 def as_of(item: pb.WorkItem, now: datetime) -> pb.WorkItem:
@@ -139,13 +156,16 @@ def _sort_key(item: pb.WorkItem) -> tuple[int, float]:
 
 
 async def work_queue(client: Client, request: pb.CaseServiceListInboxRequest, *,
-                     viewer: str, task_queue: str, now: datetime) -> WorkPage:
+                     viewer: str, coordinator: str, task_queue: str, now: datetime
+                     ) -> WorkPage:
     """The viewer's work in the cases the gateway's workers run (`task_queue`)."""
     size, offset = page_size(request), _offset(request.page_token)
-    case_ids, truncated = await _open_cases(client, viewer, request.open_only, task_queue)
-    items = [as_of(item, now) for item in await _work(client, case_ids, viewer)
-             if item.open or not request.open_only]
+    case_ids, truncated = await _open_cases(
+        client, viewer, request.open_only, task_queue,
+        participation.sees_every_case(viewer, coordinator=coordinator))
+    answered, unanswered = await _work(client, case_ids, viewer)
+    items = [as_of(item, now) for item in answered if item.open or not request.open_only]
     items.sort(key=_sort_key)
     more = offset + size < len(items)
     return WorkPage(items[offset:offset + size], _token(offset + size) if more else "",
-                    truncated)
+                    truncated, unanswered)

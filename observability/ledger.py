@@ -365,13 +365,15 @@ def verify_all(*, session: Session) -> Iterator[Verdict]:
 def latest_case_of(*, session: Session, workflow_id: str) -> str | None:
     """The latest opening the ledger knows of a case id given without its run (the
     subject lock alone): the case whose first event is the newest."""
-    row = session.exec(
+    openings = session.exec(
         select(LedgerEntry.case_id)
         .where(col(LedgerEntry.case_id).like(sqlite_tuning.starting_with(f"{workflow_id}@"),
                                              escape=sqlite_tuning.LIKE_ESCAPE))
         .where(LedgerEntry.sequence == 1)
-        .order_by(col(LedgerEntry.at).desc())).first()
-    return row
+        .order_by(col(LedgerEntry.at).desc()))
+    # An older subject may hold an "@" itself: "A" must not find "A@B"'s openings.
+    return next((case for case in openings if case.rpartition("@")[0] == workflow_id),
+                None)
 
 
 def case_numbers(*, session: Session, case_ids: Sequence[str]) -> dict[str, str]:

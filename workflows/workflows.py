@@ -72,6 +72,8 @@ NOTICE_RECEIPTS_PATCH = "ledger-notice-receipts"
 # A task's clocks must run in order (sign-for, on scene, due); cases opened before may
 # hold tasks whose do not, and replay as they ran.
 CLOCK_ORDER_PATCH = "clocks-in-order"
+# A decline's suggestion must be able to do the work; cases opened before accepted any.
+SUGGESTIONS_PATCH = "decline-suggestions-checked"
 # The agencies a case waits on became a search attribute (what inboxes query); cases
 # running before keep their attributes as they were.
 AWAITING_PATCH = "awaiting-index"
@@ -159,7 +161,9 @@ class CaseWorkflow:
                                          run_id=workflow.info().run_id,
                                          workflow_id=workflow.info().workflow_id,
                                          clocks_in_order=workflow.patched(
-                                             CLOCK_ORDER_PATCH))
+                                             CLOCK_ORDER_PATCH),
+                                         suggestions_checked=workflow.patched(
+                                             SUGGESTIONS_PATCH))
             except Refusal as refusal:
                 # Callers validate before starting, so this means the catalog changed
                 # between their check and the start. The run ends at once, releasing the

@@ -146,3 +146,17 @@ async def test_a_number_whose_open_crashed_before_it_was_recorded_still_resolves
         (bound,) = table.execute("SELECT case_id FROM case_number WHERE number = ?",
                                  (case.number,)).fetchone()
     assert bound == case.id
+
+
+async def test_a_retried_open_after_its_case_closed_is_that_case_not_a_second(
+        gw: Gateway) -> None:
+    request = pb.OpenCaseRequest(request_id=rid(), type="illegal-mining",
+                                 subject_key=f"Q-{uuid.uuid4().hex[:8]}",
+                                 title="Quarrying by night", jurisdiction="jinhaihu")
+    case = (await gw.call("OpenCase", request, TOWNSHIP)).case
+    for task in case.tasks:
+        await act(gw, "WithdrawTask", TOWNSHIP, case_id=case.number, task_id=task.id)
+    await act(gw, "CloseCase", TOWNSHIP, case_id=case.number)
+    again = (await gw.call("OpenCase", request, TOWNSHIP)).case
+    assert (again.id, again.number, again.status) == (case.id, case.number,
+                                                      case_pb2.CASE_STATUS_CLOSED)

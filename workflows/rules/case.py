@@ -44,12 +44,15 @@ _REGISTERED = (ownership_ops, task_ops)
 
 class CaseEngine:
     def __init__(self, state: CaseState, rules: CaseRules, *,
-                 clocks_in_order: bool = True) -> None:
+                 clocks_in_order: bool = True, suggestions_checked: bool = True) -> None:
         self.state = state
         self.rules = rules
         # A task's clocks must run sign-for, on scene, due (see task_ops.task_clocks).
         # False only for cases opened before that rule, which replay as they ran.
         self.clocks_in_order = clocks_in_order
+        # A decline may only suggest an agency able to do the work (task_ops.decline).
+        # False only for cases opened before that rule, likewise.
+        self.suggestions_checked = suggestions_checked
         self._effects: list[Effect] = []
         self._events_taken = len(state.events)
         # The request being executed, as (trace id, span id), and the signed statements
@@ -70,7 +73,8 @@ class CaseEngine:
         due = self.next_deadline()
         if due is not None and due <= now:
             engine = CaseEngine(copy.deepcopy(self.state), self.rules,
-                                clocks_in_order=self.clocks_in_order)
+                                clocks_in_order=self.clocks_in_order,
+                                suggestions_checked=self.suggestions_checked)
             engine.tick(now)
         engine.check_caller(cmd.actor)
         if engine._previous_answer(cmd) is None:

@@ -24,11 +24,11 @@ from workflows.rules.task_ops import check_new_task, create_task
 _WHITESPACE = re.compile(r"\s+")
 # A case number (gateway.case_numbers): eight digits of local date, a dash, that day's
 # sequence in at least four digits (a busy district's fifth is still a number).
-CASE_NUMBER = re.compile(r"^\d{8}-\d{4,6}$")
+CASE_NUMBER = re.compile(r"[0-9]{8}-[0-9]{4,6}")
 
 
 def is_case_number(text: str) -> bool:
-    return CASE_NUMBER.match(text) is not None
+    return CASE_NUMBER.fullmatch(text) is not None
 
 
 def normalize_subject(subject_key: str) -> str:
@@ -136,7 +136,8 @@ def check_open_request(cmd: OpenCase, rules: CaseRules) -> tuple[str, LeadRule]:
 def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime, run_id: str = "",
               workflow_id: str = "",
               trace: tuple[str, str] = ("", ""), proofs: tuple[str, ...] = (),
-              clocks_in_order: bool = True) -> CaseEngine:
+              clocks_in_order: bool = True, suggestions_checked: bool = True
+              ) -> CaseEngine:
     """A new case with its owner, lines and opening tasks, or a Refusal."""
     owner, rule = check_open_request(cmd, rules)
     legal = rules.calendar_deadline(now, rules.playbook.legal_line)
@@ -152,7 +153,8 @@ def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime, run_id: str = "
         legal_line=Clock(legal, 0), promised_line=Clock(promised, 0),
         ownership=[OwnershipInterval(owner, now, OwnershipVia.OPEN)],
     )
-    engine = CaseEngine(state, rules, clocks_in_order=clocks_in_order)
+    engine = CaseEngine(state, rules, clocks_in_order=clocks_in_order,
+                        suggestions_checked=suggestions_checked)
     with engine.caused_by(trace, proofs):
         _record_opening(engine, cmd, rule, now)
     return engine

@@ -285,9 +285,10 @@ def decline(engine: CaseEngine, cmd: DeclineTask, now: datetime, apply: bool
     task = _assigned_task(engine, cmd.task_id, cmd.actor)
     _require_state(task, _ACTIVE, "decline")
     if cmd.suggested_agency:
+        engine.check_agency(cmd.suggested_agency, "suggested_agency")
+    if cmd.suggested_agency and engine.suggestions_checked:
         # A suggestion the owner could not follow is no suggestion: the agency suggested
         # must be able to do the work (and not be the one declining it).
-        engine.check_agency(cmd.suggested_agency, "suggested_agency")
         kind = engine.rules.playbook.task_kind(task.kind)
         assert kind is not None  # tasks are only created from the case's own playbook
         engine.check_capability(cmd.suggested_agency, kind.capability, "suggested_agency")
