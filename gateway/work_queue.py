@@ -3,7 +3,8 @@ themselves (`workflows.rules.work`), so every item follows its case.
 
 The cases to read are found with one query of the search index: those the caller takes
 part in, or that wait on it (the coordinator takes part in few cases but is waited on by
-every escalation). Each is then asked for its state, a few at a time.
+every escalation). Each is then asked what it asks of the caller (the `work` query), a
+few at a time.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from workflows.rules.opening import case_id as join_case_id
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
-# How many open cases one inbox reads, the most recently changed first. An agency with
+# How many open cases one inbox reads, the most recently opened first. An agency with
 # more open cases than this has a backlog no list will fix; the answer says it is cut.
 MAX_CASES = 500
 # Cases asked for their work at once, and how long each may take to answer.
