@@ -202,8 +202,10 @@ def _who(act: Mapping[str, Any]) -> str:
     return str(act["agency"]) + (f" / {act['officer']}" if act["officer"] else "")
 
 
-# The act that meets each clock of a task.
+# The act that meets each clock of a task, and the states a task is in once it is met.
 _MEETS = {"sign_by": "TASK_SIGNED", "on_scene_by": "TASK_ON_SCENE", "due_by": "TASK_DONE"}
+_MET_IN = {"sign_by": {"SIGNED", "ON_SCENE", "DONE"}, "on_scene_by": {"ON_SCENE", "DONE"},
+           "due_by": {"DONE"}}
 _CLOCK_NAMES = {"sign_by": "sign for by", "on_scene_by": "on scene by", "due_by": "due by"}
 
 
@@ -212,8 +214,10 @@ def _clock_line(task: Mapping[str, Any], field: str, acts: Sequence[Mapping[str,
     deadline = task[field]
     if deadline is None:
         return None
-    met = next((a for a in acts if a["task_id"] == task["id"] and a["kind"] == _MEETS[field]),
-               None)
+    # The latest such act: a task sent back after an overruled decline is signed again.
+    met = next((a for a in reversed(acts) if a["task_id"] == task["id"]
+                and a["kind"] == _MEETS[field]), None) if task["state"] in _MET_IN[field] \
+        else None
     misses = task[f"{field}_misses"]
     if met is not None:
         status = f"met {local(met['time'])} by {_who(met)}"
