@@ -22,8 +22,8 @@ def clock(minutes: float, misses: int = 0) -> case_pb2.Clock:
     return case_pb2.Clock(deadline=at(minutes), misses=misses)
 
 
-def act(sequence: int, kind: int, agency: str, officer: str, minutes: float,
-        task: str = "") -> case_pb2.CaseEvent:
+def act(sequence: int, kind: case_pb2.CaseEventKind.ValueType, agency: str, officer: str,
+        minutes: float, task: str = "") -> case_pb2.CaseEvent:
     return case_pb2.CaseEvent(sequence=sequence, kind=kind, time=at(minutes), task_id=task,
                               actor=case_pb2.Actor(agency_id=agency, officer_id=officer))
 
