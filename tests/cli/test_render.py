@@ -22,9 +22,10 @@ def clock(minutes: float, misses: int = 0) -> case_pb2.Clock:
     return case_pb2.Clock(deadline=at(minutes), misses=misses)
 
 
-def act(sequence: int, kind: case_pb2.CaseEventKind.ValueType, agency: str, officer: str,
-        minutes: float, task: str = "") -> case_pb2.CaseEvent:
-    return case_pb2.CaseEvent(sequence=sequence, kind=kind, time=at(minutes), task_id=task,
+def act(sequence: int, kind: str, agency: str, officer: str, minutes: float,
+        task: str = "") -> case_pb2.CaseEvent:
+    return case_pb2.CaseEvent(sequence=sequence, kind=f"CASE_EVENT_KIND_{kind}",
+                              time=at(minutes), task_id=task,
                               actor=case_pb2.Actor(agency_id=agency, officer_id=officer))
 
 
@@ -46,8 +47,8 @@ def a_case() -> case_pb2.Case:
                           assignee="public-security", state=case_pb2.TASK_STATE_DECLINED,
                           delivered=True, sign_by=clock(-20), due_by=clock(60),
                           decline_reason="no crime reported")],
-        acts=[act(1, case_pb2.CASE_EVENT_KIND_OPENED, "jinhaihu-township", "dispatcher", -30),
-              act(6, case_pb2.CASE_EVENT_KIND_TASK_SIGNED, "natural-resources",
+        acts=[act(1, "OPENED", "jinhaihu-township", "dispatcher", -30),
+              act(6, "TASK_SIGNED", "natural-resources",
                   "field-officer", -25, "T1")])
 
 
@@ -70,7 +71,7 @@ def test_a_closed_case_says_when_by_whom_and_how_it_ended() -> None:
     case = a_case()
     case.status, case.summary = case_pb2.CASE_STATUS_CLOSED, "site sealed"
     case.closed_at.CopyFrom(at(120))
-    case.acts.append(act(20, case_pb2.CASE_EVENT_KIND_CLOSED, "jinhaihu-township",
+    case.acts.append(act(20, "CLOSED", "jinhaihu-township",
                          "duty-officer", 120))
     page = render.case_text(render.case_json(case), {}, now=NOW)
     assert ("closed    2026-11-30 12:00 +08:00 by jinhaihu-township / duty-officer: "
