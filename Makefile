@@ -22,16 +22,22 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# Regenerate the Python stubs from the protos (commit the result).
+# The gRPC stubs of every proto, and the Connect (HTTP/JSON) code of the two services
+# people call (the agencies' services are internal, gRPC only).
+PUBLIC_PROTOS := proto/seamless/v1/case_service.proto proto/seamless/v1/oversight.proto
+PROTOC = $(PY) -m grpc_tools.protoc -I proto \
+	--plugin=protoc-gen-connectrpc=$(VENV)/bin/protoc-gen-connectrpc
+generate = $(PROTOC) --python_out=$(1) --pyi_out=$(1) --grpc_python_out=$(1) $(PROTOS) && \
+	$(PROTOC) --connectrpc_out=protobuf=google:$(1) $(PUBLIC_PROTOS)
+
+# Regenerate the Python code from the protos (commit the result).
 proto: $(INSTALLED)
-	$(PY) -m grpc_tools.protoc -I proto --python_out=proto --pyi_out=proto \
-		--grpc_python_out=proto $(PROTOS)
+	$(call generate,proto)
 
 # Fails when the committed stubs differ from what the protos generate.
 proto-check: $(INSTALLED)
 	@tmp=$$(mktemp -d); \
-	$(PY) -m grpc_tools.protoc -I proto --python_out=$$tmp --pyi_out=$$tmp \
-		--grpc_python_out=$$tmp $(PROTOS) && \
+	$(call generate,$$tmp) && \
 	diff -r -x __init__.py -x __pycache__ $$tmp/seamless/v1 proto/seamless/v1 \
 		--exclude='*.proto' \
 		|| { echo "generated stubs are stale: run 'make proto' and commit"; rm -rf $$tmp; exit 1; }; \

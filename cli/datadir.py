@@ -57,6 +57,8 @@ class Endpoints:
     # Server TLS, for people; mutual TLS, for the agencies' services.
     gateway: str
     gateway_mtls: str
+    # The same services over HTTP/JSON, and the console (a URL).
+    http: str
     # Each agency's (and the oversight body's) mutual-TLS port, for the platform's
     # parties, and its officers' desk (server TLS).
     agencies: dict[str, str] = field(default_factory=dict)

@@ -1,4 +1,5 @@
-"""The standard gRPC health check, as the CLI and the process supervisor ask it.
+"""The standard gRPC health check, as the CLI and the process supervisor ask it (and
+the HTTP port's health page).
 
 The platform's doors for people (the gateway's public port, each agency's officers'
 desk) are server TLS: checked with the platform authority's certificate alone, so a
@@ -6,6 +7,9 @@ supervisor needs no key of anybody's to see that a service is up.
 """
 
 from __future__ import annotations
+
+import urllib.error
+import urllib.request
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -38,3 +42,14 @@ def health(address: str, service: str = "", timeout: float = 2.0,
         except grpc.RpcError as err:
             return f"DOWN ({err.code().name})"
         return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
+
+
+def http_health(base_url: str, timeout: float = 2.0) -> str:
+    """SERVING when the gateway's HTTP port answers its health page."""
+    try:
+        with urllib.request.urlopen(f"{base_url}/healthz", timeout=timeout) as reply:
+            return "SERVING" if reply.status == 200 else f"DOWN (HTTP {reply.status})"
+    except urllib.error.HTTPError as err:
+        return f"DOWN (HTTP {err.code})"
+    except OSError as err:
+        return f"DOWN ({type(err).__name__})"

@@ -469,6 +469,8 @@ def build_parser() -> argparse.ArgumentParser:
              "the gateway, for people (TLS)"),
             ("--gateway-mtls-port", "SEAMLESS_GATEWAY_MTLS_PORT", ports.gateway_mtls,
              "the gateway, for the agencies' services (mutual TLS)"),
+            ("--gateway-http-port", "SEAMLESS_GATEWAY_HTTP_PORT", ports.gateway_http,
+             "the gateway's HTTP/JSON API and console"),
             ("--agency-base-port", "SEAMLESS_AGENCY_BASE_PORT", ports.agency_base,
              "agencies listen for the platform's parties on consecutive ports from here"),
             ("--desk-base-port", "SEAMLESS_DESK_BASE_PORT", ports.desk_base,

@@ -15,7 +15,7 @@ from temporalio.api.workflowservice.v1 import (
 )
 
 from cli import datadir, render
-from cli.health import health
+from cli.health import health, http_health
 from cli.up import Ports, up
 from observability.participation import role_of
 from trust.pki import Role
@@ -30,6 +30,7 @@ WORKER_SILENCE = timedelta(minutes=2)
 def up_command(args: argparse.Namespace) -> int:
     ports = Ports(temporal=args.temporal_port, temporal_ui=args.ui_port,
                   gateway=args.gateway_port, gateway_mtls=args.gateway_mtls_port,
+                  gateway_http=args.gateway_http_port,
                   agency_base=args.agency_base_port, desk_base=args.desk_base_port)
     return up(datadir.resolve(args.data_dir), ports)
 
@@ -57,7 +58,8 @@ def status_command(args: argparse.Namespace) -> Any:
     rows = [("temporal", endpoints.temporal, health(endpoints.temporal, TEMPORAL_SERVICE)),
             ("worker", TASK_QUEUE, worker_health(endpoints.temporal)),
             ("gateway", endpoints.gateway, health(endpoints.gateway, authority=authority,
-                                                  expect=expecting(Role.GATEWAY)))]
+                                                  expect=expecting(Role.GATEWAY))),
+            ("http api + console", endpoints.http, http_health(endpoints.http))]
     # An agency is asked at its officers' desk (server TLS): no key needed to ask.
     rows += [(agency, address, health(address, authority=authority,
                                       expect=expecting(role_of(agency), agency)))
@@ -65,9 +67,10 @@ def status_command(args: argparse.Namespace) -> Any:
     healthy = all(state == "SERVING" for _, _, state in rows)
     if args.json:
         print(render.dumps({"healthy": healthy, "temporal_ui": endpoints.temporal_ui,  # noqa: T201
+                            "console": f"{endpoints.http}/",
                             "components": [{"name": n, "address": a, "status": s}
                                            for n, a, s in rows]}))
     else:
         print(render.table(["component", "address", "status"], rows))  # noqa: T201
-        print(f"Temporal UI: {endpoints.temporal_ui}")  # noqa: T201
+        print(f"Console: {endpoints.http}/\nTemporal UI: {endpoints.temporal_ui}")  # noqa: T201
     return 0 if healthy else 1

@@ -42,11 +42,12 @@ def free_ports(agencies: int = 16) -> Ports:
     """Ports nobody listens on, with consecutive runs for the agencies' two ports."""
     while True:
         base = random.randrange(20000, 60000, 100)
-        wanted = [base, base + 1, base + 2, base + 3, *range(base + 10, base + 10 + agencies),
+        wanted = [base, base + 1, base + 2, base + 3, base + 4,
+                  *range(base + 10, base + 10 + agencies),
                   *range(base + 50, base + 50 + agencies)]
         if all(_free(p) for p in wanted):
             return Ports(temporal=base, temporal_ui=base + 1, gateway=base + 2,
-                         gateway_mtls=base + 3, agency_base=base + 10,
+                         gateway_mtls=base + 3, gateway_http=base + 4, agency_base=base + 10,
                          desk_base=base + 50)
 
 

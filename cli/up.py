@@ -42,6 +42,8 @@ class Ports:
     # People (server TLS) and the agencies' services (mutual TLS).
     gateway: int = 50051
     gateway_mtls: int = 50052
+    # People again, over HTTP: the HTTP/JSON API and the console.
+    gateway_http: int = 8080
     # Agencies (then the oversight body) listen on consecutive ports from here, in
     # directory order: for the platform's parties, and for their officers' desks.
     agency_base: int = 50101
@@ -66,6 +68,7 @@ def prepare(data_dir: Path, ports: Ports, host: str = "127.0.0.1") -> Endpoints:
                           temporal_ui=f"http://{host}:{ports.temporal_ui}",
                           gateway=f"{host}:{ports.gateway}",
                           gateway_mtls=f"{host}:{ports.gateway_mtls}",
+                          http=f"http://{host}:{ports.gateway_http}",
                           agencies=agencies, desks=desks)
     endpoints.write(data_dir)
     return endpoints
@@ -118,6 +121,7 @@ def processes(data_dir: Path, ports: Ports, endpoints: Endpoints,
         "SEAMLESS_AGENCY_ADDRESSES": json.dumps(endpoints.agencies),
         "SEAMLESS_GATEWAY_HOST": host, "SEAMLESS_GATEWAY_PORT": str(ports.gateway),
         "SEAMLESS_GATEWAY_MTLS_PORT": str(ports.gateway_mtls),
+        "SEAMLESS_GATEWAY_HTTP_PORT": str(ports.gateway_http),
         "SEAMLESS_LEDGER_DATABASE_URL": ledger, "SEAMLESS_WITNESS_DATABASE_URL": witness,
         "SEAMLESS_GATEWAY_DATABASE_URL": _sqlite_url(data_dir / "gateway" / "gateway.db"),
         "SEAMLESS_IDENTITY_DIR": str(datadir.identity(data_dir, "gateway").root),
@@ -150,7 +154,9 @@ def _announce_when_ready(endpoints: Endpoints, data_dir: Path) -> None:
         if _listening(endpoints.gateway) and health(
                 endpoints.gateway, authority=datadir.pki(data_dir),
                 expect=expecting(Role.GATEWAY)) == "SERVING":
-            print(f"\nSeamless is up.\n  gateway      {endpoints.gateway}\n"  # noqa: T201
+            print(f"\nSeamless is up.\n  console      {endpoints.http}/\n"  # noqa: T201
+                  f"  HTTP API     {endpoints.http}/seamless.v1.CaseService/…\n"
+                  f"  gateway      {endpoints.gateway} (gRPC)\n"
                   f"  Temporal UI  {endpoints.temporal_ui}\n  data         {data_dir}\n"
                   f"  try: seamless --data-dir {shlex.quote(str(data_dir))} agencies\n",
                   flush=True)

@@ -36,6 +36,8 @@ class GatewaySettings(BaseSettings):
     # Server TLS, for people; mutual TLS, for the agencies' services.
     gateway_port: int = 50051
     gateway_mtls_port: int = 50052
+    # HTTP: the services as HTTP/JSON, and the console.
+    gateway_http_port: int = 8080
     # The gateway's own key and certificate; the platform's public certificates.
     identity_dir: Path
     pki_dir: Path
@@ -70,10 +72,12 @@ async def serve(settings: GatewaySettings) -> None:
                           witness_engine=open_witness(settings.witness_database_url),
                           numbers_engine=open_case_numbers(settings.gateway_database_url),
                           port=settings.gateway_port, mtls_port=settings.gateway_mtls_port,
+                          http_port=settings.gateway_http_port,
                           host=settings.gateway_host) as ports:
-        logging.info("gateway serving people on %s:%d, agencies on %s:%d",
-                     settings.gateway_host, ports.public, settings.gateway_host,
-                     ports.agencies)
+        logging.info("gateway serving people on %s:%d (gRPC) and http://%s:%d (HTTP/JSON "
+                     "and the console), agencies on %s:%d", settings.gateway_host,
+                     ports.public, settings.gateway_host, ports.http,
+                     settings.gateway_host, ports.agencies)
         await stop.wait()
 
 

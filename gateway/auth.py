@@ -43,9 +43,10 @@ class Authenticator:
         self._issuers = frozenset(issuers)
 
     def guard(self) -> Guard[Caller]:
-        return Guard(self._identify, CURRENT)
+        return Guard(self.identify, CURRENT)
 
-    async def _identify(self, method: str, context: Context) -> Caller:
+    async def identify(self, method: str, context: Context) -> Caller:
+        """The caller, allowed to call `method`; otherwise the call is aborted."""
         try:
             found = await self._caller(context)
             authorization.authorize(method, found)

@@ -1,9 +1,11 @@
-"""The gateway's gRPC server: CaseService and OversightService behind authentication,
-plus the open health and reflection services.
+"""The gateway's servers: CaseService and OversightService behind authentication, plus
+the open health and reflection services.
 
-It listens twice: the public port (server TLS) for people, each call carrying a signed
-session; the mutual-TLS port for the agencies' services, forwarding their officers'
-signed acts. Both serve the same services through the same handlers and checks.
+It listens three times: the public gRPC port (server TLS) for people, each call carrying
+a signed session; the mutual-TLS port for the agencies' services, forwarding their
+officers' signed acts; the HTTP port for people too, serving the same services as
+HTTP/JSON (`gateway.http_api`) beside the console. All serve the same services through
+the same handlers and checks.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from gateway.agency_links import AgencyLinks
 from gateway.auth import Authenticator
 from gateway.case_numbers import CaseNumbers
 from gateway.case_refs import CaseRefs
+from gateway.console import console_app
+from gateway.http_api import Operations, connect_apps
+from gateway.http_server import Dispatch, serve_http
 from gateway.oversight import OversightService
 from gateway.service import CaseService
 from observability import telemetry
@@ -45,6 +50,8 @@ class GatewayPorts:
     public: int
     # Mutual TLS: the agencies' services.
     agencies: int
+    # HTTP: the same services as HTTP/JSON (Connect), and the console.
+    http: int
 
 
 @asynccontextmanager
@@ -53,8 +60,8 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
                      session_issuers: Collection[str], task_queue: str,
                      ledger_engine: Engine, numbers_engine: Engine,
                      witness_engine: Engine | None = None,
-                     port: int = 0, mtls_port: int = 0, host: str = "127.0.0.1"
-                     ) -> AsyncIterator[GatewayPorts]:
+                     port: int = 0, mtls_port: int = 0, http_port: int = 0,
+                     host: str = "127.0.0.1") -> AsyncIterator[GatewayPorts]:
     """Serve the gateway until the block ends; yields the bound ports (0 picks one).
 
     `agency_addresses` are the agencies' (and the oversight body's) mutual-TLS ports;
@@ -69,27 +76,33 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
         # Tracing first, so calls refused by authentication are traced too.
         interceptors=[*telemetry.grpc_server_interceptors(), authenticator.guard()],
         options=[("grpc.max_receive_message_length", MAX_REQUEST_BYTES)])
+    case_service = CaseService(client=client, catalog=catalog, task_queue=task_queue,
+                               links=links, store=store, numbers=numbers, refs=refs)
+    oversight_service = OversightService(ledger_engine=ledger_engine, catalog=catalog,
+                                         store=store, witness_engine=witness_engine,
+                                         refs=refs)
     case_service_pb2_grpc.add_CaseServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        CaseService(client=client, catalog=catalog, task_queue=task_queue, links=links,
-                    store=store, numbers=numbers, refs=refs), server)
+        case_service, server)
     oversight_pb2_grpc.add_OversightServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        OversightService(ledger_engine=ledger_engine, catalog=catalog, store=store,
-                         witness_engine=witness_engine, refs=refs), server)
+        oversight_service, server)
+    operations = Operations(case_service=case_service, oversight_service=oversight_service,
+                            identify=authenticator.identify)
+    http_app = Dispatch(connect_apps(operations, read_max_bytes=MAX_REQUEST_BYTES),
+                        console=console_app())
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(
         (SERVICE_NAME, OVERSIGHT_SERVICE_NAME,
          health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
         server)
-    ports = GatewayPorts(
-        public=server.add_secure_port(f"{host}:{port}", tls.server_tls(identity)),
-        agencies=server.add_secure_port(f"{host}:{mtls_port}",
-                                        tls.mutual_tls_server(identity)))
+    public = server.add_secure_port(f"{host}:{port}", tls.server_tls(identity))
+    agencies = server.add_secure_port(f"{host}:{mtls_port}", tls.mutual_tls_server(identity))
     await server.start()
     for name in ("", SERVICE_NAME, OVERSIGHT_SERVICE_NAME):
         await health.set(name, health_pb2.HealthCheckResponse.SERVING)
     try:
-        yield ports
+        async with serve_http(http_app, host, http_port) as http:
+            yield GatewayPorts(public=public, agencies=agencies, http=http)
     finally:
         await health.enter_graceful_shutdown()
         await server.stop(grace=5)

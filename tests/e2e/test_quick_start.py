@@ -30,6 +30,7 @@ def _environment(data_dir: Path, ports: Ports) -> dict[str, str]:
             "SEAMLESS_UI_PORT": str(ports.temporal_ui),
             "SEAMLESS_GATEWAY_PORT": str(ports.gateway),
             "SEAMLESS_GATEWAY_MTLS_PORT": str(ports.gateway_mtls),
+            "SEAMLESS_GATEWAY_HTTP_PORT": str(ports.gateway_http),
             "SEAMLESS_AGENCY_BASE_PORT": str(ports.agency_base),
             "SEAMLESS_DESK_BASE_PORT": str(ports.desk_base)}
 

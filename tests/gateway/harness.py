@@ -9,6 +9,7 @@ are officers signed in at their agency's desk.
 from __future__ import annotations
 
 import asyncio
+import base64
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -19,7 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import httpx
+from google.protobuf import json_format, message_factory
 from google.protobuf.message import Message
+from google.rpc import error_details_pb2
 from sqlalchemy import Engine
 from temporalio.client import Client
 
@@ -38,7 +42,9 @@ from observability.witness import Witness, keep_witness, open_witness
 from seamless.v1 import (
     agency_pb2_grpc,
     case_pb2,
+    case_service_pb2,
     case_service_pb2_grpc,
+    oversight_pb2,
     oversight_pb2_grpc,
     roster_pb2,
     roster_pb2_grpc,
@@ -54,6 +60,10 @@ from workflows.worker import build_worker
 
 NO_CREDENTIAL = ""
 WRONG_CREDENTIAL = "not-a-token"
+# The two transports people call the gateway on: gRPC, and HTTP/JSON (Connect).
+TRANSPORTS = ("grpc", "http")
+SERVICES = (case_service_pb2.DESCRIPTOR.services_by_name["CaseService"],
+            oversight_pb2.DESCRIPTOR.services_by_name["OversightService"])
 
 
 @dataclass
@@ -73,9 +83,11 @@ def _free_port() -> int:
 
 class Gateway:
     def __init__(self, root: Path, address: str, mtls_address: str, desks: dict[str, str],
-                 ledger: Engine) -> None:
+                 ledger: Engine, http_url: str) -> None:
         self.root = root
         self.mtls_address = mtls_address
+        self.http_url = http_url
+        self.http = httpx.AsyncClient(base_url=http_url, timeout=30)
         self.authority = datadir.pki(root).authority.read_bytes()
         self._channel = grpc.aio.secure_channel(address, server_only_channel(self.authority),
                                                 options=expecting(Role.GATEWAY))
@@ -126,19 +138,35 @@ class Gateway:
                                                timeout=30)
         return b"".join([chunk.data async for chunk in chunks])
 
-    async def call(self, method: str, request: Message, caller: str) -> Any:
+    async def call(self, method: str, request: Message, caller: str,
+                   transport: str = "grpc") -> Any:
         """Call as `caller` (an agency's duty officer, "officer@agency", NO_CREDENTIAL or
-        WRONG_CREDENTIAL); a CaseService or an OversightService method."""
+        WRONG_CREDENTIAL); a CaseService or an OversightService method, over gRPC or
+        as a plain HTTP/JSON post (what curl sends)."""
+        if transport == "http":
+            return await self.post(method, request, caller)
         stub = self.stub if hasattr(self.stub, method) else self.oversight
         return await getattr(stub, method)(request, metadata=await self._metadata(caller),
                                            timeout=30)
 
-    async def fails(self, method: str, request: Message, caller: str) -> Failure:
+    async def fails(self, method: str, request: Message, caller: str,
+                    transport: str = "grpc") -> Failure:
         try:
-            await self.call(method, request, caller)
+            await self.call(method, request, caller, transport)
         except grpc.aio.AioRpcError as err:
             return failure(err)
-        raise AssertionError(f"{method} as {caller or 'nobody'} succeeded")
+        except HttpFailure as err:
+            return err.failure
+        raise AssertionError(f"{method} as {caller or 'nobody'} succeeded over {transport}")
+
+    async def post(self, method: str, request: Message, caller: str) -> Any:
+        service, output = _method(method)
+        reply = await self.http.post(
+            f"/{service}/{method}", content=json_format.MessageToJson(request),
+            headers={"content-type": "application/json", **dict(await self._metadata(caller))})
+        if reply.status_code != 200:
+            raise HttpFailure(http_failure(reply))
+        return json_format.Parse(reply.content, output())
 
     async def act(self, agency: str, request: Message, caller: str = "") -> Any:
         """ActOnTask at the agency's desk, as its duty officer (or `caller`)."""
@@ -149,6 +177,32 @@ class Gateway:
 
     async def close(self) -> None:
         await self._channel.close(grace=None)
+        await self.http.aclose()
+
+
+def _method(name: str) -> tuple[str, type[Message]]:
+    for service in SERVICES:
+        if name in service.methods_by_name:
+            output = message_factory.GetMessageClass(service.methods_by_name[name].output_type)
+            return service.full_name, output
+    raise KeyError(name)
+
+
+class HttpFailure(Exception):
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+def http_failure(reply: httpx.Response) -> Failure:
+    """A Connect error body as the Failure a gRPC status would give."""
+    body = reply.json()
+    info = error_details_pb2.ErrorInfo()
+    for detail in body.get("details", []):
+        if detail["type"] == info.DESCRIPTOR.full_name:
+            info.ParseFromString(base64.b64decode(detail["value"] + "=="))
+    code = grpc.StatusCode[body["code"].upper().replace("CANCELED", "CANCELLED")]
+    return Failure(code, body.get("message", ""), info.reason, dict(info.metadata))
 
 
 def failure(err: grpc.aio.AioRpcError) -> Failure:
@@ -223,7 +277,7 @@ async def running_gateway(client: Client, catalog: Catalog, root: Path
             numbers_engine=numbers_engine, port=gateway_port,
             mtls_port=gateway_mtls))
         gateway = Gateway(root, f"127.0.0.1:{ports.public}", f"127.0.0.1:{ports.agencies}",
-                          desks, ledger_engine)
+                          desks, ledger_engine, f"http://127.0.0.1:{ports.http}")
         gateway.witness, gateway.witness_engine = witness, witness_engine
         stack.push_async_callback(gateway.close)
         yield gateway

@@ -18,7 +18,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as pb
-from tests.gateway.harness import NO_CREDENTIAL, WRONG_CREDENTIAL, Gateway
+from tests.gateway.harness import NO_CREDENTIAL, TRANSPORTS, WRONG_CREDENTIAL, Gateway
 
 TOWNSHIP, NR, COORDINATOR = "jinhaihu-township", "natural-resources", "command-center"
 STRANGER = "traffic-police"  # takes no part in the mining cases below
@@ -188,18 +188,20 @@ def test_every_rpc_of_the_contract_is_covered() -> None:
     assert {m.name for m in service.methods} == set(CASE_RPCS) | others
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("rpc", sorted(CASE_RPCS))
-async def test_case_rpc_triad(gw: Gateway, rpc: str) -> None:
+async def test_case_rpc_triad(gw: Gateway, rpc: str, transport: str) -> None:
     scenario = await CASE_RPCS[rpc](gw)
     before = await settled(gw, scenario.case_id)
     for caller in (NO_CREDENTIAL, WRONG_CREDENTIAL):
-        failure = await gw.fails(scenario.method, scenario.request, caller)
-        assert failure.code is grpc.StatusCode.UNAUTHENTICATED
-    stranger = await gw.fails(scenario.method, scenario.request, STRANGER)
+        failure = await gw.fails(scenario.method, scenario.request, caller, transport)
+        assert (failure.code, failure.reason) == (grpc.StatusCode.UNAUTHENTICATED,
+                                                  "UNAUTHENTICATED")
+    stranger = await gw.fails(scenario.method, scenario.request, STRANGER, transport)
     assert (stranger.code, stranger.reason) == (grpc.StatusCode.NOT_FOUND, "CASE_NOT_FOUND")
     assert stranger.message == f"there is no case {scenario.case_id}"
     assert await get(gw, scenario.case_id) == before
-    reply = await gw.call(scenario.method, scenario.request, scenario.allowed)
+    reply = await gw.call(scenario.method, scenario.request, scenario.allowed, transport)
     assert reply.case.id == scenario.case_id
 
 

@@ -1,0 +1,150 @@
+"""CaseService and OversightService over HTTP/JSON (the Connect protocol).
+
+One implementation of every operation: the Connect code generated from the same protos
+routes each call to the gRPC servicer's own handler, through the same authentication
+and authorization (`Authenticator.identify`) the gRPC guard runs. The bridge hands the
+handler a context that speaks the few words of `grpc.aio.ServicerContext` the gateway
+uses: the request headers as metadata, no peer certificate (the HTTP door is for people,
+never for agencies' services) and `abort`, which becomes a `ConnectError` with the same
+code and `ErrorInfo`, so clients of either transport branch on the same reasons.
+
+Read-only methods are marked `NO_SIDE_EFFECTS` in the protos, so they also answer GET.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from typing import Any, NoReturn, cast
+
+import grpc
+from connectrpc.code import Code
+from connectrpc.errors import ConnectError, ErrorDetail
+from connectrpc.request import RequestContext
+from connectrpc_otel import OpenTelemetryInterceptor
+from google.protobuf.descriptor import ServiceDescriptor
+from google.protobuf.message import Message
+from google.rpc import status_pb2
+from protobuf.wkt import Any as AnyDetail
+
+from gateway.callers import CURRENT, Caller
+from seamless.v1 import case_service_connect, case_service_pb2, oversight_connect, oversight_pb2
+
+Identify = Callable[[str, Any], Awaitable[Caller]]
+
+CASE_SERVICE = case_service_pb2.DESCRIPTOR.services_by_name["CaseService"]
+OVERSIGHT_SERVICE = oversight_pb2.DESCRIPTOR.services_by_name["OversightService"]
+
+_CODES: dict[grpc.StatusCode, Code] = {
+    status: Code[status.name.replace("CANCELLED", "CANCELED")]
+    for status in grpc.StatusCode if status is not grpc.StatusCode.OK}
+
+
+class CallContext:
+    """What a gateway handler asks of its gRPC context, answered from a request's
+    headers: the HTTP API's, or the console's (which sends the session of its cookie)."""
+
+    def __init__(self, headers: Iterable[tuple[str, str]], peer: str = "http") -> None:
+        self._metadata = tuple((key.lower(), value) for key, value in headers)
+        self._peer = peer
+
+    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
+        return self._metadata
+
+    def auth_context(self) -> dict[str, list[bytes]]:
+        return {}  # no client certificate over HTTP: never an agency's service
+
+    def peer(self) -> str:
+        return self._peer
+
+    async def abort(self, code: grpc.StatusCode, details: str = "",
+                    trailing_metadata: Sequence[tuple[str, str | bytes]] = ()) -> NoReturn:
+        raise ConnectError(_CODES[code], details, _details(trailing_metadata))
+
+
+def _details(trailing_metadata: Sequence[tuple[str, str | bytes]]) -> list[ErrorDetail]:
+    """The status details (ErrorInfo) `gateway.errors.abort` put in trailing metadata."""
+    for key, value in trailing_metadata:
+        if key == "grpc-status-details-bin" and isinstance(value, bytes):
+            status = status_pb2.Status.FromString(value)
+            return [ErrorDetail(AnyDetail(type_url=d.type_url, value=d.value))
+                    for d in status.details]
+    return []
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class Operations:
+    """Every method of both services, guarded: the gRPC servicer's handler, run after
+    the gateway's authentication and authorization, as the caller it found."""
+
+    def __init__(self, *, case_service: object, oversight_service: object,
+                 identify: Identify) -> None:
+        self._identify = identify
+        self._handlers: dict[str, Callable[..., Any]] = {}
+        for service, servicer in ((CASE_SERVICE, case_service),
+                                  (OVERSIGHT_SERVICE, oversight_service)):
+            for method in service.methods:
+                self._handlers[f"/{service.full_name}/{method.name}"] = \
+                    getattr(servicer, method.name)
+
+    async def call(self, path: str, request: Message, context: CallContext) -> Any:
+        """A unary method's reply, or ConnectError with the code and ErrorInfo."""
+        reset = CURRENT.set(await self._identify(path, context))
+        try:
+            return await self._handlers[path](request, context)
+        finally:
+            CURRENT.reset(reset)
+
+    async def stream(self, path: str, request: Message, context: CallContext
+                     ) -> AsyncIterator[Any]:
+        reset = CURRENT.set(await self._identify(path, context))
+        try:
+            async for reply in self._handlers[path](request, context):
+                yield reply
+        finally:
+            CURRENT.reset(reset)
+
+
+class ConnectBridge:
+    """A Connect service (snake_case methods) whose every method is an operation."""
+
+    def __init__(self, operations: Operations, service: ServiceDescriptor) -> None:
+        for method in service.methods:
+            path = f"/{service.full_name}/{method.name}"
+            make = _streaming if method.server_streaming else _unary
+            setattr(self, _snake(method.name), make(operations, path))
+
+
+def _context(ctx: RequestContext[Any, Any]) -> CallContext:
+    return CallContext(ctx.request_headers.items(),
+                       peer=f"http:{ctx.client_address or 'unknown'}")
+
+
+def _unary(operations: Operations, path: str) -> Callable[..., Awaitable[Message]]:
+    async def call(request: Message, ctx: RequestContext[Any, Any]) -> Message:
+        reply: Message = await operations.call(path, request, _context(ctx))
+        return reply
+    return call
+
+
+def _streaming(operations: Operations, path: str) -> Callable[..., AsyncIterator[Message]]:
+    def call(request: Message, ctx: RequestContext[Any, Any]) -> AsyncIterator[Message]:
+        return operations.stream(path, request, _context(ctx))
+    return call
+
+
+def connect_apps(operations: Operations, read_max_bytes: int) -> list[Any]:
+    """The two services' ASGI applications (each knows the path prefix it serves)."""
+    interceptors = [OpenTelemetryInterceptor()]
+    return [
+        case_service_connect.CaseServiceASGIApplication(
+            cast(case_service_connect.CaseService, ConnectBridge(operations, CASE_SERVICE)),
+            interceptors=interceptors, read_max_bytes=read_max_bytes),
+        oversight_connect.OversightServiceASGIApplication(
+            cast(oversight_connect.OversightService,
+                 ConnectBridge(operations, OVERSIGHT_SERVICE)),
+            interceptors=interceptors, read_max_bytes=read_max_bytes),
+    ]
