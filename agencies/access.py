@@ -38,6 +38,9 @@ class Access:
     session: bool = False
     role: OfficerRole | None = None
     anyone: bool = False
+    # Officers call it at the desk, or this party relays their call with their session
+    # (the gateway, for the console's sign-out).
+    relayed_by: Role | None = None
 
 
 ACCESS: dict[str, Access] = {
@@ -49,7 +52,7 @@ ACCESS: dict[str, Access] = {
     _AGENCY + "DescribeAgency": Access(anyone=True),
     _AGENCY + "ActOnTask": Access(session=True, role=OfficerRole.OFFICER),
     _ROSTER + "SignIn": Access(anyone=True),
-    _ROSTER + "SignOut": Access(session=True),
+    _ROSTER + "SignOut": Access(session=True, relayed_by=Role.GATEWAY),
     _ROSTER + "CheckSession": Access(party=Role.GATEWAY),
     _ROSTER + "ListOfficers": Access(session=True, role=OfficerRole.HEAD),
     _ROSTER + "AddOfficer": Access(session=True, role=OfficerRole.HEAD),
@@ -105,7 +108,7 @@ class AgencyAccess:
                 await _refuse(context, grpc.StatusCode.PERMISSION_DENIED,
                               f"the {party} may not call this; only the "
                               f"{access.party.value} does")
-        elif party is not None:
+        elif party is not None and party.role is not access.relayed_by:
             await _refuse(context, grpc.StatusCode.PERMISSION_DENIED,
                           "this is for officers signed in at the agency's desk, not for "
                           f"the {party}")

@@ -21,6 +21,8 @@ from trust.tls import expecting, mutual_tls_channel
 
 CHECK_TIMEOUT_SECONDS = 5.0
 INBOX_TIMEOUT_SECONDS = 10.0
+# Argon2id at the agency, at most two at a time: a queue of sign-ins takes a while.
+SIGN_IN_TIMEOUT_SECONDS = 15.0
 _ROLE_OF = {roster_pb2.OFFICER_ROLE_OFFICER: OfficerRole.OFFICER,
             roster_pb2.OFFICER_ROLE_DISPATCHER: OfficerRole.DISPATCHER,
             roster_pb2.OFFICER_ROLE_HEAD: OfficerRole.HEAD}
@@ -75,6 +77,30 @@ class AgencyLinks:
                 f"answering ({err.code().name}); try again shortly") from None
         roles = frozenset(_ROLE_OF[r] for r in answer.roles if r in _ROLE_OF)
         return Standing(answer.active, roles, answer.reason)
+
+    async def sign_in(self, agency: str, officer_id: str, password: str
+                      ) -> roster_pb2.SignInResponse:
+        """An officer's sign-in, relayed to their agency (the console's sign-in form).
+        Raises grpc.aio.AioRpcError as the agency answered; KeyError for an agency
+        without a service."""
+        channel = self._channel(agency)
+        if channel is None:
+            raise KeyError(agency)
+        stub = roster_pb2_grpc.RosterServiceStub(channel)  # type: ignore[no-untyped-call]
+        answer: roster_pb2.SignInResponse = await stub.SignIn(
+            roster_pb2.SignInRequest(officer_id=officer_id, password=password),
+            timeout=SIGN_IN_TIMEOUT_SECONDS)
+        return answer
+
+    async def sign_out(self, agency: str, session: str) -> None:
+        """Ends the session at its agency at once (the console's sign-out)."""
+        channel = self._channel(agency)
+        if channel is None:
+            raise KeyError(agency)
+        stub = roster_pb2_grpc.RosterServiceStub(channel)  # type: ignore[no-untyped-call]
+        await stub.SignOut(roster_pb2.SignOutRequest(),
+                           metadata=(("authorization", f"Bearer {session}"),),
+                           timeout=CHECK_TIMEOUT_SECONDS)
 
     async def list_notices(self, agency: str, session: str,
                            request: agency_pb2.AgencyServiceListNoticesRequest

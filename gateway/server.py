@@ -88,7 +88,8 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
     operations = Operations(case_service=case_service, oversight_service=oversight_service,
                             identify=authenticator.identify)
     http_app = Dispatch(connect_apps(operations, read_max_bytes=MAX_REQUEST_BYTES),
-                        console=console_app())
+                        console=console_app(operations=operations, links=links,
+                                            store=store, catalog=catalog))
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(

@@ -1,16 +1,78 @@
-"""The console: the web pages officers, coordinators and oversight staff work in."""
+"""The console: the web pages officers, coordinators and oversight staff work in,
+served by the gateway beside its HTTP/JSON API (`gateway.console.pages`)."""
 
 from __future__ import annotations
 
+from importlib.resources import files
+
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.agency_links import AgencyLinks
+from gateway.console.pages import Console
+from gateway.http_api import Operations
+from trust.pki import CertificateStore
+from workflows.catalog_loader import Catalog
+
+# Pages may be framed by nobody, scripts and styles come from this console alone.
+SECURITY_HEADERS = {
+    # Inline style attributes place the swimlane's bars; scripts come from our files only.
+    "content-security-policy": "default-src 'self'; img-src 'self' data:; "
+                               "style-src 'self' 'unsafe-inline'; "
+                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+}
 
 
 async def healthz(request: Request) -> PlainTextResponse:
     return PlainTextResponse("SERVING")
 
 
-def console_app() -> Starlette:
-    return Starlette(routes=[Route("/healthz", healthz)])
+def console_app(*, operations: Operations, links: AgencyLinks, store: CertificateStore,
+                catalog: Catalog) -> Starlette:
+    console = Console(operations=operations, links=links, store=store, catalog=catalog)
+    page = console.page
+    app = Starlette(middleware=[Middleware(SecurityHeaders)], routes=[
+        Route("/healthz", healthz),
+        Route("/", console.home),
+        Route("/login", console.login_form, methods=["GET"]),
+        Route("/login", console.login, methods=["POST"]),
+        Route("/logout", console.logout, methods=["POST"]),
+        Route("/lang/{lang}", console.switch_language),
+        Route("/inbox", page(console.inbox)),
+        Route("/inbox/items", page(console.inbox_items)),
+        Route("/escalations", page(console.escalations)),
+        Route("/cases", page(console.cases)),
+        Route("/cases/{ref:path}", page(console.case)),
+        Route("/oversight", page(console.oversight)),
+        Route("/oversight/export/{format}", page(console.export)),
+        Route("/act/{method}", page(console.act), methods=["POST"]),
+        Mount("/static", StaticFiles(directory=str(files("gateway.console") / "static")),
+              name="static"),
+    ])
+
+    return app
+
+
+class SecurityHeaders:
+    """Adds SECURITY_HEADERS to every answer of the console."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *_HEADERS]
+            await send(message)
+        await self._app(scope, receive, with_headers)
+
+
+_HEADERS = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]

@@ -1,0 +1,173 @@
+"""The console's words, in Chinese (the default) and English.
+
+One table: a page asks for a key and gets the text of the reader's language; a key
+missing from a language is a failing test (`tests/gateway/test_console_render.py`), not a
+blank on the screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+LANGUAGES = ("zh", "en")
+DEFAULT = "zh"
+
+TEXT: dict[str, dict[str, str]] = {
+    "product": {"zh": "协同办案平台 Seamless", "en": "Seamless joint cases"},
+    "inbox": {"zh": "待办", "en": "Inbox"},
+    "my_cases": {"zh": "我的案件", "en": "My cases"},
+    "coordinator": {"zh": "统筹协调", "en": "Coordinator"},
+    "oversight": {"zh": "督查", "en": "Oversight"},
+    "sign_in": {"zh": "登录", "en": "Sign in"},
+    "sign_out": {"zh": "退出", "en": "Sign out"},
+    "agency": {"zh": "单位", "en": "Agency"},
+    "officer_id": {"zh": "工号", "en": "Officer id"},
+    "password": {"zh": "密码", "en": "Password"},
+    "signed_in_as": {"zh": "当前用户", "en": "Signed in as"},
+    "bad_sign_in": {"zh": "单位、工号或密码不正确，或账号已被锁定。",
+                    "en": "Wrong agency, officer id or password, or the officer is "
+                          "locked out."},
+    "expired": {"zh": "登录已失效，请重新登录。", "en": "Your session has ended; sign in "
+                                                  "again."},
+    "csrf": {"zh": "表单已过期或来源不明，请刷新页面后重试。",
+             "en": "The form expired or did not come from this console; reload the page "
+                   "and try again."},
+    "not_found_title": {"zh": "未找到", "en": "Not found"},
+    "back": {"zh": "返回", "en": "Back"},
+    "case": {"zh": "案件", "en": "Case"},
+    "case_number": {"zh": "案件编号", "en": "Case number"},
+    "title": {"zh": "标题", "en": "Title"},
+    "type": {"zh": "类型", "en": "Type"},
+    "status": {"zh": "状态", "en": "Status"},
+    "owner": {"zh": "牵头单位", "en": "Owner"},
+    "owner_now": {"zh": "当前牵头单位", "en": "Owner now"},
+    "task": {"zh": "任务", "en": "Task"},
+    "next_step": {"zh": "下一步", "en": "Next step"},
+    "deadline": {"zh": "期限", "en": "Deadline"},
+    "time_left": {"zh": "剩余时间", "en": "Time left"},
+    "overdue": {"zh": "已超时", "en": "overdue"},
+    "no_clock": {"zh": "无时限", "en": "no clock"},
+    "nothing_to_do": {"zh": "暂无待办事项。", "en": "Nothing waits for you."},
+    "unanswered": {"zh": "以下案件暂未响应，其待办可能未列出：",
+                   "en": "These cases did not answer; their work may be missing:"},
+    "sign": {"zh": "签收", "en": "Sign for"},
+    "arrive": {"zh": "到场", "en": "On scene"},
+    "complete": {"zh": "办结", "en": "Complete"},
+    "findings": {"zh": "处置结果", "en": "Findings"},
+    "evidence": {"zh": "证据编号（每行一个）", "en": "Evidence references (one a line)"},
+    "decline": {"zh": "退回", "en": "Decline"},
+    "reason": {"zh": "理由", "en": "Reason"},
+    "suggested_agency": {"zh": "建议承办单位", "en": "Suggested agency"},
+    "none": {"zh": "（无）", "en": "(none)"},
+    "ask_time": {"zh": "申请延期", "en": "Ask for more time"},
+    "more_time": {"zh": "延长（如 2h、3d）", "en": "More time (e.g. 2h, 3d)"},
+    "accept": {"zh": "接收", "en": "Accept"},
+    "decline_offer": {"zh": "拒绝", "en": "Decline"},
+    "uphold": {"zh": "同意退回", "en": "Uphold the decline"},
+    "overrule": {"zh": "驳回退回", "en": "Overrule"},
+    "redispatch_to": {"zh": "改派至", "en": "Re-dispatch to"},
+    "note": {"zh": "备注", "en": "Note"},
+    "grant": {"zh": "批准延期", "en": "Grant"},
+    "refuse": {"zh": "不批准", "en": "Refuse"},
+    "resolve": {"zh": "办结督办", "en": "Resolve"},
+    "resolution": {"zh": "处理意见", "en": "Resolution"},
+    "assign_owner": {"zh": "指定牵头单位", "en": "Assign owner"},
+    "open_case": {"zh": "新建案件", "en": "Open a case"},
+    "case_type": {"zh": "案件类型", "en": "Case type"},
+    "stage": {"zh": "环节", "en": "Stage"},
+    "jurisdiction": {"zh": "属地", "en": "Jurisdiction"},
+    "subject": {"zh": "对象（车牌、场所等）", "en": "Subject (plate, site…)"},
+    "description": {"zh": "案情描述", "en": "Description"},
+    "location": {"zh": "地点", "en": "Location"},
+    "lead_will_be": {"zh": "按责任矩阵，牵头单位将是：", "en": "The responsibility matrix "
+                                                           "will make the lead:"},
+    "lead_unknown": {"zh": "矩阵未指定，将由指挥中心指定", "en": "not named by the matrix: "
+                                                             "the coordinator decides"},
+    "open": {"zh": "立案", "en": "Open"},
+    "dispatch": {"zh": "派发任务", "en": "Dispatch a task"},
+    "kind": {"zh": "任务类型", "en": "Kind of task"},
+    "assignee": {"zh": "承办单位", "en": "Assignee"},
+    "instructions": {"zh": "工作要求", "en": "Instructions"},
+    "withdraw": {"zh": "撤回", "en": "Withdraw"},
+    "offer_handoff": {"zh": "移交案件", "en": "Offer a hand-off"},
+    "to_agency": {"zh": "移交至", "en": "To agency"},
+    "withdraw_offer": {"zh": "撤回移交", "en": "Withdraw the offer"},
+    "close": {"zh": "结案", "en": "Close"},
+    "summary": {"zh": "结案摘要", "en": "Summary"},
+    "close_blocked": {"zh": "尚有未完成任务，不能结案：", "en": "Cannot close while tasks are "
+                                                           "open:"},
+    "close_not_owner": {"zh": "只有牵头单位或指挥中心可以结案。",
+                        "en": "Only the owner or the coordinator closes a case."},
+    "lines": {"zh": "时限", "en": "Lines"},
+    "legal_line": {"zh": "法定时限", "en": "Legal line"},
+    "promised_line": {"zh": "承诺时限", "en": "Promised line"},
+    "actual": {"zh": "实际用时", "en": "Actual"},
+    "timeline": {"zh": "责任泳道图", "en": "Swimlane timeline"},
+    "zoom_in": {"zh": "放大", "en": "Zoom in"},
+    "zoom_out": {"zh": "缩小", "en": "Zoom out"},
+    "fit": {"zh": "全览", "en": "Fit"},
+    "events": {"zh": "事件", "en": "Events"},
+    "time": {"zh": "时间", "en": "Time"},
+    "actor": {"zh": "操作人", "en": "Actor"},
+    "event": {"zh": "事件", "en": "Event"},
+    "detail": {"zh": "详情", "en": "Detail"},
+    "must_act_now": {"zh": "当前须处理", "en": "Who must act now"},
+    "tasks": {"zh": "任务", "en": "Tasks"},
+    "state": {"zh": "状态", "en": "State"},
+    "escalations": {"zh": "升级督办队列", "en": "Escalation queue"},
+    "no_escalations": {"zh": "暂无待处理的升级事项。", "en": "No escalation waits."},
+    "stalled_now": {"zh": "当前停滞（已超期）", "en": "Stalled now (past deadline)"},
+    "accountable": {"zh": "责任单位", "en": "Accountable"},
+    "how_long": {"zh": "已持续", "en": "For"},
+    "gaps": {"zh": "缝隙", "en": "Gaps"},
+    "gap_kind": {"zh": "类型", "en": "Kind"},
+    "breached_only": {"zh": "只看超期", "en": "Breached only"},
+    "filter": {"zh": "筛选", "en": "Filter"},
+    "any": {"zh": "全部", "en": "Any"},
+    "scorecards": {"zh": "单位评分", "en": "Agency scorecards"},
+    "red_list": {"zh": "红榜", "en": "Best five"},
+    "black_list": {"zh": "黑榜", "en": "Worst five"},
+    "rank": {"zh": "排名", "en": "Rank"},
+    "score": {"zh": "得分", "en": "Score"},
+    "on_time_sign": {"zh": "按时签收率", "en": "Signed on time"},
+    "on_time_arrival": {"zh": "按时到场率", "en": "On scene on time"},
+    "on_time_completion": {"zh": "按时办结率", "en": "Completed on time"},
+    "bounce_rate": {"zh": "退回率", "en": "Bounce rate"},
+    "handoff_matrix": {"zh": "移交矩阵", "en": "Hand-off matrix"},
+    "from_to": {"zh": "移出 \\ 接收", "en": "From \\ to"},
+    "lines_by_type": {"zh": "各类案件时限（中位数）", "en": "Lines per case type (medians)"},
+    "cases": {"zh": "案件数", "en": "Cases"},
+    "closed": {"zh": "已结", "en": "Closed"},
+    "ledger": {"zh": "台账核验", "en": "Ledger verification"},
+    "ledger_intact": {"zh": "台账完整", "en": "The ledger holds up"},
+    "ledger_broken": {"zh": "台账异常", "en": "The ledger does not hold up"},
+    "cases_checked": {"zh": "已核验案件", "en": "Cases checked"},
+    "checkpoints": {"zh": "见证检查点", "en": "Checkpoints"},
+    "export": {"zh": "导出事件日志", "en": "Export the event log"},
+    "done": {"zh": "已完成。", "en": "Done."},
+    "lang_switch": {"zh": "English", "en": "中文"},
+    "tasks_open": {"zh": "未完成任务", "en": "open tasks"},
+    "refresh_note": {"zh": "新任务会自动出现。", "en": "New work appears by itself."},
+    "none_yet": {"zh": "暂无。", "en": "None yet."},
+    "legend": {"zh": "图例", "en": "Legend"},
+    "ownership": {"zh": "牵头期", "en": "Ownership"},
+    "breached": {"zh": "超期", "en": "Breached"},
+    "phase": {"zh": "任务阶段", "en": "Task phase"},
+    "list_cases_empty": {"zh": "暂无可见案件。", "en": "No case to show."},
+}
+
+
+def translator(lang: str) -> Callable[[str], str]:
+    language = lang if lang in LANGUAGES else DEFAULT
+
+    def t(key: str) -> str:
+        return TEXT[key][language]
+    return t
+
+
+def agency_name(names: dict[str, tuple[str, str]], agency: str, lang: str) -> str:
+    """An agency's name in the reader's language (the id for one the directory lacks)."""
+    zh_en = names.get(agency)
+    if zh_en is None:
+        return agency
+    return zh_en[0] if lang == "zh" else zh_en[1]

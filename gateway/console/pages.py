@@ -1,0 +1,412 @@
+"""The console's pages and its one door for commands.
+
+Every page reads through the gateway's operations as the signed-in reader, so what a
+page shows is what the API shows that reader: a case the reader may not see answers
+"not found", worded as for a wrong number. Every command is a form posted to
+`/act/<Method>` with a CSRF token; the form's fields are the request's.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import grpc
+from connectrpc.code import Code
+from connectrpc.errors import ConnectError
+from google.protobuf.message import Message
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+
+from gateway.agency_links import AgencyLinks
+from gateway.console import forms, swimlane
+from gateway.console.i18n import TEXT, agency_name, translator
+from gateway.console.web import (
+    FLASH_COOKIE,
+    LANG_COOKIE,
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    Keys,
+    Reader,
+    call,
+    language,
+    local_path,
+    reader_of,
+    set_cookie,
+    stream,
+)
+from gateway.http_api import Operations
+from observability.participation import OVERSIGHT
+from seamless.v1 import case_pb2
+from seamless.v1 import case_service_pb2 as cs
+from seamless.v1 import oversight_pb2 as ov
+from trust.pki import CertificateStore
+from workflows.catalog_loader import Catalog
+
+Page = Callable[[Request, Reader], Awaitable[Response]]
+# The statuses a refused command or read shows with.
+_HTTP_STATUS = {Code.NOT_FOUND: 404, Code.PERMISSION_DENIED: 403,
+                Code.INVALID_ARGUMENT: 400, Code.FAILED_PRECONDITION: 409,
+                Code.ALREADY_EXISTS: 409, Code.RESOURCE_EXHAUSTED: 429,
+                Code.UNAVAILABLE: 503}
+_LIVE_TASKS = {case_pb2.TASK_STATE_DISPATCHED, case_pb2.TASK_STATE_SIGNED,
+               case_pb2.TASK_STATE_ON_SCENE}
+# Red and black lists: the best and worst five agencies by score.
+LIST_LENGTH = 5
+STALLED_PAGE = 200
+
+
+class Console:
+    def __init__(self, *, operations: Operations, links: AgencyLinks,
+                 store: CertificateStore, catalog: Catalog) -> None:
+        self._ops = operations
+        self._links = links
+        self._store = store
+        self._catalog = catalog
+        self._keys = Keys()
+        self._zone = catalog.calendar.tz
+        directory = catalog.directory
+        self._names = {a.id: (a.name_zh, a.name_en) for a in directory.agencies}
+        self._names[OVERSIGHT] = ("区督查办", "District Oversight Office")
+        self._coordinator = directory.coordinator
+        self._env = Environment(loader=PackageLoader("gateway.console", "templates"),
+                                autoescape=select_autoescape(default=True),
+                                trim_blocks=True, lstrip_blocks=True)
+        self._env.filters.update(when=self._when, left=_left, duration=_duration,
+                                 rate=_rate, enum=_enum)
+        self._env.globals.update(optional=_optional, when=self._when,
+                                 running_clock=swimlane.running_clock)
+
+    # ----- rendering -------------------------------------------------------------------
+
+    def _when(self, stamp: Any) -> str:
+        if stamp is None:
+            return ""
+        moment = stamp if isinstance(stamp, datetime) else (
+            stamp.ToDatetime(tzinfo=UTC) if stamp.ByteSize() else None)
+        if moment is None:
+            return ""
+        local = moment.astimezone(self._zone)
+        offset = local.strftime("%z")
+        return local.strftime("%Y-%m-%d %H:%M") + f" UTC{offset[:3]}:{offset[3:]}"
+
+    def render(self, request: Request, reader: Reader | None, template: str,
+               status: int = 200, **context: Any) -> HTMLResponse:
+        lang = language(request)
+        # The flash cookie names a message of the table (cookies carry no Chinese).
+        flash_key = request.cookies.get(FLASH_COOKIE, "")
+        flash = TEXT[flash_key][lang] if flash_key in TEXT else ""
+        page = self._env.get_template(template).render(
+            t=translator(lang), lang=lang, reader=reader, flash=flash,
+            name=lambda agency: agency_name(self._names, agency, lang),
+            names=self._names, coordinator=self._coordinator, oversight=OVERSIGHT,
+            csrf=self._keys.csrf(reader.token) if reader else "",
+            path=request.url.path, now=datetime.now(UTC), rid=lambda: str(uuid.uuid4()),
+            pb=cs, pb_case=case_pb2,
+            **context)
+        response = HTMLResponse(page, status_code=status)
+        if flash_key:
+            response.delete_cookie(FLASH_COOKIE, path="/")
+        return response
+
+    def _refused(self, request: Request, reader: Reader, err: ConnectError) -> Response:
+        if err.code is Code.UNAUTHENTICATED:
+            return self._to_sign_in(request, "expired")
+        return self.render(request, reader, "error.html",
+                           status=_HTTP_STATUS.get(err.code, 500),
+                           code=err.code, message=err.message)
+
+    def _to_sign_in(self, request: Request, flash: str = "") -> Response:
+        """To the sign-in page, then back here; `flash` is a key of the text table."""
+        target = request.url.path
+        response = RedirectResponse(f"/login?next={target}", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        if flash:
+            set_cookie(response, FLASH_COOKIE, flash, max_age=60)
+        return response
+
+    def page(self, handler: Page) -> Callable[[Request], Awaitable[Response]]:
+        """A page for signed-in readers; anyone else is sent to sign in."""
+        async def serve(request: Request) -> Response:
+            reader = reader_of(request, self._store)
+            if reader is None:
+                return self._to_sign_in(request)
+            try:
+                return await handler(request, reader)
+            except ConnectError as err:
+                return self._refused(request, reader, err)
+        return serve
+
+    async def _call(self, reader: Reader, method: str, request: Message) -> Any:
+        return await call(self._ops, reader, method, request)
+
+    # ----- signing in and out, language ----------------------------------------------
+
+    async def login_form(self, request: Request) -> Response:
+        binding = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
+        response = self.render(request, None, "login.html", login_csrf=self._keys.csrf(
+            binding), agencies=self._sign_in_bodies(), next=request.query_params.get(
+                "next", "/inbox"), error="")
+        set_cookie(response, LOGIN_COOKIE, binding, max_age=3600)
+        return response
+
+    def _sign_in_bodies(self) -> list[str]:
+        return [a.id for a in self._catalog.directory.agencies] + [OVERSIGHT]
+
+    async def login(self, request: Request) -> Response:
+        form = await request.form(max_files=0, max_fields=10)
+        binding = request.cookies.get(LOGIN_COOKIE, "")
+        if not self._keys.csrf_ok(binding, str(form.get("csrf", ""))):
+            return self.render(request, None, "error.html", status=403,
+                               code=Code.PERMISSION_DENIED,
+                               message=TEXT["csrf"][language(request)])
+        agency = str(form.get("agency", ""))[:64]
+        officer = str(form.get("officer_id", ""))[:64]
+        password = str(form.get("password", ""))[:256]
+        target = local_path(str(form.get("next", "")), "/inbox")
+        try:
+            if agency not in self._sign_in_bodies():
+                raise KeyError(agency)
+            answer = await self._links.sign_in(agency, officer, password)
+        except (KeyError, grpc.aio.AioRpcError) as err:
+            unavailable = isinstance(err, grpc.aio.AioRpcError) and \
+                err.code() is grpc.StatusCode.UNAVAILABLE
+            return self.render(
+                request, None, "login.html", status=503 if unavailable else 401,
+                login_csrf=self._keys.csrf(binding), agencies=self._sign_in_bodies(),
+                next=target, error=err.details() if unavailable  # type: ignore[union-attr]
+                else TEXT["bad_sign_in"][language(request)])
+        response = RedirectResponse(target, status_code=303)
+        lifetime = answer.expires_at.ToDatetime(tzinfo=UTC) - datetime.now(UTC)
+        set_cookie(response, SESSION_COOKIE, answer.session,
+                   max_age=max(int(lifetime.total_seconds()), 0))
+        response.delete_cookie(LOGIN_COOKIE, path="/")
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        reader = reader_of(request, self._store)
+        form = await request.form(max_files=0, max_fields=10)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        if reader is not None and self._keys.csrf_ok(reader.token, str(form.get("csrf", ""))):
+            try:
+                await self._links.sign_out(reader.agency, reader.token)
+            except (KeyError, grpc.aio.AioRpcError):
+                pass  # the cookie is gone either way; the session expires on its own
+        return response
+
+    async def switch_language(self, request: Request) -> Response:
+        lang = request.path_params["lang"]
+        response = RedirectResponse(local_path(request.query_params.get("next", "/"),
+                                               "/"), status_code=303)
+        if lang in ("zh", "en"):
+            set_cookie(response, LANG_COOKIE, lang, max_age=365 * 86400)
+        return response
+
+    async def home(self, request: Request) -> Response:
+        reader = reader_of(request, self._store)
+        if reader is None:
+            return RedirectResponse("/login", status_code=303)
+        return RedirectResponse("/oversight" if reader.agency == OVERSIGHT else "/inbox",
+                                status_code=303)
+
+    # ----- the inbox -----------------------------------------------------------------
+
+    async def _work(self, reader: Reader) -> cs.CaseServiceListInboxResponse:
+        reply: cs.CaseServiceListInboxResponse = await self._call(
+            reader, "CaseService/ListInbox", cs.CaseServiceListInboxRequest(
+                page_size=200, open_only=True))
+        return reply
+
+    async def _agencies(self, reader: Reader) -> list[Any]:
+        reply = await self._call(reader, "CaseService/ListAgencies", cs.ListAgenciesRequest())
+        return list(reply.agencies)
+
+    async def inbox(self, request: Request, reader: Reader) -> Response:
+        work = await self._work(reader)
+        return self.render(request, reader, "inbox.html", work=work,
+                           agencies=await self._agencies(reader))
+
+    async def inbox_items(self, request: Request, reader: Reader) -> Response:
+        """The inbox's list alone: the page fetches it every few seconds, so new work
+        appears without a reload."""
+        work = await self._work(reader)
+        return self.render(request, reader, "inbox_items.html", work=work,
+                           agencies=await self._agencies(reader))
+
+    async def escalations(self, request: Request, reader: Reader) -> Response:
+        work = await self._work(reader)
+        queue = sorted((i for i in work.items if i.kind == cs.WORK_KIND_ESCALATION),
+                       key=lambda i: i.since.ToDatetime())
+        return self.render(request, reader, "escalations.html", queue=queue,
+                           agencies=await self._agencies(reader))
+
+    # ----- cases -----------------------------------------------------------------------
+
+    async def cases(self, request: Request, reader: Reader) -> Response:
+        listed = await self._call(reader, "CaseService/ListCases",
+                                  cs.ListCasesRequest(page_size=100))
+        playbooks = (await self._call(reader, "CaseService/ListPlaybooks",
+                                      cs.ListPlaybooksRequest())).playbooks
+        matrix = {p.id: {"stages": list(p.stages), "jurisdictions": list(p.jurisdictions),
+                         "matrix": [{"stage": m.stage, "jurisdiction": m.jurisdiction,
+                                     "lead": m.lead} for m in p.matrix]}
+                  for p in playbooks}
+        lang = language(request)
+        leads = {a: agency_name(self._names, a, lang) for a in self._names}
+        return self.render(request, reader, "cases.html", cases=listed.cases,
+                           playbooks=playbooks, matrix_json=json.dumps(matrix),
+                           leads_json=json.dumps(leads, ensure_ascii=False))
+
+    async def case(self, request: Request, reader: Reader) -> Response:
+        reference = request.path_params["ref"][:200]
+        case = (await self._call(reader, "CaseService/GetCase",
+                                 cs.GetCaseRequest(case_id=reference))).case
+        timeline = await self._call(reader, "OversightService/GetTimeline",
+                                    ov.GetTimelineRequest(case_id=case.id))
+        now = datetime.now(UTC)
+        lanes = swimlane.layout(timeline, case, now)
+        agencies = await self._agencies(reader)
+        playbooks = (await self._call(reader, "CaseService/ListPlaybooks",
+                                      cs.ListPlaybooksRequest())).playbooks
+        playbook = next((p for p in playbooks if p.id == case.type), None)
+        capable = {k.id: [a.id for a in agencies if k.capability in a.capabilities]
+                   for k in (playbook.task_kinds if playbook else [])}
+        open_tasks = [t for t in case.tasks if t.state in _LIVE_TASKS]
+        waiting = sorted((g for g in timeline.gaps if not g.end_time.ByteSize()),
+                         key=lambda g: g.start_time.ToDatetime())
+        actual = ((case.closed_at.ToDatetime(tzinfo=UTC) if case.closed_at.ByteSize()
+                   else now) - case.opened_at.ToDatetime(tzinfo=UTC))
+        return self.render(request, reader, "case.html", case=case, timeline=timeline,
+                           lanes=lanes, agencies=agencies, playbook=playbook,
+                           capable=capable, open_tasks=open_tasks, waiting=waiting,
+                           actual=actual, may_close=reader.agency in (case.owner,
+                                                                      self._coordinator))
+
+    # ----- oversight -------------------------------------------------------------------
+
+    async def oversight(self, request: Request, reader: Reader) -> Response:
+        query = request.query_params
+        kinds = case_pb2.GapKind.keys()[1:]
+        kind = query["kind"] if query.get("kind") in kinds else None
+        filtered = await self._call(reader, "OversightService/ListGaps", ov.ListGapsRequest(
+            agency=query.get("agency", "")[:64], kind=kind,
+            breached_only=query.get("breached") == "on", page_size=100))
+        breached = await self._call(reader, "OversightService/ListGaps", ov.ListGapsRequest(
+            breached_only=True, page_size=STALLED_PAGE))
+        stalled = sorted((g for g in breached.gaps if not g.end_time.ByteSize()),
+                         key=lambda g: g.start_time.ToDatetime())
+        scores = await self._call(reader, "OversightService/GetScorecards",
+                                  ov.GetScorecardsRequest())
+        ranked = sorted((s for s in scores.scorecards if s.HasField("score")),
+                        key=lambda s: s.rank)
+        red = {s.agency for s in ranked[:LIST_LENGTH]}
+        black = {s.agency for s in ranked[-LIST_LENGTH:]} - red if \
+            len(ranked) > LIST_LENGTH else set()
+        matrix = await self._call(reader, "OversightService/GetHandoffMatrix",
+                                  ov.GetHandoffMatrixRequest())
+        parties = sorted({c.from_agency for c in matrix.cells} |
+                         {c.to_agency for c in matrix.cells})
+        cells = {(c.from_agency, c.to_agency): c for c in matrix.cells}
+        busiest = max((c.offers for c in matrix.cells), default=0)
+        verdict = await self._call(reader, "OversightService/VerifyLedger",
+                                   ov.VerifyLedgerRequest())
+        longest = max((max(line.median_legal.ToTimedelta(),
+                           line.median_promised.ToTimedelta(),
+                           line.median_actual.ToTimedelta())
+                       for line in scores.case_type_lines), default=timedelta(0))
+        return self.render(request, reader, "oversight.html", stalled=stalled,
+                           gaps=filtered.gaps, query=query, kinds=kinds,
+                           scorecards=scores.scorecards, ranked=ranked, red=red,
+                           black=black, parties=parties, cells=cells, busiest=busiest,
+                           lines=scores.case_type_lines, longest=longest,
+                           verdict=verdict)
+
+    async def export(self, request: Request, reader: Reader) -> Response:
+        formats = {"csv": (ov.EXPORT_FORMAT_CSV, "text/csv", "seamless-events.csv"),
+                   "ocel": (ov.EXPORT_FORMAT_OCEL2_JSON, "application/json",
+                            "seamless-events.ocel.json")}
+        chosen = formats.get(request.path_params["format"])
+        if chosen is None:
+            return self.render(request, reader, "error.html", status=404,
+                               code=Code.NOT_FOUND, message="csv or ocel")
+        export_format, media, filename = chosen
+        chunks = stream(self._ops, reader, "OversightService/ExportEventLog",
+                        ov.ExportEventLogRequest(format=export_format))
+        # The first chunk before the answer starts: a refusal is still a page.
+        first = await anext(chunks, None)
+
+        async def body() -> AsyncIterator[bytes]:
+            if first is not None:
+                yield first.data
+            async for chunk in chunks:
+                yield chunk.data
+        return StreamingResponse(body(), media_type=media, headers={
+            "content-disposition": f'attachment; filename="{filename}"'})
+
+    # ----- the one door for commands -------------------------------------------------
+
+    async def act(self, request: Request, reader: Reader) -> Response:
+        method = request.path_params["method"]
+        form = await request.form(max_files=0, max_fields=40)
+        lang = language(request)
+        back = local_path(str(form.get("next", "")), "/inbox")
+        if not self._keys.csrf_ok(reader.token, str(form.get("csrf", ""))):
+            return self.render(request, reader, "error.html", status=403,
+                               code=Code.PERMISSION_DENIED, message=TEXT["csrf"][lang])
+        try:
+            fields = {k: [str(v) for v in form.getlist(k)] for k in form}
+            command = forms.request_of(method, fields, self._zone)
+        except forms.FormError as err:
+            return self.render(request, reader, "error.html", status=400,
+                               code=Code.INVALID_ARGUMENT, message=str(err))
+        reply = await self._call(reader, f"CaseService/{method}", command)
+        if method == "OpenCase":
+            back = f"/cases/{reply.case.number or reply.case.id}"
+        response = RedirectResponse(back, status_code=303)
+        set_cookie(response, FLASH_COOKIE, "done", max_age=60)
+        return response
+
+
+def _left(seconds: int) -> str:
+    """Time left (or, negative, overdue by) in a few characters: 3d 4h, 2h 05m, 45s."""
+    sign, seconds = ("-" if seconds < 0 else ""), abs(int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{sign}{days}d {hours}h"
+    if hours:
+        return f"{sign}{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{sign}{minutes}m {secs:02d}s"
+    return f"{sign}{secs}s"
+
+
+def _duration(value: Any) -> str:
+    if isinstance(value, timedelta):
+        return _left(int(value.total_seconds()))
+    if value is None or not value.ByteSize():
+        return "–"
+    return _left(int(value.ToTimedelta().total_seconds()))
+
+
+def _rate(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.0f}%"
+
+
+def _enum(value: int, enum: str) -> str:
+    """A proto enum's value by its short name: TASK_STATE_SIGNED -> signed."""
+    wrapper = getattr(case_pb2, enum, None) or getattr(cs, enum)
+    prefix = wrapper.Name(0).removesuffix("UNSPECIFIED")
+    return str(wrapper.Name(value)).removeprefix(prefix).lower().replace("_", " ")
+
+
+def _optional(message: Message, field: str) -> float | None:
+    """An optional field's value, None when unset (a rate with nothing to judge)."""
+    return getattr(message, field) if message.HasField(field) else None

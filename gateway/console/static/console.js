@@ -1,0 +1,167 @@
+// The console's behaviour: clocks that count down, an inbox that fills itself, the
+// swimlane's zoom and pan, and the forms that follow the playbooks. Our own code, served
+// by the gateway: nothing is loaded from anywhere else.
+"use strict";
+
+const zh = document.documentElement.lang.startsWith("zh");
+
+function span(seconds) {
+  const s = Math.abs(Math.round(seconds));
+  const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60), sec = s % 60;
+  const two = (n) => String(n).padStart(2, "0");
+  if (d) return `${d}d ${h}h`;
+  if (h) return `${h}h ${two(m)}m`;
+  if (m) return `${m}m ${two(sec)}s`;
+  return `${sec}s`;
+}
+
+// Time left on every clock; amber under a quarter of its span, red once breached.
+function tick() {
+  const now = Date.now();
+  for (const clock of document.querySelectorAll(".clock[data-deadline]")) {
+    const deadline = Date.parse(clock.dataset.deadline);
+    const since = clock.dataset.since ? Date.parse(clock.dataset.since) : null;
+    const left = (deadline - now) / 1000;
+    const text = left >= 0 ? (zh ? `剩余 ${span(left)}` : `${span(left)} left`)
+                           : (zh ? `超时 ${span(left)}` : `overdue ${span(left)}`);
+    clock.querySelector(".left").textContent = text;
+    clock.classList.toggle("breached", left < 0);
+    clock.classList.toggle("amber", left >= 0 && since !== null &&
+                           left * 1000 < (deadline - since) / 4);
+  }
+}
+
+// A list that refreshes itself (the inbox), unless the reader is filling in a form.
+function refreshing(container) {
+  const every = Number(container.dataset.refreshSeconds || 5) * 1000;
+  setInterval(async () => {
+    const busy = container.querySelector("details[open]") ||
+                 container.contains(document.activeElement);
+    if (busy || document.hidden) return;
+    const answer = await fetch(container.dataset.refresh, {credentials: "same-origin"});
+    if (answer.redirected && new URL(answer.url).pathname === "/login") {
+      window.location.reload();
+      return;
+    }
+    if (answer.ok) {
+      const html = await answer.text();
+      if (html !== container.dataset.last) {
+        container.dataset.last = html;
+        container.innerHTML = html;
+        tick();
+      }
+    }
+  }, every);
+}
+
+// The swimlane: zoom by widening the track, pan by scrolling (or dragging) it.
+function swimlane(root) {
+  const viewport = root.querySelector(".track-viewport");
+  const track = root.querySelector(".track");
+  const axis = root.querySelector(".axis");
+  const start = Date.parse(root.dataset.start), end = Date.parse(root.dataset.end);
+  let zoom = 1;
+  const steps = [60, 300, 900, 3600, 6 * 3600, 86400, 7 * 86400].map((s) => s * 1000);
+  function drawAxis() {
+    const width = track.clientWidth, perMs = width / (end - start);
+    const step = steps.find((s) => s * perMs >= 90) || steps[steps.length - 1];
+    axis.replaceChildren();
+    for (let at = Math.ceil(start / step) * step; at <= end; at += step) {
+      const label = document.createElement("span");
+      label.style.left = `${((at - start) / (end - start)) * 100}%`;
+      const when = new Date(at);
+      label.textContent = step >= 86400000 ? when.toLocaleDateString()
+        : when.toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
+      axis.appendChild(label);
+    }
+  }
+  function setZoom(next) {
+    const centre = (viewport.scrollLeft + viewport.clientWidth / 2) / track.clientWidth;
+    // From the whole case down to about a minute across the screen.
+    const most = Math.max(1, (end - start) / 60000);
+    zoom = Math.min(Math.max(next, 1), most);
+    track.style.width = `${zoom * 100}%`;
+    viewport.scrollLeft = centre * track.clientWidth - viewport.clientWidth / 2;
+    drawAxis();
+  }
+  root.querySelectorAll("[data-zoom]").forEach((button) => button.addEventListener(
+    "click", () => setZoom(button.dataset.zoom === "in" ? zoom * 2
+      : button.dataset.zoom === "out" ? zoom / 2 : 1)));
+  viewport.addEventListener("wheel", (event) => {
+    if (!event.ctrlKey) return;
+    event.preventDefault();
+    setZoom(event.deltaY < 0 ? zoom * 1.25 : zoom / 1.25);
+  }, {passive: false});
+  let dragFrom = null;
+  viewport.addEventListener("pointerdown", (event) => {
+    dragFrom = {x: event.clientX, left: viewport.scrollLeft};
+  });
+  window.addEventListener("pointerup", () => { dragFrom = null; });
+  viewport.addEventListener("pointermove", (event) => {
+    if (dragFrom) viewport.scrollLeft = dragFrom.left - (event.clientX - dragFrom.x);
+  });
+  window.addEventListener("resize", drawAxis);
+  drawAxis();
+}
+
+// Opening a case: stages and jurisdictions of the chosen type, and the lead the
+// responsibility matrix will name.
+function openCaseForm(form) {
+  const matrix = JSON.parse(form.dataset.matrix), leads = JSON.parse(form.dataset.leads);
+  const type = form.elements.type, stage = form.elements.stage;
+  const jurisdiction = form.elements.jurisdiction;
+  const preview = form.querySelector("[data-testid=lead-preview]");
+  function only(select) {
+    for (const option of select.options) {
+      const fits = !option.dataset.type || option.dataset.type === type.value;
+      option.hidden = !fits;
+      option.disabled = !fits;
+    }
+    if (select.selectedOptions[0] && select.selectedOptions[0].disabled) {
+      const first = [...select.options].find((o) => !o.disabled);
+      select.value = first ? first.value : "";
+    }
+  }
+  function lead() {
+    const rows = (matrix[type.value] || {}).matrix || [];
+    const fits = (row, s, j) => (row.stage === s) && (row.jurisdiction === j);
+    const row = rows.find((r) => fits(r, stage.value, jurisdiction.value)) ||
+                rows.find((r) => fits(r, stage.value, "*"));
+    preview.textContent = row ? (leads[row.lead] || row.lead) : preview.dataset.unknown;
+  }
+  function update() { only(stage); only(jurisdiction); lead(); }
+  [type, stage, jurisdiction].forEach((s) => s.addEventListener("change", update));
+  update();
+}
+
+// Dispatching: only agencies with the capability the kind of task needs.
+function dispatchForm(form) {
+  const capable = JSON.parse(form.dataset.capable);
+  const kind = form.elements.kind, assignee = form.elements.assignee;
+  function update() {
+    const allowed = capable[kind.value] || [];
+    for (const option of assignee.options) {
+      option.hidden = option.disabled = !allowed.includes(option.value);
+    }
+    const first = [...assignee.options].find((o) => !o.disabled);
+    if (!assignee.selectedOptions[0] || assignee.selectedOptions[0].disabled) {
+      assignee.value = first ? first.value : "";
+    }
+  }
+  kind.addEventListener("change", update);
+  update();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  tick();
+  setInterval(tick, 1000);
+  document.querySelectorAll("[data-refresh]").forEach(refreshing);
+  document.querySelectorAll(".swimlane").forEach(swimlane);
+  const open = document.getElementById("open-case");
+  if (open) openCaseForm(open);
+  const dispatch = document.getElementById("dispatch");
+  if (dispatch) dispatchForm(dispatch);
+  document.querySelectorAll("[data-back]").forEach((link) => link.addEventListener(
+    "click", (event) => { event.preventDefault(); history.back(); }));
+});
