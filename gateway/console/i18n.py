@@ -89,6 +89,10 @@ TEXT: dict[str, dict[str, str]] = {
     "assignee": {"zh": "承办单位", "en": "Assignee"},
     "instructions": {"zh": "工作要求", "en": "Instructions"},
     "withdraw": {"zh": "撤回", "en": "Withdraw"},
+    "clocks": {"zh": "时限", "en": "Clocks"},
+    "sign_within": {"zh": "签收时限（如 30m）", "en": "Sign for within (e.g. 30m)"},
+    "due_within": {"zh": "办结时限（如 3d）", "en": "Complete within (e.g. 3d)"},
+    "per_playbook": {"zh": "留空则按预案", "en": "empty: as the playbook says"},
     "offer_handoff": {"zh": "移交案件", "en": "Offer a hand-off"},
     "to_agency": {"zh": "移交至", "en": "To agency"},
     "withdraw_offer": {"zh": "撤回移交", "en": "Withdraw the offer"},
@@ -171,3 +175,32 @@ def agency_name(names: dict[str, tuple[str, str]], agency: str, lang: str) -> st
     if zh_en is None:
         return agency
     return zh_en[0] if lang == "zh" else zh_en[1]
+
+
+# The Chinese names of the enum values a page shows (English: the value's short name).
+ENUM_ZH: dict[str, dict[str, str]] = {
+    "GapKind": {"handoff pending": "移交待接收", "dispatch unsigned": "派单未签收",
+                "arrival pending": "签收未到场", "overdue": "超期未办结",
+                "decline review": "退回待审核", "escalation": "升级待处理"},
+    "TaskState": {"dispatched": "已派发", "signed": "已签收", "on scene": "已到场",
+                  "done": "已办结", "declined": "已退回", "withdrawn": "已撤回",
+                  "deemed consent": "视为同意"},
+    "CaseStatus": {"open": "办理中", "closed": "已结案"},
+    "CaseEventKind": {
+        "opened": "立案", "task dispatched": "派发任务", "task signed": "签收",
+        "task on scene": "到场", "task done": "办结任务", "task declined": "退回任务",
+        "decline reviewed": "审核退回", "extension requested": "申请延期",
+        "extension decided": "延期决定", "task withdrawn": "撤回任务",
+        "deemed consent": "视为同意", "notice": "督办通知", "escalation": "升级",
+        "escalation resolved": "升级办结", "handoff offered": "提出移交",
+        "handoff accepted": "接收移交", "handoff declined": "拒绝移交",
+        "handoff withdrawn": "撤回移交", "handoff expired": "移交超时",
+        "owner assigned": "指定牵头", "closed": "结案", "line missed": "超出时限",
+        "task delivered": "任务送达", "notice delivered": "通知送达"},
+}
+
+
+def enum_label(short_name: str, enum: str, lang: str) -> str:
+    if lang == "zh":
+        return ENUM_ZH.get(enum, {}).get(short_name, short_name)
+    return short_name

@@ -12,7 +12,7 @@ import json
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import grpc
@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response, Stream
 
 from gateway.agency_links import AgencyLinks
 from gateway.console import forms, swimlane
-from gateway.console.i18n import TEXT, agency_name, translator
+from gateway.console.i18n import TEXT, agency_name, enum_label, translator
 from gateway.console.web import (
     FLASH_COOKIE,
     LANG_COOKIE,
@@ -107,7 +107,9 @@ class Console:
             names=self._names, coordinator=self._coordinator, oversight=OVERSIGHT,
             csrf=self._keys.csrf(reader.token) if reader else "",
             path=request.url.path, now=datetime.now(UTC), rid=lambda: str(uuid.uuid4()),
-            pb=cs, pb_case=case_pb2,
+            pb=cs, pb_case=case_pb2, zone=_zone_name(self._zone),
+            gap_classes=swimlane.GAP_CLASSES,
+            label=lambda value, enum: enum_label(_enum(value, enum), enum, lang),
             **context)
         response = HTMLResponse(page, status_code=status)
         if flash_key:
@@ -253,15 +255,35 @@ class Console:
                                   cs.ListCasesRequest(page_size=100))
         playbooks = (await self._call(reader, "CaseService/ListPlaybooks",
                                       cs.ListPlaybooksRequest())).playbooks
-        matrix = {p.id: {"stages": list(p.stages), "jurisdictions": list(p.jurisdictions),
-                         "matrix": [{"stage": m.stage, "jurisdiction": m.jurisdiction,
-                                     "lead": m.lead} for m in p.matrix]}
-                  for p in playbooks}
         lang = language(request)
         leads = {a: agency_name(self._names, a, lang) for a in self._names}
+        # Each stage and jurisdiction once, with the case types that offer it.
+        stages: dict[str, list[str]] = {}
+        jurisdictions: dict[str, list[str]] = {}
+        for p in playbooks:
+            for stage in p.stages:
+                stages.setdefault(stage, []).append(p.id)
+            for place in p.jurisdictions:
+                jurisdictions.setdefault(place, []).append(p.id)
         return self.render(request, reader, "cases.html", cases=listed.cases,
-                           playbooks=playbooks, matrix_json=json.dumps(matrix),
-                           leads_json=json.dumps(leads, ensure_ascii=False))
+                           playbooks=playbooks, matrix_json=json.dumps(
+                               self._leads(stages, jurisdictions)),
+                           leads_json=json.dumps(leads, ensure_ascii=False),
+                           stages=stages, jurisdictions=jurisdictions)
+
+    def _leads(self, stages: dict[str, list[str]], jurisdictions: dict[str, list[str]]
+               ) -> dict[str, dict[str, str]]:
+        """The lead the responsibility matrix names for every choice the open form
+        offers ("stage|jurisdiction" by case type), by the matrix's own rule."""
+        leads: dict[str, dict[str, str]] = {}
+        for type_id, playbook in self._catalog.playbooks.items():
+            choices = leads[type_id] = {}
+            for stage in ["", *(s for s, types in stages.items() if type_id in types)]:
+                for place in (j for j, types in jurisdictions.items() if type_id in types):
+                    rule = playbook.lead_rule(stage=stage, jurisdiction=place)
+                    if rule is not None:
+                        choices[f"{stage}|{place}"] = rule.lead
+        return leads
 
     async def case(self, request: Request, reader: Reader) -> Response:
         reference = request.path_params["ref"][:200]
@@ -405,6 +427,17 @@ def _enum(value: int, enum: str) -> str:
     wrapper = getattr(case_pb2, enum, None) or getattr(cs, enum)
     prefix = wrapper.Name(0).removesuffix("UNSPECIFIED")
     return str(wrapper.Name(value)).removeprefix(prefix).lower().replace("_", " ")
+
+
+def _zone_name(zone: tzinfo) -> str:
+    """The platform's zone as browsers name it, for the swimlane's axis: its IANA name,
+    or Etc/GMT-8 for a fixed UTC+08:00."""
+    key = getattr(zone, "key", None)
+    if key:
+        return str(key)
+    offset = zone.utcoffset(None) or timedelta(0)
+    hours = int(offset.total_seconds() // 3600)
+    return f"Etc/GMT{-hours:+d}" if hours else "UTC"
 
 
 def _optional(message: Message, field: str) -> float | None:

@@ -65,6 +65,8 @@ class Swimlane:
     end: datetime
     lanes: list[Lane]
     markers: list[Marker]
+    # The share of the span that holds what happened so far (the page opens on it).
+    focus: float = 1.0
 
     @property
     def seconds(self) -> float:
@@ -128,11 +130,13 @@ def layout(timeline: ov.GetTimelineResponse, case: case_pb2.Case | None,
         css = "gap-" + GAP_CLASSES.get(gap.kind, "other")
         if gap.breached:
             css += " breached"
-        label = case_pb2.GapKind.Name(gap.kind).removeprefix("GAP_KIND_").lower()
+        label = case_pb2.GapKind.Name(gap.kind).removeprefix("GAP_KIND_").lower().replace(
+            "_", " ")
         bars.append((gap.accountable, Bar(1, css, start, end or now,
                                           f"{label} {gap.task_id or gap.ref}".strip(),
                                           open_ended=end is None)))
     clocks, lines = _deadlines(timeline, case)
+    happened = max([b.end for _, b in bars] + [now])
     # The drawing spans what happened and the clocks running now; the case's legal and
     # promised lines (days or weeks away) are marked only when they fall inside it.
     moments = [b.start for _, b in bars] + [b.end for _, b in bars] + \
@@ -154,8 +158,11 @@ def layout(timeline: ov.GetTimelineResponse, case: case_pb2.Case | None,
         lanes[agency] = Lane(agency)
     for agency, bar in bars:
         lanes[agency].bars.append(place(bar))
+    focus = min(1.0, (happened - start + (happened - start) * RIGHT_MARGIN).total_seconds()
+                / span)
     return Swimlane(start, finish, list(lanes.values()), [
-        Marker(at, label, (at - start).total_seconds() / span) for at, label in markers])
+        Marker(at, label, (at - start).total_seconds() / span) for at, label in markers],
+        focus=max(focus, MIN_SPAN.total_seconds() / span))
 
 
 def _lane_order(timeline: ov.GetTimelineResponse, bars: list[tuple[str, Bar]]

@@ -23,10 +23,15 @@ function tick() {
     const deadline = Date.parse(clock.dataset.deadline);
     const since = clock.dataset.since ? Date.parse(clock.dataset.since) : null;
     const left = (deadline - now) / 1000;
-    const text = left >= 0 ? (zh ? `剩余 ${span(left)}` : `${span(left)} left`)
-                           : (zh ? `超时 ${span(left)}` : `overdue ${span(left)}`);
+    // A missed clock shows the supervision's grace before it escalates.
+    const missed = clock.hasAttribute("data-missed");
+    let text = left >= 0 ? (zh ? `剩余 ${span(left)}` : `${span(left)} left`)
+                         : (zh ? `超时 ${span(left)}` : `overdue ${span(left)}`);
+    if (missed && left >= 0) {
+      text = zh ? `已超时 · 宽限剩余 ${span(left)}` : `overdue · ${span(left)} of grace left`;
+    }
     clock.querySelector(".left").textContent = text;
-    clock.classList.toggle("breached", left < 0);
+    clock.classList.toggle("breached", left < 0 || missed);
     clock.classList.toggle("amber", left >= 0 && since !== null &&
                            left * 1000 < (deadline - since) / 4);
   }
@@ -62,7 +67,8 @@ function swimlane(root) {
   const axis = root.querySelector(".axis");
   const start = Date.parse(root.dataset.start), end = Date.parse(root.dataset.end);
   let zoom = 1;
-  const steps = [60, 300, 900, 3600, 6 * 3600, 86400, 7 * 86400].map((s) => s * 1000);
+  const steps = [5, 15, 30, 60, 300, 900, 3600, 6 * 3600, 86400, 7 * 86400]
+    .map((s) => s * 1000);
   function drawAxis() {
     const width = track.clientWidth, perMs = width / (end - start);
     const step = steps.find((s) => s * perMs >= 90) || steps[steps.length - 1];
@@ -70,9 +76,14 @@ function swimlane(root) {
     for (let at = Math.ceil(start / step) * step; at <= end; at += step) {
       const label = document.createElement("span");
       label.style.left = `${((at - start) / (end - start)) * 100}%`;
-      const when = new Date(at);
-      label.textContent = step >= 86400000 ? when.toLocaleDateString()
-        : when.toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
+      // In the platform's zone, as every time on the page is.
+      const zone = {timeZone: root.dataset.zone};
+      label.textContent = step >= 86400000
+        ? new Date(at).toLocaleDateString(document.documentElement.lang, zone)
+        : new Date(at).toLocaleTimeString(document.documentElement.lang,
+                                          {...zone, hour: "2-digit", minute: "2-digit",
+                                           second: step < 60000 ? "2-digit" : undefined,
+                                           hourCycle: "h23"});
       axis.appendChild(label);
     }
   }
@@ -102,7 +113,10 @@ function swimlane(root) {
     if (dragFrom) viewport.scrollLeft = dragFrom.left - (event.clientX - dragFrom.x);
   });
   window.addEventListener("resize", drawAxis);
-  drawAxis();
+  // First what happened so far; "fit" shows the clocks still running, however far.
+  const focus = Number(root.dataset.focus || 1);
+  setZoom(focus > 0 ? 1 / focus : 1);
+  viewport.scrollLeft = 0;
 }
 
 // Opening a case: stages and jurisdictions of the chosen type, and the lead the
@@ -114,7 +128,8 @@ function openCaseForm(form) {
   const preview = form.querySelector("[data-testid=lead-preview]");
   function only(select) {
     for (const option of select.options) {
-      const fits = !option.dataset.type || option.dataset.type === type.value;
+      const fits = !option.dataset.types ||
+                   option.dataset.types.split(" ").includes(type.value);
       option.hidden = !fits;
       option.disabled = !fits;
     }
@@ -123,12 +138,10 @@ function openCaseForm(form) {
       select.value = first ? first.value : "";
     }
   }
+  // The gateway worked out the lead of every choice by the matrix's own rule.
   function lead() {
-    const rows = (matrix[type.value] || {}).matrix || [];
-    const fits = (row, s, j) => (row.stage === s) && (row.jurisdiction === j);
-    const row = rows.find((r) => fits(r, stage.value, jurisdiction.value)) ||
-                rows.find((r) => fits(r, stage.value, "*"));
-    preview.textContent = row ? (leads[row.lead] || row.lead) : preview.dataset.unknown;
+    const chosen = (matrix[type.value] || {})[`${stage.value}|${jurisdiction.value}`];
+    preview.textContent = chosen ? (leads[chosen] || chosen) : preview.dataset.unknown;
   }
   function update() { only(stage); only(jurisdiction); lead(); }
   [type, stage, jurisdiction].forEach((s) => s.addEventListener("change", update));

@@ -1,0 +1,151 @@
+"""The console in a real browser (Debian's Chromium, driven by Playwright), against the
+whole platform as real processes: a township dispatcher opens an illegal-mining case,
+the natural-resources officer on a phone sees the task arrive without reloading, signs
+and reports on scene; oversight sees the hand-off gap and a breach on the swimlane; a
+stranger agency's officer gets the not-found page; a form post without its CSRF token
+is refused. The screenshots in docs/ come from here."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from cli.provision import demo_password
+from tests.e2e.platform import Platform
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# As the machine's notes say: no first-run work, no background calls to the outside.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+DOCS = Path(__file__).parents[2] / "docs"
+TOWNSHIP, NR, STRANGER, OVERSIGHT = ("jinhaihu-township", "natural-resources",
+                                     "traffic-police", "oversight")
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Chromium is missing: 'make test' installs Debian's"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def signed_in(browser: Browser, platform: Platform, agency: str, officer: str,
+              viewport: dict[str, int] = DESKTOP) -> tuple[BrowserContext, Page]:
+    context = browser.new_context(viewport=viewport,  # type: ignore[arg-type]
+                                  base_url=platform.endpoints.http)
+    page = context.new_page()
+    page.goto("/login")
+    page.select_option("select[name=agency]", agency)
+    page.fill("input[name=officer_id]", officer)
+    page.fill("input[name=password]", demo_password(platform.data_dir, agency, officer) or "")
+    page.click("form[action='/login'] button[type=submit]")
+    expect(page.get_by_test_id("who")).to_have_text(officer)
+    return context, page
+
+
+def test_a_case_from_the_dispatchers_browser_to_the_officers_phone_to_oversight(
+        platform: Platform, chromium: Browser) -> None:
+    DOCS.mkdir(exist_ok=True)
+    _officer_context, phone = signed_in(chromium, platform, NR, "field-officer", PHONE)
+    phone.goto("/inbox")
+    phone.evaluate("window.notReloaded = true")
+
+    # The township's dispatcher opens the case; the form says who will lead.
+    _township_context, desk = signed_in(chromium, platform, TOWNSHIP, "dispatcher")
+    desk.goto("/cases")
+    desk.select_option("select[name=type]", "illegal-mining")
+    desk.select_option("select[name=jurisdiction]", "jinhaihu")
+    expect(desk.get_by_test_id("lead-preview")).to_have_text("金海湖镇政府")
+    desk.fill("input[name=subject_key]", f"JHH-QUARRY-{uuid.uuid4().hex[:6]}")
+    desk.fill("input[name=title]", "金海湖村北坡夜间盗采")
+    desk.click("#open-case button[type=submit]")
+    number = desk.get_by_test_id("case-number").inner_text()
+    assert re.fullmatch(r"\d{8}-\d{4}", number)
+
+    # The task arrives on the officer's phone without a reload; sign, then on scene.
+    item = phone.locator(f"li.item[data-case='{number}'][data-ref='T1']")
+    expect(item).to_be_visible(timeout=30_000)
+    assert phone.evaluate("window.notReloaded") is True
+    expect(item.locator(".clock .left")).to_contain_text("剩余")
+    phone.screenshot(path=str(DOCS / "console-inbox-phone.png"), full_page=True)
+    item.get_by_role("button", name="签收").click()
+    item = phone.locator(f"li.item[data-case='{number}'][data-ref='T1']")
+    expect(item).to_have_attribute("data-action", "arrive")
+    item.get_by_role("button", name="到场").click()
+    expect(phone.locator(f"li.item[data-case='{number}'][data-ref='T1']")).to_have_attribute(
+        "data-action", "complete")
+
+    # The owner dispatches a task with a short sign-for clock nobody meets (a breach),
+    # and offers the case to public security (a hand-off gap while it waits).
+    desk.goto(f"/cases/{number}")
+    desk.select_option("#dispatch select[name=kind]", "work-safety")
+    desk.select_option("#dispatch select[name=assignee]", "emergency-management")
+    desk.click("#dispatch details.clocks summary")
+    desk.fill("#dispatch input[name=sign_within]", "2s")
+    desk.click("#dispatch button[type=submit]")
+    expect(desk.locator(".flash")).to_be_visible()
+    desk.select_option("select[name=to_agency]", "public-security")
+    desk.fill("form[action='/act/OfferHandoff'] input[name=reason]", "涉嫌非法采矿罪")
+    desk.click("form[action='/act/OfferHandoff'] button[type=submit]")
+    expect(desk.locator(".flash")).to_be_visible()
+
+    # Oversight sees the hand-off gap and the breach on the case's swimlane.
+    _oversight_context, watch = signed_in(chromium, platform, OVERSIGHT, "duty-officer")
+    watch.goto(f"/cases/{number}")
+    for _ in range(60):
+        if watch.locator(".swimlane .bar.gap-handoff").count() and \
+                watch.locator(".swimlane .bar.breached").count():
+            break
+        watch.wait_for_timeout(1000)
+        watch.reload()
+    expect(watch.locator(".swimlane .lane[data-agency='jinhaihu-township'] .bar.gap-handoff")
+           ).to_have_count(1)
+    expect(watch.locator(
+        ".swimlane .lane[data-agency='emergency-management'] .bar.breached")).to_have_count(1)
+    watch.screenshot(path=str(DOCS / "console-case.png"), full_page=True)
+    watch.goto("/oversight")
+    expect(watch.get_by_test_id("stalled")).to_contain_text(number)
+    expect(watch.get_by_test_id("ledger")).to_have_text(re.compile("台账完整"))
+    watch.screenshot(path=str(DOCS / "console-oversight.png"), full_page=True)
+
+    # The officer's inbox at a desk, in English.
+    phone.set_viewport_size(DESKTOP)  # type: ignore[arg-type]
+    phone.goto("/lang/en?next=/inbox")
+    expect(phone.locator("h1")).to_have_text("Inbox")
+    phone.screenshot(path=str(DOCS / "console-inbox.png"), full_page=True)
+
+
+def test_a_stranger_gets_not_found_and_a_post_without_csrf_changes_nothing(
+        platform: Platform, chromium: Browser) -> None:
+    _context, desk = signed_in(chromium, platform, TOWNSHIP, "dispatcher")
+    desk.goto("/cases")
+    desk.fill("input[name=subject_key]", f"JHH-QUARRY-{uuid.uuid4().hex[:6]}")
+    desk.fill("input[name=title]", "Quarrying")
+    desk.select_option("select[name=jurisdiction]", "jinhaihu")
+    desk.click("#open-case button[type=submit]")
+    number = desk.get_by_test_id("case-number").inner_text()
+
+    _stranger_context, stranger = signed_in(chromium, platform, STRANGER, "duty-officer")
+    reply = stranger.goto(f"/cases/{number}")
+    assert reply is not None and reply.status == 404
+    expect(stranger.get_by_test_id("error")).to_have_text(f"there is no case {number}")
+
+    # The owner's own browser, but a post without the token: refused, nothing changes.
+    forged = desk.request.post("/act/CloseCase", form={"case_id": number,
+                                                       "request_id": str(uuid.uuid4())})
+    assert forged.status == 403
+    desk.goto(f"/cases/{number}")
+    expect(desk.locator(".case-head")).to_contain_text("办理中")

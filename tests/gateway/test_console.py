@@ -1,0 +1,211 @@
+"""The console's doors, attacked and used over real HTTP against the real gateway:
+sign-in, the session cookie, CSRF, a stranger's case, and commands that go through the
+same authorization as the API and change nothing when refused."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from http.cookies import SimpleCookie
+
+import httpx
+import pytest
+
+from cli.provision import demo_password
+from gateway.console.i18n import TEXT
+from seamless.v1 import case_pb2
+from seamless.v1 import case_service_pb2 as cs
+from tests.gateway.harness import Gateway
+
+TOWNSHIP, NR, STRANGER = "jinhaihu-township", "natural-resources", "traffic-police"
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+class Browser:
+    """A reader of the console, keeping its cookies as a browser does for this site
+    (Secure cookies included: browsers count http://127.0.0.1 as a secure context)."""
+
+    def __init__(self, gw: Gateway) -> None:
+        self.gw = gw
+        self.http = httpx.AsyncClient(base_url=gw.http_url, timeout=30)
+        self.cookies: dict[str, str] = {}
+
+    def _keep(self, reply: httpx.Response) -> None:
+        for header in reply.headers.get_list("set-cookie"):
+            for name, morsel in SimpleCookie(header).items():
+                if morsel["max-age"] == "0" or "1970" in morsel["expires"]:
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+
+    def _headers(self) -> dict[str, str]:
+        return {"cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+
+    async def get(self, path: str) -> httpx.Response:
+        reply = await self.http.get(path, headers=self._headers())
+        self._keep(reply)
+        return reply
+
+    async def post(self, path: str, data: dict[str, str]) -> httpx.Response:
+        reply = await self.http.post(path, data=data, headers=self._headers())
+        self._keep(reply)
+        return reply
+
+    async def sign_in(self, agency: str, officer: str = "duty-officer",
+                      password: str | None = None) -> httpx.Response:
+        form = await self.get("/login")
+        return await self.post("/login", {
+            "csrf": _csrf(form.text), "agency": agency, "officer_id": officer,
+            "password": password or demo_password(self.gw.root, agency, officer) or "",
+            "next": "/inbox"})
+
+    async def act(self, method: str, page: str, **fields: str) -> httpx.Response:
+        token = _csrf((await self.get(page)).text)
+        return await self.post(f"/act/{method}", {"csrf": token, "next": page,
+                                                  "request_id": str(uuid.uuid4()), **fields})
+
+
+@pytest.fixture
+async def browser(gw: Gateway) -> AsyncIterator[Browser]:
+    reader = Browser(gw)
+    yield reader
+    await reader.http.aclose()
+
+
+async def _open(browser: Browser) -> str:
+    """A mining case opened through the console's form; its page's path."""
+    reply = await browser.act("OpenCase", "/cases", type="illegal-mining",
+                              jurisdiction="jinhaihu", title="Quarrying by night",
+                              subject_key=f"Q-{uuid.uuid4().hex[:10]}")
+    assert reply.status_code == 303, reply.text
+    location: str = reply.headers["location"]
+    assert re.fullmatch(r"/cases/\d{8}-\d{4}", location)
+    return location
+
+
+async def test_signing_in_sets_a_secure_session_cookie(browser: Browser) -> None:
+    reply = await browser.sign_in(TOWNSHIP, "dispatcher")
+    assert (reply.status_code, reply.headers["location"]) == (303, "/inbox")
+    cookie = next(c for c in reply.headers.get_list("set-cookie")
+                  if c.startswith("seamless_session="))
+    for attribute in ("HttpOnly", "Secure", "SameSite=strict", "Path=/"):
+        assert attribute.lower() in cookie.lower()
+    inbox = await browser.get("/inbox")
+    assert inbox.status_code == 200 and 'data-testid="who">dispatcher<' in inbox.text
+
+
+async def test_a_wrong_password_signs_nobody_in(browser: Browser) -> None:
+    reply = await browser.sign_in(TOWNSHIP, "dispatcher", password="not-the-password")
+    assert reply.status_code == 401
+    assert "seamless_session" not in reply.cookies
+    assert (await browser.get("/inbox")).headers["location"] == "/login?next=/inbox"
+
+
+async def test_without_a_session_every_page_asks_to_sign_in(browser: Browser) -> None:
+    for path in ("/inbox", "/cases", "/cases/20261130-0001", "/oversight", "/escalations"):
+        reply = await browser.get(path)
+        assert (reply.status_code, reply.headers["location"]) == (303, f"/login?next={path}")
+    refused = await browser.post("/act/SignTask", {"case_id": "x", "task_id": "T1"})
+    assert refused.headers["location"].startswith("/login")
+
+
+async def test_a_form_post_without_its_csrf_token_is_refused_and_changes_nothing(
+        gw: Gateway, browser: Browser) -> None:
+    await browser.sign_in(TOWNSHIP, "dispatcher")
+    case_page = await _open(browser)
+    officer = Browser(gw)
+    await officer.sign_in(NR, "field-officer")
+    for token in ("", "0" * 64, _csrf((await browser.get("/inbox")).text)):
+        # No token, a made-up one, and another reader's: each is refused.
+        forged = await officer.post("/act/SignTask", {
+            "csrf": token, "case_id": case_page.rpartition("/")[2], "task_id": "T1",
+            "request_id": str(uuid.uuid4())})
+        assert forged.status_code == 403
+    case = (await gw.call("GetCase", cs.GetCaseRequest(
+        case_id=case_page.rpartition("/")[2]), TOWNSHIP)).case
+    assert case.tasks[0].state == case_pb2.TASK_STATE_DISPATCHED
+    await officer.http.aclose()
+
+
+async def test_an_officer_acts_on_a_task_from_the_inbox(gw: Gateway, browser: Browser) -> None:
+    await browser.sign_in(TOWNSHIP, "dispatcher")
+    number = (await _open(browser)).rpartition("/")[2]
+    officer = Browser(gw)
+    await officer.sign_in(NR, "field-officer")
+    signed = await officer.act("SignTask", "/inbox", case_id=number, task_id="T1")
+    assert (signed.status_code, signed.headers["location"]) == (303, "/inbox")
+    assert TEXT["done"]["zh"] in (await officer.get("/inbox")).text  # said once,
+    assert TEXT["done"]["zh"] not in (await officer.get("/inbox")).text  # then gone
+    case = (await gw.call("GetCase", cs.GetCaseRequest(case_id=number), TOWNSHIP)).case
+    assert case.tasks[0].state == case_pb2.TASK_STATE_SIGNED
+    signer = [a for a in case.acts if a.kind == case_pb2.CASE_EVENT_KIND_TASK_SIGNED]
+    assert [(a.actor.agency_id, a.actor.officer_id) for a in signer] == \
+        [(NR, "field-officer")]
+    # The same command again is refused by the rules, as over the API.
+    again = await officer.act("SignTask", "/inbox", case_id=number, task_id="T1")
+    assert again.status_code == 409
+    await officer.http.aclose()
+
+
+async def test_a_strangers_case_is_not_found_worded_like_a_wrong_number(
+        gw: Gateway, browser: Browser) -> None:
+    await browser.sign_in(TOWNSHIP, "dispatcher")
+    number = (await _open(browser)).rpartition("/")[2]
+    stranger = Browser(gw)
+    await stranger.sign_in(STRANGER)
+    theirs = await stranger.get(f"/cases/{number}")
+    missing = await stranger.get("/cases/20990101-0001")
+    assert theirs.status_code == missing.status_code == 404
+    said = re.search(r'data-testid="error">([^<]*)<', theirs.text)
+    assert said and said.group(1) == f"there is no case {number}"
+    assert theirs.text.replace(number, "N") == missing.text.replace("20990101-0001", "N")
+    # Nor may the stranger act on it through the console.
+    refused = await stranger.act("WithdrawTask", "/inbox", case_id=number, task_id="T1")
+    assert refused.status_code == 404
+    await stranger.http.aclose()
+
+
+async def test_signing_out_ends_the_session_at_the_agency(gw: Gateway,
+                                                          browser: Browser) -> None:
+    await browser.sign_in(NR, "field-officer")
+    token = browser.cookies["seamless_session"]
+    page = await browser.get("/inbox")
+    await browser.post("/logout", {"csrf": _csrf(page.text)})
+    reply = await gw.http.post("/seamless.v1.CaseService/ListInbox", content="{}", headers={
+        "content-type": "application/json", "authorization": f"Bearer {token}"})
+    assert reply.status_code == 401
+    assert (await browser.get("/inbox")).status_code == 303
+
+
+async def test_only_commands_go_through_the_command_door(browser: Browser) -> None:
+    await browser.sign_in(TOWNSHIP, "dispatcher")
+    reply = await browser.act("GetCase", "/inbox", case_id="x")
+    assert reply.status_code == 400
+    unknown = await browser.act("SignTask", "/inbox", case_id="x", officer="someone-else")
+    assert unknown.status_code == 400
+
+
+async def test_pages_load_nothing_from_elsewhere_and_may_not_be_framed(
+        browser: Browser) -> None:
+    await browser.sign_in(TOWNSHIP, "dispatcher")
+    for path in ("/login", "/inbox", "/cases"):
+        page = await browser.get(path)
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+        assert page.headers["x-content-type-options"] == "nosniff"
+        assert not re.search(r'(src|href)="(https?:)?//', page.text)
+    assert (await browser.get("/static/console.js")).status_code == 200
+
+
+async def test_an_open_redirect_is_not_offered(browser: Browser) -> None:
+    form = await browser.get("/login")
+    reply = await browser.post("/login", {
+        "csrf": _csrf(form.text), "agency": TOWNSHIP, "officer_id": "dispatcher",
+        "password": demo_password(browser.gw.root, TOWNSHIP, "dispatcher") or "",
+        "next": "//evil.example/"})
+    assert reply.headers["location"] == "/inbox"
