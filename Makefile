@@ -8,7 +8,7 @@ BUF_VERSION := 1.75.0
 BUF := .tools/buf/node_modules/.bin/buf
 PROTOS := $(wildcard proto/seamless/v1/*.proto)
 
-.PHONY: up venv proto proto-check proto-lint lint test test-fast histories clean
+.PHONY: up venv proto proto-check proto-lint browser lint test test-fast histories clean
 
 # Start the whole platform on its embedded defaults (Ctrl-C stops it).
 up: $(INSTALLED)
@@ -49,13 +49,21 @@ $(BUF):
 proto-lint: $(BUF)
 	$(BUF) lint
 
+# The console's browser tests drive Debian's Chromium (never a browser downloaded at run
+# time), with a CJK font so the Chinese pages render (and their screenshots read).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi wenquanyi || { \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium fonts-wqy-zenhei; }
+
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy workflows agencies gateway observability trust cli bench tests
 
 # The unit and service tests on two processes, then the whole-platform tests one at a
 # time (each starts every process of the platform).
-test: lint proto-check proto-lint
+test: lint proto-check proto-lint browser
 	$(VENV)/bin/pytest -n 2 -m "not e2e"
 	$(VENV)/bin/pytest -m e2e
 

@@ -1,5 +1,6 @@
 """The console: the web pages officers, coordinators and oversight staff work in,
-served by the gateway beside its HTTP/JSON API (`gateway.console.pages`)."""
+served by the gateway beside its HTTP/JSON API (`gateway.console.pages`), and the
+JSON sign-in for programs (`gateway.sign_in`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.agency_links import AgencyLinks
 from gateway.console.pages import Console
 from gateway.http_api import Operations
+from gateway.sign_in import SignIn
 from trust.pki import CertificateStore
 from workflows.catalog_loader import Catalog
 
@@ -38,9 +40,12 @@ async def healthz(request: Request) -> PlainTextResponse:
 def console_app(*, operations: Operations, links: AgencyLinks, store: CertificateStore,
                 catalog: Catalog) -> Starlette:
     console = Console(operations=operations, links=links, store=store, catalog=catalog)
+    sessions = SignIn(links, store, console.sign_in_bodies())
     page = console.page
     app = Starlette(middleware=[Middleware(SecurityHeaders)], routes=[
         Route("/healthz", healthz),
+        Route("/auth/sign-in", sessions.sign_in, methods=["POST"]),
+        Route("/auth/sign-out", sessions.sign_out, methods=["POST"]),
         Route("/", console.home),
         Route("/login", console.login_form, methods=["GET"]),
         Route("/login", console.login, methods=["POST"]),

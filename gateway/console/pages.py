@@ -152,12 +152,12 @@ class Console:
     async def login_form(self, request: Request) -> Response:
         binding = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
         response = self.render(request, None, "login.html", login_csrf=self._keys.csrf(
-            binding), agencies=self._sign_in_bodies(), next=request.query_params.get(
+            binding), agencies=self.sign_in_bodies(), next=request.query_params.get(
                 "next", "/inbox"), error="")
         set_cookie(response, LOGIN_COOKIE, binding, max_age=3600)
         return response
 
-    def _sign_in_bodies(self) -> list[str]:
+    def sign_in_bodies(self) -> list[str]:
         return [a.id for a in self._catalog.directory.agencies] + [OVERSIGHT]
 
     async def login(self, request: Request) -> Response:
@@ -172,7 +172,7 @@ class Console:
         password = str(form.get("password", ""))[:256]
         target = local_path(str(form.get("next", "")), "/inbox")
         try:
-            if agency not in self._sign_in_bodies():
+            if agency not in self.sign_in_bodies():
                 raise KeyError(agency)
             answer = await self._links.sign_in(agency, officer, password)
         except (KeyError, grpc.aio.AioRpcError) as err:
@@ -180,7 +180,7 @@ class Console:
                 err.code() is grpc.StatusCode.UNAVAILABLE
             return self.render(
                 request, None, "login.html", status=503 if unavailable else 401,
-                login_csrf=self._keys.csrf(binding), agencies=self._sign_in_bodies(),
+                login_csrf=self._keys.csrf(binding), agencies=self.sign_in_bodies(),
                 next=target, error=err.details() if unavailable  # type: ignore[union-attr]
                 else TEXT["bad_sign_in"][language(request)])
         response = RedirectResponse(target, status_code=303)

@@ -26,7 +26,8 @@ def stamp(moment: datetime) -> Timestamp:
     return value
 
 
-def event(kind: int, minutes: float, task: str = "", **attributes: str) -> case_pb2.CaseEvent:
+def event(kind: case_pb2.CaseEventKind, minutes: float, task: str = "",
+          **attributes: str) -> case_pb2.CaseEvent:
     return case_pb2.CaseEvent(kind=kind, time=stamp(T0 + timedelta(minutes=minutes)),
                               task_id=task, attributes=attributes)
 
@@ -111,8 +112,8 @@ def test_a_form_is_read_into_the_request_it_names() -> None:
     granted = forms.request_of("DecideExtension", {"grant": "true"}, BEIJING)
     assert granted.grant is True  # type: ignore[attr-defined]
     dispatched = forms.request_of("DispatchTask", {"due_time": "2026-12-01T09:30"}, BEIJING)
-    assert dispatched.due_time.ToDatetime(tzinfo=UTC) == \
-        datetime(2026, 12, 1, 1, 30, tzinfo=UTC)  # type: ignore[attr-defined]
+    due = dispatched.due_time.ToDatetime(tzinfo=UTC)  # type: ignore[attr-defined]
+    assert due == datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("method, form, field", [

@@ -14,6 +14,7 @@ import pytest
 from google.protobuf import json_format, message_factory
 from google.protobuf.message import Message
 
+from cli.provision import demo_password
 from observability.participation import OVERSIGHT
 from seamless.v1 import case_service_pb2 as cs
 from seamless.v1 import oversight_pb2 as ov
@@ -153,3 +154,32 @@ def _unenvelope(body: bytes) -> tuple[bytes, dict[str, Any]]:
         else:
             data += json_format.Parse(payload, ov.ExportEventLogResponse()).data
     return data, end
+
+
+async def test_a_program_signs_in_over_http_and_out_again(gw: Gateway) -> None:
+    password = demo_password(gw.root, NR, "field-officer")
+    wrong = await gw.http.post("/auth/sign-in", json={
+        "agency": NR, "officer_id": "field-officer", "password": "guess"})
+    stranger = await gw.http.post("/auth/sign-in", json={
+        "agency": "nowhere", "officer_id": "field-officer", "password": password})
+    assert wrong.status_code == stranger.status_code == 401
+    assert wrong.json() == stranger.json()  # the same answer, whatever was wrong
+    signed = await gw.http.post("/auth/sign-in", json={
+        "agency": NR, "officer_id": "field-officer", "password": password})
+    assert signed.status_code == 200
+    assert signed.json()["officer"]["id"] == "field-officer"
+    bearer = {"authorization": f"Bearer {signed.json()['session']}",
+              "content-type": "application/json"}
+    inbox = await gw.http.post("/seamless.v1.CaseService/ListInbox", content="{}",
+                               headers=bearer)
+    assert inbox.status_code == 200
+    assert (await gw.http.post("/auth/sign-out", headers=bearer)).status_code == 200
+    after = await gw.http.post("/seamless.v1.CaseService/ListInbox", content="{}",
+                               headers=bearer)
+    assert (after.status_code, http_failure(after).reason) == (401, "UNAUTHENTICATED")
+
+
+async def test_a_sign_in_that_is_not_one_is_refused(gw: Gateway) -> None:
+    for body in (b"not json", b'{"agency": "x"}', b"{" + b" " * 5000 + b"}"):
+        reply = await gw.http.post("/auth/sign-in", content=body)
+        assert reply.status_code in (400, 413)

@@ -1,0 +1,80 @@
+"""Signing in over HTTP/JSON, for programs and curl: `POST /auth/sign-in` relays the
+officer's id and password to the officer's own agency (which checks them, counts
+failures and signs the session) and answers with the session to send as
+`Authorization: Bearer …`; `POST /auth/sign-out` ends it there at once.
+
+The gateway keeps nothing: the agency holds its officers and their sessions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import grpc
+from google.protobuf import json_format
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from gateway.agency_links import AgencyLinks
+from gateway.http_api import CallContext
+from trust.guard import bearer
+from trust.pki import CertificateStore
+from trust.sessions import SessionError, verify_session
+
+# An agency, an officer id and a password: anything longer is not a sign-in.
+MAX_BODY_BYTES = 4096
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    # The shape of a Connect error, so a client reads both doors' errors alike.
+    return JSONResponse({"code": code, "message": message}, status_code=status)
+
+
+class SignIn:
+    def __init__(self, links: AgencyLinks, store: CertificateStore,
+                 bodies: Collection[str]) -> None:
+        self._links = links
+        self._store = store
+        self._bodies = frozenset(bodies)
+
+    async def sign_in(self, request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return _error(413, "resource_exhausted", f"at most {MAX_BODY_BYTES} bytes")
+        try:
+            fields = json.loads(body)
+            agency, officer, password = (str(fields[k]) for k in
+                                         ("agency", "officer_id", "password"))
+        except (ValueError, KeyError, TypeError):
+            return _error(400, "invalid_argument", 'send {"agency": …, "officer_id": …, '
+                                                   '"password": …} as JSON')
+        refused = _error(401, "unauthenticated", "wrong agency, officer id or password, "
+                                                 "or the officer is locked out")
+        if agency not in self._bodies:
+            return refused
+        try:
+            answer = await self._links.sign_in(agency, officer[:64], password[:256])
+        except grpc.aio.AioRpcError as err:
+            if err.code() is grpc.StatusCode.UNAUTHENTICATED:
+                return refused
+            return _error(503, "unavailable", f"{agency} is not answering; try again")
+        return JSONResponse(json_format.MessageToDict(answer))
+
+    async def sign_out(self, request: Request) -> Response:
+        token = bearer(cast(Any, CallContext(request.headers.items())))
+        try:
+            session = verify_session(token, self._store, now=datetime.now(UTC))
+        except SessionError:
+            return _error(401, "unauthenticated", "send the session to end as "
+                                                  "'Authorization: Bearer …'")
+        agency = session.agency
+        try:
+            await self._links.sign_out(agency, token)
+        except grpc.aio.AioRpcError as err:
+            if err.code() is grpc.StatusCode.UNAUTHENTICATED:
+                return _error(401, "unauthenticated", err.details() or "")
+            return _error(503, "unavailable", f"{agency} is not answering; try again")
+        return JSONResponse({})
