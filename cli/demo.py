@@ -1,6 +1,8 @@
-"""`seamless demo mining|food`: a realistic case driven end to end through the public
+"""`seamless demo mining|food|day`: realistic cases driven end to end through the public
 API, each step taken by the agency whose job it is: owners' officers call the gateway
-with their own sessions, officers act on their inbox at their own agency's desk."""
+with their own sessions, officers act on their inbox at their own agency's desk. `day`
+leaves the console something true on every page: a breach, a bounce, a hand-off and an
+escalation, with real waits on short clocks."""
 
 from __future__ import annotations
 
@@ -23,12 +25,12 @@ class Cast:
     """One gateway connection per agency taking part."""
 
     def __init__(self, data_dir: Path) -> None:
-        self._data_dir = data_dir
+        self.data_dir = data_dir
         self._by_agency: dict[str, Gateway] = {}
 
     def __call__(self, agency: str) -> Gateway:
         if agency not in self._by_agency:
-            self._by_agency[agency] = Gateway(self._data_dir, agency)
+            self._by_agency[agency] = Gateway(self.data_dir, agency)
         return self._by_agency[agency]
 
     def act(self, agency: str, action: int, case_id: str, task_id: str,
@@ -36,7 +38,7 @@ class Cast:
         """An officer of `agency` acts on a task at the agency's own service, once the
         task is in the agency's inbox (as an officer would see it arrive)."""
         self._wait_in_inbox(agency, case_id, task_id)
-        desk = AgencyDesk(self._data_dir, agency, self(agency).credential)
+        desk = AgencyDesk(self.data_dir, agency, self(agency).credential)
         try:
             reply = desk.act(agency_pb2.ActOnTaskRequest(
                 request_id=new_request_id(), case_id=case_id, task_id=task_id,
@@ -90,7 +92,8 @@ def mining(cast: Cast, say: Say) -> case_pb2.Case:
         request_id=new_request_id(), type="illegal-mining", subject_key=subject,
         title="Night-time quarrying on the slope above Jinhaihu village",
         jurisdiction="jinhaihu", location="Jinhaihu, Pinggu", priority=1)).case
-    say(f"jinhaihu-township blows the whistle: case {case.id} with {len(case.tasks)} tasks")
+    say(f"jinhaihu-township blows the whistle: case {case.number} with {len(case.tasks)} "
+        "tasks")
     findings = {"mining-investigation": "excavator and 40 t of ore seized",
                 "criminal-investigation": "two suspects detained; no explosives",
                 "work-safety": "slope secured, site fenced off",
@@ -112,7 +115,7 @@ def food(cast: Cast, say: Say) -> case_pb2.Case:
         request_id=new_request_id(), type="food-supply-chain", subject_key=subject,
         title="Pork with clenbuterol residue found at Pinggu market", stage="circulation",
         jurisdiction="pinggu")).case
-    say(f"market-regulation opens {case.id}: tasks to "
+    say(f"market-regulation opens {case.number}: tasks to "
         f"{', '.join(t.assignee for t in case.tasks)}")
     case = _work(cast, case, _task(case, "agriculture-rural", "trace-production"),
                  "traced to a farm in Daxingzhuang; herd quarantined", say)
@@ -145,8 +148,68 @@ def food(cast: Cast, say: Say) -> case_pb2.Case:
     return case  # type: ignore[no-any-return]
 
 
+# The day's short clocks: long enough to watch them run down in the console, short
+# enough that the demo sees them missed.
+DAY_SIGN_WITHIN = "20s"
+DAY_OFFER_EXPIRES = "10s"
+DAY_WAIT_SECONDS = 90.0
+
+
+def day(cast: Cast, say: Say) -> case_pb2.Case:
+    """A morning's work for the console to show: a case done on time, a food case with
+    a decline re-dispatched (a bounce) and a hand-off, a mining case whose late task
+    breaches its clock, and an offer nobody answers, escalated to the coordinator."""
+    mining(cast, say)
+    food(cast, say)
+    township = cast("jinhaihu-township")
+    stalled = township.call("OpenCase", pb.OpenCaseRequest(
+        request_id=new_request_id(), type="illegal-mining",
+        subject_key=f"JHH-PIT-{time.strftime('%Y%m%d-%H%M%S')}",
+        title="Unlicensed pit reopened behind the reservoir", jurisdiction="jinhaihu",
+        location="Jinhaihu reservoir, north shore")).case
+    say(f"jinhaihu-township opens {stalled.number}")
+    first = _task(stalled, "natural-resources", "mining-investigation")
+    cast.act("natural-resources", agency_pb2.TASK_ACTION_SIGN, stalled.id, first.id)
+    cast.act("natural-resources", agency_pb2.TASK_ACTION_ARRIVE, stalled.id, first.id)
+    say(f"  natural-resources signs for {first.id} and is on scene")
+    late = township.call("DispatchTask", pb.DispatchTaskRequest(
+        request_id=new_request_id(), case_id=stalled.id, kind="work-safety",
+        assignee="emergency-management", title="Second slope check after the rain",
+        sign_within=DAY_SIGN_WITHIN))
+    say(f"  jinhaihu-township dispatches {late.task_id} to emergency-management: sign for "
+        f"within {DAY_SIGN_WITHIN} (nobody will)")
+    market = cast("market-regulation")
+    offered = market.call("OpenCase", pb.OpenCaseRequest(
+        request_id=new_request_id(), type="food-supply-chain",
+        subject_key=f"BATCH-{time.strftime('%Y%m%d-%H%M%S')}-B",
+        title="Unlabelled frozen chicken at a Pinggu cold store", stage="circulation",
+        jurisdiction="pinggu")).case
+    market.call("OfferHandoff", pb.OfferHandoffRequest(
+        request_id=new_request_id(), case_id=offered.id, to_agency="agriculture-rural",
+        reason="the supplier is a farm", expires_within=DAY_OFFER_EXPIRES))
+    say(f"market-regulation opens {offered.number} and offers it to agriculture-rural "
+        f"for {DAY_OFFER_EXPIRES} (no answer comes)")
+    say("  waiting for the clocks to run out…")
+    coordinator = cast("command-center")
+    give_up = time.monotonic() + DAY_WAIT_SECONDS
+    while time.monotonic() < give_up:
+        breached = any(t.sign_by.misses for t in township.call("GetCase", pb.GetCaseRequest(
+            case_id=stalled.id)).case.tasks)
+        escalated = coordinator.call("GetCase", pb.GetCaseRequest(
+            case_id=offered.id)).case.escalations
+        if breached and escalated:
+            say(f"  {late.task_id} missed its sign-for clock (督办 sent); the offer expired "
+                f"and {escalated[0].id} waits for the coordinator")
+            break
+        time.sleep(1.0)
+    else:
+        raise SystemExit("the demo's clocks did not run out in time; see 'seamless status'")
+    case: case_pb2.Case = township.call("GetCase", pb.GetCaseRequest(case_id=stalled.id)).case
+    return case
+
+
 SCENARIOS: dict[str, Callable[[Cast, Say], case_pb2.Case]] = {"mining": mining,
-                                                              "food": food}
+                                                              "food": food, "day": day}
 
 
 def demo_command(args: argparse.Namespace) -> Any:
@@ -156,4 +219,11 @@ def demo_command(args: argparse.Namespace) -> Any:
         case = SCENARIOS[args.scenario](cast, say)
     finally:
         cast.close()
-    return render.case_json(case) if args.json else f"\ncase {case.id} is closed"
+    if args.json:
+        return render.case_json(case)
+    if case.status == case_pb2.CASE_STATUS_CLOSED:
+        return f"\ncase {case.number or case.id} is closed"
+    console = datadir.Endpoints.read(cast.data_dir).http
+    return (f"\ncase {case.number} is open. See it in the console: {console}/cases/"
+            f"{case.number} (sign in as any demo officer; passwords in "
+            f"{cast.data_dir / datadir.DEMO_OFFICERS})")

@@ -494,7 +494,8 @@ def build_parser() -> argparse.ArgumentParser:
               "escalations, offers), newest first")
     p.add_argument("--page-size", type=int, default=0)
     p.add_argument("--page-token", default="")
-    p = _leaf(commands, "demo", demo.demo_command, "drive a realistic case end to end",
+    p = _leaf(commands, "demo", demo.demo_command,
+              "drive realistic cases end to end (day: a morning for the console)",
               acting=False)
     p.add_argument("scenario", choices=sorted(demo.SCENARIOS))
     case = commands.add_parser("case", help="open, list, show and run cases")

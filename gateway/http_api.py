@@ -100,12 +100,19 @@ class Operations:
 
     async def stream(self, path: str, request: Message, context: CallContext
                      ) -> AsyncIterator[Any]:
-        reset = CURRENT.set(await self._identify(path, context))
-        try:
-            async for reply in self._handlers[path](request, context):
-                yield reply
-        finally:
-            CURRENT.reset(reset)
+        """A streaming method's replies. The caller is set around each step alone: the
+        stream may be read on from another task (a streamed HTTP answer is)."""
+        caller = await self._identify(path, context)
+        replies = self._handlers[path](request, context)
+        while True:
+            reset = CURRENT.set(caller)
+            try:
+                reply = await anext(replies)
+            except StopAsyncIteration:
+                return
+            finally:
+                CURRENT.reset(reset)
+            yield reply
 
 
 class ConnectBridge:

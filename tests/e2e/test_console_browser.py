@@ -119,7 +119,6 @@ def test_a_case_from_the_dispatchers_browser_to_the_officers_phone_to_oversight(
     watch.goto("/oversight")
     expect(watch.get_by_test_id("stalled")).to_contain_text(number)
     expect(watch.get_by_test_id("ledger")).to_have_text(re.compile("台账完整"))
-    watch.screenshot(path=str(DOCS / "console-oversight.png"), full_page=True)
 
     # The officer's inbox at a desk, in English.
     phone.set_viewport_size(DESKTOP)  # type: ignore[arg-type]
@@ -149,3 +148,22 @@ def test_a_stranger_gets_not_found_and_a_post_without_csrf_changes_nothing(
     assert forged.status == 403
     desk.goto(f"/cases/{number}")
     expect(desk.locator(".case-head")).to_contain_text("办理中")
+
+
+def test_the_days_demo_gives_every_page_something_true(platform: Platform,
+                                                       chromium: Browser) -> None:
+    platform.cli("demo", "day")
+    _context, watch = signed_in(chromium, platform, OVERSIGHT, "duty-officer")
+    watch.goto("/oversight")
+    expect(watch.get_by_test_id("stalled").locator("tr.breached").first).to_be_visible()
+    expect(watch.locator(".badge.red").first).to_be_visible()
+    expect(watch.locator(".badge.black").first).to_be_visible()
+    expect(watch.get_by_test_id("handoff-matrix").locator("td[title]").first).to_be_visible()
+    expect(watch.get_by_test_id("lines-chart")).to_contain_text("food-supply-chain")
+    watch.screenshot(path=str(DOCS / "console-oversight.png"), full_page=True)
+    csv = watch.request.get("/oversight/export/csv")
+    assert csv.ok and csv.text().startswith("case_id,")
+    _coordinator_context, desk = signed_in(chromium, platform, "command-center",
+                                           "duty-officer")
+    desk.goto("/escalations")
+    expect(desk.get_by_test_id("escalations").locator("li.item").first).to_be_visible()

@@ -209,3 +209,20 @@ async def test_an_open_redirect_is_not_offered(browser: Browser) -> None:
         "password": demo_password(browser.gw.root, TOWNSHIP, "dispatcher") or "",
         "next": "//evil.example/"})
     assert reply.headers["location"] == "/inbox"
+
+
+async def test_oversight_downloads_the_event_log(gw: Gateway, browser: Browser) -> None:
+    await browser.sign_in(TOWNSHIP, "dispatcher")
+    number = (await _open(browser)).rpartition("/")[2]
+    watch = Browser(gw)
+    await watch.sign_in("oversight")
+    csv = await watch.get("/oversight/export/csv")
+    assert csv.status_code == 200 and csv.text.startswith("case_id,")
+    assert csv.headers["content-disposition"].startswith("attachment")
+    stranger = Browser(gw)
+    await stranger.sign_in(STRANGER)
+    theirs = await stranger.get("/oversight/export/csv")
+    case = (await gw.call("GetCase", cs.GetCaseRequest(case_id=number), TOWNSHIP)).case
+    assert case.id in csv.text and case.id not in theirs.text
+    await watch.http.aclose()
+    await stranger.http.aclose()
