@@ -1,4 +1,4 @@
-"""`seamless bench`: the platform against bare Temporal, on one server, in one run.
+"""`seamless-bench`: the platform against bare Temporal, on one server, in one run.
 
 Starts a fresh platform (the processes `seamless up` runs, on the same SQLite settings)
 plus the baseline's worker, then measures, in order:
@@ -21,6 +21,7 @@ import os
 import platform as host
 import signal
 import sqlite3
+import sys
 import tempfile
 import time
 import uuid
@@ -208,3 +209,17 @@ def bench_command(args: argparse.Namespace) -> int:
         args.json_file.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
         _say(f"figures written to {args.json_file}")
     return 0
+
+
+def entry_point() -> None:
+    """`seamless-bench` (or `python -m bench`): the benchmark has its own command, so
+    the `seamless` command line does not import it."""
+    description = "measure the platform against bare Temporal (starts its own; see " \
+                  "BENCHMARKS.md)"
+    parser = argparse.ArgumentParser(prog="seamless-bench", description=description)
+    add_arguments(parser)
+    code = bench_command(parser.parse_args())
+    sys.stdout.flush()
+    # The benchmark used the Temporal client, which can crash the interpreter at exit
+    # (sdk-python issue 300).
+    os._exit(code)

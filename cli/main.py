@@ -7,19 +7,17 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from google.protobuf import json_format
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from cli import datadir, render
 from cli.api import AgencyDesk, CallFailed, Gateway, new_request_id
+from cli.arguments import Handler, leaf, options, timestamp
 from seamless.v1 import agency_pb2, case_pb2
 from seamless.v1 import case_service_pb2 as pb
 from workflows.rules.calendar import is_duration
 
-Handler = Callable[[argparse.Namespace], Any]
 CASE_HELP = "the case number (20261130-0042), or the case id"
 # How long an act waits for a task still on its way to the agency's inbox.
 DELIVERY_WAIT_SECONDS = 10.0
@@ -37,19 +35,6 @@ def gateway(args: argparse.Namespace, *, default_identity: str = "") -> Gateway:
 def names(api: Gateway) -> dict[str, tuple[str, str]]:
     reply = api.call("ListAgencies", pb.ListAgenciesRequest())
     return {a.id: (a.name_zh, a.name_en) for a in reply.agencies}
-
-
-def timestamp(text: str, option: str) -> Timestamp:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise SystemExit(f"{option}: {text!r} is not an ISO time such as "
-                         "2026-11-20T17:00+08:00") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=render.BEIJING)
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
 
 
 def show_case(args: argparse.Namespace, api: Gateway, case: case_pb2.Case,
@@ -289,35 +274,8 @@ def playbooks(args: argparse.Namespace) -> Any:
 
 # ----- the parser ---------------------------------------------------------------------
 
-def _options(parser: argparse.ArgumentParser, *, acting: bool = True) -> None:
-    """Options every command takes, after its own arguments as well as before."""
-    parser.add_argument("--data-dir", default=argparse.SUPPRESS,
-                        help="the platform's data directory (default: $SEAMLESS_DATA_DIR "
-                             "or ./.seamless)")
-    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                        help="print one JSON document")
-    if acting:
-        parser.add_argument("--as", dest="as_agency", default=argparse.SUPPRESS,
-                            metavar="AGENCY",
-                            help="act with your session at this agency ('seamless login'; "
-                                 "on a demo platform, its duty officer's)")
-        parser.add_argument("--officer", default=argparse.SUPPRESS,
-                            help="who you are signed in as (refused if you are not); for "
-                                 "login, who signs in")
-        parser.add_argument("--request-id", default=argparse.SUPPRESS,
-                            help="idempotency key: a retry with it changes nothing")
-
-
-def _leaf(group: Any, name: str, handler: Handler, help: str,
-          acting: bool = True) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = group.add_parser(name, help=help, description=help)
-    _options(parser, acting=acting)
-    parser.set_defaults(handler=handler)
-    return parser
-
-
 def _case_commands(group: Any) -> None:
-    p = _leaf(group, "open", case_open, "open a case (the matrix picks the lead)")
+    p = leaf(group, "open", case_open, "open a case (the matrix picks the lead)")
     p.add_argument("--type", required=True, help="case type, e.g. illegal-mining")
     p.add_argument("--subject", required=True, help="what the case is about (one open "
                                                     "case per type and subject)")
@@ -332,7 +290,7 @@ def _case_commands(group: Any) -> None:
     p.add_argument("--priority", type=int, default=0, help="1 (urgent) to 5; default 3")
     p.add_argument("--lead", default="", help="ask to lead (首接负责) where the matrix allows")
 
-    p = _leaf(group, "list", case_list, "the cases you can see")
+    p = leaf(group, "list", case_list, "the cases you can see")
     p.add_argument("--owner", default="")
     p.add_argument("--status", choices=["", "open", "closed"], default="")
     p.add_argument("--type", default="")
@@ -341,10 +299,10 @@ def _case_commands(group: Any) -> None:
     p.add_argument("--page-size", type=int, default=0)
     p.add_argument("--page-token", default="")
 
-    p = _leaf(group, "show", case_show, "one case with its tasks")
+    p = leaf(group, "show", case_show, "one case with its tasks")
     p.add_argument("case", help=CASE_HELP)
 
-    p = _leaf(group, "dispatch", _change(
+    p = leaf(group, "dispatch", _change(
         "DispatchTask", _dispatch_request, lambda r: {"task_id": r.task_id}),
         "dispatch a task to an assisting agency (owner)")
     p.add_argument("case", help=CASE_HELP)
@@ -357,7 +315,7 @@ def _case_commands(group: Any) -> None:
     p.add_argument("--due-within", default="")
     p.add_argument("--due-at", default="", help="ISO time (Beijing time if no offset)")
 
-    p = _leaf(group, "handoff", _change("OfferHandoff", lambda a: pb.OfferHandoffRequest(
+    p = leaf(group, "handoff", _change("OfferHandoff", lambda a: pb.OfferHandoffRequest(
         to_agency=a.to, reason=a.reason, expires_within=a.expires_within),
         lambda r: {"handoff_id": r.handoff_id}), "offer the case to another agency (owner)")
     p.add_argument("case", help=CASE_HELP)
@@ -365,37 +323,37 @@ def _case_commands(group: Any) -> None:
     p.add_argument("--reason", required=True)
     p.add_argument("--expires-within", default="")
 
-    p = _leaf(group, "accept", _change("AcceptHandoff", lambda a: pb.AcceptHandoffRequest(
+    p = leaf(group, "accept", _change("AcceptHandoff", lambda a: pb.AcceptHandoffRequest(
         handoff_id=a.handoff)), "accept an offered case")
     p.add_argument("case", help=CASE_HELP)
     p.add_argument("handoff")
 
-    p = _leaf(group, "withdraw-handoff", _change("WithdrawHandoff", lambda a: (
+    p = leaf(group, "withdraw-handoff", _change("WithdrawHandoff", lambda a: (
         pb.WithdrawHandoffRequest(handoff_id=a.handoff))), "withdraw your offer")
     p.add_argument("case", help=CASE_HELP)
     p.add_argument("handoff")
 
-    p = _leaf(group, "decline-handoff", _change("DeclineHandoff", lambda a: (
+    p = leaf(group, "decline-handoff", _change("DeclineHandoff", lambda a: (
         pb.DeclineHandoffRequest(handoff_id=a.handoff, reason=a.reason))),
         "decline an offered case, with a reason")
     p.add_argument("case", help=CASE_HELP)
     p.add_argument("handoff")
     p.add_argument("--reason", required=True)
 
-    p = _leaf(group, "assign", _change("AssignOwner", lambda a: pb.AssignOwnerRequest(
+    p = leaf(group, "assign", _change("AssignOwner", lambda a: pb.AssignOwnerRequest(
         agency=a.to, reason=a.reason)), "make an agency the owner (coordinator)")
     p.add_argument("case", help=CASE_HELP)
     p.add_argument("--to", required=True, metavar="AGENCY")
     p.add_argument("--reason", required=True)
 
-    p = _leaf(group, "resolve", _change("ResolveEscalation", lambda a: (
+    p = leaf(group, "resolve", _change("ResolveEscalation", lambda a: (
         pb.ResolveEscalationRequest(escalation_id=a.escalation, resolution=a.resolution))),
         "settle an escalation (coordinator)")
     p.add_argument("case", help=CASE_HELP)
     p.add_argument("escalation")
     p.add_argument("--resolution", required=True)
 
-    p = _leaf(group, "close", _change("CloseCase", lambda a: pb.CloseCaseRequest(
+    p = leaf(group, "close", _change("CloseCase", lambda a: pb.CloseCaseRequest(
         summary=a.summary)), "close the case once every task is finished (owner)")
     p.add_argument("case", help=CASE_HELP)
     p.add_argument("--summary", default="")
@@ -403,7 +361,7 @@ def _case_commands(group: Any) -> None:
 
 def _task_commands(group: Any) -> None:
     def task_leaf(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
-        p = _leaf(group, name, handler, help)
+        p = leaf(group, name, handler, help)
         p.add_argument("case", help=CASE_HELP)
         p.add_argument("task")
         return p
@@ -442,24 +400,15 @@ def _task_commands(group: Any) -> None:
     p.add_argument("--reason", default="")
 
 
-def _bench(args: argparse.Namespace) -> int:
-    from bench.run import bench_command
-    code = bench_command(args)
-    sys.stdout.flush()
-    # The benchmark used the Temporal client, which can crash the interpreter at exit
-    # (sdk-python issue 300).
-    os._exit(code)
-
-
 def build_parser() -> argparse.ArgumentParser:
     from cli import demo, officers, oversight, platform
     from cli.up import Ports
 
     parser = argparse.ArgumentParser(
         prog="seamless", description="Seamless: joint enforcement cases across agencies.")
-    _options(parser)
+    options(parser)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    p = _leaf(commands, "up", platform.up_command, "start the whole platform", acting=False)
+    p = leaf(commands, "up", platform.up_command, "start the whole platform", acting=False)
     ports = Ports()
     for option, variable, default, help in (
             ("--temporal-port", "SEAMLESS_TEMPORAL_PORT", ports.temporal,
@@ -477,24 +426,24 @@ def build_parser() -> argparse.ArgumentParser:
              "agencies' officers' desks, on consecutive ports from here")):
         p.add_argument(option, type=int, default=int(os.environ.get(variable, default)),
                        help=f"{help} (${variable}, default {default})")
-    _leaf(commands, "status", platform.status_command, "health of every component",
+    leaf(commands, "status", platform.status_command, "health of every component",
           acting=False)
-    _leaf(commands, "agencies", agencies, "the district directory")
-    p = _leaf(commands, "playbooks", playbooks, "the case types: stages, jurisdictions, who "
+    leaf(commands, "agencies", agencies, "the district directory")
+    p = leaf(commands, "playbooks", playbooks, "the case types: stages, jurisdictions, who "
               "leads, task kinds and their clocks")
     p.add_argument("type", nargs="?", default="", help="one case type (default: all)")
-    p = _leaf(commands, "inbox", inbox, "your work: what waits for you, what to do next "
+    p = leaf(commands, "inbox", inbox, "your work: what waits for you, what to do next "
               "and by when (overdue first)")
     p.add_argument("--open-only", action="store_true",
                    help="only what waits for you (not finished work or work waiting on "
                         "others)")
     p.add_argument("--page-size", type=int, default=0)
     p.add_argument("--page-token", default="")
-    p = _leaf(commands, "notices", notices, "the notices your agency received (督办, "
+    p = leaf(commands, "notices", notices, "the notices your agency received (督办, "
               "escalations, offers), newest first")
     p.add_argument("--page-size", type=int, default=0)
     p.add_argument("--page-token", default="")
-    p = _leaf(commands, "demo", demo.demo_command,
+    p = leaf(commands, "demo", demo.demo_command,
               "drive realistic cases end to end (day: a morning for the console)",
               acting=False)
     p.add_argument("scenario", choices=sorted(demo.SCENARIOS))
@@ -502,14 +451,8 @@ def build_parser() -> argparse.ArgumentParser:
     _case_commands(case.add_subparsers(dest="action", required=True, metavar="ACTION"))
     task = commands.add_parser("task", help="act on a task of a case")
     _task_commands(task.add_subparsers(dest="action", required=True, metavar="ACTION"))
-    oversight.add_commands(commands, _leaf)
-    officers.add_commands(commands, _leaf)
-    # Not a _leaf: its --json names a file to write, beside the table it always prints.
-    help = "measure the platform against bare Temporal (starts its own; see BENCHMARKS.md)"
-    p = commands.add_parser("bench", help=help, description=help)
-    p.set_defaults(handler=_bench)
-    from bench.run import add_arguments as bench_arguments
-    bench_arguments(p)
+    oversight.add_commands(commands)
+    officers.add_commands(commands)
     return parser
 
 

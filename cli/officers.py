@@ -17,6 +17,7 @@ import grpc
 
 from cli import datadir, render
 from cli.api import AgencyDesk, CallFailed
+from cli.arguments import leaf
 from cli.sessions import SessionBook, sign_in
 from seamless.v1 import roster_pb2 as pb
 
@@ -145,7 +146,7 @@ def officer_reset_password(args: argparse.Namespace) -> Any:
     return text
 
 
-def add_commands(commands: Any, leaf: Callable[..., argparse.ArgumentParser]) -> None:
+def add_commands(commands: Any) -> None:
     p = leaf(commands, "login", login, "sign in at your agency (asks for the password)")
     p.add_argument("--password-stdin", action="store_true",
                    help="read the password from the first line of standard input")

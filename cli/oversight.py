@@ -19,6 +19,7 @@ from google.protobuf.message import Message
 
 from cli import datadir, render
 from cli.api import Gateway
+from cli.arguments import leaf, timestamp
 from observability.event_schema import PLATFORM_ACTOR
 from observability.participation import OVERSIGHT
 from seamless.v1 import case_pb2
@@ -104,7 +105,6 @@ GAP_HEADERS = ["case", "task", "gap", "accountable", "waiting", "from", "until",
 
 def _since(args: argparse.Namespace, request: Any) -> None:
     if args.since:
-        from cli.main import timestamp
         request.since.CopyFrom(timestamp(args.since, "--since"))
 
 
@@ -259,7 +259,7 @@ def verify(args: argparse.Namespace) -> Any:
     return output
 
 
-def add_commands(commands: Any, leaf: Callable[..., argparse.ArgumentParser]) -> None:
+def add_commands(commands: Any) -> None:
     oversight = commands.add_parser(
         "oversight", help="accountability: timelines, gaps, scorecards, hand-offs, exports")
     group = oversight.add_subparsers(dest="action", required=True, metavar="ACTION")

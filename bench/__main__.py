@@ -1,0 +1,5 @@
+"""`python -m bench`: the same as `seamless-bench`."""
+
+from bench.run import entry_point
+
+entry_point()

@@ -1,0 +1,55 @@
+"""The imports run one way: each package imports only the parts below it, and no two
+modules of the command line import each other (read from the source, so a lazy import
+inside a function counts too)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+# What each part may import of ours (itself always).
+ALLOWED = {
+    "trust": set(),
+    "observability": {"trust", "seamless"},
+    "workflows": {"trust", "observability", "seamless"},
+    "agencies": {"trust", "observability", "workflows", "seamless"},
+    "gateway": {"trust", "observability", "workflows", "agencies", "seamless"},
+    "cli": {"trust", "observability", "workflows", "agencies", "gateway", "seamless"},
+    "bench": {"trust", "observability", "workflows", "agencies", "gateway", "cli",
+              "seamless"},
+}
+
+
+def imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_a_package_imports_only_the_parts_below_it(package: str) -> None:
+    ours = set(ALLOWED)
+    for path in sorted((ROOT / package).rglob("*.py")):
+        for name in imports(path):
+            top = name.split(".")[0]
+            if top in ours | {"seamless"} and top != package:
+                assert top in ALLOWED[package], f"{path.relative_to(ROOT)} imports {name}"
+
+
+def test_no_two_modules_of_the_command_line_import_each_other() -> None:
+    modules = {p.stem: p for p in (ROOT / "cli").glob("*.py")}
+    edges = {name: {m.split(".")[1] for m in imports(path)
+                    if m.startswith("cli.") and m.split(".")[1] in modules}
+             for name, path in modules.items()}
+    for name, targets in edges.items():
+        for target in targets:
+            assert name not in edges.get(target, set()), \
+                f"cli/{name}.py and cli/{target}.py import each other"
