@@ -144,7 +144,8 @@ def timeline(args: argparse.Namespace) -> Any:
 
 def gaps(args: argparse.Namespace) -> Any:
     request = pb.ListGapsRequest(agency=args.agency, breached_only=args.breached,
-                                 page_size=args.page_size, page_token=args.page_token,
+                                 open_only=args.open, page_size=args.page_size,
+                                 page_token=args.page_token,
                                  kind=f"GAP_KIND_{args.kind}" if args.kind else None)
     _since(args, request)
     reply = _api(args).oversee("ListGaps", request)
@@ -269,6 +270,8 @@ def add_commands(commands: Any) -> None:
     p.add_argument("--agency", default="", help="only gaps this agency was accountable for")
     p.add_argument("--kind", choices=GAP_KINDS, type=str.upper)
     p.add_argument("--breached", action="store_true", help="only gaps past their deadline")
+    p.add_argument("--open", action="store_true",
+                   help="only gaps still open (with --breached: what is stalled now)")
     p.add_argument("--since", default="", help="only gaps that began after this ISO time")
     p.add_argument("--page-size", type=int, default=0)
     p.add_argument("--page-token", default="")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import aclosing
 from typing import Any, NoReturn, cast
 
 import grpc
@@ -44,18 +45,14 @@ class CallContext:
     """What a gateway handler asks of its gRPC context, answered from a request's
     headers: the HTTP API's, or the console's (which sends the session of its cookie)."""
 
-    def __init__(self, headers: Iterable[tuple[str, str]], peer: str = "http") -> None:
+    def __init__(self, headers: Iterable[tuple[str, str]]) -> None:
         self._metadata = tuple((key.lower(), value) for key, value in headers)
-        self._peer = peer
 
     def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
         return self._metadata
 
     def auth_context(self) -> dict[str, list[bytes]]:
         return {}  # no client certificate over HTTP: never an agency's service
-
-    def peer(self) -> str:
-        return self._peer
 
     async def abort(self, code: grpc.StatusCode, details: str = "",
                     trailing_metadata: Sequence[tuple[str, str | bytes]] = ()) -> NoReturn:
@@ -103,16 +100,18 @@ class Operations:
         """A streaming method's replies. The caller is set around each step alone: the
         stream may be read on from another task (a streamed HTTP answer is)."""
         caller = await self._identify(path, context)
-        replies = self._handlers[path](request, context)
-        while True:
-            reset = CURRENT.set(caller)
-            try:
-                reply = await anext(replies)
-            except StopAsyncIteration:
-                return
-            finally:
-                CURRENT.reset(reset)
-            yield reply
+        # Closed however the reading ends (a client gone, say): the handler's own
+        # clean-up (its spool) runs at once, not when the collector finds it.
+        async with aclosing(self._handlers[path](request, context)) as replies:
+            while True:
+                reset = CURRENT.set(caller)
+                try:
+                    reply = await anext(replies)
+                except StopAsyncIteration:
+                    return
+                finally:
+                    CURRENT.reset(reset)
+                yield reply
 
 
 class ConnectBridge:
@@ -126,8 +125,7 @@ class ConnectBridge:
 
 
 def _context(ctx: RequestContext[Any, Any]) -> CallContext:
-    return CallContext(ctx.request_headers.items(),
-                       peer=f"http:{ctx.client_address or 'unknown'}")
+    return CallContext(ctx.request_headers.items())
 
 
 def _unary(operations: Operations, path: str) -> Callable[..., Awaitable[Message]]:

@@ -47,6 +47,33 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
+class BodyLimit:
+    """Refuses a request body over `max_bytes` (413), or sent in chunks of no declared
+    length (411), before any handler reads it; the server holds a body to the length
+    it declared."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self._app = app
+        self._max_bytes = max_bytes
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD"):
+            headers = dict(scope["headers"])
+            # No length and no chunks is an empty body; chunks must say their length.
+            length = headers.get(b"content-length",
+                                 b"" if b"transfer-encoding" in headers else b"0")
+            status = 411 if not length.isdigit() else \
+                413 if int(length) > self._max_bytes else 0
+            if status:
+                await send({"type": "http.response.start", "status": status,
+                            "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+                await send({"type": "http.response.body",
+                            "body": b"a request body of at most %d bytes, with its "
+                                    b"Content-Length" % self._max_bytes})
+                return
+        await self._app(scope, receive, send)
+
+
 @asynccontextmanager
 async def serve_http(app: ASGIApp, host: str, port: int) -> AsyncIterator[int]:
     """Serve `app` on host:port (0 picks a port) until the block ends; yields the port."""

@@ -142,7 +142,7 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
                 raise invalid("kind", f"{request.kind} is not a GapKind")
             query = analysis.GapQuery(agency=request.agency, kind=views.kind_of(request.kind),
                                       breached_only=request.breached_only,
-                                      since=_since(request))
+                                      since=_since(request), open_only=request.open_only)
             offset = _offset(request.page_token, _fingerprint(request))
             now = datetime.now(UTC)
             # From the gap store: an indexed query, not a replay of the whole ledger.

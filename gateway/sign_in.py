@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 
 from gateway.agency_links import AgencyLinks
 from gateway.http_api import CallContext
+from gateway.throttle import Throttle
 from trust.guard import bearer
 from trust.pki import CertificateStore
 from trust.sessions import SessionError, verify_session
@@ -35,13 +36,26 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 class SignIn:
     def __init__(self, links: AgencyLinks, store: CertificateStore,
-                 bodies: Collection[str]) -> None:
+                 bodies: Collection[str], throttle: Throttle) -> None:
         self._links = links
         self._store = store
         self._bodies = frozenset(bodies)
+        self._throttle = throttle
 
     async def sign_in(self, request: Request) -> Response:
-        body = await request.body()
+        # JSON only: a form another site posts (text/plain needs no permission) is not
+        # a sign-in, so no page can make its readers' browsers guess passwords.
+        if request.headers.get("content-type", "").split(";")[0].strip() != \
+                "application/json":
+            return _error(415, "invalid_argument", "send the sign-in as application/json")
+        address = request.client.host if request.client else ""
+        wait = self._throttle.wait(address)
+        if wait:
+            return JSONResponse({"code": "resource_exhausted",
+                                 "message": f"too many sign-in attempts; try again in "
+                                            f"{wait:.0f} s"}, status_code=429,
+                                headers={"retry-after": str(int(wait) + 1)})
+        body = await request.body()  # bounded by the HTTP port's BodyLimit
         if len(body) > MAX_BODY_BYTES:
             return _error(413, "resource_exhausted", f"at most {MAX_BODY_BYTES} bytes")
         try:
@@ -54,11 +68,13 @@ class SignIn:
         refused = _error(401, "unauthenticated", "wrong agency, officer id or password, "
                                                  "or the officer is locked out")
         if agency not in self._bodies:
+            self._throttle.failed(address)
             return refused
         try:
             answer = await self._links.sign_in(agency, officer[:64], password[:256])
         except grpc.aio.AioRpcError as err:
             if err.code() is grpc.StatusCode.UNAUTHENTICATED:
+                self._throttle.failed(address)
                 return refused
             return _error(503, "unavailable", f"{agency} is not answering; try again")
         return JSONResponse(json_format.MessageToDict(answer))
@@ -71,6 +87,8 @@ class SignIn:
             return _error(401, "unauthenticated", "send the session to end as "
                                                   "'Authorization: Bearer …'")
         agency = session.agency
+        if agency not in self._bodies:
+            return _error(401, "unauthenticated", f"{agency} signs no sessions here")
         try:
             await self._links.sign_out(agency, token)
         except grpc.aio.AioRpcError as err:

@@ -44,11 +44,14 @@ class GapQuery:
     kind: GapKind | None = None
     breached_only: bool = False
     since: datetime | None = None
+    # Only gaps still open (nobody has acted yet): what is stalled now.
+    open_only: bool = False
 
     def matches(self, gap: Interval, now: datetime) -> bool:
         return ((not self.agency or gap.accountable == self.agency)
                 and (self.kind is None or gap.name == self.kind.value)
                 and (not self.breached_only or gap.breached(now))
+                and (not self.open_only or gap.end is None)
                 and (self.since is None or gap.start >= self.since))
 
 

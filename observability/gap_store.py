@@ -158,6 +158,8 @@ def _filters(query: GapQuery, visible_to: str | None, now: datetime
         params["kind"] = query.kind.value
     if query.breached_only:
         clauses.append(_BREACHED)
+    if query.open_only:
+        clauses.append("end_us IS NULL")
     if query.since is not None:
         clauses.append("start_us >= :since")
         params["since"] = micros(query.since)

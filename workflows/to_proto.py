@@ -138,7 +138,7 @@ def case_to_proto(state: CaseState) -> case_pb2.Case:
         handoff=handoff_to_proto(pending) if pending else None,
         ownership=[interval_to_proto(i) for i in state.ownership],
         escalations=[escalation_to_proto(e) for e in state.escalations],
-        number=state.number, summary=state.summary,
+        number=state.number, summary=state.summary, open_tasks=state.open_tasks,
         acts=[_act(e) for e in state.events if e.actor.agency != PLATFORM_ACTOR])
 
 

@@ -17,10 +17,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.agency_links import AgencyLinks
 from gateway.console.pages import Console
 from gateway.http_api import Operations
+from gateway.http_server import BodyLimit
 from gateway.sign_in import SignIn
+from gateway.throttle import Throttle
 from trust.pki import CertificateStore
 from workflows.catalog_loader import Catalog
 
+# A form of the console (findings, evidence references, a summary) fits in this.
+MAX_FORM_BYTES = 64 * 1024
 # Pages may be framed by nobody, scripts and styles come from this console alone.
 SECURITY_HEADERS = {
     # Inline style attributes place the swimlane's bars; scripts come from our files only.
@@ -30,6 +34,9 @@ SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "same-origin",
     "x-frame-options": "DENY",
+    # A page shows a case as the reader may see it now: never from a cache (nor by Back
+    # after signing out).
+    "cache-control": "no-store",
 }
 
 
@@ -39,10 +46,14 @@ async def healthz(request: Request) -> PlainTextResponse:
 
 def console_app(*, operations: Operations, links: AgencyLinks, store: CertificateStore,
                 catalog: Catalog) -> Starlette:
-    console = Console(operations=operations, links=links, store=store, catalog=catalog)
-    sessions = SignIn(links, store, console.sign_in_bodies())
+    # One count of sign-in attempts per address, whichever door they come through.
+    throttle = Throttle()
+    console = Console(operations=operations, links=links, store=store, catalog=catalog,
+                      throttle=throttle)
+    sessions = SignIn(links, store, console.sign_in_bodies(), throttle)
     page = console.page
-    app = Starlette(middleware=[Middleware(SecurityHeaders)], routes=[
+    app = Starlette(middleware=[Middleware(SecurityHeaders),
+                                Middleware(BodyLimit, max_bytes=MAX_FORM_BYTES)], routes=[
         Route("/healthz", healthz),
         Route("/auth/sign-in", sessions.sign_in, methods=["POST"]),
         Route("/auth/sign-out", sessions.sign_out, methods=["POST"]),

@@ -11,16 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, tzinfo
 
-from google.protobuf import message_factory
+from google.protobuf import descriptor_pb2, message_factory
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from gateway.http_api import CASE_SERVICE
 
-# The commands a console form may send: every CaseService method that changes a case.
+# The commands a console form may send: every CaseService method that is not a read.
 COMMANDS = frozenset(m.name for m in CASE_SERVICE.methods
-                     if m.name not in {"GetCase", "ListCases", "ListInbox", "ListNotices",
-                                       "ListAgencies", "ListPlaybooks"})
+                     if m.GetOptions().idempotency_level !=
+                     descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS)
 # A form field longer than this is refused here (the handlers bound each field anyway;
 # this keeps a pasted novel from travelling further).
 MAX_FIELD_CHARS = 16 * 1024

@@ -29,6 +29,11 @@ TEXT: dict[str, dict[str, str]] = {
                           "locked out."},
     "expired": {"zh": "登录已失效，请重新登录。", "en": "Your session has ended; sign in "
                                                   "again."},
+    "too_many": {"zh": "登录尝试过于频繁，请 %.0f 秒后再试。",
+                 "en": "Too many sign-in attempts; try again in %.0f s."},
+    "agency_unavailable": {"zh": "该单位的系统暂时无法响应，请稍后再试。",
+                           "en": "That agency's service is not answering; try again "
+                                 "shortly."},
     "csrf": {"zh": "表单已过期或来源不明，请刷新页面后重试。",
              "en": "The form expired or did not come from this console; reload the page "
                    "and try again."},
@@ -100,12 +105,18 @@ TEXT: dict[str, dict[str, str]] = {
     "summary": {"zh": "结案摘要", "en": "Summary"},
     "close_blocked": {"zh": "尚有未完成任务，不能结案：", "en": "Cannot close while tasks are "
                                                            "open:"},
-    "close_not_owner": {"zh": "只有牵头单位或指挥中心可以结案。",
-                        "en": "Only the owner or the coordinator closes a case."},
+    "close_needs_head": {"zh": "结案须由负责人（head 角色）操作。",
+                         "en": "Closing a case takes the head role."},
+    "close_offer_pending": {"zh": "移交尚待答复，不能结案。",
+                            "en": "Cannot close while a hand-off offer waits."},
+    "role_officer": {"zh": "办理任务须具备承办人（officer）角色。",
+                     "en": "Acting on tasks takes the officer role."},
     "lines": {"zh": "时限", "en": "Lines"},
     "legal_line": {"zh": "法定时限", "en": "Legal line"},
     "promised_line": {"zh": "承诺时限", "en": "Promised line"},
     "actual": {"zh": "实际用时", "en": "Actual"},
+    "within_line": {"zh": "期内办结", "en": "closed within it"},
+    "past_line": {"zh": "逾期办结", "en": "closed after it"},
     "timeline": {"zh": "责任泳道图", "en": "Swimlane timeline"},
     "zoom_in": {"zh": "放大", "en": "Zoom in"},
     "zoom_out": {"zh": "缩小", "en": "Zoom out"},
@@ -121,6 +132,9 @@ TEXT: dict[str, dict[str, str]] = {
     "escalations": {"zh": "升级督办队列", "en": "Escalation queue"},
     "no_escalations": {"zh": "暂无待处理的升级事项。", "en": "No escalation waits."},
     "stalled_now": {"zh": "当前停滞（已超期）", "en": "Stalled now (past deadline)"},
+    "more_stalled": {"zh": "停滞事项超过 1000 项，仅列出最近开始的 1000 项；其余请用下方筛选查看。",
+                     "en": "More than 1,000 stalls: the 1,000 that began last are listed; "
+                           "filter the gaps below for the rest."},
     "accountable": {"zh": "责任单位", "en": "Accountable"},
     "how_long": {"zh": "已持续", "en": "For"},
     "gaps": {"zh": "缝隙", "en": "Gaps"},

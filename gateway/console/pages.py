@@ -12,8 +12,10 @@ import json
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
+from urllib.parse import quote
 
 import grpc
 from connectrpc.code import Code
@@ -36,11 +38,13 @@ from gateway.console.web import (
     call,
     language,
     local_path,
+    may,
     reader_of,
     set_cookie,
     stream,
 )
 from gateway.http_api import Operations
+from gateway.throttle import Throttle
 from observability.participation import OVERSIGHT
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
@@ -54,21 +58,21 @@ _HTTP_STATUS = {Code.NOT_FOUND: 404, Code.PERMISSION_DENIED: 403,
                 Code.INVALID_ARGUMENT: 400, Code.FAILED_PRECONDITION: 409,
                 Code.ALREADY_EXISTS: 409, Code.RESOURCE_EXHAUSTED: 429,
                 Code.UNAVAILABLE: 503}
-_LIVE_TASKS = {case_pb2.TASK_STATE_DISPATCHED, case_pb2.TASK_STATE_SIGNED,
-               case_pb2.TASK_STATE_ON_SCENE}
 # Red and black lists: the best and worst five agencies by score.
 LIST_LENGTH = 5
 STALLED_PAGE = 200
+STALLED_MAX = 1000
 
 
 class Console:
     def __init__(self, *, operations: Operations, links: AgencyLinks,
-                 store: CertificateStore, catalog: Catalog) -> None:
+                 store: CertificateStore, catalog: Catalog, throttle: Throttle) -> None:
         self._ops = operations
         self._links = links
         self._store = store
         self._catalog = catalog
         self._keys = Keys()
+        self._throttle = throttle
         self._zone = catalog.calendar.tz
         directory = catalog.directory
         self._names = {a.id: (a.name_zh, a.name_en) for a in directory.agencies}
@@ -109,6 +113,8 @@ class Console:
             path=request.url.path, now=datetime.now(UTC), rid=lambda: str(uuid.uuid4()),
             pb=cs, pb_case=case_pb2, zone=_zone_name(self._zone),
             gap_classes=swimlane.GAP_CLASSES,
+            may=(lambda method: may(reader, f"CaseService/{method}")) if reader
+            else (lambda method: False),
             label=lambda value, enum: enum_label(_enum(value, enum), enum, lang),
             **context)
         response = HTMLResponse(page, status_code=status)
@@ -117,17 +123,21 @@ class Console:
         return response
 
     def _refused(self, request: Request, reader: Reader, err: ConnectError) -> Response:
-        if err.code is Code.UNAUTHENTICATED:
-            return self._to_sign_in(request, "expired")
+        if err.code is Code.UNAUTHENTICATED:  # the session ended (signed out, disabled)
+            return self._to_sign_in(request, "expired", forget=True)
         return self.render(request, reader, "error.html",
                            status=_HTTP_STATUS.get(err.code, 500),
                            code=err.code, message=err.message)
 
-    def _to_sign_in(self, request: Request, flash: str = "") -> Response:
-        """To the sign-in page, then back here; `flash` is a key of the text table."""
-        target = request.url.path
-        response = RedirectResponse(f"/login?next={target}", status_code=303)
-        response.delete_cookie(SESSION_COOKIE, path="/")
+    def _to_sign_in(self, request: Request, flash: str = "", forget: bool = False
+                    ) -> Response:
+        """To the sign-in page, then back here; `flash` is a key of the text table. The
+        session cookie is forgotten only when it was sent and does not hold: a request
+        that came without it (one another site started) leaves it be."""
+        response = RedirectResponse(f"/login?next={quote(request.url.path)}",
+                                    status_code=303)
+        if forget:
+            response.delete_cookie(SESSION_COOKIE, path="/")
         if flash:
             set_cookie(response, FLASH_COOKIE, flash, max_age=60)
         return response
@@ -137,7 +147,7 @@ class Console:
         async def serve(request: Request) -> Response:
             reader = reader_of(request, self._store)
             if reader is None:
-                return self._to_sign_in(request)
+                return self._to_sign_in(request, forget=SESSION_COOKIE in request.cookies)
             try:
                 return await handler(request, reader)
             except ConnectError as err:
@@ -161,6 +171,12 @@ class Console:
         return [a.id for a in self._catalog.directory.agencies] + [OVERSIGHT]
 
     async def login(self, request: Request) -> Response:
+        address = request.client.host if request.client else ""
+        wait = self._throttle.wait(address)
+        if wait:
+            return self.render(request, None, "error.html", status=429,
+                               code=Code.RESOURCE_EXHAUSTED,
+                               message=TEXT["too_many"][language(request)] % wait)
         form = await request.form(max_files=0, max_fields=10)
         binding = request.cookies.get(LOGIN_COOKIE, "")
         if not self._keys.csrf_ok(binding, str(form.get("csrf", ""))):
@@ -176,26 +192,35 @@ class Console:
                 raise KeyError(agency)
             answer = await self._links.sign_in(agency, officer, password)
         except (KeyError, grpc.aio.AioRpcError) as err:
-            unavailable = isinstance(err, grpc.aio.AioRpcError) and \
-                err.code() is grpc.StatusCode.UNAVAILABLE
+            # Wrong or locked is one answer; an agency not answering is another, in
+            # words of ours (the channel's own would name internal addresses).
+            refused = isinstance(err, KeyError) or \
+                err.code() is grpc.StatusCode.UNAUTHENTICATED
+            if refused:
+                self._throttle.failed(address)
             return self.render(
-                request, None, "login.html", status=503 if unavailable else 401,
+                request, None, "login.html", status=401 if refused else 503,
                 login_csrf=self._keys.csrf(binding), agencies=self.sign_in_bodies(),
-                next=target, error=err.details() if unavailable  # type: ignore[union-attr]
-                else TEXT["bad_sign_in"][language(request)])
+                next=target, error=TEXT["bad_sign_in" if refused else "agency_unavailable"][
+                    language(request)])
         response = RedirectResponse(target, status_code=303)
         lifetime = answer.expires_at.ToDatetime(tzinfo=UTC) - datetime.now(UTC)
         set_cookie(response, SESSION_COOKIE, answer.session,
-                   max_age=max(int(lifetime.total_seconds()), 0))
+                   max_age=max(int(lifetime.total_seconds()), 0), same_site="lax")
         response.delete_cookie(LOGIN_COOKIE, path="/")
         return response
 
     async def logout(self, request: Request) -> Response:
         reader = reader_of(request, self._store)
         form = await request.form(max_files=0, max_fields=10)
+        if reader is not None and \
+                not self._keys.csrf_ok(reader.token, str(form.get("csrf", ""))):
+            return self.render(request, reader, "error.html", status=403,
+                               code=Code.PERMISSION_DENIED,
+                               message=TEXT["csrf"][language(request)])
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
-        if reader is not None and self._keys.csrf_ok(reader.token, str(form.get("csrf", ""))):
+        if reader is not None:
             try:
                 await self._links.sign_out(reader.agency, reader.token)
             except (KeyError, grpc.aio.AioRpcError):
@@ -291,7 +316,9 @@ class Console:
                                  cs.GetCaseRequest(case_id=reference))).case
         timeline = await self._call(reader, "OversightService/GetTimeline",
                                     ov.GetTimelineRequest(case_id=case.id))
-        now = datetime.now(UTC)
+        # A closed case is drawn, and its time counted, up to its closing.
+        now = case.closed_at.ToDatetime(tzinfo=UTC) if case.closed_at.ByteSize() \
+            else datetime.now(UTC)
         lanes = swimlane.layout(timeline, case, now)
         agencies = await self._agencies(reader)
         playbooks = (await self._call(reader, "CaseService/ListPlaybooks",
@@ -299,16 +326,12 @@ class Console:
         playbook = next((p for p in playbooks if p.id == case.type), None)
         capable = {k.id: [a.id for a in agencies if k.capability in a.capabilities]
                    for k in (playbook.task_kinds if playbook else [])}
-        open_tasks = [t for t in case.tasks if t.state in _LIVE_TASKS]
         waiting = sorted((g for g in timeline.gaps if not g.end_time.ByteSize()),
                          key=lambda g: g.start_time.ToDatetime())
-        actual = ((case.closed_at.ToDatetime(tzinfo=UTC) if case.closed_at.ByteSize()
-                   else now) - case.opened_at.ToDatetime(tzinfo=UTC))
+        actual = now - case.opened_at.ToDatetime(tzinfo=UTC)
         return self.render(request, reader, "case.html", case=case, timeline=timeline,
                            lanes=lanes, agencies=agencies, playbook=playbook,
-                           capable=capable, open_tasks=open_tasks, waiting=waiting,
-                           actual=actual, may_close=reader.agency in (case.owner,
-                                                                      self._coordinator))
+                           capable=capable, waiting=waiting, actual=actual)
 
     # ----- oversight -------------------------------------------------------------------
 
@@ -319,10 +342,7 @@ class Console:
         filtered = await self._call(reader, "OversightService/ListGaps", ov.ListGapsRequest(
             agency=query.get("agency", "")[:64], kind=kind,
             breached_only=query.get("breached") == "on", page_size=100))
-        breached = await self._call(reader, "OversightService/ListGaps", ov.ListGapsRequest(
-            breached_only=True, page_size=STALLED_PAGE))
-        stalled = sorted((g for g in breached.gaps if not g.end_time.ByteSize()),
-                         key=lambda g: g.start_time.ToDatetime())
+        stalled, more_stalled = await self._stalled(reader)
         scores = await self._call(reader, "OversightService/GetScorecards",
                                   ov.GetScorecardsRequest())
         ranked = sorted((s for s in scores.scorecards if s.HasField("score")),
@@ -347,7 +367,22 @@ class Console:
                            scorecards=scores.scorecards, ranked=ranked, red=red,
                            black=black, parties=parties, cells=cells, busiest=busiest,
                            lines=scores.case_type_lines, longest=longest,
-                           verdict=verdict)
+                           verdict=verdict, more_stalled=more_stalled)
+
+    async def _stalled(self, reader: Reader) -> tuple[list[Any], bool]:
+        """Every open gap past its deadline, the longest first; past STALLED_MAX, the
+        ones that began last (the gap list's order) and a flag saying so."""
+        gaps: list[Any] = []
+        token = ""
+        while len(gaps) < STALLED_MAX:
+            page = await self._call(reader, "OversightService/ListGaps", ov.ListGapsRequest(
+                breached_only=True, open_only=True, page_size=STALLED_PAGE,
+                page_token=token))
+            gaps += page.gaps
+            token = page.next_page_token
+            if not token:
+                break
+        return sorted(gaps, key=lambda g: g.start_time.ToDatetime()), bool(token)
 
     async def export(self, request: Request, reader: Reader) -> Response:
         formats = {"csv": (ov.EXPORT_FORMAT_CSV, "text/csv", "seamless-events.csv"),
@@ -361,13 +396,18 @@ class Console:
         chunks = stream(self._ops, reader, "OversightService/ExportEventLog",
                         ov.ExportEventLogRequest(format=export_format))
         # The first chunk before the answer starts: a refusal is still a page.
-        first = await anext(chunks, None)
+        try:
+            first = await anext(chunks, None)
+        except BaseException:
+            await chunks.aclose()
+            raise
 
         async def body() -> AsyncIterator[bytes]:
-            if first is not None:
-                yield first.data
-            async for chunk in chunks:
-                yield chunk.data
+            async with aclosing(chunks):
+                if first is not None:
+                    yield first.data
+                async for chunk in chunks:
+                    yield chunk.data
         return StreamingResponse(body(), media_type=media, headers={
             "content-disposition": f'attachment; filename="{filename}"'})
 

@@ -14,16 +14,19 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from google.protobuf.message import Message
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gateway import authorization
+from gateway.callers import Caller, CallerKind
 from gateway.console.i18n import DEFAULT, LANGUAGES
+from gateway.errors import GatewayError
 from gateway.http_api import CallContext, Operations
-from trust.pki import CertificateStore
+from trust.pki import CertificateStore, Role
 from trust.sessions import Session, SessionError, verify_session
 
 SESSION_COOKIE = "seamless_session"
@@ -56,7 +59,8 @@ class Keys:
         return hmac.new(self._key, binding.encode(), hashlib.sha256).hexdigest()
 
     def csrf_ok(self, binding: str, token: str) -> bool:
-        return bool(binding) and hmac.compare_digest(self.csrf(binding), token)
+        return bool(binding) and hmac.compare_digest(self.csrf(binding).encode(),
+                                                     token.encode())
 
 
 def language(request: Request) -> str:
@@ -87,22 +91,37 @@ def local_path(target: str, default: str) -> str:
 
 
 def set_cookie(response: Response, name: str, value: str, *, max_age: int | None = None,
-               http_only: bool = True) -> None:
+               same_site: Literal["lax", "strict"] = "strict") -> None:
     # Secure: browsers send it only over HTTPS, and to http://localhost and 127.0.0.1,
-    # which they count as secure; SameSite=Strict: never on a request another site starts.
+    # which they count as secure. SameSite=Strict: never on a request another site
+    # starts; the session is Lax, so a link to a case from elsewhere opens it signed in
+    # (every page it opens is a read; every change is a post with a CSRF token).
     response.set_cookie(name, value, max_age=max_age, path="/", secure=True,
-                        httponly=http_only, samesite="strict")
+                        httponly=True, samesite=same_site)
+
+
+def may(reader: Reader, method: str) -> bool:
+    """Whether the reader's role allows `method` ("CaseService/CloseCase") at all, by the
+    gateway's own table (whether this case allows it is the case's to say)."""
+    kind = CallerKind.OVERSIGHT if reader.session.issuer_role is Role.OVERSIGHT \
+        else CallerKind.OFFICER
+    try:
+        authorization.authorize(f"/seamless.v1.{method}", Caller(
+            kind, reader.agency, reader.session.officer, reader.session.roles))
+    except GatewayError:
+        return False
+    return True
 
 
 async def call(operations: Operations, reader: Reader, method: str, request: Message
                ) -> Any:
     """`method` ("CaseService/GetCase") as the reader; ConnectError as the API says."""
-    context = CallContext([("authorization", f"Bearer {reader.token}")], peer="console")
+    context = CallContext([("authorization", f"Bearer {reader.token}")])
     return await operations.call(f"/seamless.v1.{method}", request, context)
 
 
 def stream(operations: Operations, reader: Reader, method: str, request: Message) -> Any:
-    context = CallContext([("authorization", f"Bearer {reader.token}")], peer="console")
+    context = CallContext([("authorization", f"Bearer {reader.token}")])
     return operations.stream(f"/seamless.v1.{method}", request, context)
 
 

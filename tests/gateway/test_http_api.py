@@ -192,6 +192,30 @@ async def test_a_program_signs_in_over_http_and_out_again(gw: Gateway) -> None:
 
 
 async def test_a_sign_in_that_is_not_one_is_refused(gw: Gateway) -> None:
-    for body in (b"not json", b'{"agency": "x"}', b"{" + b" " * 5000 + b"}"):
-        reply = await gw.http.post("/auth/sign-in", content=body)
-        assert reply.status_code in (400, 413)
+    as_json = {"content-type": "application/json"}
+    for body, status in ((b"not json", 400), (b'{"agency": "x"}', 400),
+                         (b"{" + b" " * 5000 + b"}", 413),
+                         (b"{" + b" " * 100_000 + b"}", 413)):
+        reply = await gw.http.post("/auth/sign-in", content=body, headers=as_json)
+        assert reply.status_code == status
+    # Not JSON: what a form on another site could post from its readers' browsers.
+    form = await gw.http.post("/auth/sign-in", content=b'{"agency": "x"}',
+                              headers={"content-type": "text/plain"})
+    assert form.status_code == 415
+
+
+async def test_an_address_that_keeps_failing_to_sign_in_is_held_off(gw: Gateway) -> None:
+    # The HTTP port is on loopback, where a proxy in front would say who the client is.
+    guesser = {"x-forwarded-for": "203.0.113.9"}
+    password = demo_password(gw.root, NR, "dispatcher")
+    for attempt in range(20):
+        wrong = await gw.http.post("/auth/sign-in", headers=guesser, json={
+            "agency": NR, "officer_id": f"officer-{attempt}", "password": "guess"})
+        assert wrong.status_code == 401
+    held = await gw.http.post("/auth/sign-in", headers=guesser, json={
+        "agency": NR, "officer_id": "dispatcher", "password": password})
+    assert held.status_code == 429 and int(held.headers["retry-after"]) > 0
+    elsewhere = await gw.http.post("/auth/sign-in", headers={
+        "x-forwarded-for": "203.0.113.10"}, json={
+        "agency": NR, "officer_id": "dispatcher", "password": password})
+    assert elsewhere.status_code == 200

@@ -128,6 +128,9 @@ def test_an_open_case_reports_an_overdue_task_as_an_open_breached_gap() -> None:
             for g in figures(script, now=now).gaps]
     assert gaps == [("DISPATCH_UNSIGNED", "health", at(0), at(10), False, 600),
                     ("OVERDUE", "health", at(60), None, True, 1800)]
+    stalled = analysis.analyse(analysis.replay_cases(script.events, now=now), now=now,
+                               gap_query=analysis.GapQuery(open_only=True)).gaps
+    assert [g.name for g in stalled] == ["OVERDUE"]
 
 
 def test_gaps_are_filtered_by_agency_kind_breach_and_start() -> None:

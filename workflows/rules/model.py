@@ -238,6 +238,11 @@ class CaseState:
         return self.number or self.id
 
     @property
+    def open_tasks(self) -> list[str]:
+        """The tasks that keep the case from closing (事不完，人不走)."""
+        return [t.id for t in self.tasks if not t.is_terminal]
+
+    @property
     def pending_handoff(self) -> Handoff | None:
         return next((h for h in self.handoffs if h.state is HandoffState.PENDING), None)
 

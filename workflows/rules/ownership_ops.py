@@ -219,7 +219,7 @@ def close(engine: CaseEngine, cmd: CloseCase, now: datetime, apply: bool
           ) -> CommandResult | None:
     engine.check_open()
     engine.check_owner(cmd.actor, or_coordinator=True)
-    open_tasks = [t.id for t in engine.state.tasks if not t.is_terminal]
+    open_tasks = engine.state.open_tasks
     if open_tasks:
         raise Refusal(Reason.TASKS_OPEN,
                       f"事不完，人不走: tasks {', '.join(open_tasks)} are not finished; "

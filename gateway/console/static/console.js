@@ -51,8 +51,10 @@ function refreshing(container) {
     }
     if (answer.ok) {
       const html = await answer.text();
-      if (html !== container.dataset.last) {
-        container.dataset.last = html;
+      // Each rendering gives its forms fresh request ids: compare what is shown.
+      const shown = html.replace(/name="request_id" value="[^"]*"/g, "");
+      if (shown !== container.dataset.shown) {
+        container.dataset.shown = shown;
         container.innerHTML = html;
         tick();
       }

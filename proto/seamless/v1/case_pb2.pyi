@@ -306,7 +306,7 @@ class CaseEvent(_message.Message):
     def __init__(self, case_id: _Optional[str] = ..., sequence: _Optional[int] = ..., kind: _Optional[_Union[CaseEventKind, str]] = ..., actor: _Optional[_Union[Actor, _Mapping]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., task_id: _Optional[str] = ..., detail: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., trace_id: _Optional[str] = ..., span_id: _Optional[str] = ...) -> None: ...
 
 class Case(_message.Message):
-    __slots__ = ("id", "type", "title", "description", "subject_key", "jurisdiction", "location", "stage", "priority", "opened_by", "owner", "status", "opened_at", "closed_at", "legal_deadline", "promised_deadline", "tasks", "handoff", "ownership", "escalations", "number", "summary", "acts")
+    __slots__ = ("id", "type", "title", "description", "subject_key", "jurisdiction", "location", "stage", "priority", "opened_by", "owner", "status", "opened_at", "closed_at", "legal_deadline", "promised_deadline", "tasks", "handoff", "ownership", "escalations", "number", "summary", "acts", "open_tasks")
     ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -330,6 +330,7 @@ class Case(_message.Message):
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
     ACTS_FIELD_NUMBER: _ClassVar[int]
+    OPEN_TASKS_FIELD_NUMBER: _ClassVar[int]
     id: str
     type: str
     title: str
@@ -353,4 +354,5 @@ class Case(_message.Message):
     number: str
     summary: str
     acts: _containers.RepeatedCompositeFieldContainer[CaseEvent]
-    def __init__(self, id: _Optional[str] = ..., type: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., subject_key: _Optional[str] = ..., jurisdiction: _Optional[str] = ..., location: _Optional[str] = ..., stage: _Optional[str] = ..., priority: _Optional[int] = ..., opened_by: _Optional[_Union[Actor, _Mapping]] = ..., owner: _Optional[str] = ..., status: _Optional[_Union[CaseStatus, str]] = ..., opened_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., legal_deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., promised_deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tasks: _Optional[_Iterable[_Union[Task, _Mapping]]] = ..., handoff: _Optional[_Union[Handoff, _Mapping]] = ..., ownership: _Optional[_Iterable[_Union[OwnershipInterval, _Mapping]]] = ..., escalations: _Optional[_Iterable[_Union[Escalation, _Mapping]]] = ..., number: _Optional[str] = ..., summary: _Optional[str] = ..., acts: _Optional[_Iterable[_Union[CaseEvent, _Mapping]]] = ...) -> None: ...
+    open_tasks: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., type: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., subject_key: _Optional[str] = ..., jurisdiction: _Optional[str] = ..., location: _Optional[str] = ..., stage: _Optional[str] = ..., priority: _Optional[int] = ..., opened_by: _Optional[_Union[Actor, _Mapping]] = ..., owner: _Optional[str] = ..., status: _Optional[_Union[CaseStatus, str]] = ..., opened_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., legal_deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., promised_deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tasks: _Optional[_Iterable[_Union[Task, _Mapping]]] = ..., handoff: _Optional[_Union[Handoff, _Mapping]] = ..., ownership: _Optional[_Iterable[_Union[OwnershipInterval, _Mapping]]] = ..., escalations: _Optional[_Iterable[_Union[Escalation, _Mapping]]] = ..., number: _Optional[str] = ..., summary: _Optional[str] = ..., acts: _Optional[_Iterable[_Union[CaseEvent, _Mapping]]] = ..., open_tasks: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -150,20 +150,22 @@ class GetTimelineResponse(_message.Message):
     def __init__(self, case_id: _Optional[str] = ..., trace_id: _Optional[str] = ..., events: _Optional[_Iterable[_Union[_case_pb2.CaseEvent, _Mapping]]] = ..., ownership: _Optional[_Iterable[_Union[OwnershipPeriod, _Mapping]]] = ..., gaps: _Optional[_Iterable[_Union[Gap, _Mapping]]] = ..., bounce_chains: _Optional[_Iterable[_Union[BounceChain, _Mapping]]] = ..., lines: _Optional[_Union[CaseLines, _Mapping]] = ..., verdict: _Optional[_Union[LedgerVerdict, _Mapping]] = ..., case_number: _Optional[str] = ...) -> None: ...
 
 class ListGapsRequest(_message.Message):
-    __slots__ = ("agency", "kind", "breached_only", "since", "page_size", "page_token")
+    __slots__ = ("agency", "kind", "breached_only", "since", "page_size", "page_token", "open_only")
     AGENCY_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     BREACHED_ONLY_FIELD_NUMBER: _ClassVar[int]
     SINCE_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    OPEN_ONLY_FIELD_NUMBER: _ClassVar[int]
     agency: str
     kind: _case_pb2.GapKind
     breached_only: bool
     since: _timestamp_pb2.Timestamp
     page_size: int
     page_token: str
-    def __init__(self, agency: _Optional[str] = ..., kind: _Optional[_Union[_case_pb2.GapKind, str]] = ..., breached_only: _Optional[bool] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    open_only: bool
+    def __init__(self, agency: _Optional[str] = ..., kind: _Optional[_Union[_case_pb2.GapKind, str]] = ..., breached_only: _Optional[bool] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., open_only: _Optional[bool] = ...) -> None: ...
 
 class ListGapsResponse(_message.Message):
     __slots__ = ("gaps", "next_page_token")
