@@ -67,10 +67,11 @@ test: lint proto-check proto-lint browser
 	$(VENV)/bin/pytest -n 2 -m "not e2e"
 	$(VENV)/bin/pytest -m e2e
 
-# Everything but the whole-platform (e2e) tests, with fewer random examples: under a
-# minute, for the edit-test loop.
+# The unit tiers (rules, catalog, workflows, ledger, analysis, rendering), with fewer
+# random examples: under a minute, for the edit-test loop. The gateway's service tests
+# and the whole-platform ones run in `make test`.
 test-fast: $(INSTALLED)
-	HYPOTHESIS_PROFILE=fast $(VENV)/bin/pytest -n 2 -m "not e2e"
+	HYPOTHESIS_PROFILE=fast $(VENV)/bin/pytest -n 2 -m "not e2e and not service"
 
 # Re-record the replay histories after a deliberate, versioned workflow change.
 histories: $(INSTALLED)
