@@ -18,6 +18,8 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from google.protobuf.message import Message
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -29,6 +31,7 @@ from gateway.http_api import CallContext, Operations
 from trust.pki import CertificateStore, Role
 from trust.sessions import Session, SessionError, verify_session
 
+_TRACER = trace.get_tracer("seamless.console")
 SESSION_COOKIE = "seamless_session"
 LANG_COOKIE = "seamless_lang"
 # Before sign-in, the login form's CSRF token is bound to this random cookie.
@@ -115,9 +118,13 @@ def may(reader: Reader, method: str) -> bool:
 
 async def call(operations: Operations, reader: Reader, method: str, request: Message
                ) -> Any:
-    """`method` ("CaseService/GetCase") as the reader; ConnectError as the API says."""
+    """`method` ("CaseService/GetCase") as the reader; ConnectError as the API says.
+    Traced as a call of the method, like those of the API's other doors."""
     context = CallContext([("authorization", f"Bearer {reader.token}")])
-    return await operations.call(f"/seamless.v1.{method}", request, context)
+    with _TRACER.start_as_current_span(f"seamless.v1.{method}",
+                                       kind=SpanKind.SERVER,
+                                       attributes={"rpc.system": "console"}):
+        return await operations.call(f"/seamless.v1.{method}", request, context)
 
 
 def stream(operations: Operations, reader: Reader, method: str, request: Message) -> Any:
