@@ -62,7 +62,9 @@ UNARY = [(service.name, method) for service in SERVICES for method in service.me
          if not method.server_streaming]
 
 
-@pytest.mark.parametrize("caller", [NO_CREDENTIAL, WRONG_CREDENTIAL, STRANGER])
+# Nobody, a forged credential, an agency taking no part, and the case's owner (allowed
+# every read; its commands answered alike, a retried one with the first answer).
+@pytest.mark.parametrize("caller", [NO_CREDENTIAL, WRONG_CREDENTIAL, STRANGER, TOWNSHIP])
 async def test_every_rpc_answers_over_http_as_over_grpc(gw: Gateway, caller: str) -> None:
     case_id = await _mining_case(gw)
 
