@@ -20,7 +20,7 @@ from pathlib import Path
 from google.protobuf import json_format
 
 from cli import datadir
-from observability.participation import OVERSIGHT
+from observability.participation import OVERSIGHT, OVERSIGHT_NAMES
 from seamless.v1 import agency_pb2
 from trust.authority import ensure_authority, ensure_party
 from trust.files import tighten, write_private
@@ -51,8 +51,8 @@ DEMO_OFFICERS = (
 
 
 def oversight_profile() -> agency_pb2.Agency:
-    return agency_pb2.Agency(id=OVERSIGHT, name_zh="区督查室",
-                             name_en="District Oversight Office")
+    name_zh, name_en = OVERSIGHT_NAMES
+    return agency_pb2.Agency(id=OVERSIGHT, name_zh=name_zh, name_en=name_en)
 
 
 def bodies(catalog: Catalog) -> list[tuple[agency_pb2.Agency, Role]]:

@@ -78,29 +78,28 @@ class AgencyLinks:
         roles = frozenset(_ROLE_OF[r] for r in answer.roles if r in _ROLE_OF)
         return Standing(answer.active, roles, answer.reason)
 
+    def _roster(self, agency: str) -> roster_pb2_grpc.RosterServiceStub:
+        """The agency's roster service; KeyError for an agency without a service."""
+        channel = self._channel(agency)
+        if channel is None:
+            raise KeyError(agency)
+        return roster_pb2_grpc.RosterServiceStub(channel)  # type: ignore[no-untyped-call]
+
     async def sign_in(self, agency: str, officer_id: str, password: str
                       ) -> roster_pb2.SignInResponse:
         """An officer's sign-in, relayed to their agency (the console's sign-in form).
         Raises grpc.aio.AioRpcError as the agency answered; KeyError for an agency
         without a service."""
-        channel = self._channel(agency)
-        if channel is None:
-            raise KeyError(agency)
-        stub = roster_pb2_grpc.RosterServiceStub(channel)  # type: ignore[no-untyped-call]
-        answer: roster_pb2.SignInResponse = await stub.SignIn(
+        answer: roster_pb2.SignInResponse = await self._roster(agency).SignIn(
             roster_pb2.SignInRequest(officer_id=officer_id, password=password),
             timeout=SIGN_IN_TIMEOUT_SECONDS)
         return answer
 
     async def sign_out(self, agency: str, session: str) -> None:
         """Ends the session at its agency at once (the console's sign-out)."""
-        channel = self._channel(agency)
-        if channel is None:
-            raise KeyError(agency)
-        stub = roster_pb2_grpc.RosterServiceStub(channel)  # type: ignore[no-untyped-call]
-        await stub.SignOut(roster_pb2.SignOutRequest(),
-                           metadata=(("authorization", f"Bearer {session}"),),
-                           timeout=CHECK_TIMEOUT_SECONDS)
+        await self._roster(agency).SignOut(
+            roster_pb2.SignOutRequest(), metadata=(("authorization", f"Bearer {session}"),),
+            timeout=CHECK_TIMEOUT_SECONDS)
 
     async def list_notices(self, agency: str, session: str,
                            request: agency_pb2.AgencyServiceListNoticesRequest

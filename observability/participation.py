@@ -20,6 +20,8 @@ from trust.pki import Role
 
 # The oversight body: its staff sign in at its own service and read every case.
 OVERSIGHT = "oversight"
+# Its names, as the agencies' are in the directory (Chinese, English).
+OVERSIGHT_NAMES = ("区督查室", "District Oversight Office")
 
 
 def role_of(body: str) -> Role:

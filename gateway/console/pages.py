@@ -45,7 +45,7 @@ from gateway.console.web import (
 )
 from gateway.http_api import Operations
 from gateway.throttle import Throttle
-from observability.participation import OVERSIGHT
+from observability.participation import OVERSIGHT, OVERSIGHT_NAMES
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
 from seamless.v1 import oversight_pb2 as ov
@@ -76,7 +76,7 @@ class Console:
         self._zone = catalog.calendar.tz
         directory = catalog.directory
         self._names = {a.id: (a.name_zh, a.name_en) for a in directory.agencies}
-        self._names[OVERSIGHT] = ("区督查办", "District Oversight Office")
+        self._names[OVERSIGHT] = OVERSIGHT_NAMES
         self._coordinator = directory.coordinator
         self._env = Environment(loader=PackageLoader("gateway.console", "templates"),
                                 autoescape=select_autoescape(default=True),
