@@ -21,6 +21,7 @@ import grpc
 from connectrpc.code import Code
 from connectrpc.errors import ConnectError
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -326,12 +327,14 @@ class Console:
         playbook = next((p for p in playbooks if p.id == case.type), None)
         capable = {k.id: [a.id for a in agencies if k.capability in a.capabilities]
                    for k in (playbook.task_kinds if playbook else [])}
+        started = {task: _stamp(at) for task, at in swimlane.phase_starts(timeline).items()}
         waiting = sorted((g for g in timeline.gaps if not g.end_time.ByteSize()),
                          key=lambda g: g.start_time.ToDatetime())
         actual = now - case.opened_at.ToDatetime(tzinfo=UTC)
         return self.render(request, reader, "case.html", case=case, timeline=timeline,
                            lanes=lanes, agencies=agencies, playbook=playbook,
-                           capable=capable, waiting=waiting, actual=actual)
+                           capable=capable, waiting=waiting, actual=actual,
+                           started=started)
 
     # ----- oversight -------------------------------------------------------------------
 
@@ -467,6 +470,12 @@ def _enum(value: int, enum: str) -> str:
     wrapper = getattr(case_pb2, enum, None) or getattr(cs, enum)
     prefix = wrapper.Name(0).removesuffix("UNSPECIFIED")
     return str(wrapper.Name(value)).removeprefix(prefix).lower().replace("_", " ")
+
+
+def _stamp(moment: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
 
 
 def _zone_name(zone: tzinfo) -> str:

@@ -199,6 +199,19 @@ def _deadlines(timeline: ov.GetTimelineResponse, case: case_pb2.Case | None
     return clocks, lines
 
 
+def phase_starts(timeline: ov.GetTimelineResponse) -> dict[str, datetime]:
+    """When each task's current step began (its last dispatch, sign-for or arrival):
+    the start of the clock it runs against now."""
+    starts: dict[str, datetime] = {}
+    steps = {_K.CASE_EVENT_KIND_TASK_DISPATCHED, _K.CASE_EVENT_KIND_TASK_SIGNED,
+             _K.CASE_EVENT_KIND_TASK_ON_SCENE}
+    for event in timeline.events:
+        at = _time(event.time)
+        if event.task_id and event.kind in steps and at is not None:
+            starts[event.task_id] = at
+    return starts
+
+
 def running_clock(task: case_pb2.Task) -> tuple[str, case_pb2.Clock] | None:
     if task.state == case_pb2.TASK_STATE_DISPATCHED:
         return "sign", task.sign_by

@@ -91,6 +91,11 @@ def test_the_swimlane_spans_what_happened_and_the_running_clocks() -> None:
     assert drawing.focus == pytest.approx(52.5 * 60 / drawing.seconds)
 
 
+def test_a_clock_runs_from_the_start_of_its_step() -> None:
+    timeline, _case = handed_off_timeline()
+    assert swimlane.phase_starts(timeline) == {"T1": T0 + timedelta(minutes=40)}
+
+
 def test_a_new_case_is_drawn_over_at_least_a_minute() -> None:
     timeline = ov.GetTimelineResponse(ownership=[ov.OwnershipPeriod(
         owner="township", start_time=stamp(T0))])
