@@ -20,6 +20,7 @@ from google.protobuf.message import Message
 from cli import datadir, render
 from cli.api import Gateway
 from cli.arguments import leaf, timestamp
+from observability.analysis import red_and_black
 from observability.event_schema import PLATFORM_ACTOR
 from observability.participation import OVERSIGHT
 from seamless.v1 import case_pb2
@@ -162,7 +163,6 @@ SORTS = {"score": ("score", False), "sign": ("on_time_sign_rate", False),
          "arrival": ("on_time_arrival_rate", False),
          "completion": ("on_time_completion_rate", False), "bounce": ("bounce_rate", True),
          "resolution": ("resolution_rate", False), "agency": ("agency", True)}
-RED_BLACK = 3
 
 
 def _sorted(cards: list[pb.AgencyScorecard], by: str) -> list[pb.AgencyScorecard]:
@@ -196,9 +196,9 @@ def scorecard(args: argparse.Namespace) -> Any:
           _duration(c.median_handoff_acceptance, c.HasField("median_handoff_acceptance")),
           str(c.cases_led), _rate(c, "resolution_rate")] for c in ranked])
     scored = [c for c in reply.scorecards if c.HasField("score")]  # best first
-    red = ", ".join(f"{c.agency} {c.score:.0%}" for c in scored[:RED_BLACK]) or "none yet"
-    black = ", ".join(f"{c.agency} {c.score:.0%}"
-                      for c in reversed(scored[-RED_BLACK:])) or "none yet"
+    best, worst = red_and_black(scored)
+    red = ", ".join(f"{c.agency} {c.score:.0%}" for c in best) or "none yet"
+    black = ", ".join(f"{c.agency} {c.score:.0%}" for c in worst) or "none yet"
     cards += f"\n\nred list (红榜, best scores): {red}\nblack list (黑榜, worst): {black}"
     lines = render.table(
         ["case type", "cases", "closed", "legal line", "promised line", "actual (median)",

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from observability.accountability import CaseReplay, Category, Event, GapKind, Interval
+
+T = TypeVar("T")
 
 # Whether a caller may see a case, given the agencies taking part in it.
 CaseFilter = Callable[[list[str]], bool]
@@ -254,3 +257,17 @@ def _scorecard(result: Analysis, agency: str) -> Scorecard:
     if card is None:
         card = result.scorecards[agency] = Scorecard(agency)
     return card
+
+
+# 红黑榜: the best and the worst agencies by score, at most five each and at most a third
+# of those scored each, so that the lists mark the two ends rather than everyone.
+RED_BLACK_MOST = 5
+
+
+def red_and_black(ranked: Sequence[T]) -> tuple[list[T], list[T]]:
+    """From agencies ranked best first: the red list (best first) and the black list
+    (worst first)."""
+    size = min(RED_BLACK_MOST, len(ranked) // 3)
+    if not size:
+        return [], []
+    return list(ranked[:size]), list(reversed(ranked[-size:]))

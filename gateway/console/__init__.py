@@ -9,7 +9,7 @@ from importlib.resources import files
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -44,6 +44,10 @@ async def healthz(request: Request) -> PlainTextResponse:
     return PlainTextResponse("SERVING")
 
 
+async def no_icon(request: Request) -> Response:
+    return Response(status_code=204)  # browsers ask; there is none
+
+
 def console_app(*, operations: Operations, links: AgencyLinks, store: CertificateStore,
                 catalog: Catalog) -> Starlette:
     # One count of sign-in attempts per address, whichever door they come through.
@@ -55,6 +59,7 @@ def console_app(*, operations: Operations, links: AgencyLinks, store: Certificat
     app = Starlette(middleware=[Middleware(SecurityHeaders),
                                 Middleware(BodyLimit, max_bytes=MAX_FORM_BYTES)], routes=[
         Route("/healthz", healthz),
+        Route("/favicon.ico", no_icon),
         Route("/auth/sign-in", sessions.sign_in, methods=["POST"]),
         Route("/auth/sign-out", sessions.sign_out, methods=["POST"]),
         Route("/", console.home),

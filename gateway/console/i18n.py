@@ -94,6 +94,13 @@ TEXT: dict[str, dict[str, str]] = {
     "assignee": {"zh": "承办单位", "en": "Assignee"},
     "instructions": {"zh": "工作要求", "en": "Instructions"},
     "withdraw": {"zh": "撤回", "en": "Withdraw"},
+    "clock_sign": {"zh": "签收", "en": "sign for"},
+    "clock_on_scene": {"zh": "到场", "en": "on scene"},
+    "clock_due": {"zh": "办结", "en": "due"},
+    "case_closed": {"zh": "本案已于以下时间结案：", "en": "The case closed at"},
+    "past_deadline": {"zh": "已超期", "en": "Past its deadline for"},
+    "lasted": {"zh": "持续时长", "en": "Lasted"},
+    "still_open": {"zh": "仍未结束", "en": "still open"},
     "clocks": {"zh": "时限", "en": "Clocks"},
     "sign_within": {"zh": "签收时限（如 30m）", "en": "Sign for within (e.g. 30m)"},
     "due_within": {"zh": "办结时限（如 3d）", "en": "Complete within (e.g. 3d)"},
@@ -162,7 +169,9 @@ TEXT: dict[str, dict[str, str]] = {
     "cases_checked": {"zh": "已核验案件", "en": "Cases checked"},
     "checkpoints": {"zh": "见证检查点", "en": "Checkpoints"},
     "export": {"zh": "导出事件日志", "en": "Export the event log"},
-    "done": {"zh": "已完成。", "en": "Done."},
+    "done": {"zh": "已完成：", "en": "Done:"},
+    "review_decline": {"zh": "审核退回", "en": "Review the decline"},
+    "decide_extension": {"zh": "延期决定", "en": "Decide the extension"},
     "lang_switch": {"zh": "English", "en": "中文"},
     "tasks_open": {"zh": "未完成任务", "en": "open tasks"},
     "refresh_note": {"zh": "新任务会自动出现。", "en": "New work appears by itself."},
@@ -183,11 +192,12 @@ def translator(lang: str) -> Callable[[str], str]:
     return t
 
 
-def agency_name(names: dict[str, tuple[str, str]], agency: str, lang: str) -> str:
-    """An agency's name in the reader's language (the id for one the directory lacks)."""
-    zh_en = names.get(agency)
+def local_name(names: dict[str, tuple[str, str]], key: str, lang: str) -> str:
+    """A name (an agency's, a case type's) in the reader's language; the id for one the
+    table lacks."""
+    zh_en = names.get(key)
     if zh_en is None:
-        return agency
+        return key
     return zh_en[0] if lang == "zh" else zh_en[1]
 
 

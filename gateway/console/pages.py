@@ -28,7 +28,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response, Stream
 
 from gateway.agency_links import AgencyLinks
 from gateway.console import forms, swimlane
-from gateway.console.i18n import TEXT, agency_name, enum_label, translator
+from gateway.console.i18n import TEXT, enum_label, local_name, translator
 from gateway.console.web import (
     FLASH_COOKIE,
     LANG_COOKIE,
@@ -46,12 +46,14 @@ from gateway.console.web import (
 )
 from gateway.http_api import Operations
 from gateway.throttle import Throttle
+from observability import analysis
 from observability.participation import OVERSIGHT, OVERSIGHT_NAMES
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
 from seamless.v1 import oversight_pb2 as ov
 from trust.pki import CertificateStore
 from workflows.catalog_loader import Catalog
+from workflows.rules import limits
 
 Page = Callable[[Request, Reader], Awaitable[Response]]
 # The statuses a refused command or read shows with.
@@ -59,8 +61,15 @@ _HTTP_STATUS = {Code.NOT_FOUND: 404, Code.PERMISSION_DENIED: 403,
                 Code.INVALID_ARGUMENT: 400, Code.FAILED_PRECONDITION: 409,
                 Code.ALREADY_EXISTS: 409, Code.RESOURCE_EXHAUSTED: 429,
                 Code.UNAVAILABLE: 503}
-# Red and black lists: the best and worst five agencies by score.
-LIST_LENGTH = 5
+# What the confirmation after each command calls it.
+DONE_WORDS = {"OpenCase": "open_case", "DispatchTask": "dispatch", "SignTask": "sign",
+              "ArriveOnScene": "arrive", "CompleteTask": "complete",
+              "DeclineTask": "decline", "ReviewDecline": "review_decline",
+              "RequestExtension": "ask_time", "DecideExtension": "decide_extension",
+              "WithdrawTask": "withdraw", "OfferHandoff": "offer_handoff",
+              "AcceptHandoff": "accept", "DeclineHandoff": "decline_offer",
+              "WithdrawHandoff": "withdraw_offer", "AssignOwner": "assign_owner",
+              "ResolveEscalation": "resolve", "CloseCase": "close"}
 STALLED_PAGE = 200
 STALLED_MAX = 1000
 
@@ -79,6 +88,7 @@ class Console:
         self._names = {a.id: (a.name_zh, a.name_en) for a in directory.agencies}
         self._names[OVERSIGHT] = OVERSIGHT_NAMES
         self._coordinator = directory.coordinator
+        self._type_names = {p.id: (p.name_zh, p.name_en) for p in catalog.playbooks.values()}
         self._env = Environment(loader=PackageLoader("gateway.console", "templates"),
                                 autoescape=select_autoescape(default=True),
                                 trim_blocks=True, lstrip_blocks=True)
@@ -89,7 +99,7 @@ class Console:
 
     # ----- rendering -------------------------------------------------------------------
 
-    def _when(self, stamp: Any) -> str:
+    def _when(self, stamp: Any, seconds: bool = False) -> str:
         if stamp is None:
             return ""
         moment = stamp if isinstance(stamp, datetime) else (
@@ -98,22 +108,27 @@ class Console:
             return ""
         local = moment.astimezone(self._zone)
         offset = local.strftime("%z")
-        return local.strftime("%Y-%m-%d %H:%M") + f" UTC{offset[:3]}:{offset[3:]}"
+        shown = local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+        return f"{shown} UTC{offset[:3]}:{offset[3:]}"
 
     def render(self, request: Request, reader: Reader | None, template: str,
                status: int = 200, **context: Any) -> HTMLResponse:
         lang = language(request)
-        # The flash cookie names a message of the table (cookies carry no Chinese).
+        # The flash cookie names a message of the table, or the command just done
+        # (cookies carry no Chinese).
         flash_key = request.cookies.get(FLASH_COOKIE, "")
         flash = TEXT[flash_key][lang] if flash_key in TEXT else ""
+        if flash_key in DONE_WORDS:
+            flash = f"{TEXT['done'][lang]} {TEXT[DONE_WORDS[flash_key]][lang]}"
         page = self._env.get_template(template).render(
             t=translator(lang), lang=lang, reader=reader, flash=flash,
-            name=lambda agency: agency_name(self._names, agency, lang),
+            name=lambda agency: local_name(self._names, agency, lang),
             names=self._names, coordinator=self._coordinator, oversight=OVERSIGHT,
             csrf=self._keys.csrf(reader.token) if reader else "",
             path=request.url.path, now=datetime.now(UTC), rid=lambda: str(uuid.uuid4()),
-            pb=cs, pb_case=case_pb2, zone=_zone_name(self._zone),
-            gap_classes=swimlane.GAP_CLASSES,
+            pb=cs, pb_case=case_pb2, zone=_zone_name(self._zone), utc=UTC,
+            gap_classes=swimlane.GAP_CLASSES, limit=limits,
+            type_name=lambda type_id: local_name(self._type_names, type_id, lang),
             may=(lambda method: may(reader, f"CaseService/{method}")) if reader
             else (lambda method: False),
             label=lambda value, enum: enum_label(_enum(value, enum), enum, lang),
@@ -282,7 +297,7 @@ class Console:
         playbooks = (await self._call(reader, "CaseService/ListPlaybooks",
                                       cs.ListPlaybooksRequest())).playbooks
         lang = language(request)
-        leads = {a: agency_name(self._names, a, lang) for a in self._names}
+        leads = {a: local_name(self._names, a, lang) for a in self._names}
         # Each stage and jurisdiction once, with the case types that offer it.
         stages: dict[str, list[str]] = {}
         jurisdictions: dict[str, list[str]] = {}
@@ -350,9 +365,8 @@ class Console:
                                   ov.GetScorecardsRequest())
         ranked = sorted((s for s in scores.scorecards if s.HasField("score")),
                         key=lambda s: s.rank)
-        red = {s.agency for s in ranked[:LIST_LENGTH]}
-        black = {s.agency for s in ranked[-LIST_LENGTH:]} - red if \
-            len(ranked) > LIST_LENGTH else set()
+        best, worst = analysis.red_and_black(ranked)
+        red, black = {s.agency for s in best}, {s.agency for s in worst}
         matrix = await self._call(reader, "OversightService/GetHandoffMatrix",
                                   ov.GetHandoffMatrixRequest())
         parties = sorted({c.from_agency for c in matrix.cells} |
@@ -434,7 +448,7 @@ class Console:
         if method == "OpenCase":
             back = f"/cases/{reply.case.number or reply.case.id}"
         response = RedirectResponse(back, status_code=303)
-        set_cookie(response, FLASH_COOKIE, "done", max_age=60)
+        set_cookie(response, FLASH_COOKIE, method, max_age=60)
         return response
 
 

@@ -128,13 +128,20 @@ def layout(timeline: ov.GetTimelineResponse, case: case_pb2.Case | None,
         if start is None:
             continue
         css = "gap-" + GAP_CLASSES.get(gap.kind, "other")
-        if gap.breached:
-            css += " breached"
         label = case_pb2.GapKind.Name(gap.kind).removeprefix("GAP_KIND_").lower().replace(
             "_", " ")
-        bars.append((gap.accountable, Bar(1, css, start, end or now,
-                                          f"{label} {gap.task_id or gap.ref}".strip(),
-                                          open_ended=end is None)))
+        label = f"{label} {gap.task_id or gap.ref}".strip()
+        finish, deadline = end or now, _time(gap.deadline)
+        # Red from the deadline on (all of it when the phase began already late).
+        late_from = start if deadline is None or deadline <= start else deadline
+        if gap.breached and late_from > start:
+            bars.append((gap.accountable, Bar(1, css, start, late_from, label)))
+        if gap.breached:
+            bars.append((gap.accountable, Bar(1, css + " breached", late_from, finish,
+                                              label, open_ended=end is None)))
+        else:
+            bars.append((gap.accountable, Bar(1, css, start, finish, label,
+                                              open_ended=end is None)))
     clocks, lines = _deadlines(timeline, case)
     happened = max([b.end for _, b in bars] + [now])
     # The drawing spans what happened and the clocks running now; the case's legal and

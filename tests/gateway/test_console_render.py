@@ -10,7 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from gateway.console import forms, swimlane
 from gateway.console.i18n import ENUM_ZH, LANGUAGES, TEXT
-from gateway.console.pages import _enum, _left
+from gateway.console.pages import DONE_WORDS, _enum, _left
 from gateway.console.web import local_path
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
@@ -48,7 +48,8 @@ def handed_off_timeline() -> tuple[ov.GetTimelineResponse, case_pb2.Case]:
                 event(K.CASE_EVENT_KIND_TASK_SIGNED, 40, "T1")],
         gaps=[ov.Gap(task_id="T1", kind=case_pb2.GAP_KIND_DISPATCH_UNSIGNED,
                      accountable="market", start_time=stamp(T0 + timedelta(minutes=1)),
-                     end_time=stamp(T0 + timedelta(minutes=40)), breached=True),
+                     end_time=stamp(T0 + timedelta(minutes=40)), breached=True,
+                     deadline=stamp(T0 + timedelta(minutes=31))),
               ov.Gap(ref="H1", kind=case_pb2.GAP_KIND_HANDOFF_PENDING,
                      accountable="township", start_time=stamp(T0 + timedelta(minutes=10)),
                      end_time=stamp(T0 + timedelta(minutes=20)))],
@@ -67,8 +68,11 @@ def test_the_swimlane_has_a_lane_per_agency_owners_first() -> None:
     township, quality, market = drawing.lanes
     assert [b.css for b in township.bars] == ["ownership", "gap-handoff"]
     assert quality.bars[0].open_ended  # owns the case still
-    breached = [b for b in market.bars if "breached" in b.css]
-    assert [(b.row, b.label) for b in breached] == [(1, "dispatch unsigned T1")]
+    # The sign-for gap: its colour until the deadline, red from there.
+    gap = [(b.css, b.start, b.end) for b in market.bars if b.row == 1]
+    assert gap == [("gap-unsigned", T0 + timedelta(minutes=1), T0 + timedelta(minutes=31)),
+                   ("gap-unsigned breached", T0 + timedelta(minutes=31),
+                    T0 + timedelta(minutes=40))]
     phases = [b.css for b in market.bars if b.row == 0]
     assert phases == ["phase-dispatched", "phase-signed"]
 
@@ -162,3 +166,8 @@ def test_every_value_a_page_shows_has_a_chinese_name(enum: str) -> None:
                                             (2 * 86400 + 3600, "2d 1h")])
 def test_time_left_reads_in_a_few_characters(seconds: int, shown: str) -> None:
     assert _left(seconds) == shown
+
+
+def test_every_command_has_words_for_its_confirmation() -> None:
+    assert set(DONE_WORDS) == forms.COMMANDS
+    assert all(word in TEXT for word in DONE_WORDS.values())

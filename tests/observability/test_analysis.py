@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from observability import analysis, gap_store, ledger
 from observability import event_schema as schema
 from observability.accountability import Event
@@ -217,3 +219,11 @@ def test_an_arrival_after_a_late_sign_is_one_late_arrival_already_late_from_its_
     farms = found.scorecards["agriculture-rural"]
     assert (farms.sign_judged, farms.signed_on_time) == (1, 0)
     assert (farms.arrival_judged, farms.arrived_on_time) == (1, 0)
+
+
+@pytest.mark.parametrize("scored, red, black", [
+    (0, [], []), (2, [], []), (3, [0], [2]), (8, [0, 1], [7, 6]),
+    (17, [0, 1, 2, 3, 4], [16, 15, 14, 13, 12]), (40, [0, 1, 2, 3, 4], [39, 38, 37, 36, 35])])
+def test_the_red_and_black_lists_mark_the_two_ends(scored: int, red: list[int],
+                                                   black: list[int]) -> None:
+    assert analysis.red_and_black(list(range(scored))) == (red, black)

@@ -89,13 +89,20 @@ function swimlane(root) {
       axis.appendChild(label);
     }
   }
+  // Zooming keeps the latest activity where it is on screen when it is in view (what
+  // the reader is looking at), else the middle of the view.
+  const focus = Number(root.dataset.focus || 1);
   function setZoom(next) {
-    const centre = (viewport.scrollLeft + viewport.clientWidth / 2) / track.clientWidth;
-    // From the whole case down to about a minute across the screen.
-    const most = Math.max(1, (end - start) / 60000);
+    const width = track.clientWidth, left = viewport.scrollLeft;
+    const focusX = focus * width - left;
+    const anchorX = focusX >= 0 && focusX <= viewport.clientWidth
+      ? focusX : viewport.clientWidth / 2;
+    const anchor = (left + anchorX) / width;
+    // From the whole span down to about five seconds across the screen.
+    const most = Math.max(1, (end - start) / 5000);
     zoom = Math.min(Math.max(next, 1), most);
     track.style.width = `${zoom * 100}%`;
-    viewport.scrollLeft = centre * track.clientWidth - viewport.clientWidth / 2;
+    viewport.scrollLeft = anchor * track.clientWidth - anchorX;
     drawAxis();
   }
   root.querySelectorAll("[data-zoom]").forEach((button) => button.addEventListener(
@@ -116,7 +123,6 @@ function swimlane(root) {
   });
   window.addEventListener("resize", drawAxis);
   // First what happened so far; "fit" shows the clocks still running, however far.
-  const focus = Number(root.dataset.focus || 1);
   setZoom(focus > 0 ? 1 / focus : 1);
   viewport.scrollLeft = 0;
 }
