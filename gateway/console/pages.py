@@ -28,7 +28,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response, Stream
 
 from gateway.agency_links import AgencyLinks
 from gateway.console import forms, swimlane
-from gateway.console.i18n import TEXT, enum_label, local_name, translator
+from gateway.console.i18n import LANGUAGES, TEXT, enum_label, local_name, translator
 from gateway.console.web import (
     FLASH_COOKIE,
     LANG_COOKIE,
@@ -247,7 +247,7 @@ class Console:
         lang = request.path_params["lang"]
         response = RedirectResponse(local_path(request.query_params.get("next", "/"),
                                                "/"), status_code=303)
-        if lang in ("zh", "en"):
+        if lang in LANGUAGES:
             set_cookie(response, LANG_COOKIE, lang, max_age=365 * 86400)
         return response
 
