@@ -31,7 +31,7 @@ from workflows.rules.model import (
     Task,
     TaskState,
 )
-from workflows.rules.work import WorkItem
+from workflows.rules.work import WorkItem, next_step
 
 # Python enum -> (proto enum wrapper, value prefix). Values share their names.
 _ENUMS: dict[type[StrEnum], tuple[object, str]] = {
@@ -84,7 +84,15 @@ def task_to_proto(task: Task) -> case_pb2.Task:
         extension_pending=task.extension_pending,
         extension_requested_due=timestamp(task.extension_requested_due),
         dispatched_at=timestamp(task.dispatched_at), round=task.round,
-        delivered=task.delivered, delivered_at=timestamp(task.delivered_at))
+        delivered=task.delivered, delivered_at=timestamp(task.delivered_at),
+        running_clock=_running_clock(task))
+
+
+def _running_clock(task: Task) -> str:
+    """The name of the clock the assignee's next step runs against (`work.next_step`)."""
+    _action, clock = next_step(task)
+    return next((name for name in ("sign_by", "on_scene_by", "due_by")
+                 if clock is not None and getattr(task, name) is clock), "")
 
 
 def handoff_to_proto(handoff: Handoff) -> case_pb2.Handoff:

@@ -219,11 +219,12 @@ def phase_starts(timeline: ov.GetTimelineResponse) -> dict[str, datetime]:
     return starts
 
 
+# What a page calls each clock.
+CLOCK_NAMES = {"sign_by": "sign", "on_scene_by": "on scene", "due_by": "due"}
+
+
 def running_clock(task: case_pb2.Task) -> tuple[str, case_pb2.Clock] | None:
-    if task.state == case_pb2.TASK_STATE_DISPATCHED:
-        return "sign", task.sign_by
-    if task.state == case_pb2.TASK_STATE_SIGNED and task.on_scene_by.ByteSize():
-        return "on scene", task.on_scene_by
-    if task.state in (case_pb2.TASK_STATE_SIGNED, case_pb2.TASK_STATE_ON_SCENE):
-        return "due", task.due_by
-    return None
+    """The clock the task runs against now, as the case says (`Task.running_clock`)."""
+    if not task.running_clock:
+        return None
+    return CLOCK_NAMES[task.running_clock], getattr(task, task.running_clock)

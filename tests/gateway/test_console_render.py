@@ -57,6 +57,7 @@ def handed_off_timeline() -> tuple[ov.GetTimelineResponse, case_pb2.Case]:
     timeline.lines.legal.FromTimedelta(timedelta(days=30))
     case = case_pb2.Case(tasks=[case_pb2.Task(
         id="T1", assignee="market", state=case_pb2.TASK_STATE_SIGNED,
+        running_clock="on_scene_by",
         on_scene_by=case_pb2.Clock(deadline=stamp(T0 + timedelta(minutes=70))))])
     return timeline, case
 

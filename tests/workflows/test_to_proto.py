@@ -41,6 +41,9 @@ def test_a_live_case_converts(catalog: Catalog) -> None:
                                                     case_pb2.TASK_STATE_DISPATCHED]
     on_scene_by = message.tasks[0].on_scene_by.deadline.ToDatetime(tzinfo=UTC)
     assert on_scene_by == T0 + timedelta(minutes=30)
+    # The signed task races its on-scene clock (30 minutes); the others, their sign-for.
+    assert [t.running_clock for t in message.tasks] == \
+        ["on_scene_by", "sign_by", "sign_by", "sign_by"]
     assert message.handoff.to_agency == "natural-resources"
     assert message.handoff.state == case_pb2.HANDOFF_STATE_PENDING
     assert not message.ownership[0].HasField("end_time")

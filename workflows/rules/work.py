@@ -126,7 +126,7 @@ def awaiting(state: CaseState, *, coordinator: str) -> list[str]:
                   if any(item.open for item in work_for(state, a, coordinator=coordinator)))
 
 
-def _next(task: Task) -> tuple[WorkAction, Clock | None]:
+def next_step(task: Task) -> tuple[WorkAction, Clock | None]:
     """The assignee's next step on a task, and the clock it runs against."""
     if task.state is TaskState.DISPATCHED:
         return WorkAction.SIGN, task.sign_by
@@ -141,7 +141,7 @@ def _tasks_of(state: CaseState, agency: str) -> Iterator[WorkItem]:
     for task in state.tasks:
         if task.assignee != agency:
             continue
-        action, clock = _next(task) if state.status is CaseStatus.OPEN else (
+        action, clock = next_step(task) if state.status is CaseStatus.OPEN else (
             WorkAction.NONE, None)
         if task.state is TaskState.DEEMED_CONSENT:
             step = "silence was taken as consent (超时默许): issue the approval document, " \
@@ -193,8 +193,7 @@ def _owners_work(state: CaseState) -> list[WorkItem]:
                 WorkAction.DECIDE_EXTENSION, _IN_WORDS[WorkAction.DECIDE_EXTENSION],
                 _asked_at(state, task), task.due_by.deadline, 0, task.state,
                 asked_due=task.extension_requested_due))
-    finished = all(t.is_terminal for t in state.tasks)
-    if finished and state.pending_handoff is None:
+    if not state.open_tasks and state.pending_handoff is None:
         action = WorkAction.CLOSE if state.tasks else WorkAction.DISPATCH
         items.append(WorkItem(WorkKind.CASE, "", state.title, action, _IN_WORDS[action],
                               state.ownership[-1].start, state.promised_line.deadline))
