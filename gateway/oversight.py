@@ -12,9 +12,6 @@ analysis never blocks the gateway's event loop."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import hashlib
 import io
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -25,6 +22,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from gateway import oversight_views as views
+from gateway import page_tokens
 from gateway.callers import caller
 from gateway.case_refs import CaseRefs, not_found
 from gateway.errors import Context, GatewayError, abort, invalid
@@ -40,7 +38,6 @@ from workflows.catalog_loader import Catalog
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500
-MAX_OFFSET = 10**9
 EXPORT_CHUNK_BYTES = 64 * 1024
 
 
@@ -143,7 +140,7 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
             query = analysis.GapQuery(agency=request.agency, kind=views.kind_of(request.kind),
                                       breached_only=request.breached_only,
                                       since=_since(request), open_only=request.open_only)
-            offset = _offset(request.page_token, _fingerprint(request))
+            offset = page_tokens.offset_of(request)
             now = datetime.now(UTC)
             # From the gap store: an indexed query, not a replay of the whole ledger.
             page = gap_store.list_gaps(self._engine, query=query, now=now,
@@ -154,7 +151,7 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
                                               case_ids=[g.case_id for g in page.gaps])
             return pb.ListGapsResponse(
                 gaps=[views.gap(g, now, numbers) for g in page.gaps],
-                next_page_token=_token(offset + size, _fingerprint(request)) if page.more
+                next_page_token=page_tokens.next_token(offset + size, request) if page.more
                 else "")
         return await self._serve(context, work)
 
@@ -243,30 +240,4 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
                 witnessed_at=views.stamp(reading.last_at) if reading.last_at else None,
                 witness_problems=reading.problems if visible_to is None else [])
         return await self._serve(context, work)
-
-
-def _fingerprint(request: pb.ListGapsRequest) -> str:
-    filters = pb.ListGapsRequest()
-    filters.CopyFrom(request)
-    filters.page_token = ""
-    return hashlib.sha256(filters.SerializeToString(deterministic=True)).hexdigest()[:16]
-
-
-def _token(offset: int, fingerprint: str) -> str:
-    return base64.urlsafe_b64encode(f"{offset}:{fingerprint}".encode()).decode()
-
-
-def _offset(token: str, fingerprint: str) -> int:
-    if not token:
-        return 0
-    try:
-        offset, _, made_for = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
-        value = int(offset)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise invalid("page_token", "is not a token this service gave out") from None
-    if made_for != fingerprint:
-        raise invalid("page_token", "belongs to a different query; start again without it")
-    if not 0 <= value <= MAX_OFFSET:
-        raise invalid("page_token", "is not a token this service gave out")
-    return value
 

@@ -10,8 +10,6 @@ few at a time.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +18,7 @@ import grpc
 from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from gateway import page_tokens
 from gateway.errors import GatewayError, invalid
 from observability import participation
 from seamless.v1 import case_service_pb2 as pb
@@ -69,23 +68,6 @@ def page_size(request: pb.CaseServiceListInboxRequest) -> int:
     if not 0 <= request.page_size <= MAX_PAGE_SIZE:
         raise invalid("page_size", f"{request.page_size} is not between 0 and {MAX_PAGE_SIZE}")
     return request.page_size or DEFAULT_PAGE_SIZE
-
-
-def _offset(token: str) -> int:
-    if not token:
-        return 0
-    try:
-        prefix, _, number = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
-        if prefix == "work" and number.isdigit():
-            return int(number)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        pass
-    raise invalid("page_token", "is not a token this service issued; start without it",
-                  "BAD_PAGE_TOKEN")
-
-
-def _token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"work:{offset}".encode()).decode()
 
 
 async def _open_cases(client: Client, viewer: str, open_only: bool, task_queue: str,
@@ -160,7 +142,7 @@ async def work_queue(client: Client, request: pb.CaseServiceListInboxRequest, *,
                      viewer: str, coordinator: str, task_queue: str, now: datetime
                      ) -> WorkPage:
     """The viewer's work in the cases the gateway's workers run (`task_queue`)."""
-    size, offset = page_size(request), _offset(request.page_token)
+    size, offset = page_size(request), page_tokens.offset_of(request)
     case_ids, truncated = await _open_cases(
         client, viewer, request.open_only, task_queue,
         participation.sees_every_case(viewer, coordinator=coordinator))
@@ -168,5 +150,6 @@ async def work_queue(client: Client, request: pb.CaseServiceListInboxRequest, *,
     items = [as_of(item, now) for item in answered if item.open or not request.open_only]
     items.sort(key=_sort_key)
     more = offset + size < len(items)
-    return WorkPage(items[offset:offset + size], _token(offset + size) if more else "",
+    return WorkPage(items[offset:offset + size],
+                    page_tokens.next_token(offset + size, request) if more else "",
                     truncated, unanswered)

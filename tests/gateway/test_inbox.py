@@ -5,7 +5,7 @@ the notices the agency received have a place to be read."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import grpc
 
@@ -165,3 +165,23 @@ async def test_notices_have_a_place_to_be_read(gw: Gateway) -> None:
     assert case.number in notice.text
     others = (await gw.call("ListNotices", pb.ListNoticesRequest(), STRANGER)).notices
     assert not [n for n in others if n.case_id == case.id]
+
+
+async def test_the_inbox_pages_and_a_token_serves_only_its_own_query(gw: Gateway) -> None:
+    for _ in range(3):
+        await open_mining(gw)
+    whole = (await gw.call("ListInbox", OPEN_ONLY, NR)).items
+    first = await gw.call("ListInbox", pb.CaseServiceListInboxRequest(
+        page_size=2, open_only=True), NR)
+    second = await gw.call("ListInbox", pb.CaseServiceListInboxRequest(
+        page_size=2, open_only=True, page_token=first.next_page_token), NR)
+    def keys(items: Iterable[pb.WorkItem]) -> list[tuple[str, str]]:
+        return [(i.case_id, i.ref) for i in items]
+    assert keys([*first.items, *second.items]) == keys(whole[:4])
+    # The same token for the whole inbox (not only the open work), and a made-up one.
+    for request in (pb.CaseServiceListInboxRequest(page_size=2,
+                                                   page_token=first.next_page_token),
+                    pb.CaseServiceListInboxRequest(page_token="not-a-token")):
+        refused = await gw.fails("ListInbox", request, NR)
+        assert (refused.code, refused.reason) == (grpc.StatusCode.INVALID_ARGUMENT,
+                                                  "BAD_PAGE_TOKEN")
