@@ -8,7 +8,7 @@ BUF_VERSION := 1.75.0
 BUF := .tools/buf/node_modules/.bin/buf
 PROTOS := $(wildcard proto/seamless/v1/*.proto)
 
-.PHONY: up venv proto proto-check proto-lint browser lint test test-fast histories clean
+.PHONY: up venv proto proto-check proto-lint browser postgres lint test test-fast histories clean
 
 # Start the whole platform on its embedded defaults (Ctrl-C stops it).
 up: $(INSTALLED)
@@ -57,13 +57,21 @@ browser:
 		$(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium fonts-wqy-zenhei; }
 
+# PostgreSQL's server binaries (initdb, pg_ctl, postgres) from Debian: the tests start a
+# real server of their own in a temporary directory; nothing runs as a system service.
+PG_BIN := /usr/lib/postgresql/15/bin
+postgres:
+	@test -x $(PG_BIN)/initdb || { \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q postgresql-15; }
+
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy workflows agencies gateway observability trust cli bench tests
 
 # The unit and service tests on two processes, then the whole-platform tests one at a
 # time (each starts every process of the platform).
-test: lint proto-check proto-lint browser
+test: lint proto-check proto-lint browser postgres
 	$(VENV)/bin/pytest -n 2 -m "not e2e"
 	$(VENV)/bin/pytest -m e2e
 
