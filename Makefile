@@ -78,7 +78,7 @@ test: lint proto-check proto-lint browser postgres
 # The unit tiers (rules, catalog, workflows, ledger, analysis, rendering), with fewer
 # random examples: under a minute, for the edit-test loop. The gateway's service tests
 # and the whole-platform ones run in `make test`.
-test-fast: $(INSTALLED)
+test-fast: $(INSTALLED) postgres
 	HYPOTHESIS_PROFILE=fast $(VENV)/bin/pytest -n 2 -m "not e2e and not service"
 
 # Re-record the replay histories after a deliberate, versioned workflow change.

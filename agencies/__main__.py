@@ -31,6 +31,8 @@ class AgencySettings(BaseSettings):
     # JSON of a seamless.v1.Agency: id, names, jurisdictions, capabilities.
     profile_file: Path
     database_url: str
+    # The password of a database URL that names a user, read from a file (a secret).
+    database_password_file: Path | None = None
     host: str = "127.0.0.1"
     # Mutual TLS, for the platform's parties (the worker, the gateway).
     port: int
@@ -62,6 +64,7 @@ async def serve(settings: AgencySettings, profile: agency_pb2.Agency) -> None:
     seed = read_seed(settings.roster_seed_file) if settings.roster_seed_file else []
     gateway = GatewayLink(settings.gateway_address, identity)
     async with run_server(profile=profile, database_url=settings.database_url,
+                          database_password_file=settings.database_password_file,
                           identity=identity, store=CertificateStore.load(pki),
                           port=settings.port, desk_port=settings.desk_port,
                           host=settings.host, gateway=gateway, roster_seed=seed) as ports:

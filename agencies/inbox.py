@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
 from agencies.models import Finding, InboxItem, InboxItemBase, NoticeRecord
-from observability.sqlite_tuning import LIKE_ESCAPE, starting_with
+from observability.database import LIKE_ESCAPE, starting_with
 
 
 class WrongAgency(ValueError):

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
@@ -23,15 +24,15 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from pydantic import ValidationError
-from sqlalchemy import Engine, inspect, text
-from sqlmodel import Session, SQLModel, create_engine
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from agencies import inbox, roster
 from agencies.access import AgencyAccess, caller
 from agencies.gateway_link import GatewayLink
 from agencies.models import Finding, InboxItem, InboxItemBase, NoticeRecord
 from agencies.roster_service import RosterService
-from observability import sqlite_tuning, telemetry
+from observability import database, telemetry
 from seamless.v1 import agency_pb2, agency_pb2_grpc, case_pb2, roster_pb2, roster_pb2_grpc
 from trust import attestations, tls
 from trust.pki import CertificateStore, Identity
@@ -330,28 +331,13 @@ _ACTIONS = {agency_pb2.TASK_ACTION_SIGN: "SIGN", agency_pb2.TASK_ACTION_ARRIVE: 
             agency_pb2.TASK_ACTION_DECLINE: "DECLINE"}
 
 
-def open_database(url: str) -> Engine:
-    """The agency's database, with its tables created if new."""
-    connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
-    engine = sqlite_tuning.tune(create_engine(url, connect_args=connect_args))
-    SQLModel.metadata.create_all(engine)
-    _add_case_numbers(engine)
-    return engine
+# The agency's own tables (agencies.models), migrated at start.
+SCHEMA = database.Schema("agency", Path(__file__).parent / "migrations")
 
 
-def _add_case_numbers(engine: Engine) -> None:
-    # There are no migrations yet: an inbox kept from before case numbers gets the
-    # column (its rows have none; their cases had none).
-    for table in ("inbox_item", "notice"):
-        columns = {c["name"] for c in inspect(engine).get_columns(table)}
-        if "case_number" not in columns:
-            with engine.begin() as connection:
-                connection.execute(text(f"ALTER TABLE {table} ADD COLUMN case_number "
-                                        "VARCHAR(16) NOT NULL DEFAULT ''"))
-                if table == "inbox_item":  # as a new database indexes it
-                    connection.execute(text("CREATE INDEX IF NOT EXISTS "
-                                            "ix_inbox_item_case_number ON inbox_item "
-                                            "(case_number)"))
+def open_database(url: str, *, password_file: Path | None = None) -> Engine:
+    """The agency's database, its schema brought to the latest migration."""
+    return database.open_database(url, SCHEMA, password_file=password_file)
 
 
 @dataclass(frozen=True)
@@ -364,6 +350,7 @@ class AgencyPorts:
 
 @asynccontextmanager
 async def run_server(*, profile: agency_pb2.Agency, database_url: str, identity: Identity,
+                     database_password_file: Path | None = None,
                      store: CertificateStore, port: int = 0, desk_port: int = 0,
                      host: str = "127.0.0.1", gateway: GatewayLink | None = None,
                      roster_seed: Sequence[roster.SeedEntry] = ()
@@ -373,7 +360,7 @@ async def run_server(*, profile: agency_pb2.Agency, database_url: str, identity:
     `roster_seed` adds the officers the roster lacks (demo officers, a first head)."""
     if identity.party.id != profile.id:
         raise ValueError(f"the certificate is {identity.party}'s, not {profile.id}'s")
-    engine = open_database(database_url)
+    engine = open_database(database_url, password_file=database_password_file)
     if roster_seed:
         with Session(engine) as session:
             roster.seed(session=session, agency=profile.id, entries=roster_seed)

@@ -58,7 +58,6 @@ def run(db: Path, events: int) -> dict[str, Any]:
     prepare(db, events)
     held, cases, now = ledger_facts(db)
     engine = ledger.open_ledger(f"sqlite:///{db}")
-    gap_store.create_tables(engine)
     figures: dict[str, Any] = {"events": held, "cases": cases, "now": now.isoformat()}
 
     written, seconds = timed(lambda: gap_store.rebuild(engine, now=now))

@@ -10,7 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from gateway.case_numbers import open_case_numbers
 from gateway.server import run_server
@@ -22,15 +22,13 @@ from trust.pki import CertificateStore, Identity, IdentityFiles, PkiFiles, Role
 from trust.statements import Signer
 from workflows.catalog_loader import DEFAULT_CATALOG, load_catalog
 from workflows.client import TASK_QUEUE
-from workflows.connect import connect
+from workflows.connect import TemporalSettings, connect
 from workflows.seals import Sealer
 
 
-class GatewaySettings(BaseSettings):
+class GatewaySettings(TemporalSettings):
     model_config = SettingsConfigDict(env_prefix="SEAMLESS_")
 
-    temporal_address: str = "127.0.0.1:7233"
-    temporal_namespace: str = "default"
     task_queue: str = TASK_QUEUE
     gateway_host: str = "127.0.0.1"
     # Server TLS, for people; mutual TLS, for the agencies' services.
@@ -50,6 +48,10 @@ class GatewaySettings(BaseSettings):
     witness_database_url: str
     # The gateway's own: the case numbers it has given out.
     gateway_database_url: str
+    # The passwords of database URLs that name a user, each read from a file (a secret).
+    ledger_database_password_file: Path | None = None
+    witness_database_password_file: Path | None = None
+    gateway_database_password_file: Path | None = None
 
 
 async def serve(settings: GatewaySettings) -> None:
@@ -57,8 +59,7 @@ async def serve(settings: GatewaySettings) -> None:
     pki = PkiFiles(settings.pki_dir)
     identity = Identity.load(IdentityFiles(settings.identity_dir), pki, expect=Role.GATEWAY)
     # Every command the gateway sends to a case goes sealed with its key.
-    client = await connect(settings.temporal_address, settings.temporal_namespace,
-                           interceptors=[Sealer(Signer(identity))])
+    client = await connect(settings, interceptors=[Sealer(Signer(identity))])
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -68,9 +69,15 @@ async def serve(settings: GatewaySettings) -> None:
                           store=CertificateStore.load(pki),
                           agency_addresses=settings.agency_addresses,
                           session_issuers=issuers, task_queue=settings.task_queue,
-                          ledger_engine=open_ledger(settings.ledger_database_url),
-                          witness_engine=open_witness(settings.witness_database_url),
-                          numbers_engine=open_case_numbers(settings.gateway_database_url),
+                          ledger_engine=open_ledger(
+                              settings.ledger_database_url,
+                              password_file=settings.ledger_database_password_file),
+                          witness_engine=open_witness(
+                              settings.witness_database_url,
+                              password_file=settings.witness_database_password_file),
+                          numbers_engine=open_case_numbers(
+                              settings.gateway_database_url,
+                              password_file=settings.gateway_database_password_file),
                           port=settings.gateway_port, mtls_port=settings.gateway_mtls_port,
                           http_port=settings.gateway_http_port,
                           host=settings.gateway_host) as ports:

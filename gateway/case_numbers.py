@@ -17,12 +17,13 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import UTC, datetime, tzinfo
+from pathlib import Path
 
 from sqlalchemy import Column, DateTime, Engine, func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, create_engine, select
+from sqlmodel import Field, Session, SQLModel, select
 
-from observability import sqlite_tuning
+from observability import database
 
 _ATTEMPTS = 5
 logger = logging.getLogger(__name__)
@@ -47,11 +48,11 @@ class CaseNumber(SQLModel, table=True):
     allocated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-def open_case_numbers(url: str) -> Engine:
-    connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
-    engine = sqlite_tuning.tune(create_engine(url, connect_args=connect_args))
-    sqlite_tuning.create_tables(engine, [CaseNumber.__table__])  # type: ignore[attr-defined]
-    return engine
+SCHEMA = database.Schema("gateway", Path(__file__).parent / "migrations")
+
+
+def open_case_numbers(url: str, *, password_file: Path | None = None) -> Engine:
+    return database.open_database(url, SCHEMA, password_file=password_file)
 
 
 class CaseNumbers:

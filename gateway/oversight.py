@@ -59,7 +59,6 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
         self._catalog = catalog
         self._store = store
         self._witness = witness_engine
-        gap_store.create_tables(ledger_engine)
 
     # ----- who sees what ------------------------------------------------------------
 

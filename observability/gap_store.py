@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Index, delete, text
+from sqlalchemy import BigInteger, Column, Engine, Index, delete, text
 from sqlmodel import Field, Session, SQLModel
 
-from observability import sqlite_tuning
 from observability.accountability import CaseReplay, Category, Event, GapKind, Interval
 from observability.analysis import GapQuery, replay_cases
 from observability.event_schema import EventKind
@@ -52,9 +51,10 @@ class CaseGap(SQLModel, table=True):
     from_agency: str = Field(default="", max_length=64)
     to_agency: str = Field(default="", max_length=64)
     ref: str = Field(default="", max_length=64)
-    start_us: int
-    end_us: int | None = None
-    deadline_us: int | None = None
+    # Microseconds since the epoch: beyond a 32-bit integer.
+    start_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    end_us: int | None = Field(default=None, sa_column=Column(BigInteger))
+    deadline_us: int | None = Field(default=None, sa_column=Column(BigInteger))
     start_sequence: int
     end_sequence: int | None = None
     # The kind of event that ended it (HANDOFF_ACCEPTED, TASK_SIGNED, …); "" while open.
@@ -70,11 +70,6 @@ class CaseParticipant(SQLModel, table=True):
 
     case_id: str = Field(primary_key=True, max_length=300)
     agency: str = Field(primary_key=True, max_length=64, index=True)
-
-
-def create_tables(engine: Engine) -> None:
-    sqlite_tuning.create_tables(
-        engine, [CaseGap.__table__, CaseParticipant.__table__])  # type: ignore[attr-defined]
 
 
 def _row(gap: Interval) -> dict[str, object]:
@@ -247,12 +242,19 @@ def summarize(engine: Engine, *, now: datetime, query: GapQuery | None = None,
               visible_to: str | None = None) -> list[GapSummary]:
     where, params = _filters(query or GapQuery(), visible_to, now)
     lasted = "(COALESCE(end_us, :now) - start_us)"
-    sql = (f"SELECT accountable, kind, COUNT(*), SUM(end_us IS NULL), SUM({_BREACHED}), "
+    sql = (f"SELECT accountable, kind, COUNT(*), {_count('end_us IS NULL')}, "
+           f"{_count(_BREACHED)}, "
            f"SUM({lasted}), MAX({lasted}) FROM case_gap{where} "
            "GROUP BY accountable, kind ORDER BY accountable, kind")
     with engine.connect() as connection:
-        return [GapSummary(a, k, n, int(o or 0), int(b or 0), (t or 0) / 1e6, (m or 0) / 1e6)
+        return [GapSummary(a, k, n, int(o or 0), int(b or 0), float(t or 0) / 1e6,
+                           float(m or 0) / 1e6)
                 for a, k, n, o, b, t, m in connection.execute(text(sql), params)]
+
+
+def _count(condition: str) -> str:
+    """How many rows meet `condition` (PostgreSQL does not sum booleans)."""
+    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
 
 
 _COLUMNS = ("case_id", "kind", "task_id", "accountable", "from_agency", "to_agency", "ref",

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -25,15 +26,15 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Engine,
+    TextClause,
     UniqueConstraint,
     insert,
-    inspect,
     text,
     update,
 )
-from sqlmodel import Field, Session, SQLModel, col, create_engine, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
-from observability import sqlite_tuning
+from observability import database
 from observability.accountability import Event
 from observability.event_schema import CASE_NUMBER
 
@@ -132,34 +133,12 @@ class LedgerConflict(Exception):
     """The batch contradicts the ledger: a bug somewhere, never an outage."""
 
 
-def open_ledger(url: str) -> Engine:
-    connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
-    # The worker writes while the gateway reads: WAL lets readers carry on.
-    engine = sqlite_tuning.tune(create_engine(url, connect_args=connect_args))
-    _refuse_an_older_schema(engine)
-    sqlite_tuning.create_tables(
-        engine, [LedgerEntry.__table__, LedgerHead.__table__])  # type: ignore[attr-defined]
-    return engine
+# The ledger's tables and the gap store's (derived from it, in the same database).
+SCHEMA = database.Schema("ledger", Path(__file__).parent / "migrations" / "ledger")
 
 
-def _refuse_an_older_schema(engine: Engine) -> None:
-    # There are no migrations yet: a ledger written before the hash chain would fail at
-    # the first append, far from the cause. Say so at start-up instead.
-    inspector = inspect(engine)
-    if not inspector.has_table("ledger_entry"):
-        return
-    columns = {column["name"] for column in inspector.get_columns("ledger_entry")}
-    missing = {"attributes", "trace_id", "span_id", "prev_hash", "hash"} - columns
-    if missing:
-        raise RuntimeError(f"the ledger at {engine.url.render_as_string()} predates the hash "
-                           f"chain (no {', '.join(sorted(missing))}); move it aside to start "
-                           "a new one")
-    if "proofs" not in columns:
-        # Kept by a ledger from before signatures: its events keep their hashes (an event
-        # without proofs hashes as before), and new ones carry their proofs.
-        with engine.begin() as connection:
-            connection.execute(text("ALTER TABLE ledger_entry ADD COLUMN proofs "
-                                    f"VARCHAR({MAX_PROOFS_CHARS}) NOT NULL DEFAULT ''"))
+def open_ledger(url: str, *, password_file: Path | None = None) -> Engine:
+    return database.open_database(url, SCHEMA, password_file=password_file)
 
 
 def append(*, session: Session, case_id: str, events: Sequence[LedgerEntryBase],
@@ -174,6 +153,7 @@ def append(*, session: Session, case_id: str, events: Sequence[LedgerEntryBase],
     # Plain SQL statements rather than ORM objects: appending is the worker's most
     # frequent write, and the ORM's unit of work cost more than SQLite did.
     connection = session.connection()
+    _hold_case(connection, case_id)
     stored = _stored(session, case_id, events)
     head = connection.execute(select(LedgerHead.sequence, LedgerHead.hash)
                               .where(LedgerHead.case_id == case_id)).first()
@@ -207,6 +187,20 @@ def append(*, session: Session, case_id: str, events: Sequence[LedgerEntryBase],
     if commit:
         session.commit()
     return len(rows)
+
+
+def _hold_case(connection: Connection, case_id: str) -> None:
+    """Make a second writer of this case (another worker, a retried activity beside the
+    first) wait until this transaction ends, so it reads what this one wrote instead of
+    racing it to the same sequence numbers."""
+    if database.is_postgres(connection):
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:case_id))"),
+                           {"case_id": case_id})
+    else:
+        # SQLite has one writer at a time: a write (even one that changes nothing) takes
+        # the lock before this transaction reads anything.
+        connection.execute(update(LedgerHead).where(col(LedgerHead.case_id) == case_id)
+                           .values(sequence=LedgerHead.sequence))
 
 
 def _abandon(session: Session, ours: bool) -> None:
@@ -263,17 +257,30 @@ def stream_events(source: Engine | Connection, *, case_id: str = "", batch: int 
     query += " ORDER BY case_id, sequence"
     loads, read_time = json.loads, _read_time
     with _connected(source) as connection:
-        result = connection.execute(text(query), params)
-        # Rows straight from the driver, a batch at a time: SQLAlchemy's work per row cost
-        # more than SQLite's.
-        cursor = result.cursor
-        while rows := cursor.fetchmany(batch):
+        for rows in _batches(connection, text(query), params, batch):
             for (case, sequence, kind, actor, at, task_id, attributes, trace_id, span_id,
                  officer) in rows:
                 yield Event(case, sequence, kind, actor, read_time(at), task_id,
                             loads(attributes) if attributes != "{}" else {}, trace_id,
                             span_id, officer)
-        result.close()
+
+
+def _batches(connection: Connection, query: TextClause, params: dict[str, str], size: int
+             ) -> Iterator[Sequence[Any]]:
+    """The rows of `query`, `size` at a time, never all of them in memory at once."""
+    if database.is_postgres(connection):
+        # A server-side cursor: the server hands the rows over a batch at a time.
+        result = connection.execute(query, params, execution_options={
+            "stream_results": True, "yield_per": size})
+        yield from result.partitions()
+        return
+    # SQLite: rows straight from the driver, a batch at a time (SQLAlchemy's work per row
+    # cost more than SQLite's).
+    result = connection.execute(query, params)
+    cursor = result.cursor
+    while rows := cursor.fetchmany(size):
+        yield rows
+    result.close()
 
 
 @contextmanager
@@ -367,8 +374,8 @@ def latest_case_of(*, session: Session, workflow_id: str) -> str | None:
     subject lock alone): the case whose first event is the newest."""
     openings = session.exec(
         select(LedgerEntry.case_id)
-        .where(col(LedgerEntry.case_id).like(sqlite_tuning.starting_with(f"{workflow_id}@"),
-                                             escape=sqlite_tuning.LIKE_ESCAPE))
+        .where(col(LedgerEntry.case_id).like(database.starting_with(f"{workflow_id}@"),
+                                             escape=database.LIKE_ESCAPE))
         .where(LedgerEntry.sequence == 1)
         .order_by(col(LedgerEntry.at).desc()))
     # An older subject may hold an "@" itself: "A" must not find "A@B"'s openings.

@@ -23,13 +23,14 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, DateTime, Engine, Text, func, insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, col, create_engine, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
-from observability import sqlite_tuning
+from observability import database
 from observability.ledger import LedgerEntry, LedgerHead, utc
 from trust.pki import CertificateStore, Role
 from trust.statements import StatementError, StatementType, verify
@@ -57,11 +58,11 @@ class Checkpoint(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
-def open_witness(url: str) -> Engine:
-    connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
-    engine = sqlite_tuning.tune(create_engine(url, connect_args=connect_args))
-    sqlite_tuning.create_tables(engine, [Checkpoint.__table__])  # type: ignore[attr-defined]
-    return engine
+SCHEMA = database.Schema("witness", Path(__file__).parent / "migrations" / "witness")
+
+
+def open_witness(url: str, *, password_file: Path | None = None) -> Engine:
+    return database.open_database(url, SCHEMA, password_file=password_file)
 
 
 def _digest(statement: str) -> str:

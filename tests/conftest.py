@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from temporalio.testing import WorkflowEnvironment
 
 from observability import telemetry
+from tests.postgres import PostgresServer, running_server
 from tests.trust.kit import gateway_sealer
 from workflows import search
 from workflows.catalog_loader import Catalog, load_catalog
@@ -70,3 +71,23 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         interceptors=[gateway_sealer()])
     yield env
     await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server per test process (Debian's binaries, `make postgres`)."""
+    with running_server() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty database on each backend the project supports: the suites that keep
+    records run on both."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'database.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    name = server.create_database()
+    yield server.superuser_url(name)
+    server.drop_database(name)

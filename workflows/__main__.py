@@ -11,7 +11,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from observability import telemetry
 from observability.ledger import open_ledger
@@ -21,22 +21,22 @@ from trust.pki import CertificateStore, Identity, IdentityFiles, PkiFiles, Role
 from trust.statements import Signer, StatementType
 from workflows.agency_activities import AgencyActivities
 from workflows.client import TASK_QUEUE
-from workflows.connect import connect
+from workflows.connect import TemporalSettings, connect
 from workflows.ledger_activities import LedgerActivities
 from workflows.seals import SealVerifier
 from workflows.worker import SHARING_SANDBOX, build_worker
 
 
-class WorkerSettings(BaseSettings):
+class WorkerSettings(TemporalSettings):
     model_config = SettingsConfigDict(env_prefix="SEAMLESS_")
 
-    temporal_address: str = "127.0.0.1:7233"
-    temporal_namespace: str = "default"
     task_queue: str = TASK_QUEUE
     # Where each agency's service listens for parties (mutual TLS), as JSON:
     # {"natural-resources": "host:port"}.
     agency_addresses: dict[str, str]
     ledger_database_url: str
+    # The password of a database URL that names a user, read from a file (a secret).
+    ledger_database_password_file: Path | None = None
     # The worker's own key and certificate; the platform's public certificates, against
     # which the gateway's seals and the agencies' receipts are checked (loaded once: a
     # new gateway or agency certificate needs a worker restart).
@@ -44,18 +44,22 @@ class WorkerSettings(BaseSettings):
     pki_dir: Path
     # The ledger's witness: signed checkpoints of its heads, in a database of their own.
     witness_database_url: str
+    witness_database_password_file: Path | None = None
     witness_period_seconds: float = CHECKPOINT_PERIOD.total_seconds()
 
 
 async def serve(settings: WorkerSettings) -> None:
-    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    client = await connect(settings)
     pki = PkiFiles(settings.pki_dir)
     identity = Identity.load(IdentityFiles(settings.identity_dir), pki, expect=Role.WORKER)
     store = CertificateStore.load(pki)
     agencies = AgencyActivities(settings.agency_addresses, identity, store)
     signer = Signer(identity)
-    ledger_engine = open_ledger(settings.ledger_database_url)
-    witness = Witness(open_witness(settings.witness_database_url), ledger_engine,
+    ledger_engine = open_ledger(settings.ledger_database_url,
+                                password_file=settings.ledger_database_password_file)
+    witness = Witness(open_witness(settings.witness_database_url,
+                                   password_file=settings.witness_database_password_file),
+                      ledger_engine,
                       lambda claims, at: signer.sign(StatementType.CHECKPOINT, claims, at=at))
     # Whatever the ledger holds that no checkpoint saw (a worker killed before its next
     # checkpoint, say) is witnessed first.

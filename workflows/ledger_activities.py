@@ -29,7 +29,6 @@ class LedgerActivities:
     def __init__(self, engine: Engine, witness: Witness | None = None) -> None:
         self._engine = engine
         self._witness = witness
-        gap_store.create_tables(engine)
 
     def _append(self, batch: CaseEventBatch) -> int:
         entries = [ledger.LedgerEntryBase(

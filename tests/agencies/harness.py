@@ -87,13 +87,16 @@ class Agency:
 
 
 @asynccontextmanager
-async def running_agency(root: Path, kit: Kit | None = None) -> AsyncIterator[Agency]:
+async def running_agency(root: Path, kit: Kit | None = None, *, database_url: str = ""
+                         ) -> AsyncIterator[Agency]:
+    """The agency's service on `database_url` (by default an SQLite file under `root`)."""
     kit = kit or new_kit(root / "platform")
     identity = kit.party(AGENCY, Role.AGENCY)
     for party, role in (("worker", Role.WORKER), ("gateway", Role.GATEWAY),
                         ("health", Role.AGENCY)):
         kit.party(party, role)
-    async with run_server(profile=PROFILE, database_url=f"sqlite:///{root / 'agency.db'}",
+    async with run_server(profile=PROFILE,
+                          database_url=database_url or f"sqlite:///{root / 'agency.db'}",
                           identity=identity, store=kit.store(), roster_seed=ROSTER) as ports:
         agency = Agency(kit, f"127.0.0.1:{ports.parties}", f"127.0.0.1:{ports.desk}", [])
         try:

@@ -43,8 +43,8 @@ def delivery(task_id: str = "T1", round_: int = 1, **item_fields: object
 
 
 @pytest.fixture
-async def agency(tmp_path: Path) -> AsyncIterator[Agency]:
-    async with running_agency(tmp_path) as running:
+async def agency(tmp_path: Path, database_url: str) -> AsyncIterator[Agency]:
+    async with running_agency(tmp_path, database_url=database_url) as running:
         yield running
 
 

@@ -18,8 +18,8 @@ from trust.sessions import OfficerRole, verify_session
 
 
 @pytest.fixture
-async def agency(tmp_path: Path) -> AsyncIterator[Agency]:
-    async with running_agency(tmp_path) as running:
+async def agency(tmp_path: Path, database_url: str) -> AsyncIterator[Agency]:
+    async with running_agency(tmp_path, database_url=database_url) as running:
         yield running
 
 

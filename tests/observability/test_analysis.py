@@ -4,7 +4,6 @@ scorecards, the hand-off matrix, bounce chains, the three lines, and gaps still 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -96,7 +95,7 @@ def test_scorecards_count_each_clock_kept_or_missed() -> None:
         1, 1, 800 * 60, 7 * 24 * 3600, 1)
 
 
-def test_the_handoff_matrix_counts_offers_and_their_waits(tmp_path: Path) -> None:
+def test_the_handoff_matrix_counts_offers_and_their_waits(database_url: str) -> None:
     scripts = []
     for n, (wait, answer) in enumerate([(30, "HANDOFF_ACCEPTED"), (60, "HANDOFF_DECLINED"),
                                         (120, "HANDOFF_ACCEPTED")]):
@@ -107,8 +106,7 @@ def test_the_handoff_matrix_counts_offers_and_their_waits(tmp_path: Path) -> Non
         script.add(wait, answer, "agriculture-rural", **parties)
         scripts.append(script)
     found = figures(*scripts, now=at(1000))
-    engine = ledger.open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
-    gap_store.create_tables(engine)
+    engine = ledger.open_ledger(database_url)
     for replay in analysis.replay_cases([e for s in scripts for e in s.events], now=at(1000)):
         gap_store.refresh_case(engine, replay)
     [cell] = gap_store.handoff_matrix(engine, since=None, visible_to=None)

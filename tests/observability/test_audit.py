@@ -88,8 +88,8 @@ def signed_case(kit: Kit) -> list[ledger.LedgerEntryBase]:
 
 
 @pytest.fixture
-def engines(tmp_path: Path, kit: Kit) -> Iterator[tuple[Engine, Engine]]:
-    ledger_engine = ledger.open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+def engines(tmp_path: Path, kit: Kit, database_url: str) -> Iterator[tuple[Engine, Engine]]:
+    ledger_engine = ledger.open_ledger(database_url)
     witness_engine = witness.open_witness(f"sqlite:///{tmp_path / 'witness.db'}")
     with Session(ledger_engine) as session:
         ledger.append(session=session, case_id=CASE, events=signed_case(kit))

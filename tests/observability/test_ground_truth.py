@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import Engine
 from temporalio.client import Client
@@ -70,9 +69,9 @@ def found(gap: Interval, now: datetime) -> Found:
 
 
 @asynccontextmanager
-async def worker_with_ledger(client: Client, tmp_path: Path, recorder: Recorder
+async def worker_with_ledger(client: Client, database_url: str, recorder: Recorder
                              ) -> AsyncIterator[tuple[str, Engine]]:
-    engine = open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    engine = open_ledger(database_url)
     ledger = LedgerActivities(engine)
     queue = f"truth-{uuid.uuid4()}"
     worker = build_worker(client, task_queue=queue, activities=[
@@ -111,10 +110,10 @@ def gaps_of(engine: Engine, now: datetime) -> list[Interval]:
 
 
 async def test_every_injected_gap_is_reported_with_its_agency_and_nothing_else(
-        time_skipping_env: WorkflowEnvironment, catalog: Catalog, tmp_path: Path) -> None:
+        time_skipping_env: WorkflowEnvironment, catalog: Catalog, database_url: str) -> None:
     env, client = time_skipping_env, time_skipping_env.client
     recorder = Recorder(flaky={"T2": 2})  # T2's delivery fails twice before it lands
-    async with worker_with_ledger(client, tmp_path, recorder) as (queue, engine):
+    async with worker_with_ledger(client, database_url, recorder) as (queue, engine):
         case_id = await open_food_case(client, catalog, queue, "BATCH-TRUTH-1")
 
         async def act(cmd: object) -> None:
@@ -169,9 +168,9 @@ async def test_every_injected_gap_is_reported_with_its_agency_and_nothing_else(
 
 
 async def test_an_open_case_reports_its_gaps_as_still_open(
-        time_skipping_env: WorkflowEnvironment, catalog: Catalog, tmp_path: Path) -> None:
+        time_skipping_env: WorkflowEnvironment, catalog: Catalog, database_url: str) -> None:
     env, client = time_skipping_env, time_skipping_env.client
-    async with worker_with_ledger(client, tmp_path, Recorder()) as (queue, engine):
+    async with worker_with_ledger(client, database_url, Recorder()) as (queue, engine):
         case_id = await open_food_case(client, catalog, queue, "BATCH-TRUTH-2")
         await send(client, case_id, OfferHandoff(rid(), Actor(STREET), MARKET, "yours"))
         await env.sleep(timedelta(minutes=20))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from observability import ledger
@@ -23,9 +25,11 @@ def event(sequence: int, kind: str = "TASK_SIGNED", case_id: str = CASE
 
 
 @pytest.fixture
-def session(tmp_path: Path) -> Iterator[Session]:
-    with Session(ledger.open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")) as session:
+def session(database_url: str) -> Iterator[Session]:
+    engine = ledger.open_ledger(database_url)
+    with Session(engine) as session:
         yield session
+    engine.dispose()
 
 
 def recorded(session: Session) -> list[tuple[int, str]]:
@@ -67,3 +71,42 @@ def test_a_ledger_from_before_the_hash_chain_is_refused_at_start(tmp_path: Path)
                            "sequence INTEGER, kind TEXT)")
     with pytest.raises(RuntimeError, match="predates the hash chain"):
         ledger.open_ledger(f"sqlite:///{older}")
+
+
+def test_two_workers_appending_one_case_at_once_record_each_event_once(
+        database_url: str) -> None:
+    """Two workers share the ledger (compose runs two): the same batches, retried by
+    both at the same moment, end as one chain without a conflict."""
+    engines = [ledger.open_ledger(database_url) for _ in range(2)]
+    batches = [[event(n) for n in range(first, first + 5)] for first in range(1, 41, 5)]
+    failures: list[BaseException] = []
+    start = threading.Barrier(len(engines))
+
+    def work(engine: Engine) -> None:
+        start.wait()
+        try:
+            for batch in batches:
+                with Session(engine) as session:
+                    ledger.append(session=session, case_id=CASE, events=batch)
+        except BaseException as err:  # noqa: BLE001 - asserted below
+            failures.append(err)
+
+    threads = [threading.Thread(target=work, args=(e,)) for e in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with Session(engines[0]) as session:
+        assert [s for s, _ in recorded(session)] == list(range(1, 41))
+        assert ledger.verify(session=session, case_id=CASE).intact
+    for engine in engines:
+        engine.dispose()
+
+
+def test_times_come_back_in_utc_on_every_backend(session: Session) -> None:
+    ledger.append(session=session, case_id=CASE, events=[event(1)])
+    [stored] = ledger.case_events(session=session, case_id=CASE)
+    assert ledger.utc(stored.at) == T0 + timedelta(minutes=1)
+    [streamed] = ledger.stream_events(session.connection(), case_id=CASE)
+    assert streamed.at == T0 + timedelta(minutes=1) and streamed.at.tzinfo is not None

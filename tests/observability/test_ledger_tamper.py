@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
@@ -28,8 +27,8 @@ def event(sequence: int, case_id: str = CASE, detail: str = "") -> ledger.Ledger
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = ledger.open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = ledger.open_ledger(database_url)
     with Session(engine) as session:
         for case_id in (CASE, OTHER):
             ledger.append(session=session, case_id=case_id,

@@ -50,6 +50,10 @@ from workflows.rules.model import Actor
 MARKET = "market-regulation"
 
 
+def ledger_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'ledger.db'}"
+
+
 def in_trace(spans: InMemorySpanExporter, trace_id: int) -> list[ReadableSpan]:
     return [s for s in spans.get_finished_spans()
             if s.context is not None and s.context.trace_id == trace_id]
@@ -129,7 +133,7 @@ async def test_an_offer_accepted_two_hours_later_is_one_handoff_gap_of_two_hours
         time_skipping_env: WorkflowEnvironment, traced_client: Client, catalog: Catalog,
         tmp_path: Path, spans: InMemorySpanExporter) -> None:
     env, client = time_skipping_env, traced_client
-    async with worker_with_ledger(client, tmp_path, Recorder()) as (queue, _):
+    async with worker_with_ledger(client, ledger_url(tmp_path), Recorder()) as (queue, _):
         case_id = await open_food_case(client, catalog, queue, "BATCH-SPAN-1")
         await send(client, case_id, OfferHandoff(rid(), Actor(STREET), QUALITY, "source"))
         await env.sleep(timedelta(hours=2))
@@ -164,7 +168,7 @@ async def test_a_task_signed_45_minutes_into_a_30_minute_clock_is_one_breached_g
         time_skipping_env: WorkflowEnvironment, traced_client: Client, catalog: Catalog,
         tmp_path: Path, spans: InMemorySpanExporter) -> None:
     env, client = time_skipping_env, traced_client
-    async with worker_with_ledger(client, tmp_path, Recorder()) as (queue, _):
+    async with worker_with_ledger(client, ledger_url(tmp_path), Recorder()) as (queue, _):
         case_id = await open_food_case(client, catalog, queue, "BATCH-SPAN-2")
         await send(client, case_id, WithdrawTask(rid(), Actor(STREET), "T1", "not needed"))
         await send(client, case_id, DispatchTask(rid(), Actor(STREET), "trace-production",
@@ -193,7 +197,7 @@ async def test_gap_spans_match_the_ledger_exactly(
         time_skipping_env: WorkflowEnvironment, traced_client: Client, catalog: Catalog,
         tmp_path: Path, spans: InMemorySpanExporter) -> None:
     env, client = time_skipping_env, traced_client
-    async with worker_with_ledger(client, tmp_path, Recorder(flaky={"T2": 1})) as (
+    async with worker_with_ledger(client, ledger_url(tmp_path), Recorder(flaky={"T2": 1})) as (
             queue, engine):
         case_id = await open_food_case(client, catalog, queue, "BATCH-SPAN-3")
         await send(client, case_id, OfferHandoff(rid(), Actor(STREET), QUALITY, "source",

@@ -1,0 +1,144 @@
+"""How every part's database is opened: SQLite (the embedded default) or PostgreSQL
+(production), its schema brought to the latest migration before anything else runs.
+
+SQLite runs with write-ahead logging and normal sync: a commit appends to the log instead
+of syncing a rollback journal and the database file, and readers (the gateway reading the
+ledger) do not block the writer; `synchronous=NORMAL` keeps the database consistent after
+a crash, only the last commits before a power cut could be lost, never half of one.
+
+PostgreSQL is reached through psycopg 3. A password never sits in a URL that settings,
+logs or a compose file carry: it is read from a file (a container secret) at start.
+
+Every database the project owns has its Alembic migrations next to the code that owns the
+tables (`Schema`). Processes that share a database (the worker and the gateway share the
+ledger) start together, so migrating takes a lock first: an advisory lock on PostgreSQL,
+a lock file beside an SQLite database.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, event, make_url, text
+from sqlmodel import create_engine
+
+# Where the migration machinery lives (env.py); each schema's revisions live with it.
+_SCRIPTS = Path(__file__).parent / "migrations"
+
+
+@dataclass(frozen=True)
+class Schema:
+    """One database's migrations: a folder of Alembic revisions."""
+
+    name: str
+    versions: Path
+
+
+def open_database(url: str, schema: Schema, *, password_file: Path | None = None) -> Engine:
+    """An engine for `url` (tuned for its dialect) with `schema` migrated to its head."""
+    engine = connect(url, password_file=password_file)
+    migrate(engine, schema)
+    return engine
+
+
+def connect(url: str, *, password_file: Path | None = None) -> Engine:
+    """An engine for `url`, without touching its schema."""
+    parsed = make_url(url)
+    if password_file is not None:
+        parsed = parsed.set(password=read_password(password_file))
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(parsed, connect_args={"check_same_thread": False})
+        _tune_sqlite(engine)
+        return engine
+    # A PostgreSQL restarted under us leaves dead pooled connections: check on checkout.
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def read_password(path: Path) -> str:
+    password = path.read_text(encoding="utf-8").strip()
+    if not password:
+        raise ValueError(f"the password file {path} is empty")
+    return password
+
+
+def is_postgres(engine: Engine | Connection) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def migrate(engine: Engine, schema: Schema, revision: str = "head") -> None:
+    """Upgrade `engine`'s database to `revision` of `schema`, one process at a time."""
+    with _migration_lock(engine, schema), engine.begin() as connection:
+        if is_postgres(connection):
+            # Held until this transaction ends; PostgreSQL's DDL is transactional, so a
+            # second process waits here and then finds the schema at its head.
+            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"),
+                               {"name": f"seamless-migrate-{schema.name}"})
+        config = alembic_config(schema)
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def current_revision(engine: Engine, schema: Schema) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(
+            connection, opts={"version_table": version_table(schema)}).get_current_revision()
+
+
+def alembic_config(schema: Schema) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_SCRIPTS))
+    config.set_main_option("version_locations", str(schema.versions))
+    config.set_main_option("version_table", version_table(schema))
+    config.set_main_option("path_separator", "os")
+    return config
+
+
+def version_table(schema: Schema) -> str:
+    # One table per schema: the ledger's and the gap store's share a database today and
+    # could be joined by others without one schema's head hiding another's.
+    return f"alembic_version_{schema.name}"
+
+
+@contextmanager
+def _migration_lock(engine: Engine, schema: Schema) -> Iterator[None]:
+    path = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+    if not path or path == ":memory:":
+        yield  # PostgreSQL locks inside the transaction; a memory database is private
+        return
+    with open(f"{path}.{schema.name}-migrate.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+# The escape character of `starting_with` patterns (LIKE has none by default).
+LIKE_ESCAPE = "\\"
+
+
+def starting_with(prefix: str) -> str:
+    """A LIKE pattern (escaped with LIKE_ESCAPE) matching text that starts with
+    `prefix` taken literally: its own % and _ are not wildcards."""
+    escaped = (prefix.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%")
+               .replace("_", LIKE_ESCAPE + "_"))
+    return escaped + "%"

@@ -1,0 +1,115 @@
+"""A real PostgreSQL server for the tests, from Debian's binaries (`make postgres`),
+in a temporary directory of its own: nothing runs as a system service.
+
+The superuser connects over the server's Unix socket without a password (trust, local
+only); every other role signs in over TCP with its password (SCRAM), as the services do
+in production. PostgreSQL refuses to run as root: as root, the server runs as the
+`postgres` user that Debian's package creates.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+PG_BIN = Path(os.environ.get("SEAMLESS_PG_BIN", "/usr/lib/postgresql/15/bin"))
+SUPERUSER = "postgres"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class PostgresServer:
+    def __init__(self, root: Path, port: int) -> None:
+        self.root = root
+        self.port = port
+        self.data = root / "data"
+        self.socket_dir = root / "socket"
+
+    # ----- addresses --------------------------------------------------------------------
+
+    def superuser_url(self, database: str = "postgres") -> str:
+        """SQLAlchemy URL of `database` as the superuser, over the socket."""
+        return f"postgresql+psycopg://{SUPERUSER}@/{database}?host={self.socket_dir}" \
+               f"&port={self.port}"
+
+    def url(self, database: str, user: str) -> str:
+        """SQLAlchemy URL of `database` as `user` over TCP, without its password."""
+        return f"postgresql+psycopg://{user}@127.0.0.1:{self.port}/{database}"
+
+    def connect(self, database: str = "postgres") -> psycopg.Connection[tuple[object, ...]]:
+        return psycopg.connect(host=str(self.socket_dir), port=self.port, user=SUPERUSER,
+                               dbname=database, autocommit=True)
+
+    # ----- databases --------------------------------------------------------------------
+
+    def create_database(self, prefix: str = "test") -> str:
+        """A new, empty database; its name."""
+        name = f"{prefix}_{secrets.token_hex(6)}"
+        with self.connect() as connection:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return name
+
+    def drop_database(self, name: str) -> None:
+        with self.connect() as connection:
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+                               .format(sql.Identifier(name)))
+
+    # ----- the server -------------------------------------------------------------------
+
+    def _as_owner(self, command: list[str]) -> list[str]:
+        return ["runuser", "-u", SUPERUSER, "--", *command] if os.getuid() == 0 else command
+
+    def start(self) -> None:
+        if not (PG_BIN / "initdb").exists():
+            raise RuntimeError(f"PostgreSQL's server binaries are not in {PG_BIN}: run "
+                               "`make postgres`")
+        self.socket_dir.mkdir(parents=True)
+        if os.getuid() == 0:
+            owner = pwd.getpwnam(SUPERUSER)
+            for path in (self.root, self.socket_dir):
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+        subprocess.run(self._as_owner([
+            str(PG_BIN / "initdb"), "-D", str(self.data), "-U", SUPERUSER,
+            "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
+            "--no-sync"]), check=True, capture_output=True)
+        # Durability is not what these tests are about: fsync off makes them fast.
+        options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.socket_dir} "
+                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                   "-c max_connections=300")
+        subprocess.run(self._as_owner([
+            str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "server.log"),
+            "-o", options, "-w", "-t", "60", "start"]), check=True, capture_output=True)
+
+    def stop(self) -> None:
+        subprocess.run(self._as_owner([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m",
+                                       "immediate", "-w", "stop"]), capture_output=True)
+
+
+@contextmanager
+def running_server() -> Iterator[PostgresServer]:
+    # Not under pytest's temporary folder: that is private to root, and the server may
+    # run as `postgres`.
+    root = Path(tempfile.mkdtemp(prefix="seamless-pg-"))
+    server = PostgresServer(root, _free_port())
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
