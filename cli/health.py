@@ -1,21 +1,38 @@
 """The standard gRPC health check, as the CLI and the process supervisor ask it (and
-the HTTP port's health page).
+the HTTP port's health page), and `seamless health`, the command a container's health
+check runs (docker-compose.yml).
 
 The platform's doors for people (the gateway's public port, each agency's officers'
 desk) are server TLS: checked with the platform authority's certificate alone, so a
-supervisor needs no key of anybody's to see that a service is up.
+supervisor needs no key of anybody's to see that a service is up. A worker serves no
+port: it is healthy while Temporal sees it poll the case queue.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import socket
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, service_pb2_grpc
 
-from trust.pki import PkiFiles
-from trust.tls import server_only_channel
+from cli import datadir
+from cli.arguments import leaf
+from observability.participation import role_of
+from trust.pki import PkiFiles, Role
+from trust.tls import expecting, server_only_channel
+
+# A worker long-polls its queue (about a minute a poll); one silent for longer is gone.
+POLLER_SILENCE = timedelta(minutes=2)
 
 
 def health(address: str, service: str = "", timeout: float = 2.0,
@@ -53,3 +70,72 @@ def http_health(base_url: str, timeout: float = 2.0) -> str:
         return f"DOWN (HTTP {err.code})"
     except OSError as err:
         return f"DOWN ({type(err).__name__})"
+
+
+def queue_health(temporal: str, *, namespace: str, task_queue: str, host: str | None = None,
+                 timeout: float = 2.0) -> str:
+    """SERVING when a worker polled `task_queue` lately, as Temporal (plaintext) sees it;
+    with `host`, a worker on that host (the SDK names its pollers pid@hostname), so each
+    replica of the worker answers for itself."""
+    with grpc.insecure_channel(temporal) as channel:
+        stub = service_pb2_grpc.WorkflowServiceStub(channel)
+        try:
+            reply = stub.DescribeTaskQueue(DescribeTaskQueueRequest(
+                namespace=namespace, task_queue=TaskQueue(name=task_queue),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW), timeout=timeout)
+        except grpc.RpcError as err:
+            return f"UNKNOWN (Temporal: {err.code().name})"
+    now = datetime.now(UTC)
+    recent = [p for p in reply.pollers
+              if now - p.last_access_time.ToDatetime(tzinfo=UTC) < POLLER_SILENCE
+              and (host is None or p.identity.rpartition("@")[2] == host)]
+    where = f" from {host}" if host else ""
+    return "SERVING" if recent else f"DOWN (no worker{where} polling {task_queue})"
+
+
+def _expecting(party: str) -> list[tuple[str, str]]:
+    if party == Role.GATEWAY.value:
+        return expecting(Role.GATEWAY)
+    return expecting(role_of(party), party)
+
+
+def health_command(args: argparse.Namespace) -> int:
+    """Exit 0 when every check asked for is SERVING (a container's health check)."""
+    states: dict[str, str] = {}
+    if args.task_queue:
+        states[args.address] = queue_health(
+            args.address, namespace=args.namespace, task_queue=args.task_queue,
+            host=socket.gethostname() if args.this_host else None, timeout=args.timeout)
+    else:
+        authority = (PkiFiles(Path(args.pki_dir)) if args.pki_dir
+                     else datadir.pki(datadir.resolve(args.data_dir)))
+        states[args.address] = health(
+            args.address, args.service, timeout=args.timeout, authority=authority,
+            expect=_expecting(args.expect) if args.expect else None)
+    if args.http:
+        states[args.http] = http_health(args.http, timeout=args.timeout)
+    if args.json:
+        print(json.dumps(states, indent=1))  # noqa: T201
+    else:
+        print("\n".join(f"{target}: {state}" for target, state in states.items()))  # noqa: T201
+    return 0 if all(state == "SERVING" for state in states.values()) else 1
+
+
+def add_command(commands: Any) -> None:
+    p = leaf(commands, "health", health_command, "check one service of the platform; exit "
+             "status 0 when it serves (a container's health check)", acting=False)
+    p.add_argument("address", help="HOST:PORT of the service (with --task-queue: of Temporal)")
+    p.add_argument("--expect", default="", metavar="PARTY",
+                   help="the party that must answer: gateway, or an agency's id")
+    p.add_argument("--pki-dir", default="",
+                   help="the platform's public certificates (default: the data directory's)")
+    p.add_argument("--service", default="", help="a service name to ask about (default: the "
+                                                 "server as a whole)")
+    p.add_argument("--http", default="", metavar="URL",
+                   help="also the gateway's HTTP port: its /healthz must answer")
+    p.add_argument("--task-queue", default="", metavar="QUEUE",
+                   help="instead: whether a worker polls this queue, asked of Temporal")
+    p.add_argument("--namespace", default="default", help="with --task-queue")
+    p.add_argument("--this-host", action="store_true",
+                   help="with --task-queue: a worker on this host (this replica)")
+    p.add_argument("--timeout", type=float, default=2.0, help="seconds per check")

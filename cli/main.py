@@ -401,7 +401,7 @@ def _task_commands(group: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cli import demo, officers, oversight, platform
+    from cli import demo, health, officers, oversight, platform, provision
     from cli.up import Ports
 
     parser = argparse.ArgumentParser(
@@ -452,6 +452,9 @@ def build_parser() -> argparse.ArgumentParser:
     task = commands.add_parser("task", help="act on a task of a case")
     _task_commands(task.add_subparsers(dest="action", required=True, metavar="ACTION"))
     oversight.add_commands(commands)
+    # For docker-compose.yml: its one-shot job, and its containers' health checks.
+    provision.add_command(commands)
+    health.add_command(commands)
     officers.add_commands(commands)
     return parser
 

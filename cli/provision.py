@@ -6,28 +6,37 @@
 * the demo officers: a few per agency, their initial passwords in one private file
   (for the CLI's `--as`), only their Argon2 hashes in each agency's roster seed.
 
+`seamless provision` makes the same files for docker-compose.yml's one-shot job, with
+certificates that name the compose host names, and (`--database-passwords`) a random
+password for each PostgreSQL role, each in a folder of its own that only its service
+mounts; PostgreSQL's init script (deploy/postgres) creates a role and its databases for
+each such folder.
+
 In production the operator's authority issues the same files and each agency's head
 adds its officers (`seamless officer add`); nothing here runs.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from google.protobuf import json_format
 
 from cli import datadir
+from cli.arguments import leaf
 from observability.participation import OVERSIGHT, OVERSIGHT_NAMES
 from seamless.v1 import agency_pb2
 from trust.authority import ensure_authority, ensure_party
-from trust.files import tighten, write_private
+from trust.files import private_dir, private_umask, tighten, write_private
 from trust.passwords import hash_password
 from trust.pki import Party, Role
 from trust.sessions import OfficerRole
-from workflows.catalog_loader import Catalog
+from workflows.catalog_loader import DEFAULT_CATALOG, Catalog, load_catalog
 from workflows.to_proto import agency_to_proto
 
 ROSTER_SEED = "roster-seed.json"
@@ -106,3 +115,72 @@ def demo_password(data_dir: Path, agency: str, officer: str) -> str | None:
     known = json.loads(path.read_text(encoding="utf-8"))
     password = known.get(agency, {}).get(officer)
     return password if isinstance(password, str) else None
+
+
+# ----- PostgreSQL roles (docker-compose.yml) --------------------------------------------
+
+# Under the data directory: the superuser's password, and a folder per role holding its
+# password and the names of the databases it owns (one mount each, read by nobody else).
+DATABASE_FOLDER = "postgres"
+SUPERUSER_FOLDER = "superuser"
+ROLES_FOLDER = "roles"
+PASSWORD_FILE = "password"
+DATABASES_FILE = "databases"
+
+
+def agency_database(agency: str) -> str:
+    """The database of an agency's (or the oversight body's) service, and the role that
+    owns it: its id, with the dashes SQL names do not take unquoted as underscores."""
+    return "agency_" + agency.replace("-", "_")
+
+
+def database_roles(catalog: Catalog) -> dict[str, tuple[str, ...]]:
+    """Every PostgreSQL role of the platform and the databases it owns: Temporal's two,
+    the ledger (with the gap store), its witness (kept apart from what it witnesses),
+    the gateway's case numbers, and one per agency service."""
+    roles: dict[str, tuple[str, ...]] = {
+        "temporal": ("temporal", "temporal_visibility"), "ledger": ("ledger",),
+        "witness": ("witness",), "gateway": ("gateway",)}
+    for profile, _role in bodies(catalog):
+        name = agency_database(profile.id)
+        roles[name] = (name,)
+    return roles
+
+
+def role_folder(data_dir: Path, role: str) -> Path:
+    return data_dir / DATABASE_FOLDER / ROLES_FOLDER / role
+
+
+def database_passwords(data_dir: Path, roles: dict[str, tuple[str, ...]]) -> None:
+    """A random password for the superuser and for each role, kept once made (the
+    database knows them from its first start)."""
+    private_dir(private_dir(data_dir / DATABASE_FOLDER) / ROLES_FOLDER)
+    for folder in (data_dir / DATABASE_FOLDER / SUPERUSER_FOLDER,
+                   *(role_folder(data_dir, role) for role in roles)):
+        if not (folder / PASSWORD_FILE).exists():
+            write_private(folder / PASSWORD_FILE, secrets.token_urlsafe(32))
+    for role, databases in roles.items():
+        write_private(role_folder(data_dir, role) / DATABASES_FILE, " ".join(databases) + "\n")
+
+
+def provision_command(args: argparse.Namespace) -> int:
+    private_umask()
+    data_dir = datadir.resolve(args.data_dir)
+    catalog = load_catalog(Path(args.catalog_dir))
+    provision(data_dir, catalog, hosts=tuple(args.host))
+    if args.database_passwords:
+        database_passwords(data_dir, database_roles(catalog))
+    print(f"provisioned {data_dir}")  # noqa: T201
+    return 0
+
+
+def add_command(commands: Any) -> None:
+    p = leaf(commands, "provision", provision_command, "issue the platform's certificates, "
+             "profiles and demo officers into the data directory (docker-compose.yml's job)",
+             acting=False)
+    p.add_argument("--host", action="append", default=[], metavar="NAME",
+                   help="a host name every certificate names (repeat; localhost always)")
+    p.add_argument("--database-passwords", action="store_true",
+                   help="also a random password per PostgreSQL role, under postgres/")
+    p.add_argument("--catalog-dir", default=str(DEFAULT_CATALOG),
+                   help="the catalog whose directory lists the agencies")
