@@ -102,11 +102,11 @@ class PostgresServer:
 
 
 @contextmanager
-def running_server() -> Iterator[PostgresServer]:
+def running_server(port: int | None = None) -> Iterator[PostgresServer]:
     # Not under pytest's temporary folder: that is private to root, and the server may
     # run as `postgres`.
     root = Path(tempfile.mkdtemp(prefix="seamless-pg-"))
-    server = PostgresServer(root, _free_port())
+    server = PostgresServer(root, port or _free_port())
     try:
         server.start()
         yield server

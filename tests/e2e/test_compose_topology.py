@@ -1,0 +1,192 @@
+"""docker-compose.yml, run as the local processes it describes (tests/e2e/compose_native.py
+says what stands in for what: PostgreSQL 15 from Debian's binaries for the postgres
+image, the Temporal dev server for the Temporal server and UI, an in-process OTLP
+receiver for the collector and Jaeger). Every service of ours starts with its own
+command and environment from the file, is declared healthy by its own health check, and
+the demos run across it: the agencies' findings land in their own PostgreSQL databases,
+no agency's role opens another's database, two workers share the cases without handling
+one twice, the ledger verifies and the case traces reach the collector."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import psycopg
+import pytest
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, service_pb2_grpc
+
+from cli.supervise import wait_for
+from tests.e2e.compose_native import (
+    Collector,
+    Topology,
+    agency_databases,
+    load,
+    role_password,
+)
+from tests.e2e.platform import SEAMLESS
+from tests.postgres import PostgresServer, running_server
+from workflows.client import TASK_QUEUE
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class Running:
+    topology: Topology
+    postgres: PostgresServer
+    collector: Collector
+
+    @property
+    def data_dir(self) -> Path:
+        """The provision job's volume: keys, certificates, the demo officers."""
+        return self.topology.volume("credentials")
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        config_home = self.topology.root / "config"
+        result = subprocess.run([SEAMLESS, *args], capture_output=True, text=True,
+                                timeout=300, env={**os.environ,
+                                                  "SEAMLESS_DATA_DIR": str(self.data_dir),
+                                                  "XDG_CONFIG_HOME": str(config_home)})
+        if check and result.returncode != 0:
+            raise AssertionError(f"seamless {' '.join(args)} failed ({result.returncode}):\n"
+                                 f"{result.stdout}\n{result.stderr}")
+        return result
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    topology = Topology(load(), tmp_path_factory.mktemp("compose"))
+    collector, collector_server = Topology.start_collector(
+        topology.port("otel-collector", 4317))
+    topology.run_once("provision")
+    with running_server(topology.port("postgres", 5432)) as postgres:
+        topology.initialise_postgres(postgres)
+        try:
+            topology.start_temporal()
+            for service in topology.ours():
+                for replica in range(1, topology.replicas(service) + 1):
+                    topology.start(service, replica)
+            for service in topology.ours():
+                wait_for(lambda s=service: topology.healthy(s),  # type: ignore[misc]
+                         f"{service}'s health check (log: {topology.root}/logs)",
+                         timeout=180, interval=1.0)
+            # Where the command line finds the platform: the mapped ports.
+            topology.endpoints().write(topology.volume("credentials"))
+            yield Running(topology, postgres, collector)
+        finally:
+            topology.stop_all()
+            collector_server.stop(grace=None)
+
+
+def _inbox_rows(running: Running) -> dict[str, list[tuple[str, str, int]]]:
+    rows: dict[str, list[tuple[str, str, int]]] = {}
+    for agency, database in agency_databases(running.topology):
+        with running.postgres.connect(database) as connection:
+            rows[agency] = [(str(c), str(t), int(r)) for c, t, r in connection.execute(  # type: ignore[call-overload]
+                "SELECT case_id, task_id, round FROM inbox_item")]
+    return rows
+
+
+def test_the_demos_run_across_the_compose_topology(running: Running) -> None:
+    started = time.monotonic()
+    # A burst: the demos at once, for the two workers to share (a second apart: the
+    # mining and the day demos name their quarry by the second).
+    def demo(scenario: str, delay: float) -> subprocess.CompletedProcess[str]:
+        time.sleep(delay)
+        return running.cli("demo", scenario)
+
+    with ThreadPoolExecutor(3) as pool:
+        runs = list(pool.map(demo, ["mining", "food", "day"], [0.0, 0.0, 1.5]))
+    assert all(r.returncode == 0 for r in runs)
+    elapsed = time.monotonic() - started
+
+    # The findings are in each agency's own PostgreSQL database (the mining demo's four
+    # departments), and nothing went to an SQLite file instead.
+    findings: dict[str, int] = {}
+    for agency, database in agency_databases(running.topology):
+        with running.postgres.connect(database) as connection:
+            row = connection.execute("SELECT COUNT(*) FROM finding").fetchone()
+            findings[agency] = int(row[0]) if row else 0  # type: ignore[call-overload]
+    for agency in ("natural-resources", "public-security", "emergency-management",
+                   "ecology-environment"):
+        assert findings[agency] >= 1, findings
+    assert not [p for p in running.data_dir.rglob("*.db")], "an SQLite database appeared"
+
+    # Every task reached its agency's inbox once: two workers, nothing handled twice.
+    rows = _inbox_rows(running)
+    for agency, items in rows.items():
+        assert len(items) == len(set(items)), f"{agency} got a task twice: {items}"
+    assert sum(len(items) for items in rows.values()) >= 8
+
+    # Both replicas took part: two pollers on the case queue.
+    with grpc.insecure_channel(running.topology.endpoints().temporal) as channel:
+        reply = service_pb2_grpc.WorkflowServiceStub(channel).DescribeTaskQueue(
+            DescribeTaskQueueRequest(namespace="default", task_queue=TaskQueue(name=TASK_QUEUE),
+                                     task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW))
+    assert len({p.identity for p in reply.pollers}) == 2
+
+    # The ledger (in PostgreSQL) verifies: chains, checkpoints, signatures.
+    verified = running.cli("audit", "verify")
+    assert "every one holds" in verified.stdout, verified.stdout
+
+    # The case traces, with their gap spans, reached the collector from every kind of
+    # process the file starts.
+    collector = running.collector
+    wait_for(lambda: {"gateway", "worker"} <= collector.services(), "traces from the "
+             "gateway and the workers", timeout=60)
+    assert any(s not in ("gateway", "worker") for s in collector.services())
+    # Every task waited to be signed for: a gap span named for its assignee.
+    assert "DISPATCH_UNSIGNED" in collector.attribute_values("gap.kind")
+    print(f"three demos over the compose topology in {elapsed:.1f} s")  # noqa: T201
+
+
+def test_no_agency_role_opens_another_agencys_database(running: Running) -> None:
+    databases = dict(agency_databases(running.topology))
+    port = running.topology.port("postgres", 5432)
+    mine, theirs = databases["natural-resources"], databases["public-security"]
+    password = role_password(running.topology, mine)
+    # Its own: yes.
+    with psycopg.connect(host="127.0.0.1", port=port, user=mine, password=password,
+                         dbname=mine) as connection:
+        assert connection.execute("SELECT current_user").fetchone() == (mine,)
+    # Another agency's, the ledger, PostgreSQL's own: refused at the door.
+    for other in (theirs, "ledger", "postgres"):
+        with pytest.raises(psycopg.OperationalError, match="permission denied"):
+            psycopg.connect(host="127.0.0.1", port=port, user=mine, password=password,
+                            dbname=other).close()
+    # And a wrong password is no way in either.
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(host="127.0.0.1", port=port, user=mine, password="guess",
+                        dbname=mine).close()
+
+
+def _keys(folder: Path) -> list[Path]:
+    """Private keys under `folder`: parties' (key.pem) and the authority's (ca.key)."""
+    return [*folder.rglob("key.pem"), *folder.rglob("*.key")]
+
+
+def test_each_service_holds_only_its_own_key(running: Running) -> None:
+    """Each process can read the key it is given and none other: its mounts."""
+    topology = running.topology
+    for service in topology.ours():
+        keys = [local for _target, local in topology.mounts(service) if _keys(local)]
+        own = "gateway/identity" if service == "gateway" else \
+            "worker/identity" if service == "worker" else \
+            f"agencies/{service.removeprefix('agency-')}"
+        assert [str(k.relative_to(topology.volume("credentials"))) for k in keys] == [own], \
+            service
+
+
+def test_the_credentials_are_private(running: Running) -> None:
+    for path in Path(running.data_dir).rglob("*"):
+        if path.is_file() and (path in _keys(path.parent) or path.name == "password"):
+            assert path.stat().st_mode & 0o077 == 0, path
