@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -14,9 +15,9 @@ from temporalio.api.workflowservice.v1 import (
     service_pb2_grpc,
 )
 
-from cli import datadir, render
+from cli import datadir, render, restarts
 from cli.health import health, http_health
-from cli.up import Ports, up
+from cli.up import Ports, restarts_file, supervised, up
 from observability.participation import role_of
 from trust.pki import Role
 from trust.tls import expecting
@@ -51,26 +52,50 @@ def worker_health(temporal: str, timeout: float = 2.0) -> str:
     return "SERVING" if recent else "DOWN (no worker polling the case queue)"
 
 
+def _supervision(data_dir: Path) -> dict[str, dict[str, Any]]:
+    """Per process of a running `seamless up`: its restarts, supervisord's state of it
+    and its pid. Empty when the platform was started some other way (or is down)."""
+    processes = supervised(data_dir)
+    if processes is None:
+        return {}
+    counts = restarts.read(restarts_file(data_dir)) or {}
+    return {name: {"restarts": counts.get(name, 0), "process_state": info["state"],
+                   "pid": info["pid"]} for name, info in processes.items()}
+
+
+def _restarts_text(process: dict[str, Any] | None) -> str:
+    if process is None:
+        return "-"
+    state = process["process_state"]
+    return str(process["restarts"]) + ("" if state == "RUNNING" else f" ({state})")
+
+
 def status_command(args: argparse.Namespace) -> Any:
     data_dir = datadir.resolve(args.data_dir)
     endpoints = datadir.Endpoints.read(data_dir)
     authority = datadir.pki(data_dir)
-    rows = [("temporal", endpoints.temporal, health(endpoints.temporal, TEMPORAL_SERVICE)),
-            ("worker", TASK_QUEUE, worker_health(endpoints.temporal)),
-            ("gateway", endpoints.gateway, health(endpoints.gateway, authority=authority,
-                                                  expect=expecting(Role.GATEWAY))),
-            ("http api + console", endpoints.http, http_health(endpoints.http))]
+    # component, the process serving it, address, health
+    rows = [("temporal", "temporal", endpoints.temporal,
+             health(endpoints.temporal, TEMPORAL_SERVICE)),
+            ("worker", "worker", TASK_QUEUE, worker_health(endpoints.temporal)),
+            ("gateway", "gateway", endpoints.gateway,
+             health(endpoints.gateway, authority=authority, expect=expecting(Role.GATEWAY))),
+            ("http api + console", "gateway", endpoints.http, http_health(endpoints.http))]
     # An agency is asked at its officers' desk (server TLS): no key needed to ask.
-    rows += [(agency, address, health(address, authority=authority,
-                                      expect=expecting(role_of(agency), agency)))
+    rows += [(agency, agency, address, health(address, authority=authority,
+                                              expect=expecting(role_of(agency), agency)))
              for agency, address in endpoints.desks.items()]
-    healthy = all(state == "SERVING" for _, _, state in rows)
+    healthy = all(state == "SERVING" for _, _, _, state in rows)
+    supervision = _supervision(data_dir)
     if args.json:
         print(render.dumps({"healthy": healthy, "temporal_ui": endpoints.temporal_ui,  # noqa: T201
                             "console": f"{endpoints.http}/",
-                            "components": [{"name": n, "address": a, "status": s}
-                                           for n, a, s in rows]}))
+                            "components": [{"name": n, "address": a, "status": s,
+                                            **supervision.get(p, {})}
+                                           for n, p, a, s in rows]}))
     else:
-        print(render.table(["component", "address", "status"], rows))  # noqa: T201
+        print(render.table(["component", "address", "status", "restarts"],  # noqa: T201
+                           [(n, a, s, _restarts_text(supervision.get(p)))
+                            for n, p, a, s in rows]))
         print(f"Console: {endpoints.http}/\nTemporal UI: {endpoints.temporal_ui}")  # noqa: T201
     return 0 if healthy else 1

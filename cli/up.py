@@ -1,31 +1,49 @@
-"""`seamless up`: start the whole platform under one process manager (honcho).
+"""`seamless up`: start the whole platform under one process supervisor (supervisord).
 
 Temporal's dev server (SQLite file in the data directory), one service per agency and
-one for the oversight body, the case worker and the gateway. Ctrl-C stops them all;
-starting again finds every case, clock and inbox where it was, because all state lives
-in the data directory. Each process is given its own key and no other.
+one for the oversight body, the case worker and the gateway. A process that dies is
+restarted, with a growing pause when it keeps dying at start, while the others keep
+serving; `seamless status` shows how often each was restarted (`cli.restarts` counts).
+Ctrl-C stops them all, front to back. Starting again finds every case, clock and inbox
+where it was, because all state lives in the data directory. Each process is given its
+own key and no other.
+
+supervisord's configuration, the table of processes it starts (`processes`, read by
+`cli.run_process`) and its control socket are written to the data directory's run
+folder at every start, private like everything else there.
 """
 
 from __future__ import annotations
 
+import configparser
+import ctypes
+import fcntl
 import json
 import os
+import secrets
 import shlex
+import signal
 import socket
+import stat
+import subprocess
 import sys
 import threading
 import time
+import xmlrpc.client
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
+from typing import Any, cast
 
-from honcho.manager import Manager
+from supervisor.xmlrpc import SupervisorTransport
 
-from cli import datadir
+from cli import datadir, restarts
 from cli.datadir import Endpoints
 from cli.health import health
 from cli.provision import bodies, provision
 from observability.participation import OVERSIGHT
-from trust.files import private_dir, private_umask
+from trust.files import private_dir, private_umask, write_private
 from trust.pki import Role
 from trust.tls import expecting
 from workflows import search
@@ -149,8 +167,8 @@ def _listening(address: str) -> bool:
 def _announce_when_ready(endpoints: Endpoints, data_dir: Path) -> None:
     give_up = time.monotonic() + READY_WAIT_SECONDS
     while time.monotonic() < give_up:
-        # A plain socket first: gRPC must not start in this process while the process
-        # manager is still forking the platform's processes.
+        # A plain socket first: no gRPC channel is worth opening before the gateway
+        # listens at all.
         if _listening(endpoints.gateway) and health(
                 endpoints.gateway, authority=datadir.pki(data_dir),
                 expect=expecting(Role.GATEWAY)) == "SERVING":
@@ -166,15 +184,196 @@ def _announce_when_ready(endpoints: Endpoints, data_dir: Path) -> None:
           "see the output above", flush=True)
 
 
+# ----- supervisord ------------------------------------------------------------------
+
+# A process that dies within STARTSECS of its start is retried after 1 s, then 2 s,
+# 3 s, … and given up (FATAL, shown by `seamless status`) after START_RETRIES such tries,
+# some three and a half minutes of trying; one that ran longer is restarted at once.
+STARTSECS = 5
+START_RETRIES = 20
+# How long a process may take to stop after SIGTERM before it is killed.
+STOP_WAIT_SECONDS = 20
+# Started in this order and stopped in the reverse, one step after the other, so that
+# nothing keeps calling a part that has gone: the gateway, the worker, the agencies (all
+# at once, as one group), Temporal; the restart counter first and last of all.
+AGENCIES = "agencies"
+RESTARTS = "restarts"
+PRIORITY = {RESTARTS: 1, "temporal": 100, AGENCIES: 200, "worker": 300, "gateway": 400}
+SOCKET_PATH_MAX = 100  # AF_UNIX paths end at 107 bytes
+
+
+def run_dir(data_dir: Path) -> Path:
+    """supervisord's configuration, control socket and process table; the restarts."""
+    return data_dir / "run"
+
+
+def restarts_file(data_dir: Path) -> Path:
+    return run_dir(data_dir) / restarts.COUNTS_FILE
+
+
+def supervisor_config(data_dir: Path) -> Path:
+    return run_dir(data_dir) / "supervisord.conf"
+
+
+def _value(text: str) -> str:
+    """`text` as a value of supervisord's configuration, where `%(name)s` is expanded
+    (so a percent sign is written twice) and `;` or `#` may start a comment."""
+    if any(c in text for c in "\n;#"):
+        raise SystemExit(f"supervisord's configuration cannot carry {text!r}: choose a data "
+                         "directory whose path has no ';', '#' or line break")
+    return text.replace("%", "%%")
+
+
+def _section(title: str, options: dict[str, object]) -> str:
+    lines = [f"[{title}]", *(f"{key}={_value(str(value))}" for key, value in options.items())]
+    return "\n".join(lines) + "\n"
+
+
+def write_supervisor_config(data_dir: Path,
+                            table: dict[str, tuple[list[str], dict[str, str]]]) -> Path:
+    """supervisord's configuration for `table` (and the table itself, for
+    `cli.run_process`: supervisord's own `environment=` cannot quote JSON values)."""
+    run = private_dir(run_dir(data_dir))
+    logs = private_dir(data_dir / "logs")
+    table_file = run / "processes.json"
+    write_private(table_file, json.dumps(
+        {name: {"command": command, "environment": extra}
+         for name, (command, extra) in table.items()}, indent=2) + "\n")
+    sock = run / "supervisor.sock"
+    if len(str(sock)) > SOCKET_PATH_MAX:
+        raise SystemExit(f"{sock}: too long a path for a socket; choose a shorter data "
+                         "directory")
+    # The socket's permissions (0700, in a 0700 folder) are what keep others out; the
+    # password, new at every start, spares the warning supervisord gives without one.
+    credentials = {"username": "seamless", "password": secrets.token_hex(16)}
+    python = sys.executable
+    sections = [
+        "; Written by `seamless up` at every start (cli/up.py): edits are lost.\n",
+        _section("supervisord", {
+            "nodaemon": "true", "logfile": logs / "supervisord.log",
+            "logfile_maxbytes": "10MB", "logfile_backups": 2, "loglevel": "info",
+            "pidfile": run / "supervisord.pid", "childlogdir": logs, "umask": "077"}),
+        _section("unix_http_server", {"file": sock, "chmod": "0700", **credentials}),
+        _section("rpcinterface:supervisor", {
+            "supervisor.rpcinterface_factory":
+                "supervisor.rpcinterface:make_main_rpcinterface"}),
+        _section("supervisorctl", {"serverurl": f"unix://{sock}", **credentials}),
+        _section(f"eventlistener:{RESTARTS}", {
+            "command": shlex.join([python, "-m", "cli.restarts",
+                                   str(restarts_file(data_dir))]),
+            "events": "PROCESS_STATE", "buffer_size": 1000, "priority": PRIORITY[RESTARTS],
+            "autorestart": "true", "umask": "077", "stdout_logfile": "NONE",
+            # Its stdout is supervisord's protocol; its complaints go to the terminal.
+            "stderr_logfile": "/dev/stderr", "stderr_logfile_maxbytes": 0}),
+    ]
+    agencies = [name for name in table if name not in PRIORITY]
+    for name in table:
+        sections.append(_section(f"program:{name}", {
+            "command": shlex.join([python, "-m", "cli.run_process", str(table_file), name]),
+            "priority": PRIORITY.get(name, PRIORITY[AGENCIES]),
+            "autorestart": "true", "startsecs": STARTSECS, "startretries": START_RETRIES,
+            "stopsignal": "TERM", "stopwaitsecs": STOP_WAIT_SECONDS,
+            "stopasgroup": "true", "killasgroup": "true", "umask": "077",
+            # Everything on supervisord's own output, the terminal of `make up`.
+            "redirect_stderr": "true", "stdout_logfile": "/dev/stdout",
+            "stdout_logfile_maxbytes": 0}))
+    sections.append(_section(f"group:{AGENCIES}", {"programs": ",".join(agencies),
+                                                   "priority": PRIORITY[AGENCIES]}))
+    path = supervisor_config(data_dir)
+    write_private(path, "\n".join(sections))
+    return path
+
+
+def supervised(data_dir: Path) -> dict[str, dict[str, Any]] | None:
+    """What the running `seamless up`'s supervisord says of each process (its state
+    and pid, by process name), or None when none runs for this data directory."""
+    config = configparser.RawConfigParser()
+    if not config.read(supervisor_config(data_dir), encoding="utf-8"):
+        return None
+    control = {key: value.replace("%%", "%") for key, value in config["supervisorctl"].items()}
+    transport = SupervisorTransport(control["username"], control["password"],
+                                    control["serverurl"])
+    # The URL is not used: the transport reaches the socket.
+    proxy = xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
+    try:
+        infos = cast(list[dict[str, Any]], proxy.supervisor.getAllProcessInfo())
+    except (OSError, xmlrpc.client.Error):
+        return None
+    finally:
+        transport.close()
+    return {info["name"]: {"state": info["statename"], "pid": info["pid"]}
+            for info in infos if info["group"] != RESTARTS}
+
+
+# ----- seamless up --------------------------------------------------------------------
+
+PR_SET_PDEATHSIG = 1
+
+
+def _stopped_with(parent: int) -> Callable[[], None] | None:
+    """For supervisord's process before it starts: SIGTERM when `parent` dies, however it
+    dies (Linux), so no platform is left running without a `seamless up`."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork
+
+    def in_child() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # it died before that
+            os._exit(1)
+    return in_child
+
+
+def _appending() -> None:
+    """Make every writer to this process's output append, when it is a file.
+
+    supervisord writes the processes' output by opening /dev/stdout (and /dev/stderr)
+    again, in append mode: into a terminal or a pipe that is one stream, but into a file
+    given with `>` its own lines, written at an offset of their own, would overwrite the
+    processes' ones."""
+    for descriptor in (1, 2):
+        try:
+            if stat.S_ISREG(os.fstat(descriptor).st_mode):
+                flags = fcntl.fcntl(descriptor, fcntl.F_GETFL)
+                fcntl.fcntl(descriptor, fcntl.F_SETFL, flags | os.O_APPEND)
+        except OSError:  # closed: nothing is written there anyway
+            pass
+
+
 def up(data_dir: Path, ports: Ports, host: str = "127.0.0.1") -> int:
     # Everything the platform's processes create is private, the Temporal server's
     # database included: they inherit this.
     private_umask()
+    if supervised(data_dir) is not None:
+        raise SystemExit(f"the platform of {data_dir} is already up ('seamless status'); "
+                         "stop it first (Ctrl-C where it was started)")
     endpoints = prepare(data_dir, ports, host)
-    manager = Manager()
-    for name, (command, extra) in processes(data_dir, ports, endpoints, host).items():
-        manager.add_process(name, shlex.join(command), env={**os.environ, **extra})
-    threading.Thread(target=_announce_when_ready, args=(endpoints, data_dir),
-                     daemon=True).start()
-    manager.loop()
-    return int(manager.returncode or 0)
+    config = write_supervisor_config(data_dir, processes(data_dir, ports, endpoints, host))
+    restarts.reset(restarts_file(data_dir))
+    # supervisord in a session of its own: Ctrl-C, a closed terminal or a signal to
+    # `seamless up` reach this process alone, which stops supervisord once, cleanly
+    # (a SIGHUP straight to supervisord would make it reload instead).
+    stop_asked: list[int] = []
+    supervisor: subprocess.Popen[bytes] | None = None
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        stop_asked.append(signum)
+        if supervisor is not None and supervisor.poll() is None:
+            supervisor.send_signal(signal.SIGTERM)
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM,
+                                                     signal.SIGHUP)}
+    try:
+        _appending()
+        supervisor = subprocess.Popen(
+            [sys.executable, "-m", "supervisor.supervisord", "-c", str(config)],
+            start_new_session=True, preexec_fn=_stopped_with(os.getpid()))
+        if stop_asked:
+            supervisor.send_signal(signal.SIGTERM)
+        threading.Thread(target=_announce_when_ready, args=(endpoints, data_dir),
+                         daemon=True).start()
+        return supervisor.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        # The counts are those of a running platform: none runs now.
+        restarts_file(data_dir).unlink(missing_ok=True)
