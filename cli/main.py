@@ -426,6 +426,11 @@ def build_parser() -> argparse.ArgumentParser:
              "agencies' officers' desks, on consecutive ports from here")):
         p.add_argument(option, type=int, default=int(os.environ.get(variable, default)),
                        help=f"{help} (${variable}, default {default})")
+    p.add_argument("--database-url", default=os.environ.get("SEAMLESS_DATABASE_URL", ""),
+                   help="keep the records on this PostgreSQL server, a database per owner "
+                        "made when missing (postgresql://user:password@host:port/postgres; "
+                        "$SEAMLESS_DATABASE_URL; default: SQLite files in the data "
+                        "directory)")
     leaf(commands, "status", platform.status_command, "health of every component",
           acting=False)
     leaf(commands, "agencies", agencies, "the district directory")

@@ -33,7 +33,7 @@ def up_command(args: argparse.Namespace) -> int:
                   gateway=args.gateway_port, gateway_mtls=args.gateway_mtls_port,
                   gateway_http=args.gateway_http_port,
                   agency_base=args.agency_base_port, desk_base=args.desk_base_port)
-    return up(datadir.resolve(args.data_dir), ports)
+    return up(datadir.resolve(args.data_dir), ports, database_url=args.database_url)
 
 
 def worker_health(temporal: str, timeout: float = 2.0) -> str:

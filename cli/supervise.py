@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cli import datadir
+from cli.databases import on_postgres
 from cli.datadir import Endpoints
 from cli.health import health
 from cli.platform import TEMPORAL_SERVICE, worker_health
@@ -61,11 +62,14 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = START_TI
 
 
 class Platform:
-    def __init__(self, data_dir: Path, ports: Ports | None = None) -> None:
+    def __init__(self, data_dir: Path, ports: Ports | None = None, *,
+                 database_url: str = "") -> None:
         self.data_dir = data_dir
         self.ports = ports or free_ports()
         self.endpoints: Endpoints = prepare(data_dir, self.ports)
-        self.table = processes(data_dir, self.ports, self.endpoints)
+        databases = on_postgres(database_url, data_dir, list(self.endpoints.agencies)) \
+            if database_url else None
+        self.table = processes(data_dir, self.ports, self.endpoints, databases=databases)
         self.running: dict[str, subprocess.Popen[bytes]] = {}
         private_dir(data_dir / "logs")
 

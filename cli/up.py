@@ -39,6 +39,7 @@ from typing import Any, cast
 from supervisor.xmlrpc import SupervisorTransport
 
 from cli import datadir, restarts
+from cli.databases import GATEWAY, LEDGER, WITNESS, Databases, on_postgres, on_sqlite
 from cli.datadir import Endpoints
 from cli.health import health
 from cli.provision import bodies, provision
@@ -66,11 +67,6 @@ class Ports:
     # directory order: for the platform's parties, and for their officers' desks.
     agency_base: int = 50101
     desk_base: int = 50201
-
-
-def _sqlite_url(path: Path) -> str:
-    private_dir(path.parent)
-    return f"sqlite:///{path}"
 
 
 def prepare(data_dir: Path, ports: Ports, host: str = "127.0.0.1") -> Endpoints:
@@ -104,8 +100,11 @@ def _temporal_command(data_dir: Path, ports: Ports, host: str) -> list[str]:
 
 
 def processes(data_dir: Path, ports: Ports, endpoints: Endpoints,
-              host: str = "127.0.0.1") -> dict[str, tuple[list[str], dict[str, str]]]:
-    """Every process of the platform: name -> (command, extra environment)."""
+              host: str = "127.0.0.1", databases: Databases | None = None
+              ) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """Every process of the platform: name -> (command, extra environment); their
+    databases are SQLite files in the data directory unless `databases` says otherwise."""
+    databases = databases or on_sqlite(data_dir, list(endpoints.agencies))
     python = sys.executable
     pki = str(datadir.pki(data_dir).root)
     deliverable = {a: address for a, address in endpoints.agencies.items() if a != OVERSIGHT}
@@ -117,7 +116,7 @@ def processes(data_dir: Path, ports: Ports, endpoints: Endpoints,
         table[agency] = ([python, "-m", "agencies"], {
             "PYTHONUNBUFFERED": "1",
             "SEAMLESS_AGENCY_PROFILE_FILE": str(folder / "profile.json"),
-            "SEAMLESS_AGENCY_DATABASE_URL": _sqlite_url(folder / "agency.db"),
+            **databases.environment(agency, "SEAMLESS_AGENCY_"),
             "SEAMLESS_AGENCY_HOST": host,
             "SEAMLESS_AGENCY_PORT": address.rpartition(":")[2],
             "SEAMLESS_AGENCY_DESK_PORT": endpoints.desks[agency].rpartition(":")[2],
@@ -125,13 +124,12 @@ def processes(data_dir: Path, ports: Ports, endpoints: Endpoints,
             "SEAMLESS_AGENCY_IDENTITY_DIR": str(datadir.identity(data_dir, agency).root),
             "SEAMLESS_AGENCY_PKI_DIR": pki,
             "SEAMLESS_AGENCY_ROSTER_SEED_FILE": str(folder / "roster-seed.json")})
-    ledger = _sqlite_url(data_dir / "ledger" / "ledger.db")
-    # Kept apart from the ledger: what would cut the ledger short must not reach it too.
-    witness = _sqlite_url(data_dir / "witness" / "witness.db")
+    records = {**databases.environment(LEDGER, "SEAMLESS_LEDGER_"),
+               **databases.environment(WITNESS, "SEAMLESS_WITNESS_")}
     table["worker"] = ([python, "-m", "workflows"], {
         "SEAMLESS_TEMPORAL_ADDRESS": endpoints.temporal, "PYTHONUNBUFFERED": "1",
         "SEAMLESS_AGENCY_ADDRESSES": json.dumps(deliverable),
-        "SEAMLESS_LEDGER_DATABASE_URL": ledger, "SEAMLESS_WITNESS_DATABASE_URL": witness,
+        **records,
         "SEAMLESS_IDENTITY_DIR": str(datadir.identity(data_dir, "worker").root),
         "SEAMLESS_PKI_DIR": pki})
     table["gateway"] = ([python, "-m", "gateway"], {
@@ -140,8 +138,7 @@ def processes(data_dir: Path, ports: Ports, endpoints: Endpoints,
         "SEAMLESS_GATEWAY_HOST": host, "SEAMLESS_GATEWAY_PORT": str(ports.gateway),
         "SEAMLESS_GATEWAY_MTLS_PORT": str(ports.gateway_mtls),
         "SEAMLESS_GATEWAY_HTTP_PORT": str(ports.gateway_http),
-        "SEAMLESS_LEDGER_DATABASE_URL": ledger, "SEAMLESS_WITNESS_DATABASE_URL": witness,
-        "SEAMLESS_GATEWAY_DATABASE_URL": _sqlite_url(data_dir / "gateway" / "gateway.db"),
+        **records, **databases.environment(GATEWAY, "SEAMLESS_GATEWAY_"),
         "SEAMLESS_IDENTITY_DIR": str(datadir.identity(data_dir, "gateway").root),
         "SEAMLESS_PKI_DIR": pki})
     # Without a collector, every process writes its spans as OTLP-JSON lines here.
@@ -340,7 +337,7 @@ def _appending() -> None:
             pass
 
 
-def up(data_dir: Path, ports: Ports, host: str = "127.0.0.1") -> int:
+def up(data_dir: Path, ports: Ports, host: str = "127.0.0.1", database_url: str = "") -> int:
     # Everything the platform's processes create is private, the Temporal server's
     # database included: they inherit this.
     private_umask()
@@ -348,7 +345,10 @@ def up(data_dir: Path, ports: Ports, host: str = "127.0.0.1") -> int:
         raise SystemExit(f"the platform of {data_dir} is already up ('seamless status'); "
                          "stop it first (Ctrl-C where it was started)")
     endpoints = prepare(data_dir, ports, host)
-    config = write_supervisor_config(data_dir, processes(data_dir, ports, endpoints, host))
+    databases = on_postgres(database_url, data_dir, list(endpoints.agencies)) \
+        if database_url else None
+    config = write_supervisor_config(data_dir, processes(data_dir, ports, endpoints, host,
+                                                         databases))
     restarts.reset(restarts_file(data_dir))
     # supervisord in a session of its own: Ctrl-C, a closed terminal or a signal to
     # `seamless up` reach this process alone, which stops supervisord once, cleanly

@@ -1,0 +1,97 @@
+"""Where `seamless up`'s processes keep their records: SQLite files in the data directory
+(the default), or databases on a PostgreSQL server (`--database-url`, or
+$SEAMLESS_DATABASE_URL).
+
+On PostgreSQL each owner gets a database of its own, named as in docker-compose.yml
+(`ledger` with the gap store, `witness`, `gateway`, `agency_<id>` per agency), made on
+the server when missing; the URL's role must be allowed to create databases. Its
+password, if the URL carries one, is kept in a private file of the data directory and
+handed to the processes as a file, never in their environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from sqlalchemy import URL, make_url
+
+from cli.provision import agency_database
+from trust.files import private_dir, write_private
+
+LEDGER, WITNESS, GATEWAY = "ledger", "witness", "gateway"
+
+
+@dataclass(frozen=True)
+class Databases:
+    """Each owner's database URL (`ledger`, `witness`, `gateway`, or an agency id), and
+    the file holding the password those URLs need (None: they need none)."""
+
+    urls: dict[str, str]
+    password_file: Path | None = None
+
+    def environment(self, owner: str, prefix: str) -> dict[str, str]:
+        """The variables that give `owner`'s database to a process (`prefix` as its
+        settings read them: SEAMLESS_AGENCY_, SEAMLESS_LEDGER_, …)."""
+        variables = {f"{prefix}DATABASE_URL": self.urls[owner]}
+        if self.password_file is not None:
+            variables[f"{prefix}DATABASE_PASSWORD_FILE"] = str(self.password_file)
+        return variables
+
+
+def _sqlite_url(path: Path) -> str:
+    private_dir(path.parent)
+    return f"sqlite:///{path}"
+
+
+def on_sqlite(data_dir: Path, agencies: list[str]) -> Databases:
+    urls = {LEDGER: _sqlite_url(data_dir / "ledger" / "ledger.db"),
+            # Kept apart from the ledger: what would cut the ledger short must not reach
+            # it too.
+            WITNESS: _sqlite_url(data_dir / "witness" / "witness.db"),
+            GATEWAY: _sqlite_url(data_dir / "gateway" / "gateway.db")}
+    for agency in agencies:
+        urls[agency] = _sqlite_url(data_dir / "agencies" / agency / "agency.db")
+    return Databases(urls)
+
+
+def on_postgres(server_url: str, data_dir: Path, agencies: list[str]) -> Databases:
+    """A database per owner on the server `server_url` names, made when missing."""
+    server = make_url(server_url)
+    if server.get_backend_name() != "postgresql":
+        raise SystemExit(f"--database-url: {server.render_as_string()} is not a PostgreSQL "
+                         "URL (postgresql://user:password@host:port/database)")
+    server = server.set(drivername="postgresql+psycopg")
+    names = {LEDGER: LEDGER, WITNESS: WITNESS, GATEWAY: GATEWAY,
+             **{agency: agency_database(agency) for agency in agencies}}
+    _create_missing(server, sorted(names.values()))
+    password_file = None
+    if server.password:
+        password_file = data_dir / "run" / "database-password"
+        private_dir(password_file.parent)
+        write_private(password_file, str(server.password) + "\n")
+    # (URL.set takes None for "unchanged": a URL without the password is made anew.)
+    def without_password(database: str) -> str:
+        return URL.create(server.drivername, username=server.username, host=server.host,
+                          port=server.port, database=database,
+                          query=server.query).render_as_string(hide_password=False)
+    return Databases({owner: without_password(name) for owner, name in names.items()},
+                     password_file)
+
+
+def _create_missing(server: URL, names: list[str]) -> None:
+    try:
+        connection = psycopg.connect(
+            host=server.host, port=server.port, user=server.username,
+            password=server.password, dbname=server.database or "postgres",
+            autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as err:
+        raise SystemExit(f"--database-url: cannot reach {server.render_as_string()}: "
+                         f"{err}") from None
+    with connection:
+        existing = {row[0] for row in connection.execute("SELECT datname FROM pg_database")}
+        for name in names:
+            if name not in existing:
+                connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
