@@ -13,7 +13,6 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -23,15 +22,11 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from tests.ports import free_port
+
 PG_BIN = Path(os.environ.get("SEAMLESS_PG_BIN", "/usr/lib/postgresql/15/bin"))
 SUPERUSER = "postgres"
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class PostgresServer:
@@ -106,7 +101,7 @@ def running_server(port: int | None = None) -> Iterator[PostgresServer]:
     # Not under pytest's temporary folder: that is private to root, and the server may
     # run as `postgres`.
     root = Path(tempfile.mkdtemp(prefix="seamless-pg-"))
-    server = PostgresServer(root, port or _free_port())
+    server = PostgresServer(root, port or free_port())
     try:
         server.start()
         yield server

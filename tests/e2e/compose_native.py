@@ -23,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -39,6 +38,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 from opentelemetry.proto.trace.v1 import trace_pb2
 
 from cli.datadir import Endpoints
+from tests.ports import free_port
 from tests.postgres import PostgresServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,12 +54,6 @@ def load() -> dict[str, Any]:
     loaded: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
     return loaded
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Collector(trace_service_pb2_grpc.TraceServiceServicer):
@@ -117,7 +111,7 @@ class Topology:
     def port(self, service: str, port: int) -> int:
         """The local port standing for `service`'s container port `port`."""
         if (service, port) not in self.ports:
-            self.ports[(service, port)] = _free_port()
+            self.ports[(service, port)] = free_port()
         return self.ports[(service, port)]
 
     def volume(self, name: str) -> Path:

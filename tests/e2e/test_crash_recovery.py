@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from cli import datadir
-from cli.up import Ports, run_dir
-from tests.e2e.platform import SEAMLESS, free_ports, wait_for
+from cli.up import run_dir
+from tests.e2e.platform import SEAMLESS, free_ports, up_environment, wait_for
 
 # The whole platform as real processes: left out of `make test-fast`. A start, four
 # crashes and a stop take two to three minutes; more on a busy machine.
@@ -35,17 +35,6 @@ KILLED = ["public-security", "worker", "gateway", "temporal"]
 STEP_WITHIN_SECONDS = 120.0
 STOP_WITHIN_SECONDS = 60.0
 
-
-def _environment(data_dir: Path, ports: Ports) -> dict[str, str]:
-    return {**os.environ, "SEAMLESS_DATA_DIR": str(data_dir),
-            "XDG_CONFIG_HOME": str(data_dir.parent / "config"),
-            "SEAMLESS_TEMPORAL_PORT": str(ports.temporal),
-            "SEAMLESS_UI_PORT": str(ports.temporal_ui),
-            "SEAMLESS_GATEWAY_PORT": str(ports.gateway),
-            "SEAMLESS_GATEWAY_MTLS_PORT": str(ports.gateway_mtls),
-            "SEAMLESS_GATEWAY_HTTP_PORT": str(ports.gateway_http),
-            "SEAMLESS_AGENCY_BASE_PORT": str(ports.agency_base),
-            "SEAMLESS_DESK_BASE_PORT": str(ports.desk_base)}
 
 
 def _alive(pid: int) -> bool:
@@ -131,7 +120,7 @@ class Up:
 @pytest.fixture
 def up(tmp_path: Path) -> Iterator[Up]:
     data_dir = tmp_path / "data"
-    running = Up(data_dir, _environment(data_dir, free_ports()))
+    running = Up(data_dir, up_environment(data_dir, free_ports()))
     starting = time.monotonic()
     running.start(tmp_path / "up.log")
     try:

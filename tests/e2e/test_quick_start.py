@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.up import Ports
-from tests.e2e.platform import SEAMLESS, free_ports, wait_for
+from tests.e2e.platform import SEAMLESS, free_ports, up_environment, wait_for
 
 # The whole platform as real processes: left out of `make test-fast`.
 pytestmark = pytest.mark.e2e
@@ -22,17 +21,6 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).parents[2]
 READY_WITHIN_SECONDS = 180.0
 
-
-def _environment(data_dir: Path, ports: Ports) -> dict[str, str]:
-    return {**os.environ, "SEAMLESS_DATA_DIR": str(data_dir),
-            "XDG_CONFIG_HOME": str(data_dir.parent / "config"),
-            "SEAMLESS_TEMPORAL_PORT": str(ports.temporal),
-            "SEAMLESS_UI_PORT": str(ports.temporal_ui),
-            "SEAMLESS_GATEWAY_PORT": str(ports.gateway),
-            "SEAMLESS_GATEWAY_MTLS_PORT": str(ports.gateway_mtls),
-            "SEAMLESS_GATEWAY_HTTP_PORT": str(ports.gateway_http),
-            "SEAMLESS_AGENCY_BASE_PORT": str(ports.agency_base),
-            "SEAMLESS_DESK_BASE_PORT": str(ports.desk_base)}
 
 
 def readme_commands() -> list[list[str]]:
@@ -78,7 +66,7 @@ def _healthy(env: dict[str, str]) -> bool:
 def test_make_up_serves_the_readme_commands_and_ctrl_c_stops_everything(
         tmp_path: Path) -> None:
     ports = free_ports()
-    env = _environment(tmp_path / "data", ports)
+    env = up_environment(tmp_path / "data", ports)
     up = subprocess.Popen(["make", "up"], cwd=REPO, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:

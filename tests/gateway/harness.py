@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -49,6 +48,7 @@ from seamless.v1 import (
     roster_pb2,
     roster_pb2_grpc,
 )
+from tests.ports import free_port
 from trust.pki import CertificateStore, Identity, Role
 from trust.statements import Signer, StatementType
 from trust.tls import expecting, server_only_channel
@@ -73,12 +73,6 @@ class Failure:
     reason: str
     metadata: dict[str, str]
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Gateway:
@@ -230,7 +224,7 @@ async def running_gateway(client: Client, catalog: Catalog, root: Path
     sealed = Client(client.service_client, namespace=client.namespace,
                     interceptors=[telemetry.temporal_interceptor(),
                                   Sealer(Signer(gateway_identity))])
-    gateway_port, gateway_mtls = _free_port(), _free_port()
+    gateway_port, gateway_mtls = free_port(), free_port()
     async with AsyncExitStack() as stack:
         addresses: dict[str, str] = {}
         desks: dict[str, str] = {}
