@@ -58,7 +58,8 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium fonts-wqy-zenhei; }
 
 # PostgreSQL's server binaries (initdb, pg_ctl, postgres) from Debian: the tests start a
-# real server of their own in a temporary directory; nothing runs as a system service.
+# real server of their own in a temporary directory (whatever cluster the package makes
+# for itself is not used).
 PG_BIN := /usr/lib/postgresql/15/bin
 postgres:
 	@test -x $(PG_BIN)/initdb || { \
@@ -69,11 +70,12 @@ lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy workflows agencies gateway observability trust cli bench tests
 
-# The unit and service tests on two processes, then the whole-platform tests one at a
-# time (each starts every process of the platform).
+# The unit and service tests on two processes, then the whole-platform tests two modules
+# at a time (each module starts every process of a platform of its own, and they spend
+# much of their time waiting on those processes).
 test: lint proto-check proto-lint browser postgres
 	$(VENV)/bin/pytest -n 2 -m "not e2e"
-	$(VENV)/bin/pytest -m e2e
+	$(VENV)/bin/pytest -n 2 --dist loadfile -m e2e
 
 # The unit tiers (rules, catalog, workflows, ledger, analysis, rendering), with fewer
 # random examples: under a minute, for the edit-test loop. The gateway's service tests

@@ -22,6 +22,8 @@ from cli.provision import agency_database
 from trust.files import private_dir, write_private
 
 LEDGER, WITNESS, GATEWAY = "ledger", "witness", "gateway"
+# Where `seamless up` finds the server when --database-url does not say.
+DATABASE_URL_VARIABLE = "SEAMLESS_DATABASE_URL"
 
 
 @dataclass(frozen=True)
@@ -57,12 +59,23 @@ def on_sqlite(data_dir: Path, agencies: list[str]) -> Databases:
     return Databases(urls)
 
 
+def chosen(database_url: str, data_dir: Path, agencies: list[str]) -> Databases:
+    """On the PostgreSQL server `database_url` names, else in SQLite files."""
+    if database_url:
+        return on_postgres(database_url, data_dir, agencies)
+    return on_sqlite(data_dir, agencies)
+
+
 def on_postgres(server_url: str, data_dir: Path, agencies: list[str]) -> Databases:
     """A database per owner on the server `server_url` names, made when missing."""
     server = make_url(server_url)
     if server.get_backend_name() != "postgresql":
         raise SystemExit(f"--database-url: {server.render_as_string()} is not a PostgreSQL "
                          "URL (postgresql://user:password@host:port/database)")
+    if "password" in server.query:  # one place for it: the URL's own, kept in a file
+        given = server.query["password"]
+        server = server.set(password=given if isinstance(given, str) else given[-1]
+                            ).difference_update_query(["password"])
     server = server.set(drivername="postgresql+psycopg")
     names = {LEDGER: LEDGER, WITNESS: WITNESS, GATEWAY: GATEWAY,
              **{agency: agency_database(agency) for agency in agencies}}
@@ -82,11 +95,12 @@ def on_postgres(server_url: str, data_dir: Path, agencies: list[str]) -> Databas
 
 
 def _create_missing(server: URL, names: list[str]) -> None:
+    """Make the databases the server lacks, closed to every role but their owner (the
+    URL's), as docker-compose.yml's init script closes them."""
+    # As libpq reads the URL, its query (sslmode, a socket's host…) included.
+    conninfo = server.set(drivername="postgresql").render_as_string(hide_password=False)
     try:
-        connection = psycopg.connect(
-            host=server.host, port=server.port, user=server.username,
-            password=server.password, dbname=server.database or "postgres",
-            autocommit=True, connect_timeout=10)
+        connection = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
     except psycopg.OperationalError as err:
         raise SystemExit(f"--database-url: cannot reach {server.render_as_string()}: "
                          f"{err}") from None
@@ -94,4 +108,7 @@ def _create_missing(server: URL, names: list[str]) -> None:
         existing = {row[0] for row in connection.execute("SELECT datname FROM pg_database")}
         for name in names:
             if name not in existing:
-                connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                database = sql.Identifier(name)
+                connection.execute(sql.SQL("CREATE DATABASE {}").format(database))
+                connection.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC")
+                                   .format(database))

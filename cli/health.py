@@ -30,6 +30,7 @@ from cli.arguments import leaf
 from observability.participation import role_of
 from trust.pki import PkiFiles, Role
 from trust.tls import expecting, server_only_channel
+from workflows.connect import TemporalSettings
 
 # A worker long-polls its queue (about a minute a poll); one silent for longer is gone.
 POLLER_SILENCE = timedelta(minutes=2)
@@ -72,17 +73,20 @@ def http_health(base_url: str, timeout: float = 2.0) -> str:
         return f"DOWN ({type(err).__name__})"
 
 
-def queue_health(temporal: str, *, namespace: str, task_queue: str, host: str | None = None,
+def queue_health(temporal: TemporalSettings, *, task_queue: str, host: str | None = None,
                  timeout: float = 2.0) -> str:
-    """SERVING when a worker polled `task_queue` lately, as Temporal (plaintext) sees it;
-    with `host`, a worker on that host (the SDK names its pollers pid@hostname), so each
-    replica of the worker answers for itself."""
-    with grpc.insecure_channel(temporal) as channel:
+    """SERVING when a worker polled `task_queue` lately, as the Temporal cluster
+    `temporal` names sees it (reached as the worker reaches it: TLS, a client certificate
+    or an API key as its settings say); with `host`, a worker on that host (the SDK names
+    its pollers pid@hostname), so each replica of the worker answers for itself."""
+    channel, metadata = _temporal_channel(temporal)
+    with channel:
         stub = service_pb2_grpc.WorkflowServiceStub(channel)
         try:
             reply = stub.DescribeTaskQueue(DescribeTaskQueueRequest(
-                namespace=namespace, task_queue=TaskQueue(name=task_queue),
-                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW), timeout=timeout)
+                namespace=temporal.temporal_namespace, task_queue=TaskQueue(name=task_queue),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW), timeout=timeout,
+                metadata=tuple(metadata))
         except grpc.RpcError as err:
             return f"UNKNOWN (Temporal: {err.code().name})"
     now = datetime.now(UTC)
@@ -91,6 +95,25 @@ def queue_health(temporal: str, *, namespace: str, task_queue: str, host: str | 
               and (host is None or p.identity.rpartition("@")[2] == host)]
     where = f" from {host}" if host else ""
     return "SERVING" if recent else f"DOWN (no worker{where} polling {task_queue})"
+
+
+def _temporal_channel(temporal: TemporalSettings
+                      ) -> tuple[grpc.Channel, list[tuple[str, str]]]:
+    """A plain gRPC channel to the cluster, and the metadata its calls carry. (Plain
+    gRPC rather than the Temporal client: a short-lived process that used the client
+    can crash at exit, and a health check must not.)"""
+    tls, api_key = temporal.tls(), temporal.api_key()
+    metadata = [("temporal-namespace", temporal.temporal_namespace)]
+    if api_key is not None:
+        metadata.append(("authorization", f"Bearer {api_key}"))
+    if tls is False:
+        return grpc.insecure_channel(temporal.temporal_address), metadata
+    assert not isinstance(tls, bool)
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=tls.server_root_ca_cert, private_key=tls.client_private_key,
+        certificate_chain=tls.client_cert)
+    options = [("grpc.ssl_target_name_override", tls.domain)] if tls.domain else []
+    return grpc.secure_channel(temporal.temporal_address, credentials, options), metadata
 
 
 def _expecting(party: str) -> list[tuple[str, str]]:
@@ -103,8 +126,11 @@ def health_command(args: argparse.Namespace) -> int:
     """Exit 0 when every check asked for is SERVING (a container's health check)."""
     states: dict[str, str] = {}
     if args.task_queue:
+        # TLS, a client certificate or an API key: as the worker's own settings say.
+        temporal = TemporalSettings(temporal_address=args.address,
+                                    temporal_namespace=args.namespace)
         states[args.address] = queue_health(
-            args.address, namespace=args.namespace, task_queue=args.task_queue,
+            temporal, task_queue=args.task_queue,
             host=socket.gethostname() if args.this_host else None, timeout=args.timeout)
     else:
         authority = (PkiFiles(Path(args.pki_dir)) if args.pki_dir

@@ -429,7 +429,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--database-url", default=os.environ.get("SEAMLESS_DATABASE_URL", ""),
                    help="keep the records on this PostgreSQL server, a database per owner "
                         "made when missing (postgresql://user:password@host:port/postgres; "
-                        "$SEAMLESS_DATABASE_URL; default: SQLite files in the data "
+                        "better in $SEAMLESS_DATABASE_URL, which other users cannot read "
+                        "as they can a command line; default: SQLite files in the data "
                         "directory)")
     leaf(commands, "status", platform.status_command, "health of every component",
           acting=False)

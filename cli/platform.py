@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import grpc
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import (
-    DescribeTaskQueueRequest,
-    service_pb2_grpc,
-)
-
 from cli import datadir, render, restarts
-from cli.health import health, http_health
+from cli.health import health, http_health, queue_health
 from cli.up import Ports, restarts_file, supervised, up
 from observability.participation import role_of
 from trust.pki import Role
 from trust.tls import expecting
 from workflows.client import TASK_QUEUE
+from workflows.connect import TemporalSettings
 
 TEMPORAL_SERVICE = "temporal.api.workflowservice.v1.WorkflowService"
-# A worker long-polls its queue; one that has not polled for this long is gone.
-WORKER_SILENCE = timedelta(minutes=2)
 
 
 def up_command(args: argparse.Namespace) -> int:
@@ -38,18 +28,8 @@ def up_command(args: argparse.Namespace) -> int:
 
 def worker_health(temporal: str, timeout: float = 2.0) -> str:
     """SERVING when a worker polled the case queue recently (asked of Temporal)."""
-    with grpc.insecure_channel(temporal) as channel:
-        stub = service_pb2_grpc.WorkflowServiceStub(channel)
-        try:
-            reply = stub.DescribeTaskQueue(DescribeTaskQueueRequest(
-                namespace="default", task_queue=TaskQueue(name=TASK_QUEUE),
-                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW), timeout=timeout)
-        except grpc.RpcError as err:
-            return f"UNKNOWN (Temporal: {err.code().name})"
-    now = datetime.now(UTC)
-    recent = [p for p in reply.pollers
-              if now - p.last_access_time.ToDatetime(tzinfo=UTC) < WORKER_SILENCE]
-    return "SERVING" if recent else "DOWN (no worker polling the case queue)"
+    return queue_health(TemporalSettings(temporal_address=temporal), task_queue=TASK_QUEUE,
+                        timeout=timeout)
 
 
 def _supervision(data_dir: Path) -> dict[str, dict[str, Any]]:

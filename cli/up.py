@@ -39,7 +39,15 @@ from typing import Any, cast
 from supervisor.xmlrpc import SupervisorTransport
 
 from cli import datadir, restarts
-from cli.databases import GATEWAY, LEDGER, WITNESS, Databases, on_postgres, on_sqlite
+from cli.databases import (
+    DATABASE_URL_VARIABLE,
+    GATEWAY,
+    LEDGER,
+    WITNESS,
+    Databases,
+    chosen,
+    on_sqlite,
+)
 from cli.datadir import Endpoints
 from cli.health import health
 from cli.provision import bodies, provision
@@ -345,8 +353,10 @@ def up(data_dir: Path, ports: Ports, host: str = "127.0.0.1", database_url: str 
         raise SystemExit(f"the platform of {data_dir} is already up ('seamless status'); "
                          "stop it first (Ctrl-C where it was started)")
     endpoints = prepare(data_dir, ports, host)
-    databases = on_postgres(database_url, data_dir, list(endpoints.agencies)) \
-        if database_url else None
+    databases = chosen(database_url, data_dir, list(endpoints.agencies))
+    # The server's URL may hold a password: no process of the platform inherits it (each
+    # is given its database's URL without it, and the password as a private file).
+    os.environ.pop(DATABASE_URL_VARIABLE, None)
     config = write_supervisor_config(data_dir, processes(data_dir, ports, endpoints, host,
                                                          databases))
     restarts.reset(restarts_file(data_dir))

@@ -29,6 +29,8 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, event, make_url, text
 from sqlmodel import create_engine
 
+from trust.files import read_secret
+
 # Where the migration machinery lives (env.py); each schema's revisions live with it.
 _SCRIPTS = Path(__file__).parent / "migrations"
 
@@ -52,20 +54,13 @@ def connect(url: str, *, password_file: Path | None = None) -> Engine:
     """An engine for `url`, without touching its schema."""
     parsed = make_url(url)
     if password_file is not None:
-        parsed = parsed.set(password=read_password(password_file))
+        parsed = parsed.set(password=read_secret(password_file, "password"))
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(parsed, connect_args={"check_same_thread": False})
         _tune_sqlite(engine)
         return engine
     # A PostgreSQL restarted under us leaves dead pooled connections: check on checkout.
     return create_engine(parsed, pool_pre_ping=True)
-
-
-def read_password(path: Path) -> str:
-    password = path.read_text(encoding="utf-8").strip()
-    if not password:
-        raise ValueError(f"the password file {path} is empty")
-    return password
 
 
 def is_postgres(engine: Engine | Connection) -> bool:
@@ -82,17 +77,49 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
+# The first key of the two-key advisory locks, one per kind of lock, so a migration's
+# lock and a case's (observability.ledger) never collide.
+MIGRATION_LOCK = 1
+CASE_LOCK = 2
+
+
 def migrate(engine: Engine, schema: Schema, revision: str = "head") -> None:
-    """Upgrade `engine`'s database to `revision` of `schema`, one process at a time."""
-    with _migration_lock(engine, schema), engine.begin() as connection:
-        if is_postgres(connection):
-            # Held until this transaction ends; PostgreSQL's DDL is transactional, so a
-            # second process waits here and then finds the schema at its head.
-            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"),
-                               {"name": f"seamless-migrate-{schema.name}"})
-        config = alembic_config(schema)
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    """Upgrade `engine`'s database to `revision` of `schema`, one process at a time, in
+    one transaction: a migration that fails leaves the schema as it found it."""
+    migrating = _transactional(engine)
+    try:
+        with _migration_lock(engine, schema), migrating.begin() as connection:
+            if is_postgres(connection):
+                # Held until this transaction ends: a second process waits here, then
+                # finds the schema at its head.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:kind, hashtext(:name))"),
+                                   {"kind": MIGRATION_LOCK, "name": schema.name})
+            config = alembic_config(schema)
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    finally:
+        if migrating is not engine:
+            migrating.dispose()
+
+
+def _transactional(engine: Engine) -> Engine:
+    """An engine whose transactions hold DDL too. PostgreSQL's do; Python's sqlite3
+    commits before a CREATE or ALTER on its own, so for SQLite the driver is told to
+    leave transactions alone and the engine begins them itself (SQLAlchemy's recipe)."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    migrating = create_engine(engine.url, connect_args={"check_same_thread": False})
+    _tune_sqlite(migrating)
+
+    @event.listens_for(migrating, "connect")
+    def _driver_leaves_transactions_alone(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(migrating, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return migrating
 
 
 def current_revision(engine: Engine, schema: Schema) -> str | None:

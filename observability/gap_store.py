@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Engine, Index, delete, text
+from sqlalchemy import BigInteger, Column, Engine, Index, Integer, delete, text
 from sqlmodel import Field, Session, SQLModel
 
 from observability.accountability import CaseReplay, Category, Event, GapKind, Interval
@@ -43,7 +43,10 @@ class CaseGap(SQLModel, table=True):
     __table_args__ = (Index("ix_case_gap_start", "start_us"),
                       Index("ix_case_gap_accountable", "accountable", "start_us"))
 
-    id: int | None = Field(default=None, primary_key=True)
+    # Every append rewrites its case's gaps, so ids run far beyond a 32-bit integer (on
+    # SQLite only INTEGER numbers rows by itself, and it is 64-bit there anyway).
+    id: int | None = Field(default=None, sa_column=Column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True))
     case_id: str = Field(max_length=300, index=True)
     kind: str = Field(max_length=32)
     task_id: str = Field(default="", max_length=64)

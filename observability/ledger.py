@@ -194,8 +194,8 @@ def _hold_case(connection: Connection, case_id: str) -> None:
     first) wait until this transaction ends, so it reads what this one wrote instead of
     racing it to the same sequence numbers."""
     if database.is_postgres(connection):
-        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:case_id))"),
-                           {"case_id": case_id})
+        connection.execute(text("SELECT pg_advisory_xact_lock(:kind, hashtext(:case_id))"),
+                           {"kind": database.CASE_LOCK, "case_id": case_id})
     else:
         # SQLite has one writer at a time: a write (even one that changes nothing) takes
         # the lock before this transaction reads anything.
@@ -268,19 +268,19 @@ def stream_events(source: Engine | Connection, *, case_id: str = "", batch: int 
 def _batches(connection: Connection, query: TextClause, params: dict[str, str], size: int
              ) -> Iterator[Sequence[Any]]:
     """The rows of `query`, `size` at a time, never all of them in memory at once."""
-    if database.is_postgres(connection):
-        # A server-side cursor: the server hands the rows over a batch at a time.
-        result = connection.execute(query, params, execution_options={
-            "stream_results": True, "yield_per": size})
-        yield from result.partitions()
+    if database.is_postgres(connection) and "case_id" not in params:
+        # The whole ledger: a server-side cursor, the server handing the rows over a batch
+        # at a time (one case's events are few: a plain query is cheaper).
+        with connection.execute(query, params, execution_options={
+                "stream_results": True, "yield_per": size}) as result:
+            yield from result.partitions()
         return
-    # SQLite: rows straight from the driver, a batch at a time (SQLAlchemy's work per row
-    # cost more than SQLite's).
-    result = connection.execute(query, params)
-    cursor = result.cursor
-    while rows := cursor.fetchmany(size):
-        yield rows
-    result.close()
+    # Rows straight from the driver, a batch at a time (SQLAlchemy's work per row cost
+    # more than SQLite's). Closed also when the reader stops early.
+    with connection.execute(query, params) as result:
+        cursor = result.cursor
+        while rows := cursor.fetchmany(size):
+            yield rows
 
 
 @contextmanager

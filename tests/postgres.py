@@ -1,5 +1,5 @@
 """A real PostgreSQL server for the tests, from Debian's binaries (`make postgres`),
-in a temporary directory of its own: nothing runs as a system service.
+in a temporary directory of its own (not the cluster Debian's package may make).
 
 The superuser connects over the server's Unix socket without a password (trust, local
 only); every other role signs in over TCP with its password (SCRAM), as the services do
@@ -86,7 +86,9 @@ class PostgresServer:
         # Durability is not what these tests are about: fsync off makes them fast.
         options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.socket_dir} "
                    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                   "-c max_connections=300")
+                   "-c max_connections=300 "
+                   # Not UTC: a time read back without its zone would show.
+                   "-c timezone=Asia/Shanghai")
         subprocess.run(self._as_owner([
             str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "server.log"),
             "-o", options, "-w", "-t", "60", "start"]), check=True, capture_output=True)

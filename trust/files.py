@@ -51,3 +51,12 @@ def tighten(root: Path) -> None:
             path = Path(folder, name)
             if not path.is_symlink():
                 path.chmod(PRIVATE_FILE)
+
+
+def read_secret(path: Path, what: str = "secret") -> str:
+    """A secret kept in a file (a password, an API key; a container secret), without
+    the line break an editor leaves; an empty file is refused, naming the file only."""
+    secret = path.read_text(encoding="utf-8").strip()
+    if not secret:
+        raise ValueError(f"the {what} file {path} is empty")
+    return secret

@@ -15,11 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import model_validator
-from pydantic_settings import BaseSettings
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from temporalio.client import Client, Interceptor
 from temporalio.service import RPCError, TLSConfig
 
 from observability import telemetry
+from trust.files import read_secret
 from workflows import type_hints
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 
 class TemporalSettings(BaseSettings):
     """Where the Temporal cluster is and how to prove who we are to it (SEAMLESS_…)."""
+
+    model_config = SettingsConfigDict(env_prefix="SEAMLESS_")
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
@@ -63,10 +66,7 @@ class TemporalSettings(BaseSettings):
     def api_key(self) -> str | None:
         if self.temporal_api_key_file is None:
             return None
-        key = self.temporal_api_key_file.read_text(encoding="utf-8").strip()
-        if not key:
-            raise ValueError(f"the API key file {self.temporal_api_key_file} is empty")
-        return key
+        return read_secret(self.temporal_api_key_file, "API key")
 
 
 def _read(path: Path | None) -> bytes | None:

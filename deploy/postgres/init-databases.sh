@@ -29,8 +29,11 @@ for folder in "$roles_dir"/*/; do
     role=$(basename "$folder")
     found=$((found + 1))
     # The password goes through psql's environment, never its command line (which other
-    # users of the machine could read) or a statement logged on error.
+    # users of the machine could read), and this session logs no statement, not even
+    # one that fails (the statement that sets it holds it).
     ROLE_PASSWORD=$(cat "$folder/password") as_superuser --set role="$role" <<'SQL'
+SET log_statement = 'none';
+SET log_min_error_statement = 'panic';
 \getenv password ROLE_PASSWORD
 SELECT format('CREATE ROLE %I', :'role')
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role')
@@ -53,6 +56,7 @@ SQL
     done
 done
 [ "$found" -gt 0 ] || { echo "no role folders in $roles_dir" >&2; exit 1; }
-# Nor may a role connect to the maintenance database.
+# Nor may a role connect to the maintenance database or the template.
 as_superuser --command 'REVOKE CONNECT ON DATABASE postgres FROM PUBLIC'
+as_superuser --command 'REVOKE CONNECT ON DATABASE template1 FROM PUBLIC'
 )

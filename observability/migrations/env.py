@@ -16,7 +16,8 @@ if connection is None:
                        "hands over a connection")
 context.configure(connection=connection,
                   version_table=config.get_main_option("version_table") or "alembic_version",
-                  # SQLite alters a table by copying it: let Alembic do that.
+                  # SQLite alters a table by copying it: a revision that alters a column
+                  # uses op.batch_alter_table, and autogenerate writes it that way.
                   render_as_batch=connection.dialect.name == "sqlite")
 with context.begin_transaction():
     context.run_migrations()

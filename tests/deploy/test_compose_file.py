@@ -291,8 +291,10 @@ def test_published_ports_and_health_checks_are_the_ports_the_services_listen_on(
     assert (check.address, check.expect) == (f"127.0.0.1:{gateway['SEAMLESS_GATEWAY_PORT']}",
                                              "gateway")
     assert check.http == f"http://127.0.0.1:{gateway['SEAMLESS_GATEWAY_HTTP_PORT']}"
-    assert the(GATEWAY)["ports"] == [f"{p}:{p}" for p in (
-        gateway["SEAMLESS_GATEWAY_PORT"], gateway["SEAMLESS_GATEWAY_HTTP_PORT"])]
+    # gRPC (TLS) for anyone; the plain-HTTP port for this host only (a TLS proxy).
+    grpc_port, http_port = gateway["SEAMLESS_GATEWAY_PORT"], gateway["SEAMLESS_GATEWAY_HTTP_PORT"]
+    assert the(GATEWAY)["ports"] == [f"{grpc_port}:{grpc_port}",
+                                     f"127.0.0.1:{http_port}:{http_port}"]
     for name, service in running(AGENCY).items():
         desk = env(service)["SEAMLESS_AGENCY_DESK_PORT"]
         assert health_args(service).address == f"127.0.0.1:{desk}", name
@@ -458,3 +460,22 @@ def test_our_containers_run_unprivileged_on_a_read_only_root() -> None:
         assert int(service["user"].split(":")[0]) > 0, name
         assert service["read_only"] is True, name
         assert service["cap_drop"] == ["ALL"], name
+
+
+def _reachable_from(name: str) -> set[str]:
+    """The services `name` can reach: those that share a network with it."""
+    mine = set(services()[name].get("networks", []))
+    return {other for other, service in services().items()
+            if other != name and mine & set(service.get("networks", []))}
+
+
+def test_only_the_gateway_the_workers_and_temporal_s_jobs_reach_temporal() -> None:
+    """Temporal's API has no sign-in: an agency (or anything but the gateway, the workers
+    and Temporal's own jobs) must not reach it at all."""
+    assert all(service.get("networks") or service.get("network_mode") == "none"
+               for service in services().values()), "a service on the default network"
+    reaching = {name for name in services() if "temporal" in _reachable_from(name)}
+    assert reaching == {"gateway", "worker", "postgres", "temporal-schema",
+                        "temporal-namespace", "temporal-ui"}
+    for name in running(AGENCY):
+        assert {"gateway", "worker", "postgres"} <= _reachable_from(name), name

@@ -200,8 +200,13 @@ def test_each_kind_of_process_killed_mid_case_is_restarted_and_nothing_is_lost(
             rows = database.execute(
                 "SELECT task_state FROM inbox_item WHERE case_id = ? AND task_id = ?",
                 (case["id"], task["id"])).fetchall()
+            # And the officer's findings were kept once, however often they were sent.
+            findings = database.execute(
+                "SELECT COUNT(*) FROM finding WHERE case_id = ? AND task_id = ?",
+                (case["id"], task["id"])).fetchone()
             database.close()
             assert rows == [("DONE",)], (case["id"], task)
+            assert findings == (1,), (case["id"], task)
     verified = up.cli("audit", "verify", "--json")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     report = json.loads(verified.stdout)

@@ -109,44 +109,6 @@ def test_officers_act_only_on_their_own_agency_inbox(platform: Platform) -> None
         ("FAILED_PRECONDITION", "INVALID_TASK_STATE")
 
 
-def test_killing_the_worker_mid_case_loses_and_duplicates_nothing(platform: Platform
-                                                                  ) -> None:
-    case = open_mining(platform)
-    wait_for(lambda: all_delivered(platform, case["id"]), "the opening deliveries")
-    platform.kill("worker")
-    platform.start("worker")
-    platform.wait_healthy(["worker"])
-    for number, task in enumerate(case["tasks"]):
-        agency = task["assignee"]
-        platform.cli("task", "sign", case["id"], task["id"], "--as", agency)
-        platform.cli("task", "arrive", case["id"], task["id"], "--as", agency)
-        if number == 1:
-            # Once more mid-work; the next request waits for the worker to come back.
-            platform.kill("worker")
-            platform.start("worker")
-        platform.cli("task", "complete", case["id"], task["id"], "--findings", "done",
-                     "--as", agency)
-    closed = platform.cli_json("case", "close", case["id"], "--as", "jinhaihu-township")
-    assert closed["status"] == "CLOSED"
-    for task in case["tasks"]:
-        # One row each, and the agency's own records know the work is done.
-        rows = inbox_rows(platform, task["assignee"], case["id"])
-        assert [r["task_state"] for r in rows] == ["DONE"]
-        agency_db = sqlite3.connect(platform.data_dir / "agencies" / task["assignee"] /
-                                    "agency.db")
-        findings = agency_db.execute("SELECT findings FROM finding WHERE case_id = ?",
-                                     (case["id"],)).fetchall()
-        agency_db.close()
-        assert findings == [("done",)]
-    # Every event reached the ledger once and in order.
-    ledger = sqlite3.connect(platform.data_dir / "ledger" / "ledger.db")
-    sequences = [row[0] for row in ledger.execute(
-        "SELECT sequence FROM ledger_entry WHERE case_id = ? ORDER BY sequence",
-        (case["id"],))]
-    ledger.close()
-    assert sequences == list(range(1, len(sequences) + 1)) and len(sequences) >= 14
-
-
 def test_stopping_and_starting_everything_keeps_cases_clocks_and_inboxes(
         platform: Platform) -> None:
     case = open_mining(platform)

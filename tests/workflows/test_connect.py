@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import grpc
 import pytest
 from pydantic import ValidationError
 from pydantic_settings import SettingsConfigDict
@@ -69,3 +70,27 @@ def test_an_empty_api_key_file_is_refused(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("SEAMLESS_TEMPORAL_API_KEY_FILE", str(tmp_path / "api-key"))
     with pytest.raises(ValueError, match="is empty"):
         Settings().api_key()
+
+
+def test_the_worker_s_health_check_reaches_the_cluster_as_the_worker_does(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A cluster that wants TLS and an API key gets them from the health check too (a
+    plaintext check of such a cluster would call every worker unhealthy)."""
+    from cli import health
+
+    opened: list[str] = []
+    monkeypatch.setattr(grpc, "secure_channel",
+                        lambda address, *_args: opened.append(f"tls {address}"))
+    monkeypatch.setattr(grpc, "insecure_channel",
+                        lambda address, *_args: opened.append(f"plain {address}"))
+    (tmp_path / "api-key").write_text("secret-key\n")
+    monkeypatch.setenv("SEAMLESS_TEMPORAL_API_KEY_FILE", str(tmp_path / "api-key"))
+    _channel, metadata = health._temporal_channel(TemporalSettings(
+        temporal_address="eu-west-1.aws.api.temporal.io:7233",
+        temporal_namespace="enforcement.acct"))
+    assert opened == ["tls eu-west-1.aws.api.temporal.io:7233"]
+    assert ("authorization", "Bearer secret-key") in metadata
+    assert ("temporal-namespace", "enforcement.acct") in metadata
+    monkeypatch.delenv("SEAMLESS_TEMPORAL_API_KEY_FILE")
+    health._temporal_channel(TemporalSettings(temporal_address="127.0.0.1:7233"))
+    assert opened[-1] == "plain 127.0.0.1:7233"  # the dev server

@@ -75,7 +75,9 @@ def upgrade() -> None:
     if not _has_table("case_gap"):
         op.create_table(
             "case_gap",
-            sa.Column("id", sa.Integer, primary_key=True),
+            # Every append rewrites its case's gaps: ids beyond a 32-bit integer.
+            sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                      primary_key=True),
             sa.Column("case_id", sa.String(300), nullable=False),
             sa.Column("kind", sa.String(32), nullable=False),
             sa.Column("task_id", sa.String(64), nullable=False),
