@@ -332,7 +332,8 @@ _ACTIONS = {agency_pb2.TASK_ACTION_SIGN: "SIGN", agency_pb2.TASK_ACTION_ARRIVE: 
 
 
 # The agency's own tables (agencies.models), migrated at start.
-SCHEMA = database.Schema("agency", Path(__file__).parent / "migrations")
+SCHEMA = database.Schema("agency", Path(__file__).parent / "migrations",
+                         "agency_0001")
 
 
 def open_database(url: str, *, password_file: Path | None = None) -> Engine:

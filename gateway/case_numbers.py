@@ -48,7 +48,8 @@ class CaseNumber(SQLModel, table=True):
     allocated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-SCHEMA = database.Schema("gateway", Path(__file__).parent / "migrations")
+SCHEMA = database.Schema("gateway", Path(__file__).parent / "migrations",
+                         "gateway_0001")
 
 
 def open_case_numbers(url: str, *, password_file: Path | None = None) -> Engine:

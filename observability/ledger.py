@@ -134,7 +134,8 @@ class LedgerConflict(Exception):
 
 
 # The ledger's tables and the gap store's (derived from it, in the same database).
-SCHEMA = database.Schema("ledger", Path(__file__).parent / "migrations" / "ledger")
+SCHEMA = database.Schema("ledger", Path(__file__).parent / "migrations" / "ledger",
+                         "ledger_0001")
 
 
 def open_ledger(url: str, *, password_file: Path | None = None) -> Engine:

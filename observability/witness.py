@@ -58,7 +58,8 @@ class Checkpoint(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
-SCHEMA = database.Schema("witness", Path(__file__).parent / "migrations" / "witness")
+SCHEMA = database.Schema("witness", Path(__file__).parent / "migrations" / "witness",
+                         "witness_0001")
 
 
 def open_witness(url: str, *, password_file: Path | None = None) -> Engine:

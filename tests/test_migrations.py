@@ -57,8 +57,9 @@ def head_of(schema: database.Schema) -> str | None:
 def test_a_new_database_gets_exactly_the_schema_the_code_expects(name: str,
                                                                 database_url: str) -> None:
     schema, open_engine, tables = SCHEMAS[name]
+    assert schema.head == head_of(schema), "Schema.head names the folder's latest revision"
     engine = open_engine(database_url)
-    assert database.current_revision(engine, schema) == head_of(schema)
+    assert database.recorded_revision(engine, schema) == head_of(schema)
     assert _differences(engine, tables) == []
     engine.dispose()
 
@@ -101,12 +102,12 @@ def test_a_migration_that_fails_halfway_leaves_nothing_behind(database_url: str,
     versions = tmp_path / "versions"
     versions.mkdir()
     (versions / "broken_0001.py").write_text(FAILING_REVISION)
-    schema = database.Schema("broken", versions)
+    schema = database.Schema("broken", versions, "broken_0001")
     with pytest.raises(RuntimeError, match="fails halfway"):
         database.open_database(database_url, schema)
     engine = database.connect(database_url)
     assert not inspect(engine).has_table("half_done")
-    assert database.current_revision(engine, schema) is None
+    assert database.recorded_revision(engine, schema) is None
     engine.dispose()
 
 
@@ -129,7 +130,7 @@ def test_processes_starting_together_migrate_the_database_once(database_url: str
     for thread in threads:
         thread.join()
     assert failures == []
-    assert database.current_revision(engines[0], LEDGER) == head_of(LEDGER)
+    assert database.recorded_revision(engines[0], LEDGER) == head_of(LEDGER)
     for engine in engines:
         engine.dispose()
 
@@ -165,10 +166,10 @@ def test_a_released_data_directory_is_upgraded_and_loses_nothing(tmp_path: Path)
                "gateway": open_case_numbers(f"sqlite:///{tmp_path / 'gateway' / 'gateway.db'}")}
     for path in agency_dbs:
         open_agency(f"sqlite:///{path}").dispose()
-        assert database.current_revision(
+        assert database.recorded_revision(
             database.connect(f"sqlite:///{path}"), AGENCY) == head_of(AGENCY)
     for name, engine in engines.items():
-        assert database.current_revision(engine, SCHEMAS[name][0]) == head_of(SCHEMAS[name][0])
+        assert database.recorded_revision(engine, SCHEMAS[name][0]) == head_of(SCHEMAS[name][0])
 
     after = {path: _counts(path, *tables) for path, tables in databases.items()}
     assert after == before
