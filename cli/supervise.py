@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cli import datadir
-from cli.databases import chosen
+from cli.databases import chosen, migrate_all
 from cli.datadir import Endpoints
 from cli.health import health
 from cli.platform import TEMPORAL_SERVICE, worker_health
@@ -67,8 +67,9 @@ class Platform:
         self.data_dir = data_dir
         self.ports = ports or free_ports()
         self.endpoints: Endpoints = prepare(data_dir, self.ports)
-        self.table = processes(data_dir, self.ports, self.endpoints, databases=chosen(
-            database_url, data_dir, list(self.endpoints.agencies)))
+        databases = chosen(database_url, data_dir, list(self.endpoints.agencies))
+        migrate_all(databases)
+        self.table = processes(data_dir, self.ports, self.endpoints, databases=databases)
         self.running: dict[str, subprocess.Popen[bytes]] = {}
         private_dir(data_dir / "logs")
 

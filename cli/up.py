@@ -46,6 +46,7 @@ from cli.databases import (
     WITNESS,
     Databases,
     chosen,
+    migrate_all,
     on_sqlite,
 )
 from cli.datadir import Endpoints
@@ -354,6 +355,7 @@ def up(data_dir: Path, ports: Ports, host: str = "127.0.0.1", database_url: str 
                          "stop it first (Ctrl-C where it was started)")
     endpoints = prepare(data_dir, ports, host)
     databases = chosen(database_url, data_dir, list(endpoints.agencies))
+    migrate_all(databases)
     # The server's URL may hold a password: no process of the platform inherits it (each
     # is given its database's URL without it, and the password as a private file).
     os.environ.pop(DATABASE_URL_VARIABLE, None)
