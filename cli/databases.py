@@ -11,6 +11,7 @@ handed to the processes as a file, never in their environment.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,12 +54,17 @@ def migrate_all(databases: Databases) -> None:
     do it itself, but would then keep Alembic loaded (some 11 MiB) for its whole life;
     a process that finds its database at the head never loads it."""
     schemas = {LEDGER: LEDGER_SCHEMA, WITNESS: WITNESS_SCHEMA, GATEWAY: GATEWAY_SCHEMA}
-    for owner, url in databases.urls.items():
-        engine = database.connect(url, password_file=databases.password_file)
-        try:
-            database.migrate(engine, schemas.get(owner, AGENCY_SCHEMA))
-        finally:
-            engine.dispose()
+    # An SQLite database made here is as private as one its process would make.
+    umask = os.umask(0o077)
+    try:
+        for owner, url in databases.urls.items():
+            engine = database.connect(url, password_file=databases.password_file)
+            try:
+                database.migrate(engine, schemas.get(owner, AGENCY_SCHEMA))
+            finally:
+                engine.dispose()
+    finally:
+        os.umask(umask)
 
 
 def _sqlite_url(path: Path) -> str:
