@@ -20,7 +20,7 @@ from psycopg import sql
 from sqlalchemy import URL, make_url
 
 from agencies.server import SCHEMA as AGENCY_SCHEMA
-from cli.provision import agency_database
+from cli.provision import record_databases
 from gateway.case_numbers import SCHEMA as GATEWAY_SCHEMA
 from observability import database
 from observability.ledger import SCHEMA as LEDGER_SCHEMA
@@ -101,8 +101,7 @@ def on_postgres(server_url: str, data_dir: Path, agencies: list[str]) -> Databas
         server = server.set(password=given if isinstance(given, str) else given[-1]
                             ).difference_update_query(["password"])
     server = server.set(drivername="postgresql+psycopg")
-    names = {LEDGER: LEDGER, WITNESS: WITNESS, GATEWAY: GATEWAY,
-             **{agency: agency_database(agency) for agency in agencies}}
+    names = record_databases(agencies)
     _create_missing(server, sorted(names.values()))
     password_file = None
     if server.password:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,17 +135,20 @@ def agency_database(agency: str) -> str:
     return "agency_" + agency.replace("-", "_")
 
 
+def record_databases(agencies: Iterable[str]) -> dict[str, str]:
+    """The database of each owner of records, by owner: the ledger (with the gap store),
+    its witness (kept apart from what it witnesses), the gateway's case numbers, and
+    each agency's service (by the agency's id)."""
+    return {"ledger": "ledger", "witness": "witness", "gateway": "gateway",
+            **{agency: agency_database(agency) for agency in agencies}}
+
+
 def database_roles(catalog: Catalog) -> dict[str, tuple[str, ...]]:
     """Every PostgreSQL role of the platform and the databases it owns: Temporal's two,
-    the ledger (with the gap store), its witness (kept apart from what it witnesses),
-    the gateway's case numbers, and one per agency service."""
-    roles: dict[str, tuple[str, ...]] = {
-        "temporal": ("temporal", "temporal_visibility"), "ledger": ("ledger",),
-        "witness": ("witness",), "gateway": ("gateway",)}
-    for profile, _role in bodies(catalog):
-        name = agency_database(profile.id)
-        roles[name] = (name,)
-    return roles
+    and each owner of records its own (a role named as its database)."""
+    agencies = [profile.id for profile, _role in bodies(catalog)]
+    return {"temporal": ("temporal", "temporal_visibility"),
+            **{name: (name,) for name in record_databases(agencies).values()}}
 
 
 def role_folder(data_dir: Path, role: str) -> Path:

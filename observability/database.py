@@ -12,14 +12,11 @@ logs or a compose file carry: it is read from a file (a container secret) at sta
 Every database the project owns has its Alembic migrations next to the code that owns the
 tables (`Schema`). Processes that share a database (the worker and the gateway share the
 ledger) start together, so migrating takes a lock first: an advisory lock on PostgreSQL,
-a lock file beside an SQLite database.
+the write lock of an SQLite database.
 """
 
 from __future__ import annotations
 
-import fcntl
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,6 +81,8 @@ def _tune_sqlite(engine: Engine) -> None:
 # lock and a case's (observability.ledger) never collide.
 MIGRATION_LOCK = 1
 CASE_LOCK = 2
+# How long a process waits for another's migration of an SQLite database.
+MIGRATION_WAIT_MS = 10 * 60 * 1000
 
 
 def migrate(engine: Engine, schema: Schema, revision: str = "head") -> None:
@@ -97,7 +96,7 @@ def migrate(engine: Engine, schema: Schema, revision: str = "head") -> None:
 
     migrating = _transactional(engine)
     try:
-        with _migration_lock(engine, schema), migrating.begin() as connection:
+        with migrating.begin() as connection:
             if is_postgres(connection):
                 # Held until this transaction ends: a second process waits here, then
                 # finds the schema at its head.
@@ -126,6 +125,9 @@ def _transactional(engine: Engine) -> Engine:
 
     @event.listens_for(migrating, "begin")
     def _begin(connection: Connection) -> None:
+        # IMMEDIATE: the write lock first, so a second process starting beside this one
+        # waits here (for as long as a migration may take), then finds the head.
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={MIGRATION_WAIT_MS}")
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return migrating
@@ -156,20 +158,6 @@ def version_table(schema: Schema) -> str:
     # One table per schema: the ledger's and the gap store's share a database today and
     # could be joined by others without one schema's head hiding another's.
     return f"alembic_version_{schema.name}"
-
-
-@contextmanager
-def _migration_lock(engine: Engine, schema: Schema) -> Iterator[None]:
-    path = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
-    if not path or path == ":memory:":
-        yield  # PostgreSQL locks inside the transaction; a memory database is private
-        return
-    with open(f"{path}.{schema.name}-migrate.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 # The escape character of `starting_with` patterns (LIKE has none by default).

@@ -43,10 +43,6 @@ class PostgresServer:
         return f"postgresql+psycopg://{SUPERUSER}@/{database}?host={self.socket_dir}" \
                f"&port={self.port}"
 
-    def url(self, database: str, user: str) -> str:
-        """SQLAlchemy URL of `database` as `user` over TCP, without its password."""
-        return f"postgresql+psycopg://{user}@127.0.0.1:{self.port}/{database}"
-
     def connect(self, database: str = "postgres") -> psycopg.Connection[tuple[object, ...]]:
         return psycopg.connect(host=str(self.socket_dir), port=self.port, user=SUPERUSER,
                                dbname=database, autocommit=True)

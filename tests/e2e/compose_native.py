@@ -19,10 +19,8 @@ on the side that listens and on every side that calls.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -215,10 +213,6 @@ class Topology:
             except subprocess.TimeoutExpired:
                 process.kill()
 
-    def log(self, name: str) -> str:
-        path = self.root / "logs" / f"{name}.log"
-        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
-
     # ----- the parts that stand in for images -------------------------------------------
 
     def initialise_postgres(self, server: PostgresServer) -> None:
@@ -296,10 +290,3 @@ def agency_databases(topology: Topology) -> Iterator[tuple[str, str]]:
             url = topology.services[name]["environment"]["SEAMLESS_AGENCY_DATABASE_URL"]
             yield name.removeprefix("agency-"), url.rpartition("/")[2]
 
-
-def clean(root: Path) -> None:
-    shutil.rmtree(root, ignore_errors=True)
-
-
-def dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=1)
