@@ -39,10 +39,17 @@ def _free(port: int) -> bool:
     return True
 
 
-def free_ports(agencies: int = 16) -> Ports:
-    """Ports nobody listens on, with consecutive runs for the agencies' two ports."""
+# Below the kernel's ephemeral range (32768 and up on Linux): a port the kernel hands out
+# (an outgoing connection's, a bind to port 0) never takes one of the platform's while
+# its process is down, between a stop and a start.
+PORT_SPAN = (20000, 32700)
+
+
+def free_ports(agencies: int = 16, span: tuple[int, int] = PORT_SPAN) -> Ports:
+    """Ports nobody listens on within `span`, with consecutive runs for the agencies'
+    two ports."""
     while True:
-        base = random.randrange(20000, 60000, 100)
+        base = random.randrange(span[0], span[1] - 100, 100)
         wanted = [base, base + 1, base + 2, base + 3, base + 4,
                   *range(base + 10, base + 10 + agencies),
                   *range(base + 50, base + 50 + agencies)]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cli import supervise
-from cli.supervise import free_ports, wait_for
+from cli.supervise import PORT_SPAN, wait_for
 from cli.up import Ports
 
 __all__ = ["SEAMLESS", "Platform", "free_ports", "up_environment", "wait_for"]
@@ -18,9 +18,24 @@ __all__ = ["SEAMLESS", "Platform", "free_ports", "up_environment", "wait_for"]
 SEAMLESS = str(Path(sys.executable).parent / "seamless")
 
 
+def free_ports() -> Ports:
+    """Free ports for a platform, in a slice of the span of this test process's own:
+    `make test` runs the e2e modules two at a time, and a platform stopped and started
+    again must find its ports still free."""
+    index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    low, high = PORT_SPAN
+    width = (high - low) // count
+    return supervise.free_ports(span=(low + index * width, low + (index + 1) * width))
+
+
 class Platform(supervise.Platform):
     """The platform's processes, plus the `seamless` command line pointed at them, as a
     user whose sessions are kept in a config folder of the test's own."""
+
+    def __init__(self, data_dir: Path, ports: Ports | None = None, *,
+                 database_url: str = "") -> None:
+        super().__init__(data_dir, ports or free_ports(), database_url=database_url)
 
     @property
     def config_home(self) -> Path:
