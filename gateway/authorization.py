@@ -56,6 +56,9 @@ PERMISSIONS: dict[str, Permission] = {
     _CASE + "AssignOwner": _HEAD,
     _CASE + "ResolveEscalation": _HEAD,
     _CASE + "CloseCase": _HEAD,
+    # 派单异议: the lead's head objects, the coordinator's head decides.
+    _CASE + "ObjectToLead": _HEAD,
+    _CASE + "DecideObjection": _HEAD,
     _CASE + "ListInbox": _READ,
     _CASE + "ListNotices": _READ,
     _CASE + "ListAgencies": _READ,

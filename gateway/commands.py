@@ -21,7 +21,7 @@ from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as pb
 from trust.attestations import Act, content_digest
 from workflows.rules import commands as c
-from workflows.rules.model import Actor, CommandResult, ReviewOutcome
+from workflows.rules.model import Actor, CommandResult, ObjectionOutcome, ReviewOutcome
 
 MAX_CASE_ID = 400
 
@@ -59,6 +59,14 @@ def _outcome(value: int) -> ReviewOutcome:
     if value == case_pb2.DECLINE_REVIEW_OUTCOME_OVERRULED:
         return ReviewOutcome.OVERRULED
     raise invalid("outcome", f"{value} is not UPHELD (1) or OVERRULED (2)")
+
+
+def _objection_outcome(value: int) -> ObjectionOutcome:
+    if value == case_pb2.OBJECTION_OUTCOME_UPHELD:
+        return ObjectionOutcome.UPHELD
+    if value == case_pb2.OBJECTION_OUTCOME_REASSIGNED:
+        return ObjectionOutcome.REASSIGNED
+    raise invalid("outcome", f"{value} is not UPHELD (1) or REASSIGNED (2)")
 
 
 def open_command(request: pb.OpenCaseRequest, actor: Actor) -> c.OpenCase:
@@ -141,7 +149,15 @@ RPCS: dict[str, CommandRpc] = {
         lambda r, a: c.ResolveEscalation(request_id(r), a, r.escalation_id, r.resolution),
         _plain(pb.ResolveEscalationResponse)),
     "CloseCase": CommandRpc(
-        lambda r, a: c.CloseCase(request_id(r), a, r.summary), _plain(pb.CloseCaseResponse)),
+        lambda r, a: c.CloseCase(request_id(r), a, r.summary, r.answer),
+        _plain(pb.CloseCaseResponse)),
+    "ObjectToLead": CommandRpc(
+        lambda r, a: c.ObjectToLead(request_id(r), a, r.reason, r.suggested_agency),
+        _plain(pb.ObjectToLeadResponse)),
+    "DecideObjection": CommandRpc(
+        lambda r, a: c.DecideObjection(request_id(r), a, r.objection_id,
+                                       _objection_outcome(r.outcome), r.reassign_to, r.note),
+        _plain(pb.DecideObjectionResponse)),
 }
 
 

@@ -40,6 +40,14 @@ class EventKind(StrEnum):
     LINE_MISSED = "LINE_MISSED"
     # Every recipient of a notice has it: their signed receipts are the event's proofs.
     NOTICE_DELIVERED = "NOTICE_DELIVERED"
+    # 并单: a citizen's report joined the case, or was split off it again.
+    REPORT_ATTACHED = "REPORT_ATTACHED"
+    REPORT_DETACHED = "REPORT_DETACHED"
+    # 派单异议: the lead disputes the dispatch; the coordinator decides.
+    LEAD_OBJECTED = "LEAD_OBJECTED"
+    OBJECTION_DECIDED = "OBJECTION_DECIDED"
+    # 回访/评价: a reporter's rating after close (a chain of its own, see RATING_CHAIN).
+    REPORT_RATED = "REPORT_RATED"
 
 
 # OPENED
@@ -81,6 +89,34 @@ LINE = "line"
 NOTICE = "notice"
 RECIPIENTS = "recipients"
 NOTICE_TASK = "notice_task"
+
+
+# OPENED: the case this one reopens (重办)
+REOPENED_FROM = "reopened_from"
+# REPORT_ATTACHED, REPORT_DETACHED, REPORT_RATED: the report (never its reporter)
+REPORT_ID = "report_id"
+CHANNEL = "channel"
+SERVICE_CODE = "service_code"
+AREA = "area"
+# REPORT_ATTACHED: "true" when a person merged it, not the subject match
+BY_HAND = "by_hand"
+# CLOSED: "true" when the case answered its reporters (答复)
+ANSWERED = "answered"
+# LEAD_OBJECTED, OBJECTION_DECIDED (also COORDINATOR, SUGGESTED, OUTCOME, OWNER)
+OBJECTION_ID = "objection_id"
+DECIDE_BY = "decide_by"
+# REPORT_RATED: the case rated, its type and lead, solved "true"/"false", the
+# satisfaction, and the case that reopened the matter, if it was reopened
+RATED_CASE = "rated_case"
+SOLVED = "solved"
+SATISFACTION = "satisfaction"
+REOPENED_AS = "reopened_as"
+
+
+def rating_chain(report_id: str) -> str:
+    """The ledger chain of a report's rating: one event, recorded after its case has
+    closed (a closed case's own chain takes no more events)."""
+    return f"rating:{report_id}"
 
 
 def timestamp(value: datetime) -> str:

@@ -57,6 +57,12 @@ CAUSES: dict[str, frozenset[str]] = {
     K.OWNER_ASSIGNED: frozenset({"assign_owner"}),
     K.ESCALATION_RESOLVED: frozenset({"resolve_escalation", "assign_owner"}),
     K.CLOSED: frozenset({"close_case"}),
+    K.REPORT_ATTACHED: frozenset({"start", "attach_report"}),
+    K.REPORT_DETACHED: frozenset({"detach_report"}),
+    K.LEAD_OBJECTED: frozenset({"object_to_lead"}),
+    K.OBJECTION_DECIDED: frozenset({"decide_objection"}),
+    # A rating is its own chain, recorded by a run started for it (workflows.ratings).
+    K.REPORT_RATED: frozenset({"start"}),
 }
 # Events about the task the command named (a dispatch makes a new task instead).
 _ON_THE_TASK = frozenset({K.TASK_SIGNED, K.TASK_ON_SCENE, K.TASK_DONE, K.TASK_DECLINED,

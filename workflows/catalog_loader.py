@@ -114,7 +114,8 @@ def _playbook_problems(playbook: Playbook, directory: Directory, file_stem: str,
     if playbook.id != file_stem:
         yield f"id: {playbook.id!r} must match the file name {file_stem!r}"
     for field in ("legal_line", "promised_line", "handoff_expires_within",
-                  "decline_review_within", "deemed_consent_issue_within"):
+                  "decline_review_within", "deemed_consent_issue_within",
+                  "objection_within", "objection_decide_within", "follow_up_within"):
         yield from _duration_problem(field, getattr(playbook, field))
     kinds = {k.id: k for k in playbook.task_kinds}
     if len(kinds) != len(playbook.task_kinds):

@@ -25,8 +25,11 @@ from workflows.rules.model import (
     Handoff,
     HandoffState,
     NoticeKind,
+    Objection,
+    ObjectionOutcome,
     OwnershipInterval,
     OwnershipVia,
+    ReportRef,
     ReviewOutcome,
     Task,
     TaskState,
@@ -42,6 +45,7 @@ _ENUMS: dict[type[StrEnum], tuple[object, str]] = {
     OwnershipVia: (case_pb2.OwnershipVia, "OWNERSHIP_VIA_"),
     EventKind: (case_pb2.CaseEventKind, "CASE_EVENT_KIND_"),
     NoticeKind: (case_pb2.NoticeKind, "NOTICE_KIND_"),
+    ObjectionOutcome: (case_pb2.ObjectionOutcome, "OBJECTION_OUTCOME_"),
 }
 
 
@@ -147,7 +151,25 @@ def case_to_proto(state: CaseState) -> case_pb2.Case:
         ownership=[interval_to_proto(i) for i in state.ownership],
         escalations=[escalation_to_proto(e) for e in state.escalations],
         number=state.number, summary=state.summary, open_tasks=state.open_tasks,
-        acts=[_act(e) for e in state.events if e.actor.agency != PLATFORM_ACTOR])
+        acts=[_act(e) for e in state.events if e.actor.agency != PLATFORM_ACTOR],
+        reports=[report_to_proto(r) for r in state.reports], answer=state.answer,
+        reopened_from=state.reopened_from,
+        objections=[_objection(o) for o in state.objections])
+
+
+def report_to_proto(report: ReportRef) -> case_pb2.CaseReport:
+    return case_pb2.CaseReport(id=report.id, channel=report.channel,
+                               service_code=report.service_code, area=report.area,
+                               received_time=timestamp(report.received_at))
+
+
+def _objection(objection: Objection) -> case_pb2.Objection:
+    return case_pb2.Objection(
+        id=objection.id, objector=objection.objector, reason=objection.reason,
+        suggested_agency=objection.suggested_agency,
+        objected_time=timestamp(objection.objected_at),
+        decide_by=_clock(objection.decide_by), outcome=enum_value(objection.outcome),
+        decided_time=timestamp(objection.decided_at), note=objection.note)
 
 
 def _act(event: CaseEvent) -> case_pb2.CaseEvent:

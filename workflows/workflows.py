@@ -33,13 +33,17 @@ with workflow.unsafe.imports_passed_through():
         AcceptHandoff,
         ArriveOnScene,
         AssignOwner,
+        AttachReport,
         CloseCase,
         Command,
         CompleteTask,
         DecideExtension,
+        DecideObjection,
         DeclineHandoff,
         DeclineTask,
+        DetachReport,
         DispatchTask,
+        ObjectToLead,
         OfferHandoff,
         OpenCase,
         RequestExtension,
@@ -547,6 +551,38 @@ class CaseWorkflow:
     def _v_close_case(self, cmd: CloseCase) -> None:
         self._validate(cmd)
 
+    @workflow.update
+    def attach_report(self, cmd: AttachReport) -> CommandReply:
+        return self._execute(cmd)
+
+    @attach_report.validator
+    def _v_attach_report(self, cmd: AttachReport) -> None:
+        self._validate(cmd)
+
+    @workflow.update
+    def detach_report(self, cmd: DetachReport) -> CommandReply:
+        return self._execute(cmd)
+
+    @detach_report.validator
+    def _v_detach_report(self, cmd: DetachReport) -> None:
+        self._validate(cmd)
+
+    @workflow.update
+    def object_to_lead(self, cmd: ObjectToLead) -> CommandReply:
+        return self._execute(cmd)
+
+    @object_to_lead.validator
+    def _v_object_to_lead(self, cmd: ObjectToLead) -> None:
+        self._validate(cmd)
+
+    @workflow.update
+    def decide_objection(self, cmd: DecideObjection) -> CommandReply:
+        return self._execute(cmd)
+
+    @decide_objection.validator
+    def _v_decide_objection(self, cmd: DecideObjection) -> None:
+        self._validate(cmd)
+
     # ----- queries ------------------------------------------------------------------
 
     @workflow.query
@@ -586,4 +622,8 @@ UPDATE_FOR_COMMAND: dict[type, str] = {
     AssignOwner: "assign_owner",
     ResolveEscalation: "resolve_escalation",
     CloseCase: "close_case",
+    AttachReport: "attach_report",
+    DetachReport: "detach_report",
+    ObjectToLead: "object_to_lead",
+    DecideObjection: "decide_objection",
 }

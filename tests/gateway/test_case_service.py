@@ -139,6 +139,11 @@ async def _closable(gw: Gateway) -> Scenario:
                     TOWNSHIP, case.id)
 
 
+# The coordinator makes natural resources the lead, which may then object (派单异议).
+ASSIGNED_TO_NR: Step = ("AssignOwner", COORDINATOR, {"agency": NR, "reason": "its site"})
+OBJECTED: Step = ("ObjectToLead", NR, {"reason": "the township controls the site",
+                                       "suggested_agency": TOWNSHIP})
+
 SIGNED: Step = ("SignTask", NR, {"task_id": "T1"})
 ON_SCENE: Step = ("ArriveOnScene", NR, {"task_id": "T1"})
 
@@ -178,6 +183,11 @@ CASE_RPCS: dict[str, Setup] = {
                                             reason="dispute settled"),
     "ResolveEscalation": _escalated,
     "CloseCase": _closable,
+    "ObjectToLead": lambda gw: _case_request(gw, "ObjectToLead", NR, _steps(gw, ASSIGNED_TO_NR),
+                                             reason="the township controls the site"),
+    "DecideObjection": lambda gw: _case_request(
+        gw, "DecideObjection", COORDINATOR, _steps(gw, ASSIGNED_TO_NR, OBJECTED),
+        objection_id="O1", outcome=case_pb2.OBJECTION_OUTCOME_UPHELD),
 }
 
 

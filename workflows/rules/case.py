@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from observability import event_schema as schema
-from workflows.rules import clocks, limits, ownership_ops, task_ops
+from workflows.rules import clocks, limits, objection_ops, ownership_ops, report_ops, task_ops
 from workflows.rules.calendar import parse_duration
 from workflows.rules.catalog import CaseRules
 from workflows.rules.commands import Command, OpenCase
@@ -39,7 +39,7 @@ from workflows.rules.refusals import Reason, Refusal
 from workflows.rules.registry import Operation, operation_for
 
 # The operation modules register their commands on import.
-_REGISTERED = (ownership_ops, task_ops)
+_REGISTERED = (ownership_ops, task_ops, report_ops, objection_ops)
 
 
 class CaseEngine:

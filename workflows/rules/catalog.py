@@ -92,6 +92,11 @@ class Playbook:
     decline_review_within: str = "2h"
     # After deemed consent the department must still issue its approval (1 working day).
     deemed_consent_issue_within: str = "1wd"
+    # 派单异议: how long an agency made lead has to object, and the coordinator to decide.
+    objection_within: str = "2h"
+    objection_decide_within: str = "2h"
+    # 回访: how long after close the hotline has to record the reporters' ratings.
+    follow_up_within: str = "3wd"
     description: str = ""
     __pydantic_config__ = _STRICT
 

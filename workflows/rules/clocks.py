@@ -20,6 +20,7 @@ from workflows.rules.model import (
     Task,
     TaskState,
 )
+from workflows.rules.objection_ops import decision_missed
 from workflows.rules.ownership_ops import expire
 
 if TYPE_CHECKING:
@@ -41,6 +42,9 @@ def _running(engine: CaseEngine) -> Iterator[tuple[datetime, Firing]]:
     pending = state.pending_handoff
     if pending is not None:
         yield pending.expires_at, lambda now: expire(engine, pending, now)
+    objection = state.pending_objection
+    if objection is not None and not objection.decide_by.exhausted:
+        yield objection.decide_by.deadline, lambda now: decision_missed(engine, objection, now)
     for task in state.tasks:
         if task.is_terminal:
             continue

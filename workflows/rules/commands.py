@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from workflows.rules.model import Actor, ReviewOutcome
+from workflows.rules.model import Actor, ObjectionOutcome, ReportRef, ReviewOutcome
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,11 @@ class OpenCase:
     lead: str = ""
     # The case number the gateway allocated (gateway.case_numbers); empty without one.
     number: str = ""
+    # The reports the case opens with (a report that found no open case on its subject).
+    reports: tuple[ReportRef, ...] = ()
+    # 重办: the closed case this one reopens; its lead may then be named freely by the
+    # hotline or the coordinator (the same agency unless the coordinator says otherwise).
+    reopened_from: str = ""
 
 
 @dataclass(frozen=True)
@@ -168,6 +173,50 @@ class CloseCase:
     request_id: str
     actor: Actor
     summary: str = ""
+    # 答复: the answer to the reporters, required when the case has reports.
+    answer: str = ""
+
+
+@dataclass(frozen=True)
+class AttachReport:
+    """并单: a report joins the case (by intake on the same subject, or by hand)."""
+
+    request_id: str
+    actor: Actor
+    report: ReportRef
+    # Merged by a person (the hotline or the owner), not by the subject match.
+    by_hand: bool = False
+
+
+@dataclass(frozen=True)
+class DetachReport:
+    """Split a report off a case it was merged into by mistake."""
+
+    request_id: str
+    actor: Actor
+    report_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ObjectToLead:
+    """派单异议: the agency made lead disputes the dispatch, within its deadline."""
+
+    request_id: str
+    actor: Actor
+    reason: str
+    suggested_agency: str = ""
+
+
+@dataclass(frozen=True)
+class DecideObjection:
+    request_id: str
+    actor: Actor
+    objection_id: str
+    outcome: ObjectionOutcome
+    # For REASSIGNED: the new lead (default: the objector's suggestion).
+    reassign_to: str = ""
+    note: str = ""
 
 
 Command = (
@@ -187,4 +236,8 @@ Command = (
     | AssignOwner
     | ResolveEscalation
     | CloseCase
+    | AttachReport
+    | DetachReport
+    | ObjectToLead
+    | DecideObjection
 )

@@ -46,6 +46,13 @@ class OwnershipVia(StrEnum):
     ASSIGNMENT = "ASSIGNMENT"
 
 
+class ObjectionOutcome(StrEnum):
+    # The dispatch stands: the objector keeps the case.
+    UPHELD = "UPHELD"
+    # The coordinator gives the case to another agency.
+    REASSIGNED = "REASSIGNED"
+
+
 class NoticeKind(StrEnum):
     SUPERVISION = "SUPERVISION"
     ESCALATION = "ESCALATION"
@@ -169,6 +176,36 @@ class Escalation:
     resolution: str = ""
 
 
+@dataclass(frozen=True)
+class ReportRef:
+    """A citizen's report (诉求) as the case knows it: what and where, never who.
+
+    The reporter's contact stays with the intake (the gateway's report store); the case,
+    its events and everything derived from them carry only this.
+    """
+
+    id: str
+    channel: str
+    service_code: str
+    received_at: datetime
+    area: str = ""
+
+
+@dataclass
+class Objection:
+    """派单异议: the agency made lead disputes it; it stays the owner meanwhile."""
+
+    id: str
+    objector: str
+    reason: str
+    suggested_agency: str
+    objected_at: datetime
+    decide_by: Clock
+    outcome: ObjectionOutcome | None = None
+    decided_at: datetime | None = None
+    note: str = ""
+
+
 @dataclass
 class CaseEvent:
     """One ledger event. `attributes` carry what analysis needs (assignee, deadlines,
@@ -229,6 +266,13 @@ class CaseState:
     number: str = ""
     # The owner's closing summary.
     summary: str = ""
+    # The citizens' reports merged into the case (并单), oldest first.
+    reports: list[ReportRef] = field(default_factory=list)
+    # The answer to the reporters (答复), given at close.
+    answer: str = ""
+    # The case this one reopens (重办) after a dissatisfied, unsolved rating.
+    reopened_from: str = ""
+    objections: list[Objection] = field(default_factory=list)
     # request id -> (fingerprint of the command, first answer)
     answers: dict[str, tuple[str, CommandResult]] = field(default_factory=dict)
 
@@ -241,6 +285,13 @@ class CaseState:
     def open_tasks(self) -> list[str]:
         """The tasks that keep the case from closing (事不完，人不走)."""
         return [t.id for t in self.tasks if not t.is_terminal]
+
+    @property
+    def pending_objection(self) -> Objection | None:
+        return next((o for o in self.objections if o.outcome is None), None)
+
+    def report(self, report_id: str) -> ReportRef | None:
+        return next((r for r in self.reports if r.id == report_id), None)
 
     @property
     def pending_handoff(self) -> Handoff | None:

@@ -19,6 +19,7 @@ from workflows.rules.model import (
     OwnershipVia,
 )
 from workflows.rules.refusals import Reason, Refusal
+from workflows.rules.report_ops import check_report, record_attached
 from workflows.rules.task_ops import check_new_task, create_task
 
 _WHITESPACE = re.compile(r"\s+")
@@ -87,6 +88,10 @@ def choose_lead(cmd: OpenCase, rules: CaseRules) -> tuple[str, LeadRule]:
                       f"{cmd.jurisdiction or 'no jurisdiction'} (it covers "
                       f"{', '.join(named) or 'every jurisdiction'}); ask the coordinator "
                       f"({rules.directory.coordinator}) to open it")
+    if cmd.reopened_from and cmd.lead:
+        # 重办: the same lead as before unless the coordinator said otherwise; either way
+        # the hotline or the coordinator names it (check_open_request checks who asks).
+        return cmd.lead, rule
     if not cmd.lead or cmd.lead == rule.lead:
         return rule.lead, rule
     if cmd.lead == cmd.actor.agency and rule.first_receiver_may_lead:
@@ -112,6 +117,16 @@ def check_open_request(cmd: OpenCase, rules: CaseRules) -> tuple[str, LeadRule]:
     if cmd.number and not is_case_number(cmd.number):
         raise Refusal(Reason.BAD_CASE_NUMBER, f"number: {cmd.number!r} is not a case number "
                       "such as 20261130-0042", field="number")
+    limits.check_text("reopened_from", cmd.reopened_from, limits.MAX_CASE_ID)
+    if cmd.reopened_from and cmd.actor.agency != rules.directory.coordinator:
+        raise Refusal(Reason.NOT_COORDINATOR,
+                      "reopened_from: only the hotline or the coordinator "
+                      f"({rules.directory.coordinator}) reopens a matter (重办)")
+    if len(cmd.reports) > limits.MAX_REPORTS_PER_CASE:
+        raise Refusal(Reason.TOO_MANY_REPORTS,
+                      f"reports: at most {limits.MAX_REPORTS_PER_CASE} open a case")
+    for i, report in enumerate(cmd.reports):
+        check_report(report, f"reports[{i}]")
     if rules.directory.get(cmd.actor.agency) is None:
         raise Refusal(Reason.UNKNOWN_AGENCY,
                       f"actor.agency: no agency {cmd.actor.agency!r} in the directory",
@@ -152,6 +167,7 @@ def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime, run_id: str = "
         priority=cmd.priority, opened_by=cmd.actor, opened_at=now, owner=owner,
         legal_line=Clock(legal, 0), promised_line=Clock(promised, 0),
         ownership=[OwnershipInterval(owner, now, OwnershipVia.OPEN)],
+        reopened_from=cmd.reopened_from,
     )
     engine = CaseEngine(state, rules, clocks_in_order=clocks_in_order,
                         suggestions_checked=suggestions_checked)
@@ -169,8 +185,13 @@ def _record_opening(engine: CaseEngine, cmd: OpenCase, rule: LeadRule, now: date
                   schema.COORDINATOR: rules.directory.coordinator}
     if state.number:
         attributes[schema.CASE_NUMBER] = state.number
-    engine.record(EventKind.OPENED, cmd.actor, now, detail=f"lead {state.owner}",
+    if cmd.reopened_from:
+        attributes[schema.REOPENED_FROM] = cmd.reopened_from
+    engine.record(EventKind.OPENED, cmd.actor, now, detail=f"lead {state.owner}"
+                  + (f", reopening {cmd.reopened_from} (重办)" if cmd.reopened_from else ""),
                   attributes=attributes)
+    for report in dict((r.id, r) for r in cmd.reports).values():
+        record_attached(engine, report, cmd.actor, now, by_hand=False)
     task_ids = []
     for opening in rule.opening_tasks:
         kind = check_new_task(engine, opening.kind, opening.assignee, "opening_tasks")

@@ -52,6 +52,14 @@ def _pending_handoff(engine: CaseEngine, handoff_id: str, now: datetime) -> Hand
     return handoff
 
 
+def _refuse_if_objection_pending(engine: CaseEngine) -> None:
+    objection = engine.state.pending_objection
+    if objection is not None:
+        raise Refusal(Reason.OBJECTION_PENDING,
+                      f"objection {objection.id} to the lead is with the coordinator; wait "
+                      "for the decision")
+
+
 def _offered_to(engine: CaseEngine, handoff_id: str, agency: str, now: datetime) -> Handoff:
     """The pending offer `agency` is answering; only the receiver may answer it."""
     handoff = _pending_handoff(engine, handoff_id, now)
@@ -87,6 +95,7 @@ def offer(engine: CaseEngine, cmd: OfferHandoff, now: datetime, apply: bool
         raise Refusal(Reason.HANDOFF_ALREADY_PENDING,
                       f"hand-off {pending.id} to {pending.to_agency} is still pending; "
                       "withdraw it first")
+    _refuse_if_objection_pending(engine)
     limits.check_text("reason", cmd.reason, limits.MAX_REASON, required=True)
     expires_at = engine.deadline_after(
         now, cmd.expires_within or engine.rules.playbook.handoff_expires_within,
@@ -228,12 +237,22 @@ def close(engine: CaseEngine, cmd: CloseCase, now: datetime, apply: bool
     if pending is not None:
         raise Refusal(Reason.HANDOFF_PENDING,
                       f"hand-off {pending.id} is pending; withdraw it before closing")
+    _refuse_if_objection_pending(engine)
     limits.check_text("summary", cmd.summary, limits.MAX_TEXT)
+    limits.check_text("answer", cmd.answer, limits.MAX_ANSWER)
+    reports = len(engine.state.reports)
+    if reports and not cmd.answer.strip():
+        raise Refusal(Reason.ANSWER_REQUIRED,
+                      f"answer: case {engine.state.reference} has {reports} citizen "
+                      f"report{'s' if reports > 1 else ''}; closing it needs the answer "
+                      "their reporters will be given (答复)", field="answer")
     if not apply:
         return None
     engine.state.status = CaseStatus.CLOSED
     engine.state.closed_at = now
     engine.state.summary = cmd.summary
+    engine.state.answer = cmd.answer.strip() if reports else ""
     engine.state.ownership[-1].end = now
-    engine.record(EventKind.CLOSED, cmd.actor, now, detail=cmd.summary)
+    engine.record(EventKind.CLOSED, cmd.actor, now, detail=cmd.summary,
+                  attributes={schema.ANSWERED: "true"} if engine.state.answer else None)
     return engine.result()

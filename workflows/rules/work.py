@@ -28,6 +28,8 @@ class WorkKind(StrEnum):
     ESCALATION = "ESCALATION"
     # The owner's: the case itself (nothing dispatched yet, or every task finished).
     CASE = "CASE"
+    # The coordinator's: an objection to a lead to decide (派单异议).
+    OBJECTION = "OBJECTION"
 
 
 class WorkAction(StrEnum):
@@ -43,6 +45,7 @@ class WorkAction(StrEnum):
     RESOLVE_ESCALATION = "RESOLVE_ESCALATION"
     DISPATCH = "DISPATCH"
     CLOSE = "CLOSE"
+    DECIDE_OBJECTION = "DECIDE_OBJECTION"
 
 
 _IN_WORDS = {
@@ -56,6 +59,8 @@ _IN_WORDS = {
     WorkAction.RESOLVE_ESCALATION: "settle the escalation",
     WorkAction.DISPATCH: "dispatch the work, or close the case",
     WorkAction.CLOSE: "every task is finished: close the case with a summary",
+    WorkAction.DECIDE_OBJECTION: "uphold the dispatch (the objector keeps the case) or "
+                                 "reassign it",
 }
 
 
@@ -113,6 +118,17 @@ def work_for(state: CaseState, agency: str, *, coordinator: str) -> list[WorkIte
                                _IN_WORDS[WorkAction.RESOLVE_ESCALATION], e.raised_at,
                                task_state=None, detail=e.task_id and f"task {e.task_id}")
                       for e in state.escalations if e.resolved_at is None]
+            objection = state.pending_objection
+            if objection is not None:
+                items.append(WorkItem(
+                    WorkKind.OBJECTION, objection.id,
+                    f"{objection.objector} objects to leading the case",
+                    WorkAction.DECIDE_OBJECTION, _IN_WORDS[WorkAction.DECIDE_OBJECTION],
+                    objection.objected_at, objection.decide_by.deadline,
+                    objection.decide_by.misses,
+                    detail=objection.reason + (f"; suggests {objection.suggested_agency}"
+                                               if objection.suggested_agency else ""),
+                    missed_at=_missed_at(objection.decide_by)))
     return items
 
 

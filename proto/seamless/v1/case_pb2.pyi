@@ -59,6 +59,7 @@ class GapKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     GAP_KIND_OVERDUE: _ClassVar[GapKind]
     GAP_KIND_DECLINE_REVIEW: _ClassVar[GapKind]
     GAP_KIND_ESCALATION: _ClassVar[GapKind]
+    GAP_KIND_LEAD_OBJECTION: _ClassVar[GapKind]
 
 class NoticeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -94,6 +95,17 @@ class CaseEventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CASE_EVENT_KIND_LINE_MISSED: _ClassVar[CaseEventKind]
     CASE_EVENT_KIND_TASK_DELIVERED: _ClassVar[CaseEventKind]
     CASE_EVENT_KIND_NOTICE_DELIVERED: _ClassVar[CaseEventKind]
+    CASE_EVENT_KIND_REPORT_ATTACHED: _ClassVar[CaseEventKind]
+    CASE_EVENT_KIND_REPORT_DETACHED: _ClassVar[CaseEventKind]
+    CASE_EVENT_KIND_LEAD_OBJECTED: _ClassVar[CaseEventKind]
+    CASE_EVENT_KIND_OBJECTION_DECIDED: _ClassVar[CaseEventKind]
+    CASE_EVENT_KIND_REPORT_RATED: _ClassVar[CaseEventKind]
+
+class ObjectionOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    OBJECTION_OUTCOME_UNSPECIFIED: _ClassVar[ObjectionOutcome]
+    OBJECTION_OUTCOME_UPHELD: _ClassVar[ObjectionOutcome]
+    OBJECTION_OUTCOME_REASSIGNED: _ClassVar[ObjectionOutcome]
 CASE_STATUS_UNSPECIFIED: CaseStatus
 CASE_STATUS_OPEN: CaseStatus
 CASE_STATUS_CLOSED: CaseStatus
@@ -126,6 +138,7 @@ GAP_KIND_ARRIVAL_PENDING: GapKind
 GAP_KIND_OVERDUE: GapKind
 GAP_KIND_DECLINE_REVIEW: GapKind
 GAP_KIND_ESCALATION: GapKind
+GAP_KIND_LEAD_OBJECTION: GapKind
 NOTICE_KIND_UNSPECIFIED: NoticeKind
 NOTICE_KIND_SUPERVISION: NoticeKind
 NOTICE_KIND_ESCALATION: NoticeKind
@@ -155,6 +168,14 @@ CASE_EVENT_KIND_CLOSED: CaseEventKind
 CASE_EVENT_KIND_LINE_MISSED: CaseEventKind
 CASE_EVENT_KIND_TASK_DELIVERED: CaseEventKind
 CASE_EVENT_KIND_NOTICE_DELIVERED: CaseEventKind
+CASE_EVENT_KIND_REPORT_ATTACHED: CaseEventKind
+CASE_EVENT_KIND_REPORT_DETACHED: CaseEventKind
+CASE_EVENT_KIND_LEAD_OBJECTED: CaseEventKind
+CASE_EVENT_KIND_OBJECTION_DECIDED: CaseEventKind
+CASE_EVENT_KIND_REPORT_RATED: CaseEventKind
+OBJECTION_OUTCOME_UNSPECIFIED: ObjectionOutcome
+OBJECTION_OUTCOME_UPHELD: ObjectionOutcome
+OBJECTION_OUTCOME_REASSIGNED: ObjectionOutcome
 
 class Actor(_message.Message):
     __slots__ = ("agency_id", "officer_id")
@@ -276,6 +297,42 @@ class Escalation(_message.Message):
     resolution: str
     def __init__(self, id: _Optional[str] = ..., reason: _Optional[str] = ..., task_id: _Optional[str] = ..., raised_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolved_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolution: _Optional[str] = ...) -> None: ...
 
+class CaseReport(_message.Message):
+    __slots__ = ("id", "channel", "service_code", "area", "received_time")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_CODE_FIELD_NUMBER: _ClassVar[int]
+    AREA_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_TIME_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    channel: str
+    service_code: str
+    area: str
+    received_time: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., channel: _Optional[str] = ..., service_code: _Optional[str] = ..., area: _Optional[str] = ..., received_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Objection(_message.Message):
+    __slots__ = ("id", "objector", "reason", "suggested_agency", "objected_time", "decide_by", "outcome", "decided_time", "note")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    OBJECTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    SUGGESTED_AGENCY_FIELD_NUMBER: _ClassVar[int]
+    OBJECTED_TIME_FIELD_NUMBER: _ClassVar[int]
+    DECIDE_BY_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_TIME_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    objector: str
+    reason: str
+    suggested_agency: str
+    objected_time: _timestamp_pb2.Timestamp
+    decide_by: Clock
+    outcome: ObjectionOutcome
+    decided_time: _timestamp_pb2.Timestamp
+    note: str
+    def __init__(self, id: _Optional[str] = ..., objector: _Optional[str] = ..., reason: _Optional[str] = ..., suggested_agency: _Optional[str] = ..., objected_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., decide_by: _Optional[_Union[Clock, _Mapping]] = ..., outcome: _Optional[_Union[ObjectionOutcome, str]] = ..., decided_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., note: _Optional[str] = ...) -> None: ...
+
 class CaseEvent(_message.Message):
     __slots__ = ("case_id", "sequence", "kind", "actor", "time", "task_id", "detail", "attributes", "trace_id", "span_id")
     class AttributesEntry(_message.Message):
@@ -308,7 +365,7 @@ class CaseEvent(_message.Message):
     def __init__(self, case_id: _Optional[str] = ..., sequence: _Optional[int] = ..., kind: _Optional[_Union[CaseEventKind, str]] = ..., actor: _Optional[_Union[Actor, _Mapping]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., task_id: _Optional[str] = ..., detail: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., trace_id: _Optional[str] = ..., span_id: _Optional[str] = ...) -> None: ...
 
 class Case(_message.Message):
-    __slots__ = ("id", "type", "title", "description", "subject_key", "jurisdiction", "location", "stage", "priority", "opened_by", "owner", "status", "opened_at", "closed_at", "legal_deadline", "promised_deadline", "tasks", "handoff", "ownership", "escalations", "number", "summary", "acts", "open_tasks")
+    __slots__ = ("id", "type", "title", "description", "subject_key", "jurisdiction", "location", "stage", "priority", "opened_by", "owner", "status", "opened_at", "closed_at", "legal_deadline", "promised_deadline", "tasks", "handoff", "ownership", "escalations", "number", "summary", "acts", "open_tasks", "reports", "answer", "reopened_from", "objections")
     ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -333,6 +390,10 @@ class Case(_message.Message):
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
     ACTS_FIELD_NUMBER: _ClassVar[int]
     OPEN_TASKS_FIELD_NUMBER: _ClassVar[int]
+    REPORTS_FIELD_NUMBER: _ClassVar[int]
+    ANSWER_FIELD_NUMBER: _ClassVar[int]
+    REOPENED_FROM_FIELD_NUMBER: _ClassVar[int]
+    OBJECTIONS_FIELD_NUMBER: _ClassVar[int]
     id: str
     type: str
     title: str
@@ -357,4 +418,8 @@ class Case(_message.Message):
     summary: str
     acts: _containers.RepeatedCompositeFieldContainer[CaseEvent]
     open_tasks: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, id: _Optional[str] = ..., type: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., subject_key: _Optional[str] = ..., jurisdiction: _Optional[str] = ..., location: _Optional[str] = ..., stage: _Optional[str] = ..., priority: _Optional[int] = ..., opened_by: _Optional[_Union[Actor, _Mapping]] = ..., owner: _Optional[str] = ..., status: _Optional[_Union[CaseStatus, str]] = ..., opened_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., legal_deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., promised_deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tasks: _Optional[_Iterable[_Union[Task, _Mapping]]] = ..., handoff: _Optional[_Union[Handoff, _Mapping]] = ..., ownership: _Optional[_Iterable[_Union[OwnershipInterval, _Mapping]]] = ..., escalations: _Optional[_Iterable[_Union[Escalation, _Mapping]]] = ..., number: _Optional[str] = ..., summary: _Optional[str] = ..., acts: _Optional[_Iterable[_Union[CaseEvent, _Mapping]]] = ..., open_tasks: _Optional[_Iterable[str]] = ...) -> None: ...
+    reports: _containers.RepeatedCompositeFieldContainer[CaseReport]
+    answer: str
+    reopened_from: str
+    objections: _containers.RepeatedCompositeFieldContainer[Objection]
+    def __init__(self, id: _Optional[str] = ..., type: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., subject_key: _Optional[str] = ..., jurisdiction: _Optional[str] = ..., location: _Optional[str] = ..., stage: _Optional[str] = ..., priority: _Optional[int] = ..., opened_by: _Optional[_Union[Actor, _Mapping]] = ..., owner: _Optional[str] = ..., status: _Optional[_Union[CaseStatus, str]] = ..., opened_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., legal_deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., promised_deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tasks: _Optional[_Iterable[_Union[Task, _Mapping]]] = ..., handoff: _Optional[_Union[Handoff, _Mapping]] = ..., ownership: _Optional[_Iterable[_Union[OwnershipInterval, _Mapping]]] = ..., escalations: _Optional[_Iterable[_Union[Escalation, _Mapping]]] = ..., number: _Optional[str] = ..., summary: _Optional[str] = ..., acts: _Optional[_Iterable[_Union[CaseEvent, _Mapping]]] = ..., open_tasks: _Optional[_Iterable[str]] = ..., reports: _Optional[_Iterable[_Union[CaseReport, _Mapping]]] = ..., answer: _Optional[str] = ..., reopened_from: _Optional[str] = ..., objections: _Optional[_Iterable[_Union[Objection, _Mapping]]] = ...) -> None: ...

@@ -21,7 +21,7 @@ from connectrpc.protocol import ProtocolType
 from connectrpc.server import ConnectASGIApplication, ConnectWSGIApplication, DEFAULT_READ_MAX_BYTES, Endpoint, EndpointSync
 from pyqwest import Client, SyncClient
 
-from .case_service_pb2 import AcceptHandoffRequest, AcceptHandoffResponse, ArriveOnSceneRequest, ArriveOnSceneResponse, AssignOwnerRequest, AssignOwnerResponse, CaseServiceListInboxRequest, CaseServiceListInboxResponse, CaseServiceWithdrawTaskRequest, CaseServiceWithdrawTaskResponse, CloseCaseRequest, CloseCaseResponse, CompleteTaskRequest, CompleteTaskResponse, DecideExtensionRequest, DecideExtensionResponse, DeclineHandoffRequest, DeclineHandoffResponse, DeclineTaskRequest, DeclineTaskResponse, DispatchTaskRequest, DispatchTaskResponse, GetCaseRequest, GetCaseResponse, ListAgenciesRequest, ListAgenciesResponse, ListCasesRequest, ListCasesResponse, ListNoticesRequest, ListNoticesResponse, ListPlaybooksRequest, ListPlaybooksResponse, OfferHandoffRequest, OfferHandoffResponse, OpenCaseRequest, OpenCaseResponse, RequestExtensionRequest, RequestExtensionResponse, ResolveEscalationRequest, ResolveEscalationResponse, ReviewDeclineRequest, ReviewDeclineResponse, SignTaskRequest, SignTaskResponse, WithdrawHandoffRequest, WithdrawHandoffResponse
+from .case_service_pb2 import AcceptHandoffRequest, AcceptHandoffResponse, ArriveOnSceneRequest, ArriveOnSceneResponse, AssignOwnerRequest, AssignOwnerResponse, CaseServiceListInboxRequest, CaseServiceListInboxResponse, CaseServiceWithdrawTaskRequest, CaseServiceWithdrawTaskResponse, CloseCaseRequest, CloseCaseResponse, CompleteTaskRequest, CompleteTaskResponse, DecideExtensionRequest, DecideExtensionResponse, DecideObjectionRequest, DecideObjectionResponse, DeclineHandoffRequest, DeclineHandoffResponse, DeclineTaskRequest, DeclineTaskResponse, DispatchTaskRequest, DispatchTaskResponse, GetCaseRequest, GetCaseResponse, ListAgenciesRequest, ListAgenciesResponse, ListCasesRequest, ListCasesResponse, ListNoticesRequest, ListNoticesResponse, ListPlaybooksRequest, ListPlaybooksResponse, ObjectToLeadRequest, ObjectToLeadResponse, OfferHandoffRequest, OfferHandoffResponse, OpenCaseRequest, OpenCaseResponse, RequestExtensionRequest, RequestExtensionResponse, ResolveEscalationRequest, ResolveEscalationResponse, ReviewDeclineRequest, ReviewDeclineResponse, SignTaskRequest, SignTaskResponse, WithdrawHandoffRequest, WithdrawHandoffResponse
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Iterable, Mapping
@@ -108,8 +108,19 @@ class CaseService(Protocol):
 
     async def close_case(self, request: CloseCaseRequest, ctx: RequestContext[CloseCaseRequest, CloseCaseResponse], /) -> CloseCaseResponse:
         """
-        Only when every task is terminal (事不完，人不走), by the owner or the coordinator.
+        Only when every task is terminal (事不完，人不走), by the owner or the coordinator;
+        a case with citizens' reports closes with the answer they will be given (答复).
         """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    async def object_to_lead(self, request: ObjectToLeadRequest, ctx: RequestContext[ObjectToLeadRequest, ObjectToLeadResponse], /) -> ObjectToLeadResponse:
+        """
+        派单异议: the agency made lead objects within the playbook's deadline, staying the
+        owner meanwhile; the coordinator upholds the dispatch or reassigns the case.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    async def decide_objection(self, request: DecideObjectionRequest, ctx: RequestContext[DecideObjectionRequest, DecideObjectionResponse], /) -> DecideObjectionResponse:
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
     async def list_inbox(self, request: CaseServiceListInboxRequest, ctx: RequestContext[CaseServiceListInboxRequest, CaseServiceListInboxResponse], /) -> CaseServiceListInboxResponse:
@@ -363,6 +374,28 @@ class CaseServiceASGIApplication(ConnectASGIApplication[CaseService]):
                         stream_type=StreamType.UNARY,
                     ),
                     function=svc.close_case,
+                ),
+                "/seamless.v1.CaseService/ObjectToLead": Endpoint.unary(
+                    method=MethodInfo(
+                        name="ObjectToLead",
+                        service_name="seamless.v1.CaseService",
+                        input=ObjectToLeadRequest,
+                        output=ObjectToLeadResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.object_to_lead,
+                ),
+                "/seamless.v1.CaseService/DecideObjection": Endpoint.unary(
+                    method=MethodInfo(
+                        name="DecideObjection",
+                        service_name="seamless.v1.CaseService",
+                        input=DecideObjectionRequest,
+                        output=DecideObjectionResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.decide_objection,
                 ),
                 "/seamless.v1.CaseService/ListInbox": Endpoint.unary(
                     method=MethodInfo(
@@ -832,7 +865,8 @@ class CaseServiceClient(ConnectClient):
         timeout_ms: int | None = None,
     ) -> CloseCaseResponse:
         """
-        Only when every task is terminal (事不完，人不走), by the owner or the coordinator.
+        Only when every task is terminal (事不完，人不走), by the owner or the coordinator;
+        a case with citizens' reports closes with the answer they will be given (答复).
         """
         return await self.execute_unary(
             request=request,
@@ -841,6 +875,50 @@ class CaseServiceClient(ConnectClient):
                 service_name="seamless.v1.CaseService",
                 input=CloseCaseRequest,
                 output=CloseCaseResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    async def object_to_lead(
+        self,
+        request: ObjectToLeadRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> ObjectToLeadResponse:
+        """
+        派单异议: the agency made lead objects within the playbook's deadline, staying the
+        owner meanwhile; the coordinator upholds the dispatch or reassigns the case.
+        """
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="ObjectToLead",
+                service_name="seamless.v1.CaseService",
+                input=ObjectToLeadRequest,
+                output=ObjectToLeadResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    async def decide_objection(
+        self,
+        request: DecideObjectionRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> DecideObjectionResponse:
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="DecideObjection",
+                service_name="seamless.v1.CaseService",
+                input=DecideObjectionRequest,
+                output=DecideObjectionResponse,
                 idempotency_level=IdempotencyLevel.UNKNOWN,
                 stream_type=StreamType.UNARY,
             ),
@@ -1024,8 +1102,19 @@ class CaseServiceSync(Protocol):
 
     def close_case(self, request: CloseCaseRequest, ctx: RequestContext[CloseCaseRequest, CloseCaseResponse], /) -> CloseCaseResponse:
         """
-        Only when every task is terminal (事不完，人不走), by the owner or the coordinator.
+        Only when every task is terminal (事不完，人不走), by the owner or the coordinator;
+        a case with citizens' reports closes with the answer they will be given (答复).
         """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def object_to_lead(self, request: ObjectToLeadRequest, ctx: RequestContext[ObjectToLeadRequest, ObjectToLeadResponse], /) -> ObjectToLeadResponse:
+        """
+        派单异议: the agency made lead objects within the playbook's deadline, staying the
+        owner meanwhile; the coordinator upholds the dispatch or reassigns the case.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def decide_objection(self, request: DecideObjectionRequest, ctx: RequestContext[DecideObjectionRequest, DecideObjectionResponse], /) -> DecideObjectionResponse:
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
     def list_inbox(self, request: CaseServiceListInboxRequest, ctx: RequestContext[CaseServiceListInboxRequest, CaseServiceListInboxResponse], /) -> CaseServiceListInboxResponse:
@@ -1277,6 +1366,28 @@ class CaseServiceWSGIApplication(ConnectWSGIApplication):
                         stream_type=StreamType.UNARY,
                     ),
                     function=service.close_case,
+                ),
+                "/seamless.v1.CaseService/ObjectToLead": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="ObjectToLead",
+                        service_name="seamless.v1.CaseService",
+                        input=ObjectToLeadRequest,
+                        output=ObjectToLeadResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.object_to_lead,
+                ),
+                "/seamless.v1.CaseService/DecideObjection": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="DecideObjection",
+                        service_name="seamless.v1.CaseService",
+                        input=DecideObjectionRequest,
+                        output=DecideObjectionResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.decide_objection,
                 ),
                 "/seamless.v1.CaseService/ListInbox": EndpointSync.unary(
                     method=MethodInfo(
@@ -1746,7 +1857,8 @@ class CaseServiceClientSync(ConnectClientSync):
         timeout_ms: int | None = None,
     ) -> CloseCaseResponse:
         """
-        Only when every task is terminal (事不完，人不走), by the owner or the coordinator.
+        Only when every task is terminal (事不完，人不走), by the owner or the coordinator;
+        a case with citizens' reports closes with the answer they will be given (答复).
         """
         return self.execute_unary(
             request=request,
@@ -1755,6 +1867,50 @@ class CaseServiceClientSync(ConnectClientSync):
                 service_name="seamless.v1.CaseService",
                 input=CloseCaseRequest,
                 output=CloseCaseResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def object_to_lead(
+        self,
+        request: ObjectToLeadRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> ObjectToLeadResponse:
+        """
+        派单异议: the agency made lead objects within the playbook's deadline, staying the
+        owner meanwhile; the coordinator upholds the dispatch or reassigns the case.
+        """
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="ObjectToLead",
+                service_name="seamless.v1.CaseService",
+                input=ObjectToLeadRequest,
+                output=ObjectToLeadResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def decide_objection(
+        self,
+        request: DecideObjectionRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> DecideObjectionResponse:
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="DecideObjection",
+                service_name="seamless.v1.CaseService",
+                input=DecideObjectionRequest,
+                output=DecideObjectionResponse,
                 idempotency_level=IdempotencyLevel.UNKNOWN,
                 stream_type=StreamType.UNARY,
             ),

@@ -21,6 +21,7 @@ class WorkKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     WORK_KIND_EXTENSION_DECISION: _ClassVar[WorkKind]
     WORK_KIND_ESCALATION: _ClassVar[WorkKind]
     WORK_KIND_CASE: _ClassVar[WorkKind]
+    WORK_KIND_OBJECTION: _ClassVar[WorkKind]
 
 class WorkAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -35,6 +36,7 @@ class WorkAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     WORK_ACTION_RESOLVE_ESCALATION: _ClassVar[WorkAction]
     WORK_ACTION_DISPATCH: _ClassVar[WorkAction]
     WORK_ACTION_CLOSE: _ClassVar[WorkAction]
+    WORK_ACTION_DECIDE_OBJECTION: _ClassVar[WorkAction]
 WORK_KIND_UNSPECIFIED: WorkKind
 WORK_KIND_TASK: WorkKind
 WORK_KIND_HANDOFF_OFFER: WorkKind
@@ -42,6 +44,7 @@ WORK_KIND_DECLINE_REVIEW: WorkKind
 WORK_KIND_EXTENSION_DECISION: WorkKind
 WORK_KIND_ESCALATION: WorkKind
 WORK_KIND_CASE: WorkKind
+WORK_KIND_OBJECTION: WorkKind
 WORK_ACTION_UNSPECIFIED: WorkAction
 WORK_ACTION_NONE: WorkAction
 WORK_ACTION_SIGN: WorkAction
@@ -53,6 +56,7 @@ WORK_ACTION_DECIDE_EXTENSION: WorkAction
 WORK_ACTION_RESOLVE_ESCALATION: WorkAction
 WORK_ACTION_DISPATCH: WorkAction
 WORK_ACTION_CLOSE: WorkAction
+WORK_ACTION_DECIDE_OBJECTION: WorkAction
 
 class OpenCaseRequest(_message.Message):
     __slots__ = ("request_id", "type", "subject_key", "title", "description", "jurisdiction", "location", "stage", "priority", "lead", "officer_id")
@@ -473,18 +477,64 @@ class ResolveEscalationResponse(_message.Message):
     def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ...) -> None: ...
 
 class CloseCaseRequest(_message.Message):
-    __slots__ = ("request_id", "case_id", "officer_id", "summary")
+    __slots__ = ("request_id", "case_id", "officer_id", "summary", "answer")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    ANSWER_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     case_id: str
     officer_id: str
     summary: str
-    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., summary: _Optional[str] = ...) -> None: ...
+    answer: str
+    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., summary: _Optional[str] = ..., answer: _Optional[str] = ...) -> None: ...
 
 class CloseCaseResponse(_message.Message):
+    __slots__ = ("case",)
+    CASE_FIELD_NUMBER: _ClassVar[int]
+    case: _case_pb2.Case
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ...) -> None: ...
+
+class ObjectToLeadRequest(_message.Message):
+    __slots__ = ("request_id", "case_id", "officer_id", "reason", "suggested_agency")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    SUGGESTED_AGENCY_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    case_id: str
+    officer_id: str
+    reason: str
+    suggested_agency: str
+    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., reason: _Optional[str] = ..., suggested_agency: _Optional[str] = ...) -> None: ...
+
+class ObjectToLeadResponse(_message.Message):
+    __slots__ = ("case",)
+    CASE_FIELD_NUMBER: _ClassVar[int]
+    case: _case_pb2.Case
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ...) -> None: ...
+
+class DecideObjectionRequest(_message.Message):
+    __slots__ = ("request_id", "case_id", "officer_id", "objection_id", "outcome", "reassign_to", "note")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
+    OBJECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    REASSIGN_TO_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    case_id: str
+    officer_id: str
+    objection_id: str
+    outcome: _case_pb2.ObjectionOutcome
+    reassign_to: str
+    note: str
+    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., objection_id: _Optional[str] = ..., outcome: _Optional[_Union[_case_pb2.ObjectionOutcome, str]] = ..., reassign_to: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+
+class DecideObjectionResponse(_message.Message):
     __slots__ = ("case",)
     CASE_FIELD_NUMBER: _ClassVar[int]
     case: _case_pb2.Case

@@ -129,6 +129,16 @@ class CaseServiceStub:
                 request_serializer=seamless_dot_v1_dot_case__service__pb2.CloseCaseRequest.SerializeToString,
                 response_deserializer=seamless_dot_v1_dot_case__service__pb2.CloseCaseResponse.FromString,
                 _registered_method=True)
+        self.ObjectToLead = channel.unary_unary(
+                '/seamless.v1.CaseService/ObjectToLead',
+                request_serializer=seamless_dot_v1_dot_case__service__pb2.ObjectToLeadRequest.SerializeToString,
+                response_deserializer=seamless_dot_v1_dot_case__service__pb2.ObjectToLeadResponse.FromString,
+                _registered_method=True)
+        self.DecideObjection = channel.unary_unary(
+                '/seamless.v1.CaseService/DecideObjection',
+                request_serializer=seamless_dot_v1_dot_case__service__pb2.DecideObjectionRequest.SerializeToString,
+                response_deserializer=seamless_dot_v1_dot_case__service__pb2.DecideObjectionResponse.FromString,
+                _registered_method=True)
         self.ListInbox = channel.unary_unary(
                 '/seamless.v1.CaseService/ListInbox',
                 request_serializer=seamless_dot_v1_dot_case__service__pb2.CaseServiceListInboxRequest.SerializeToString,
@@ -269,8 +279,23 @@ class CaseServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CloseCase(self, request, context):
-        """Only when every task is terminal (事不完，人不走), by the owner or the coordinator.
+        """Only when every task is terminal (事不完，人不走), by the owner or the coordinator;
+        a case with citizens' reports closes with the answer they will be given (答复).
         """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ObjectToLead(self, request, context):
+        """派单异议: the agency made lead objects within the playbook's deadline, staying the
+        owner meanwhile; the coordinator upholds the dispatch or reassigns the case.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideObjection(self, request, context):
+        """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -405,6 +430,16 @@ def add_CaseServiceServicer_to_server(servicer, server):
                     servicer.CloseCase,
                     request_deserializer=seamless_dot_v1_dot_case__service__pb2.CloseCaseRequest.FromString,
                     response_serializer=seamless_dot_v1_dot_case__service__pb2.CloseCaseResponse.SerializeToString,
+            ),
+            'ObjectToLead': grpc.unary_unary_rpc_method_handler(
+                    servicer.ObjectToLead,
+                    request_deserializer=seamless_dot_v1_dot_case__service__pb2.ObjectToLeadRequest.FromString,
+                    response_serializer=seamless_dot_v1_dot_case__service__pb2.ObjectToLeadResponse.SerializeToString,
+            ),
+            'DecideObjection': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideObjection,
+                    request_deserializer=seamless_dot_v1_dot_case__service__pb2.DecideObjectionRequest.FromString,
+                    response_serializer=seamless_dot_v1_dot_case__service__pb2.DecideObjectionResponse.SerializeToString,
             ),
             'ListInbox': grpc.unary_unary_rpc_method_handler(
                     servicer.ListInbox,
@@ -940,6 +975,60 @@ class CaseService:
             '/seamless.v1.CaseService/CloseCase',
             seamless_dot_v1_dot_case__service__pb2.CloseCaseRequest.SerializeToString,
             seamless_dot_v1_dot_case__service__pb2.CloseCaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ObjectToLead(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seamless.v1.CaseService/ObjectToLead',
+            seamless_dot_v1_dot_case__service__pb2.ObjectToLeadRequest.SerializeToString,
+            seamless_dot_v1_dot_case__service__pb2.ObjectToLeadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideObjection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seamless.v1.CaseService/DecideObjection',
+            seamless_dot_v1_dot_case__service__pb2.DecideObjectionRequest.SerializeToString,
+            seamless_dot_v1_dot_case__service__pb2.DecideObjectionResponse.FromString,
             options,
             channel_credentials,
             insecure,

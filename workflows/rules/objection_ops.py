@@ -1,0 +1,149 @@
+"""派单异议: the agency made lead disputes the dispatch; the coordinator decides.
+
+An agency the matrix (or the coordinator) made lead may object within the playbook's
+`objection_within` of becoming owner, with a reason and, if it knows one, the agency
+that should lead instead. It stays the owner while the coordinator reviews (one owner
+always), and the review is a gap accountable to the coordinator, with a deadline
+(`objection_decide_within`): missed once, a supervision notice; missed again, an
+escalation. The coordinator upholds the dispatch (the objector keeps the case) or
+reassigns it. An agency that accepted a hand-off, or asked to lead itself, chose the
+case and has nothing to object to.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from observability import event_schema as schema
+from workflows.rules import limits
+from workflows.rules.commands import DecideObjection, ObjectToLead
+from workflows.rules.model import (
+    Clock,
+    CommandResult,
+    EventKind,
+    NoticeKind,
+    Objection,
+    ObjectionOutcome,
+    OwnershipVia,
+)
+from workflows.rules.refusals import Reason, Refusal
+from workflows.rules.registry import operation
+
+if TYPE_CHECKING:
+    from workflows.rules.case import CaseEngine
+
+
+def _check_may_object(engine: CaseEngine, cmd: ObjectToLead, now: datetime) -> datetime:
+    """The moment the objection window closes, if `cmd.actor` may object now."""
+    state = engine.state
+    engine.check_open()
+    engine.check_owner(cmd.actor)
+    period = state.ownership[-1]
+    chose_it = period.via is OwnershipVia.HANDOFF or (
+        period.via is OwnershipVia.OPEN and state.opened_by.agency == state.owner)
+    if chose_it:
+        raise Refusal(Reason.OBJECTION_NOT_ALLOWED,
+                      f"{state.owner} took case {state.reference} itself (by accepting it or "
+                      "asking to lead); offer it to another agency instead")
+    if any(o.objector == state.owner and o.objected_at >= period.start
+           for o in state.objections):
+        raise Refusal(Reason.OBJECTION_NOT_ALLOWED,
+                      f"{state.owner} has already objected to leading case "
+                      f"{state.reference}; the coordinator's decision stands")
+    window_ends = engine.deadline_after(period.start, engine.rules.playbook.objection_within,
+                                        "objection_within")
+    if now > window_ends:
+        raise Refusal(Reason.OBJECTION_NOT_ALLOWED,
+                      f"the time to object to leading case {state.reference} ended at "
+                      f"{engine.rules.local(window_ends)}; offer it to another agency instead")
+    if state.pending_handoff is not None:
+        raise Refusal(Reason.HANDOFF_PENDING,
+                      f"hand-off {state.pending_handoff.id} is pending; withdraw it first")
+    return window_ends
+
+
+@operation(ObjectToLead)
+def object_to_lead(engine: CaseEngine, cmd: ObjectToLead, now: datetime, apply: bool
+                   ) -> CommandResult | None:
+    _check_may_object(engine, cmd, now)
+    limits.check_text("reason", cmd.reason, limits.MAX_REASON, required=True)
+    if cmd.suggested_agency:
+        engine.check_agency(cmd.suggested_agency, "suggested_agency")
+        if cmd.suggested_agency == engine.state.owner:
+            raise Refusal(Reason.HANDOFF_TO_SELF, "suggested_agency: name another agency",
+                          field="suggested_agency")
+    decide_by = engine.deadline_after(now, engine.rules.playbook.objection_decide_within,
+                                      "objection_decide_within")
+    if not apply:
+        return None
+    state = engine.state
+    objection = Objection(id=f"O{len(state.objections) + 1}", objector=state.owner,
+                          reason=cmd.reason, suggested_agency=cmd.suggested_agency,
+                          objected_at=now,
+                          decide_by=Clock(decide_by, (decide_by - now).total_seconds()))
+    state.objections.append(objection)
+    coordinator = engine.rules.directory.coordinator
+    engine.record(EventKind.LEAD_OBJECTED, cmd.actor, now,
+                  detail=f"{objection.id}: {cmd.reason}",
+                  attributes={schema.OBJECTION_ID: objection.id,
+                              schema.COORDINATOR: coordinator,
+                              schema.DECIDE_BY: schema.timestamp(decide_by),
+                              **({schema.SUGGESTED: cmd.suggested_agency}
+                                 if cmd.suggested_agency else {})})
+    engine.notify(NoticeKind.ESCALATION, [coordinator],
+                  f"派单异议 {state.owner} objects to leading case {state.reference}: "
+                  f"{cmd.reason}; decide by {engine.rules.local(decide_by)}")
+    return engine.result()
+
+
+@operation(DecideObjection)
+def decide_objection(engine: CaseEngine, cmd: DecideObjection, now: datetime, apply: bool
+                     ) -> CommandResult | None:
+    state = engine.state
+    engine.check_open()
+    engine.check_coordinator(cmd.actor)
+    objection = next((o for o in state.objections if o.id == cmd.objection_id), None)
+    if objection is None:
+        raise Refusal(Reason.OBJECTION_NOT_FOUND,
+                      f"case {state.reference} has no objection {cmd.objection_id!r}",
+                      field="objection_id")
+    if objection.outcome is not None:
+        raise Refusal(Reason.OBJECTION_DECIDED,
+                      f"objection {objection.id} was already decided ({objection.outcome})")
+    limits.check_text("note", cmd.note, limits.MAX_REASON)
+    new_owner = ""
+    if cmd.outcome is ObjectionOutcome.REASSIGNED:
+        new_owner = cmd.reassign_to or objection.suggested_agency
+        if not new_owner:
+            raise Refusal(Reason.MISSING_FIELD,
+                          "reassign_to: the objection suggested nobody; name the new lead",
+                          field="reassign_to")
+        engine.check_agency(new_owner, "reassign_to")
+        if new_owner == state.owner:
+            raise Refusal(Reason.ALREADY_OWNER, f"{new_owner} already owns the case; "
+                          "uphold the dispatch instead", field="reassign_to")
+    if not apply:
+        return None
+    objection.outcome, objection.decided_at, objection.note = cmd.outcome, now, cmd.note
+    attributes = {schema.OBJECTION_ID: objection.id, schema.OUTCOME: cmd.outcome.value}
+    if new_owner:
+        engine.transfer_ownership(new_owner, now, OwnershipVia.ASSIGNMENT)
+        attributes[schema.OWNER] = new_owner
+    engine.record(EventKind.OBJECTION_DECIDED, cmd.actor, now,
+                  detail=f"{objection.id}: {cmd.outcome.value.lower()}"
+                         + (f" to {new_owner}" if new_owner else "")
+                         + (f": {cmd.note}" if cmd.note else ""),
+                  attributes=attributes)
+    engine.notify(NoticeKind.SUPERVISION, list(dict.fromkeys([objection.objector, state.owner])),
+                  f"派单异议 {objection.id} on case {state.reference}: "
+                  + (f"reassigned to {new_owner}" if new_owner
+                     else f"upheld, {objection.objector} keeps the case"))
+    return engine.result()
+
+
+def decision_missed(engine: CaseEngine, objection: Objection, now: datetime) -> None:
+    """The coordinator let the objection's deadline pass: noticed, then escalated."""
+    engine.supervise(objection.decide_by, f"decision on objection {objection.id}", now,
+                     task_id="", recipients=[engine.rules.directory.coordinator,
+                                             engine.state.owner])
