@@ -24,7 +24,8 @@ $(INSTALLED): pyproject.toml
 
 # The gRPC stubs of every proto, and the Connect (HTTP/JSON) code of the two services
 # people call (the agencies' services are internal, gRPC only).
-PUBLIC_PROTOS := proto/seamless/v1/case_service.proto proto/seamless/v1/oversight.proto
+PUBLIC_PROTOS := proto/seamless/v1/case_service.proto proto/seamless/v1/oversight.proto \
+	proto/seamless/v1/report.proto
 PROTOC = $(PY) -m grpc_tools.protoc -I proto \
 	--plugin=protoc-gen-connectrpc=$(VENV)/bin/protoc-gen-connectrpc
 generate = $(PROTOC) --python_out=$(1) --pyi_out=$(1) --grpc_python_out=$(1) $(PROTOS) && \

@@ -18,6 +18,7 @@ from trust.sessions import OfficerRole
 
 _CASE = "/seamless.v1.CaseService/"
 _OVERSIGHT = "/seamless.v1.OversightService/"
+_REPORT = "/seamless.v1.ReportService/"
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,13 @@ PERMISSIONS: dict[str, Permission] = {
     _CASE + "ListNotices": _READ,
     _CASE + "ListAgencies": _READ,
     _CASE + "ListPlaybooks": _READ,
+    # The hotline desk: the service checks it is the hotline (or the owner, to merge).
+    _REPORT + "SubmitReport": Permission(OfficerRole.OFFICER, changes=True),
+    _REPORT + "GetReport": _READ,
+    _REPORT + "ListReports": _READ,
+    _REPORT + "MergeReport": _DISPATCHER,
+    _REPORT + "SplitReport": _DISPATCHER,
+    _REPORT + "RateReport": Permission(OfficerRole.OFFICER, changes=True),
     _OVERSIGHT + "GetTimeline": _READ,
     _OVERSIGHT + "ListGaps": _READ,
     _OVERSIGHT + "GetScorecards": _READ,

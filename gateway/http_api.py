@@ -1,4 +1,4 @@
-"""CaseService and OversightService over HTTP/JSON (the Connect protocol).
+"""CaseService, OversightService and ReportService over HTTP/JSON (the Connect protocol).
 
 One implementation of every operation: the Connect code generated from the same protos
 routes each call to the gRPC servicer's own handler, through the same authentication
@@ -29,12 +29,20 @@ from google.rpc import status_pb2
 from protobuf.wkt import Any as AnyDetail
 
 from gateway.callers import CURRENT, Caller
-from seamless.v1 import case_service_connect, case_service_pb2, oversight_connect, oversight_pb2
+from seamless.v1 import (
+    case_service_connect,
+    case_service_pb2,
+    oversight_connect,
+    oversight_pb2,
+    report_connect,
+    report_pb2,
+)
 
 Identify = Callable[[str, Any], Awaitable[Caller]]
 
 CASE_SERVICE = case_service_pb2.DESCRIPTOR.services_by_name["CaseService"]
 OVERSIGHT_SERVICE = oversight_pb2.DESCRIPTOR.services_by_name["OversightService"]
+REPORT_SERVICE = report_pb2.DESCRIPTOR.services_by_name["ReportService"]
 
 _CODES: dict[grpc.StatusCode, Code] = {
     status: Code[status.name.replace("CANCELLED", "CANCELED")]
@@ -74,15 +82,16 @@ def _snake(name: str) -> str:
 
 
 class Operations:
-    """Every method of both services, guarded: the gRPC servicer's handler, run after
+    """Every method of the services, guarded: the gRPC servicer's handler, run after
     the gateway's authentication and authorization, as the caller it found."""
 
     def __init__(self, *, case_service: object, oversight_service: object,
-                 identify: Identify) -> None:
+                 report_service: object, identify: Identify) -> None:
         self._identify = identify
         self._handlers: dict[str, Callable[..., Any]] = {}
         for service, servicer in ((CASE_SERVICE, case_service),
-                                  (OVERSIGHT_SERVICE, oversight_service)):
+                                  (OVERSIGHT_SERVICE, oversight_service),
+                                  (REPORT_SERVICE, report_service)):
             for method in service.methods:
                 self._handlers[f"/{service.full_name}/{method.name}"] = \
                     getattr(servicer, method.name)
@@ -142,7 +151,7 @@ def _streaming(operations: Operations, path: str) -> Callable[..., AsyncIterator
 
 
 def connect_apps(operations: Operations, read_max_bytes: int) -> list[Any]:
-    """The two services' ASGI applications (each knows the path prefix it serves)."""
+    """The services' ASGI applications (each knows the path prefix it serves)."""
     interceptors = [OpenTelemetryInterceptor()]
     return [
         case_service_connect.CaseServiceASGIApplication(
@@ -151,5 +160,8 @@ def connect_apps(operations: Operations, read_max_bytes: int) -> list[Any]:
         oversight_connect.OversightServiceASGIApplication(
             cast(oversight_connect.OversightService,
                  ConnectBridge(operations, OVERSIGHT_SERVICE)),
+            interceptors=interceptors, read_max_bytes=read_max_bytes),
+        report_connect.ReportServiceASGIApplication(
+            cast(report_connect.ReportService, ConnectBridge(operations, REPORT_SERVICE)),
             interceptors=interceptors, read_max_bytes=read_max_bytes),
     ]

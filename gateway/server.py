@@ -29,16 +29,28 @@ from gateway.console import console_app
 from gateway.http_api import Operations, connect_apps
 from gateway.http_server import Dispatch, serve_http
 from gateway.oversight import OversightService
+from gateway.reports.intake import Intake
+from gateway.reports.service import ReportService
+from gateway.reports.store import ReportStore
 from gateway.service import CaseService
 from observability import telemetry
-from seamless.v1 import case_service_pb2, case_service_pb2_grpc, oversight_pb2, oversight_pb2_grpc
+from seamless.v1 import (
+    case_service_pb2,
+    case_service_pb2_grpc,
+    oversight_pb2,
+    oversight_pb2_grpc,
+    report_pb2,
+    report_pb2_grpc,
+)
 from trust import tls
 from trust.pki import CertificateStore, Identity
 from workflows.catalog_loader import Catalog
+from workflows.dispatch_catalogue import load_dispatch_catalogue
 
 SERVICE_NAME = case_service_pb2.DESCRIPTOR.services_by_name["CaseService"].full_name
 OVERSIGHT_SERVICE_NAME = \
     oversight_pb2.DESCRIPTOR.services_by_name["OversightService"].full_name
+REPORT_SERVICE_NAME = report_pb2.DESCRIPTOR.services_by_name["ReportService"].full_name
 # Every request is a few fields of text; anything near this is a mistake or an attack
 # and gets RESOURCE_EXHAUSTED before it is parsed.
 MAX_REQUEST_BYTES = 64 * 1024
@@ -71,6 +83,9 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
     links = AgencyLinks(agency_addresses, identity)
     numbers = CaseNumbers(numbers_engine, catalog.calendar.tz)
     refs = CaseRefs(client, numbers)
+    intake = Intake(client=client, catalog=catalog, dispatch=load_dispatch_catalogue(catalog),
+                    store=ReportStore(numbers_engine, catalog.calendar.tz), numbers=numbers,
+                    task_queue=task_queue)
     authenticator = Authenticator(store=store, links=links, issuers=session_issuers)
     server = grpc.aio.server(
         # Tracing first, so calls refused by authentication are traced too.
@@ -81,25 +96,28 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
     oversight_service = OversightService(ledger_engine=ledger_engine, catalog=catalog,
                                          store=store, witness_engine=witness_engine,
                                          refs=refs)
+    report_service = ReportService(client=client, intake=intake, refs=refs)
     case_service_pb2_grpc.add_CaseServiceServicer_to_server(  # type: ignore[no-untyped-call]
         case_service, server)
+    report_pb2_grpc.add_ReportServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        report_service, server)
     oversight_pb2_grpc.add_OversightServiceServicer_to_server(  # type: ignore[no-untyped-call]
         oversight_service, server)
     operations = Operations(case_service=case_service, oversight_service=oversight_service,
-                            identify=authenticator.identify)
+                            report_service=report_service, identify=authenticator.identify)
     http_app = Dispatch(connect_apps(operations, read_max_bytes=MAX_REQUEST_BYTES),
                         console=console_app(operations=operations, links=links,
                                             store=store, catalog=catalog))
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(
-        (SERVICE_NAME, OVERSIGHT_SERVICE_NAME,
+        (SERVICE_NAME, OVERSIGHT_SERVICE_NAME, REPORT_SERVICE_NAME,
          health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
         server)
     public = server.add_secure_port(f"{host}:{port}", tls.server_tls(identity))
     agencies = server.add_secure_port(f"{host}:{mtls_port}", tls.mutual_tls_server(identity))
     await server.start()
-    for name in ("", SERVICE_NAME, OVERSIGHT_SERVICE_NAME):
+    for name in ("", SERVICE_NAME, OVERSIGHT_SERVICE_NAME, REPORT_SERVICE_NAME):
         await health.set(name, health_pb2.HealthCheckResponse.SERVING)
     try:
         async with serve_http(http_app, host, http_port) as http:

@@ -11,6 +11,7 @@ from typing import Any
 
 from temporalio.client import (
     Client,
+    WorkflowFailureError,
     WithStartWorkflowOperation,
     WorkflowExecutionStatus,
     WorkflowHandle,
@@ -23,14 +24,15 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.converter import value_to_type
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from seamless.v1 import case_service_pb2
 from workflows import search
 from workflows.catalog_loader import Catalog
 from workflows.rules.case import fingerprint
-from workflows.rules.commands import Command, OpenCase
+from workflows.ratings import RateReport, RatingWorkflow, rating_workflow_id
+from workflows.rules.commands import AttachReport, Command, OpenCase
 from workflows.rules.model import CaseState, CaseStatus, CommandResult, OwnershipInterval
 from workflows.rules.opening import (
     check_open_request,
@@ -124,6 +126,80 @@ async def open_case_reply(client: Client, catalog: Catalog, cmd: OpenCase, *,
     except WorkflowUpdateFailedError as err:
         raise _refused(err) from None
     return await _as_reply(client, outcome)
+
+
+async def report_to_case(client: Client, catalog: Catalog, cmd: OpenCase,
+                         attach: AttachReport, *, task_queue: str = TASK_QUEUE,
+                         numbering: Numbering | None = None) -> CommandReply:
+    """并单, atomically with the subject check: attach a report to the open case of its
+    (type, subject), or open that case with the report.
+
+    One update-with-start on the subject lock: of twenty reports racing on one subject,
+    one starts the case (holding its own report from the start) and the others attach to
+    it. A retry of the same report finds it attached and changes nothing. The number is
+    asked for only when no case of the subject is running (so merged reports do not use
+    numbers up); a case closed but still draining refuses with CASE_CLOSING, and the
+    report is routed again later.
+    """
+    rules = catalog.rules_for(cmd.type)
+    if rules is None:
+        raise CaseRefused(Reason.UNKNOWN_CASE_TYPE.value, f"type: {cmd.type!r} is not a case "
+                          "type", {"field": "type"})
+    try:
+        check_open_request(cmd, rules)
+    except Refusal as refusal:
+        raise CaseRefused(refusal.reason.value, refusal.message, refusal.details) from None
+    await _refuse_if_open_under_legacy_lock(client, cmd)
+    workflow_id = subject_lock(cmd.type, cmd.subject_key)
+    if numbering is not None and not cmd.number and not await _running(client, workflow_id):
+        cmd = dataclasses.replace(cmd, number=await numbering(cmd))
+    start = WithStartWorkflowOperation(
+        CaseWorkflow.run, CaseWorkflowInput(open=cmd, rules=rules), id=workflow_id,
+        task_queue=task_queue, memo={"title": cmd.title},
+        search_attributes=TypedSearchAttributes(
+            [SearchAttributePair(search.NUMBER, cmd.number)] if cmd.number else []),
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
+    try:
+        outcome = await client.execute_update_with_start_workflow(
+            UPDATE_FOR_COMMAND[AttachReport], attach, start_workflow_operation=start,
+            id=update_id(attach), result_type=dict)
+    except WorkflowUpdateFailedError as err:
+        raise _refused(err) from None
+    return await _as_reply(client, outcome)
+
+
+async def _running(client: Client, workflow_id: str) -> bool:
+    try:
+        description = await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as err:
+        if err.status in _NO_SUCH_RUN:
+            return False
+        raise
+    return description.status is WorkflowExecutionStatus.RUNNING
+
+
+class AlreadyRated(Exception):
+    """The report has its rating already (a report is rated once)."""
+
+
+async def record_rating(client: Client, rating: RateReport, *,
+                        task_queue: str = TASK_QUEUE) -> str:
+    """Record a report's rating in the ledger (a chain of its own); its chain id."""
+    try:
+        chain: str = await client.execute_workflow(
+            RatingWorkflow.run, rating, id=rating_workflow_id(rating.report_id),
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+    except WorkflowAlreadyStartedError:
+        raise AlreadyRated(rating.report_id) from None
+    except WorkflowFailureError as err:
+        cause = err.cause
+        if isinstance(cause, ApplicationError) and cause.type and is_reason(cause.type):
+            raise CaseRefused(cause.type, cause.message, {}) from None
+        raise
+    return chain
 
 
 async def _refuse_if_open_under_legacy_lock(client: Client, cmd: OpenCase) -> None:

@@ -11,6 +11,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from workflows.request_trace import RequestTraceInterceptor
 from workflows.seals import SealCheck, SealVerifier
+from workflows.ratings import RatingWorkflow
 from workflows.workflows import CaseWorkflow
 
 # The sandbox re-imports, for every new case, each module it does not pass through.
@@ -52,7 +53,7 @@ def build_worker(client: Client, *, task_queue: str,
                  sandbox: SandboxedWorkflowRunner = CHECKING_SANDBOX) -> Worker:
     """A worker for cases. `activities` binds the names in `workflows.activities`;
     `seals` checks that every command came through the gateway."""
-    return Worker(client, task_queue=task_queue, workflows=[CaseWorkflow],
+    return Worker(client, task_queue=task_queue, workflows=[CaseWorkflow, RatingWorkflow],
                   activities=list(activities),
                   interceptors=[RequestTraceInterceptor(), SealCheck(seals, task_queue)],
                   workflow_runner=sandbox, workflow_task_poller_behavior=WORKFLOW_POLLS,

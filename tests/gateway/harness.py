@@ -45,6 +45,8 @@ from seamless.v1 import (
     case_service_pb2_grpc,
     oversight_pb2,
     oversight_pb2_grpc,
+    report_pb2,
+    report_pb2_grpc,
     roster_pb2,
     roster_pb2_grpc,
 )
@@ -63,7 +65,8 @@ WRONG_CREDENTIAL = "not-a-token"
 # The two transports people call the gateway on: gRPC, and HTTP/JSON (Connect).
 TRANSPORTS = ("grpc", "http")
 SERVICES = (case_service_pb2.DESCRIPTOR.services_by_name["CaseService"],
-            oversight_pb2.DESCRIPTOR.services_by_name["OversightService"])
+            oversight_pb2.DESCRIPTOR.services_by_name["OversightService"],
+            report_pb2.DESCRIPTOR.services_by_name["ReportService"])
 
 
 @dataclass
@@ -87,6 +90,7 @@ class Gateway:
                                                 options=expecting(Role.GATEWAY))
         self.stub = case_service_pb2_grpc.CaseServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self.oversight = oversight_pb2_grpc.OversightServiceStub(self._channel)  # type: ignore[no-untyped-call]
+        self.reports = report_pb2_grpc.ReportServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self.desks = desks
         self.ledger = ledger  # the database the worker appends to
         self.witness: Witness | None = None
@@ -139,7 +143,7 @@ class Gateway:
         as a plain HTTP/JSON post (what curl sends)."""
         if transport == "http":
             return await self.post(method, request, caller)
-        stub = self.stub if hasattr(self.stub, method) else self.oversight
+        stub = next(s for s in (self.stub, self.oversight, self.reports) if hasattr(s, method))
         return await getattr(stub, method)(request, metadata=await self._metadata(caller),
                                            timeout=30)
 

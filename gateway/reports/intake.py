@@ -1,0 +1,321 @@
+"""The intake: a report in, routed to its case; merges, splits and ratings by hand.
+
+Every door (the hotline's RPCs, Open311, the console) goes through `Intake`, so a report
+is checked, stored, routed, merged and rated by one set of rules. Identity is the
+door's to prove: `Taker` is the verified hotline officer or Open311 client, and the
+case sees the hotline (the coordinator's desk) acting through that officer or client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from gateway.case_numbers import CaseNumbers, request_key
+from gateway.reports.store import MAX_MEDIA_URL, MAX_MEDIA_URLS, Report, ReportDraft, ReportStore
+from workflows import client as cases
+from workflows.catalog_loader import Catalog
+from workflows.dispatch_catalogue import DispatchCatalogue, Route, RouteError
+from workflows.ratings import RateReport, Satisfaction, reopens
+from workflows.rules import limits
+from workflows.rules.commands import AttachReport, DetachReport, OpenCase
+from workflows.rules.model import Actor, CaseState, CaseStatus, ReportRef
+from workflows.rules.refusals import Reason
+from workflows.seals import Vouch, vouched
+
+logger = logging.getLogger(__name__)
+
+MAX_NAME = 64
+MAX_EMAIL = 254
+# Digits with the usual separators and an optional +: what a phone number is written as.
+_PHONE = re.compile(r"\+?[0-9][0-9 \-()]{2,30}")
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,63}")
+
+
+class IntakeError(Exception):
+    """A report the intake refuses. `code` is stable; `field` names the input."""
+
+    def __init__(self, code: str, message: str, *, field: str = "",
+                 status: str = "INVALID_ARGUMENT") -> None:
+        super().__init__(message)
+        self.code, self.message, self.field, self.status = code, message, field, status
+
+
+@dataclass(frozen=True)
+class Taker:
+    """Who takes a report in, as the door proved it: a hotline officer (signed session)
+    or an Open311 client (its API key). The case records the hotline acting through it."""
+
+    officer: str
+    vouch: Vouch
+    # How the report row names it: "command-center/op-wang" or "open311/citylink".
+    label: str
+
+
+def check_draft(draft: ReportDraft) -> None:
+    def text(field: str, value: str, limit: int) -> None:
+        if len(value) > limit:
+            raise IntakeError("TEXT_TOO_LONG", f"{field} is {len(value)} characters; the "
+                              f"limit is {limit}", field=field)
+    text("description", draft.description, limits.MAX_TEXT)
+    text("address", draft.address, limits.MAX_LOCATION)
+    text("contact_name", draft.contact_name, MAX_NAME)
+    text("contact_email", draft.contact_email, MAX_EMAIL)
+    if draft.contact_phone and not _PHONE.fullmatch(draft.contact_phone):
+        raise IntakeError("BAD_PHONE", "contact_phone: digits, spaces, dashes and an optional "
+                          "leading +, at most 32 characters", field="contact_phone")
+    if draft.contact_email and not _EMAIL.fullmatch(draft.contact_email):
+        raise IntakeError("BAD_EMAIL", "contact_email is not an e-mail address",
+                          field="contact_email")
+    if len(draft.media_urls) > MAX_MEDIA_URLS:
+        raise IntakeError("TOO_MANY_MEDIA", f"media_url: at most {MAX_MEDIA_URLS} per report",
+                          field="media_url")
+    for url in draft.media_urls:
+        if len(url) > MAX_MEDIA_URL or not url.startswith(("https://", "http://")):
+            raise IntakeError("BAD_MEDIA_URL", f"media_url: an http(s) URL of at most "
+                              f"{MAX_MEDIA_URL} characters", field="media_url")
+    if not draft.description.strip() and not draft.attributes:
+        raise IntakeError("MISSING_FIELD", "description: say what the report is about",
+                          field="description")
+
+
+def _subject_of(report: Report) -> str:
+    """The subject a report opens or joins a case on: its subject attribute's value, or
+    (no clear subject) the report itself, so it opens a case of its own."""
+    return report.subject or f"report {report.id}"
+
+
+def report_ref(report: Report) -> ReportRef:
+    return ReportRef(id=report.id, channel=report.channel, service_code=report.service_code,
+                     received_at=report.received_at.replace(tzinfo=UTC)
+                     if report.received_at.tzinfo is None else report.received_at,
+                     area=report.area)
+
+
+Numbering = Callable[[OpenCase], Awaitable[str]]
+
+
+class Intake:
+    def __init__(self, *, client: Client, catalog: Catalog, dispatch: DispatchCatalogue,
+                 store: ReportStore, numbers: CaseNumbers, task_queue: str) -> None:
+        self._client = client
+        self._catalog = catalog
+        self.dispatch = dispatch
+        self.store = store
+        self._numbers = numbers
+        self._task_queue = task_queue
+
+    @property
+    def hotline(self) -> str:
+        """The body that takes reports and rates cases: the coordinator's desk (in Pinggu
+        the district command centre runs 接诉即办)."""
+        return self._catalog.directory.coordinator
+
+    # ----- taking a report in --------------------------------------------------------
+
+    async def submit(self, draft: ReportDraft, *, request_id: str, taker: Taker) -> Report:
+        """Check, store and route a report; a retry (same taker, same request id) returns
+        the first report. Routing that fails for a while (the case engine down, the
+        subject's case just closing) leaves the report stored and unrouted: `route_pending`
+        routes it later."""
+        check_draft(draft)
+        try:
+            route = self.dispatch.route(draft.service_code, lon=draft.lon, lat=draft.lat,
+                                        jurisdiction=draft.jurisdiction,
+                                        attributes=dict(draft.attributes))
+        except RouteError as err:
+            raise IntakeError(err.code.value, str(err), field=err.field) from None
+        key = request_key(taker.label, request_id, repr(draft))
+        report = await asyncio.to_thread(
+            self.store.add, draft, request_key=key[:64], received_by=taker.label,
+            area=route.area, jurisdiction=route.jurisdiction, subject=route.subject,
+            now=datetime.now(UTC))
+        if not report.case_id:
+            await self._route(report, route, taker)
+        return await asyncio.to_thread(self.store.get, report.id) or report
+
+    async def _route(self, report: Report, route: Route, taker: Taker) -> None:
+        actor = Actor(self.hotline, taker.officer)
+        ref = report_ref(report)
+        title = f"{route.service.name_zh} {route.service.name_en}"[:limits.MAX_TITLE]
+        subject = _subject_of(report)
+        open_cmd = OpenCase(
+            request_id=f"intake-{report.id}", actor=actor, type=route.case_type,
+            subject_key=subject, title=title, description=report.description,
+            jurisdiction=route.jurisdiction, location=report.address[:limits.MAX_LOCATION],
+            stage=route.stage, priority=route.service.priority, reports=(ref,))
+        attach = AttachReport(request_id=f"attach-{report.id}", actor=actor, report=ref)
+        try:
+            with vouched(taker.vouch):
+                reply = await cases.report_to_case(
+                    self._client, self._catalog, open_cmd, attach,
+                    task_queue=self._task_queue, numbering=self._numbering(open_cmd))
+        except (cases.CaseRefused, RPCError) as err:
+            problem = err.message if isinstance(err, cases.CaseRefused) else str(err)
+            logger.warning("report %s not routed yet: %s", report.id,
+                           err.reason if isinstance(err, cases.CaseRefused) else "engine")
+            await asyncio.to_thread(self.store.routing_failed, report.id, problem)
+            return
+        case = reply.case_proto()
+        if case.number:
+            await asyncio.to_thread(self._numbers.bind, case.number, case.id)
+        await asyncio.to_thread(self.store.routed, report.id, case_id=case.id,
+                                case_number=case.number, now=datetime.now(UTC))
+
+    def _numbering(self, cmd: OpenCase) -> Numbering:
+        async def numbering(opening: OpenCase) -> str:
+            key = request_key(self.hotline, opening.request_id, opening.subject_key)
+            return await asyncio.to_thread(self._numbers.allocate, key, datetime.now(UTC))
+        return numbering
+
+    async def route_pending(self, taker: Taker) -> int:
+        """Route the reports stored but not yet routed; how many were routed now."""
+        routed = 0
+        for report in await asyncio.to_thread(self.store.unrouted):
+            try:
+                route = self.dispatch.route(report.service_code, lon=report.lon,
+                                            lat=report.lat, jurisdiction=report.jurisdiction,
+                                            attributes=report.attribute_map())
+            except RouteError as err:  # the catalogue changed since it was taken in
+                await asyncio.to_thread(self.store.routing_failed, report.id, str(err))
+                continue
+            await self._route(report, route, taker)
+            routed += bool((await asyncio.to_thread(self.store.get, report.id) or report).case_id)
+        return routed
+
+    # ----- merging and splitting by hand --------------------------------------------
+
+    async def merge(self, report_id: str, into_case: str, *, actor: Actor, vouch: Vouch,
+                    request_id: str) -> Report:
+        """并单 by hand: move a report onto `into_case` (attached there first, then split
+        off the case it was on, so it is never on none)."""
+        report = self._known(await asyncio.to_thread(self.store.get, report_id), report_id)
+        if report.case_id == into_case:
+            return report
+        with vouched(vouch):
+            reply = await cases.send_reply(self._client, into_case, AttachReport(
+                request_id=f"{request_id}-attach"[:64], actor=actor, report=report_ref(report),
+                by_hand=True))
+            if report.case_id:
+                await self._detach(report, actor, f"merged into {reply.case_proto().number or into_case}",
+                                   f"{request_id}-split")
+        case = reply.case_proto()
+        await asyncio.to_thread(self.store.routed, report.id, case_id=case.id,
+                                case_number=case.number, now=datetime.now(UTC))
+        return self._known(await asyncio.to_thread(self.store.get, report_id), report_id)
+
+    async def split(self, report_id: str, *, reason: str, actor: Actor, vouch: Vouch,
+                    taker: Taker, request_id: str) -> Report:
+        """Split a report merged by mistake off its case; it is routed again on its own
+        (its subject's case, or a new one when it has no clear subject)."""
+        report = self._known(await asyncio.to_thread(self.store.get, report_id), report_id)
+        if not report.case_id:
+            raise IntakeError("NOT_ROUTED", f"report {report_id} is on no case yet",
+                              status="FAILED_PRECONDITION")
+        with vouched(vouch):
+            await self._detach(report, actor, reason, request_id)
+        await asyncio.to_thread(self.store.routed, report.id, case_id="", case_number="",
+                                now=datetime.now(UTC))
+        # Its own case this time, even if its subject's case is the one it left.
+        route = self.dispatch.route(report.service_code, lon=report.lon, lat=report.lat,
+                                    jurisdiction=report.jurisdiction,
+                                    attributes=report.attribute_map())
+        own = Report.model_validate(report.model_dump() | {"subject": ""})
+        await self._route(own, route, taker)
+        return self._known(await asyncio.to_thread(self.store.get, report_id), report_id)
+
+    async def _detach(self, report: Report, actor: Actor, reason: str, request_id: str
+                      ) -> None:
+        try:
+            await cases.send(self._client, report.case_id, DetachReport(
+                request_id=request_id[:64], actor=actor, report_id=report.id,
+                reason=reason[:limits.MAX_REASON]))
+        except cases.CaseRefused as err:
+            if err.reason != Reason.REPORT_NOT_FOUND.value:
+                raise
+
+    # ----- follow-up: the reporter's rating -------------------------------------------
+
+    def follow_up_ends(self, case: CaseState) -> datetime | None:
+        rules = self._catalog.rules_for(case.type)
+        if case.closed_at is None or rules is None:
+            return None
+        return rules.calendar_deadline(case.closed_at, rules.playbook.follow_up_within)
+
+    async def rate(self, report_id: str, *, solved: bool, satisfaction: Satisfaction,
+                   actor: Actor, vouch: Vouch, reopen_lead: str = "") -> Report:
+        """回访/评价: record a reporter's rating of its closed case, once, within the
+        follow-up window; a dissatisfied, unsolved rating reopens the matter (重办) as a
+        new case led by the same agency (or `reopen_lead`, the coordinator's choice),
+        with the case's reports carried over."""
+        report = self._known(await asyncio.to_thread(self.store.get, report_id), report_id)
+        if report.rated_at is not None:
+            raise IntakeError("ALREADY_RATED", f"report {report_id} was rated at "
+                              f"{report.rated_at.isoformat()}", status="ALREADY_EXISTS")
+        if not report.case_id:
+            raise IntakeError("NOT_ROUTED", f"report {report_id} is on no case yet",
+                              status="FAILED_PRECONDITION")
+        case = await cases.get_case(self._client, report.case_id)
+        if case.status is not CaseStatus.CLOSED:
+            raise IntakeError("CASE_OPEN", f"case {case.reference} is still open; ratings "
+                              "follow its answer", status="FAILED_PRECONDITION")
+        ends = self.follow_up_ends(case)
+        if ends is not None and datetime.now(UTC) > ends:
+            raise IntakeError("FOLLOW_UP_OVER", f"the follow-up of case {case.reference} "
+                              f"ended at {ends.isoformat()}", status="FAILED_PRECONDITION")
+        if reopen_lead and self._catalog.directory.get(reopen_lead) is None:
+            raise IntakeError("UNKNOWN_AGENCY", f"reopen_lead: no agency {reopen_lead!r}",
+                              field="reopen_lead")
+        reopened_as = ""
+        with vouched(vouch):
+            if reopens(solved, satisfaction):
+                reopened_as = await self._reopen(case, report, actor, reopen_lead)
+            try:
+                await cases.record_rating(self._client, RateReport(
+                    request_id=f"rate-{report.id}", actor=actor, report_id=report.id,
+                    rated_case=case.id, case_type=case.type, owner=case.owner,
+                    solved=solved, satisfaction=satisfaction, reopened_as=reopened_as),
+                    task_queue=self._task_queue)
+            except cases.AlreadyRated:
+                raise IntakeError("ALREADY_RATED", f"report {report_id} was already rated",
+                                  status="ALREADY_EXISTS") from None
+        await asyncio.to_thread(self.store.rate, report.id, solved=solved,
+                                satisfaction=satisfaction.value,
+                                rated_by=f"{actor.agency}/{actor.officer}",
+                                reopened_as=reopened_as, now=datetime.now(UTC))
+        return self._known(await asyncio.to_thread(self.store.get, report_id), report_id)
+
+    async def _reopen(self, case: CaseState, report: Report, actor: Actor, lead: str) -> str:
+        refs = tuple(case.reports) or (report_ref(report),)
+        cmd = OpenCase(
+            request_id=f"reopen-{report.id}", actor=actor, type=case.type,
+            subject_key=case.subject_key, title=case.title, description=case.description,
+            jurisdiction=case.jurisdiction, location=case.location, stage=case.stage,
+            priority=case.priority, lead=lead or case.owner, reopened_from=case.id,
+            reports=refs)
+        attach = AttachReport(request_id=f"reattach-{report.id}", actor=actor,
+                              report=report_ref(report))
+        reply = await cases.report_to_case(self._client, self._catalog, cmd, attach,
+                                           task_queue=self._task_queue,
+                                           numbering=self._numbering(cmd))
+        new = reply.case_proto()
+        if new.number:
+            await asyncio.to_thread(self._numbers.bind, new.number, new.id)
+        for ref in refs:  # every report of the matter now follows the new case
+            await asyncio.to_thread(self.store.routed, ref.id, case_id=new.id,
+                                    case_number=new.number, now=datetime.now(UTC))
+        return new.id
+
+    @staticmethod
+    def _known(report: Report | None, report_id: str) -> Report:
+        if report is None:
+            raise IntakeError("REPORT_NOT_FOUND", f"there is no report {report_id!r}",
+                              field="report_id", status="NOT_FOUND")
+        return report

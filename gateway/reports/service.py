@@ -1,0 +1,252 @@
+"""ReportService: the hotline desk's reports, over gRPC and HTTP/JSON alike.
+
+Who may do what: the hotline (the coordinator's officers) takes reports in and records
+ratings; the hotline or the case's owner merges and splits; anyone who may see a
+report's case may see the report, its reporter's contact masked unless they are the
+hotline or the lead (`gateway.reports.privacy`). A report whose case the caller may not
+see does not exist for it (NOT_FOUND, as for cases).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from gateway.callers import caller
+from gateway.case_refs import CaseRefs, not_found
+from gateway.errors import Context, GatewayError, abort
+from gateway.reports import privacy
+from gateway.reports.intake import Intake, IntakeError, Taker
+from gateway.reports.store import Report, ReportDraft, ReportFilter
+from gateway.service import refusal
+from observability import participation
+from seamless.v1 import report_pb2 as pb
+from seamless.v1 import report_pb2_grpc
+from workflows import client as cases
+from workflows.ratings import Satisfaction
+from workflows.rules.model import Actor
+from workflows.seals import Vouch
+
+T = TypeVar("T")
+_SATISFACTION = {pb.SATISFACTION_SATISFIED: Satisfaction.SATISFIED,
+                 pb.SATISFACTION_BASICALLY_SATISFIED: Satisfaction.BASICALLY_SATISFIED,
+                 pb.SATISFACTION_DISSATISFIED: Satisfaction.DISSATISFIED}
+_SATISFACTION_VALUE = {v.value: k for k, v in _SATISFACTION.items()}
+MAX_PAGE = 200
+
+
+def _stamp(value: object) -> Timestamp | None:
+    if value is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(value)  # type: ignore[arg-type]
+    return stamp
+
+
+def report_to_proto(report: Report, *, full_contact: bool) -> pb.Report:
+    contact = pb.ReporterContact(name=report.contact_name, phone=report.contact_phone,
+                                 email=report.contact_email)
+    if not full_contact:
+        contact = pb.ReporterContact(name=privacy.mask_name(report.contact_name),
+                                     phone=privacy.mask_phone(report.contact_phone),
+                                     email=privacy.mask_email(report.contact_email),
+                                     masked=True)
+    return pb.Report(
+        id=report.id, channel=report.channel, service_code=report.service_code,
+        description=report.description, address=report.address, lat=report.lat or 0.0,
+        lon=report.lon or 0.0, located=report.lat is not None,
+        jurisdiction=report.jurisdiction, area=report.area, subject=report.subject,
+        attributes=[pb.ReportAttribute(code=k, value=v)
+                    for k, v in sorted(report.attribute_map().items())],
+        media_urls=report.media(), contact=contact, received_time=_stamp(report.received_at),
+        case_id=report.case_id, case_number=report.case_number,
+        routing_problem=report.routing_problem, rated=report.rated_at is not None,
+        solved=bool(report.solved),
+        satisfaction=_SATISFACTION_VALUE.get(report.satisfaction, 0),
+        rated_time=_stamp(report.rated_at), reopened_as=report.reopened_as)
+
+
+def _intake_error(err: IntakeError) -> GatewayError:
+    return GatewayError(grpc.StatusCode[err.status], err.code, err.message,
+                        {"field": err.field} if err.field else {})
+
+
+def draft_of(request: pb.SubmitReportRequest) -> ReportDraft:
+    if request.located and not (math.isfinite(request.lat) and math.isfinite(request.lon)):
+        raise GatewayError(grpc.StatusCode.INVALID_ARGUMENT, "BAD_LOCATION",
+                           "lat, lon: finite WGS84 coordinates", {"field": "lat"})
+    if request.channel not in ("", "hotline", "walk-in"):
+        raise GatewayError(grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD",
+                           "channel: 'hotline' or 'walk-in' (Open311 has its own door)",
+                           {"field": "channel"})
+    if len(request.attributes) > 20:
+        raise GatewayError(grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD",
+                           "attributes: at most 20", {"field": "attributes"})
+    return ReportDraft(
+        channel=request.channel or "hotline", service_code=request.service_code,
+        description=request.description, address=request.address,
+        lat=request.lat if request.located else None,
+        lon=request.lon if request.located else None, jurisdiction=request.jurisdiction,
+        attributes=tuple((a.code, a.value) for a in request.attributes),
+        media_urls=tuple(request.media_urls), contact_name=request.contact.name,
+        contact_phone=request.contact.phone, contact_email=request.contact.email)
+
+
+class ReportService(report_pb2_grpc.ReportServiceServicer):
+    def __init__(self, *, client: Client, intake: Intake, refs: CaseRefs) -> None:
+        self._client = client
+        self._intake = intake
+        self._refs = refs
+
+    async def _serve(self, context: Context, work: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await work()
+        except GatewayError as err:
+            await abort(context, err)
+        except IntakeError as err:
+            await abort(context, _intake_error(err))
+        except cases.CaseRefused as err:
+            await abort(context, refusal(err))
+        except RPCError:
+            await abort(context, GatewayError(
+                grpc.StatusCode.UNAVAILABLE, "ENGINE_UNAVAILABLE",
+                "the case engine is not answering; retry with the same request_id"))
+
+    def _officer(self, claimed: str) -> tuple[Actor, Vouch]:
+        who = caller()
+        if claimed and claimed != who.officer:
+            raise GatewayError(grpc.StatusCode.PERMISSION_DENIED, "OFFICER_MISMATCH",
+                               f"officer_id {claimed!r} is not the signed-in officer "
+                               f"({who.officer}); an officer acts only as itself",
+                               {"field": "officer_id"})
+        return Actor(who.agency, who.officer), Vouch(session_id=who.session_id)
+
+    def _hotline_officer(self, claimed: str, what: str) -> tuple[Actor, Vouch]:
+        actor, vouch = self._officer(claimed)
+        if actor.agency != self._intake.hotline:
+            raise GatewayError(grpc.StatusCode.PERMISSION_DENIED, "NOT_HOTLINE",
+                               f"only the hotline ({self._intake.hotline}) {what}")
+        return actor, vouch
+
+    async def _visible(self, report_id: str) -> tuple[Report, bool]:
+        """The report if the caller may see its case, and whether it sees the contact."""
+        report = await asyncio.to_thread(self._intake.store.get, report_id[:32])
+        viewer = caller().agency
+        hotline = self._intake.hotline
+        if report is None:
+            raise GatewayError(grpc.StatusCode.NOT_FOUND, "REPORT_NOT_FOUND",
+                               f"there is no report {report_id[:32]!r}")
+        if viewer == hotline:
+            return report, True
+        if not report.case_id:
+            raise GatewayError(grpc.StatusCode.NOT_FOUND, "REPORT_NOT_FOUND",
+                               f"there is no report {report_id[:32]!r}")
+        state = await cases.get_case(self._client, report.case_id)
+        if not participation.may_see(viewer, state.participants(), coordinator=hotline):
+            raise GatewayError(grpc.StatusCode.NOT_FOUND, "REPORT_NOT_FOUND",
+                               f"there is no report {report_id[:32]!r}")
+        return report, privacy.may_see_contact(viewer, owner=state.owner, hotline=hotline)
+
+    async def SubmitReport(self, request: pb.SubmitReportRequest, context: Context
+                           ) -> pb.SubmitReportResponse:
+        async def work() -> pb.SubmitReportResponse:
+            actor, vouch = self._hotline_officer(request.officer_id, "takes reports in")
+            taker = Taker(officer=actor.officer, vouch=vouch,
+                          label=f"{actor.agency}/{actor.officer}")
+            report = await self._intake.submit(
+                draft_of(request), request_id=request.request_id or f"gw-{uuid.uuid4()}",
+                taker=taker)
+            return pb.SubmitReportResponse(report=report_to_proto(report, full_contact=True))
+        return await self._serve(context, work)
+
+    async def GetReport(self, request: pb.GetReportRequest, context: Context
+                        ) -> pb.GetReportResponse:
+        async def work() -> pb.GetReportResponse:
+            report, full = await self._visible(request.report_id)
+            return pb.GetReportResponse(report=report_to_proto(report, full_contact=full))
+        return await self._serve(context, work)
+
+    async def ListReports(self, request: pb.ListReportsRequest, context: Context
+                          ) -> pb.ListReportsResponse:
+        async def work() -> pb.ListReportsResponse:
+            size = min(max(request.page_size, 0) or 50, MAX_PAGE)
+            viewer, hotline = caller().agency, self._intake.hotline
+            if request.follow_up:
+                if viewer != hotline:
+                    raise GatewayError(grpc.StatusCode.PERMISSION_DENIED, "NOT_HOTLINE",
+                                       f"the follow-up list is the hotline's ({hotline})")
+                return pb.ListReportsResponse(reports=[
+                    report_to_proto(r, full_contact=True)
+                    for r in await self._follow_ups(size)])
+            if not request.case_id:
+                raise GatewayError(grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD",
+                                   "case_id: whose reports (or follow_up)", {"field": "case_id"})
+            case_id = await self._refs.live(request.case_id[:400])
+            state = await cases.get_case(self._client, case_id)
+            if not participation.may_see(viewer, state.participants(), coordinator=hotline):
+                raise not_found(request.case_id[:400])
+            full = privacy.may_see_contact(viewer, owner=state.owner, hotline=hotline)
+            rows = await asyncio.to_thread(self._intake.store.of_case, state.id, size)
+            return pb.ListReportsResponse(reports=[report_to_proto(r, full_contact=full)
+                                                   for r in rows])
+        return await self._serve(context, work)
+
+    async def _follow_ups(self, size: int) -> list[Report]:
+        """Reports of closed cases, unrated, whose follow-up window is still open."""
+        rows = await asyncio.to_thread(self._intake.store.search,
+                                       ReportFilter(unrated_only=True, limit=size * 4))
+        waiting: list[Report] = []
+        for case_id in dict.fromkeys(r.case_id for r in rows):
+            state = await cases.get_case(self._client, case_id)
+            if state.closed_at is None:
+                continue
+            waiting += [r for r in rows if r.case_id == case_id]
+        return waiting[:size]
+
+    async def MergeReport(self, request: pb.MergeReportRequest, context: Context
+                          ) -> pb.MergeReportResponse:
+        async def work() -> pb.MergeReportResponse:
+            actor, vouch = self._officer(request.officer_id)
+            await self._visible(request.report_id)
+            into = await self._refs.live(request.case_id[:400])
+            report = await self._intake.merge(request.report_id, into, actor=actor,
+                                              vouch=vouch, request_id=request.request_id
+                                              or f"gw-{uuid.uuid4()}")
+            return pb.MergeReportResponse(report=report_to_proto(report, full_contact=True))
+        return await self._serve(context, work)
+
+    async def SplitReport(self, request: pb.SplitReportRequest, context: Context
+                          ) -> pb.SplitReportResponse:
+        async def work() -> pb.SplitReportResponse:
+            actor, vouch = self._officer(request.officer_id)
+            await self._visible(request.report_id)
+            taker = Taker(officer=actor.officer, vouch=vouch,
+                          label=f"{actor.agency}/{actor.officer}")
+            report = await self._intake.split(
+                request.report_id, reason=request.reason, actor=actor, vouch=vouch,
+                taker=taker, request_id=request.request_id or f"gw-{uuid.uuid4()}")
+            return pb.SplitReportResponse(report=report_to_proto(report, full_contact=True))
+        return await self._serve(context, work)
+
+    async def RateReport(self, request: pb.RateReportRequest, context: Context
+                         ) -> pb.RateReportResponse:
+        async def work() -> pb.RateReportResponse:
+            actor, vouch = self._hotline_officer(request.officer_id, "records ratings (回访)")
+            satisfaction = _SATISFACTION.get(request.satisfaction)
+            if satisfaction is None:
+                raise GatewayError(grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD",
+                                   "satisfaction: SATISFIED (1), BASICALLY_SATISFIED (2) or "
+                                   "DISSATISFIED (3)", {"field": "satisfaction"})
+            report = await self._intake.rate(
+                request.report_id[:32], solved=request.solved, satisfaction=satisfaction,
+                actor=actor, vouch=vouch, reopen_lead=request.reopen_lead[:64])
+            return pb.RateReportResponse(report=report_to_proto(report, full_contact=True))
+        return await self._serve(context, work)

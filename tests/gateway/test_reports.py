@@ -1,0 +1,152 @@
+"""ReportService through a real gateway: intake routes by the catalogue and merges by
+subject (并单) atomically, the reporter's contact is masked for everyone but the hotline
+and the lead, a case with reports closes with an answer, and a dissatisfied, unsolved
+rating reopens the matter (重办) once."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import grpc
+import pytest
+
+from seamless.v1 import case_pb2
+from seamless.v1 import case_service_pb2 as cs
+from seamless.v1 import report_pb2 as pb
+from tests.gateway.harness import Gateway
+
+HOTLINE, TOWNSHIP, NR = "command-center", "jinhaihu-township", "natural-resources"
+STRANGER = "traffic-police"
+PHONE = "13812345678"
+# A point in Jinhaihu township (the gazetteer's area; the mining matrix's lead there).
+JINHAIHU = (40.17, 117.35)
+
+
+def quarry_report(site: str, *, request_id: str = "") -> pb.SubmitReportRequest:
+    lat, lon = JINHAIHU
+    return pb.SubmitReportRequest(
+        request_id=request_id or f"t-{uuid.uuid4()}", service_code="night-quarrying",
+        description="blasting and trucks at night", address="north of the reservoir",
+        lat=lat, lon=lon, located=True,
+        attributes=[pb.ReportAttribute(code="site", value=site)],
+        contact=pb.ReporterContact(name="王小明", phone=PHONE, email="wang@example.cn"))
+
+
+async def submit(gw: Gateway, request: pb.SubmitReportRequest) -> pb.Report:
+    reply = await gw.call("SubmitReport", request, HOTLINE)
+    report: pb.Report = reply.report
+    return report
+
+
+async def case_of(gw: Gateway, report: pb.Report) -> case_pb2.Case:
+    reply = await gw.call("GetCase", cs.GetCaseRequest(case_id=report.case_id), HOTLINE)
+    case: case_pb2.Case = reply.case
+    return case
+
+
+async def test_reports_on_one_subject_merge_into_one_case(gw: Gateway) -> None:
+    site = f"quarry {uuid.uuid4().hex[:8]}"
+    first = await submit(gw, quarry_report(site))
+    case = await case_of(gw, first)
+    assert case.owner == TOWNSHIP  # the catalogue's case type, the matrix's lead there
+    assert case.type == "illegal-mining" and case.jurisdiction == "jinhaihu"
+    second = await submit(gw, quarry_report(f"  {site} "))
+    assert second.case_id == first.case_id
+    case = await case_of(gw, second)
+    assert [r.id for r in case.reports] == [first.id, second.id]
+    # A retry is the same report, not a third.
+    again = await submit(gw, quarry_report(site, request_id="fixed-" + site[-8:]))
+    retry = await submit(gw, quarry_report(site, request_id="fixed-" + site[-8:]))
+    assert retry.id == again.id
+
+
+async def test_twenty_reports_at_once_make_one_case(gw: Gateway) -> None:
+    site = f"quarry {uuid.uuid4().hex[:8]}"
+    reports = await asyncio.gather(*(submit(gw, quarry_report(site)) for _ in range(20)))
+    assert len({r.case_id for r in reports}) == 1
+    case = await case_of(gw, reports[0])
+    assert sorted(r.id for r in case.reports) == sorted(r.id for r in reports)
+
+
+async def test_the_phone_is_masked_for_everyone_but_the_hotline_and_the_lead(gw: Gateway
+                                                                             ) -> None:
+    report = await submit(gw, quarry_report(f"quarry {uuid.uuid4().hex[:8]}"))
+    assert report.contact.phone == PHONE
+    lead = (await gw.call("GetReport", pb.GetReportRequest(report_id=report.id), TOWNSHIP))
+    assert lead.report.contact.phone == PHONE and not lead.report.contact.masked
+    # Natural resources has an opening task: it sees the report, never the number.
+    assisting = await gw.call("GetReport", pb.GetReportRequest(report_id=report.id), NR)
+    assert assisting.report.contact.masked
+    assert PHONE not in str(assisting) and assisting.report.contact.phone == "138****5678"
+    stranger = await gw.fails("GetReport", pb.GetReportRequest(report_id=report.id), STRANGER)
+    assert stranger.code is grpc.StatusCode.NOT_FOUND
+    # The case itself never carries the contact.
+    assert PHONE not in str(await case_of(gw, report))
+
+
+async def test_only_the_hotline_takes_reports_in(gw: Gateway) -> None:
+    failure = await gw.fails("SubmitReport", quarry_report("quarry x"), TOWNSHIP)
+    assert (failure.code, failure.reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_HOTLINE")
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    ({"service_code": "no-such-service"}, "UNKNOWN_SERVICE"),
+    ({"description": "x" * 4001}, "TEXT_TOO_LONG"),
+    ({"lat": 31.2, "lon": 121.5}, "OUTSIDE_DISTRICT"),
+    ({"contact": pb.ReporterContact(phone="call me")}, "BAD_PHONE"),
+])
+async def test_a_bad_report_is_refused_and_stores_nothing(gw: Gateway, change: dict[str, object],
+                                                          reason: str) -> None:
+    request = quarry_report("quarry bad")
+    for key, value in change.items():
+        if isinstance(value, list):
+            request.ClearField(key)  # type: ignore[arg-type]
+        elif isinstance(value, pb.ReporterContact):
+            request.contact.CopyFrom(value)
+        else:
+            setattr(request, key, value)
+    failure = await gw.fails("SubmitReport", request, HOTLINE)
+    assert (failure.code, failure.reason) == (grpc.StatusCode.INVALID_ARGUMENT, reason)
+
+
+async def close_with_tasks_done(gw: Gateway, case: case_pb2.Case, answer: str) -> None:
+    for task in case.tasks:
+        await gw.call("WithdrawTask", cs.CaseServiceWithdrawTaskRequest(
+            request_id=f"t-{uuid.uuid4()}", case_id=case.id, task_id=task.id), TOWNSHIP)
+    await gw.call("CloseCase", cs.CloseCaseRequest(
+        request_id=f"t-{uuid.uuid4()}", case_id=case.id, summary="site sealed",
+        answer=answer), TOWNSHIP)
+
+
+async def test_answer_rating_and_reopen(gw: Gateway) -> None:
+    site = f"quarry {uuid.uuid4().hex[:8]}"
+    report = await submit(gw, quarry_report(site))
+    case = await case_of(gw, report)
+    for task in case.tasks:
+        await gw.call("WithdrawTask", cs.CaseServiceWithdrawTaskRequest(
+            request_id=f"t-{uuid.uuid4()}", case_id=case.id, task_id=task.id), TOWNSHIP)
+    unanswered = await gw.fails("CloseCase", cs.CloseCaseRequest(
+        request_id=f"t-{uuid.uuid4()}", case_id=case.id, summary="done"), TOWNSHIP)
+    assert (unanswered.code, unanswered.reason) == (grpc.StatusCode.FAILED_PRECONDITION,
+                                                    "ANSWER_REQUIRED")
+    early = await gw.fails("RateReport", pb.RateReportRequest(
+        report_id=report.id, solved=True, satisfaction=pb.SATISFACTION_SATISFIED), HOTLINE)
+    assert early.reason == "CASE_OPEN"
+    await gw.call("CloseCase", cs.CloseCaseRequest(
+        request_id=f"t-{uuid.uuid4()}", case_id=case.id, summary="done",
+        answer="The quarry was sealed on 30 November."), TOWNSHIP)
+    closed = await case_of(gw, report)
+    assert closed.answer == "The quarry was sealed on 30 November."
+    follow_ups = await gw.call("ListReports", pb.ListReportsRequest(follow_up=True), HOTLINE)
+    assert report.id in [r.id for r in follow_ups.reports]
+    rated = await gw.call("RateReport", pb.RateReportRequest(
+        report_id=report.id, solved=False, satisfaction=pb.SATISFACTION_DISSATISFIED), HOTLINE)
+    reopened = rated.report.reopened_as
+    assert reopened and reopened != closed.id and rated.report.case_id == reopened
+    new = (await gw.call("GetCase", cs.GetCaseRequest(case_id=reopened), HOTLINE)).case
+    assert new.reopened_from == closed.id and new.owner == closed.owner
+    assert new.status == case_pb2.CASE_STATUS_OPEN and [r.id for r in new.reports] == [report.id]
+    twice = await gw.fails("RateReport", pb.RateReportRequest(
+        report_id=report.id, solved=True, satisfaction=pb.SATISFACTION_SATISFIED), HOTLINE)
+    assert (twice.code, twice.reason) == (grpc.StatusCode.ALREADY_EXISTS, "ALREADY_RATED")

@@ -1,0 +1,84 @@
+"""RatingWorkflow: one reporter's rating (回访/评价) of a closed case, recorded once.
+
+A closed case takes no more events (its run has ended, releasing its subject for the
+next case), so a rating is a ledger chain of its own: one event, REPORT_RATED, naming
+the case rated, its type and the agency that led it, which is what the scorecards'
+solved, satisfaction and reopen rates count. The run's id is the report's
+(`rating:<report>`) and is never reused, so a report is rated once however often the
+hotline's request is retried; the start is sealed by the gateway like a case's, and
+checked here before anything is recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from observability import event_schema as schema
+    from workflows import activities, request_trace, seals
+    from workflows.rules.effects import CaseEventBatch
+    from workflows.rules.model import Actor, CaseEvent, EventKind
+    from workflows.rules.refusals import Reason, Refusal
+    from workflows.workflows import LOCAL_LEDGER_BUDGET, refusal_error
+
+
+class Satisfaction(StrEnum):
+    SATISFIED = "SATISFIED"  # 满意
+    BASICALLY_SATISFIED = "BASICALLY_SATISFIED"  # 基本满意
+    DISSATISFIED = "DISSATISFIED"  # 不满意
+
+
+@dataclass(frozen=True)
+class RateReport:
+    request_id: str
+    actor: Actor
+    report_id: str
+    # The closed case, its type and the agency that led it when it closed (the one rated).
+    rated_case: str
+    case_type: str
+    owner: str
+    solved: bool
+    satisfaction: Satisfaction
+    # The case that reopened the matter (重办), if this rating did.
+    reopened_as: str = ""
+
+
+def reopens(solved: bool, satisfaction: Satisfaction) -> bool:
+    """重办: a reporter neither satisfied nor helped."""
+    return not solved and satisfaction is Satisfaction.DISSATISFIED
+
+
+def rating_workflow_id(report_id: str) -> str:
+    return schema.rating_chain(report_id)
+
+
+@workflow.defn(name="RatingWorkflow")
+class RatingWorkflow:
+    @workflow.run
+    async def run(self, rating: RateReport) -> str:
+        unsealed = seals.start_refusal(rating)
+        if unsealed is not None:
+            raise refusal_error(Refusal(Reason.COMMAND_NOT_SEALED, unsealed))
+        info = workflow.info()
+        trace_id, span_id = request_trace.workflow_start()
+        attributes = {schema.REPORT_ID: rating.report_id, schema.RATED_CASE: rating.rated_case,
+                      schema.CASE_TYPE: rating.case_type, schema.OWNER: rating.owner,
+                      schema.SOLVED: "true" if rating.solved else "false",
+                      schema.SATISFACTION: rating.satisfaction.value}
+        if rating.reopened_as:
+            attributes[schema.REOPENED_AS] = rating.reopened_as
+        event = CaseEvent(1, EventKind.REPORT_RATED, rating.actor, workflow.now(),
+                          detail=f"report {rating.report_id}: "
+                                 f"{'solved' if rating.solved else 'not solved'}, "
+                                 f"{rating.satisfaction.value.lower().replace('_', ' ')}",
+                          attributes=attributes, trace_id=trace_id, span_id=span_id,
+                          proofs=seals.start_proofs())
+        chain = f"{info.workflow_id}@{info.run_id}"
+        await workflow.execute_local_activity(
+            activities.RECORD_CASE_EVENTS, CaseEventBatch(chain, [event]),
+            start_to_close_timeout=activities.CALL_TIMEOUT,
+            schedule_to_close_timeout=LOCAL_LEDGER_BUDGET, retry_policy=activities.PATIENT_RETRY)
+        return chain
