@@ -24,6 +24,7 @@ from seamless.v1 import (
     agency_pb2_grpc,
     case_service_pb2_grpc,
     oversight_pb2_grpc,
+    report_pb2_grpc,
     roster_pb2_grpc,
 )
 from trust.pki import Role
@@ -82,10 +83,16 @@ class Gateway(_Signed):
                                             options=expecting(Role.GATEWAY))
         self._stub = case_service_pb2_grpc.CaseServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self._oversight = oversight_pb2_grpc.OversightServiceStub(self._channel)  # type: ignore[no-untyped-call]
+        self._reports = report_pb2_grpc.ReportServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self.identity = identity
 
     def call(self, method: str, request: Message) -> Any:
         return self._signed(lambda metadata: getattr(self._stub, method)(
+            request, metadata=metadata, timeout=CALL_TIMEOUT_SECONDS))
+
+    def reports(self, method: str, request: Message) -> Any:
+        """A ReportService call (the hotline desk's reports)."""
+        return self._signed(lambda metadata: getattr(self._reports, method)(
             request, metadata=metadata, timeout=CALL_TIMEOUT_SECONDS))
 
     def oversee(self, method: str, request: Message) -> Any:

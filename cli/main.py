@@ -354,9 +354,32 @@ def _case_commands(group: Any) -> None:
     p.add_argument("--resolution", required=True)
 
     p = leaf(group, "close", _change("CloseCase", lambda a: pb.CloseCaseRequest(
-        summary=a.summary)), "close the case once every task is finished (owner)")
+        summary=a.summary, answer=a.answer)),
+        "close the case once every task is finished (owner)")
     p.add_argument("case", help=CASE_HELP)
     p.add_argument("--summary", default="")
+    p.add_argument("--answer", default="", help="答复: what the reporters are told "
+                                                "(required when the case has reports)")
+
+    p = leaf(group, "object", _change("ObjectToLead", lambda a: pb.ObjectToLeadRequest(
+        reason=a.reason, suggested_agency=a.suggest)),
+        "派单异议: object to leading the case, within the playbook's deadline (lead)")
+    p.add_argument("case", help=CASE_HELP)
+    p.add_argument("--reason", required=True)
+    p.add_argument("--suggest", default="", metavar="AGENCY", help="who should lead instead")
+
+    p = leaf(group, "decide-objection", _change("DecideObjection", lambda a: (
+        pb.DecideObjectionRequest(
+            objection_id=a.objection, reassign_to=a.to, note=a.note,
+            outcome=case_pb2.OBJECTION_OUTCOME_REASSIGNED if a.to or a.reassign
+            else case_pb2.OBJECTION_OUTCOME_UPHELD))),
+        "uphold the dispatch, or reassign the case with --to/--reassign (coordinator)")
+    p.add_argument("case", help=CASE_HELP)
+    p.add_argument("objection")
+    p.add_argument("--reassign", action="store_true",
+                   help="reassign to the agency the objection suggested")
+    p.add_argument("--to", default="", metavar="AGENCY")
+    p.add_argument("--note", default="")
 
 
 def _task_commands(group: Any) -> None:
@@ -401,7 +424,7 @@ def _task_commands(group: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cli import demo, health, officers, oversight, platform, provision
+    from cli import demo, health, officers, oversight, platform, provision, reports
     from cli.up import Ports
 
     parser = argparse.ArgumentParser(
@@ -457,6 +480,7 @@ def build_parser() -> argparse.ArgumentParser:
     _case_commands(case.add_subparsers(dest="action", required=True, metavar="ACTION"))
     task = commands.add_parser("task", help="act on a task of a case")
     _task_commands(task.add_subparsers(dest="action", required=True, metavar="ACTION"))
+    reports.add_commands(commands)
     oversight.add_commands(commands)
     # For docker-compose.yml: its one-shot job, and its containers' health checks.
     provision.add_command(commands)

@@ -9,9 +9,9 @@ from temporalio.client import Client
 from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from workflows.ratings import RatingWorkflow
 from workflows.request_trace import RequestTraceInterceptor
 from workflows.seals import SealCheck, SealVerifier
-from workflows.ratings import RatingWorkflow
 from workflows.workflows import CaseWorkflow
 
 # The sandbox re-imports, for every new case, each module it does not pass through.

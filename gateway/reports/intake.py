@@ -203,10 +203,10 @@ class Intake:
             reply = await cases.send_reply(self._client, into_case, AttachReport(
                 request_id=f"{request_id}-attach"[:64], actor=actor, report=report_ref(report),
                 by_hand=True))
+            case = reply.case_proto()
             if report.case_id:
-                await self._detach(report, actor, f"merged into {reply.case_proto().number or into_case}",
+                await self._detach(report, actor, f"merged into {case.number or into_case}",
                                    f"{request_id}-split")
-        case = reply.case_proto()
         await asyncio.to_thread(self.store.routed, report.id, case_id=case.id,
                                 case_number=case.number, now=datetime.now(UTC))
         return self._known(await asyncio.to_thread(self.store.get, report_id), report_id)

@@ -13,7 +13,7 @@ import asyncio
 import math
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -39,7 +39,7 @@ T = TypeVar("T")
 _SATISFACTION = {pb.SATISFACTION_SATISFIED: Satisfaction.SATISFIED,
                  pb.SATISFACTION_BASICALLY_SATISFIED: Satisfaction.BASICALLY_SATISFIED,
                  pb.SATISFACTION_DISSATISFIED: Satisfaction.DISSATISFIED}
-_SATISFACTION_VALUE = {v.value: k for k, v in _SATISFACTION.items()}
+_SATISFACTION_VALUE: dict[str, Any] = {v.value: k for k, v in _SATISFACTION.items()}
 MAX_PAGE = 200
 
 
