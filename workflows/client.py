@@ -11,9 +11,9 @@ from typing import Any
 
 from temporalio.client import (
     Client,
-    WorkflowFailureError,
     WithStartWorkflowOperation,
     WorkflowExecutionStatus,
+    WorkflowFailureError,
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
@@ -30,8 +30,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from seamless.v1 import case_service_pb2
 from workflows import search
 from workflows.catalog_loader import Catalog
-from workflows.rules.case import fingerprint
 from workflows.ratings import RateReport, RatingWorkflow, rating_workflow_id
+from workflows.rules.case import fingerprint
 from workflows.rules.commands import AttachReport, Command, OpenCase
 from workflows.rules.model import CaseState, CaseStatus, CommandResult, OwnershipInterval
 from workflows.rules.opening import (
