@@ -24,13 +24,17 @@ from workflows.rules.commands import (
     AcceptHandoff,
     ArriveOnScene,
     AssignOwner,
+    AttachReport,
     CloseCase,
     Command,
     CompleteTask,
     DecideExtension,
+    DecideObjection,
     DeclineHandoff,
     DeclineTask,
+    DetachReport,
     DispatchTask,
+    ObjectToLead,
     OfferHandoff,
     RequestExtension,
     ResolveEscalation,
@@ -39,7 +43,15 @@ from workflows.rules.commands import (
     WithdrawHandoff,
     WithdrawTask,
 )
-from workflows.rules.model import Actor, CaseStatus, HandoffState, ReviewOutcome, TaskState
+from workflows.rules.model import (
+    Actor,
+    CaseStatus,
+    HandoffState,
+    ObjectionOutcome,
+    ReportRef,
+    ReviewOutcome,
+    TaskState,
+)
 from workflows.rules.refusals import Refusal
 from workflows.rules.work import WorkKind, awaiting, work_for
 
@@ -96,7 +108,9 @@ class CaseRulesMachine(RuleBasedStateMachine):
         text = draw(st.sampled_from(["reason", "reason", "", "x" * 1001]), label="text")
         later = self.now + timedelta(hours=draw(st.integers(-2, 200)))
         escalation_id = draw(st.sampled_from([e.id for e in state.escalations] + ["E9"]))
-        op = draw(st.integers(0, 15), label="operation")
+        objection_id = draw(st.sampled_from([o.id for o in state.objections] + ["O9"]))
+        report = ReportRef(f"R{draw(st.integers(1, 4))}", "hotline", "night-quarrying", T0)
+        op = draw(st.integers(0, 19), label="operation")
         act = self._actor
         # Only the chosen command draws its own parts: drawing all sixteen every step was
         # most of this test's time.
@@ -127,7 +141,17 @@ class CaseRulesMachine(RuleBasedStateMachine):
             lambda: ResolveEscalation(request_id, act(data, coordinator), escalation_id,
                                       resolution="talked to them"),
             lambda: CloseCase(request_id,
-                              act(data, draw(st.sampled_from([owner, coordinator])))),
+                              act(data, draw(st.sampled_from([owner, coordinator]))),
+                              answer=draw(st.sampled_from(["", "answered"]))),
+            lambda: AttachReport(request_id, act(data, coordinator), report,
+                                 by_hand=draw(st.booleans())),
+            lambda: DetachReport(request_id, act(data, draw(st.sampled_from(
+                [owner, coordinator]))), report.id, reason="another matter"),
+            lambda: ObjectToLead(request_id, act(data, owner), reason=text or "not ours",
+                                 suggested_agency=draw(st.sampled_from(["", other]))),
+            lambda: DecideObjection(request_id, act(data, coordinator), objection_id,
+                                    draw(st.sampled_from(list(ObjectionOutcome))),
+                                    reassign_to=draw(st.sampled_from(["", other]))),
         ]
         return commands[op]()
 
