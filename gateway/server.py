@@ -10,6 +10,7 @@ the same handlers and checks.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Collection, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -119,10 +120,12 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
     await server.start()
     for name in ("", SERVICE_NAME, OVERSIGHT_SERVICE_NAME, REPORT_SERVICE_NAME):
         await health.set(name, health_pb2.HealthCheckResponse.SERVING)
+    routing = asyncio.create_task(intake.keep_routing())
     try:
         async with serve_http(http_app, host, http_port) as http:
             yield GatewayPorts(public=public, agencies=agencies, http=http)
     finally:
+        routing.cancel()
         await health.enter_graceful_shutdown()
         await server.stop(grace=5)
         await links.close()

@@ -33,6 +33,8 @@ from workflows.seals import Vouch, vouched
 logger = logging.getLogger(__name__)
 
 MAX_NAME = 64
+# How often stored, unrouted reports are routed again.
+ROUTING_RETRY_SECONDS = 15.0
 MAX_EMAIL = 254
 # Digits with the usual separators and an optional +: what a phone number is written as.
 _PHONE = re.compile(r"\+?[0-9][0-9 \-()]{2,30}")
@@ -90,6 +92,15 @@ def _subject_of(report: Report) -> str:
     """The subject a report opens or joins a case on: its subject attribute's value, or
     (no clear subject) the report itself, so it opens a case of its own."""
     return report.subject or f"report {report.id}"
+
+
+def taker_of(report: Report) -> Taker:
+    """Who took a stored report in (for routing it again after a failure): the officer
+    or Open311 client its row names, vouched for by the intake that stored it."""
+    door, _, name = report.received_by.partition("/")
+    officer = f"open311:{name}" if door == "open311" else name
+    return Taker(officer=officer, vouch=Vouch(session_id=f"stored-report:{report.id}"),
+                 label=report.received_by)
 
 
 def report_ref(report: Report) -> ReportRef:
@@ -175,10 +186,12 @@ class Intake:
             return await asyncio.to_thread(self._numbers.allocate, key, datetime.now(UTC))
         return numbering
 
-    async def route_pending(self, taker: Taker) -> int:
-        """Route the reports stored but not yet routed; how many were routed now."""
+    async def route_pending(self) -> int:
+        """Route the reports stored but not yet routed, each on behalf of whoever took it
+        in; how many were routed now."""
         routed = 0
         for report in await asyncio.to_thread(self.store.unrouted):
+            taker = taker_of(report)
             try:
                 route = self.dispatch.route(report.service_code, lon=report.lon,
                                             lat=report.lat, jurisdiction=report.jurisdiction,
@@ -210,6 +223,18 @@ class Intake:
         await asyncio.to_thread(self.store.routed, report.id, case_id=case.id,
                                 case_number=case.number, now=datetime.now(UTC))
         return self._known(await asyncio.to_thread(self.store.get, report_id), report_id)
+
+    async def keep_routing(self, every: float = ROUTING_RETRY_SECONDS) -> None:
+        """Route what waits, again and again (the gateway runs this for its lifetime): a
+        report stored while the engine was down or its subject's case was closing finds
+        its case once they are back, whichever gateway replica gets there first (routing
+        is idempotent per report)."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.route_pending()
+            except Exception:  # noqa: BLE001 - logged; the next round tries again
+                logger.exception("routing stored reports failed; retrying in %ss", every)
 
     async def split(self, report_id: str, *, reason: str, actor: Actor, vouch: Vouch,
                     taker: Taker, request_id: str) -> Report:
