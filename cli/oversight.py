@@ -200,6 +200,7 @@ def scorecard(args: argparse.Namespace) -> Any:
     red = ", ".join(f"{c.agency} {c.score:.0%}" for c in best) or "none yet"
     black = ", ".join(f"{c.agency} {c.score:.0%}" for c in worst) or "none yet"
     cards += f"\n\nred list (红榜, best scores): {red}\nblack list (黑榜, worst): {black}"
+    cards += "\n\n" + render.hotline_text(ranked, reply)
     lines = render.table(
         ["case type", "cases", "closed", "legal line", "promised line", "actual (median)",
          "within promised"],

@@ -12,6 +12,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from seamless.v1 import agency_pb2, case_pb2
 from seamless.v1 import case_service_pb2 as pb
+from seamless.v1 import oversight_pb2 as ov
 
 # Officers read times in the district's own time; every time printed says so.
 BEIJING = timezone(timedelta(hours=8))
@@ -190,6 +191,41 @@ def _width(text: str) -> int:
 
 def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
+
+
+def _percent(message: Any, field: str) -> str:
+    return f"{getattr(message, field):.0%}" if message.HasField(field) else "-"
+
+
+_HOTLINE_HEADERS = ["response", "ratings", "solved", "satisfied (S/B/D)", "reopened",
+                    "objections (upheld/reassigned/raised)"]
+
+
+def _hotline_cells(figures: ov.HotlineFigures) -> list[str]:
+    """响应率, 解决率, 满意率 (基本满意 counted as satisfied, the three counts beside it),
+    重办率 and the objections to a lead."""
+    return [_percent(figures, "response_rate"), str(figures.ratings),
+            _percent(figures, "solved_rate"),
+            f"{_percent(figures, 'satisfaction_rate')} ({figures.satisfied}/"
+            f"{figures.basically_satisfied}/{figures.dissatisfied})",
+            _percent(figures, "reopen_rate"),
+            f"{figures.objections_upheld}/{figures.objections_reassigned}/"
+            f"{figures.objections}"]
+
+
+def hotline_text(cards: Sequence[ov.AgencyScorecard], reply: ov.GetScorecardsResponse
+                 ) -> str:
+    """The 12345 (接诉即办) columns of the scorecards: per agency in `cards`' order, per
+    case type, and the reports per area."""
+    agencies = table(["agency", *_HOTLINE_HEADERS],
+                     [[c.agency, *_hotline_cells(c.hotline)] for c in cards])
+    types = table(["case type", "cases", "closed", "reports", *_HOTLINE_HEADERS],
+                  [[t.case_type, str(t.cases), str(t.closed), str(t.reports),
+                    *_hotline_cells(t.hotline)] for t in reply.case_type_scorecards])
+    areas = table(["area", "reports"], [[a.area or "(none given)", str(a.reports)]
+                                        for a in reply.area_reports])
+    return (f"12345 接诉即办 per agency\n{agencies}\n\nper case type\n{types}"
+            f"\n\nreports per area\n{areas}")
 
 
 def name(names: Mapping[str, tuple[str, str]], agency: str) -> str:

@@ -164,7 +164,11 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
                 scorecards=[views.scorecard(c, rank) for rank, c in
                             enumerate(figures.ranked_scorecards(), start=1)],
                 case_type_lines=[views.type_lines(t) for t in figures.type_lines()],
-                bounce_chains=[views.bounce_chain(c) for c in figures.bounce_chains])
+                bounce_chains=[views.bounce_chain(c) for c in figures.bounce_chains],
+                case_type_scorecards=[views.type_scorecard(t)
+                                      for t in figures.case_type_scorecards()],
+                area_reports=[views.area_reports(area, n)
+                              for area, n in figures.reports_per_area()])
         return await self._serve(context, work)
 
     async def GetHandoffMatrix(self, request: pb.GetHandoffMatrixRequest, context: Context

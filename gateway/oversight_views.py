@@ -77,7 +77,29 @@ def type_lines(lines: analysis.TypeLines) -> pb.CaseTypeLines:
         closed_within_promised=lines.within_promised, closed_within_legal=lines.within_legal)
 
 
+def hotline(figures: analysis.HotlineFigures) -> pb.HotlineFigures:
+    return pb.HotlineFigures(
+        response_rate=figures.response_rate, sign_judged=figures.sign_judged,
+        ratings=figures.ratings, solved_rate=figures.solved_rate, solved=figures.solved,
+        satisfaction_rate=figures.satisfaction_rate, satisfied=figures.satisfied,
+        basically_satisfied=figures.basically_satisfied, dissatisfied=figures.dissatisfied,
+        reopen_rate=figures.reopen_rate, reopened=figures.reopened,
+        objections=figures.objections, objections_upheld=figures.objections_upheld,
+        objections_reassigned=figures.objections_reassigned)
+
+
+def type_scorecard(card: analysis.TypeScorecard) -> pb.CaseTypeScorecard:
+    return pb.CaseTypeScorecard(case_type=card.case_type, cases=card.cases,
+                                closed=card.closed, tasks=card.tasks, hotline=hotline(card),
+                                reports=card.reports)
+
+
+def area_reports(area: str, reports: int) -> pb.AreaReports:
+    return pb.AreaReports(area=area, reports=reports)
+
+
 def scorecard(card: analysis.Scorecard, rank: int) -> pb.AgencyScorecard:
+    # `resolution_rate` is the API's name, older than the ratings, for the closure rate.
     return pb.AgencyScorecard(
         score=card.score, rank=rank if card.score is not None else 0,
         agency=card.agency, tasks=card.tasks, on_time_sign_rate=card.on_time_sign_rate,
@@ -86,8 +108,8 @@ def scorecard(card: analysis.Scorecard, rank: int) -> pb.AgencyScorecard:
         on_time_completion_rate=card.on_time_completion_rate,
         completion_judged=card.completion_judged, bounce_rate=card.bounce_rate,
         median_handoff_acceptance=span(card.median_handoff_acceptance_seconds),
-        handoffs_accepted=len(card.handoff_waits), resolution_rate=card.resolution_rate,
-        cases_led=card.cases_led)
+        handoffs_accepted=len(card.handoff_waits), resolution_rate=card.closure_rate,
+        cases_led=card.cases_led, hotline=hotline(card))
 
 
 def handoff_cell(cell: gap_store.HandoffCell) -> pb.HandoffCell:

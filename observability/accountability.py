@@ -3,7 +3,13 @@
 `CaseReplay` reads one case's events in sequence and yields:
 * the case itself, each ownership period and each task phase, and
 * every accountability gap of DESIGN.md's table, with the agency accountable while it
-  lasted, the agencies on both sides, the deadline that applied and whether it was breached.
+  lasted, the agencies on both sides, the deadline that applied and whether it was breached;
+* what the hotline's figures count: the reports on the case (并单) and the objections to
+  its lead (派单异议).
+
+A reporter's rating (回访/评价) is a ledger chain of its own (`rating:<report>@<run>`, one
+REPORT_RATED event): its replay is no case (no periods, no gaps, no lines), only the
+`rating` the scorecards fold in.
 
 Everything is derived from the ledger alone, so the spans a worker exports and the gaps
 the oversight API reports are the same intervals by construction.
@@ -22,6 +28,13 @@ from observability.event_schema import EventKind as K
 
 # Who is accountable while a delivery is failing: the platform itself.
 PLATFORM = schema.PLATFORM_ACTOR
+# The chains of reporters' ratings: `rating:<report>@<run>`.
+RATING_CHAIN_PREFIX = schema.rating_chain("")
+
+
+def is_rating_chain(chain_id: str) -> bool:
+    """Whether a ledger chain is a reporter's rating rather than a case."""
+    return chain_id.startswith(RATING_CHAIN_PREFIX)
 
 
 class Category(StrEnum):
@@ -38,6 +51,13 @@ class GapKind(StrEnum):
     OVERDUE = "OVERDUE"
     DECLINE_REVIEW = "DECLINE_REVIEW"
     ESCALATION = "ESCALATION"
+    LEAD_OBJECTION = "LEAD_OBJECTION"
+
+
+
+# OBJECTION_DECIDED's outcomes: the dispatch stood (the objector keeps the case), or the
+# case went to another lead.
+UPHELD, REASSIGNED = "UPHELD", "REASSIGNED"
 
 
 @dataclass(slots=True)
@@ -113,6 +133,52 @@ class _Task:
         return self.state in ("DISPATCHED", "SIGNED", "ON_SCENE", "DEEMED_CONSENT")
 
 
+@dataclass(frozen=True, slots=True)
+class CaseReport:
+    """A report on the case (并单), as the ledger names it: never its reporter."""
+
+    report_id: str
+    channel: str
+    service_code: str
+    area: str  # "" when the report named none
+    attached_at: datetime
+
+
+@dataclass(slots=True)
+class LeadObjection:
+    """An objection to leading the case (派单异议) and, once decided, its outcome."""
+
+    id: str
+    objector: str
+    coordinator: str
+    raised_at: datetime
+    decide_by: datetime | None
+    outcome: str = ""  # UPHELD or REASSIGNED once decided
+    decided_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rating:
+    """A reporter's rating of a closed case: the event of a rating chain."""
+
+    report_id: str
+    rated_case: str
+    case_type: str
+    # The agency that led the case when it closed: the one rated.
+    owner: str
+    solved: bool
+    satisfaction: str
+    # The case that reopened the matter (重办), "" when it was not reopened.
+    reopened_as: str
+    at: datetime
+    # The hotline that recorded it.
+    recorded_by: str
+
+    @property
+    def reopened(self) -> bool:
+        return bool(self.reopened_as)
+
+
 def _time(attributes: dict[str, str], key: str) -> datetime | None:
     text = attributes.get(key)
     try:
@@ -150,10 +216,26 @@ class CaseReplay:
         self._ownership: Interval | None = None
         self._case: Interval | None = None
         self._outcome: dict[str, TaskOutcome] = {}
+        # 重办: the case this one reopens, if it does.
+        self.reopened_from = ""
+        # The reports on the case now (attached and not split off again), by id.
+        self.reports: dict[str, CaseReport] = {}
+        # Objections to the lead, by id, and the review gaps still open.
+        self.objections: dict[str, LeadObjection] = {}
+        self._objection_gaps: dict[str, Interval] = {}
+        # A rating chain's one rating; None for a case.
+        self.is_rating = is_rating_chain(case_id)
+        self.rating: Rating | None = None
 
     # ----- feeding ------------------------------------------------------------------
 
     def feed(self, event: Event) -> None:
+        if self.is_rating or event.kind == K.REPORT_RATED:
+            # A rating chain holds its rating and nothing else; a rating anywhere else
+            # was not recorded by a rating's run (`audit verify` says so): not counted.
+            if self.is_rating and event.kind == K.REPORT_RATED:
+                self._rated(event)
+            return
         handler = _HANDLERS.get(event.kind)
         task = self._tasks.get(event.task_id) if event.task_id else None
         if task is not None:
@@ -176,9 +258,21 @@ class CaseReplay:
 
     @property
     def participants(self) -> list[str]:
-        """The agencies taking part (`observability.participation`'s rule)."""
+        """The agencies taking part (`observability.participation`'s rule). In a rating:
+        the hotline that recorded it and the agency rated, which sees its own ratings."""
+        if self.rating is not None:
+            rated = [self.rating.owner] if self.rating.owner else []
+            return participation.participants(opener=self.rating.recorded_by, owners=rated,
+                                              assignees=[], offered=[])
         return participation.participants(opener=self._opener, owners=self._owners,
                                           assignees=self._assignees, offered=self._offered_agencies)
+
+    def reports_per_area(self) -> dict[str, int]:
+        """The reports on the case now, per area ("" for those that named none)."""
+        found: dict[str, int] = {}
+        for report in self.reports.values():
+            found[report.area] = found.get(report.area, 0) + 1
+        return found
 
     # ----- helpers ------------------------------------------------------------------
 
@@ -268,6 +362,7 @@ class CaseReplay:
     def _opened(self, event: Event, _task: _Task | None) -> None:
         a = event.attributes
         self.case_type = a.get(schema.CASE_TYPE, "")
+        self.reopened_from = a.get(schema.REOPENED_FROM, "")
         self.coordinator = a.get(schema.COORDINATOR, "")
         self.opened_at = event.at
         self.legal_by, self.promised_by = _time(a, schema.LEGAL_BY), _time(a, schema.PROMISED_BY)
@@ -436,12 +531,59 @@ class CaseReplay:
 
     def _closed(self, event: Event, _task: _Task | None) -> None:
         self.closed_at = event.at
-        for gap in self._escalations.values():
-            gap.closed_by(event)
-        self._escalations.clear()
+        # The rules close no case with an objection pending; a ledger that says otherwise
+        # still ends every wait with the case.
+        for waits in (self._escalations, self._objection_gaps):
+            for gap in waits.values():
+                gap.closed_by(event)
+            waits.clear()
         for interval in (self._ownership, self._case):
             if interval is not None:
                 interval.closed_by(event)
+
+    def _report_attached(self, event: Event, _task: _Task | None) -> None:
+        a = event.attributes
+        report_id = a.get(schema.REPORT_ID, "")
+        self.reports[report_id] = CaseReport(report_id, a.get(schema.CHANNEL, ""),
+                                             a.get(schema.SERVICE_CODE, ""),
+                                             a.get(schema.AREA, ""), event.at)
+
+    def _report_detached(self, event: Event, _task: _Task | None) -> None:
+        self.reports.pop(event.attributes.get(schema.REPORT_ID, ""), None)
+
+    def _lead_objected(self, event: Event, _task: _Task | None) -> None:
+        """派单异议: the objector keeps the case while the coordinator reviews; the
+        review is the coordinator's gap, with its deadline."""
+        a = event.attributes
+        objection_id = a.get(schema.OBJECTION_ID, "")
+        coordinator = a.get(schema.COORDINATOR, self.coordinator)
+        decide_by = _time(a, schema.DECIDE_BY)
+        self.objections[objection_id] = LeadObjection(objection_id, event.actor, coordinator,
+                                                      event.at, decide_by)
+        self._objection_gaps[objection_id] = self._gap(
+            GapKind.LEAD_OBJECTION, event, coordinator, from_agency=event.actor,
+            to_agency=coordinator, deadline=decide_by, ref=objection_id)
+
+    def _objection_decided(self, event: Event, _task: _Task | None) -> None:
+        a = event.attributes
+        objection_id = a.get(schema.OBJECTION_ID, "")
+        gap = self._objection_gaps.pop(objection_id, None)
+        if gap is not None:
+            gap.closed_by(event)
+        objection = self.objections.get(objection_id)
+        if objection is not None:
+            objection.outcome, objection.decided_at = a.get(schema.OUTCOME, ""), event.at
+        new_owner = a.get(schema.OWNER, "")
+        if new_owner:  # reassigned: the case moves at this moment, as on OWNER_ASSIGNED
+            self._set_owner(new_owner, event)
+
+    def _rated(self, event: Event) -> None:
+        a = event.attributes
+        self.rating = Rating(
+            a.get(schema.REPORT_ID, ""), a.get(schema.RATED_CASE, ""),
+            a.get(schema.CASE_TYPE, ""), a.get(schema.OWNER, ""),
+            a.get(schema.SOLVED) == "true", a.get(schema.SATISFACTION, ""),
+            a.get(schema.REOPENED_AS, ""), event.at, event.actor)
 
     # ----- results ------------------------------------------------------------------
 
@@ -506,4 +648,8 @@ _HANDLERS: dict[str, Callable[[CaseReplay, Event, _Task | None], None]] = {
     K.HANDOFF_EXPIRED: CaseReplay._handoff_ended,
     K.OWNER_ASSIGNED: CaseReplay._owner_assigned,
     K.CLOSED: CaseReplay._closed,
+    K.REPORT_ATTACHED: CaseReplay._report_attached,
+    K.REPORT_DETACHED: CaseReplay._report_detached,
+    K.LEAD_OBJECTED: CaseReplay._lead_objected,
+    K.OBJECTION_DECIDED: CaseReplay._objection_decided,
 }

@@ -1,5 +1,6 @@
-"""Oversight figures from the ledger: gaps, bounce chains, the three lines, agency
-scorecards and the agency-pair hand-off matrix.
+"""Oversight figures from the ledger: gaps, bounce chains, the three lines, agency and
+case-type scorecards (with the 12345 hotline's rates: response, solved, satisfaction,
+reopen), reports per area, and the agency-pair hand-off matrix.
 
 The ledger is read as one stream ordered by case and sequence; each case is replayed
 (`accountability.CaseReplay`) and folded into the totals before the next is read, so
@@ -15,7 +16,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from observability.accountability import CaseReplay, Category, Event, GapKind, Interval
+from observability.accountability import (
+    REASSIGNED,
+    UPHELD,
+    CaseReplay,
+    Category,
+    Event,
+    GapKind,
+    Interval,
+    LeadObjection,
+    Rating,
+    TaskOutcome,
+)
+from observability.event_schema import Satisfaction
 
 T = TypeVar("T")
 
@@ -96,20 +109,29 @@ class BounceChain:
         return len(self.task_ids) - 1
 
 
-@dataclass
-class Scorecard:
-    agency: str
+@dataclass(kw_only=True)
+class HotlineFigures:
+    """What the agency and the case-type scorecards both count: the three rates 12345
+    (接诉即办) ranks by and its reopen rate, and the objections to a lead (派单异议).
+
+    响应率 is the sign-for clock kept (a task signed within it); 解决率, 满意率 and 重办率
+    come from the reporters' ratings after close, each credited to the agency that led
+    the case when it closed and to the case's type.
+    """
+
     tasks: int = 0
     signed_on_time: int = 0
     sign_judged: int = 0
-    arrived_on_time: int = 0
-    arrival_judged: int = 0
-    done_on_time: int = 0
-    completion_judged: int = 0
-    declined: int = 0
-    handoff_waits: list[float] = field(default_factory=list)
-    cases_led: int = 0
-    cases_resolved: int = 0
+    ratings: int = 0
+    solved: int = 0
+    satisfied: int = 0
+    basically_satisfied: int = 0
+    dissatisfied: int = 0
+    reopened: int = 0
+    # Objections raised (by the agency; in cases of the type), and how they were decided.
+    objections: int = 0
+    objections_upheld: int = 0  # the dispatch stood: the objector kept the case
+    objections_reassigned: int = 0
 
     @staticmethod
     def rate(part: int, whole: int) -> float | None:
@@ -118,6 +140,61 @@ class Scorecard:
     @property
     def on_time_sign_rate(self) -> float | None:
         return self.rate(self.signed_on_time, self.sign_judged)
+
+    @property
+    def response_rate(self) -> float | None:
+        """响应率: the on-time sign-for rate, under the hotline's name (the same figure)."""
+        return self.on_time_sign_rate
+
+    @property
+    def solved_rate(self) -> float | None:
+        """解决率: ratings that say the matter was solved, per rating. Not
+        `Scorecard.closure_rate` (cases closed): a closed case may be unsolved."""
+        return self.rate(self.solved, self.ratings)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        """满意率: satisfied and basically satisfied, per rating. Beijing's published
+        practice counts 基本满意 as satisfied; the three counts are kept so that another
+        weighting (满意 alone, or 基本满意 as a half) can be derived from them."""
+        return self.rate(self.satisfied + self.basically_satisfied, self.ratings)
+
+    @property
+    def reopen_rate(self) -> float | None:
+        """重办率: ratings that reopened the matter as a new case, per rating."""
+        return self.rate(self.reopened, self.ratings)
+
+    def count_sign(self, outcome: TaskOutcome) -> None:
+        self.tasks += 1
+        if outcome.signed_on_time is not None:
+            self.sign_judged += 1
+            self.signed_on_time += outcome.signed_on_time
+
+    def count_rating(self, rating: Rating) -> None:
+        self.ratings += 1
+        self.solved += rating.solved
+        self.satisfied += rating.satisfaction == Satisfaction.SATISFIED
+        self.basically_satisfied += rating.satisfaction == Satisfaction.BASICALLY_SATISFIED
+        self.dissatisfied += rating.satisfaction == Satisfaction.DISSATISFIED
+        self.reopened += rating.reopened
+
+    def count_objection(self, objection: LeadObjection) -> None:
+        self.objections += 1
+        self.objections_upheld += objection.outcome == UPHELD
+        self.objections_reassigned += objection.outcome == REASSIGNED
+
+
+@dataclass
+class Scorecard(HotlineFigures):
+    agency: str
+    arrived_on_time: int = 0
+    arrival_judged: int = 0
+    done_on_time: int = 0
+    completion_judged: int = 0
+    declined: int = 0
+    handoff_waits: list[float] = field(default_factory=list)
+    cases_led: int = 0
+    cases_closed: int = 0
 
     @property
     def on_time_arrival_rate(self) -> float | None:
@@ -136,19 +213,43 @@ class Scorecard:
         return statistics.median(self.handoff_waits) if self.handoff_waits else None
 
     @property
-    def resolution_rate(self) -> float | None:
-        return self.rate(self.cases_resolved, self.cases_led)
+    def closure_rate(self) -> float | None:
+        """Cases led that are closed (结案率; the API's `resolution_rate`, named before
+        the ratings' 解决率 existed): closed is not solved, see `solved_rate`."""
+        return self.rate(self.cases_closed, self.cases_led)
 
     @property
     def score(self) -> float | None:
         """The mean of the rates judged so far, each 0..1 with 1 the best (a bounce
-        counts as 1 - bounce rate): what agencies are ranked by."""
+        counts as 1 - bounce rate): what agencies are ranked by.
+
+        Of the hotline's figures, the three rates 12345 ranks by enter, each one equal
+        share: response (it is the sign-for rate, counted once), solved and satisfaction,
+        because they are the reporters' own verdict on the work and the clocks alone
+        would rank an agency that closes fast and helps no one first. The reopen rate
+        does not: a reopening is a rating already counted unsolved and dissatisfied,
+        and would weigh one reporter three times. Nor do objections: objecting is the
+        lead's right, and a score that fell with each one would teach agencies to keep
+        cases they should not lead, the chasing of rankings the 2025 rules (国办函〔2025〕
+        66号) warn against; they are shown beside the score instead.
+        """
         bounce = self.bounce_rate
         rates = [self.on_time_sign_rate, self.on_time_arrival_rate,
                  self.on_time_completion_rate, None if bounce is None else 1 - bounce,
-                 self.resolution_rate]
+                 self.closure_rate, self.solved_rate, self.satisfaction_rate]
         judged = [r for r in rates if r is not None]
         return sum(judged) / len(judged) if judged else None
+
+
+@dataclass
+class TypeScorecard(HotlineFigures):
+    """One case type's figures: its cases, the hotline's rates and its reports."""
+
+    case_type: str
+    cases: int = 0
+    closed: int = 0
+    # Reports on its cases (attached, less those split off again).
+    reports: int = 0
 
 
 @dataclass
@@ -159,12 +260,26 @@ class Analysis:
     cases: list[CaseLines] = field(default_factory=list)
     bounce_chains: list[BounceChain] = field(default_factory=list)
     scorecards: dict[str, Scorecard] = field(default_factory=dict)
+    type_scorecards: dict[str, TypeScorecard] = field(default_factory=dict)
+    # Reports on cases, per area ("" for reports that named none).
+    area_reports: dict[str, int] = field(default_factory=dict)
+    # The reports counted so far: each is counted once, though a reopened case (重办)
+    # carries its matter's reports over and so holds them again.
+    counted_reports: set[str] = field(default_factory=set, repr=False)
 
     def type_lines(self) -> list[TypeLines]:
         by_type: dict[str, list[CaseLines]] = defaultdict(list)
         for case in self.cases:
             by_type[case.case_type].append(case)
         return [_type_lines(name, cases) for name, cases in sorted(by_type.items())]
+
+    def case_type_scorecards(self) -> list[TypeScorecard]:
+        """By case type (types are compared, not ranked)."""
+        return [self.type_scorecards[t] for t in sorted(self.type_scorecards)]
+
+    def reports_per_area(self) -> list[tuple[str, int]]:
+        """Most reports first, then by area."""
+        return sorted(self.area_reports.items(), key=lambda item: (-item[1], item[0]))
 
     def ranked_scorecards(self) -> list[Scorecard]:
         """Best score first; agencies with nothing judged yet last, by name."""
@@ -200,6 +315,8 @@ def analyse(replays: Iterable[CaseReplay], *, now: datetime, since: datetime | N
 
 def _fold(result: Analysis, replay: CaseReplay, gap_query: GapQuery) -> None:
     now, since = result.now, result.since
+    if replay.rating is not None:
+        return _fold_rating(result, replay.rating)
     for interval in replay.intervals:
         if interval.category is Category.GAP:
             if gap_query.matches(interval, now):
@@ -207,6 +324,7 @@ def _fold(result: Analysis, replay: CaseReplay, gap_query: GapQuery) -> None:
             if interval.name == GapKind.HANDOFF_PENDING and (since is None
                                                              or interval.start >= since):
                 _count_handoff(result, interval)
+    _fold_reports_and_objections(result, replay)
     opened = replay.opened_at
     if opened is None or (since is not None and opened < since):
         return _fold_tasks(result, replay)
@@ -218,7 +336,11 @@ def _fold(result: Analysis, replay: CaseReplay, gap_query: GapQuery) -> None:
         (end - opened).total_seconds(), replay.closed_at is not None))
     lead = _scorecard(result, replay.owner)
     lead.cases_led += 1
-    lead.cases_resolved += replay.closed_at is not None
+    lead.cases_closed += replay.closed_at is not None
+    of_type = _type_scorecard(result, replay.case_type)
+    if of_type is not None:
+        of_type.cases += 1
+        of_type.closed += replay.closed_at is not None
     for hops in replay.bounce_chains.values():
         if len(hops) > 1:
             result.bounce_chains.append(BounceChain(
@@ -226,23 +348,55 @@ def _fold(result: Analysis, replay: CaseReplay, gap_query: GapQuery) -> None:
     _fold_tasks(result, replay)
 
 
+def _began(result: Analysis, at: datetime) -> bool:
+    return result.since is None or at >= result.since
+
+
 def _fold_tasks(result: Analysis, replay: CaseReplay) -> None:
-    since = result.since
+    of_type = _type_scorecard(result, replay.case_type)
     for outcome in replay.task_log:
-        if since is not None and outcome.dispatched_at < since:
+        if not _began(result, outcome.dispatched_at):
             continue
         card = _scorecard(result, outcome.assignee)
-        card.tasks += 1
+        card.count_sign(outcome)
+        if of_type is not None:
+            of_type.count_sign(outcome)
         card.declined += outcome.declined
-        if outcome.signed_on_time is not None:
-            card.sign_judged += 1
-            card.signed_on_time += outcome.signed_on_time
         if outcome.arrived_on_time is not None:
             card.arrival_judged += 1
             card.arrived_on_time += outcome.arrived_on_time
         if outcome.done_on_time is not None:
             card.completion_judged += 1
             card.done_on_time += outcome.done_on_time
+
+
+def _fold_reports_and_objections(result: Analysis, replay: CaseReplay) -> None:
+    """The reports on the case now (attached since `since`, each report once), per type
+    and area, and the objections raised since then, for the objector and the type."""
+    of_type = _type_scorecard(result, replay.case_type)
+    for report in replay.reports.values():
+        if _began(result, report.attached_at) and report.report_id not in \
+                result.counted_reports:
+            result.counted_reports.add(report.report_id)
+            result.area_reports[report.area] = result.area_reports.get(report.area, 0) + 1
+            if of_type is not None:
+                of_type.reports += 1
+    for objection in replay.objections.values():
+        if _began(result, objection.raised_at):
+            _scorecard(result, objection.objector).count_objection(objection)
+            if of_type is not None:
+                of_type.count_objection(objection)
+
+
+def _fold_rating(result: Analysis, rating: Rating) -> None:
+    """A reporter's rating, for the agency rated (the lead at close) and the case type."""
+    if not _began(result, rating.at):
+        return
+    if rating.owner:
+        _scorecard(result, rating.owner).count_rating(rating)
+    of_type = _type_scorecard(result, rating.case_type)
+    if of_type is not None:
+        of_type.count_rating(rating)
 
 
 def _count_handoff(result: Analysis, gap: Interval) -> None:
@@ -256,6 +410,16 @@ def _scorecard(result: Analysis, agency: str) -> Scorecard:
     card = result.scorecards.get(agency)
     if card is None:
         card = result.scorecards[agency] = Scorecard(agency)
+    return card
+
+
+def _type_scorecard(result: Analysis, case_type: str) -> TypeScorecard | None:
+    """The case type's scorecard; None for a case whose type the ledger does not say."""
+    if not case_type:
+        return None
+    card = result.type_scorecards.get(case_type)
+    if card is None:
+        card = result.type_scorecards[case_type] = TypeScorecard(case_type)
     return card
 
 

@@ -113,6 +113,14 @@ SATISFACTION = "satisfaction"
 REOPENED_AS = "reopened_as"
 
 
+class Satisfaction(StrEnum):
+    """A reporter's satisfaction, as REPORT_RATED records it."""
+
+    SATISFIED = "SATISFIED"  # 满意
+    BASICALLY_SATISFIED = "BASICALLY_SATISFIED"  # 基本满意
+    DISSATISFIED = "DISSATISFIED"  # 不满意
+
+
 def rating_chain(report_id: str) -> str:
     """The ledger chain of a report's rating: one event, recorded after its case has
     closed (a closed case's own chain takes no more events)."""

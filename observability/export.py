@@ -4,7 +4,8 @@ Both take events as `ledger.stream_events` yields them (grouped by case, in sequ
 write each one as it is read, so a ledger of millions of events is never held in memory:
 
 * events cost nothing that lasts: each is encoded, written and dropped;
-* OCEL objects (cases, tasks, agencies) must come in their own array, so they are built
+* OCEL objects (cases, tasks, ratings, agencies) must come in their own array, so they
+  are built
   for one case at a time and spooled to a temporary file when the case's events end, then
   copied after the events. Memory holds one case's objects, the agencies, and the ids of
   finished cases (to refuse a stream whose cases are not contiguous).
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from observability import event_schema as s
-from observability.accountability import Event
+from observability.accountability import Event, is_rating_chain
 from observability.event_schema import EventKind as K
 from observability.ledger import encode_attributes
 
@@ -31,14 +32,17 @@ CSV_HEADER = ("case_id", "sequence", "kind", "time", "actor_agency", "actor_offi
 STRING, TIME, INTEGER, BOOLEAN = "string", "time", "integer", "boolean"
 # OCEL types by attribute name; every other attribute is a string.
 _TYPE_OF = {name: TIME for name in (s.LEGAL_BY, s.PROMISED_BY, s.SIGN_BY, s.ON_SCENE_BY,
-                                    s.DUE_BY, s.REVIEW_BY, s.EXPIRES_AT)}
-_TYPE_OF |= {s.ROUND: INTEGER, s.ATTEMPTS: INTEGER, s.GRANTED: BOOLEAN}
+                                    s.DUE_BY, s.REVIEW_BY, s.EXPIRES_AT, s.DECIDE_BY)}
+_TYPE_OF |= {s.ROUND: INTEGER, s.ATTEMPTS: INTEGER, s.GRANTED: BOOLEAN, s.BY_HAND: BOOLEAN,
+             s.ANSWERED: BOOLEAN, s.SOLVED: BOOLEAN}
 
 # What each kind of event carries, as the workflow rules record it (workflows/rules/).
 _CLOCKS = (s.ASSIGNEE, s.ROUND, s.SIGN_BY, s.DUE_BY, s.ON_SCENE_BY)
 _PARTIES = (s.HANDOFF_ID, s.FROM_AGENCY, s.TO_AGENCY)
+_REPORT = (s.REPORT_ID, s.CHANNEL, s.SERVICE_CODE)
 EVENT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
-    K.OPENED: (s.OWNER, s.CASE_TYPE, s.LEGAL_BY, s.PROMISED_BY, s.COORDINATOR),
+    K.OPENED: (s.OWNER, s.CASE_TYPE, s.LEGAL_BY, s.PROMISED_BY, s.COORDINATOR,
+               s.CASE_NUMBER, s.REOPENED_FROM),
     K.TASK_DISPATCHED: (s.TASK_KIND, *_CLOCKS, s.REDISPATCHED_FROM),
     K.TASK_DELIVERED: (s.ROUND, s.ATTEMPTS),
     K.TASK_SIGNED: (), K.TASK_ON_SCENE: (), K.TASK_DONE: (),
@@ -55,10 +59,20 @@ EVENT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     K.HANDOFF_ACCEPTED: _PARTIES, K.HANDOFF_DECLINED: _PARTIES,
     K.HANDOFF_WITHDRAWN: _PARTIES, K.HANDOFF_EXPIRED: _PARTIES,
     K.OWNER_ASSIGNED: (s.OWNER, *_PARTIES),
-    K.CLOSED: (),
+    K.CLOSED: (s.ANSWERED,),
     K.LINE_MISSED: (s.LINE,),
     K.NOTICE_DELIVERED: (s.NOTICE, s.RECIPIENTS, s.NOTICE_TASK),
+    K.REPORT_ATTACHED: (*_REPORT, s.AREA, s.BY_HAND),
+    K.REPORT_DETACHED: _REPORT,
+    K.LEAD_OBJECTED: (s.OBJECTION_ID, s.COORDINATOR, s.DECIDE_BY, s.SUGGESTED),
+    K.OBJECTION_DECIDED: (s.OBJECTION_ID, s.OUTCOME, s.OWNER),
+    # The one event of a rating's own chain (its object is the rating, not a case).
+    K.REPORT_RATED: (s.REPORT_ID, s.RATED_CASE, s.CASE_TYPE, s.OWNER, s.SOLVED,
+                     s.SATISFACTION, s.REOPENED_AS),
 }
+# The events after which the case has a new owner (its `owner` attribute, or the
+# receiver of an accepted hand-off).
+_NEW_OWNER = frozenset({K.OPENED, K.OWNER_ASSIGNED, K.OBJECTION_DECIDED})
 # Every event may name the request that caused it, so a mined path leads to its trace,
 # and the officer who acted for its agency (accountability names people too).
 TRACE_ATTRIBUTES = ("trace_id", "span_id", "officer")
@@ -81,6 +95,11 @@ OBJECT_TYPES: list[dict[str, Any]] = [
         {"name": s.TASK_KIND, "type": STRING}, {"name": s.ASSIGNEE, "type": STRING},
         {"name": s.ROUND, "type": INTEGER}, {"name": s.DUE_BY, "type": TIME},
         {"name": "status", "type": STRING}]},
+    # A reporter's rating of a closed case (回访): a ledger chain of its own.
+    {"name": "rating", "attributes": [
+        {"name": s.RATED_CASE, "type": STRING}, {"name": s.CASE_TYPE, "type": STRING},
+        {"name": s.OWNER, "type": STRING}, {"name": s.SOLVED, "type": BOOLEAN},
+        {"name": s.SATISFACTION, "type": STRING}, {"name": s.REOPENED_AS, "type": STRING}]},
     {"name": "agency", "attributes": []},
 ]
 
@@ -181,8 +200,11 @@ class _Objects:
             if event.case_id in self._finished:
                 raise ValueError(f"the events of case {event.case_id} are not contiguous: "
                                  "export needs them grouped by case, as stream_events reads")
-            case = self._case = _Object(event.case_id, "case")
+            case = self._case = _Object(event.case_id, _chain_type(event.case_id))
         a, kind = event.attributes, event.kind
+        if case.type == "rating":
+            self._see_rating(case, event, time)
+            return
         if kind == K.OPENED:
             for name in (s.CASE_TYPE, s.LEGAL_BY, s.PROMISED_BY):
                 if name in a:
@@ -192,13 +214,25 @@ class _Objects:
                 case.relate(self.agency(a[s.COORDINATOR]), "coordinator")
         elif kind == K.CLOSED:
             case.set("status", time, "closed")
-        owner = (a.get(s.OWNER) if kind in (K.OPENED, K.OWNER_ASSIGNED)
+        owner = (a.get(s.OWNER) if kind in _NEW_OWNER
                  else a.get(s.TO_AGENCY) if kind == K.HANDOFF_ACCEPTED else None)
         if owner:
             case.set(s.OWNER, time, owner)
             case.relate(self.agency(owner), "owner")
         if event.task_id:
             self._see_task(self.task(event.case_id, event.task_id), event, time)
+
+    def _see_rating(self, rating: _Object, event: Event, time: str) -> None:
+        a = event.attributes
+        if event.kind != K.REPORT_RATED:
+            return  # a rating's chain holds nothing else (`audit verify` names it)
+        for name in (s.RATED_CASE, s.CASE_TYPE, s.OWNER, s.SATISFACTION, s.REOPENED_AS):
+            if a.get(name):
+                rating.set(name, time, a[name])
+        if s.SOLVED in a:
+            rating.set(s.SOLVED, time, a[s.SOLVED] == "true")
+        if a.get(s.OWNER):
+            rating.relate(self.agency(a[s.OWNER]), "rated")
 
     def _see_task(self, task: _Object, event: Event, time: str) -> None:
         a, kind = event.attributes, event.kind
@@ -246,6 +280,11 @@ class _Objects:
             self._write(_Object(agency_object_id(agency), "agency"), out)
 
 
+def _chain_type(chain_id: str) -> str:
+    """The object a ledger chain stands for: a case, or a reporter's rating."""
+    return "rating" if is_rating_chain(chain_id) else "case"
+
+
 def _event_json(event: Event, time: str, objects: _Objects) -> dict[str, Any]:
     a = event.attributes
     attributes = [{"name": name, "value": _value(name, text)} for name, text in a.items()]
@@ -255,7 +294,7 @@ def _event_json(event: Event, time: str, objects: _Objects) -> dict[str, Any]:
         attributes.append({"name": "span_id", "value": event.span_id})
     if event.officer:
         attributes.append({"name": "officer", "value": event.officer})
-    relationships = [{"objectId": event.case_id, "qualifier": "case"}]
+    relationships = [{"objectId": event.case_id, "qualifier": _chain_type(event.case_id)}]
     if event.task_id:
         relationships.append({"objectId": task_object_id(event.case_id, event.task_id),
                               "qualifier": "task"})

@@ -12,23 +12,17 @@ checked here before anything is recorded.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from observability import event_schema as schema
+    from observability.event_schema import Satisfaction
     from workflows import activities, request_trace, seals
     from workflows.rules.effects import CaseEventBatch
     from workflows.rules.model import Actor, CaseEvent, EventKind
     from workflows.rules.refusals import Reason, Refusal
     from workflows.workflows import LOCAL_LEDGER_BUDGET, refusal_error
-
-
-class Satisfaction(StrEnum):
-    SATISFIED = "SATISFIED"  # 满意
-    BASICALLY_SATISFIED = "BASICALLY_SATISFIED"  # 基本满意
-    DISSATISFIED = "DISSATISFIED"  # 不满意
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,11 @@ from temporalio.service import RPCError
 
 from gateway.case_numbers import CaseNumbers, request_key
 from gateway.reports.store import MAX_MEDIA_URL, MAX_MEDIA_URLS, Report, ReportDraft, ReportStore
+from observability.event_schema import Satisfaction
 from workflows import client as cases
 from workflows.catalog_loader import Catalog
 from workflows.dispatch_catalogue import DispatchCatalogue, Route, RouteError
-from workflows.ratings import RateReport, Satisfaction, reopens
+from workflows.ratings import RateReport, reopens
 from workflows.rules import limits
 from workflows.rules.commands import AttachReport, DetachReport, OpenCase
 from workflows.rules.model import Actor, CaseState, CaseStatus, ReportRef

@@ -28,10 +28,10 @@ from gateway.reports.intake import Intake, IntakeError, Taker
 from gateway.reports.store import Report, ReportDraft, ReportFilter
 from gateway.service import refusal
 from observability import participation
+from observability.event_schema import Satisfaction
 from seamless.v1 import report_pb2 as pb
 from seamless.v1 import report_pb2_grpc
 from workflows import client as cases
-from workflows.ratings import Satisfaction
 from workflows.rules.model import Actor
 from workflows.seals import Vouch
 

@@ -101,7 +101,7 @@ async def test_a_bad_report_is_refused_and_stores_nothing(gw: Gateway, change: d
     request = quarry_report("quarry bad")
     for key, value in change.items():
         if isinstance(value, list):
-            request.ClearField(key)  # type: ignore[arg-type]
+            request.ClearField(key)
         elif isinstance(value, pb.ReporterContact):
             request.contact.CopyFrom(value)
         else:

@@ -85,7 +85,7 @@ def test_scorecards_count_each_clock_kept_or_missed() -> None:
         2, 0.5, 0.5)
     assert (quality.tasks, quality.bounce_rate, quality.sign_judged) == (1, 1.0, 0)
     lead = found.scorecards["market-regulation"]
-    assert (lead.cases_led, lead.resolution_rate) == (1, 1.0)
+    assert (lead.cases_led, lead.closure_rate) == (1, 1.0)
     [chain] = found.bounce_chains
     assert (chain.task_ids, chain.agencies, chain.bounces) == (
         ("T3", "T4"), ("quality-inspection", "health"), 1)

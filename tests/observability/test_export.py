@@ -142,8 +142,44 @@ def approval_case() -> CaseScript:
     return c
 
 
+HOTLINE_CASE = "case:environmental-noise:SITE-9@run-4"
+RATING = f"{s.rating_chain('R-2')}@run-5"
+
+
+def hotline_case() -> CaseScript:
+    """Opened by the hotline for two reports (one split off again), the lead objects and
+    the coordinator reassigns it, closed with an answer."""
+    c = CaseScript(HOTLINE_CASE)
+    c.add(0, K.OPENED, COORDINATOR, attributes={
+        s.OWNER: STREET, s.CASE_TYPE: "environmental-noise", s.LEGAL_BY: at(60 * 24 * 7),
+        s.PROMISED_BY: at(60 * 24 * 2), s.COORDINATOR: COORDINATOR})
+    report = {s.CHANNEL: "hotline", s.SERVICE_CODE: "noise"}
+    c.add(0, K.REPORT_ATTACHED, COORDINATOR, attributes={
+        s.REPORT_ID: "R-1", **report, s.AREA: "pinggu"})
+    c.add(5, K.REPORT_ATTACHED, STREET, attributes={
+        s.REPORT_ID: "R-2", **report, s.BY_HAND: "true"})
+    c.add(6, K.REPORT_DETACHED, STREET, attributes={s.REPORT_ID: "R-1", **report})
+    c.add(10, K.LEAD_OBJECTED, STREET, attributes={
+        s.OBJECTION_ID: "O1", s.COORDINATOR: COORDINATOR, s.DECIDE_BY: at(130),
+        s.SUGGESTED: MARKET})
+    c.add(40, K.OBJECTION_DECIDED, COORDINATOR, attributes={
+        s.OBJECTION_ID: "O1", s.OUTCOME: "REASSIGNED", s.OWNER: MARKET})
+    c.add(300, K.CLOSED, MARKET, attributes={s.ANSWERED: "true"})
+    return c
+
+
+def rating_chain() -> CaseScript:
+    c = CaseScript(RATING)
+    c.add(400, K.REPORT_RATED, COORDINATOR, attributes={
+        s.REPORT_ID: "R-2", s.RATED_CASE: HOTLINE_CASE, s.CASE_TYPE: "environmental-noise",
+        s.OWNER: MARKET, s.SOLVED: "false", s.SATISFACTION: "DISSATISFIED",
+        s.REOPENED_AS: "case:environmental-noise:SITE-9@run-6"})
+    return c
+
+
 def all_events() -> list[Event]:
-    return [e for case in (food_case(), mining_case(), approval_case()) for e in case.events]
+    return [e for case in (food_case(), mining_case(), approval_case(), hotline_case(),
+                           rating_chain()) for e in case.events]
 
 
 def ocel_of(events: list[Event]) -> tuple[int, dict[str, Any]]:
@@ -172,7 +208,7 @@ def test_the_ocel_log_declares_what_it_holds_and_relates_only_to_objects_it_hold
     object_types = {t["name"]: {a["name"]: a["type"] for a in t["attributes"]}
                     for t in log["objectTypes"]}
     assert set(event_types) >= {k.value for k in K}
-    assert set(object_types) == {"case", "task", "agency"}
+    assert set(object_types) == {"case", "task", "rating", "agency"}
     objects = {o["id"]: o for o in log["objects"]}
     assert len(objects) == len(log["objects"]), "object ids are unique"
     assert len({e["id"] for e in log["events"]}) == len(events), "event ids are unique"
@@ -224,6 +260,25 @@ def test_the_ocel_log_shows_who_held_the_case_and_where_a_task_bounced() -> None
     assert {"name": s.GRANTED, "value": True} in granted["attributes"]
 
 
+def test_the_ocel_log_follows_a_reassigned_lead_and_shows_a_rating_as_a_rating() -> None:
+    _, log = ocel_of(all_events())
+    objects = {o["id"]: o for o in log["objects"]}
+    noise = objects[HOTLINE_CASE]
+    assert noise["type"] == "case"
+    assert [a["value"] for a in noise["attributes"] if a["name"] == s.OWNER] == [STREET, MARKET]
+    rating = objects[RATING]
+    assert rating["type"] == "rating"
+    assert {a["name"]: a["value"] for a in rating["attributes"]} == {
+        s.RATED_CASE: HOTLINE_CASE, s.CASE_TYPE: "environmental-noise", s.OWNER: MARKET,
+        s.SATISFACTION: "DISSATISFIED", s.REOPENED_AS: "case:environmental-noise:SITE-9@run-6",
+        s.SOLVED: False}
+    assert relations(rating) == {("agency:" + MARKET, "rated")}
+    rated = next(e for e in log["events"] if e["type"] == K.REPORT_RATED)
+    assert (RATING, "rating") in relations(rated)
+    attached = [e for e in log["events"] if e["type"] == K.REPORT_ATTACHED]
+    assert {"name": s.BY_HAND, "value": True} in attached[1]["attributes"]
+
+
 def test_an_attribute_the_export_does_not_know_yet_is_still_declared() -> None:
     case = CaseScript("case:x:1@r")
     case.add(0, K.NOTICE, PLATFORM, attributes={"reminder_count": "2"})
@@ -247,7 +302,7 @@ def unordered(log: dict[str, Any]) -> dict[str, Any]:
 
 def test_the_export_of_a_stored_ledger_is_the_export_of_its_events(tmp_path: Path) -> None:
     engine = ledger.open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
-    cases = (food_case(), mining_case(), approval_case())
+    cases = (food_case(), mining_case(), approval_case(), hotline_case(), rating_chain())
     with Session(engine) as session:
         for case in cases:
             ledger.append(session=session, case_id=case.case_id, events=[ledger.LedgerEntryBase(

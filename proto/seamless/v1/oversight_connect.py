@@ -53,7 +53,8 @@ class OversightService(Protocol):
 
     async def get_scorecards(self, request: GetScorecardsRequest, ctx: RequestContext[GetScorecardsRequest, GetScorecardsResponse], /) -> GetScorecardsResponse:
         """
-        Agency scorecards, the three lines per case type, and bounce chains.
+        Agency and case-type scorecards (with the 12345 hotline's rates), the three lines
+        per case type, reports per area, and bounce chains.
         """
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
@@ -254,7 +255,8 @@ class OversightServiceClient(ConnectClient):
         use_get: bool = False,
     ) -> GetScorecardsResponse:
         """
-        Agency scorecards, the three lines per case type, and bounce chains.
+        Agency and case-type scorecards (with the 12345 hotline's rates), the three lines
+        per case type, reports per area, and bounce chains.
         """
         return await self.execute_unary(
             request=request,
@@ -361,7 +363,8 @@ class OversightServiceSync(Protocol):
 
     def get_scorecards(self, request: GetScorecardsRequest, ctx: RequestContext[GetScorecardsRequest, GetScorecardsResponse], /) -> GetScorecardsResponse:
         """
-        Agency scorecards, the three lines per case type, and bounce chains.
+        Agency and case-type scorecards (with the 12345 hotline's rates), the three lines
+        per case type, reports per area, and bounce chains.
         """
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
@@ -560,7 +563,8 @@ class OversightServiceClientSync(ConnectClientSync):
         use_get: bool = False,
     ) -> GetScorecardsResponse:
         """
-        Agency scorecards, the three lines per case type, and bounce chains.
+        Agency and case-type scorecards (with the 12345 hotline's rates), the three lines
+        per case type, reports per area, and bounce chains.
         """
         return self.execute_unary(
             request=request,

@@ -176,7 +176,7 @@ class ListGapsResponse(_message.Message):
     def __init__(self, gaps: _Optional[_Iterable[_Union[Gap, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class AgencyScorecard(_message.Message):
-    __slots__ = ("agency", "tasks", "on_time_sign_rate", "sign_judged", "on_time_arrival_rate", "arrival_judged", "on_time_completion_rate", "completion_judged", "bounce_rate", "median_handoff_acceptance", "handoffs_accepted", "resolution_rate", "cases_led", "score", "rank")
+    __slots__ = ("agency", "tasks", "on_time_sign_rate", "sign_judged", "on_time_arrival_rate", "arrival_judged", "on_time_completion_rate", "completion_judged", "bounce_rate", "median_handoff_acceptance", "handoffs_accepted", "resolution_rate", "cases_led", "score", "rank", "hotline")
     AGENCY_FIELD_NUMBER: _ClassVar[int]
     TASKS_FIELD_NUMBER: _ClassVar[int]
     ON_TIME_SIGN_RATE_FIELD_NUMBER: _ClassVar[int]
@@ -192,6 +192,7 @@ class AgencyScorecard(_message.Message):
     CASES_LED_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     RANK_FIELD_NUMBER: _ClassVar[int]
+    HOTLINE_FIELD_NUMBER: _ClassVar[int]
     agency: str
     tasks: int
     on_time_sign_rate: float
@@ -207,7 +208,64 @@ class AgencyScorecard(_message.Message):
     cases_led: int
     score: float
     rank: int
-    def __init__(self, agency: _Optional[str] = ..., tasks: _Optional[int] = ..., on_time_sign_rate: _Optional[float] = ..., sign_judged: _Optional[int] = ..., on_time_arrival_rate: _Optional[float] = ..., arrival_judged: _Optional[int] = ..., on_time_completion_rate: _Optional[float] = ..., completion_judged: _Optional[int] = ..., bounce_rate: _Optional[float] = ..., median_handoff_acceptance: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., handoffs_accepted: _Optional[int] = ..., resolution_rate: _Optional[float] = ..., cases_led: _Optional[int] = ..., score: _Optional[float] = ..., rank: _Optional[int] = ...) -> None: ...
+    hotline: HotlineFigures
+    def __init__(self, agency: _Optional[str] = ..., tasks: _Optional[int] = ..., on_time_sign_rate: _Optional[float] = ..., sign_judged: _Optional[int] = ..., on_time_arrival_rate: _Optional[float] = ..., arrival_judged: _Optional[int] = ..., on_time_completion_rate: _Optional[float] = ..., completion_judged: _Optional[int] = ..., bounce_rate: _Optional[float] = ..., median_handoff_acceptance: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., handoffs_accepted: _Optional[int] = ..., resolution_rate: _Optional[float] = ..., cases_led: _Optional[int] = ..., score: _Optional[float] = ..., rank: _Optional[int] = ..., hotline: _Optional[_Union[HotlineFigures, _Mapping]] = ...) -> None: ...
+
+class HotlineFigures(_message.Message):
+    __slots__ = ("response_rate", "sign_judged", "ratings", "solved_rate", "solved", "satisfaction_rate", "satisfied", "basically_satisfied", "dissatisfied", "reopen_rate", "reopened", "objections", "objections_upheld", "objections_reassigned")
+    RESPONSE_RATE_FIELD_NUMBER: _ClassVar[int]
+    SIGN_JUDGED_FIELD_NUMBER: _ClassVar[int]
+    RATINGS_FIELD_NUMBER: _ClassVar[int]
+    SOLVED_RATE_FIELD_NUMBER: _ClassVar[int]
+    SOLVED_FIELD_NUMBER: _ClassVar[int]
+    SATISFACTION_RATE_FIELD_NUMBER: _ClassVar[int]
+    SATISFIED_FIELD_NUMBER: _ClassVar[int]
+    BASICALLY_SATISFIED_FIELD_NUMBER: _ClassVar[int]
+    DISSATISFIED_FIELD_NUMBER: _ClassVar[int]
+    REOPEN_RATE_FIELD_NUMBER: _ClassVar[int]
+    REOPENED_FIELD_NUMBER: _ClassVar[int]
+    OBJECTIONS_FIELD_NUMBER: _ClassVar[int]
+    OBJECTIONS_UPHELD_FIELD_NUMBER: _ClassVar[int]
+    OBJECTIONS_REASSIGNED_FIELD_NUMBER: _ClassVar[int]
+    response_rate: float
+    sign_judged: int
+    ratings: int
+    solved_rate: float
+    solved: int
+    satisfaction_rate: float
+    satisfied: int
+    basically_satisfied: int
+    dissatisfied: int
+    reopen_rate: float
+    reopened: int
+    objections: int
+    objections_upheld: int
+    objections_reassigned: int
+    def __init__(self, response_rate: _Optional[float] = ..., sign_judged: _Optional[int] = ..., ratings: _Optional[int] = ..., solved_rate: _Optional[float] = ..., solved: _Optional[int] = ..., satisfaction_rate: _Optional[float] = ..., satisfied: _Optional[int] = ..., basically_satisfied: _Optional[int] = ..., dissatisfied: _Optional[int] = ..., reopen_rate: _Optional[float] = ..., reopened: _Optional[int] = ..., objections: _Optional[int] = ..., objections_upheld: _Optional[int] = ..., objections_reassigned: _Optional[int] = ...) -> None: ...
+
+class CaseTypeScorecard(_message.Message):
+    __slots__ = ("case_type", "cases", "closed", "tasks", "hotline", "reports")
+    CASE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CASES_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_FIELD_NUMBER: _ClassVar[int]
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    HOTLINE_FIELD_NUMBER: _ClassVar[int]
+    REPORTS_FIELD_NUMBER: _ClassVar[int]
+    case_type: str
+    cases: int
+    closed: int
+    tasks: int
+    hotline: HotlineFigures
+    reports: int
+    def __init__(self, case_type: _Optional[str] = ..., cases: _Optional[int] = ..., closed: _Optional[int] = ..., tasks: _Optional[int] = ..., hotline: _Optional[_Union[HotlineFigures, _Mapping]] = ..., reports: _Optional[int] = ...) -> None: ...
+
+class AreaReports(_message.Message):
+    __slots__ = ("area", "reports")
+    AREA_FIELD_NUMBER: _ClassVar[int]
+    REPORTS_FIELD_NUMBER: _ClassVar[int]
+    area: str
+    reports: int
+    def __init__(self, area: _Optional[str] = ..., reports: _Optional[int] = ...) -> None: ...
 
 class GetScorecardsRequest(_message.Message):
     __slots__ = ("since",)
@@ -216,14 +274,18 @@ class GetScorecardsRequest(_message.Message):
     def __init__(self, since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GetScorecardsResponse(_message.Message):
-    __slots__ = ("scorecards", "case_type_lines", "bounce_chains")
+    __slots__ = ("scorecards", "case_type_lines", "bounce_chains", "case_type_scorecards", "area_reports")
     SCORECARDS_FIELD_NUMBER: _ClassVar[int]
     CASE_TYPE_LINES_FIELD_NUMBER: _ClassVar[int]
     BOUNCE_CHAINS_FIELD_NUMBER: _ClassVar[int]
+    CASE_TYPE_SCORECARDS_FIELD_NUMBER: _ClassVar[int]
+    AREA_REPORTS_FIELD_NUMBER: _ClassVar[int]
     scorecards: _containers.RepeatedCompositeFieldContainer[AgencyScorecard]
     case_type_lines: _containers.RepeatedCompositeFieldContainer[CaseTypeLines]
     bounce_chains: _containers.RepeatedCompositeFieldContainer[BounceChain]
-    def __init__(self, scorecards: _Optional[_Iterable[_Union[AgencyScorecard, _Mapping]]] = ..., case_type_lines: _Optional[_Iterable[_Union[CaseTypeLines, _Mapping]]] = ..., bounce_chains: _Optional[_Iterable[_Union[BounceChain, _Mapping]]] = ...) -> None: ...
+    case_type_scorecards: _containers.RepeatedCompositeFieldContainer[CaseTypeScorecard]
+    area_reports: _containers.RepeatedCompositeFieldContainer[AreaReports]
+    def __init__(self, scorecards: _Optional[_Iterable[_Union[AgencyScorecard, _Mapping]]] = ..., case_type_lines: _Optional[_Iterable[_Union[CaseTypeLines, _Mapping]]] = ..., bounce_chains: _Optional[_Iterable[_Union[BounceChain, _Mapping]]] = ..., case_type_scorecards: _Optional[_Iterable[_Union[CaseTypeScorecard, _Mapping]]] = ..., area_reports: _Optional[_Iterable[_Union[AreaReports, _Mapping]]] = ...) -> None: ...
 
 class HandoffCell(_message.Message):
     __slots__ = ("from_agency", "to_agency", "offers", "accepted", "median_wait", "p90_wait")

@@ -85,7 +85,8 @@ class OversightServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetScorecards(self, request, context):
-        """Agency scorecards, the three lines per case type, and bounce chains.
+        """Agency and case-type scorecards (with the 12345 hotline's rates), the three lines
+        per case type, reports per area, and bounce chains.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
