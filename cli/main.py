@@ -424,7 +424,7 @@ def _task_commands(group: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cli import demo, health, officers, oversight, platform, provision, reports
+    from cli import demo, health, officers, open311, oversight, platform, provision, reports
     from cli.up import Ports
 
     parser = argparse.ArgumentParser(
@@ -481,6 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
     task = commands.add_parser("task", help="act on a task of a case")
     _task_commands(task.add_subparsers(dest="action", required=True, metavar="ACTION"))
     reports.add_commands(commands)
+    open311.add_commands(commands)
     oversight.add_commands(commands)
     # For docker-compose.yml: its one-shot job, and its containers' health checks.
     provision.add_command(commands)

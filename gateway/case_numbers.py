@@ -49,7 +49,7 @@ class CaseNumber(SQLModel, table=True):
 
 
 SCHEMA = database.Schema("gateway", Path(__file__).parent / "migrations",
-                         "gateway_0002")
+                         "gateway_0003")
 
 
 def open_case_numbers(url: str, *, password_file: Path | None = None) -> Engine:

@@ -1,8 +1,8 @@
-"""The gateway's HTTP port: the Connect (HTTP/JSON) API and the console, one uvicorn
-server inside the gateway's own event loop.
+"""The gateway's HTTP port: the Connect (HTTP/JSON) API, Open311 GeoReport v2 and the
+console, one uvicorn server inside the gateway's own event loop.
 
 Requests under a service's path (`/seamless.v1.CaseService/…`) go to the Connect
-applications, anything else to the console.
+applications, under `/open311/v2/` to Open311, anything else to the console.
 """
 
 from __future__ import annotations
@@ -23,10 +23,15 @@ MAX_HEADER_BYTES = 64 * 1024
 
 
 class Dispatch:
-    """Routes each request to the Connect application serving its path, or the console."""
+    """Routes each request to the Connect application serving its path, Open311's, or
+    the console."""
 
-    def __init__(self, services: Sequence[Any], console: ASGIApp) -> None:
+    def __init__(self, services: Sequence[Any], console: ASGIApp,
+                 open311: tuple[str, ASGIApp] | None = None) -> None:
         self._services = {f"{app.path}/": app for app in services}
+        if open311 is not None:
+            prefix, app = open311
+            self._services[f"{prefix}/"] = app
         self._console = console
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -29,6 +29,8 @@ from gateway.case_refs import CaseRefs
 from gateway.console import console_app
 from gateway.http_api import Operations, connect_apps
 from gateway.http_server import Dispatch, serve_http
+from gateway.open311 import PREFIX as OPEN311_PREFIX
+from gateway.open311 import ApiKeys, open311_app
 from gateway.oversight import OversightService
 from gateway.reports.intake import Intake
 from gateway.reports.service import ReportService
@@ -106,7 +108,9 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
         oversight_service, server)
     operations = Operations(case_service=case_service, oversight_service=oversight_service,
                             report_service=report_service, identify=authenticator.identify)
+    open311 = open311_app(intake, ApiKeys(numbers_engine), client=client, catalog=catalog)
     http_app = Dispatch(connect_apps(operations, read_max_bytes=MAX_REQUEST_BYTES),
+                        open311=(OPEN311_PREFIX, open311),
                         console=console_app(operations=operations, links=links,
                                             store=store, catalog=catalog))
     health = HealthServicer()

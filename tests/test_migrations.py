@@ -22,6 +22,7 @@ from agencies.server import SCHEMA as AGENCY
 from agencies.server import open_database as open_agency
 from gateway.case_numbers import SCHEMA as GATEWAY
 from gateway.case_numbers import CaseNumber, open_case_numbers
+from gateway.open311.keys import Open311Key
 from gateway.reports.store import Report
 from observability import audit, database, gap_store, ledger, witness
 from observability.ledger import SCHEMA as LEDGER
@@ -46,7 +47,7 @@ SCHEMAS: dict[str, tuple[database.Schema, Opener, list[Table]]] = {
     "ledger": (LEDGER, ledger.open_ledger, _tables(
         ledger.LedgerEntry, ledger.LedgerHead, gap_store.CaseGap, gap_store.CaseParticipant)),
     "witness": (WITNESS, witness.open_witness, _tables(witness.Checkpoint)),
-    "gateway": (GATEWAY, open_case_numbers, _tables(CaseNumber, Report)),
+    "gateway": (GATEWAY, open_case_numbers, _tables(CaseNumber, Report, Open311Key)),
 }
 
 

@@ -101,7 +101,8 @@ class ReportFilter:
 
     ids: Sequence[str] = ()
     service_codes: Sequence[str] = ()
-    # "open", "closed" or "" (both): the case's status, as last seen.
+    # Only reports that came in through these channels (empty: every channel).
+    channels: Sequence[str] = ()
     case_ids: Sequence[str] | None = None
     start: datetime | None = None
     end: datetime | None = None
@@ -205,6 +206,8 @@ class ReportStore:
         if query.service_codes:
             statement = statement.where(col(Report.service_code).in_(
                 list(query.service_codes)))
+        if query.channels:
+            statement = statement.where(col(Report.channel).in_(list(query.channels)))
         if query.case_ids is not None:
             statement = statement.where(col(Report.case_id).in_(list(query.case_ids)))
         if query.start is not None:

@@ -95,6 +95,9 @@ class Gateway:
         self.ledger = ledger  # the database the worker appends to
         self.witness: Witness | None = None
         self.witness_engine: Engine | None = None
+        self.client: Client | None = None
+        self.task_queue = ""
+        self.numbers_engine: Engine | None = None
         # Sessions by caller: an agency (its duty officer) or "officer@agency".
         self.sessions: dict[str, str] = {}
 
@@ -277,6 +280,9 @@ async def running_gateway(client: Client, catalog: Catalog, root: Path
         gateway = Gateway(root, f"127.0.0.1:{ports.public}", f"127.0.0.1:{ports.agencies}",
                           desks, ledger_engine, f"http://127.0.0.1:{ports.http}")
         gateway.witness, gateway.witness_engine = witness, witness_engine
+        # What the gateway was built with, for tests that build a second door beside it.
+        gateway.client, gateway.task_queue = sealed, queue
+        gateway.numbers_engine = numbers_engine
         stack.push_async_callback(gateway.close)
         yield gateway
 
