@@ -112,7 +112,8 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
     http_app = Dispatch(connect_apps(operations, read_max_bytes=MAX_REQUEST_BYTES),
                         open311=(OPEN311_PREFIX, open311),
                         console=console_app(operations=operations, links=links,
-                                            store=store, catalog=catalog))
+                                            store=store, catalog=catalog,
+                                            dispatch=intake.dispatch))
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(

@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.agency_links import AgencyLinks
+from gateway.console.hotline import HotlineDesk
 from gateway.console.pages import Console
 from gateway.http_api import Operations
 from gateway.http_server import BodyLimit
@@ -22,6 +23,7 @@ from gateway.sign_in import SignIn
 from gateway.throttle import Throttle
 from trust.pki import CertificateStore
 from workflows.catalog_loader import Catalog
+from workflows.dispatch_catalogue import DispatchCatalogue, load_dispatch_catalogue
 
 # A form of the console (findings, evidence references, a summary) fits in this.
 MAX_FORM_BYTES = 64 * 1024
@@ -49,11 +51,15 @@ async def no_icon(request: Request) -> Response:
 
 
 def console_app(*, operations: Operations, links: AgencyLinks, store: CertificateStore,
-                catalog: Catalog) -> Starlette:
+                catalog: Catalog, dispatch: DispatchCatalogue | None = None) -> Starlette:
+    """`dispatch` is the intake's catalogue (the categories the hotline picks from);
+    by default the one beside `catalog`'s files."""
     # One count of sign-in attempts per address, whichever door they come through.
     throttle = Throttle()
     console = Console(operations=operations, links=links, store=store, catalog=catalog,
-                      throttle=throttle)
+                      throttle=throttle,
+                      dispatch=dispatch or load_dispatch_catalogue(catalog))
+    desk = HotlineDesk(console, catalog.calendar.tz)
     sessions = SignIn(links, store, console.sign_in_bodies(), throttle)
     page = console.page
     app = Starlette(middleware=[Middleware(SecurityHeaders),
@@ -72,6 +78,10 @@ def console_app(*, operations: Operations, links: AgencyLinks, store: Certificat
         Route("/escalations", page(console.escalations)),
         Route("/cases", page(console.cases)),
         Route("/cases/{ref:path}", page(console.case)),
+        Route("/intake", page(desk.intake), methods=["GET"]),
+        Route("/intake", page(desk.submit), methods=["POST"]),
+        Route("/intake/services", page(desk.services)),
+        Route("/follow-up", page(desk.follow_up)),
         Route("/oversight", page(console.oversight)),
         Route("/oversight/export/{format}", page(console.export)),
         Route("/act/{method}", page(console.act), methods=["POST"]),

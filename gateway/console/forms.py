@@ -1,7 +1,8 @@
 """A console form post as the request message of the command it names.
 
 The console has one door for every command: `POST /act/<Method>`, a form whose fields
-are the request's fields by name. What the form carries is read into the message the
+are the request's fields by name (a report's intake, whose request nests messages, has a
+form of its own: `gateway.console.hotline`). What the form carries is read into the message the
 gRPC and HTTP APIs take, and the same handler judges it; this module only converts text
 to fields and bounds it, so the rules stay in one place.
 """
@@ -15,12 +16,17 @@ from google.protobuf import descriptor_pb2, message_factory
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
-from gateway.http_api import CASE_SERVICE
+from gateway.http_api import CASE_SERVICE, REPORT_SERVICE
 
-# The commands a console form may send: every CaseService method that is not a read.
-COMMANDS = frozenset(m.name for m in CASE_SERVICE.methods
-                     if m.GetOptions().idempotency_level !=
-                     descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS)
+# The ReportService commands a plain form sends (SubmitReport has the intake's form).
+REPORT_COMMANDS = frozenset({"MergeReport", "SplitReport", "RateReport"})
+# The commands a console form may send, each with its service: every CaseService method
+# that is not a read, and REPORT_COMMANDS.
+SERVICE_OF = {m.name: "CaseService" for m in CASE_SERVICE.methods
+              if m.GetOptions().idempotency_level !=
+              descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS} | \
+    dict.fromkeys(REPORT_COMMANDS, "ReportService")
+COMMANDS = frozenset(SERVICE_OF)
 # A form field longer than this is refused here (the handlers bound each field anyway;
 # this keeps a pasted novel from travelling further).
 MAX_FIELD_CHARS = 16 * 1024
@@ -38,7 +44,8 @@ def request_of(method: str, form: Mapping[str, str | list[str]], zone: tzinfo) -
     browser's local date-time in the platform's zone."""
     if method not in COMMANDS:
         raise FormError(f"{method} is not a command the console sends")
-    descriptor = CASE_SERVICE.methods_by_name[method].input_type
+    service = CASE_SERVICE if SERVICE_OF[method] == "CaseService" else REPORT_SERVICE
+    descriptor = service.methods_by_name[method].input_type
     request = message_factory.GetMessageClass(descriptor)()
     for name, raw in form.items():
         if name in CONTROL_FIELDS:

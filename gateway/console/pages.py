@@ -9,6 +9,7 @@ page shows is what the API shows that reader: a case the reader may not see answ
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -41,6 +42,7 @@ from gateway.console.web import (
     local_path,
     may,
     reader_of,
+    refusal_of,
     set_cookie,
     stream,
 )
@@ -51,8 +53,10 @@ from observability.participation import OVERSIGHT, OVERSIGHT_NAMES
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
 from seamless.v1 import oversight_pb2 as ov
+from seamless.v1 import report_pb2 as rp
 from trust.pki import CertificateStore
 from workflows.catalog_loader import Catalog
+from workflows.dispatch_catalogue import DispatchCatalogue
 from workflows.rules import limits
 
 Page = Callable[[Request, Reader], Awaitable[Response]]
@@ -69,15 +73,23 @@ DONE_WORDS = {"OpenCase": "open_case", "DispatchTask": "dispatch", "SignTask": "
               "WithdrawTask": "withdraw", "OfferHandoff": "offer_handoff",
               "AcceptHandoff": "accept", "DeclineHandoff": "decline_offer",
               "WithdrawHandoff": "withdraw_offer", "AssignOwner": "assign_owner",
-              "ResolveEscalation": "resolve", "CloseCase": "close"}
+              "ResolveEscalation": "resolve", "CloseCase": "close",
+              "ObjectToLead": "object_to_lead", "DecideObjection": "decide_objection",
+              "MergeReport": "merge_report", "SplitReport": "split_report",
+              "RateReport": "rate"}
+# What a flash cookie may carry after its key: report ids and case numbers (cookies
+# carry no Chinese, nor anything a cookie would have to quote).
+_FLASH_ARG = re.compile(r"[A-Za-z0-9-]{1,64}")
 STALLED_PAGE = 200
 STALLED_MAX = 1000
 
 
 class Console:
     def __init__(self, *, operations: Operations, links: AgencyLinks,
-                 store: CertificateStore, catalog: Catalog, throttle: Throttle) -> None:
+                 store: CertificateStore, catalog: Catalog, throttle: Throttle,
+                 dispatch: DispatchCatalogue) -> None:
         self._ops = operations
+        self.dispatch = dispatch
         self._links = links
         self._store = store
         self._catalog = catalog
@@ -112,24 +124,26 @@ class Console:
         return f"{shown} UTC{offset[:3]}:{offset[3:]}"
 
     def render(self, request: Request, reader: Reader | None, template: str,
-               status: int = 200, **context: Any) -> HTMLResponse:
+               status: int = 200, path: str = "", **context: Any) -> HTMLResponse:
         lang = language(request)
-        # The flash cookie names a message of the table, or the command just done
-        # (cookies carry no Chinese).
         flash_key = request.cookies.get(FLASH_COOKIE, "")
-        flash = TEXT[flash_key][lang] if flash_key in TEXT else ""
-        if flash_key in DONE_WORDS:
-            flash = f"{TEXT['done'][lang]} {TEXT[DONE_WORDS[flash_key]][lang]}"
         page = self._env.get_template(template).render(
-            t=translator(lang), lang=lang, reader=reader, flash=flash,
+            t=translator(lang), lang=lang, reader=reader,
+            # A word that may be missing from the table (a value from elsewhere).
+            say=lambda key, default: TEXT.get(key, {}).get(lang, default),
             name=lambda agency: local_name(self._names, agency, lang),
             names=self._names, coordinator=self._coordinator, oversight=OVERSIGHT,
             csrf=self._keys.csrf(reader.token) if reader else "",
-            path=request.url.path, now=datetime.now(UTC), rid=lambda: str(uuid.uuid4()),
+            path=path or request.url.path, now=datetime.now(UTC),
+            rid=lambda: str(uuid.uuid4()), flash=_flash(flash_key, lang),
+            service_name=lambda code: self._service_name(code, lang),
+            place_name=lambda place: self._place_name(place, lang),
             pb=cs, pb_case=case_pb2, zone=_zone_name(self._zone), utc=UTC,
             gap_classes=swimlane.GAP_CLASSES, limit=limits,
             type_name=lambda type_id: local_name(self._type_names, type_id, lang),
-            may=(lambda method: may(reader, f"CaseService/{method}")) if reader
+            # "CloseCase" (a CaseService method) or "ReportService/MergeReport".
+            may=(lambda method: may(reader, method if "/" in method
+                                    else f"CaseService/{method}")) if reader
             else (lambda method: False),
             label=lambda value, enum: enum_label(_enum(value, enum), enum, lang),
             **context)
@@ -137,6 +151,37 @@ class Console:
         if flash_key:
             response.delete_cookie(FLASH_COOKIE, path="/")
         return response
+
+    def _service_name(self, code: str, lang: str) -> str:
+        """A category of the dispatch catalogue by name; its code if it left the catalogue."""
+        service = self.dispatch.service(code)
+        if service is None:
+            return code
+        return service.name_zh if lang == "zh" else service.name_en
+
+    def _place_name(self, place: str, lang: str) -> str:
+        """An area or jurisdiction of the gazetteer by name; its id if it has none."""
+        area = self.dispatch.gazetteer.area(place)
+        if area is None:
+            return place
+        return area.name_zh if lang == "zh" else area.name_en
+
+    @property
+    def hotline(self) -> str:
+        """The desk that takes reports in and follows them up: the coordinator's."""
+        return self._coordinator
+
+    def csrf_ok(self, reader: Reader, token: str) -> bool:
+        return self._keys.csrf_ok(reader.token, token)
+
+    def refuse(self, request: Request, reader: Reader, status: int, code: Code,
+               message: str) -> HTMLResponse:
+        """The error page, for a refusal of the console's own."""
+        return self.render(request, reader, "error.html", status=status, code=code,
+                           message=message)
+
+    async def call(self, reader: Reader, method: str, request: Message) -> Any:
+        return await self._call(reader, method, request)
 
     def _refused(self, request: Request, reader: Reader, err: ConnectError) -> Response:
         if err.code is Code.UNAUTHENTICATED:  # the session ended (signed out, disabled)
@@ -327,7 +372,13 @@ class Console:
         return leads
 
     async def case(self, request: Request, reader: Reader) -> Response:
-        reference = request.path_params["ref"][:200]
+        return await self._case_page(request, reader, request.path_params["ref"][:200])
+
+    async def _case_page(self, request: Request, reader: Reader, reference: str,
+                         status: int = 200, close_errors: dict[str, str] | None = None,
+                         close_values: dict[str, str] | None = None) -> Response:
+        """The case's page; after a refused close, with the refusal next to its field
+        and what was typed kept."""
         case = (await self._call(reader, "CaseService/GetCase",
                                  cs.GetCaseRequest(case_id=reference))).case
         timeline = await self._call(reader, "OversightService/GetTimeline",
@@ -346,10 +397,12 @@ class Console:
         waiting = sorted((g for g in timeline.gaps if not g.end_time.ByteSize()),
                          key=lambda g: g.start_time.ToDatetime())
         actual = now - case.opened_at.ToDatetime(tzinfo=UTC)
-        return self.render(request, reader, "case.html", case=case, timeline=timeline,
-                           lanes=lanes, agencies=agencies, playbook=playbook,
-                           capable=capable, waiting=waiting, actual=actual,
-                           started=started)
+        return self.render(request, reader, "case.html", status=status,
+                           path=f"/cases/{case.number or case.id}", case=case,
+                           timeline=timeline, lanes=lanes, agencies=agencies,
+                           playbook=playbook, capable=capable, waiting=waiting,
+                           actual=actual, started=started, close_errors=close_errors or {},
+                           close_values=close_values or {})
 
     # ----- oversight -------------------------------------------------------------------
 
@@ -384,6 +437,7 @@ class Console:
                            scorecards=scores.scorecards, ranked=ranked, red=red,
                            black=black, parties=parties, cells=cells, busiest=busiest,
                            lines=scores.case_type_lines, longest=longest,
+                           types=scores.case_type_scorecards, areas=scores.area_reports,
                            verdict=verdict, more_stalled=more_stalled)
 
     async def _stalled(self, reader: Reader) -> tuple[list[Any], bool]:
@@ -444,12 +498,60 @@ class Console:
         except forms.FormError as err:
             return self.render(request, reader, "error.html", status=400,
                                code=Code.INVALID_ARGUMENT, message=str(err))
-        reply = await self._call(reader, f"CaseService/{method}", command)
+        try:
+            reply = await self._call(reader, f"{forms.SERVICE_OF[method]}/{method}", command)
+        except ConnectError as err:
+            _reason, details = refusal_of(err)
+            field = details.get("field", "")
+            if method == "CloseCase" and field in ("answer", "summary") and \
+                    err.code in (Code.INVALID_ARGUMENT, Code.FAILED_PRECONDITION):
+                # Shown next to the field on the close form, with what was typed.
+                assert isinstance(command, cs.CloseCaseRequest)
+                return await self._case_page(
+                    request, reader, command.case_id, status=_HTTP_STATUS[err.code],
+                    close_errors={field: err.message},
+                    close_values={"summary": command.summary, "answer": command.answer})
+            raise
+        flash = method
         if method == "OpenCase":
             back = f"/cases/{reply.case.number or reply.case.id}"
+        elif method in forms.REPORT_COMMANDS:
+            flash = _report_flash(method, reply.report)
         response = RedirectResponse(back, status_code=303)
-        set_cookie(response, FLASH_COOKIE, method, max_age=60)
+        set_cookie(response, FLASH_COOKIE, flash, max_age=60)
         return response
+
+
+def flash_of(key: str, *args: str) -> str:
+    """A flash cookie's value: a key of the text table (or a command just done) and the
+    report ids or case numbers its words name, each dropped if it is not one."""
+    return "|".join([key, *(a if _FLASH_ARG.fullmatch(a) else "?" for a in args)])
+
+
+def _flash(value: str, lang: str) -> str:
+    """The words of a flash cookie (`flash_of`) in the reader's language; nothing for a
+    value that is not one."""
+    key, *args = value.split("|")
+    if key in DONE_WORDS and not args:
+        return f"{TEXT['done'][lang]} {TEXT[DONE_WORDS[key]][lang]}"
+    words = TEXT.get(key, {}).get(lang, "")
+    if words.count("{}") != len(args) or not all(_FLASH_ARG.fullmatch(a) or a == "?"
+                                                 for a in args):
+        return ""
+    return words.format(*args)
+
+
+def _report_flash(method: str, report: rp.Report) -> str:
+    """What the confirmation of a report's command says: which report, and the case it
+    is on now when that changed (split off, reopened by its rating)."""
+    if method == "MergeReport":
+        return flash_of("merged_into", report.id)
+    if method == "SplitReport":
+        return flash_of("split_to", report.id, report.case_number) if report.case_number \
+            else flash_of("report_unrouted", report.id)
+    if report.reopened_as:
+        return flash_of("rated_reopened", report.id, report.case_number or "?")
+    return flash_of("rated", report.id)
 
 
 def _left(seconds: int) -> str:

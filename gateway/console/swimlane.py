@@ -31,6 +31,7 @@ GAP_CLASSES = {
     case_pb2.GAP_KIND_OVERDUE: "overdue",
     case_pb2.GAP_KIND_DECLINE_REVIEW: "review",
     case_pb2.GAP_KIND_ESCALATION: "escalation",
+    case_pb2.GAP_KIND_LEAD_OBJECTION: "objection",
 }
 
 

@@ -17,7 +17,9 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from connectrpc.errors import ConnectError
 from google.protobuf.message import Message
+from google.rpc import error_details_pb2
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from starlette.requests import Request
@@ -125,6 +127,16 @@ async def call(operations: Operations, reader: Reader, method: str, request: Mes
                                        kind=SpanKind.SERVER,
                                        attributes={"rpc.system": "console"}):
         return await operations.call(f"/seamless.v1.{method}", request, context)
+
+
+def refusal_of(err: ConnectError) -> tuple[str, dict[str, str]]:
+    """The ErrorInfo of a refused call: its reason ("ANSWER_REQUIRED") and metadata
+    ({"field": "answer"}); empty when the refusal carries none."""
+    for detail in err.details:
+        if detail.type_name == error_details_pb2.ErrorInfo.DESCRIPTOR.full_name:
+            info = error_details_pb2.ErrorInfo.FromString(detail.message_bytes)
+            return info.reason, dict(info.metadata)
+    return "", {}
 
 
 def stream(operations: Operations, reader: Reader, method: str, request: Message) -> Any:

@@ -3,7 +3,8 @@ whole platform as real processes: a township dispatcher opens an illegal-mining 
 the natural-resources officer on a phone sees the task arrive without reloading, signs
 and reports on scene; oversight sees the hand-off gap and a breach on the swimlane; a
 stranger agency's officer gets the not-found page; a form post without its CSRF token
-is refused. The screenshots in docs/ come from here."""
+is refused; the hotline picks a report's category. The screenshots in docs/ come from
+here."""
 
 from __future__ import annotations
 
@@ -167,3 +168,16 @@ def test_the_days_demo_gives_every_page_something_true(platform: Platform,
                                            "duty-officer")
     desk.goto("/escalations")
     expect(desk.get_by_test_id("escalations").locator("li.item").first).to_be_visible()
+    # The hotline takes a call: the category list follows the search box, the chosen
+    # category asks its questions, and the open cases nearby are shown before submitting.
+    desk.goto("/intake")
+    desk.get_by_test_id("catalogue-q").fill("噪音")
+    expect(desk.locator("tr[data-service]")).to_have_count(2)
+    desk.locator("tr[data-service='construction-noise-night'] a.button").click()
+    expect(desk.get_by_test_id("service")).to_contain_text("夜间施工噪音")
+    desk.fill("#intake input[name='attributes.site']", "金海湖村北工地")
+    desk.fill("#intake input[name=lat]", "40.17")
+    desk.fill("#intake input[name=lon]", "117.35")
+    desk.click("#intake button[value=check]")
+    expect(desk.get_by_test_id("candidates")).to_contain_text("金海湖镇")
+    desk.screenshot(path=str(DOCS / "console-intake.png"), full_page=True)

@@ -174,6 +174,29 @@ function dispatchForm(form) {
   update();
 }
 
+// The intake's category picker: the list follows the search box as it is typed (the
+// gateway searches; without this script the search button does the same).
+function catalogueSearch(form) {
+  const results = document.getElementById("catalogue-results");
+  const box = form.elements.q;
+  let timer = null, asked = 0;
+  box.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const query = box.value, mine = ++asked;
+      const answer = await fetch(`${results.dataset.fragment}?q=${encodeURIComponent(query)}`,
+                                 {credentials: "same-origin"});
+      if (answer.redirected && new URL(answer.url).pathname === "/login") {
+        window.location.reload();
+        return;
+      }
+      if (!answer.ok || mine !== asked) return;  // a later search is on its way
+      results.innerHTML = await answer.text();
+      history.replaceState(null, "", query ? `?q=${encodeURIComponent(query)}` : "?");
+    }, 200);
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   tick();
   setInterval(tick, 1000);
@@ -183,6 +206,8 @@ document.addEventListener("DOMContentLoaded", () => {
   if (open) openCaseForm(open);
   const dispatch = document.getElementById("dispatch");
   if (dispatch) dispatchForm(dispatch);
+  const search = document.getElementById("catalogue-search");
+  if (search) catalogueSearch(search);
   document.querySelectorAll("[data-back]").forEach((link) => link.addEventListener(
     "click", (event) => { event.preventDefault(); history.back(); }));
 });
