@@ -107,6 +107,18 @@ def case_json(case: case_pb2.Case) -> dict[str, Any]:
                        "end": _time(o.end_time, o.HasField("end_time"))}
                       for o in case.ownership],
         "acts": [act_json(e) for e in case.acts],
+        "reports": [{"id": r.id, "channel": r.channel, "service_code": r.service_code,
+                     "area": r.area,
+                     "received_at": _time(r.received_time, r.HasField("received_time"))}
+                    for r in case.reports],
+        "answer": case.answer, "reopened_from": case.reopened_from,
+        "objections": [{
+            "id": o.id, "objector": o.objector, "reason": o.reason,
+            "suggested_agency": o.suggested_agency,
+            "outcome": _enum(case_pb2.ObjectionOutcome, o.outcome, "OBJECTION_OUTCOME_")
+            if o.outcome else "", "decide_by": _time(o.decide_by.deadline,
+                                                    o.decide_by.HasField("deadline")),
+            "note": o.note} for o in case.objections],
     }
 
 
@@ -318,6 +330,19 @@ def case_text(case: dict[str, Any], names: Mapping[str, tuple[str, str]],
         lines.append(f"closed    {local(case['closed_at'])}"
                      + (f" by {_who(closer)}" if closer else "")
                      + (f": {case['summary']}" if case["summary"] else ""))
+    if case["answer"]:
+        lines.append(f"answer    {case['answer']}")
+    if case["reports"]:
+        lines.append(f"reports   {len(case['reports'])}: "
+                     + ", ".join(r["id"] for r in case["reports"][:10])
+                     + (" …" if len(case["reports"]) > 10 else ""))
+    if case["reopened_from"]:
+        lines.append(f"reopens   {case['reopened_from']} (重办)")
+    for objection in case["objections"]:
+        lines.append(f"OBJECTION {objection['id']} by {objection['objector']}: "
+                     f"{objection['reason']}; "
+                     + (objection["outcome"].lower() if objection["outcome"]
+                        else f"the coordinator decides by {local(objection['decide_by'])}"))
     if case["number"]:
         lines.append(f"id        {case['id']}")
     handoff = case["handoff"]
