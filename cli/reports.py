@@ -17,6 +17,7 @@ from cli import datadir, render
 from cli.api import Gateway, new_request_id
 from cli.arguments import leaf
 from seamless.v1 import report_pb2 as pb
+from workflows.rules.report_ops import DESK_CHANNELS
 
 SATISFACTION = {"satisfied": pb.SATISFACTION_SATISFIED,
                 "basically": pb.SATISFACTION_BASICALLY_SATISFIED,
@@ -124,7 +125,7 @@ def add_commands(commands: Any) -> None:
     p.add_argument("--name", default="")
     p.add_argument("--phone", default="")
     p.add_argument("--email", default="")
-    p.add_argument("--channel", choices=["hotline", "walk-in"], default="hotline")
+    p.add_argument("--channel", choices=DESK_CHANNELS, default=DESK_CHANNELS[0])
     p = leaf(actions, "show", show, "one report (its reporter masked unless you are the "
              "hotline or the lead)")
     p.add_argument("report")

@@ -168,15 +168,15 @@ class Rating:
     owner: str
     solved: bool
     satisfaction: str
-    # The case that reopened the matter (重办), "" when it was not reopened.
-    reopened_as: str
     at: datetime
     # The hotline that recorded it.
     recorded_by: str
 
     @property
     def reopened(self) -> bool:
-        return bool(self.reopened_as)
+        """Whether it reopened the matter (重办): the rule decides, the reopened case
+        follows from the rating."""
+        return schema.reopens(self.solved, self.satisfaction)
 
 
 def _time(attributes: dict[str, str], key: str) -> datetime | None:
@@ -583,7 +583,7 @@ class CaseReplay:
             a.get(schema.REPORT_ID, ""), a.get(schema.RATED_CASE, ""),
             a.get(schema.CASE_TYPE, ""), a.get(schema.OWNER, ""),
             a.get(schema.SOLVED) == "true", a.get(schema.SATISFACTION, ""),
-            a.get(schema.REOPENED_AS, ""), event.at, event.actor)
+            event.at, event.actor)
 
     # ----- results ------------------------------------------------------------------
 

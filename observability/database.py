@@ -56,11 +56,14 @@ def connect(url: str, *, password_file: Path | None = None) -> Engine:
     if password_file is not None:
         parsed = parsed.set(password=read_secret(password_file, "password"))
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(parsed, connect_args={"check_same_thread": False})
+        engine = create_engine(parsed, connect_args={"check_same_thread": False},
+                               hide_parameters=True)
         _tune_sqlite(engine)
         return engine
     # A PostgreSQL restarted under us leaves dead pooled connections: check on checkout.
-    return create_engine(parsed, pool_pre_ping=True)
+    # Errors never quote the values they were given: a row can hold personal data (a
+    # reporter's contact, an officer's name) and errors reach logs and traces.
+    return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
 
 
 def is_postgres(engine: Engine | Connection) -> bool:

@@ -106,11 +106,10 @@ ANSWERED = "answered"
 OBJECTION_ID = "objection_id"
 DECIDE_BY = "decide_by"
 # REPORT_RATED: the case rated, its type and lead, solved "true"/"false", the
-# satisfaction, and the case that reopened the matter, if it was reopened
+# satisfaction (the reopened case names the old one: OPENED's REOPENED_FROM)
 RATED_CASE = "rated_case"
 SOLVED = "solved"
 SATISFACTION = "satisfaction"
-REOPENED_AS = "reopened_as"
 
 
 class Satisfaction(StrEnum):
@@ -119,6 +118,11 @@ class Satisfaction(StrEnum):
     SATISFIED = "SATISFIED"  # 满意
     BASICALLY_SATISFIED = "BASICALLY_SATISFIED"  # 基本满意
     DISSATISFIED = "DISSATISFIED"  # 不满意
+
+
+def reopens(solved: bool, satisfaction: Satisfaction | str) -> bool:
+    """重办: a rating neither solved nor satisfied reopens the matter as a new case."""
+    return not solved and satisfaction == Satisfaction.DISSATISFIED
 
 
 def rating_chain(report_id: str) -> str:

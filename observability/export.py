@@ -68,7 +68,7 @@ EVENT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     K.OBJECTION_DECIDED: (s.OBJECTION_ID, s.OUTCOME, s.OWNER),
     # The one event of a rating's own chain (its object is the rating, not a case).
     K.REPORT_RATED: (s.REPORT_ID, s.RATED_CASE, s.CASE_TYPE, s.OWNER, s.SOLVED,
-                     s.SATISFACTION, s.REOPENED_AS),
+                     s.SATISFACTION),
 }
 # The events after which the case has a new owner (its `owner` attribute, or the
 # receiver of an accepted hand-off).
@@ -99,7 +99,7 @@ OBJECT_TYPES: list[dict[str, Any]] = [
     {"name": "rating", "attributes": [
         {"name": s.RATED_CASE, "type": STRING}, {"name": s.CASE_TYPE, "type": STRING},
         {"name": s.OWNER, "type": STRING}, {"name": s.SOLVED, "type": BOOLEAN},
-        {"name": s.SATISFACTION, "type": STRING}, {"name": s.REOPENED_AS, "type": STRING}]},
+        {"name": s.SATISFACTION, "type": STRING}]},
     {"name": "agency", "attributes": []},
 ]
 
@@ -226,7 +226,7 @@ class _Objects:
         a = event.attributes
         if event.kind != K.REPORT_RATED:
             return  # a rating's chain holds nothing else (`audit verify` names it)
-        for name in (s.RATED_CASE, s.CASE_TYPE, s.OWNER, s.SATISFACTION, s.REOPENED_AS):
+        for name in (s.RATED_CASE, s.CASE_TYPE, s.OWNER, s.SATISFACTION):
             if a.get(name):
                 rating.set(name, time, a[name])
         if s.SOLVED in a:

@@ -202,6 +202,18 @@ async def record_rating(client: Client, rating: RateReport, *,
     return chain
 
 
+async def recorded_rating(client: Client, report_id: str) -> RateReport:
+    """The rating a report got (the input of its run: the ledger's event was made from
+    it), for an intake that finds the report rated but its own record of it missing."""
+    handle = client.get_workflow_handle(rating_workflow_id(report_id))
+    history = await handle.fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    (rating,) = await client.data_converter.decode(started.input.payloads, [RateReport])
+    if not isinstance(rating, RateReport):
+        raise TypeError(f"the rating run of {report_id} holds no rating")
+    return rating
+
+
 async def _refuse_if_open_under_legacy_lock(client: Client, cmd: OpenCase) -> None:
     """A case opened before locks were digests holds its subject under the older lock:
     while it is open, the subject is taken. (No case is opened under that lock any more,

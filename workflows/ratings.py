@@ -17,12 +17,15 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from observability import event_schema as schema
-    from observability.event_schema import Satisfaction
+    from observability.event_schema import Satisfaction, reopens
     from workflows import activities, request_trace, seals
     from workflows.rules.effects import CaseEventBatch
     from workflows.rules.model import Actor, CaseEvent, EventKind
     from workflows.rules.refusals import Reason, Refusal
     from workflows.workflows import LOCAL_LEDGER_BUDGET, refusal_error
+
+
+__all__ = ["RateReport", "RatingWorkflow", "Satisfaction", "rating_workflow_id", "reopens"]
 
 
 @dataclass(frozen=True)
@@ -36,13 +39,6 @@ class RateReport:
     owner: str
     solved: bool
     satisfaction: Satisfaction
-    # The case that reopened the matter (重办), if this rating did.
-    reopened_as: str = ""
-
-
-def reopens(solved: bool, satisfaction: Satisfaction) -> bool:
-    """重办: a reporter neither satisfied nor helped."""
-    return not solved and satisfaction is Satisfaction.DISSATISFIED
 
 
 def rating_workflow_id(report_id: str) -> str:
@@ -62,8 +58,6 @@ class RatingWorkflow:
                       schema.CASE_TYPE: rating.case_type, schema.OWNER: rating.owner,
                       schema.SOLVED: "true" if rating.solved else "false",
                       schema.SATISFACTION: rating.satisfaction.value}
-        if rating.reopened_as:
-            attributes[schema.REOPENED_AS] = rating.reopened_as
         event = CaseEvent(1, EventKind.REPORT_RATED, rating.actor, workflow.now(),
                           detail=f"report {rating.report_id}: "
                                  f"{'solved' if rating.solved else 'not solved'}, "

@@ -30,12 +30,13 @@ from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
 from seamless.v1 import report_pb2 as rp
 from workflows.dispatch_catalogue import MAX_SEARCH, Datatype, RouteError, Service
+from workflows.rules.report_ops import DESK_CHANNELS
 
 # Open cases shown as ones a report could join, on its subject and near it.
 MAX_CANDIDATES = 10
 # The follow-up list's length (ListReports takes up to 200).
 FOLLOW_UP_PAGE = 100
-CHANNELS = ("hotline", "walk-in")
+CHANNELS = DESK_CHANNELS
 # The form's own fields; an attribute's is "attributes.<code>", as the service names it
 # in a refusal.
 TEXT_FIELDS = ("description", "address", "jurisdiction", "contact_name", "contact_phone",

@@ -15,10 +15,15 @@ from starlette.requests import Request
 from gateway.open311.fields import MAX_LISTED, STATUSES, WINDOW_DAYS
 from gateway.reports.intake import IntakeError
 from gateway.reports.store import ReportFilter
+from workflows.rules.report_ops import OPEN311
+
+# The dates a window may name (the platform's records begin in this century).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 # What Open311 publishes: the requests made through it. A call to the hotline was not
 # made in public, and its description and address stay with the agencies.
-PUBLISHED_CHANNELS = ("open311",)
+PUBLISHED_CHANNELS = (OPEN311,)
 
 MAX_CODES = 50
 MAX_VALUE = 64
@@ -73,6 +78,9 @@ def moment(request: Request, name: str) -> datetime | None:
     if found is None or found.tzinfo is None:
         raise Refused(400, f"{name}: a W3C date and time with its offset, e.g. "
                            "2026-05-01T00:00:00+08:00 or 2026-04-30T16:00:00Z")
+    # A window is reckoned from it: keep it where adding 90 days cannot overflow.
+    if not EARLIEST <= found.astimezone(UTC) <= LATEST:
+        raise Refused(400, f"{name}: between {EARLIEST.year} and {LATEST.year}")
     return found
 
 

@@ -12,7 +12,6 @@ engine a bounded amount.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -25,6 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from gateway.open311.fields import REQUEST, TOKEN
 from gateway.open311.formats import Value, record
 from gateway.open311.services import service_name, service_notice
+from gateway.reports import privacy
 from gateway.reports.store import Report
 from workflows import client as cases
 from workflows.dispatch_catalogue import DispatchCatalogue
@@ -122,24 +122,10 @@ def w3c(moment: datetime | None, zone: tzinfo) -> str | None:
     return _aware(moment).astimezone(zone).isoformat(timespec="seconds")
 
 
-def _digits_pattern(phone: str) -> re.Pattern[str] | None:
-    digits = re.sub(r"\D", "", phone)
-    if len(digits) < 5:
-        return None
-    # The same digits, written with or without separators, and not inside a longer number.
-    return re.compile(r"(?<!\d)" + r"[\s\-()]*".join(digits) + r"(?!\d)")
-
-
 def public_text(text: str, report: Report) -> str:
-    """`text` with the reporter's own contact masked, however it was typed in."""
-    for value in (report.contact_email, report.contact_name, *report.contact_name.split()):
-        if len(value.strip()) >= 2:
-            # Whole words only among Latin letters and digits (a reporter named "Li" is
-            # no reason to mask "police"); Chinese is written without spaces.
-            word = rf"(?<![A-Za-z0-9]){re.escape(value.strip())}(?![A-Za-z0-9])"
-            text = re.sub(word, MASK, text, flags=re.IGNORECASE)
-    phone = _digits_pattern(report.contact_phone)
-    return phone.sub(MASK, text) if phone is not None else text
+    """`text` with the reporter's own contact masked (`gateway.reports.privacy`)."""
+    return privacy.mask_text(text, name=report.contact_name, phone=report.contact_phone,
+                             email=report.contact_email)
 
 
 def request_record(report: Report, view: CaseView | None, *, dispatch: DispatchCatalogue,

@@ -25,13 +25,14 @@ from urllib.parse import parse_qsl
 
 from gateway.open311.fields import POST_FIELDS
 from gateway.reports.store import ReportDraft
+from workflows.rules.report_ops import OPEN311
 
 MAX_FIELDS = 64
 # The spec's limit for a description; every other field is far shorter in the intake.
 MAX_DESCRIPTION = 4000
 MAX_FIELD = 512
 IDEMPOTENCY_WINDOW_SECONDS = 600
-CHANNEL = "open311"
+CHANNEL = OPEN311
 _ATTRIBUTE = re.compile(r"attribute\[([^\[\]]{1,64})\](\[\])?")
 # C0 controls other than tab, newline and carriage return, and DEL: never text.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -19,7 +19,17 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from gateway.case_numbers import CaseNumbers, request_key
-from gateway.reports.store import MAX_MEDIA_URL, MAX_MEDIA_URLS, Report, ReportDraft, ReportStore
+from gateway.reports import privacy
+from gateway.reports.store import (
+    MAX_ENCODED,
+    MAX_MEDIA_URL,
+    MAX_MEDIA_URLS,
+    Report,
+    ReportDraft,
+    ReportStore,
+    encode_attributes,
+    encode_media,
+)
 from observability.event_schema import Satisfaction
 from workflows import client as cases
 from workflows.catalog_loader import Catalog
@@ -84,6 +94,10 @@ def check_draft(draft: ReportDraft) -> None:
         if len(url) > MAX_MEDIA_URL or not url.startswith(("https://", "http://")):
             raise IntakeError("BAD_MEDIA_URL", f"media_url: an http(s) URL of at most "
                               f"{MAX_MEDIA_URL} characters", field="media_url")
+    if len(encode_media(list(draft.media_urls))) > MAX_ENCODED or \
+            len(encode_attributes(dict(draft.attributes))) > MAX_ENCODED:
+        raise IntakeError("TEXT_TOO_LONG", f"attributes and media_url: at most {MAX_ENCODED} "
+                          "characters together each", field="attributes")
     if not draft.description.strip() and not draft.attributes:
         raise IntakeError("MISSING_FIELD", "description: say what the report is about",
                           field="description")
@@ -93,6 +107,15 @@ def _subject_of(report: Report) -> str:
     """The subject a report opens or joins a case on: its subject attribute's value, or
     (no clear subject) the report itself, so it opens a case of its own."""
     return report.subject or f"report {report.id}"
+
+
+def masked(text: str, report: Report) -> str:
+    return privacy.mask_text(text, name=report.contact_name, phone=report.contact_phone,
+                             email=report.contact_email)
+
+
+# Refusals that pass by themselves: the subject's case has just closed and is finishing.
+_PASSING = frozenset({Reason.CASE_CLOSED.value, Reason.CASE_CLOSING.value})
 
 
 def taker_of(report: Report) -> Taker:
@@ -153,27 +176,45 @@ class Intake:
             await self._route(report, route, taker)
         return await asyncio.to_thread(self.store.get, report.id) or report
 
-    async def _route(self, report: Report, route: Route, taker: Taker) -> None:
+    async def _route(self, report: Report, route: Route, taker: Taker, *,
+                     routing: str = "") -> None:
+        """Open the report's case or attach it to the open one; `routing` tells apart a
+        report's later routings (after a split) from its first, whose retries it joins."""
         actor = Actor(self.hotline, taker.officer)
         ref = report_ref(report)
         title = f"{route.service.name_zh} {route.service.name_en}"[:limits.MAX_TITLE]
-        subject = _subject_of(report)
+        suffix = f"-{routing}" if routing else ""
         open_cmd = OpenCase(
-            request_id=f"intake-{report.id}", actor=actor, type=route.case_type,
-            subject_key=subject, title=title, description=report.description,
-            jurisdiction=route.jurisdiction, location=report.address[:limits.MAX_LOCATION],
-            stage=route.stage, priority=route.service.priority, reports=(ref,))
-        attach = AttachReport(request_id=f"attach-{report.id}", actor=actor, report=ref)
+            request_id=f"intake-{report.id}{suffix}"[:limits.MAX_REQUEST_ID], actor=actor,
+            type=route.case_type, subject_key=_subject_of(report), title=title,
+            # Every agency taking part reads the case: the reporter's contact, typed into
+            # the report's own words, stays with the hotline and the lead.
+            description=masked(report.description, report),
+            location=masked(report.address, report)[:limits.MAX_LOCATION],
+            jurisdiction=route.jurisdiction, stage=route.stage,
+            priority=route.service.priority, reports=(ref,))
+        attach = AttachReport(request_id=f"attach-{report.id}{suffix}"[:limits.MAX_REQUEST_ID],
+                              actor=actor, report=ref)
         try:
             with vouched(taker.vouch):
                 reply = await cases.report_to_case(
                     self._client, self._catalog, open_cmd, attach,
                     task_queue=self._task_queue, numbering=self._numbering(open_cmd))
-        except (cases.CaseRefused, RPCError) as err:
-            problem = err.message if isinstance(err, cases.CaseRefused) else str(err)
-            logger.warning("report %s not routed yet: %s", report.id,
-                           err.reason if isinstance(err, cases.CaseRefused) else "engine")
-            await asyncio.to_thread(self.store.routing_failed, report.id, problem)
+        except cases.CaseRefused as err:
+            # A subject's case that has just closed finishes in minutes; anything else
+            # the rules refuse will be refused again, and waits for a person.
+            park = err.reason not in _PASSING
+            logger.warning("report %s not routed%s: %s", report.id,
+                           " (parked)" if park else " yet", err.reason)
+            await asyncio.to_thread(self.store.routing_failed, report.id, err.message,
+                                    park=park, now=datetime.now(UTC))
+            return
+        except RPCError as err:
+            logger.warning("report %s not routed yet: the case engine answered %s",
+                           report.id, err.status)
+            await asyncio.to_thread(self.store.routing_failed, report.id,
+                                    "the case engine is not answering", park=False,
+                                    now=datetime.now(UTC))
             return
         case = reply.case_proto()
         if case.number:
@@ -198,7 +239,8 @@ class Intake:
                                             lat=report.lat, jurisdiction=report.jurisdiction,
                                             attributes=report.attribute_map())
             except RouteError as err:  # the catalogue changed since it was taken in
-                await asyncio.to_thread(self.store.routing_failed, report.id, str(err))
+                await asyncio.to_thread(self.store.routing_failed, report.id, str(err),
+                                        park=True, now=datetime.now(UTC))
                 continue
             await self._route(report, route, taker)
             routed += bool((await asyncio.to_thread(self.store.get, report.id) or report).case_id)
@@ -206,13 +248,30 @@ class Intake:
 
     # ----- merging and splitting by hand --------------------------------------------
 
+    async def _check_desk(self, case_id: str, actor: Actor, what: str) -> CaseState:
+        """The case, if `actor` may merge into or split off it: the hotline, or its
+        owner, while it is open (checked before anything changes, so a merge is never
+        left half done by a refusal on the other case)."""
+        case = await cases.get_case(self._client, case_id)
+        if case.status is not CaseStatus.OPEN:
+            raise IntakeError("CASE_CLOSED", f"case {case.reference} is closed: {what}",
+                              status="FAILED_PRECONDITION")
+        if actor.agency not in (self.hotline, case.owner):
+            raise IntakeError("NOT_OWNER", f"only the hotline or the owner of case "
+                              f"{case.reference} ({case.owner}) may do this: {what}",
+                              status="PERMISSION_DENIED")
+        return case
+
     async def merge(self, report_id: str, into_case: str, *, actor: Actor, vouch: Vouch,
                     request_id: str) -> Report:
         """并单 by hand: move a report onto `into_case` (attached there first, then split
         off the case it was on, so it is never on none)."""
         report = self._known(await asyncio.to_thread(self.store.get, report_id), report_id)
+        await self._check_desk(into_case, actor, "merging a report into it")
         if report.case_id == into_case:
             return report
+        if report.case_id:
+            await self._check_desk(report.case_id, actor, "merging its report elsewhere")
         with vouched(vouch):
             reply = await cases.send_reply(self._client, into_case, AttachReport(
                 request_id=f"{request_id}-attach"[:64], actor=actor, report=report_ref(report),
@@ -238,23 +297,31 @@ class Intake:
                 logger.exception("routing stored reports failed; retrying in %ss", every)
 
     async def split(self, report_id: str, *, reason: str, actor: Actor, vouch: Vouch,
-                    taker: Taker, request_id: str) -> Report:
+                    request_id: str) -> Report:
         """Split a report merged by mistake off its case; it is routed again on its own
-        (its subject's case, or a new one when it has no clear subject)."""
+        (a new case when it had a subject, its subject being what merged it), as taken
+        in by whoever took it in."""
         report = self._known(await asyncio.to_thread(self.store.get, report_id), report_id)
         if not report.case_id:
             raise IntakeError("NOT_ROUTED", f"report {report_id} is on no case yet",
                               status="FAILED_PRECONDITION")
+        await self._check_desk(report.case_id, actor, "splitting a report off it")
         with vouched(vouch):
             await self._detach(report, actor, reason, request_id)
+        # Stored before routing, so a retry after a failure routes it on its own too.
+        await asyncio.to_thread(self.store.forget_subject, report.id)
         await asyncio.to_thread(self.store.routed, report.id, case_id="", case_number="",
                                 now=datetime.now(UTC))
-        # Its own case this time, even if its subject's case is the one it left.
-        route = self.dispatch.route(report.service_code, lon=report.lon, lat=report.lat,
-                                    jurisdiction=report.jurisdiction,
-                                    attributes=report.attribute_map())
-        own = Report.model_validate(report.model_dump() | {"subject": ""})
-        await self._route(own, route, taker)
+        own = self._known(await asyncio.to_thread(self.store.get, report_id), report_id)
+        try:
+            route = self.dispatch.route(own.service_code, lon=own.lon, lat=own.lat,
+                                        jurisdiction=own.jurisdiction,
+                                        attributes=own.attribute_map())
+        except RouteError as err:  # the catalogue changed since it was taken in
+            await asyncio.to_thread(self.store.routing_failed, own.id, str(err), park=True,
+                                    now=datetime.now(UTC))
+        else:
+            await self._route(own, route, taker_of(own), routing=f"split-{request_id}")
         return self._known(await asyncio.to_thread(self.store.get, report_id), report_id)
 
     async def _detach(self, report: Report, actor: Actor, reason: str, request_id: str
@@ -299,23 +366,29 @@ class Intake:
         if reopen_lead and self._catalog.directory.get(reopen_lead) is None:
             raise IntakeError("UNKNOWN_AGENCY", f"reopen_lead: no agency {reopen_lead!r}",
                               field="reopen_lead")
-        reopened_as = ""
+        rating = RateReport(
+            request_id=f"rate-{report.id}", actor=actor, report_id=report.id,
+            rated_case=case.id, case_type=case.type, owner=case.owner, solved=solved,
+            satisfaction=satisfaction)
         with vouched(vouch):
-            if reopens(solved, satisfaction):
-                reopened_as = await self._reopen(case, report, actor, reopen_lead)
+            # The rating first, once (its run's id is the report's); the reopening follows
+            # from the rating recorded, so a retry, or a second rating racing this one,
+            # repairs what a crash left undone and never reopens what was not reopened.
             try:
-                await cases.record_rating(self._client, RateReport(
-                    request_id=f"rate-{report.id}", actor=actor, report_id=report.id,
-                    rated_case=case.id, case_type=case.type, owner=case.owner,
-                    solved=solved, satisfaction=satisfaction, reopened_as=reopened_as),
-                    task_queue=self._task_queue)
+                await cases.record_rating(self._client, rating, task_queue=self._task_queue)
+                recorded = rating
             except cases.AlreadyRated:
-                raise IntakeError("ALREADY_RATED", f"report {report_id} was already rated",
-                                  status="ALREADY_EXISTS") from None
-        await asyncio.to_thread(self.store.rate, report.id, solved=solved,
-                                satisfaction=satisfaction.value,
-                                rated_by=f"{actor.agency}/{actor.officer}",
+                recorded = await cases.recorded_rating(self._client, report.id)
+            reopened_as = ""
+            if reopens(recorded.solved, recorded.satisfaction):
+                reopened_as = await self._reopen(case, report, actor, reopen_lead)
+        await asyncio.to_thread(self.store.rate, report.id, solved=recorded.solved,
+                                satisfaction=recorded.satisfaction.value,
+                                rated_by=f"{recorded.actor.agency}/{recorded.actor.officer}",
                                 reopened_as=reopened_as, now=datetime.now(UTC))
+        if (recorded.solved, recorded.satisfaction) != (solved, satisfaction):
+            raise IntakeError("ALREADY_RATED", f"report {report_id} was already rated",
+                              status="ALREADY_EXISTS")
         return self._known(await asyncio.to_thread(self.store.get, report_id), report_id)
 
     async def _reopen(self, case: CaseState, report: Report, actor: Actor, lead: str) -> str:
@@ -331,6 +404,15 @@ class Intake:
         reply = await cases.report_to_case(self._client, self._catalog, cmd, attach,
                                            task_queue=self._task_queue,
                                            numbering=self._numbering(cmd))
+        new = reply.case_proto()
+        # A case on the subject was open already (another report came in after the
+        # close): the matter goes on there, with every report of it.
+        present = {r.id for r in new.reports}
+        for ref in refs:
+            if ref.id not in present:
+                reply = await cases.send_reply(self._client, new.id, AttachReport(
+                    request_id=f"reattach-{ref.id}"[:limits.MAX_REQUEST_ID], actor=actor,
+                    report=ref))
         new = reply.case_proto()
         if new.number:
             await asyncio.to_thread(self._numbers.bind, new.number, new.id)

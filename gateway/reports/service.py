@@ -10,13 +10,16 @@ see does not exist for it (NOT_FOUND, as for cases).
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client
 from temporalio.service import RPCError
 
@@ -24,7 +27,7 @@ from gateway.callers import caller
 from gateway.case_refs import CaseRefs, not_found
 from gateway.errors import Context, GatewayError, abort
 from gateway.reports import privacy
-from gateway.reports.intake import Intake, IntakeError, Taker
+from gateway.reports.intake import Intake, IntakeError, Taker, masked
 from gateway.reports.store import Report, ReportDraft, ReportFilter
 from gateway.service import refusal
 from observability import participation
@@ -33,14 +36,18 @@ from seamless.v1 import report_pb2 as pb
 from seamless.v1 import report_pb2_grpc
 from workflows import client as cases
 from workflows.rules.model import Actor
+from workflows.rules.report_ops import DESK_CHANNELS
 from workflows.seals import Vouch
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 _SATISFACTION = {pb.SATISFACTION_SATISFIED: Satisfaction.SATISFIED,
                  pb.SATISFACTION_BASICALLY_SATISFIED: Satisfaction.BASICALLY_SATISFIED,
                  pb.SATISFACTION_DISSATISFIED: Satisfaction.DISSATISFIED}
 _SATISFACTION_VALUE: dict[str, Any] = {v.value: k for k, v in _SATISFACTION.items()}
 MAX_PAGE = 200
+# Unrated reports read for the follow-up list (most on cases still open).
+FOLLOW_UP_READ = 1000
 
 
 def _stamp(value: object) -> Timestamp | None:
@@ -52,16 +59,20 @@ def _stamp(value: object) -> Timestamp | None:
 
 
 def report_to_proto(report: Report, *, full_contact: bool) -> pb.Report:
+    """The report as a viewer sees it: without `full_contact`, its reporter masked in
+    the contact fields and in its own words (description, address)."""
     contact = pb.ReporterContact(name=report.contact_name, phone=report.contact_phone,
                                  email=report.contact_email)
+    description, address = report.description, report.address
     if not full_contact:
         contact = pb.ReporterContact(name=privacy.mask_name(report.contact_name),
                                      phone=privacy.mask_phone(report.contact_phone),
                                      email=privacy.mask_email(report.contact_email),
                                      masked=True)
+        description, address = masked(description, report), masked(address, report)
     return pb.Report(
         id=report.id, channel=report.channel, service_code=report.service_code,
-        description=report.description, address=report.address, lat=report.lat or 0.0,
+        description=description, address=address, lat=report.lat or 0.0,
         lon=report.lon or 0.0, located=report.lat is not None,
         jurisdiction=report.jurisdiction, area=report.area, subject=report.subject,
         attributes=[pb.ReportAttribute(code=k, value=v)
@@ -83,15 +94,15 @@ def draft_of(request: pb.SubmitReportRequest) -> ReportDraft:
     if request.located and not (math.isfinite(request.lat) and math.isfinite(request.lon)):
         raise GatewayError(grpc.StatusCode.INVALID_ARGUMENT, "BAD_LOCATION",
                            "lat, lon: finite WGS84 coordinates", {"field": "lat"})
-    if request.channel not in ("", "hotline", "walk-in"):
+    if request.channel and request.channel not in DESK_CHANNELS:
         raise GatewayError(grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD",
-                           "channel: 'hotline' or 'walk-in' (Open311 has its own door)",
-                           {"field": "channel"})
+                           f"channel: one of {', '.join(DESK_CHANNELS)} (Open311 has its "
+                           "own door)", {"field": "channel"})
     if len(request.attributes) > 20:
         raise GatewayError(grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD",
                            "attributes: at most 20", {"field": "attributes"})
     return ReportDraft(
-        channel=request.channel or "hotline", service_code=request.service_code,
+        channel=request.channel or DESK_CHANNELS[0], service_code=request.service_code,
         description=request.description, address=request.address,
         lat=request.lat if request.located else None,
         lon=request.lon if request.located else None, jurisdiction=request.jurisdiction,
@@ -119,6 +130,12 @@ class ReportService(report_pb2_grpc.ReportServiceServicer):
             await abort(context, GatewayError(
                 grpc.StatusCode.UNAVAILABLE, "ENGINE_UNAVAILABLE",
                 "the case engine is not answering; retry with the same request_id"))
+        except SQLAlchemyError as err:
+            # Never the driver's text: it can hold the row's values (a reporter's contact).
+            logger.error("the report store failed: %s", type(err).__name__)
+            await abort(context, GatewayError(
+                grpc.StatusCode.UNAVAILABLE, "STORE_UNAVAILABLE",
+                "the report store is not answering; retry with the same request_id"))
 
     def _officer(self, claimed: str) -> tuple[Actor, Vouch]:
         who = caller()
@@ -154,6 +171,15 @@ class ReportService(report_pb2_grpc.ReportServiceServicer):
             raise GatewayError(grpc.StatusCode.NOT_FOUND, "REPORT_NOT_FOUND",
                                f"there is no report {report_id[:32]!r}")
         return report, privacy.may_see_contact(viewer, owner=state.owner, hotline=hotline)
+
+    async def _as_seen(self, report: Report) -> pb.Report:
+        """The report as the caller may see it after a change (its case may be new)."""
+        viewer, hotline = caller().agency, self._intake.hotline
+        owner = ""
+        if report.case_id and viewer != hotline:
+            owner = (await cases.get_case(self._client, report.case_id)).owner
+        return report_to_proto(report, full_contact=privacy.may_see_contact(
+            viewer, owner=owner, hotline=hotline))
 
     async def SubmitReport(self, request: pb.SubmitReportRequest, context: Context
                            ) -> pb.SubmitReportResponse:
@@ -200,15 +226,19 @@ class ReportService(report_pb2_grpc.ReportServiceServicer):
         return await self._serve(context, work)
 
     async def _follow_ups(self, size: int) -> list[Report]:
-        """Reports of closed cases, unrated, whose follow-up window is still open."""
+        """Reports of closed cases, unrated, whose follow-up window is still open (the
+        window `Intake.rate` holds ratings to), oldest first."""
         rows = await asyncio.to_thread(self._intake.store.search,
-                                       ReportFilter(unrated_only=True, limit=size * 4))
-        waiting: list[Report] = []
-        for case_id in dict.fromkeys(r.case_id for r in rows):
+                                       ReportFilter(unrated_only=True, limit=FOLLOW_UP_READ))
+        now, waiting = datetime.now(UTC), []
+        for case_id in dict.fromkeys(r.case_id for r in reversed(rows)):
             state = await cases.get_case(self._client, case_id)
-            if state.closed_at is None:
+            ends = self._intake.follow_up_ends(state)
+            if ends is None or now > ends:
                 continue
-            waiting += [r for r in rows if r.case_id == case_id]
+            waiting += [r for r in reversed(rows) if r.case_id == case_id]
+            if len(waiting) >= size:
+                break
         return waiting[:size]
 
     async def MergeReport(self, request: pb.MergeReportRequest, context: Context
@@ -220,7 +250,7 @@ class ReportService(report_pb2_grpc.ReportServiceServicer):
             report = await self._intake.merge(request.report_id, into, actor=actor,
                                               vouch=vouch, request_id=request.request_id
                                               or f"gw-{uuid.uuid4()}")
-            return pb.MergeReportResponse(report=report_to_proto(report, full_contact=True))
+            return pb.MergeReportResponse(report=await self._as_seen(report))
         return await self._serve(context, work)
 
     async def SplitReport(self, request: pb.SplitReportRequest, context: Context
@@ -228,12 +258,10 @@ class ReportService(report_pb2_grpc.ReportServiceServicer):
         async def work() -> pb.SplitReportResponse:
             actor, vouch = self._officer(request.officer_id)
             await self._visible(request.report_id)
-            taker = Taker(officer=actor.officer, vouch=vouch,
-                          label=f"{actor.agency}/{actor.officer}")
             report = await self._intake.split(
                 request.report_id, reason=request.reason, actor=actor, vouch=vouch,
-                taker=taker, request_id=request.request_id or f"gw-{uuid.uuid4()}")
-            return pb.SplitReportResponse(report=report_to_proto(report, full_contact=True))
+                request_id=request.request_id or f"gw-{uuid.uuid4()}")
+            return pb.SplitReportResponse(report=await self._as_seen(report))
         return await self._serve(context, work)
 
     async def RateReport(self, request: pb.RateReportRequest, context: Context

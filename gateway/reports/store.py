@@ -8,7 +8,9 @@ nothing: the row waits, unrouted, for the next routing pass. Its id (the Open311
 from __future__ import annotations
 
 import json
+import random
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -17,9 +19,20 @@ from sqlalchemy import Column, DateTime, Engine, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
-_ATTEMPTS = 5
+# Reports taken in at once race for the day's next number; each loser looks again.
+_ATTEMPTS = 50
 MAX_MEDIA_URLS = 5
 MAX_MEDIA_URL = 512
+# The attributes' and the media links' columns, as JSON (the intake refuses more).
+MAX_ENCODED = 6000
+
+
+def encode_attributes(attributes: dict[str, str]) -> str:
+    return json.dumps(attributes, ensure_ascii=False)
+
+
+def encode_media(urls: list[str]) -> str:
+    return json.dumps(urls, ensure_ascii=False)
 
 
 class Report(SQLModel, table=True):
@@ -44,8 +57,9 @@ class Report(SQLModel, table=True):
     area: str = Field(default="", max_length=64)
     subject: str = Field(default="", max_length=128)
     # The service definition's answers, as a JSON object of code -> value.
-    attributes: str = Field(default="{}", max_length=6000)
-    media_urls: str = Field(default="[]", max_length=3000)
+    attributes: str = Field(default="{}", max_length=MAX_ENCODED)
+    # At most MAX_MEDIA_URLS of MAX_MEDIA_URL characters, as a JSON list.
+    media_urls: str = Field(default="[]", max_length=MAX_ENCODED)
     # Personal data: never logged, traced or exported; masked for every other viewer.
     contact_name: str = Field(default="", max_length=64)
     contact_phone: str = Field(default="", max_length=32)
@@ -58,8 +72,13 @@ class Report(SQLModel, table=True):
     case_number: str = Field(default="", max_length=16)
     routed_at: datetime | None = Field(default=None,
                                        sa_column=Column(DateTime(timezone=True)))
-    # Why the last routing attempt failed (for the operator), empty once routed.
+    # Why the last routing attempt failed (for the operator), empty once routed; when,
+    # so the retries go round every waiting report; and whether it is parked: refused
+    # for good (by the case's rules, or a catalogue changed since), waiting for a person.
     routing_problem: str = Field(default="", max_length=500)
+    attempted_at: datetime | None = Field(default=None,
+                                          sa_column=Column(DateTime(timezone=True)))
+    parked: bool = False
     # 回访/评价: the reporter's rating after close, recorded by the hotline.
     solved: bool | None = None
     satisfaction: str = Field(default="", max_length=24)
@@ -135,8 +154,8 @@ class ReportStore:
                     channel=draft.channel, service_code=draft.service_code,
                     description=draft.description, address=draft.address, lat=draft.lat,
                     lon=draft.lon, jurisdiction=jurisdiction, area=area, subject=subject,
-                    attributes=json.dumps(dict(draft.attributes), ensure_ascii=False),
-                    media_urls=json.dumps(list(draft.media_urls)),
+                    attributes=encode_attributes(dict(draft.attributes)),
+                    media_urls=encode_media(list(draft.media_urls)),
                     contact_name=draft.contact_name, contact_phone=draft.contact_phone,
                     contact_email=draft.contact_email, received_by=received_by,
                     received_at=now.astimezone(UTC))
@@ -146,6 +165,7 @@ class ReportStore:
                     return report
                 except IntegrityError:
                     session.rollback()  # the id (or this request) was taken meanwhile
+                    time.sleep(random.uniform(0, 0.01))
         raise RuntimeError(f"could not number a report for {day} in {_ATTEMPTS} tries")
 
     def get(self, report_id: str) -> Report | None:
@@ -167,19 +187,34 @@ class ReportStore:
             session.add(row)
             session.commit()
 
-    def routing_failed(self, report_id: str, problem: str) -> None:
+    def routing_failed(self, report_id: str, problem: str, *, park: bool, now: datetime
+                       ) -> None:
         with Session(self._engine) as session:
             row = session.get(Report, report_id)
             if row is None or row.case_id:
                 return
-            row.routing_problem = problem[:500]
+            row.routing_problem, row.parked = problem[:500], park
+            row.attempted_at = now.astimezone(UTC)
             session.add(row)
             session.commit()
 
-    def unrouted(self, limit: int = 100) -> list[Report]:
+    def forget_subject(self, report_id: str) -> None:
+        """A report split off its case is routed on its own from then on."""
         with Session(self._engine) as session:
-            return list(session.exec(select(Report).where(Report.case_id == "")
-                                     .order_by(col(Report.received_at)).limit(limit)))
+            row = session.get(Report, report_id)
+            if row is not None:
+                row.subject = ""
+                session.add(row)
+                session.commit()
+
+    def unrouted(self, limit: int = 100) -> list[Report]:
+        """Reports waiting for their case, least recently tried first (never tried
+        before any), parked ones left out."""
+        with Session(self._engine) as session:
+            return list(session.exec(
+                select(Report).where(Report.case_id == "", col(Report.parked).is_(False))
+                .order_by(col(Report.attempted_at).is_not(None), col(Report.attempted_at),
+                          col(Report.received_at)).limit(limit)))
 
     def of_case(self, case_id: str, limit: int = 1000) -> list[Report]:
         with Session(self._engine) as session:

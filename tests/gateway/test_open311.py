@@ -600,3 +600,11 @@ async def test_a_call_to_the_hotline_is_not_published(site: Site) -> None:
     assert (await site.get(f"requests/{taken.id}.json")).status_code == 404
     listed = await site.get("requests.json", service_request_id=taken.id)
     assert listed.status_code == 200 and listed.json() == []
+
+
+@pytest.mark.parametrize("query", [{"start_date": "9999-12-31T00:00:00Z"},
+                                   {"end_date": "0001-01-02T00:00:00Z"}])
+async def test_a_date_at_the_ends_of_time_is_a_bad_request(site: Site,
+                                                           query: dict[str, str]) -> None:
+    reply = await site.get("requests.json", **query)
+    assert reply.status_code == 400 and reply.json()[0]["code"] == 400

@@ -150,3 +150,77 @@ async def test_answer_rating_and_reopen(gw: Gateway) -> None:
     twice = await gw.fails("RateReport", pb.RateReportRequest(
         report_id=report.id, solved=True, satisfaction=pb.SATISFACTION_SATISFIED), HOTLINE)
     assert (twice.code, twice.reason) == (grpc.StatusCode.ALREADY_EXISTS, "ALREADY_RATED")
+
+
+async def test_only_the_hotline_or_the_owner_merges_and_nobody_else_learns_the_contact(
+        gw: Gateway) -> None:
+    report = await submit(gw, quarry_report(f"quarry {uuid.uuid4().hex[:8]}"))
+    # Natural resources takes part (an opening task) and may dispatch: merging the report
+    # into its own case must neither work nor hand it the reporter's number.
+    refused = await gw.fails("MergeReport", pb.MergeReportRequest(
+        request_id=f"t-{uuid.uuid4()}", report_id=report.id, case_id=report.case_id), NR)
+    assert (refused.code, refused.reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_OWNER")
+    assert PHONE not in refused.message
+    by_lead = await gw.call("MergeReport", pb.MergeReportRequest(
+        request_id=f"t-{uuid.uuid4()}", report_id=report.id, case_id=report.case_id),
+        TOWNSHIP)
+    assert by_lead.report.contact.phone == PHONE  # the lead may call back
+
+
+async def test_a_merge_refused_on_either_case_changes_neither(gw: Gateway) -> None:
+    mine = await submit(gw, quarry_report(f"quarry {uuid.uuid4().hex[:8]}"))
+    other = await submit(gw, quarry_report(f"quarry {uuid.uuid4().hex[:8]}"))
+    before = [len((await case_of(gw, r)).reports) for r in (mine, other)]
+    # Natural resources owns neither case.
+    await gw.fails("MergeReport", pb.MergeReportRequest(
+        request_id=f"t-{uuid.uuid4()}", report_id=mine.id, case_id=other.case_id), NR)
+    assert [len((await case_of(gw, r)).reports) for r in (mine, other)] == before
+    moved = await gw.call("MergeReport", pb.MergeReportRequest(
+        request_id=f"t-{uuid.uuid4()}", report_id=mine.id, case_id=other.case_id), HOTLINE)
+    assert moved.report.case_id == other.case_id
+    assert [r.id for r in (await case_of(gw, other)).reports] == [other.id, mine.id]
+    assert (await case_of(gw, mine)).reports == []
+    split = await gw.call("SplitReport", pb.SplitReportRequest(
+        request_id=f"t-{uuid.uuid4()}", report_id=mine.id, reason="another quarry"), HOTLINE)
+    # Split off, it is on a case of its own (not back on the one its subject names).
+    assert split.report.case_id not in (mine.case_id, other.case_id) and split.report.case_id
+    assert [r.id for r in (await case_of(gw, split.report)).reports] == [mine.id]
+
+
+async def test_the_reporter_typed_into_the_description_is_masked_for_other_agencies(
+        gw: Gateway) -> None:
+    request = quarry_report(f"quarry {uuid.uuid4().hex[:8]}")
+    request.description = "trucks again; call me on +86 138-1234-5678, 王小明"
+    report = await submit(gw, request)
+    case = await case_of(gw, report)
+    assert "5678" not in case.description and "王小明" not in case.description
+    seen = (await gw.call("GetReport", pb.GetReportRequest(report_id=report.id), NR)).report
+    assert "5678" not in seen.description and "王小明" not in seen.description
+    lead = (await gw.call("GetReport", pb.GetReportRequest(report_id=report.id),
+                          TOWNSHIP)).report
+    assert lead.description == request.description
+
+
+async def test_two_ratings_at_once_record_one_and_reopen_at_most_once(gw: Gateway) -> None:
+    report = await submit(gw, quarry_report(f"quarry {uuid.uuid4().hex[:8]}"))
+    case = await case_of(gw, report)
+    await close_with_tasks_done(gw, case, "sealed")
+    ratings = [pb.RateReportRequest(report_id=report.id, solved=False,
+                                    satisfaction=pb.SATISFACTION_DISSATISFIED),
+               pb.RateReportRequest(report_id=report.id, solved=True,
+                                    satisfaction=pb.SATISFACTION_SATISFIED)]
+
+    async def rate(request: pb.RateReportRequest) -> str:
+        try:
+            await gw.call("RateReport", request, HOTLINE)
+            return "rated"
+        except grpc.aio.AioRpcError as err:
+            assert err.code() is grpc.StatusCode.ALREADY_EXISTS
+            return "already"
+    outcomes = await asyncio.gather(*(rate(r) for r in ratings))
+    assert sorted(outcomes) == ["already", "rated"]
+    stored = (await gw.call("GetReport", pb.GetReportRequest(report_id=report.id),
+                            HOTLINE)).report
+    winner = ratings[outcomes.index("rated")]
+    assert (stored.solved, stored.satisfaction) == (winner.solved, winner.satisfaction)
+    assert bool(stored.reopened_as) == (not winner.solved)

@@ -217,3 +217,11 @@ def test_an_undecided_objection_is_supervised_then_escalated(catalog: Catalog) -
     withdraw_all(engine, decide_by + timedelta(hours=3))
     refused(engine, CloseCase(rid(), actor(NR)), Reason.OBJECTION_PENDING,
             now=decide_by + timedelta(hours=3))
+
+
+def test_the_coordinator_reassigns_through_the_objection_while_one_is_pending(
+        catalog: Catalog) -> None:
+    engine = assigned_to_nr(catalog)
+    engine.execute(ObjectToLead(rid(), actor(NR), "not ours"), LATER)
+    refused(engine, AssignOwner(rid(), actor(HOTLINE), TOWNSHIP, "settled"),
+            Reason.OBJECTION_PENDING)

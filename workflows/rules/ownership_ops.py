@@ -173,6 +173,8 @@ def assign(engine: CaseEngine, cmd: AssignOwner, now: datetime, apply: bool
     engine.check_open()
     engine.check_coordinator(cmd.actor)
     engine.check_agency(cmd.agency, "agency")
+    # Reassigning is one of the objection's outcomes: decided there, it is on record.
+    _refuse_if_objection_pending(engine)
     if cmd.agency == engine.state.owner:
         raise Refusal(Reason.ALREADY_OWNER,
                       f"{cmd.agency} already owns case {engine.state.reference}",

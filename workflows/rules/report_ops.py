@@ -26,7 +26,10 @@ from workflows.rules.registry import operation
 if TYPE_CHECKING:
     from workflows.rules.case import CaseEngine
 
-CHANNELS = ("hotline", "open311", "walk-in")
+# How a report came in; the hotline desk takes calls and walk-ins, Open311 the rest.
+OPEN311 = "open311"
+DESK_CHANNELS = ("hotline", "walk-in")
+CHANNELS = (*DESK_CHANNELS, OPEN311)
 
 
 def check_report(ref: ReportRef, field: str = "report") -> None:
