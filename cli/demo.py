@@ -1,4 +1,4 @@
-"""`seamless demo mining|food|day`: realistic cases driven end to end through the public
+"""`seamless demo mining|food|day|hotline`: realistic cases driven end to end through the public
 API, each step taken by the agency whose job it is: owners' officers call the gateway
 with their own sessions, officers act on their inbox at their own agency's desk. `day`
 leaves the console something true on every page: a breach, a bounce, a hand-off and an
@@ -16,6 +16,7 @@ from cli import datadir, render
 from cli.api import AgencyDesk, Gateway, new_request_id
 from seamless.v1 import agency_pb2, case_pb2
 from seamless.v1 import case_service_pb2 as pb
+from seamless.v1 import report_pb2 as rp
 
 Say = Callable[[str], None]
 DELIVERY_WAIT_SECONDS = 30.0
@@ -208,8 +209,48 @@ def day(cast: Cast, say: Say) -> case_pb2.Case:
     return case
 
 
-SCENARIOS: dict[str, Callable[[Cast, Say], case_pb2.Case]] = {"mining": mining,
-                                                              "food": food, "day": day}
+def hotline(cast: Cast, say: Say) -> case_pb2.Case:
+    """接诉即办: two calls about one restaurant merge into one case (并单); the township
+    has the fumes looked at and answers (答复); one caller is satisfied, the other is
+    not and nothing was solved for them, so the matter reopens (重办)."""
+    desk = cast("command-center")
+    restaurant = f"金海湖烧烤店 {time.strftime('%H%M%S')}"
+    reports = []
+    for phone, words in (("13812340001", "smoke from the barbecue every night"),
+                         ("13812340002", "fumes and shouting until 2 am")):
+        reports.append(desk.reports("SubmitReport", rp.SubmitReportRequest(
+            request_id=new_request_id(), service_code="restaurant-fumes", description=words,
+            address="Jinhaihu village, east street", lat=40.17, lon=117.35, located=True,
+            attributes=[rp.ReportAttribute(code="business", value=restaurant),
+                        rp.ReportAttribute(code="nuisance", value="fumes,noise")],
+            contact=rp.ReporterContact(phone=phone))).report)
+    first, second = reports
+    say(f"the hotline takes two calls about {restaurant}: {first.id} opens case "
+        f"{first.case_number}, {second.id} merges into it (并单)")
+    township = cast("jinhaihu-township")
+    case = township.call("GetCase", pb.GetCaseRequest(case_id=first.case_id)).case
+    dispatched = township.call("DispatchTask", pb.DispatchTaskRequest(
+        request_id=new_request_id(), case_id=case.id, kind="pollution-complaint",
+        assignee="ecology-environment", title="Check the barbecue's fume filter"))
+    task = next(t for t in dispatched.case.tasks if t.id == dispatched.task_id)
+    _work(cast, dispatched.case, task, "filter missing; owner ordered to fit one", say)
+    township.call("CloseCase", pb.CloseCaseRequest(
+        request_id=new_request_id(), case_id=case.id, summary="filter ordered",
+        answer="The restaurant was ordered to fit a fume filter within 7 days."))
+    say(f"jinhaihu-township closes {case.number} with its answer to both callers (答复)")
+    desk.reports("RateReport", rp.RateReportRequest(
+        report_id=first.id, solved=True, satisfaction=rp.SATISFACTION_SATISFIED))
+    rated = desk.reports("RateReport", rp.RateReportRequest(
+        report_id=second.id, solved=False, satisfaction=rp.SATISFACTION_DISSATISFIED)).report
+    reopened: case_pb2.Case = desk.call("GetCase", pb.GetCaseRequest(
+        case_id=rated.reopened_as)).case
+    say(f"回访: {first.id} satisfied; {second.id} dissatisfied and unsolved, so the matter "
+        f"reopens as {reopened.number} (重办), led by {reopened.owner}")
+    return reopened
+
+
+SCENARIOS: dict[str, Callable[[Cast, Say], case_pb2.Case]] = {
+    "mining": mining, "food": food, "day": day, "hotline": hotline}
 
 
 def demo_command(args: argparse.Namespace) -> Any:

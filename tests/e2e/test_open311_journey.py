@@ -94,3 +94,12 @@ def test_a_reporter_follows_a_report_from_post_to_reopening(platform: Platform) 
     assert any(p.parent.name == "traces" for p in written)
     for path in [export, *written]:
         assert PHONE.encode() not in path.read_bytes(), path
+
+
+def test_the_hotline_demo_merges_answers_and_reopens(platform: Platform) -> None:
+    reopened = platform.cli_json("demo", "hotline")
+    assert reopened["reopened_from"] and reopened["owner"] == TOWNSHIP
+    assert len(reopened["reports"]) == 2  # both callers follow the new case
+    scorecards = platform.cli_json("oversight", "scorecard")
+    township = next(c for c in scorecards["scorecards"] if c["agency"] == TOWNSHIP)
+    assert township["hotline"]["ratings"] >= 2
