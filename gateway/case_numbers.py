@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
+import time
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
@@ -25,7 +27,9 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from observability import database
 
-_ATTEMPTS = 5
+# Opens racing on one day (a burst of reports, each on its own subject) each take the
+# next number; a loser looks again, after a moment's pause.
+_ATTEMPTS = 50
 logger = logging.getLogger(__name__)
 
 
@@ -83,6 +87,7 @@ class CaseNumbers:
                     return number
                 except IntegrityError:
                     session.rollback()  # taken meanwhile: look again
+                    time.sleep(random.uniform(0, 0.01))
         raise RuntimeError(f"could not allocate a case number for {day} in {_ATTEMPTS} tries")
 
     def bind(self, number: str, case_id: str) -> None:

@@ -247,12 +247,19 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
                                    f"the act forwarded by {who.agency} is not signed as "
                                    f"sent: {err}") from None
             return Actor(who.agency, claimed), Vouch(act=who.signed_act)
-        if claimed and claimed != who.officer:
-            raise GatewayError(grpc.StatusCode.PERMISSION_DENIED, "OFFICER_MISMATCH",
-                               f"officer_id {claimed!r} is not the signed-in officer "
-                               f"({who.officer}); an officer acts only as itself",
-                               {"field": "officer_id"})
-        return Actor(who.agency, who.officer), Vouch(session_id=who.session_id)
+        return signed_in_officer(claimed)
+
+
+def signed_in_officer(claimed: str) -> tuple[Actor, Vouch]:
+    """The signed-in person acting (a request naming another officer is refused), and
+    their session, which vouches for it."""
+    who = caller()
+    if claimed and claimed != who.officer:
+        raise GatewayError(grpc.StatusCode.PERMISSION_DENIED, "OFFICER_MISMATCH",
+                           f"officer_id {claimed!r} is not the signed-in officer "
+                           f"({who.officer}); an officer acts only as itself",
+                           {"field": "officer_id"})
+    return Actor(who.agency, who.officer), Vouch(session_id=who.session_id)
 
 
 def _command_rpc(name: str) -> Callable[..., Awaitable[Message]]:

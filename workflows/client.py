@@ -96,6 +96,21 @@ async def open_case_reply(client: Client, catalog: Catalog, cmd: OpenCase, *,
     CASE_ALREADY_OPEN naming the case and its owner. Once a case has closed, its subject
     can be opened again, as a new case (a new run, so a new case id).
     """
+    return await _start_with(client, catalog, cmd, "open", lambda opening: opening,
+                             task_queue=task_queue, drain_limit=drain_limit,
+                             numbering=numbering, number_if_running=True)
+
+
+async def _start_with(client: Client, catalog: Catalog, cmd: OpenCase, update: str,
+                      argument: Callable[[OpenCase], Command | OpenCase], *,
+                      task_queue: str, drain_limit: timedelta,
+                      numbering: Numbering | None, number_if_running: bool
+                      ) -> CommandReply:
+    """`update`, with `argument` of the (numbered) open command, on the case of `cmd`'s
+    subject lock, starting the case from `cmd` if none is running: one atomic step of
+    Temporal's (update-with-start), so the subject check and what follows from it cannot
+    be split by another request. `number_if_running`: ask for a number even when a case
+    of the subject is running (an open is refused then, and its number left unused)."""
     rules = catalog.rules_for(cmd.type)
     if rules is None:
         known = ", ".join(sorted(catalog.playbooks))
@@ -106,13 +121,15 @@ async def open_case_reply(client: Client, catalog: Catalog, cmd: OpenCase, *,
     except Refusal as refusal:
         raise CaseRefused(refusal.reason.value, refusal.message, refusal.details) from None
     await _refuse_if_open_under_legacy_lock(client, cmd)
-    if numbering is not None and not cmd.number:
+    workflow_id = subject_lock(cmd.type, cmd.subject_key)
+    if numbering is not None and not cmd.number and (
+            number_if_running or not await _running(client, workflow_id)):
         cmd = dataclasses.replace(cmd, number=await numbering(cmd))
     start = WithStartWorkflowOperation(
         CaseWorkflow.run,
         CaseWorkflowInput(open=cmd, rules=rules,
                           drain_limit_seconds=drain_limit.total_seconds()),
-        id=subject_lock(cmd.type, cmd.subject_key), task_queue=task_queue,
+        id=workflow_id, task_queue=task_queue,
         # The case list shows titles without asking each case.
         memo={"title": cmd.title},
         search_attributes=TypedSearchAttributes(
@@ -120,8 +137,9 @@ async def open_case_reply(client: Client, catalog: Catalog, cmd: OpenCase, *,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
     try:
+        request = argument(cmd)
         outcome = await client.execute_update_with_start_workflow(
-            "open", cmd, start_workflow_operation=start, id=update_id(cmd),
+            update, request, start_workflow_operation=start, id=update_id(request),
             result_type=dict)
     except WorkflowUpdateFailedError as err:
         raise _refused(err) from None
@@ -141,32 +159,10 @@ async def report_to_case(client: Client, catalog: Catalog, cmd: OpenCase,
     numbers up); a case closed but still draining refuses with CASE_CLOSING, and the
     report is routed again later.
     """
-    rules = catalog.rules_for(cmd.type)
-    if rules is None:
-        raise CaseRefused(Reason.UNKNOWN_CASE_TYPE.value, f"type: {cmd.type!r} is not a case "
-                          "type", {"field": "type"})
-    try:
-        check_open_request(cmd, rules)
-    except Refusal as refusal:
-        raise CaseRefused(refusal.reason.value, refusal.message, refusal.details) from None
-    await _refuse_if_open_under_legacy_lock(client, cmd)
-    workflow_id = subject_lock(cmd.type, cmd.subject_key)
-    if numbering is not None and not cmd.number and not await _running(client, workflow_id):
-        cmd = dataclasses.replace(cmd, number=await numbering(cmd))
-    start = WithStartWorkflowOperation(
-        CaseWorkflow.run, CaseWorkflowInput(open=cmd, rules=rules), id=workflow_id,
-        task_queue=task_queue, memo={"title": cmd.title},
-        search_attributes=TypedSearchAttributes(
-            [SearchAttributePair(search.NUMBER, cmd.number)] if cmd.number else []),
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
-    try:
-        outcome = await client.execute_update_with_start_workflow(
-            UPDATE_FOR_COMMAND[AttachReport], attach, start_workflow_operation=start,
-            id=update_id(attach), result_type=dict)
-    except WorkflowUpdateFailedError as err:
-        raise _refused(err) from None
-    return await _as_reply(client, outcome)
+    return await _start_with(client, catalog, cmd, UPDATE_FOR_COMMAND[AttachReport],
+                             lambda _opening: attach, task_queue=task_queue,
+                             drain_limit=DEFAULT_DRAIN_LIMIT, numbering=numbering,
+                             number_if_running=False)
 
 
 async def _running(client: Client, workflow_id: str) -> bool:

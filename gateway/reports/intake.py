@@ -173,7 +173,11 @@ class Intake:
             area=route.area, jurisdiction=route.jurisdiction, subject=route.subject,
             now=datetime.now(UTC))
         if not report.case_id:
-            await self._route(report, route, taker)
+            try:
+                await self._route(report, route, taker)
+            except Exception:  # noqa: BLE001 - stored: routed again later, never lost
+                logger.exception("routing report %s failed; it waits for the next round",
+                                 report.id)
         return await asyncio.to_thread(self.store.get, report.id) or report
 
     async def _route(self, report: Report, route: Route, taker: Taker, *,

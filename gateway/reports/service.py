@@ -29,7 +29,7 @@ from gateway.errors import Context, GatewayError, abort
 from gateway.reports import privacy
 from gateway.reports.intake import Intake, IntakeError, Taker, masked
 from gateway.reports.store import Report, ReportDraft, ReportFilter
-from gateway.service import refusal
+from gateway.service import refusal, signed_in_officer
 from observability import participation
 from observability.event_schema import Satisfaction
 from seamless.v1 import report_pb2 as pb
@@ -137,17 +137,8 @@ class ReportService(report_pb2_grpc.ReportServiceServicer):
                 grpc.StatusCode.UNAVAILABLE, "STORE_UNAVAILABLE",
                 "the report store is not answering; retry with the same request_id"))
 
-    def _officer(self, claimed: str) -> tuple[Actor, Vouch]:
-        who = caller()
-        if claimed and claimed != who.officer:
-            raise GatewayError(grpc.StatusCode.PERMISSION_DENIED, "OFFICER_MISMATCH",
-                               f"officer_id {claimed!r} is not the signed-in officer "
-                               f"({who.officer}); an officer acts only as itself",
-                               {"field": "officer_id"})
-        return Actor(who.agency, who.officer), Vouch(session_id=who.session_id)
-
     def _hotline_officer(self, claimed: str, what: str) -> tuple[Actor, Vouch]:
-        actor, vouch = self._officer(claimed)
+        actor, vouch = signed_in_officer(claimed)
         if actor.agency != self._intake.hotline:
             raise GatewayError(grpc.StatusCode.PERMISSION_DENIED, "NOT_HOTLINE",
                                f"only the hotline ({self._intake.hotline}) {what}")
@@ -244,7 +235,7 @@ class ReportService(report_pb2_grpc.ReportServiceServicer):
     async def MergeReport(self, request: pb.MergeReportRequest, context: Context
                           ) -> pb.MergeReportResponse:
         async def work() -> pb.MergeReportResponse:
-            actor, vouch = self._officer(request.officer_id)
+            actor, vouch = signed_in_officer(request.officer_id)
             await self._visible(request.report_id)
             into = await self._refs.live(request.case_id[:400])
             report = await self._intake.merge(request.report_id, into, actor=actor,
@@ -256,7 +247,7 @@ class ReportService(report_pb2_grpc.ReportServiceServicer):
     async def SplitReport(self, request: pb.SplitReportRequest, context: Context
                           ) -> pb.SplitReportResponse:
         async def work() -> pb.SplitReportResponse:
-            actor, vouch = self._officer(request.officer_id)
+            actor, vouch = signed_in_officer(request.officer_id)
             await self._visible(request.report_id)
             report = await self._intake.split(
                 request.report_id, reason=request.reason, actor=actor, vouch=vouch,
