@@ -50,7 +50,8 @@ from gateway.open311.keys import OFFICER_PREFIX, ApiKeys
 from gateway.open311.limits import Limits
 from gateway.open311.services import definition_record, service_notice, service_record
 from gateway.open311.submission import BadForm, api_key_of, parse_form, read_submission, request_id
-from gateway.reports.intake import Intake, IntakeError, Taker
+from gateway.reports.drafts import IntakeError, Taker
+from gateway.reports.intake import Intake
 from gateway.reports.store import Report
 from workflows.catalog_loader import Catalog
 from workflows.seals import Vouch

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from starlette.requests import Request
 
 from gateway.open311.fields import MAX_LISTED, STATUSES, WINDOW_DAYS
-from gateway.reports.intake import IntakeError
+from gateway.reports.drafts import IntakeError
 from gateway.reports.store import ReportFilter
 from workflows.rules.report_ops import OPEN311
 

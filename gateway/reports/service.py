@@ -27,7 +27,8 @@ from gateway.callers import caller
 from gateway.case_refs import CaseRefs, not_found
 from gateway.errors import Context, GatewayError, abort
 from gateway.reports import privacy
-from gateway.reports.intake import Intake, IntakeError, Taker, masked
+from gateway.reports.drafts import IntakeError, Taker
+from gateway.reports.intake import Intake, masked
 from gateway.reports.store import Report, ReportDraft, ReportFilter
 from gateway.service import refusal, signed_in_officer
 from observability import participation

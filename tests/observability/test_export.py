@@ -172,8 +172,7 @@ def rating_chain() -> CaseScript:
     c = CaseScript(RATING)
     c.add(400, K.REPORT_RATED, COORDINATOR, attributes={
         s.REPORT_ID: "R-2", s.RATED_CASE: HOTLINE_CASE, s.CASE_TYPE: "environmental-noise",
-        s.OWNER: MARKET, s.SOLVED: "false", s.SATISFACTION: "DISSATISFIED",
-        s.REOPENED_AS: "case:environmental-noise:SITE-9@run-6"})
+        s.OWNER: MARKET, s.SOLVED: "false", s.SATISFACTION: "DISSATISFIED"})
     return c
 
 
@@ -270,8 +269,7 @@ def test_the_ocel_log_follows_a_reassigned_lead_and_shows_a_rating_as_a_rating()
     assert rating["type"] == "rating"
     assert {a["name"]: a["value"] for a in rating["attributes"]} == {
         s.RATED_CASE: HOTLINE_CASE, s.CASE_TYPE: "environmental-noise", s.OWNER: MARKET,
-        s.SATISFACTION: "DISSATISFIED", s.REOPENED_AS: "case:environmental-noise:SITE-9@run-6",
-        s.SOLVED: False}
+        s.SATISFACTION: "DISSATISFIED", s.SOLVED: False}
     assert relations(rating) == {("agency:" + MARKET, "rated")}
     rated = next(e for e in log["events"] if e["type"] == K.REPORT_RATED)
     assert (RATING, "rating") in relations(rated)

@@ -130,12 +130,10 @@ class Chain:
 
 
 def rated(report: str, case: str, case_type: str, owner: str, minutes: float, *,
-          solved: bool, satisfaction: str, reopened_as: str = "") -> Chain:
-    reopened = {schema.REOPENED_AS: reopened_as} if reopened_as else {}
+          solved: bool, satisfaction: str) -> Chain:
     return Chain(rating_id(report)).add(
         minutes, K.REPORT_RATED, C, report_id=report, rated_case=case, case_type=case_type,
-        owner=owner, solved="true" if solved else "false", satisfaction=satisfaction,
-        **reopened)
+        owner=owner, solved="true" if solved else "false", satisfaction=satisfaction)
 
 
 CASE1, CASE2, CASE3 = case_id(1, FOOD), case_id(2, FOOD), case_id(3, NOISE)
@@ -178,8 +176,8 @@ def scripted() -> list[Chain]:
         rated("R1", CASE1, FOOD, A, 510, solved=True, satisfaction="SATISFIED"),
         rated("R2", CASE1, FOOD, A, 520, solved=False, satisfaction="SATISFIED"),
         rated("R4", CASE2, FOOD, A, 300, solved=True, satisfaction="BASICALLY_SATISFIED"),
-        rated("R7", CASE4, NOISE, B, 100, solved=False, satisfaction="DISSATISFIED",
-              reopened_as=CASE5),
+        # Unsolved and dissatisfied: reopened (CASE5 is the new case).
+        rated("R7", CASE4, NOISE, B, 100, solved=False, satisfaction="DISSATISFIED"),
         rated("R8", CASE4, NOISE, B, 110, solved=True, satisfaction="DISSATISFIED"),
         rated("R9", CASE6, FOOD, B, 60, solved=False, satisfaction="BASICALLY_SATISFIED"),
     ]
