@@ -26,7 +26,7 @@ from sqlmodel import Session, select
 from cli.databases import GATEWAY, on_sqlite
 from cli.supervise import Platform
 from gateway.case_numbers import open_case_numbers
-from gateway.open311 import ApiKeys
+from gateway.open311.keys import ApiKeys
 from gateway.reports.store import Report
 
 JINHAIHU = {"lat": "40.17", "long": "117.35"}

@@ -19,7 +19,7 @@ from cli import datadir, render
 from cli.arguments import leaf
 from cli.databases import GATEWAY, chosen
 from gateway.case_numbers import open_case_numbers
-from gateway.open311 import ApiKeyError, ApiKeys
+from gateway.open311.keys import ApiKeyError, ApiKeys
 
 
 def _engine(args: argparse.Namespace) -> Engine:

@@ -29,8 +29,9 @@ from gateway.case_refs import CaseRefs
 from gateway.console import console_app
 from gateway.http_api import Operations, connect_apps
 from gateway.http_server import Dispatch, serve_http
-from gateway.open311 import PREFIX as OPEN311_PREFIX
-from gateway.open311 import ApiKeys, open311_app
+from gateway.open311.app import PREFIX as OPEN311_PREFIX
+from gateway.open311.app import open311_app
+from gateway.open311.keys import ApiKeys
 from gateway.oversight import OversightService
 from gateway.reports.intake import Intake
 from gateway.reports.service import ReportService

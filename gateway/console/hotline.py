@@ -69,7 +69,8 @@ class IntakeForm:
 
 
 def blank_form(service: Service) -> IntakeForm:
-    return IntakeForm(service, values={"request_id": str(uuid.uuid4()), "channel": "hotline"})
+    return IntakeForm(service, values={"request_id": str(uuid.uuid4()),
+                                       "channel": CHANNELS[0]})
 
 
 def read_intake(service: Service, form: Mapping[str, list[str]], zone: tzinfo) -> IntakeForm:
@@ -90,7 +91,7 @@ def read_intake(service: Service, form: Mapping[str, list[str]], zone: tzinfo) -
     values = intake.values
     values["request_id"] = values["request_id"][:64] or str(uuid.uuid4())
     if values["channel"] not in CHANNELS:
-        values["channel"] = "hotline"
+        values["channel"] = CHANNELS[0]
     request = rp.SubmitReportRequest(
         request_id=values["request_id"], channel=values["channel"],
         service_code=service.code, description=values["description"],

@@ -25,7 +25,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from gateway.case_numbers import CaseNumbers
 from gateway.http_server import serve_http
-from gateway.open311 import ApiKeyError, ApiKeys, Limits, Open311Key, open311_app
+from gateway.open311.app import open311_app
+from gateway.open311.keys import ApiKeyError, ApiKeys, Open311Key
+from gateway.open311.limits import Limits
 from gateway.open311.service_requests import public_text
 from gateway.reports.intake import Intake
 from gateway.reports.store import Report, ReportStore
