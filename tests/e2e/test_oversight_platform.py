@@ -118,7 +118,9 @@ def test_a_reporter_follows_a_report_from_post_to_reopening(platform: Platform) 
             "address_string": "north of the reservoir", "attribute[site]": site,
             "description": "blasting and lorries after midnight", "first_name": "小明",
             "last_name": "王", "phone": PHONE, "email": "wang@example.cn"}
-    with httpx.Client(base_url=base, timeout=60) as http:
+    # A connection per request (the CLI calls between them outlast the keep-alive).
+    with httpx.Client(base_url=base, timeout=60,
+                      limits=httpx.Limits(max_keepalive_connections=0)) as http:
         def request(report_id: str) -> dict[str, Any]:
             reply = http.get(f"/requests/{report_id}.json")
             assert reply.status_code == 200, reply.text

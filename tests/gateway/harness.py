@@ -60,6 +60,11 @@ from workflows.ledger_activities import LedgerActivities
 from workflows.seals import Sealer, SealVerifier
 from workflows.worker import build_worker
 
+# A connection per request: the server closes a connection idle for its keep-alive (5 s)
+# and a client reusing it at that instant reads nothing (httpx.ReadError), as a busy CI
+# machine found.
+FRESH_CONNECTIONS = httpx.Limits(max_keepalive_connections=0)
+
 NO_CREDENTIAL = ""
 WRONG_CREDENTIAL = "not-a-token"
 # The two transports people call the gateway on: gRPC, and HTTP/JSON (Connect).
@@ -84,7 +89,7 @@ class Gateway:
         self.root = root
         self.mtls_address = mtls_address
         self.http_url = http_url
-        self.http = httpx.AsyncClient(base_url=http_url, timeout=30)
+        self.http = httpx.AsyncClient(base_url=http_url, timeout=30, limits=FRESH_CONNECTIONS)
         self.authority = datadir.pki(root).authority.read_bytes()
         self._channel = grpc.aio.secure_channel(address, server_only_channel(self.authority),
                                                 options=expecting(Role.GATEWAY))

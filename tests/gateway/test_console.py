@@ -16,7 +16,7 @@ from cli.provision import demo_password
 from gateway.console.i18n import TEXT
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
-from tests.gateway.harness import Gateway
+from tests.gateway.harness import FRESH_CONNECTIONS, Gateway
 
 TOWNSHIP, NR, STRANGER = "jinhaihu-township", "natural-resources", "traffic-police"
 
@@ -33,7 +33,8 @@ class Browser:
 
     def __init__(self, gw: Gateway) -> None:
         self.gw = gw
-        self.http = httpx.AsyncClient(base_url=gw.http_url, timeout=30)
+        self.http = httpx.AsyncClient(base_url=gw.http_url, timeout=30,
+                                      limits=FRESH_CONNECTIONS)
         self.cookies: dict[str, str] = {}
 
     def _keep(self, reply: httpx.Response) -> None:

@@ -227,6 +227,7 @@ async def site(dev_env: WorkflowEnvironment, catalog: Catalog,
                 await reply.aread()
                 read.append(reply.text)
         http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
+                                 limits=harness.FRESH_CONNECTIONS,
                                  event_hooks={"response": [keep]})
         stack.push_async_callback(http.aclose)
         yield Site(gw, http, keys, keys.add("citylink"), intake, engine, client, catalog, read)
