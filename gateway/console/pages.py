@@ -168,8 +168,7 @@ class Console:
 
     @property
     def hotline(self) -> str:
-        """The desk that takes reports in and follows them up: the coordinator's."""
-        return self._coordinator
+        return self._catalog.directory.hotline
 
     def csrf_ok(self, reader: Reader, token: str) -> bool:
         return self._keys.csrf_ok(reader.token, token)

@@ -37,7 +37,6 @@ MAX_CACHED = 5_000
 CONCURRENT_READS = 8
 READ_TIMEOUT = timedelta(seconds=5)
 REOPENED_NOTE = "重办：回访不满意，已重新立案 Reopened after the reporter's rating"
-MASK = "***"
 
 
 class CasesUnavailable(Exception):

@@ -83,9 +83,7 @@ class Intake:
 
     @property
     def hotline(self) -> str:
-        """The body that takes reports and rates cases: the coordinator's desk (in Pinggu
-        the district command centre runs 接诉即办)."""
-        return self._catalog.directory.coordinator
+        return self._catalog.directory.hotline
 
     # ----- taking a report in --------------------------------------------------------
 

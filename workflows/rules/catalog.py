@@ -36,6 +36,12 @@ class Directory:
     def get(self, agency_id: str) -> Agency | None:
         return next((a for a in self.agencies if a.id == agency_id), None)
 
+    @property
+    def hotline(self) -> str:
+        """The desk that takes citizens' reports in and rates their answers: the
+        coordinator's (in Pinggu the district command centre runs 接诉即办)."""
+        return self.coordinator
+
 
 @dataclass(frozen=True)
 class TaskKind:

@@ -118,10 +118,10 @@ def check_open_request(cmd: OpenCase, rules: CaseRules) -> tuple[str, LeadRule]:
         raise Refusal(Reason.BAD_CASE_NUMBER, f"number: {cmd.number!r} is not a case number "
                       "such as 20261130-0042", field="number")
     limits.check_text("reopened_from", cmd.reopened_from, limits.MAX_CASE_ID)
-    if cmd.reopened_from and cmd.actor.agency != rules.directory.coordinator:
+    if cmd.reopened_from and cmd.actor.agency != rules.directory.hotline:
         raise Refusal(Reason.NOT_COORDINATOR,
-                      "reopened_from: only the hotline or the coordinator "
-                      f"({rules.directory.coordinator}) reopens a matter (重办)")
+                      f"reopened_from: only the hotline ({rules.directory.hotline}) reopens "
+                      "a matter (重办)")
     if len(cmd.reports) > limits.MAX_REPORTS_PER_CASE:
         raise Refusal(Reason.TOO_MANY_REPORTS,
                       f"reports: at most {limits.MAX_REPORTS_PER_CASE} open a case")

@@ -42,9 +42,16 @@ def check_report(ref: ReportRef, field: str = "report") -> None:
                       field=f"{field}.channel")
 
 
+def check_hotline(engine: CaseEngine, actor: Actor, what: str) -> None:
+    hotline = engine.rules.directory.hotline
+    if actor.agency != hotline:
+        raise Refusal(Reason.NOT_COORDINATOR, f"only the hotline ({hotline}) {what}")
+
+
 def check_desk(engine: CaseEngine, actor: Actor) -> None:
-    """The hotline (the coordinator's desk) or the owner."""
-    engine.check_owner(actor, or_coordinator=True)
+    """The hotline or the owner."""
+    if actor.agency != engine.rules.directory.hotline:
+        engine.check_owner(actor)
 
 
 def record_attached(engine: CaseEngine, ref: ReportRef, actor: Actor, now: datetime, *,
@@ -74,7 +81,7 @@ def attach(engine: CaseEngine, cmd: AttachReport, now: datetime, apply: bool
     if cmd.by_hand:
         check_desk(engine, cmd.actor)
     else:
-        engine.check_coordinator(cmd.actor)
+        check_hotline(engine, cmd.actor, "attaches a report by its subject")
     if len(engine.state.reports) >= limits.MAX_REPORTS_PER_CASE:
         raise Refusal(Reason.TOO_MANY_REPORTS,
                       f"case {engine.state.reference} already has "
