@@ -23,9 +23,21 @@ ALLOWED = {
 }
 
 
+def parse(source: str) -> ast.Module:
+    # CPython 3.11 keeps the AST constructor's recursion depth per interpreter, not per
+    # thread (python/cpython#106905): a parse racing one in another thread (an import
+    # being rewritten by pytest, on a worker's thread) fails spuriously. Parse again.
+    for _ in range(3):
+        try:
+            return ast.parse(source)
+        except SystemError:
+            continue
+    return ast.parse(source)
+
+
 def imports(path: Path) -> set[str]:
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
             found.update(f"{node.module}.{alias.name}" for alias in node.names)

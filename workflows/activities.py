@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from temporalio import activity
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 
 DELIVER_TASK = "deliver_task"
 WITHDRAW_TASK = "withdraw_task"
@@ -26,6 +28,18 @@ PATIENT_RETRY = RetryPolicy(
     maximum_attempts=0,
 )
 CALL_TIMEOUT = timedelta(seconds=30)
+
+
+def ledger_refusal(message: str, kind: str) -> ApplicationError:
+    """The ledger refused a batch for good (a bug, not an outage): how to say so.
+
+    A regular append's failure would be in the case's history for good, so it is left
+    retryable: the server retries it with backoff, the case's pending activity shows why,
+    and a fixed worker's next attempt goes through. A local one (cases started before
+    the ledger-appends-in-history patch) fails its workflow task instead, which leaves
+    nothing in history and is replayed by a fixed worker (see workflows.LedgerRefused).
+    """
+    return ApplicationError(message, type=kind, non_retryable=activity.info().is_local)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from observability import gap_store, ledger, spans, telemetry
 from observability.accountability import CaseReplay
@@ -73,8 +72,7 @@ class LedgerActivities:
         try:
             await asyncio.to_thread(self._append, batch)
         except ledger.LedgerConflict as err:
-            raise ApplicationError(str(err), type="LEDGER_CONFLICT", non_retryable=True) \
-                from err
+            raise activities.ledger_refusal(str(err), "LEDGER_CONFLICT") from err
         except (IntegrityError, OperationalError) as err:
             # A concurrent append of the same batch, or the database busy: try again.
             raise RuntimeError(f"ledger append of {batch.idempotency_key} failed: {err}") \

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.rules.effects import CaseEventBatch
     from workflows.rules.model import Actor, CaseEvent, EventKind
     from workflows.rules.refusals import Reason, Refusal
-    from workflows.workflows import LOCAL_LEDGER_BUDGET, refusal_error
+    from workflows.workflows import refusal_error
 
 
 __all__ = ["RateReport", "RatingWorkflow", "Satisfaction", "rating_workflow_id", "reopens"]
@@ -65,8 +65,9 @@ class RatingWorkflow:
                           attributes=attributes, trace_id=trace_id, span_id=span_id,
                           proofs=seals.start_proofs())
         chain = f"{info.workflow_id}@{info.run_id}"
-        await workflow.execute_local_activity(
+        # A regular activity, as for cases (CaseWorkflow._append): the event's time is
+        # only fixed once the task that made it is in history.
+        await workflow.execute_activity(
             activities.RECORD_CASE_EVENTS, CaseEventBatch(chain, [event]),
-            start_to_close_timeout=activities.CALL_TIMEOUT,
-            schedule_to_close_timeout=LOCAL_LEDGER_BUDGET, retry_policy=activities.PATIENT_RETRY)
+            start_to_close_timeout=activities.CALL_TIMEOUT, retry_policy=activities.PATIENT_RETRY)
         return chain

@@ -81,10 +81,11 @@ SUGGESTIONS_PATCH = "decline-suggestions-checked"
 # The agencies a case waits on became a search attribute (what inboxes query); cases
 # running before keep their attributes as they were.
 AWAITING_PATCH = "awaiting-index"
+# Ledger appends became regular activities (see CaseWorkflow._append); cases running
+# before keep their local ones.
+LEDGER_ACTIVITY_PATCH = "ledger-appends-in-history"
 # How long before a far deadline its timer wakes, to arm the rest precisely.
 EARLY_WAKE = timedelta(seconds=2)
-# How long a ledger append retries inside the workflow task before the server takes over.
-LOCAL_LEDGER_BUDGET = timedelta(minutes=1)
 
 
 class LedgerRefused(Exception):
@@ -247,10 +248,8 @@ class CaseWorkflow:
     async def _append_to_ledger(self) -> None:
         """Ledger appends, one batch at a time so the ledger sees events in order.
 
-        A local activity: one marker in history instead of three events and a workflow
-        task, for the most frequent side effect of all. A batch is never dropped: an
-        outage is retried for as long as it lasts, and a refusal stops the case (see
-        LedgerRefused) until a fixed worker resumes it.
+        A batch is never dropped: an outage is retried for as long as it lasts, and a
+        refusal stops the case (see LedgerRefused) until a fixed worker resumes it.
         """
         engine = self._engine
         while True:
@@ -262,18 +261,37 @@ class CaseWorkflow:
                 return
 
     async def _append(self, batch: CaseEventBatch) -> None:
+        """A regular activity, never a local one: its batch is in history before it runs.
+
+        A local activity runs *before* its workflow task commits. Updates are not in
+        history until that commit, so when the commit fails (a task timed out under load)
+        the next attempt may take the same updates in another order, or refuse one, and
+        the ledger would already hold events the case never had: seen in CI as twenty
+        reports racing into one case, and the case stuck on LEDGER_CONFLICT.
+        """
+        if not workflow.patched(LEDGER_ACTIVITY_PATCH):
+            await self._append_locally(batch)
+            return
+        try:
+            await workflow.execute_activity(
+                activities.RECORD_CASE_EVENTS, batch,
+                start_to_close_timeout=activities.CALL_TIMEOUT,
+                retry_policy=activities.PATIENT_RETRY)
+        except ActivityError as err:
+            _raise_if_refused(err, batch)
+            raise
+
+    async def _append_locally(self, batch: CaseEventBatch) -> None:
+        """How cases started before LEDGER_ACTIVITY_PATCH append, kept for their replay."""
         try:
             await workflow.execute_local_activity(
                 activities.RECORD_CASE_EVENTS, batch,
                 start_to_close_timeout=activities.CALL_TIMEOUT,
-                schedule_to_close_timeout=LOCAL_LEDGER_BUDGET,
+                schedule_to_close_timeout=timedelta(minutes=1),
                 retry_policy=activities.PATIENT_RETRY)
             return
-        except FailureError as err:  # refused, or still failing when the budget ran out
+        except FailureError as err:  # refused, or still failing after a minute
             _raise_if_refused(err, batch)
-        # The ledger is down for longer than a local retry should hold the workflow task
-        # (which heartbeats into history meanwhile): hand the batch to the server's
-        # retries, which add nothing to history until they succeed.
         workflow.logger.warning("ledger append %s still failing; retrying from the server",
                                 batch.idempotency_key)
         try:

@@ -70,7 +70,7 @@ class Recorder:
     @activity.defn(name=activities.RECORD_CASE_EVENTS)
     async def record_case_events(self, batch: CaseEventBatch) -> None:
         if self.ledger_refuses:
-            raise ApplicationError("schema mismatch", non_retryable=True)
+            raise activities.ledger_refusal("schema mismatch", "LEDGER_CONFLICT")
         self.events.extend(batch.events)
 
     def bound(self) -> list[Callable[..., Any]]:

@@ -25,10 +25,14 @@ HISTORIES = Path(__file__).parent / "histories"
 BEFORE_SEALS = HISTORIES / "before-seals"
 # Recorded before deliveries became ledger events, likewise.
 BEFORE_DELIVERY_EVENTS = HISTORIES / "before-delivery-events"
+# Recorded when ledger appends were local activities (before LEDGER_ACTIVITY_PATCH).
+BEFORE_LEDGER_ACTIVITIES = HISTORIES / "before-ledger-activities"
 
 
-@pytest.mark.parametrize("folder", [HISTORIES, BEFORE_SEALS, BEFORE_DELIVERY_EVENTS],
-                         ids=["current", "before-seals", "before-delivery-events"])
+@pytest.mark.parametrize("folder", [HISTORIES, BEFORE_SEALS, BEFORE_DELIVERY_EVENTS,
+                                    BEFORE_LEDGER_ACTIVITIES],
+                         ids=["current", "before-seals", "before-delivery-events",
+                              "before-ledger-activities"])
 @pytest.mark.parametrize("playbook", sorted(SCENARIOS))
 async def test_recorded_history_replays(playbook: str, folder: Path) -> None:
     path = folder / f"{playbook}.json"
