@@ -7,6 +7,9 @@ supervision notice and then an escalation), on scene, done (some overdue or exte
 declines reviewed late or on time, overruled back to the assignee or upheld and sent on
 (so bounce chains form); hand-offs accepted, declined, withdrawn or expired and escalated;
 approvals deemed consented; missed lines; closes. A few cases are left stalled, open.
+With `hotline=True` cases also carry the 12345 hotline's work (bench.synthetic_hotline):
+reports merged in, objections to the lead, and the reporters' ratings, chains of their
+own; without it the ledger is the same as before that option existed.
 
 Rows go in as the real ledger fills, interleaved across cases in time order, each case's
 chain linked with `ledger.link_hash` and ended by its `ledger_head` row, so `verify`
@@ -108,6 +111,8 @@ class SyntheticCase:
     case_id: str
     opened_at: datetime
     rows: list[tuple[datetime, Row]]
+    # Chains of their own that follow from the case: its reporters' ratings.
+    followers: list[SyntheticCase] = field(default_factory=list)
 
 
 def _sql_time(at: datetime) -> str:
@@ -342,15 +347,29 @@ class _CaseBuilder:
         return sorted(self.drafts)
 
 
-def synthetic_case(index: int, *, seed: int = 7, spacing: timedelta = 11 * M
-                   ) -> SyntheticCase:
-    """Case number `index`, opened `index` × `spacing` after START, with its rows chained."""
+def synthetic_case(index: int, *, seed: int = 7, spacing: timedelta = 11 * M,
+                   hotline: bool = False) -> SyntheticCase:
+    """Case number `index`, opened `index` × `spacing` after START, with its rows chained
+    (and with `hotline`, its reports, objections and ratings)."""
     rng = random.Random(seed * 1_000_003 + index)
     book = PLAYBOOKS[rng.randrange(len(PLAYBOOKS))]
     opened_at = START + index * spacing + rng.uniform(0, 1) * spacing
     case_id = (f"case:{book.case_type}:SUBJ-{index:07d}"
                f"@{uuid.UUID(int=rng.getrandbits(128))}")
     drafts = _CaseBuilder(rng, book, opened_at).play(stalled=rng.random() < 0.08)
+    followers = []
+    if hotline:  # with dice of its own, so the case itself is the same either way
+        from bench.synthetic_hotline import hotline_work
+        drafts, ratings = hotline_work(random.Random(seed * 7_919 + index), case_id, drafts)
+        followers = [_chained(chain, chain_drafts[0].at, chain_drafts)
+                     for chain, chain_drafts in ratings]
+    case = _chained(case_id, opened_at, drafts)
+    case.followers = followers
+    return case
+
+
+def _chained(case_id: str, opened_at: datetime, drafts: list[_Draft]) -> SyntheticCase:
+    """A chain's rows, each linked to the one before as `ledger.append` links them."""
     previous, rows = GENESIS, []
     for sequence, d in enumerate(drafts, start=1):
         attributes = encode_attributes(d.attributes)
@@ -366,48 +385,55 @@ def synthetic_case(index: int, *, seed: int = 7, spacing: timedelta = 11 * M
     return SyntheticCase(case_id, opened_at, rows)
 
 
-def interleaved(events: int, *, seed: int = 7) -> Iterator[tuple[SyntheticCase | None, Row]]:
-    """Rows of cases 0, 1, 2, ... in time order across cases, as the ledger fills, until at
-    least `events` rows; with each case's last row comes the case (for its head)."""
+def interleaved(events: int, *, seed: int = 7, hotline: bool = False
+                ) -> Iterator[tuple[SyntheticCase | None, Row]]:
+    """Rows of cases 0, 1, 2, ... (and the chains that follow from them) in time order
+    across chains, as the ledger fills, until at least `events` rows; with each chain's
+    last row comes the chain (for its head)."""
     heap: list[tuple[datetime, int, int]] = []
-    cases: dict[int, SyntheticCase] = {}
-    made, index = 0, 0
-    upcoming: SyntheticCase | None = synthetic_case(0, seed=seed)
+    chains: dict[int, SyntheticCase] = {}
+    made, index, numbered = 0, 0, 0
+    upcoming: SyntheticCase | None = synthetic_case(0, seed=seed, hotline=hotline)
     while heap or upcoming is not None:
         # Admit every case opened before the earliest row still waiting.
         while upcoming is not None and (not heap or upcoming.opened_at <= heap[0][0]):
-            cases[index] = upcoming
-            heapq.heappush(heap, (upcoming.rows[0][0], index, 0))
-            made += len(upcoming.rows)
+            for chain in (upcoming, *upcoming.followers):
+                chains[numbered] = chain
+                heapq.heappush(heap, (chain.rows[0][0], numbered, 0))
+                made += len(chain.rows)
+                numbered += 1
             index += 1
-            upcoming = synthetic_case(index, seed=seed) if made < events else None
+            upcoming = synthetic_case(index, seed=seed, hotline=hotline) \
+                if made < events else None
         _, number, position = heapq.heappop(heap)
-        case = cases[number]
-        row = case.rows[position][1]
-        if position + 1 < len(case.rows):
-            heapq.heappush(heap, (case.rows[position + 1][0], number, position + 1))
+        chain = chains[number]
+        row = chain.rows[position][1]
+        if position + 1 < len(chain.rows):
+            heapq.heappush(heap, (chain.rows[position + 1][0], number, position + 1))
             yield None, row
         else:
-            del cases[number]
-            yield case, row
+            del chains[number]
+            yield chain, row
 
 
+# Synthetic events carry no signed proofs ('' as for events recorded before signatures;
+# the column has no default since the ledger's schema came under migrations).
 INSERT = ("INSERT INTO ledger_entry (case_id, sequence, kind, actor_agency, actor_officer, at, "
-          "task_id, detail, attributes, trace_id, span_id, prev_hash, hash, recorded_at) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+          "task_id, detail, attributes, trace_id, span_id, prev_hash, hash, recorded_at, "
+          "proofs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')")
 
 
-def write_ledger(path: Path, *, events: int, seed: int = 7, chunk: int = 50_000
-                 ) -> tuple[int, int]:
+def write_ledger(path: Path, *, events: int, seed: int = 7, chunk: int = 50_000,
+                 hotline: bool = False) -> tuple[int, int]:
     """Fill a new ledger file at `path` with at least `events` events; returns
-    (events, cases)."""
+    (events, chains)."""
     open_ledger(f"sqlite:///{path}").dispose()  # the project's own schema and indexes
     connection = sqlite3.connect(path)
     # A bench file, rebuilt at will: no journal while it is filled.
     connection.execute("PRAGMA journal_mode=OFF")
     connection.execute("PRAGMA synchronous=OFF")
     written, heads, batch = 0, [], []
-    for case, row in interleaved(events, seed=seed):
+    for case, row in interleaved(events, seed=seed, hotline=hotline):
         batch.append(row)
         if case is not None:
             heads.append((case.case_id, row[1], row[12]))

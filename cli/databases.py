@@ -24,6 +24,7 @@ from cli.provision import record_databases
 from gateway.case_numbers import SCHEMA as GATEWAY_SCHEMA
 from observability import database
 from observability.ledger import SCHEMA as LEDGER_SCHEMA
+from observability.score_store import SCHEMA as SCORES_SCHEMA
 from observability.witness import SCHEMA as WITNESS_SCHEMA
 from trust.files import private_dir, write_private
 
@@ -53,14 +54,17 @@ def migrate_all(databases: Databases) -> None:
     """Bring every database to its schema's head before the processes start. Each would
     do it itself, but would then keep Alembic loaded (some 11 MiB) for its whole life;
     a process that finds its database at the head never loads it."""
-    schemas = {LEDGER: LEDGER_SCHEMA, WITNESS: WITNESS_SCHEMA, GATEWAY: GATEWAY_SCHEMA}
+    # The ledger's database holds the score store too, a schema of its own.
+    schemas = {LEDGER: [LEDGER_SCHEMA, SCORES_SCHEMA], WITNESS: [WITNESS_SCHEMA],
+               GATEWAY: [GATEWAY_SCHEMA]}
     # An SQLite database made here is as private as one its process would make.
     umask = os.umask(0o077)
     try:
         for owner, url in databases.urls.items():
             engine = database.connect(url, password_file=databases.password_file)
             try:
-                database.migrate(engine, schemas.get(owner, AGENCY_SCHEMA))
+                for schema in schemas.get(owner, [AGENCY_SCHEMA]):
+                    database.migrate(engine, schema)
             finally:
                 engine.dispose()
     finally:

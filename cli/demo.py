@@ -82,7 +82,10 @@ def _work(cast: Cast, case: case_pb2.Case, task: case_pb2.Task, findings: str,
     case = cast.act(agency, agency_pb2.TASK_ACTION_COMPLETE, *where, findings=findings,
                     evidence_refs=[f"{agency}/evidence/{task.id}"])
     say(f"  {task.assignee} completes {task.id}: {findings}")
-    return case
+    # An assignee sees its own tasks only: the case goes on as its owner sees it.
+    seen_by_owner: case_pb2.Case = cast(case.owner).call(
+        "GetCase", pb.GetCaseRequest(case_id=case.id)).case
+    return seen_by_owner
 
 
 def mining(cast: Cast, say: Say) -> case_pb2.Case:

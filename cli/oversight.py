@@ -17,7 +17,7 @@ from google.protobuf import json_format
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.message import Message
 
-from cli import datadir, render
+from cli import datadir, output_file, render
 from cli.api import Gateway
 from cli.arguments import leaf, timestamp
 from observability.analysis import red_and_black
@@ -227,10 +227,12 @@ def handoffs(args: argparse.Namespace) -> Any:
 
 
 def export(args: argparse.Namespace) -> Any:
+    if args.out:  # before the call: a FILE that may not be written costs no export
+        output_file.refuse_unless_writable(Path(args.out), force=args.force)
     chunks = _api(args).export(pb.ExportEventLogRequest(format=FORMATS[args.format]))
     if args.out:
-        with Path(args.out).open("wb") as out:
-            written = sum(out.write(chunk) for chunk in chunks)
+        # All or nothing, private, never through a link: see cli/output_file.py.
+        written = output_file.write_whole(Path(args.out), chunks, force=args.force)
         return {"out": args.out, "bytes": written} if args.json else \
             f"wrote {written} bytes to {args.out}"
     for chunk in chunks:
@@ -249,8 +251,8 @@ def verify(args: argparse.Namespace) -> Any:
                      f"{_when(reply, 'witnessed_at')}" if reply.checkpoints else
                      "; no checkpoint of the worker yet")
         output = "\n".join(
-            [f"checked {reply.cases_checked} cases (chains, signatures and what the "
-             "worker witnessed): "
+            [f"checked {reply.cases_checked} cases (chains, signatures, what the worker "
+             "witnessed and the gap store oversight reads): "
              + ("every one holds" if not broken else f"{len(broken)} BROKEN") + witnessed]
             + [f"  {v.case_id}: broken at event {v.broken_at}: {v.problem}"
                for v in broken]
@@ -288,10 +290,15 @@ def add_commands(commands: Any) -> None:
     p = leaf(group, "export", export, "the event log for process-mining tools")
     p.add_argument("--format", choices=sorted(FORMATS), default="ocel2-json",
                    help="OCEL 2.0 JSON (default), or one CSV row per event")
-    p.add_argument("--out", default="", help="write to this file (default: stdout)")
-    audit = commands.add_parser("audit", help="check the ledger was not altered")
+    p.add_argument("--out", default="", help="write to this file, readable by you alone, "
+                                             "once the whole export has arrived (default: "
+                                             "stdout); never through a symbolic link")
+    p.add_argument("--force", action="store_true",
+                   help="with --out: replace the file if it exists")
+    audit = commands.add_parser("audit", help="check the ledger (and the gap store read "
+                                              "from it) was not altered")
     group = audit.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = leaf(group, "verify", verify, "check one case or all: hash chains, the worker's "
-                                      "checkpoints, every signature (exit 1 when anything "
-                                      "does not hold)")
+                                      "checkpoints, every signature, the gap store against "
+                                      "the ledger (exit 1 when anything does not hold)")
     p.add_argument("case", nargs="?", default="")

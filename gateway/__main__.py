@@ -11,12 +11,13 @@ import sys
 from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
+from sqlalchemy import Engine
 
 from gateway.case_numbers import open_case_numbers
 from gateway.server import run_server
 from observability import participation, telemetry
-from observability.ledger import open_ledger
-from observability.witness import open_witness
+from observability.ledger import read_ledger
+from observability.witness import read_witness
 from trust.files import private_umask
 from trust.pki import CertificateStore, Identity, IdentityFiles, PkiFiles, Role
 from trust.statements import Signer
@@ -43,7 +44,7 @@ class GatewaySettings(TemporalSettings):
     agency_addresses: dict[str, str]
     catalog_dir: Path = DEFAULT_CATALOG
     # The ledger the worker appends to, and the worker's checkpoints of it: oversight
-    # reads both.
+    # reads both, and may not write either (`records`).
     ledger_database_url: str
     witness_database_url: str
     # The gateway's own: the case numbers it has given out.
@@ -54,7 +55,21 @@ class GatewaySettings(TemporalSettings):
     gateway_database_password_file: Path | None = None
 
 
+def records(settings: GatewaySettings) -> tuple[Engine, Engine]:
+    """The ledger (with its gap store) and the worker's checkpoints, opened so that the
+    databases refuse the gateway's writes: a flaw anywhere in the gateway, the one part
+    facing the network, cannot alter the record it serves. The worker owns both and
+    migrates them (`seamless up` migrates every database before any process starts);
+    the gateway waits for that rather than migrating."""
+    return (read_ledger(settings.ledger_database_url,
+                        password_file=settings.ledger_database_password_file),
+            read_witness(settings.witness_database_url,
+                         password_file=settings.witness_database_password_file))
+
+
 async def serve(settings: GatewaySettings) -> None:
+    # First, while SIGTERM still ends the process at once: this may wait for the worker.
+    ledger_engine, witness_engine = records(settings)
     catalog = load_catalog(settings.catalog_dir)
     pki = PkiFiles(settings.pki_dir)
     identity = Identity.load(IdentityFiles(settings.identity_dir), pki, expect=Role.GATEWAY)
@@ -69,12 +84,7 @@ async def serve(settings: GatewaySettings) -> None:
                           store=CertificateStore.load(pki),
                           agency_addresses=settings.agency_addresses,
                           session_issuers=issuers, task_queue=settings.task_queue,
-                          ledger_engine=open_ledger(
-                              settings.ledger_database_url,
-                              password_file=settings.ledger_database_password_file),
-                          witness_engine=open_witness(
-                              settings.witness_database_url,
-                              password_file=settings.witness_database_password_file),
+                          ledger_engine=ledger_engine, witness_engine=witness_engine,
                           numbers_engine=open_case_numbers(
                               settings.gateway_database_url,
                               password_file=settings.gateway_database_password_file),

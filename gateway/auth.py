@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 import grpc
 
 from gateway import authorization
+from gateway.admission import Admission
 from gateway.agency_links import AgencyLinks, SessionUnconfirmed
 from gateway.callers import CURRENT, Caller, CallerKind
 from gateway.errors import Context, GatewayError, abort
@@ -37,13 +38,14 @@ def unauthenticated(message: str) -> GatewayError:
 
 class Authenticator:
     def __init__(self, *, store: CertificateStore, links: AgencyLinks,
-                 issuers: Collection[str]) -> None:
+                 issuers: Collection[str], admission: Admission) -> None:
         self._store = store
         self._links = links
         self._issuers = frozenset(issuers)
+        self._admission = admission
 
     def guard(self) -> Guard[Caller]:
-        return Guard(self.identify, CURRENT)
+        return Guard(self.identify, CURRENT, self._admission.serving)
 
     async def identify(self, method: str, context: Context) -> Caller:
         """The caller, allowed to call `method`; otherwise the call is aborted."""
@@ -61,6 +63,7 @@ class Authenticator:
                 raise GatewayError(grpc.StatusCode.PERMISSION_DENIED, "NOT_AN_AGENCY",
                                    f"the gateway's mutual-TLS port serves agencies' "
                                    f"forwarded acts; the {party} has none to forward")
+            self._admission.pace(CallerKind.AGENCY, party.id)
             return Caller(CallerKind.AGENCY, party.id,
                           signed_act=header(context, ACT_HEADER))
         token = bearer(context)
@@ -74,6 +77,9 @@ class Authenticator:
         if session.agency not in self._issuers or \
                 session.issuer_role is not role_of(session.agency):
             raise unauthenticated(f"{session.agency} signs no sessions on this platform")
+        kind = (CallerKind.OVERSIGHT if session.issuer_role is Role.OVERSIGHT
+                else CallerKind.OFFICER)
+        self._admission.pace(kind, session.agency, session.officer)
         try:
             standing = await self._links.check_session(session)
         except SessionUnconfirmed as err:
@@ -82,7 +88,5 @@ class Authenticator:
         if not standing.active:
             raise unauthenticated(f"the session no longer stands: {standing.reason}; sign "
                                   "in again")
-        kind = (CallerKind.OVERSIGHT if session.issuer_role is Role.OVERSIGHT
-                else CallerKind.OFFICER)
         return Caller(kind, session.agency, session.officer, standing.roles,
                       session.session_id, session=token)

@@ -28,6 +28,7 @@ from google.protobuf.message import Message
 from google.rpc import status_pb2
 from protobuf.wkt import Any as AnyDetail
 
+from gateway.admission import Admission
 from gateway.callers import CURRENT, Caller
 from seamless.v1 import (
     case_service_connect,
@@ -86,8 +87,9 @@ class Operations:
     the gateway's authentication and authorization, as the caller it found."""
 
     def __init__(self, *, case_service: object, oversight_service: object,
-                 report_service: object, identify: Identify) -> None:
+                 report_service: object, identify: Identify, admission: Admission) -> None:
         self._identify = identify
+        self._around = admission.serving
         self._handlers: dict[str, Callable[..., Any]] = {}
         for service, servicer in ((CASE_SERVICE, case_service),
                                   (OVERSIGHT_SERVICE, oversight_service),
@@ -98,9 +100,11 @@ class Operations:
 
     async def call(self, path: str, request: Message, context: CallContext) -> Any:
         """A unary method's reply, or ConnectError with the code and ErrorInfo."""
-        reset = CURRENT.set(await self._identify(path, context))
+        caller = await self._identify(path, context)
+        reset = CURRENT.set(caller)
         try:
-            return await self._handlers[path](request, context)
+            async with self._around(path, caller, context):
+                return await self._handlers[path](request, context)
         finally:
             CURRENT.reset(reset)
 
@@ -111,7 +115,8 @@ class Operations:
         caller = await self._identify(path, context)
         # Closed however the reading ends (a client gone, say): the handler's own
         # clean-up (its spool) runs at once, not when the collector finds it.
-        async with aclosing(self._handlers[path](request, context)) as replies:
+        async with self._around(path, caller, context), \
+                aclosing(self._handlers[path](request, context)) as replies:
             while True:
                 reset = CURRENT.set(caller)
                 try:

@@ -6,13 +6,12 @@ they reach the query text, so no request can change the query's shape.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.client import Client, WorkflowExecution
 
+from gateway import page_tokens
 from gateway.errors import invalid
 from observability import participation
 from seamless.v1 import case_pb2
@@ -83,20 +82,6 @@ def page_size(request: pb.ListCasesRequest) -> int:
     return request.page_size or DEFAULT_PAGE_SIZE
 
 
-def _token(request: pb.ListCasesRequest) -> bytes | None:
-    if not request.page_token:
-        return None
-    try:
-        token = base64.b64decode(request.page_token.encode("ascii"), altchars=b"-_",
-                                 validate=True)
-        if token:
-            return token
-    except (binascii.Error, UnicodeEncodeError, ValueError):
-        pass
-    raise invalid("page_token", "is not a token this service issued; start without it",
-                      "BAD_PAGE_TOKEN") from None
-
-
 def _stamp(execution: WorkflowExecution, closed: bool) -> tuple[Timestamp, Timestamp | None]:
     opened = Timestamp()
     opened.FromDatetime(execution.start_time)
@@ -125,8 +110,10 @@ async def list_cases(client: Client, request: pb.ListCasesRequest, *, viewer: st
                      catalog: Catalog) -> CasePage:
     query = build_query(request, viewer=viewer, catalog=catalog)
     size = page_size(request)
-    iterator = client.list_workflows(query, page_size=size, next_page_token=_token(request))
+    # Temporal's token, inside one of ours: what Temporal is handed back is its own.
+    iterator = client.list_workflows(query, page_size=size,
+                                     next_page_token=page_tokens.opened(request) or None)
     await iterator.fetch_next_page(page_size=size)
     cases = [await summary(execution) for execution in iterator.current_page or []]
     token = iterator.next_page_token
-    return CasePage(cases, base64.urlsafe_b64encode(token).decode() if token else "")
+    return CasePage(cases, page_tokens.seal(token, request) if token else "")

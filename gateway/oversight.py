@@ -5,29 +5,46 @@ coordinator see every case; an agency sees the cases it takes part in (opener, o
 assignees and agencies offered the case, as the ledger records them). A case the caller
 may not see is NOT_FOUND, worded exactly like one that does not exist.
 
-Gaps and the hand-off matrix are queries of the gap store the worker keeps; the
-timeline and scorecards replay the ledger. Each call runs in a thread, so a long
-analysis never blocks the gateway's event loop."""
+Gaps, the hand-off matrix and the scorecards are queries of the stores the worker keeps
+as it appends (the gap store, the score store); the timeline replays its one case. Each
+call runs in a thread, so a long analysis never blocks the gateway's event loop."""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import io
 import tempfile
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import BinaryIO, TypeVar
 
+import grpc
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from gateway import oversight_views as views
 from gateway import page_tokens
+from gateway.admission import Limits
 from gateway.callers import caller
 from gateway.case_refs import CaseRefs, not_found
 from gateway.errors import Context, GatewayError, abort, invalid
-from observability import analysis, audit, export, gap_store, ledger, participation, witness
-from observability.accountability import CaseReplay, Event
+from observability import (
+    analysis,
+    audit,
+    export,
+    gap_store,
+    ledger,
+    need_to_know,
+    participation,
+    score_store,
+    scorecards,
+    witness,
+)
+from observability.accountability import Event
 from observability.event_schema import PLATFORM_ACTOR
 from observability.spans import case_trace_id
 from seamless.v1 import case_pb2, oversight_pb2_grpc
@@ -49,6 +66,31 @@ def _since(request: pb.GetScorecardsRequest | pb.GetHandoffMatrixRequest | pb.Li
         return request.since.ToDatetime(UTC)
     except (ValueError, OverflowError):
         raise invalid("since", "is not a time between the years 1 and 9999") from None
+
+
+# Whole-ledger jobs (gateway.admission.HEAVY_METHODS) run on threads of their own, as
+# many as admission lets run at once: they never hold the threads every other call
+# shares (the default executor: six on two cores).
+_HEAVY_THREADS = ThreadPoolExecutor(max_workers=Limits().heavy_at_once,
+                                    thread_name_prefix="oversight-heavy")
+
+
+async def _heavy(work: Callable[[], T]) -> T:
+    """`work` on a heavy-job thread, in the caller's context (who is calling)."""
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(
+        _HEAVY_THREADS, functools.partial(context.run, work))
+
+
+class ExportAbandoned(Exception):
+    """The caller of an export went away; its work stops."""
+
+
+def _until(gone: threading.Event, events: Iterator[Event]) -> Iterator[Event]:
+    for event in events:
+        if gone.is_set():
+            raise ExportAbandoned
+        yield event
 
 
 class OversightService(oversight_pb2_grpc.OversightServiceServicer):
@@ -78,14 +120,10 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
         return lambda taking_part: participation.may_see(viewer, taking_part,
                                                          coordinator=coordinator)
 
-    def _replays(self) -> Iterator[CaseReplay]:
-        """Every case the caller may see, replayed from the ledger one case at a time."""
-        return analysis.replay_cases(ledger.stream_events(self._engine),
-                                     now=datetime.now(UTC), include=self._include())
-
-    async def _serve(self, context: Context, work: Callable[[], T]) -> T:
+    async def _serve(self, context: Context, work: Callable[[], T], *, heavy: bool = False
+                     ) -> T:
         try:
-            return await asyncio.to_thread(work)
+            return await (_heavy(work) if heavy else asyncio.to_thread(work))
         except GatewayError as err:
             await abort(context, err)
 
@@ -94,6 +132,7 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
     async def GetTimeline(self, request: pb.GetTimelineRequest, context: Context
                           ) -> pb.GetTimelineResponse:
         include = self._include()
+        viewer = caller().agency
 
         def work() -> pb.GetTimelineResponse:
             if not request.case_id:
@@ -107,7 +146,8 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
                 raise not_found(request.case_id)
             figures = analysis.analyse([replay], now=now)
             with Session(self._engine) as session:
-                rows = ledger.case_events(session=session, case_id=case)
+                events = self._events_seen(ledger.case_events(session=session, case_id=case),
+                                           case, viewer=None if include is None else viewer)
                 # The chain and the signatures; `audit verify` also holds the case to
                 # the worker's checkpoints (which means reading them all).
                 verdict = audit.audit_case(session, case, self._store, None, now)
@@ -115,11 +155,25 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
             return pb.GetTimelineResponse(
                 verdict=views.verdict(verdict), case_number=numbers.get(case, ""),
                 case_id=case, trace_id=f"{case_trace_id(case):032x}",
-                events=[views.case_event(r) for r in rows], ownership=views.ownership(replay),
+                events=events, ownership=views.ownership(replay),
                 gaps=[views.gap(g, now, numbers) for g in figures.gaps],
                 bounce_chains=[views.bounce_chain(c) for c in figures.bounce_chains],
                 lines=views.case_lines(figures.cases[0]) if figures.cases else None)
         return await self._serve(context, work)
+
+    def _events_seen(self, rows: list[ledger.LedgerEntry], case: str, *,
+                     viewer: str | None) -> list[case_pb2.CaseEvent]:
+        """The case's events as `viewer`'s part in it shows them (None: all of them)."""
+        events = [views.case_event(r) for r in rows]
+        if viewer is None:
+            return events
+        shown = {e.sequence: e.officer for e in need_to_know.events_seen_by(
+            viewer, ledger.stream_events(self._engine, case_id=case),
+            coordinator=self._catalog.directory.coordinator)}
+        for event in events:
+            if event.sequence in shown:
+                event.actor.officer_id = shown[event.sequence]
+        return [e for e in events if e.sequence in shown]
 
     # ----- across cases -------------------------------------------------------------
 
@@ -156,20 +210,28 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
 
     async def GetScorecards(self, request: pb.GetScorecardsRequest, context: Context
                             ) -> pb.GetScorecardsResponse:
-        replays = self._replays
+        visible_to = self._visible_to()
 
         def work() -> pb.GetScorecardsResponse:
-            figures = analysis.analyse(replays(), now=datetime.now(UTC), since=_since(request))
+            since = _since(request)
+            if not score_store.is_ready(self._engine):
+                # The worker makes the store at its start; the gateway only reads it.
+                raise GatewayError(grpc.StatusCode.UNAVAILABLE, "SCORES_NOT_READY",
+                                   "the score store is not made yet: the worker makes it "
+                                   "when it starts; try again shortly", retry_after=5.0)
+            # SQL sums over the facts the worker keeps per case as it appends, never a
+            # replay of the whole ledger.
+            figures = scorecards.read(self._engine, since=since, visible_to=visible_to,
+                                      now=datetime.now(UTC))
             return pb.GetScorecardsResponse(
                 scorecards=[views.scorecard(c, rank) for rank, c in
-                            enumerate(figures.ranked_scorecards(), start=1)],
-                case_type_lines=[views.type_lines(t) for t in figures.type_lines()],
+                            enumerate(figures.ranked, start=1)],
+                case_type_lines=[views.type_lines(t) for t in figures.type_lines],
                 bounce_chains=[views.bounce_chain(c) for c in figures.bounce_chains],
-                case_type_scorecards=[views.type_scorecard(t)
-                                      for t in figures.case_type_scorecards()],
+                case_type_scorecards=[views.type_scorecard(t) for t in figures.case_types],
                 area_reports=[views.area_reports(area, n)
-                              for area, n in figures.reports_per_area()])
-        return await self._serve(context, work)
+                              for area, n in figures.area_reports])
+        return await self._serve(context, work, heavy=True)
 
     async def GetHandoffMatrix(self, request: pb.GetHandoffMatrixRequest, context: Context
                                ) -> pb.GetHandoffMatrixResponse:
@@ -191,23 +253,34 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
             await abort(context, invalid("format", "choose EXPORT_FORMAT_OCEL2_JSON or "
                                                    "EXPORT_FORMAT_CSV"))
         visible_to = self._visible_to()
+        # Set when the caller has gone (or its deadline passed): the export stops at its
+        # next event instead of reading the rest of the ledger for nobody.
+        gone = threading.Event()
         # Spooled to disk, then streamed: memory stays flat however long the ledger is.
+        # The spool is deleted however the call ends.
         with tempfile.TemporaryFile("w+b") as spool:
-            await asyncio.to_thread(self._export, writer, visible_to, spool)
-            spool.seek(0)
-            while chunk := await asyncio.to_thread(spool.read, EXPORT_CHUNK_BYTES):
-                yield pb.ExportEventLogResponse(data=chunk)
+            try:
+                await _heavy(functools.partial(self._export, writer, visible_to, spool,
+                                               gone))
+                spool.seek(0)
+                while chunk := await asyncio.to_thread(spool.read, EXPORT_CHUNK_BYTES):
+                    yield pb.ExportEventLogResponse(data=chunk)
+            finally:
+                gone.set()
 
-    def _export(self, writer: Callable[..., int], visible_to: str | None, spool: BinaryIO
-                ) -> None:
+    def _export(self, writer: Callable[..., int], visible_to: str | None, spool: BinaryIO,
+                gone: threading.Event) -> None:
         # The participants kept with the gaps: an edit to the ledger cannot hide a case
         # from its own agency.
         cases = None if visible_to is None else gap_store.cases_of(self._engine, visible_to)
         events: Iterator[Event] = (
             e for e in ledger.stream_events(self._engine)
             if cases is None or e.case_id in cases)
+        if visible_to is not None:  # each case as the agency's part in it shows it
+            events = need_to_know.events_seen_by(
+                visible_to, events, coordinator=self._catalog.directory.coordinator)
         text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
-        writer(events, text)
+        writer(_until(gone, events), text)
         text.flush()
         text.detach()
 
@@ -242,5 +315,5 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
                 checkpoints=reading.checkpoints,
                 witnessed_at=views.stamp(reading.last_at) if reading.last_at else None,
                 witness_problems=reading.problems if visible_to is None else [])
-        return await self._serve(context, work)
+        return await self._serve(context, work, heavy=True)
 

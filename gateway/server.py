@@ -22,6 +22,7 @@ from grpc_reflection.v1alpha import reflection
 from sqlalchemy import Engine
 from temporalio.client import Client
 
+from gateway.admission import Admission, Limits
 from gateway.agency_links import AgencyLinks
 from gateway.auth import Authenticator
 from gateway.case_numbers import CaseNumbers
@@ -75,7 +76,7 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
                      store: CertificateStore, agency_addresses: Mapping[str, str],
                      session_issuers: Collection[str], task_queue: str,
                      ledger_engine: Engine, numbers_engine: Engine,
-                     witness_engine: Engine | None = None,
+                     witness_engine: Engine | None = None, limits: Limits | None = None,
                      port: int = 0, mtls_port: int = 0, http_port: int = 0,
                      host: str = "127.0.0.1") -> AsyncIterator[GatewayPorts]:
     """Serve the gateway until the block ends; yields the bound ports (0 picks one).
@@ -83,14 +84,17 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
     `agency_addresses` are the agencies' (and the oversight body's) mutual-TLS ports;
     `session_issuers` the ids whose signed sessions are accepted; `witness_engine` holds
     the worker's checkpoints of the ledger, which the ledger's audit checks it against;
-    `numbers_engine` the gateway's own table of case numbers."""
+    `numbers_engine` the gateway's own table of case numbers; `limits` what one identity
+    may use of the gateway (`gateway.admission`)."""
     links = AgencyLinks(agency_addresses, identity)
     numbers = CaseNumbers(numbers_engine, catalog.calendar.tz)
     refs = CaseRefs(client, numbers)
     intake = Intake(client=client, catalog=catalog, dispatch=load_dispatch_catalogue(catalog),
                     store=ReportStore(numbers_engine, catalog.calendar.tz), numbers=numbers,
                     task_queue=task_queue)
-    authenticator = Authenticator(store=store, links=links, issuers=session_issuers)
+    admission = Admission(limits)
+    authenticator = Authenticator(store=store, links=links, issuers=session_issuers,
+                                  admission=admission)
     server = grpc.aio.server(
         # Tracing first, so calls refused by authentication are traced too.
         interceptors=[*telemetry.grpc_server_interceptors(), authenticator.guard()],
@@ -108,7 +112,8 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
     oversight_pb2_grpc.add_OversightServiceServicer_to_server(  # type: ignore[no-untyped-call]
         oversight_service, server)
     operations = Operations(case_service=case_service, oversight_service=oversight_service,
-                            report_service=report_service, identify=authenticator.identify)
+                            report_service=report_service, identify=authenticator.identify,
+                            admission=admission)
     open311 = open311_app(intake, ApiKeys(numbers_engine), client=client, catalog=catalog)
     http_app = Dispatch(connect_apps(operations, read_max_bytes=MAX_REQUEST_BYTES),
                         open311=(OPEN311_PREFIX, open311),

@@ -30,10 +30,11 @@ from gateway.agency_links import AgencyLinks
 from gateway.callers import CallerKind, caller
 from gateway.case_numbers import CaseNumbers
 from gateway.case_refs import CaseRefs, not_found
+from gateway.case_views import case_seen_by
 from gateway.commands import RPCS, case_id, forwarded_act, open_command
-from gateway.errors import Context, GatewayError, abort
+from gateway.errors import Context, GatewayError, abort, internal
 from observability import participation
-from seamless.v1 import agency_pb2, case_service_pb2_grpc
+from seamless.v1 import agency_pb2, case_pb2, case_service_pb2_grpc
 from seamless.v1 import case_service_pb2 as pb
 from trust.attestations import verify_act
 from trust.pki import CertificateStore
@@ -60,8 +61,12 @@ def _temporal(err: RPCError) -> GatewayError:
         return GatewayError(grpc.StatusCode.UNAVAILABLE, "ENGINE_UNAVAILABLE",
                             "the case engine is not answering; retry with the same "
                             "request_id")
-    return GatewayError(grpc.StatusCode.INTERNAL, "ENGINE_ERROR",
-                        f"the case engine failed: {err.message}")
+    if err.status is RPCStatusCode.RESOURCE_EXHAUSTED:  # still, after the client's tries
+        return GatewayError(grpc.StatusCode.RESOURCE_EXHAUSTED, "CASE_BUSY",
+                            "the case is taking many requests at once; retry shortly with "
+                            "the same request_id", retry_after=1.0)
+    # Temporal's own words name workflow ids and internals: they go to the log only.
+    return internal(err, "the case engine")
 
 
 class CaseService(case_service_pb2_grpc.CaseServiceServicer):
@@ -91,6 +96,10 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
         except RPCError as err:
             await abort(context, _temporal(err))
 
+    def _seen(self, case: case_pb2.Case) -> case_pb2.Case:
+        """As much of a case as the caller's part in it shows (least knowledge)."""
+        return case_seen_by(caller().agency, case, coordinator=self._coordinator)
+
     async def _visible_case(self, reference: str) -> CaseState:
         """The case if the caller may see it; NOT_FOUND alike for absent and not yours."""
         case = await self._refs.live(reference)
@@ -113,7 +122,7 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
                       ) -> pb.GetCaseResponse:
         async def work() -> pb.GetCaseResponse:
             return pb.GetCaseResponse(
-                case=case_to_proto(await self._visible_case(case_id(request))))
+                case=self._seen(case_to_proto(await self._visible_case(case_id(request)))))
         return await self._serve(context, work)
 
     async def ListCases(self, request: pb.ListCasesRequest, context: Context
@@ -190,8 +199,8 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
             if earlier:
                 # A retry of an open that was answered: the same case, even once it has
                 # closed (a new opening would be a second case under the same number).
-                return pb.OpenCaseResponse(case=case_to_proto(
-                    await self._visible_case(earlier)))
+                return pb.OpenCaseResponse(case=self._seen(case_to_proto(
+                    await self._visible_case(earlier))))
 
             async def numbering(_: OpenCase) -> str:
                 return await asyncio.to_thread(self._numbers.allocate, key,
@@ -203,7 +212,7 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
             case = reply.case_proto()
             if case.number:
                 await asyncio.to_thread(self._numbers.bind, case.number, case.id)
-            return pb.OpenCaseResponse(case=case)
+            return pb.OpenCaseResponse(case=self._seen(case))
         return await self._serve(context, work)
 
     async def _command(self, name: str, request: Any, context: Context) -> Message:
@@ -225,7 +234,7 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
                     # number.
                     raise not_found(case_id(request)) from None
                 raise
-            return rpc.respond(reply.result, reply.case_proto())
+            return rpc.respond(reply.result, self._seen(reply.case_proto()))
         return await self._serve(context, work)
 
     def _acting(self, name: str, request: Any) -> tuple[Actor, Vouch]:

@@ -278,13 +278,23 @@ class Analysis:
         return [self.type_scorecards[t] for t in sorted(self.type_scorecards)]
 
     def reports_per_area(self) -> list[tuple[str, int]]:
-        """Most reports first, then by area."""
-        return sorted(self.area_reports.items(), key=lambda item: (-item[1], item[0]))
+        return most_reports_first(self.area_reports)
 
     def ranked_scorecards(self) -> list[Scorecard]:
-        """Best score first; agencies with nothing judged yet last, by name."""
-        return sorted(self.scorecards.values(),
-                      key=lambda s: (s.score is None, -(s.score or 0.0), s.agency))
+        return ranked(self.scorecards.values())
+
+
+# The two orders GetScorecards answers in, whoever summed the figures (this fold, or the
+# score store's queries: observability.scorecards).
+
+def ranked(cards: Iterable[Scorecard]) -> list[Scorecard]:
+    """Best score first; agencies with nothing judged yet last, by name."""
+    return sorted(cards, key=lambda s: (s.score is None, -(s.score or 0.0), s.agency))
+
+
+def most_reports_first(area_reports: dict[str, int]) -> list[tuple[str, int]]:
+    """Most reports first, then by area."""
+    return sorted(area_reports.items(), key=lambda item: (-item[1], item[0]))
 
 
 def _median(values: Iterable[float | None]) -> float | None:

@@ -7,9 +7,11 @@ For each case, in this order, the first thing that does not hold is named:
    worker had already witnessed, even with the head row fixed up to match;
 3. the proofs of each event (`proofs`): the gateway's seal naming its actor, the
    agency's signed act, the receipts of a delivery, each against the certificates of
-   the platform's authority.
-Beyond the cases: checkpoints that were altered, removed or forged, and cases the worker
-witnessed that the ledger no longer has.
+   the platform's authority;
+4. the gap store (`gap_audit`): what oversight queries (the gaps, who was accountable,
+   who takes part and so may see the case) is what a replay of the ledger gives.
+Beyond the cases: checkpoints that were altered, removed or forged, cases the worker
+witnessed that the ledger no longer has, and cases the gap store holds that it never had.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session
 
-from observability import ledger, proofs, witness
+from observability import gap_audit, ledger, proofs, witness
 from observability.ledger import LedgerHead, Verdict
 from trust.pki import CertificateStore
 
@@ -34,31 +36,39 @@ class Audit:
 def audit_case(session: Session, case_id: str, store: CertificateStore,
                reading: witness.Reading | None, now: datetime | None = None) -> Verdict:
     """The first thing about the case that does not hold; without a `reading` of the
-    checkpoints, its chain and its signatures only (the timeline's quick look)."""
+    checkpoints, all but those (the timeline's quick look)."""
     rows = ledger.case_events(session=session, case_id=case_id)
     verdict = ledger.verify_chain(case_id, rows, session.get(LedgerHead, case_id))
     if not verdict.intact:
         return verdict
-    witnessed = (None if reading is None else
-                 witness.compare_case(reading, case_id, rows, now or datetime.now(UTC)))
-    for found in (witnessed, proofs.check_case(case_id, rows, store)):
-        if found is not None:
-            return Verdict(case_id, len(rows), found[0], found[1])
-    return verdict
+    found = ((None if reading is None else
+              witness.compare_case(reading, case_id, rows, now or datetime.now(UTC)))
+             or proofs.check_case(case_id, rows, store)
+             # Last: the store is derived from the ledger, so only a ledger that holds
+             # can say what the store should be.
+             or gap_audit.check_case(session.connection(), case_id))
+    return verdict if found is None else Verdict(case_id, len(rows), found[0], found[1])
 
 
 def audit(session: Session, store: CertificateStore, reading: witness.Reading, *,
           cases: Iterable[str], include_missing: bool) -> Audit:
     """Audit `cases`; with `include_missing`, also name the cases the worker witnessed
-    that the ledger no longer has (for those who may see every case)."""
+    that the ledger no longer has, and those the gap store holds that it never had (for
+    those who may see every case)."""
     now = datetime.now(UTC)
     verdicts = [audit_case(session, case_id, store, reading, now) for case_id in cases]
     if include_missing:
         known = ledger.case_ids(session=session)
+        gone = witness.missing_cases(reading, known)
         verdicts += [Verdict(case_id, 0, sequence,
                              f"the case is gone from the ledger: the worker witnessed "
                              f"{sequence} events of it")
-                     for case_id, sequence in witness.missing_cases(reading, known)]
+                     for case_id, sequence in gone]
+        named = {*known, *(case_id for case_id, _ in gone)}
+        verdicts += [Verdict(case_id, 0, 1, "the gap store holds a case the ledger does "
+                             "not have: forged there, or deleted from the ledger")
+                     for case_id in gap_audit.cases_only_in_store(session.connection(),
+                                                                  named)]
         if len(known) < reading.cases:
             reading.problems.append(f"the ledger holds {len(known)} cases; the worker "
                                     f"witnessed {reading.cases}")

@@ -10,18 +10,27 @@ PostgreSQL is reached through psycopg 3. A password never sits in a URL that set
 logs or a compose file carry: it is read from a file (a container secret) at start.
 
 Every database the project owns has its Alembic migrations next to the code that owns the
-tables (`Schema`). Processes that share a database (the worker and the gateway share the
-ledger) start together, so migrating takes a lock first: an advisory lock on PostgreSQL,
-the write lock of an SQLite database.
+tables (`Schema`), and only its owner migrates it: migrating takes a lock first (an
+advisory lock on PostgreSQL, the write lock of an SQLite database), as several of an
+owner's processes (the workers) may start together.
+
+A process that only reads another's database (the gateway reads the worker's ledger and
+checkpoints) opens it with `open_reader`: the database itself refuses that engine's
+writes (SQLite opens the file read-only; PostgreSQL starts every transaction READ ONLY),
+and the reader waits for the owner to migrate rather than migrating.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
-from sqlalchemy import Connection, Engine, event, inspect, make_url, text
+from sqlalchemy import URL, Connection, Engine, event, inspect, make_url, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import create_engine
 
 from trust.files import read_secret
@@ -50,20 +59,88 @@ def open_database(url: str, schema: Schema, *, password_file: Path | None = None
     return engine
 
 
-def connect(url: str, *, password_file: Path | None = None) -> Engine:
-    """An engine for `url`, without touching its schema."""
+def connect(url: str, *, password_file: Path | None = None, read_only: bool = False
+            ) -> Engine:
+    """An engine for `url`, without touching its schema; with `read_only`, one whose
+    writes the database refuses."""
     parsed = make_url(url)
     if password_file is not None:
         parsed = parsed.set(password=read_secret(password_file, "password"))
     if parsed.get_backend_name() == "sqlite":
+        if read_only:
+            return _sqlite_reader(parsed)
         engine = create_engine(parsed, connect_args={"check_same_thread": False},
                                hide_parameters=True)
         _tune_sqlite(engine)
         return engine
+    if read_only:
+        parsed = _postgres_reader(parsed)
     # A PostgreSQL restarted under us leaves dead pooled connections: check on checkout.
     # Errors never quote the values they were given: a row can hold personal data (a
     # reporter's contact, an officer's name) and errors reach logs and traces.
     return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+
+
+# How long a reader waits for the owner of a database to migrate it (the gateway, started
+# beside a worker that has not migrated the ledger yet).
+READER_WAIT_SECONDS = 120.0
+
+
+class NotMigrated(RuntimeError):
+    """A reader gave up waiting for a database's owner to bring its schema to the head."""
+
+
+def open_reader(url: str, schema: Schema, *, password_file: Path | None = None,
+                wait_seconds: float = READER_WAIT_SECONDS) -> Engine:
+    """An engine that can only read `url`, once its owner has migrated it to `schema`'s
+    head. Never migrates: a reader may not write, and two processes migrating one
+    schema is one too many."""
+    engine = connect(url, password_file=password_file, read_only=True)
+    give_up = time.monotonic() + wait_seconds
+    while True:
+        try:
+            found = recorded_revision(engine, schema)
+        except OperationalError:  # no database file yet, or the server not up yet
+            found = None
+        if found == schema.head:
+            return engine
+        if time.monotonic() >= give_up:
+            engine.dispose()
+            raise NotMigrated(
+                f"the {schema.name} database ({make_url(url).render_as_string()}) is at "
+                f"revision {found or 'none'}, not {schema.head}, after waiting "
+                f"{wait_seconds:.0f} s: its owner migrates it (`seamless up` before "
+                "starting any process, else the worker at its start)")
+        time.sleep(min(1.0, max(0.0, give_up - time.monotonic())))
+
+
+def _sqlite_reader(url: URL) -> Engine:
+    """SQLite opened read-only (`mode=ro`): the file itself is opened for reading, so no
+    statement on the connection (not even a PRAGMA) can turn writing back on. It still
+    reads a write-ahead-logged database while the writer commits: it shares the -shm
+    index beside the file (making it if the writer has closed), never writing the
+    database file itself (tests/gateway/test_read_only_records.py)."""
+    path = url.database
+    if not path or path == ":memory:":
+        raise ValueError("a read-only engine reads a database file; an in-memory database "
+                         "would be empty")
+    uri = f"file:{quote(str(Path(path).absolute()))}?mode=ro"
+
+    def read_only_connection() -> sqlite3.Connection:
+        # timeout: the busy timeout, for the moments a reader waits (WAL recovery).
+        return sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=5.0)
+
+    # The URL still names the file, so SQLAlchemy pools connections as for any file.
+    return create_engine(url, creator=read_only_connection, hide_parameters=True)
+
+
+def _postgres_reader(url: URL) -> URL:
+    """Every transaction of every connection starts READ ONLY: the server refuses its
+    writes (and DDL). Kept beside whatever options the URL already gives the server."""
+    given = url.query.get("options", "")
+    options = " ".join([*(given if isinstance(given, tuple) else [given]),
+                        "-c default_transaction_read_only=on"]).strip()
+    return url.update_query_dict({"options": options})
 
 
 def is_postgres(engine: Engine | Connection) -> bool:

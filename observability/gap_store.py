@@ -89,12 +89,18 @@ def _row(gap: Interval) -> dict[str, object]:
             "end_trace_id": end.trace_id if end is not None else ""}
 
 
+def case_rows(replay: CaseReplay) -> list[dict[str, object]]:
+    """The rows the store keeps for a replayed case's gaps (`gap_audit` holds the store
+    to them)."""
+    return [_row(g) for g in replay.gaps()]
+
+
 def _write(session: Session, replays: Iterable[CaseReplay]) -> int:
     written = 0
     connection = session.connection()
     for replay in replays:
         connection.execute(delete(CaseGap).where(CaseGap.case_id == replay.case_id))  # type: ignore[arg-type]
-        rows = [_row(g) for g in replay.gaps()]
+        rows = case_rows(replay)
         if rows:
             connection.execute(CaseGap.__table__.insert(), rows)  # type: ignore[attr-defined]
         connection.execute(
@@ -140,13 +146,17 @@ class GapPage:
     more: bool
 
 
+# Only the chains the agency `:visible_to` takes part in (`participation`'s rule, by the
+# participants kept here): the one condition every store's queries filter by.
+VISIBLE_TO = "case_id IN (SELECT case_id FROM case_participant WHERE agency = :visible_to)"
+
+
 def _filters(query: GapQuery, visible_to: str | None, now: datetime
              ) -> tuple[str, dict[str, object]]:
     clauses: list[str] = []
     params: dict[str, object] = {"now": micros(now)}
     if visible_to is not None:
-        clauses.append("case_id IN (SELECT case_id FROM case_participant "
-                       "WHERE agency = :visible_to)")
+        clauses.append(VISIBLE_TO)
         params["visible_to"] = visible_to
     if query.agency:
         clauses.append("accountable = :agency")

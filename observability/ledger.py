@@ -139,7 +139,17 @@ SCHEMA = database.Schema("ledger", Path(__file__).parent / "migrations" / "ledge
 
 
 def open_ledger(url: str, *, password_file: Path | None = None) -> Engine:
+    """The worker's ledger: it appends, and it migrates the schema."""
     return database.open_database(url, SCHEMA, password_file=password_file)
+
+
+def read_ledger(url: str, *, password_file: Path | None = None,
+                wait_seconds: float = database.READER_WAIT_SECONDS) -> Engine:
+    """The ledger (and its gap store) for a process that only reads it, the gateway:
+    the database refuses this engine's writes, so nothing reached through the gateway
+    can alter the record it serves."""
+    return database.open_reader(url, SCHEMA, password_file=password_file,
+                                wait_seconds=wait_seconds)
 
 
 def append(*, session: Session, case_id: str, events: Sequence[LedgerEntryBase],

@@ -63,7 +63,15 @@ SCHEMA = database.Schema("witness", Path(__file__).parent / "migrations" / "witn
 
 
 def open_witness(url: str, *, password_file: Path | None = None) -> Engine:
+    """The worker's checkpoints: it writes them, and it migrates the schema."""
     return database.open_database(url, SCHEMA, password_file=password_file)
+
+
+def read_witness(url: str, *, password_file: Path | None = None,
+                 wait_seconds: float = database.READER_WAIT_SECONDS) -> Engine:
+    """The checkpoints for the audit (the gateway): the database refuses its writes."""
+    return database.open_reader(url, SCHEMA, password_file=password_file,
+                                wait_seconds=wait_seconds)
 
 
 def _digest(statement: str) -> str:

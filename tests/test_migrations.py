@@ -24,8 +24,9 @@ from gateway.case_numbers import SCHEMA as GATEWAY
 from gateway.case_numbers import CaseNumber, open_case_numbers
 from gateway.open311.keys import Open311Key
 from gateway.reports.store import Report
-from observability import audit, database, gap_store, ledger, witness
+from observability import audit, database, gap_store, ledger, score_store, witness
 from observability.ledger import SCHEMA as LEDGER
+from observability.score_store import SCHEMA as SCORES
 from observability.witness import SCHEMA as WITNESS
 from trust.pki import CertificateStore, PkiFiles
 
@@ -39,13 +40,23 @@ def _tables(*models: type[SQLModel]) -> list[Table]:
     return [model.__table__ for model in models]  # type: ignore[attr-defined]
 
 
+def open_scores(url: str) -> Engine:
+    """The ledger's database with the score store beside it, as the worker opens it."""
+    engine = ledger.open_ledger(url)
+    score_store.ready(engine)
+    return engine
+
+
 Opener = Callable[..., Engine]
+LEDGER_TABLES = _tables(ledger.LedgerEntry, ledger.LedgerHead, gap_store.CaseGap,
+                        gap_store.CaseParticipant)
 SCHEMAS: dict[str, tuple[database.Schema, Opener, list[Table]]] = {
     "agency": (AGENCY, open_agency, _tables(
         agency_models.InboxItem, agency_models.NoticeRecord, agency_models.Finding,
         agency_models.Officer, agency_models.OfficerSession)),
-    "ledger": (LEDGER, ledger.open_ledger, _tables(
-        ledger.LedgerEntry, ledger.LedgerHead, gap_store.CaseGap, gap_store.CaseParticipant)),
+    "ledger": (LEDGER, ledger.open_ledger, LEDGER_TABLES),
+    # A schema of its own in the ledger's database.
+    "scores": (SCORES, open_scores, [*LEDGER_TABLES, *score_store.TABLES]),
     "witness": (WITNESS, witness.open_witness, _tables(witness.Checkpoint)),
     "gateway": (GATEWAY, open_case_numbers, _tables(CaseNumber, Report, Open311Key)),
 }

@@ -2,13 +2,17 @@
 
 The service gives an `identify(method, context)` coroutine that returns the caller (or
 aborts the call); the interceptor runs it first for every call, refusing before the
-handler is reached, and puts the caller where the handler finds it. Health checks and
-reflection stay open, so a supervisor can see the service is up without a credential.
+handler is reached, and puts the caller where the handler finds it. An optional
+`around(method, caller, context)` async context manager wraps each handler (the
+gateway's admission: quotas, and the generic answer to unforeseen errors). Health checks
+and reflection stay open, so a supervisor can see the service is up without a
+credential.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
@@ -18,6 +22,12 @@ OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 Caller = TypeVar("Caller")
 Context = grpc.aio.ServicerContext[Any, Any]
 Identify = Callable[[str, Context], Awaitable[Caller]]
+Around = Callable[[str, Caller, Context], AbstractAsyncContextManager[None]]
+
+
+def _nothing_around(method: str, caller: object, context: Context
+                    ) -> AbstractAsyncContextManager[None]:
+    return nullcontext()
 
 
 def bearer(context: Context) -> str:
@@ -38,9 +48,11 @@ def header(context: Context, name: str) -> str:
 
 
 class Guard(grpc.aio.ServerInterceptor, Generic[Caller]):  # type: ignore[type-arg]
-    def __init__(self, identify: Identify[Caller], current: ContextVar[Caller]) -> None:
+    def __init__(self, identify: Identify[Caller], current: ContextVar[Caller],
+                 around: Around[Caller] | None = None) -> None:
         self._identify = identify
         self._current = current
+        self._around: Around[Caller] = around or _nothing_around
 
     async def intercept_service(
         self,
@@ -52,15 +64,17 @@ class Guard(grpc.aio.ServerInterceptor, Generic[Caller]):  # type: ignore[type-a
         method: str = details.method
         if handler is None or method.startswith(OPEN_SERVICES):
             return handler
-        identify, current = self._identify, self._current
+        identify, current, around = self._identify, self._current, self._around
 
         if handler.unary_unary is not None:
             unary = handler.unary_unary
 
             async def guarded(request: Any, context: Context) -> Any:
-                reset = current.set(await identify(method, context))
+                caller = await identify(method, context)
+                reset = current.set(caller)
                 try:
-                    return await unary(request, context)  # type: ignore[arg-type]
+                    async with around(method, caller, context):
+                        return await unary(request, context)  # type: ignore[arg-type]
                 finally:
                     current.reset(reset)
 
@@ -71,10 +85,12 @@ class Guard(grpc.aio.ServerInterceptor, Generic[Caller]):  # type: ignore[type-a
             streaming = handler.unary_stream
 
             async def guarded_stream(request: Any, context: Context) -> AsyncIterator[Any]:
-                reset = current.set(await identify(method, context))
+                caller = await identify(method, context)
+                reset = current.set(caller)
                 try:
-                    async for reply in streaming(request, context):  # type: ignore[arg-type,attr-defined]
-                        yield reply
+                    async with around(method, caller, context):
+                        async for reply in streaming(request, context):  # type: ignore[arg-type,attr-defined]
+                            yield reply
                 finally:
                     current.reset(reset)
 

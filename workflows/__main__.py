@@ -65,6 +65,11 @@ async def serve(settings: WorkerSettings) -> None:
     # checkpoint, say) is witnessed first.
     await asyncio.to_thread(witness.sweep)
     ledger = LedgerActivities(ledger_engine, witness)
+    # The score store brought up to the ledger before any append: the whole ledger once,
+    # when this is the first worker to keep it; the chains an older worker appended to.
+    caught_up = await asyncio.to_thread(ledger.catch_up)
+    if caught_up:
+        logging.info("score store: derived %d chains from the ledger", caught_up)
     worker = build_worker(client, task_queue=settings.task_queue, activities=[
         agencies.deliver_task, agencies.withdraw_task, agencies.send_notice,
         ledger.record_case_events], seals=SealVerifier(store), sandbox=SHARING_SANDBOX)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
 import hashlib
+import random
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio.client import (
     Client,
@@ -138,9 +140,9 @@ async def _start_with(client: Client, catalog: Catalog, cmd: OpenCase, update: s
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
     try:
         request = argument(cmd)
-        outcome = await client.execute_update_with_start_workflow(
+        outcome = await _making_room(lambda: client.execute_update_with_start_workflow(
             update, request, start_workflow_operation=start, id=update_id(request),
-            result_type=dict)
+            result_type=dict))
     except WorkflowUpdateFailedError as err:
         raise _refused(err) from None
     return await _as_reply(client, outcome)
@@ -277,8 +279,8 @@ async def send_reply(client: Client, case_id: str, cmd: Command) -> CommandReply
     holds the case as the command left it."""
     handle = case_handle(client, case_id)
     try:
-        outcome = await handle.execute_update(
-            UPDATE_FOR_COMMAND[type(cmd)], cmd, id=update_id(cmd), result_type=dict)
+        outcome = await _making_room(lambda: handle.execute_update(
+            UPDATE_FOR_COMMAND[type(cmd)], cmd, id=update_id(cmd), result_type=dict))
         return await _as_reply(client, outcome)
     except WorkflowUpdateFailedError as err:
         raise _refused(err) from None
@@ -288,17 +290,41 @@ async def send_reply(client: Client, case_id: str, cmd: Command) -> CommandReply
         raise
 
 
-async def _as_reply(client: Client, outcome: dict[str, Any]) -> CommandReply:
-    """The reply, also from an outcome stored before updates carried the case.
+T = TypeVar("T")
+# Temporal holds at most ten updates of one workflow in flight and refuses the
+# eleventh (RESOURCE_EXHAUSTED): twenty citizens calling about one quarry at once must
+# all get through, so a refused update waits its turn, briefly. The update id makes
+# every try the same update.
+ROOM_TRIES = 8
+ROOM_FIRST_WAIT = 0.05
 
-    Temporal answers a retried update id with the outcome it stored the first time. For
-    updates that finished before replies held the case, that is a bare CommandResult: the
-    case is then asked for, as it was before.
+
+async def _making_room(send: Callable[[], Awaitable[T]]) -> T:
+    wait = ROOM_FIRST_WAIT
+    for _ in range(ROOM_TRIES - 1):
+        try:
+            return await send()
+        except RPCError as err:
+            if err.status is not RPCStatusCode.RESOURCE_EXHAUSTED:
+                raise
+        await asyncio.sleep(wait * (0.5 + random.random()))  # noqa: S311 - jitter
+        wait *= 2
+    return await send()
+
+
+async def _as_reply(client: Client, outcome: dict[str, Any]) -> CommandReply:
+    """The reply, with the case read from the case itself.
+
+    An update answers with its result alone (CaseWorkflow._reply); Temporal answers a
+    retried update id with the outcome it stored the first time, which for updates
+    finished earlier may hold the case already (kept as it was) or be a bare
+    CommandResult (from before replies held the case).
     """
-    if "case" in outcome:
+    if outcome.get("case"):
         return CommandReply(value_to_type(CommandResult, outcome["result"]), outcome["case"])
-    result = value_to_type(CommandResult, outcome)
-    return CommandReply.of(result, await get_case(client, result.case_id))
+    result = value_to_type(CommandResult, outcome.get("result", outcome))
+    case = await case_handle(client, result.case_id).query(CaseWorkflow.case_message)
+    return CommandReply(result, case)
 
 
 async def get_case(client: Client, case_id: str) -> CaseState:

@@ -1,8 +1,9 @@
 """The ledger activity: a case's events, appended to the ledger database.
 
 After an append the case is replayed from the ledger: its gaps are rewritten in the gap
-store (what oversight queries), and the periods and gaps that the new events ended are
-exported as accountability spans (observability.spans) when this process traces at all.
+store and the facts its scorecards count in the score store (what oversight queries),
+and the periods and gaps that the new events ended are exported as accountability spans
+(observability.spans) when this process traces at all.
 The case's new head is noted for the worker's next signed checkpoint
 (observability.witness).
 """
@@ -17,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 from temporalio import activity
 
-from observability import gap_store, ledger, spans, telemetry
+from observability import gap_store, ledger, score_store, spans, telemetry
 from observability.accountability import CaseReplay
 from observability.witness import Witness
 from workflows import activities
@@ -28,6 +29,13 @@ class LedgerActivities:
     def __init__(self, engine: Engine, witness: Witness | None = None) -> None:
         self._engine = engine
         self._witness = witness
+        # The worker writes the score store, so it makes its tables (readers never do).
+        score_store.ready(engine)
+
+    def catch_up(self) -> int:
+        """Derive the score store's rows of every chain it lags (all of them, the first
+        time a worker keeping it starts on an existing ledger); returns how many."""
+        return score_store.catch_up(self._engine)
 
     def _append(self, batch: CaseEventBatch) -> int:
         entries = [ledger.LedgerEntryBase(
@@ -36,9 +44,9 @@ class LedgerActivities:
             task_id=e.task_id, detail=e.detail,
             attributes=ledger.encode_attributes(e.attributes), trace_id=e.trace_id,
             span_id=e.span_id, proofs=ledger.encode_proofs(e.proofs)) for e in batch.events]
-        # One transaction: the events and the gaps that follow from them are committed
-        # together, so the gap store never lags the ledger. The gaps are rewritten also on
-        # a retry that added nothing; both writes are idempotent.
+        # One transaction: the events and the gaps and scores that follow from them are
+        # committed together, so neither store lags the ledger. Both are rewritten also on
+        # a retry that added nothing; every write is idempotent.
         with Session(self._engine) as session:
             added = ledger.append(session=session, case_id=batch.case_id, events=entries,
                                   commit=False)
@@ -50,6 +58,8 @@ class LedgerActivities:
             replay.finish(batch.events[-1].at)
             gap_store.rewrite_case(session, replay)
             head = ledger.head(session.connection(), batch.case_id)
+            if head is not None:
+                score_store.rewrite_chain(session, replay, through=head[0])
             session.commit()
         if self._witness is not None and head is not None:
             self._witness.note(batch.case_id, *head)

@@ -12,7 +12,7 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from observability.event_schema import PLATFORM_ACTOR
+from observability.event_schema import PLATFORM_ACTOR, TO_AGENCY
 from seamless.v1 import agency_pb2, case_pb2, case_service_pb2
 from workflows.rules.catalog import Agency, Playbook
 from workflows.rules.model import (
@@ -134,6 +134,11 @@ def agency_to_proto(agency: Agency) -> agency_pb2.Agency:
                              capabilities=agency.capabilities)
 
 
+# The latest acts a case shows (all of a usual case's): the timeline (oversight) holds
+# every one, and a case read on every command must stay small however long it runs.
+MAX_ACTS = 1000
+
+
 def case_to_proto(state: CaseState) -> case_pb2.Case:
     pending = state.pending_handoff
     return case_pb2.Case(
@@ -151,7 +156,7 @@ def case_to_proto(state: CaseState) -> case_pb2.Case:
         ownership=[interval_to_proto(i) for i in state.ownership],
         escalations=[escalation_to_proto(e) for e in state.escalations],
         number=state.number, summary=state.summary, open_tasks=state.open_tasks,
-        acts=[_act(e) for e in state.events if e.actor.agency != PLATFORM_ACTOR],
+        acts=[_act(e) for e in state.events if e.actor.agency != PLATFORM_ACTOR][-MAX_ACTS:],
         reports=[report_to_proto(r) for r in state.reports], answer=state.answer,
         reopened_from=state.reopened_from,
         objections=[_objection(o) for o in state.objections])
@@ -173,10 +178,14 @@ def _objection(objection: Objection) -> case_pb2.Objection:
 
 
 def _act(event: CaseEvent) -> case_pb2.CaseEvent:
+    # Of the attributes, only the agency an offer was made to: what least knowledge
+    # (observability.need_to_know) needs to show an agency the offers made to it.
+    addressed = event.attributes.get(TO_AGENCY)
     return case_pb2.CaseEvent(
         sequence=event.sequence, kind=enum_value(event.kind),
         actor=case_pb2.Actor(agency_id=event.actor.agency, officer_id=event.actor.officer),
-        time=timestamp(event.at), task_id=event.task_id, detail=event.detail)
+        time=timestamp(event.at), task_id=event.task_id, detail=event.detail,
+        attributes={TO_AGENCY: addressed} if addressed else None)
 
 
 def playbook_to_proto(playbook: Playbook) -> case_service_pb2.Playbook:

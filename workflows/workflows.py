@@ -27,7 +27,7 @@ from temporalio.exceptions import (
 with workflow.unsafe.imports_passed_through():
     from seamless.v1 import case_pb2, case_service_pb2
     from workflows import activities, request_trace, seals, search
-    from workflows.rules.case import CaseEngine, fingerprint
+    from workflows.rules.case import CaseEngine, answer_key, fingerprint
     from workflows.rules.catalog import CaseRules
     from workflows.rules.commands import (
         AcceptHandoff,
@@ -84,6 +84,9 @@ AWAITING_PATCH = "awaiting-index"
 # Ledger appends became regular activities (see CaseWorkflow._append); cases running
 # before keep their local ones.
 LEDGER_ACTIVITY_PATCH = "ledger-appends-in-history"
+# A case's requests and text became bounded (limits.check_case_size); cases opened
+# before replay without the bound.
+SIZE_PATCH = "case-size-bounded"
 # How long before a far deadline its timer wakes, to arm the rest precisely.
 EARLY_WAKE = timedelta(seconds=2)
 
@@ -124,21 +127,21 @@ class CommandReply:
     """An update's answer: the result, and the case as the command left it (for a
     repeated request, which changes nothing, the case as it stands).
 
-    The case travels as a serialized `seamless.v1.Case` (base64) so that callers answer
-    without a second round trip (a query) and decode it with protobuf rather than as
-    nested dataclasses, which costs a caller several times more.
+    The case travels as a serialized `seamless.v1.Case` (base64), decoded with protobuf
+    rather than as nested dataclasses, which costs a caller several times more. An
+    update's own answer leaves it empty (see CaseWorkflow._reply) and the client fills it
+    from the `case_message` query; answers stored before that hold it already.
     """
 
     result: CommandResult
     case: str
 
-    @classmethod
-    def of(cls, result: CommandResult, state: CaseState) -> CommandReply:
-        case = case_to_proto(state).SerializeToString()
-        return cls(result, base64.b64encode(case).decode("ascii"))
-
     def case_proto(self) -> case_pb2.Case:
         return case_pb2.Case.FromString(base64.b64decode(self.case))
+
+
+def case_message(state: CaseState) -> str:
+    return base64.b64encode(case_to_proto(state).SerializeToString()).decode("ascii")
 
 
 def refusal_error(refusal: Refusal) -> ApplicationError:
@@ -168,7 +171,8 @@ class CaseWorkflow:
                                          clocks_in_order=workflow.patched(
                                              CLOCK_ORDER_PATCH),
                                          suggestions_checked=workflow.patched(
-                                             SUGGESTIONS_PATCH))
+                                             SUGGESTIONS_PATCH),
+                                         size_bounded=workflow.patched(SIZE_PATCH))
             except Refusal as refusal:
                 # Callers validate before starting, so this means the catalog changed
                 # between their check and the start. The run ends at once, releasing the
@@ -414,17 +418,21 @@ class CaseWorkflow:
         return self._reply(result)
 
     def _reply(self, result: CommandResult) -> CommandReply:
-        return CommandReply.of(result, self._engine.state)
+        """The result alone: Temporal keeps every update's answer in the case's history,
+        and the whole case in each (tasks, findings, evidence, every act) made a long
+        case's history grow with the square of its length. The caller reads the case
+        with the `case_message` query, which history does not keep."""
+        return CommandReply(result, "")
 
     @workflow.update
     def open(self, cmd: OpenCase) -> CommandReply:
         """The answer to an open request: this case, if the request opened it."""
-        return self._reply(self._engine.state.answers[cmd.request_id][1])
+        return self._reply(self._engine.state.answers[answer_key(cmd)][1])
 
     @open.validator
     def _validate_open(self, cmd: OpenCase) -> None:
         state = self._engine.state
-        first = state.answers.get(cmd.request_id)
+        first = state.answers.get(answer_key(cmd))
         if first is not None and first[0] == fingerprint(cmd):
             return
         if state.status is CaseStatus.CLOSED:
@@ -606,6 +614,12 @@ class CaseWorkflow:
     @workflow.query
     def case(self) -> CaseState:
         return self._engine.state
+
+    @workflow.query
+    def case_message(self) -> str:
+        """The case as a serialized `seamless.v1.Case` (base64): what a command's
+        caller is answered with (see CommandReply)."""
+        return case_message(self._engine.state)
 
     @workflow.query
     def ownership(self) -> list[OwnershipInterval]:

@@ -31,13 +31,14 @@ from agencies.roster import read_seed
 from agencies.server import run_server as run_agency
 from cli import datadir
 from cli.provision import DUTY_OFFICER, bodies, demo_password, provision
+from gateway.admission import Limits, Share
 from gateway.case_numbers import open_case_numbers
 from gateway.errors import error_info
 from gateway.server import run_server as run_gateway
 from observability import telemetry
-from observability.ledger import open_ledger
+from observability.ledger import open_ledger, read_ledger
 from observability.participation import OVERSIGHT, role_of
-from observability.witness import Witness, keep_witness, open_witness
+from observability.witness import Witness, keep_witness, open_witness, read_witness
 from seamless.v1 import (
     agency_pb2_grpc,
     case_pb2,
@@ -87,6 +88,7 @@ class Gateway:
     def __init__(self, root: Path, address: str, mtls_address: str, desks: dict[str, str],
                  ledger: Engine, http_url: str) -> None:
         self.root = root
+        self.address = address
         self.mtls_address = mtls_address
         self.http_url = http_url
         self.http = httpx.AsyncClient(base_url=http_url, timeout=30, limits=FRESH_CONNECTIONS)
@@ -217,6 +219,13 @@ def failure(err: grpc.aio.AioRpcError) -> Failure:
                    dict(info.metadata) if info else {})
 
 
+# A test session sends a whole suite's calls through a handful of identities, far
+# faster than any person: their pace is raised. Calls in flight and whole-ledger jobs
+# keep the production bounds (tests/gateway/test_owasp.py tries them; the pace is tried
+# in test_admission.py).
+TEST_LIMITS = Limits(person=Share(rate=10_000.0, burst=10_000, in_flight=32))
+
+
 @asynccontextmanager
 async def running_gateway(client: Client, catalog: Catalog, root: Path
                           ) -> AsyncIterator[Gateway]:
@@ -259,6 +268,11 @@ async def running_gateway(client: Client, catalog: Catalog, root: Path
         stack.callback(numbers_engine.dispose)
         witness_engine = open_witness(f"sqlite:///{root / 'witness.db'}")
         stack.callback(witness_engine.dispose)
+        # The gateway reads both as its process does: the databases refuse its writes.
+        gateway_ledger = read_ledger(f"sqlite:///{root / 'ledger.db'}")
+        stack.callback(gateway_ledger.dispose)
+        gateway_witness = read_witness(f"sqlite:///{root / 'witness.db'}")
+        stack.callback(gateway_witness.dispose)
         worker_signer = Signer(identity("worker"))
         witness = Witness(witness_engine, ledger_engine, lambda claims, at: worker_signer.sign(
             StatementType.CHECKPOINT, claims, at=at))
@@ -279,8 +293,8 @@ async def running_gateway(client: Client, catalog: Catalog, root: Path
         ports = await stack.enter_async_context(run_gateway(
             client=sealed, catalog=catalog, identity=gateway_identity, store=store,
             agency_addresses=addresses, session_issuers=list(addresses), task_queue=queue,
-            ledger_engine=ledger_engine, witness_engine=witness_engine,
-            numbers_engine=numbers_engine, port=gateway_port,
+            ledger_engine=gateway_ledger, witness_engine=gateway_witness,
+            numbers_engine=numbers_engine, limits=TEST_LIMITS, port=gateway_port,
             mtls_port=gateway_mtls))
         gateway = Gateway(root, f"127.0.0.1:{ports.public}", f"127.0.0.1:{ports.agencies}",
                           desks, ledger_engine, f"http://127.0.0.1:{ports.http}")

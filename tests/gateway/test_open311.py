@@ -502,7 +502,7 @@ async def test_a_post_that_is_not_a_form_is_refused(site: Site) -> None:
     refusal(reply, "json", 400)
 
 
-async def test_a_key_over_its_rate_waits(site: Site) -> None:
+async def test_api6_sensitive_business_flows_a_key_over_its_rate_waits(site: Site) -> None:
     name = f"slow-{uuid.uuid4().hex[:8]}"
     key = site.keys.add(name, per_minute=2)
     for _ in range(2):  # refused posts count too: they cost work

@@ -233,7 +233,7 @@ async def test_a_page_token_of_another_query_is_refused(gw: Gateway, case_id: st
     failure = await gw.fails("ListGaps", pb.ListGapsRequest(
         page_size=1, page_token=first.next_page_token, breached_only=True), OVERSIGHT)
     assert failure.code is grpc.StatusCode.INVALID_ARGUMENT
-    assert "different query" in failure.message
+    assert "for this query and caller" in failure.message
 
 
 async def test_scorecards_and_handoff_matrix(gw: Gateway, case_id: str) -> None:
@@ -301,3 +301,26 @@ async def test_verify_reports_an_intact_chain_then_the_tampered_event(gw: Gatewa
     # The timeline, read from that record, says it is not to be trusted.
     doubted = await gw.call("GetTimeline", pb.GetTimelineRequest(case_id=case_id), OVERSIGHT)
     assert (doubted.verdict.intact, doubted.verdict.broken_at) == (False, accepted)
+
+
+async def test_verify_reports_a_gap_moved_onto_another_agency_in_the_gap_store(
+        gw: Gateway) -> None:
+    case_id = await handed_off_case(gw)
+    request = pb.VerifyLedgerRequest(case_id=case_id)
+    assert (await gw.call("VerifyLedger", request, OVERSIGHT)).cases_broken == 0
+    # The ledger untouched, but the table oversight's gap lists read edited: the street
+    # office's wait for an answer to its offer, blamed on market regulation.
+    moved = ("UPDATE case_gap SET accountable = :who WHERE case_id = :case "
+             "AND kind = 'HANDOFF_PENDING'")
+    with gw.ledger.begin() as connection:
+        connection.execute(text(moved), {"who": MARKET, "case": case_id})
+    try:
+        broken = await gw.call("VerifyLedger", request, OVERSIGHT)
+        assert broken.cases_broken == 1
+        problem = broken.verdicts[0].problem
+        assert problem.startswith("the gap store's HANDOFF_PENDING gap"), problem
+        assert f"accountable '{MARKET}' where the ledger gives '{STREET}'" in problem
+    finally:  # the gateway is shared: leave the store as the worker wrote it
+        with gw.ledger.begin() as connection:
+            connection.execute(text(moved), {"who": STREET, "case": case_id})
+    assert (await gw.call("VerifyLedger", request, OVERSIGHT)).cases_broken == 0

@@ -86,7 +86,8 @@ async def test_an_officer_naming_another_officer_is_refused_and_nothing_is_recor
     assert after[-1] == ("TASK_SIGNED", NR, "duty-officer")
 
 
-async def test_each_role_does_what_it_is_for_and_nothing_more(gw: Gateway) -> None:
+async def test_api5_broken_function_level_authorization_each_role_does_only_its_work(
+        gw: Gateway) -> None:
     refused = await gw.fails("OpenCase", _open_request(), f"field-officer@{TOWNSHIP}")
     assert (refused.code, refused.reason) == (grpc.StatusCode.PERMISSION_DENIED,
                                               "ROLE_REQUIRED")
@@ -125,7 +126,7 @@ async def test_a_disabled_officer_is_refused_at_once(gw: Gateway) -> None:
     assert "disabled" in (refused.value.details() or "")
 
 
-async def test_forged_expired_and_foreign_sessions_are_unauthenticated(
+async def test_api2_broken_authentication_forged_expired_and_foreign_sessions_are_refused(
         gw: Gateway, tmp_path: Path) -> None:
     real = await gw.session(NR)
     header, claims, signature = real.split(".")
@@ -162,7 +163,8 @@ def _act(gw: Gateway, agency: str, request: pb.SignTaskRequest) -> str:
         content=content_digest("SIGN")), at=datetime.now(UTC))
 
 
-async def test_an_agency_forwards_only_its_own_officers_signed_acts(gw: Gateway) -> None:
+async def test_api10_unsafe_consumption_an_agency_forwards_only_its_own_signed_acts(
+        gw: Gateway) -> None:
     case = await _mining(gw)
     nr_task = next(t for t in case.tasks if t.assignee == NR)
     ps_task = next(t for t in case.tasks if t.assignee == PS)

@@ -18,8 +18,10 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from observability import audit, ledger, witness
+from observability import audit, gap_audit, gap_store, ledger, witness
 from observability.event_schema import EventKind as K
+from observability.event_schema import timestamp
+from tests.observability.recording import record
 from tests.trust.kit import Kit, new_kit
 from trust.attestations import Act, content_digest, notice_receipt, sign_act, task_receipt
 from trust.pki import Role
@@ -77,7 +79,9 @@ def signed_case(kit: Kit) -> list[ledger.LedgerEntryBase]:
     return [
         _event(1, K.OPENED, TOWNSHIP, "duty-officer", [opened]),
         _event(2, K.TASK_DISPATCHED, TOWNSHIP, "duty-officer", [opened], task="T1",
-               attributes={"assignee": NR, "round": "1"}),
+               attributes={"assignee": NR, "round": "1",
+                           "sign_by": timestamp(T0 + timedelta(minutes=30)),
+                           "due_by": timestamp(T0 + timedelta(days=1))}),
         _event(3, K.TASK_DELIVERED, "seamless", "clock", [receipt], task="T1",
                attributes={"round": "1", "attempts": "1"}),
         _event(4, K.TASK_SIGNED, NR, "duty-officer", [signed, act], task="T1"),
@@ -91,8 +95,7 @@ def signed_case(kit: Kit) -> list[ledger.LedgerEntryBase]:
 def engines(tmp_path: Path, kit: Kit, database_url: str) -> Iterator[tuple[Engine, Engine]]:
     ledger_engine = ledger.open_ledger(database_url)
     witness_engine = witness.open_witness(f"sqlite:///{tmp_path / 'witness.db'}")
-    with Session(ledger_engine) as session:
-        ledger.append(session=session, case_id=CASE, events=signed_case(kit))
+    record(ledger_engine, CASE, signed_case(kit))  # with its gaps, as the worker does
     yield ledger_engine, witness_engine
     ledger_engine.dispose()
     witness_engine.dispose()
@@ -306,3 +309,83 @@ def test_every_command_of_the_case_is_a_known_cause() -> None:
     from workflows.workflows import UPDATE_FOR_COMMAND
     causes = set().union(*CAUSES.values())
     assert causes == {"start", *UPDATE_FOR_COMMAND.values()}
+
+
+# ----- the gap store: what oversight queries, held to the ledger ---------------------
+
+FORGED_GAP = ("INSERT INTO case_gap (case_id, kind, task_id, accountable, from_agency, "
+              "to_agency, ref, start_us, end_us, deadline_us, start_sequence, "
+              "end_sequence, end_kind, start_trace_id, end_trace_id) VALUES (:case, "
+              "'OVERDUE', 'T1', :agency, :lead, :agency, '', 0, NULL, 0, 3, NULL, '', '', '')")
+
+
+def in_gap_store(engine: Engine, statement: str, case: str = CASE) -> None:
+    with engine.begin() as connection:
+        connection.execute(text(statement), {"case": case, "agency": NR, "other": PS,
+                                             "lead": TOWNSHIP})
+
+
+@pytest.mark.parametrize(("statement", "at", "problem"), [
+    # The gap moved onto another agency: oversight would blame the wrong one.
+    ("UPDATE case_gap SET accountable = :other WHERE case_id = :case", 2,
+     f"DISPATCH_UNSIGNED gap of task T1 opened at event 2 (accountable: {NR}) was changed: "
+     f"accountable '{PS}' where the ledger gives '{NR}'"),
+    # The gap made to vanish, or made to look never closed.
+    ("DELETE FROM case_gap WHERE case_id = :case", 2,
+     "lacks a gap the ledger's events give: DISPATCH_UNSIGNED gap of task T1 opened at "
+     "event 2"),
+    ("UPDATE case_gap SET end_us = NULL, end_sequence = NULL, end_kind = '' "
+     "WHERE case_id = :case", 2, "end_sequence None where the ledger gives 4"),
+    # A gap the ledger never gave.
+    (FORGED_GAP, 3, "holds a gap the ledger's events do not give: OVERDUE gap of task T1 "
+                    f"opened at event 3 (accountable: {NR})"),
+    # Who takes part decides who may see the case: an agency let in, or shut out.
+    ("INSERT INTO case_participant (case_id, agency) VALUES (:case, :other)", 6,
+     f"lists {PS} as taking part in the case (so it may see it)"),
+    ("DELETE FROM case_participant WHERE case_id = :case AND agency = :agency", 6,
+     f"does not list {NR} as taking part in the case"),
+], ids=["accountable-moved", "gap-deleted", "gap-reopened", "gap-forged", "party-added",
+        "party-removed"])
+def test_an_edit_to_the_gap_store_is_named(
+        kit: Kit, engines: tuple[Engine, Engine], statement: str, at: int,
+        problem: str) -> None:
+    checkpoint(kit, *engines)
+    in_gap_store(engines[0], statement)
+    found = verdict(kit, engines)
+    assert (found.intact, found.broken_at) == (False, at)
+    assert found.problem.startswith("the gap store") and problem in found.problem, \
+        found.problem
+    # The timeline's quick look, without the checkpoints, says so too.
+    with Session(engines[0]) as session:
+        assert not audit.audit_case(session, CASE, kit.store(), None).intact
+
+
+def test_a_gap_store_that_lags_the_ledger_is_named(
+        kit: Kit, engines: tuple[Engine, Engine]) -> None:
+    ledger_engine = engines[0]
+    # The store as it stood after the third event: the sign-for (event 4) not in it.
+    with Session(ledger_engine) as session:
+        earlier = list(ledger.stream_events(session.connection(), case_id=CASE))[:3]
+    gap_store.refresh_case(ledger_engine, gap_audit.replay_as_stored(earlier, CASE))
+    found = verdict(kit, engines)
+    assert (found.intact, found.broken_at) == (False, 2)
+    assert "end_sequence None where the ledger gives 4" in found.problem
+
+
+def test_a_case_forged_into_the_gap_store_alone_is_named(
+        kit: Kit, engines: tuple[Engine, Engine]) -> None:
+    forged = "case:illegal-mining:NEVER@run-1"
+    in_gap_store(engines[0], FORGED_GAP, forged)
+    in_gap_store(engines[0], "INSERT INTO case_participant (case_id, agency) "
+                             "VALUES (:case, :agency)", forged)
+    ledger_engine, witness_engine = engines
+    reading = witness.read(witness_engine, kit.store())
+    with Session(ledger_engine) as session:
+        everyone = audit.audit(session, kit.store(), reading, cases=[CASE],
+                               include_missing=True).verdicts
+        agency = audit.audit(session, kit.store(), reading, cases=[CASE],
+                             include_missing=False).verdicts
+    assert [(v.case_id, v.intact, v.broken_at) for v in everyone] == [
+        (CASE, True, None), (forged, False, 1)]
+    assert "the gap store holds a case the ledger does not have" in everyone[1].problem
+    assert [v.case_id for v in agency] == [CASE]  # one agency's audit covers its own cases

@@ -61,6 +61,7 @@ from observability import attributes as attr
 from observability import event_schema as schema
 from observability.accountability import Event, GapKind, Interval
 from observability.event_schema import EventKind as K
+from tests.observability.recording import record
 from tests.trust.kit import Kit, new_kit
 from trust.pki import Role
 from trust.statements import StatementType
@@ -497,9 +498,8 @@ def audited(kit: Kit, chains: dict[str, list[ledger.LedgerEntryBase]], tmp_path:
     ledger_engine = ledger.open_ledger(database_url)
     witness_engine = witness.open_witness(f"sqlite:///{tmp_path / 'witness.db'}")
     try:
-        with Session(ledger_engine) as session:
-            for chain, events in chains.items():
-                ledger.append(session=session, case_id=chain, events=events)
+        for chain, events in chains.items():
+            record(ledger_engine, chain, events)  # with its gaps, as the worker does
         signer = kit.signer("worker", Role.WORKER)
         worker = witness.Witness(witness_engine, ledger_engine, lambda claims, when:
                                  signer.sign(StatementType.CHECKPOINT, claims, at=when))

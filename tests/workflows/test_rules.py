@@ -303,7 +303,18 @@ def test_a_due_time_or_extension_beyond_a_year_is_refused(catalog: Catalog) -> N
 def test_a_reused_request_id_with_a_different_request_is_refused(catalog: Catalog) -> None:
     engine = open_mining(catalog)
     engine.execute(SignTask("same", actor("natural-resources"), "T1"), LATER)
-    refused(engine, SignTask("same", actor("public-security"), "T2"), Reason.REQUEST_ID_REUSED)
+    refused(engine, CompleteTask("same", actor("natural-resources"), "T1", findings="x"),
+            Reason.REQUEST_ID_REUSED)
+
+
+def test_request_ids_are_scoped_by_agency(catalog: Catalog) -> None:
+    """API1 (object level): agency A taking B's next request id first neither blocks B
+    nor hands B A's answer."""
+    engine = open_mining(catalog)
+    engine.execute(SignTask("shared-id", actor("natural-resources"), "T1"), LATER)
+    answer = engine.execute(SignTask("shared-id", actor("public-security"), "T2"), LATER)
+    assert answer.task_ids == ["T2"]
+    assert engine.state.tasks[1].state is TaskState.SIGNED
 
 
 def test_too_many_tasks_is_resource_exhausted(catalog: Catalog) -> None:
@@ -673,3 +684,30 @@ def test_a_malformed_case_number_is_refused(catalog: Catalog, number: str) -> No
     with pytest.raises(Refusal) as refusal:
         check_open_request(replace(mining_open(), number=number), rules)
     assert refusal.value.reason is Reason.BAD_CASE_NUMBER
+
+
+def test_a_case_refuses_text_past_what_one_case_holds(
+        catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    """API4: however each field is bounded, the case as a whole is too."""
+    monkeypatch.setattr(limits, "MAX_CASE_TEXT_BYTES", 6000)
+    engine = open_mining(catalog)
+    who = actor("natural-resources")
+    engine.execute(SignTask(rid(), who, "T1"), LATER)
+    engine.execute(ArriveOnScene(rid(), who, "T1"), LATER)
+    before = copy.deepcopy(engine.state)
+    message = refused(engine, CompleteTask(rid(), who, "T1", findings="地" * 1500,
+                                           evidence_refs=("x" * 512,) * 3),
+                      Reason.CASE_TOO_LARGE)
+    assert "evidence store" in message
+    assert engine.state == before  # a refusal changes nothing
+    assert grpc_status_name(Reason.CASE_TOO_LARGE) == "RESOURCE_EXHAUSTED"
+    engine.execute(CompleteTask(rid(), who, "T1", findings="found", evidence_refs=("p",)),
+                   LATER)
+
+
+def test_a_case_refuses_requests_past_what_one_case_takes(
+        catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = open_mining(catalog)
+    monkeypatch.setattr(limits, "MAX_REQUESTS_PER_CASE", len(engine.state.answers) + 1)
+    engine.execute(SignTask(rid(), actor("natural-resources"), "T1"), LATER)
+    refused(engine, SignTask(rid(), actor("public-security"), "T2"), Reason.CASE_TOO_LARGE)

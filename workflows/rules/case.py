@@ -44,7 +44,8 @@ _REGISTERED = (ownership_ops, task_ops, report_ops, objection_ops)
 
 class CaseEngine:
     def __init__(self, state: CaseState, rules: CaseRules, *,
-                 clocks_in_order: bool = True, suggestions_checked: bool = True) -> None:
+                 clocks_in_order: bool = True, suggestions_checked: bool = True,
+                 size_bounded: bool = True) -> None:
         self.state = state
         self.rules = rules
         # A task's clocks must run sign-for, on scene, due (see task_ops.task_clocks).
@@ -53,6 +54,9 @@ class CaseEngine:
         # A decline may only suggest an agency able to do the work (task_ops.decline).
         # False only for cases opened before that rule, likewise.
         self.suggestions_checked = suggestions_checked
+        # A case's requests and the text they bring are bounded (limits.check_case_size).
+        # False only for cases opened before that rule, likewise.
+        self.size_bounded = size_bounded
         self._effects: list[Effect] = []
         self._events_taken = len(state.events)
         # The request being executed, as (trace id, span id), and the signed statements
@@ -74,7 +78,8 @@ class CaseEngine:
         if due is not None and due <= now:
             engine = CaseEngine(copy.deepcopy(self.state), self.rules,
                                 clocks_in_order=self.clocks_in_order,
-                                suggestions_checked=self.suggestions_checked)
+                                suggestions_checked=self.suggestions_checked,
+                                size_bounded=self.size_bounded)
             engine.tick(now)
         engine.check_caller(cmd.actor)
         if engine._previous_answer(cmd) is None:
@@ -98,7 +103,8 @@ class CaseEngine:
         with self.caused_by(trace, proofs):
             result = operation(self, cmd, now, True)
         assert result is not None
-        self.state.answers[cmd.request_id] = (fingerprint(cmd), result)
+        self.state.answers[answer_key(cmd)] = (fingerprint(cmd), result)
+        self.state.text_bytes += limits.text_bytes(cmd)
         return result
 
     @contextmanager
@@ -319,10 +325,13 @@ class CaseEngine:
     def _operation(self, cmd: Command) -> Operation:
         limits.check_text("request_id", cmd.request_id, limits.MAX_REQUEST_ID, required=True)
         self.check_actor(cmd.actor)
+        if self.size_bounded:
+            limits.check_case_size(requests=len(self.state.answers),
+                                   held_bytes=self.state.text_bytes, adding=cmd)
         return operation_for(cmd)
 
     def _previous_answer(self, cmd: Command) -> CommandResult | None:
-        stored = self.state.answers.get(cmd.request_id)
+        stored = self.state.answers.get(answer_key(cmd))
         if stored is None:
             return None
         first_fingerprint, answer = stored
@@ -334,6 +343,13 @@ class CaseEngine:
                 field="request_id",
             )
         return answer
+
+
+def answer_key(cmd: Command | OpenCase) -> str:
+    """Where a request's first answer is kept: request ids are the caller's agency's own,
+    so another agency choosing the same id first neither blocks it nor reads its answer.
+    An agency id has no '/', so the key is unambiguous."""
+    return f"{cmd.actor.agency}/{cmd.request_id}"
 
 
 def fingerprint(cmd: Command | OpenCase) -> str:

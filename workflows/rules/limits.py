@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 from workflows.rules.refusals import Reason, Refusal
 
 MAX_REQUEST_ID = 64
@@ -21,6 +24,15 @@ MAX_TASKS_PER_CASE = 100
 # this the hotline merges by hand into a new case.
 MAX_REPORTS_PER_CASE = 500
 MAX_ANSWER = 2000
+# What one case may hold, whatever each field's own limit: the case lives in its
+# workflow's memory and travels whole to every reader, and Temporal refuses a payload
+# over 2 MiB. Far beyond a real case (a hundred tasks with a page of findings each is a
+# fifth of it); past it, long material belongs in the evidence store, referred to.
+MAX_CASE_TEXT_BYTES = 1024 * 1024
+# Accepted requests, likewise: a busy case takes a few hundred. Temporal takes at most
+# 2,000 updates in one run of a workflow and then refuses any more in words of its own
+# (measured on the dev server), so the rules refuse first, and say what to do.
+MAX_REQUESTS_PER_CASE = 1900
 
 
 def check_text(field: str, value: str, limit: int, *, required: bool = False) -> None:
@@ -33,3 +45,31 @@ def check_text(field: str, value: str, limit: int, *, required: bool = False) ->
             f"{field} is {len(value)} characters; the limit is {limit}",
             field=field,
         )
+
+
+def text_bytes(cmd: Any) -> int:
+    """The bytes of text a command brings (UTF-8): its strings and lists of them."""
+    total = 0
+    for item in dataclasses.fields(cmd):
+        value = getattr(cmd, item.name)
+        if isinstance(value, str):
+            total += len(value.encode("utf-8", "surrogatepass"))
+        elif isinstance(value, tuple | list):
+            total += sum(len(v.encode("utf-8", "surrogatepass")) for v in value
+                         if isinstance(v, str))
+    return total
+
+
+def check_case_size(*, requests: int, held_bytes: int, adding: Any) -> None:
+    """Refuse a request that would take a case past what one case may hold."""
+    if requests >= MAX_REQUESTS_PER_CASE:
+        raise Refusal(Reason.CASE_TOO_LARGE,
+                      f"the case has taken {requests} requests, as many as one case "
+                      "takes; close it and open a follow-up case for what remains")
+    adds = text_bytes(adding)
+    if held_bytes + adds > MAX_CASE_TEXT_BYTES:
+        raise Refusal(Reason.CASE_TOO_LARGE,
+                      f"the case holds {held_bytes // 1024} KiB of text and this request "
+                      f"adds {adds // 1024 or 1} KiB, past the {MAX_CASE_TEXT_BYTES // 1024} "
+                      "KiB one case holds; put long material in the evidence store and "
+                      "refer to it")

@@ -273,8 +273,10 @@ class CaseState:
     # The case this one reopens (重办) after a dissatisfied, unsolved rating.
     reopened_from: str = ""
     objections: list[Objection] = field(default_factory=list)
-    # request id -> (fingerprint of the command, first answer)
+    # "<agency>/<request id>" (rules.case.answer_key) -> (fingerprint, first answer)
     answers: dict[str, tuple[str, CommandResult]] = field(default_factory=dict)
+    # The bytes of text the accepted requests brought (limits.check_case_size).
+    text_bytes: int = 0
 
     @property
     def reference(self) -> str:

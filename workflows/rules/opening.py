@@ -8,7 +8,7 @@ from datetime import datetime
 
 from observability import event_schema as schema
 from workflows.rules import limits
-from workflows.rules.case import CaseEngine, fingerprint
+from workflows.rules.case import CaseEngine, answer_key, fingerprint
 from workflows.rules.catalog import CaseRules, LeadRule
 from workflows.rules.commands import OpenCase
 from workflows.rules.model import (
@@ -151,8 +151,8 @@ def check_open_request(cmd: OpenCase, rules: CaseRules) -> tuple[str, LeadRule]:
 def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime, run_id: str = "",
               workflow_id: str = "",
               trace: tuple[str, str] = ("", ""), proofs: tuple[str, ...] = (),
-              clocks_in_order: bool = True, suggestions_checked: bool = True
-              ) -> CaseEngine:
+              clocks_in_order: bool = True, suggestions_checked: bool = True,
+              size_bounded: bool = True) -> CaseEngine:
     """A new case with its owner, lines and opening tasks, or a Refusal."""
     owner, rule = check_open_request(cmd, rules)
     legal = rules.calendar_deadline(now, rules.playbook.legal_line)
@@ -170,7 +170,7 @@ def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime, run_id: str = "
         reopened_from=cmd.reopened_from,
     )
     engine = CaseEngine(state, rules, clocks_in_order=clocks_in_order,
-                        suggestions_checked=suggestions_checked)
+                        suggestions_checked=suggestions_checked, size_bounded=size_bounded)
     with engine.caused_by(trace, proofs):
         _record_opening(engine, cmd, rule, now)
     return engine
@@ -196,4 +196,4 @@ def _record_opening(engine: CaseEngine, cmd: OpenCase, rule: LeadRule, now: date
     for opening in rule.opening_tasks:
         kind = check_new_task(engine, opening.kind, opening.assignee, "opening_tasks")
         task_ids.append(create_task(engine, kind, opening.assignee, cmd.actor, now).id)
-    state.answers[cmd.request_id] = (fingerprint(cmd), engine.result(task_ids=task_ids))
+    state.answers[answer_key(cmd)] = (fingerprint(cmd), engine.result(task_ids=task_ids))
