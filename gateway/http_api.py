@@ -30,6 +30,7 @@ from protobuf.wkt import Any as AnyDetail
 
 from gateway.admission import Admission
 from gateway.callers import CURRENT, Caller
+from gateway.connect_json import CheckedJson
 from seamless.v1 import (
     case_service_connect,
     case_service_pb2,
@@ -156,9 +157,10 @@ def _streaming(operations: Operations, path: str) -> Callable[..., AsyncIterator
 
 
 def connect_apps(operations: Operations, read_max_bytes: int) -> list[Any]:
-    """The services' ASGI applications (each knows the path prefix it serves)."""
+    """The services' ASGI applications (each knows the path prefix it serves), their
+    JSON bodies checked first (`gateway.connect_json`)."""
     interceptors = [OpenTelemetryInterceptor()]
-    return [
+    return [CheckedJson(app, read_max_bytes) for app in (
         case_service_connect.CaseServiceASGIApplication(
             cast(case_service_connect.CaseService, ConnectBridge(operations, CASE_SERVICE)),
             interceptors=interceptors, read_max_bytes=read_max_bytes),
@@ -169,4 +171,4 @@ def connect_apps(operations: Operations, read_max_bytes: int) -> list[Any]:
         report_connect.ReportServiceASGIApplication(
             cast(report_connect.ReportService, ConnectBridge(operations, REPORT_SERVICE)),
             interceptors=interceptors, read_max_bytes=read_max_bytes),
-    ]
+    )]

@@ -36,12 +36,31 @@ class Dispatch:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
+            if _is_grpc(scope):
+                await _unsupported(send)
+                return
             path: str = scope["path"]
             for prefix, app in self._services.items():
                 if path.startswith(prefix):
                     await app(scope, receive, send)
                     return
         await self._console(scope, receive, send)
+
+
+def _is_grpc(scope: dict[str, Any]) -> bool:
+    """gRPC over HTTP/2 needs trailers, which this server cannot send: it is served on
+    the gateway's gRPC ports (gRPC-Web, which needs none, is served here)."""
+    content_type = dict(scope["headers"]).get(b"content-type", b"").lower()
+    return content_type.startswith(b"application/grpc") and \
+        not content_type.startswith(b"application/grpc-web")
+
+
+async def _unsupported(send: Any) -> None:
+    await send({"type": "http.response.start", "status": 415,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+    await send({"type": "http.response.body",
+                "body": b"gRPC is served on the gateway's gRPC ports; this port serves "
+                        b"Connect (application/json, application/proto) and gRPC-Web"})
 
 
 class _EmbeddedServer(uvicorn.Server):

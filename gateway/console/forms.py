@@ -92,6 +92,10 @@ def _set(request: Message, field: FieldDescriptor, value: str, zone: tzinfo) -> 
             raise FormError(f"{name}: a date and time such as 2026-12-01T09:30") from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=zone)
-        getattr(request, name).FromDatetime(moment)
+        try:
+            getattr(request, name).FromDatetime(moment)
+        except (OverflowError, ValueError):  # before the year 1 once in UTC
+            raise FormError(f"{name}: a date and time between the years 1 and 9999") \
+                from None
     else:
         raise FormError(f"{name}: not a form field")

@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 import grpc
+import pytest
 from google.rpc import error_details_pb2, status_pb2
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
@@ -204,3 +205,28 @@ async def test_api9_improper_inventory_reflection_lists_exactly_what_is_served(
     assert names == {"seamless.v1.CaseService", "seamless.v1.OversightService",
                      "seamless.v1.ReportService", "grpc.health.v1.Health",
                      "grpc.reflection.v1alpha.ServerReflection"}
+
+
+async def test_api8_security_misconfiguration_malformed_input_gets_a_clear_refusal(
+        gw: Gateway) -> None:
+    """What the fuzzer found: bytes that are not the message, a JSON string no text can
+    hold, gRPC on the HTTP port. Each a clear refusal, never UNKNOWN, a bare 500 or the
+    parser's own words."""
+    session = await gw.session(NR)
+    async with grpc.aio.secure_channel(gw.address, server_only_channel(gw.authority),
+                                       options=expecting(Role.GATEWAY)) as channel:
+        raw = channel.unary_unary("/seamless.v1.CaseService/GetCase", None, None)
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await raw(bytes.fromhex("0a0180"), metadata=(
+                ("authorization", f"Bearer {session}"),), timeout=30)  # bad UTF-8
+        assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+        assert "DecodeError" not in (refused.value.details() or "")
+    reply = await gw.http.post("/seamless.v1.CaseService/CompleteTask",
+                               content=b'{"caseId": "x", "evidenceRefs": ["\\ud800"]}',
+                               headers={"content-type": "application/json",
+                                        "authorization": f"Bearer {session}"})
+    assert reply.status_code == 400 and reply.json()["code"] == "invalid_argument"
+    assert "surrogate" in reply.json()["message"]
+    reply = await gw.http.post("/seamless.v1.CaseService/GetCase", content=b"abc",
+                               headers={"content-type": "application/grpc"})
+    assert reply.status_code == 415
