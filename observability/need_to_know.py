@@ -47,6 +47,9 @@ class Part(IntEnum):
 _OPENING = frozenset({EventKind.OPENED})
 _OWNERSHIP = frozenset({EventKind.OPENED, EventKind.HANDOFF_ACCEPTED,
                         EventKind.OWNER_ASSIGNED, EventKind.CLOSED})
+# The events that name a new owner (an objection decided by reassigning does).
+_NAMING_OWNER = frozenset({EventKind.OPENED, EventKind.OWNER_ASSIGNED,
+                           EventKind.OBJECTION_DECIDED})
 # The events that name their task's assignee (a redispatch makes a new task).
 _ASSIGNING = frozenset({EventKind.TASK_DISPATCHED, EventKind.DECLINE_REVIEWED})
 
@@ -110,7 +113,7 @@ class EventPart:
 
     def note(self, kind: str, actor: str, task_id: str, attributes: Mapping[str, str]
              ) -> None:
-        if kind in (EventKind.OPENED, EventKind.OWNER_ASSIGNED) and schema.OWNER in attributes:
+        if kind in _NAMING_OWNER and schema.OWNER in attributes:
             self.owner = attributes[schema.OWNER]
         if kind == EventKind.HANDOFF_ACCEPTED:
             self.owner = attributes.get(schema.TO_AGENCY, self.owner)

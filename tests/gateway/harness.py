@@ -223,7 +223,7 @@ def failure(err: grpc.aio.AioRpcError) -> Failure:
 # faster than any person: their pace is raised. Calls in flight and whole-ledger jobs
 # keep the production bounds (tests/gateway/test_owasp.py tries them; the pace is tried
 # in test_admission.py).
-TEST_LIMITS = Limits(person=Share(rate=10_000.0, burst=10_000, in_flight=32))
+TEST_LIMITS = Limits(person=Share(rate=10_000.0, burst=10_000, in_flight=64))
 
 
 @asynccontextmanager

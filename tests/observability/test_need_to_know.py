@@ -10,17 +10,19 @@ from datetime import timedelta
 from gateway.case_views import case_seen_by
 from observability.accountability import Event
 from observability.event_schema import PLATFORM_ACTOR
-from observability.need_to_know import Part, events_seen_by
+from observability.need_to_know import EventPart, Part, events_seen_by
 from seamless.v1 import case_pb2
 from tests.workflows.builders import T0, actor, open_mining, rid
 from workflows.catalog_loader import Catalog
 from workflows.rules.case import CaseEngine
 from workflows.rules.commands import (
     ArriveOnScene,
+    AssignOwner,
     CompleteTask,
     DeclineHandoff,
     OfferHandoff,
     SignTask,
+    WithdrawHandoff,
 )
 from workflows.to_proto import case_to_proto
 
@@ -119,3 +121,20 @@ def test_a_stranger_sees_nothing_of_the_ledger(catalog: Catalog) -> None:
     assert not list(events_seen_by("transport", ledger_events(engine),
                                    coordinator=catalog.directory.coordinator))
     assert Part.NONE < Part.OWN_PART < Part.WHOLE
+
+
+def test_the_ledger_s_reading_follows_ownership_however_it_moved(catalog: Catalog) -> None:
+    """Assigned by the coordinator, or reassigned on a 派单异议: the new owner sees the
+    whole case in the ledger too."""
+    engine = worked_case(catalog)
+    coordinator = catalog.directory.coordinator
+    engine.execute(WithdrawHandoff(rid(), actor(TOWNSHIP), engine.state.handoffs[-1].id),
+                   LATER)
+    engine.execute(AssignOwner(rid(), actor(coordinator), "natural-resources",
+                               "their quarry"), LATER)
+    reading = EventPart("natural-resources", coordinator)
+    for e in ledger_events(engine):
+        reading.note(e.kind, e.actor, e.task_id, e.attributes)
+    assert reading.part() is Part.WHOLE
+    reading.note("OBJECTION_DECIDED", coordinator, "", {"owner": "public-security"})
+    assert reading.part() is Part.ASSIGNEE  # it keeps its own task
