@@ -280,6 +280,10 @@ class CaseWorkflow:
         if not workflow.patched(LEDGER_ACTIVITY_PATCH):
             await self._append_locally(batch)
             return
+        await self._append_from_server(batch)
+
+    @staticmethod
+    async def _append_from_server(batch: CaseEventBatch) -> None:
         try:
             await workflow.execute_activity(
                 activities.RECORD_CASE_EVENTS, batch,
@@ -302,14 +306,7 @@ class CaseWorkflow:
             _raise_if_refused(err, batch)
         workflow.logger.warning("ledger append %s still failing; retrying from the server",
                                 batch.idempotency_key)
-        try:
-            await workflow.execute_activity(
-                activities.RECORD_CASE_EVENTS, batch,
-                start_to_close_timeout=activities.CALL_TIMEOUT,
-                retry_policy=activities.PATIENT_RETRY)
-        except ActivityError as err:
-            _raise_if_refused(err, batch)
-            raise
+        await self._append_from_server(batch)
 
     async def _carry_out_effects(self) -> None:
         engine = self._engine

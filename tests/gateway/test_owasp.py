@@ -16,6 +16,8 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from gateway import page_tokens
+from gateway.oversight import MAX_BOUNCE_CHAINS, longest_chains
+from observability.analysis import BounceChain
 from seamless.v1 import agency_pb2, case_pb2
 from seamless.v1 import case_service_pb2 as pb
 from seamless.v1 import oversight_pb2 as opb
@@ -230,3 +232,11 @@ async def test_api8_security_misconfiguration_malformed_input_gets_a_clear_refus
     reply = await gw.http.post("/seamless.v1.CaseService/GetCase", content=b"abc",
                                headers={"content-type": "application/grpc"})
     assert reply.status_code == 415
+
+
+def test_api4_scorecards_list_only_the_longest_bounce_chains() -> None:
+    chains = [BounceChain(f"case-{i}", tuple(f"T{j}" for j in range(1 + i % 7)),
+                          tuple("a" for _ in range(1 + i % 7))) for i in range(5000)]
+    listed = longest_chains(chains)
+    assert len(listed) == MAX_BOUNCE_CHAINS
+    assert min(c.bounces for c in listed) == max(c.bounces for c in chains)
