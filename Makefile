@@ -82,7 +82,7 @@ test: lint proto-check proto-lint browser postgres
 # random examples: under a minute, for the edit-test loop. The gateway's service tests
 # and the whole-platform ones run in `make test`.
 test-fast: $(INSTALLED) postgres
-	HYPOTHESIS_PROFILE=fast $(VENV)/bin/pytest -n 2 -m "not e2e and not service"
+	HYPOTHESIS_PROFILE=fast $(VENV)/bin/pytest -n 2 -m "not e2e and not service and not thorough"
 
 # Re-record the replay histories after a deliberate, versioned workflow change.
 histories: $(INSTALLED)

@@ -38,6 +38,9 @@ from workflows.ledger_activities import LedgerActivities
 from workflows.rules.effects import CaseEventBatch
 from workflows.rules.model import Actor, CaseEvent
 
+# Run by `make test`; `make test-fast` leaves these out to stay under a minute.
+pytestmark = pytest.mark.thorough
+
 ALL_SEEING = (participation.OVERSIGHT, COORDINATOR)
 STRANGER = "traffic-police"  # in no synthetic case: sees nothing
 

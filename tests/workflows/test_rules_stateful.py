@@ -261,9 +261,11 @@ class CaseRulesMachine(RuleBasedStateMachine):
                     WorkKind.DECLINE_REVIEW, WorkKind.EXTENSION_DECISION, WorkKind.CASE)]
 
 
-# Ten times the profile's examples: 1,000 sequences of 30 steps by default (over two
-# minutes at twenty times, the longest test of `make test`), fewer under `make test-fast`.
+# Six times the profile's examples: 600 sequences of 30 steps by default, fewer under
+# `make test-fast`. Still the longest test of `make test` (a minute; 1,000 sequences
+# took 98 s, more than `make test`'s budget can spare beside the fuzzing and the stores'
+# equivalence tests that issue 16 added).
 CaseRulesMachine.TestCase.settings = settings(
-    max_examples=10 * settings().max_examples, stateful_step_count=30, deadline=None,
+    max_examples=6 * settings().max_examples, stateful_step_count=30, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
 test_case_rules = CaseRulesMachine.TestCase
