@@ -313,12 +313,12 @@ async def _making_room(send: Callable[[], Awaitable[T]]) -> T:
 
 
 async def _as_reply(client: Client, outcome: dict[str, Any]) -> CommandReply:
-    """The reply, with the case read from the case itself.
+    """The reply, with the case: the one the answer carries, or else read from the case.
 
-    An update answers with its result alone (CaseWorkflow._reply); Temporal answers a
-    retried update id with the outcome it stored the first time, which for updates
-    finished earlier may hold the case already (kept as it was) or be a bare
-    CommandResult (from before replies held the case).
+    An update leaves a large case out of its answer (CaseWorkflow._reply). Temporal
+    answers a retried update id with the outcome it stored the first time, which for
+    updates finished long ago may be a bare CommandResult (from before answers held the
+    case).
     """
     if outcome.get("case"):
         return CommandReply(value_to_type(CommandResult, outcome["result"]), outcome["case"])

@@ -710,4 +710,9 @@ def test_a_case_refuses_requests_past_what_one_case_takes(
     engine = open_mining(catalog)
     monkeypatch.setattr(limits, "MAX_REQUESTS_PER_CASE", len(engine.state.answers) + 1)
     engine.execute(SignTask(rid(), actor("natural-resources"), "T1"), LATER)
-    refused(engine, SignTask(rid(), actor("public-security"), "T2"), Reason.CASE_TOO_LARGE)
+    message = refused(engine, SignTask(rid(), actor("public-security"), "T2"),
+                      Reason.CASE_TOO_LARGE)
+    assert "close it" in message
+    # Closing is what the refusal says to do: the bound lets it through to the rules
+    # (which want the open tasks settled first).
+    refused(engine, CloseCase(rid(), actor(TOWNSHIP)), Reason.TASKS_OPEN)

@@ -18,7 +18,7 @@ from observability import event_schema as schema
 from workflows.rules import clocks, limits, objection_ops, ownership_ops, report_ops, task_ops
 from workflows.rules.calendar import parse_duration
 from workflows.rules.catalog import CaseRules
-from workflows.rules.commands import Command, OpenCase
+from workflows.rules.commands import CloseCase, Command, OpenCase
 from workflows.rules.effects import CaseEventBatch, Effect, Notice
 from workflows.rules.model import (
     PLATFORM,
@@ -327,7 +327,8 @@ class CaseEngine:
         self.check_actor(cmd.actor)
         if self.size_bounded:
             limits.check_case_size(requests=len(self.state.answers),
-                                   held_bytes=self.state.text_bytes, adding=cmd)
+                                   held_bytes=self.state.text_bytes, adding=cmd,
+                                   closing=isinstance(cmd, CloseCase))
         return operation_for(cmd)
 
     def _previous_answer(self, cmd: Command) -> CommandResult | None:

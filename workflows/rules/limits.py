@@ -60,9 +60,10 @@ def text_bytes(cmd: Any) -> int:
     return total
 
 
-def check_case_size(*, requests: int, held_bytes: int, adding: Any) -> None:
-    """Refuse a request that would take a case past what one case may hold."""
-    if requests >= MAX_REQUESTS_PER_CASE:
+def check_case_size(*, requests: int, held_bytes: int, adding: Any, closing: bool) -> None:
+    """Refuse a request that would take a case past what one case may hold; a case that
+    took all the requests it may can still be closed (Temporal's own limit leaves room)."""
+    if requests >= MAX_REQUESTS_PER_CASE and not closing:
         raise Refusal(Reason.CASE_TOO_LARGE,
                       f"the case has taken {requests} requests, as many as one case "
                       "takes; close it and open a follow-up case for what remains")
