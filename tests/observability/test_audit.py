@@ -35,6 +35,14 @@ TOWNSHIP, NR, PS = "jinhaihu-township", "natural-resources", "public-security"
 T0 = datetime.now(UTC).replace(microsecond=0)
 
 
+@pytest.fixture(autouse=True)
+def _dated_from_the_test() -> None:
+    """Each test's events are dated from its own start: a seal vouches only for events
+    near the moment it was made, and a test can run minutes after this module loads."""
+    global T0
+    T0 = datetime.now(UTC).replace(microsecond=0)
+
+
 @pytest.fixture
 def kit(tmp_path: Path) -> Kit:
     kit = new_kit(tmp_path / "pki")
