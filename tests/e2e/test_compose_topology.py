@@ -24,6 +24,7 @@ import pytest
 from temporalio.client import Client
 
 from cli.supervise import wait_for
+from tests.e2e import cli_forks
 from tests.e2e.compose_native import (
     Collector,
     Topology,
@@ -31,7 +32,6 @@ from tests.e2e.compose_native import (
     load,
     role_password,
 )
-from tests.e2e.platform import SEAMLESS
 from tests.postgres import PostgresServer, running_server
 
 pytestmark = pytest.mark.e2e
@@ -50,10 +50,9 @@ class Running:
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         config_home = self.topology.root / "config"
-        result = subprocess.run([SEAMLESS, *args], capture_output=True, text=True,
-                                timeout=300, env={**os.environ,
-                                                  "SEAMLESS_DATA_DIR": str(self.data_dir),
-                                                  "XDG_CONFIG_HOME": str(config_home)})
+        result = cli_forks.run(args, timeout=300,
+                               env={**os.environ, "SEAMLESS_DATA_DIR": str(self.data_dir),
+                                    "XDG_CONFIG_HOME": str(config_home)})
         if check and result.returncode != 0:
             raise AssertionError(f"seamless {' '.join(args)} failed ({result.returncode}):\n"
                                  f"{result.stdout}\n{result.stderr}")

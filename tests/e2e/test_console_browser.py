@@ -57,6 +57,19 @@ def signed_in(browser: Browser, platform: Platform, agency: str, officer: str,
     return context, page
 
 
+def opened_case_number(desk: Page) -> str:
+    """The number on the case page an open leads to. Opening waits for the worker to take
+    the new case (update-with-start: its first workflow task, the first of a fresh worker
+    in the module's first test) and the case page reads the case and its timeline: a
+    second alone, but under the rest of the suite's load on two cores that was once
+    longer than Playwright's default 30 s, hence two minutes. Any other page (an error)
+    fails at once, saying what it said."""
+    number, error = desk.get_by_test_id("case-number"), desk.get_by_test_id("error")
+    expect(number.or_(error)).to_be_visible(timeout=120_000)
+    assert not error.is_visible(), f"opening a case led to {desk.url}: {error.inner_text()}"
+    return number.inner_text()
+
+
 def test_a_case_from_the_dispatchers_browser_to_the_officers_phone_to_oversight(
         platform: Platform, chromium: Browser) -> None:
     DOCS.mkdir(exist_ok=True)
@@ -73,7 +86,7 @@ def test_a_case_from_the_dispatchers_browser_to_the_officers_phone_to_oversight(
     desk.fill("input[name=subject_key]", f"JHH-QUARRY-{uuid.uuid4().hex[:6]}")
     desk.fill("input[name=title]", "金海湖村北坡夜间盗采")
     desk.click("#open-case button[type=submit]")
-    number = desk.get_by_test_id("case-number").inner_text()
+    number = opened_case_number(desk)
     assert re.fullmatch(r"\d{8}-\d{4}", number)
 
     # The task arrives on the officer's phone without a reload; sign, then on scene.
@@ -136,7 +149,7 @@ def test_a_stranger_gets_not_found_and_a_post_without_csrf_changes_nothing(
     desk.fill("input[name=title]", "Quarrying")
     desk.select_option("select[name=jurisdiction]", "jinhaihu")
     desk.click("#open-case button[type=submit]")
-    number = desk.get_by_test_id("case-number").inner_text()
+    number = opened_case_number(desk)
 
     _stranger_context, stranger = signed_in(chromium, platform, STRANGER, "duty-officer")
     reply = stranger.goto(f"/cases/{number}")

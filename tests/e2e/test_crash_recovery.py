@@ -22,6 +22,7 @@ import pytest
 
 from cli import datadir
 from cli.up import run_dir
+from tests.e2e import cli_forks
 from tests.e2e.platform import SEAMLESS, free_ports, up_environment, wait_for
 
 # The whole platform as real processes: left out of `make test-fast`. A start, four
@@ -70,8 +71,7 @@ class Up:
 
     def cli(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
         try:
-            return subprocess.run([SEAMLESS, *args], capture_output=True, text=True,
-                                  env=self.env, timeout=timeout)
+            return cli_forks.run(args, env=self.env, timeout=timeout)
         except subprocess.TimeoutExpired as expired:
             return subprocess.CompletedProcess(expired.cmd, -1, "", "timed out")
 

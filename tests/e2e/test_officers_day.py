@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from cli.provision import demo_password
-from tests.e2e.platform import SEAMLESS, Platform, wait_for
+from tests.e2e import cli_forks
+from tests.e2e.platform import Platform, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -37,9 +38,8 @@ class Person:
 
     def run(self, *args: str, input: str | None = None, check: bool = True
             ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [SEAMLESS, *args, "--as", self.agency], capture_output=True, text=True,
-            timeout=120, input=input,
+        result = cli_forks.run(
+            [*args, "--as", self.agency], timeout=120, input=input,
             env={**os.environ, "SEAMLESS_DATA_DIR": str(self.platform.data_dir),
                  "XDG_CONFIG_HOME": str(self.home)})
         if check and result.returncode != 0:

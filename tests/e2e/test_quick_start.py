@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e import cli_forks
 from tests.e2e.platform import SEAMLESS, free_ports, up_environment, wait_for
 
 # The whole platform as real processes: left out of `make test-fast`.
@@ -56,8 +57,7 @@ def _run_readme(env: dict[str, str]) -> None:
 
 
 def _healthy(env: dict[str, str]) -> bool:
-    result = subprocess.run([SEAMLESS, "status", "--json"], capture_output=True, text=True,
-                            env=env, timeout=60)
+    result = cli_forks.run(["status", "--json"], env=env, timeout=60)
     if not result.stdout.strip():
         return False
     return bool(json.loads(result.stdout)["healthy"])

@@ -26,6 +26,7 @@ from cli.provision import demo_password
 from observability import witness
 from seamless.v1 import agency_pb2, agency_pb2_grpc, case_pb2, case_service_pb2_grpc
 from seamless.v1 import case_service_pb2 as pb
+from tests.e2e import cli_forks
 from tests.e2e.platform import Platform, wait_for
 from trust.pki import Identity, Role
 from trust.tls import expecting, mutual_tls_channel, server_only_channel
@@ -200,9 +201,8 @@ def test_people_act_as_themselves_with_the_roles_they_hold(platform: Platform,
     env_home = tmp_path / "field-officer"
 
     def as_field(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(BIN / "seamless"), *args], capture_output=True, text=True, timeout=120,
-            input=f"{password}\n", check=check,
+        return cli_forks.run(
+            args, timeout=120, input=f"{password}\n", check=check,
             env={**os.environ, "SEAMLESS_DATA_DIR": str(platform.data_dir),
                  "XDG_CONFIG_HOME": str(env_home)})
 

@@ -120,5 +120,11 @@ def test_every_broken_shape_breaks_and_the_valid_one_round_trips(data: st.DataOb
     if shape.name in ("unknown-field", "wide-varint", "empty", "oversize") or (
             shape.name == "wrong-wire-type" and shape.arg in (VARINT, I64, LEN, I32)):
         return
+    if shape.name == "garbage":  # random bytes are now and then a message after all
+        try:
+            cs.CompleteTaskRequest.FromString(raw)
+        except DecodeError:
+            pass
+        return
     with pytest.raises(DecodeError):
         cs.CompleteTaskRequest.FromString(raw)

@@ -383,6 +383,7 @@ def peak_bytes(write: Any, events: Iterator[Event]) -> int:
         tracemalloc.stop()
 
 
+@pytest.mark.thorough  # 12,000 events written twice under tracemalloc: seconds
 @pytest.mark.parametrize("write", [export.write_ocel2_json, export.write_csv])
 def test_export_memory_does_not_grow_with_the_number_of_events(write: Any) -> None:
     small = peak_bytes(write, busy_cases(10, 200))    # 2,000 events
