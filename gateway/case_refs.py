@@ -19,8 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from gateway.case_numbers import CaseNumbers
 from gateway.errors import GatewayError
 from observability import ledger
-from workflows import search
-from workflows.rules.opening import case_id as join_case_id
+from workflows import continuation, search
 from workflows.rules.opening import is_case_number, split_case_id
 from workflows.rules.refusals import Reason
 
@@ -54,7 +53,8 @@ class CaseRefs:
         async for execution in self._client.list_workflows(
                 f"WorkflowType = 'CaseWorkflow' AND {search.NUMBER.name} = '{number}' AND "
                 "(ExecutionStatus = 'Running' OR ExecutionStatus = 'Completed')", limit=1):
-            found = join_case_id(execution.id, execution.run_id or "")
+            found = continuation.case_of_run(execution.id, execution.run_id or "",
+                                             await execution.memo())
             await asyncio.to_thread(self._numbers.bind, number, found)
             return found
         return None
@@ -74,7 +74,8 @@ class CaseRefs:
             if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
                 raise not_found(reference) from None
             raise
-        return join_case_id(description.id, description.run_id or "")
+        return continuation.case_of_run(description.id, description.run_id or "",
+                                        await description.memo())
 
     def recorded(self, reference: str, ledger_engine: Engine) -> str:
         """The full id of a case as the ledger knows it (also long after the engine has

@@ -6,7 +6,10 @@ they reach the query text, so no request can change the query's shape.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.client import Client, WorkflowExecution
@@ -16,7 +19,7 @@ from gateway.errors import invalid
 from observability import participation
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as pb
-from workflows import search
+from workflows import continuation, search
 from workflows.catalog_loader import Catalog
 from workflows.rules import limits
 from workflows.rules.opening import normalize_subject
@@ -82,9 +85,13 @@ def page_size(request: pb.ListCasesRequest) -> int:
     return request.page_size or DEFAULT_PAGE_SIZE
 
 
-def _stamp(execution: WorkflowExecution, closed: bool) -> tuple[Timestamp, Timestamp | None]:
+def _stamp(execution: WorkflowExecution, memo: Mapping[str, Any], closed: bool
+           ) -> tuple[Timestamp, Timestamp | None]:
     opened = Timestamp()
-    opened.FromDatetime(execution.start_time)
+    # A run the case continued as started later than the case: its memo says when.
+    started = memo.get(continuation.OPENED_MEMO)
+    opened.FromDatetime(datetime.fromisoformat(started) if isinstance(started, str)
+                        else execution.start_time)
     if closed and execution.close_time is not None:
         ended = Timestamp()
         ended.FromDatetime(execution.close_time)
@@ -95,10 +102,11 @@ def _stamp(execution: WorkflowExecution, closed: bool) -> tuple[Timestamp, Times
 async def summary(execution: WorkflowExecution) -> pb.CaseSummary:
     attributes = execution.typed_search_attributes
     status = attributes.get(search.STATUS) or "OPEN"
-    opened, closed = _stamp(execution, status == "CLOSED")
     memo = await execution.memo()  # decoded locally: the title travels with the listing
+    opened, closed = _stamp(execution, memo, status == "CLOSED")
     return pb.CaseSummary(
-        id=f"{execution.id}@{execution.run_id}", number=attributes.get(search.NUMBER) or "",
+        id=continuation.case_of_run(execution.id, execution.run_id or "", memo),
+        number=attributes.get(search.NUMBER) or "",
         type=attributes.get(search.CASE_TYPE) or "",
         subject_key=attributes.get(search.SUBJECT) or "", title=str(memo.get("title", "")),
         owner=attributes.get(search.OWNER) or "",

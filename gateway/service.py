@@ -104,7 +104,7 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
         """The case if the caller may see it; NOT_FOUND alike for absent and not yours."""
         case = await self._refs.live(reference)
         try:
-            state = await cases.get_case(self._client, case)
+            state = await cases.read_case(self._client, case)
         except RPCError as err:
             if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
                 raise not_found(reference) from None

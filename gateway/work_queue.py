@@ -23,8 +23,7 @@ from gateway.errors import GatewayError, invalid
 from observability import participation
 from seamless.v1 import case_service_pb2 as pb
 from workflows import client as cases
-from workflows import search
-from workflows.rules.opening import case_id as join_case_id
+from workflows import continuation, search
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
@@ -76,7 +75,8 @@ async def _open_cases(client: Client, viewer: str, open_only: bool, task_queue: 
     async for execution in client.list_workflows(
             query(viewer, open_only, task_queue, sees_every_case), page_size=100,
             limit=MAX_CASES + 1):
-        found.append(join_case_id(execution.id, execution.run_id or ""))
+        found.append(continuation.case_of_run(execution.id, execution.run_id or "",
+                                              await execution.memo()))
     return found[:MAX_CASES], len(found) > MAX_CASES
 
 

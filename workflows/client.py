@@ -17,6 +17,8 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
+    WorkflowHistoryEventFilterType,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
 from temporalio.common import (
@@ -32,6 +34,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from seamless.v1 import case_service_pb2
 from workflows import search
 from workflows.catalog_loader import Catalog
+from workflows.continuation import CONTINUE_AFTER_EVENTS
 from workflows.ratings import RateReport, RatingWorkflow, rating_workflow_id
 from workflows.rules.case import fingerprint
 from workflows.rules.commands import AttachReport, Command, OpenCase
@@ -45,6 +48,7 @@ from workflows.rules.opening import (
 from workflows.rules.refusals import Reason, Refusal, is_reason
 from workflows.workflows import (
     DEFAULT_DRAIN_LIMIT,
+    NOT_THIS_CASE,
     UPDATE_FOR_COMMAND,
     CaseWorkflow,
     CaseWorkflowInput,
@@ -76,10 +80,12 @@ def _refused(err: WorkflowUpdateFailedError) -> CaseRefused:
 
 async def open_case(client: Client, catalog: Catalog, cmd: OpenCase, *,
                     task_queue: str = TASK_QUEUE,
-                    drain_limit: timedelta = DEFAULT_DRAIN_LIMIT) -> CommandResult:
+                    drain_limit: timedelta = DEFAULT_DRAIN_LIMIT,
+                    continue_after_events: int = CONTINUE_AFTER_EVENTS) -> CommandResult:
     """Open a case (see `open_case_reply`); the result alone."""
     reply = await open_case_reply(client, catalog, cmd, task_queue=task_queue,
-                                  drain_limit=drain_limit)
+                                  drain_limit=drain_limit,
+                                  continue_after_events=continue_after_events)
     return reply.result
 
 
@@ -90,7 +96,9 @@ Numbering = Callable[[OpenCase], Awaitable[str]]
 async def open_case_reply(client: Client, catalog: Catalog, cmd: OpenCase, *,
                           task_queue: str = TASK_QUEUE,
                           drain_limit: timedelta = DEFAULT_DRAIN_LIMIT,
-                          numbering: Numbering | None = None) -> CommandReply:
+                          numbering: Numbering | None = None,
+                          continue_after_events: int = CONTINUE_AFTER_EVENTS
+                          ) -> CommandReply:
     """Open a case, or join the answer of an identical earlier request.
 
     One open case per (case type, subject): the subject lock is the workflow id, so of two
@@ -100,14 +108,15 @@ async def open_case_reply(client: Client, catalog: Catalog, cmd: OpenCase, *,
     """
     return await _start_with(client, catalog, cmd, "open", lambda opening: opening,
                              task_queue=task_queue, drain_limit=drain_limit,
-                             numbering=numbering, number_if_running=True)
+                             numbering=numbering, number_if_running=True,
+                             continue_after_events=continue_after_events)
 
 
 async def _start_with(client: Client, catalog: Catalog, cmd: OpenCase, update: str,
                       argument: Callable[[OpenCase], Command | OpenCase], *,
                       task_queue: str, drain_limit: timedelta,
-                      numbering: Numbering | None, number_if_running: bool
-                      ) -> CommandReply:
+                      numbering: Numbering | None, number_if_running: bool,
+                      continue_after_events: int = CONTINUE_AFTER_EVENTS) -> CommandReply:
     """`update`, with `argument` of the (numbered) open command, on the case of `cmd`'s
     subject lock, starting the case from `cmd` if none is running: one atomic step of
     Temporal's (update-with-start), so the subject check and what follows from it cannot
@@ -130,7 +139,8 @@ async def _start_with(client: Client, catalog: Catalog, cmd: OpenCase, update: s
     start = WithStartWorkflowOperation(
         CaseWorkflow.run,
         CaseWorkflowInput(open=cmd, rules=rules,
-                          drain_limit_seconds=drain_limit.total_seconds()),
+                          drain_limit_seconds=drain_limit.total_seconds(),
+                          continue_after_events=continue_after_events),
         id=workflow_id, task_queue=task_queue,
         # The case list shows titles without asking each case.
         memo={"title": cmd.title},
@@ -247,10 +257,54 @@ def update_id(cmd: Command | OpenCase) -> str:
 
 
 def case_handle(client: Client, case_id: str) -> WorkflowHandle[Any, Any]:
-    """The handle of exactly this case's run: a request meant for a closed case never
-    reaches a later case of the same subject."""
-    workflow_id, run_id = split_case_id(case_id)
-    return client.get_workflow_handle(workflow_id, run_id=run_id or None)
+    """The handle that sends updates to this case: to the current run of the chain its
+    first run began (a case continues as new, workflows.continuation), so a request meant
+    for a closed case never reaches a later case of the same subject."""
+    workflow_id, first_run = split_case_id(case_id)
+    return client.get_workflow_handle(workflow_id, first_execution_run_id=first_run or None)
+
+
+def _first_run(client: Client, case_id: str) -> WorkflowHandle[Any, Any]:
+    workflow_id, first_run = split_case_id(case_id)
+    return client.get_workflow_handle(workflow_id, run_id=first_run or None)
+
+
+# How many times a case may have continued as new before a reader stops following it
+# (limits.MAX_REQUESTS_PER_CASE requests make a few dozen runs).
+MAX_RUNS = 1000
+
+
+async def _last_run(client: Client, case_id: str) -> WorkflowHandle[Any, Any]:
+    """The handle of the case's current (or final) run, followed run by run from its
+    first: each run that continued as new names the next in its closing event."""
+    workflow_id, run = split_case_id(case_id)
+    for _ in range(MAX_RUNS):
+        handle = client.get_workflow_handle(workflow_id, run_id=run or None)
+        following = ""
+        async for event in handle.fetch_history_events(
+                event_filter_type=WorkflowHistoryEventFilterType.CLOSE_EVENT):
+            following = event.workflow_execution_continued_as_new_event_attributes \
+                .new_execution_run_id
+        if not following:
+            return handle
+        run = following
+    raise RuntimeError(f"case {case_id} continued as new more than {MAX_RUNS} times")
+
+
+async def _query(client: Client, case_id: str, query: Any, *args: Any,
+                 rpc_timeout: timedelta | None = None) -> Any:
+    """Ask the case `query`: its workflow's latest run is the case's current run while
+    the case is open, and the run tells when it belongs to another (a later case of the
+    subject); then the case's own final run is found and asked."""
+    workflow_id, first_run = split_case_id(case_id)
+    latest = client.get_workflow_handle(workflow_id)
+    try:
+        return await latest.query(query, args=[*args, case_id], rpc_timeout=rpc_timeout)
+    except WorkflowQueryFailedError as err:
+        if NOT_THIS_CASE not in str(err) or not first_run:
+            raise
+    own = await _last_run(client, case_id)
+    return await own.query(query, args=[*args, case_id], rpc_timeout=rpc_timeout)
 
 
 # What Temporal answers for a case id that names no run: no such workflow, or a run id
@@ -258,10 +312,10 @@ def case_handle(client: Client, case_id: str) -> WorkflowHandle[Any, Any]:
 _NO_SUCH_RUN = (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT)
 
 
-async def _missing(handle: WorkflowHandle[Any, Any], case_id: str) -> CaseRefused:
+async def _missing(client: Client, case_id: str) -> CaseRefused:
     """Why a case did not answer: it has closed, or there is no such case."""
     try:
-        await handle.describe()
+        await _first_run(client, case_id).describe()
     except RPCError as err:
         if err.status in _NO_SUCH_RUN:
             return CaseRefused(Reason.CASE_NOT_FOUND.value, f"there is no case {case_id}", {})
@@ -270,24 +324,29 @@ async def _missing(handle: WorkflowHandle[Any, Any], case_id: str) -> CaseRefuse
 
 
 async def send(client: Client, case_id: str, cmd: Command) -> CommandResult:
-    """Send one command to a case (see `send_reply`); the result alone."""
-    return (await send_reply(client, case_id, cmd)).result
+    """Send one command to a case (see `send_reply`); the result alone, without reading
+    a large case that its answer left out."""
+    return _result(await _update(client, case_id, cmd))
 
 
 async def send_reply(client: Client, case_id: str, cmd: Command) -> CommandReply:
     """Send one command to a case; raises CaseRefused with the rules' reason. The reply
     holds the case as the command left it."""
+    return await _as_reply(client, await _update(client, case_id, cmd))
+
+
+async def _update(client: Client, case_id: str, cmd: Command) -> dict[str, Any]:
     handle = case_handle(client, case_id)
     try:
-        outcome = await _making_room(lambda: handle.execute_update(
+        outcome: dict[str, Any] = await _making_room(lambda: handle.execute_update(
             UPDATE_FOR_COMMAND[type(cmd)], cmd, id=update_id(cmd), result_type=dict))
-        return await _as_reply(client, outcome)
     except WorkflowUpdateFailedError as err:
         raise _refused(err) from None
     except RPCError as err:
         if err.status in _NO_SUCH_RUN:
-            raise await _missing(handle, case_id) from None
+            raise await _missing(client, case_id) from None
         raise
+    return outcome
 
 
 T = TypeVar("T")
@@ -320,26 +379,40 @@ async def _as_reply(client: Client, outcome: dict[str, Any]) -> CommandReply:
     updates finished long ago may be a bare CommandResult (from before answers held the
     case).
     """
+    result = _result(outcome)
     if outcome.get("case"):
-        return CommandReply(value_to_type(CommandResult, outcome["result"]), outcome["case"])
-    result = value_to_type(CommandResult, outcome.get("result", outcome))
-    case = await case_handle(client, result.case_id).query(CaseWorkflow.case_message)
+        return CommandReply(result, outcome["case"])
+    case: str = await _query(client, result.case_id, CaseWorkflow.case_message)
     return CommandReply(result, case)
 
 
+def _result(outcome: dict[str, Any]) -> CommandResult:
+    result: CommandResult = value_to_type(CommandResult, outcome.get("result", outcome))
+    return result
+
+
 async def get_case(client: Client, case_id: str) -> CaseState:
-    return await case_handle(client, case_id).query(CaseWorkflow.case)
+    """The case's whole state, answers to retries and every event included (tests and
+    tools; a reader wants `read_case`)."""
+    case: CaseState = await _query(client, case_id, CaseWorkflow.case)
+    return case
+
+
+async def read_case(client: Client, case_id: str) -> CaseState:
+    """The case as it is shown (to_proto.as_read), however long it has run."""
+    case: CaseState = await _query(client, case_id, CaseWorkflow.case_to_read)
+    return case
 
 
 async def get_work(client: Client, case_id: str, agency: str, *,
                    timeout: timedelta | None = None) -> list[case_service_pb2.WorkItem]:
     """What the case asks of `agency` (rules.work), as of its last change: what depends
     on the moment (time left, overdue) is the reader's to add."""
-    answer = await case_handle(client, case_id).query(CaseWorkflow.work, agency,
-                                                      rpc_timeout=timeout)
+    answer = await _query(client, case_id, CaseWorkflow.work, agency, rpc_timeout=timeout)
     return list(case_service_pb2.CaseServiceListInboxResponse.FromString(
         base64.b64decode(answer)).items)
 
 
 async def get_ownership(client: Client, case_id: str) -> list[OwnershipInterval]:
-    return await case_handle(client, case_id).query(CaseWorkflow.ownership)
+    ownership: list[OwnershipInterval] = await _query(client, case_id, CaseWorkflow.ownership)
+    return ownership

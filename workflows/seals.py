@@ -199,8 +199,9 @@ class _SealingOutbound(OutboundInterceptor):
 
     async def start_workflow_update(self, input: StartWorkflowUpdateInput
                                     ) -> WorkflowUpdateHandle[Any]:
+        # A case is named by its first run (workflows.continuation): the seal names that.
         seal = self._sealer.seal(operation=input.update, workflow_id=input.id,
-                                 run_id=input.run_id or "",
+                                 run_id=input.first_execution_run_id or input.run_id or "",
                                  command=input.args[0] if input.args else None)
         input.headers = self._sealer.headers(input.headers, seal)
         return await super().start_workflow_update(input)
@@ -335,7 +336,8 @@ class _SealCheckInbound(WorkflowInboundInterceptor):
         info = workflow.info()
         try:
             self._seals.check(input.headers, operation=input.update,
-                              workflow_id=info.workflow_id, run_id=info.run_id,
+                              workflow_id=info.workflow_id,
+                              run_id=info.first_execution_run_id,
                               command=input.args[0] if input.args else None,
                               now=workflow.now())
         except SealRefused as problem:

@@ -6,6 +6,7 @@ convert here, in one place, so the contract and the model cannot drift apart unn
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -139,6 +140,24 @@ def agency_to_proto(agency: Agency) -> agency_pb2.Agency:
 MAX_ACTS = 1000
 
 
+def acts_shown(state: CaseState) -> list[CaseEvent]:
+    """The events a case shows as its acts: the latest MAX_ACTS by an agency."""
+    return [e for e in state.events if e.actor.agency != PLATFORM_ACTOR][-MAX_ACTS:]
+
+
+def as_read(state: CaseState) -> CaseState:
+    """The case as its readers need it: all it shows (case_to_proto) and its latest
+    event (when it last changed, whoever made it), without the answers it keeps for
+    retried requests or the events it does not show. A long case's whole state is past
+    gRPC's 4 MiB; this stays well inside it."""
+    events = acts_shown(state)
+    if state.events and (not events or events[-1] is not state.events[-1]):
+        events.append(state.events[-1])
+    # Nor the proofs the events carry (signatures: the ledger has them, to be checked).
+    return dataclasses.replace(state, answers={},
+                               events=[dataclasses.replace(e, proofs=()) for e in events])
+
+
 def case_to_proto(state: CaseState) -> case_pb2.Case:
     pending = state.pending_handoff
     return case_pb2.Case(
@@ -156,7 +175,7 @@ def case_to_proto(state: CaseState) -> case_pb2.Case:
         ownership=[interval_to_proto(i) for i in state.ownership],
         escalations=[escalation_to_proto(e) for e in state.escalations],
         number=state.number, summary=state.summary, open_tasks=state.open_tasks,
-        acts=[_act(e) for e in state.events if e.actor.agency != PLATFORM_ACTOR][-MAX_ACTS:],
+        acts=[_act(e) for e in acts_shown(state)],
         reports=[report_to_proto(r) for r in state.reports], answer=state.answer,
         reopened_from=state.reopened_from,
         objections=[_objection(o) for o in state.objections])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +27,7 @@ from temporalio.exceptions import (
 
 with workflow.unsafe.imports_passed_through():
     from seamless.v1 import case_pb2, case_service_pb2
-    from workflows import activities, request_trace, seals, search
+    from workflows import activities, continuation, request_trace, seals, search
     from workflows.rules.case import CaseEngine, answer_key, fingerprint
     from workflows.rules.catalog import CaseRules
     from workflows.rules.commands import (
@@ -64,7 +65,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.rules.opening import normalize_subject, open_case
     from workflows.rules.refusals import Reason, Refusal
     from workflows.rules.work import awaiting, work_for
-    from workflows.to_proto import case_to_proto, work_to_proto
+    from workflows.to_proto import as_read, case_to_proto, work_to_proto
 
 # How long a closed case keeps retrying deliveries and notices to an agency that is down
 # before it gives up on them and completes (the subject can be opened again after that).
@@ -87,12 +88,17 @@ LEDGER_ACTIVITY_PATCH = "ledger-appends-in-history"
 # A case's requests and text became bounded (limits.check_case_size); cases opened
 # before replay without the bound.
 SIZE_PATCH = "case-size-bounded"
+# Long cases continue as new (see workflows.continuation); runs from before replay as
+# they ran, without.
+CONTINUE_PATCH = "continue-as-new"
 # The largest case (base64 of its serialized proto) an update's answer carries: a
-# usual case is a few KiB; at most 1,900 answers of this keep a history far inside
+# usual case is a few KiB, and a run continues as new long before its answers near
 # Temporal's 50 MiB.
 INLINE_CASE_BYTES = 8 * 1024
 # How long before a far deadline its timer wakes, to arm the rest precisely.
 EARLY_WAKE = timedelta(seconds=2)
+# What a query answers when it reached a run of another case (see CaseWorkflow.case).
+NOT_THIS_CASE = "NOT_THIS_CASE"
 
 
 class LedgerRefused(Exception):
@@ -116,6 +122,11 @@ class CaseWorkflowInput:
     open: OpenCase
     rules: CaseRules
     drain_limit_seconds: float = DEFAULT_DRAIN_LIMIT.total_seconds()
+    # Past this many events of history a run continues as new (or sooner, when the
+    # server suggests it).
+    continue_after_events: int = continuation.CONTINUE_AFTER_EVENTS
+    # What the previous run handed on (continuation.pack); empty in a case's first run.
+    carried: str = ""
 
 
 @dataclass(frozen=True)
@@ -160,8 +171,16 @@ class CaseWorkflow:
     def __init__(self, input: CaseWorkflowInput) -> None:
         self._refused: Refusal | None = None
         self._opened: CaseEngine | None = None
-        unsealed = seals.start_refusal(input)
-        if unsealed is not None:
+        # Deliveries and notices the previous run left undone, to start again.
+        self._carried_effects: list[Effect] = []
+        # Only Temporal sets `continued_run_id`, on a run its previous run continued
+        # as: what that run handed on was checked when it happened, and was never a
+        # caller's to write (a start carrying it is sealed by no gateway, and refused).
+        continued = bool(input.carried) and workflow.info().continued_run_id is not None
+        unsealed = None if continued else seals.start_refusal(input)
+        if continued:
+            self._resume(continuation.unpack(input.carried), input.rules)
+        elif unsealed is not None:
             # Not started by the gateway: no case is opened, nothing is shown or sent, and
             # the run ends at once, releasing the subject.
             self._refused = Refusal(Reason.COMMAND_NOT_SEALED, unsealed)
@@ -182,9 +201,10 @@ class CaseWorkflow:
                 # between their check and the start. The run ends at once, releasing the
                 # subject.
                 self._refused = refusal
-        # Insertion-ordered (a dict, not a set): on giving up, the cancellations must go
-        # out in the same order on every replay.
-        self._in_flight: dict[asyncio.Task[None], None] = {}
+        # Each running delivery or notice, and the effect it carries out (to hand on if
+        # the run continues as new). Insertion-ordered: on giving up, the cancellations
+        # must go out in the same order on every replay.
+        self._in_flight: dict[asyncio.Task[None], Effect] = {}
         # The latest delivery or withdrawal of each task: the next one for the same task
         # waits for it, so a withdrawal can never overtake its own delivery.
         self._last_for_task: dict[str, asyncio.Task[None]] = {}
@@ -195,6 +215,21 @@ class CaseWorkflow:
         self._giving_up = False
         # What the search attributes last said (owner, status, participants, awaiting).
         self._indexed: tuple[str, str, tuple[str, ...], tuple[str, ...]] | None = None
+        # Set while the run readies itself to continue as new: the ledger and effect
+        # loops take nothing more, and what is left is handed on.
+        self._continuing = False
+        # Whether a ledger append is in flight (one is let finish before continuing).
+        self._appending = False
+        self._may_continue = True
+        # Set once the case is too large to travel in an update's answer (see _reply).
+        self._outgrown = False
+
+    def _resume(self, carry: continuation.CarryOver, rules: CaseRules) -> None:
+        self._opened = CaseEngine(carry.state, rules, clocks_in_order=carry.clocks_in_order,
+                                  suggestions_checked=carry.suggestions_checked,
+                                  size_bounded=carry.size_bounded,
+                                  events_taken=carry.events_taken)
+        self._carried_effects = [pending.effect() for pending in carry.effects]
 
     @property
     def _engine(self) -> CaseEngine:
@@ -207,14 +242,23 @@ class CaseWorkflow:
     async def run(self, input: CaseWorkflowInput) -> CaseOutcome:
         engine = self._engine
         self._index()
+        for effect in self._carried_effects:
+            self._start(effect)
         effects = asyncio.create_task(self._carry_out_effects())
         ledger = asyncio.create_task(self._append_to_ledger())
         clocks = asyncio.create_task(self._keep_clocks())
-        # The ledger loop ends before closing only by raising LedgerRefused: let that fail
-        # the workflow task at once rather than when the case closes.
-        await workflow.wait_condition(lambda: clocks.done() or ledger.done())
-        if ledger.done():
-            ledger.result()
+        while True:
+            # The ledger loop ends before closing only by raising LedgerRefused: let that
+            # fail the workflow task at once rather than when the case closes.
+            await workflow.wait_condition(
+                lambda: clocks.done() or ledger.done() or self._history_long(input))
+            if ledger.done():
+                ledger.result()
+            if clocks.done():
+                break
+            if workflow.patched(CONTINUE_PATCH):
+                await self._continue_as_new(input)
+            self._may_continue = False  # a run from before continuing replays as it ran
         await clocks
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._closing = True
@@ -222,6 +266,39 @@ class CaseWorkflow:
         await effects
         state = engine.state
         return CaseOutcome(state.id, state.owner, state.closed_at, len(state.tasks))
+
+    # ----- continuing as new --------------------------------------------------------
+
+    def _history_long(self, input: CaseWorkflowInput) -> bool:
+        if not self._may_continue or self._continuing:
+            return False
+        info = workflow.info()
+        return (info.is_continue_as_new_suggested()
+                or info.get_current_history_length() >= input.continue_after_events)
+
+    async def _continue_as_new(self, input: CaseWorkflowInput) -> None:
+        """Hand the case to a new run of this workflow (see workflows.continuation).
+
+        Updates finish first (Temporal would fail those still running), and so does a
+        ledger append in flight, whose batch the next run could not tell apart from a
+        new one; deliveries and notices still running are started again by the next
+        run, which their idempotency keys make harmless."""
+        self._continuing = True
+        await workflow.wait_condition(
+            lambda: workflow.all_handlers_finished() and not self._appending)
+        engine = self._engine
+        state = engine.state
+        undone = [*self._in_flight.values(), *engine.take_effects()]
+        carry = continuation.CarryOver(
+            state=continuation.lightened(state, engine.events_taken),
+            events_taken=engine.events_taken,
+            effects=[continuation.PendingEffect.of(effect) for effect in undone],
+            clocks_in_order=engine.clocks_in_order,
+            suggestions_checked=engine.suggestions_checked, size_bounded=engine.size_bounded)
+        workflow.continue_as_new(
+            dataclasses.replace(input, carried=continuation.pack(carry)),
+            memo={"title": state.title, continuation.CASE_MEMO: state.id,
+                  continuation.OPENED_MEMO: state.opened_at.isoformat()})
 
     # ----- clocks -------------------------------------------------------------------
 
@@ -261,10 +338,15 @@ class CaseWorkflow:
         """
         engine = self._engine
         while True:
-            await workflow.wait_condition(lambda: engine.has_new_events() or self._closing)
+            await workflow.wait_condition(
+                lambda: (engine.has_new_events() or self._closing) and not self._continuing)
             batch = engine.take_events()
             if batch is not None:
-                await self._append(batch)
+                self._appending = True
+                try:
+                    await self._append(batch)
+                finally:
+                    self._appending = False
             if self._closing and not engine.has_new_events():
                 return
 
@@ -311,7 +393,8 @@ class CaseWorkflow:
     async def _carry_out_effects(self) -> None:
         engine = self._engine
         while True:
-            await workflow.wait_condition(lambda: engine.has_effects() or self._closing)
+            await workflow.wait_condition(
+                lambda: (engine.has_effects() or self._closing) and not self._continuing)
             for effect in engine.take_effects():
                 self._start(effect)
             if self._closing and not engine.has_effects():
@@ -337,7 +420,7 @@ class CaseWorkflow:
         task = asyncio.create_task(self._run_effect(effect, self._last_for_task.get(per_task)))
         if per_task:
             self._last_for_task[per_task] = task
-        self._in_flight[task] = None
+        self._in_flight[task] = effect
         task.add_done_callback(lambda done: self._in_flight.pop(done, None))
 
     async def _run_effect(self, effect: Effect, after: asyncio.Task[None] | None) -> None:
@@ -427,9 +510,16 @@ class CaseWorkflow:
         the caller reads it with the `case_message` query, which history does not keep;
         a usual case travels in the answer, which spares its caller that query (a
         round trip that waits for the workflow task in flight: 30 ms on a quiet
-        machine, hundreds under load)."""
+        machine, hundreds under load).
+
+        A case only grows (events, tasks, text), so once it is past the bound it is not
+        serialized again for nothing: for a case of a hundred tasks that took longer
+        than Temporal lets a workflow task take."""
+        if self._outgrown:
+            return CommandReply(result, "")
         case = case_message(self._engine.state)
-        return CommandReply(result, case if len(case) <= INLINE_CASE_BYTES else "")
+        self._outgrown = len(case) > INLINE_CASE_BYTES
+        return CommandReply(result, "" if self._outgrown else case)
 
     @workflow.update
     def open(self, cmd: OpenCase) -> CommandReply:
@@ -618,26 +708,44 @@ class CaseWorkflow:
 
     # ----- queries ------------------------------------------------------------------
 
-    @workflow.query
-    def case(self) -> CaseState:
-        return self._engine.state
+    # Each takes the id of the case the caller means: a query reaches the latest run of
+    # the workflow (a continued case's current run), which after that case closed may
+    # be a later case of the same subject; that one says so (workflows.client asks the
+    # right run then).
+
+    def _answering(self, case_id: str) -> CaseEngine:
+        engine = self._engine
+        if case_id and case_id != engine.state.id:
+            raise ApplicationError(f"{NOT_THIS_CASE}: this run is case {engine.state.id}",
+                                   type=NOT_THIS_CASE, non_retryable=True)
+        return engine
 
     @workflow.query
-    def case_message(self) -> str:
+    def case(self, case_id: str = "") -> CaseState:
+        """The whole state (for tests and tools: a long case's is past gRPC's 4 MiB)."""
+        return self._answering(case_id).state
+
+    @workflow.query
+    def case_to_read(self, case_id: str = "") -> CaseState:
+        """The case as the gateway reads it (to_proto.as_read)."""
+        return as_read(self._answering(case_id).state)
+
+    @workflow.query
+    def case_message(self, case_id: str = "") -> str:
         """The case as a serialized `seamless.v1.Case` (base64): what a command's
         caller is answered with (see CommandReply)."""
-        return case_message(self._engine.state)
+        return case_message(self._answering(case_id).state)
 
     @workflow.query
-    def ownership(self) -> list[OwnershipInterval]:
-        return self._engine.state.ownership
+    def ownership(self, case_id: str = "") -> list[OwnershipInterval]:
+        return self._answering(case_id).state.ownership
 
     @workflow.query
-    def work(self, agency: str) -> str:
+    def work(self, agency: str, case_id: str = "") -> str:
         """What the case asks of `agency`, as a serialized `CaseServiceListInboxResponse`
         (base64): an inbox reads this rather than the whole case, a few items instead of
         every task and event, decoded with protobuf (see CommandReply)."""
-        engine = self._engine
+        engine = self._answering(case_id)
         items = work_for(engine.state, agency, coordinator=engine.rules.directory.coordinator)
         answer = case_service_pb2.CaseServiceListInboxResponse(
             items=work_to_proto(engine.state, items))

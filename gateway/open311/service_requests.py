@@ -85,7 +85,7 @@ class CaseViews:
         async with self._reads:
             try:
                 async with asyncio.timeout(READ_TIMEOUT.total_seconds()):
-                    seen = view_of(await cases.get_case(self._client, case_id))
+                    seen = view_of(await cases.read_case(self._client, case_id))
             except RPCError as err:
                 if err.status is not RPCStatusCode.NOT_FOUND:
                     raise CasesUnavailable(case_id) from None

@@ -188,7 +188,7 @@ class Intake:
         """The case, if `actor` may merge into or split off it: the hotline, or its
         owner, while it is open (checked before anything changes, so a merge is never
         left half done by a refusal on the other case)."""
-        case = await cases.get_case(self._client, case_id)
+        case = await cases.read_case(self._client, case_id)
         if case.status is not CaseStatus.OPEN:
             raise IntakeError("CASE_CLOSED", f"case {case.reference} is closed: {what}",
                               status="FAILED_PRECONDITION")
@@ -291,7 +291,7 @@ class Intake:
         if not report.case_id:
             raise IntakeError("NOT_ROUTED", f"report {report_id} is on no case yet",
                               status="FAILED_PRECONDITION")
-        case = await cases.get_case(self._client, report.case_id)
+        case = await cases.read_case(self._client, report.case_id)
         if case.status is not CaseStatus.CLOSED:
             raise IntakeError("CASE_OPEN", f"case {case.reference} is still open; ratings "
                               "follow its answer", status="FAILED_PRECONDITION")

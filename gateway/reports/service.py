@@ -158,7 +158,7 @@ class ReportService(report_pb2_grpc.ReportServiceServicer):
         if not report.case_id:
             raise GatewayError(grpc.StatusCode.NOT_FOUND, "REPORT_NOT_FOUND",
                                f"there is no report {report_id[:32]!r}")
-        state = await cases.get_case(self._client, report.case_id)
+        state = await cases.read_case(self._client, report.case_id)
         if not participation.may_see(viewer, state.participants(), coordinator=hotline):
             raise GatewayError(grpc.StatusCode.NOT_FOUND, "REPORT_NOT_FOUND",
                                f"there is no report {report_id[:32]!r}")
@@ -169,7 +169,7 @@ class ReportService(report_pb2_grpc.ReportServiceServicer):
         viewer, hotline = caller().agency, self._intake.hotline
         owner = ""
         if report.case_id and viewer != hotline:
-            owner = (await cases.get_case(self._client, report.case_id)).owner
+            owner = (await cases.read_case(self._client, report.case_id)).owner
         return report_to_proto(report, full_contact=privacy.may_see_contact(
             viewer, owner=owner, hotline=hotline))
 
@@ -208,7 +208,7 @@ class ReportService(report_pb2_grpc.ReportServiceServicer):
                 raise GatewayError(grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD",
                                    "case_id: whose reports (or follow_up)", {"field": "case_id"})
             case_id = await self._refs.live(request.case_id[:400])
-            state = await cases.get_case(self._client, case_id)
+            state = await cases.read_case(self._client, case_id)
             if not participation.may_see(viewer, state.participants(), coordinator=hotline):
                 raise not_found(request.case_id[:400])
             full = privacy.may_see_contact(viewer, owner=state.owner, hotline=hotline)
@@ -224,7 +224,7 @@ class ReportService(report_pb2_grpc.ReportServiceServicer):
                                        ReportFilter(unrated_only=True, limit=FOLLOW_UP_READ))
         now, waiting = datetime.now(UTC), []
         for case_id in dict.fromkeys(r.case_id for r in reversed(rows)):
-            state = await cases.get_case(self._client, case_id)
+            state = await cases.read_case(self._client, case_id)
             ends = self._intake.follow_up_ends(state)
             if ends is None or now > ends:
                 continue

@@ -45,7 +45,7 @@ _REGISTERED = (ownership_ops, task_ops, report_ops, objection_ops)
 class CaseEngine:
     def __init__(self, state: CaseState, rules: CaseRules, *,
                  clocks_in_order: bool = True, suggestions_checked: bool = True,
-                 size_bounded: bool = True) -> None:
+                 size_bounded: bool = True, events_taken: int | None = None) -> None:
         self.state = state
         self.rules = rules
         # A task's clocks must run sign-for, on scene, due (see task_ops.task_clocks).
@@ -58,7 +58,9 @@ class CaseEngine:
         # False only for cases opened before that rule, likewise.
         self.size_bounded = size_bounded
         self._effects: list[Effect] = []
-        self._events_taken = len(state.events)
+        # How many of the case's events the ledger has been sent: by default all the
+        # state already holds; for a continued case, what its previous run had sent.
+        self._events_taken = len(state.events) if events_taken is None else events_taken
         # The request being executed, as (trace id, span id), and the signed statements
         # that vouch for its actor: its events carry both.
         self._request_trace = ("", "")
@@ -168,6 +170,10 @@ class CaseEngine:
 
     def has_new_events(self) -> bool:
         return len(self.state.events) > self._events_taken
+
+    @property
+    def events_taken(self) -> int:
+        return self._events_taken
 
     def take_events(self) -> CaseEventBatch | None:
         """Events recorded since the last call, for the ledger."""

@@ -25,14 +25,16 @@ MAX_TASKS_PER_CASE = 100
 MAX_REPORTS_PER_CASE = 500
 MAX_ANSWER = 2000
 # What one case may hold, whatever each field's own limit: the case lives in its
-# workflow's memory and travels whole to every reader, and Temporal refuses a payload
-# over 2 MiB. Far beyond a real case (a hundred tasks with a page of findings each is a
-# fifth of it); past it, long material belongs in the evidence store, referred to.
-MAX_CASE_TEXT_BYTES = 1024 * 1024
-# Accepted requests, likewise: a busy case takes a few hundred. Temporal takes at most
-# 2,000 updates in one run of a workflow and then refuses any more in words of its own
-# (measured on the dev server), so the rules refuse first, and say what to do.
-MAX_REQUESTS_PER_CASE = 1900
+# workflow's memory and travels whole to every reader and from one run to the next, and
+# Temporal refuses a payload over 2 MiB (JSON writes a Chinese character's three bytes
+# as six). Far beyond a real case (a hundred tasks with a page of findings each is two
+# fifths of it); past it, long material belongs in the evidence store, referred to.
+MAX_CASE_TEXT_BYTES = 512 * 1024
+# Accepted requests, likewise: a busy case takes a few hundred. Temporal's own limits
+# (2,000 updates in one run) no longer bind, as a long case continues as new
+# (workflows.continuation); this keeps what a case hands from one run to the next, its
+# request answers and events with the proofs they carry, inside one 2 MiB payload.
+MAX_REQUESTS_PER_CASE = 4000
 
 
 def check_text(field: str, value: str, limit: int, *, required: bool = False) -> None:
