@@ -373,6 +373,19 @@ class Console:
     async def case(self, request: Request, reader: Reader) -> Response:
         return await self._case_page(request, reader, request.path_params["ref"][:200])
 
+    async def _timeline(self, reader: Reader, case: case_pb2.Case) -> ov.GetTimelineResponse:
+        """The case's timeline; none yet for a case the ledger has not heard of. Its first
+        events are appended a moment after it opens, and on a busy machine that is after
+        the page the dispatcher lands on is asked for."""
+        try:
+            timeline: ov.GetTimelineResponse = await self._call(
+                reader, "OversightService/GetTimeline", ov.GetTimelineRequest(case_id=case.id))
+        except ConnectError as err:
+            if err.code is not Code.NOT_FOUND:
+                raise
+            return ov.GetTimelineResponse(case_id=case.id)
+        return timeline
+
     async def _case_page(self, request: Request, reader: Reader, reference: str,
                          status: int = 200, close_errors: dict[str, str] | None = None,
                          close_values: dict[str, str] | None = None) -> Response:
@@ -380,8 +393,7 @@ class Console:
         and what was typed kept."""
         case = (await self._call(reader, "CaseService/GetCase",
                                  cs.GetCaseRequest(case_id=reference))).case
-        timeline = await self._call(reader, "OversightService/GetTimeline",
-                                    ov.GetTimelineRequest(case_id=case.id))
+        timeline = await self._timeline(reader, case)
         # A closed case is drawn, and its time counted, up to its closing.
         now = case.closed_at.ToDatetime(tzinfo=UTC) if case.closed_at.ByteSize() \
             else datetime.now(UTC)

@@ -14,6 +14,7 @@ import pytest
 
 from cli.provision import demo_password
 from gateway.console.i18n import TEXT
+from observability import analysis
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
 from tests.gateway.harness import FRESH_CONNECTIONS, Gateway
@@ -153,6 +154,19 @@ async def test_an_officer_acts_on_a_task_from_the_inbox(gw: Gateway, browser: Br
     again = await officer.act("SignTask", "/inbox", case_id=number, task_id="T1")
     assert again.status_code == 409
     await officer.http.aclose()
+
+
+async def test_a_case_just_opened_shows_its_page_before_its_record_catches_up(
+        browser: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
+    await browser.sign_in(TOWNSHIP, "dispatcher")
+    # The ledger has not heard of the case yet: its first events are appended a moment
+    # after it opens, and on a busy machine that is after its page is asked for.
+    monkeypatch.setattr(analysis, "replay_cases", lambda *_args, **_kwargs: iter(()))
+    location = await _open(browser)
+    page = await browser.get(location)
+    assert page.status_code == 200, page.text
+    number = re.search(r'data-testid="case-number">([^<]*)<', page.text)
+    assert number and number.group(1) == location.rpartition("/")[2]
 
 
 async def test_a_strangers_case_is_not_found_worded_like_a_wrong_number(
