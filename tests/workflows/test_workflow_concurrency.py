@@ -77,6 +77,7 @@ def assert_tiles(intervals: list[OwnershipInterval]) -> None:
         assert earlier.end == later.start
 
 
+@pytest.mark.thorough  # seconds of real time on the dev server
 async def test_two_concurrent_opens_for_one_subject_yield_one_case(
         dev_env: WorkflowEnvironment, catalog: Catalog) -> None:
     client = dev_env.client
@@ -238,6 +239,7 @@ async def test_standard_case_history_stays_small(
         assert size <= 200_000
 
 
+@pytest.mark.thorough  # seconds of real time on the dev server
 async def test_clocks_survive_a_worker_restart(
         dev_env: WorkflowEnvironment, catalog: Catalog) -> None:
     client = dev_env.client
@@ -314,6 +316,7 @@ async def test_a_malformed_open_is_refused_before_anything_starts(
         assert missing.value.status is RPCStatusCode.NOT_FOUND
 
 
+@pytest.mark.thorough  # seconds of real time on the dev server
 async def test_a_withdrawal_never_overtakes_its_delivery(
         dev_env: WorkflowEnvironment, catalog: Catalog) -> None:
     client = dev_env.client
@@ -365,6 +368,7 @@ async def test_a_subject_can_be_opened_again_once_its_case_is_closed(
         assert len({d.idempotency_key for d in ours}) == 8
 
 
+@pytest.mark.thorough  # seconds of real time on the dev server
 async def test_a_closed_case_finishes_its_deliveries_before_the_subject_reopens(
         dev_env: WorkflowEnvironment, catalog: Catalog) -> None:
     client = dev_env.client
