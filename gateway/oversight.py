@@ -161,12 +161,17 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
                 # the worker's checkpoints (which means reading them all).
                 verdict = audit.audit_case(session, case, self._store, None, now)
                 numbers = ledger.case_numbers(session=session, case_ids=[case])
+            # Gaps and bounce chains go with the events they come from.
+            shown = {e.sequence for e in events}
+            tasks_seen = {e.task_id for e in events if e.task_id}
             return pb.GetTimelineResponse(
                 verdict=views.verdict(verdict), case_number=numbers.get(case, ""),
                 case_id=case, trace_id=f"{case_trace_id(case):032x}",
                 events=events, ownership=views.ownership(replay),
-                gaps=[views.gap(g, now, numbers) for g in figures.gaps],
-                bounce_chains=[views.bounce_chain(c) for c in figures.bounce_chains],
+                gaps=[views.gap(g, now, numbers) for g in figures.gaps
+                      if need_to_know.shows_gap(g.start_event.sequence, shown)],
+                bounce_chains=[views.bounce_chain(c) for c in figures.bounce_chains
+                               if need_to_know.shows_bounce_chain(c.task_ids, tasks_seen)],
                 lines=views.case_lines(figures.cases[0]) if figures.cases else None)
         return await self._serve(context, work)
 

@@ -93,6 +93,17 @@ def shows_officer(part: Part, viewer: str, actor: str) -> bool:
     return part is Part.WHOLE or actor == viewer
 
 
+def shows_gap(opened_by: int, shown: Collection[int]) -> bool:
+    """A gap (observability.accountability) is seen with the event that opened it:
+    `opened_by` is that event's sequence, `shown` the sequences the viewer sees."""
+    return opened_by in shown
+
+
+def shows_bounce_chain(task_ids: Collection[str], tasks_seen: Collection[str]) -> bool:
+    """A task's way from agency to agency, to a viewer who sees one of its tasks."""
+    return any(task in tasks_seen for task in task_ids)
+
+
 def own_tasks(viewer: str, events: Iterable[tuple[str, str, Mapping[str, str]]]) -> set[str]:
     """The viewer's tasks, from (kind, task id, attributes) of a case's events."""
     return {task_id for kind, task_id, attributes in events

@@ -99,6 +99,15 @@ async def test_api3_broken_object_property_level_authorization_each_sees_its_par
                                   transport)).case
         assert not declined.tasks and FINDINGS not in str(declined)
         assert {a.actor.agency_id for a in declined.acts} <= {TOWNSHIP, HEALTH}
+        # Its timeline likewise: its own tasks' gaps, not the other agencies' waits.
+        timeline = await gw.call("GetTimeline", opb.GetTimelineRequest(case_id=case.id), PS,
+                                 transport)
+        own = task_of(case, PS).id
+        assert timeline.gaps and {g.task_id for g in timeline.gaps} <= {own, ""}
+        assert all(PS in (g.accountable, g.from_agency, g.to_agency) for g in timeline.gaps)
+        everything = await gw.call("GetTimeline", opb.GetTimelineRequest(case_id=case.id),
+                                   COORDINATOR, transport)
+        assert {g.task_id for g in everything.gaps} - {own, ""}
         # The owner and the coordinator: the whole case.
         for whole in (TOWNSHIP, COORDINATOR):
             full = (await gw.call("GetCase", pb.GetCaseRequest(case_id=case.id), whole,
