@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session
 
-from observability import gap_audit, ledger, proofs, witness
+from observability import gap_audit, ledger, proofs, score_audit, witness
 from observability.ledger import LedgerHead, Verdict
 from trust.pki import CertificateStore
 
@@ -44,9 +44,10 @@ def audit_case(session: Session, case_id: str, store: CertificateStore,
     found = ((None if reading is None else
               witness.compare_case(reading, case_id, rows, now or datetime.now(UTC)))
              or proofs.check_case(case_id, rows, store)
-             # Last: the store is derived from the ledger, so only a ledger that holds
-             # can say what the store should be.
-             or gap_audit.check_case(session.connection(), case_id))
+             # Last: the stores are derived from the ledger, so only a ledger that holds
+             # can say what they should be.
+             or gap_audit.check_case(session.connection(), case_id)
+             or score_audit.check_chain(session.connection(), case_id))
     return verdict if found is None else Verdict(case_id, len(rows), found[0], found[1])
 
 

@@ -368,6 +368,27 @@ def test_an_edit_to_the_gap_store_is_named(
         assert not audit.audit_case(session, CASE, kit.store(), None).intact
 
 
+@pytest.mark.parametrize(("statement", "problem"), [
+    # A task round moved onto another agency: its rates would count the wrong one.
+    ("UPDATE score_task_round SET assignee = :other WHERE case_id = :case AND position = 0",
+     "the score store's score_task_round holds a row the ledger's events do not give"),
+    # A round made to vanish (a missed clock that no longer counts against anyone).
+    ("DELETE FROM score_task_round WHERE case_id = :case AND position = 0",
+     "the score store's score_task_round lacks a row the ledger's events give"),
+    # A rating the ledger never had.
+    ("INSERT INTO score_rating (case_id, owner, case_type, at_us, solved, satisfaction, "
+     "reopened) VALUES (:case, :lead, 'illegal-mining', 0, 1, 'satisfied', 0)",
+     "the score store's score_rating holds a row the ledger's events do not give"),
+], ids=["round-moved", "round-deleted", "rating-forged"])
+def test_an_edit_to_the_score_store_is_named(
+        kit: Kit, engines: tuple[Engine, Engine], statement: str, problem: str) -> None:
+    assert verdict(kit, engines).intact
+    in_gap_store(engines[0], statement)
+    found = verdict(kit, engines)
+    assert (found.intact, found.broken_at) == (False, 6)
+    assert found.problem.startswith(problem), found.problem
+
+
 def test_a_gap_store_that_lags_the_ledger_is_named(
         kit: Kit, engines: tuple[Engine, Engine]) -> None:
     ledger_engine = engines[0]
