@@ -48,7 +48,6 @@ from workflows.rules.opening import (
 from workflows.rules.refusals import Reason, Refusal, is_reason
 from workflows.workflows import (
     DEFAULT_DRAIN_LIMIT,
-    NOT_THIS_CASE,
     UPDATE_FOR_COMMAND,
     CaseWorkflow,
     CaseWorkflowInput,
@@ -295,16 +294,19 @@ async def _query(client: Client, case_id: str, query: Any, *args: Any,
                  rpc_timeout: timedelta | None = None) -> Any:
     """Ask the case `query`: its workflow's latest run is the case's current run while
     the case is open, and the run tells when it belongs to another (a later case of the
-    subject); then the case's own final run is found and asked."""
+    subject: NOT_THIS_CASE); then, or when the latest run cannot answer at all (a later
+    start refused, say), the case's own final run is found and asked. A legacy id names
+    no run: its workflow's latest run is the case."""
     workflow_id, first_run = split_case_id(case_id)
     latest = client.get_workflow_handle(workflow_id)
+    meant = case_id if first_run else ""
     try:
-        return await latest.query(query, args=[*args, case_id], rpc_timeout=rpc_timeout)
-    except WorkflowQueryFailedError as err:
-        if NOT_THIS_CASE not in str(err) or not first_run:
+        return await latest.query(query, args=[*args, meant], rpc_timeout=rpc_timeout)
+    except WorkflowQueryFailedError:
+        if not first_run:
             raise
     own = await _last_run(client, case_id)
-    return await own.query(query, args=[*args, case_id], rpc_timeout=rpc_timeout)
+    return await own.query(query, args=[*args, meant], rpc_timeout=rpc_timeout)
 
 
 # What Temporal answers for a case id that names no run: no such workflow, or a run id

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from temporalio import workflow
+
 from workflows.rules.effects import Effect, Notice, TaskDelivery, TaskWithdrawal
 from workflows.rules.model import CaseState
 from workflows.rules.opening import case_id
@@ -36,6 +38,9 @@ from workflows.rules.opening import case_id
 # Temporal suggests continuing at 4 Ki events (or 4 MiB) on its default settings; this
 # is the same number, for servers that say nothing (the time-skipping test server).
 CONTINUE_AFTER_EVENTS = 4096
+# The most a run hands on (packed): Temporal refuses a start whose input passes 2 MiB,
+# and the case's rules and opening request travel beside it.
+MAX_HAND_ON = 1536 * 1024
 # The memo entries a continued run carries: its case's id and when the case opened
 # (a run's own id and start time are no longer the case's).
 CASE_MEMO = "case"
@@ -76,6 +81,16 @@ class CarryOver:
     clocks_in_order: bool = True
     suggestions_checked: bool = True
     size_bounded: bool = True
+    continues: bool = True
+
+
+def is_continuation(info: workflow.Info) -> bool:
+    """Whether this run is one its previous run continued as, so that what it was handed
+    can be trusted: Temporal alone sets `continued_run_id`, but also on a cron schedule's
+    or a retry policy's next run, whose input a caller chose (a case has neither). The
+    run then also checks that it was handed its own case (CaseWorkflow._resume)."""
+    return (info.continued_run_id is not None and not info.cron_schedule
+            and info.retry_policy is None)
 
 
 def lightened(state: CaseState, sent: int) -> CaseState:

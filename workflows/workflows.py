@@ -62,7 +62,7 @@ with workflow.unsafe.imports_passed_through():
         TaskWithdrawal,
     )
     from workflows.rules.model import CaseState, CaseStatus, CommandResult, OwnershipInterval
-    from workflows.rules.opening import normalize_subject, open_case
+    from workflows.rules.opening import case_id, normalize_subject, open_case
     from workflows.rules.refusals import Reason, Refusal
     from workflows.rules.work import awaiting, work_for
     from workflows.to_proto import as_read, case_to_proto, work_to_proto
@@ -173,10 +173,7 @@ class CaseWorkflow:
         self._opened: CaseEngine | None = None
         # Deliveries and notices the previous run left undone, to start again.
         self._carried_effects: list[Effect] = []
-        # Only Temporal sets `continued_run_id`, on a run its previous run continued
-        # as: what that run handed on was checked when it happened, and was never a
-        # caller's to write (a start carrying it is sealed by no gateway, and refused).
-        continued = bool(input.carried) and workflow.info().continued_run_id is not None
+        continued = bool(input.carried) and continuation.is_continuation(workflow.info())
         unsealed = None if continued else seals.start_refusal(input)
         if continued:
             self._resume(continuation.unpack(input.carried), input.rules)
@@ -195,7 +192,8 @@ class CaseWorkflow:
                                              CLOCK_ORDER_PATCH),
                                          suggestions_checked=workflow.patched(
                                              SUGGESTIONS_PATCH),
-                                         size_bounded=workflow.patched(SIZE_PATCH))
+                                         size_bounded=workflow.patched(SIZE_PATCH),
+                                         continues=workflow.patched(CONTINUE_PATCH))
             except Refusal as refusal:
                 # Callers validate before starting, so this means the catalog changed
                 # between their check and the start. The run ends at once, releasing the
@@ -220,14 +218,22 @@ class CaseWorkflow:
         self._continuing = False
         # Whether a ledger append is in flight (one is let finish before continuing).
         self._appending = False
+        # Cleared when the run cannot continue as new (what it would hand on is too
+        # large): it runs on, towards Temporal's own limits, and says so in the log.
         self._may_continue = True
         # Set once the case is too large to travel in an update's answer (see _reply).
         self._outgrown = False
 
     def _resume(self, carry: continuation.CarryOver, rules: CaseRules) -> None:
+        info = workflow.info()
+        if carry.state.id != case_id(info.workflow_id, info.first_execution_run_id):
+            # Handed another case: not what a run of this chain hands on.
+            self._refused = Refusal(Reason.COMMAND_NOT_SEALED,
+                                    "command refused: a continuation of another case")
+            return
         self._opened = CaseEngine(carry.state, rules, clocks_in_order=carry.clocks_in_order,
                                   suggestions_checked=carry.suggestions_checked,
-                                  size_bounded=carry.size_bounded,
+                                  size_bounded=carry.size_bounded, continues=carry.continues,
                                   events_taken=carry.events_taken)
         self._carried_effects = [pending.effect() for pending in carry.effects]
 
@@ -256,9 +262,7 @@ class CaseWorkflow:
                 ledger.result()
             if clocks.done():
                 break
-            if workflow.patched(CONTINUE_PATCH):
-                await self._continue_as_new(input)
-            self._may_continue = False  # a run from before continuing replays as it ran
+            await self._continue_as_new(input, ledger)
         await clocks
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._closing = True
@@ -270,22 +274,28 @@ class CaseWorkflow:
     # ----- continuing as new --------------------------------------------------------
 
     def _history_long(self, input: CaseWorkflowInput) -> bool:
-        if not self._may_continue or self._continuing:
+        if not (self._engine.continues and self._may_continue) or self._continuing:
             return False
         info = workflow.info()
         return (info.is_continue_as_new_suggested()
                 or info.get_current_history_length() >= input.continue_after_events)
 
-    async def _continue_as_new(self, input: CaseWorkflowInput) -> None:
+    async def _continue_as_new(self, input: CaseWorkflowInput,
+                               ledger: asyncio.Task[None]) -> None:
         """Hand the case to a new run of this workflow (see workflows.continuation).
 
         Updates finish first (Temporal would fail those still running), and so does a
         ledger append in flight, whose batch the next run could not tell apart from a
-        new one; deliveries and notices still running are started again by the next
-        run, which their idempotency keys make harmless."""
+        new one: an append that failed for good fails the workflow task here, as it
+        would have anyway, rather than be handed on as done. Deliveries and notices
+        still running are started again by the next run, which their idempotency keys
+        make harmless; new ones wait for it (the wait is an append's, milliseconds unless
+        the ledger is down, when the case's record waits anyway)."""
         self._continuing = True
         await workflow.wait_condition(
             lambda: workflow.all_handlers_finished() and not self._appending)
+        if ledger.done():
+            ledger.result()
         engine = self._engine
         state = engine.state
         undone = [*self._in_flight.values(), *engine.take_effects()]
@@ -294,9 +304,17 @@ class CaseWorkflow:
             events_taken=engine.events_taken,
             effects=[continuation.PendingEffect.of(effect) for effect in undone],
             clocks_in_order=engine.clocks_in_order,
-            suggestions_checked=engine.suggestions_checked, size_bounded=engine.size_bounded)
+            suggestions_checked=engine.suggestions_checked, size_bounded=engine.size_bounded,
+            continues=engine.continues)
+        packed = continuation.pack(carry)
+        if len(packed) > continuation.MAX_HAND_ON:
+            workflow.logger.error("case %s cannot continue as new: it would hand on %d KiB "
+                                  "(at most %d)", state.id, len(packed) // 1024,
+                                  continuation.MAX_HAND_ON // 1024)
+            self._may_continue, self._continuing = False, False
+            return
         workflow.continue_as_new(
-            dataclasses.replace(input, carried=continuation.pack(carry)),
+            dataclasses.replace(input, carried=packed),
             memo={"title": state.title, continuation.CASE_MEMO: state.id,
                   continuation.OPENED_MEMO: state.opened_at.isoformat()})
 
@@ -393,6 +411,9 @@ class CaseWorkflow:
     async def _carry_out_effects(self) -> None:
         engine = self._engine
         while True:
+            # None is started while the run readies itself to hand on (what is queued is
+            # handed on): an activity scheduled in the task that continues as new is
+            # dropped with its run, and the time-skipping test server stalls on one.
             await workflow.wait_condition(
                 lambda: (engine.has_effects() or self._closing) and not self._continuing)
             for effect in engine.take_effects():
@@ -714,11 +735,12 @@ class CaseWorkflow:
     # right run then).
 
     def _answering(self, case_id: str) -> CaseEngine:
-        engine = self._engine
-        if case_id and case_id != engine.state.id:
-            raise ApplicationError(f"{NOT_THIS_CASE}: this run is case {engine.state.id}",
+        opened = self._opened
+        if case_id and (opened is None or case_id != opened.state.id):
+            this = "no case" if opened is None else f"case {opened.state.id}"
+            raise ApplicationError(f"{NOT_THIS_CASE}: this run is {this}",
                                    type=NOT_THIS_CASE, non_retryable=True)
-        return engine
+        return self._engine
 
     @workflow.query
     def case(self, case_id: str = "") -> CaseState:

@@ -26,7 +26,8 @@ from workflows.rules.commands import (
     WithdrawTask,
 )
 from workflows.rules.model import Actor, CaseStatus, EventKind, NoticeKind
-from workflows.rules.opening import split_case_id
+from workflows.rules.opening import split_case_id, subject_lock
+from workflows.workflows import CaseWorkflow, CaseWorkflowInput
 
 TOWNSHIP = "jinhaihu-township"
 
@@ -60,6 +61,28 @@ def test_a_handed_on_case_keeps_the_proofs_the_ledger_has_not_had(catalog: Catal
     assert all(not e.proofs for e in light.events[:sent])
     assert light.events[sent:] == engine.state.events[sent:]
     assert light.events[-1].proofs == ("seal",)
+
+
+async def test_a_start_carrying_a_forged_hand_on_opens_the_case_it_asks_for_and_no_other(
+        time_skipping_env: WorkflowEnvironment, catalog: Catalog) -> None:
+    """Only a run Temporal made as a continuation is trusted with what it was handed; a
+    caller's start (even one sealed by the gateway) opens its own request, as any."""
+    client = time_skipping_env.client
+    rules = catalog.rules_for("illegal-mining")
+    assert rules is not None
+    forged = open_mining(catalog)
+    forged.state.owner = "public-security"
+    opening = OpenCase(rid(), Actor(TOWNSHIP, "officer"), "illegal-mining",
+                       f"Q-{uuid.uuid4().hex[:8]}", "Night digging", jurisdiction="jinhaihu")
+    async with case_worker(client) as (queue, _, _worker):
+        handle = await client.start_workflow(
+            CaseWorkflow.run, CaseWorkflowInput(
+                opening, rules, carried=continuation.pack(continuation.CarryOver(
+                    state=forged.state, events_taken=0))),
+            id=subject_lock(opening.type, opening.subject_key), task_queue=queue)
+        case = await handle.query(CaseWorkflow.case)
+        assert case.owner == TOWNSHIP and case.id.endswith(handle.result_run_id or "")
+        assert case.id != forged.state.id
 
 
 async def first_run_status(client: Client, case_id: str) -> WorkflowExecutionStatus | None:

@@ -45,7 +45,8 @@ _REGISTERED = (ownership_ops, task_ops, report_ops, objection_ops)
 class CaseEngine:
     def __init__(self, state: CaseState, rules: CaseRules, *,
                  clocks_in_order: bool = True, suggestions_checked: bool = True,
-                 size_bounded: bool = True, events_taken: int | None = None) -> None:
+                 size_bounded: bool = True, continues: bool = True,
+                 events_taken: int | None = None) -> None:
         self.state = state
         self.rules = rules
         # A task's clocks must run sign-for, on scene, due (see task_ops.task_clocks).
@@ -57,6 +58,9 @@ class CaseEngine:
         # A case's requests and the text they bring are bounded (limits.check_case_size).
         # False only for cases opened before that rule, likewise.
         self.size_bounded = size_bounded
+        # The case continues as new when its history grows long (workflows.continuation),
+        # and is bounded accordingly. False only for cases opened before, likewise.
+        self.continues = continues
         self._effects: list[Effect] = []
         # How many of the case's events the ledger has been sent: by default all the
         # state already holds; for a continued case, what its previous run had sent.
@@ -81,7 +85,7 @@ class CaseEngine:
             engine = CaseEngine(copy.deepcopy(self.state), self.rules,
                                 clocks_in_order=self.clocks_in_order,
                                 suggestions_checked=self.suggestions_checked,
-                                size_bounded=self.size_bounded)
+                                size_bounded=self.size_bounded, continues=self.continues)
             engine.tick(now)
         engine.check_caller(cmd.actor)
         if engine._previous_answer(cmd) is None:
@@ -334,7 +338,8 @@ class CaseEngine:
         if self.size_bounded:
             limits.check_case_size(requests=len(self.state.answers),
                                    held_bytes=self.state.text_bytes, adding=cmd,
-                                   closing=isinstance(cmd, CloseCase))
+                                   closing=isinstance(cmd, CloseCase),
+                                   continues=self.continues)
         return operation_for(cmd)
 
     def _previous_answer(self, cmd: Command) -> CommandResult | None:

@@ -35,6 +35,10 @@ MAX_CASE_TEXT_BYTES = 512 * 1024
 # (workflows.continuation); this keeps what a case hands from one run to the next, its
 # request answers and events with the proofs they carry, inside one 2 MiB payload.
 MAX_REQUESTS_PER_CASE = 4000
+# The bounds of cases opened before cases continued as new: their runs replay against
+# the bounds they ran with (Temporal took 2,000 updates a run, and a run held the case).
+SINGLE_RUN_REQUESTS = 1900
+SINGLE_RUN_TEXT_BYTES = 1024 * 1024
 
 
 def check_text(field: str, value: str, limit: int, *, required: bool = False) -> None:
@@ -62,17 +66,21 @@ def text_bytes(cmd: Any) -> int:
     return total
 
 
-def check_case_size(*, requests: int, held_bytes: int, adding: Any, closing: bool) -> None:
+def check_case_size(*, requests: int, held_bytes: int, adding: Any, closing: bool,
+                    continues: bool = True) -> None:
     """Refuse a request that would take a case past what one case may hold; a case that
-    took all the requests it may can still be closed (Temporal's own limit leaves room)."""
-    if requests >= MAX_REQUESTS_PER_CASE and not closing:
+    took all the requests it may can still be closed (Temporal's own limit leaves room).
+    `continues`: the case continues as new (else the bounds of a case held in one run)."""
+    most_requests = MAX_REQUESTS_PER_CASE if continues else SINGLE_RUN_REQUESTS
+    most_bytes = MAX_CASE_TEXT_BYTES if continues else SINGLE_RUN_TEXT_BYTES
+    if requests >= most_requests and not closing:
         raise Refusal(Reason.CASE_TOO_LARGE,
                       f"the case has taken {requests} requests, as many as one case "
                       "takes; close it and open a follow-up case for what remains")
     adds = text_bytes(adding)
-    if held_bytes + adds > MAX_CASE_TEXT_BYTES:
+    if held_bytes + adds > most_bytes:
         raise Refusal(Reason.CASE_TOO_LARGE,
                       f"the case holds {held_bytes // 1024} KiB of text and this request "
-                      f"adds {adds // 1024 or 1} KiB, past the {MAX_CASE_TEXT_BYTES // 1024} "
+                      f"adds {adds // 1024 or 1} KiB, past the {most_bytes // 1024} "
                       "KiB one case holds; put long material in the evidence store and "
                       "refer to it")

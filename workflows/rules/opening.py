@@ -152,7 +152,7 @@ def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime, run_id: str = "
               workflow_id: str = "",
               trace: tuple[str, str] = ("", ""), proofs: tuple[str, ...] = (),
               clocks_in_order: bool = True, suggestions_checked: bool = True,
-              size_bounded: bool = True) -> CaseEngine:
+              size_bounded: bool = True, continues: bool = True) -> CaseEngine:
     """A new case with its owner, lines and opening tasks, or a Refusal."""
     owner, rule = check_open_request(cmd, rules)
     legal = rules.calendar_deadline(now, rules.playbook.legal_line)
@@ -170,7 +170,8 @@ def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime, run_id: str = "
         reopened_from=cmd.reopened_from,
     )
     engine = CaseEngine(state, rules, clocks_in_order=clocks_in_order,
-                        suggestions_checked=suggestions_checked, size_bounded=size_bounded)
+                        suggestions_checked=suggestions_checked, size_bounded=size_bounded,
+                        continues=continues)
     with engine.caused_by(trace, proofs):
         _record_opening(engine, cmd, rule, now)
     return engine
