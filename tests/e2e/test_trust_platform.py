@@ -61,6 +61,10 @@ def open_mining(platform: Platform) -> dict[str, Any]:
         "--jurisdiction", "jinhaihu", "--as", TOWNSHIP)
     wait_for(lambda: all(t["delivered"] for t in show(platform, case["id"])["tasks"]),
              "the opening deliveries")
+    # The ledger hears of each delivery a moment after the case marks it.
+    tasks = len(show(platform, case["id"])["tasks"])
+    wait_for(lambda: [row[1] for row in ledger_rows(platform, case["id"])].count(
+        "TASK_DELIVERED") == tasks, "the opening deliveries in the ledger")
     return case
 
 
