@@ -62,7 +62,8 @@ with workflow.unsafe.imports_passed_through():
         TaskWithdrawal,
     )
     from workflows.rules.model import CaseState, CaseStatus, CommandResult, OwnershipInterval
-    from workflows.rules.opening import case_id, normalize_subject, open_case
+    from workflows.rules.opening import case_id as case_id_of
+    from workflows.rules.opening import normalize_subject, open_case
     from workflows.rules.refusals import Reason, Refusal
     from workflows.rules.work import awaiting, work_for
     from workflows.to_proto import as_read, case_to_proto, work_to_proto
@@ -226,7 +227,7 @@ class CaseWorkflow:
 
     def _resume(self, carry: continuation.CarryOver, rules: CaseRules) -> None:
         info = workflow.info()
-        if carry.state.id != case_id(info.workflow_id, info.first_execution_run_id):
+        if carry.state.id != case_id_of(info.workflow_id, info.first_execution_run_id):
             # Handed another case: not what a run of this chain hands on.
             self._refused = Refusal(Reason.COMMAND_NOT_SEALED,
                                     "command refused: a continuation of another case")
