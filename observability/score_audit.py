@@ -22,6 +22,10 @@ from observability import gap_audit, ledger, score_store
 def check_chain(connection: Connection, case_id: str) -> tuple[int, str] | None:
     """(sequence, problem) where the store departs from the ledger's replay of the chain
     (a case, or a report's rating), or None when it holds exactly that."""
+    if not score_store.is_ready(connection):
+        # A ledger from before the store (the worker derives it when it next starts):
+        # nothing to hold to the ledger yet.
+        return None
     events = list(ledger.stream_events(connection, case_id=case_id))
     if not events:
         return None
