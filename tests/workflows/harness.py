@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 
 from tests.trust.kit import worker_seals
 from workflows import activities
+from workflows.client import read_case
 from workflows.rules.effects import CaseEventBatch, Notice, TaskDelivery, TaskWithdrawal
 from workflows.rules.model import CaseEvent
 from workflows.worker import build_worker
@@ -97,3 +98,14 @@ async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 10
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {within}s")
         await asyncio.sleep(0.05)
+
+
+async def ledger_heard_every_event_once(client: Client, case_id: str, recorder: Recorder,
+                                        *, within: float) -> None:
+    """Wait until the ledger has every event the case has made, then hold that it heard
+    each once, in order (across the runs of a case that continued as new)."""
+    async def caught_up() -> bool:
+        latest = (await read_case(client, case_id)).events[-1]
+        return len(recorder.events) >= latest.sequence
+    await eventually(caught_up, within=within)
+    assert [e.sequence for e in recorder.events] == list(range(1, len(recorder.events) + 1))

@@ -10,7 +10,12 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.builders import T0, open_mining
-from tests.workflows.harness import Recorder, case_worker, eventually
+from tests.workflows.harness import (
+    Recorder,
+    case_worker,
+    eventually,
+    ledger_heard_every_event_once,
+)
 from workflows import continuation
 from workflows.catalog_loader import Catalog
 from workflows.client import CaseRefused, get_case, open_case, read_case, send
@@ -136,12 +141,7 @@ async def test_a_continued_case_keeps_its_clocks_its_deliveries_and_its_id(
         assert notices, "the sign-for clock of T2 did not fire in the continued run"
 
         # Every event reached the ledger once, in order, across the runs.
-        async def ledger_caught_up() -> bool:
-            latest = (await read_case(client, case_id)).events[-1]
-            return len(recorder.events) >= latest.sequence
-        await eventually(ledger_caught_up, within=30)
-        assert [e.sequence for e in recorder.events] == \
-            list(range(1, len(recorder.events) + 1))
+        await ledger_heard_every_event_once(client, case_id, recorder, within=30)
         assert any(e.kind is EventKind.TASK_SIGNED for e in recorder.events)
 
 

@@ -12,7 +12,11 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from tests.trust.kit import worker_seals
-from tests.workflows.harness import Recorder, case_worker, eventually
+from tests.workflows.harness import (
+    Recorder,
+    case_worker,
+    ledger_heard_every_event_once,
+)
 from workflows import continuation
 from workflows.catalog_loader import Catalog
 from workflows.client import CaseRefused, case_handle, open_case, read_case, send
@@ -127,12 +131,7 @@ async def test_a_hundred_tasks_and_two_thousand_updates_stay_healthy_and_replaya
         assert len(continued) >= 3, runs
 
         # The ledger heard every event once, in order, across the runs.
-        async def ledger_has_all() -> bool:
-            latest = (await read_case(client, case_id)).events[-1]
-            return len(recorder.events) >= latest.sequence
-        await eventually(ledger_has_all, within=60)
-        assert [e.sequence for e in recorder.events] == \
-            list(range(1, len(recorder.events) + 1))
+        await ledger_heard_every_event_once(client, case_id, recorder, within=60)
         # Every task reached its agency's inbox (again after a run continued, at most).
         delivered = {d.task_id for d in recorder.deliveries if d.case_id == case_id}
         assert len(delivered) == MAX_TASKS_PER_CASE
