@@ -8,15 +8,18 @@ ARG PYTHON_IMAGE=python:3.11.15-slim-bookworm
 
 # ----- build: a virtual environment with the project and its dependencies -------------
 FROM ${PYTHON_IMAGE} AS build
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
-RUN python -m venv /opt/venv
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1 \
+    UV_NO_CACHE=1 UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=/opt/venv \
+    UV_COMPILE_BYTECODE=1
 WORKDIR /opt/seamless
-# The dependencies first, read from pyproject.toml, in a layer of their own: a change to
-# the code alone does not reinstall them.
-COPY pyproject.toml README.md ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-        > /tmp/requirements.txt \
-    && /opt/venv/bin/pip install --requirement /tmp/requirements.txt
+# The same lockfile as `make venv` and CI: uv, pinned by hash, then every package uv.lock
+# names with its hashes (the runtime ones and setuptools, which builds the project; no
+# development tools), in a layer of their own: a change to the code alone does not
+# reinstall them.
+COPY uv-requirements.txt ./
+RUN python -m venv /opt/uv && /opt/uv/bin/pip install --require-hashes -r uv-requirements.txt
+COPY pyproject.toml uv.lock README.md ./
+RUN /opt/uv/bin/uv sync --locked --no-install-project --no-editable --python python3
 COPY proto/ proto/
 COPY trust/ trust/
 COPY observability/ observability/
@@ -27,8 +30,7 @@ COPY cli/ cli/
 # A regular install: the packages' data (the catalog, the console's templates and static
 # files, the migrations) travels inside them (pyproject.toml's package-data), so the
 # runtime stage needs the virtual environment alone.
-RUN /opt/venv/bin/pip install --no-deps . \
-    && /opt/venv/bin/python -m compileall -q /opt/venv
+RUN /opt/uv/bin/uv sync --locked --no-editable --python python3
 
 # ----- runtime ---------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE}

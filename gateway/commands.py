@@ -88,7 +88,7 @@ class CommandRpc:
     respond: Callable[[CommandResult, case_pb2.Case], Message]
 
 
-def _plain(response: type[Message]) -> Callable[[CommandResult, case_pb2.Case], Message]:
+def _plain(response: Callable[..., Message]) -> Callable[[CommandResult, case_pb2.Case], Message]:
     return lambda _result, case: response(case=case)
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from google.protobuf import message_factory
+from google.protobuf import duration_pb2, message_factory, timestamp_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 from hypothesis import strategies as st
@@ -32,6 +32,11 @@ FILLERS = ("x", "é", "界", "😀", " ")
 # Beyond the gateway's 64 KiB for a whole request (it refuses before parsing).
 HUGE_LENGTHS = (65_537, 100_000)
 MAX_DEPTH = 3
+# The two well-known types a fuzzed message holds as a moment (seconds and nanos).
+_MOMENTS: dict[str, Callable[..., Message]] = {
+    "google.protobuf.Timestamp": timestamp_pb2.Timestamp,
+    "google.protobuf.Duration": duration_pb2.Duration,
+}
 EDGE_TEXTS = (
     "", " ", "\t\n\r", "\x00", "abc\x00def", "\x7f", "\x1b[31m", "\u202eevil", "\ufeff",
     "e\u0301", "👩\u200d👩\u200d👧", "\uffff", "\U0010ffff", "ｆｕｌｌ", "İı", "ß", "..",
@@ -158,8 +163,9 @@ class Strategies:
 
     def _build(self, descriptor: Descriptor, depth: int) -> st.SearchStrategy[Message]:
         cls = message_factory.GetMessageClass(descriptor)
-        if descriptor.full_name in ("google.protobuf.Timestamp", "google.protobuf.Duration"):
-            return timestamps(self._now).map(lambda sn: cls(seconds=sn[0], nanos=sn[1]))
+        moment = _MOMENTS.get(descriptor.full_name)
+        if moment is not None:
+            return timestamps(self._now).map(lambda sn: moment(seconds=sn[0], nanos=sn[1]))
         fields = {f.name: self.field(f, depth) for f in descriptor.fields
                   if f.message_type is None or depth < MAX_DEPTH}
         return st.fixed_dictionaries({}, optional=fields).map(lambda v: compose(cls, v))
