@@ -90,7 +90,8 @@ async def run(platform: PlatformUnderTest, *, cases: int, expiring: int,
             doomed, _ = await _open_cases(api, expiring, clocks, f"{prefix}-E")
         finally:
             await api.aclose()
-    held = platform.usage()["worker"]
+    usage = platform.usage()
+    held, engine = usage["worker"], usage["temporal"]
     first, last = min(d for *_, d in doomed), max(d for *_, d in doomed)
     log(f"  all {cases} open; worker RSS {held.rss_bytes / procstats.MIB:.0f} MiB; "
         f"{expiring} deadlines from {first - time.time():.0f} s to "
@@ -108,6 +109,7 @@ async def run(platform: PlatformUnderTest, *, cases: int, expiring: int,
     return {"cases": cases, "expired": expiring,
             "deadline_spread_seconds": round(last - first, 1),
             "worker_rss_mib": round(held.rss_bytes / procstats.MIB, 1),
+            "temporal_rss_mib": round(engine.rss_bytes / procstats.MIB, 1),
             "worker_peak_rss_mib": round(max(held.peak_rss_bytes, after.peak_rss_bytes)
                                          / procstats.MIB, 1),
             "notices_missing": len(missing),

@@ -87,11 +87,26 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[rank - 1]
 
 
-def summary(values: list[float]) -> dict[str, float]:
-    """p50/p95/p99/max in milliseconds."""
+# The fewest samples a percentile is given from: at least ten observations beyond it
+# (a "p99" of 90 calls is the single slowest one; say "max" instead).
+SAMPLES_FOR = {50: 2, 95: 200, 99: 1000}
+
+
+def summary(values: list[float]) -> dict[str, float | None]:
+    """count, p50/p95/p99 (None where the sample is too small to support one) and max,
+    in milliseconds."""
     return {"count": len(values),
-            **{f"p{p}": round(percentile(values, p) * 1000, 1) for p in (50, 95, 99)},
-            "max": round(max(values) * 1000, 1) if values else math.nan}
+            **{f"p{p}": round(percentile(values, p) * 1000, 1)
+               if len(values) >= least else None for p, least in SAMPLES_FOR.items()},
+            "max": round(max(values) * 1000, 1) if values else None}
+
+
+def tail_ms(values: list[float]) -> tuple[str, float]:
+    """The tail a sample supports: ("p99", its value) from 1,000 calls on, else ("max",
+    the slowest call), in milliseconds."""
+    if len(values) >= SAMPLES_FOR[99]:
+        return "p99", percentile(values, 99) * 1000
+    return "max", (max(values) * 1000 if values else math.nan)
 
 
 async def run_case(api: CaseApi, subject: str, tasks: tuple[Assignment, ...],

@@ -64,7 +64,11 @@ class SeamlessApi:
             await channel.close(grace=None)
 
     async def _as_lead(self, method: str, request: Any) -> Any:
-        return await getattr(self._gateway, method)(request, metadata=self._lead,
+        return await self.call(LEAD, method, request)
+
+    async def call(self, agency: str, method: str, request: Any) -> Any:
+        """A CaseService call by `agency`'s duty officer, with its own session."""
+        return await getattr(self._gateway, method)(request, metadata=self._sessions[agency],
                                                     timeout=CALL_TIMEOUT_SECONDS)
 
     async def open(self, subject: str) -> str:
@@ -90,6 +94,11 @@ class SeamlessApi:
 
     async def in_inbox(self, case_id: str, task_id: str, assignee: str) -> float:
         return await self._watch.arrival(assignee, case_id, task_id)
+
+    async def act(self, assignee: str, case_id: str, task_id: str, action: int,
+                  **fields: Any) -> None:
+        """An officer's act on a task, at its own agency's desk."""
+        await self._act(assignee, case_id, task_id, action, **fields)
 
     async def _act(self, assignee: str, case_id: str, task_id: str, action: int,
                    **fields: Any) -> None:

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.inbox_watch import InboxWatch
-from bench.load import Samples, closed_loop, open_loop, percentile, summary
+from bench.load import Samples, closed_loop, open_loop, percentile, summary, tail_ms
+from bench.scenarios import Run, in_both_orders, merged
 
 
 def test_percentiles_are_nearest_rank_values_that_were_observed() -> None:
@@ -22,8 +23,36 @@ def test_percentiles_are_nearest_rank_values_that_were_observed() -> None:
     assert percentile(values, 99) == 99.0
     assert percentile(values, 100) == 100.0
     assert percentile([0.25], 99) == 0.25
-    assert summary([0.010, 0.020, 0.030]) == {"count": 3, "p50": 20.0, "p95": 30.0,
-                                              "p99": 30.0, "max": 30.0}
+    # A tail percentile only where the sample holds ten observations beyond it: three
+    # calls have a median and a slowest one, not a p99.
+    assert summary([0.010, 0.020, 0.030]) == {"count": 3, "p50": 20.0, "p95": None,
+                                              "p99": None, "max": 30.0}
+    assert tail_ms([0.010, 0.020, 0.030]) == ("max", 30.0)
+    thousand = [v / 1000 for v in range(1, 1001)]  # 1..1000 ms
+    assert summary(thousand)["p99"] == 990.0 and summary(thousand)["p95"] == 950.0
+    assert tail_ms(thousand) == ("p99", 990.0)
+
+
+def test_marginal_cpu_subtracts_what_each_process_burns_idle() -> None:
+    """A run's cost is what it added: each kind's idle rate over the run's wall time is
+    taken off (never below nothing), and both orders pool into one sample."""
+    samples = Samples()
+    samples.finished = 10
+    first = Run("durable", samples, seconds=8.0, cpu={"temporal": 3.0, "durable": 2.0,
+                                                      "receiver": 0.05, "bench": 0.5},
+                wall=10.0, idle={"temporal": 0.1, "durable": 0.05, "receiver": 0.01},
+                order=1)
+    assert first.marginal_cpu == {"temporal": 2.0, "durable": 1.5, "receiver": 0.0,
+                                  "bench": 0.5}
+    assert first.cpu_per_case() == 0.4
+    second = Run("durable", samples, seconds=12.0, cpu={"temporal": 4.0, "durable": 1.0,
+                                                        "receiver": 0.2, "bench": 0.5},
+                 wall=10.0, idle={"temporal": 0.3, "durable": 0.05, "receiver": 0.01},
+                 order=2)
+    both = merged([first, second])
+    assert both.seconds == 20.0 and both.samples.finished == 20
+    assert both.marginal_cpu["temporal"] == 3.0  # 7 s less 0.2/s idle over 20 s
+    assert [s for s, _ in in_both_orders(("a", "b", "c"))] == ["a", "b", "c", "c", "b", "a"]
 
 
 async def test_closed_loop_runs_every_case_with_at_most_the_concurrency_in_flight() -> None:
