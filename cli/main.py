@@ -206,8 +206,7 @@ def inbox(args: argparse.Namespace) -> Any:
         page_size=args.page_size, page_token=args.page_token, open_only=args.open_only))
     items = [render.work_json(i) for i in reply.items]
     if args.json:
-        return {"agency": api.identity, "items": items, "truncated": reply.truncated,
-                "unanswered": list(reply.unanswered),
+        return {"agency": api.identity, "items": items,
                 "next_page_token": reply.next_page_token}
     who = names(api)
     waiting = sum(1 for i in items if i["open"])
@@ -219,11 +218,6 @@ def inbox(args: argparse.Namespace) -> Any:
     if steps:
         text += "\n\nhow:\n" + "\n".join(f"  {step.lower():<18} {_HOW[step]}"
                                         for step in steps if step in _HOW)
-    if reply.unanswered:
-        text += (f"\n(incomplete: {len(reply.unanswered)} case(s) did not answer in time; "
-                 "try again)")
-    if reply.truncated:
-        text += "\n(more open cases wait on you than one inbox reads: the oldest are left out)"
     if reply.next_page_token:
         text += f"\nmore: --page-token {reply.next_page_token}"
     return text

@@ -100,11 +100,13 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
         interceptors=[*telemetry.grpc_server_interceptors(), authenticator.guard()],
         options=[("grpc.max_receive_message_length", MAX_REQUEST_BYTES)])
     case_service = CaseService(client=client, catalog=catalog, task_queue=task_queue,
-                               links=links, store=store, numbers=numbers, refs=refs)
+                               links=links, store=store, numbers=numbers, refs=refs,
+                               ledger=ledger_engine)
     oversight_service = OversightService(ledger_engine=ledger_engine, catalog=catalog,
                                          store=store, witness_engine=witness_engine,
                                          refs=refs)
-    report_service = ReportService(client=client, intake=intake, refs=refs)
+    report_service = ReportService(client=client, intake=intake, refs=refs,
+                                   ledger=ledger_engine)
     case_service_pb2_grpc.add_CaseServiceServicer_to_server(  # type: ignore[no-untyped-call]
         case_service, server)
     report_pb2_grpc.add_ReportServiceServicer_to_server(  # type: ignore[no-untyped-call]
@@ -114,7 +116,8 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
     operations = Operations(case_service=case_service, oversight_service=oversight_service,
                             report_service=report_service, identify=authenticator.identify,
                             admission=admission)
-    open311 = open311_app(intake, ApiKeys(numbers_engine), client=client, catalog=catalog)
+    open311 = open311_app(intake, ApiKeys(numbers_engine), ledger=ledger_engine,
+                          catalog=catalog)
     http_app = Dispatch(connect_apps(operations, read_max_bytes=MAX_REQUEST_BYTES),
                         open311=(OPEN311_PREFIX, open311),
                         console=console_app(operations=operations, links=links,

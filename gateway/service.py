@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.message import Message
+from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -72,8 +73,10 @@ def _temporal(err: RPCError) -> GatewayError:
 class CaseService(case_service_pb2_grpc.CaseServiceServicer):
     def __init__(self, *, client: Client, catalog: Catalog, task_queue: str,
                  links: AgencyLinks, store: CertificateStore, numbers: CaseNumbers,
-                 refs: CaseRefs) -> None:
+                 refs: CaseRefs, ledger: Engine) -> None:
         self._client = client
+        # The ledger's database, read only: the lists come from its read model.
+        self._ledger = ledger
         self._numbers = numbers
         self._refs = refs
         self._catalog = catalog
@@ -128,7 +131,7 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
     async def ListCases(self, request: pb.ListCasesRequest, context: Context
                         ) -> pb.ListCasesResponse:
         async def work() -> pb.ListCasesResponse:
-            page = await listing.list_cases(self._client, request, viewer=caller().agency,
+            page = await listing.list_cases(self._ledger, request, viewer=caller().agency,
                                             catalog=self._catalog)
             return pb.ListCasesResponse(cases=page.cases,
                                         next_page_token=page.next_page_token)
@@ -148,13 +151,10 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
     async def ListInbox(self, request: pb.CaseServiceListInboxRequest, context: Context
                         ) -> pb.CaseServiceListInboxResponse:
         async def work() -> pb.CaseServiceListInboxResponse:
-            page = await work_queue.work_queue(
-                self._client, request, viewer=caller().agency,
-                coordinator=self._coordinator, task_queue=self._task_queue,
-                now=datetime.now(UTC))
-            return pb.CaseServiceListInboxResponse(
-                items=page.items, next_page_token=page.next_page_token,
-                truncated=page.truncated, unanswered=page.unanswered)
+            page = await work_queue.work_queue(self._ledger, request, viewer=caller().agency,
+                                               now=datetime.now(UTC))
+            return pb.CaseServiceListInboxResponse(items=page.items,
+                                                   next_page_token=page.next_page_token)
         return await self._serve(context, work)
 
     async def ListNotices(self, request: pb.ListNoticesRequest, context: Context

@@ -9,9 +9,12 @@ For each case, in this order, the first thing that does not hold is named:
    agency's signed act, the receipts of a delivery, each against the certificates of
    the platform's authority;
 4. the gap store (`gap_audit`): what oversight queries (the gaps, who was accountable,
-   who takes part and so may see the case) is what a replay of the ledger gives.
+   who takes part and so may see the case) is what a replay of the ledger gives;
+5. the score store (`score_audit`) and the read model every list reads
+   (`projection_audit`), likewise.
 Beyond the cases: checkpoints that were altered, removed or forged, cases the worker
-witnessed that the ledger no longer has, and cases the gap store holds that it never had.
+witnessed that the ledger no longer has, and cases the gap store or the read model
+holds that it never had.
 """
 
 from __future__ import annotations
@@ -22,7 +25,15 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session
 
-from observability import gap_audit, ledger, proofs, score_audit, witness
+from observability import (
+    gap_audit,
+    ledger,
+    projection,
+    projection_audit,
+    proofs,
+    score_audit,
+    witness,
+)
 from observability.ledger import LedgerHead, Verdict
 from trust.pki import CertificateStore
 
@@ -47,7 +58,8 @@ def audit_case(session: Session, case_id: str, store: CertificateStore,
              # Last: the stores are derived from the ledger, so only a ledger that holds
              # can say what they should be.
              or gap_audit.check_case(session.connection(), case_id)
-             or score_audit.check_chain(session.connection(), case_id))
+             or score_audit.check_chain(session.connection(), case_id)
+             or projection_audit.check_case(session.connection(), case_id))
     return verdict if found is None else Verdict(case_id, len(rows), found[0], found[1])
 
 
@@ -70,6 +82,11 @@ def audit(session: Session, store: CertificateStore, reading: witness.Reading, *
                              "not have: forged there, or deleted from the ledger")
                      for case_id in gap_audit.cases_only_in_store(session.connection(),
                                                                   named)]
+        if projection.is_ready(session.connection()):
+            verdicts += [Verdict(case_id, 0, 1, "the read model holds a case the ledger "
+                                 "does not have: forged there, or deleted from the ledger")
+                         for case_id in projection_audit.cases_only_in_read_model(
+                             session.connection(), sorted(named))]
         if len(known) < reading.cases:
             reading.problems.append(f"the ledger holds {len(known)} cases; the worker "
                                     f"witnessed {reading.cases}")

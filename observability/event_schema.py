@@ -93,6 +93,8 @@ NOTICE_TASK = "notice_task"
 
 # OPENED: the case this one reopens (重办)
 REOPENED_FROM = "reopened_from"
+# OPENED: "true" when the case keeps its rows in the read model (observability.projection)
+LISTED = "listed"
 # REPORT_ATTACHED, REPORT_DETACHED, REPORT_RATED: the report (never its reporter)
 REPORT_ID = "report_id"
 CHANNEL = "channel"

@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 from temporalio import activity
 
-from observability import gap_store, ledger, score_store, spans, telemetry
+from observability import event_schema as schema
+from observability import gap_store, ledger, projection, score_store, spans, telemetry
 from observability.accountability import CaseReplay
 from observability.witness import Witness
 from workflows import activities
@@ -29,8 +30,10 @@ class LedgerActivities:
     def __init__(self, engine: Engine, witness: Witness | None = None) -> None:
         self._engine = engine
         self._witness = witness
-        # The worker writes the score store, so it makes its tables (readers never do).
+        # The worker writes the score store and the read model, so it makes their tables
+        # (readers never do).
         score_store.ready(engine)
+        projection.ready(engine)
 
     def catch_up(self) -> int:
         """Derive the score store's rows of every chain it lags (all of them, the first
@@ -60,6 +63,7 @@ class LedgerActivities:
             head = ledger.head(session.connection(), batch.case_id)
             if head is not None:
                 score_store.rewrite_chain(session, replay, through=head[0])
+            self._project(session, batch)
             session.commit()
         if self._witness is not None and head is not None:
             self._witness.note(batch.case_id, *head)
@@ -68,6 +72,17 @@ class LedgerActivities:
         if active is not None and ended:
             active.export_finished(ended)
         return added
+
+    @staticmethod
+    def _project(session: Session, batch: CaseEventBatch) -> None:
+        """The read model's rows of the case (or the rating a rating chain records)."""
+        connection = session.connection()
+        if batch.projection is not None:
+            projection.write(connection, batch.case_id, batch.projection,
+                             through=batch.events[-1].sequence)
+        for event in batch.events:
+            if event.kind is schema.EventKind.REPORT_RATED:
+                projection.rated(connection, event.attributes.get(schema.REPORT_ID, ""))
 
     def _ended_spans(self, batch: CaseEventBatch, replay: CaseReplay) -> list[ReadableSpan]:
         active = telemetry.active()

@@ -31,6 +31,7 @@ from workflows.workflows import CaseWorkflow
 # the sandbox) and the workflow (inside) share their context variables; and the
 # libraries that check a seal, whose native code cannot be loaded twice.
 PASSED_THROUGH = ("seamless", "observability", "workflows.rules", "workflows.to_proto",
+                  "workflows.projection",
                   "workflows.activities", "workflows.request_trace", "workflows.seals",
                   "workflows.search", "workflows.type_hints", "trust", "jwt",
                   "cryptography", "google.protobuf", "opentelemetry", "pydantic",

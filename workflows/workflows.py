@@ -28,6 +28,7 @@ from temporalio.exceptions import (
 with workflow.unsafe.imports_passed_through():
     from seamless.v1 import case_pb2, case_service_pb2
     from workflows import activities, continuation, request_trace, seals, search
+    from workflows.projection import project
     from workflows.rules.case import CaseEngine, answer_key, fingerprint
     from workflows.rules.catalog import CaseRules
     from workflows.rules.commands import (
@@ -92,6 +93,14 @@ SIZE_PATCH = "case-size-bounded"
 # Long cases continue as new (see workflows.continuation); runs from before replay as
 # they ran, without.
 CONTINUE_PATCH = "continue-as-new"
+# Each ledger batch carries what the lists show of the case (workflows.projection), and
+# the lists read that instead of the search index: the participants and the agencies
+# the case waits on are no longer upserted. Cases running before keep their attributes.
+PROJECTION_PATCH = "read-model"
+# A case started since the read model has every behaviour above behind this one marker
+# (see CaseWorkflow._behaves): each marker was an event in every case's history, and an
+# upsert of Temporal's change-version attribute besides.
+CURRENT_PATCH = PROJECTION_PATCH
 # The largest case (base64 of its serialized proto) an update's answer carries: a
 # usual case is a few KiB, and a run continues as new long before its answers near
 # Temporal's 50 MiB.
@@ -189,12 +198,13 @@ class CaseWorkflow:
                                          proofs=seals.start_proofs(),
                                          run_id=workflow.info().run_id,
                                          workflow_id=workflow.info().workflow_id,
-                                         clocks_in_order=workflow.patched(
+                                         clocks_in_order=self._behaves(
                                              CLOCK_ORDER_PATCH),
-                                         suggestions_checked=workflow.patched(
+                                         suggestions_checked=self._behaves(
                                              SUGGESTIONS_PATCH),
-                                         size_bounded=workflow.patched(SIZE_PATCH),
-                                         continues=workflow.patched(CONTINUE_PATCH))
+                                         size_bounded=self._behaves(SIZE_PATCH),
+                                         continues=self._behaves(CONTINUE_PATCH),
+                                         listed=self._behaves(PROJECTION_PATCH))
             except Refusal as refusal:
                 # Callers validate before starting, so this means the catalog changed
                 # between their check and the start. The run ends at once, releasing the
@@ -224,6 +234,13 @@ class CaseWorkflow:
         self._may_continue = True
         # Set once the case is too large to travel in an update's answer (see _reply).
         self._outgrown = False
+
+    @staticmethod
+    def _behaves(patch: str) -> bool:
+        """Whether this run has the behaviour `patch` versions. A case started since
+        CURRENT_PATCH has every one, behind that one marker; a case started before keeps
+        the markers its history recorded, and replays as it ran."""
+        return workflow.patched(CURRENT_PATCH) or workflow.patched(patch)
 
     def _resume(self, carry: continuation.CarryOver, rules: CaseRules) -> None:
         info = workflow.info()
@@ -361,6 +378,9 @@ class CaseWorkflow:
                 lambda: (engine.has_new_events() or self._closing) and not self._continuing)
             batch = engine.take_events()
             if batch is not None:
+                if self._behaves(PROJECTION_PATCH):
+                    batch = dataclasses.replace(batch, projection=project(engine.state,
+                                                                          engine.rules))
                 self._appending = True
                 try:
                     await self._append(batch)
@@ -378,7 +398,7 @@ class CaseWorkflow:
         the ledger would already hold events the case never had: seen in CI as twenty
         reports racing into one case, and the case stuck on LEDGER_CONFLICT.
         """
-        if not workflow.patched(LEDGER_ACTIVITY_PATCH):
+        if not self._behaves(LEDGER_ACTIVITY_PATCH):
             await self._append_locally(batch)
             return
         await self._append_from_server(batch)
@@ -467,10 +487,10 @@ class CaseWorkflow:
                 # and those cases go on without delivery events (which add a ledger append).
                 self._engine.mark_delivered(
                     effect.task_id, effect.round, workflow.now(), attempts=received.attempts,
-                    record_event=workflow.patched(DELIVERY_EVENTS_PATCH),
+                    record_event=self._behaves(DELIVERY_EVENTS_PATCH),
                     receipt=received.receipts[0] if received.receipts else "")
             elif isinstance(effect, Notice) and received.receipts and \
-                    workflow.patched(NOTICE_RECEIPTS_PATCH):
+                    self._behaves(NOTICE_RECEIPTS_PATCH):
                 self._engine.mark_notified(effect, workflow.now(), received.receipts)
         except ActivityError as err:
             if isinstance(err.cause, CancelledError):
@@ -482,12 +502,20 @@ class CaseWorkflow:
     # ----- search attributes --------------------------------------------------------
 
     def _index(self) -> None:
-        """Keep the case's search attributes current, writing only when they change."""
+        """Keep the case's search attributes current, writing only when they change.
+
+        Since the read model (PROJECTION_PATCH) the lists no longer read them: what is
+        left is what an operator filters on with Temporal's own tools (type, subject,
+        owner, status), which changes at a hand-off and a close, not at every step."""
         engine = self._engine
         state = engine.state
-        participants = state.participants()
-        waiting_on = tuple(awaiting(state, coordinator=engine.rules.directory.coordinator)) \
-            if workflow.patched(AWAITING_PATCH) else ()
+        if self._behaves(PROJECTION_PATCH):
+            participants: list[str] = []
+            waiting_on: tuple[str, ...] = ()
+        else:
+            participants = state.participants()
+            waiting_on = tuple(awaiting(state, coordinator=engine.rules.directory.coordinator)
+                               ) if self._behaves(AWAITING_PATCH) else ()
         snapshot = (state.owner, state.status.value, tuple(participants), waiting_on)
         if snapshot == self._indexed:
             return
@@ -497,10 +525,11 @@ class CaseWorkflow:
             search.SUBJECT.value_set(normalize_subject(state.subject_key)),
             search.OWNER.value_set(state.owner),
             search.STATUS.value_set(state.status.value),
-            search.PARTICIPANTS.value_set(participants),
         ]
-        if workflow.patched(AWAITING_PATCH):
-            updates.append(search.AWAITING.value_set(list(waiting_on)))
+        if not self._behaves(PROJECTION_PATCH):
+            updates.append(search.PARTICIPANTS.value_set(participants))
+            if self._behaves(AWAITING_PATCH):
+                updates.append(search.AWAITING.value_set(list(waiting_on)))
         workflow.upsert_search_attributes(updates)
 
     # ----- updates ------------------------------------------------------------------

@@ -53,8 +53,6 @@ TEXT: dict[str, dict[str, str]] = {
     "overdue": {"zh": "已超时", "en": "overdue"},
     "no_clock": {"zh": "无时限", "en": "no clock"},
     "nothing_to_do": {"zh": "暂无待办事项。", "en": "Nothing waits for you."},
-    "unanswered": {"zh": "以下案件暂未响应，其待办可能未列出：",
-                   "en": "These cases did not answer; their work may be missing:"},
     "sign": {"zh": "签收", "en": "Sign for"},
     "arrive": {"zh": "到场", "en": "On scene"},
     "complete": {"zh": "办结", "en": "Complete"},

@@ -22,13 +22,14 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import cast
 
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
-from temporalio.client import Client
 
 from gateway.http_server import BodyLimit
 from gateway.open311 import service_requests as published
@@ -77,13 +78,13 @@ def _format_of(path: str) -> Format:
 
 
 class Open311:
-    def __init__(self, intake: Intake, keys: ApiKeys, *, client: Client, catalog: Catalog,
+    def __init__(self, intake: Intake, keys: ApiKeys, *, ledger: Engine, catalog: Catalog,
                  jurisdiction_id: str, public_url: str, contact: str, key_service: str,
                  limits: Limits) -> None:
         self._intake = intake
         self._keys = keys
         self._catalog = catalog
-        self._views = published.CaseViews(client)
+        self._views = published.CaseViews(ledger)
         self._jurisdiction_id = jurisdiction_id
         self._public_url = public_url.rstrip("/")
         self._contact, self._key_service = contact, key_service
@@ -110,8 +111,10 @@ class Open311:
             except Refused as refused:
                 return errors(refused.status, refused.description, fmt,
                               headers=refused.headers)
-            except published.CasesUnavailable:
-                return errors(503, "the case engine is not answering; try again shortly",
+            except SQLAlchemyError as err:  # the read model's database; never its words
+                logger.error("open311 %s: the read model failed: %s", handler.__name__,
+                             type(err).__name__)
+                return errors(503, "the case records are not answering; try again shortly",
                               fmt, headers={"retry-after": "5"})
             except Exception as err:  # noqa: BLE001 - answered without its message
                 logger.error("open311 %s failed: %s", handler.__name__, type(err).__name__)
@@ -236,14 +239,14 @@ async def _not_found(request: Request, exc: Exception) -> Response:
                   _format_of(request.url.path))
 
 
-def open311_app(intake: Intake, keys: ApiKeys, *, client: Client, catalog: Catalog,
+def open311_app(intake: Intake, keys: ApiKeys, *, ledger: Engine, catalog: Catalog,
                 prefix: str = PREFIX, jurisdiction_id: str = JURISDICTION_ID,
                 public_url: str = "", contact: str = CONTACT, key_service: str = KEY_SERVICE,
                 limits: Limits | None = None) -> Starlette:
     """The GeoReport v2 endpoint under `prefix` (its paths keep the prefix, so a plain
     prefix dispatch can hand requests over unchanged). `public_url` is the endpoint's
     address as clients reach it (discovery's url; else taken from the request)."""
-    door = Open311(intake, keys, client=client, catalog=catalog,
+    door = Open311(intake, keys, ledger=ledger, catalog=catalog,
                    jurisdiction_id=jurisdiction_id, public_url=public_url, contact=contact,
                    key_service=key_service, limits=limits or Limits())
     e = door.endpoint

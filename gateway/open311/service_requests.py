@@ -4,43 +4,30 @@ case.
 GET calls are public (the spec requires no key), so a request shows what the report is
 about and how its case stands, never who reported it: the spec's fields carry no contact,
 and the reporter's own name, phone or e-mail typed into the description or the address
-is masked too. The case is read from the case itself (its status, lead, promised
-deadline and answer), briefly cached, a few at a time, so a listing costs the case
-engine a bounded amount.
+is masked too. How each case stands (its status, lead, promised deadline and answer) is
+read from the read model (`observability.projection`) with one indexed query for a
+whole listing: a listing never asks the case engine, whatever it lists.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 
-from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
+from sqlalchemy import Engine
 
 from gateway.open311.fields import REQUEST, TOKEN
 from gateway.open311.formats import Value, record
 from gateway.open311.services import service_name, service_notice
 from gateway.reports import privacy
 from gateway.reports.store import Report
-from workflows import client as cases
+from observability import projection
 from workflows.dispatch_catalogue import DispatchCatalogue
 from workflows.rules.catalog import Directory
-from workflows.rules.model import CaseState, CaseStatus
 
-CACHE_SECONDS = 15.0
-MAX_CACHED = 5_000
-# Cases read at once for one listing; and how long one may take.
-CONCURRENT_READS = 8
-READ_TIMEOUT = timedelta(seconds=5)
 REOPENED_NOTE = "重办：回访不满意，已重新立案 Reopened after the reporter's rating"
-
-
-class CasesUnavailable(Exception):
-    """The case engine did not answer (the caller may try again shortly)."""
 
 
 @dataclass(frozen=True)
@@ -54,54 +41,33 @@ class CaseView:
     notes: str = ""
 
 
-def view_of(case: CaseState) -> CaseView:
-    closed = case.status is CaseStatus.CLOSED
-    last = case.events[-1].at if case.events else case.opened_at
+def view_of(case: projection.CaseRow) -> CaseView:
+    closed = case.status == "CLOSED"
     return CaseView(
-        closed=closed, owner=case.owner, expected=case.promised_line.deadline,
-        updated=case.closed_at if closed and case.closed_at else last,
+        closed=closed, owner=case.owner, expected=case.promised_by,
+        updated=case.closed_at if closed and case.closed_at else case.updated_at,
         notes=case.answer if closed else REOPENED_NOTE if case.reopened_from else "")
 
 
-# A case's run is kept after it ends until the namespace's retention passes; a report
-# naming a run that is gone was on a case that closed long ago.
-_GONE = CaseView(closed=True)
-
-
 class CaseViews:
-    def __init__(self, client: Client, *, ttl: float = CACHE_SECONDS,
-                 max_cached: int = MAX_CACHED) -> None:
-        self._client = client
-        self._ttl = ttl
-        self._max = max_cached
-        self._cache: OrderedDict[str, tuple[float, CaseView]] = OrderedDict()
-        self._reads = asyncio.Semaphore(CONCURRENT_READS)
+    """How the cases of a listing stand, from the read model."""
 
-    async def view(self, case_id: str) -> CaseView:
-        now = time.monotonic()
-        cached = self._cache.get(case_id)
-        if cached is not None and now - cached[0] < self._ttl:
-            return cached[1]
-        async with self._reads:
-            try:
-                async with asyncio.timeout(READ_TIMEOUT.total_seconds()):
-                    seen = view_of(await cases.read_case(self._client, case_id))
-            except RPCError as err:
-                if err.status is not RPCStatusCode.NOT_FOUND:
-                    raise CasesUnavailable(case_id) from None
-                seen = _GONE
-            except TimeoutError:
-                raise CasesUnavailable(case_id) from None
-        self._cache.pop(case_id, None)
-        self._cache[case_id] = (time.monotonic(), seen)
-        if len(self._cache) > self._max:
-            self._cache.popitem(last=False)
-        return seen
+    def __init__(self, ledger: Engine) -> None:
+        self._ledger = ledger
+
+    def _read(self, case_ids: list[str]) -> dict[str, CaseView]:
+        with self._ledger.connect() as connection:
+            rows = projection.cases_by_id(connection, case_ids)
+        return {case_id: view_of(row) for case_id, row in rows.items()}
 
     async def views(self, case_ids: Iterable[str]) -> dict[str, CaseView]:
+        """The views of those of these cases the ledger has heard of (a case opened a
+        moment ago may not be there yet: its reports read as open until it is)."""
         wanted = sorted({c for c in case_ids if c})
-        found = await asyncio.gather(*(self.view(c) for c in wanted))
-        return dict(zip(wanted, found, strict=True))
+        return await asyncio.to_thread(self._read, wanted) if wanted else {}
+
+    async def view(self, case_id: str) -> CaseView | None:
+        return (await self.views([case_id])).get(case_id)
 
 
 def status_of(report: Report, view: CaseView | None) -> str:

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client
 from temporalio.service import RPCError
@@ -31,7 +32,7 @@ from gateway.reports.drafts import IntakeError, Taker
 from gateway.reports.intake import Intake, masked
 from gateway.reports.store import Report, ReportDraft, ReportFilter
 from gateway.service import refusal, signed_in_officer
-from observability import participation
+from observability import participation, projection
 from observability.event_schema import Satisfaction
 from seamless.v1 import report_pb2 as pb
 from seamless.v1 import report_pb2_grpc
@@ -47,8 +48,6 @@ _SATISFACTION = {pb.SATISFACTION_SATISFIED: Satisfaction.SATISFIED,
                  pb.SATISFACTION_DISSATISFIED: Satisfaction.DISSATISFIED}
 _SATISFACTION_VALUE: dict[str, Any] = {v.value: k for k, v in _SATISFACTION.items()}
 MAX_PAGE = 200
-# Unrated reports read for the follow-up list (most on cases still open).
-FOLLOW_UP_READ = 1000
 
 
 def _stamp(value: object) -> Timestamp | None:
@@ -113,8 +112,11 @@ def draft_of(request: pb.SubmitReportRequest) -> ReportDraft:
 
 
 class ReportService(report_pb2_grpc.ReportServiceServicer):
-    def __init__(self, *, client: Client, intake: Intake, refs: CaseRefs) -> None:
+    def __init__(self, *, client: Client, intake: Intake, refs: CaseRefs, ledger: Engine
+                 ) -> None:
         self._client = client
+        # The ledger's database, read only: the follow-up list comes from its read model.
+        self._ledger = ledger
         self._intake = intake
         self._refs = refs
 
@@ -219,19 +221,18 @@ class ReportService(report_pb2_grpc.ReportServiceServicer):
 
     async def _follow_ups(self, size: int) -> list[Report]:
         """Reports of closed cases, unrated, whose follow-up window is still open (the
-        window `Intake.rate` holds ratings to), oldest first."""
-        rows = await asyncio.to_thread(self._intake.store.search,
-                                       ReportFilter(unrated_only=True, limit=FOLLOW_UP_READ))
-        now, waiting = datetime.now(UTC), []
-        for case_id in dict.fromkeys(r.case_id for r in reversed(rows)):
-            state = await cases.read_case(self._client, case_id)
-            ends = self._intake.follow_up_ends(state)
-            if ends is None or now > ends:
-                continue
-            waiting += [r for r in reversed(rows) if r.case_id == case_id]
-            if len(waiting) >= size:
-                break
-        return waiting[:size]
+        window `Intake.rate` holds ratings to), the earliest closed first: one indexed
+        query of the read model, then those reports from the store."""
+        def waiting() -> list[tuple[str, str]]:
+            with self._ledger.connect() as connection:
+                return projection.follow_ups(connection, now=datetime.now(UTC), size=size)
+        listed = await asyncio.to_thread(waiting)
+        if not listed:
+            return []
+        rows = await asyncio.to_thread(self._intake.store.search, ReportFilter(
+            ids=[report_id for report_id, _ in listed], unrated_only=True, limit=size))
+        by_id = {r.id: r for r in rows}
+        return [by_id[report_id] for report_id, _ in listed if report_id in by_id]
 
     async def MergeReport(self, request: pb.MergeReportRequest, context: Context
                           ) -> pb.MergeReportResponse:

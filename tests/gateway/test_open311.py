@@ -218,7 +218,7 @@ async def site(dev_env: WorkflowEnvironment, catalog: Catalog,
                         store=ReportStore(engine, zone), numbers=CaseNumbers(engine, zone),
                         task_queue=gw.task_queue)
         keys = ApiKeys(engine)
-        app = open311_app(intake, keys, client=client, catalog=catalog)
+        app = open311_app(intake, keys, ledger=gw.ledger, catalog=catalog)
         port = await stack.enter_async_context(serve_http(app, "127.0.0.1", 0))
         read: list[str] = []
 
@@ -375,7 +375,7 @@ async def test_a_report_the_case_engine_did_not_take_yet_answers_with_a_token(
     intake = Intake(client=away, catalog=site.catalog, dispatch=site.intake.dispatch,
                     store=site.intake.store, numbers=CaseNumbers(site.engine, UTC),
                     task_queue="nobody-polls")
-    app = open311_app(intake, site.keys, client=site.client, catalog=site.catalog)
+    app = open311_app(intake, site.keys, ledger=site.gw.ledger, catalog=site.catalog)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://open311.test") as http:
         reply = await http.post(f"{BASE}/requests.xml", data=fumes(site, **CONTACT))
@@ -515,7 +515,7 @@ async def test_api6_sensitive_business_flows_a_key_over_its_rate_waits(site: Sit
 
 
 async def test_an_address_over_its_rate_waits(site: Site) -> None:
-    app = open311_app(site.intake, site.keys, client=site.client, catalog=site.catalog,
+    app = open311_app(site.intake, site.keys, ledger=site.gw.ledger, catalog=site.catalog,
                       limits=Limits(address_per_minute=3))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://open311.test") as http:

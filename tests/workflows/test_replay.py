@@ -27,12 +27,15 @@ BEFORE_SEALS = HISTORIES / "before-seals"
 BEFORE_DELIVERY_EVENTS = HISTORIES / "before-delivery-events"
 # Recorded when ledger appends were local activities (before LEDGER_ACTIVITY_PATCH).
 BEFORE_LEDGER_ACTIVITIES = HISTORIES / "before-ledger-activities"
+# Recorded before each batch carried the read model and the participants and awaited
+# agencies were upserted at every step (before PROJECTION_PATCH).
+BEFORE_READ_MODEL = HISTORIES / "before-read-model"
 
 
 @pytest.mark.parametrize("folder", [HISTORIES, BEFORE_SEALS, BEFORE_DELIVERY_EVENTS,
-                                    BEFORE_LEDGER_ACTIVITIES],
+                                    BEFORE_LEDGER_ACTIVITIES, BEFORE_READ_MODEL],
                          ids=["current", "before-seals", "before-delivery-events",
-                              "before-ledger-activities"])
+                              "before-ledger-activities", "before-read-model"])
 @pytest.mark.parametrize("playbook", sorted(SCENARIOS))
 async def test_recorded_history_replays(playbook: str, folder: Path) -> None:
     path = folder / f"{playbook}.json"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from observability.projection import ProjectedCase
 from workflows.rules.model import CaseEvent, NoticeKind
 
 
@@ -72,6 +73,10 @@ class CaseEventBatch:
 
     case_id: str
     events: list[CaseEvent] = field(default_factory=list)
+    # What the lists show of the case after these events (workflows.projection): the
+    # append keeps it in the read model, in the same transaction. None from cases that
+    # started before the read model, and from a rating (which has no lists of its own).
+    projection: ProjectedCase | None = None
 
     @property
     def idempotency_key(self) -> str:

@@ -152,8 +152,10 @@ def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime, run_id: str = "
               workflow_id: str = "",
               trace: tuple[str, str] = ("", ""), proofs: tuple[str, ...] = (),
               clocks_in_order: bool = True, suggestions_checked: bool = True,
-              size_bounded: bool = True, continues: bool = True) -> CaseEngine:
-    """A new case with its owner, lines and opening tasks, or a Refusal."""
+              size_bounded: bool = True, continues: bool = True, listed: bool = True
+              ) -> CaseEngine:
+    """A new case with its owner, lines and opening tasks, or a Refusal. A `listed`
+    case keeps its rows in the read model (its opening says so, for the audit)."""
     owner, rule = check_open_request(cmd, rules)
     legal = rules.calendar_deadline(now, rules.playbook.legal_line)
     promised = rules.calendar_deadline(now, rules.playbook.promised_line)
@@ -173,12 +175,12 @@ def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime, run_id: str = "
                         suggestions_checked=suggestions_checked, size_bounded=size_bounded,
                         continues=continues)
     with engine.caused_by(trace, proofs):
-        _record_opening(engine, cmd, rule, now)
+        _record_opening(engine, cmd, rule, now, listed=listed)
     return engine
 
 
-def _record_opening(engine: CaseEngine, cmd: OpenCase, rule: LeadRule, now: datetime
-                    ) -> None:
+def _record_opening(engine: CaseEngine, cmd: OpenCase, rule: LeadRule, now: datetime, *,
+                    listed: bool) -> None:
     state, rules = engine.state, engine.rules
     attributes = {schema.OWNER: state.owner, schema.CASE_TYPE: cmd.type,
                   schema.LEGAL_BY: schema.timestamp(state.legal_line.deadline),
@@ -188,6 +190,8 @@ def _record_opening(engine: CaseEngine, cmd: OpenCase, rule: LeadRule, now: date
         attributes[schema.CASE_NUMBER] = state.number
     if cmd.reopened_from:
         attributes[schema.REOPENED_FROM] = cmd.reopened_from
+    if listed:
+        attributes[schema.LISTED] = "true"
     engine.record(EventKind.OPENED, cmd.actor, now, detail=f"lead {state.owner}"
                   + (f", reopening {cmd.reopened_from} (重办)" if cmd.reopened_from else ""),
                   attributes=attributes)

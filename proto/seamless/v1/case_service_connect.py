@@ -50,7 +50,7 @@ class CaseService(Protocol):
 
     async def list_cases(self, request: ListCasesRequest, ctx: RequestContext[ListCasesRequest, ListCasesResponse], /) -> ListCasesResponse:
         """
-        The cases the caller can see, newest first.
+        The cases the caller can see, newest first (from the read model, as ListInbox).
         """
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
@@ -127,8 +127,11 @@ class CaseService(Protocol):
         """
         The caller's work queue: every item of the open cases that needs the caller's
         action (its tasks, offers made to it, declines and extension requests waiting for
-        it as owner, escalations waiting for it as coordinator), read from the cases as they
-        stand, each with what to do next and by when; overdue first, the oldest first.
+        it as owner, escalations waiting for it as coordinator), each with what to do next
+        and by when; the most overdue first, then by deadline. Read from the read model,
+        which each case keeps as the ledger records it: the acting officer's own answer
+        carries the case as it now is, everyone else sees a change once the ledger has it.
+        Pages follow the queue from where the last one ended, however long it is.
         """
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
@@ -534,7 +537,7 @@ class CaseServiceClient(ConnectClient):
         use_get: bool = False,
     ) -> ListCasesResponse:
         """
-        The cases the caller can see, newest first.
+        The cases the caller can see, newest first (from the read model, as ListInbox).
         """
         return await self.execute_unary(
             request=request,
@@ -936,8 +939,11 @@ class CaseServiceClient(ConnectClient):
         """
         The caller's work queue: every item of the open cases that needs the caller's
         action (its tasks, offers made to it, declines and extension requests waiting for
-        it as owner, escalations waiting for it as coordinator), read from the cases as they
-        stand, each with what to do next and by when; overdue first, the oldest first.
+        it as owner, escalations waiting for it as coordinator), each with what to do next
+        and by when; the most overdue first, then by deadline. Read from the read model,
+        which each case keeps as the ledger records it: the acting officer's own answer
+        carries the case as it now is, everyone else sees a change once the ledger has it.
+        Pages follow the queue from where the last one ended, however long it is.
         """
         return await self.execute_unary(
             request=request,
@@ -1044,7 +1050,7 @@ class CaseServiceSync(Protocol):
 
     def list_cases(self, request: ListCasesRequest, ctx: RequestContext[ListCasesRequest, ListCasesResponse], /) -> ListCasesResponse:
         """
-        The cases the caller can see, newest first.
+        The cases the caller can see, newest first (from the read model, as ListInbox).
         """
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
@@ -1121,8 +1127,11 @@ class CaseServiceSync(Protocol):
         """
         The caller's work queue: every item of the open cases that needs the caller's
         action (its tasks, offers made to it, declines and extension requests waiting for
-        it as owner, escalations waiting for it as coordinator), read from the cases as they
-        stand, each with what to do next and by when; overdue first, the oldest first.
+        it as owner, escalations waiting for it as coordinator), each with what to do next
+        and by when; the most overdue first, then by deadline. Read from the read model,
+        which each case keeps as the ledger records it: the acting officer's own answer
+        carries the case as it now is, everyone else sees a change once the ledger has it.
+        Pages follow the queue from where the last one ended, however long it is.
         """
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
@@ -1526,7 +1535,7 @@ class CaseServiceClientSync(ConnectClientSync):
         use_get: bool = False,
     ) -> ListCasesResponse:
         """
-        The cases the caller can see, newest first.
+        The cases the caller can see, newest first (from the read model, as ListInbox).
         """
         return self.execute_unary(
             request=request,
@@ -1928,8 +1937,11 @@ class CaseServiceClientSync(ConnectClientSync):
         """
         The caller's work queue: every item of the open cases that needs the caller's
         action (its tasks, offers made to it, declines and extension requests waiting for
-        it as owner, escalations waiting for it as coordinator), read from the cases as they
-        stand, each with what to do next and by when; overdue first, the oldest first.
+        it as owner, escalations waiting for it as coordinator), each with what to do next
+        and by when; the most overdue first, then by deadline. Read from the read model,
+        which each case keeps as the ledger records it: the acting officer's own answer
+        carries the case as it now is, everyone else sees a change once the ledger has it.
+        Pages follow the queue from where the last one ended, however long it is.
         """
         return self.execute_unary(
             request=request,

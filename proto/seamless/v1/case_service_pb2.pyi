@@ -597,16 +597,12 @@ class WorkItem(_message.Message):
     def __init__(self, case_id: _Optional[str] = ..., case_number: _Optional[str] = ..., case_type: _Optional[str] = ..., case_title: _Optional[str] = ..., owner: _Optional[str] = ..., kind: _Optional[_Union[WorkKind, str]] = ..., ref: _Optional[str] = ..., title: _Optional[str] = ..., action: _Optional[_Union[WorkAction, str]] = ..., next_step: _Optional[str] = ..., open: _Optional[bool] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., seconds_left: _Optional[int] = ..., overdue: _Optional[bool] = ..., overdue_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., misses: _Optional[int] = ..., task_state: _Optional[_Union[_case_pb2.TaskState, str]] = ..., detail: _Optional[str] = ..., asked_due: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delivered: _Optional[bool] = ...) -> None: ...
 
 class CaseServiceListInboxResponse(_message.Message):
-    __slots__ = ("next_page_token", "items", "truncated", "unanswered")
+    __slots__ = ("next_page_token", "items")
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
-    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
-    UNANSWERED_FIELD_NUMBER: _ClassVar[int]
     next_page_token: str
     items: _containers.RepeatedCompositeFieldContainer[WorkItem]
-    truncated: bool
-    unanswered: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, next_page_token: _Optional[str] = ..., items: _Optional[_Iterable[_Union[WorkItem, _Mapping]]] = ..., truncated: _Optional[bool] = ..., unanswered: _Optional[_Iterable[str]] = ...) -> None: ...
+    def __init__(self, next_page_token: _Optional[str] = ..., items: _Optional[_Iterable[_Union[WorkItem, _Mapping]]] = ...) -> None: ...
 
 class ListNoticesRequest(_message.Message):
     __slots__ = ("page_size", "page_token")

@@ -179,7 +179,7 @@ class CaseServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListCases(self, request, context):
-        """The cases the caller can see, newest first.
+        """The cases the caller can see, newest first (from the read model, as ListInbox).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -303,8 +303,11 @@ class CaseServiceServicer:
     def ListInbox(self, request, context):
         """The caller's work queue: every item of the open cases that needs the caller's
         action (its tasks, offers made to it, declines and extension requests waiting for
-        it as owner, escalations waiting for it as coordinator), read from the cases as they
-        stand, each with what to do next and by when; overdue first, the oldest first.
+        it as owner, escalations waiting for it as coordinator), each with what to do next
+        and by when; the most overdue first, then by deadline. Read from the read model,
+        which each case keeps as the ledger records it: the acting officer's own answer
+        carries the case as it now is, everyone else sees a change once the ledger has it.
+        Pages follow the queue from where the last one ended, however long it is.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
