@@ -15,10 +15,12 @@ from datetime import UTC, datetime
 from typing import NoReturn
 
 import grpc
+from opentelemetry import trace
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from agencies import roster
+from observability import attributes
 from trust.guard import Context, Guard, bearer
 from trust.pki import CertificateStore, Party, Role
 from trust.sessions import OfficerRole, SessionError, verify_session
@@ -92,6 +94,7 @@ class AgencyAccess:
         return Guard(self._identify, _CALLER)
 
     async def _identify(self, method: str, context: Context) -> AgencyCaller:
+        trace.get_current_span().set_attribute(attributes.AGENCY_ID, self._agency)
         access = ACCESS.get(method)
         if access is None:
             await _refuse(context, grpc.StatusCode.PERMISSION_DENIED,

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
+from sqlalchemy import select as columns_of
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -154,19 +155,30 @@ class Standing:
     reason: str = ""
 
 
+# The standing of a session and its officer, one indexed read (the desk and the gateway
+# ask it on every call of a signed-in person): columns, not ORM objects, which cost
+# the agency a millisecond a call where the query takes microseconds.
+_STANDING = columns_of(
+    col(OfficerSession.agency), col(OfficerSession.officer_id), col(OfficerSession.ended_at),
+    col(OfficerSession.ended_reason), col(OfficerSession.expires_at), col(Officer.disabled),
+    col(Officer.roles)).outerjoin(
+        Officer, (col(Officer.agency) == col(OfficerSession.agency))
+        & (col(Officer.officer_id) == col(OfficerSession.officer_id))
+    ).where(col(OfficerSession.session_id) == bindparam("session_id"))
+
+
 def standing(*, session: Session, agency: str, session_id: str, officer_id: str,
              now: datetime) -> Standing:
-    record = session.get(OfficerSession, session_id)
-    if record is None or record.agency != agency or record.officer_id != officer_id:
+    row = session.connection().execute(_STANDING, {"session_id": session_id}).first()
+    if row is None or row.agency != agency or row.officer_id != officer_id:
         return Standing(False, reason="the agency issued no such session")
-    if record.ended_at is not None:
-        return Standing(False, reason=f"the session was ended ({record.ended_reason})")
-    if as_utc(record.expires_at) <= now:
+    if row.ended_at is not None:
+        return Standing(False, reason=f"the session was ended ({row.ended_reason})")
+    if as_utc(row.expires_at) <= now:
         return Standing(False, reason="the session expired")
-    officer = find(session=session, agency=agency, officer_id=officer_id)
-    if officer is None or officer.disabled:
+    if row.disabled is None or row.disabled:
         return Standing(False, reason=f"officer {officer_id} is disabled")
-    return Standing(True, roles_of(officer))
+    return Standing(True, frozenset(OfficerRole(r) for r in row.roles.split(",") if r))
 
 
 def end_session(*, session: Session, agency: str, session_id: str, now: datetime,

@@ -47,7 +47,7 @@ from bench.baseline_workflow import (
 from bench.durable_workflow import DURABLE_TASK_QUEUE, DurableCase
 from bench.inbox_watch import InboxWatch
 from workflows import type_hints
-from workflows.worker import NON_STICKY_RATIO, SHARING_SANDBOX, WORKFLOW_POLLS
+from workflows.worker import NON_STICKY_RATIO, PRODUCTION_RUNNER, WORKFLOW_POLLS
 
 
 @activity.defn(name=RECORD_CHANGES)
@@ -147,14 +147,14 @@ async def serve(args: argparse.Namespace) -> None:
             pair.split("=", 1) for pair in args.receivers.split(",")))
         worker = Worker(client, task_queue=DURABLE_TASK_QUEUE, workflows=[DurableCase],
                         activities=[activities.record_events, activities.deliver],
-                        workflow_runner=SHARING_SANDBOX,
+                        workflow_runner=PRODUCTION_RUNNER,
                         workflow_task_poller_behavior=WORKFLOW_POLLS,
                         nonsticky_to_sticky_poll_ratio=NON_STICKY_RATIO)
     else:
         _inbox = Inbox(args.inbox)
         worker = Worker(client, task_queue=TASK_QUEUE, workflows=[BareCase],
                         activities=[record_changes, deliver_task],
-                        workflow_runner=SHARING_SANDBOX,
+                        workflow_runner=PRODUCTION_RUNNER,
                         workflow_task_poller_behavior=WORKFLOW_POLLS,
                         nonsticky_to_sticky_poll_ratio=NON_STICKY_RATIO)
     async with worker:

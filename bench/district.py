@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import grpc
 import httpx
 
 from bench import procstats
@@ -258,8 +259,13 @@ class District:
         async with self._probes:
             began = time.perf_counter()
             while time.perf_counter() - began < 60:
-                page = await self._api.call(READER, "ListInbox", pb.CaseServiceListInboxRequest(
-                    page_size=20, open_only=True))
+                try:
+                    page = await self._api.call(READER, "ListInbox",
+                                                pb.CaseServiceListInboxRequest(
+                                                    page_size=20, open_only=True))
+                except grpc.aio.AioRpcError as err:
+                    figures.failed("visible", err)
+                    return
                 if any(i.case_id == case_id and i.ref == task_id for i in page.items):
                     figures.samples.add("visible", time.perf_counter() - began)
                     return

@@ -16,6 +16,7 @@ from temporalio.client import Client
 from bench import procstats
 from bench.load import JOINT_CASE, WORK_ORDER
 from cli.supervise import Platform, wait_for
+from cli.up import AGENCIES
 from workflows.rules.opening import split_case_id
 
 BASELINE = "baseline"
@@ -77,7 +78,8 @@ class PlatformUnderTest:
     def pids(self) -> dict[str, list[int]]:
         """The process kinds whose usage the benchmark reports."""
         running = self.platform.running
-        agencies = [running[a].pid for a in self.platform.endpoints.agencies]
+        agencies = [process.pid for name, process in running.items()
+                    if name == AGENCIES or name in self.platform.endpoints.agencies]
         return {"temporal": [running["temporal"].pid], "worker": [running["worker"].pid],
                 "gateway": [running["gateway"].pid], "agencies": agencies,
                 BASELINE: [running[BASELINE].pid], DURABLE: [running[DURABLE].pid],

@@ -24,6 +24,7 @@ from cli.provision import record_databases
 from gateway.case_numbers import SCHEMA as GATEWAY_SCHEMA
 from observability import database
 from observability.ledger import SCHEMA as LEDGER_SCHEMA
+from observability.projection import SCHEMA as PROJECTION_SCHEMA
 from observability.score_store import SCHEMA as SCORES_SCHEMA
 from observability.witness import SCHEMA as WITNESS_SCHEMA
 from trust.files import private_dir, write_private
@@ -54,8 +55,10 @@ def migrate_all(databases: Databases) -> None:
     """Bring every database to its schema's head before the processes start. Each would
     do it itself, but would then keep Alembic loaded (some 11 MiB) for its whole life;
     a process that finds its database at the head never loads it."""
-    # The ledger's database holds the score store too, a schema of its own.
-    schemas = {LEDGER: [LEDGER_SCHEMA, SCORES_SCHEMA], WITNESS: [WITNESS_SCHEMA],
+    # The ledger's database holds the score store and the read model too, each a schema
+    # of its own.
+    schemas = {LEDGER: [LEDGER_SCHEMA, SCORES_SCHEMA, PROJECTION_SCHEMA],
+               WITNESS: [WITNESS_SCHEMA],
                GATEWAY: [GATEWAY_SCHEMA]}
     # An SQLite database made here is as private as one its process would make.
     umask = os.umask(0o077)

@@ -8,7 +8,7 @@ from typing import Any
 
 from cli import datadir, render, restarts
 from cli.health import health, http_health, queue_health
-from cli.up import Ports, restarts_file, supervised, up
+from cli.up import AGENCIES, Ports, restarts_file, supervised, up
 from observability.participation import role_of
 from trust.pki import Role
 from trust.tls import expecting
@@ -61,12 +61,13 @@ def status_command(args: argparse.Namespace) -> Any:
             ("gateway", "gateway", endpoints.gateway,
              health(endpoints.gateway, authority=authority, expect=expecting(Role.GATEWAY))),
             ("http api + console", "gateway", endpoints.http, http_health(endpoints.http))]
-    # An agency is asked at its officers' desk (server TLS): no key needed to ask.
-    rows += [(agency, agency, address, health(address, authority=authority,
-                                              expect=expecting(role_of(agency), agency)))
+    supervision = _supervision(data_dir)
+    # An agency is asked at its officers' desk (server TLS): no key needed to ask. Its
+    # process is its own, or the one every agency of the host shares.
+    rows += [(agency, agency if agency in supervision else AGENCIES, address,
+              health(address, authority=authority, expect=expecting(role_of(agency), agency)))
              for agency, address in endpoints.desks.items()]
     healthy = all(state == "SERVING" for _, _, _, state in rows)
-    supervision = _supervision(data_dir)
     if args.json:
         print(render.dumps({"healthy": healthy, "temporal_ui": endpoints.temporal_ui,  # noqa: T201
                             "console": f"{endpoints.http}/",

@@ -21,7 +21,7 @@ from cli.databases import chosen, migrate_all
 from cli.datadir import Endpoints
 from cli.health import health
 from cli.platform import TEMPORAL_SERVICE, worker_health
-from cli.up import Ports, prepare, processes
+from cli.up import AGENCIES, Ports, prepare, processes
 from observability.participation import role_of
 from trust.files import private_dir
 from trust.pki import Role
@@ -70,13 +70,16 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = START_TI
 
 class Platform:
     def __init__(self, data_dir: Path, ports: Ports | None = None, *,
-                 database_url: str = "") -> None:
+                 database_url: str = "", agencies_apart: bool = False) -> None:
+        """`agencies_apart`: each agency in a process of its own (as compose runs them)
+        rather than all in one, as `seamless up` runs them."""
         self.data_dir = data_dir
         self.ports = ports or free_ports()
         self.endpoints: Endpoints = prepare(data_dir, self.ports)
         databases = chosen(database_url, data_dir, list(self.endpoints.agencies))
         migrate_all(databases)
-        self.table = processes(data_dir, self.ports, self.endpoints, databases=databases)
+        self.table = processes(data_dir, self.ports, self.endpoints, databases=databases,
+                               agencies_apart=agencies_apart)
         self.running: dict[str, subprocess.Popen[bytes]] = {}
         private_dir(data_dir / "logs")
 
@@ -114,7 +117,7 @@ class Platform:
 
     def stop_all(self) -> None:
         # Front to back: nothing keeps calling a part that has gone.
-        for name in ["gateway", "worker", *self.endpoints.agencies, "temporal"]:
+        for name in ["gateway", "worker", AGENCIES, *self.endpoints.agencies, "temporal"]:
             if name in self.running:
                 self.stop(name)
 
@@ -127,6 +130,9 @@ class Platform:
         if name == "gateway":
             return health(self.endpoints.gateway, authority=authority,
                           expect=expecting(Role.GATEWAY))
+        if name == AGENCIES:  # the process every agency shares: each of them serving
+            states = {self.status(agency) for agency in self.endpoints.desks}
+            return states.pop() if len(states) == 1 else "NOT_SERVING"
         return health(self.endpoints.desks[name], authority=authority,
                       expect=expecting(role_of(name), name))
 

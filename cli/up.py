@@ -108,11 +108,29 @@ def _temporal_command(data_dir: Path, ports: Ports, host: str) -> list[str]:
             *search.dev_server_args()]
 
 
+def _agency_settings(data_dir: Path, endpoints: Endpoints, databases: Databases, agency: str,
+                     host: str) -> dict[str, str]:
+    """One agency's settings (agencies.__main__.AgencySettings, without their prefix)."""
+    folder = datadir.agency_folder(data_dir, agency)
+    return {"profile_file": str(folder / "profile.json"),
+            **{k.lower(): v for k, v in databases.environment(agency, "").items()},
+            "host": host, "port": endpoints.agencies[agency].rpartition(":")[2],
+            "desk_port": endpoints.desks[agency].rpartition(":")[2],
+            "gateway_address": endpoints.gateway_mtls,
+            "identity_dir": str(datadir.identity(data_dir, agency).root),
+            "pki_dir": str(datadir.pki(data_dir).root),
+            "roster_seed_file": str(folder / "roster-seed.json")}
+
+
 def processes(data_dir: Path, ports: Ports, endpoints: Endpoints,
-              host: str = "127.0.0.1", databases: Databases | None = None
-              ) -> dict[str, tuple[list[str], dict[str, str]]]:
+              host: str = "127.0.0.1", databases: Databases | None = None, *,
+              agencies_apart: bool = False) -> dict[str, tuple[list[str], dict[str, str]]]:
     """Every process of the platform: name -> (command, extra environment); their
-    databases are SQLite files in the data directory unless `databases` says otherwise."""
+    databases are SQLite files in the data directory unless `databases` says otherwise.
+
+    The agencies' services share one process (`agencies`), each with its own ports,
+    database, key and roster; `agencies_apart` gives each its own process instead, as
+    compose gives each its own container (a test that stops one agency alone)."""
     databases = databases or on_sqlite(data_dir, list(endpoints.agencies))
     python = sys.executable
     pki = str(datadir.pki(data_dir).root)
@@ -120,19 +138,16 @@ def processes(data_dir: Path, ports: Ports, endpoints: Endpoints,
     table: dict[str, tuple[list[str], dict[str, str]]] = {
         "temporal": (_temporal_command(data_dir, ports, host), {}),
     }
-    for agency, address in endpoints.agencies.items():
-        folder = datadir.agency_folder(data_dir, agency)
-        table[agency] = ([python, "-m", "agencies"], {
-            "PYTHONUNBUFFERED": "1",
-            "SEAMLESS_AGENCY_PROFILE_FILE": str(folder / "profile.json"),
-            **databases.environment(agency, "SEAMLESS_AGENCY_"),
-            "SEAMLESS_AGENCY_HOST": host,
-            "SEAMLESS_AGENCY_PORT": address.rpartition(":")[2],
-            "SEAMLESS_AGENCY_DESK_PORT": endpoints.desks[agency].rpartition(":")[2],
-            "SEAMLESS_AGENCY_GATEWAY_ADDRESS": endpoints.gateway_mtls,
-            "SEAMLESS_AGENCY_IDENTITY_DIR": str(datadir.identity(data_dir, agency).root),
-            "SEAMLESS_AGENCY_PKI_DIR": pki,
-            "SEAMLESS_AGENCY_ROSTER_SEED_FILE": str(folder / "roster-seed.json")})
+    settings = {agency: _agency_settings(data_dir, endpoints, databases, agency, host)
+                for agency in endpoints.agencies}
+    if agencies_apart:
+        for agency, each in settings.items():
+            table[agency] = ([python, "-m", "agencies"], {
+                "PYTHONUNBUFFERED": "1",
+                **{f"SEAMLESS_AGENCY_{k.upper()}": v for k, v in each.items()}})
+    else:
+        table[AGENCIES] = ([python, "-m", "agencies"], {
+            "PYTHONUNBUFFERED": "1", "SEAMLESS_AGENCIES": json.dumps(list(settings.values()))})
     records = {**databases.environment(LEDGER, "SEAMLESS_LEDGER_"),
                **databases.environment(WITNESS, "SEAMLESS_WITNESS_")}
     table["worker"] = ([python, "-m", "workflows"], {
@@ -272,7 +287,8 @@ def write_supervisor_config(data_dir: Path,
             # Its stdout is supervisord's protocol; its complaints go to the terminal.
             "stderr_logfile": "/dev/stderr", "stderr_logfile_maxbytes": 0}),
     ]
-    agencies = [name for name in table if name not in PRIORITY]
+    # Agencies in processes of their own start and stop together, as one group.
+    apart = [name for name in table if name not in PRIORITY]
     for name in table:
         sections.append(_section(f"program:{name}", {
             "command": shlex.join([python, "-m", "cli.run_process", str(table_file), name]),
@@ -283,8 +299,9 @@ def write_supervisor_config(data_dir: Path,
             # Everything on supervisord's own output, the terminal of `make up`.
             "redirect_stderr": "true", "stdout_logfile": "/dev/stdout",
             "stdout_logfile_maxbytes": 0}))
-    sections.append(_section(f"group:{AGENCIES}", {"programs": ",".join(agencies),
-                                                   "priority": PRIORITY[AGENCIES]}))
+    if apart:
+        sections.append(_section(f"group:{AGENCIES}", {"programs": ",".join(apart),
+                                                       "priority": PRIORITY[AGENCIES]}))
     path = supervisor_config(data_dir)
     write_private(path, "\n".join(sections))
     return path

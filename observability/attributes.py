@@ -30,3 +30,6 @@ LEDGER_START_SEQUENCE = "ledger.start_sequence"
 LEDGER_END_SEQUENCE = "ledger.end_sequence"
 # On a span link: whether the linked request started or ended the span.
 LINK_ROLE = "link.role"
+# On an agency service's server spans: the agency that served the call (several agencies
+# may share one process, and so one service.name, under the embedded default).
+AGENCY_ID = "agency.id"

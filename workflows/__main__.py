@@ -24,7 +24,7 @@ from workflows.client import TASK_QUEUE
 from workflows.connect import TemporalSettings, connect
 from workflows.ledger_activities import LedgerActivities
 from workflows.seals import SealVerifier
-from workflows.worker import SHARING_SANDBOX, build_worker
+from workflows.worker import PRODUCTION_RUNNER, build_worker
 
 
 class WorkerSettings(TemporalSettings):
@@ -72,7 +72,7 @@ async def serve(settings: WorkerSettings) -> None:
         logging.info("score store: derived %d chains from the ledger", caught_up)
     worker = build_worker(client, task_queue=settings.task_queue, activities=[
         agencies.deliver_task, agencies.withdraw_task, agencies.send_notice,
-        ledger.record_case_events], seals=SealVerifier(store), sandbox=SHARING_SANDBOX)
+        ledger.record_case_events], seals=SealVerifier(store), runner=PRODUCTION_RUNNER)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -33,8 +33,9 @@ class Platform(supervise.Platform):
     user whose sessions are kept in a config folder of the test's own."""
 
     def __init__(self, data_dir: Path, ports: Ports | None = None, *,
-                 database_url: str = "") -> None:
-        super().__init__(data_dir, ports or free_ports(), database_url=database_url)
+                 database_url: str = "", agencies_apart: bool = False) -> None:
+        super().__init__(data_dir, ports or free_ports(), database_url=database_url,
+                         agencies_apart=agencies_apart)
 
     @property
     def config_home(self) -> Path:

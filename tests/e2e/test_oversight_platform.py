@@ -85,12 +85,17 @@ def test_every_process_writes_spans_and_a_request_is_one_trace(platform: Platfor
     mining = platform.cli_json("demo", "mining")
     traces = platform.data_dir / "traces"
 
-    def trace_ids(process: str) -> set[str]:
-        return {s["traceId"] for s in spans_in(traces / f"{process}.otlp.jsonl")}
+    def trace_ids(process: str, agency: str = "") -> set[str]:
+        """The traces of `process`'s spans (of those `agency` served, in the process every
+        agency shares)."""
+        return {s["traceId"] for s in spans_in(traces / f"{process}.otlp.jsonl")
+                if not agency or {"key": "agency.id", "value": {"stringValue": agency}}
+                in s.get("attributes", [])}
 
     def joined() -> bool:
         # Batches reach the files every few seconds.
-        return bool(trace_ids("gateway") & trace_ids("worker") & trace_ids("public-security"))
+        return bool(trace_ids("gateway") & trace_ids("worker")
+                    & trace_ids("agencies", "public-security"))
     wait_for(joined, "one trace across gateway, worker and an agency", timeout=60)
     case_trace = f"{case_trace_id(mining['id']):032x}"
 
