@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
@@ -22,17 +23,27 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# The hot paths (a delivery, an officer's act) write with plain statements and build the
+# row they answer with themselves: the ORM's unit of work and the reload after a commit
+# cost the agency more than the database did.
+
+
 def deliver_task(*, session: Session, agency: str, assignee: str, idempotency_key: str,
                  item: InboxItemBase) -> tuple[InboxItem, bool]:
     """Put a task in the inbox; (row, created). A retry returns the existing row."""
     if assignee != agency or item.assignee != agency:
         raise WrongAgency(f"task for {item.assignee} delivered to {agency}")
-    existing = _by_key(session, agency, idempotency_key)
-    if existing is not None:
+    connection = session.connection()
+    if connection.execute(select(InboxItem.id).where(
+            InboxItem.assignee == agency,
+            InboxItem.idempotency_key == idempotency_key)).first() is not None:
+        existing = _by_key(session, agency, idempotency_key)
+        assert existing is not None
         return existing, False
     row = InboxItem.model_validate(item, update={"idempotency_key": idempotency_key})
-    session.add(row)
     try:
+        row.id = connection.execute(insert(InboxItem).values(
+            **row.model_dump(exclude={"id"})).returning(col(InboxItem.id))).scalar_one()
         session.commit()
     except IntegrityError:  # a concurrent retry won the race: its row is ours
         session.rollback()
@@ -40,7 +51,6 @@ def deliver_task(*, session: Session, agency: str, assignee: str, idempotency_ke
         if existing is None:
             raise
         return existing, False
-    session.refresh(row)
     return row, True
 
 
@@ -147,17 +157,15 @@ def current_task(*, session: Session, agency: str, case_id: str, task_id: str
 
 
 def record_action(*, session: Session, agency: str, row_id: int, task_state: str,
-                  finding: Finding | None) -> InboxItem:
+                  finding: Finding | None) -> None:
     """Keep the task's new state and, for a completion, the officer's finding (once per
     request id, so a retried action adds nothing)."""
-    row = session.get(InboxItem, row_id)
-    if row is None or row.assignee != agency:
+    connection = session.connection()
+    if not connection.execute(update(InboxItem).where(
+            col(InboxItem.id) == row_id, col(InboxItem.assignee) == agency).values(
+            task_state=task_state)).rowcount:
         raise WrongAgency(f"inbox row {row_id} is not {agency}'s")
-    row.task_state = task_state
-    session.add(row)
-    if finding is not None and session.exec(select(Finding).where(
+    if finding is not None and connection.execute(select(Finding.id).where(
             Finding.request_id == finding.request_id)).first() is None:
-        session.add(finding)
+        connection.execute(insert(Finding).values(**finding.model_dump(exclude={"id"})))
     session.commit()
-    session.refresh(row)
-    return row

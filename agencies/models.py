@@ -110,8 +110,9 @@ class Officer(SQLModel, table=True):
 
 
 class OfficerSession(SQLModel, table=True):
-    """A session the agency signed for one of its officers; ending it ends it at once
-    (the gateway asks the agency about the session on every call)."""
+    """A session the agency signed for one of its officers; ending it ends it at once at
+    the agency's desk, and within a second at the gateway (which asks the agency about
+    the session and keeps its answer that long: gateway.agency_links)."""
 
     __tablename__ = "officer_session"
 

@@ -309,10 +309,11 @@ class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
                               findings=request.findings,
                               evidence_refs="\n".join(request.evidence_refs))
         row_id = row.id
-        updated = await self._in_session(lambda db: inbox.record_action(
-            session=db, agency=self.agency, row_id=row_id,
-            task_state=state, finding=finding))
-        return agency_pb2.ActOnTaskResponse(item=item_to_proto(updated), case=reply.case)
+        await self._in_session(lambda db: inbox.record_action(
+            session=db, agency=self.agency, row_id=row_id, task_state=state,
+            finding=finding))
+        row.task_state = state  # as now stored (the row was read before the act)
+        return agency_pb2.ActOnTaskResponse(item=item_to_proto(row), case=reply.case)
 
 
 def _naming_case(request: agency_pb2.ActOnTaskRequest, case_id: str

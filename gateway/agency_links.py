@@ -1,13 +1,15 @@
 """The gateway's lines to the agencies' services (mutual TLS, as the gateway).
 
-Two uses: asking the agency that issued a session whether it still stands (every call a
-person makes), and relaying an officer's inbox request to the officer's own agency, with
-the officer's session, so the agency checks its own officer too. The agency's data stays
-with the agency; the gateway only relays.
+Two uses: asking the agency that issued a session whether it still stands (a person's
+calls ask at most once a second: see STANDING_SECONDS), and relaying an officer's inbox
+request to the officer's own agency, with the officer's session, so the agency checks
+its own officer too. The agency's data stays with the agency; the gateway only relays.
 """
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from collections.abc import Mapping
 
 import grpc
@@ -23,6 +25,14 @@ CHECK_TIMEOUT_SECONDS = 5.0
 INBOX_TIMEOUT_SECONDS = 10.0
 # Argon2id at the agency, at most two at a time: a queue of sign-ins takes a while.
 SIGN_IN_TIMEOUT_SECONDS = 15.0
+# How long the gateway takes an agency's word that a session stands: a person busy with
+# many calls a second costs the agency one question a second, and an officer signed out
+# or disabled is refused within this long. Fail closed: a session the agency said no to
+# is never remembered, and once the word is older the agency is asked again (an agency
+# that does not answer then means the call is refused, as before).
+STANDING_SECONDS = 1.0
+# Sessions remembered at once; the least recently used are forgotten first.
+MAX_REMEMBERED = 10_000
 _ROLE_OF = {roster_pb2.OFFICER_ROLE_OFFICER: OfficerRole.OFFICER,
             roster_pb2.OFFICER_ROLE_DISPATCHER: OfficerRole.DISPATCHER,
             roster_pb2.OFFICER_ROLE_HEAD: OfficerRole.HEAD}
@@ -42,6 +52,9 @@ class AgencyLinks:
         self._addresses = dict(addresses)
         self._credentials = mutual_tls_channel(identity)
         self._channels: dict[str, grpc.aio.Channel] = {}
+        # (agency, session id, officer) -> (until when, the agency's word that it stands)
+        self._standing: OrderedDict[tuple[str, str, str], tuple[float, Standing]] = \
+            OrderedDict()
 
     def _channel(self, agency: str) -> grpc.aio.Channel | None:
         address = self._addresses.get(agency)
@@ -62,6 +75,22 @@ class AgencyLinks:
             await channel.close(grace=None)
 
     async def check_session(self, session: Session) -> Standing:
+        """Whether the session stands and the officer's roles now, as its agency says
+        (its word kept STANDING_SECONDS)."""
+        key = (session.agency, session.session_id, session.officer)
+        now = time.monotonic()
+        remembered = self._standing.pop(key, None)
+        if remembered is not None and remembered[0] > now:
+            self._standing[key] = remembered
+            return remembered[1]
+        standing = await self._ask(session)
+        if standing.active:
+            self._standing[key] = (now + STANDING_SECONDS, standing)
+            if len(self._standing) > MAX_REMEMBERED:
+                self._standing.popitem(last=False)
+        return standing
+
+    async def _ask(self, session: Session) -> Standing:
         channel = self._channel(session.agency)
         if channel is None:
             raise SessionUnconfirmed(f"{session.agency} has no service on this platform to "
@@ -100,6 +129,9 @@ class AgencyLinks:
         await self._roster(agency).SignOut(
             roster_pb2.SignOutRequest(), metadata=(("authorization", f"Bearer {session}"),),
             timeout=CHECK_TIMEOUT_SECONDS)
+        # Forget the agency's word on its sessions: this one no longer stands.
+        for key in [k for k in self._standing if k[0] == agency]:
+            del self._standing[key]
 
     async def list_notices(self, agency: str, session: str,
                            request: agency_pb2.AgencyServiceListNoticesRequest

@@ -4,7 +4,8 @@ The gateway listens twice. On its public port (server TLS) callers are people: e
 carries `authorization: Bearer <session>`, a session signed by the agency (or the
 oversight body) where the person signed in. The gateway checks the signature against the
 platform's certificates, then asks the issuing agency whether the session still stands
-and what roles the officer has now; a signed-out or disabled officer is refused at once.
+and what roles the officer has now (keeping its word a second: a signed-out or disabled
+officer is refused within a second).
 On its mutual-TLS port callers are agencies' services, known by their certificate,
 forwarding an act of one of their officers with the agency's signature over it
 (`seamless-act`; checked with the request in `gateway.service`).

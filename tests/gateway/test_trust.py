@@ -13,9 +13,17 @@ import grpc
 import pytest
 from sqlmodel import Session
 
+from gateway.agency_links import STANDING_SECONDS
 from observability import ledger
 from observability.event_schema import PLATFORM_ACTOR
-from seamless.v1 import case_pb2, case_service_pb2_grpc, roster_pb2, roster_pb2_grpc
+from seamless.v1 import (
+    agency_pb2,
+    agency_pb2_grpc,
+    case_pb2,
+    case_service_pb2_grpc,
+    roster_pb2,
+    roster_pb2_grpc,
+)
 from seamless.v1 import case_service_pb2 as pb
 from tests.gateway.harness import Gateway, failure
 from tests.trust.kit import new_kit
@@ -112,7 +120,10 @@ async def test_an_officer_of_one_agency_cannot_act_for_another(gw: Gateway) -> N
                                               "NOT_ASSIGNEE")
 
 
-async def test_a_disabled_officer_is_refused_at_once(gw: Gateway) -> None:
+async def test_a_disabled_officer_is_refused_within_a_second(gw: Gateway) -> None:
+    """The gateway keeps an agency's word that a session stands for a second (a busy
+    person costs the agency one question a second); the agency's own desk asks its
+    roster on every call."""
     session = await gw.sign_in(NR, "field-officer")
     metadata = (("authorization", f"Bearer {session}"),)
     await gw.stub.ListAgencies(pb.ListAgenciesRequest(), metadata=metadata)
@@ -120,6 +131,11 @@ async def test_a_disabled_officer_is_refused_at_once(gw: Gateway) -> None:
         await roster_pb2_grpc.RosterServiceStub(desk).DisableOfficer(  # type: ignore[no-untyped-call]
             roster_pb2.DisableOfficerRequest(officer_id="field-officer", reason="on leave"),
             metadata=(("authorization", f"Bearer {await gw.session(NR)}"),))
+        with pytest.raises(grpc.aio.AioRpcError) as at_the_desk:
+            await agency_pb2_grpc.AgencyServiceStub(desk).ListInbox(  # type: ignore[no-untyped-call]
+                agency_pb2.ListInboxRequest(), metadata=metadata)
+        assert at_the_desk.value.code() is grpc.StatusCode.UNAUTHENTICATED
+    await asyncio.sleep(STANDING_SECONDS)
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await gw.stub.ListAgencies(pb.ListAgenciesRequest(), metadata=metadata)
     assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
