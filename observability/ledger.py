@@ -28,6 +28,7 @@ from sqlalchemy import (
     Engine,
     TextClause,
     UniqueConstraint,
+    bindparam,
     insert,
     text,
     update,
@@ -161,13 +162,13 @@ def append(*, session: Session, case_id: str, events: Sequence[LedgerEntryBase],
     """
     if any(e.case_id != case_id for e in events):
         raise LedgerConflict(f"a batch for {case_id} holds events of another case")
-    # Plain SQL statements rather than ORM objects: appending is the worker's most
-    # frequent write, and the ORM's unit of work cost more than SQLite did.
+    # Plain SQL statements rather than ORM objects, each built once: appending is the
+    # worker's most frequent write, and the ORM's unit of work (and building a statement
+    # anew each time) cost more than SQLite did.
     connection = session.connection()
     _hold_case(connection, case_id)
     stored = _stored(session, case_id, events)
-    head = connection.execute(select(LedgerHead.sequence, LedgerHead.hash)
-                              .where(LedgerHead.case_id == case_id)).first()
+    head = connection.execute(_HEAD, {"case_id": case_id}).first()
     last, last_hash = (head[0], head[1]) if head is not None else (0, GENESIS)
     rows: list[dict[str, Any]] = []
     recorded_at = _utc_now()
@@ -188,16 +189,30 @@ def append(*, session: Session, case_id: str, events: Sequence[LedgerEntryBase],
                      "recorded_at": recorded_at})
         last, last_hash = entry.sequence, link
     if rows:
-        connection.execute(insert(LedgerEntry), rows)
+        connection.execute(_INSERT_ENTRY, rows)
         if head is None:
-            connection.execute(insert(LedgerHead).values(case_id=case_id, sequence=last,
-                                                         hash=last_hash))
+            connection.execute(_NEW_HEAD, {"case_id": case_id, "sequence": last,
+                                           "hash": last_hash})
         else:
-            connection.execute(update(LedgerHead).where(col(LedgerHead.case_id) == case_id)
-                               .values(sequence=last, hash=last_hash))
+            connection.execute(_MOVE_HEAD, {"chain": case_id, "new_sequence": last,
+                                            "new_hash": last_hash})
     if commit:
         session.commit()
     return len(rows)
+
+
+_HEAD = select(LedgerHead.sequence, LedgerHead.hash).where(
+    col(LedgerHead.case_id) == bindparam("case_id"))
+_INSERT_ENTRY = insert(LedgerEntry)
+_NEW_HEAD = insert(LedgerHead)
+# (An update's parameters may not take its columns' names.)
+_MOVE_HEAD = update(LedgerHead).where(col(LedgerHead.case_id) == bindparam("chain")) \
+    .values(sequence=bindparam("new_sequence"), hash=bindparam("new_hash"))
+_TOUCH_HEAD = update(LedgerHead).where(col(LedgerHead.case_id) == bindparam("chain")) \
+    .values(sequence=LedgerHead.sequence)
+_ANY_STORED = select(LedgerEntry.sequence).where(
+    col(LedgerEntry.case_id) == bindparam("case_id"),
+    col(LedgerEntry.sequence).in_(bindparam("sequences", expanding=True))).limit(1)
 
 
 def _hold_case(connection: Connection, case_id: str) -> None:
@@ -210,8 +225,7 @@ def _hold_case(connection: Connection, case_id: str) -> None:
     else:
         # SQLite has one writer at a time: a write (even one that changes nothing) takes
         # the lock before this transaction reads anything.
-        connection.execute(update(LedgerHead).where(col(LedgerHead.case_id) == case_id)
-                           .values(sequence=LedgerHead.sequence))
+        connection.execute(_TOUCH_HEAD, {"chain": case_id})
 
 
 def _abandon(session: Session, ours: bool) -> None:
@@ -225,10 +239,8 @@ def _stored(session: Session, case_id: str, events: Sequence[LedgerEntryBase]
     """Those of `events` the ledger already holds (a retried batch), by sequence."""
     sequences = [e.sequence for e in events]
     # The common case, a new batch, answered from the unique index alone.
-    if session.connection().execute(
-            select(LedgerEntry.sequence)
-            .where(LedgerEntry.case_id == case_id, col(LedgerEntry.sequence).in_(sequences))
-            .limit(1)).first() is None:
+    if session.connection().execute(_ANY_STORED, {"case_id": case_id,
+                                                  "sequences": sequences}).first() is None:
         return {}
     return {row.sequence: row for row in session.exec(
         select(LedgerEntry).where(LedgerEntry.case_id == case_id,
@@ -237,8 +249,7 @@ def _stored(session: Session, case_id: str, events: Sequence[LedgerEntryBase]
 
 def head(connection: Connection, case_id: str) -> tuple[int, str] | None:
     """(last sequence, last hash) of a case's chain, as its head row says."""
-    row = connection.execute(select(LedgerHead.sequence, LedgerHead.hash)
-                             .where(LedgerHead.case_id == case_id)).first()
+    row = connection.execute(_HEAD, {"case_id": case_id}).first()
     return (row[0], row[1]) if row is not None else None
 
 
