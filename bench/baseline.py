@@ -24,10 +24,7 @@ import asyncio
 import gc
 import os
 import signal
-import sqlite3
-import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from temporalio import activity
@@ -36,6 +33,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
 from bench import durable_activities
+from bench.baseline_receiver import Inbox
 from bench.baseline_workflow import (
     DELIVER_TASK,
     RECORD_CHANGES,
@@ -55,35 +53,14 @@ async def record_changes() -> None:
     """Stands in for the ledger append: the local activity itself, doing nothing."""
 
 
-class Inbox:
-    """One SQLite inbox for every assignee, set up as the agencies' databases are."""
-
-    def __init__(self, path: Path) -> None:
-        self._connection = sqlite3.connect(path, check_same_thread=False, timeout=5.0)
-        self._lock = threading.Lock()
-        self._connection.execute("PRAGMA journal_mode=WAL")
-        self._connection.execute("PRAGMA synchronous=NORMAL")
-        self._connection.execute(
-            "CREATE TABLE IF NOT EXISTS inbox_item (id INTEGER PRIMARY KEY, "
-            "assignee TEXT, case_id TEXT, task_id TEXT, delivered_at TEXT, "
-            "UNIQUE (case_id, task_id))")
-
-    def store(self, delivery: BareDelivery) -> None:
-        # One connection for the activity threads: one transaction at a time on it.
-        with self._lock, self._connection:
-            self._connection.execute(
-                "INSERT OR IGNORE INTO inbox_item (assignee, case_id, task_id, delivered_at)"
-                " VALUES (?, ?, ?, ?)", (delivery.assignee, delivery.case_id,
-                                         delivery.task_id, datetime.now(UTC).isoformat()))
-
-
 _inbox: Inbox | None = None
 
 
 @activity.defn(name=DELIVER_TASK)
 async def deliver_task(delivery: BareDelivery) -> None:
     assert _inbox is not None
-    await asyncio.to_thread(_inbox.store, delivery)
+    await asyncio.to_thread(_inbox.store, delivery.assignee, delivery.case_id,
+                            delivery.task_id)
 
 
 class BaselineApi:

@@ -5,6 +5,7 @@ worker."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,6 +17,33 @@ DELIVER_TASK = "deliver_task"
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # The clocks of the citizen-hotline playbook.
 PROMISED, SIGN_WITHIN, DUE_WITHIN = timedelta(days=7), timedelta(hours=1), timedelta(days=7)
+
+
+class Clocks:
+    """Seamless keeps one timer for its earliest running clock; so do the baselines, with
+    the same clocks: the promised line, and each open task's sign-by and due-by."""
+
+    def __init__(self) -> None:
+        self.deadlines: dict[str, datetime] = {"promised": workflow.now() + PROMISED}
+
+    def start(self, task_id: str) -> None:
+        self.deadlines[f"{task_id}/sign"] = workflow.now() + SIGN_WITHIN
+        self.deadlines[f"{task_id}/due"] = workflow.now() + DUE_WITHIN
+
+    def stop(self, task_id: str, clock: str) -> None:
+        self.deadlines.pop(f"{task_id}/{clock}", None)
+
+    async def keep(self, closed: Callable[[], bool]) -> None:
+        while not closed():
+            armed = min(self.deadlines.values(), default=None)
+            timeout = None if armed is None else max(armed - workflow.now(), timedelta(0))
+            try:
+                await workflow.wait_condition(
+                    lambda armed=armed: closed()  # type: ignore[misc]
+                    or min(self.deadlines.values(), default=None) != armed, timeout=timeout)
+            except TimeoutError:
+                self.deadlines = {k: v for k, v in self.deadlines.items()
+                                  if v > workflow.now()}
 
 
 @dataclass(frozen=True)
@@ -41,33 +69,19 @@ class BareCase:
         self._unrecorded = 0
         self._deliveries: list[BareDelivery] = []
         self._deliveries_running = 0
-        # Seamless keeps one timer for its earliest running clock; so does the baseline,
-        # with the same clocks: the promised line, and each open task's sign-by and due-by.
-        self._deadlines: dict[str, datetime] = {"promised": workflow.now() + PROMISED}
+        self._clocks = Clocks()
         self._closed = False
 
     @workflow.run
     async def run(self, subject: str) -> int:
         recorder = asyncio.create_task(self._record_changes())
         deliverer = asyncio.create_task(self._deliver())
-        clocks = asyncio.create_task(self._keep_clocks())
+        clocks = asyncio.create_task(self._clocks.keep(lambda: self._closed))
         await workflow.wait_condition(lambda: self._closed and workflow.all_handlers_finished())
         await clocks
         await deliverer
         await recorder
         return len(self._tasks)
-
-    async def _keep_clocks(self) -> None:
-        while not self._closed:
-            armed = min(self._deadlines.values(), default=None)
-            timeout = None if armed is None else max(armed - workflow.now(), timedelta(0))
-            try:
-                await workflow.wait_condition(
-                    lambda armed=armed: self._closed  # type: ignore[misc]
-                    or min(self._deadlines.values(), default=None) != armed, timeout=timeout)
-            except TimeoutError:
-                self._deadlines = {k: v for k, v in self._deadlines.items()
-                                   if v > workflow.now()}
 
     async def _record_changes(self) -> None:
         while True:
@@ -111,8 +125,7 @@ class BareCase:
     def dispatch(self, cmd: BareCommand) -> str:
         task_id = f"T{len(self._tasks) + 1}"
         self._tasks[task_id] = "DISPATCHED"
-        self._deadlines[f"{task_id}/sign"] = workflow.now() + SIGN_WITHIN
-        self._deadlines[f"{task_id}/due"] = workflow.now() + DUE_WITHIN
+        self._clocks.start(task_id)
         self._deliveries.append(BareDelivery(workflow.info().workflow_id, task_id,
                                              cmd.assignee))
         self._changed()
@@ -121,13 +134,13 @@ class BareCase:
     @workflow.update
     def sign(self, cmd: BareCommand) -> None:
         self._tasks[cmd.task_id] = "SIGNED"
-        self._deadlines.pop(f"{cmd.task_id}/sign", None)
+        self._clocks.stop(cmd.task_id, "sign")
         self._changed()
 
     @workflow.update
     def complete(self, cmd: BareCommand) -> None:
         self._tasks[cmd.task_id] = "DONE"
-        self._deadlines.pop(f"{cmd.task_id}/due", None)
+        self._clocks.stop(cmd.task_id, "due")
         self._changed()
 
     @workflow.update

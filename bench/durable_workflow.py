@@ -26,11 +26,9 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from bench.baseline_workflow import (
         ACTIVITY_TIMEOUT,
-        DUE_WITHIN,
-        PROMISED,
-        SIGN_WITHIN,
         BareCommand,
         BareDelivery,
+        Clocks,
     )
     from workflows import search
 
@@ -73,7 +71,7 @@ class DurableCase:
         self._recorded = 0
         self._deliveries: list[BareDelivery] = []
         self._deliveries_running = 0
-        self._deadlines: dict[str, datetime] = {"promised": workflow.now() + PROMISED}
+        self._clocks = Clocks()
         self._closed = False
         self._indexed: tuple[Any, ...] | None = None
 
@@ -82,7 +80,7 @@ class DurableCase:
         self._index()
         recorder = asyncio.create_task(self._record())
         deliverer = asyncio.create_task(self._deliver())
-        clocks = asyncio.create_task(self._keep_clocks())
+        clocks = asyncio.create_task(self._clocks.keep(lambda: self._closed))
         await workflow.wait_condition(lambda: self._closed and workflow.all_handlers_finished())
         await clocks
         await deliverer
@@ -90,18 +88,6 @@ class DurableCase:
         return len(self._tasks)
 
     # ----- background loops, as Seamless's ------------------------------------------
-
-    async def _keep_clocks(self) -> None:
-        while not self._closed:
-            armed = min(self._deadlines.values(), default=None)
-            timeout = None if armed is None else max(armed - workflow.now(), timedelta(0))
-            try:
-                await workflow.wait_condition(
-                    lambda armed=armed: self._closed  # type: ignore[misc]
-                    or min(self._deadlines.values(), default=None) != armed, timeout=timeout)
-            except TimeoutError:
-                self._deadlines = {k: v for k, v in self._deadlines.items()
-                                   if v > workflow.now()}
 
     async def _record(self) -> None:
         """One regular activity at a time, with every event not yet recorded."""
@@ -192,8 +178,7 @@ class DurableCase:
         task_id = f"T{len(self._tasks) + 1}"
         self._tasks[task_id] = "DISPATCHED"
         self._assignees[task_id] = cmd.assignee
-        self._deadlines[f"{task_id}/sign"] = workflow.now() + SIGN_WITHIN
-        self._deadlines[f"{task_id}/due"] = workflow.now() + DUE_WITHIN
+        self._clocks.start(task_id)
         self._deliveries.append(BareDelivery(workflow.info().workflow_id, task_id,
                                              cmd.assignee))
         self._event("TASK_DISPATCHED", task_id)
@@ -208,7 +193,7 @@ class DurableCase:
         if cmd.request_id in self._answers:
             return
         self._tasks[cmd.task_id] = "SIGNED"
-        self._deadlines.pop(f"{cmd.task_id}/sign", None)
+        self._clocks.stop(cmd.task_id, "sign")
         self._event("TASK_SIGNED", cmd.task_id)
         self._answered(cmd, "")
 
@@ -221,7 +206,7 @@ class DurableCase:
         if cmd.request_id in self._answers:
             return
         self._tasks[cmd.task_id] = "DONE"
-        self._deadlines.pop(f"{cmd.task_id}/due", None)
+        self._clocks.stop(cmd.task_id, "due")
         self._event("TASK_DONE", cmd.task_id)
         self._answered(cmd, "")
 

@@ -2,7 +2,8 @@
 
 An officer signs in at its own agency's desk; the session is kept in the person's own
 config folder (`cli.sessions`). An agency's heads keep its roster: add officers,
-disable them (their sessions end at once), reset passwords.
+disable them (their sessions end at once; the gateway refuses them within a second),
+reset passwords.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ import pytest
 
 from cli import datadir
 from cli.provision import demo_password
+from gateway.agency_links import STANDING_SECONDS
 from observability import witness
 from seamless.v1 import agency_pb2, agency_pb2_grpc, case_pb2, case_service_pb2_grpc
 from seamless.v1 import case_service_pb2 as pb
@@ -217,8 +218,10 @@ def test_people_act_as_themselves_with_the_roles_they_hold(platform: Platform,
     assert (refused["error"]["status"], refused["error"]["reason"]) == (
         "PERMISSION_DENIED", "ROLE_REQUIRED")
     assert as_field("agencies", "--as", TOWNSHIP).returncode == 0
-    # Their head disables them: their session stops working at once.
+    # Their head disables them: the session ends at their agency at once, and the gateway,
+    # which keeps the agency's word for STANDING_SECONDS, refuses it once that has passed.
     platform.cli("officer", "disable", "field-officer", "--reason", "left", "--as", TOWNSHIP)
+    time.sleep(STANDING_SECONDS)
     after = json.loads(as_field("agencies", "--as", TOWNSHIP, "--json", check=False).stdout)
     assert after["error"]["status"] == "UNAUTHENTICATED"
     # A session edited in the config file is worth nothing either.
