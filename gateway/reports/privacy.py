@@ -9,12 +9,16 @@ nothing derived from the ledger (traces, exports) ever holds them.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # What stands for a reporter's contact typed into a report's own words.
 MASK = "***"
 # A phone number is matched on its last digits (a subscriber number is 8 in China), so
 # "+86 139 1234 5678", "13912345678" and "139.1234.5678" are one number.
 _PHONE_TAIL = 8
+# A report's words and contact never change, and a listing masks the same reports poll
+# after poll (Open311's GET /requests: 200 a page, every few seconds): masked once each.
+MASKED_REMEMBERED = 4096
 
 
 def may_see_contact(viewer: str, *, owner: str, hotline: str) -> bool:
@@ -47,6 +51,7 @@ def _phone_pattern(phone: str) -> re.Pattern[str] | None:
                       + r"(?!\d)")
 
 
+@lru_cache(maxsize=MASKED_REMEMBERED)
 def mask_text(text: str, *, name: str, phone: str, email: str) -> str:
     """`text` with the reporter's own contact masked, however it was typed in: what a
     report's description and address become for anyone but the hotline and the lead
