@@ -38,6 +38,12 @@ def authority_key(data_dir: Path) -> Path:
     return data_dir / "authority" / "ca.key"
 
 
+def engine_keys(data_dir: Path) -> Path:
+    """The keys sealing every payload handed to Temporal: the gateway's and the worker's
+    alone (`trust.engine_keys`)."""
+    return data_dir / "engine" / "keys.json"
+
+
 def agency_folder(data_dir: Path, agency: str) -> Path:
     return data_dir / "agencies" / agency
 

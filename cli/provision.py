@@ -32,6 +32,7 @@ from cli import datadir
 from cli.arguments import leaf
 from observability.participation import OVERSIGHT, OVERSIGHT_NAMES
 from seamless.v1 import agency_pb2
+from trust import engine_keys
 from trust.authority import ensure_authority, ensure_party
 from trust.files import private_dir, private_umask, tighten, write_private
 from trust.passwords import hash_password
@@ -78,6 +79,7 @@ def provision(data_dir: Path, catalog: Catalog, *, hosts: tuple[str, ...] = ()) 
     for party, role in (("gateway", Role.GATEWAY), ("worker", Role.WORKER)):
         ensure_party(pki, authority_key, datadir.identity(data_dir, party),
                      Party(party, role), hosts=hosts)
+    engine_keys.ensure(datadir.engine_keys(data_dir))
     passwords = _demo_passwords(data_dir, [profile.id for profile, _ in bodies(catalog)])
     for profile, role in bodies(catalog):
         folder = datadir.agency_folder(data_dir, profile.id)
@@ -174,6 +176,10 @@ def provision_command(args: argparse.Namespace) -> int:
     provision(data_dir, catalog, hosts=tuple(args.host))
     if args.database_passwords:
         database_passwords(data_dir, database_roles(catalog))
+    if args.rotate_engine_key:
+        keys = engine_keys.rotate(datadir.engine_keys(data_dir))
+        print(f"engine key {keys.current} seals from now on; restart the gateway and "  # noqa: T201
+              f"the worker ({len(keys.keys) - 1} older key(s) still open what they sealed)")
     print(f"provisioned {data_dir}")  # noqa: T201
     return 0
 
@@ -184,6 +190,9 @@ def add_command(commands: Any) -> None:
              acting=False)
     p.add_argument("--host", action="append", default=[], metavar="NAME",
                    help="a host name every certificate names (repeat; localhost always)")
+    p.add_argument("--rotate-engine-key", action="store_true",
+                   help="a new key seals what the platform hands Temporal from the next start "
+                        "of the gateway and the worker; the older keys still open")
     p.add_argument("--database-passwords", action="store_true",
                    help="also a random password per PostgreSQL role, under postgres/")
     p.add_argument("--catalog-dir", default=str(DEFAULT_CATALOG),

@@ -149,7 +149,9 @@ def processes(data_dir: Path, ports: Ports, endpoints: Endpoints,
         table[AGENCIES] = ([python, "-m", "agencies"], {
             "PYTHONUNBUFFERED": "1", "SEAMLESS_AGENCIES": json.dumps(list(settings.values()))})
     records = {**databases.environment(LEDGER, "SEAMLESS_LEDGER_"),
-               **databases.environment(WITNESS, "SEAMLESS_WITNESS_")}
+               **databases.environment(WITNESS, "SEAMLESS_WITNESS_"),
+               # The two that talk to the engine seal what they hand it.
+               "SEAMLESS_ENGINE_KEYS_FILE": str(datadir.engine_keys(data_dir))}
     table["worker"] = ([python, "-m", "workflows"], {
         "SEAMLESS_TEMPORAL_ADDRESS": endpoints.temporal, "PYTHONUNBUFFERED": "1",
         "SEAMLESS_AGENCY_ADDRESSES": json.dumps(deliverable),

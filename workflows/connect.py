@@ -17,11 +17,13 @@ from pathlib import Path
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from temporalio.client import Client, Interceptor
+from temporalio.converter import DataConverter
 from temporalio.service import RPCError, TLSConfig
 
 from observability import telemetry
+from trust.engine_keys import EngineKeys
 from trust.files import read_secret
-from workflows import type_hints
+from workflows import envelopes, type_hints
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,10 @@ class TemporalSettings(BaseSettings):
     temporal_tls_key_file: Path | None = None
     # Or an API key (Temporal Cloud), read from this file; TLS is implied.
     temporal_api_key_file: Path | None = None
+    # The keys that seal every payload handed to the engine (`workflows.envelopes`);
+    # `seamless up` and compose always give them. Absent: payloads travel in plaintext,
+    # which only tests of the rules alone do.
+    engine_keys_file: Path | None = None
 
     @model_validator(mode="after")
     def _pairs(self) -> TemporalSettings:
@@ -62,6 +68,11 @@ class TemporalSettings(BaseSettings):
             domain=self.temporal_tls_server_name,
             client_cert=_read(self.temporal_tls_cert_file),
             client_private_key=_read(self.temporal_tls_key_file))
+
+    def data_converter(self) -> DataConverter:
+        if self.engine_keys_file is None:
+            return DataConverter.default
+        return envelopes.data_converter(EngineKeys.load(self.engine_keys_file))
 
     def api_key(self) -> str | None:
         if self.temporal_api_key_file is None:
@@ -83,11 +94,13 @@ async def connect(settings: TemporalSettings, *, interceptors: Sequence[Intercep
     type_hints.cache_converter_type_hints()
     address = settings.temporal_address
     tls, api_key = settings.tls(), settings.api_key()
+    converter = settings.data_converter()
     give_up = time.monotonic() + wait_seconds
     while True:
         try:
             return await Client.connect(address, namespace=settings.temporal_namespace,
                                         tls=tls, api_key=api_key,
+                                        data_converter=converter,
                                         interceptors=[telemetry.temporal_interceptor(),
                                                       *interceptors])
         except (RPCError, RuntimeError, OSError) as err:

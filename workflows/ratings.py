@@ -18,7 +18,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from observability import event_schema as schema
     from observability.event_schema import Satisfaction, reopens
-    from workflows import activities, request_trace, seals
+    from workflows import activities, request_trace, seals, unopened
     from workflows.rules.effects import CaseEventBatch
     from workflows.rules.model import Actor, CaseEvent, EventKind
     from workflows.rules.refusals import Reason, Refusal
@@ -48,7 +48,9 @@ def rating_workflow_id(report_id: str) -> str:
 @workflow.defn(name="RatingWorkflow")
 class RatingWorkflow:
     @workflow.run
-    async def run(self, rating: RateReport) -> str:
+    async def run(self, rating: RateReport | unopened.Unopened) -> str:
+        if isinstance(rating, unopened.Unopened):
+            raise refusal_error(Refusal(Reason.COMMAND_NOT_SEALED, unopened.refusal(rating)))
         unsealed = seals.start_refusal(rating)
         if unsealed is not None:
             raise refusal_error(Refusal(Reason.COMMAND_NOT_SEALED, unsealed))

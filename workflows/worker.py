@@ -17,6 +17,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from workflows.ratings import RatingWorkflow
 from workflows.request_trace import RequestTraceInterceptor
 from workflows.seals import SealCheck, SealVerifier
+from workflows.unopened import RefuseUnopened
 from workflows.workflows import CaseWorkflow
 
 # The sandbox re-imports, for every new case, each module it does not pass through.
@@ -36,12 +37,13 @@ from workflows.workflows import CaseWorkflow
 #
 # The checking sandbox passes the request-trace and seal modules through, so their
 # interceptors (outside the sandbox) and the workflow (inside) share their context
-# variables; and the libraries that check a seal, whose native code cannot be loaded
-# twice.
+# variables; `workflows.unopened`, whose values the codec makes outside; and the
+# libraries that check a seal, whose native code cannot be loaded twice.
 PASSED_THROUGH = ("seamless", "observability", "workflows.rules", "workflows.to_proto",
                   "workflows.projection",
                   "workflows.activities", "workflows.request_trace", "workflows.seals",
-                  "workflows.search", "workflows.type_hints", "trust", "jwt",
+                  "workflows.search", "workflows.type_hints", "workflows.unopened", "trust",
+                  "jwt",
                   "cryptography", "google.protobuf", "opentelemetry", "pydantic",
                   "pydantic_core", "yaml", "sqlalchemy", "sqlmodel", "grpc")
 CHECKING_SANDBOX = SandboxedWorkflowRunner(
@@ -60,10 +62,12 @@ def build_worker(client: Client, *, task_queue: str,
                  activities: Sequence[Callable[..., Any]], seals: SealVerifier,
                  runner: WorkflowRunner = CHECKING_SANDBOX) -> Worker:
     """A worker for cases. `activities` binds the names in `workflows.activities`;
-    `seals` checks that every command came through the gateway; `runner` runs the
+    `seals` checks that every command came through the gateway, and no activity runs
+    on a payload the platform did not seal (`workflows.unopened`); `runner` runs the
     cases (the checking sandbox unless told otherwise)."""
     return Worker(client, task_queue=task_queue, workflows=[CaseWorkflow, RatingWorkflow],
                   activities=list(activities),
-                  interceptors=[RequestTraceInterceptor(), SealCheck(seals, task_queue)],
+                  interceptors=[RequestTraceInterceptor(), SealCheck(seals, task_queue),
+                                RefuseUnopened()],
                   workflow_runner=runner, workflow_task_poller_behavior=WORKFLOW_POLLS,
                   nonsticky_to_sticky_poll_ratio=NON_STICKY_RATIO)

@@ -27,7 +27,7 @@ from temporalio.exceptions import (
 
 with workflow.unsafe.imports_passed_through():
     from seamless.v1 import case_pb2, case_service_pb2
-    from workflows import activities, continuation, request_trace, seals, search
+    from workflows import activities, continuation, request_trace, seals, search, unopened
     from workflows.projection import project
     from workflows.rules.case import CaseEngine, answer_key, fingerprint
     from workflows.rules.catalog import CaseRules
@@ -178,11 +178,45 @@ def refusal_error(refusal: Refusal) -> ApplicationError:
 @workflow.defn(name="CaseWorkflow")
 class CaseWorkflow:
     @workflow.init
-    def __init__(self, input: CaseWorkflowInput) -> None:
+    def __init__(self, input: CaseWorkflowInput | unopened.Unopened) -> None:
         self._refused: Refusal | None = None
         self._opened: CaseEngine | None = None
         # Deliveries and notices the previous run left undone, to start again.
         self._carried_effects: list[Effect] = []
+        self._drain_limit = DEFAULT_DRAIN_LIMIT
+        self._begin(input)
+        # Each running delivery or notice, and the effect it carries out (to hand on if
+        # the run continues as new). Insertion-ordered: on giving up, the cancellations
+        # must go out in the same order on every replay.
+        self._in_flight: dict[asyncio.Task[None], Effect] = {}
+        # The latest delivery or withdrawal of each task: the next one for the same task
+        # waits for it, so a withdrawal can never overtake its own delivery.
+        self._last_for_task: dict[str, asyncio.Task[None]] = {}
+        # Set once the case is closed and every update has finished: the effect and
+        # ledger loops then drain what is left and end.
+        self._closing = False
+        self._giving_up = False
+        # What the search attributes last said (owner, status, participants, awaiting).
+        self._indexed: tuple[str, str, tuple[str, ...], tuple[str, ...]] | None = None
+        # Set while the run readies itself to continue as new: the ledger and effect
+        # loops take nothing more, and what is left is handed on.
+        self._continuing = False
+        # Whether a ledger append is in flight (one is let finish before continuing).
+        self._appending = False
+        # Cleared when the run cannot continue as new (what it would hand on is too
+        # large): it runs on, towards Temporal's own limits, and says so in the log.
+        self._may_continue = True
+        # Set once the case is too large to travel in an update's answer (see _reply).
+        self._outgrown = False
+
+    def _begin(self, input: CaseWorkflowInput | unopened.Unopened) -> None:
+        """Open the case, resume it from the run before, or refuse the start."""
+        if isinstance(input, unopened.Unopened):
+            # Not sealed by the platform (a start or a continuation made by hand): no case
+            # is opened, nothing is shown or sent, and the run ends at once.
+            self._refused = Refusal(Reason.COMMAND_NOT_SEALED, unopened.refusal(input))
+            return
+        self._drain_limit = timedelta(seconds=input.drain_limit_seconds)
         continued = bool(input.carried) and continuation.is_continuation(workflow.info())
         unsealed = None if continued else seals.start_refusal(input)
         if continued:
@@ -210,30 +244,6 @@ class CaseWorkflow:
                 # between their check and the start. The run ends at once, releasing the
                 # subject.
                 self._refused = refusal
-        # Each running delivery or notice, and the effect it carries out (to hand on if
-        # the run continues as new). Insertion-ordered: on giving up, the cancellations
-        # must go out in the same order on every replay.
-        self._in_flight: dict[asyncio.Task[None], Effect] = {}
-        # The latest delivery or withdrawal of each task: the next one for the same task
-        # waits for it, so a withdrawal can never overtake its own delivery.
-        self._last_for_task: dict[str, asyncio.Task[None]] = {}
-        # Set once the case is closed and every update has finished: the effect and
-        # ledger loops then drain what is left and end.
-        self._closing = False
-        self._drain_limit = timedelta(seconds=input.drain_limit_seconds)
-        self._giving_up = False
-        # What the search attributes last said (owner, status, participants, awaiting).
-        self._indexed: tuple[str, str, tuple[str, ...], tuple[str, ...]] | None = None
-        # Set while the run readies itself to continue as new: the ledger and effect
-        # loops take nothing more, and what is left is handed on.
-        self._continuing = False
-        # Whether a ledger append is in flight (one is let finish before continuing).
-        self._appending = False
-        # Cleared when the run cannot continue as new (what it would hand on is too
-        # large): it runs on, towards Temporal's own limits, and says so in the log.
-        self._may_continue = True
-        # Set once the case is too large to travel in an update's answer (see _reply).
-        self._outgrown = False
 
     @staticmethod
     def _behaves(patch: str) -> bool:
@@ -263,8 +273,10 @@ class CaseWorkflow:
         return self._opened
 
     @workflow.run
-    async def run(self, input: CaseWorkflowInput) -> CaseOutcome:
+    async def run(self, input: CaseWorkflowInput | unopened.Unopened) -> CaseOutcome:
         engine = self._engine
+        # A start that did not open was refused by the line above.
+        assert isinstance(input, CaseWorkflowInput)
         self._index()
         for effect in self._carried_effects:
             self._start(effect)

@@ -6,6 +6,7 @@ nothing; what is left in the data directory is private and holds no secret in a 
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import os
@@ -92,6 +93,13 @@ def test_commands_sent_to_temporal_directly_are_refused_and_change_nothing(
     case = open_mining(platform)
     workflow_id, _, run_id = case["id"].rpartition("@")
     before = ledger_rows(platform, case["id"])
+    # What the engine holds of the case is ciphertext to anyone who reaches it.
+    history = temporal(platform, "workflow", "show", "--workflow-id", workflow_id,
+                       "--run-id", run_id, "--output", "json")
+    assert history.returncode == 0, history.stderr
+    sealed = ("binary/seamless-sealed", base64.b64encode(b"binary/seamless-sealed").decode())
+    assert any(encoding in history.stdout for encoding in sealed)
+    assert "Quarrying by night" not in history.stdout
     forged = temporal(platform, "workflow", "update", "execute", "--workflow-id",
                       workflow_id, "--run-id", run_id, "--name", "assign_owner",
                       "--input", json.dumps({
@@ -120,7 +128,8 @@ def test_commands_sent_to_temporal_directly_are_refused_and_change_nothing(
     assert started.returncode == 0, started.stderr
     result = temporal(platform, "workflow", "result", "--workflow-id",
                       f"case:illegal-mining:{subject}")
-    assert "no seal of the gateway" in result.stdout + result.stderr
+    # Its input is plaintext: the worker refuses it before looking for a seal.
+    assert "not sealed by the platform" in result.stdout + result.stderr
     assert ledger_rows(platform, f"case:illegal-mining:{subject}") == []
     listed = platform.cli_json("case", "list", "--owner", HEALTH, "--as", HEALTH)
     assert not [c for c in listed["cases"] if subject in c["id"]]

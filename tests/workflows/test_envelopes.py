@@ -1,0 +1,181 @@
+"""Sealed envelopes: what the platform hands Temporal is ciphertext, and what it did not
+seal changes nothing, on the real workflow and the real dev server.
+
+The attacker here reaches Temporal's frontend as anyone on the host can, with the SDK:
+they read histories, start a case with a genuine seal copied into a plaintext start,
+and run a workflow of their own that calls the platform's activities.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.api.common.v1 import Payload
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from tests.trust.kit import gateway_sealer
+from tests.workflows.harness import Recorder, case_worker, eventually
+from trust import engine_keys
+from trust.engine_keys import EngineKeys
+from workflows import activities, envelopes
+from workflows.catalog_loader import Catalog
+from workflows.client import case_handle, get_case, open_case
+from workflows.rules.commands import OpenCase
+from workflows.rules.model import Actor
+from workflows.rules.refusals import Reason
+from workflows.unopened import PlatformPayloadConverter, Unopened
+from workflows.workflows import CaseWorkflow, CaseWorkflowInput
+
+TOWNSHIP = "jinhaihu-township"
+
+
+def _keys() -> EngineKeys:
+    return EngineKeys("k1", {"k1": b"\x01" * 32})
+
+
+def _payload(text: str) -> Payload:
+    return Payload(metadata={"encoding": b"json/plain"}, data=f'"{text}"'.encode())
+
+
+async def test_a_sealed_payload_is_ciphertext_that_opens_only_unchanged() -> None:
+    codec = envelopes.EnvelopeCodec(_keys())
+    [sealed] = await codec.encode([_payload("Night digging at Huangsongyu")])
+    assert b"Huangsongyu" not in sealed.SerializeToString()
+    assert sealed.metadata["seamless-key"] == b"k1"
+    assert await codec.decode([sealed]) == [_payload("Night digging at Huangsongyu")]
+    changed = Payload()
+    changed.CopyFrom(sealed)
+    changed.data = sealed.data[:-1] + bytes([sealed.data[-1] ^ 1])
+    [refused] = await codec.decode([changed])
+    [value] = PlatformPayloadConverter().from_payloads([refused], [CaseWorkflowInput])
+    assert isinstance(value, Unopened)
+    assert "changed since it was sealed" in value.reason
+
+
+async def test_plaintext_and_foreign_keys_do_not_open_whatever_type_is_expected() -> None:
+    codec = envelopes.EnvelopeCodec(_keys())
+    [foreign] = await envelopes.EnvelopeCodec(
+        EngineKeys("k9", {"k9": b"\x09" * 32})).encode([_payload("x")])
+    opened = await codec.decode([_payload("forged"), foreign])
+    values = PlatformPayloadConverter().from_payloads(opened, [CaseWorkflowInput, str])
+    assert [type(v) for v in values] == [Unopened, Unopened]
+    assert "plaintext (json/plain)" in values[0].reason
+    assert "key 'k9', which this platform does not hold" in values[1].reason
+
+
+async def test_a_rotated_key_seals_and_the_old_one_still_opens(tmp_path: Path) -> None:
+    path = tmp_path / "engine" / "keys.json"
+    first = engine_keys.ensure(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert engine_keys.ensure(path) == first
+    [old] = await envelopes.EnvelopeCodec(first).encode([_payload("before")])
+    rotated = engine_keys.rotate(path)
+    assert rotated.current != first.current and first.current in rotated.keys
+    codec = envelopes.EnvelopeCodec(EngineKeys.load(path))
+    [new] = await codec.encode([_payload("after")])
+    assert new.metadata["seamless-key"] == rotated.current.encode()
+    assert await codec.decode([old, new]) == [_payload("before"), _payload("after")]
+
+
+def _sealed_client(env: WorkflowEnvironment, keys: EngineKeys) -> Client:
+    """The gateway's and the worker's client: sealed commands, sealed payloads."""
+    return Client(env.client.service_client, namespace=env.client.namespace,
+                  interceptors=[gateway_sealer()], data_converter=envelopes.data_converter(keys))
+
+
+def _mining(subject: str) -> OpenCase:
+    return OpenCase(f"req-{uuid.uuid4()}", Actor(TOWNSHIP, "duty-officer"), "illegal-mining",
+                    subject, "Night digging", jurisdiction="jinhaihu")
+
+
+async def test_the_engine_holds_only_ciphertext_of_a_case(dev_env: WorkflowEnvironment,
+                                                          catalog: Catalog) -> None:
+    sealed = _sealed_client(dev_env, _keys())
+    subject = f"JHH-{uuid.uuid4().hex[:8]}"
+    async with case_worker(sealed) as (queue, recorder, _):
+        case_id = (await open_case(sealed, catalog, _mining(subject), task_queue=queue)).case_id
+        await eventually(lambda: _recorded(recorder, 1))
+        assert (await get_case(sealed, case_id)).title == "Night digging"
+    # What anyone reaching the engine reads: `temporal workflow show`, the UI.
+    history = await case_handle(dev_env.client, case_id).fetch_history()
+    stored = b"".join(event.SerializeToString() for event in history.events)
+    assert b"Night digging" not in stored
+    inputs = history.events[0].workflow_execution_started_event_attributes.input.payloads
+    assert [p.metadata["encoding"] for p in inputs] == [b"binary/seamless-sealed"]
+
+
+async def _recorded(recorder: Recorder, count: int) -> bool:
+    return len(recorder.events) >= count
+
+
+async def test_a_plaintext_start_with_a_genuine_seal_opens_nothing(
+        dev_env: WorkflowEnvironment, catalog: Catalog) -> None:
+    sealed = _sealed_client(dev_env, _keys())
+    rules = catalog.rules_for("illegal-mining")
+    assert rules is not None
+    subject = f"FORGED-{uuid.uuid4().hex[:8]}"
+    async with case_worker(sealed) as (queue, recorder, _):
+        # dev_env's client seals as the gateway does, but hands the engine plaintext.
+        handle = await dev_env.client.start_workflow(
+            CaseWorkflow.run, CaseWorkflowInput(_mining(subject), rules),
+            id=f"case:illegal-mining:{subject}", task_queue=queue)
+        with pytest.raises(WorkflowFailureError) as refused:
+            # (read as the platform reads it: the refusal's details are sealed too)
+            await sealed.get_workflow_handle(handle.id).result()
+    cause = refused.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == Reason.COMMAND_NOT_SEALED.value
+    assert "not sealed by the platform" in cause.message
+    assert recorder.events == [] and recorder.deliveries == []
+
+
+@dataclasses.dataclass(frozen=True)
+class _Errand:
+    queue: str
+    chain: str
+
+
+@workflow.defn(name="ForeignErrand", sandboxed=False)
+class _ForeignErrand:
+    """A workflow of the attacker's own, on their own queue, that asks the platform's
+    worker to append an escalation to a real case's ledger."""
+
+    @workflow.run
+    async def run(self, errand: _Errand) -> str:
+        forged = {"chain": errand.chain, "events": [{
+            "sequence": 99, "kind": "ESCALATION", "at": datetime.now(UTC).isoformat(),
+            "actor": {"agency": "platform", "officer": "clock"},
+            "detail": "blamed on public-security"}]}
+        try:
+            await workflow.execute_activity(
+                activities.RECORD_CASE_EVENTS, forged, task_queue=errand.queue,
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=RetryPolicy(maximum_attempts=3))
+        except ActivityError as err:
+            cause = err.cause
+            return f"refused: {cause.message if isinstance(cause, ApplicationError) else cause}"
+        return "appended"
+
+
+async def test_a_foreign_workflow_cannot_drive_the_platforms_activities(
+        dev_env: WorkflowEnvironment, catalog: Catalog) -> None:
+    sealed = _sealed_client(dev_env, _keys())
+    attacker = Client(dev_env.client.service_client, namespace=dev_env.client.namespace)
+    own_queue = f"foreign-{uuid.uuid4()}"
+    async with case_worker(sealed) as (queue, recorder, _):
+        async with Worker(attacker, task_queue=own_queue, workflows=[_ForeignErrand]):
+            outcome = await attacker.execute_workflow(
+                _ForeignErrand.run, _Errand(queue, "case:illegal-mining:X@run"),
+                id=f"foreign-{uuid.uuid4()}", task_queue=own_queue)
+    assert outcome.startswith("refused: command refused: its payload was not sealed by the "
+                              "platform (plaintext (json/plain)")
+    assert recorder.events == []
