@@ -72,30 +72,85 @@ class _EmbeddedServer(uvicorn.Server):
 
 
 class BodyLimit:
-    """Refuses a request body over `max_bytes` (413), or sent in chunks of no declared
-    length (411), before any handler reads it; the server holds a body to the length
-    it declared."""
+    """Refuses a request body over `max_bytes` (413), sent in chunks of no declared
+    length (411), or declaring a length and chunks at once (400), before any handler
+    reads it; and counts the bytes as they arrive, so a body larger than it declared is
+    cut off at `max_bytes` whatever the server made of its headers.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    `declared=False` leaves a declared length over `max_bytes` to the application (which
+    answers it in its own protocol: Connect's RESOURCE_EXHAUSTED) and still cuts the
+    body off at `max_bytes` if it reads that far."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, *, declared: bool = True) -> None:
         self._app = app
         self._max_bytes = max_bytes
+        self._declared = declared
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD"):
-            headers = dict(scope["headers"])
-            # No length and no chunks is an empty body; chunks must say their length.
-            length = headers.get(b"content-length",
-                                 b"" if b"transfer-encoding" in headers else b"0")
-            status = 411 if not length.isdigit() else \
-                413 if int(length) > self._max_bytes else 0
-            if status:
-                await send({"type": "http.response.start", "status": status,
-                            "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
-                await send({"type": "http.response.body",
-                            "body": b"a request body of at most %d bytes, with its "
-                                    b"Content-Length" % self._max_bytes})
-                return
-        await self._app(scope, receive, send)
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            await _refuse(send, *refusal)
+            return
+        received, over, started = 0, False, False
+
+        async def counted() -> Any:
+            nonlocal received, over
+            if over:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self._max_bytes:
+                    # The handler sees the client gone; the client gets a 413.
+                    over = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def watched(message: Any) -> None:
+            nonlocal started
+            if over and not started:
+                return  # a handler answering a body it never had whole
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._app(scope, counted, watched)
+        except Exception:
+            if not over:
+                raise
+        if over and not started:
+            await _refuse(send, 413, self._too_large())
+
+    def _refusal(self, scope: dict[str, Any]) -> tuple[int, bytes] | None:
+        names = [name.lower() for name, _ in scope["headers"]]
+        lengths = [v for k, v in scope["headers"] if k.lower() == b"content-length"]
+        chunked = b"transfer-encoding" in names
+        if chunked and lengths:
+            # h11 lets the chunks win, so the declared length would bound nothing.
+            return 400, (b"Content-Length and Transfer-Encoding together: send the body "
+                         b"with its Content-Length alone")
+        if scope["method"] in ("GET", "HEAD") and not chunked:
+            return None
+        # No length and no chunks is an empty body; chunks must say their length.
+        length = lengths[-1] if lengths else b"" if chunked else b"0"
+        if len(set(lengths)) > 1 or not length.isdigit():
+            return 411, self._too_large()
+        if self._declared and int(length) > self._max_bytes:
+            return 413, self._too_large()
+        return None
+
+    def _too_large(self) -> bytes:
+        return b"a request body of at most %d bytes, with its Content-Length" % self._max_bytes
+
+
+async def _refuse(send: Any, status: int, text: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": text})
 
 
 @asynccontextmanager

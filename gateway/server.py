@@ -29,7 +29,7 @@ from gateway.case_numbers import CaseNumbers
 from gateway.case_refs import CaseRefs
 from gateway.console import console_app
 from gateway.http_api import Operations, connect_apps
-from gateway.http_server import Dispatch, serve_http
+from gateway.http_server import BodyLimit, Dispatch, serve_http
 from gateway.open311.app import PREFIX as OPEN311_PREFIX
 from gateway.open311.app import open311_app
 from gateway.open311.keys import ApiKeys
@@ -59,6 +59,8 @@ REPORT_SERVICE_NAME = report_pb2.DESCRIPTOR.services_by_name["ReportService"].fu
 # Every request is a few fields of text; anything near this is a mistake or an attack
 # and gets RESOURCE_EXHAUSTED before it is parsed.
 MAX_REQUEST_BYTES = 64 * 1024
+# What the HTTP port reads of any body at most, whatever its headers say.
+MAX_HTTP_BODY_BYTES = 4 * MAX_REQUEST_BYTES
 
 
 @dataclass(frozen=True)
@@ -118,11 +120,15 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
                             admission=admission)
     open311 = open311_app(intake, ApiKeys(numbers_engine), ledger=ledger_engine,
                           catalog=catalog)
-    http_app = Dispatch(connect_apps(operations, read_max_bytes=MAX_REQUEST_BYTES),
-                        open311=(OPEN311_PREFIX, open311),
-                        console=console_app(operations=operations, links=links,
-                                            store=store, catalog=catalog,
-                                            dispatch=intake.dispatch))
+    # Every route's body bounded as it arrives, a ceiling above every route's own bound:
+    # each route refuses a body over its bound in its own words (Connect's
+    # RESOURCE_EXHAUSTED, sign-in's 4 KiB), having read at most this much.
+    http_app = BodyLimit(Dispatch(connect_apps(operations, read_max_bytes=MAX_REQUEST_BYTES),
+                                  open311=(OPEN311_PREFIX, open311),
+                                  console=console_app(operations=operations, links=links,
+                                                      store=store, catalog=catalog,
+                                                      dispatch=intake.dispatch)),
+                         max_bytes=MAX_HTTP_BODY_BYTES, declared=False)
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(

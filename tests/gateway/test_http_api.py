@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 import grpc
+import httpx
 import pytest
 from google.protobuf import descriptor_pb2, json_format, message_factory
 from google.protobuf.message import Message
@@ -228,3 +229,64 @@ async def test_an_address_that_keeps_failing_to_sign_in_is_held_off(gw: Gateway)
         "x-forwarded-for": "203.0.113.10"}, json={
         "agency": NR, "officer_id": "dispatcher", "password": password})
     assert elsewhere.status_code == 200
+
+
+async def _raw(gw: Gateway, request: bytes) -> bytes:
+    """Send `request` and a first chunk of a body meant to go on for ever, as a client
+    that ignores every limit would, and read what the gateway answers."""
+    url = httpx.URL(str(gw.http.base_url))
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    try:
+        writer.write(request + b"4000\r\n" + b"x" * 0x4000 + b"\r\n")
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(4096), 30)
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("path", ["/auth/sign-in", "/open311/v2/requests.json",
+                                  "/seamless.v1.CaseService/ListInbox"])
+async def test_a_body_larger_than_it_declares_is_refused_on_every_route(
+        gw: Gateway, path: str) -> None:
+    # Content-Length says 10 bytes; the chunks that follow could go on for ever.
+    smuggled = (f"POST {path} HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json"
+                "\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\n").encode()
+    answer = await _raw(gw, smuggled)
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+    assert b"Content-Length and Transfer-Encoding together" in answer
+    # Chunks alone, no declared length: refused before a byte of the body is read.
+    chunked = (f"POST {path} HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json"
+               "\r\nTransfer-Encoding: chunked\r\n\r\n").encode()
+    assert (await _raw(gw, chunked)).startswith(b"HTTP/1.1 411")
+    # The gateway still answers.
+    assert (await gw.http.get("/open311/v2/services.json")).status_code == 200
+
+
+async def test_a_body_counted_past_its_limit_never_reaches_the_handler() -> None:
+    from gateway.http_server import BodyLimit
+
+    read: list[int] = []
+
+    async def handler(scope: Any, receive: Any, send: Any) -> None:
+        while True:  # a handler that reads whatever the server hands it
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            read.append(len(message["body"]))
+            if not message.get("more_body"):
+                break
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    sent: list[dict[str, Any]] = []
+
+    async def arrives() -> dict[str, Any]:  # a server that believed a wrong length
+        return {"type": "http.request", "body": b"x" * 1000, "more_body": True}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "headers": [(b"content-length", b"10")]}
+    await BodyLimit(handler, max_bytes=4096)(scope, arrives, send)
+    assert sum(read) <= 4096
+    assert [m.get("status") for m in sent if m["type"] == "http.response.start"] == [413]
