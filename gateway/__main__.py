@@ -37,6 +37,9 @@ class GatewaySettings(TemporalSettings):
     gateway_mtls_port: int = 50052
     # HTTP: the services as HTTP/JSON, and the console.
     gateway_http_port: int = 8080
+    # The proxies in front of the HTTP port whose X-Forwarded-For names the client
+    # (comma-separated addresses or networks); none by default.
+    gateway_trusted_proxies: str = ""
     # The gateway's own key and certificate; the platform's public certificates.
     identity_dir: Path
     pki_dir: Path
@@ -90,7 +93,8 @@ async def serve(settings: GatewaySettings) -> None:
                               password_file=settings.gateway_database_password_file),
                           port=settings.gateway_port, mtls_port=settings.gateway_mtls_port,
                           http_port=settings.gateway_http_port,
-                          host=settings.gateway_host) as ports:
+                          host=settings.gateway_host,
+                          trusted_proxies=settings.gateway_trusted_proxies) as ports:
         logging.info("gateway serving people on %s:%d (gRPC) and http://%s:%d (HTTP/JSON "
                      "and the console), agencies on %s:%d", settings.gateway_host,
                      ports.public, settings.gateway_host, ports.http,

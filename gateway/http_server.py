@@ -154,12 +154,20 @@ async def _refuse(send: Any, status: int, text: bytes) -> None:
 
 
 @asynccontextmanager
-async def serve_http(app: ASGIApp, host: str, port: int) -> AsyncIterator[int]:
-    """Serve `app` on host:port (0 picks a port) until the block ends; yields the port."""
+async def serve_http(app: ASGIApp, host: str, port: int, *, trusted_proxies: str = ""
+                     ) -> AsyncIterator[int]:
+    """Serve `app` on host:port (0 picks a port) until the block ends; yields the port.
+
+    A client's address (which sign-in and Open311 throttle by) is the connection's, and
+    X-Forwarded-For is believed only from `trusted_proxies` (comma-separated addresses
+    or networks): uvicorn's default believes it from loopback, where every local user
+    could name a fresh address for each guess."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False,
+                            proxy_headers=bool(trusted_proxies),
+                            forwarded_allow_ips=trusted_proxies or "",
                             h11_max_incomplete_event_size=MAX_HEADER_BYTES,
                             server_header=False, timeout_graceful_shutdown=5)
     server = _EmbeddedServer(config)

@@ -80,14 +80,17 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
                      ledger_engine: Engine, numbers_engine: Engine,
                      witness_engine: Engine | None = None, limits: Limits | None = None,
                      port: int = 0, mtls_port: int = 0, http_port: int = 0,
-                     host: str = "127.0.0.1") -> AsyncIterator[GatewayPorts]:
+                     host: str = "127.0.0.1", trusted_proxies: str = ""
+                     ) -> AsyncIterator[GatewayPorts]:
     """Serve the gateway until the block ends; yields the bound ports (0 picks one).
 
     `agency_addresses` are the agencies' (and the oversight body's) mutual-TLS ports;
     `session_issuers` the ids whose signed sessions are accepted; `witness_engine` holds
     the worker's checkpoints of the ledger, which the ledger's audit checks it against;
     `numbers_engine` the gateway's own table of case numbers; `limits` what one identity
-    may use of the gateway (`gateway.admission`)."""
+    may use of the gateway (`gateway.admission`); `trusted_proxies` the addresses (or
+    networks) of the proxies in front of the HTTP port whose X-Forwarded-For is believed
+    (none by default: a client's address is the connection's)."""
     links = AgencyLinks(agency_addresses, identity)
     numbers = CaseNumbers(numbers_engine, catalog.calendar.tz)
     refs = CaseRefs(client, numbers)
@@ -142,7 +145,8 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
         await health.set(name, health_pb2.HealthCheckResponse.SERVING)
     routing = asyncio.create_task(intake.keep_routing())
     try:
-        async with serve_http(http_app, host, http_port) as http:
+        async with serve_http(http_app, host, http_port,
+                              trusted_proxies=trusted_proxies) as http:
             yield GatewayPorts(public=public, agencies=agencies, http=http)
     finally:
         routing.cancel()

@@ -295,7 +295,9 @@ async def running_gateway(client: Client, catalog: Catalog, root: Path
             agency_addresses=addresses, session_issuers=list(addresses), task_queue=queue,
             ledger_engine=gateway_ledger, witness_engine=gateway_witness,
             numbers_engine=numbers_engine, limits=TEST_LIMITS, port=gateway_port,
-            mtls_port=gateway_mtls))
+            # As if a proxy on this host named each client: the throttles' tests play
+            # clients of their own (a gateway trusting no proxy is tested apart).
+            mtls_port=gateway_mtls, trusted_proxies="127.0.0.1"))
         gateway = Gateway(root, f"127.0.0.1:{ports.public}", f"127.0.0.1:{ports.agencies}",
                           desks, ledger_engine, f"http://127.0.0.1:{ports.http}")
         gateway.witness, gateway.witness_engine = witness, witness_engine

@@ -290,3 +290,22 @@ async def test_a_body_counted_past_its_limit_never_reaches_the_handler() -> None
     await BodyLimit(handler, max_bytes=4096)(scope, arrives, send)
     assert sum(read) <= 4096
     assert [m.get("status") for m in sent if m["type"] == "http.response.start"] == [413]
+
+
+@pytest.mark.parametrize(("trusted", "seen"), [("", "127.0.0.1"),
+                                               ("127.0.0.1", "203.0.113.9")])
+async def test_a_forwarded_address_is_believed_only_from_a_trusted_proxy(
+        trusted: str, seen: str) -> None:
+    """Without a proxy configured, a local user who names a fresh X-Forwarded-For for
+    each guess still gets one address: the connection's (what the throttles key on)."""
+    from gateway.http_server import serve_http
+
+    async def client_address(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": scope["client"][0].encode()})
+
+    async with serve_http(client_address, "127.0.0.1", 0, trusted_proxies=trusted) as port:
+        async with httpx.AsyncClient() as client:
+            reply = await client.get(f"http://127.0.0.1:{port}/",
+                                     headers={"x-forwarded-for": "203.0.113.9"})
+    assert reply.text == seen
