@@ -131,6 +131,15 @@ def _value(name: str, text: str) -> str | int | bool:
 
 # ----- CSV ----------------------------------------------------------------------------
 
+# A spreadsheet opening the log runs a cell that starts with one of these as a formula
+# (CSV injection): such a cell is written with a quote before it, as OWASP advises.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(cell: str) -> str:
+    return f"'{cell}" if cell.startswith(_FORMULA_STARTS) else cell
+
+
 def write_csv(events: Iterable[Event], out: TextIO) -> int:
     """One row per event (case id, activity = kind, timestamp = time); returns the rows
     written. Open `out` with newline="" as the csv module asks."""
@@ -138,8 +147,9 @@ def write_csv(events: Iterable[Event], out: TextIO) -> int:
     writer.writerow(CSV_HEADER)
     written = 0
     for e in events:
-        writer.writerow((e.case_id, e.sequence, e.kind, s.timestamp(e.at), e.actor, e.officer,
-                         e.task_id, encode_attributes(e.attributes), e.trace_id, e.span_id))
+        writer.writerow((inert(e.case_id), e.sequence, e.kind, s.timestamp(e.at),
+                         inert(e.actor), inert(e.officer), inert(e.task_id),
+                         encode_attributes(e.attributes), e.trace_id, e.span_id))
         written += 1
     return written
 

@@ -389,3 +389,18 @@ def test_export_memory_does_not_grow_with_the_number_of_events(write: Any) -> No
     small = peak_bytes(write, busy_cases(10, 200))    # 2,000 events
     large = peak_bytes(write, busy_cases(10, 1_000))  # 10,000 events, the same objects
     assert large < 1.2 * small, (small, large)
+
+
+def test_a_cell_a_spreadsheet_would_run_is_written_inert() -> None:
+    """An officer id is the agency's to choose; one that reads as a formula must not run
+    when oversight opens the exported log in a spreadsheet."""
+    acted = next(e for e in all_events() if e.officer)
+    planted = Event(acted.case_id, acted.sequence, acted.kind, acted.actor, acted.at,
+                    "-2+3", acted.attributes, acted.trace_id, acted.span_id,
+                    '=HYPERLINK("http://example.com","x")')
+    out = io.StringIO(newline="")
+    export.write_csv([planted], out)
+    [row] = csv.DictReader(io.StringIO(out.getvalue(), newline=""))
+    assert row["actor_officer"] == '\'=HYPERLINK("http://example.com","x")'
+    assert row["task_id"] == "'-2+3"
+    assert row["case_id"] == acted.case_id
