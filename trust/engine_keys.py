@@ -85,8 +85,6 @@ class EngineKeys:
             stored = json.loads(path.read_text(encoding="utf-8"))
             return cls(str(stored["current"]),
                        {str(k): base64.b64decode(v) for k, v in stored["keys"].items()})
-        except FileNotFoundError:
-            raise
         except (ValueError, KeyError, TypeError, AttributeError) as err:
             raise ValueError(f"the engine keys file {path} is not one `seamless provision` "
                              f"wrote: {err}") from None
