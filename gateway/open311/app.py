@@ -131,8 +131,7 @@ class Open311:
     # ----- discovery and services ----------------------------------------------------
 
     async def discovery(self, request: Request, fmt: Format) -> Response:
-        here = str(request.url.replace(query=""))
-        url = self._public_url or here[:here.rfind("/discovery.")]
+        url = self._public_url or _bound_url(request)
         endpoint = record(ENDPOINT, specification=SPECIFICATION, url=url,
                           changeset=self._changeset, type=ENDPOINT_TYPE,
                           formats=Many("format", list(DISCOVERY_FORMATS)))
@@ -231,6 +230,15 @@ class Open311:
         return answer("service_requests", Many("request", listed), fmt)
 
 
+def _bound_url(request: Request) -> str:
+    """This endpoint at the address the server is bound to: never from the request's
+    Host header, which any client writes (and a cache in front would keep)."""
+    host, port = request.scope["server"]
+    host = f"[{host}]" if ":" in host else host
+    path = request.scope["path"]
+    return f"{request.scope['scheme']}://{host}:{port}{path[:path.rfind('/discovery.')]}"
+
+
 async def _not_found(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 404
     described = {404: "no such resource (see discovery for the endpoints)",
@@ -245,7 +253,8 @@ def open311_app(intake: Intake, keys: ApiKeys, *, ledger: Engine, catalog: Catal
                 limits: Limits | None = None) -> Starlette:
     """The GeoReport v2 endpoint under `prefix` (its paths keep the prefix, so a plain
     prefix dispatch can hand requests over unchanged). `public_url` is the endpoint's
-    address as clients reach it (discovery's url; else taken from the request)."""
+    address as clients reach it (discovery's url; else the address the server is bound
+    to, never the request's Host)."""
     door = Open311(intake, keys, ledger=ledger, catalog=catalog,
                    jurisdiction_id=jurisdiction_id, public_url=public_url, contact=contact,
                    key_service=key_service, limits=limits or Limits())

@@ -611,3 +611,9 @@ async def test_a_date_at_the_ends_of_time_is_a_bad_request(site: Site,
                                                            query: dict[str, str]) -> None:
     reply = await site.get("requests.json", **query)
     assert reply.status_code == 400 and reply.json()[0]["code"] == 400
+
+
+async def test_discovery_never_names_the_host_a_client_wrote(site: Site) -> None:
+    reply = await site.http.get(f"{BASE}/discovery.json", headers={"host": "evil.example"})
+    [endpoint] = reply.json()["endpoints"]
+    assert endpoint["url"] == f"{site.http.base_url}".rstrip("/") + BASE
