@@ -168,8 +168,8 @@ def append(*, session: Session, case_id: str, events: Sequence[LedgerEntryBase],
     connection = session.connection()
     _hold_case(connection, case_id)
     stored = _stored(session, case_id, events)
-    head = connection.execute(_HEAD, {"case_id": case_id}).first()
-    last, last_hash = (head[0], head[1]) if head is not None else (0, GENESIS)
+    chain_head = head(connection, case_id)
+    last, last_hash = chain_head or (0, GENESIS)
     rows: list[dict[str, Any]] = []
     recorded_at = _utc_now()
     for entry in events:
@@ -190,7 +190,7 @@ def append(*, session: Session, case_id: str, events: Sequence[LedgerEntryBase],
         last, last_hash = entry.sequence, link
     if rows:
         connection.execute(_INSERT_ENTRY, rows)
-        if head is None:
+        if chain_head is None:
             connection.execute(_NEW_HEAD, {"case_id": case_id, "sequence": last,
                                            "hash": last_hash})
         else:
