@@ -9,6 +9,13 @@ payload's metadata. What the engine stores, shows (`temporal workflow show`, the
 hands to anyone else is ciphertext; what it hands the worker is opened, or, when it
 does not open, handed on as `Unopened` for the worker to refuse (`workflows.unopened`).
 
+Each payload is bound to the workflow it belongs to: Temporal tells the codec which
+workflow a payload is for (its serialization context), the id is authenticated with the
+payload, and a payload copied out of one case's history into another workflow (a
+foreign one under another id, say) does not open there. The id also travels in the
+payload's metadata, so a reader without a context (the codec endpoint, a history read
+back) can still open it.
+
 Search attributes stay plaintext, because the engine indexes them, and so do headers,
 which carry the gateway's signed seals (who acted, on which command's digest).
 """
@@ -16,22 +23,47 @@ which carry the gateway's signed seals (who acted, on which command's digest).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Self
 
 from temporalio.api.common.v1 import Payload
-from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.converter import (
+    ActivitySerializationContext,
+    DataConverter,
+    PayloadCodec,
+    SerializationContext,
+    WithSerializationContext,
+    WorkflowSerializationContext,
+)
 
 from trust.engine_keys import EngineKeys, EnvelopeError
 from workflows.unopened import PlatformPayloadConverter, unopened_payload
 
 SEALED_ENCODING = b"binary/seamless-sealed"
 KEY_ID = "seamless-key"
+# The workflow a payload was sealed for (authenticated, not secret).
+WORKFLOW = "seamless-workflow"
 # Authenticated with every payload: a sealed payload opens only as one of ours.
-_CONTEXT = b"seamless engine payload v1"
+_CONTEXT = b"seamless engine payload v2"
 
 
-class EnvelopeCodec(PayloadCodec):
-    def __init__(self, keys: EngineKeys) -> None:
+def _workflow_of(context: SerializationContext | None) -> str | None:
+    if isinstance(context, WorkflowSerializationContext | ActivitySerializationContext):
+        return context.workflow_id or None
+    return None
+
+
+class EnvelopeCodec(PayloadCodec, WithSerializationContext):
+    def __init__(self, keys: EngineKeys, workflow_id: str | None = None) -> None:
         self._keys = keys
+        # The workflow this codec seals for and opens in; None where Temporal names none
+        # (reading a history back, the codec endpoint).
+        self._workflow_id = workflow_id
+
+    def with_context(self, context: SerializationContext) -> Self:
+        workflow_id = _workflow_of(context)
+        if workflow_id == self._workflow_id:
+            return self
+        return type(self)(self._keys, workflow_id)
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return [self.seal(p) for p in payloads]
@@ -40,9 +72,12 @@ class EnvelopeCodec(PayloadCodec):
         return [self.open(p) for p in payloads]
 
     def seal(self, payload: Payload) -> Payload:
-        key_id, sealed = self._keys.seal(payload.SerializeToString(), _CONTEXT)
-        return Payload(metadata={"encoding": SEALED_ENCODING, KEY_ID: key_id.encode()},
-                       data=sealed)
+        bound = self._workflow_id or ""
+        key_id, sealed = self._keys.seal(payload.SerializeToString(), _bound(bound))
+        metadata = {"encoding": SEALED_ENCODING, KEY_ID: key_id.encode()}
+        if bound:
+            metadata[WORKFLOW] = bound.encode()
+        return Payload(metadata=metadata, data=sealed)
 
     def open(self, payload: Payload) -> Payload:
         """The payload sealed inside, or an unopened one saying why not (never an
@@ -52,13 +87,21 @@ class EnvelopeCodec(PayloadCodec):
             shown = encoding.decode("utf-8", "replace")[:40] or "no encoding"
             return unopened_payload(f"plaintext ({shown}), not sealed by the platform")
         key_id = payload.metadata.get(KEY_ID, b"").decode("utf-8", "replace")
+        bound = payload.metadata.get(WORKFLOW, b"").decode("utf-8", "replace")
+        if self._workflow_id is not None and bound != self._workflow_id:
+            return unopened_payload("sealed for another workflow "
+                                    f"({bound[:80] or 'none'}), not this one")
         try:
-            opened = Payload.FromString(self._keys.open(key_id, payload.data, _CONTEXT))
+            opened = Payload.FromString(self._keys.open(key_id, payload.data, _bound(bound)))
         except EnvelopeError as err:
             return unopened_payload(str(err))
         except Exception:  # a sealed message that is not a payload: not one of ours
             return unopened_payload("sealed, but not a payload")
         return opened
+
+
+def _bound(workflow_id: str) -> bytes:
+    return _CONTEXT + b"\0" + workflow_id.encode()
 
 
 def data_converter(keys: EngineKeys) -> DataConverter:

@@ -8,6 +8,7 @@ and run a workflow of their own that calls the platform's activities.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ import pytest
 from temporalio import workflow
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowFailureError
-from temporalio.common import RetryPolicy
+from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -179,3 +180,54 @@ async def test_a_foreign_workflow_cannot_drive_the_platforms_activities(
     assert outcome.startswith("refused: command refused: its payload was not sealed by the "
                               "platform (plaintext (json/plain)")
     assert recorder.events == []
+
+
+@dataclasses.dataclass(frozen=True)
+class _CopiedBatch:
+    queue: str
+    batch: str  # the copied payload, serialized and base64-encoded
+
+
+@workflow.defn(name="CopiedErrand", sandboxed=False)
+class _CopiedErrand:
+    """The attacker's workflow again, handing the platform's ledger activity a genuine
+    sealed batch copied byte for byte out of a real case's history."""
+
+    @workflow.run
+    async def run(self, errand: _CopiedBatch) -> str:
+        try:
+            await workflow.execute_activity(
+                activities.RECORD_CASE_EVENTS,
+                RawValue(Payload.FromString(base64.b64decode(errand.batch))),
+                task_queue=errand.queue, start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=RetryPolicy(maximum_attempts=3))
+        except ActivityError as err:
+            cause = err.cause
+            return f"refused: {cause.message if isinstance(cause, ApplicationError) else cause}"
+        return "appended"
+
+
+async def test_a_sealed_payload_copied_into_another_workflow_does_not_open(
+        dev_env: WorkflowEnvironment, catalog: Catalog) -> None:
+    sealed = _sealed_client(dev_env, _keys())
+    attacker = Client(dev_env.client.service_client, namespace=dev_env.client.namespace)
+    own_queue = f"foreign-{uuid.uuid4()}"
+    async with case_worker(sealed) as (queue, recorder, _):
+        case_id = (await open_case(sealed, catalog, _mining(f"JHH-{uuid.uuid4().hex[:8]}"),
+                                   task_queue=queue)).case_id
+        await eventually(lambda: _recorded(recorder, 1))
+        recorded = len(recorder.events)
+        history = await case_handle(dev_env.client, case_id).fetch_history()
+        [batch] = [event.activity_task_scheduled_event_attributes.input.payloads[0]
+                   for event in history.events
+                   if event.activity_task_scheduled_event_attributes.activity_type.name
+                   == activities.RECORD_CASE_EVENTS][:1]
+        assert batch.metadata["encoding"] == b"binary/seamless-sealed"
+        async with Worker(attacker, task_queue=own_queue, workflows=[_CopiedErrand]):
+            copied = base64.b64encode(batch.SerializeToString()).decode()
+            outcome = await attacker.execute_workflow(
+                _CopiedErrand.run, _CopiedBatch(queue, copied),
+                id=f"foreign-{uuid.uuid4()}", task_queue=own_queue)
+    assert outcome.startswith("refused: command refused: its payload was not sealed by the "
+                              "platform (sealed for another workflow (case:illegal-mining:")
+    assert len(recorder.events) == recorded
