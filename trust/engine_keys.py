@@ -7,6 +7,12 @@ the worker hold (`workflows.envelopes`). The keys are kept like the other keys: 
 private file (0600) in the data directory, naming which key encrypts now; the older
 ones still decrypt what they sealed. `seamless provision --rotate-engine-key` adds a
 new one and makes it current.
+
+Beside them the file keeps the subject secret: the key of the digest that stands for a
+case's subject in its workflow id (`rules.opening.subject_lock`), which the engine shows
+to anyone. A bare hash of a licence plate is read back by hashing every plate; a keyed
+one is not. It is never rotated: the lock of a subject must stay the same while its case
+is open.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ class EngineKeys:
 
     current: str
     keys: dict[str, bytes]
+    subject_secret: bytes
     _ciphers: dict[str, AESGCM] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -50,6 +57,8 @@ class EngineKeys:
             if len(key) != KEY_BYTES or not 0 < len(key_id) <= MAX_KEY_ID:
                 raise ValueError(f"engine key {key_id[:MAX_KEY_ID]!r} is not a 256-bit key "
                                  "with a short id")
+        if len(self.subject_secret) != KEY_BYTES:
+            raise ValueError("the subject secret is not 256 bits")
         object.__setattr__(self, "_ciphers", {k: AESGCM(v) for k, v in self.keys.items()})
 
     def seal(self, plaintext: bytes, context: bytes) -> tuple[str, bytes]:
@@ -84,7 +93,8 @@ class EngineKeys:
         try:
             stored = json.loads(path.read_text(encoding="utf-8"))
             return cls(str(stored["current"]),
-                       {str(k): base64.b64decode(v) for k, v in stored["keys"].items()})
+                       {str(k): base64.b64decode(v) for k, v in stored["keys"].items()},
+                       base64.b64decode(stored["subject"]))
         except (ValueError, KeyError, TypeError, AttributeError) as err:
             raise ValueError(f"the engine keys file {path} is not one `seamless provision` "
                              f"wrote: {err}") from None
@@ -93,12 +103,14 @@ class EngineKeys:
         write_private(path, json.dumps({
             "current": self.current,
             "keys": {k: base64.b64encode(v).decode("ascii") for k, v in self.keys.items()},
+            "subject": base64.b64encode(self.subject_secret).decode("ascii"),
         }, indent=1))
 
     def rotated(self, now: datetime | None = None) -> EngineKeys:
         """These keys with a new one that seals from now on."""
         key_id = new_key_id(now)
-        return EngineKeys(key_id, {**self.keys, key_id: secrets.token_bytes(KEY_BYTES)})
+        return EngineKeys(key_id, {**self.keys, key_id: secrets.token_bytes(KEY_BYTES)},
+                          self.subject_secret)
 
 
 def new_key_id(now: datetime | None = None) -> str:
@@ -107,11 +119,17 @@ def new_key_id(now: datetime | None = None) -> str:
 
 
 def ensure(path: Path) -> EngineKeys:
-    """The keys in `path`, made the first time."""
+    """The keys in `path`, made the first time (and given a subject secret, if they were
+    made before there was one)."""
     if path.exists():
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(stored, dict) and "subject" not in stored:
+            stored["subject"] = base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode()
+            write_private(path, json.dumps(stored, indent=1))
         return EngineKeys.load(path)
     key_id = new_key_id()
-    keys = EngineKeys(key_id, {key_id: secrets.token_bytes(KEY_BYTES)})
+    keys = EngineKeys(key_id, {key_id: secrets.token_bytes(KEY_BYTES)},
+                      secrets.token_bytes(KEY_BYTES))
     keys.save(path)
     return keys
 

@@ -32,7 +32,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from seamless.v1 import case_service_pb2
-from workflows import search
+from workflows import envelopes, search
 from workflows.catalog_loader import Catalog
 from workflows.continuation import CONTINUE_AFTER_EVENTS
 from workflows.ratings import RateReport, RatingWorkflow, rating_workflow_id
@@ -41,7 +41,7 @@ from workflows.rules.commands import AttachReport, Command, OpenCase
 from workflows.rules.model import CaseState, CaseStatus, CommandResult, OwnershipInterval
 from workflows.rules.opening import (
     check_open_request,
-    legacy_subject_lock,
+    legacy_subject_locks,
     split_case_id,
     subject_lock,
 )
@@ -131,7 +131,8 @@ async def _start_with(client: Client, catalog: Catalog, cmd: OpenCase, update: s
     except Refusal as refusal:
         raise CaseRefused(refusal.reason.value, refusal.message, refusal.details) from None
     await _refuse_if_open_under_legacy_lock(client, cmd)
-    workflow_id = subject_lock(cmd.type, cmd.subject_key)
+    workflow_id = subject_lock(cmd.type, cmd.subject_key,
+                               envelopes.subject_secret(client.data_converter))
     if numbering is not None and not cmd.number and (
             number_if_running or not await _running(client, workflow_id)):
         cmd = dataclasses.replace(cmd, number=await numbering(cmd))
@@ -222,24 +223,31 @@ async def recorded_rating(client: Client, report_id: str) -> RateReport:
 
 
 async def _refuse_if_open_under_legacy_lock(client: Client, cmd: OpenCase) -> None:
-    """A case opened before locks were digests holds its subject under the older lock:
-    while it is open, the subject is taken. (No case is opened under that lock any more,
-    so once it is seen closed it stays closed.)"""
-    handle = client.get_workflow_handle(legacy_subject_lock(cmd.type, cmd.subject_key))
+    """A case opened before locks were keyed digests holds its subject under an older
+    lock: while it is open, the subject is taken. (No case is opened under those locks
+    any more, so once one is seen closed it stays closed.)"""
+    for case in await asyncio.gather(*(
+            _open_case_under(client, lock)
+            for lock in legacy_subject_locks(cmd.type, cmd.subject_key))):
+        if case is not None:
+            raise CaseRefused(Reason.CASE_ALREADY_OPEN.value,
+                              f"case {case.reference} is already open for "
+                              f"{case.subject_key}, owned by {case.owner}; attach your "
+                              "report to it", {"case_id": case.id, "owner": case.owner})
+
+
+async def _open_case_under(client: Client, lock: str) -> CaseState | None:
+    handle = client.get_workflow_handle(lock)
     try:
         description = await handle.describe()
     except RPCError as err:
         if err.status in _NO_SUCH_RUN:
-            return
+            return None
         raise
     if description.status is not WorkflowExecutionStatus.RUNNING:
-        return
-    case = await handle.query(CaseWorkflow.case)
-    if case.status is CaseStatus.OPEN:
-        raise CaseRefused(Reason.CASE_ALREADY_OPEN.value,
-                          f"case {case.reference} is already open for {case.subject_key}, "
-                          f"owned by {case.owner}; attach your report to it",
-                          {"case_id": case.id, "owner": case.owner})
+        return None
+    case: CaseState = await handle.query(CaseWorkflow.case)
+    return case if case.status is CaseStatus.OPEN else None
 
 
 def update_id(cmd: Command | OpenCase) -> str:

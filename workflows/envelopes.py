@@ -59,6 +59,10 @@ class EnvelopeCodec(PayloadCodec, WithSerializationContext):
         # (reading a history back, the codec endpoint).
         self._workflow_id = workflow_id
 
+    @property
+    def subject_secret(self) -> bytes:
+        return self._keys.subject_secret
+
     def with_context(self, context: SerializationContext) -> Self:
         workflow_id = _workflow_of(context)
         if workflow_id == self._workflow_id:
@@ -102,6 +106,13 @@ class EnvelopeCodec(PayloadCodec, WithSerializationContext):
 
 def _bound(workflow_id: str) -> bytes:
     return _CONTEXT + b"\0" + workflow_id.encode()
+
+
+def subject_secret(converter: DataConverter) -> bytes:
+    """The key of the subject locks (rules.opening.subject_lock) of a client whose
+    converter seals payloads; nothing for one that does not (a test's engine)."""
+    codec = converter.payload_codec
+    return codec.subject_secret if isinstance(codec, EnvelopeCodec) else b""
 
 
 def data_converter(keys: EngineKeys) -> DataConverter:

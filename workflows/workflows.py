@@ -64,7 +64,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.rules.model import CaseState, CaseStatus, CommandResult, OwnershipInterval
     from workflows.rules.opening import case_id as case_id_of
-    from workflows.rules.opening import normalize_subject, open_case
+    from workflows.rules.opening import open_case, subject_digest
     from workflows.rules.refusals import Reason, Refusal
     from workflows.rules.work import awaiting, work_for
     from workflows.to_proto import as_read, case_to_proto, work_to_proto
@@ -534,7 +534,8 @@ class CaseWorkflow:
         self._indexed = snapshot
         updates: list[SearchAttributeUpdate[Any]] = [
             search.CASE_TYPE.value_set(state.type),
-            search.SUBJECT.value_set(normalize_subject(state.subject_key)),
+            # The subject's keyed digest, never the subject: the engine shows this to all.
+            search.SUBJECT.value_set(subject_digest(workflow.info().workflow_id)),
             search.OWNER.value_set(state.owner),
             search.STATUS.value_set(state.status.value),
         ]

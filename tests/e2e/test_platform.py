@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.platform import Platform, wait_for
+from workflows.rules.opening import legacy_subject_locks, subject_digest, subject_lock
 
 # The whole platform as real processes: left out of `make test-fast`.
 pytestmark = pytest.mark.e2e
@@ -76,16 +77,23 @@ def test_mining_and_food_run_end_to_end_and_are_listed_by_temporal(
     for task in mining["tasks"]:
         assert len(inbox_rows(platform, task["assignee"], mining["id"])) == 1
 
+    # The engine indexes the subject by its keyed digest (the one in the workflow id),
+    # never in clear: what anyone reaching Temporal can list.
     workflow_id = mining["id"].rpartition("@")[0]
     listed = subprocess.run(
         [str(BIN / "temporal"), "workflow", "list", "--address", platform.endpoints.temporal,
-         "--query", f"SeamlessSubject = '{mining['subject']}' AND "
+         "--query", f"SeamlessSubject = '{subject_digest(workflow_id)}' AND "
                     "SeamlessOwner = 'jinhaihu-township'", "--output", "json"],
         capture_output=True, text=True, check=True, timeout=60)
     executions = json.loads(listed.stdout)
     assert [e["execution"]["workflowId"] for e in executions] == [workflow_id]
     attributes = json.dumps(executions[0]["searchAttributes"])
     assert "SeamlessOwner" in attributes and "SeamlessCaseType" in attributes
+    assert mining["subject"].upper() not in (listed.stdout + workflow_id).upper()
+    # ...and keyed: hashing the subject as a stranger can does not give the lock.
+    unkeyed = {subject_lock("illegal-mining", mining["subject"]),
+               *legacy_subject_locks("illegal-mining", mining["subject"])}
+    assert workflow_id not in unkeyed
 
 
 def test_a_task_for_an_agency_that_is_down_arrives_once_when_it_returns(

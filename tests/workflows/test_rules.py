@@ -55,9 +55,10 @@ from workflows.rules.model import (
 from workflows.rules.opening import (
     case_id,
     check_open_request,
-    legacy_subject_lock,
+    legacy_subject_locks,
     open_case,
     split_case_id,
+    subject_digest,
     subject_lock,
 )
 from workflows.rules.refusals import Reason, Refusal, grpc_status_name
@@ -658,8 +659,20 @@ def test_the_subject_is_in_no_case_id_but_its_spellings_share_one_lock() -> None
     assert split_case_id(case_id(lock, "0199-run")) == (lock, "0199-run")
 
 
+def test_the_subject_lock_is_keyed_so_hashing_every_plate_does_not_find_it() -> None:
+    plate = "浙A·12345"
+    keyed = subject_lock("illegal-mining", plate, b"\x07" * 32)
+    # What a stranger reading the engine's workflow ids could compute for each plate:
+    guesses = {subject_lock("illegal-mining", plate), *legacy_subject_locks(
+        "illegal-mining", plate)}
+    assert keyed not in guesses
+    assert keyed == subject_lock("illegal-mining", f" {plate.lower()} ", b"\x07" * 32)
+    assert keyed != subject_lock("illegal-mining", plate, b"\x08" * 32)
+    assert subject_digest(keyed) == keyed.rpartition(":")[2] and len(subject_digest(keyed)) == 20
+
+
 def test_case_ids_of_older_cases_split_even_with_an_at_in_the_subject() -> None:
-    lock = legacy_subject_lock("food-supply-chain", " vendor@market-7 ")
+    lock, _bare = legacy_subject_locks("food-supply-chain", " vendor@market-7 ")
     assert lock == "case:food-supply-chain:VENDOR@MARKET-7"
     assert split_case_id(case_id(lock, "0199-run")) == (lock, "0199-run")
     assert split_case_id(lock + "@") == (lock, "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from datetime import datetime
 
@@ -37,22 +38,33 @@ def normalize_subject(subject_key: str) -> str:
     return _WHITESPACE.sub(" ", subject_key.strip()).upper()
 
 
-def subject_lock(case_type: str, subject_key: str) -> str:
+def subject_lock(case_type: str, subject_key: str, secret: bytes = b"") -> str:
     """The workflow id: one open case per (case type, subject), the id being the lock.
 
     The subject itself stays out of it (a licence plate or a site would otherwise travel
     in every id, inbox, trace and error): a digest of it stands in, so the lock still
-    falls on the same id for the same subject however it is spelt.
+    falls on the same id for the same subject however it is spelt. The digest is keyed
+    with the platform's subject secret (trust.engine_keys): the engine shows workflow ids
+    to anyone who reaches it, and a bare hash of a plate is found by hashing every plate.
+    (Without a secret, where payloads are not sealed either, it is a bare hash.)
     """
     subject = normalize_subject(subject_key)
-    digest = hashlib.sha256(f"{case_type}\n{subject}".encode()).hexdigest()[:20]
+    digest = hmac.new(secret, f"{case_type}\n{subject}".encode(),
+                      hashlib.sha256).hexdigest()[:20]
     return f"case:{case_type}:{digest}"
 
 
-def legacy_subject_lock(case_type: str, subject_key: str) -> str:
-    """The lock of cases opened before the digest: the subject in clear. Such a case may
-    still be open, and still holds its subject."""
-    return f"case:{case_type}:{normalize_subject(subject_key)}"
+def subject_digest(workflow_id: str) -> str:
+    """The subject's digest in a case's subject lock (what the engine may index)."""
+    return workflow_id.rpartition(":")[2]
+
+
+def legacy_subject_locks(case_type: str, subject_key: str) -> tuple[str, ...]:
+    """The locks of cases opened before the keyed digest: the subject in clear, then its
+    bare hash. Such a case may still be open, and still holds its subject."""
+    subject = normalize_subject(subject_key)
+    bare = hashlib.sha256(f"{case_type}\n{subject}".encode()).hexdigest()[:20]
+    return f"case:{case_type}:{subject}", f"case:{case_type}:{bare}"
 
 
 def case_id(workflow_id: str, run_id: str) -> str:
