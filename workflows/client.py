@@ -6,6 +6,7 @@ import asyncio
 import base64
 import dataclasses
 import hashlib
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -130,11 +131,11 @@ async def _start_with(client: Client, catalog: Catalog, cmd: OpenCase, update: s
         check_open_request(cmd, rules)
     except Refusal as refusal:
         raise CaseRefused(refusal.reason.value, refusal.message, refusal.details) from None
-    await _refuse_if_open_under_legacy_lock(client, cmd)
+    await _refuse_if_open_under_legacy_lock(client, cmd, task_queue)
     workflow_id = subject_lock(cmd.type, cmd.subject_key,
                                envelopes.subject_secret(client.data_converter))
-    if numbering is not None and not cmd.number and (
-            number_if_running or not await _running(client, workflow_id)):
+    held = await _held(client, workflow_id, task_queue)
+    if numbering is not None and not cmd.number and (number_if_running or not held):
         cmd = dataclasses.replace(cmd, number=await numbering(cmd))
     start = WithStartWorkflowOperation(
         CaseWorkflow.run,
@@ -177,14 +178,29 @@ async def report_to_case(client: Client, catalog: Catalog, cmd: OpenCase,
                              number_if_running=False)
 
 
-async def _running(client: Client, workflow_id: str) -> bool:
+async def _held(client: Client, workflow_id: str, task_queue: str) -> bool:
+    """Whether a case of the platform's holds the lock `workflow_id` now.
+
+    The engine takes a start from anyone who reaches it, so a workflow of someone else's
+    may run under a lock it has seen (a closed case's), on a queue the platform does not
+    serve, where no case's update would ever be answered: such a squatter is terminated,
+    saying why, and the lock is free again. Only the platform's own queue is trusted."""
     try:
         description = await client.get_workflow_handle(workflow_id).describe()
     except RPCError as err:
         if err.status in _NO_SUCH_RUN:
             return False
         raise
-    return description.status is WorkflowExecutionStatus.RUNNING
+    if description.status is not WorkflowExecutionStatus.RUNNING:
+        return False
+    if (description.task_queue, description.workflow_type) == (task_queue, CASE_WORKFLOW):
+        return True
+    await client.get_workflow_handle(workflow_id, run_id=description.run_id).terminate(
+        reason=f"squatting the subject lock: a {description.workflow_type[:80]} on queue "
+               f"{description.task_queue[:80]!r}, which the platform does not serve")
+    log.warning("terminated a %s on queue %r squatting the subject lock %s",
+                description.workflow_type[:80], description.task_queue[:80], workflow_id)
+    return False
 
 
 class AlreadyRated(Exception):
@@ -196,7 +212,9 @@ async def record_rating(client: Client, rating: RateReport, *,
     """Record a report's rating in the ledger (a chain of its own); its chain id."""
     try:
         chain: str = await client.execute_workflow(
-            RatingWorkflow.run, rating, id=rating_workflow_id(rating.report_id),
+            RatingWorkflow.run, rating,
+            id=rating_workflow_id(rating.report_id,
+                                  envelopes.subject_secret(client.data_converter)),
             task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
@@ -213,7 +231,8 @@ async def record_rating(client: Client, rating: RateReport, *,
 async def recorded_rating(client: Client, report_id: str) -> RateReport:
     """The rating a report got (the input of its run: the ledger's event was made from
     it), for an intake that finds the report rated but its own record of it missing."""
-    handle = client.get_workflow_handle(rating_workflow_id(report_id))
+    handle = client.get_workflow_handle(rating_workflow_id(
+        report_id, envelopes.subject_secret(client.data_converter)))
     history = await handle.fetch_history()
     started = history.events[0].workflow_execution_started_event_attributes
     (rating,) = await client.data_converter.decode(started.input.payloads, [RateReport])
@@ -222,12 +241,13 @@ async def recorded_rating(client: Client, report_id: str) -> RateReport:
     return rating
 
 
-async def _refuse_if_open_under_legacy_lock(client: Client, cmd: OpenCase) -> None:
+async def _refuse_if_open_under_legacy_lock(client: Client, cmd: OpenCase,
+                                            task_queue: str) -> None:
     """A case opened before locks were keyed digests holds its subject under an older
     lock: while it is open, the subject is taken. (No case is opened under those locks
     any more, so once one is seen closed it stays closed.)"""
     for case in await asyncio.gather(*(
-            _open_case_under(client, lock)
+            _open_case_under(client, lock, task_queue)
             for lock in legacy_subject_locks(cmd.type, cmd.subject_key))):
         if case is not None:
             raise CaseRefused(Reason.CASE_ALREADY_OPEN.value,
@@ -236,17 +256,11 @@ async def _refuse_if_open_under_legacy_lock(client: Client, cmd: OpenCase) -> No
                               "report to it", {"case_id": case.id, "owner": case.owner})
 
 
-async def _open_case_under(client: Client, lock: str) -> CaseState | None:
-    handle = client.get_workflow_handle(lock)
-    try:
-        description = await handle.describe()
-    except RPCError as err:
-        if err.status in _NO_SUCH_RUN:
-            return None
-        raise
-    if description.status is not WorkflowExecutionStatus.RUNNING:
+async def _open_case_under(client: Client, lock: str, task_queue: str
+                           ) -> CaseState | None:
+    if not await _held(client, lock, task_queue):
         return None
-    case: CaseState = await handle.query(CaseWorkflow.case)
+    case: CaseState = await client.get_workflow_handle(lock).query(CaseWorkflow.case)
     return case if case.status is CaseStatus.OPEN else None
 
 
@@ -319,6 +333,9 @@ async def _query(client: Client, case_id: str, query: Any, *args: Any,
 
 # What Temporal answers for a case id that names no run: no such workflow, or a run id
 # that is not one at all.
+log = logging.getLogger(__name__)
+# The type the platform's cases run as (workflows.workflows).
+CASE_WORKFLOW = "CaseWorkflow"
 _NO_SUCH_RUN = (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT)
 
 

@@ -4,8 +4,8 @@ A closed case takes no more events (its run has ended, releasing its subject for
 next case), so a rating is a ledger chain of its own: one event, REPORT_RATED, naming
 the case rated, its type and the agency that led it, which is what the scorecards'
 solved, satisfaction and reopen rates count. The run's id is the report's
-(`rating:<report>`) and is never reused, so a report is rated once however often the
-hotline's request is retried; the start is sealed by the gateway like a case's, and
+(`rating:<its keyed digest>`) and is never reused, so a report is rated once however
+often the hotline's request is retried; the start is sealed by the gateway like a case's, and
 checked here before anything is recorded.
 """
 
@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import activities, request_trace, seals, unopened
     from workflows.rules.effects import CaseEventBatch
     from workflows.rules.model import Actor, CaseEvent, EventKind
+    from workflows.rules.opening import keyed_digest
     from workflows.rules.refusals import Reason, Refusal
     from workflows.workflows import refusal_error
 
@@ -41,8 +42,11 @@ class RateReport:
     satisfaction: Satisfaction
 
 
-def rating_workflow_id(report_id: str) -> str:
-    return schema.rating_chain(report_id)
+def rating_workflow_id(report_id: str, secret: bytes) -> str:
+    """The run's id: the report's, as a digest keyed with the subject secret (as subject
+    locks are, rules.opening), so that nobody reaching the engine can start a workflow
+    of their own under a report's id first and so block its rating."""
+    return schema.rating_chain(keyed_digest(secret, report_id))
 
 
 @workflow.defn(name="RatingWorkflow")

@@ -30,6 +30,7 @@ from trust.engine_keys import EngineKeys
 from workflows import activities, envelopes
 from workflows.catalog_loader import Catalog
 from workflows.client import case_handle, get_case, open_case
+from workflows.ratings import rating_workflow_id
 from workflows.rules.commands import OpenCase
 from workflows.rules.model import Actor
 from workflows.rules.refusals import Reason
@@ -242,3 +243,49 @@ async def test_a_sealed_payload_copied_into_another_workflow_does_not_open(
     # (The case itself goes on recording; the copied batch would have been heard twice.)
     sequences = [event.sequence for event in recorder.events]
     assert len(sequences) == len(set(sequences))
+
+
+@workflow.defn(name="CaseWorkflow", sandboxed=False)
+class _Squatter:
+    """Named like the platform's case, on the attacker's own queue: it holds whatever
+    id it is started under and answers nothing."""
+
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.wait_condition(lambda: False)
+
+
+async def test_a_workflow_squatting_a_subject_lock_on_a_foreign_queue_is_evicted(
+        dev_env: WorkflowEnvironment, catalog: Catalog) -> None:
+    sealed = _sealed_client(dev_env, _keys())
+    attacker = Client(dev_env.client.service_client, namespace=dev_env.client.namespace)
+    own_queue = f"foreign-{uuid.uuid4()}"
+    subject = f"JHH-{uuid.uuid4().hex[:8]}"
+    async with case_worker(sealed) as (queue, recorder, _):
+        first = await open_case(sealed, catalog, _mining(subject), task_queue=queue)
+        lock = first.case_id.rpartition("@")[0]
+        await sealed.get_workflow_handle(lock).terminate(reason="(the case ended)")
+        async with Worker(attacker, task_queue=own_queue, workflows=[_Squatter]):
+            # The lock of a closed case is in every workflow list: taken first.
+            squatter = await attacker.start_workflow(_Squatter.run, id=lock,
+                                                     task_queue=own_queue)
+            again = await open_case(sealed, catalog, _mining(subject), task_queue=queue)
+    assert again.case_id.startswith(lock + "@") and again.case_id != first.case_id
+    assert again.status.value == "OPEN"
+    squatted = attacker.get_workflow_handle(lock, run_id=squatter.result_run_id)
+    ended = await squatted.describe()
+    assert ended.status is not None and ended.status.name == "TERMINATED"
+    history = await squatted.fetch_history()
+    reason = history.events[-1].workflow_execution_terminated_event_attributes.reason
+    assert f"queue {own_queue!r}, which the platform does not serve" in reason
+
+
+def test_a_reports_rating_runs_under_an_id_nobody_can_take_first() -> None:
+    # Started first under a report's id by someone else, a workflow would block the
+    # report's rating forever (its id is never reused): without the secret, it is not
+    # known before the rating is.
+    secret = _keys().subject_secret
+    rating_id = rating_workflow_id("R-20261130-0042", secret)
+    assert rating_id.startswith("rating:") and "0042" not in rating_id
+    assert rating_id == rating_workflow_id("R-20261130-0042", secret)
+    assert rating_id != rating_workflow_id("R-20261130-0042", b"\x03" * 32)
