@@ -5,6 +5,7 @@ their own on their own queue)."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,7 +52,7 @@ class _Squatter:
         await workflow.wait_condition(lambda: False)
 
 
-def _has_events(engine: Engine, case_id: str) -> bool:
+async def _recorded(engine: Engine, case_id: str) -> bool:
     with engine.connect() as connection:
         return bool(connection.exec_driver_sql(
             "SELECT 1 FROM ledger_entry WHERE case_id = ?", (case_id,)).first())
@@ -69,7 +70,7 @@ async def test_every_intervention_on_the_engine_is_named_by_case(
             await open_case(sealed, catalog, opening, task_queue=queue)
             for opening in openings]
         for case in (healthy, terminated, deleted):
-            await eventually(lambda c=case: _async(_has_events(engine, c.case_id)))
+            await eventually(functools.partial(_recorded, engine, case.case_id))
         await anyone.get_workflow_handle(terminated.case_id.rpartition("@")[0]).terminate(
             reason="tidying up")
         await anyone.workflow_service.delete_workflow_execution(
@@ -111,7 +112,3 @@ async def test_every_intervention_on_the_engine_is_named_by_case(
     foreign = mine[squatter.id]
     assert foreign.kind == reconcile.FOREIGN_QUEUE
     assert f"on queue {own_queue!r}, which the platform does not serve" in foreign.detail
-
-
-async def _async(value: bool) -> bool:
-    return value
