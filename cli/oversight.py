@@ -256,8 +256,13 @@ def verify(args: argparse.Namespace) -> Any:
              + ("every one holds" if not broken else f"{len(broken)} BROKEN") + witnessed]
             + [f"  {v.case_id}: broken at event {v.broken_at}: {v.problem}"
                for v in broken]
-            + [f"  witness: {problem}" for problem in reply.witness_problems])
-    if reply.cases_broken or reply.witness_problems:
+            + [f"  witness: {problem}" for problem in reply.witness_problems]
+            + ([f"the engine: {len(reply.engine_findings)} things done past the platform"]
+               if reply.engine_findings else [])
+            + [f"  {f.case_number or f.case_id}: {f.kind} at "
+               f"{_when(f, 'at') or 'an unknown time'}: {f.detail}"
+               for f in reply.engine_findings])
+    if reply.cases_broken or reply.witness_problems or reply.engine_findings:
         print(render.dumps(output) if args.json else output)  # noqa: T201
         return 1
     return output

@@ -12,6 +12,7 @@ from observability import analysis, gap_store, ledger
 from observability.accountability import CaseReplay, Category, GapKind, Interval
 from seamless.v1 import case_pb2
 from seamless.v1 import oversight_pb2 as pb
+from workflows import reconcile
 
 
 def stamp(value: datetime | None) -> Timestamp | None:
@@ -132,6 +133,13 @@ def case_event(row: ledger.LedgerEntry) -> case_pb2.CaseEvent:
         actor=case_pb2.Actor(agency_id=row.actor_agency, officer_id=row.actor_officer),
         time=stamp(ledger.utc(row.at)), task_id=row.task_id, detail=row.detail,
         attributes=row.attribute_map(), trace_id=row.trace_id, span_id=row.span_id)
+
+
+def engine_finding(found: reconcile.Finding) -> pb.EngineFinding:
+    return pb.EngineFinding(kind=found.kind, case_id=found.case_id,
+                            case_number=found.case_number, workflow_id=found.workflow_id,
+                            run_id=found.run_id, detail=found.detail,
+                            at=stamp(found.at) if found.at else None)
 
 
 def verdict(found: ledger.Verdict) -> pb.LedgerVerdict:

@@ -11,6 +11,7 @@ the same handlers and checks.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Collection, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ from seamless.v1 import (
 )
 from trust import tls
 from trust.pki import CertificateStore, Identity
+from workflows import reconcile
 from workflows.catalog_loader import Catalog
 from workflows.dispatch_catalogue import load_dispatch_catalogue
 
@@ -107,9 +109,11 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
     case_service = CaseService(client=client, catalog=catalog, task_queue=task_queue,
                                links=links, store=store, numbers=numbers, refs=refs,
                                ledger=ledger_engine)
-    oversight_service = OversightService(ledger_engine=ledger_engine, catalog=catalog,
-                                         store=store, witness_engine=witness_engine,
-                                         refs=refs)
+    oversight_service = OversightService(
+        ledger_engine=ledger_engine, catalog=catalog, store=store,
+        witness_engine=witness_engine, refs=refs,
+        engine_check=functools.partial(reconcile.reconcile, client, ledger_engine,
+                                       task_queue=task_queue))
     report_service = ReportService(client=client, intake=intake, refs=refs,
                                    ledger=ledger_engine)
     case_service_pb2_grpc.add_CaseServiceServicer_to_server(  # type: ignore[no-untyped-call]

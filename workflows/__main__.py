@@ -19,6 +19,7 @@ from observability.witness import CHECKPOINT_PERIOD, Witness, keep_witness, open
 from trust.files import private_umask
 from trust.pki import CertificateStore, Identity, IdentityFiles, PkiFiles, Role
 from trust.statements import Signer, StatementType
+from workflows import reconcile
 from workflows.agency_activities import AgencyActivities
 from workflows.client import TASK_QUEUE
 from workflows.connect import TemporalSettings, connect
@@ -80,8 +81,12 @@ async def serve(settings: WorkerSettings) -> None:
     async with worker:
         logging.info("case worker polling %s on %s", settings.task_queue,
                      settings.temporal_address)
+        # What was done to cases past the platform, looked for every few minutes.
+        watching = asyncio.create_task(reconcile.watch(client, ledger_engine,
+                                                       task_queue=settings.task_queue))
         await keep_witness(witness, stop,
                            timedelta(seconds=settings.witness_period_seconds))
+        watching.cancel()
     await asyncio.to_thread(witness.checkpoint)
     await agencies.close()
 

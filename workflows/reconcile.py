@@ -57,7 +57,8 @@ PLATFORM_TYPES = ("CaseWorkflow", "RatingWorkflow")
 _ENDED = {WorkflowExecutionStatus.TERMINATED: "terminated",
           WorkflowExecutionStatus.CANCELED: "cancelled",
           WorkflowExecutionStatus.TIMED_OUT: "timed out"}
-# A run younger than this may not have reached the ledger yet (its first append).
+# A running run younger than this may not have reached the ledger yet (its first
+# append).
 SETTLING = timedelta(minutes=2)
 # How often the worker looks (`watch`).
 WATCH_EVERY = timedelta(minutes=5)
@@ -147,7 +148,9 @@ async def _judge(client: Client, run: _Run, task_queue: str, chains: set[str],
                      f"{'rating' if is_rating_chain(run.case_id) else 'case'} at "
                      f"{_at(execution.close_time)}, past the platform{why}",
                      execution.close_time)
-    settled = execution.start_time < now - SETTLING
+    # A run still going may not have reached the ledger yet; one that ended would have.
+    settled = (status is not WorkflowExecutionStatus.RUNNING
+               or execution.start_time < now - SETTLING)
     if settled and run.case_id not in chains and status is not None:
         return found(UNKNOWN_TO_LEDGER, f"a {kind} the ledger never heard of ({shown}; "
                      "a start the worker refused is one sent past the gateway)",
@@ -198,9 +201,11 @@ def _numbered(ledger_engine: Engine, findings: list[Finding]) -> list[Finding]:
 
 async def watch(client: Client, ledger_engine: Engine, *, task_queue: str,
                 every: timedelta = WATCH_EVERY) -> None:
-    """The worker's periodic look: each finding logged once, when it is first seen."""
+    """The worker's periodic look: each finding logged once, when it is first seen
+    (the first look after `every`, so a starting worker does its own work first)."""
     seen: set[tuple[str, str, str]] = set()
     while True:
+        await asyncio.sleep(every.total_seconds())
         try:
             for finding in await reconcile(client, ledger_engine, task_queue=task_queue):
                 key = (finding.kind, finding.workflow_id, finding.run_id)
@@ -211,4 +216,3 @@ async def watch(client: Client, ledger_engine: Engine, *, task_queue: str,
                                 _at(finding.at), finding.detail)
         except Exception:  # the next look tries again; the worker's work goes on
             log.exception("engine reconciliation failed")
-        await asyncio.sleep(every.total_seconds())

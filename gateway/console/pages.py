@@ -55,6 +55,7 @@ from seamless.v1 import case_service_pb2 as cs
 from seamless.v1 import oversight_pb2 as ov
 from seamless.v1 import report_pb2 as rp
 from trust.pki import CertificateStore
+from workflows import reconcile
 from workflows.catalog_loader import Catalog
 from workflows.dispatch_catalogue import DispatchCatalogue
 from workflows.rules import limits
@@ -443,7 +444,12 @@ class Console:
                            line.median_promised.ToTimedelta(),
                            line.median_actual.ToTimedelta())
                        for line in scores.case_type_lines), default=timedelta(0))
+        # A case the engine ended or forgot past the platform waits on nobody: its last
+        # gap shows the intervention, not the last agency's wait.
+        intervened = {f.case_id: f for f in verdict.engine_findings
+                      if f.kind in (reconcile.ENDED_BY_ENGINE, reconcile.GONE_FROM_ENGINE)}
         return self.render(request, reader, "oversight.html", stalled=stalled,
+                           intervened=intervened,
                            gaps=filtered.gaps, query=query, kinds=kinds,
                            scorecards=scores.scorecards, ranked=ranked, red=red,
                            black=black, parties=parties, cells=cells, busiest=busiest,

@@ -348,17 +348,37 @@ class LedgerVerdict(_message.Message):
     def __init__(self, case_id: _Optional[str] = ..., events: _Optional[int] = ..., intact: _Optional[bool] = ..., broken_at: _Optional[int] = ..., problem: _Optional[str] = ...) -> None: ...
 
 class VerifyLedgerResponse(_message.Message):
-    __slots__ = ("verdicts", "cases_checked", "cases_broken", "checkpoints", "witnessed_at", "witness_problems")
+    __slots__ = ("verdicts", "cases_checked", "cases_broken", "checkpoints", "witnessed_at", "witness_problems", "engine_findings")
     VERDICTS_FIELD_NUMBER: _ClassVar[int]
     CASES_CHECKED_FIELD_NUMBER: _ClassVar[int]
     CASES_BROKEN_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINTS_FIELD_NUMBER: _ClassVar[int]
     WITNESSED_AT_FIELD_NUMBER: _ClassVar[int]
     WITNESS_PROBLEMS_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_FINDINGS_FIELD_NUMBER: _ClassVar[int]
     verdicts: _containers.RepeatedCompositeFieldContainer[LedgerVerdict]
     cases_checked: int
     cases_broken: int
     checkpoints: int
     witnessed_at: _timestamp_pb2.Timestamp
     witness_problems: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, verdicts: _Optional[_Iterable[_Union[LedgerVerdict, _Mapping]]] = ..., cases_checked: _Optional[int] = ..., cases_broken: _Optional[int] = ..., checkpoints: _Optional[int] = ..., witnessed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., witness_problems: _Optional[_Iterable[str]] = ...) -> None: ...
+    engine_findings: _containers.RepeatedCompositeFieldContainer[EngineFinding]
+    def __init__(self, verdicts: _Optional[_Iterable[_Union[LedgerVerdict, _Mapping]]] = ..., cases_checked: _Optional[int] = ..., cases_broken: _Optional[int] = ..., checkpoints: _Optional[int] = ..., witnessed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., witness_problems: _Optional[_Iterable[str]] = ..., engine_findings: _Optional[_Iterable[_Union[EngineFinding, _Mapping]]] = ...) -> None: ...
+
+class EngineFinding(_message.Message):
+    __slots__ = ("kind", "case_id", "case_number", "workflow_id", "run_id", "at", "detail")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    case_id: str
+    case_number: str
+    workflow_id: str
+    run_id: str
+    at: _timestamp_pb2.Timestamp
+    detail: str
+    def __init__(self, kind: _Optional[str] = ..., case_id: _Optional[str] = ..., case_number: _Optional[str] = ..., workflow_id: _Optional[str] = ..., run_id: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., detail: _Optional[str] = ...) -> None: ...
