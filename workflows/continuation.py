@@ -82,6 +82,10 @@ class CarryOver:
     suggestions_checked: bool = True
     size_bounded: bool = True
     continues: bool = True
+    # The run that handed this on: its successor takes it only from that run, so a
+    # genuine hand-on copied out of an earlier run (by a worker of someone else's
+    # polling the queue, say) does not wind the case back. (Empty: handed on before.)
+    handed_on_by: str = ""
 
 
 def is_continuation(info: workflow.Info) -> bool:

@@ -259,6 +259,11 @@ class CaseWorkflow:
             self._refused = Refusal(Reason.COMMAND_NOT_SEALED,
                                     "command refused: a continuation of another case")
             return
+        if carry.handed_on_by and carry.handed_on_by != info.continued_run_id:
+            self._refused = Refusal(Reason.COMMAND_NOT_SEALED,
+                                    "command refused: a continuation handed on by another "
+                                    "run of the case than the one it follows")
+            return
         self._opened = CaseEngine(carry.state, rules, clocks_in_order=carry.clocks_in_order,
                                   suggestions_checked=carry.suggestions_checked,
                                   size_bounded=carry.size_bounded, continues=carry.continues,
@@ -335,7 +340,7 @@ class CaseWorkflow:
             effects=[continuation.PendingEffect.of(effect) for effect in undone],
             clocks_in_order=engine.clocks_in_order,
             suggestions_checked=engine.suggestions_checked, size_bounded=engine.size_bounded,
-            continues=engine.continues)
+            continues=engine.continues, handed_on_by=workflow.info().run_id)
         packed = continuation.pack(carry)
         if len(packed) > continuation.MAX_HAND_ON:
             workflow.logger.error("case %s cannot continue as new: it would hand on %d KiB "

@@ -118,6 +118,15 @@ async def test_a_continued_case_keeps_its_clocks_its_deliveries_and_its_id(
                                                         offer.handoff_id))
         assert await first_run_status(client, case_id) is \
             WorkflowExecutionStatus.CONTINUED_AS_NEW
+        # What the next run was handed names the run that handed it on, and no other.
+        workflow_id, first_run = split_case_id(case_id)
+        second = await client.get_workflow_handle(workflow_id).describe()
+        history = await client.get_workflow_handle(
+            workflow_id, run_id=second.run_id).fetch_history()
+        (handed,) = await client.data_converter.decode(
+            history.events[0].workflow_execution_started_event_attributes.input.payloads,
+            [CaseWorkflowInput])
+        assert continuation.unpack(handed.carried).handed_on_by == first_run
 
         # The same id reads and acts on the case; a request from the first run is still
         # answered as it was.
