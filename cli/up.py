@@ -103,6 +103,8 @@ def _temporal_command(data_dir: Path, ports: Ports, host: str) -> list[str]:
     return [str(BIN / "temporal"), "server", "start-dev", "--db-filename", str(database),
             "--ip", host, "--port", str(ports.temporal), "--ui-port", str(ports.temporal_ui),
             "--ui-disable-news-fetch", "--log-level", "warn",
+            # The UI shows oversight staff the sealed payloads opened (gateway.codec_endpoint).
+            "--ui-codec-endpoint", f"http://{host}:{ports.gateway_http}/codec",
             # Several times faster than SQLite's defaults (see CONVENTIONS.md).
             "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
             *search.dev_server_args()]
@@ -164,6 +166,7 @@ def processes(data_dir: Path, ports: Ports, endpoints: Endpoints,
         "SEAMLESS_GATEWAY_HOST": host, "SEAMLESS_GATEWAY_PORT": str(ports.gateway),
         "SEAMLESS_GATEWAY_MTLS_PORT": str(ports.gateway_mtls),
         "SEAMLESS_GATEWAY_HTTP_PORT": str(ports.gateway_http),
+        "SEAMLESS_GATEWAY_CODEC_UI_ORIGINS": endpoints.temporal_ui,
         **records, **databases.environment(GATEWAY, "SEAMLESS_GATEWAY_"),
         "SEAMLESS_IDENTITY_DIR": str(datadir.identity(data_dir, "gateway").root),
         "SEAMLESS_PKI_DIR": pki})

@@ -40,6 +40,9 @@ class GatewaySettings(TemporalSettings):
     # The proxies in front of the HTTP port whose X-Forwarded-For names the client
     # (comma-separated addresses or networks); none by default.
     gateway_trusted_proxies: str = ""
+    # The origins of the Temporal UI allowed to ask the engine's codec endpoint
+    # (comma-separated; `seamless up` sets its own UI's).
+    gateway_codec_ui_origins: str = ""
     # The gateway's own key and certificate; the platform's public certificates.
     identity_dir: Path
     pki_dir: Path
@@ -94,7 +97,8 @@ async def serve(settings: GatewaySettings) -> None:
                           port=settings.gateway_port, mtls_port=settings.gateway_mtls_port,
                           http_port=settings.gateway_http_port,
                           host=settings.gateway_host,
-                          trusted_proxies=settings.gateway_trusted_proxies) as ports:
+                          trusted_proxies=settings.gateway_trusted_proxies,
+                          codec_ui_origins=settings.gateway_codec_ui_origins) as ports:
         logging.info("gateway serving people on %s:%d (gRPC) and http://%s:%d (HTTP/JSON "
                      "and the console), agencies on %s:%d", settings.gateway_host,
                      ports.public, settings.gateway_host, ports.http,

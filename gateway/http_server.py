@@ -23,14 +23,13 @@ MAX_HEADER_BYTES = 64 * 1024
 
 
 class Dispatch:
-    """Routes each request to the Connect application serving its path, Open311's, or
-    the console."""
+    """Routes each request to the Connect application serving its path, a mounted one
+    (Open311's, the engine's codec), or the console."""
 
     def __init__(self, services: Sequence[Any], console: ASGIApp,
-                 open311: tuple[str, ASGIApp] | None = None) -> None:
+                 mounts: Sequence[tuple[str, ASGIApp]] = ()) -> None:
         self._services = {f"{app.path}/": app for app in services}
-        if open311 is not None:
-            prefix, app = open311
+        for prefix, app in mounts:  # Open311's, the engine's codec
             self._services[f"{prefix}/"] = app
         self._console = console
 

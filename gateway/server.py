@@ -28,9 +28,11 @@ from gateway.agency_links import AgencyLinks
 from gateway.auth import Authenticator
 from gateway.case_numbers import CaseNumbers
 from gateway.case_refs import CaseRefs
+from gateway.codec_endpoint import PREFIX as CODEC_PREFIX
+from gateway.codec_endpoint import codec_app
 from gateway.console import console_app
 from gateway.http_api import Operations, connect_apps
-from gateway.http_server import BodyLimit, Dispatch, serve_http
+from gateway.http_server import ASGIApp, BodyLimit, Dispatch, serve_http
 from gateway.open311.app import PREFIX as OPEN311_PREFIX
 from gateway.open311.app import open311_app
 from gateway.open311.keys import ApiKeys
@@ -53,6 +55,7 @@ from trust.pki import CertificateStore, Identity
 from workflows import reconcile
 from workflows.catalog_loader import Catalog
 from workflows.dispatch_catalogue import load_dispatch_catalogue
+from workflows.envelopes import EnvelopeCodec
 
 SERVICE_NAME = case_service_pb2.DESCRIPTOR.services_by_name["CaseService"].full_name
 OVERSIGHT_SERVICE_NAME = \
@@ -82,8 +85,8 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
                      ledger_engine: Engine, numbers_engine: Engine,
                      witness_engine: Engine | None = None, limits: Limits | None = None,
                      port: int = 0, mtls_port: int = 0, http_port: int = 0,
-                     host: str = "127.0.0.1", trusted_proxies: str = ""
-                     ) -> AsyncIterator[GatewayPorts]:
+                     host: str = "127.0.0.1", trusted_proxies: str = "",
+                     codec_ui_origins: str = "") -> AsyncIterator[GatewayPorts]:
     """Serve the gateway until the block ends; yields the bound ports (0 picks one).
 
     `agency_addresses` are the agencies' (and the oversight body's) mutual-TLS ports;
@@ -92,7 +95,9 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
     `numbers_engine` the gateway's own table of case numbers; `limits` what one identity
     may use of the gateway (`gateway.admission`); `trusted_proxies` the addresses (or
     networks) of the proxies in front of the HTTP port whose X-Forwarded-For is believed
-    (none by default: a client's address is the connection's)."""
+    (none by default: a client's address is the connection's); `codec_ui_origins` the
+    origins of the Temporal UI whose browsers may ask the engine's codec endpoint
+    (`gateway.codec_endpoint`) to open payloads for oversight staff."""
     links = AgencyLinks(agency_addresses, identity)
     numbers = CaseNumbers(numbers_engine, catalog.calendar.tz)
     refs = CaseRefs(client, numbers)
@@ -130,8 +135,13 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
     # Every route's body bounded as it arrives, a ceiling above every route's own bound:
     # each route refuses a body over its bound in its own words (Connect's
     # RESOURCE_EXHAUSTED, sign-in's 4 KiB), having read at most this much.
+    mounts: list[tuple[str, ASGIApp]] = [(OPEN311_PREFIX, open311)]
+    if isinstance(client.data_converter.payload_codec, EnvelopeCodec):
+        mounts.append((CODEC_PREFIX, codec_app(
+            client.data_converter.payload_codec, authenticator.identify,
+            ui_origins=[o.strip() for o in codec_ui_origins.split(",") if o.strip()])))
     http_app = BodyLimit(Dispatch(connect_apps(operations, read_max_bytes=MAX_REQUEST_BYTES),
-                                  open311=(OPEN311_PREFIX, open311),
+                                  mounts=mounts,
                                   console=console_app(operations=operations, links=links,
                                                       store=store, catalog=catalog,
                                                       dispatch=intake.dispatch)),

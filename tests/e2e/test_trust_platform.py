@@ -42,6 +42,7 @@ pytestmark = pytest.mark.e2e
 
 BIN = Path(__file__).parents[2] / ".venv" / "bin"
 TOWNSHIP, NR, HEALTH = "jinhaihu-township", "natural-resources", "health"
+OVERSIGHT = "oversight"
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +156,76 @@ def test_commands_sent_to_temporal_directly_are_refused_and_change_nothing(
     assert "'mallory tidies up'" in line
     assert any("UNKNOWN_TO_LEDGER" in line and "a CaseWorkflow the ledger never heard of"
                in line for line in audited.stdout.splitlines())
+
+
+def _payload_text(shown: str) -> str:
+    """Every payload's data in a history `temporal workflow show` printed as JSON."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if isinstance(value.get("data"), str) and "metadata" in value:
+                found.append(base64.b64decode(value["data"]).decode("utf-8", "replace"))
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+    walk(json.loads(shown))
+    return "\n".join(found)
+
+
+def _session_of(platform: Platform, agency: str) -> str:
+    """The duty officer of `agency` signed in, as a bearer token."""
+    platform.cli("login", "--as", agency, "--officer", "duty-officer", "--password-stdin",
+                 input=demo_password(platform.data_dir, agency, "duty-officer"))
+    stored = json.loads((platform.config_home / "seamless" / "sessions.json").read_text())
+    token: str = next(iter(stored.values()))[agency]["session"]
+    return token
+
+
+def test_the_codec_endpoint_opens_the_engines_payloads_for_oversight_alone(
+        platform: Platform) -> None:
+    """Temporal's own CLI, pointed at the gateway's codec endpoint (as the UI is by
+    `seamless up`): oversight staff read the case; an officer, or nobody, reads
+    ciphertext."""
+    case = open_mining(platform)
+    workflow_id, _, run_id = case["id"].rpartition("@")
+    codec = f"{platform.endpoints.http}/codec"
+
+    def shown(*auth: str) -> subprocess.CompletedProcess[str]:
+        return temporal(platform, "workflow", "show", "--workflow-id", workflow_id,
+                        "--run-id", run_id, "--output", "json", "--codec-endpoint", codec,
+                        *auth)
+    overseer = _session_of(platform, OVERSIGHT)
+    opened = shown("--codec-auth", f"Bearer {overseer}")
+    assert opened.returncode == 0, opened.stderr
+    assert "Quarrying by night" in _payload_text(opened.stdout)
+    # Who opened what is in the audit log.
+    log = (platform.data_dir / "logs" / "gateway.log").read_text(encoding="utf-8")
+    assert "codec: oversight/duty-officer (oversight) opened" in log
+    assert workflow_id in log
+    for auth in (("--codec-auth", f"Bearer {_session_of(platform, TOWNSHIP)}"), ()):
+        refused = shown(*auth)
+        assert refused.returncode != 0 or \
+            "Quarrying by night" not in _payload_text(refused.stdout)
+    garbled = subprocess.run(
+        ["curl", "-s", "-w", " %{http_code}", "-X", "POST", "-H", f"Authorization: Bearer "
+         f"{overseer}", "-H", "Content-Type: application/json", "--data", "{not json",
+         f"{codec}/decode"], capture_output=True, text=True, timeout=30)
+    assert garbled.stdout.endswith(" 400") and "not a codec request" in garbled.stdout
+    # From a browser, only the Temporal UI's own origin is answered.
+    preflight = subprocess.run(
+        ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "OPTIONS",
+         "-H", "Origin: https://evil.example", f"{codec}/decode"],
+        capture_output=True, text=True, timeout=30)
+    assert preflight.stdout == "403"
+    allowed = subprocess.run(
+        ["curl", "-s", "-D", "-", "-o", "/dev/null", "-X", "OPTIONS",
+         "-H", f"Origin: {platform.endpoints.temporal_ui}", f"{codec}/decode"],
+        capture_output=True, text=True, timeout=30)
+    assert f"access-control-allow-origin: {platform.endpoints.temporal_ui}" in \
+        allowed.stdout.lower()
 
 
 def _party(platform: Platform, party: str) -> grpc.ChannelCredentials:
