@@ -102,7 +102,8 @@ class Officer(SQLModel, table=True):
     password_hash: str = Field(max_length=200)
     disabled: bool = False
     disabled_reason: str = Field(default="", max_length=1000)
-    # Failed sign-ins in a row, and until when the officer is locked out after too many.
+    # No longer written: failed sign-ins slow guessing down in the desk's memory
+    # (agencies.sign_in_guard), and nobody is locked out. Kept so the schema stays.
     failed_sign_ins: int = 0
     locked_until: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     created_at: datetime = Field(default_factory=utc_now, sa_column=_when())

@@ -2,8 +2,9 @@
 
 Every function takes the agency explicitly and scopes every query by it, as the inbox's
 do. Refusals raise `RosterRefused` with a message a person can act on; a refused sign-in
-answers the same whether the id exists, the password is wrong or the officer is locked
-out, so nobody learns which ids exist by trying.
+answers the same, after the same work, whether the id exists or the password is wrong,
+so nobody learns which ids exist by trying; guessing is slowed down by the desk
+(agencies.sign_in_guard), which locks no officer out.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam
 from sqlalchemy import select as columns_of
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -24,12 +25,7 @@ from trust import passwords
 from trust.sessions import OfficerRole
 from trust.sessions import roles_of as roles_from
 
-# After this many wrong passwords in a row the officer is locked out for a while: a
-# guesser gets a handful of tries per quarter hour, an officer who mistyped waits.
-MAX_FAILED_SIGN_INS = 5
-LOCK_OUT = timedelta(minutes=15)
-SIGN_IN_REFUSED = ("wrong officer id or password (after 5 failed sign-ins in a row an "
-                   "officer is locked out for 15 minutes)")
+SIGN_IN_REFUSED = "wrong officer id or password"
 
 
 class RosterRefused(ValueError):
@@ -104,39 +100,15 @@ class SeedEntry:
 def sign_in(*, session: Session, agency: str, officer_id: str, password: str,
             now: datetime) -> Officer:
     """The officer, if the password is theirs and they may sign in. A wrong id and a
-    wrong password are refused alike, after the same work."""
+    wrong password are refused alike, after the same work (one read and one hash; no
+    write for either)."""
     officer = find(session=session, agency=agency, officer_id=officer_id)
-    if officer is not None and officer.locked_until is not None and \
-            as_utc(officer.locked_until) > now:
-        passwords.matches(password, None)  # the same work as any other refusal
-        raise RosterRefused(SIGN_IN_REFUSED)
     if not passwords.matches(password, officer.password_hash if officer else None):
-        if officer is not None:
-            _count_failure(session, officer, now)
         raise RosterRefused(SIGN_IN_REFUSED)
     assert officer is not None
     if officer.disabled:
         raise RosterRefused(f"officer {officer_id} is disabled; ask a head of {agency}")
-    if officer.failed_sign_ins or officer.locked_until is not None:
-        officer.failed_sign_ins, officer.locked_until = 0, None
-        session.add(officer)
-        session.commit()
-        session.refresh(officer)
     return officer
-
-
-def _count_failure(session: Session, officer: Officer, now: datetime) -> None:
-    """One more failed sign-in, counted in the database itself (guesses made at once
-    must not overwrite each other's count); the one that reaches the limit locks."""
-    table = Officer.__table__  # type: ignore[attr-defined]
-    session.connection().execute(
-        update(table).where(table.c.id == officer.id)
-        .values(failed_sign_ins=table.c.failed_sign_ins + 1))
-    session.connection().execute(
-        update(table).where(table.c.id == officer.id,
-                            table.c.failed_sign_ins >= MAX_FAILED_SIGN_INS)
-        .values(failed_sign_ins=0, locked_until=now + LOCK_OUT))
-    session.commit()
 
 
 def record_session(*, session: Session, agency: str, officer_id: str, session_id: str,
@@ -227,7 +199,6 @@ def set_password(*, session: Session, agency: str, officer_id: str, password_has
     """A new password; the officer's other sessions end. Returns how many ended."""
     officer = _existing(session, agency, officer_id)
     officer.password_hash, officer.password_changed_at = password_hash, now
-    officer.failed_sign_ins, officer.locked_until = 0, None
     session.add(officer)
     return end_sessions_of(session=session, agency=agency, officer_id=officer_id, now=now,
                            reason="password changed", keep=keep_session)

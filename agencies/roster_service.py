@@ -21,11 +21,19 @@ from sqlmodel import Session
 from agencies import roster
 from agencies.access import caller
 from agencies.models import Officer
+from agencies.sign_in_guard import (
+    CLIENT_ADDRESS_HEADER,
+    MAX_ADDRESS,
+    SignInGuard,
+    peer_address,
+)
 from seamless.v1 import roster_pb2 as pb
 from seamless.v1 import roster_pb2_grpc
 from trust import passwords
+from trust.pki import Role
 from trust.sessions import OfficerRole, issue
 from trust.statements import Signer
+from trust.tls import peer_party
 
 T = TypeVar("T")
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -75,12 +83,24 @@ async def _check_password(context: Context, field: str, password: str) -> None:
         await _invalid(context, f"{field}: {problem}")
 
 
+def _client_address(context: Context) -> str:
+    """Whom a sign-in comes from: the connection's address, or, relayed by the gateway
+    (by its certificate), the address the gateway names."""
+    party = peer_party(context)
+    if party is not None and party.role is Role.GATEWAY:
+        named = dict(context.invocation_metadata() or ()).get(CLIENT_ADDRESS_HEADER, "")
+        if named:
+            return str(named)[:MAX_ADDRESS]
+    return peer_address(context.peer())
+
+
 class RosterService(roster_pb2_grpc.RosterServiceServicer):
     def __init__(self, agency: str, engine: Engine, signer: Signer) -> None:
         self._agency = agency
         self._engine = engine
         self._signer = signer
         self._password_work = asyncio.Semaphore(PASSWORD_WORK_AT_ONCE)
+        self._guard = SignInGuard()
 
     async def _hash(self, password: str) -> str:
         async with self._password_work:
@@ -113,10 +133,17 @@ class RosterService(roster_pb2_grpc.RosterServiceServicer):
         if not request.officer_id or not request.password:
             await _invalid(context, "officer_id and password are required")
         now = datetime.now(UTC)
+        officer_id, address = request.officer_id[:64], _client_address(context)
+        held = self._guard.held(address, officer_id)
+        if held is not None:
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, held.message)
         try:
-            officer = await self._signed_in(request.officer_id[:64], request.password, now)
+            officer = await self._signed_in(officer_id, request.password, now)
         except roster.RosterRefused as refused:
+            if str(refused) == roster.SIGN_IN_REFUSED:
+                self._guard.failed(address, officer_id)
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(refused))
+        self._guard.signed_in(address, officer_id)
         token, session = issue(self._signer, officer=officer.officer_id,
                                roles=roster.roles_of(officer), now=now)
         await self._in_session(lambda s: roster.record_session(

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 import grpc
 
+from agencies.sign_in_guard import CLIENT_ADDRESS_HEADER
 from observability import telemetry
 from observability.participation import role_of
 from seamless.v1 import agency_pb2, agency_pb2_grpc, roster_pb2, roster_pb2_grpc
@@ -114,13 +115,15 @@ class AgencyLinks:
             raise KeyError(agency)
         return roster_pb2_grpc.RosterServiceStub(channel)  # type: ignore[no-untyped-call]
 
-    async def sign_in(self, agency: str, officer_id: str, password: str
-                      ) -> roster_pb2.SignInResponse:
-        """An officer's sign-in, relayed to their agency (the console's sign-in form).
+    async def sign_in(self, agency: str, officer_id: str, password: str, *,
+                      client_address: str) -> roster_pb2.SignInResponse:
+        """An officer's sign-in, relayed to their agency (the console's sign-in form),
+        naming the client it comes from (the agency slows guessing per address).
         Raises grpc.aio.AioRpcError as the agency answered; KeyError for an agency
         without a service."""
         answer: roster_pb2.SignInResponse = await self._roster(agency).SignIn(
             roster_pb2.SignInRequest(officer_id=officer_id, password=password),
+            metadata=((CLIENT_ADDRESS_HEADER, client_address),),
             timeout=SIGN_IN_TIMEOUT_SECONDS)
         return answer
 

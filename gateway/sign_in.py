@@ -20,10 +20,10 @@ from starlette.responses import JSONResponse, Response
 
 from gateway.agency_links import AgencyLinks
 from gateway.http_api import CallContext
-from gateway.throttle import Throttle
 from trust.guard import bearer
 from trust.pki import CertificateStore
 from trust.sessions import SessionError, verify_session
+from trust.throttle import Throttle
 
 # An agency, an officer id and a password: anything longer is not a sign-in.
 MAX_BODY_BYTES = 4096
@@ -65,17 +65,19 @@ class SignIn:
         except (ValueError, KeyError, TypeError):
             return _error(400, "invalid_argument", 'send {"agency": …, "officer_id": …, '
                                                    '"password": …} as JSON')
-        refused = _error(401, "unauthenticated", "wrong agency, officer id or password, "
-                                                 "or the officer is locked out")
+        refused = _error(401, "unauthenticated", "wrong agency, officer id or password")
         if agency not in self._bodies:
             self._throttle.failed(address)
             return refused
         try:
-            answer = await self._links.sign_in(agency, officer[:64], password[:256])
+            answer = await self._links.sign_in(agency, officer[:64], password[:256],
+                                               client_address=address)
         except grpc.aio.AioRpcError as err:
             if err.code() is grpc.StatusCode.UNAUTHENTICATED:
                 self._throttle.failed(address)
                 return refused
+            if err.code() is grpc.StatusCode.RESOURCE_EXHAUSTED:  # the agency slows it
+                return _error(429, "resource_exhausted", err.details() or "")
             return _error(503, "unavailable", f"{agency} is not answering; try again")
         return JSONResponse(json_format.MessageToDict(answer))
 

@@ -20,8 +20,8 @@ from gateway.console.pages import Console
 from gateway.http_api import Operations
 from gateway.http_server import BodyLimit
 from gateway.sign_in import SignIn
-from gateway.throttle import Throttle
 from trust.pki import CertificateStore
+from trust.throttle import Throttle
 from workflows.catalog_loader import Catalog
 from workflows.dispatch_catalogue import DispatchCatalogue, load_dispatch_catalogue
 

@@ -24,9 +24,11 @@ TEXT: dict[str, dict[str, str]] = {
     "officer_id": {"zh": "工号", "en": "Officer id"},
     "password": {"zh": "密码", "en": "Password"},
     "signed_in_as": {"zh": "当前用户", "en": "Signed in as"},
-    "bad_sign_in": {"zh": "单位、工号或密码不正确，或账号已被锁定。",
-                    "en": "Wrong agency, officer id or password, or the officer is "
-                          "locked out."},
+    "bad_sign_in": {"zh": "单位、工号或密码不正确。",
+                    "en": "Wrong agency, officer id or password."},
+    "slowed_sign_in": {"zh": "该工号或本机地址的登录失败次数过多，请稍候再试。",
+                       "en": "Too many failed sign-ins for this officer id or from your "
+                             "address; wait a little and try again."},
     "expired": {"zh": "登录已失效，请重新登录。", "en": "Your session has ended; sign in "
                                                   "again."},
     "too_many": {"zh": "登录尝试过于频繁，请 %.0f 秒后再试。",

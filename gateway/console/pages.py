@@ -47,7 +47,6 @@ from gateway.console.web import (
     stream,
 )
 from gateway.http_api import Operations
-from gateway.throttle import Throttle
 from observability import analysis
 from observability.participation import OVERSIGHT, OVERSIGHT_NAMES
 from seamless.v1 import case_pb2
@@ -55,6 +54,7 @@ from seamless.v1 import case_service_pb2 as cs
 from seamless.v1 import oversight_pb2 as ov
 from seamless.v1 import report_pb2 as rp
 from trust.pki import CertificateStore
+from trust.throttle import Throttle
 from workflows import reconcile
 from workflows.catalog_loader import Catalog
 from workflows.dispatch_catalogue import DispatchCatalogue
@@ -251,19 +251,24 @@ class Console:
         try:
             if agency not in self.sign_in_bodies():
                 raise KeyError(agency)
-            answer = await self._links.sign_in(agency, officer, password)
+            answer = await self._links.sign_in(agency, officer, password,
+                                               client_address=address)
         except (KeyError, grpc.aio.AioRpcError) as err:
-            # Wrong or locked is one answer; an agency not answering is another, in
-            # words of ours (the channel's own would name internal addresses).
+            # Wrong is one answer; slowed down by the agency another; an agency not
+            # answering a third, in words of ours (the channel's own would name
+            # internal addresses).
             refused = isinstance(err, KeyError) or \
                 err.code() is grpc.StatusCode.UNAUTHENTICATED
+            slowed = isinstance(err, grpc.aio.AioRpcError) and \
+                err.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
             if refused:
                 self._throttle.failed(address)
+            status, words = (401, "bad_sign_in") if refused else (
+                (429, "slowed_sign_in") if slowed else (503, "agency_unavailable"))
             return self.render(
-                request, None, "login.html", status=401 if refused else 503,
+                request, None, "login.html", status=status,
                 login_csrf=self._keys.csrf(binding), agencies=self.sign_in_bodies(),
-                next=target, error=TEXT["bad_sign_in" if refused else "agency_unavailable"][
-                    language(request)])
+                next=target, error=TEXT[words][language(request)])
         response = RedirectResponse(target, status_code=303)
         lifetime = answer.expires_at.ToDatetime(tzinfo=UTC) - datetime.now(UTC)
         set_cookie(response, SESSION_COOKIE, answer.session,

@@ -10,7 +10,13 @@ from pathlib import Path
 import grpc
 import pytest
 
-from agencies.roster import MAX_FAILED_SIGN_INS, SIGN_IN_REFUSED
+from agencies.roster import SIGN_IN_REFUSED
+from agencies.sign_in_guard import (
+    CLIENT_ADDRESS_HEADER,
+    PAIR_FAILURES,
+    SLOW_AFTER,
+    SignInGuard,
+)
 from seamless.v1 import roster_pb2 as pb
 from tests.agencies.harness import AGENCY, HEAD, OFFICER, PASSWORD, Agency, running_agency
 from trust.pki import Role
@@ -56,18 +62,58 @@ async def test_a_wrong_officer_and_a_wrong_password_are_refused_alike(agency: Ag
                                                        SIGN_IN_REFUSED)
 
 
-async def test_repeated_failures_lock_the_officer_out_even_when_guessed_at_once(
+async def test_guessing_from_one_address_is_held_and_the_officer_still_signs_in_elsewhere(
         agency: Agency) -> None:
     guesses = [agency.roster.SignIn(pb.SignInRequest(officer_id=OFFICER, password="guess"))
-               for _ in range(MAX_FAILED_SIGN_INS)]
+               for _ in range(PAIR_FAILURES)]
     await asyncio.gather(*(_refused(g) for g in guesses))
-    locked = await _refused(agency.roster.SignIn(pb.SignInRequest(officer_id=OFFICER,
-                                                                  password=PASSWORD)))
-    # Locked out, said exactly as for an id that does not exist.
-    assert (locked.code(), locked.details()) == (grpc.StatusCode.UNAUTHENTICATED,
-                                                 SIGN_IN_REFUSED)
+    # This address may not try this officer for a while, even with the right password,
+    # and is told how long; an id that does not exist is held alike.
+    held = await _refused(agency.roster.SignIn(pb.SignInRequest(officer_id=OFFICER,
+                                                                password=PASSWORD)))
+    assert held.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert f"too many failed sign-ins for {OFFICER} from your address" in (held.details() or "")
+    for _ in range(PAIR_FAILURES):
+        await _refused(agency.roster.SignIn(pb.SignInRequest(officer_id="nobody",
+                                                             password="guess")))
+    nobody = await _refused(agency.roster.SignIn(pb.SignInRequest(officer_id="nobody",
+                                                                  password="guess")))
+    assert nobody.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
     # Another officer is not held up by it.
     await agency.sign_in(HEAD)
+    # The officer, at their own desk (another address, as the gateway relays it), signs
+    # in: slowed down after the failures, never locked out.
+    relay = agency.roster_as_party("gateway", Role.GATEWAY)
+
+    async def from_their_desk() -> pb.SignInResponse:
+        answer: pb.SignInResponse = await relay.SignIn(
+            pb.SignInRequest(officer_id=OFFICER, password=PASSWORD),
+            metadata=((CLIENT_ADDRESS_HEADER, "10.1.2.3"),))
+        return answer
+    try:
+        signed = await from_their_desk()
+    except grpc.aio.AioRpcError as slowed:
+        assert slowed.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert f"several failed sign-ins for {OFFICER}; try again in" in (slowed.details() or "")
+        await asyncio.sleep(2.0 ** (PAIR_FAILURES - SLOW_AFTER) + 0.2)
+        signed = await from_their_desk()
+    assert signed.officer.id == OFFICER
+
+
+def test_the_guard_doubles_the_wait_on_one_officer_from_many_addresses() -> None:
+    guard = SignInGuard()
+    for n in range(SLOW_AFTER + 3):
+        guard.failed(f"10.0.0.{n}", OFFICER, now=100.0)
+    held = guard.held("10.9.9.9", OFFICER, now=101.0)
+    assert held is not None and 6.5 < held.wait_seconds <= 7.0  # 2**3 after the last
+    assert guard.held("10.9.9.9", OFFICER, now=108.5) is None
+    assert guard.held("10.9.9.9", "someone-else", now=101.0) is None
+    for n in range(SLOW_AFTER + 40):
+        guard.failed(f"10.0.1.{n}", OFFICER, now=200.0)
+    longest = guard.held("10.9.9.9", OFFICER, now=200.0)
+    assert longest is not None and longest.wait_seconds == 30.0
+    guard.signed_in("10.9.9.9", OFFICER)
+    assert guard.held("10.9.9.9", OFFICER, now=200.0) is None
 
 
 async def test_signing_out_ends_the_session_at_once(agency: Agency) -> None:

@@ -1,10 +1,10 @@
-"""A bound on failed sign-ins from one client address, at the gateway's HTTP door.
+"""A bound on failed sign-ins per key (a client's address; an officer id), in a window.
 
-The agency locks an officer out after five failures in a row; this keeps one address
-from trying officer after officer (or filling the agencies' password-hashing queue with
-guesses): after too many failures in a window, its next attempts get 429 and the time
-to wait, without reaching an agency. Kept in memory: a restart forgets it, which costs
-an attacker nothing a restart would not cost them anyway.
+The gateway's HTTP door keeps one per address, so one address cannot try officer after
+officer or fill the agencies' password-hashing queue with guesses: after too many
+failures in a window, its next attempts get 429 and the time to wait, without reaching
+an agency. The agencies' desks keep theirs (agencies.sign_in_guard). Kept in memory: a
+restart forgets it, which costs an attacker nothing a restart would not cost them anyway.
 """
 
 from __future__ import annotations
@@ -46,3 +46,12 @@ class Throttle:
     def failed(self, key: str, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
         self._recent(key, now).append(now)
+
+    def recent(self, key: str, now: float | None = None) -> tuple[int, float]:
+        """How many failures of `key` the window holds, and when the last was."""
+        now = time.monotonic() if now is None else now
+        times = self._recent(key, now)
+        return len(times), (times[-1] if times else 0.0)
+
+    def forget(self, key: str) -> None:
+        self._seen.pop(key, None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.throttle import Throttle
+from trust.throttle import Throttle
 
 
 def test_an_address_waits_once_it_failed_too_often() -> None:
