@@ -24,6 +24,12 @@ TEXT: dict[str, dict[str, str]] = {
     "officer_id": {"zh": "工号", "en": "Officer id"},
     "password": {"zh": "密码", "en": "Password"},
     "signed_in_as": {"zh": "当前用户", "en": "Signed in as"},
+    "confirm_title": {"zh": "请确认", "en": "Please confirm"},
+    "started_elsewhere": {"zh": "此页面需要大量计算，且是从其他网站打开的。"
+                                "如确需查看，请点击继续。",
+                          "en": "This page takes a lot of work and was opened from another "
+                                "site. Go on if you meant to open it."},
+    "go_on": {"zh": "继续", "en": "Go on"},
     "bad_sign_in": {"zh": "单位、工号或密码不正确。",
                     "en": "Wrong agency, officer id or password."},
     "slowed_sign_in": {"zh": "该工号或本机地址的登录失败次数过多，请稍候再试。",

@@ -44,6 +44,7 @@ from gateway.console.web import (
     reader_of,
     refusal_of,
     set_cookie,
+    started_elsewhere,
     stream,
 )
 from gateway.http_api import Operations
@@ -424,6 +425,8 @@ class Console:
     # ----- oversight -------------------------------------------------------------------
 
     async def oversight(self, request: Request, reader: Reader) -> Response:
+        if started_elsewhere(request):
+            return self._confirm(request, reader)
         query = request.query_params
         kinds = case_pb2.GapKind.keys()[1:]
         kind = query["kind"] if query.get("kind") in kinds else None
@@ -477,7 +480,14 @@ class Console:
                 break
         return sorted(gaps, key=lambda g: g.start_time.ToDatetime()), bool(token)
 
+    def _confirm(self, request: Request, reader: Reader) -> Response:
+        """A heavy page another site opened: one click of the reader's own runs it."""
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return self.render(request, reader, "confirm.html", target=target)
+
     async def export(self, request: Request, reader: Reader) -> Response:
+        if started_elsewhere(request):
+            return self._confirm(request, reader)
         formats = {"csv": (ov.EXPORT_FORMAT_CSV, "text/csv", "seamless-events.csv"),
                    "ocel": (ov.EXPORT_FORMAT_OCEL2_JSON, "application/json",
                             "seamless-events.ocel.json")}

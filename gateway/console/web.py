@@ -100,9 +100,17 @@ def set_cookie(response: Response, name: str, value: str, *, max_age: int | None
     # Secure: browsers send it only over HTTPS, and to http://localhost and 127.0.0.1,
     # which they count as secure. SameSite=Strict: never on a request another site
     # starts; the session is Lax, so a link to a case from elsewhere opens it signed in
-    # (every page it opens is a read; every change is a post with a CSRF token).
+    # (every page it opens is a read; every change is a post with a CSRF token; a heavy
+    # read another site starts asks first: `started_elsewhere`).
     response.set_cookie(name, value, max_age=max_age, path="/", secure=True,
                         httponly=True, samesite=same_site)
+
+
+def started_elsewhere(request: Request) -> bool:
+    """Whether another site started this request (the browser says so): the session
+    cookie is Lax, so that a link to a case from elsewhere opens signed in, and such a
+    navigation must not start heavy work (the whole-ledger audit, an export) unasked."""
+    return request.headers.get("sec-fetch-site", "") == "cross-site"
 
 
 def may(reader: Reader, method: str) -> bool:
