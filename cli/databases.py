@@ -90,6 +90,20 @@ def on_sqlite(data_dir: Path, agencies: list[str]) -> Databases:
     return Databases(urls)
 
 
+def from_command_line(database_url: str) -> str:
+    """`database_url` as `--database-url` gave it, refused if it carries a password on
+    the command line: `seamless up` runs as long as the platform, and its arguments are
+    readable by every user of the host (`ps`), its environment by its own user alone."""
+    if not database_url or database_url == os.environ.get(DATABASE_URL_VARIABLE, ""):
+        return database_url
+    url = make_url(database_url)
+    if url.password or "password" in url.query:
+        raise SystemExit(f"--database-url: a password on the command line stays readable "
+                         f"by every user of this host for as long as the platform runs; "
+                         f"put the URL in ${DATABASE_URL_VARIABLE} instead")
+    return database_url
+
+
 def chosen(database_url: str, data_dir: Path, agencies: list[str]) -> Databases:
     """On the PostgreSQL server `database_url` names, else in SQLite files."""
     if database_url:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from cli import datadir, render, restarts
+from cli import databases, datadir, render, restarts
 from cli.health import health, http_health, queue_health
 from cli.up import AGENCIES, Ports, restarts_file, supervised, up
 from observability.participation import role_of
@@ -23,7 +23,8 @@ def up_command(args: argparse.Namespace) -> int:
                   gateway=args.gateway_port, gateway_mtls=args.gateway_mtls_port,
                   gateway_http=args.gateway_http_port,
                   agency_base=args.agency_base_port, desk_base=args.desk_base_port)
-    return up(datadir.resolve(args.data_dir), ports, database_url=args.database_url)
+    return up(datadir.resolve(args.data_dir), ports,
+              database_url=databases.from_command_line(args.database_url))
 
 
 def worker_health(temporal: str, timeout: float = 2.0) -> str:
