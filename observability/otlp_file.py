@@ -3,6 +3,10 @@
 Each line is an `ExportTraceServiceRequest` in the OTLP/JSON encoding (trace and span ids
 in hex, as the specification asks), so traces can be read, or replayed into any
 collector, without one running.
+
+The file is rotated once it passes `max_bytes` (`<file>.1` the newest of the kept ones,
+`<file>.<keep>` the oldest; older ones are deleted), so a platform that runs for months,
+or a flood of requests, fills no disk: at most (keep + 1) × max_bytes per process.
 """
 
 from __future__ import annotations
@@ -41,17 +45,36 @@ def to_otlp_json(spans: Sequence[ReadableSpan]) -> str:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
+MAX_BYTES = 64 * 1024 * 1024
+KEEP = 3
+
+
 class OtlpJsonLinesExporter(SpanExporter):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, max_bytes: int = MAX_BYTES, keep: int = KEEP) -> None:
         self._path = path
+        self._max_bytes = max_bytes
+        self._keep = keep
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        line = to_otlp_json(spans) + "\n"
-        with self._lock, self._path.open("a", encoding="utf-8") as out:
-            out.write(line)
+        line = (to_otlp_json(spans) + "\n").encode("utf-8")
+        with self._lock:
+            with self._path.open("ab") as out:
+                out.write(line)
+                full = out.tell() >= self._max_bytes
+            if full:
+                self._rotate()
         return SpanExportResult.SUCCESS
+
+    def _rotate(self) -> None:
+        """file → file.1 → … → file.<keep>, the oldest dropped."""
+        self._path.with_name(f"{self._path.name}.{self._keep}").unlink(missing_ok=True)
+        for n in range(self._keep - 1, 0, -1):
+            older = self._path.with_name(f"{self._path.name}.{n}")
+            if older.exists():
+                older.rename(self._path.with_name(f"{self._path.name}.{n + 1}"))
+        self._path.rename(self._path.with_name(f"{self._path.name}.1"))
 
     def shutdown(self) -> None:
         pass
