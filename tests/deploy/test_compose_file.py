@@ -482,3 +482,12 @@ def test_only_the_gateway_the_workers_and_temporal_s_jobs_reach_temporal() -> No
                         "temporal-namespace", "temporal-ui"}
     for name in running(AGENCY):
         assert {"gateway", "worker", "postgres"} <= _reachable_from(name), name
+
+
+def test_the_platform_reaches_the_collector_and_not_the_traces_it_holds() -> None:
+    """Traces name agencies and cases: only the collector may reach Jaeger (its query
+    API and its intake); the platform's processes reach the collector alone."""
+    assert {name for name in services() if "jaeger" in _reachable_from(name)} == \
+        {"otel-collector"}
+    for name in ("gateway", "worker", *running(AGENCY)):
+        assert "otel-collector" in _reachable_from(name), name
