@@ -99,7 +99,7 @@ class AgencyAccess:
         if access is None:
             await _refuse(context, grpc.StatusCode.PERMISSION_DENIED,
                           f"{method} is not served to anyone")
-        party = peer_party(context)
+        party = peer_party(context, self._store)
         if access.anyone:
             return AgencyCaller(party=party)
         if access.party is not None:

@@ -33,7 +33,6 @@ from trust import passwords
 from trust.pki import Role
 from trust.sessions import OfficerRole, issue
 from trust.statements import Signer
-from trust.tls import peer_party
 
 T = TypeVar("T")
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -86,7 +85,7 @@ async def _check_password(context: Context, field: str, password: str) -> None:
 def _client_address(context: Context) -> str:
     """Whom a sign-in comes from: the connection's address, or, relayed by the gateway
     (by its certificate), the address the gateway names."""
-    party = peer_party(context)
+    party = caller().party  # as the access guard found it, retired keys refused
     if party is not None and party.role is Role.GATEWAY:
         named = dict(context.invocation_metadata() or ()).get(CLIENT_ADDRESS_HEADER, "")
         if named:

@@ -33,7 +33,7 @@ from cli.arguments import leaf
 from observability.participation import OVERSIGHT, OVERSIGHT_NAMES
 from seamless.v1 import agency_pb2
 from trust import engine_keys
-from trust.authority import ensure_authority, ensure_party
+from trust.authority import ensure_authority, ensure_party, retire_key
 from trust.files import private_dir, private_umask, tighten, write_private
 from trust.passwords import hash_password
 from trust.pki import Party, Role
@@ -169,6 +169,19 @@ def database_passwords(data_dir: Path, roles: dict[str, tuple[str, ...]]) -> Non
         write_private(role_folder(data_dir, role) / DATABASES_FILE, " ".join(databases) + "\n")
 
 
+def retire(data_dir: Path, catalog: Catalog, party_id: str, *,
+           hosts: tuple[str, ...] = ()) -> str:
+    """Retire a party's key (`--retire-key`), giving it a new one."""
+    parties = {"gateway": Role.GATEWAY, "worker": Role.WORKER,
+               **{profile.id: role for profile, role in bodies(catalog)}}
+    if party_id not in parties:
+        raise SystemExit(f"--retire-key: no party {party_id!r} "
+                         f"({', '.join(sorted(parties))})")
+    return retire_key(datadir.pki(data_dir), datadir.authority_key(data_dir),
+                      datadir.identity(data_dir, party_id),
+                      Party(party_id, parties[party_id]), hosts=hosts)
+
+
 def provision_command(args: argparse.Namespace) -> int:
     private_umask()
     data_dir = datadir.resolve(args.data_dir)
@@ -176,6 +189,10 @@ def provision_command(args: argparse.Namespace) -> int:
     provision(data_dir, catalog, hosts=tuple(args.host))
     if args.database_passwords:
         database_passwords(data_dir, database_roles(catalog))
+    for party_id in args.retire_key:
+        kid = retire(data_dir, catalog, party_id, hosts=tuple(args.host))
+        print(f"retired {party_id}'s key {kid[:16]}…: it has a new key; restart the "  # noqa: T201
+              "platform's processes, which refuse the old one from then on")
     if args.rotate_engine_key:
         keys = engine_keys.rotate(datadir.engine_keys(data_dir))
         print(f"engine key {keys.current} seals from now on; restart the gateway and "  # noqa: T201
@@ -193,6 +210,10 @@ def add_command(commands: Any) -> None:
     p.add_argument("--rotate-engine-key", action="store_true",
                    help="a new key seals what the platform hands Temporal from the next start "
                         "of the gateway and the worker; the older keys still open")
+    p.add_argument("--retire-key", action="append", default=[], metavar="PARTY",
+                   help="retire a party's key (gateway, worker or an agency id; repeat): "
+                        "it gets a new one, and every party refuses the old one in a "
+                        "handshake and in every signature made from now on")
     p.add_argument("--database-passwords", action="store_true",
                    help="also a random password per PostgreSQL role, under postgres/")
     p.add_argument("--catalog-dir", default=str(DEFAULT_CATALOG),

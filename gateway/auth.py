@@ -58,7 +58,7 @@ class Authenticator:
         return found
 
     async def _caller(self, context: Context) -> Caller:
-        party = peer_party(context)
+        party = peer_party(context, self._store)
         if party is not None:
             if party.role is not Role.AGENCY or party.id not in self._issuers:
                 raise GatewayError(grpc.StatusCode.PERMISSION_DENIED, "NOT_AN_AGENCY",

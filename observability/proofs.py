@@ -90,7 +90,7 @@ class _Case:
                   signer: str | None = None) -> dict[str, Any]:
         key = f"{kind}|{signer}|{token}"
         if key not in self._checked:
-            self._checked[key] = verify(token, self.store, kind, roles=roles,
+            self._checked[key] = verify(token, self.store, kind, roles=roles, of_record=True,
                                         signer=signer).claims
         return self._checked[key]
 

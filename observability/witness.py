@@ -203,7 +203,7 @@ def read(witness: Engine, store: CertificateStore) -> Reading:
                 reading.problems.append(f"{where} was altered")
             try:
                 claims = verify(row.statement, store, StatementType.CHECKPOINT,
-                                roles=(Role.WORKER,)).claims
+                                roles=(Role.WORKER,), of_record=True).claims
                 if claims.get("seq") != row.sequence or claims.get("prev") != row.prev_hash:
                     raise StatementError("its signed sequence or link differs from its row")
             except StatementError as err:

@@ -10,6 +10,7 @@ authority issues the same files.
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from trust.pki import (
     PkiFiles,
     certificate_pem,
     create_authority,
+    fingerprint,
     issue,
     key_pem,
     load_key,
@@ -62,6 +64,26 @@ def ensure_party(pki: PkiFiles, authority_key: Path, own: IdentityFiles, party: 
                         key.public_key(), hosts=hosts, now=now)
     write_private(own.certificate, certificate_pem(certificate))
     _publish(pki, certificate)
+
+
+def retire_key(pki: PkiFiles, authority_key: Path, own: IdentityFiles, party: Party, *,
+               hosts: Iterable[str] = (), now: datetime | None = None) -> str:
+    """Retire `party`'s key (lost, or held by someone who should not): its certificate's
+    fingerprint joins the retired list every party checks its peers and every signature
+    against, and the party gets a new key and certificate. What the old key signed
+    before `now` still holds (the ledger's proofs); nothing it signs after. Returns the
+    retired fingerprint."""
+    now = now or datetime.now(UTC)
+    old = x509.load_pem_x509_certificate(own.certificate.read_bytes())
+    kid = fingerprint(old)
+    retired = json.loads(pki.retired.read_text(encoding="utf-8")) \
+        if pki.retired.exists() else {}
+    retired[kid] = {"party": str(party), "retired_at": now.isoformat()}
+    write_private(pki.retired, json.dumps(retired, indent=1, sort_keys=True))
+    own.key.unlink()
+    own.certificate.unlink()
+    ensure_party(pki, authority_key, own, party, hosts=hosts, now=now)
+    return kid
 
 
 def _publish(pki: PkiFiles, certificate: x509.Certificate) -> None:

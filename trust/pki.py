@@ -18,7 +18,8 @@ reads it. Two folders hold what a process needs (see `PkiFiles`, `IdentityFiles`
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Iterator
+import json
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -189,9 +190,13 @@ class Known:
     public_key: ec.EllipticCurvePublicKey
     not_before: datetime
     not_after: datetime
+    # When the key was retired (`seamless provision --retire-key`): what it signed
+    # before still holds; nothing it signs from then on does.
+    retired_at: datetime | None = None
 
     def valid_at(self, moment: datetime) -> bool:
-        return self.not_before <= moment <= self.not_after
+        return self.not_before <= moment <= self.not_after and (
+            self.retired_at is None or moment < self.retired_at)
 
 
 class CertificateStore:
@@ -202,8 +207,10 @@ class CertificateStore:
     """
 
     def __init__(self, authority: x509.Certificate,
-                 certificates: Iterable[x509.Certificate] = ()) -> None:
+                 certificates: Iterable[x509.Certificate] = (),
+                 retired: Mapping[str, datetime] | None = None) -> None:
         self.authority = authority
+        self._retired = dict(retired or {})
         self._known: dict[str, Known] = {}
         for certificate in certificates:
             self.add(certificate)
@@ -217,13 +224,19 @@ class CertificateStore:
         key = certificate.public_key()
         if not isinstance(key, ec.EllipticCurvePublicKey):
             raise ValueError(f"{certificate.subject.rfc4514_string()}: not an ECDSA key")
-        known = Known(party_of(certificate), fingerprint(certificate), key,
-                      certificate.not_valid_before_utc, certificate.not_valid_after_utc)
+        kid = fingerprint(certificate)
+        known = Known(party_of(certificate), kid, key, certificate.not_valid_before_utc,
+                      certificate.not_valid_after_utc, self._retired.get(kid))
         self._known[known.kid] = known
         return known
 
     def get(self, kid: str) -> Known | None:
         return self._known.get(kid)
+
+    def retired(self, kid: str) -> bool:
+        """Whether the key of this certificate was retired (a handshake with it, or a
+        statement it signs now, is refused)."""
+        return kid in self._retired
 
     def __iter__(self) -> Iterator[Known]:
         return iter(list(self._known.values()))
@@ -235,7 +248,8 @@ class CertificateStore:
     def load(cls, files: PkiFiles) -> CertificateStore:
         authority = x509.load_pem_x509_certificate(files.authority.read_bytes())
         return cls(authority, (x509.load_pem_x509_certificate(path.read_bytes())
-                               for path in sorted(files.certificates.glob("*.crt"))))
+                               for path in sorted(files.certificates.glob("*.crt"))),
+                   read_retired(files))
 
 
 @dataclass(frozen=True)
@@ -252,9 +266,24 @@ class PkiFiles:
     def certificates(self) -> Path:
         return self.root / "certs"
 
+    @property
+    def retired(self) -> Path:
+        """The retired keys: {fingerprint: {"party", "retired_at"}} (public, like the
+        certificates: every party checks its peers against it)."""
+        return self.root / "retired.json"
+
     def certificate_path(self, certificate: x509.Certificate) -> Path:
         party, kid = party_of(certificate), fingerprint(certificate)
         return self.certificates / f"{party.role.value}-{party.id}-{kid[:16]}.crt"
+
+
+def read_retired(files: PkiFiles) -> dict[str, datetime]:
+    """The retired keys' fingerprints and when each was retired."""
+    if not files.retired.exists():
+        return {}
+    stored = json.loads(files.retired.read_text(encoding="utf-8"))
+    return {str(kid): datetime.fromisoformat(str(entry["retired_at"]))
+            for kid, entry in stored.items()}
 
 
 @dataclass(frozen=True)

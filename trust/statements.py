@@ -75,7 +75,8 @@ class Signer:
 
 
 def verify(token: str, store: CertificateStore, kind: StatementType, *,
-           roles: tuple[Role, ...], signer: str | None = None) -> Statement:
+           roles: tuple[Role, ...], signer: str | None = None,
+           of_record: bool = False) -> Statement:
     """The statement if its signature holds, by a certificate of the platform's
     authority, of a party in `roles` (and `signer`, when given), valid when signed.
     StatementError otherwise."""
@@ -109,6 +110,12 @@ def verify(token: str, store: CertificateStore, kind: StatementType, *,
         signed_at = statement.issued_at
     except (KeyError, TypeError, ValueError, OverflowError, OSError):
         raise StatementError("the statement bears no time") from None
+    # A statement presented now (a session, an act, a seal, a receipt) is refused once
+    # its key is retired, whenever it says it was signed: a stolen key signs any date.
+    # One of record (the ledger's proofs, checked afterwards) holds if it was made
+    # before; the ledger's chain and the worker's checkpoints say when it was recorded.
+    if not of_record and store.retired(known.kid):
+        raise StatementError(f"signed with a key of {known.party} that was retired")
     if not known.valid_at(signed_at):
         raise StatementError(f"signed when the certificate of {known.party} was not valid")
     return statement

@@ -10,13 +10,24 @@ signed session.
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from typing import Any
 
 import grpc
 from cryptography import x509
 
-from trust.pki import Identity, Party, Role, party_of, service_name
+from trust.pki import (
+    CertificateStore,
+    Identity,
+    Party,
+    Role,
+    fingerprint,
+    party_of,
+    service_name,
+)
+
+log = logging.getLogger(__name__)
 
 # gRPC's name for the PEM of the certificate the peer presented in the handshake.
 _PEER_CERTIFICATE = "x509_pem_cert"
@@ -53,18 +64,27 @@ def expecting(role: Role, party_id: str = "") -> list[tuple[str, str]]:
     return [("grpc.ssl_target_name_override", service_name(role, party_id))]
 
 
-def peer_party(context: Any) -> Party | None:
+def peer_party(context: Any, store: CertificateStore) -> Party | None:
     """The party whose certificate the caller presented (gRPC has checked it against the
-    authority in the handshake); None on a connection without one."""
+    authority in the handshake); None on a connection without one, or with one whose key
+    was retired (the handshake cannot know: the list is the platform's, `store`'s)."""
     pems: list[bytes] = context.auth_context().get(_PEER_CERTIFICATE) or []
     if len(pems) != 1:
         return None
-    return _party_of_pem(pems[0])
+    found = _party_of_pem(pems[0])
+    if found is None:
+        return None
+    party, kid = found
+    if store.retired(kid):
+        log.warning("refused the %s: its certificate %s was retired", party, kid[:16])
+        return None
+    return party
 
 
 @lru_cache(maxsize=256)
-def _party_of_pem(pem: bytes) -> Party | None:
+def _party_of_pem(pem: bytes) -> tuple[Party, str] | None:
     try:
-        return party_of(x509.load_pem_x509_certificate(pem))
+        certificate = x509.load_pem_x509_certificate(pem)
+        return party_of(certificate), fingerprint(certificate)
     except ValueError:
         return None
