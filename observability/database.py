@@ -151,10 +151,24 @@ def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=5000")
+        _into_wal(cursor)
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def _into_wal(cursor: Any, tries: int = 100) -> None:
+    """Write-ahead logging. Several processes opening a new database at once all ask
+    for it, and SQLite answers "database is locked" at once, without waiting out the
+    busy timeout, to whichever would otherwise deadlock: that one asks again."""
+    for attempt in range(tries):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.05)
 
 
 # The first key of the two-key advisory locks, one per kind of lock, so a migration's
