@@ -101,6 +101,8 @@ class Officer(SQLModel, table=True):
     # Argon2id (`trust.passwords`); the password itself is never stored.
     password_hash: str = Field(max_length=200)
     disabled: bool = False
+    # Added with a one-time password (a first head): it signs in only by choosing its own.
+    must_change_password: bool = False
     disabled_reason: str = Field(default="", max_length=1000)
     # No longer written: failed sign-ins slow guessing down in the desk's memory
     # (agencies.sign_in_guard), and nobody is locked out. Kept so the schema stays.

@@ -83,7 +83,8 @@ def seed(*, session: Session, agency: str, entries: Iterable[SeedEntry]) -> int:
         if find(session=session, agency=agency, officer_id=entry.officer_id) is None:
             session.add(Officer(agency=agency, officer_id=entry.officer_id, name=entry.name,
                                 roles=_roles_text(entry.roles),
-                                password_hash=entry.password_hash))
+                                password_hash=entry.password_hash,
+                                must_change_password=entry.must_change_password))
             added += 1
     session.commit()
     return added
@@ -95,6 +96,7 @@ class SeedEntry:
     name: str
     roles: frozenset[OfficerRole]
     password_hash: str
+    must_change_password: bool = False
 
 
 def sign_in(*, session: Session, agency: str, officer_id: str, password: str,
@@ -199,20 +201,23 @@ def set_password(*, session: Session, agency: str, officer_id: str, password_has
     """A new password; the officer's other sessions end. Returns how many ended."""
     officer = _existing(session, agency, officer_id)
     officer.password_hash, officer.password_changed_at = password_hash, now
+    officer.must_change_password = False
     session.add(officer)
     return end_sessions_of(session=session, agency=agency, officer_id=officer_id, now=now,
                            reason="password changed", keep=keep_session)
 
 
 def read_seed(path: Path) -> list[SeedEntry]:
-    """A roster seed file: a JSON list of {officer_id, name, roles, password_hash}, as
-    `seamless up` writes one for the demo officers (hashes only, never passwords)."""
+    """A roster seed file: a JSON list of {officer_id, name, roles, password_hash, and
+    must_change_password for a one-time password}, as `seamless provision` writes one
+    for the demo officers or a first head (hashes only, never passwords)."""
     entries = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(entries, list):
         raise ValueError(f"{path}: a roster seed is a JSON list of officers")
     try:
         return [SeedEntry(officer_id=str(e["officer_id"]), name=str(e["name"]),
-                          roles=roles_from(e["roles"]), password_hash=str(e["password_hash"]))
+                          roles=roles_from(e["roles"]), password_hash=str(e["password_hash"]),
+                          must_change_password=e.get("must_change_password") is True)
                 for e in entries]
     except (KeyError, TypeError, ValueError) as err:
         raise ValueError(f"{path}: an officer lacks officer_id, name, roles or "

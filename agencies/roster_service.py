@@ -82,6 +82,11 @@ async def _check_password(context: Context, field: str, password: str) -> None:
         await _invalid(context, f"{field}: {problem}")
 
 
+PASSWORD_MUST_CHANGE = ("the password must be changed at the first sign-in: sign in "
+                        "again giving a new password of your own (seamless login asks "
+                        "for one)")
+
+
 def _client_address(context: Context) -> str:
     """Whom a sign-in comes from: the connection's address, or, relayed by the gateway
     (by its certificate), the address the gateway names."""
@@ -136,13 +141,14 @@ class RosterService(roster_pb2_grpc.RosterServiceServicer):
         held = self._guard.held(address, officer_id)
         if held is not None:
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, held.message)
+        self._guard.attempt(address, officer_id)  # (no await since the check above)
         try:
             officer = await self._signed_in(officer_id, request.password, now)
         except roster.RosterRefused as refused:
-            if str(refused) == roster.SIGN_IN_REFUSED:
-                self._guard.failed(address, officer_id)
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(refused))
         self._guard.signed_in(address, officer_id)
+        if officer.must_change_password:
+            officer = await self._first_password(context, officer, request, now)
         token, session = issue(self._signer, officer=officer.officer_id,
                                roles=roster.roles_of(officer), now=now)
         await self._in_session(lambda s: roster.record_session(
@@ -152,6 +158,22 @@ class RosterService(roster_pb2_grpc.RosterServiceServicer):
         expires.FromDatetime(session.expires_at)
         return pb.SignInResponse(session=token, agency=self._agency,
                                  officer=officer_to_proto(officer), expires_at=expires)
+
+    async def _first_password(self, context: Context, officer: Officer,
+                              request: pb.SignInRequest, now: datetime) -> Officer:
+        """An officer signing in with a one-time password sets their own as they do."""
+        if not request.new_password:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, PASSWORD_MUST_CHANGE)
+        if request.new_password == request.password:
+            await _invalid(context, "new_password: choose a password other than the "
+                                    "one-time password")
+        await _check_password(context, "new_password", request.new_password)
+        digest = await self._hash(request.new_password)
+        await self._roster(context, lambda s: roster.set_password(
+            session=s, agency=self._agency, officer_id=officer.officer_id,
+            password_hash=digest, now=now))
+        return await self._in_session(lambda s: roster.find(
+            session=s, agency=self._agency, officer_id=officer.officer_id)) or officer
 
     async def SignOut(self, request: pb.SignOutRequest, context: Context
                       ) -> pb.SignOutResponse:

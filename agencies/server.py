@@ -334,7 +334,7 @@ _ACTIONS = {agency_pb2.TASK_ACTION_SIGN: "SIGN", agency_pb2.TASK_ACTION_ARRIVE: 
 
 # The agency's own tables (agencies.models), migrated at start.
 SCHEMA = database.Schema("agency", Path(__file__).parent / "migrations",
-                         "agency_0001")
+                         "agency_0002")
 
 
 def open_database(url: str, *, password_file: Path | None = None) -> Engine:

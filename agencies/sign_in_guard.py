@@ -72,14 +72,19 @@ class SignInGuard:
                             f"{wait:.0f} s", wait)
         return None
 
-    def failed(self, address: str, officer_id: str, now: float | None = None) -> None:
+    def attempt(self, address: str, officer_id: str, now: float | None = None) -> None:
+        """An attempt about to be checked, counted as failed until it succeeds: counted
+        before the password's slow check, so attempts sent all at once are held as
+        they arrive, not after the first of them has been judged."""
         now = time.monotonic() if now is None else now
         self._addresses.failed(address, now)
         self._pairs.failed(_pair(address, officer_id), now)
         self._officers.failed(officer_id, now)
 
     def signed_in(self, address: str, officer_id: str) -> None:
-        """The officer proved their password: their own slowdown ends."""
+        """The officer proved their password: the attempt was no failure, and their own
+        slowdown ends."""
+        self._addresses.forgive(address)
         self._officers.forget(officer_id)
         self._pairs.forget(_pair(address, officer_id))
 

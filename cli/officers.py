@@ -21,6 +21,7 @@ from cli.api import AgencyDesk, CallFailed
 from cli.arguments import leaf
 from cli.sessions import SessionBook, sign_in
 from seamless.v1 import roster_pb2 as pb
+from trust.passwords import MIN_PASSWORD
 
 Handler = Callable[[argparse.Namespace], Any]
 ROLES = {"officer": pb.OFFICER_ROLE_OFFICER, "dispatcher": pb.OFFICER_ROLE_DISPATCHER,
@@ -53,7 +54,19 @@ def login(args: argparse.Namespace) -> Any:
         raise SystemExit("say who signs in: --officer ID")
     password = _password(args, f"password of {args.officer} at {agency}: ")
     try:
-        stored = sign_in(data_dir, agency, args.officer, password)
+        try:
+            stored = sign_in(data_dir, agency, args.officer, password)
+        except grpc.RpcError as err:
+            if err.code() is not grpc.StatusCode.FAILED_PRECONDITION:
+                raise
+            # A one-time password (a first head's): the officer chooses their own now.
+            chosen = _password(args, f"a new password for {args.officer} (at least "
+                                     f"{MIN_PASSWORD} characters): ")
+            if not getattr(args, "password_stdin", False) and \
+                    getpass.getpass("the same again: ") != chosen:
+                raise SystemExit("the two new passwords differ; nothing was changed") \
+                    from None
+            stored = sign_in(data_dir, agency, args.officer, password, new_password=chosen)
     except grpc.RpcError as err:
         raise CallFailed(err.code().name, err.details() or "") from None
     if args.json:

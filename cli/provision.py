@@ -72,7 +72,12 @@ def bodies(catalog: Catalog) -> list[tuple[agency_pb2.Agency, Role]]:
             (oversight_profile(), Role.OVERSIGHT)]
 
 
-def provision(data_dir: Path, catalog: Catalog, *, hosts: tuple[str, ...] = ()) -> None:
+def provision(data_dir: Path, catalog: Catalog, *, hosts: tuple[str, ...] = (),
+              demo_officers: bool = False) -> None:
+    """Keys, certificates and profiles; with `demo_officers` (the demo district that
+    `seamless up` starts), the demo officers of an agency whose roster seed does not
+    exist yet. Otherwise none: an operator adds each agency's first head
+    (`first_head`)."""
     tighten(data_dir)
     pki, authority_key = datadir.pki(data_dir), datadir.authority_key(data_dir)
     ensure_authority(pki, authority_key)
@@ -80,19 +85,50 @@ def provision(data_dir: Path, catalog: Catalog, *, hosts: tuple[str, ...] = ()) 
         ensure_party(pki, authority_key, datadir.identity(data_dir, party),
                      Party(party, role), hosts=hosts)
     engine_keys.ensure(datadir.engine_keys(data_dir))
-    passwords = _demo_passwords(data_dir, [profile.id for profile, _ in bodies(catalog)])
+    passwords = _demo_passwords(data_dir, [profile.id for profile, _ in bodies(catalog)]) \
+        if demo_officers else {}
     for profile, role in bodies(catalog):
         folder = datadir.agency_folder(data_dir, profile.id)
         ensure_party(pki, authority_key, datadir.identity(data_dir, profile.id),
                      Party(profile.id, role), hosts=hosts)
         write_private(folder / "profile.json",
                       json_format.MessageToJson(profile, ensure_ascii=False))
-        if not (folder / ROSTER_SEED).exists():
-            write_private(folder / ROSTER_SEED, json.dumps([
+        if demo_officers and not (folder / ROSTER_SEED).exists():
+            _add_to_seed(folder, [
                 {"officer_id": o.officer_id, "name": o.name,
                  "roles": sorted(r.value for r in o.roles),
                  "password_hash": hash_password(passwords[profile.id][o.officer_id])}
-                for o in DEMO_OFFICERS], ensure_ascii=False, indent=1))
+                for o in DEMO_OFFICERS])
+
+
+def first_head(data_dir: Path, catalog: Catalog, head: str) -> str:
+    """`--first-head AGENCY:OFFICER`: the agency's first head, with a one-time password
+    they must change at their first sign-in (returned, to give them; only its hash is
+    kept). The agency adds them at its next start."""
+    agency, _, officer_id = head.partition(":")
+    known = [profile.id for profile, _ in bodies(catalog)]
+    if agency not in known or not officer_id:
+        raise SystemExit(f"--first-head: say AGENCY:OFFICER_ID with an agency of "
+                         f"{', '.join(known)}")
+    one_time = secrets.token_urlsafe(15)
+    if not _add_to_seed(datadir.agency_folder(data_dir, agency), [{
+            "officer_id": officer_id[:64], "name": officer_id[:64], "roles": ["head"],
+            "password_hash": hash_password(one_time), "must_change_password": True}]):
+        raise SystemExit(f"--first-head: {agency} already seeds {officer_id}")
+    return one_time
+
+
+def _add_to_seed(folder: Path, entries: list[dict[str, object]]) -> bool:
+    """The officers of `entries` the agency's roster seed lacks, added to it; whether
+    any was."""
+    path = folder / ROSTER_SEED
+    seeded: list[dict[str, object]] = json.loads(path.read_text(encoding="utf-8")) \
+        if path.exists() else []
+    have = {entry["officer_id"] for entry in seeded}
+    added = [entry for entry in entries if entry["officer_id"] not in have]
+    if added or not path.exists():
+        write_private(path, json.dumps(seeded + added, ensure_ascii=False, indent=1))
+    return bool(added)
 
 
 def _demo_passwords(data_dir: Path, agencies: list[str]) -> dict[str, dict[str, str]]:
@@ -186,7 +222,11 @@ def provision_command(args: argparse.Namespace) -> int:
     private_umask()
     data_dir = datadir.resolve(args.data_dir)
     catalog = load_catalog(Path(args.catalog_dir))
-    provision(data_dir, catalog, hosts=tuple(args.host))
+    provision(data_dir, catalog, hosts=tuple(args.host), demo_officers=args.demo_officers)
+    for head in args.first_head:
+        one_time = first_head(data_dir, catalog, head)
+        print(f"{head}: one-time password {one_time} (to be changed at the first "  # noqa: T201
+              "sign-in; restart the agency's service to add them)")
     if args.database_passwords:
         database_passwords(data_dir, database_roles(catalog))
     for party_id in args.retire_key:
@@ -210,6 +250,14 @@ def add_command(commands: Any) -> None:
     p.add_argument("--rotate-engine-key", action="store_true",
                    help="a new key seals what the platform hands Temporal from the next start "
                         "of the gateway and the worker; the older keys still open")
+    p.add_argument("--demo-officers", action="store_true",
+                   help="the demo district's officers (duty-officer with every role, "
+                        "field-officer, dispatcher), for agencies without a roster seed "
+                        "yet; without it no officer is seeded (add first heads with "
+                        "--first-head)")
+    p.add_argument("--first-head", action="append", default=[], metavar="AGENCY:OFFICER",
+                   help="add an agency's first head with a one-time password, printed "
+                        "once, that they must change at their first sign-in (repeat)")
     p.add_argument("--retire-key", action="append", default=[], metavar="PARTY",
                    help="retire a party's key (gateway, worker or an agency id; repeat): "
                         "it gets a new one, and every party refuses the old one in a "

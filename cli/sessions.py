@@ -105,12 +105,14 @@ def desk_channel(data_dir: Path, agency: str) -> grpc.Channel:
 
 
 def sign_in(data_dir: Path, agency: str, officer: str, password: str, *,
-            demo: bool = False) -> Stored:
-    """Sign in at the agency's desk and keep the session; raises grpc.RpcError."""
+            demo: bool = False, new_password: str = "") -> Stored:
+    """Sign in at the agency's desk and keep the session (setting `new_password` for an
+    officer whose one-time password must be changed); raises grpc.RpcError."""
     with desk_channel(data_dir, agency) as channel:
         stub = roster_pb2_grpc.RosterServiceStub(channel)  # type: ignore[no-untyped-call]
         reply: roster_pb2.SignInResponse = stub.SignIn(
-            roster_pb2.SignInRequest(officer_id=officer, password=password),
+            roster_pb2.SignInRequest(officer_id=officer, password=password,
+                                     new_password=new_password),
             timeout=CALL_TIMEOUT_SECONDS)
     stored = Stored(agency=agency, officer=reply.officer.id, session=reply.session,
                     expires_at=reply.expires_at.ToDatetime(tzinfo=UTC).isoformat(),

@@ -81,7 +81,7 @@ class Ports:
 def prepare(data_dir: Path, ports: Ports, host: str = "127.0.0.1") -> Endpoints:
     """Identities, demo officers, agency profiles and the endpoints file; idempotent."""
     catalog = load_catalog()
-    provision(data_dir, catalog, hosts=(host,))
+    provision(data_dir, catalog, hosts=(host,), demo_officers=True)
     agencies: dict[str, str] = {}
     desks: dict[str, str] = {}
     for offset, (profile, _role) in enumerate(bodies(catalog)):

@@ -116,13 +116,15 @@ class AgencyLinks:
         return roster_pb2_grpc.RosterServiceStub(channel)  # type: ignore[no-untyped-call]
 
     async def sign_in(self, agency: str, officer_id: str, password: str, *,
-                      client_address: str) -> roster_pb2.SignInResponse:
+                      client_address: str, new_password: str = ""
+                      ) -> roster_pb2.SignInResponse:
         """An officer's sign-in, relayed to their agency (the console's sign-in form),
         naming the client it comes from (the agency slows guessing per address).
         Raises grpc.aio.AioRpcError as the agency answered; KeyError for an agency
         without a service."""
         answer: roster_pb2.SignInResponse = await self._roster(agency).SignIn(
-            roster_pb2.SignInRequest(officer_id=officer_id, password=password),
+            roster_pb2.SignInRequest(officer_id=officer_id, password=password,
+                                     new_password=new_password),
             metadata=((CLIENT_ADDRESS_HEADER, client_address),),
             timeout=SIGN_IN_TIMEOUT_SECONDS)
         return answer

@@ -62,6 +62,7 @@ class SignIn:
             fields = json.loads(body)
             agency, officer, password = (str(fields[k]) for k in
                                          ("agency", "officer_id", "password"))
+            new_password = str(fields.get("new_password", ""))
         except (ValueError, KeyError, TypeError):
             return _error(400, "invalid_argument", 'send {"agency": …, "officer_id": …, '
                                                    '"password": …} as JSON')
@@ -71,13 +72,17 @@ class SignIn:
             return refused
         try:
             answer = await self._links.sign_in(agency, officer[:64], password[:256],
-                                               client_address=address)
+                                               client_address=address,
+                                               new_password=new_password[:256])
         except grpc.aio.AioRpcError as err:
             if err.code() is grpc.StatusCode.UNAUTHENTICATED:
                 self._throttle.failed(address)
                 return refused
             if err.code() is grpc.StatusCode.RESOURCE_EXHAUSTED:  # the agency slows it
                 return _error(429, "resource_exhausted", err.details() or "")
+            if err.code() in (grpc.StatusCode.FAILED_PRECONDITION,  # a one-time password
+                              grpc.StatusCode.INVALID_ARGUMENT):
+                return _error(400, err.code().name.lower(), err.details() or "")
             return _error(503, "unavailable", f"{agency} is not answering; try again")
         return JSONResponse(json_format.MessageToDict(answer))
 

@@ -55,3 +55,9 @@ class Throttle:
 
     def forget(self, key: str) -> None:
         self._seen.pop(key, None)
+
+    def forgive(self, key: str) -> None:
+        """The latest failure of `key` was none after all."""
+        times = self._seen.get(key)
+        if times:
+            times.pop()

@@ -24,6 +24,11 @@ TEXT: dict[str, dict[str, str]] = {
     "officer_id": {"zh": "工号", "en": "Officer id"},
     "password": {"zh": "密码", "en": "Password"},
     "signed_in_as": {"zh": "当前用户", "en": "Signed in as"},
+    "new_password": {"zh": "新密码（至少 10 个字符）",
+                     "en": "New password (10 characters or more)"},
+    "must_change": {"zh": "首次登录须设置您自己的新密码：请再次输入一次性密码，并填写新密码。",
+                    "en": "At the first sign-in you set a password of your own: give the "
+                          "one-time password again and a new one."},
     "confirm_title": {"zh": "请确认", "en": "Please confirm"},
     "started_elsewhere": {"zh": "此页面需要大量计算，且是从其他网站打开的。"
                                 "如确需查看，请点击继续。",

@@ -248,34 +248,52 @@ class Console:
         agency = str(form.get("agency", ""))[:64]
         officer = str(form.get("officer_id", ""))[:64]
         password = str(form.get("password", ""))[:256]
+        new_password = str(form.get("new_password", ""))[:256]
         target = local_path(str(form.get("next", "")), "/inbox")
         try:
             if agency not in self.sign_in_bodies():
                 raise KeyError(agency)
             answer = await self._links.sign_in(agency, officer, password,
-                                               client_address=address)
-        except (KeyError, grpc.aio.AioRpcError) as err:
-            # Wrong is one answer; slowed down by the agency another; an agency not
-            # answering a third, in words of ours (the channel's own would name
-            # internal addresses).
-            refused = isinstance(err, KeyError) or \
-                err.code() is grpc.StatusCode.UNAUTHENTICATED
-            slowed = isinstance(err, grpc.aio.AioRpcError) and \
-                err.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
-            if refused:
-                self._throttle.failed(address)
-            status, words = (401, "bad_sign_in") if refused else (
-                (429, "slowed_sign_in") if slowed else (503, "agency_unavailable"))
+                                               client_address=address,
+                                               new_password=new_password)
+        except grpc.aio.AioRpcError as err:
+            must_change = err.code() is grpc.StatusCode.FAILED_PRECONDITION or (
+                err.code() is grpc.StatusCode.INVALID_ARGUMENT and bool(new_password))
+            if not must_change:
+                return self._refused_sign_in(request, binding, target, address, err)
+            # A one-time password: the officer sets their own here and now.
             return self.render(
-                request, None, "login.html", status=status,
+                request, None, "login.html", status=400,
                 login_csrf=self._keys.csrf(binding), agencies=self.sign_in_bodies(),
-                next=target, error=TEXT[words][language(request)])
+                next=target, must_change=True, chosen_agency=agency,
+                chosen_officer=officer, error=TEXT["must_change"][language(request)]
+                if err.code() is grpc.StatusCode.FAILED_PRECONDITION else err.details())
+        except KeyError as err:
+            return self._refused_sign_in(request, binding, target, address, err)
         response = RedirectResponse(target, status_code=303)
         lifetime = answer.expires_at.ToDatetime(tzinfo=UTC) - datetime.now(UTC)
         set_cookie(response, SESSION_COOKIE, answer.session,
                    max_age=max(int(lifetime.total_seconds()), 0), same_site="lax")
         response.delete_cookie(LOGIN_COOKIE, path="/")
         return response
+
+    def _refused_sign_in(self, request: Request, binding: str, target: str, address: str,
+                         err: KeyError | grpc.aio.AioRpcError) -> Response:
+        # Wrong is one answer; slowed down by the agency another; an agency not
+        # answering a third, in words of ours (the channel's own would name internal
+        # addresses).
+        refused = isinstance(err, KeyError) or \
+            err.code() is grpc.StatusCode.UNAUTHENTICATED
+        slowed = isinstance(err, grpc.aio.AioRpcError) and \
+            err.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+        if refused:
+            self._throttle.failed(address)
+        status, words = (401, "bad_sign_in") if refused else (
+            (429, "slowed_sign_in") if slowed else (503, "agency_unavailable"))
+        return self.render(
+            request, None, "login.html", status=status,
+            login_csrf=self._keys.csrf(binding), agencies=self.sign_in_bodies(),
+            next=target, error=TEXT[words][language(request)])
 
     async def logout(self, request: Request) -> Response:
         reader = reader_of(request, self._store)

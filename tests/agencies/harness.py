@@ -28,8 +28,12 @@ PASSWORD = "correct horse battery"
 # The roster the service starts with: a head, and an officer with no other role.
 HEAD, OFFICER = "chen.head", "li.officer"
 _HASH = hash_password(PASSWORD)
+# A first head the operator added with a one-time password (PASSWORD), to be changed.
+FIRST_HEAD = "wu.first-head"
 ROSTER = (SeedEntry(HEAD, "Chen, head of the bureau", frozenset(OfficerRole), _HASH),
-          SeedEntry(OFFICER, "Li, field officer", frozenset({OfficerRole.OFFICER}), _HASH))
+          SeedEntry(OFFICER, "Li, field officer", frozenset({OfficerRole.OFFICER}), _HASH),
+          SeedEntry(FIRST_HEAD, "Wu, first head", frozenset({OfficerRole.HEAD}), _HASH,
+                    must_change_password=True))
 
 
 @dataclass

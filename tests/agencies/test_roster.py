@@ -18,7 +18,15 @@ from agencies.sign_in_guard import (
     SignInGuard,
 )
 from seamless.v1 import roster_pb2 as pb
-from tests.agencies.harness import AGENCY, HEAD, OFFICER, PASSWORD, Agency, running_agency
+from tests.agencies.harness import (
+    AGENCY,
+    FIRST_HEAD,
+    HEAD,
+    OFFICER,
+    PASSWORD,
+    Agency,
+    running_agency,
+)
 from trust.pki import Role
 from trust.sessions import OfficerRole, verify_session
 
@@ -62,6 +70,16 @@ async def test_a_wrong_officer_and_a_wrong_password_are_refused_alike(agency: Ag
                                                        SIGN_IN_REFUSED)
 
 
+async def test_guesses_sent_all_at_once_are_held_as_they_arrive(agency: Agency) -> None:
+    guesses = [agency.roster.SignIn(pb.SignInRequest(officer_id=OFFICER, password="guess"))
+               for _ in range(3 * PAIR_FAILURES)]
+    answers = await asyncio.gather(*(_refused(g) for g in guesses))
+    codes = [answer.code() for answer in answers]
+    # Only the first few are judged at all; the rest are held before any hashing.
+    assert codes.count(grpc.StatusCode.UNAUTHENTICATED) == PAIR_FAILURES
+    assert codes.count(grpc.StatusCode.RESOURCE_EXHAUSTED) == 2 * PAIR_FAILURES
+
+
 async def test_guessing_from_one_address_is_held_and_the_officer_still_signs_in_elsewhere(
         agency: Agency) -> None:
     guesses = [agency.roster.SignIn(pb.SignInRequest(officer_id=OFFICER, password="guess"))
@@ -103,17 +121,41 @@ async def test_guessing_from_one_address_is_held_and_the_officer_still_signs_in_
 def test_the_guard_doubles_the_wait_on_one_officer_from_many_addresses() -> None:
     guard = SignInGuard()
     for n in range(SLOW_AFTER + 3):
-        guard.failed(f"10.0.0.{n}", OFFICER, now=100.0)
+        guard.attempt(f"10.0.0.{n}", OFFICER, now=100.0)
     held = guard.held("10.9.9.9", OFFICER, now=101.0)
     assert held is not None and 6.5 < held.wait_seconds <= 7.0  # 2**3 after the last
     assert guard.held("10.9.9.9", OFFICER, now=108.5) is None
     assert guard.held("10.9.9.9", "someone-else", now=101.0) is None
     for n in range(SLOW_AFTER + 40):
-        guard.failed(f"10.0.1.{n}", OFFICER, now=200.0)
+        guard.attempt(f"10.0.1.{n}", OFFICER, now=200.0)
     longest = guard.held("10.9.9.9", OFFICER, now=200.0)
     assert longest is not None and longest.wait_seconds == 30.0
     guard.signed_in("10.9.9.9", OFFICER)
     assert guard.held("10.9.9.9", OFFICER, now=200.0) is None
+
+
+async def test_a_first_head_sets_their_own_password_at_the_first_sign_in(
+        agency: Agency) -> None:
+    asked = await _refused(agency.roster.SignIn(pb.SignInRequest(
+        officer_id=FIRST_HEAD, password=PASSWORD)))
+    assert asked.code() is grpc.StatusCode.FAILED_PRECONDITION
+    assert "must be changed at the first sign-in" in (asked.details() or "")
+    same = await _refused(agency.roster.SignIn(pb.SignInRequest(
+        officer_id=FIRST_HEAD, password=PASSWORD, new_password=PASSWORD)))
+    assert same.code() is grpc.StatusCode.INVALID_ARGUMENT
+    # A wrong one-time password sets nothing, however good the new one.
+    wrong = await _refused(agency.roster.SignIn(pb.SignInRequest(
+        officer_id=FIRST_HEAD, password="not the one-time one",
+        new_password="a password of my own")))
+    assert wrong.code() is grpc.StatusCode.UNAUTHENTICATED
+    signed = await agency.roster.SignIn(pb.SignInRequest(
+        officer_id=FIRST_HEAD, password=PASSWORD, new_password="a password of my own"))
+    assert signed.officer.id == FIRST_HEAD and signed.session
+    # From now on their own password signs them in, plainly; the one-time one does not.
+    await agency.sign_in(FIRST_HEAD, "a password of my own")
+    old = await _refused(agency.roster.SignIn(pb.SignInRequest(
+        officer_id=FIRST_HEAD, password=PASSWORD)))
+    assert old.code() is grpc.StatusCode.UNAUTHENTICATED
 
 
 async def test_signing_out_ends_the_session_at_once(agency: Agency) -> None:
@@ -134,7 +176,8 @@ async def test_a_head_adds_an_officer_who_signs_in_with_the_given_password(
     assert added.initial_password and added.officer.roles == [pb.OFFICER_ROLE_DISPATCHER]
     await agency.sign_in("zhao.new", added.initial_password)
     listed = await agency.roster.ListOfficers(pb.ListOfficersRequest(), metadata=head)
-    assert [o.id for o in listed.officers] == ["chen.head", "li.officer", "zhao.new"]
+    assert [o.id for o in listed.officers] == ["chen.head", "li.officer", "wu.first-head",
+                                              "zhao.new"]
     again = await _refused(agency.roster.AddOfficer(pb.AddOfficerRequest(
         officer_id="zhao.new", name="Zhao", roles=[pb.OFFICER_ROLE_HEAD]), metadata=head))
     assert again.code() is grpc.StatusCode.FAILED_PRECONDITION
@@ -204,4 +247,4 @@ async def test_a_bad_new_officer_is_refused_and_nothing_is_added(
     assert refused.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert (refused.details() or "").startswith(problem)
     listed = await agency.roster.ListOfficers(pb.ListOfficersRequest(), metadata=head)
-    assert len(listed.officers) == 2
+    assert len(listed.officers) == 3

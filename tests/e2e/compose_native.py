@@ -166,11 +166,14 @@ class Topology:
 
     # ----- processes --------------------------------------------------------------------
 
-    def run_once(self, service: str) -> subprocess.CompletedProcess[str]:
-        """A one-shot job of ours (the provision job), to completion."""
+    def run_once(self, service: str, *, adding: Sequence[str] = ()
+                 ) -> subprocess.CompletedProcess[str]:
+        """A one-shot job of ours (the provision job), to completion; `adding` arguments
+        to the file's (as an operator would run it by hand)."""
         for _target, local in self.mounts(service):
             local.mkdir(parents=True, exist_ok=True)
-        return subprocess.run(self.command(service, self.services[service]["command"]),
+        command = [*self.services[service]["command"], *adding]
+        return subprocess.run(self.command(service, command),
                               env={**os.environ, **self.environment(service)},
                               capture_output=True, text=True, timeout=300, check=True)
 

@@ -64,7 +64,9 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     topology = Topology(load(), tmp_path_factory.mktemp("compose"))
     collector, collector_server = Topology.start_collector(
         topology.port("otel-collector", 4317))
-    topology.run_once("provision")
+    # The file provisions no officers (production); the demos run as the demo district's
+    # officers, as an operator who wants the demo provisions them by hand.
+    topology.run_once("provision", adding=["--demo-officers"])
     with running_server(topology.port("postgres", 5432)) as postgres:
         topology.initialise_postgres(postgres)
         try:

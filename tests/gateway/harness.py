@@ -30,7 +30,7 @@ from agencies.gateway_link import GatewayLink
 from agencies.roster import read_seed
 from agencies.server import run_server as run_agency
 from cli import datadir
-from cli.provision import DUTY_OFFICER, bodies, demo_password, provision
+from cli.provision import DUTY_OFFICER, bodies, demo_password, first_head, provision
 from gateway.admission import Limits, Share
 from gateway.case_numbers import open_case_numbers
 from gateway.errors import error_info
@@ -84,7 +84,14 @@ class Failure:
 
 
 
+# The agency and id of the first head `running_gateway` adds as an operator would.
+FIRST_HEAD_AGENCY, FIRST_HEAD = "jinhaihu-township", "wu.first-head"
+
+
 class Gateway:
+    # The first head's one-time password (to be changed at their first sign-in).
+    first_head_password = ""
+
     def __init__(self, root: Path, address: str, mtls_address: str, desks: dict[str, str],
                  ledger: Engine, http_url: str) -> None:
         self.root = root
@@ -229,7 +236,9 @@ TEST_LIMITS = Limits(person=Share(rate=10_000.0, burst=10_000, in_flight=64))
 @asynccontextmanager
 async def running_gateway(client: Client, catalog: Catalog, root: Path
                           ) -> AsyncIterator[Gateway]:
-    provision(root, catalog)
+    provision(root, catalog, demo_officers=True)
+    # A first head the operator added (production's way in), with a one-time password.
+    first_head_password = first_head(root, catalog, f"{FIRST_HEAD_AGENCY}:{FIRST_HEAD}")
     pki = datadir.pki(root)
     store = CertificateStore.load(pki)
 
@@ -300,6 +309,7 @@ async def running_gateway(client: Client, catalog: Catalog, root: Path
             mtls_port=gateway_mtls, trusted_proxies="127.0.0.1"))
         gateway = Gateway(root, f"127.0.0.1:{ports.public}", f"127.0.0.1:{ports.agencies}",
                           desks, ledger_engine, f"http://127.0.0.1:{ports.http}")
+        gateway.first_head_password = first_head_password
         gateway.witness, gateway.witness_engine = witness, witness_engine
         # What the gateway was built with, for tests that build a second door beside it.
         gateway.client, gateway.task_queue = sealed, queue

@@ -17,7 +17,7 @@ from gateway.console.i18n import TEXT
 from observability import analysis
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
-from tests.gateway.harness import FRESH_CONNECTIONS, Gateway
+from tests.gateway.harness import FIRST_HEAD, FIRST_HEAD_AGENCY, FRESH_CONNECTIONS, Gateway
 
 TOWNSHIP, NR, STRANGER = "jinhaihu-township", "natural-resources", "traffic-police"
 
@@ -100,6 +100,28 @@ async def test_signing_in_sets_a_secure_session_cookie(browser: Browser) -> None
         assert attribute.lower() in cookie.lower()
     inbox = await browser.get("/inbox")
     assert inbox.status_code == 200 and 'data-testid="who">dispatcher<' in inbox.text
+
+
+async def test_a_first_head_chooses_their_password_on_the_sign_in_page(
+        gw: Gateway, browser: Browser) -> None:
+    """Production's way in: the operator added the head with a one-time password."""
+    one_time = gw.first_head_password
+    asked = await browser.sign_in(FIRST_HEAD_AGENCY, FIRST_HEAD, password=one_time)
+    assert asked.status_code == 400 and "seamless_session" not in browser.cookies
+    assert 'data-testid="new-password"' in asked.text
+    assert f'value="{FIRST_HEAD}"' in asked.text and "首次登录须设置" in asked.text
+    chosen = await browser.post("/login", {
+        "csrf": _csrf(asked.text), "agency": FIRST_HEAD_AGENCY, "officer_id": FIRST_HEAD,
+        "password": one_time, "new_password": "a password of my own", "next": "/inbox"})
+    assert (chosen.status_code, chosen.headers["location"]) == (303, "/inbox")
+    assert "seamless_session" in browser.cookies
+    # The one-time password is spent; theirs signs them in.
+    again = Browser(gw)
+    assert (await again.sign_in(FIRST_HEAD_AGENCY, FIRST_HEAD, password=one_time)
+            ).status_code == 401
+    assert (await again.sign_in(FIRST_HEAD_AGENCY, FIRST_HEAD,
+                                password="a password of my own")).status_code == 303
+    await again.http.aclose()
 
 
 async def test_a_wrong_password_signs_nobody_in(browser: Browser) -> None:

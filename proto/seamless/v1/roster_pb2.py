@@ -25,49 +25,49 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18seamless/v1/roster.proto\x12\x0bseamless.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa7\x01\n\x07Officer\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\'\n\x05roles\x18\x03 \x03(\x0e\x32\x18.seamless.v1.OfficerRole\x12\x10\n\x08\x64isabled\x18\x04 \x01(\x08\x12\x17\n\x0f\x64isabled_reason\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"5\n\rSignInRequest\x12\x12\n\nofficer_id\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"\x88\x01\n\x0eSignInResponse\x12\x0f\n\x07session\x18\x01 \x01(\t\x12\x0e\n\x06\x61gency\x18\x02 \x01(\t\x12%\n\x07officer\x18\x03 \x01(\x0b\x32\x14.seamless.v1.Officer\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x10\n\x0eSignOutRequest\"\x11\n\x0fSignOutResponse\"=\n\x13\x43heckSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x12\n\nofficer_id\x18\x02 \x01(\t\"_\n\x14\x43heckSessionResponse\x12\x0e\n\x06\x61\x63tive\x18\x01 \x01(\x08\x12\'\n\x05roles\x18\x02 \x03(\x0e\x32\x18.seamless.v1.OfficerRole\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x15\n\x13ListOfficersRequest\">\n\x14ListOfficersResponse\x12&\n\x08officers\x18\x01 \x03(\x0b\x32\x14.seamless.v1.Officer\"p\n\x11\x41\x64\x64OfficerRequest\x12\x12\n\nofficer_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\'\n\x05roles\x18\x03 \x03(\x0e\x32\x18.seamless.v1.OfficerRole\x12\x10\n\x08password\x18\x04 \x01(\t\"U\n\x12\x41\x64\x64OfficerResponse\x12%\n\x07officer\x18\x01 \x01(\x0b\x32\x14.seamless.v1.Officer\x12\x18\n\x10initial_password\x18\x02 \x01(\t\";\n\x15\x44isableOfficerRequest\x12\x12\n\nofficer_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"W\n\x16\x44isableOfficerResponse\x12%\n\x07officer\x18\x01 \x01(\x0b\x32\x14.seamless.v1.Officer\x12\x16\n\x0esessions_ended\x18\x02 \x01(\x05\"<\n\x14ResetPasswordRequest\x12\x12\n\nofficer_id\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"E\n\x15ResetPasswordResponse\x12\x14\n\x0cnew_password\x18\x01 \x01(\t\x12\x16\n\x0esessions_ended\x18\x02 \x01(\x05\"G\n\x15\x43hangePasswordRequest\x12\x18\n\x10\x63urrent_password\x18\x01 \x01(\t\x12\x14\n\x0cnew_password\x18\x02 \x01(\t\"0\n\x16\x43hangePasswordResponse\x12\x16\n\x0esessions_ended\x18\x01 \x01(\x05*y\n\x0bOfficerRole\x12\x1c\n\x18OFFICER_ROLE_UNSPECIFIED\x10\x00\x12\x18\n\x14OFFICER_ROLE_OFFICER\x10\x01\x12\x1b\n\x17OFFICER_ROLE_DISPATCHER\x10\x02\x12\x15\n\x11OFFICER_ROLE_HEAD\x10\x03\x32\x9f\x05\n\rRosterService\x12\x41\n\x06SignIn\x12\x1a.seamless.v1.SignInRequest\x1a\x1b.seamless.v1.SignInResponse\x12\x44\n\x07SignOut\x12\x1b.seamless.v1.SignOutRequest\x1a\x1c.seamless.v1.SignOutResponse\x12S\n\x0c\x43heckSession\x12 .seamless.v1.CheckSessionRequest\x1a!.seamless.v1.CheckSessionResponse\x12S\n\x0cListOfficers\x12 .seamless.v1.ListOfficersRequest\x1a!.seamless.v1.ListOfficersResponse\x12M\n\nAddOfficer\x12\x1e.seamless.v1.AddOfficerRequest\x1a\x1f.seamless.v1.AddOfficerResponse\x12Y\n\x0e\x44isableOfficer\x12\".seamless.v1.DisableOfficerRequest\x1a#.seamless.v1.DisableOfficerResponse\x12V\n\rResetPassword\x12!.seamless.v1.ResetPasswordRequest\x1a\".seamless.v1.ResetPasswordResponse\x12Y\n\x0e\x43hangePassword\x12\".seamless.v1.ChangePasswordRequest\x1a#.seamless.v1.ChangePasswordResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18seamless/v1/roster.proto\x12\x0bseamless.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa7\x01\n\x07Officer\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\'\n\x05roles\x18\x03 \x03(\x0e\x32\x18.seamless.v1.OfficerRole\x12\x10\n\x08\x64isabled\x18\x04 \x01(\x08\x12\x17\n\x0f\x64isabled_reason\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"K\n\rSignInRequest\x12\x12\n\nofficer_id\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x14\n\x0cnew_password\x18\x03 \x01(\t\"\x88\x01\n\x0eSignInResponse\x12\x0f\n\x07session\x18\x01 \x01(\t\x12\x0e\n\x06\x61gency\x18\x02 \x01(\t\x12%\n\x07officer\x18\x03 \x01(\x0b\x32\x14.seamless.v1.Officer\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x10\n\x0eSignOutRequest\"\x11\n\x0fSignOutResponse\"=\n\x13\x43heckSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x12\n\nofficer_id\x18\x02 \x01(\t\"_\n\x14\x43heckSessionResponse\x12\x0e\n\x06\x61\x63tive\x18\x01 \x01(\x08\x12\'\n\x05roles\x18\x02 \x03(\x0e\x32\x18.seamless.v1.OfficerRole\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x15\n\x13ListOfficersRequest\">\n\x14ListOfficersResponse\x12&\n\x08officers\x18\x01 \x03(\x0b\x32\x14.seamless.v1.Officer\"p\n\x11\x41\x64\x64OfficerRequest\x12\x12\n\nofficer_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\'\n\x05roles\x18\x03 \x03(\x0e\x32\x18.seamless.v1.OfficerRole\x12\x10\n\x08password\x18\x04 \x01(\t\"U\n\x12\x41\x64\x64OfficerResponse\x12%\n\x07officer\x18\x01 \x01(\x0b\x32\x14.seamless.v1.Officer\x12\x18\n\x10initial_password\x18\x02 \x01(\t\";\n\x15\x44isableOfficerRequest\x12\x12\n\nofficer_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"W\n\x16\x44isableOfficerResponse\x12%\n\x07officer\x18\x01 \x01(\x0b\x32\x14.seamless.v1.Officer\x12\x16\n\x0esessions_ended\x18\x02 \x01(\x05\"<\n\x14ResetPasswordRequest\x12\x12\n\nofficer_id\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"E\n\x15ResetPasswordResponse\x12\x14\n\x0cnew_password\x18\x01 \x01(\t\x12\x16\n\x0esessions_ended\x18\x02 \x01(\x05\"G\n\x15\x43hangePasswordRequest\x12\x18\n\x10\x63urrent_password\x18\x01 \x01(\t\x12\x14\n\x0cnew_password\x18\x02 \x01(\t\"0\n\x16\x43hangePasswordResponse\x12\x16\n\x0esessions_ended\x18\x01 \x01(\x05*y\n\x0bOfficerRole\x12\x1c\n\x18OFFICER_ROLE_UNSPECIFIED\x10\x00\x12\x18\n\x14OFFICER_ROLE_OFFICER\x10\x01\x12\x1b\n\x17OFFICER_ROLE_DISPATCHER\x10\x02\x12\x15\n\x11OFFICER_ROLE_HEAD\x10\x03\x32\x9f\x05\n\rRosterService\x12\x41\n\x06SignIn\x12\x1a.seamless.v1.SignInRequest\x1a\x1b.seamless.v1.SignInResponse\x12\x44\n\x07SignOut\x12\x1b.seamless.v1.SignOutRequest\x1a\x1c.seamless.v1.SignOutResponse\x12S\n\x0c\x43heckSession\x12 .seamless.v1.CheckSessionRequest\x1a!.seamless.v1.CheckSessionResponse\x12S\n\x0cListOfficers\x12 .seamless.v1.ListOfficersRequest\x1a!.seamless.v1.ListOfficersResponse\x12M\n\nAddOfficer\x12\x1e.seamless.v1.AddOfficerRequest\x1a\x1f.seamless.v1.AddOfficerResponse\x12Y\n\x0e\x44isableOfficer\x12\".seamless.v1.DisableOfficerRequest\x1a#.seamless.v1.DisableOfficerResponse\x12V\n\rResetPassword\x12!.seamless.v1.ResetPasswordRequest\x1a\".seamless.v1.ResetPasswordResponse\x12Y\n\x0e\x43hangePassword\x12\".seamless.v1.ChangePasswordRequest\x1a#.seamless.v1.ChangePasswordResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'seamless.v1.roster_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_OFFICERROLE']._serialized_start=1329
-  _globals['_OFFICERROLE']._serialized_end=1450
+  _globals['_OFFICERROLE']._serialized_start=1351
+  _globals['_OFFICERROLE']._serialized_end=1472
   _globals['_OFFICER']._serialized_start=75
   _globals['_OFFICER']._serialized_end=242
   _globals['_SIGNINREQUEST']._serialized_start=244
-  _globals['_SIGNINREQUEST']._serialized_end=297
-  _globals['_SIGNINRESPONSE']._serialized_start=300
-  _globals['_SIGNINRESPONSE']._serialized_end=436
-  _globals['_SIGNOUTREQUEST']._serialized_start=438
-  _globals['_SIGNOUTREQUEST']._serialized_end=454
-  _globals['_SIGNOUTRESPONSE']._serialized_start=456
-  _globals['_SIGNOUTRESPONSE']._serialized_end=473
-  _globals['_CHECKSESSIONREQUEST']._serialized_start=475
-  _globals['_CHECKSESSIONREQUEST']._serialized_end=536
-  _globals['_CHECKSESSIONRESPONSE']._serialized_start=538
-  _globals['_CHECKSESSIONRESPONSE']._serialized_end=633
-  _globals['_LISTOFFICERSREQUEST']._serialized_start=635
-  _globals['_LISTOFFICERSREQUEST']._serialized_end=656
-  _globals['_LISTOFFICERSRESPONSE']._serialized_start=658
-  _globals['_LISTOFFICERSRESPONSE']._serialized_end=720
-  _globals['_ADDOFFICERREQUEST']._serialized_start=722
-  _globals['_ADDOFFICERREQUEST']._serialized_end=834
-  _globals['_ADDOFFICERRESPONSE']._serialized_start=836
-  _globals['_ADDOFFICERRESPONSE']._serialized_end=921
-  _globals['_DISABLEOFFICERREQUEST']._serialized_start=923
-  _globals['_DISABLEOFFICERREQUEST']._serialized_end=982
-  _globals['_DISABLEOFFICERRESPONSE']._serialized_start=984
-  _globals['_DISABLEOFFICERRESPONSE']._serialized_end=1071
-  _globals['_RESETPASSWORDREQUEST']._serialized_start=1073
-  _globals['_RESETPASSWORDREQUEST']._serialized_end=1133
-  _globals['_RESETPASSWORDRESPONSE']._serialized_start=1135
-  _globals['_RESETPASSWORDRESPONSE']._serialized_end=1204
-  _globals['_CHANGEPASSWORDREQUEST']._serialized_start=1206
-  _globals['_CHANGEPASSWORDREQUEST']._serialized_end=1277
-  _globals['_CHANGEPASSWORDRESPONSE']._serialized_start=1279
-  _globals['_CHANGEPASSWORDRESPONSE']._serialized_end=1327
-  _globals['_ROSTERSERVICE']._serialized_start=1453
-  _globals['_ROSTERSERVICE']._serialized_end=2124
+  _globals['_SIGNINREQUEST']._serialized_end=319
+  _globals['_SIGNINRESPONSE']._serialized_start=322
+  _globals['_SIGNINRESPONSE']._serialized_end=458
+  _globals['_SIGNOUTREQUEST']._serialized_start=460
+  _globals['_SIGNOUTREQUEST']._serialized_end=476
+  _globals['_SIGNOUTRESPONSE']._serialized_start=478
+  _globals['_SIGNOUTRESPONSE']._serialized_end=495
+  _globals['_CHECKSESSIONREQUEST']._serialized_start=497
+  _globals['_CHECKSESSIONREQUEST']._serialized_end=558
+  _globals['_CHECKSESSIONRESPONSE']._serialized_start=560
+  _globals['_CHECKSESSIONRESPONSE']._serialized_end=655
+  _globals['_LISTOFFICERSREQUEST']._serialized_start=657
+  _globals['_LISTOFFICERSREQUEST']._serialized_end=678
+  _globals['_LISTOFFICERSRESPONSE']._serialized_start=680
+  _globals['_LISTOFFICERSRESPONSE']._serialized_end=742
+  _globals['_ADDOFFICERREQUEST']._serialized_start=744
+  _globals['_ADDOFFICERREQUEST']._serialized_end=856
+  _globals['_ADDOFFICERRESPONSE']._serialized_start=858
+  _globals['_ADDOFFICERRESPONSE']._serialized_end=943
+  _globals['_DISABLEOFFICERREQUEST']._serialized_start=945
+  _globals['_DISABLEOFFICERREQUEST']._serialized_end=1004
+  _globals['_DISABLEOFFICERRESPONSE']._serialized_start=1006
+  _globals['_DISABLEOFFICERRESPONSE']._serialized_end=1093
+  _globals['_RESETPASSWORDREQUEST']._serialized_start=1095
+  _globals['_RESETPASSWORDREQUEST']._serialized_end=1155
+  _globals['_RESETPASSWORDRESPONSE']._serialized_start=1157
+  _globals['_RESETPASSWORDRESPONSE']._serialized_end=1226
+  _globals['_CHANGEPASSWORDREQUEST']._serialized_start=1228
+  _globals['_CHANGEPASSWORDREQUEST']._serialized_end=1299
+  _globals['_CHANGEPASSWORDRESPONSE']._serialized_start=1301
+  _globals['_CHANGEPASSWORDRESPONSE']._serialized_end=1349
+  _globals['_ROSTERSERVICE']._serialized_start=1475
+  _globals['_ROSTERSERVICE']._serialized_end=2146
 # @@protoc_insertion_point(module_scope)

@@ -38,12 +38,14 @@ class Officer(_message.Message):
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., roles: _Optional[_Iterable[_Union[OfficerRole, str]]] = ..., disabled: _Optional[bool] = ..., disabled_reason: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class SignInRequest(_message.Message):
-    __slots__ = ("officer_id", "password")
+    __slots__ = ("officer_id", "password", "new_password")
     OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
     PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    NEW_PASSWORD_FIELD_NUMBER: _ClassVar[int]
     officer_id: str
     password: str
-    def __init__(self, officer_id: _Optional[str] = ..., password: _Optional[str] = ...) -> None: ...
+    new_password: str
+    def __init__(self, officer_id: _Optional[str] = ..., password: _Optional[str] = ..., new_password: _Optional[str] = ...) -> None: ...
 
 class SignInResponse(_message.Message):
     __slots__ = ("session", "agency", "officer", "expires_at")
