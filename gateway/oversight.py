@@ -16,6 +16,7 @@ import contextvars
 import functools
 import heapq
 import io
+import logging
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
@@ -30,7 +31,7 @@ from sqlmodel import Session
 from gateway import oversight_views as views
 from gateway import page_tokens
 from gateway.admission import Limits
-from gateway.callers import caller
+from gateway.callers import CallerKind, caller
 from gateway.case_refs import CaseRefs, not_found
 from gateway.errors import Context, GatewayError, abort, invalid
 from observability import (
@@ -55,6 +56,9 @@ from workflows import reconcile
 from workflows.catalog_loader import Catalog
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+# The most the engine's side of an audit may take before it is left out (and said so).
+ENGINE_CHECK_SECONDS = 120.0
 # What the engine did past the platform (workflows.reconcile, bound to the gateway's
 # client and queue).
 EngineCheck = Callable[[], Awaitable[list[reconcile.Finding]]]
@@ -337,9 +341,17 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
                 witnessed_at=views.stamp(reading.last_at) if reading.last_at else None,
                 witness_problems=reading.problems if visible_to is None else [])
         reply = await self._serve(context, work, heavy=True)
-        # The engine's side, for those who see every case, when the whole is audited.
-        if visible_to is None and not request.case_id and self._engine_check is not None:
-            reply.engine_findings.extend(views.engine_finding(found)
-                                         for found in await self._engine_check())
+        # The engine's side, for oversight staff, when the whole is audited.
+        if caller().kind is CallerKind.OVERSIGHT and not request.case_id and \
+                self._engine_check is not None:
+            try:
+                found = await asyncio.wait_for(self._engine_check(), ENGINE_CHECK_SECONDS)
+            except Exception as err:  # the ledger's audit stands without it
+                log.warning("engine reconciliation failed: %r", err)
+                reply.witness_problems.append(
+                    "the engine's executions could not be compared with the ledger now "
+                    f"({type(err).__name__}); try again")
+            else:
+                reply.engine_findings.extend(views.engine_finding(f) for f in found)
         return reply
 

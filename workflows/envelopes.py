@@ -44,6 +44,10 @@ KEY_ID = "seamless-key"
 WORKFLOW = "seamless-workflow"
 # Authenticated with every payload: a sealed payload opens only as one of ours.
 _CONTEXT = b"seamless engine payload v2"
+# Payloads sealed before they were bound to their workflow (no WORKFLOW in their
+# metadata): they still open, so that cases running at the upgrade replay, unbound.
+# Removing the key from a bound payload gains nothing: it then fails this context.
+_UNBOUND_CONTEXT = b"seamless engine payload v1"
 
 
 def _workflow_of(context: SerializationContext | None) -> str | None:
@@ -78,10 +82,8 @@ class EnvelopeCodec(PayloadCodec, WithSerializationContext):
     def seal(self, payload: Payload) -> Payload:
         bound = self._workflow_id or ""
         key_id, sealed = self._keys.seal(payload.SerializeToString(), _bound(bound))
-        metadata = {"encoding": SEALED_ENCODING, KEY_ID: key_id.encode()}
-        if bound:
-            metadata[WORKFLOW] = bound.encode()
-        return Payload(metadata=metadata, data=sealed)
+        return Payload(metadata={"encoding": SEALED_ENCODING, KEY_ID: key_id.encode(),
+                                 WORKFLOW: bound.encode()}, data=sealed)
 
     def open(self, payload: Payload) -> Payload:
         """The payload sealed inside, or an unopened one saying why not (never an
@@ -91,12 +93,16 @@ class EnvelopeCodec(PayloadCodec, WithSerializationContext):
             shown = encoding.decode("utf-8", "replace")[:40] or "no encoding"
             return unopened_payload(f"plaintext ({shown}), not sealed by the platform")
         key_id = payload.metadata.get(KEY_ID, b"").decode("utf-8", "replace")
-        bound = payload.metadata.get(WORKFLOW, b"").decode("utf-8", "replace")
-        if self._workflow_id is not None and bound != self._workflow_id:
-            return unopened_payload("sealed for another workflow "
-                                    f"({bound[:80] or 'none'}), not this one")
+        if WORKFLOW in payload.metadata:
+            bound = payload.metadata[WORKFLOW].decode("utf-8", "replace")
+            if self._workflow_id is not None and bound != self._workflow_id:
+                return unopened_payload("sealed for another workflow "
+                                        f"({bound[:80] or 'none'}), not this one")
+            context = _bound(bound)
+        else:
+            context = _UNBOUND_CONTEXT
         try:
-            opened = Payload.FromString(self._keys.open(key_id, payload.data, _bound(bound)))
+            opened = Payload.FromString(self._keys.open(key_id, payload.data, context))
         except EnvelopeError as err:
             return unopened_payload(str(err))
         except Exception:  # a sealed message that is not a payload: not one of ours

@@ -62,6 +62,7 @@ _ENDED = {WorkflowExecutionStatus.TERMINATED: "terminated",
 SETTLING = timedelta(minutes=2)
 # How often the worker looks (`watch`).
 WATCH_EVERY = timedelta(minutes=5)
+HISTORY_READS_AT_ONCE = 8
 # Bounds of what one look reports (every finding is one line of the audit).
 MAX_FINDINGS = 1000
 _MAX_SHOWN = 120
@@ -92,11 +93,14 @@ async def reconcile(client: Client, ledger_engine: Engine, *, task_queue: str,
     runs = [_Run(execution, await _case_of(execution))
             async for execution in client.list_workflows()]
     chains, open_cases = await asyncio.to_thread(_ledger_side, ledger_engine)
-    findings: list[Finding] = []
-    for run in runs:
-        finding = await _judge(client, run, task_queue, chains, moment)
-        if finding is not None:
-            findings.append(finding)
+    # An ended run's reason is one more read of the engine each: a few at a time.
+    reading = asyncio.Semaphore(HISTORY_READS_AT_ONCE)
+
+    async def judged(run: _Run) -> Finding | None:
+        async with reading:
+            return await _judge(client, run, task_queue, chains, moment)
+    findings = [f for f in await asyncio.gather(*(judged(run) for run in runs))
+                if f is not None]
     running = {split_case_id(run.case_id)[0] for run in runs
                if run.execution.status is WorkflowExecutionStatus.RUNNING
                and _ours(run.execution, task_queue)}

@@ -110,7 +110,9 @@ def started_elsewhere(request: Request) -> bool:
     """Whether another site started this request (the browser says so): the session
     cookie is Lax, so that a link to a case from elsewhere opens signed in, and such a
     navigation must not start heavy work (the whole-ledger audit, an export) unasked."""
-    return request.headers.get("sec-fetch-site", "") == "cross-site"
+    # Same-site is elsewhere too: another port of this host (another local service) is
+    # the same site, and gets the Lax cookie even on an image's request.
+    return request.headers.get("sec-fetch-site", "none") not in ("same-origin", "none")
 
 
 def may(reader: Reader, method: str) -> bool:

@@ -19,6 +19,7 @@ from temporalio import workflow
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import RawValue, RetryPolicy
+from temporalio.converter import WorkflowSerializationContext
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -289,3 +290,22 @@ def test_a_reports_rating_runs_under_an_id_nobody_can_take_first() -> None:
     assert rating_id.startswith("rating:") and "0042" not in rating_id
     assert rating_id == rating_workflow_id("R-20261130-0042", secret)
     assert rating_id != rating_workflow_id("R-20261130-0042", b"\x03" * 32)
+
+
+async def test_a_payload_sealed_before_payloads_were_bound_still_opens() -> None:
+    """A case running when the binding came replays its history: its payloads carry no
+    workflow. Stripping the workflow from a bound payload does not make it one."""
+    keys = _keys()
+    key_id, sealed = keys.seal(_payload("before").SerializeToString(),
+                               b"seamless engine payload v1")
+    unbound = Payload(metadata={"encoding": b"binary/seamless-sealed",
+                                "seamless-key": key_id.encode()}, data=sealed)
+    codec = envelopes.EnvelopeCodec(keys).with_context(
+        WorkflowSerializationContext(namespace="default", workflow_id="case:x:1"))
+    assert await codec.decode([unbound]) == [_payload("before")]
+    [bound] = await codec.encode([_payload("after")])
+    stripped = Payload()
+    stripped.CopyFrom(bound)
+    del stripped.metadata["seamless-workflow"]
+    [refused] = await codec.decode([stripped])
+    assert refused.metadata["encoding"] == b"binary/seamless-unopened"
