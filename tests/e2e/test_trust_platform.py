@@ -423,3 +423,24 @@ def test_audit_names_a_tail_cut_behind_its_back_and_a_deleted_case(
     assert "which the worker witnessed, is gone" in audited.stdout
     assert f"{gone['id']}: broken at event" in audited.stdout
     assert "gone from the ledger" in audited.stdout
+
+
+def test_forged_forwarded_addresses_do_not_reset_the_sign_in_throttle(
+        platform: Platform) -> None:
+    """What a guesser tries next, with curl: a fresh X-Forwarded-For on every
+    try. The gateway believes no proxy (none is configured), so every try is the
+    connection's own address, and the throttle holds. (Last in the module: it leaves
+    this host's address held for a while.)"""
+    statuses = []
+    for n in range(25):
+        answer = subprocess.run(
+            ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+             "-H", "Content-Type: application/json",
+             "-H", f"X-Forwarded-For: 203.0.113.{n}",
+             "--data", json.dumps({"agency": TOWNSHIP, "officer_id": f"guess-{n}",
+                                   "password": "not-a-password"}),
+             f"{platform.endpoints.http}/auth/sign-in"],
+            capture_output=True, text=True, timeout=30)
+        statuses.append(answer.stdout)
+    assert statuses[0] == "401"
+    assert statuses[-1] == "429", statuses
