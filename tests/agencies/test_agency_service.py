@@ -114,6 +114,20 @@ async def test_withdrawal_marks_the_task_and_is_idempotent(agency: Agency) -> No
     assert await status_of(agency.worker.WithdrawTask(request)) is grpc.StatusCode.NOT_FOUND
 
 
+async def test_a_delivery_replayed_after_its_withdrawal_does_not_bring_the_task_back(
+        agency: Agency) -> None:
+    """A genuine delivery copied out of the engine's history and sent again (by a
+    workflow of someone else's under a closed case's id, say) changes nothing."""
+    await agency.worker.DeliverTask(delivery())
+    await agency.worker.WithdrawTask(agency_pb2.WithdrawTaskRequest(
+        idempotency_key="k/T1/withdraw", assignee=AGENCY,
+        case_id="case:illegal-mining:Q7@run-1", task_id="T1", reason="duplicate"))
+    replayed = await agency.worker.DeliverTask(delivery())
+    assert not replayed.created
+    assert replayed.item.state == agency_pb2.INBOX_ITEM_STATE_WITHDRAWN
+    assert await agency.inbox(open_only=True) == []
+
+
 async def test_notices_are_stored_once(agency: Agency) -> None:
     notice = agency_pb2.ReceiveNoticeRequest(
         idempotency_key="case:illegal-mining:Q7@run-1/notice/1", recipient=AGENCY,
