@@ -331,11 +331,11 @@ async def _query(client: Client, case_id: str, query: Any, *args: Any,
     return await own.query(query, args=[*args, meant], rpc_timeout=rpc_timeout)
 
 
-# What Temporal answers for a case id that names no run: no such workflow, or a run id
-# that is not one at all.
 log = logging.getLogger(__name__)
 # The type the platform's cases run as (workflows.workflows).
 CASE_WORKFLOW = "CaseWorkflow"
+# What Temporal answers for a case id that names no run: no such workflow, or a run id
+# that is not one at all.
 _NO_SUCH_RUN = (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT)
 
 
