@@ -74,6 +74,7 @@ class RatingWorkflow:
         # A regular activity, as for cases (CaseWorkflow._append): the event's time is
         # only fixed once the task that made it is in history.
         await workflow.execute_activity(
-            activities.RECORD_CASE_EVENTS, CaseEventBatch(chain, [event]),
+            activities.RECORD_CASE_EVENTS,
+            CaseEventBatch(chain, [event], asked_by_run=info.run_id),
             start_to_close_timeout=activities.CALL_TIMEOUT, retry_policy=activities.PATIENT_RETRY)
         return chain

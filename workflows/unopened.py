@@ -7,7 +7,8 @@ must not fail the worker's task either: a payload that cannot be decoded fails t
 whole workflow task, again and again, and would jam the case it was sent to. So the
 codec hands such a payload on as an `Unopened` value, whatever type was expected, and
 each door refuses it: a case's start ends at once, an update's seal does not hold, an
-activity fails for good without running.
+activity fails for good without running. An activity's input that does open runs only
+for the run that asked for it (its `asked_by_run`).
 """
 
 from __future__ import annotations
@@ -79,11 +80,20 @@ class RefuseUnopened(Interceptor):
 
 class _RefusingInbound(ActivityInboundInterceptor):
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        info = activity.info()
         for arg in input.args:
             if isinstance(arg, Unopened):
-                info = activity.info()
                 raise ApplicationError(
                     f"{refusal(arg)}; activity {info.activity_type} of "
                     f"{info.workflow_id} did not run", type=Reason.COMMAND_NOT_SEALED.value,
+                    non_retryable=True)
+            # A genuine input opens in any run of its workflow id (a closed case's id is
+            # free for anyone to start under): it runs only for the run that asked.
+            asked_by = getattr(arg, "asked_by_run", "")
+            if asked_by and asked_by != info.workflow_run_id:
+                raise ApplicationError(
+                    f"command refused: its payload was asked for by another run "
+                    f"({asked_by[:40]}) of {info.workflow_id}; activity "
+                    f"{info.activity_type} did not run", type=Reason.COMMAND_NOT_SEALED.value,
                     non_retryable=True)
         return await super().execute_activity(input)

@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
@@ -163,6 +163,15 @@ class CommandReply:
 
     def case_proto(self) -> case_pb2.Case:
         return case_pb2.Case.FromString(base64.b64decode(self.case))
+
+
+ActivityInput = TypeVar("ActivityInput",
+                        bound=TaskDelivery | TaskWithdrawal | Notice | CaseEventBatch)
+
+
+def asked_by_this_run(asked: ActivityInput) -> ActivityInput:
+    """`asked`, naming the run that calls its activity (which runs for no other)."""
+    return dataclasses.replace(asked, asked_by_run=workflow.info().run_id)
 
 
 def case_message(state: CaseState) -> str:
@@ -424,7 +433,7 @@ class CaseWorkflow:
     async def _append_from_server(batch: CaseEventBatch) -> None:
         try:
             await workflow.execute_activity(
-                activities.RECORD_CASE_EVENTS, batch,
+                activities.RECORD_CASE_EVENTS, asked_by_this_run(batch),
                 start_to_close_timeout=activities.CALL_TIMEOUT,
                 retry_policy=activities.PATIENT_RETRY)
         except ActivityError as err:
@@ -496,7 +505,8 @@ class CaseWorkflow:
         try:
             with request_trace.continued(effect.trace_id, effect.span_id):
                 answer = await workflow.execute_activity(
-                    name, effect, start_to_close_timeout=activities.CALL_TIMEOUT,
+                    name, asked_by_this_run(effect),
+                    start_to_close_timeout=activities.CALL_TIMEOUT,
                     retry_policy=activities.PATIENT_RETRY, activity_id=effect.idempotency_key)
             received = activities.Received.of(answer)
             if isinstance(effect, TaskDelivery):

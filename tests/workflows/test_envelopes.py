@@ -309,3 +309,32 @@ async def test_a_payload_sealed_before_payloads_were_bound_still_opens() -> None
     del stripped.metadata["seamless-workflow"]
     [refused] = await codec.decode([stripped])
     assert refused.metadata["encoding"] == b"binary/seamless-unopened"
+
+
+async def test_a_copied_input_does_nothing_under_the_same_id_in_another_run(
+        dev_env: WorkflowEnvironment, catalog: Catalog) -> None:
+    """A closed case's id is free for anyone to start under, and a payload copied out of
+    its history opens there: the activity still runs only for the run that asked."""
+    sealed = _sealed_client(dev_env, _keys())
+    attacker = Client(dev_env.client.service_client, namespace=dev_env.client.namespace)
+    own_queue = f"foreign-{uuid.uuid4()}"
+    async with case_worker(sealed) as (queue, recorder, _):
+        case_id = (await open_case(sealed, catalog, _mining(f"JHH-{uuid.uuid4().hex[:8]}"),
+                                   task_queue=queue)).case_id
+        await eventually(lambda: _recorded(recorder, 1))
+        lock = case_id.rpartition("@")[0]
+        history = await case_handle(dev_env.client, case_id).fetch_history()
+        [batch] = [event.activity_task_scheduled_event_attributes.input.payloads[0]
+                   for event in history.events
+                   if event.activity_task_scheduled_event_attributes.activity_type.name
+                   == activities.RECORD_CASE_EVENTS][:1]
+        await attacker.get_workflow_handle(lock).terminate(reason="(the case ended)")
+        async with Worker(attacker, task_queue=own_queue, workflows=[_CopiedErrand]):
+            copied = base64.b64encode(batch.SerializeToString()).decode()
+            outcome = await attacker.execute_workflow(
+                _CopiedErrand.run, _CopiedBatch(queue, copied), id=lock,
+                task_queue=own_queue)
+    assert outcome.startswith("refused: command refused: its payload was asked for by "
+                              "another run")
+    sequences = [event.sequence for event in recorder.events]
+    assert len(sequences) == len(set(sequences))

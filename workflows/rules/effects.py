@@ -36,6 +36,10 @@ class TaskDelivery:
     trace_id: str = ""
     span_id: str = ""
     case_number: str = ""
+    # The run that asks for it, stamped as the activity is called (workflows.workflows):
+    # the activity runs only for that run, so an input copied out of the engine's
+    # history into a workflow of someone else's does nothing (workflows.unopened).
+    asked_by_run: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,10 @@ class TaskWithdrawal:
     reason: str
     trace_id: str = ""
     span_id: str = ""
+    # The run that asks for it, stamped as the activity is called (workflows.workflows):
+    # the activity runs only for that run, so an input copied out of the engine's
+    # history into a workflow of someone else's does nothing (workflows.unopened).
+    asked_by_run: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,10 @@ class Notice:
     trace_id: str = ""
     span_id: str = ""
     case_number: str = ""
+    # The run that asks for it, stamped as the activity is called (workflows.workflows):
+    # the activity runs only for that run, so an input copied out of the engine's
+    # history into a workflow of someone else's does nothing (workflows.unopened).
+    asked_by_run: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,10 @@ class CaseEventBatch:
     # append keeps it in the read model, in the same transaction. None from cases that
     # started before the read model, and from a rating (which has no lists of its own).
     projection: ProjectedCase | None = None
+    # The run that asks for it, stamped as the activity is called (workflows.workflows):
+    # the activity runs only for that run, so an input copied out of the engine's
+    # history into a workflow of someone else's does nothing (workflows.unopened).
+    asked_by_run: str = ""
 
     @property
     def idempotency_key(self) -> str:
