@@ -194,6 +194,15 @@ async def test_a_foreign_workflow_cannot_drive_the_platforms_activities(
     assert recorder.events == []
 
 
+async def _first_ledger_batch(client: Client, case_id: str) -> Payload:
+    """The sealed input of the case's first ledger append, as its history holds it."""
+    history = await case_handle(client, case_id).fetch_history()
+    return next(event.activity_task_scheduled_event_attributes.input.payloads[0]
+                for event in history.events
+                if event.activity_task_scheduled_event_attributes.activity_type.name
+                == activities.RECORD_CASE_EVENTS)
+
+
 @dataclasses.dataclass(frozen=True)
 class _CopiedBatch:
     queue: str
@@ -228,11 +237,7 @@ async def test_a_sealed_payload_copied_into_another_workflow_does_not_open(
         case_id = (await open_case(sealed, catalog, _mining(f"JHH-{uuid.uuid4().hex[:8]}"),
                                    task_queue=queue)).case_id
         await eventually(lambda: _recorded(recorder, 1))
-        history = await case_handle(dev_env.client, case_id).fetch_history()
-        [batch] = [event.activity_task_scheduled_event_attributes.input.payloads[0]
-                   for event in history.events
-                   if event.activity_task_scheduled_event_attributes.activity_type.name
-                   == activities.RECORD_CASE_EVENTS][:1]
+        batch = await _first_ledger_batch(dev_env.client, case_id)
         assert batch.metadata["encoding"] == b"binary/seamless-sealed"
         async with Worker(attacker, task_queue=own_queue, workflows=[_CopiedErrand]):
             copied = base64.b64encode(batch.SerializeToString()).decode()
@@ -323,11 +328,7 @@ async def test_a_copied_input_does_nothing_under_the_same_id_in_another_run(
                                    task_queue=queue)).case_id
         await eventually(lambda: _recorded(recorder, 1))
         lock = case_id.rpartition("@")[0]
-        history = await case_handle(dev_env.client, case_id).fetch_history()
-        [batch] = [event.activity_task_scheduled_event_attributes.input.payloads[0]
-                   for event in history.events
-                   if event.activity_task_scheduled_event_attributes.activity_type.name
-                   == activities.RECORD_CASE_EVENTS][:1]
+        batch = await _first_ledger_batch(dev_env.client, case_id)
         await attacker.get_workflow_handle(lock).terminate(reason="(the case ended)")
         async with Worker(attacker, task_queue=own_queue, workflows=[_CopiedErrand]):
             copied = base64.b64encode(batch.SerializeToString()).decode()
