@@ -104,10 +104,6 @@ class Officer(SQLModel, table=True):
     # Added with a one-time password (a first head): it signs in only by choosing its own.
     must_change_password: bool = False
     disabled_reason: str = Field(default="", max_length=1000)
-    # No longer written: failed sign-ins slow guessing down in the desk's memory
-    # (agencies.sign_in_guard), and nobody is locked out. Kept so the schema stays.
-    failed_sign_ins: int = 0
-    locked_until: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     created_at: datetime = Field(default_factory=utc_now, sa_column=_when())
     password_changed_at: datetime = Field(default_factory=utc_now, sa_column=_when())
 

@@ -257,7 +257,7 @@ def verify(args: argparse.Namespace) -> Any:
             + [f"  {v.case_id}: broken at event {v.broken_at}: {v.problem}"
                for v in broken]
             + [f"  witness: {problem}" for problem in reply.witness_problems]
-            + ([f"the engine: {len(reply.engine_findings)} things done past the platform"]
+            + ([f"the engine, compared with the ledger: {len(reply.engine_findings)} findings"]
                if reply.engine_findings else [])
             + [f"  {f.case_number or f.case_id}: {f.kind} at "
                f"{_when(f, 'at') or 'an unknown time'}: {f.detail}"

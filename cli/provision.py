@@ -42,6 +42,8 @@ from workflows.catalog_loader import DEFAULT_CATALOG, Catalog, load_catalog
 from workflows.to_proto import agency_to_proto
 
 ROSTER_SEED = "roster-seed.json"
+# The platform's own parties (beside the bodies of the catalog's directory).
+PLATFORM_PARTIES = (("gateway", Role.GATEWAY), ("worker", Role.WORKER))
 DUTY_OFFICER = "duty-officer"
 
 
@@ -81,7 +83,7 @@ def provision(data_dir: Path, catalog: Catalog, *, hosts: tuple[str, ...] = (),
     tighten(data_dir)
     pki, authority_key = datadir.pki(data_dir), datadir.authority_key(data_dir)
     ensure_authority(pki, authority_key)
-    for party, role in (("gateway", Role.GATEWAY), ("worker", Role.WORKER)):
+    for party, role in PLATFORM_PARTIES:
         ensure_party(pki, authority_key, datadir.identity(data_dir, party),
                      Party(party, role), hosts=hosts)
     engine_keys.ensure(datadir.engine_keys(data_dir))
@@ -208,7 +210,7 @@ def database_passwords(data_dir: Path, roles: dict[str, tuple[str, ...]]) -> Non
 def retire(data_dir: Path, catalog: Catalog, party_id: str, *,
            hosts: tuple[str, ...] = ()) -> str:
     """Retire a party's key (`--retire-key`), giving it a new one."""
-    parties = {"gateway": Role.GATEWAY, "worker": Role.WORKER,
+    parties = {**dict(PLATFORM_PARTIES),
                **{profile.id: role for profile, role in bodies(catalog)}}
     if party_id not in parties:
         raise SystemExit(f"--retire-key: no party {party_id!r} "

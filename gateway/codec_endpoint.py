@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
+from typing import Any, cast
 
 from connectrpc.code import Code
 from connectrpc.errors import ConnectError
@@ -33,7 +34,9 @@ from temporalio.api.common.v1 import Payloads
 from gateway.callers import CallerKind
 from gateway.console.web import SESSION_COOKIE
 from gateway.http_api import CallContext, Identify
+from trust.guard import bearer
 from workflows.envelopes import WORKFLOW, EnvelopeCodec
+from workflows.unopened import UNOPENED_ENCODING
 
 PREFIX = "/codec"
 # The most one call may ask to open (the UI sends a page of a history at a time).
@@ -45,6 +48,7 @@ _AS_METHOD = "/seamless.v1.OversightService/VerifyLedger"
 audit_log = logging.getLogger("seamless.audit")
 _STATUS = {Code.UNAUTHENTICATED: 401, Code.PERMISSION_DENIED: 403,
            Code.RESOURCE_EXHAUSTED: 429, Code.UNAVAILABLE: 503}
+
 
 def codec_app(codec: EnvelopeCodec, identify: Identify, *,
               ui_origins: Collection[str] = ()) -> Starlette:
@@ -72,7 +76,9 @@ def codec_app(codec: EnvelopeCodec, identify: Identify, *,
         origin = request.headers.get("origin", "")
         if origin and origin not in allowed:
             return refuse(request, 403, f"origin {origin[:100]} may not call the codec")
-        token = _bearer(request) or request.cookies.get(SESSION_COOKIE, "")
+        # (the gRPC guard's reader of the header, as `gateway.sign_in` uses it)
+        token = bearer(cast(Any, CallContext(request.headers.items()))) or \
+            request.cookies.get(SESSION_COOKIE, "")
         if not token:
             return refuse(request, 401, "sign in as oversight staff and send "
                                         "'authorization: Bearer <session>'")
@@ -95,8 +101,10 @@ def codec_app(codec: EnvelopeCodec, identify: Identify, *,
         opened = await codec.decode(asked.payloads)
         workflows = sorted({p.metadata.get(WORKFLOW, b"").decode("utf-8", "replace")[:120]
                             for p in asked.payloads} - {""})
-        audit_log.info("codec: %s/%s (oversight) opened %d payloads of %s (namespace %s)",
-                       caller.agency, caller.officer, len(opened),
+        audit_log.info("codec: %s/%s (oversight) opened %d of %d payloads of %s "
+                       "(namespace %s)", caller.agency, caller.officer,
+                       sum(p.metadata.get("encoding") != UNOPENED_ENCODING.encode()
+                           for p in opened), len(opened),
                        ", ".join(workflows[:20]) or "no workflow",
                        request.headers.get("x-namespace", "")[:100])
         body = json_format.MessageToJson(Payloads(payloads=opened), indent=None)
@@ -105,7 +113,3 @@ def codec_app(codec: EnvelopeCodec, identify: Identify, *,
     return Starlette(routes=[Route(f"{PREFIX}/decode", decode, methods=["POST"]),
                              Route(f"{PREFIX}/decode", preflight, methods=["OPTIONS"])])
 
-
-def _bearer(request: Request) -> str:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""

@@ -348,9 +348,10 @@ class OversightService(oversight_pb2_grpc.OversightServiceServicer):
                 found = await asyncio.wait_for(self._engine_check(), ENGINE_CHECK_SECONDS)
             except Exception as err:  # the ledger's audit stands without it
                 log.warning("engine reconciliation failed: %r", err)
-                reply.witness_problems.append(
-                    "the engine's executions could not be compared with the ledger now "
-                    f"({type(err).__name__}); try again")
+                reply.engine_findings.append(pb.EngineFinding(
+                    kind=reconcile.NOT_COMPARED,
+                    detail="the engine's executions could not be compared with the "
+                           f"ledger now ({type(err).__name__}); try again"))
             else:
                 reply.engine_findings.extend(views.engine_finding(f) for f in found)
         return reply

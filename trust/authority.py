@@ -10,7 +10,6 @@ authority issues the same files.
 from __future__ import annotations
 
 import ipaddress
-import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,11 +24,11 @@ from trust.pki import (
     PkiFiles,
     certificate_pem,
     create_authority,
-    fingerprint,
     issue,
     key_pem,
     load_key,
     new_key,
+    record_retired,
     service_name,
 )
 
@@ -74,12 +73,8 @@ def retire_key(pki: PkiFiles, authority_key: Path, own: IdentityFiles, party: Pa
     before `now` still holds (the ledger's proofs); nothing it signs after. Returns the
     retired fingerprint."""
     now = now or datetime.now(UTC)
-    old = x509.load_pem_x509_certificate(own.certificate.read_bytes())
-    kid = fingerprint(old)
-    retired = json.loads(pki.retired.read_text(encoding="utf-8")) \
-        if pki.retired.exists() else {}
-    retired[kid] = {"party": str(party), "retired_at": now.isoformat()}
-    write_private(pki.retired, json.dumps(retired, indent=1, sort_keys=True))
+    kid = record_retired(pki, x509.load_pem_x509_certificate(own.certificate.read_bytes()),
+                         now)
     own.key.unlink()
     own.certificate.unlink()
     ensure_party(pki, authority_key, own, party, hosts=hosts, now=now)

@@ -30,6 +30,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from trust.files import write_private
+
 ORGANIZATION = "Seamless platform"
 AUTHORITY_DAYS = 3650
 # Browsers refuse server certificates valid for longer than 398 days.
@@ -279,11 +281,24 @@ class PkiFiles:
 
 def read_retired(files: PkiFiles) -> dict[str, datetime]:
     """The retired keys' fingerprints and when each was retired."""
+    return {str(kid): datetime.fromisoformat(str(entry["retired_at"]))
+            for kid, entry in _retired_entries(files).items()}
+
+
+def record_retired(files: PkiFiles, certificate: x509.Certificate, at: datetime) -> str:
+    """Add the certificate's key to the retired list; its fingerprint."""
+    kid = fingerprint(certificate)
+    entries = _retired_entries(files)
+    entries[kid] = {"party": str(party_of(certificate)), "retired_at": at.isoformat()}
+    write_private(files.retired, json.dumps(entries, indent=1, sort_keys=True))
+    return kid
+
+
+def _retired_entries(files: PkiFiles) -> dict[str, dict[str, str]]:
     if not files.retired.exists():
         return {}
-    stored = json.loads(files.retired.read_text(encoding="utf-8"))
-    return {str(kid): datetime.fromisoformat(str(entry["retired_at"]))
-            for kid, entry in stored.items()}
+    stored: dict[str, dict[str, str]] = json.loads(files.retired.read_text(encoding="utf-8"))
+    return stored
 
 
 @dataclass(frozen=True)

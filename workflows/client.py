@@ -48,6 +48,7 @@ from workflows.rules.opening import (
 )
 from workflows.rules.refusals import Reason, Refusal, is_reason
 from workflows.workflows import (
+    CASE_WORKFLOW,
     DEFAULT_DRAIN_LIMIT,
     UPDATE_FOR_COMMAND,
     CaseWorkflow,
@@ -332,8 +333,6 @@ async def _query(client: Client, case_id: str, query: Any, *args: Any,
 
 
 log = logging.getLogger(__name__)
-# The type the platform's cases run as (workflows.workflows).
-CASE_WORKFLOW = "CaseWorkflow"
 # What Temporal answers for a case id that names no run: no such workflow, or a run id
 # that is not one at all.
 _NO_SUCH_RUN = (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT)

@@ -5,8 +5,8 @@ next case), so a rating is a ledger chain of its own: one event, REPORT_RATED, n
 the case rated, its type and the agency that led it, which is what the scorecards'
 solved, satisfaction and reopen rates count. The run's id is the report's
 (`rating:<its keyed digest>`) and is never reused, so a report is rated once however
-often the hotline's request is retried; the start is sealed by the gateway like a case's, and
-checked here before anything is recorded.
+often the hotline's request is retried; the start is sealed by the gateway like a
+case's, and checked here before anything is recorded.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.rules.model import Actor, CaseEvent, EventKind
     from workflows.rules.opening import keyed_digest
     from workflows.rules.refusals import Reason, Refusal
-    from workflows.workflows import refusal_error
+    from workflows.workflows import asked_by_this_run, refusal_error
 
 
-__all__ = ["RateReport", "RatingWorkflow", "Satisfaction", "rating_workflow_id", "reopens"]
+__all__ = ["RATING_WORKFLOW", "RateReport", "RatingWorkflow", "Satisfaction",
+           "rating_workflow_id", "reopens"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,10 @@ def rating_workflow_id(report_id: str, secret: bytes) -> str:
     return schema.rating_chain(keyed_digest(secret, report_id))
 
 
-@workflow.defn(name="RatingWorkflow")
+RATING_WORKFLOW = "RatingWorkflow"
+
+
+@workflow.defn(name=RATING_WORKFLOW)
 class RatingWorkflow:
     @workflow.run
     async def run(self, rating: RateReport | unopened.Unopened) -> str:
@@ -75,6 +79,6 @@ class RatingWorkflow:
         # only fixed once the task that made it is in history.
         await workflow.execute_activity(
             activities.RECORD_CASE_EVENTS,
-            CaseEventBatch(chain, [event], asked_by_run=info.run_id),
+            asked_by_this_run(CaseEventBatch(chain, [event])),
             start_to_close_timeout=activities.CALL_TIMEOUT, retry_policy=activities.PATIENT_RETRY)
         return chain

@@ -15,7 +15,8 @@ and the read model, and named case by case with what happened and when:
 * UNKNOWN_TO_LEDGER: a case or rating run on the platform's queue the ledger never heard
   of (a start the worker refused: forged, or sent past the gateway);
 * FOREIGN_QUEUE: a workflow on a queue the platform does not serve (someone's own
-  worker), or of a type the platform does not run on its queue.
+  worker), or of a type the platform does not run on its queue;
+* NOT_COMPARED: the engine could not be compared this time (and nothing above is known).
 
 `audit verify` asks for it (oversight staff, who see every case), and so does the
 oversight page, where a stalled case the engine ended shows as an intervention on the
@@ -43,8 +44,10 @@ from temporalio.client import (
 from observability import ledger, projection
 from observability.accountability import is_rating_chain
 from workflows.continuation import CASE_MEMO
+from workflows.ratings import RATING_WORKFLOW
 from workflows.rules.opening import case_id as make_case_id
 from workflows.rules.opening import split_case_id
+from workflows.workflows import CASE_WORKFLOW
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +55,10 @@ ENDED_BY_ENGINE = "ENDED_BY_ENGINE"
 GONE_FROM_ENGINE = "GONE_FROM_ENGINE"
 UNKNOWN_TO_LEDGER = "UNKNOWN_TO_LEDGER"
 FOREIGN_QUEUE = "FOREIGN_QUEUE"
+# The engine could not be compared at all this time (not answering, too slow).
+NOT_COMPARED = "NOT_COMPARED"
 
-PLATFORM_TYPES = ("CaseWorkflow", "RatingWorkflow")
+PLATFORM_TYPES = (CASE_WORKFLOW, RATING_WORKFLOW)
 _ENDED = {WorkflowExecutionStatus.TERMINATED: "terminated",
           WorkflowExecutionStatus.CANCELED: "cancelled",
           WorkflowExecutionStatus.TIMED_OUT: "timed out"}

@@ -11,8 +11,9 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 
 CASE_TYPE = SearchAttributeKey.for_keyword("SeamlessCaseType")
-# The subject as `rules.opening.normalize_subject` spells it (cases opened before that:
-# as it was typed, trimmed).
+# The subject's keyed digest, as in the case's workflow id (rules.opening.subject_lock):
+# never the subject, which anyone reaching the engine would read. (Cases opened before
+# the digest: the subject as it was typed, or normalised.)
 SUBJECT = SearchAttributeKey.for_keyword("SeamlessSubject")
 # The case number (gateway.case_numbers), set when the case starts.
 NUMBER = SearchAttributeKey.for_keyword("SeamlessCaseNumber")

@@ -184,7 +184,11 @@ def refusal_error(refusal: Refusal) -> ApplicationError:
                             non_retryable=True)
 
 
-@workflow.defn(name="CaseWorkflow")
+# The type every case runs as (what the engine's lists and the lock checks look for).
+CASE_WORKFLOW = "CaseWorkflow"
+
+
+@workflow.defn(name=CASE_WORKFLOW)
 class CaseWorkflow:
     @workflow.init
     def __init__(self, input: CaseWorkflowInput | unopened.Unopened) -> None:

@@ -200,6 +200,7 @@ TEXT: dict[str, dict[str, str]] = {
     "GONE_FROM_ENGINE": {"zh": "已从引擎中删除", "en": "gone from the engine"},
     "UNKNOWN_TO_LEDGER": {"zh": "台账中无此记录", "en": "unknown to the ledger"},
     "FOREIGN_QUEUE": {"zh": "非平台队列上的流程", "en": "on a queue the platform does not serve"},
+    "NOT_COMPARED": {"zh": "本次未能与引擎核对", "en": "the engine could not be compared"},
     "checkpoints": {"zh": "见证检查点", "en": "Checkpoints"},
     "export": {"zh": "导出事件日志", "en": "Export the event log"},
     "done": {"zh": "已完成：", "en": "Done:"},

@@ -154,24 +154,21 @@ async def test_a_plaintext_start_with_a_genuine_seal_opens_nothing(
 @dataclasses.dataclass(frozen=True)
 class _Errand:
     queue: str
-    chain: str
+    batch: str  # the payload handed to the ledger activity, serialized, base64-encoded
 
 
 @workflow.defn(name="ForeignErrand", sandboxed=False)
 class _ForeignErrand:
-    """A workflow of the attacker's own, on their own queue, that asks the platform's
-    worker to append an escalation to a real case's ledger."""
+    """A workflow of the attacker's own, on their own queue, that hands the platform's
+    ledger activity a payload of its choosing, byte for byte."""
 
     @workflow.run
     async def run(self, errand: _Errand) -> str:
-        forged = {"chain": errand.chain, "events": [{
-            "sequence": 99, "kind": "ESCALATION", "at": datetime.now(UTC).isoformat(),
-            "actor": {"agency": "platform", "officer": "clock"},
-            "detail": "blamed on public-security"}]}
         try:
             await workflow.execute_activity(
-                activities.RECORD_CASE_EVENTS, forged, task_queue=errand.queue,
-                start_to_close_timeout=timedelta(seconds=10),
+                activities.RECORD_CASE_EVENTS,
+                RawValue(Payload.FromString(base64.b64decode(errand.batch))),
+                task_queue=errand.queue, start_to_close_timeout=timedelta(seconds=10),
                 retry_policy=RetryPolicy(maximum_attempts=3))
         except ActivityError as err:
             cause = err.cause
@@ -179,16 +176,34 @@ class _ForeignErrand:
         return "appended"
 
 
+async def _run_errand(env: WorkflowEnvironment, queue: str, batch: Payload, *,
+                      workflow_id: str = "") -> str:
+    """What the attacker's errand brought back: "appended", or "refused: <why>"."""
+    attacker = Client(env.client.service_client, namespace=env.client.namespace)
+    own_queue = f"foreign-{uuid.uuid4()}"
+    async with Worker(attacker, task_queue=own_queue, workflows=[_ForeignErrand]):
+        outcome: str = await attacker.execute_workflow(
+            _ForeignErrand.run,
+            _Errand(queue, base64.b64encode(batch.SerializeToString()).decode()),
+            id=workflow_id or f"foreign-{uuid.uuid4()}", task_queue=own_queue)
+    return outcome
+
+
+def _heard_once(recorder: Recorder) -> bool:
+    """Whether the ledger heard each event once (a replayed batch is heard twice)."""
+    sequences = [event.sequence for event in recorder.events]
+    return len(sequences) == len(set(sequences))
+
+
 async def test_a_foreign_workflow_cannot_drive_the_platforms_activities(
         dev_env: WorkflowEnvironment, catalog: Catalog) -> None:
-    sealed = _sealed_client(dev_env, _keys())
-    attacker = Client(dev_env.client.service_client, namespace=dev_env.client.namespace)
-    own_queue = f"foreign-{uuid.uuid4()}"
-    async with case_worker(sealed) as (queue, recorder, _):
-        async with Worker(attacker, task_queue=own_queue, workflows=[_ForeignErrand]):
-            outcome = await attacker.execute_workflow(
-                _ForeignErrand.run, _Errand(queue, "case:illegal-mining:X@run"),
-                id=f"foreign-{uuid.uuid4()}", task_queue=own_queue)
+    forged = {"chain": "case:illegal-mining:X@run", "events": [{
+        "sequence": 99, "kind": "ESCALATION", "at": datetime.now(UTC).isoformat(),
+        "actor": {"agency": "platform", "officer": "clock"},
+        "detail": "blamed on public-security"}]}
+    [plaintext] = dev_env.client.data_converter.payload_converter.to_payloads([forged])
+    async with case_worker(_sealed_client(dev_env, _keys())) as (queue, recorder, _):
+        outcome = await _run_errand(dev_env, queue, plaintext)
     assert outcome.startswith("refused: command refused: its payload was not sealed by the "
                               "platform (plaintext (json/plain)")
     assert recorder.events == []
@@ -203,52 +218,20 @@ async def _first_ledger_batch(client: Client, case_id: str) -> Payload:
                 == activities.RECORD_CASE_EVENTS)
 
 
-@dataclasses.dataclass(frozen=True)
-class _CopiedBatch:
-    queue: str
-    batch: str  # the copied payload, serialized and base64-encoded
-
-
-@workflow.defn(name="CopiedErrand", sandboxed=False)
-class _CopiedErrand:
-    """The attacker's workflow again, handing the platform's ledger activity a genuine
-    sealed batch copied byte for byte out of a real case's history."""
-
-    @workflow.run
-    async def run(self, errand: _CopiedBatch) -> str:
-        try:
-            await workflow.execute_activity(
-                activities.RECORD_CASE_EVENTS,
-                RawValue(Payload.FromString(base64.b64decode(errand.batch))),
-                task_queue=errand.queue, start_to_close_timeout=timedelta(seconds=10),
-                retry_policy=RetryPolicy(maximum_attempts=3))
-        except ActivityError as err:
-            cause = err.cause
-            return f"refused: {cause.message if isinstance(cause, ApplicationError) else cause}"
-        return "appended"
-
-
 async def test_a_sealed_payload_copied_into_another_workflow_does_not_open(
         dev_env: WorkflowEnvironment, catalog: Catalog) -> None:
     sealed = _sealed_client(dev_env, _keys())
-    attacker = Client(dev_env.client.service_client, namespace=dev_env.client.namespace)
-    own_queue = f"foreign-{uuid.uuid4()}"
     async with case_worker(sealed) as (queue, recorder, _):
         case_id = (await open_case(sealed, catalog, _mining(f"JHH-{uuid.uuid4().hex[:8]}"),
                                    task_queue=queue)).case_id
         await eventually(lambda: _recorded(recorder, 1))
         batch = await _first_ledger_batch(dev_env.client, case_id)
         assert batch.metadata["encoding"] == b"binary/seamless-sealed"
-        async with Worker(attacker, task_queue=own_queue, workflows=[_CopiedErrand]):
-            copied = base64.b64encode(batch.SerializeToString()).decode()
-            outcome = await attacker.execute_workflow(
-                _CopiedErrand.run, _CopiedBatch(queue, copied),
-                id=f"foreign-{uuid.uuid4()}", task_queue=own_queue)
+        outcome = await _run_errand(dev_env, queue, batch)
     assert outcome.startswith("refused: command refused: its payload was not sealed by the "
                               "platform (sealed for another workflow (case:illegal-mining:")
     # (The case itself goes on recording; the copied batch would have been heard twice.)
-    sequences = [event.sequence for event in recorder.events]
-    assert len(sequences) == len(set(sequences))
+    assert _heard_once(recorder)
 
 
 @workflow.defn(name="CaseWorkflow", sandboxed=False)
@@ -321,21 +304,14 @@ async def test_a_copied_input_does_nothing_under_the_same_id_in_another_run(
     """A closed case's id is free for anyone to start under, and a payload copied out of
     its history opens there: the activity still runs only for the run that asked."""
     sealed = _sealed_client(dev_env, _keys())
-    attacker = Client(dev_env.client.service_client, namespace=dev_env.client.namespace)
-    own_queue = f"foreign-{uuid.uuid4()}"
     async with case_worker(sealed) as (queue, recorder, _):
         case_id = (await open_case(sealed, catalog, _mining(f"JHH-{uuid.uuid4().hex[:8]}"),
                                    task_queue=queue)).case_id
         await eventually(lambda: _recorded(recorder, 1))
         lock = case_id.rpartition("@")[0]
         batch = await _first_ledger_batch(dev_env.client, case_id)
-        await attacker.get_workflow_handle(lock).terminate(reason="(the case ended)")
-        async with Worker(attacker, task_queue=own_queue, workflows=[_CopiedErrand]):
-            copied = base64.b64encode(batch.SerializeToString()).decode()
-            outcome = await attacker.execute_workflow(
-                _CopiedErrand.run, _CopiedBatch(queue, copied), id=lock,
-                task_queue=own_queue)
+        await dev_env.client.get_workflow_handle(lock).terminate(reason="(the case ended)")
+        outcome = await _run_errand(dev_env, queue, batch, workflow_id=lock)
     assert outcome.startswith("refused: command refused: its payload was asked for by "
                               "another run")
-    sequences = [event.sequence for event in recorder.events]
-    assert len(sequences) == len(set(sequences))
+    assert _heard_once(recorder)

@@ -53,10 +53,7 @@ class TaskWithdrawal:
     reason: str
     trace_id: str = ""
     span_id: str = ""
-    # The run that asks for it, stamped as the activity is called (workflows.workflows):
-    # the activity runs only for that run, so an input copied out of the engine's
-    # history into a workflow of someone else's does nothing (workflows.unopened).
-    asked_by_run: str = ""
+    asked_by_run: str = ""  # (as TaskDelivery's)
 
 
 @dataclass(frozen=True)
@@ -73,10 +70,7 @@ class Notice:
     trace_id: str = ""
     span_id: str = ""
     case_number: str = ""
-    # The run that asks for it, stamped as the activity is called (workflows.workflows):
-    # the activity runs only for that run, so an input copied out of the engine's
-    # history into a workflow of someone else's does nothing (workflows.unopened).
-    asked_by_run: str = ""
+    asked_by_run: str = ""  # (as TaskDelivery's)
 
 
 @dataclass(frozen=True)
@@ -89,10 +83,7 @@ class CaseEventBatch:
     # append keeps it in the read model, in the same transaction. None from cases that
     # started before the read model, and from a rating (which has no lists of its own).
     projection: ProjectedCase | None = None
-    # The run that asks for it, stamped as the activity is called (workflows.workflows):
-    # the activity runs only for that run, so an input copied out of the engine's
-    # history into a workflow of someone else's does nothing (workflows.unopened).
-    asked_by_run: str = ""
+    asked_by_run: str = ""  # (as TaskDelivery's)
 
     @property
     def idempotency_key(self) -> str:

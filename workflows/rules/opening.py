@@ -46,7 +46,8 @@ def subject_lock(case_type: str, subject_key: str, secret: bytes = b"") -> str:
     falls on the same id for the same subject however it is spelt. The digest is keyed
     with the platform's subject secret (trust.engine_keys): the engine shows workflow ids
     to anyone who reaches it, and a bare hash of a plate is found by hashing every plate.
-    (Without a secret, where payloads are not sealed either, it is a bare hash.)
+    (Without a secret, where payloads are not sealed either, the key is empty: tests
+    of the rules and the engine alone.)
     """
     subject = normalize_subject(subject_key)
     digest = keyed_digest(secret, case_type + "\n" + subject)
