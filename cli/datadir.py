@@ -44,6 +44,12 @@ def engine_keys(data_dir: Path) -> Path:
     return data_dir / "engine" / "keys.json"
 
 
+def engine_tls(data_dir: Path) -> Path:
+    """The engine's own authority and its holders' folders (`trust.engine_tls`): made
+    for a cluster with mutual TLS (docker-compose.yml), not for the dev server."""
+    return data_dir / "engine-tls"
+
+
 def agency_folder(data_dir: Path, agency: str) -> Path:
     return data_dir / "agencies" / agency
 

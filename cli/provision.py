@@ -3,6 +3,8 @@
 * the platform's certificate authority, and a key and certificate for each party (the
   gateway, the worker, each agency and the oversight body), each in its own folder;
 * each agency's profile;
+* with `--engine-tls-host` (docker-compose.yml), the engine's own authority and the
+  certificates of the Temporal cluster and of its only clients (`trust.engine_tls`);
 * the demo officers: a few per agency, their initial passwords in one private file
   (for the CLI's `--as`), only their Argon2 hashes in each agency's roster seed.
 
@@ -32,7 +34,7 @@ from cli import datadir
 from cli.arguments import leaf
 from observability.participation import OVERSIGHT, OVERSIGHT_NAMES
 from seamless.v1 import agency_pb2
-from trust import engine_keys
+from trust import engine_keys, engine_tls
 from trust.authority import ensure_authority, ensure_party, retire_key
 from trust.files import private_dir, private_umask, tighten, write_private
 from trust.passwords import hash_password
@@ -225,6 +227,8 @@ def provision_command(args: argparse.Namespace) -> int:
     data_dir = datadir.resolve(args.data_dir)
     catalog = load_catalog(Path(args.catalog_dir))
     provision(data_dir, catalog, hosts=tuple(args.host), demo_officers=args.demo_officers)
+    if args.engine_tls_host:
+        engine_tls.ensure(datadir.engine_tls(data_dir), args.engine_tls_host)
     for head in args.first_head:
         one_time = first_head(data_dir, catalog, head)
         print(f"{head}: one-time password {one_time} (to be changed at the first "  # noqa: T201
@@ -249,6 +253,10 @@ def add_command(commands: Any) -> None:
              acting=False)
     p.add_argument("--host", action="append", default=[], metavar="NAME",
                    help="a host name every certificate names (repeat; localhost always)")
+    p.add_argument("--engine-tls-host", action="append", default=[], metavar="NAME",
+                   help="also the engine's authority for mutual TLS with a Temporal cluster "
+                        "called by NAME (repeat), and the certificates of the cluster and "
+                        "its only clients: the gateway, the worker, the admin tools, the UI")
     p.add_argument("--rotate-engine-key", action="store_true",
                    help="a new key seals what the platform hands Temporal from the next start "
                         "of the gateway and the worker; the older keys still open")

@@ -40,6 +40,7 @@ from cli.provision import (
 from gateway.__main__ import GatewaySettings
 from observability.participation import OVERSIGHT
 from observability.telemetry import TelemetrySettings
+from trust import engine_tls
 from workflows import search
 from workflows.__main__ import WorkerSettings
 from workflows.catalog_loader import load_catalog
@@ -130,6 +131,14 @@ def health_args(service: Service) -> Any:
 
 def agency_of(name: str) -> str:
     return name.removeprefix("agency-")
+
+
+ENGINE_TLS = str(datadir.engine_tls(Path()))
+
+
+def engine_holder(name: str) -> str:
+    """The part of the credentials volume holding `name`'s engine certificate."""
+    return str(engine_tls.holder(Path(ENGINE_TLS), name).folder)
 
 
 def role_dir(role: str) -> str:
@@ -328,9 +337,10 @@ def test_each_service_mounts_only_its_own_keys_and_passwords(name: str) -> None:
     roles = {role for role, _db, _host in databases_of(service).values()}
     own = (str(datadir.agency_folder(Path(), agency_of(name))) if command == AGENCY
            else str(datadir.identity(Path(), PARTY[command]).root))
-    # The gateway and the worker, who talk to the engine, seal what they hand it.
-    engine = ({str(datadir.engine_keys(Path()).parent)} if command in (GATEWAY, WORKER)
-              else set())
+    # The gateway and the worker, who talk to the engine, seal what they hand it and
+    # hold its certificates.
+    engine = ({str(datadir.engine_keys(Path()).parent), engine_holder(PARTY[command])}
+              if command in (GATEWAY, WORKER) else set())
     assert set(mounted.values()) == {str(datadir.pki(Path()).root), own, *engine,
                                      *(role_dir(role) for role in roles)}
     assert all(m.get("read_only") for m in service["volumes"]), name
@@ -356,7 +366,8 @@ def test_postgres_makes_every_role_the_services_sign_in_as_and_no_other() -> Non
     assert env(postgres)["POSTGRES_PASSWORD_FILE"] == \
         f"{folder}/{SUPERUSER_FOLDER}/{PASSWORD_FILE}"
     for name in ("temporal", "temporal-schema"):
-        mounted = credentials(services()[name])
+        mounted = {target: part for target, part in credentials(services()[name]).items()
+                   if not part.startswith(ENGINE_TLS)}
         assert list(mounted.values()) == [role_dir(temporal["POSTGRES_USER"])], name
         assert env(services()[name])["TEMPORAL_DATABASE_PASSWORD_FILE"] == \
             f"{next(iter(mounted))}/{PASSWORD_FILE}"
@@ -473,8 +484,8 @@ def _reachable_from(name: str) -> set[str]:
 
 
 def test_only_the_gateway_the_workers_and_temporal_s_jobs_reach_temporal() -> None:
-    """Temporal's API has no sign-in: an agency (or anything but the gateway, the workers
-    and Temporal's own jobs) must not reach it at all."""
+    """Temporal's API has no sign-in of its own: an agency (or anything but the gateway,
+    the workers and Temporal's own jobs) must not reach it at all."""
     assert all(service.get("networks") or service.get("network_mode") == "none"
                for service in services().values()), "a service on the default network"
     reaching = {name for name in services() if "temporal" in _reachable_from(name)}
@@ -491,3 +502,63 @@ def test_the_platform_reaches_the_collector_and_not_the_traces_it_holds() -> Non
         {"otel-collector"}
     for name in ("gateway", "worker", *running(AGENCY)):
         assert "otel-collector" in _reachable_from(name), name
+
+
+# Each client of the engine, and the variables naming its certificate, key and the
+# authority it checks the cluster's certificate against (as its program reads them).
+ENGINE_CLIENTS = {
+    "gateway": ("SEAMLESS_TEMPORAL_TLS_CERT_FILE", "SEAMLESS_TEMPORAL_TLS_KEY_FILE",
+                "SEAMLESS_TEMPORAL_TLS_CA_FILE", "SEAMLESS_TEMPORAL_TLS_SERVER_NAME"),
+    "worker": ("SEAMLESS_TEMPORAL_TLS_CERT_FILE", "SEAMLESS_TEMPORAL_TLS_KEY_FILE",
+               "SEAMLESS_TEMPORAL_TLS_CA_FILE", "SEAMLESS_TEMPORAL_TLS_SERVER_NAME"),
+    "temporal-namespace": ("TEMPORAL_TLS_CLIENT_CERT_PATH", "TEMPORAL_TLS_CLIENT_KEY_PATH",
+                           "TEMPORAL_TLS_SERVER_CA_CERT_PATH", "TEMPORAL_TLS_SERVER_NAME"),
+    "temporal-ui": ("TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "TEMPORAL_TLS_CA",
+                    "TEMPORAL_TLS_SERVER_NAME"),
+}
+ENGINE_HOLDER = {"gateway": "gateway", "worker": "worker", "temporal-namespace": "admin",
+                 "temporal-ui": "ui"}
+
+
+def _in_mount(service: Service, path: str) -> str:
+    """The part of the credentials volume `path` lies in, in `service`'s mounts."""
+    for target, part in credentials(service).items():
+        if path.startswith(f"{target}/"):
+            return part
+    raise AssertionError(f"{path} is in no mount of the credentials volume")
+
+
+def test_the_engine_takes_calls_only_from_holders_of_its_own_authority() -> None:
+    """Mutual TLS on Temporal's frontend and between its services, under the engine's
+    authority alone: every service that reaches the cluster holds a certificate of it,
+    checks the cluster's name, and nobody else holds one (the agencies' certificates,
+    of the platform's authority, open nothing there)."""
+    temporal = services()["temporal"]
+    settings = env(temporal)
+    assert settings["TEMPORAL_TLS_REQUIRE_CLIENT_AUTH"] == "true"
+    server = engine_holder(engine_tls.SERVER)
+    for variable in ("TEMPORAL_TLS_SERVER_CERT", "TEMPORAL_TLS_SERVER_KEY",
+                     "TEMPORAL_TLS_FRONTEND_CERT", "TEMPORAL_TLS_FRONTEND_KEY",
+                     "TEMPORAL_TLS_SERVER_CA_CERT", "TEMPORAL_TLS_CLIENT1_CA_CERT"):
+        assert _in_mount(temporal, settings[variable]) == server, variable
+    for variable in ("TEMPORAL_TLS_CLIENT1_CA_CERT", "TEMPORAL_TLS_SERVER_CA_CERT"):
+        assert Path(settings[variable]).name == "ca.pem", variable
+    assert "TEMPORAL_TLS_CLIENT2_CA_CERT" not in settings
+    assert settings["TEMPORAL_TLS_FRONTEND_SERVER_NAME"] == \
+        settings["TEMPORAL_TLS_INTERNODE_SERVER_NAME"] == "temporal"
+    reaching = {name for name in services() if "temporal" in _reachable_from(name)}
+    assert set(ENGINE_CLIENTS) == reaching - {"postgres", "temporal-schema"}
+    for name, (cert, key, authority, server_name) in ENGINE_CLIENTS.items():
+        client = env(services()[name])
+        holder = engine_holder(ENGINE_HOLDER[name])
+        for variable in (cert, key, authority):
+            assert _in_mount(services()[name], client[variable]) == holder, (name, variable)
+        assert client[server_name] == "temporal", name
+    if "TEMPORAL_TLS_ENABLE_HOST_VERIFICATION" in env(services()["temporal-ui"]):
+        assert env(services()["temporal-ui"])["TEMPORAL_TLS_ENABLE_HOST_VERIFICATION"] == "true"
+    holders = {name: part for name, service in services().items()
+               for part in credentials(service).values() if part.startswith(ENGINE_TLS)}
+    assert holders == {**{name: engine_holder(h) for name, h in ENGINE_HOLDER.items()},
+                       "temporal": server}
+    # The provision job makes them all (the whole volume is its).
+    assert "--engine-tls-host=temporal" in services()["provision"]["command"]

@@ -7,7 +7,9 @@ What runs, and what stands in for what:
 * PostgreSQL from the Debian binaries (version 15 here, the file pins the image of 17)
   in a temporary directory, with the file's own init scripts;
 * the Temporal dev server stands in for `temporalio/server` and `temporalio/ui` on
-  PostgreSQL (the schema job has nothing to do then); the file's namespace and
+  PostgreSQL (the schema job has nothing to do then), behind the mutual TLS the file
+  gives the server (tests/tls_front.py, with the server's own certificate and client
+  authority from its environment: the dev server has no TLS); the file's namespace and
   search-attribute job runs against it as written;
 * an in-process OTLP receiver stands in for the collector and Jaeger.
 Volumes are folders; a mount of a volume's subpath is that subfolder. In the services'
@@ -40,6 +42,7 @@ from cli.datadir import Endpoints
 from tests.e2e import cli_forks
 from tests.ports import free_port
 from tests.postgres import PostgresServer
+from tests.tls_front import TlsFront
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -91,6 +94,7 @@ class Topology:
     root: Path
     ports: dict[tuple[str, int], int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    fronts: list[TlsFront] = field(default_factory=list)
 
     @property
     def services(self) -> dict[str, Any]:
@@ -212,6 +216,8 @@ class Topology:
         return result.returncode == 0
 
     def stop_all(self) -> None:
+        for front in self.fronts:
+            front.stop()
         for process in self.processes.values():
             process.terminate()
         for process in self.processes.values():
@@ -236,8 +242,18 @@ class Topology:
                                                  "PGPORT": str(server.port)})
 
     def start_temporal(self) -> None:
-        """The dev server for the Temporal services, then the file's namespace job."""
+        """The dev server for the Temporal services (behind the server's mutual TLS when
+        the file asks for it), then the file's namespace job."""
         port, ui = self.port("temporal", 7233), self.port("temporal-ui", 8080)
+        server = self.environment("temporal")
+        if server.get("TEMPORAL_TLS_REQUIRE_CLIENT_AUTH") == "true":
+            front = TlsFront(port, free_port(),
+                             certificate=Path(server["TEMPORAL_TLS_FRONTEND_CERT"]),
+                             key=Path(server["TEMPORAL_TLS_FRONTEND_KEY"]),
+                             client_authority=Path(server["TEMPORAL_TLS_CLIENT1_CA_CERT"]))
+            front.start()
+            self.fronts.append(front)
+            port = front.target_port
         logs = self.root / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / "temporal.log", "ab") as log:

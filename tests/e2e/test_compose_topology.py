@@ -22,10 +22,13 @@ from pathlib import Path
 import psycopg
 import pytest
 from temporalio.client import Client
+from temporalio.service import TLSConfig
 
+from cli import datadir
 from cli.supervise import wait_for
 from tests.e2e import cli_forks
 from tests.e2e.compose_native import (
+    BIN,
     Collector,
     Topology,
     agency_databases,
@@ -33,6 +36,7 @@ from tests.e2e.compose_native import (
     role_password,
 )
 from tests.postgres import PostgresServer, running_server
+from trust import engine_tls
 
 pytestmark = pytest.mark.e2e
 
@@ -96,9 +100,18 @@ def _deliveries(running: Running) -> list[tuple[str, str, int]]:
                   for case, task, attributes in rows)
 
 
+def _engine_tls(running: Running, holder: str) -> TLSConfig:
+    """Mutual TLS with the engine as `holder` (a client of the engine's authority)."""
+    files = engine_tls.holder(datadir.engine_tls(running.data_dir), holder)
+    return TLSConfig(server_root_ca_cert=files.authority.read_bytes(), domain="temporal",
+                     client_cert=files.certificate.read_bytes(),
+                     client_private_key=files.key.read_bytes())
+
+
 async def _workers_of(running: Running, cases: set[str]) -> set[str]:
     """The identities of the workers that ran the cases' workflow and activity tasks."""
-    client = await Client.connect(running.topology.endpoints().temporal)
+    client = await Client.connect(running.topology.endpoints().temporal,
+                                  tls=_engine_tls(running, "admin"))
     identities: set[str] = set()
     for case in cases:
         workflow_id, _, run_id = case.rpartition("@")
@@ -200,14 +213,46 @@ def test_each_service_holds_only_its_own_key(running: Running) -> None:
     topology = running.topology
     for service in topology.ours():
         keys = [local for _target, local in topology.mounts(service) if _keys(local)]
-        own = "gateway/identity" if service == "gateway" else \
-            "worker/identity" if service == "worker" else \
-            f"agencies/{service.removeprefix('agency-')}"
-        assert [str(k.relative_to(topology.volume("credentials"))) for k in keys] == [own], \
-            service
+        own = [f"{service}/identity", f"engine-tls/{service}"] \
+            if service in ("gateway", "worker") else \
+            [f"agencies/{service.removeprefix('agency-')}"]
+        assert sorted(str(k.relative_to(topology.volume("credentials"))) for k in keys) \
+            == sorted(own), service
 
 
 def test_the_credentials_are_private(running: Running) -> None:
     for path in Path(running.data_dir).rglob("*"):
         if path.is_file() and (path in _keys(path.parent) or path.name == "password"):
             assert path.stat().st_mode & 0o077 == 0, path
+
+
+def _temporal_cli(running: Running, *tls: str) -> subprocess.CompletedProcess[str]:
+    """`temporal workflow list` (Temporal's own CLI) against the engine, with `tls`."""
+    return subprocess.run(
+        [str(BIN / "temporal"), "workflow", "list", "--limit", "5",
+         "--address", running.topology.endpoints().temporal, *tls],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "HOME": str(running.topology.root)})
+
+
+def test_the_engine_answers_its_own_clients_alone(running: Running) -> None:
+    """Mutual TLS on the engine's frontend, as the file configures the server: Temporal's
+    own CLI lists the cases with the admin tools' certificate, and gets nothing
+    without one, with the engine's authority but no certificate, or with an agency's
+    certificate (the platform's authority, good at the gateway, is nobody here)."""
+    admin = engine_tls.holder(datadir.engine_tls(running.data_dir), "admin")
+    checks_the_server = ["--tls-ca-path", str(admin.authority), "--tls-server-name",
+                         "temporal"]
+    listed = _temporal_cli(running, *checks_the_server,
+                           "--tls-cert-path", str(admin.certificate),
+                           "--tls-key-path", str(admin.key))
+    assert listed.returncode == 0 and "CaseWorkflow" in listed.stdout, listed.stderr
+    agency = datadir.identity(running.data_dir, "natural-resources")
+    for attempt in ([], checks_the_server,
+                    [*checks_the_server, "--tls-cert-path", str(agency.certificate),
+                     "--tls-key-path", str(agency.key)]):
+        refused = _temporal_cli(running, *attempt)
+        assert refused.returncode != 0 and "CaseWorkflow" not in refused.stdout, attempt
+    # The SDK, in plaintext, as a stranger's own worker would connect: no client.
+    with pytest.raises(RuntimeError):
+        asyncio.run(Client.connect(running.topology.endpoints().temporal))
