@@ -61,10 +61,13 @@ def officers(*, session: Session, agency: str) -> list[Officer]:
 
 def add_officer(*, session: Session, agency: str, officer_id: str, name: str,
                 roles: frozenset[OfficerRole], password_hash: str) -> Officer:
+    """A new officer, whose password (given by their head) is one-time: they choose
+    their own at their first sign-in, so that nobody else knows it."""
     if find(session=session, agency=agency, officer_id=officer_id) is not None:
         raise RosterRefused(f"{agency} already has an officer {officer_id!r}")
     officer = Officer(agency=agency, officer_id=officer_id, name=name,
-                      roles=_roles_text(roles), password_hash=password_hash)
+                      roles=_roles_text(roles), password_hash=password_hash,
+                      must_change_password=True)
     session.add(officer)
     try:
         session.commit()
@@ -197,11 +200,13 @@ def disable(*, session: Session, agency: str, officer_id: str, reason: str,
 
 
 def set_password(*, session: Session, agency: str, officer_id: str, password_hash: str,
-                 now: datetime, keep_session: str = "") -> int:
-    """A new password; the officer's other sessions end. Returns how many ended."""
+                 now: datetime, keep_session: str = "", one_time: bool = False) -> int:
+    """A new password; the officer's other sessions end. Returns how many ended.
+    `one_time`: given by someone else (a head's reset), to be replaced by the officer's
+    own at their next sign-in."""
     officer = _existing(session, agency, officer_id)
     officer.password_hash, officer.password_changed_at = password_hash, now
-    officer.must_change_password = False
+    officer.must_change_password = one_time
     session.add(officer)
     return end_sessions_of(session=session, agency=agency, officer_id=officer_id, now=now,
                            reason="password changed", keep=keep_session)

@@ -235,7 +235,7 @@ class RosterService(roster_pb2_grpc.RosterServiceServicer):
         digest = await self._hash(request.password or generated)
         ended = await self._roster(context, lambda s: roster.set_password(
             session=s, agency=self._agency, officer_id=request.officer_id,
-            password_hash=digest, now=datetime.now(UTC)))
+            password_hash=digest, now=datetime.now(UTC), one_time=True))
         return pb.ResetPasswordResponse(new_password=generated, sessions_ended=ended)
 
     async def ChangePassword(self, request: pb.ChangePasswordRequest, context: Context

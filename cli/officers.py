@@ -134,8 +134,8 @@ def officer_add(args: argparse.Namespace) -> Any:
         return document
     text = f"added {reply.officer.id} ({', '.join(document['roles'])})"
     if reply.initial_password:
-        text += (f"\ninitial password (shown once; give it to the officer): "
-                 f"{reply.initial_password}")
+        text += (f"\none-time password (shown once; give it to the officer, who "
+                 f"chooses their own at their first sign-in): {reply.initial_password}")
     return text
 
 
@@ -156,7 +156,8 @@ def officer_reset_password(args: argparse.Namespace) -> Any:
                 "sessions_ended": reply.sessions_ended}
     text = f"password of {args.id} reset; {reply.sessions_ended} session(s) ended"
     if reply.new_password:
-        text += f"\nnew password (shown once): {reply.new_password}"
+        text += (f"\none-time password (shown once; the officer chooses their own at "
+                 f"their next sign-in): {reply.new_password}")
     return text
 
 
@@ -171,8 +172,9 @@ def add_commands(commands: Any) -> None:
     officer = commands.add_parser("officer", help="an agency's roster (heads)")
     group = officer.add_subparsers(dest="action", required=True, metavar="ACTION")
     leaf(group, "list", officer_list, "the agency's officers")
-    p = leaf(group, "add", officer_add, "add an officer (a password is generated unless "
-                                        "given with --password-stdin)")
+    p = leaf(group, "add", officer_add, "add an officer with a one-time password, "
+                                        "generated unless given with --password-stdin; "
+                                        "they choose their own at their first sign-in")
     p.add_argument("id", help="the officer's id (a-z, 0-9, '.', '_', '-')")
     p.add_argument("--name", required=True)
     p.add_argument("--role", action="append", required=True, choices=sorted(ROLES),
@@ -182,6 +184,7 @@ def add_commands(commands: Any) -> None:
     p.add_argument("id")
     p.add_argument("--reason", required=True)
     p = leaf(group, "reset-password", officer_reset_password,
-             "give an officer a new password; their sessions end")
+             "give an officer a one-time password (they choose their own at their "
+             "next sign-in); their sessions end")
     p.add_argument("id")
     p.add_argument("--password-stdin", action="store_true")

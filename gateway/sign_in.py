@@ -67,8 +67,11 @@ class SignIn:
             return _error(400, "invalid_argument", 'send {"agency": …, "officer_id": …, '
                                                    '"password": …} as JSON')
         refused = _error(401, "unauthenticated", "wrong agency, officer id or password")
+        # Counted as a failure before the agency is asked, and forgiven when it was
+        # none: attempts sent all at once are held to the bound too, not only those
+        # that follow an answer.
+        self._throttle.failed(address)
         if agency not in self._bodies:
-            self._throttle.failed(address)
             return refused
         try:
             answer = await self._links.sign_in(agency, officer[:64], password[:256],
@@ -76,14 +79,15 @@ class SignIn:
                                                new_password=new_password[:256])
         except grpc.aio.AioRpcError as err:
             if err.code() is grpc.StatusCode.UNAUTHENTICATED:
-                self._throttle.failed(address)
                 return refused
+            self._throttle.forgive(address)
             if err.code() is grpc.StatusCode.RESOURCE_EXHAUSTED:  # the agency slows it
                 return _error(429, "resource_exhausted", err.details() or "")
             if err.code() in (grpc.StatusCode.FAILED_PRECONDITION,  # a one-time password
                               grpc.StatusCode.INVALID_ARGUMENT):
                 return _error(400, err.code().name.lower(), err.details() or "")
             return _error(503, "unavailable", f"{agency} is not answering; try again")
+        self._throttle.forgive(address)
         return JSONResponse(json_format.MessageToDict(answer))
 
     async def sign_out(self, request: Request) -> Response:

@@ -250,6 +250,9 @@ class Console:
         password = str(form.get("password", ""))[:256]
         new_password = str(form.get("new_password", ""))[:256]
         target = local_path(str(form.get("next", "")), "/inbox")
+        # Counted before the agency is asked and forgiven when it was no failure, so
+        # attempts sent all at once meet the bound as well (gateway/sign_in.py).
+        self._throttle.failed(address)
         try:
             if agency not in self.sign_in_bodies():
                 raise KeyError(agency)
@@ -261,6 +264,7 @@ class Console:
                 err.code() is grpc.StatusCode.INVALID_ARGUMENT and bool(new_password))
             if not must_change:
                 return self._refused_sign_in(request, binding, target, address, err)
+            self._throttle.forgive(address)
             # A one-time password: the officer sets their own here and now.
             return self.render(
                 request, None, "login.html", status=400,
@@ -270,6 +274,7 @@ class Console:
                 if err.code() is grpc.StatusCode.FAILED_PRECONDITION else err.details())
         except KeyError as err:
             return self._refused_sign_in(request, binding, target, address, err)
+        self._throttle.forgive(address)
         response = RedirectResponse(target, status_code=303)
         lifetime = answer.expires_at.ToDatetime(tzinfo=UTC) - datetime.now(UTC)
         set_cookie(response, SESSION_COOKIE, answer.session,
@@ -286,8 +291,8 @@ class Console:
             err.code() is grpc.StatusCode.UNAUTHENTICATED
         slowed = isinstance(err, grpc.aio.AioRpcError) and \
             err.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
-        if refused:
-            self._throttle.failed(address)
+        if not refused:
+            self._throttle.forgive(address)
         status, words = (401, "bad_sign_in") if refused else (
             (429, "slowed_sign_in") if slowed else (503, "agency_unavailable"))
         return self.render(

@@ -167,17 +167,33 @@ async def test_signing_out_ends_the_session_at_once(agency: Agency) -> None:
     assert refused.code() is grpc.StatusCode.UNAUTHENTICATED
 
 
-async def test_a_head_adds_an_officer_who_signs_in_with_the_given_password(
+async def _choose_own(agency: Agency, officer: str, one_time: str) -> None:
+    """A password a head gave is one-time: it signs in only by choosing one's own."""
+    refused = await _refused(agency.roster.SignIn(pb.SignInRequest(
+        officer_id=officer, password=one_time)))
+    assert refused.code() is grpc.StatusCode.FAILED_PRECONDITION
+    await agency.roster.SignIn(pb.SignInRequest(officer_id=officer, password=one_time,
+                                                new_password="known to me alone"))
+    await agency.sign_in(officer, "known to me alone")
+
+
+async def test_a_head_adds_an_officer_who_chooses_their_own_password(
         agency: Agency) -> None:
     head = await agency.sign_in(HEAD)
     added = await agency.roster.AddOfficer(pb.AddOfficerRequest(
         officer_id="zhao.new", name="Zhao, new dispatcher",
         roles=[pb.OFFICER_ROLE_DISPATCHER]), metadata=head)
     assert added.initial_password and added.officer.roles == [pb.OFFICER_ROLE_DISPATCHER]
-    await agency.sign_in("zhao.new", added.initial_password)
+    await _choose_own(agency, "zhao.new", added.initial_password)
+    # A password the head typed is one-time too: the head does not keep knowing it.
+    typed = await agency.roster.AddOfficer(pb.AddOfficerRequest(
+        officer_id="qian.new", name="Qian", roles=[pb.OFFICER_ROLE_OFFICER],
+        password="the head typed this"), metadata=head)
+    assert not typed.initial_password
+    await _choose_own(agency, "qian.new", "the head typed this")
     listed = await agency.roster.ListOfficers(pb.ListOfficersRequest(), metadata=head)
-    assert [o.id for o in listed.officers] == ["chen.head", "li.officer", "wu.first-head",
-                                              "zhao.new"]
+    assert [o.id for o in listed.officers] == ["chen.head", "li.officer", "qian.new",
+                                              "wu.first-head", "zhao.new"]
     again = await _refused(agency.roster.AddOfficer(pb.AddOfficerRequest(
         officer_id="zhao.new", name="Zhao", roles=[pb.OFFICER_ROLE_HEAD]), metadata=head))
     assert again.code() is grpc.StatusCode.FAILED_PRECONDITION
@@ -217,7 +233,7 @@ async def test_a_reset_password_ends_sessions_and_the_old_password(agency: Agenc
     assert reply.sessions_ended == 1 and not await _standing(agency, officer)
     await _refused(agency.roster.SignIn(pb.SignInRequest(officer_id=OFFICER,
                                                          password=PASSWORD)))
-    await agency.sign_in(OFFICER, reply.new_password)
+    await _choose_own(agency, OFFICER, reply.new_password)
 
 
 async def test_an_officer_changes_its_own_password(agency: Agency) -> None:

@@ -231,6 +231,20 @@ async def test_an_address_that_keeps_failing_to_sign_in_is_held_off(gw: Gateway)
     assert elsewhere.status_code == 200
 
 
+async def test_guesses_sent_all_at_once_meet_the_same_bound(gw: Gateway) -> None:
+    """Forty wrong sign-ins from one address at once: the bound counts each before its
+    answer, so no more than twenty reach the agency; the rest wait."""
+    guesser = {"x-forwarded-for": "203.0.113.11"}
+    replies = await asyncio.gather(*(gw.http.post("/auth/sign-in", headers=guesser, json={
+        "agency": NR, "officer_id": f"officer-{attempt}", "password": "guess"})
+        for attempt in range(40)))
+    statuses = [reply.status_code for reply in replies]
+    # Held at the gateway: 429 with the time to wait, without asking the agency.
+    held = [reply for reply in replies if "retry-after" in reply.headers]
+    assert statuses.count(401) <= 20 and len(held) >= 20, statuses
+    assert all(reply.status_code == 429 for reply in held)
+
+
 async def _raw(gw: Gateway, request: bytes) -> bytes:
     """Send `request` and a first chunk of a body meant to go on for ever, as a client
     that ignores every limit would, and read what the gateway answers."""
