@@ -12,7 +12,7 @@ BUF_VERSION := 1.75.0
 BUF := .tools/buf/node_modules/.bin/buf
 PROTOS := $(wildcard proto/seamless/v1/*.proto)
 
-.PHONY: up venv lock proto proto-check proto-lint browser postgres lint test test-fast histories clean
+.PHONY: up venv lock proto proto-check proto-lint browser postgres lint docs test test-fast histories clean
 
 # Start the whole platform on its embedded defaults (Ctrl-C stops it).
 up: $(INSTALLED)
@@ -85,20 +85,37 @@ lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy workflows agencies gateway observability trust cli bench tests
 
-# The unit and service tests on two processes, then the whole-platform tests two modules
-# at a time (each module starts every process of a platform of its own, and they spend
-# much of their time waiting on those processes), the longest modules first
-# (tests/e2e/conftest.py orders them; xdist would otherwise start those with the most
-# tests first, and a long module of one test would run alone at the end).
+# The tiers (tests/tiers.py) on two processes each: the units, the services and the
+# thorough ones, then the whole-platform tests two modules at a time (each module starts
+# every process of a platform of its own, and they spend much of their time waiting on
+# those processes), the longest modules first (tests/e2e/order.py, from the last run's
+# durations). Each tier's time is printed at the end.
+TIER_TIMES := $(VENV)/.tier-times
+# A tier: its name, then pytest's arguments; its wall time is kept for the summary.
+define tier
+	@start=$$(date +%s); SEAMLESS_REQUIRE_POSTGRES=1 $(VENV)/bin/pytest $(2); status=$$?; \
+	echo "  $(1): $$(( $$(date +%s) - start )) s" >> $(TIER_TIMES); exit $$status
+endef
+
 test: lint proto-check proto-lint browser postgres
-	$(VENV)/bin/pytest -n 2 -m "not e2e"
-	$(VENV)/bin/pytest -n 2 --dist loadfile --no-loadscope-reorder -m e2e
+	@rm -f $(TIER_TIMES)
+	$(call tier,units,-n 2 -m "not e2e and not service and not thorough")
+	$(call tier,services and thorough,-n 2 -m "(service or thorough) and not e2e")
+	$(call tier,whole platform,-n 2 --dist loadfile --no-loadscope-reorder -m e2e)
+	@echo "make test: every tier passed"; cat $(TIER_TIMES)
 
 # The unit tiers (rules, catalog, workflows, ledger, analysis, rendering), with fewer
-# random examples: under a minute, for the edit-test loop. The gateway's service tests
-# and the whole-platform ones run in `make test`.
-test-fast: $(INSTALLED) postgres
+# random examples: under a minute, for the edit-test loop, without root. The PostgreSQL
+# variants run when the server's binaries are there (`make postgres`) and are skipped,
+# said in one line at the end, when not. The gateway's service tests and the
+# whole-platform ones run in `make test`.
+test-fast: $(INSTALLED)
 	HYPOTHESIS_PROFILE=fast $(VENV)/bin/pytest -n 2 -m "not e2e and not service and not thorough"
+
+# The documentation's tables written from the code (docs/case-engine.md's limits;
+# tests/docs fails while they differ).
+docs: $(INSTALLED)
+	$(PY) -m tests.docs.limits_table
 
 # Re-record the replay histories after a deliberate, versioned workflow change.
 histories: $(INSTALLED)

@@ -37,6 +37,7 @@ from seamless.v1 import agency_pb2, agency_pb2_grpc, case_pb2, roster_pb2, roste
 from trust import attestations, tls
 from trust.pki import CertificateStore, Identity
 from trust.statements import Signer
+from workflows.rules import limits
 
 T = TypeVar("T")
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -145,9 +146,11 @@ class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
 
     async def DeliverTask(self, request: agency_pb2.DeliverTaskRequest,
                           context: Context) -> agency_pb2.DeliverTaskResponse:
-        if not request.idempotency_key or len(request.idempotency_key) > 400:
+        if not request.idempotency_key or \
+                len(request.idempotency_key) > limits.MAX_DELIVERY_KEY:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                                "idempotency_key is required (at most 400 characters)")
+                                f"idempotency_key is required (at most "
+                                f"{limits.MAX_DELIVERY_KEY} characters)")
         item = request.item
         try:
             base = InboxItemBase(
@@ -263,9 +266,10 @@ class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
         if self._gateway is None:
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION,
                                 f"{self.agency}'s service is not linked to a gateway")
-        if not request.request_id or len(request.request_id) > 64:
+        if not request.request_id or len(request.request_id) > limits.MAX_REQUEST_ID:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                                "request_id is required (at most 64 characters)")
+                                f"request_id is required (at most {limits.MAX_REQUEST_ID} "
+                                "characters)")
         if not (request.case_id and request.task_id):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                 "case_id and task_id are required")

@@ -51,7 +51,7 @@ from cli.databases import (
 )
 from cli.datadir import Endpoints
 from cli.health import health
-from cli.provision import bodies, provision
+from cli.provision import DUTY_OFFICER, bodies, provision
 from observability.participation import OVERSIGHT
 from trust.files import private_dir, private_umask, write_private
 from trust.pki import Role
@@ -202,6 +202,8 @@ def _announce_when_ready(endpoints: Endpoints, data_dir: Path) -> None:
                   f"  HTTP API     {endpoints.http}/seamless.v1.CaseService/…\n"
                   f"  gateway      {endpoints.gateway} (gRPC)\n"
                   f"  Temporal UI  {endpoints.temporal_ui}\n  data         {data_dir}\n"
+                  f"  sign in      any agency as {DUTY_OFFICER}; the demo officers' "
+                  f"passwords are in {data_dir / datadir.DEMO_OFFICERS}\n"
                   f"  try: seamless --data-dir {shlex.quote(str(data_dir))} agencies\n",
                   flush=True)
             return

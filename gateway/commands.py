@@ -21,9 +21,8 @@ from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as pb
 from trust.attestations import Act, content_digest
 from workflows.rules import commands as c
+from workflows.rules.limits import MAX_CASE_ID
 from workflows.rules.model import Actor, CommandResult, ObjectionOutcome, ReviewOutcome
-
-MAX_CASE_ID = 400
 
 
 def request_id(request: Any) -> str:

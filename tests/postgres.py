@@ -29,6 +29,10 @@ SUPERUSER = "postgres"
 
 
 
+def postgres_installed() -> bool:
+    return (PG_BIN / "initdb").exists()
+
+
 class PostgresServer:
     def __init__(self, root: Path, port: int) -> None:
         self.root = root
@@ -71,7 +75,7 @@ class PostgresServer:
         return ["runuser", "-u", SUPERUSER, "--", *command] if os.getuid() == 0 else command
 
     def start(self) -> None:
-        if not (PG_BIN / "initdb").exists():
+        if not postgres_installed():
             raise RuntimeError(f"PostgreSQL's server binaries are not in {PG_BIN}: run "
                                "`make postgres`")
         self.socket_dir.mkdir(parents=True)

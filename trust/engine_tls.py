@@ -13,7 +13,7 @@ holder alone). The cluster's certificate names the host its clients call it by, 
 serves its own services calling one another as well (Temporal's internode TLS).
 
 The embedded default (`seamless up`) runs the dev server, which has no TLS: none of
-this is used there (the README says what a local user can still do).
+this is used there (docs/security.md says what a local user can still do).
 """
 
 from __future__ import annotations

@@ -48,6 +48,7 @@ _SATISFACTION = {pb.SATISFACTION_SATISFIED: Satisfaction.SATISFIED,
                  pb.SATISFACTION_DISSATISFIED: Satisfaction.DISSATISFIED}
 _SATISFACTION_VALUE: dict[str, Any] = {v.value: k for k, v in _SATISFACTION.items()}
 MAX_PAGE = 200
+DEFAULT_PAGE = 50
 
 
 def _stamp(value: object) -> Timestamp | None:
@@ -197,7 +198,7 @@ class ReportService(report_pb2_grpc.ReportServiceServicer):
     async def ListReports(self, request: pb.ListReportsRequest, context: Context
                           ) -> pb.ListReportsResponse:
         async def work() -> pb.ListReportsResponse:
-            size = min(max(request.page_size, 0) or 50, MAX_PAGE)
+            size = min(max(request.page_size, 0) or DEFAULT_PAGE, MAX_PAGE)
             viewer, hotline = caller().agency, self._intake.hotline
             if request.follow_up:
                 if viewer != hotline:

@@ -38,8 +38,6 @@ from tests.e2e.compose_native import (
 from tests.postgres import PostgresServer, running_server
 from trust import engine_tls
 
-pytestmark = pytest.mark.e2e
-
 
 @dataclass
 class Running:

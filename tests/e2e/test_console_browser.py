@@ -20,8 +20,6 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from cli.provision import demo_password
 from tests.e2e.platform import Platform
 
-pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # As the machine's notes say: no first-run work, no background calls to the outside.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",

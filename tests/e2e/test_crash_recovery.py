@@ -27,7 +27,7 @@ from tests.e2e.platform import SEAMLESS, free_ports, up_environment, wait_for
 
 # The whole platform as real processes: left out of `make test-fast`. A start, four
 # crashes and a stop take two to three minutes; more on a busy machine.
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+pytestmark = pytest.mark.timeout(600)
 
 CASES = 3
 OWNER = "jinhaihu-township"

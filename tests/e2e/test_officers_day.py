@@ -15,13 +15,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from cli.provision import demo_password
 from tests.e2e import cli_forks
 from tests.e2e.platform import Platform, wait_for
-
-pytestmark = pytest.mark.e2e
 
 TOWNSHIP, NR, POLICE = "jinhaihu-township", "natural-resources", "public-security"
 BEIJING = timezone(timedelta(hours=8))

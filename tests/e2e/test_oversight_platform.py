@@ -26,13 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from observability.spans import case_trace_id
 from tests.e2e.platform import Platform, wait_for
 
 # The whole platform as real processes: left out of `make test-fast`.
-pytestmark = pytest.mark.e2e
 
 
 def spans_in(path: Path) -> list[dict[str, Any]]:

@@ -17,7 +17,6 @@ from tests.e2e.platform import Platform, wait_for
 from workflows.rules.opening import legacy_subject_locks, subject_digest, subject_lock
 
 # The whole platform as real processes: left out of `make test-fast`.
-pytestmark = pytest.mark.e2e
 
 BIN = Path(__file__).parents[2] / ".venv" / "bin"
 

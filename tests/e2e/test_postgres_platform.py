@@ -12,8 +12,6 @@ from cli.provision import agency_database
 from tests.e2e.platform import Platform
 from tests.postgres import PostgresServer, running_server
 
-pytestmark = pytest.mark.e2e
-
 MINING_DEPARTMENTS = ("natural-resources", "public-security", "emergency-management",
                       "ecology-environment")
 

@@ -11,13 +11,10 @@ import signal
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.e2e import cli_forks
 from tests.e2e.platform import SEAMLESS, free_ports, up_environment, wait_for
 
 # The whole platform as real processes: left out of `make test-fast`.
-pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).parents[2]
 READY_WITHIN_SECONDS = 180.0

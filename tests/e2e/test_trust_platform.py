@@ -38,7 +38,6 @@ from workflows.rules.model import Actor
 from workflows.workflows import CaseWorkflowInput
 
 # The whole platform as real processes: left out of `make test-fast`.
-pytestmark = pytest.mark.e2e
 
 BIN = Path(__file__).parents[2] / ".venv" / "bin"
 TOWNSHIP, NR, HEALTH = "jinhaihu-township", "natural-resources", "health"

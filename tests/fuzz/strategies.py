@@ -23,7 +23,7 @@ from google.protobuf.message import Message
 from hypothesis import strategies as st
 
 F = FieldDescriptor
-# The limits of the README's "Input limits" (ids, subject, title, case id, evidence,
+# The limits of docs/case-engine.md's "Input limits" (ids, subject, title, case id, evidence,
 # reasons, answers, texts): each, and one either side.
 LIMITS = (64, 128, 200, 400, 512, 1000, 2000, 4000)
 BOUNDARY_LENGTHS = tuple(sorted({n + d for n in LIMITS for d in (-1, 0, 1)}))

@@ -20,7 +20,6 @@ from tests.fuzz.strategies import Pool, Strategies
 from tests.fuzz.wire import BROKEN, I32, I64, LEN, VARINT, Shape, encode, shapes
 
 # Run by `make test` beside the fuzzing it checks; `make test-fast` leaves it out.
-pytestmark = pytest.mark.thorough
 
 A, B = "case:illegal-mining:a@run", "case:illegal-mining:b@run"
 WORLD = World([WorldCase(A, (A, "20261201-0001")), WorldCase(B, (B, "20261201-0002"))],

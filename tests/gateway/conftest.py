@@ -29,11 +29,3 @@ async def own_gw(dev_env: WorkflowEnvironment, catalog: Catalog,
     async with running_gateway(dev_env.client, catalog,
                                tmp_path_factory.mktemp("gateway")) as gateway:
         yield gateway
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test on a running gateway is of the service tier (`make test`, not
-    `make test-fast`): it starts a platform of its own in this process."""
-    for item in items:
-        if {"gw", "own_gw"} & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.service)

@@ -8,13 +8,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from gateway.case_numbers import CaseNumbers, open_case_numbers
 from gateway.reports.store import ReportDraft, ReportStore
 
 # Forty threads racing on each database: seconds, so `make test` (not `make test-fast`).
-pytestmark = pytest.mark.thorough
 ZONE = ZoneInfo("Asia/Shanghai")
 AT_ONCE = 40
 

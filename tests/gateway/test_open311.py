@@ -40,8 +40,6 @@ from workflows.dispatch_catalogue import load_dispatch_catalogue
 from workflows.rules.model import Actor
 from workflows.seals import Vouch
 
-pytestmark = pytest.mark.service
-
 FORMATS = ("xml", "json")
 BINHE = (117.12, 40.14)  # Pinggu's town centre: the command centre leads hotline cases
 JINHAIHU = (117.35, 40.17)  # the township leads quarrying cases here

@@ -1,7 +1,7 @@
 """The OWASP API Security Top 10 (2023), tried at a running gateway as an attacker would:
 each test is named after the item it answers, and asserts what the attacker would notice.
-README ("Security: the OWASP API Top 10") says item by item where each is answered; the
-items answered elsewhere are tested there (sign-in, Open311 keys, trust)."""
+docs/security.md ("Security: the OWASP API Top 10") says item by item where each is
+answered; the items answered elsewhere are tested there (sign-in, Open311 keys, trust)."""
 
 from __future__ import annotations
 

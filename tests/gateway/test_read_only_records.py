@@ -22,7 +22,6 @@ from observability import database, ledger, witness
 from observability.database import NotMigrated
 
 # Run by `make test`; `make test-fast` leaves these out to stay under a minute.
-pytestmark = pytest.mark.thorough
 
 CASE = "case:illegal-mining:Q-1@run"
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

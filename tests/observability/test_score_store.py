@@ -39,7 +39,6 @@ from workflows.rules.effects import CaseEventBatch
 from workflows.rules.model import Actor, CaseEvent
 
 # Run by `make test`; `make test-fast` leaves these out to stay under a minute.
-pytestmark = pytest.mark.thorough
 
 ALL_SEEING = (participation.OVERSIGHT, COORDINATOR)
 STRANGER = "traffic-police"  # in no synthetic case: sees nothing

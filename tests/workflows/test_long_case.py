@@ -37,8 +37,6 @@ from workflows.rules.opening import split_case_id
 from workflows.seals import SealCheck
 from workflows.workflows import CaseWorkflow, CaseWorkflowInput
 
-pytestmark = pytest.mark.thorough
-
 TOWNSHIP = "jinhaihu-township"
 # The mining playbook's task kinds and who does each.
 KINDS = {"mining-investigation": "natural-resources",

@@ -31,7 +31,6 @@ from workflows.rules.model import Actor, CaseStatus
 from workflows.rules.work import work_for
 from workflows.to_proto import work_to_proto
 
-pytestmark = pytest.mark.thorough
 # The workflow's clock is UTC, and the ledger keeps UTC (an SQLite column holds the time
 # without its zone): the cases here run on the builders' moment, in UTC.
 START = T0.astimezone(UTC)

@@ -9,8 +9,11 @@ from workflows.rules.refusals import Reason, Refusal
 
 MAX_REQUEST_ID = 64
 MAX_ID = 64
-# A case id: its subject lock and run (gateway.commands.MAX_CASE_ID likewise).
+# A case id: its subject lock and run.
 MAX_CASE_ID = 400
+# What a delivery, withdrawal or notice is known by at its agency: the case's workflow
+# id and what is delivered (`task_ops`, `case`).
+MAX_DELIVERY_KEY = 400
 MAX_OFFICER = 64
 MAX_SUBJECT = 128
 MAX_TITLE = 200
