@@ -18,6 +18,7 @@ from seamless.v1 import case_service_pb2 as pb
 from trust.attestations import ACT_HEADER
 from trust.pki import Identity, Role
 from trust.tls import expecting, mutual_tls_channel
+from workflows import command_table
 
 CALL_TIMEOUT_SECONDS = 30.0
 
@@ -36,23 +37,27 @@ class GatewayLink:
                       signed_act: str) -> pb.SignTaskResponse:
         """Send the officer's act on; raises grpc.aio.AioRpcError as the gateway
         answered. Every response carries the case after the act."""
-        common = {"request_id": request.request_id, "case_id": request.case_id,
-                  "task_id": request.task_id, "officer_id": officer}
-        action = request.action
-        call: Any
-        message: Message
-        if action == agency_pb2.TASK_ACTION_SIGN:
-            call, message = self._stub.SignTask, pb.SignTaskRequest(**common)
-        elif action == agency_pb2.TASK_ACTION_ARRIVE:
-            call, message = self._stub.ArriveOnScene, pb.ArriveOnSceneRequest(**common)
-        elif action == agency_pb2.TASK_ACTION_COMPLETE:
-            call, message = self._stub.CompleteTask, pb.CompleteTaskRequest(
-                **common, findings=request.findings, evidence_refs=request.evidence_refs)
-        elif action == agency_pb2.TASK_ACTION_DECLINE:
-            call, message = self._stub.DeclineTask, pb.DeclineTaskRequest(
-                **common, reason=request.reason, suggested_agency=request.suggested_agency)
-        else:
-            raise ValueError(f"action: {action} is not SIGN, ARRIVE, COMPLETE or DECLINE")
+        declared = command_table.BY_DESK_ACTION.get(request.action)
+        if declared is None:
+            raise ValueError(f"action: {request.action} is not one an agency forwards")
+        message = forwarded_request(declared.rpc, request, officer=officer)
+        call: Any = getattr(self._stub, declared.rpc)
         reply: pb.SignTaskResponse = await call(
             message, metadata=((ACT_HEADER, signed_act),), timeout=CALL_TIMEOUT_SECONDS)
         return reply
+
+
+def forwarded_request(rpc: str, request: agency_pb2.ActOnTaskRequest, *, officer: str
+                      ) -> Message:
+    """The gateway's request for `rpc` carrying the desk's act: every field the two
+    share (the case, the task, the request id, and the act's own: findings and evidence,
+    or a reason and a suggested agency), and the officer the agency signed it for."""
+    message: Message = getattr(pb, f"{rpc}Request")(officer_id=officer)
+    for field in message.DESCRIPTOR.fields:
+        if field.name != "officer_id" and field.name in request.DESCRIPTOR.fields_by_name:
+            value = getattr(request, field.name)
+            if field.is_repeated:
+                getattr(message, field.name).extend(value)
+            else:
+                setattr(message, field.name, value)
+    return message

@@ -37,6 +37,7 @@ from seamless.v1 import agency_pb2, agency_pb2_grpc, case_pb2, roster_pb2, roste
 from trust import attestations, tls
 from trust.pki import CertificateStore, Identity
 from trust.statements import Signer
+from workflows import command_table
 from workflows.rules import limits
 
 T = TypeVar("T")
@@ -330,10 +331,8 @@ def _naming_case(request: agency_pb2.ActOnTaskRequest, case_id: str
     return resolved
 
 
-# Each action as the signed act names it.
-_ACTIONS = {agency_pb2.TASK_ACTION_SIGN: "SIGN", agency_pb2.TASK_ACTION_ARRIVE: "ARRIVE",
-            agency_pb2.TASK_ACTION_COMPLETE: "COMPLETE",
-            agency_pb2.TASK_ACTION_DECLINE: "DECLINE"}
+# Each action at the desk as the signed act names it (workflows.command_table).
+_ACTIONS = {action: call.act for action, call in command_table.BY_DESK_ACTION.items()}
 
 
 # The agency's own tables (agencies.models), migrated at start.

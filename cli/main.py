@@ -16,6 +16,7 @@ from cli.api import AgencyDesk, CallFailed, Gateway, new_request_id
 from cli.arguments import Handler, leaf, options, timestamp
 from seamless.v1 import agency_pb2, case_pb2
 from seamless.v1 import case_service_pb2 as pb
+from workflows import command_table
 from workflows.rules.calendar import is_duration
 
 CASE_HELP = "the case number (20261130-0042), or the case id"
@@ -383,18 +384,23 @@ def _task_commands(group: Any) -> None:
         p.add_argument("task")
         return p
 
-    # The assignee's actions go through its own agency service.
-    task_leaf("sign", _at_the_agency(agency_pb2.TASK_ACTION_SIGN), "sign for a task (签收)")
+    # The assignee's actions go through its own agency service, which signs and
+    # forwards them (workflows.command_table declares each).
+    def desk_help(action: agency_pb2.TaskAction) -> str:
+        return command_table.BY_DESK_ACTION[action].desk_help
+
+    task_leaf("sign", _at_the_agency(agency_pb2.TASK_ACTION_SIGN),
+              desk_help(agency_pb2.TASK_ACTION_SIGN))
     task_leaf("arrive", _at_the_agency(agency_pb2.TASK_ACTION_ARRIVE),
-              "report arrival on scene (报到)")
+              desk_help(agency_pb2.TASK_ACTION_ARRIVE))
     p = task_leaf("complete", _at_the_agency(
         agency_pb2.TASK_ACTION_COMPLETE, findings=lambda a: a.findings,
-        evidence_refs=lambda a: a.evidence), "submit findings")
+        evidence_refs=lambda a: a.evidence), desk_help(agency_pb2.TASK_ACTION_COMPLETE))
     p.add_argument("--findings", required=True)
     p.add_argument("--evidence", action="append", default=[], metavar="REF")
     p = task_leaf("decline", _at_the_agency(
         agency_pb2.TASK_ACTION_DECLINE, reason=lambda a: a.reason,
-        suggested_agency=lambda a: a.suggest), "decline a task with a reason (退单)")
+        suggested_agency=lambda a: a.suggest), desk_help(agency_pb2.TASK_ACTION_DECLINE))
     p.add_argument("--reason", required=True)
     p.add_argument("--suggest", default="", metavar="AGENCY")
     p = task_leaf("review", _review, "review a declined task (owner)")

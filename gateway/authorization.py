@@ -2,8 +2,8 @@
 
 Object-level rules (is this your case, are you its owner, the assignee, the coordinator)
 are the case engine's and `observability.participation`'s; this table says what a kind
-of caller may ask at all. A test holds it to the services: every method of CaseService
-and OversightService is listed, and nothing else.
+of caller may ask at all. It is derived from `workflows.command_table`, which declares
+each call once; a test holds that to the services' own descriptors.
 """
 
 from __future__ import annotations
@@ -15,10 +15,7 @@ import grpc
 from gateway.callers import Caller, CallerKind
 from gateway.errors import GatewayError
 from trust.sessions import OfficerRole
-
-_CASE = "/seamless.v1.CaseService/"
-_OVERSIGHT = "/seamless.v1.OversightService/"
-_REPORT = "/seamless.v1.ReportService/"
+from workflows.command_table import CALLS
 
 
 @dataclass(frozen=True)
@@ -31,53 +28,9 @@ class Permission:
     forwarded: bool = False
 
 
-_READ = Permission(None, changes=False)
-_OFFICER_ACT = Permission(OfficerRole.OFFICER, changes=True, forwarded=True)
-_DISPATCHER = Permission(OfficerRole.DISPATCHER, changes=True)
-_HEAD = Permission(OfficerRole.HEAD, changes=True)
-
+# Derived from the one declaration of every call (workflows.command_table).
 PERMISSIONS: dict[str, Permission] = {
-    _CASE + "OpenCase": _DISPATCHER,
-    _CASE + "GetCase": _READ,
-    _CASE + "ListCases": _READ,
-    _CASE + "DispatchTask": _DISPATCHER,
-    _CASE + "SignTask": _OFFICER_ACT,
-    _CASE + "ArriveOnScene": _OFFICER_ACT,
-    _CASE + "CompleteTask": _OFFICER_ACT,
-    _CASE + "DeclineTask": _OFFICER_ACT,
-    _CASE + "ReviewDecline": _HEAD,
-    _CASE + "RequestExtension": Permission(OfficerRole.OFFICER, changes=True),
-    _CASE + "DecideExtension": _HEAD,
-    _CASE + "WithdrawTask": _DISPATCHER,
-    _CASE + "OfferHandoff": _DISPATCHER,
-    _CASE + "AcceptHandoff": _DISPATCHER,
-    _CASE + "DeclineHandoff": _DISPATCHER,
-    _CASE + "WithdrawHandoff": _DISPATCHER,
-    # The coordinator's own acts; the engine checks it is the coordinator.
-    _CASE + "AssignOwner": _HEAD,
-    _CASE + "ResolveEscalation": _HEAD,
-    _CASE + "CloseCase": _HEAD,
-    # 派单异议: the lead's head objects, the coordinator's head decides.
-    _CASE + "ObjectToLead": _HEAD,
-    _CASE + "DecideObjection": _HEAD,
-    _CASE + "ListInbox": _READ,
-    _CASE + "ListNotices": _READ,
-    _CASE + "ListAgencies": _READ,
-    _CASE + "ListPlaybooks": _READ,
-    # The hotline desk: the service checks it is the hotline (or the owner, to merge).
-    _REPORT + "SubmitReport": Permission(OfficerRole.OFFICER, changes=True),
-    _REPORT + "GetReport": _READ,
-    _REPORT + "ListReports": _READ,
-    _REPORT + "MergeReport": _DISPATCHER,
-    _REPORT + "SplitReport": _DISPATCHER,
-    _REPORT + "RateReport": Permission(OfficerRole.OFFICER, changes=True),
-    _OVERSIGHT + "GetTimeline": _READ,
-    _OVERSIGHT + "ListGaps": _READ,
-    _OVERSIGHT + "GetScorecards": _READ,
-    _OVERSIGHT + "GetHandoffMatrix": _READ,
-    _OVERSIGHT + "ExportEventLog": _READ,
-    _OVERSIGHT + "VerifyLedger": _READ,
-}
+    call.method: Permission(call.role, call.changes, call.forwarded) for call in CALLS}
 
 
 def _denied(reason: str, message: str) -> GatewayError:

@@ -20,6 +20,7 @@ from gateway.errors import invalid
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as pb
 from trust.attestations import Act, content_digest
+from workflows import command_table
 from workflows.rules import commands as c
 from workflows.rules.limits import MAX_CASE_ID
 from workflows.rules.model import Actor, CommandResult, ObjectionOutcome, ReviewOutcome
@@ -168,8 +169,7 @@ def _reviewed(result: CommandResult, case: case_pb2.Case) -> pb.ReviewDeclineRes
 
 
 # The acts an agency forwards for its officers, as its signed act names them.
-FORWARDED_ACTIONS = {"SignTask": "SIGN", "ArriveOnScene": "ARRIVE",
-                     "CompleteTask": "COMPLETE", "DeclineTask": "DECLINE"}
+FORWARDED_ACTIONS = {call.rpc: call.act for call in command_table.FORWARDED}
 
 
 def forwarded_act(name: str, request: Any, *, officer: str) -> Act:

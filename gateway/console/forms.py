@@ -12,20 +12,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, tzinfo
 
-from google.protobuf import descriptor_pb2, message_factory
+from google.protobuf import message_factory
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from gateway.http_api import CASE_SERVICE, REPORT_SERVICE
+from workflows import command_table
 
-# The ReportService commands a plain form sends (SubmitReport has the intake's form).
-REPORT_COMMANDS = frozenset({"MergeReport", "SplitReport", "RateReport"})
-# The commands a console form may send, each with its service: every CaseService method
-# that is not a read, and REPORT_COMMANDS.
-SERVICE_OF = {m.name: "CaseService" for m in CASE_SERVICE.methods
-              if m.GetOptions().idempotency_level !=
-              descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS} | \
-    dict.fromkeys(REPORT_COMMANDS, "ReportService")
+# The commands a console form may send, each with its service: every command the
+# console has words for (workflows.command_table); SubmitReport has the intake's form.
+SERVICE_OF = {call.rpc: call.service for call in command_table.WORDED}
+REPORT_COMMANDS = frozenset(rpc for rpc, service in SERVICE_OF.items()
+                            if service == command_table.REPORT)
 COMMANDS = frozenset(SERVICE_OF)
 # A form field longer than this is refused here (the handlers bound each field anyway;
 # this keeps a pasted novel from travelling further).

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from workflows import command_table
+
 LANGUAGES = ("zh", "en")
 DEFAULT = "zh"
 
 TEXT: dict[str, dict[str, str]] = {
+    # Each command's own words (its buttons, its confirmation) are its declaration's
+    # (workflows.command_table), added below.
     "product": {"zh": "协同办案平台 Seamless", "en": "Seamless joint cases"},
     "inbox": {"zh": "待办", "en": "Inbox"},
     "my_cases": {"zh": "我的案件", "en": "My cases"},
@@ -66,29 +70,19 @@ TEXT: dict[str, dict[str, str]] = {
     "overdue": {"zh": "已超时", "en": "overdue"},
     "no_clock": {"zh": "无时限", "en": "no clock"},
     "nothing_to_do": {"zh": "暂无待办事项。", "en": "Nothing waits for you."},
-    "sign": {"zh": "签收", "en": "Sign for"},
-    "arrive": {"zh": "到场", "en": "On scene"},
-    "complete": {"zh": "办结", "en": "Complete"},
     "findings": {"zh": "处置结果", "en": "Findings"},
     "evidence": {"zh": "证据编号（每行一个）", "en": "Evidence references (one a line)"},
-    "decline": {"zh": "退回", "en": "Decline"},
     "reason": {"zh": "理由", "en": "Reason"},
     "suggested_agency": {"zh": "建议承办单位", "en": "Suggested agency"},
     "none": {"zh": "（无）", "en": "(none)"},
-    "ask_time": {"zh": "申请延期", "en": "Ask for more time"},
     "more_time": {"zh": "延长（如 2h、3d）", "en": "More time (e.g. 2h, 3d)"},
-    "accept": {"zh": "接收", "en": "Accept"},
-    "decline_offer": {"zh": "拒绝", "en": "Decline"},
     "uphold": {"zh": "同意退回", "en": "Uphold the decline"},
     "overrule": {"zh": "驳回退回", "en": "Overrule"},
     "redispatch_to": {"zh": "改派至", "en": "Re-dispatch to"},
     "note": {"zh": "备注", "en": "Note"},
     "grant": {"zh": "批准延期", "en": "Grant"},
     "refuse": {"zh": "不批准", "en": "Refuse"},
-    "resolve": {"zh": "办结督办", "en": "Resolve"},
     "resolution": {"zh": "处理意见", "en": "Resolution"},
-    "assign_owner": {"zh": "指定牵头单位", "en": "Assign owner"},
-    "open_case": {"zh": "新建案件", "en": "Open a case"},
     "case_type": {"zh": "案件类型", "en": "Case type"},
     "stage": {"zh": "环节", "en": "Stage"},
     "jurisdiction": {"zh": "属地", "en": "Jurisdiction"},
@@ -100,11 +94,9 @@ TEXT: dict[str, dict[str, str]] = {
     "lead_unknown": {"zh": "矩阵未指定，将由指挥中心指定", "en": "not named by the matrix: "
                                                              "the coordinator decides"},
     "open": {"zh": "立案", "en": "Open"},
-    "dispatch": {"zh": "派发任务", "en": "Dispatch a task"},
     "kind": {"zh": "任务类型", "en": "Kind of task"},
     "assignee": {"zh": "承办单位", "en": "Assignee"},
     "instructions": {"zh": "工作要求", "en": "Instructions"},
-    "withdraw": {"zh": "撤回", "en": "Withdraw"},
     "clock_sign": {"zh": "签收", "en": "sign for"},
     "clock_on_scene": {"zh": "到场", "en": "on scene"},
     "clock_due": {"zh": "办结", "en": "due"},
@@ -116,10 +108,7 @@ TEXT: dict[str, dict[str, str]] = {
     "sign_within": {"zh": "签收时限（如 30m）", "en": "Sign for within (e.g. 30m)"},
     "due_within": {"zh": "办结时限（如 3d）", "en": "Complete within (e.g. 3d)"},
     "per_playbook": {"zh": "留空则按预案", "en": "empty: as the playbook says"},
-    "offer_handoff": {"zh": "移交案件", "en": "Offer a hand-off"},
     "to_agency": {"zh": "移交至", "en": "To agency"},
-    "withdraw_offer": {"zh": "撤回移交", "en": "Withdraw the offer"},
-    "close": {"zh": "结案", "en": "Close"},
     "summary": {"zh": "结案摘要", "en": "Summary"},
     "close_blocked": {"zh": "尚有未完成任务，不能结案：", "en": "Cannot close while tasks are "
                                                            "open:"},
@@ -204,8 +193,6 @@ TEXT: dict[str, dict[str, str]] = {
     "checkpoints": {"zh": "见证检查点", "en": "Checkpoints"},
     "export": {"zh": "导出事件日志", "en": "Export the event log"},
     "done": {"zh": "已完成：", "en": "Done:"},
-    "review_decline": {"zh": "审核退回", "en": "Review the decline"},
-    "decide_extension": {"zh": "延期决定", "en": "Decide the extension"},
     "lang_switch": {"zh": "English", "en": "中文"},
     "tasks_open": {"zh": "未完成任务", "en": "open tasks"},
     "refresh_note": {"zh": "新任务会自动出现。", "en": "New work appears by itself."},
@@ -215,8 +202,6 @@ TEXT: dict[str, dict[str, str]] = {
     "breached": {"zh": "超期", "en": "Breached"},
     "phase": {"zh": "任务阶段", "en": "Task phase"},
     "list_cases_empty": {"zh": "暂无可见案件。", "en": "No case to show."},
-    "object_to_lead": {"zh": "派单异议", "en": "Object to leading"},
-    "decide_objection": {"zh": "裁定异议", "en": "Decide the objection"},
     # The hotline's desk: intake (受理), merging and splitting (并单/拆单), follow-up (回访).
     "intake": {"zh": "受理", "en": "Intake"},
     "follow_up": {"zh": "回访", "en": "Follow-up"},
@@ -274,10 +259,8 @@ TEXT: dict[str, dict[str, str]] = {
     "answer_hint": {"zh": "本案有诉求，结案须填写给诉求人的答复。",
                     "en": "The case has reports: closing it takes the answer their "
                           "reporters are given."},
-    "merge_report": {"zh": "并单", "en": "Merge a report"},
     "merge_into_here": {"zh": "将诉求并入本案", "en": "Merge a report into this case"},
     "report_id": {"zh": "诉求编号（R…）", "en": "Report id (R…)"},
-    "split_report": {"zh": "拆单", "en": "Split off"},
     "follow_up_title": {"zh": "回访：已结案待评价的诉求",
                         "en": "Follow-up: reports of closed cases awaiting a rating"},
     "no_follow_up": {"zh": "暂无待回访诉求。", "en": "No report awaits a rating."},
@@ -291,7 +274,6 @@ TEXT: dict[str, dict[str, str]] = {
     "reopen_lead": {"zh": "重办牵头单位（不满意且未解决时）",
                     "en": "Lead of the reopened case (if dissatisfied and unsolved)"},
     "same_lead": {"zh": "原牵头单位", "en": "The same lead"},
-    "rate": {"zh": "记录评价", "en": "Record the rating"},
     "needs_officer_role": {"zh": "受理和回访须具备承办人（officer）角色。",
                            "en": "Taking reports and ratings takes the officer role."},
     # Confirmations naming what was done ({} are report ids and case numbers).
@@ -310,6 +292,9 @@ TEXT: dict[str, dict[str, str]] = {
                        "en": "The rating of report {} is recorded; the case was reopened "
                              "as {}."},
 }
+
+TEXT.update({call.words[0]: {"zh": call.words[1], "en": call.words[2]}
+             for call in command_table.WORDED})
 
 
 def translator(lang: str) -> Callable[[str], str]:

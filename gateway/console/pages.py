@@ -56,7 +56,7 @@ from seamless.v1 import oversight_pb2 as ov
 from seamless.v1 import report_pb2 as rp
 from trust.pki import CertificateStore
 from trust.throttle import Throttle
-from workflows import reconcile
+from workflows import command_table, reconcile
 from workflows.catalog_loader import Catalog
 from workflows.dispatch_catalogue import DispatchCatalogue
 from workflows.rules import limits
@@ -67,18 +67,8 @@ _HTTP_STATUS = {Code.NOT_FOUND: 404, Code.PERMISSION_DENIED: 403,
                 Code.INVALID_ARGUMENT: 400, Code.FAILED_PRECONDITION: 409,
                 Code.ALREADY_EXISTS: 409, Code.RESOURCE_EXHAUSTED: 429,
                 Code.UNAVAILABLE: 503}
-# What the confirmation after each command calls it.
-DONE_WORDS = {"OpenCase": "open_case", "DispatchTask": "dispatch", "SignTask": "sign",
-              "ArriveOnScene": "arrive", "CompleteTask": "complete",
-              "DeclineTask": "decline", "ReviewDecline": "review_decline",
-              "RequestExtension": "ask_time", "DecideExtension": "decide_extension",
-              "WithdrawTask": "withdraw", "OfferHandoff": "offer_handoff",
-              "AcceptHandoff": "accept", "DeclineHandoff": "decline_offer",
-              "WithdrawHandoff": "withdraw_offer", "AssignOwner": "assign_owner",
-              "ResolveEscalation": "resolve", "CloseCase": "close",
-              "ObjectToLead": "object_to_lead", "DecideObjection": "decide_objection",
-              "MergeReport": "merge_report", "SplitReport": "split_report",
-              "RateReport": "rate"}
+# What the confirmation after each command calls it: its declaration's words.
+DONE_WORDS = {call.rpc: call.words[0] for call in command_table.WORDED}
 # What a flash cookie may carry after its key: report ids and case numbers (cookies
 # carry no Chinese, nor anything a cookie would have to quote).
 _FLASH_ARG = re.compile(r"[A-Za-z0-9-]{1,64}")
