@@ -59,7 +59,7 @@ def say(line: str = "") -> None:
 
 def _service(engine: Engine) -> Any:
     from gateway.case_refs import CaseRefs
-    from gateway.oversight import OversightService
+    from gateway.oversight_service import OversightService
     from trust.pki import CertificateStore, create_authority
     from workflows.catalog_loader import load_catalog
 
@@ -72,7 +72,7 @@ def _service(engine: Engine) -> Any:
 
 
 def _render(figures: Scorecards) -> Message:
-    """The answer as GetScorecards renders it (gateway.oversight)."""
+    """The answer as GetScorecards renders it (gateway.oversight_service)."""
     from gateway import oversight_views as views
     from seamless.v1 import oversight_pb2 as pb
 

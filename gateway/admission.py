@@ -59,14 +59,14 @@ class Share:
 
 
 @dataclass(frozen=True)
-class Limits:
+class AdmissionLimits:
     # A person: far beyond clicking through the console or a script's steady work (the
     # benchmark's lead keeps sixteen cases of three tasks each going at once).
     person: Share = Share(rate=50.0, burst=100, in_flight=64)
     # An agency's service relays every act of its officers.
     agency_service: Share = Share(rate=500.0, burst=1000, in_flight=256)
     heavy_per_agency: int = 1
-    # As many as the gateway has threads set aside for them (gateway.oversight).
+    # As many as the gateway has threads set aside for them (gateway.oversight_service).
     heavy_at_once: int = 2
 
 
@@ -91,9 +91,9 @@ def identity(kind: CallerKind, agency: str, officer: str = "") -> str:
 
 
 class Admission:
-    def __init__(self, limits: Limits | None = None,
+    def __init__(self, limits: AdmissionLimits | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._limits = limits or Limits()
+        self._limits = limits or AdmissionLimits()
         self._clock = clock
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
         self._heavy_by_agency: dict[str, int] = {}

@@ -8,7 +8,7 @@ and what roles the officer has now (keeping its word a second: a signed-out or d
 officer is refused within a second).
 On its mutual-TLS port callers are agencies' services, known by their certificate,
 forwarding an act of one of their officers with the agency's signature over it
-(`seamless-act`; checked with the request in `gateway.service`).
+(`seamless-act`; checked with the request in `gateway.case_service`).
 
 Then `gateway.authorization` decides whether that caller may call that method.
 """

@@ -23,11 +23,12 @@ from grpc_reflection.v1alpha import reflection
 from sqlalchemy import Engine
 from temporalio.client import Client
 
-from gateway.admission import Admission, Limits
+from gateway.admission import Admission, AdmissionLimits
 from gateway.agency_links import AgencyLinks
 from gateway.auth import Authenticator
 from gateway.case_numbers import CaseNumbers
 from gateway.case_refs import CaseRefs
+from gateway.case_service import CaseService
 from gateway.codec_endpoint import PREFIX as CODEC_PREFIX
 from gateway.codec_endpoint import codec_app
 from gateway.console import console_app
@@ -36,11 +37,10 @@ from gateway.http_server import ASGIApp, BodyLimit, Dispatch, serve_http
 from gateway.open311.app import PREFIX as OPEN311_PREFIX
 from gateway.open311.app import open311_app
 from gateway.open311.keys import ApiKeys
-from gateway.oversight import OversightService
+from gateway.oversight_service import OversightService
 from gateway.reports.intake import Intake
-from gateway.reports.service import ReportService
+from gateway.reports.report_service import ReportService
 from gateway.reports.store import ReportStore
-from gateway.service import CaseService
 from observability import telemetry
 from seamless.v1 import (
     case_service_pb2,
@@ -54,7 +54,7 @@ from trust import tls
 from trust.pki import CertificateStore, Identity
 from workflows import reconcile
 from workflows.catalog_loader import Catalog
-from workflows.dispatch_catalogue import load_dispatch_catalogue
+from workflows.dispatch_catalog import load_dispatch_catalog
 from workflows.envelopes import EnvelopeCodec
 
 SERVICE_NAME = case_service_pb2.DESCRIPTOR.services_by_name["CaseService"].full_name
@@ -83,7 +83,7 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
                      store: CertificateStore, agency_addresses: Mapping[str, str],
                      session_issuers: Collection[str], task_queue: str,
                      ledger_engine: Engine, numbers_engine: Engine,
-                     witness_engine: Engine | None = None, limits: Limits | None = None,
+                     witness_engine: Engine | None = None, limits: AdmissionLimits | None = None,
                      port: int = 0, mtls_port: int = 0, http_port: int = 0,
                      host: str = "127.0.0.1", trusted_proxies: str = "",
                      codec_ui_origins: str = "") -> AsyncIterator[GatewayPorts]:
@@ -101,7 +101,7 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
     links = AgencyLinks(agency_addresses, identity)
     numbers = CaseNumbers(numbers_engine, catalog.calendar.tz)
     refs = CaseRefs(client, numbers)
-    intake = Intake(client=client, catalog=catalog, dispatch=load_dispatch_catalogue(catalog),
+    intake = Intake(client=client, catalog=catalog, dispatch=load_dispatch_catalog(catalog),
                     store=ReportStore(numbers_engine, catalog.calendar.tz), numbers=numbers,
                     task_queue=task_queue)
     admission = Admission(limits)

@@ -12,7 +12,7 @@ from google.protobuf import descriptor_pb2
 from agencies import gateway_link
 from agencies import server as agency_server
 from cli.main import build_parser
-from gateway import authorization, commands
+from gateway import authorization, command_rpcs
 from gateway.console import forms, pages
 from gateway.console.i18n import LANGUAGES, TEXT
 from seamless.v1 import agency_pb2, case_service_pb2, oversight_pb2, report_pb2
@@ -54,7 +54,7 @@ def test_the_gateway_s_permissions_are_the_declaration() -> None:
 
 def test_the_acts_an_agency_forwards_are_declared_alike_everywhere() -> None:
     forwarded = {call.rpc: call.act for call in CALLS if call.forwarded}
-    assert commands.FORWARDED_ACTIONS == forwarded
+    assert command_rpcs.FORWARDED_ACTIONS == forwarded
     actions = {value for name, value in agency_pb2.TaskAction.items()
                if name != "TASK_ACTION_UNSPECIFIED"}
     assert set(agency_server._ACTIONS) == actions  # noqa: SLF001 - the table under test

@@ -34,6 +34,14 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from seamless.v1 import case_service_pb2
 from workflows import envelopes, search
+from workflows.case_workflow import (
+    CASE_WORKFLOW,
+    DEFAULT_DRAIN_LIMIT,
+    UPDATE_FOR_COMMAND,
+    CaseWorkflow,
+    CaseWorkflowInput,
+    CommandReply,
+)
 from workflows.catalog_loader import Catalog
 from workflows.continuation import CONTINUE_AFTER_EVENTS
 from workflows.ratings import RateReport, RatingWorkflow, rating_workflow_id
@@ -47,14 +55,6 @@ from workflows.rules.opening import (
     subject_lock,
 )
 from workflows.rules.refusals import Reason, Refusal, is_reason
-from workflows.workflows import (
-    CASE_WORKFLOW,
-    DEFAULT_DRAIN_LIMIT,
-    UPDATE_FOR_COMMAND,
-    CaseWorkflow,
-    CaseWorkflowInput,
-    CommandReply,
-)
 
 TASK_QUEUE = "seamless-cases"
 

@@ -5,7 +5,7 @@ For each RPC people and systems call (`CaseService`, `ReportService`,
 oversight staff), whether an agency may forward it as a signed act of its officer (and
 as which act), and what the console calls it. The tables the doors use are derived
 from this one: the gateway's permissions (`gateway.authorization`), the acts it accepts
-forwarded (`gateway.commands`), the acts an agency signs and how it forwards them
+forwarded (`gateway.command_rpcs`), the acts an agency signs and how it forwards them
 (`agencies.server`, `agencies.gateway_link`), the console's words for each command
 (`gateway.console.i18n`) and the CLI's help for the acts at an agency's desk.
 `tests/test_command_table.py` holds every derived table and the services' own
@@ -61,8 +61,8 @@ def _command(service: str, rpc: str, role: OfficerRole,
     return Call(service, rpc, role, changes=True, words=words)
 
 
-def _act(rpc: str, act: str, action: agency_pb2.TaskAction, words: tuple[str, str, str], desk_help: str
-         ) -> Call:
+def _act(rpc: str, act: str, action: agency_pb2.TaskAction, words: tuple[str, str, str],
+         desk_help: str) -> Call:
     """An assignee officer's act on a task: at the gateway signed in, or at the
     agency's desk, which signs it and forwards it."""
     return Call(CASE, rpc, OfficerRole.OFFICER, changes=True, words=words, act=act,

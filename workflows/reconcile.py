@@ -43,11 +43,11 @@ from temporalio.client import (
 
 from observability import ledger, projection
 from observability.accountability import is_rating_chain
+from workflows.case_workflow import CASE_WORKFLOW
 from workflows.continuation import CASE_MEMO
 from workflows.ratings import RATING_WORKFLOW
 from workflows.rules.opening import case_id as make_case_id
 from workflows.rules.opening import split_case_id
-from workflows.workflows import CASE_WORKFLOW
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ from temporalio.worker import (
 )
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from workflows.case_workflow import CaseWorkflow
 from workflows.ratings import RatingWorkflow
 from workflows.request_trace import RequestTraceInterceptor
 from workflows.seals import SealCheck, SealVerifier
 from workflows.unopened import RefuseUnopened
-from workflows.workflows import CaseWorkflow
 
 # The sandbox re-imports, for every new case, each module it does not pass through.
 #

@@ -23,7 +23,7 @@ from gateway.sign_in import SignIn
 from trust.pki import CertificateStore
 from trust.throttle import Throttle
 from workflows.catalog_loader import Catalog
-from workflows.dispatch_catalogue import DispatchCatalogue, load_dispatch_catalogue
+from workflows.dispatch_catalog import DispatchCatalog, load_dispatch_catalog
 
 # A form of the console (findings, evidence references, a summary) fits in this.
 MAX_FORM_BYTES = 64 * 1024
@@ -51,14 +51,14 @@ async def no_icon(request: Request) -> Response:
 
 
 def console_app(*, operations: Operations, links: AgencyLinks, store: CertificateStore,
-                catalog: Catalog, dispatch: DispatchCatalogue | None = None) -> Starlette:
-    """`dispatch` is the intake's catalogue (the categories the hotline picks from);
+                catalog: Catalog, dispatch: DispatchCatalog | None = None) -> Starlette:
+    """`dispatch` is the intake's catalog (the categories the hotline picks from);
     by default the one beside `catalog`'s files."""
     # One count of sign-in attempts per address, whichever door they come through.
     throttle = Throttle()
     console = Console(operations=operations, links=links, store=store, catalog=catalog,
                       throttle=throttle,
-                      dispatch=dispatch or load_dispatch_catalogue(catalog))
+                      dispatch=dispatch or load_dispatch_catalog(catalog))
     desk = HotlineDesk(console, catalog.calendar.tz)
     sessions = SignIn(links, store, console.sign_in_bodies(), throttle)
     page = console.page

@@ -2,9 +2,9 @@
 reporters of closed cases back for their rating (回访, `/follow-up`).
 
 The desk is the coordinator's (the command centre runs the hotline). The category
-picker reads the dispatch catalogue, which is public; everything else goes through the
+picker reads the dispatch catalog, which is public; everything else goes through the
 ReportService and CaseService operations as the signed-in officer, so the service's own
-rules (only the hotline takes reports, the catalogue's checks, idempotency by the
+rules (only the hotline takes reports, the catalog's checks, idempotency by the
 form's request id) judge what the form sends.
 """
 
@@ -29,7 +29,7 @@ from gateway.console.web import FLASH_COOKIE, Reader, language, refusal_of, set_
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
 from seamless.v1 import report_pb2 as rp
-from workflows.dispatch_catalogue import MAX_SEARCH, Datatype, RouteError, Service
+from workflows.dispatch_catalog import MAX_SEARCH, Datatype, RouteError, Service
 from workflows.rules.report_ops import DESK_CHANNELS
 
 # Open cases shown as ones a report could join, on its subject and near it.
@@ -142,7 +142,7 @@ def _zoned(answer: str, zone: tzinfo) -> str:
     try:
         moment = datetime.fromisoformat(answer)
     except ValueError:
-        return answer  # the catalogue's check says what is wrong with it
+        return answer  # the catalog's check says what is wrong with it
     return moment.replace(tzinfo=zone).isoformat() if moment.tzinfo is None else answer
 
 
@@ -169,7 +169,7 @@ class HotlineDesk:
     # ----- intake ----------------------------------------------------------------------
 
     async def intake(self, request: Request, reader: Reader) -> Response:
-        """The category picker (`?q=` searches the catalogue) or, with `?service=`, the
+        """The category picker (`?q=` searches the catalog) or, with `?service=`, the
         form of that category and the open cases it could join."""
         refused = self._not_hotline(request, reader)
         if refused:

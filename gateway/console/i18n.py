@@ -209,7 +209,7 @@ TEXT: dict[str, dict[str, str]] = {
     "only_hotline": {"zh": "仅热线（区指挥中心）受理诉求和回访。",
                      "en": "Only the hotline (the command centre) takes reports in and "
                            "follows them up."},
-    "search_catalogue": {"zh": "搜索诉求类别（关键词、名称）",
+    "search_catalog": {"zh": "搜索诉求类别（关键词、名称）",
                          "en": "Search the categories (keywords, names)"},
     "search": {"zh": "搜索", "en": "Search"},
     "category": {"zh": "诉求类别", "en": "Category"},
@@ -221,7 +221,7 @@ TEXT: dict[str, dict[str, str]] = {
     "tier_complex": {"zh": "复杂 · 15天", "en": "complex · 15 days"},
     "choose": {"zh": "选择", "en": "Choose"},
     "no_service_found": {"zh": "没有匹配的类别。", "en": "No category matches."},
-    "unknown_service": {"zh": "目录中没有这个类别：", "en": "The catalogue has no category"},
+    "unknown_service": {"zh": "目录中没有这个类别：", "en": "The catalog has no category"},
     "change_category": {"zh": "更换类别", "en": "Change the category"},
     "required": {"zh": "必填", "en": "required"},
     "optional": {"zh": "选填", "en": "optional"},

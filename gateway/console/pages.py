@@ -58,7 +58,7 @@ from trust.pki import CertificateStore
 from trust.throttle import Throttle
 from workflows import command_table, reconcile
 from workflows.catalog_loader import Catalog
-from workflows.dispatch_catalogue import DispatchCatalogue
+from workflows.dispatch_catalog import DispatchCatalog
 from workflows.rules import limits
 
 Page = Callable[[Request, Reader], Awaitable[Response]]
@@ -79,7 +79,7 @@ STALLED_MAX = 1000
 class Console:
     def __init__(self, *, operations: Operations, links: AgencyLinks,
                  store: CertificateStore, catalog: Catalog, throttle: Throttle,
-                 dispatch: DispatchCatalogue) -> None:
+                 dispatch: DispatchCatalog) -> None:
         self._ops = operations
         self.dispatch = dispatch
         self._links = links
@@ -145,7 +145,7 @@ class Console:
         return response
 
     def _service_name(self, code: str, lang: str) -> str:
-        """A category of the dispatch catalogue by name; its code if it left the catalogue."""
+        """A category of the dispatch catalog by name; its code if it left the catalog."""
         service = self.dispatch.service(code)
         if service is None:
             return code

@@ -48,7 +48,7 @@ from gateway.open311.fields import (
 )
 from gateway.open311.formats import Many, answer, errors, record
 from gateway.open311.keys import OFFICER_PREFIX, ApiKeys
-from gateway.open311.limits import Limits
+from gateway.open311.limits import Open311Limits
 from gateway.open311.services import definition_record, service_notice, service_record
 from gateway.open311.submission import BadForm, api_key_of, parse_form, read_submission, request_id
 from gateway.reports.drafts import IntakeError, Taker
@@ -80,7 +80,7 @@ def _format_of(path: str) -> Format:
 class Open311:
     def __init__(self, intake: Intake, keys: ApiKeys, *, ledger: Engine, catalog: Catalog,
                  jurisdiction_id: str, public_url: str, contact: str, key_service: str,
-                 limits: Limits) -> None:
+                 limits: Open311Limits) -> None:
         self._intake = intake
         self._keys = keys
         self._catalog = catalog
@@ -89,7 +89,7 @@ class Open311:
         self._public_url = public_url.rstrip("/")
         self._contact, self._key_service = contact, key_service
         self._limits = limits
-        # The catalogue is read when the gateway starts, so its start is when the
+        # The catalog is read when the gateway starts, so its start is when the
         # services last changed, as far as a client can tell.
         self._changeset = datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -250,14 +250,14 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 def open311_app(intake: Intake, keys: ApiKeys, *, ledger: Engine, catalog: Catalog,
                 prefix: str = PREFIX, jurisdiction_id: str = JURISDICTION_ID,
                 public_url: str = "", contact: str = CONTACT, key_service: str = KEY_SERVICE,
-                limits: Limits | None = None) -> Starlette:
+                limits: Open311Limits | None = None) -> Starlette:
     """The GeoReport v2 endpoint under `prefix` (its paths keep the prefix, so a plain
     prefix dispatch can hand requests over unchanged). `public_url` is the endpoint's
     address as clients reach it (discovery's url; else the address the server is bound
     to, never the request's Host)."""
     door = Open311(intake, keys, ledger=ledger, catalog=catalog,
                    jurisdiction_id=jurisdiction_id, public_url=public_url, contact=contact,
-                   key_service=key_service, limits=limits or Limits())
+                   key_service=key_service, limits=limits or Open311Limits())
     e = door.endpoint
     return Starlette(
         middleware=[Middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)],

@@ -51,7 +51,7 @@ class Buckets:
 
 
 @dataclass
-class Limits:
+class Open311Limits:
     """The door's rates: per address for every call, per key for posts (the key's own
     rate, from its row)."""
 

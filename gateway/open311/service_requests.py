@@ -24,7 +24,7 @@ from gateway.open311.services import service_name, service_notice
 from gateway.reports import privacy
 from gateway.reports.store import Report
 from observability import projection
-from workflows.dispatch_catalogue import DispatchCatalogue
+from workflows.dispatch_catalog import DispatchCatalog
 from workflows.rules.catalog import Directory
 
 REOPENED_NOTE = "重办：回访不满意，已重新立案 Reopened after the reporter's rating"
@@ -93,7 +93,7 @@ def public_text(text: str, report: Report) -> str:
                              email=report.contact_email)
 
 
-def request_record(report: Report, view: CaseView | None, *, dispatch: DispatchCatalogue,
+def request_record(report: Report, view: CaseView | None, *, dispatch: DispatchCatalog,
                    directory: Directory, zone: tzinfo) -> dict[str, Value]:
     service = dispatch.service(report.service_code)
     agency = directory.get(view.owner) if view is not None and view.owner else None

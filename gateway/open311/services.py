@@ -1,6 +1,6 @@
-"""The dispatch catalogue (派单目录) as GeoReport v2 services and service definitions.
+"""The dispatch catalog (派单目录) as GeoReport v2 services and service definitions.
 
-Names: `service_name` is "中文名 English name", as the catalogue writes its groups and
+Names: `service_name` is "中文名 English name", as the catalog writes its groups and
 list values ("资源 Natural resources", "挖掘 Digging") and as a report's case is
 titled. GeoReport v2 has no way to ask for a language, and the district's readers are
 Chinese-speaking first; one bilingual name keeps both readers and every client (which
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from gateway.open311.fields import ATTRIBUTE, SERVICE, SERVICE_DEFINITION, SERVICE_TYPE, VALUE
 from gateway.open311.formats import Many, Value, record
-from workflows.dispatch_catalogue import MAX_ATTRIBUTE_VALUE, Datatype, Service, ServiceAttribute
+from workflows.dispatch_catalog import MAX_ATTRIBUTE_VALUE, Datatype, Service, ServiceAttribute
 
 # What a client should tell its user about each datatype (the spec's
 # datatype_description), including how a multivaluelist is posted.

@@ -3,7 +3,7 @@
 The body is `application/x-www-form-urlencoded` (the spec's only format for it), parsed
 here with bounds on its size and number of fields; it is never parsed as XML.
 `attribute[code]=value` answers a question, `attribute[code][]=key` (repeated) picks
-several keys of a multivaluelist, sent on as the catalogue's comma-separated answer.
+several keys of a multivaluelist, sent on as the catalog's comma-separated answer.
 
 Open311 has no idempotency key, so a client's retry is recognised by its content: the
 request id given to the intake is a digest of the key's name, every field but the key,

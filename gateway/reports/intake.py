@@ -23,7 +23,7 @@ from gateway.reports.store import Report, ReportDraft, ReportStore
 from observability.event_schema import Satisfaction
 from workflows import client as cases
 from workflows.catalog_loader import Catalog
-from workflows.dispatch_catalogue import DispatchCatalogue, Route, RouteError
+from workflows.dispatch_catalog import DispatchCatalog, Route, RouteError
 from workflows.ratings import RateReport, reopens
 from workflows.rules import limits
 from workflows.rules.commands import AttachReport, DetachReport, OpenCase
@@ -72,7 +72,7 @@ Numbering = Callable[[OpenCase], Awaitable[str]]
 
 
 class Intake:
-    def __init__(self, *, client: Client, catalog: Catalog, dispatch: DispatchCatalogue,
+    def __init__(self, *, client: Client, catalog: Catalog, dispatch: DispatchCatalog,
                  store: ReportStore, numbers: CaseNumbers, task_queue: str) -> None:
         self._client = client
         self._catalog = catalog
@@ -174,7 +174,7 @@ class Intake:
                 route = self.dispatch.route(report.service_code, lon=report.lon,
                                             lat=report.lat, jurisdiction=report.jurisdiction,
                                             attributes=report.attribute_map())
-            except RouteError as err:  # the catalogue changed since it was taken in
+            except RouteError as err:  # the catalog changed since it was taken in
                 await asyncio.to_thread(self.store.routing_failed, report.id, str(err),
                                         park=True, now=datetime.now(UTC))
                 continue
@@ -253,7 +253,7 @@ class Intake:
             route = self.dispatch.route(own.service_code, lon=own.lon, lat=own.lat,
                                         jurisdiction=own.jurisdiction,
                                         attributes=own.attribute_map())
-        except RouteError as err:  # the catalogue changed since it was taken in
+        except RouteError as err:  # the catalog changed since it was taken in
             await asyncio.to_thread(self.store.routing_failed, own.id, str(err), park=True,
                                     now=datetime.now(UTC))
         else:

@@ -74,7 +74,7 @@ class Report(SQLModel, table=True):
                                        sa_column=Column(DateTime(timezone=True)))
     # Why the last routing attempt failed (for the operator), empty once routed; when,
     # so the retries go round every waiting report; and whether it is parked: refused
-    # for good (by the case's rules, or a catalogue changed since), waiting for a person.
+    # for good (by the case's rules, or a catalog changed since), waiting for a person.
     routing_problem: str = Field(default="", max_length=500)
     attempted_at: datetime | None = Field(default=None,
                                           sa_column=Column(DateTime(timezone=True)))

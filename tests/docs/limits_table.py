@@ -8,8 +8,9 @@ import re
 import sys
 from pathlib import Path
 
-from gateway import listing, oversight, server, work_queue
-from gateway.reports import service as reports
+from gateway import listing, server, work_queue
+from gateway import oversight_service as gaps
+from gateway.reports import report_service as reports
 from workflows import to_proto
 from workflows.rules import calendar, limits
 
@@ -60,7 +61,7 @@ def rows() -> list[tuple[str, str]]:
         ("page size", f"case list 1–{listing.MAX_PAGE_SIZE} (0 means "
                       f"{listing.DEFAULT_PAGE_SIZE}), inbox 1–{work_queue.MAX_PAGE_SIZE} "
                       f"(0 means {work_queue.DEFAULT_PAGE_SIZE}), gaps "
-                      f"1–{oversight.MAX_PAGE_SIZE} (0 means {oversight.DEFAULT_PAGE_SIZE}), "
+                      f"1–{gaps.MAX_PAGE_SIZE} (0 means {gaps.DEFAULT_PAGE_SIZE}), "
                       f"reports up to {reports.MAX_PAGE} (0 means {reports.DEFAULT_PAGE}; more is "
                       f"cut to {reports.MAX_PAGE})"),
         ("request message", f"{server.MAX_REQUEST_BYTES // 1024} KiB (`RESOURCE_EXHAUSTED` "

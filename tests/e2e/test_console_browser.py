@@ -182,7 +182,7 @@ def test_the_days_demo_gives_every_page_something_true(platform: Platform,
     # The hotline takes a call: the category list follows the search box, the chosen
     # category asks its questions, and the open cases nearby are shown before submitting.
     desk.goto("/intake")
-    desk.get_by_test_id("catalogue-q").fill("噪音")
+    desk.get_by_test_id("catalog-q").fill("噪音")
     expect(desk.locator("tr[data-service]")).to_have_count(2)
     desk.locator("tr[data-service='construction-noise-night'] a.button").click()
     expect(desk.get_by_test_id("service")).to_contain_text("夜间施工噪音")

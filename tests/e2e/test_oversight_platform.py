@@ -8,7 +8,7 @@ data directory.
 
 A reporter's whole journey over Open311: a client system with a key posts a report
 (JSON), then another on the same subject (XML): the case opens with the lead the
-catalogue and the matrix name, and the second merges into it. GET shows it open, the
+catalog and the matrix name, and the second merges into it. GET shows it open, the
 agency responsible and the promised time. The lead works and closes it with an answer:
 GET shows it closed with the answer. The hotline records a dissatisfied, unsolved
 rating: the matter reopens, and GET follows the new case. And the reporter's phone

@@ -32,10 +32,10 @@ from tests.e2e import cli_forks
 from tests.e2e.platform import Platform, wait_for
 from trust.pki import Identity, Role
 from trust.tls import expecting, mutual_tls_channel, server_only_channel
+from workflows.case_workflow import CaseWorkflowInput
 from workflows.catalog_loader import load_catalog
 from workflows.rules.commands import OpenCase
 from workflows.rules.model import Actor
-from workflows.workflows import CaseWorkflowInput
 
 # The whole platform as real processes: left out of `make test-fast`.
 

@@ -44,7 +44,7 @@ from tests.fuzz.send import SERVICES, Sender
 from tests.fuzz.strategies import Pool
 from tests.fuzz.target import Target
 from workflows.catalog_loader import load_catalog
-from workflows.dispatch_catalogue import load_dispatch_catalogue
+from workflows.dispatch_catalog import load_dispatch_catalog
 
 # People of every kind: each role, the coordinator, oversight, a stranger to the cases.
 PEOPLE = (LEAD, "field-officer@natural-resources", "dispatcher@public-security",
@@ -105,7 +105,7 @@ def pool_for(world: World) -> Pool:
         task_kinds=tuple(k.id for p in playbooks for k in p.task_kinds) + ("nothing",),
         stages=tuple(s for p in playbooks for s in p.stages) + ("",),
         jurisdictions=("jinhaihu", "pinggu", "*", "nowhere"),
-        service_codes=tuple(s.code for s in load_dispatch_catalogue(catalog).services()))
+        service_codes=tuple(s.code for s in load_dispatch_catalog(catalog).services()))
 
 
 def routes(strategies: ProbeStrategies) -> list[Route]:

@@ -25,7 +25,7 @@ import httpx
 from google.protobuf import message_factory
 from google.protobuf.descriptor import MethodDescriptor
 
-from gateway.commands import FORWARDED_ACTIONS
+from gateway.command_rpcs import FORWARDED_ACTIONS
 from seamless.v1 import agency_pb2, case_service_pb2, oversight_pb2, report_pb2, roster_pb2
 from tests.fuzz.answers import Answer, cases_of, connect_answer, error_reason, http_answer
 from tests.fuzz.bodies import form_pairs, json_body

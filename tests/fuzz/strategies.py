@@ -81,7 +81,7 @@ class Pool:
     """Real values on the platform under test, which requests draw from often enough to
     get past validation now and then: case references the caller may see and may not
     (id, number, id without its run), task, hand-off and report ids, the directory's
-    agencies, the catalogue's case types, task kinds, stages, jurisdictions and
+    agencies, the catalog's case types, task kinds, stages, jurisdictions and
     services."""
 
     case_refs: tuple[str, ...] = ("20991231-0001",)

@@ -31,7 +31,7 @@ from agencies.roster import read_seed
 from agencies.server import run_server as run_agency
 from cli import datadir
 from cli.provision import DUTY_OFFICER, bodies, demo_password, first_head, provision
-from gateway.admission import Limits, Share
+from gateway.admission import AdmissionLimits, Share
 from gateway.case_numbers import open_case_numbers
 from gateway.errors import error_info
 from gateway.server import run_server as run_gateway
@@ -230,7 +230,7 @@ def failure(err: grpc.aio.AioRpcError) -> Failure:
 # faster than any person: their pace is raised. Calls in flight and whole-ledger jobs
 # keep the production bounds (tests/gateway/test_owasp.py tries them; the pace is tried
 # in test_admission.py).
-TEST_LIMITS = Limits(person=Share(rate=10_000.0, burst=10_000, in_flight=64))
+TEST_LIMITS = AdmissionLimits(person=Share(rate=10_000.0, burst=10_000, in_flight=64))
 
 
 @asynccontextmanager

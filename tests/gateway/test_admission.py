@@ -7,14 +7,14 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2, status_pb2
 
-from gateway.admission import HEAVY_METHODS, Admission, Limits, Share
+from gateway.admission import HEAVY_METHODS, Admission, AdmissionLimits, Share
 from gateway.callers import Caller, CallerKind
 from gateway.errors import GatewayError
 
 SIGN = "/seamless.v1.CaseService/SignTask"
 SCORECARDS = "/seamless.v1.OversightService/GetScorecards"
 EXPORT = "/seamless.v1.OversightService/ExportEventLog"
-SMALL = Limits(person=Share(rate=2.0, burst=3, in_flight=2),
+SMALL = AdmissionLimits(person=Share(rate=2.0, burst=3, in_flight=2),
                agency_service=Share(rate=10.0, burst=10, in_flight=5),
                heavy_per_agency=1, heavy_at_once=2)
 

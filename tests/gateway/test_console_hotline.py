@@ -1,5 +1,5 @@
 """The hotline's desk in the console, over real HTTP against the real gateway: the
-category picker searches the dispatch catalogue, a call taken through the intake form
+category picker searches the dispatch catalog, a call taken through the intake form
 opens a case and a second call on the same subject joins it (并单), the owner closes
 with an answer (答复), and the follow-up (回访) records a rating that reopens the case
 (重办). Other agencies get neither page, and a form without its CSRF token changes
@@ -23,7 +23,7 @@ from seamless.v1 import report_pb2 as rp
 from tests.gateway.harness import Gateway
 from tests.gateway.test_console import Browser, _csrf
 from workflows.catalog_loader import Catalog
-from workflows.dispatch_catalogue import load_dispatch_catalogue
+from workflows.dispatch_catalog import load_dispatch_catalog
 
 HOTLINE, TOWNSHIP, NR, STRANGER = ("command-center", "jinhaihu-township",
                                    "natural-resources", "traffic-police")
@@ -278,7 +278,7 @@ async def test_the_owner_merges_a_report_in_and_splits_it_off(gw: Gateway,
 
 
 def test_the_intake_form_reads_into_the_report_request(catalog: Catalog) -> None:
-    dispatch = load_dispatch_catalogue(catalog)
+    dispatch = load_dispatch_catalog(catalog)
     mining = dispatch.service("illegal-mining")
     assert mining is not None
     intake = read_intake(mining, {

@@ -27,7 +27,7 @@ from gateway.case_numbers import CaseNumbers
 from gateway.http_server import serve_http
 from gateway.open311.app import open311_app
 from gateway.open311.keys import ApiKeyError, ApiKeys, Open311Key
-from gateway.open311.limits import Limits
+from gateway.open311.limits import Open311Limits
 from gateway.open311.service_requests import public_text
 from gateway.reports.intake import Intake
 from gateway.reports.store import Report, ReportStore
@@ -37,7 +37,7 @@ from tests.gateway import harness
 from tests.gateway.test_reports import quarry_report
 from tests.workflows.harness import eventually
 from workflows.catalog_loader import Catalog
-from workflows.dispatch_catalogue import load_dispatch_catalogue
+from workflows.dispatch_catalog import load_dispatch_catalog
 from workflows.rules.model import Actor
 from workflows.seals import Vouch
 
@@ -228,7 +228,7 @@ async def site(dev_env: WorkflowEnvironment, catalog: Catalog,
         assert engine is not None and client is not None
         zone = catalog.calendar.tz
         intake = Intake(client=client, catalog=catalog,
-                        dispatch=load_dispatch_catalogue(catalog),
+                        dispatch=load_dispatch_catalog(catalog),
                         store=ReportStore(engine, zone), numbers=CaseNumbers(engine, zone),
                         task_queue=gw.task_queue)
         keys = ApiKeys(engine)
@@ -270,12 +270,12 @@ async def test_discovery_names_this_endpoint(site: Site, fmt: str) -> None:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-async def test_the_service_list_is_the_dispatch_catalogue(site: Site, fmt: str) -> None:
+async def test_the_service_list_is_the_dispatch_catalog(site: Site, fmt: str) -> None:
     reply = await site.get(f"services.{fmt}")
     found = document(reply, fmt, "services", SERVICE, "service")
-    catalogue = site.intake.dispatch.services()
-    assert [s["service_code"] for s in found] == [s.code for s in catalogue]
-    for listed, service in zip(found, catalogue, strict=True):
+    catalog = site.intake.dispatch.services()
+    assert [s["service_code"] for s in found] == [s.code for s in catalog]
+    for listed, service in zip(found, catalog, strict=True):
         assert listed["metadata"] is bool(service.attributes)
         assert listed["type"] == "realtime"
         assert listed["service_name"] == f"{service.name_zh} {service.name_en}"
@@ -283,7 +283,7 @@ async def test_the_service_list_is_the_dispatch_catalogue(site: Site, fmt: str) 
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-async def test_a_service_definition_asks_the_catalogues_questions(site: Site, fmt: str
+async def test_a_service_definition_asks_the_catalogs_questions(site: Site, fmt: str
                                                                    ) -> None:
     reply = await site.get(f"services/black-smoke-vehicle.{fmt}")
     found = document(reply, fmt, "service_definition", SERVICE_DEFINITION)
@@ -530,7 +530,7 @@ async def test_api6_sensitive_business_flows_a_key_over_its_rate_waits(site: Sit
 
 async def test_an_address_over_its_rate_waits(site: Site) -> None:
     app = open311_app(site.intake, site.keys, ledger=site.gw.ledger, catalog=site.catalog,
-                      limits=Limits(address_per_minute=3))
+                      limits=Open311Limits(address_per_minute=3))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://open311.test") as http:
         for _ in range(3):

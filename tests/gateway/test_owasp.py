@@ -16,7 +16,7 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from gateway import page_tokens
-from gateway.oversight import MAX_BOUNCE_CHAINS, longest_chains
+from gateway.oversight_service import MAX_BOUNCE_CHAINS, longest_chains
 from observability.analysis import BounceChain
 from seamless.v1 import agency_pb2, case_pb2
 from seamless.v1 import case_service_pb2 as pb

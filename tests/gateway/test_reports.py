@@ -1,4 +1,4 @@
-"""ReportService through a real gateway: intake routes by the catalogue and merges by
+"""ReportService through a real gateway: intake routes by the catalog and merges by
 subject (并单) atomically, the reporter's contact is masked for everyone but the hotline
 and the lead, a case with reports closes with an answer, and a dissatisfied, unsolved
 rating reopens the matter (重办) once."""
@@ -49,7 +49,7 @@ async def test_reports_on_one_subject_merge_into_one_case(gw: Gateway) -> None:
     site = f"quarry {uuid.uuid4().hex[:8]}"
     first = await submit(gw, quarry_report(site))
     case = await case_of(gw, first)
-    assert case.owner == TOWNSHIP  # the catalogue's case type, the matrix's lead there
+    assert case.owner == TOWNSHIP  # the catalog's case type, the matrix's lead there
     assert case.type == "illegal-mining" and case.jurisdiction == "jinhaihu"
     second = await submit(gw, quarry_report(f"  {site} "))
     assert second.case_id == first.case_id

@@ -17,6 +17,7 @@ from tests.workflows.harness import (
     ledger_heard_every_event_once,
 )
 from workflows import continuation
+from workflows.case_workflow import CaseWorkflow, CaseWorkflowInput
 from workflows.catalog_loader import Catalog
 from workflows.client import CaseRefused, get_case, open_case, read_case, send
 from workflows.rules.commands import (
@@ -32,7 +33,6 @@ from workflows.rules.commands import (
 )
 from workflows.rules.model import Actor, CaseStatus, EventKind, NoticeKind
 from workflows.rules.opening import split_case_id, subject_lock
-from workflows.workflows import CaseWorkflow, CaseWorkflowInput
 
 TOWNSHIP = "jinhaihu-township"
 

@@ -29,6 +29,7 @@ from tests.workflows.harness import Recorder, case_worker, eventually
 from trust import engine_keys
 from trust.engine_keys import EngineKeys
 from workflows import activities, envelopes
+from workflows.case_workflow import CaseWorkflow, CaseWorkflowInput
 from workflows.catalog_loader import Catalog
 from workflows.client import case_handle, get_case, open_case
 from workflows.ratings import rating_workflow_id
@@ -36,7 +37,6 @@ from workflows.rules.commands import OpenCase
 from workflows.rules.model import Actor
 from workflows.rules.refusals import Reason
 from workflows.unopened import PlatformPayloadConverter, Unopened
-from workflows.workflows import CaseWorkflow, CaseWorkflowInput
 
 TOWNSHIP = "jinhaihu-township"
 

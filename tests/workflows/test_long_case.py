@@ -18,6 +18,7 @@ from tests.workflows.harness import (
     ledger_heard_every_event_once,
 )
 from workflows import continuation
+from workflows.case_workflow import CaseWorkflow, CaseWorkflowInput
 from workflows.catalog_loader import Catalog
 from workflows.client import CaseRefused, case_handle, open_case, read_case, send
 from workflows.request_trace import RequestTraceInterceptor
@@ -35,7 +36,6 @@ from workflows.rules.limits import MAX_TASKS_PER_CASE
 from workflows.rules.model import Actor, CaseStatus, TaskState
 from workflows.rules.opening import split_case_id
 from workflows.seals import SealCheck
-from workflows.workflows import CaseWorkflow, CaseWorkflowInput
 
 TOWNSHIP = "jinhaihu-township"
 # The mining playbook's task kinds and who does each.

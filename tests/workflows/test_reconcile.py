@@ -23,11 +23,11 @@ from tests.trust.kit import gateway_sealer
 from tests.workflows.harness import Recorder, eventually
 from trust.engine_keys import EngineKeys
 from workflows import envelopes, reconcile
+from workflows.case_workflow import CaseWorkflow, CaseWorkflowInput
 from workflows.catalog_loader import Catalog
 from workflows.client import open_case
 from workflows.rules.commands import OpenCase
 from workflows.rules.model import Actor
-from workflows.workflows import CaseWorkflow, CaseWorkflowInput
 
 TOWNSHIP = "jinhaihu-township"
 

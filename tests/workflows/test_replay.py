@@ -14,9 +14,9 @@ from temporalio.worker import Replayer
 
 from tests.trust.kit import worker_seals
 from tests.workflows.scenarios import SCENARIOS
+from workflows.case_workflow import CaseWorkflow
 from workflows.request_trace import RequestTraceInterceptor
 from workflows.seals import SealCheck
-from workflows.workflows import CaseWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
 # Recorded before commands were sealed and receipts kept (no seal headers, deliveries

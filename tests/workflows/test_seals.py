@@ -29,6 +29,7 @@ from tests.trust.kit import session_kit, worker_seals
 from tests.workflows.harness import Recorder, case_worker, eventually
 from trust.pki import Role
 from trust.statements import StatementType, verify
+from workflows.case_workflow import CaseWorkflow, CaseWorkflowInput
 from workflows.catalog_loader import Catalog
 from workflows.client import CaseRefused, case_handle, get_case, open_case, send
 from workflows.rules.commands import AssignOwner, OpenCase, SignTask
@@ -37,7 +38,6 @@ from workflows.rules.opening import split_case_id, subject_lock
 from workflows.rules.refusals import Reason
 from workflows.seals import Sealer, digest
 from workflows.worker import build_worker
-from workflows.workflows import CaseWorkflow, CaseWorkflowInput
 
 TOWNSHIP = "jinhaihu-township"
 COORDINATOR = "command-center"

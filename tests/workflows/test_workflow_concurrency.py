@@ -15,6 +15,7 @@ from temporalio.worker import Worker
 
 from tests.workflows.harness import Recorder, case_worker, eventually
 from workflows import client as client_module
+from workflows.case_workflow import CaseWorkflow, CommandReply
 from workflows.catalog_loader import Catalog
 from workflows.client import (
     CaseRefused,
@@ -44,7 +45,6 @@ from workflows.rules.model import (
     OwnershipInterval,
 )
 from workflows.rules.opening import subject_lock
-from workflows.workflows import CaseWorkflow, CommandReply
 
 TOWNSHIP = "jinhaihu-township"
 

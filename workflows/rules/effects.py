@@ -36,7 +36,7 @@ class TaskDelivery:
     trace_id: str = ""
     span_id: str = ""
     case_number: str = ""
-    # The run that asks for it, stamped as the activity is called (workflows.workflows):
+    # The run that asks for it, stamped as the activity is called (workflows.case_workflow):
     # the activity runs only for that run, so an input copied out of the engine's
     # history into a workflow of someone else's does nothing (workflows.unopened).
     asked_by_run: str = ""

@@ -176,8 +176,8 @@ function dispatchForm(form) {
 
 // The intake's category picker: the list follows the search box as it is typed (the
 // gateway searches; without this script the search button does the same).
-function catalogueSearch(form) {
-  const results = document.getElementById("catalogue-results");
+function catalogSearch(form) {
+  const results = document.getElementById("catalog-results");
   const box = form.elements.q;
   let timer = null, asked = 0;
   box.addEventListener("input", () => {
@@ -206,8 +206,8 @@ document.addEventListener("DOMContentLoaded", () => {
   if (open) openCaseForm(open);
   const dispatch = document.getElementById("dispatch");
   if (dispatch) dispatchForm(dispatch);
-  const search = document.getElementById("catalogue-search");
-  if (search) catalogueSearch(search);
+  const search = document.getElementById("catalog-search");
+  if (search) catalogSearch(search);
   document.querySelectorAll("[data-back]").forEach((link) => link.addEventListener(
     "click", (event) => { event.preventDefault(); history.back(); }));
 });

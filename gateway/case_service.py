@@ -32,7 +32,7 @@ from gateway.callers import CallerKind, caller
 from gateway.case_numbers import CaseNumbers
 from gateway.case_refs import CaseRefs, not_found
 from gateway.case_views import case_seen_by
-from gateway.commands import RPCS, case_id, forwarded_act, open_command
+from gateway.command_rpcs import RPCS, forwarded_act, open_command, requested_case_id
 from gateway.errors import Context, GatewayError, abort, internal
 from observability import participation
 from seamless.v1 import agency_pb2, case_pb2, case_service_pb2_grpc
@@ -124,8 +124,8 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
     async def GetCase(self, request: pb.GetCaseRequest, context: Context
                       ) -> pb.GetCaseResponse:
         async def work() -> pb.GetCaseResponse:
-            return pb.GetCaseResponse(
-                case=self._seen(case_to_proto(await self._visible_case(case_id(request)))))
+            case = await self._visible_case(requested_case_id(request))
+            return pb.GetCaseResponse(case=self._seen(case_to_proto(case)))
         return await self._serve(context, work)
 
     async def ListCases(self, request: pb.ListCasesRequest, context: Context
@@ -219,7 +219,7 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
         rpc = RPCS[name]
 
         async def work() -> Message:
-            case = await self._refs.live(case_id(request))
+            case = await self._refs.live(requested_case_id(request))
             actor, vouch = self._acting(name, request)
             command = rpc.build(request, actor)
             try:
@@ -228,11 +228,11 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
             except cases.CaseRefused as err:
                 if err.reason == Reason.CASE_CLOSED.value:
                     # A stranger must not learn it existed, nor its id.
-                    await self._visible_case(case_id(request))
+                    await self._visible_case(requested_case_id(request))
                 if err.reason == Reason.CASE_NOT_FOUND.value:
                     # In the caller's words: the case's own would tell a stranger its
                     # number.
-                    raise not_found(case_id(request)) from None
+                    raise not_found(requested_case_id(request)) from None
                 raise
             return rpc.respond(reply.result, self._seen(reply.case_proto()))
         return await self._serve(context, work)
@@ -278,7 +278,7 @@ def _command_rpc(name: str) -> Callable[..., Awaitable[Message]]:
     return rpc
 
 
-# DispatchTask, SignTask, … CloseCase: one method per command of `gateway.commands.RPCS`
+# DispatchTask, SignTask, … CloseCase: one method per command of `gateway.command_rpcs.RPCS`
 # (the contract test checks that every RPC of CaseService is served).
 for _name in RPCS:
     setattr(CaseService, _name, _command_rpc(_name))

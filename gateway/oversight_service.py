@@ -30,7 +30,7 @@ from sqlmodel import Session
 
 from gateway import oversight_views as views
 from gateway import page_tokens
-from gateway.admission import Limits
+from gateway.admission import AdmissionLimits
 from gateway.callers import CallerKind, caller
 from gateway.case_refs import CaseRefs, not_found
 from gateway.errors import Context, GatewayError, abort, invalid
@@ -81,7 +81,7 @@ def _since(request: pb.GetScorecardsRequest | pb.GetHandoffMatrixRequest | pb.Li
 # Whole-ledger jobs (gateway.admission.HEAVY_METHODS) run on threads of their own, as
 # many as admission lets run at once: they never hold the threads every other call
 # shares (the default executor: six on two cores).
-_HEAVY_THREADS = ThreadPoolExecutor(max_workers=Limits().heavy_at_once,
+_HEAVY_THREADS = ThreadPoolExecutor(max_workers=AdmissionLimits().heavy_at_once,
                                     thread_name_prefix="oversight-heavy")
 
 

@@ -26,12 +26,12 @@ from temporalio.service import RPCError
 
 from gateway.callers import caller
 from gateway.case_refs import CaseRefs, not_found
+from gateway.case_service import refusal, signed_in_officer
 from gateway.errors import Context, GatewayError, abort
 from gateway.reports import privacy
 from gateway.reports.drafts import IntakeError, Taker
 from gateway.reports.intake import Intake, masked
 from gateway.reports.store import Report, ReportDraft, ReportFilter
-from gateway.service import refusal, signed_in_officer
 from observability import participation, projection
 from observability.event_schema import Satisfaction
 from seamless.v1 import report_pb2 as pb

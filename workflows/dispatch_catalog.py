@@ -1,4 +1,4 @@
-"""The dispatch catalogue (派单目录) and the district gazetteer: from a citizen's report to
+"""The dispatch catalog (派单目录) and the district gazetteer: from a citizen's report to
 the case type, stage, jurisdiction and subject it is routed by.
 
 A report's category is an Open311 service (`catalog/dispatch.yaml`): it names a playbook
@@ -36,8 +36,8 @@ from workflows.rules.limits import MAX_ID, MAX_SUBJECT
 
 __all__ = [
     "DISPATCH_FILE", "GAZETTEER_FILE", "Area", "AttributeValue", "Datatype",
-    "DispatchCatalogue", "Gazetteer", "Route", "RouteError", "RouteErrorCode", "Service",
-    "ServiceAttribute", "Tier", "load_dispatch_catalogue",
+    "DispatchCatalog", "Gazetteer", "Route", "RouteError", "RouteErrorCode", "Service",
+    "ServiceAttribute", "Tier", "load_dispatch_catalog",
 ]
 
 DISPATCH_FILE = "dispatch.yaml"
@@ -177,18 +177,18 @@ _NO_ATTRIBUTES: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True, eq=False)
-class DispatchCatalogue:
-    """The services and the gazetteer, as `load_dispatch_catalogue` checked them."""
+class DispatchCatalog:
+    """The services and the gazetteer, as `load_dispatch_catalog` checked them."""
 
-    catalogue: tuple[Service, ...]
+    catalog: tuple[Service, ...]
     gazetteer: Gazetteer
     playbooks: Mapping[str, Playbook]
     _by_code: Mapping[str, Service] = field(init=False, repr=False)
     _haystacks: tuple[str, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        ordered = tuple(sorted(self.catalogue, key=lambda s: (s.group, s.code)))
-        object.__setattr__(self, "catalogue", ordered)
+        ordered = tuple(sorted(self.catalog, key=lambda s: (s.group, s.code)))
+        object.__setattr__(self, "catalog", ordered)
         object.__setattr__(self, "_by_code", MappingProxyType({s.code: s for s in ordered}))
         object.__setattr__(self, "_haystacks", tuple(
             _fold("\n".join((s.code, s.name_zh, s.name_en, s.group, *s.keywords)))
@@ -199,7 +199,7 @@ class DispatchCatalogue:
 
     def services(self) -> list[Service]:
         """Every service, by group then code."""
-        return list(self.catalogue)
+        return list(self.catalog)
 
     def search(self, text: str) -> list[Service]:
         """Services matching every word of `text` (any case, full- or half-width) in their
@@ -208,7 +208,7 @@ class DispatchCatalogue:
             raise RouteError("text", f"the search is {len(text)} characters; the limit is "
                              f"{MAX_SEARCH}", code=RouteErrorCode.TOO_LONG)
         terms = _fold(text).split()
-        return [s for s, hay in zip(self.catalogue, self._haystacks, strict=True)
+        return [s for s, hay in zip(self.catalog, self._haystacks, strict=True)
                 if all(t in hay for t in terms)]
 
     def locate(self, lon: float, lat: float) -> Area | None:
@@ -221,7 +221,7 @@ class DispatchCatalogue:
         point, which then only names the area, even a point outside the district;
         otherwise the point decides. Multivaluelist answers are keys separated by commas."""
         if len(code) > MAX_ID or (service := self._by_code.get(code)) is None:
-            raise RouteError("service_code", f"no service {code[:MAX_ID]!r} in the catalogue",
+            raise RouteError("service_code", f"no service {code[:MAX_ID]!r} in the catalog",
                              code=RouteErrorCode.UNKNOWN_SERVICE)
         subject = _checked_subject(service, attributes)
         area = self._area_at(lon, lat)
@@ -333,8 +333,8 @@ def _check_answer(attribute: ServiceAttribute, value: object, where: str) -> Non
 # Loading ---------------------------------------------------------------------------------
 
 
-def load_dispatch_catalogue(catalog: Catalog, folder: Path = DEFAULT_CATALOG
-                            ) -> DispatchCatalogue:
+def load_dispatch_catalog(catalog: Catalog, folder: Path = DEFAULT_CATALOG
+                            ) -> DispatchCatalog:
     gazetteer = load_gazetteer(folder / GAZETTEER_FILE, catalog.directory)
     path = folder / DISPATCH_FILE
     services = _parse(path, _DispatchFile, _read(path)).services
@@ -344,7 +344,7 @@ def load_dispatch_catalogue(catalog: Catalog, folder: Path = DEFAULT_CATALOG
     # Questions in the order they are asked.
     services = tuple(replace(s, attributes=tuple(sorted(s.attributes, key=lambda a: a.order)))
                      for s in services)
-    return DispatchCatalogue(catalogue=services, gazetteer=gazetteer,
+    return DispatchCatalog(catalog=services, gazetteer=gazetteer,
                              playbooks=MappingProxyType(dict(catalog.playbooks)))
 
 

@@ -1,4 +1,4 @@
-"""The dispatch catalogue and gazetteer: shipped files load, reports route where a person
+"""The dispatch catalog and gazetteer: shipped files load, reports route where a person
 would expect, bad inputs are refused with stable codes, bad files with messages."""
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from hypothesis import strategies as st
 from shapely.geometry import Point
 
 from workflows.catalog_loader import DEFAULT_CATALOG, Catalog, CatalogError
-from workflows.dispatch_catalogue import (
+from workflows.dispatch_catalog import (
     DISPATCH_FILE,
     GAZETTEER_FILE,
-    DispatchCatalogue,
+    DispatchCatalog,
     RouteError,
     RouteErrorCode,
-    load_dispatch_catalogue,
+    load_dispatch_catalog,
 )
 
 JINHAIHU = (117.35, 40.17)
@@ -33,11 +33,11 @@ TIANANMEN = (116.3975, 39.9087)  # Beijing, but not Pinggu
 
 
 @pytest.fixture(scope="module")
-def dispatch(catalog: Catalog) -> DispatchCatalogue:
-    return load_dispatch_catalogue(catalog)
+def dispatch(catalog: Catalog) -> DispatchCatalog:
+    return load_dispatch_catalog(catalog)
 
 
-def test_every_playbook_takes_reports_of_some_category(dispatch: DispatchCatalogue,
+def test_every_playbook_takes_reports_of_some_category(dispatch: DispatchCatalog,
                                                         catalog: Catalog) -> None:
     assert {s.case_type for s in dispatch.services()} == set(catalog.playbooks)
     assert 12 <= len(dispatch.services()) <= 16
@@ -64,7 +64,7 @@ def test_every_playbook_takes_reports_of_some_category(dispatch: DispatchCatalog
     ("general-request", BINHE, {},
      ("citizen-hotline", "", "pinggu", "command-center", "滨河街道", "")),
 ])
-def test_reports_go_where_a_person_expects(dispatch: DispatchCatalogue, code: str,
+def test_reports_go_where_a_person_expects(dispatch: DispatchCatalog, code: str,
                                            point: tuple[float, float],
                                            attributes: dict[str, str],
                                            expected: tuple[str, ...]) -> None:
@@ -74,7 +74,7 @@ def test_reports_go_where_a_person_expects(dispatch: DispatchCatalogue, code: st
 
 
 def test_a_jurisdiction_given_by_the_hotline_wins_over_the_point(
-        dispatch: DispatchCatalogue) -> None:
+        dispatch: DispatchCatalog) -> None:
     route = dispatch.route("price-complaint", jurisdiction="jinhaihu")
     assert (route.jurisdiction, route.lead, route.area_name) == (
         "jinhaihu", "jinhaihu-township", "金海湖镇")
@@ -84,7 +84,7 @@ def test_a_jurisdiction_given_by_the_hotline_wins_over_the_point(
 
 
 def test_mining_outside_jinhaihu_is_refused_not_routed_to_nobody(
-        dispatch: DispatchCatalogue) -> None:
+        dispatch: DispatchCatalog) -> None:
     with pytest.raises(RouteError) as err:
         dispatch.route("illegal-mining", lon=MAFANG[0], lat=MAFANG[1])
     assert err.value.code == RouteErrorCode.NOT_SERVED_HERE
@@ -126,7 +126,7 @@ def _bad(field: str, error: RouteErrorCode, **kwargs: Any
          lon=JINHAIHU[0], lat=JINHAIHU[1], attributes={"seen-at": "last night"}),
 ])
 def test_bad_reports_are_refused_with_a_stable_code(
-        dispatch: DispatchCatalogue, field: str, error: RouteErrorCode,
+        dispatch: DispatchCatalog, field: str, error: RouteErrorCode,
         kwargs: dict[str, Any]) -> None:
     code = kwargs.pop("code", "price-complaint")
     kwargs.setdefault("lon", None if "jurisdiction" in kwargs or field == "location"
@@ -144,12 +144,12 @@ def test_bad_reports_are_refused_with_a_stable_code(
     ("Black SMOKE", "black-smoke-vehicle"), ("ｐａｒｋｉｎｇ", "illegal-parking"),
     ("夜间 施工", "construction-noise-night"), ("盗采", "night-quarrying"),
 ])
-def test_search_finds_a_category_in_chinese_or_english(dispatch: DispatchCatalogue,
+def test_search_finds_a_category_in_chinese_or_english(dispatch: DispatchCatalog,
                                                        text: str, expected: str) -> None:
     assert expected in [s.code for s in dispatch.search(text)]
 
 
-def test_search_of_nothing_lists_everything(dispatch: DispatchCatalogue) -> None:
+def test_search_of_nothing_lists_everything(dispatch: DispatchCatalog) -> None:
     assert dispatch.search("  ") == dispatch.services()
     assert dispatch.search("no such thing 不存在") == []
     with pytest.raises(RouteError):
@@ -163,7 +163,7 @@ _ENVELOPE = (116.88, 39.98, 117.52, 40.40)  # the district's bounding box, and a
     st.tuples(st.floats(_ENVELOPE[0], _ENVELOPE[2]), st.floats(_ENVELOPE[1], _ENVELOPE[3])),
     # Vertices and edges, where "contains" and "touches" part ways.
     st.sampled_from([(117.28, 40.13), (117.10, 40.12), (117.10, 40.15), (116.90, 40.02)])))
-def test_locate_agrees_with_a_brute_force_search(dispatch: DispatchCatalogue,
+def test_locate_agrees_with_a_brute_force_search(dispatch: DispatchCatalog,
                                                  point: tuple[float, float]) -> None:
     containing = [a for a in dispatch.gazetteer.areas if a.geometry.contains(Point(point))]
     found = dispatch.locate(*point)
@@ -252,10 +252,10 @@ def _broken_copy(tmp_path: Path, dispatch_edit: Edit | None = None,
 
 @pytest.mark.parametrize(("message", "edit"), DISPATCH_EDITS,
                          ids=[m for m, _ in DISPATCH_EDITS])
-def test_a_broken_catalogue_is_refused_naming_file_and_field(
+def test_a_broken_catalog_is_refused_naming_file_and_field(
         catalog: Catalog, tmp_path: Path, message: str, edit: Edit) -> None:
     with pytest.raises(CatalogError) as err:
-        load_dispatch_catalogue(catalog, _broken_copy(tmp_path, dispatch_edit=edit))
+        load_dispatch_catalog(catalog, _broken_copy(tmp_path, dispatch_edit=edit))
     assert str(err.value).startswith(f"{DISPATCH_FILE}: ")
     assert message in str(err.value)
 
@@ -265,11 +265,11 @@ def test_a_broken_catalogue_is_refused_naming_file_and_field(
 def test_a_broken_gazetteer_is_refused_naming_file_and_field(
         catalog: Catalog, tmp_path: Path, message: str, edit: Edit) -> None:
     with pytest.raises(CatalogError) as err:
-        load_dispatch_catalogue(catalog, _broken_copy(tmp_path, gazetteer_edit=edit))
+        load_dispatch_catalog(catalog, _broken_copy(tmp_path, gazetteer_edit=edit))
     assert str(err.value).startswith(f"{GAZETTEER_FILE}: ")
     assert message in str(err.value)
 
 
 def test_the_shipped_copy_loads_from_another_folder(catalog: Catalog, tmp_path: Path) -> None:
-    loaded = load_dispatch_catalogue(catalog, _broken_copy(tmp_path))
+    loaded = load_dispatch_catalog(catalog, _broken_copy(tmp_path))
     assert loaded.locate(*JINHAIHU) is not None

@@ -31,7 +31,7 @@ def request_id(request: Any) -> str:
     return str(request.request_id) or f"gw-{uuid.uuid4()}"
 
 
-def case_id(request: Any) -> str:
+def requested_case_id(request: Any) -> str:
     value = str(request.case_id)
     if not value:
         raise invalid("case_id", "is required")
