@@ -37,7 +37,7 @@ def ledger_refusal(message: str, kind: str) -> ApplicationError:
     retryable: the server retries it with backoff, the case's pending activity shows why,
     and a fixed worker's next attempt goes through. A local one (cases started before
     the ledger-appends-in-history patch) fails its workflow task instead, which leaves
-    nothing in history and is replayed by a fixed worker (see workflows.LedgerRefused).
+    nothing in history and is replayed by a fixed worker (see workflows.case_loops.LedgerRefused).
     """
     return ApplicationError(message, type=kind, non_retryable=activity.info().is_local)
 

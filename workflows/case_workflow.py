@@ -1,9 +1,11 @@
 """CaseWorkflow: one execution per case, a thin shell around `workflows.rules`.
 
 Updates (each with a validator, so a refused request writes nothing to history) change
-the case; one timer waits for the earliest running clock; one loop carries out the
-deliveries and notices the rules ask for, and another appends the case's events to the
-ledger, all through activities with idempotency keys.
+the case; one timer waits for the earliest running clock; two collaborators
+(`workflows.case_loops`) carry out the deliveries and notices the rules ask for and
+append the case's events to the ledger, all through activities with idempotency keys;
+a long case continues as new (`workflows.continuation`). Its version gates are
+`workflows.versions`'.
 """
 
 from __future__ import annotations
@@ -14,21 +16,17 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import (
-    ActivityError,
     ApplicationError,
-    CancelledError,
-    FailureError,
 )
 
 with workflow.unsafe.imports_passed_through():
     from seamless.v1 import case_pb2, case_service_pb2
-    from workflows import activities, continuation, request_trace, seals, search, unopened
-    from workflows.projection import project
+    from workflows import case_loops, continuation, request_trace, seals, search, unopened, versions
     from workflows.rules.case import CaseEngine, answer_key, fingerprint
     from workflows.rules.catalog import CaseRules
     from workflows.rules.commands import (
@@ -56,11 +54,7 @@ with workflow.unsafe.imports_passed_through():
         WithdrawTask,
     )
     from workflows.rules.effects import (
-        CaseEventBatch,
         Effect,
-        Notice,
-        TaskDelivery,
-        TaskWithdrawal,
     )
     from workflows.rules.model import CaseState, CaseStatus, CommandResult, OwnershipInterval
     from workflows.rules.opening import case_id as case_id_of
@@ -72,35 +66,6 @@ with workflow.unsafe.imports_passed_through():
 # How long a closed case keeps retrying deliveries and notices to an agency that is down
 # before it gives up on them and completes (the subject can be opened again after that).
 DEFAULT_DRAIN_LIMIT = timedelta(minutes=10)
-# Deliveries became ledger events (TASK_DELIVERED); cases started before run on without.
-DELIVERY_EVENTS_PATCH = "ledger-delivery-events"
-# Notices' receipts became ledger events (NOTICE_DELIVERED), likewise.
-NOTICE_RECEIPTS_PATCH = "ledger-notice-receipts"
-# A task's clocks must run in order (sign-for, on scene, due); cases opened before may
-# hold tasks whose do not, and replay as they ran.
-CLOCK_ORDER_PATCH = "clocks-in-order"
-# A decline's suggestion must be able to do the work; cases opened before accepted any.
-SUGGESTIONS_PATCH = "decline-suggestions-checked"
-# The agencies a case waits on became a search attribute (what inboxes query); cases
-# running before keep their attributes as they were.
-AWAITING_PATCH = "awaiting-index"
-# Ledger appends became regular activities (see CaseWorkflow._append); cases running
-# before keep their local ones.
-LEDGER_ACTIVITY_PATCH = "ledger-appends-in-history"
-# A case's requests and text became bounded (limits.check_case_size); cases opened
-# before replay without the bound.
-SIZE_PATCH = "case-size-bounded"
-# Long cases continue as new (see workflows.continuation); runs from before replay as
-# they ran, without.
-CONTINUE_PATCH = "continue-as-new"
-# Each ledger batch carries what the lists show of the case (workflows.projection), and
-# the lists read that instead of the search index: the participants and the agencies
-# the case waits on are no longer upserted. Cases running before keep their attributes.
-PROJECTION_PATCH = "read-model"
-# A case started since the read model has every behaviour above behind this one marker
-# (see CaseWorkflow._behaves): each marker was an event in every case's history, and an
-# upsert of Temporal's change-version attribute besides.
-CURRENT_PATCH = PROJECTION_PATCH
 # The largest case (base64 of its serialized proto) an update's answer carries: a
 # usual case is a few KiB, and a run continues as new long before its answers near
 # Temporal's 50 MiB.
@@ -109,22 +74,6 @@ INLINE_CASE_BYTES = 8 * 1024
 EARLY_WAKE = timedelta(seconds=2)
 # What a query answers when it reached a run of another case (see CaseWorkflow.case).
 NOT_THIS_CASE = "NOT_THIS_CASE"
-
-
-class LedgerRefused(Exception):
-    """The ledger refused a batch for good: a bug, not an outage.
-
-    Raised as a plain exception it fails the workflow *task*, not the case: the case
-    stops visibly (the Temporal UI shows why) and resumes where it was once a fixed
-    worker is deployed; no event is ever skipped.
-    """
-
-
-def _raise_if_refused(err: FailureError, batch: CaseEventBatch) -> None:
-    # A failed local activity surfaces as its own error, a server-side one wrapped.
-    cause = err.cause if isinstance(err, ActivityError) else err
-    if isinstance(cause, ApplicationError) and cause.non_retryable:
-        raise LedgerRefused(f"ledger refused {batch.idempotency_key}: {cause}") from err
 
 
 @dataclass(frozen=True)
@@ -165,15 +114,6 @@ class CommandReply:
         return case_pb2.Case.FromString(base64.b64decode(self.case))
 
 
-ActivityInput = TypeVar("ActivityInput",
-                        bound=TaskDelivery | TaskWithdrawal | Notice | CaseEventBatch)
-
-
-def asked_by_this_run(asked: ActivityInput) -> ActivityInput:
-    """`asked`, naming the run that calls its activity (which runs for no other)."""
-    return dataclasses.replace(asked, asked_by_run=workflow.info().run_id)
-
-
 def case_message(state: CaseState) -> str:
     return base64.b64encode(case_to_proto(state).SerializeToString()).decode("ascii")
 
@@ -198,24 +138,13 @@ class CaseWorkflow:
         self._carried_effects: list[Effect] = []
         self._drain_limit = DEFAULT_DRAIN_LIMIT
         self._begin(input)
-        # Each running delivery or notice, and the effect it carries out (to hand on if
-        # the run continues as new). Insertion-ordered: on giving up, the cancellations
-        # must go out in the same order on every replay.
-        self._in_flight: dict[asyncio.Task[None], Effect] = {}
-        # The latest delivery or withdrawal of each task: the next one for the same task
-        # waits for it, so a withdrawal can never overtake its own delivery.
-        self._last_for_task: dict[str, asyncio.Task[None]] = {}
-        # Set once the case is closed and every update has finished: the effect and
-        # ledger loops then drain what is left and end.
-        self._closing = False
-        self._giving_up = False
+        # The loops of side effects (workflows.case_loops), made when the run starts, and
+        # what tells them the case is closing or the run continuing as new.
+        self._flags = case_loops.RunFlags()
+        self._ledger: case_loops.LedgerFeed | None = None
+        self._effects: case_loops.EffectRunner | None = None
         # What the search attributes last said (owner, status, participants, awaiting).
         self._indexed: tuple[str, str, tuple[str, ...], tuple[str, ...]] | None = None
-        # Set while the run readies itself to continue as new: the ledger and effect
-        # loops take nothing more, and what is left is handed on.
-        self._continuing = False
-        # Whether a ledger append is in flight (one is let finish before continuing).
-        self._appending = False
         # Cleared when the run cannot continue as new (what it would hand on is too
         # large): it runs on, towards Temporal's own limits, and says so in the log.
         self._may_continue = True
@@ -245,25 +174,18 @@ class CaseWorkflow:
                                          proofs=seals.start_proofs(),
                                          run_id=workflow.info().run_id,
                                          workflow_id=workflow.info().workflow_id,
-                                         clocks_in_order=self._behaves(
-                                             CLOCK_ORDER_PATCH),
-                                         suggestions_checked=self._behaves(
-                                             SUGGESTIONS_PATCH),
-                                         size_bounded=self._behaves(SIZE_PATCH),
-                                         continues=self._behaves(CONTINUE_PATCH),
-                                         listed=self._behaves(PROJECTION_PATCH))
+                                         clocks_in_order=versions.behaves(
+                                             versions.CLOCK_ORDER),
+                                         suggestions_checked=versions.behaves(
+                                             versions.SUGGESTIONS),
+                                         size_bounded=versions.behaves(versions.SIZE),
+                                         continues=versions.behaves(versions.CONTINUE),
+                                         listed=versions.behaves(versions.PROJECTION))
             except Refusal as refusal:
                 # Callers validate before starting, so this means the catalog changed
                 # between their check and the start. The run ends at once, releasing the
                 # subject.
                 self._refused = refusal
-
-    @staticmethod
-    def _behaves(patch: str) -> bool:
-        """Whether this run has the behaviour `patch` versions. A case started since
-        CURRENT_PATCH has every one, behind that one marker; a case started before keeps
-        the markers its history recorded, and replays as it ran."""
-        return workflow.patched(CURRENT_PATCH) or workflow.patched(patch)
 
     def _resume(self, carry: continuation.CarryOver, rules: CaseRules) -> None:
         info = workflow.info()
@@ -296,13 +218,17 @@ class CaseWorkflow:
         # A start that did not open was refused by the line above.
         assert isinstance(input, CaseWorkflowInput)
         self._index()
+        runner = self._effects = case_loops.EffectRunner(engine, self._flags,
+                                                         self._drain_limit)
+        feed = self._ledger = case_loops.LedgerFeed(engine, self._flags)
         for effect in self._carried_effects:
-            self._start(effect)
-        effects = asyncio.create_task(self._carry_out_effects())
-        ledger = asyncio.create_task(self._append_to_ledger())
+            runner.start(effect)
+        effects = asyncio.create_task(runner.run())
+        ledger = asyncio.create_task(feed.run())
         clocks = asyncio.create_task(self._keep_clocks())
         while True:
-            # The ledger loop ends before closing only by raising LedgerRefused: let that
+            # The ledger loop ends before closing only by raising LedgerRefused
+            # (workflows.case_loops): let that
             # fail the workflow task at once rather than when the case closes.
             await workflow.wait_condition(
                 lambda: clocks.done() or ledger.done() or self._history_long(input))
@@ -313,7 +239,7 @@ class CaseWorkflow:
             await self._continue_as_new(input, ledger)
         await clocks
         await workflow.wait_condition(workflow.all_handlers_finished)
-        self._closing = True
+        self._flags.closing = True
         await ledger
         await effects
         state = engine.state
@@ -322,7 +248,7 @@ class CaseWorkflow:
     # ----- continuing as new --------------------------------------------------------
 
     def _history_long(self, input: CaseWorkflowInput) -> bool:
-        if not (self._engine.continues and self._may_continue) or self._continuing:
+        if not (self._engine.continues and self._may_continue) or self._flags.continuing:
             return False
         info = workflow.info()
         return (info.is_continue_as_new_suggested()
@@ -339,14 +265,16 @@ class CaseWorkflow:
         still running are started again by the next run, which their idempotency keys
         make harmless; new ones wait for it (the wait is an append's, milliseconds unless
         the ledger is down, when the case's record waits anyway)."""
-        self._continuing = True
+        assert self._effects is not None and self._ledger is not None
+        feed, runner = self._ledger, self._effects
+        self._flags.continuing = True
         await workflow.wait_condition(
-            lambda: workflow.all_handlers_finished() and not self._appending)
+            lambda: workflow.all_handlers_finished() and not feed.appending)
         if ledger.done():
             ledger.result()
         engine = self._engine
         state = engine.state
-        undone = [*self._in_flight.values(), *engine.take_effects()]
+        undone = [*runner.in_flight.values(), *engine.take_effects()]
         carry = continuation.CarryOver(
             state=continuation.lightened(state, engine.events_taken),
             events_taken=engine.events_taken,
@@ -359,7 +287,7 @@ class CaseWorkflow:
             workflow.logger.error("case %s cannot continue as new: it would hand on %d KiB "
                                   "(at most %d)", state.id, len(packed) // 1024,
                                   continuation.MAX_HAND_ON // 1024)
-            self._may_continue, self._continuing = False, False
+            self._may_continue, self._flags.continuing = False, False
             return
         workflow.continue_as_new(
             dataclasses.replace(input, carried=packed),
@@ -394,159 +322,23 @@ class CaseWorkflow:
         return lambda: (engine.next_deadline() != armed
                         or engine.state.status is not CaseStatus.OPEN)
 
-    # ----- side effects -------------------------------------------------------------
-
-    async def _append_to_ledger(self) -> None:
-        """Ledger appends, one batch at a time so the ledger sees events in order.
-
-        A batch is never dropped: an outage is retried for as long as it lasts, and a
-        refusal stops the case (see LedgerRefused) until a fixed worker resumes it.
-        """
-        engine = self._engine
-        while True:
-            await workflow.wait_condition(
-                lambda: (engine.has_new_events() or self._closing) and not self._continuing)
-            batch = engine.take_events()
-            if batch is not None:
-                if self._behaves(PROJECTION_PATCH):
-                    batch = dataclasses.replace(batch, projection=project(engine.state,
-                                                                          engine.rules))
-                self._appending = True
-                try:
-                    await self._append(batch)
-                finally:
-                    self._appending = False
-            if self._closing and not engine.has_new_events():
-                return
-
-    async def _append(self, batch: CaseEventBatch) -> None:
-        """A regular activity, never a local one: its batch is in history before it runs.
-
-        A local activity runs *before* its workflow task commits. Updates are not in
-        history until that commit, so when the commit fails (a task timed out under load)
-        the next attempt may take the same updates in another order, or refuse one, and
-        the ledger would already hold events the case never had: seen in CI as twenty
-        reports racing into one case, and the case stuck on LEDGER_CONFLICT.
-        """
-        if not self._behaves(LEDGER_ACTIVITY_PATCH):
-            await self._append_locally(batch)
-            return
-        await self._append_from_server(batch)
-
-    @staticmethod
-    async def _append_from_server(batch: CaseEventBatch) -> None:
-        try:
-            await workflow.execute_activity(
-                activities.RECORD_CASE_EVENTS, asked_by_this_run(batch),
-                start_to_close_timeout=activities.CALL_TIMEOUT,
-                retry_policy=activities.PATIENT_RETRY)
-        except ActivityError as err:
-            _raise_if_refused(err, batch)
-            raise
-
-    async def _append_locally(self, batch: CaseEventBatch) -> None:
-        """How cases started before LEDGER_ACTIVITY_PATCH append, kept for their replay."""
-        try:
-            await workflow.execute_local_activity(
-                activities.RECORD_CASE_EVENTS, batch,
-                start_to_close_timeout=activities.CALL_TIMEOUT,
-                schedule_to_close_timeout=timedelta(minutes=1),
-                retry_policy=activities.PATIENT_RETRY)
-            return
-        except FailureError as err:  # refused, or still failing after a minute
-            _raise_if_refused(err, batch)
-        workflow.logger.warning("ledger append %s still failing; retrying from the server",
-                                batch.idempotency_key)
-        await self._append_from_server(batch)
-
-    async def _carry_out_effects(self) -> None:
-        engine = self._engine
-        while True:
-            # None is started while the run readies itself to hand on (what is queued is
-            # handed on): an activity scheduled in the task that continues as new is
-            # dropped with its run, and the time-skipping test server stalls on one.
-            await workflow.wait_condition(
-                lambda: (engine.has_effects() or self._closing) and not self._continuing)
-            for effect in engine.take_effects():
-                self._start(effect)
-            if self._closing and not engine.has_effects():
-                break
-        if self._in_flight:
-            try:
-                await workflow.wait_condition(lambda: not self._in_flight,
-                                              timeout=self._drain_limit)
-            except TimeoutError:
-                workflow.logger.warning("case closed %s ago; giving up on %d deliveries and "
-                                        "notices still failing", self._drain_limit,
-                                        len(self._in_flight))
-                self._giving_up = True
-                remaining = list(self._in_flight)
-                for task in remaining:
-                    task.cancel()
-                # Let them unwind before the run completes: completion must be the last
-                # command the workflow sends.
-                await asyncio.gather(*remaining, return_exceptions=True)
-
-    def _start(self, effect: Effect) -> None:
-        per_task = effect.task_id if isinstance(effect, TaskDelivery | TaskWithdrawal) else ""
-        task = asyncio.create_task(self._run_effect(effect, self._last_for_task.get(per_task)))
-        if per_task:
-            self._last_for_task[per_task] = task
-        self._in_flight[task] = effect
-        task.add_done_callback(lambda done: self._in_flight.pop(done, None))
-
-    async def _run_effect(self, effect: Effect, after: asyncio.Task[None] | None) -> None:
-        if after is not None:
-            await after
-        if self._giving_up:
-            return
-        if isinstance(effect, TaskDelivery):
-            name = activities.DELIVER_TASK
-        elif isinstance(effect, TaskWithdrawal):
-            name = activities.WITHDRAW_TASK
-        else:
-            name = activities.SEND_NOTICE
-        try:
-            with request_trace.continued(effect.trace_id, effect.span_id):
-                answer = await workflow.execute_activity(
-                    name, asked_by_this_run(effect),
-                    start_to_close_timeout=activities.CALL_TIMEOUT,
-                    retry_policy=activities.PATIENT_RETRY, activity_id=effect.idempotency_key)
-            received = activities.Received.of(answer)
-            if isinstance(effect, TaskDelivery):
-                # Histories recorded before deliveries reported their attempts answer None,
-                # and those cases go on without delivery events (which add a ledger append).
-                self._engine.mark_delivered(
-                    effect.task_id, effect.round, workflow.now(), attempts=received.attempts,
-                    record_event=self._behaves(DELIVERY_EVENTS_PATCH),
-                    receipt=received.receipts[0] if received.receipts else "")
-            elif isinstance(effect, Notice) and received.receipts and \
-                    self._behaves(NOTICE_RECEIPTS_PATCH):
-                self._engine.mark_notified(effect, workflow.now(), received.receipts)
-        except ActivityError as err:
-            if isinstance(err.cause, CancelledError):
-                return  # given up at the drain limit, logged there
-            # Retries are unlimited, so only a non-retryable refusal by the receiver ends
-            # here; the case carries on and the failure is in the history and the log.
-            workflow.logger.error("%s %s failed: %s", name, effect.idempotency_key, err.cause)
-
     # ----- search attributes --------------------------------------------------------
 
     def _index(self) -> None:
         """Keep the case's search attributes current, writing only when they change.
 
-        Since the read model (PROJECTION_PATCH) the lists no longer read them: what is
+        Since the read model (versions.PROJECTION) the lists no longer read them: what is
         left is what an operator filters on with Temporal's own tools (type, subject,
         owner, status), which changes at a hand-off and a close, not at every step."""
         engine = self._engine
         state = engine.state
-        if self._behaves(PROJECTION_PATCH):
+        if versions.behaves(versions.PROJECTION):
             participants: list[str] = []
             waiting_on: tuple[str, ...] = ()
         else:
             participants = state.participants()
             waiting_on = tuple(awaiting(state, coordinator=engine.rules.directory.coordinator)
-                               ) if self._behaves(AWAITING_PATCH) else ()
+                               ) if versions.behaves(versions.AWAITING) else ()
         snapshot = (state.owner, state.status.value, tuple(participants), waiting_on)
         if snapshot == self._indexed:
             return
@@ -558,9 +350,9 @@ class CaseWorkflow:
             search.OWNER.value_set(state.owner),
             search.STATUS.value_set(state.status.value),
         ]
-        if not self._behaves(PROJECTION_PATCH):
+        if not versions.behaves(versions.PROJECTION):
             updates.append(search.PARTICIPANTS.value_set(participants))
-            if self._behaves(AWAITING_PATCH):
+            if versions.behaves(versions.AWAITING):
                 updates.append(search.AWAITING.value_set(list(waiting_on)))
         workflow.upsert_search_attributes(updates)
 

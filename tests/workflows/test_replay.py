@@ -25,10 +25,10 @@ HISTORIES = Path(__file__).parent / "histories"
 BEFORE_SEALS = HISTORIES / "before-seals"
 # Recorded before deliveries became ledger events, likewise.
 BEFORE_DELIVERY_EVENTS = HISTORIES / "before-delivery-events"
-# Recorded when ledger appends were local activities (before LEDGER_ACTIVITY_PATCH).
+# Recorded when ledger appends were local activities (before versions.LEDGER_ACTIVITY).
 BEFORE_LEDGER_ACTIVITIES = HISTORIES / "before-ledger-activities"
 # Recorded before each batch carried the read model and the participants and awaited
-# agencies were upserted at every step (before PROJECTION_PATCH).
+# agencies were upserted at every step (before versions.PROJECTION).
 BEFORE_READ_MODEL = HISTORIES / "before-read-model"
 
 
