@@ -22,9 +22,9 @@ from connectrpc.errors import ConnectError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from gateway.console.core import ConsoleCore, flash_of
 from gateway.console.forms import MAX_FIELD_CHARS
 from gateway.console.i18n import TEXT
-from gateway.console.pages import Console, flash_of
 from gateway.console.web import FLASH_COOKIE, Reader, language, refusal_of, set_cookie
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
@@ -149,7 +149,7 @@ def _zoned(answer: str, zone: tzinfo) -> str:
 class HotlineDesk:
     """The pages of `/intake` and `/follow-up`, beside the console's others."""
 
-    def __init__(self, console: Console, zone: tzinfo) -> None:
+    def __init__(self, console: ConsoleCore, zone: tzinfo) -> None:
         self._console = console
         self._dispatch = console.dispatch
         self._zone = zone

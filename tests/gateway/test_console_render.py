@@ -9,8 +9,8 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from gateway.console import forms, swimlane
+from gateway.console.core import DONE_WORDS, enum_short_name, time_left
 from gateway.console.i18n import ENUM_ZH, LANGUAGES, TEXT
-from gateway.console.pages import DONE_WORDS, _enum, _left
 from gateway.console.web import local_path
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
@@ -158,7 +158,7 @@ def test_every_word_exists_in_both_languages() -> None:
 @pytest.mark.parametrize("enum", sorted(ENUM_ZH))
 def test_every_value_a_page_shows_has_a_chinese_name(enum: str) -> None:
     wrapper = getattr(case_pb2, enum)
-    shown = {_enum(v, enum) for v in wrapper.values()[1:]}
+    shown = {enum_short_name(v, enum) for v in wrapper.values()[1:]}
     assert shown == set(ENUM_ZH[enum])
 
 
@@ -166,7 +166,7 @@ def test_every_value_a_page_shows_has_a_chinese_name(enum: str) -> None:
                                             (3 * 3600 + 60, "3h 01m"), (-90, "-1m 30s"),
                                             (2 * 86400 + 3600, "2d 1h")])
 def test_time_left_reads_in_a_few_characters(seconds: int, shown: str) -> None:
-    assert _left(seconds) == shown
+    assert time_left(seconds) == shown
 
 
 def test_every_command_has_words_for_its_confirmation() -> None:

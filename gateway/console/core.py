@@ -1,0 +1,269 @@
+"""The console's core: rendering a page in the reader's language, calling the gateway's
+operations as the signed-in reader, and sending anyone else to sign in. The pages
+(`sign_in_pages`, `work_pages`, `oversight_pages`, `hotline`) are built on it.
+
+Every page reads through the gateway's operations as the signed-in reader, so what a
+page shows is what the API shows that reader: a case the reader may not see answers
+"not found", worded as for a wrong number.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+from urllib.parse import quote
+
+from connectrpc.code import Code
+from connectrpc.errors import ConnectError
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from gateway.agency_links import AgencyLinks
+from gateway.console import swimlane
+from gateway.console.i18n import TEXT, enum_label, local_name, translator
+from gateway.console.web import (
+    FLASH_COOKIE,
+    SESSION_COOKIE,
+    Keys,
+    Reader,
+    call,
+    language,
+    may,
+    reader_of,
+    set_cookie,
+)
+from gateway.http_api import Operations
+from observability.participation import OVERSIGHT, OVERSIGHT_NAMES
+from seamless.v1 import case_pb2
+from seamless.v1 import case_service_pb2 as cs
+from trust.pki import CertificateStore
+from trust.throttle import Throttle
+from workflows import command_table
+from workflows.catalog_loader import Catalog
+from workflows.dispatch_catalog import DispatchCatalog
+from workflows.rules import limits
+
+Page = Callable[[Request, Reader], Awaitable[Response]]
+# The statuses a refused command or read shows with.
+HTTP_STATUS = {Code.NOT_FOUND: 404, Code.PERMISSION_DENIED: 403,
+                Code.INVALID_ARGUMENT: 400, Code.FAILED_PRECONDITION: 409,
+                Code.ALREADY_EXISTS: 409, Code.RESOURCE_EXHAUSTED: 429,
+                Code.UNAVAILABLE: 503}
+# What the confirmation after each command calls it: its declaration's words.
+DONE_WORDS = {call.rpc: call.words[0] for call in command_table.WORDED}
+# What a flash cookie may carry after its key: report ids and case numbers (cookies
+# carry no Chinese, nor anything a cookie would have to quote).
+_FLASH_ARG = re.compile(r"[A-Za-z0-9-]{1,64}")
+
+
+class ConsoleCore:
+    def __init__(self, *, operations: Operations, links: AgencyLinks,
+                 store: CertificateStore, catalog: Catalog, throttle: Throttle,
+                 dispatch: DispatchCatalog) -> None:
+        self._ops = operations
+        self.dispatch = dispatch
+        self._links = links
+        self._store = store
+        self._catalog = catalog
+        self._keys = Keys()
+        self._throttle = throttle
+        self._zone = catalog.calendar.tz
+        directory = catalog.directory
+        self._names = {a.id: (a.name_zh, a.name_en) for a in directory.agencies}
+        self._names[OVERSIGHT] = OVERSIGHT_NAMES
+        self._coordinator = directory.coordinator
+        self._type_names = {p.id: (p.name_zh, p.name_en) for p in catalog.playbooks.values()}
+        self._env = Environment(loader=PackageLoader("gateway.console", "templates"),
+                                autoescape=select_autoescape(default=True),
+                                trim_blocks=True, lstrip_blocks=True)
+        self._env.filters.update(when=self._when, left=time_left, duration=_duration,
+                                 rate=_rate, enum=enum_short_name)
+        self._env.globals.update(optional=_optional, when=self._when,
+                                 running_clock=swimlane.running_clock)
+
+    def _when(self, stamp: Any, seconds: bool = False) -> str:
+        if stamp is None:
+            return ""
+        moment = stamp if isinstance(stamp, datetime) else (
+            stamp.ToDatetime(tzinfo=UTC) if stamp.ByteSize() else None)
+        if moment is None:
+            return ""
+        local = moment.astimezone(self._zone)
+        offset = local.strftime("%z")
+        shown = local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+        return f"{shown} UTC{offset[:3]}:{offset[3:]}"
+
+    def render(self, request: Request, reader: Reader | None, template: str,
+               status: int = 200, path: str = "", **context: Any) -> HTMLResponse:
+        lang = language(request)
+        flash_key = request.cookies.get(FLASH_COOKIE, "")
+        page = self._env.get_template(template).render(
+            t=translator(lang), lang=lang, reader=reader,
+            # A word that may be missing from the table (a value from elsewhere).
+            say=lambda key, default: TEXT.get(key, {}).get(lang, default),
+            name=lambda agency: local_name(self._names, agency, lang),
+            names=self._names, coordinator=self._coordinator, oversight=OVERSIGHT,
+            csrf=self._keys.csrf(reader.token) if reader else "",
+            path=path or request.url.path, now=datetime.now(UTC),
+            rid=lambda: str(uuid.uuid4()), flash=_flash(flash_key, lang),
+            service_name=lambda code: self._service_name(code, lang),
+            place_name=lambda place: self._place_name(place, lang),
+            pb=cs, pb_case=case_pb2, zone=_zone_name(self._zone), utc=UTC,
+            gap_classes=swimlane.GAP_CLASSES, limit=limits,
+            type_name=lambda type_id: local_name(self._type_names, type_id, lang),
+            # "CloseCase" (a CaseService method) or "ReportService/MergeReport".
+            may=(lambda method: may(reader, method if "/" in method
+                                    else f"CaseService/{method}")) if reader
+            else (lambda method: False),
+            label=lambda value, enum: enum_label(enum_short_name(value, enum), enum, lang),
+            **context)
+        response = HTMLResponse(page, status_code=status)
+        if flash_key:
+            response.delete_cookie(FLASH_COOKIE, path="/")
+        return response
+
+    def _service_name(self, code: str, lang: str) -> str:
+        """A category of the dispatch catalog by name; its code if it left the catalog."""
+        service = self.dispatch.service(code)
+        if service is None:
+            return code
+        return service.name_zh if lang == "zh" else service.name_en
+
+    def _place_name(self, place: str, lang: str) -> str:
+        """An area or jurisdiction of the gazetteer by name; its id if it has none."""
+        area = self.dispatch.gazetteer.area(place)
+        if area is None:
+            return place
+        return area.name_zh if lang == "zh" else area.name_en
+
+    @property
+    def hotline(self) -> str:
+        return self._catalog.directory.hotline
+
+    def csrf_ok(self, reader: Reader, token: str) -> bool:
+        return self._keys.csrf_ok(reader.token, token)
+
+    def refuse(self, request: Request, reader: Reader, status: int, code: Code,
+               message: str) -> HTMLResponse:
+        """The error page, for a refusal of the console's own."""
+        return self.render(request, reader, "error.html", status=status, code=code,
+                           message=message)
+
+    async def call(self, reader: Reader, method: str, request: Message) -> Any:
+        return await self._call(reader, method, request)
+
+    def _refused(self, request: Request, reader: Reader, err: ConnectError) -> Response:
+        if err.code is Code.UNAUTHENTICATED:  # the session ended (signed out, disabled)
+            return self._to_sign_in(request, "expired", forget=True)
+        return self.render(request, reader, "error.html",
+                           status=HTTP_STATUS.get(err.code, 500),
+                           code=err.code, message=err.message)
+
+    def _to_sign_in(self, request: Request, flash: str = "", forget: bool = False
+                    ) -> Response:
+        """To the sign-in page, then back here; `flash` is a key of the text table. The
+        session cookie is forgotten only when it was sent and does not hold: a request
+        that came without it (one another site started) leaves it be."""
+        response = RedirectResponse(f"/login?next={quote(request.url.path)}",
+                                    status_code=303)
+        if forget:
+            response.delete_cookie(SESSION_COOKIE, path="/")
+        if flash:
+            set_cookie(response, FLASH_COOKIE, flash, max_age=60)
+        return response
+
+    def page(self, handler: Page) -> Callable[[Request], Awaitable[Response]]:
+        """A page for signed-in readers; anyone else is sent to sign in."""
+        async def serve(request: Request) -> Response:
+            reader = reader_of(request, self._store)
+            if reader is None:
+                return self._to_sign_in(request, forget=SESSION_COOKIE in request.cookies)
+            try:
+                return await handler(request, reader)
+            except ConnectError as err:
+                return self._refused(request, reader, err)
+        return serve
+
+    async def _call(self, reader: Reader, method: str, request: Message) -> Any:
+        return await call(self._ops, reader, method, request)
+
+
+def flash_of(key: str, *args: str) -> str:
+    """A flash cookie's value: a key of the text table (or a command just done) and the
+    report ids or case numbers its words name, each dropped if it is not one."""
+    return "|".join([key, *(a if _FLASH_ARG.fullmatch(a) else "?" for a in args)])
+
+
+def _flash(value: str, lang: str) -> str:
+    """The words of a flash cookie (`flash_of`) in the reader's language; nothing for a
+    value that is not one."""
+    key, *args = value.split("|")
+    if key in DONE_WORDS and not args:
+        return f"{TEXT['done'][lang]} {TEXT[DONE_WORDS[key]][lang]}"
+    words = TEXT.get(key, {}).get(lang, "")
+    if words.count("{}") != len(args) or not all(_FLASH_ARG.fullmatch(a) or a == "?"
+                                                 for a in args):
+        return ""
+    return words.format(*args)
+
+
+def time_left(seconds: int) -> str:
+    """Time left (or, negative, overdue by) in a few characters: 3d 4h, 2h 05m, 45s."""
+    sign, seconds = ("-" if seconds < 0 else ""), abs(int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{sign}{days}d {hours}h"
+    if hours:
+        return f"{sign}{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{sign}{minutes}m {secs:02d}s"
+    return f"{sign}{secs}s"
+
+
+def _duration(value: Any) -> str:
+    if isinstance(value, timedelta):
+        return time_left(int(value.total_seconds()))
+    if value is None or not value.ByteSize():
+        return "–"
+    return time_left(int(value.ToTimedelta().total_seconds()))
+
+
+def _rate(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.0f}%"
+
+
+def enum_short_name(value: int, enum: str) -> str:
+    """A proto enum's value by its short name: TASK_STATE_SIGNED -> signed."""
+    wrapper = getattr(case_pb2, enum, None) or getattr(cs, enum)
+    prefix = wrapper.Name(0).removesuffix("UNSPECIFIED")
+    return str(wrapper.Name(value)).removeprefix(prefix).lower().replace("_", " ")
+
+
+def timestamp_of(moment: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def _zone_name(zone: tzinfo) -> str:
+    """The platform's zone as browsers name it, for the swimlane's axis: its IANA name,
+    or Etc/GMT-8 for a fixed UTC+08:00."""
+    key = getattr(zone, "key", None)
+    if key:
+        return str(key)
+    offset = zone.utcoffset(None) or timedelta(0)
+    hours = int(offset.total_seconds() // 3600)
+    return f"Etc/GMT{-hours:+d}" if hours else "UTC"
+
+
+def _optional(message: Message, field: str) -> float | None:
+    """An optional field's value, None when unset (a rate with nothing to judge)."""
+    return getattr(message, field) if message.HasField(field) else None
