@@ -40,24 +40,28 @@ class GatewayLink:
         declared = command_table.BY_DESK_ACTION.get(request.action)
         if declared is None:
             raise ValueError(f"action: {request.action} is not one an agency forwards")
-        message = forwarded_request(declared.rpc, request, officer=officer)
+        message = forwarded_request(declared, request, officer=officer)
         call: Any = getattr(self._stub, declared.rpc)
         reply: pb.SignTaskResponse = await call(
             message, metadata=((ACT_HEADER, signed_act),), timeout=CALL_TIMEOUT_SECONDS)
         return reply
 
 
-def forwarded_request(rpc: str, request: agency_pb2.ActOnTaskRequest, *, officer: str
-                      ) -> Message:
-    """The gateway's request for `rpc` carrying the desk's act: every field the two
-    share (the case, the task, the request id, and the act's own: findings and evidence,
-    or a reason and a suggested agency), and the officer the agency signed it for."""
-    message: Message = getattr(pb, f"{rpc}Request")(officer_id=officer)
-    for field in message.DESCRIPTOR.fields:
-        if field.name != "officer_id" and field.name in request.DESCRIPTOR.fields_by_name:
-            value = getattr(request, field.name)
-            if field.is_repeated:
-                getattr(message, field.name).extend(value)
-            else:
-                setattr(message, field.name, value)
+# What every forwarded act names, beside what it says (`Call.said`).
+NAMING = ("request_id", "case_id", "task_id")
+
+
+def forwarded_request(declared: command_table.Call, request: agency_pb2.ActOnTaskRequest,
+                      *, officer: str) -> Message:
+    """The gateway's request for the act `declared`: the case, the task and the request
+    id, what the act says (the fields the agency's signature covers, and no other: a
+    field the signature did not cover is not the agency's to vouch for), and the
+    officer the agency signed it for."""
+    message: Message = getattr(pb, f"{declared.rpc}Request")(officer_id=officer)
+    for name in (*NAMING, *declared.said):
+        value = getattr(request, name)
+        if isinstance(value, str):
+            setattr(message, name, value)
+        else:
+            getattr(message, name).extend(value)
     return message

@@ -16,6 +16,7 @@ from gateway import authorization, command_rpcs
 from gateway.console import forms, pages
 from gateway.console.i18n import LANGUAGES, TEXT
 from seamless.v1 import agency_pb2, case_service_pb2, oversight_pb2, report_pb2
+from trust import attestations
 from workflows import command_table
 from workflows.command_table import CALLS
 
@@ -69,15 +70,30 @@ def test_a_forwarded_act_carries_what_the_officer_sent(call: command_table.Call)
         request_id="r-1", case_id="20261201-0001", task_id="T1", action=call.desk_action,
         findings="excavator seized", evidence_refs=["photo-1", "photo-2"],
         reason="not ours", suggested_agency="public-security")
-    message = gateway_link.forwarded_request(call.rpc, act, officer="li.wei")
+    message = gateway_link.forwarded_request(call, act, officer="li.wei")
     assert type(message).__name__ == f"{call.rpc}Request"
     sent = {field.name: getattr(message, field.name) for field in message.DESCRIPTOR.fields}
     assert (sent["request_id"], sent["case_id"], sent["task_id"], sent["officer_id"]) == \
         ("r-1", "20261201-0001", "T1", "li.wei")
-    for field in ("findings", "evidence_refs", "reason", "suggested_agency"):
-        if field in sent:
-            assert list(sent[field]) == list(getattr(act, field)) \
-                if field == "evidence_refs" else sent[field] == getattr(act, field)
+    for field in call.said:
+        assert list(sent[field]) == list(getattr(act, field)) \
+            if field == "evidence_refs" else sent[field] == getattr(act, field)
+    # Nothing else the officer sent travels: what the agency's signature does not cover.
+    others = set(sent) - {*gateway_link.NAMING, "officer_id", *call.said}
+    assert all(not sent[name] for name in others), others
+
+
+@pytest.mark.parametrize("call", command_table.FORWARDED, ids=lambda c: c.rpc)
+def test_what_an_act_says_is_what_the_agency_signs(call: command_table.Call) -> None:
+    """The fields forwarded beside the task's names are those the signed act's digest
+    covers: changing any of them changes the digest, changing any other field does not
+    reach the gateway."""
+    base = {"findings": "f", "evidence_refs": ["e"], "reason": "r", "suggested_agency": "a"}
+    digest = attestations.content_digest(call.act, **base)  # type: ignore[arg-type]
+    for field in base:
+        changed = {**base, field: ["other"] if field == "evidence_refs" else "other"}
+        moved = attestations.content_digest(call.act, **changed) != digest  # type: ignore[arg-type]
+        assert moved is (field in call.said), (call.rpc, field)
 
 
 def test_the_console_s_words_and_forms_are_the_declaration() -> None:

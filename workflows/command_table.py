@@ -39,6 +39,9 @@ class Call:
     # themselves, signed in.
     act: str = ""
     desk_action: agency_pb2.TaskAction = agency_pb2.TASK_ACTION_UNSPECIFIED
+    # What the act says beyond naming the task: the fields the agency's signature
+    # covers (`trust.attestations.content_digest`), and the only ones it forwards.
+    said: tuple[str, ...] = ()
     # The CLI's help for the act at the desk.
     desk_help: str = ""
 
@@ -62,11 +65,11 @@ def _command(service: str, rpc: str, role: OfficerRole,
 
 
 def _act(rpc: str, act: str, action: agency_pb2.TaskAction, words: tuple[str, str, str],
-         desk_help: str) -> Call:
+         desk_help: str, said: tuple[str, ...] = ()) -> Call:
     """An assignee officer's act on a task: at the gateway signed in, or at the
     agency's desk, which signs it and forwards it."""
     return Call(CASE, rpc, OfficerRole.OFFICER, changes=True, words=words, act=act,
-                desk_action=action, desk_help=desk_help)
+                desk_action=action, said=said, desk_help=desk_help)
 
 
 _OFFICER, _DISPATCHER, _HEAD = OfficerRole.OFFICER, OfficerRole.DISPATCHER, OfficerRole.HEAD
@@ -81,9 +84,11 @@ CALLS: tuple[Call, ...] = (
     _act("ArriveOnScene", "ARRIVE", agency_pb2.TASK_ACTION_ARRIVE,
          ("arrive", "到场", "On scene"), "report arrival on scene (报到)"),
     _act("CompleteTask", "COMPLETE", agency_pb2.TASK_ACTION_COMPLETE,
-         ("complete", "办结", "Complete"), "submit findings"),
+         ("complete", "办结", "Complete"), "submit findings",
+         said=("findings", "evidence_refs")),
     _act("DeclineTask", "DECLINE", agency_pb2.TASK_ACTION_DECLINE,
-         ("decline", "退回", "Decline"), "decline a task with a reason (退单)"),
+         ("decline", "退回", "Decline"), "decline a task with a reason (退单)",
+         said=("reason", "suggested_agency")),
     _command(CASE, "ReviewDecline", _HEAD,
              ("review_decline", "审核退回", "Review the decline")),
     _command(CASE, "RequestExtension", _OFFICER,
