@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 # python, so nothing is downloaded at test time.
 BIN = Path(sys.executable).parent
 
+
 def pytest_configure(config: pytest.Config) -> None:
     tiers.declare(config)
 
