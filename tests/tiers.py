@@ -4,8 +4,8 @@
 * `browser`: the console in Chromium (also e2e).
 * `service`: a gateway, or an agency's service, running in the test's process over real
   gRPC, HTTP and TLS: a test that takes a running gateway (`gw`, `own_gw`), a test of a
-  module that starts an agency's service (`running_agency`), or of a module that serves
-  a door of its own (Open311).
+  module that starts an agency's service (`running_agency`, or the worker's deliveries
+  to real agencies), or of a module that serves a door of its own (Open311).
 * `thorough`: a derived store proved equal to its source on both databases, a
   database's own refusals, races of many threads, memory bounds measured on large
   inputs, or workflows left to run for seconds of real time.
@@ -31,7 +31,9 @@ TIERS = {
 E2E_FOLDER = "tests/e2e/"
 BROWSER_MODULES = {"tests/e2e/test_console_browser.py"}
 SERVICE_FIXTURES = {"gw", "own_gw"}
-SERVICE_MODULES = {"tests/gateway/test_open311.py"}
+# Modules that serve a door of their own (Open311), or start agencies' services
+# themselves (the worker's deliveries to real agencies over mutual TLS).
+SERVICE_MODULES = {"tests/gateway/test_open311.py", "tests/workflows/test_agency_activities.py"}
 THOROUGH_MODULES = {
     "tests/fuzz/test_oracle.py",
     "tests/gateway/test_numbering_races.py",
