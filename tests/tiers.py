@@ -1,17 +1,8 @@
-"""The test tiers, declared here alone, and the one rule that gives each test its tier.
+"""The test tiers, declared here alone (`TIERS`: what each holds), and the one rule that
+gives each test its tiers (`tiers_of`).
 
-* `e2e`: the whole platform as real processes: every module under `tests/e2e/`.
-* `browser`: the console in Chromium (also e2e).
-* `service`: a gateway, or an agency's service, running in the test's process over real
-  gRPC, HTTP and TLS: a test that takes a running gateway (`gw`, `own_gw`), a test of a
-  module that starts an agency's service (`running_agency`, or the worker's deliveries
-  to real agencies), or of a module that serves a door of its own (Open311).
-* `thorough`: a derived store proved equal to its source on both databases, a
-  database's own refusals, races of many threads, memory bounds measured on large
-  inputs, or workflows left to run for seconds of real time.
-
-`make test-fast` runs what is none of these (under a minute, without root); `make test`
-runs everything, the e2e tier apart and last.
+`make test-fast` runs what is in none of them (under a minute, without root); `make
+test` runs everything, the e2e tier apart and last.
 """
 
 from __future__ import annotations
@@ -22,7 +13,8 @@ TIERS = {
     "e2e": "the whole platform as real processes (left out of `make test-fast`)",
     "browser": "the console in Chromium (also e2e)",
     "service": "a gateway in front of a worker and agencies, or an agency's own service, "
-               "over gRPC in the test's process (left out of `make test-fast`)",
+               "over real gRPC, HTTP and TLS in the test's process (left out of `make "
+               "test-fast`)",
     "thorough": "a derived store proved equal to its source on both databases, a "
                 "database's own refusals, races of many threads, memory bounds measured "
                 "on large inputs, or workflows left to run for seconds of real time "

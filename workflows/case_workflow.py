@@ -5,7 +5,7 @@ the case; one timer waits for the earliest running clock; two collaborators
 (`workflows.case_loops`) carry out the deliveries and notices the rules ask for and
 append the case's events to the ledger, all through activities with idempotency keys;
 a long case continues as new (`workflows.continuation`). Its version gates are
-`workflows.versions`'.
+declared in `workflows.versions`.
 """
 
 from __future__ import annotations
