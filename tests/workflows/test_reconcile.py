@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from temporalio import workflow
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -58,6 +58,12 @@ async def _recorded(engine: Engine, case_id: str) -> bool:
             "SELECT 1 FROM ledger_entry WHERE case_id = ?", (case_id,)).first())
 
 
+async def _failed(client: Client, workflow_id: str) -> bool:
+    """The worker has refused the run: only then does the reconciler see "failed"."""
+    description = await client.get_workflow_handle(workflow_id).describe()
+    return description.status == WorkflowExecutionStatus.FAILED
+
+
 async def test_every_intervention_on_the_engine_is_named_by_case(
         dev_env: WorkflowEnvironment, catalog: Catalog, tmp_path: Path) -> None:
     sealed = _sealed(dev_env)
@@ -83,6 +89,7 @@ async def test_every_intervention_on_the_engine_is_named_by_case(
         forged = await anyone.start_workflow(
             CaseWorkflow.run, CaseWorkflowInput(_mining(), rules),
             id=f"case:illegal-mining:forged-{uuid.uuid4().hex[:8]}", task_queue=queue)
+        await eventually(functools.partial(_failed, sealed, forged.id))
         own_queue = f"foreign-{uuid.uuid4()}"
         async with Worker(anyone, task_queue=own_queue, workflows=[_Squatter]):
             squatter = await anyone.start_workflow(
