@@ -73,7 +73,7 @@ class DurableCase:
         self._deliveries_running = 0
         self._clocks = Clocks()
         self._closed = False
-        self._indexed: tuple[Any, ...] | None = None
+        self._indexed: str | None = None
 
     @workflow.run
     async def run(self, subject: str) -> int:
@@ -132,20 +132,14 @@ class DurableCase:
 
     def _index(self) -> None:
         """The case search attributes, written when they change (as Seamless does)."""
-        waiting = sorted({self._assignees[t] for t, s in self._tasks.items()
-                          if s in ("DISPATCHED", "SIGNED")}
-                         | ({LEAD} if not self._closed else set()))
-        participants = sorted({LEAD, *self._assignees.values()})
         status = "CLOSED" if self._closed else "OPEN"
-        snapshot = (status, tuple(participants), tuple(waiting))
+        snapshot = status
         if snapshot == self._indexed:
             return
         self._indexed = snapshot
         updates: list[SearchAttributeUpdate[Any]] = [
             search.CASE_TYPE.value_set(CASE_TYPE), search.SUBJECT.value_set(self._subject),
-            search.OWNER.value_set(LEAD), search.STATUS.value_set(status),
-            search.PARTICIPANTS.value_set(participants),
-            search.AWAITING.value_set(waiting)]
+            search.OWNER.value_set(LEAD), search.STATUS.value_set(status)]
         workflow.upsert_search_attributes(updates)
 
     def _answered(self, cmd: BareCommand, answer: str) -> str:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from temporalio import activity
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
@@ -33,13 +32,11 @@ CALL_TIMEOUT = timedelta(seconds=30)
 def ledger_refusal(message: str, kind: str) -> ApplicationError:
     """The ledger refused a batch for good (a bug, not an outage): how to say so.
 
-    A regular append's failure would be in the case's history for good, so it is left
+    An append's failure would be in the case's history for good, so it is left
     retryable: the server retries it with backoff, the case's pending activity shows why,
-    and a fixed worker's next attempt goes through. A local one (cases started before
-    the ledger-appends-in-history patch) fails its workflow task instead, which leaves
-    nothing in history and is replayed by a fixed worker (see workflows.case_loops.LedgerRefused).
+    and a fixed worker's next attempt goes through.
     """
-    return ApplicationError(message, type=kind, non_retryable=activity.info().is_local)
+    return ApplicationError(message, type=kind)
 
 
 @dataclass(frozen=True)
@@ -52,9 +49,9 @@ class Received:
 
     @classmethod
     def of(cls, answer: Any) -> Received:
-        """From an activity's answer as the history holds it: histories recorded before
-        receipts hold the attempt alone (deliveries) or nothing (notices)."""
+        """From an activity's answer as the history holds it (a JSON object; a
+        withdrawal answers nothing)."""
         if isinstance(answer, dict):
             return cls(int(answer.get("attempts", 1)),
                        tuple(str(r) for r in answer.get("receipts", ())))
-        return cls(int(answer) if isinstance(answer, int) and answer > 0 else 1)
+        return cls()

@@ -19,13 +19,11 @@ from typing import TypeVar
 from temporalio import workflow
 from temporalio.exceptions import (
     ActivityError,
-    ApplicationError,
     CancelledError,
-    FailureError,
 )
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import activities, request_trace, versions
+    from workflows import activities, request_trace
     from workflows.projection import project
     from workflows.rules.case import CaseEngine
     from workflows.rules.effects import (
@@ -56,22 +54,6 @@ def asked_by_this_run(asked: ActivityInput) -> ActivityInput:
     return dataclasses.replace(asked, asked_by_run=workflow.info().run_id)
 
 
-class LedgerRefused(Exception):
-    """The ledger refused a batch for good: a bug, not an outage.
-
-    Raised as a plain exception it fails the workflow *task*, not the case: the case
-    stops visibly (the Temporal UI shows why) and resumes where it was once a fixed
-    worker is deployed; no event is ever skipped.
-    """
-
-
-def _raise_if_refused(err: FailureError, batch: CaseEventBatch) -> None:
-    # A failed local activity surfaces as its own error, a server-side one wrapped.
-    cause = err.cause if isinstance(err, ActivityError) else err
-    if isinstance(cause, ApplicationError) and cause.non_retryable:
-        raise LedgerRefused(f"ledger refused {batch.idempotency_key}: {cause}") from err
-
-
 class LedgerFeed:
     def __init__(self, engine: CaseEngine, flags: RunFlags) -> None:
         self._engine = engine
@@ -82,8 +64,9 @@ class LedgerFeed:
     async def run(self) -> None:
         """Ledger appends, one batch at a time so the ledger sees events in order.
 
-        A batch is never dropped: an outage is retried for as long as it lasts, and a
-        refusal stops the case (see LedgerRefused) until a fixed worker resumes it.
+        A batch is never dropped: an outage is retried for as long as it lasts, and so is
+        a refusal (a bug: the case's pending append shows why) until a fixed worker's
+        attempt goes through.
         """
         engine, flags = self._engine, self._flags
         while True:
@@ -91,9 +74,8 @@ class LedgerFeed:
                 lambda: (engine.has_new_events() or flags.closing) and not flags.continuing)
             batch = engine.take_events()
             if batch is not None:
-                if versions.behaves(versions.PROJECTION):
-                    batch = dataclasses.replace(batch, projection=project(engine.state,
-                                                                          engine.rules))
+                batch = dataclasses.replace(batch, projection=project(engine.state,
+                                                                      engine.rules))
                 self.appending = True
                 try:
                     await self._append(batch)
@@ -111,37 +93,10 @@ class LedgerFeed:
         the ledger would already hold events the case never had: seen in CI as twenty
         reports racing into one case, and the case stuck on LEDGER_CONFLICT.
         """
-        if not versions.behaves(versions.LEDGER_ACTIVITY):
-            await self._append_locally(batch)
-            return
-        await self._append_from_server(batch)
-
-    @staticmethod
-    async def _append_from_server(batch: CaseEventBatch) -> None:
-        try:
-            await workflow.execute_activity(
-                activities.RECORD_CASE_EVENTS, asked_by_this_run(batch),
-                start_to_close_timeout=activities.CALL_TIMEOUT,
-                retry_policy=activities.PATIENT_RETRY)
-        except ActivityError as err:
-            _raise_if_refused(err, batch)
-            raise
-
-    async def _append_locally(self, batch: CaseEventBatch) -> None:
-        """How cases started before versions.LEDGER_ACTIVITY append, kept for their
-        replay."""
-        try:
-            await workflow.execute_local_activity(
-                activities.RECORD_CASE_EVENTS, batch,
-                start_to_close_timeout=activities.CALL_TIMEOUT,
-                schedule_to_close_timeout=timedelta(minutes=1),
-                retry_policy=activities.PATIENT_RETRY)
-            return
-        except FailureError as err:  # refused, or still failing after a minute
-            _raise_if_refused(err, batch)
-        workflow.logger.warning("ledger append %s still failing; retrying from the server",
-                                batch.idempotency_key)
-        await self._append_from_server(batch)
+        await workflow.execute_activity(
+            activities.RECORD_CASE_EVENTS, asked_by_this_run(batch),
+            start_to_close_timeout=activities.CALL_TIMEOUT,
+            retry_policy=activities.PATIENT_RETRY)
 
 
 class EffectRunner:
@@ -213,14 +168,10 @@ class EffectRunner:
                     retry_policy=activities.PATIENT_RETRY, activity_id=effect.idempotency_key)
             received = activities.Received.of(answer)
             if isinstance(effect, TaskDelivery):
-                # Histories recorded before deliveries reported their attempts answer None,
-                # and those cases go on without delivery events (which add a ledger append).
                 self._engine.mark_delivered(
                     effect.task_id, effect.round, workflow.now(), attempts=received.attempts,
-                    record_event=versions.behaves(versions.DELIVERY_EVENTS),
                     receipt=received.receipts[0] if received.receipts else "")
-            elif isinstance(effect, Notice) and received.receipts and \
-                    versions.behaves(versions.NOTICE_RECEIPTS):
+            elif isinstance(effect, Notice) and received.receipts:
                 self._engine.mark_notified(effect, workflow.now(), received.receipts)
         except ActivityError as err:
             if isinstance(err.cause, CancelledError):

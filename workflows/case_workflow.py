@@ -4,8 +4,9 @@ Updates (each with a validator, so a refused request writes nothing to history) 
 the case; one timer waits for the earliest running clock; two collaborators
 (`workflows.case_loops`) carry out the deliveries and notices the rules ask for and
 append the case's events to the ledger, all through activities with idempotency keys;
-a long case continues as new (`workflows.continuation`). Its version gates are
-declared in `workflows.versions`.
+a long case continues as new (`workflows.continuation`). A case's version is asked
+once, at its opening (`_version_of_this_run`), of the patches `workflows.versions`
+declares.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.rules.opening import case_id as case_id_of
     from workflows.rules.opening import open_case, subject_digest
     from workflows.rules.refusals import Reason, Refusal
-    from workflows.rules.work import awaiting, work_for
+    from workflows.rules.work import work_for
     from workflows.to_proto import as_read, case_to_proto, work_to_proto
 
 # How long a closed case keeps retrying deliveries and notices to an agency that is down
@@ -128,6 +129,15 @@ def refusal_error(refusal: Refusal) -> ApplicationError:
 CASE_WORKFLOW = "CaseWorkflow"
 
 
+def _version_of_this_run() -> int:
+    """The version a case opens with: the newest patch this run takes (asked newest first,
+    so a new run records the newest marker alone), else the release's."""
+    for patch in reversed(versions.ALL):
+        if workflow.patched(patch.marker):
+            return patch.version
+    return versions.RELEASE
+
+
 @workflow.defn(name=CASE_WORKFLOW)
 class CaseWorkflow:
     @workflow.init
@@ -143,8 +153,8 @@ class CaseWorkflow:
         self._flags = case_loops.RunFlags()
         self._ledger: case_loops.LedgerFeed | None = None
         self._effects: case_loops.EffectRunner | None = None
-        # What the search attributes last said (owner, status, participants, awaiting).
-        self._indexed: tuple[str, str, tuple[str, ...], tuple[str, ...]] | None = None
+        # What the search attributes last said (owner, status).
+        self._indexed: tuple[str, str] | None = None
         # Cleared when the run cannot continue as new (what it would hand on is too
         # large): it runs on, towards Temporal's own limits, and says so in the log.
         self._may_continue = True
@@ -174,13 +184,7 @@ class CaseWorkflow:
                                          proofs=seals.start_proofs(),
                                          run_id=workflow.info().run_id,
                                          workflow_id=workflow.info().workflow_id,
-                                         clocks_in_order=versions.behaves(
-                                             versions.CLOCK_ORDER),
-                                         suggestions_checked=versions.behaves(
-                                             versions.SUGGESTIONS),
-                                         size_bounded=versions.behaves(versions.SIZE),
-                                         continues=versions.behaves(versions.CONTINUE),
-                                         listed=versions.behaves(versions.PROJECTION))
+                                         version=_version_of_this_run())
             except Refusal as refusal:
                 # Callers validate before starting, so this means the catalog changed
                 # between their check and the start. The run ends at once, releasing the
@@ -199,9 +203,7 @@ class CaseWorkflow:
                                     "command refused: a continuation handed on by another "
                                     "run of the case than the one it follows")
             return
-        self._opened = CaseEngine(carry.state, rules, clocks_in_order=carry.clocks_in_order,
-                                  suggestions_checked=carry.suggestions_checked,
-                                  size_bounded=carry.size_bounded, continues=carry.continues,
+        self._opened = CaseEngine(carry.state, rules, version=carry.version,
                                   events_taken=carry.events_taken)
         self._carried_effects = [pending.effect() for pending in carry.effects]
 
@@ -227,9 +229,8 @@ class CaseWorkflow:
         ledger = asyncio.create_task(feed.run())
         clocks = asyncio.create_task(self._keep_clocks())
         while True:
-            # The ledger loop ends before closing only by raising LedgerRefused
-            # (workflows.case_loops): let that
-            # fail the workflow task at once rather than when the case closes.
+            # The ledger loop ends before closing only by raising (a bug in the
+            # workflow): let that fail the workflow task at once, not when the case closes.
             await workflow.wait_condition(
                 lambda: clocks.done() or ledger.done() or self._history_long(input))
             if ledger.done():
@@ -248,7 +249,7 @@ class CaseWorkflow:
     # ----- continuing as new --------------------------------------------------------
 
     def _history_long(self, input: CaseWorkflowInput) -> bool:
-        if not (self._engine.continues and self._may_continue) or self._flags.continuing:
+        if not self._may_continue or self._flags.continuing:
             return False
         info = workflow.info()
         return (info.is_continue_as_new_suggested()
@@ -279,9 +280,7 @@ class CaseWorkflow:
             state=continuation.lightened(state, engine.events_taken),
             events_taken=engine.events_taken,
             effects=[continuation.PendingEffect.of(effect) for effect in undone],
-            clocks_in_order=engine.clocks_in_order,
-            suggestions_checked=engine.suggestions_checked, size_bounded=engine.size_bounded,
-            continues=engine.continues, handed_on_by=workflow.info().run_id)
+            version=engine.version, handed_on_by=workflow.info().run_id)
         packed = continuation.pack(carry)
         if len(packed) > continuation.MAX_HAND_ON:
             workflow.logger.error("case %s cannot continue as new: it would hand on %d KiB "
@@ -327,19 +326,11 @@ class CaseWorkflow:
     def _index(self) -> None:
         """Keep the case's search attributes current, writing only when they change.
 
-        Since the read model (versions.PROJECTION) the lists no longer read them: what is
-        left is what an operator filters on with Temporal's own tools (type, subject,
+        The lists do not read them (they read the read model, workflows.projection):
+        they are what an operator filters on with Temporal's own tools (type, subject,
         owner, status), which changes at a hand-off and a close, not at every step."""
-        engine = self._engine
-        state = engine.state
-        if versions.behaves(versions.PROJECTION):
-            participants: list[str] = []
-            waiting_on: tuple[str, ...] = ()
-        else:
-            participants = state.participants()
-            waiting_on = tuple(awaiting(state, coordinator=engine.rules.directory.coordinator)
-                               ) if versions.behaves(versions.AWAITING) else ()
-        snapshot = (state.owner, state.status.value, tuple(participants), waiting_on)
+        state = self._engine.state
+        snapshot = (state.owner, state.status.value)
         if snapshot == self._indexed:
             return
         self._indexed = snapshot
@@ -350,10 +341,6 @@ class CaseWorkflow:
             search.OWNER.value_set(state.owner),
             search.STATUS.value_set(state.status.value),
         ]
-        if not versions.behaves(versions.PROJECTION):
-            updates.append(search.PARTICIPANTS.value_set(participants))
-            if versions.behaves(versions.AWAITING):
-                updates.append(search.AWAITING.value_set(list(waiting_on)))
         workflow.upsert_search_attributes(updates)
 
     # ----- updates ------------------------------------------------------------------

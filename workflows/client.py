@@ -47,10 +47,9 @@ from workflows.continuation import CONTINUE_AFTER_EVENTS
 from workflows.ratings import RateReport, RatingWorkflow, rating_workflow_id
 from workflows.rules.case import fingerprint
 from workflows.rules.commands import AttachReport, Command, OpenCase
-from workflows.rules.model import CaseState, CaseStatus, CommandResult, OwnershipInterval
+from workflows.rules.model import CaseState, CommandResult, OwnershipInterval
 from workflows.rules.opening import (
     check_open_request,
-    legacy_subject_locks,
     split_case_id,
     subject_lock,
 )
@@ -132,7 +131,6 @@ async def _start_with(client: Client, catalog: Catalog, cmd: OpenCase, update: s
         check_open_request(cmd, rules)
     except Refusal as refusal:
         raise CaseRefused(refusal.reason.value, refusal.message, refusal.details) from None
-    await _refuse_if_open_under_legacy_lock(client, cmd, task_queue)
     workflow_id = subject_lock(cmd.type, cmd.subject_key,
                                envelopes.subject_secret(client.data_converter))
     held = await _held(client, workflow_id, task_queue)
@@ -240,29 +238,6 @@ async def recorded_rating(client: Client, report_id: str) -> RateReport:
     if not isinstance(rating, RateReport):
         raise TypeError(f"the rating run of {report_id} holds no rating")
     return rating
-
-
-async def _refuse_if_open_under_legacy_lock(client: Client, cmd: OpenCase,
-                                            task_queue: str) -> None:
-    """A case opened before locks were keyed digests holds its subject under an older
-    lock: while it is open, the subject is taken. (No case is opened under those locks
-    any more, so once one is seen closed it stays closed.)"""
-    for case in await asyncio.gather(*(
-            _open_case_under(client, lock, task_queue)
-            for lock in legacy_subject_locks(cmd.type, cmd.subject_key))):
-        if case is not None:
-            raise CaseRefused(Reason.CASE_ALREADY_OPEN.value,
-                              f"case {case.reference} is already open for "
-                              f"{case.subject_key}, owned by {case.owner}; attach your "
-                              "report to it", {"case_id": case.id, "owner": case.owner})
-
-
-async def _open_case_under(client: Client, lock: str, task_queue: str
-                           ) -> CaseState | None:
-    if not await _held(client, lock, task_queue):
-        return None
-    case: CaseState = await client.get_workflow_handle(lock).query(CaseWorkflow.case)
-    return case if case.status is CaseStatus.OPEN else None
 
 
 def update_id(cmd: Command | OpenCase) -> str:

@@ -34,6 +34,7 @@ from temporalio import workflow
 from workflows.rules.effects import Effect, Notice, TaskDelivery, TaskWithdrawal
 from workflows.rules.model import CaseState
 from workflows.rules.opening import case_id
+from workflows.versions import RELEASE
 
 # Temporal suggests continuing at 4 Ki events (or 4 MiB) on its default settings; this
 # is the same number, for servers that say nothing (the time-skipping test server).
@@ -77,11 +78,8 @@ class CarryOver:
     events_taken: int
     # In the order they were started: a task's withdrawal after its delivery.
     effects: list[PendingEffect] = field(default_factory=list)
-    # The engine's rules of old cases (rules.case.CaseEngine), decided at their opening.
-    clocks_in_order: bool = True
-    suggestions_checked: bool = True
-    size_bounded: bool = True
-    continues: bool = True
+    # The case's version (workflows.versions), decided at its opening.
+    version: int = RELEASE
     # The run that handed this on: its successor takes it only from that run, so a
     # genuine hand-on copied out of an earlier run (by a worker of someone else's
     # polling the queue, say) does not wind the case back. (Empty: handed on before.)

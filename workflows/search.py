@@ -1,5 +1,6 @@
-"""The case search attributes: what `temporal workflow list` and the gateway's case list
-filter on. `seamless up` and the test environments register them with the server."""
+"""The case search attributes: what an operator filters on with `temporal workflow list`
+(the platform's own lists read the read model, workflows.projection). `seamless up` and
+the test environments register them with the server."""
 
 from __future__ import annotations
 
@@ -12,20 +13,14 @@ from temporalio.common import SearchAttributeKey
 
 CASE_TYPE = SearchAttributeKey.for_keyword("SeamlessCaseType")
 # The subject's keyed digest, as in the case's workflow id (rules.opening.subject_lock):
-# never the subject, which anyone reaching the engine would read. (Cases opened before
-# the digest: the subject as it was typed, or normalised.)
+# never the subject, which anyone reaching the engine would read.
 SUBJECT = SearchAttributeKey.for_keyword("SeamlessSubject")
 # The case number (gateway.case_numbers), set when the case starts.
 NUMBER = SearchAttributeKey.for_keyword("SeamlessCaseNumber")
 OWNER = SearchAttributeKey.for_keyword("SeamlessOwner")
 STATUS = SearchAttributeKey.for_keyword("SeamlessStatus")
-# Every agency taking part: "the cases I can see" is one equality filter on this.
-PARTICIPANTS = SearchAttributeKey.for_keyword_list("SeamlessParticipants")
-# The agencies the case waits on (rules.work): "my inbox" is one filter on this.
-AWAITING = SearchAttributeKey.for_keyword_list("SeamlessAwaiting")
 
-ALL: tuple[SearchAttributeKey[Any], ...] = (CASE_TYPE, SUBJECT, NUMBER, OWNER, STATUS,
-                                             PARTICIPANTS, AWAITING)
+ALL: tuple[SearchAttributeKey[Any], ...] = (CASE_TYPE, SUBJECT, NUMBER, OWNER, STATUS)
 
 
 def dev_server_args() -> list[str]:

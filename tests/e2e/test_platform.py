@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from tests.e2e.platform import Platform, wait_for
-from workflows.rules.opening import legacy_subject_locks, subject_digest, subject_lock
+from tests.workflows.builders import stranger_guesses
+from workflows.rules.opening import subject_digest, subject_lock
 
 # The whole platform as real processes: left out of `make test-fast`.
 
@@ -91,7 +92,7 @@ def test_mining_and_food_run_end_to_end_and_are_listed_by_temporal(
     assert mining["subject"].upper() not in (listed.stdout + workflow_id).upper()
     # ...and keyed: hashing the subject as a stranger can does not give the lock.
     unkeyed = {subject_lock("illegal-mining", mining["subject"]),
-               *legacy_subject_locks("illegal-mining", mining["subject"])}
+               *stranger_guesses("illegal-mining", mining["subject"])}
     assert workflow_id not in unkeyed
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from datetime import datetime, timedelta, timezone
 
@@ -9,7 +10,7 @@ from workflows.catalog_loader import Catalog
 from workflows.rules.case import CaseEngine
 from workflows.rules.commands import OpenCase
 from workflows.rules.model import Actor
-from workflows.rules.opening import open_case
+from workflows.rules.opening import normalize_subject, open_case
 
 # A Wednesday morning in Beijing.
 T0 = datetime(2026, 11, 18, 9, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -55,3 +56,11 @@ def open_approval(catalog: Catalog, stage: str = "project-approval",
                    type="parallel-approval", subject_key="PRJ-PG-0042",
                    title="Logistics park, phase 1", stage=stage, jurisdiction="pinggu")
     return open_case(cmd, rules, now=now)
+
+
+def stranger_guesses(case_type: str, subject_key: str) -> set[str]:
+    """The locks a stranger reading the engine's workflow ids could compute for a subject
+    they suspect: the subject in clear, and its bare hash."""
+    subject = normalize_subject(subject_key)
+    bare = hashlib.sha256(f"{case_type}\n{subject}".encode()).hexdigest()[:20]
+    return {f"case:{case_type}:{subject}", f"case:{case_type}:{bare}"}

@@ -1,7 +1,8 @@
 """Record each playbook scenario's history for the replay test: `make histories`.
 
-Run after a deliberate workflow change that is released with versioning (or when no
-case of the old shape can still be running); commit the new JSON files.
+Run after a deliberate workflow change, declared as a patch (workflows.versions), once
+the histories of the version before are moved aside (see tests/workflows/test_replay.py);
+commit the new JSON files.
 """
 
 from __future__ import annotations

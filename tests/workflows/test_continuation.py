@@ -53,7 +53,7 @@ def test_a_case_handed_on_reads_back_as_it_was(catalog: Catalog) -> None:
     engine.tick(T0 + timedelta(days=40))  # notices, escalations, lines missed
     pending = [continuation.PendingEffect.of(e) for e in engine.take_effects()]
     carry = continuation.CarryOver(state=engine.state, events_taken=5, effects=pending,
-                                   clocks_in_order=False)
+                                   version=7, handed_on_by="run-1")
     assert any(p.delivery for p in pending) and any(p.notice for p in pending)
     assert continuation.unpack(continuation.pack(carry)) == carry
 

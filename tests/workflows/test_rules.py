@@ -18,6 +18,7 @@ from tests.workflows.builders import (
     open_food,
     open_mining,
     rid,
+    stranger_guesses,
 )
 from workflows.catalog_loader import Catalog
 from workflows.rules import limits
@@ -55,7 +56,6 @@ from workflows.rules.model import (
 from workflows.rules.opening import (
     case_id,
     check_open_request,
-    legacy_subject_locks,
     open_case,
     split_case_id,
     subject_digest,
@@ -663,19 +663,13 @@ def test_the_subject_lock_is_keyed_so_hashing_every_plate_does_not_find_it() -> 
     plate = "浙A·12345"
     keyed = subject_lock("illegal-mining", plate, b"\x07" * 32)
     # What a stranger reading the engine's workflow ids could compute for each plate:
-    guesses = {subject_lock("illegal-mining", plate), *legacy_subject_locks(
-        "illegal-mining", plate)}
+    guesses = {subject_lock("illegal-mining", plate), *stranger_guesses("illegal-mining", plate)}
     assert keyed not in guesses
     assert keyed == subject_lock("illegal-mining", f" {plate.lower()} ", b"\x07" * 32)
     assert keyed != subject_lock("illegal-mining", plate, b"\x08" * 32)
     assert subject_digest(keyed) == keyed.rpartition(":")[2] and len(subject_digest(keyed)) == 20
 
 
-def test_case_ids_of_older_cases_split_even_with_an_at_in_the_subject() -> None:
-    lock, _bare = legacy_subject_locks("food-supply-chain", " vendor@market-7 ")
-    assert lock == "case:food-supply-chain:VENDOR@MARKET-7"
-    assert split_case_id(case_id(lock, "0199-run")) == (lock, "0199-run")
-    assert split_case_id(lock + "@") == (lock, "")
 
 
 def test_a_case_keeps_the_id_it_runs_under_and_its_number(catalog: Catalog) -> None:

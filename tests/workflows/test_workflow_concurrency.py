@@ -226,11 +226,12 @@ async def test_standard_case_history_stays_small(
         # markers, one timer; then 79 to 82 once the search attributes are kept current
         # (three upserts: at the start, a new participant, the close; how workflow tasks
         # batch varies the count a little); then 83 to 86 once deliveries became ledger
-        # events behind a patch marker; then 88 to 91 once the case says whom it waits
-        # on (SeamlessAwaiting, upserted when that changes, behind a patch marker); then
-        # 130 to 150 once ledger appends became regular activities (a batch's events must
-        # be in history before the ledger holds them: see CaseWorkflow._append). A polling
-        # loop or an activity per event, or an upsert per update, would break this.
+        # events; then 88 to 91 once the case said whom it waits on; then 130 to 150 once
+        # ledger appends became regular activities (a batch's events must be in history
+        # before the ledger holds them: see case_loops.LedgerFeed._append); then 110 to
+        # 125 at release 1 (the lists read the read model, so only owner and status are
+        # upserted, and no patch markers). A polling loop or an activity per event, or an
+        # upsert per update, would break this.
         assert events <= 165
         # Updates answer with their result alone, not the case (CaseWorkflow._reply).
         # Measured 144 KB of JSON, 154 KB when each answer held the case: little on a

@@ -37,30 +37,21 @@ from workflows.rules.model import (
 )
 from workflows.rules.refusals import Reason, Refusal
 from workflows.rules.registry import Operation, operation_for
+from workflows.versions import LATEST
 
 # The operation modules register their commands on import.
 _REGISTERED = (ownership_ops, task_ops, report_ops, objection_ops)
 
 
 class CaseEngine:
-    def __init__(self, state: CaseState, rules: CaseRules, *,
-                 clocks_in_order: bool = True, suggestions_checked: bool = True,
-                 size_bounded: bool = True, continues: bool = True,
+    def __init__(self, state: CaseState, rules: CaseRules, *, version: int = LATEST,
                  events_taken: int | None = None) -> None:
         self.state = state
         self.rules = rules
-        # A task's clocks must run sign-for, on scene, due (see task_ops.task_clocks).
-        # False only for cases opened before that rule, which replay as they ran.
-        self.clocks_in_order = clocks_in_order
-        # A decline may only suggest an agency able to do the work (task_ops.decline).
-        # False only for cases opened before that rule, likewise.
-        self.suggestions_checked = suggestions_checked
-        # A case's requests and the text they bring are bounded (limits.check_case_size).
-        # False only for cases opened before that rule, likewise.
-        self.size_bounded = size_bounded
-        # The case continues as new when its history grows long (workflows.continuation),
-        # and is bounded accordingly. False only for cases opened before, likewise.
-        self.continues = continues
+        # The case's version (workflows.versions): a rule changed after the release
+        # branches on it, so a case opened before replays as it ran. Never a flag per
+        # change.
+        self.version = version
         self._effects: list[Effect] = []
         # How many of the case's events the ledger has been sent: by default all the
         # state already holds; for a continued case, what its previous run had sent.
@@ -82,10 +73,7 @@ class CaseEngine:
         engine = self
         due = self.next_deadline()
         if due is not None and due <= now:
-            engine = CaseEngine(copy.deepcopy(self.state), self.rules,
-                                clocks_in_order=self.clocks_in_order,
-                                suggestions_checked=self.suggestions_checked,
-                                size_bounded=self.size_bounded, continues=self.continues)
+            engine = CaseEngine(copy.deepcopy(self.state), self.rules, version=self.version)
             engine.tick(now)
         engine.check_caller(cmd.actor)
         if engine._previous_answer(cmd) is None:
@@ -133,18 +121,17 @@ class CaseEngine:
         return clocks.next_deadline(self)
 
     def mark_delivered(self, task_id: str, round: int, at: datetime, *, attempts: int = 1,
-                       record_event: bool = True, receipt: str = "") -> None:
+                       receipt: str = "") -> None:
         """Record that `round` of a task reached its assignee's inbox after `attempts`,
         with the assignee's signed `receipt` for it.
 
         The ledger hears of it while the case is open; a delivery that lands while a
-        closed case drains its effects changes nothing anyone is accountable for.
-        `record_event` is false for cases started before deliveries were ledger events."""
+        closed case drains its effects changes nothing anyone is accountable for."""
         task = self.state.task(task_id)
         if task is None or round <= task.delivered_round:
             return
         task.delivered_round, task.delivered_at = round, at
-        if record_event and self.state.status is CaseStatus.OPEN:
+        if self.state.status is CaseStatus.OPEN:
             with self.caused_by(("", ""), (receipt,) if receipt else ()):
                 self.record(EventKind.TASK_DELIVERED, PLATFORM, at, task_id=task_id,
                             detail=f"round {round} in the inbox of {task.assignee}",
@@ -335,11 +322,9 @@ class CaseEngine:
     def _operation(self, cmd: Command) -> Operation:
         limits.check_text("request_id", cmd.request_id, limits.MAX_REQUEST_ID, required=True)
         self.check_actor(cmd.actor)
-        if self.size_bounded:
-            limits.check_case_size(requests=len(self.state.answers),
-                                   held_bytes=self.state.text_bytes, adding=cmd,
-                                   closing=isinstance(cmd, CloseCase),
-                                   continues=self.continues)
+        limits.check_case_size(requests=len(self.state.answers),
+                               held_bytes=self.state.text_bytes, adding=cmd,
+                               closing=isinstance(cmd, CloseCase))
         return operation_for(cmd)
 
     def _previous_answer(self, cmd: Command) -> CommandResult | None:

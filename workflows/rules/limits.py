@@ -38,10 +38,6 @@ MAX_CASE_TEXT_BYTES = 512 * 1024
 # (workflows.continuation); this keeps what a case hands from one run to the next, its
 # request answers and events with the proofs they carry, inside one 2 MiB payload.
 MAX_REQUESTS_PER_CASE = 4000
-# The bounds of cases opened before cases continued as new: their runs replay against
-# the bounds they ran with (Temporal took 2,000 updates a run, and a run held the case).
-SINGLE_RUN_REQUESTS = 1900
-SINGLE_RUN_TEXT_BYTES = 1024 * 1024
 
 
 def check_text(field: str, value: str, limit: int, *, required: bool = False) -> None:
@@ -69,13 +65,11 @@ def text_bytes(cmd: Any) -> int:
     return total
 
 
-def check_case_size(*, requests: int, held_bytes: int, adding: Any, closing: bool,
-                    continues: bool = True) -> None:
+def check_case_size(*, requests: int, held_bytes: int, adding: Any, closing: bool
+                    ) -> None:
     """Refuse a request that would take a case past what one case may hold; a case that
-    took all the requests it may can still be closed (Temporal's own limit leaves room).
-    `continues`: the case continues as new (else the bounds of a case held in one run)."""
-    most_requests = MAX_REQUESTS_PER_CASE if continues else SINGLE_RUN_REQUESTS
-    most_bytes = MAX_CASE_TEXT_BYTES if continues else SINGLE_RUN_TEXT_BYTES
+    took all the requests it may can still be closed (Temporal's own limit leaves room)."""
+    most_requests, most_bytes = MAX_REQUESTS_PER_CASE, MAX_CASE_TEXT_BYTES
     if requests >= most_requests and not closing:
         raise Refusal(Reason.CASE_TOO_LARGE,
                       f"the case has taken {requests} requests, as many as one case "

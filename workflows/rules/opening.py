@@ -22,6 +22,7 @@ from workflows.rules.model import (
 from workflows.rules.refusals import Reason, Refusal
 from workflows.rules.report_ops import check_report, record_attached
 from workflows.rules.task_ops import check_new_task, create_task
+from workflows.versions import LATEST
 
 _WHITESPACE = re.compile(r"\s+")
 # A case number (gateway.case_numbers): eight digits of local date, a dash, that day's
@@ -62,14 +63,6 @@ def keyed_digest(secret: bytes, text: str) -> str:
 def subject_digest(workflow_id: str) -> str:
     """The subject's digest in a case's subject lock (what the engine may index)."""
     return workflow_id.rpartition(":")[2]
-
-
-def legacy_subject_locks(case_type: str, subject_key: str) -> tuple[str, ...]:
-    """The locks of cases opened before the keyed digest: the subject in clear, then its
-    bare hash. Such a case may still be open, and still holds its subject."""
-    subject = normalize_subject(subject_key)
-    bare = hashlib.sha256(f"{case_type}\n{subject}".encode()).hexdigest()[:20]
-    return f"case:{case_type}:{subject}", f"case:{case_type}:{bare}"
 
 
 def case_id(workflow_id: str, run_id: str) -> str:
@@ -168,16 +161,13 @@ def check_open_request(cmd: OpenCase, rules: CaseRules) -> tuple[str, LeadRule]:
 def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime, run_id: str = "",
               workflow_id: str = "",
               trace: tuple[str, str] = ("", ""), proofs: tuple[str, ...] = (),
-              clocks_in_order: bool = True, suggestions_checked: bool = True,
-              size_bounded: bool = True, continues: bool = True, listed: bool = True
-              ) -> CaseEngine:
-    """A new case with its owner, lines and opening tasks, or a Refusal. A `listed`
-    case keeps its rows in the read model (its opening says so, for the audit)."""
+              version: int = LATEST) -> CaseEngine:
+    """A new case of `version` (workflows.versions) with its owner, lines and opening
+    tasks, or a Refusal."""
     owner, rule = check_open_request(cmd, rules)
     legal = rules.calendar_deadline(now, rules.playbook.legal_line)
     promised = rules.calendar_deadline(now, rules.playbook.promised_line)
     state = CaseState(
-        # The workflow's own id: a case opened under the older lock keeps its id on replay.
         id=case_id(workflow_id or subject_lock(cmd.type, cmd.subject_key), run_id),
         number=cmd.number, type=cmd.type,
         title=cmd.title,
@@ -188,16 +178,14 @@ def open_case(cmd: OpenCase, rules: CaseRules, *, now: datetime, run_id: str = "
         ownership=[OwnershipInterval(owner, now, OwnershipVia.OPEN)],
         reopened_from=cmd.reopened_from,
     )
-    engine = CaseEngine(state, rules, clocks_in_order=clocks_in_order,
-                        suggestions_checked=suggestions_checked, size_bounded=size_bounded,
-                        continues=continues)
+    engine = CaseEngine(state, rules, version=version)
     with engine.caused_by(trace, proofs):
-        _record_opening(engine, cmd, rule, now, listed=listed)
+        _record_opening(engine, cmd, rule, now)
     return engine
 
 
-def _record_opening(engine: CaseEngine, cmd: OpenCase, rule: LeadRule, now: datetime, *,
-                    listed: bool) -> None:
+def _record_opening(engine: CaseEngine, cmd: OpenCase, rule: LeadRule, now: datetime
+                    ) -> None:
     state, rules = engine.state, engine.rules
     attributes = {schema.OWNER: state.owner, schema.CASE_TYPE: cmd.type,
                   schema.LEGAL_BY: schema.timestamp(state.legal_line.deadline),
@@ -207,8 +195,9 @@ def _record_opening(engine: CaseEngine, cmd: OpenCase, rule: LeadRule, now: date
         attributes[schema.CASE_NUMBER] = state.number
     if cmd.reopened_from:
         attributes[schema.REOPENED_FROM] = cmd.reopened_from
-    if listed:
-        attributes[schema.LISTED] = "true"
+    # The case keeps its rows in the read model; the audit checks them (a ledger may
+    # hold cases opened before the read model, whose openings do not say so).
+    attributes[schema.LISTED] = "true"
     engine.record(EventKind.OPENED, cmd.actor, now, detail=f"lead {state.owner}"
                   + (f", reopening {cmd.reopened_from} (重办)" if cmd.reopened_from else ""),
                   attributes=attributes)

@@ -122,7 +122,7 @@ def task_clocks(engine: CaseEngine, kind: TaskKind, now: datetime,
     problem = clock_order_problem(sign_by.deadline,
                                   on_scene_by.deadline if on_scene_by else None,
                                   due_by.deadline)
-    if problem is not None and engine.clocks_in_order:
+    if problem is not None:
         field, text = problem
         raise Refusal(Reason.CLOCKS_OUT_OF_ORDER,
                       f"{field}: {text}; a task is signed for, then on scene, then done",
@@ -286,7 +286,6 @@ def decline(engine: CaseEngine, cmd: DeclineTask, now: datetime, apply: bool
     _require_state(task, _ACTIVE, "decline")
     if cmd.suggested_agency:
         engine.check_agency(cmd.suggested_agency, "suggested_agency")
-    if cmd.suggested_agency and engine.suggestions_checked:
         # A suggestion the owner could not follow is no suggestion: the agency suggested
         # must be able to do the work (and not be the one declining it).
         kind = engine.rules.playbook.task_kind(task.kind)
