@@ -23,6 +23,7 @@ RUN /opt/uv/bin/uv sync --locked --no-install-project --no-editable --python pyt
 COPY proto/ proto/
 COPY trust/ trust/
 COPY observability/ observability/
+COPY records/ records/
 COPY workflows/ workflows/
 COPY agencies/ agencies/
 COPY gateway/ gateway/

@@ -83,7 +83,7 @@ postgres:
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy workflows agencies gateway observability trust cli bench tests
+	$(VENV)/bin/mypy workflows agencies gateway observability records trust cli bench tests
 
 # The tiers (tests/tiers.py) on two processes each: the units, the services and the
 # thorough ones, then the whole-platform tests two modules at a time (each module starts

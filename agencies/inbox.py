@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
 from agencies.models import Finding, InboxItem, InboxItemBase, NoticeRecord
-from observability.database import LIKE_ESCAPE, starting_with
+from records.database import LIKE_ESCAPE, starting_with
 
 
 class WrongAgency(ValueError):

@@ -32,7 +32,8 @@ from agencies.access import AgencyAccess, caller
 from agencies.gateway_link import GatewayLink
 from agencies.models import Finding, InboxItem, InboxItemBase, NoticeRecord
 from agencies.roster_service import RosterService
-from observability import database, telemetry
+from observability import telemetry
+from records import database
 from seamless.v1 import agency_pb2, agency_pb2_grpc, case_pb2, roster_pb2, roster_pb2_grpc
 from trust import attestations, tls
 from trust.pki import CertificateStore, Identity

@@ -37,7 +37,7 @@ from cli import datadir
 from cli.datadir import Endpoints
 from cli.sessions import Credential
 from cli.supervise import Platform
-from observability.participation import OVERSIGHT
+from records.participation import OVERSIGHT
 from seamless.v1 import oversight_pb2 as opb
 from seamless.v1 import oversight_pb2_grpc
 from trust.pki import Role

@@ -37,8 +37,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from observability import analysis, export
-from observability.accountability import Event
 from observability.ledger import open_ledger, stream_events
+from records.event_schema import Event
 
 TARGET_SECONDS = 2.0
 MIB = 1024 * 1024

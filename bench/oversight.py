@@ -42,8 +42,9 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from bench.gap_analysis import ledger_facts, peak_rss
-from observability import analysis, gap_store, ledger, participation, score_store, spans
+from observability import analysis, gap_store, ledger, score_store, spans
 from observability.scorecards import Scorecards, of_analysis, read
+from records import participation
 
 TARGET_SECONDS = 1.0
 MIB = 1024 * 1024

@@ -15,7 +15,7 @@ from bench.inbox_watch import InboxWatch
 from cli import datadir
 from cli.datadir import Endpoints
 from cli.sessions import Credential
-from observability.participation import role_of
+from records.participation import role_of
 from seamless.v1 import agency_pb2, agency_pb2_grpc, case_pb2, case_service_pb2_grpc
 from seamless.v1 import case_service_pb2 as pb
 from trust.pki import Role

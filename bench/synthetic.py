@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from observability import event_schema as s
-from observability.event_schema import EventKind as K
 from observability.ledger import GENESIS, LedgerEntryBase, encode_attributes, link_hash, open_ledger
+from records import event_schema as s
+from records.event_schema import EventKind as K
 
 START = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 COORDINATOR = "command-center"

@@ -16,8 +16,8 @@ import uuid
 from datetime import datetime
 
 from bench.synthetic import COORDINATOR, OTHERS, Actor, H, M, _Draft
-from observability import event_schema as s
-from observability.event_schema import EventKind as K
+from records import event_schema as s
+from records.event_schema import EventKind as K
 
 AREAS = ("jinhaihu", "xinggu", "binhe", "mafang", "dahuashan", "")
 CHANNELS = ("hotline", "open311", "walk-in")

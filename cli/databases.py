@@ -22,11 +22,11 @@ from sqlalchemy import URL, make_url
 from agencies.server import SCHEMA as AGENCY_SCHEMA
 from cli.provision import record_databases
 from gateway.case_numbers import SCHEMA as GATEWAY_SCHEMA
-from observability import database
 from observability.ledger import SCHEMA as LEDGER_SCHEMA
 from observability.projection import SCHEMA as PROJECTION_SCHEMA
 from observability.score_store import SCHEMA as SCORES_SCHEMA
 from observability.witness import SCHEMA as WITNESS_SCHEMA
+from records import database
 from trust.files import private_dir, write_private
 
 LEDGER, WITNESS, GATEWAY = "ledger", "witness", "gateway"

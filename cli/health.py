@@ -27,7 +27,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, service_
 
 from cli import datadir
 from cli.arguments import leaf
-from observability.participation import role_of
+from records.participation import role_of
 from trust.pki import PkiFiles, Role
 from trust.tls import expecting, server_only_channel
 from workflows.connect import TemporalSettings

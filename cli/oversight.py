@@ -21,8 +21,8 @@ from cli import datadir, output_file, render
 from cli.api import Gateway
 from cli.arguments import leaf, timestamp
 from observability.analysis import red_and_black
-from observability.event_schema import PLATFORM_ACTOR
-from observability.participation import OVERSIGHT
+from records.event_schema import PLATFORM_ACTOR
+from records.participation import OVERSIGHT
 from seamless.v1 import case_pb2
 from seamless.v1 import oversight_pb2 as pb
 

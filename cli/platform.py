@@ -9,7 +9,7 @@ from typing import Any
 from cli import databases, datadir, render, restarts
 from cli.health import health, http_health, queue_health
 from cli.up import AGENCIES, Ports, restarts_file, supervised, up
-from observability.participation import role_of
+from records.participation import role_of
 from trust.pki import Role
 from trust.tls import expecting
 from workflows.client import TASK_QUEUE

@@ -32,7 +32,7 @@ from google.protobuf import json_format
 
 from cli import datadir
 from cli.arguments import leaf
-from observability.participation import OVERSIGHT, OVERSIGHT_NAMES
+from records.participation import OVERSIGHT, OVERSIGHT_NAMES
 from seamless.v1 import agency_pb2
 from trust import engine_keys, engine_tls
 from trust.authority import ensure_authority, ensure_party, retire_key

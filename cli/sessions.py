@@ -20,7 +20,7 @@ from cryptography import x509
 
 from cli import datadir
 from cli.provision import DUTY_OFFICER, demo_password
-from observability.participation import role_of
+from records.participation import role_of
 from seamless.v1 import roster_pb2, roster_pb2_grpc
 from trust.files import write_private
 from trust.pki import fingerprint

@@ -22,7 +22,7 @@ from cli.datadir import Endpoints
 from cli.health import health
 from cli.platform import TEMPORAL_SERVICE, worker_health
 from cli.up import AGENCIES, Ports, prepare, processes
-from observability.participation import role_of
+from records.participation import role_of
 from trust.files import private_dir
 from trust.pki import Role
 from trust.tls import expecting

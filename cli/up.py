@@ -52,7 +52,7 @@ from cli.databases import (
 from cli.datadir import Endpoints
 from cli.health import health
 from cli.provision import DUTY_OFFICER, bodies, provision
-from observability.participation import OVERSIGHT
+from records.participation import OVERSIGHT
 from trust.files import private_dir, private_umask, write_private
 from trust.pki import Role
 from trust.tls import expecting

@@ -15,9 +15,10 @@ from sqlalchemy import Engine
 
 from gateway.case_numbers import open_case_numbers
 from gateway.server import run_server
-from observability import participation, telemetry
+from observability import telemetry
 from observability.ledger import read_ledger
 from observability.witness import read_witness
+from records import participation
 from trust.files import private_umask
 from trust.pki import CertificateStore, Identity, IdentityFiles, PkiFiles, Role
 from trust.statements import Signer

@@ -16,7 +16,7 @@ import grpc
 
 from agencies.sign_in_guard import CLIENT_ADDRESS_HEADER
 from observability import telemetry
-from observability.participation import role_of
+from records.participation import role_of
 from seamless.v1 import agency_pb2, agency_pb2_grpc, roster_pb2, roster_pb2_grpc
 from trust.pki import Identity
 from trust.sessions import OfficerRole, Session

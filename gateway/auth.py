@@ -25,7 +25,7 @@ from gateway.admission import Admission
 from gateway.agency_links import AgencyLinks, SessionUnconfirmed
 from gateway.callers import CURRENT, Caller, CallerKind
 from gateway.errors import Context, GatewayError, abort
-from observability.participation import role_of
+from records.participation import role_of
 from trust.attestations import ACT_HEADER
 from trust.guard import Guard, bearer, header
 from trust.pki import CertificateStore, Role

@@ -1,7 +1,7 @@
 """Authorization by role: which caller may call which method, one table for every door.
 
 Object-level rules (is this your case, are you its owner, the assignee, the coordinator)
-are the case engine's and `observability.participation`'s; this table says what a kind
+are the case engine's and `records.participation`'s; this table says what a kind
 of caller may ask at all. It is derived from `workflows.command_table`, which declares
 each call once; a test holds that to the services' own descriptors.
 """

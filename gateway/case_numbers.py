@@ -25,7 +25,7 @@ from sqlalchemy import Column, DateTime, Engine, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
-from observability import database
+from records import database
 
 # Opens racing on one day (a burst of reports, each on its own subject) each take the
 # next number; a loser looks again, after a moment's pause.

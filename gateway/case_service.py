@@ -6,7 +6,7 @@ another officer is refused and nothing is recorded. Each command goes to the cas
 by the gateway (`workflows.seals`), vouched for by the officer's session or the agency's
 act.
 
-Object-level authorization has one rule (`observability.participation`), applied on
+Object-level authorization has one rule (`records.participation`), applied on
 every call: a case exists only for its participants, the coordinator and oversight.
 Commands carry the caller as their actor and the rules refuse strangers with
 CASE_NOT_FOUND inside the workflow's validator (so nothing is written); reads check the
@@ -34,7 +34,7 @@ from gateway.case_refs import CaseRefs, not_found
 from gateway.case_views import case_seen_by
 from gateway.command_rpcs import RPCS, forwarded_act, open_command, requested_case_id
 from gateway.errors import Context, GatewayError, abort, internal
-from observability import participation
+from records import participation
 from seamless.v1 import agency_pb2, case_pb2, case_service_pb2_grpc
 from seamless.v1 import case_service_pb2 as pb
 from trust.attestations import verify_act

@@ -1,16 +1,16 @@
-"""A case as its viewer may see it (least knowledge, `observability.need_to_know`).
+"""A case as its viewer may see it (least knowledge, `records.need_to_know`).
 
 Every case the gateway hands out passes here, on every transport: a read (GetCase), the
 answer to a command (the case as the command left it), an agency's relayed act. The
-caller may see the case at all (`observability.participation`, checked before); this
+caller may see the case at all (`records.participation`, checked before); this
 decides how much: the whole case, its header and own tasks, a summary and the offer, or
 its own part of the history.
 """
 
 from __future__ import annotations
 
-from observability import need_to_know
-from observability.need_to_know import Part
+from records import need_to_know
+from records.need_to_know import Part
 from seamless.v1 import case_pb2
 
 _KIND_PREFIX = "CASE_EVENT_KIND_"

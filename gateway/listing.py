@@ -2,7 +2,7 @@
 
 Filter values are checked against the directory, the catalog and the status enum before
 they reach the query, and the query takes them as parameters. The cases a viewer may
-see are those it takes part in (`observability.participation`), unless it sees every
+see are those it takes part in (`records.participation`), unless it sees every
 case; the rows are kept by each case as it records its events, so the list costs the
 same however many cases there are.
 """
@@ -17,7 +17,8 @@ from sqlalchemy import Engine
 
 from gateway import page_tokens
 from gateway.errors import invalid
-from observability import participation, projection
+from observability import projection
+from records import participation
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as pb
 from workflows.catalog_loader import Catalog

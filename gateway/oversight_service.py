@@ -1,6 +1,6 @@
 """OversightService: accountability read from the ledger, never a change to anything.
 
-Who sees which case is `observability.participation`'s rule: oversight staff and the
+Who sees which case is `records.participation`'s rule: oversight staff and the
 coordinator see every case; an agency sees the cases it takes part in (opener, owners,
 assignees and agencies offered the case, as the ledger records them). A case the caller
 may not see is NOT_FOUND, worded exactly like one that does not exist.
@@ -40,15 +40,13 @@ from observability import (
     export,
     gap_store,
     ledger,
-    need_to_know,
-    participation,
     score_store,
     scorecards,
     witness,
 )
-from observability.accountability import Event
-from observability.event_schema import PLATFORM_ACTOR
 from observability.spans import case_trace_id
+from records import need_to_know, participation
+from records.event_schema import PLATFORM_ACTOR, Event
 from seamless.v1 import case_pb2, oversight_pb2_grpc
 from seamless.v1 import oversight_pb2 as pb
 from trust.pki import CertificateStore

@@ -18,13 +18,14 @@ the oversight API reports are the same intervals by construction.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from observability import event_schema as schema
-from observability import participation
-from observability.event_schema import EventKind as K
+from records import event_schema as schema
+from records import participation
+from records.event_schema import Event
+from records.event_schema import EventKind as K
 
 # Who is accountable while a delivery is failing: the platform itself.
 PLATFORM = schema.PLATFORM_ACTOR
@@ -58,27 +59,6 @@ class GapKind(StrEnum):
 # OBJECTION_DECIDED's outcomes: the dispatch stood (the objector keeps the case), or the
 # case went to another lead.
 UPHELD, REASSIGNED = "UPHELD", "REASSIGNED"
-
-
-@dataclass(slots=True)
-class Event:
-    """A ledger event as analysis reads it; treat it as read-only.
-
-    Not `frozen`: a frozen dataclass sets each field through object.__setattr__, which made
-    building an event five times dearer, a second per million events read.
-    """
-
-    case_id: str
-    sequence: int
-    kind: str
-    actor: str
-    at: datetime
-    task_id: str = ""
-    attributes: dict[str, str] = field(default_factory=dict)
-    trace_id: str = ""
-    span_id: str = ""
-    # The person who acted for `actor` ('' for the platform's clocks).
-    officer: str = ""
 
 
 @dataclass(slots=True)
@@ -258,7 +238,7 @@ class CaseReplay:
 
     @property
     def participants(self) -> list[str]:
-        """The agencies taking part (`observability.participation`'s rule). In a rating:
+        """The agencies taking part (`records.participation`'s rule). In a rating:
         the hotline that recorded it and the agency rated, which sees its own ratings."""
         if self.rating is not None:
             rated = [self.rating.owner] if self.rating.owner else []

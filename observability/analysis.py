@@ -21,14 +21,13 @@ from observability.accountability import (
     UPHELD,
     CaseReplay,
     Category,
-    Event,
     GapKind,
     Interval,
     LeadObjection,
     Rating,
     TaskOutcome,
 )
-from observability.event_schema import Satisfaction
+from records.event_schema import Event, Satisfaction
 
 T = TypeVar("T")
 

@@ -21,10 +21,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from observability import event_schema as s
-from observability.accountability import Event, is_rating_chain
-from observability.event_schema import EventKind as K
+from observability.accountability import is_rating_chain
 from observability.ledger import encode_attributes
+from records import event_schema as s
+from records.event_schema import Event
+from records.event_schema import EventKind as K
 
 CSV_HEADER = ("case_id", "sequence", "kind", "time", "actor_agency", "actor_officer",
               "task_id", "attributes", "trace_id", "span_id")

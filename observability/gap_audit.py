@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import Connection, select, union
 
 from observability import gap_store, ledger, spans
-from observability.accountability import CaseReplay, Event
+from observability.accountability import CaseReplay
 from observability.gap_store import CaseGap, CaseParticipant
+from records.event_schema import Event
 
 _GAPS: Any = CaseGap.__table__  # type: ignore[attr-defined]
 _PARTIES: Any = CaseParticipant.__table__  # type: ignore[attr-defined]

@@ -22,10 +22,10 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, Engine, Index, Integer, delete, text
 from sqlmodel import Field, Session, SQLModel
 
-from observability.accountability import CaseReplay, Category, Event, GapKind, Interval
+from observability.accountability import CaseReplay, Category, GapKind, Interval
 from observability.analysis import GapQuery, replay_cases
-from observability.event_schema import EventKind
 from observability.ledger import stream_events
+from records.event_schema import Event, EventKind
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -35,9 +35,8 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from observability import database
-from observability.accountability import Event
-from observability.event_schema import CASE_NUMBER
+from records import database
+from records.event_schema import CASE_NUMBER, Event
 
 GENESIS = "0" * 64
 # A seal, an act and a few receipts (a notice to a handful of agencies) fit well within.
@@ -61,7 +60,7 @@ class LedgerEntryBase(SQLModel):
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     task_id: str = Field(default="", max_length=64)
     detail: str = Field(default="", max_length=4000)
-    # The event's structured attributes (observability.event_schema), as canonical JSON.
+    # The event's structured attributes (records.event_schema), as canonical JSON.
     attributes: str = Field(default="{}", max_length=4000)
     # The request that caused the event, in W3C hex; empty when a clock did.
     trace_id: str = Field(default="", max_length=32)

@@ -26,17 +26,17 @@ since the epoch.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, inspect, text
 
-from observability import database
 from observability.gap_store import micros
+from records import database
+from records.projected_case import ProjectedCase, decode_work
 from seamless.v1 import case_service_pb2
 
 SCHEMA = database.Schema("projection", Path(__file__).parent / "migrations" / "projection",
@@ -45,41 +45,6 @@ SCHEMA = database.Schema("projection", Path(__file__).parent / "migrations" / "p
 # when it was, or will be, late: the most overdue first), then open work without one
 # (the oldest first), then finished work (the newest first).
 RANK_CLOCKED, RANK_UNCLOCKED, RANK_FINISHED = 0, 1, 2
-
-
-@dataclass(frozen=True)
-class ProjectedCase:
-    """What the lists show of a case as it stands after the events sent with it."""
-
-    number: str
-    case_type: str
-    subject: str
-    title: str
-    owner: str
-    status: str
-    opened_at: datetime
-    updated_at: datetime
-    closed_at: datetime | None = None
-    promised_by: datetime | None = None
-    answer: str = ""
-    reopened_from: str = ""
-    # Until when the hotline may record its reporters' ratings (回访), once closed.
-    follow_up_ends: datetime | None = None
-    participants: list[str] = field(default_factory=list)
-    reports: list[str] = field(default_factory=list)
-    # Agency -> the work the case asks of it: a serialized CaseServiceListInboxResponse
-    # (base64), without what depends on the moment it is read.
-    work: dict[str, str] = field(default_factory=dict)
-
-
-def encode_work(items: Sequence[case_service_pb2.WorkItem]) -> str:
-    answer = case_service_pb2.CaseServiceListInboxResponse(items=items)
-    return base64.b64encode(answer.SerializeToString()).decode("ascii")
-
-
-def decode_work(text_: str) -> list[case_service_pb2.WorkItem]:
-    return list(case_service_pb2.CaseServiceListInboxResponse.FromString(
-        base64.b64decode(text_)).items)
 
 
 def _us(value: datetime | None) -> int | None:

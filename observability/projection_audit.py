@@ -30,11 +30,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-from observability import event_schema as schema
 from observability import gap_audit, ledger, projection
-from observability.accountability import CaseReplay, Event, GapKind, Interval
-from observability.event_schema import EventKind as K
+from observability.accountability import CaseReplay, GapKind, Interval
 from observability.gap_store import micros
+from records import event_schema as schema
+from records.event_schema import Event
+from records.event_schema import EventKind as K
 from seamless.v1 import case_service_pb2 as pb
 
 Problem = tuple[int, str]

@@ -25,9 +25,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from observability import event_schema as schema
-from observability.event_schema import EventKind as K
 from observability.ledger import LedgerEntry, utc
+from records import event_schema as schema
+from records.event_schema import EventKind as K
 from trust.attestations import verify_receipt
 from trust.pki import CertificateStore, Role
 from trust.statements import COMMAND_SEAL_LIFETIME, StatementError, StatementType, verify

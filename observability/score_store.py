@@ -48,10 +48,12 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, Session, SQLModel
 
-from observability import database, ledger
-from observability.accountability import CaseReplay, Event, GapKind, Interval, TaskOutcome
-from observability.event_schema import EventKind as K
+from observability import ledger
+from observability.accountability import CaseReplay, GapKind, Interval, TaskOutcome
 from observability.gap_store import micros
+from records import database
+from records.event_schema import Event
+from records.event_schema import EventKind as K
 
 SCHEMA = database.Schema("scores", Path(__file__).parent / "migrations" / "scores",
                          "scores_0001")

@@ -29,11 +29,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from observability import analysis, database
+from observability import analysis
 from observability.accountability import REASSIGNED, UPHELD
 from observability.analysis import BounceChain, Scorecard, TypeLines, TypeScorecard
-from observability.event_schema import Satisfaction
 from observability.gap_store import VISIBLE_TO, micros
+from records import database
+from records.event_schema import Satisfaction
 
 
 @dataclass(frozen=True)

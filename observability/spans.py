@@ -18,7 +18,8 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 from observability import attributes as attr
-from observability.accountability import CaseReplay, Category, Event, Interval
+from observability.accountability import CaseReplay, Category, Interval
+from records.event_schema import Event
 
 SCOPE = InstrumentationScope("seamless.accountability")
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)

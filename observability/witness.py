@@ -30,8 +30,8 @@ from sqlalchemy import Column, DateTime, Engine, Text, func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from observability import database
 from observability.ledger import LedgerEntry, LedgerHead, utc
+from records import database
 from trust.pki import CertificateStore, Role
 from trust.statements import StatementError, StatementType, verify
 

@@ -13,12 +13,14 @@ ROOT = Path(__file__).parents[1]
 # What each part may import of ours (itself always).
 ALLOWED = {
     "trust": set(),
-    "observability": {"trust", "seamless"},
-    "workflows": {"trust", "observability", "seamless"},
-    "agencies": {"trust", "observability", "workflows", "seamless"},
-    "gateway": {"trust", "observability", "workflows", "agencies", "seamless"},
-    "cli": {"trust", "observability", "workflows", "agencies", "gateway", "seamless"},
-    "bench": {"trust", "observability", "workflows", "agencies", "gateway", "cli",
+    "records": {"trust", "seamless"},
+    "observability": {"trust", "records", "seamless"},
+    "workflows": {"trust", "records", "observability", "seamless"},
+    "agencies": {"trust", "records", "observability", "workflows", "seamless"},
+    "gateway": {"trust", "records", "observability", "workflows", "agencies", "seamless"},
+    "cli": {"trust", "records", "observability", "workflows", "agencies", "gateway",
+            "seamless"},
+    "bench": {"trust", "records", "observability", "workflows", "agencies", "gateway", "cli",
               "seamless"},
 }
 

@@ -24,10 +24,11 @@ from gateway.case_numbers import SCHEMA as GATEWAY
 from gateway.case_numbers import CaseNumber, open_case_numbers
 from gateway.open311.keys import Open311Key
 from gateway.reports.store import Report
-from observability import audit, database, gap_store, ledger, score_store, witness
+from observability import audit, gap_store, ledger, score_store, witness
 from observability.ledger import SCHEMA as LEDGER
 from observability.score_store import SCHEMA as SCORES
 from observability.witness import SCHEMA as WITNESS
+from records import database
 from trust.pki import CertificateStore, PkiFiles
 
 # A data directory as the release of 2026-11-30 left it after `seamless demo day`: each

@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from observability.event_schema import PLATFORM_ACTOR
-from observability.participation import OVERSIGHT
+from records.event_schema import PLATFORM_ACTOR
+from records.participation import OVERSIGHT
 from workflows.rules.calendar import WorkingCalendar, parse_duration
 from workflows.rules.catalog import CaseRules, Directory, Playbook, TaskKind
 from workflows.rules.task_ops import clock_order_problem

@@ -18,10 +18,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 from temporalio import activity
 
-from observability import event_schema as schema
 from observability import gap_store, ledger, projection, score_store, spans, telemetry
 from observability.accountability import CaseReplay
 from observability.witness import Witness
+from records import event_schema as schema
 from workflows import activities
 from workflows.rules.effects import CaseEventBatch
 

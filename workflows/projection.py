@@ -9,7 +9,7 @@ what the case would have said.
 
 from __future__ import annotations
 
-from observability.projection import ProjectedCase, encode_work
+from records.projected_case import ProjectedCase, encode_work
 from workflows.rules.catalog import CaseRules
 from workflows.rules.model import CaseState, CaseStatus
 from workflows.rules.opening import normalize_subject

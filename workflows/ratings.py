@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from observability import event_schema as schema
-    from observability.event_schema import Satisfaction, reopens
+    from records import event_schema as schema
+    from records.event_schema import Satisfaction, reopens
     from workflows import activities, request_trace, seals, unopened
     from workflows.case_loops import asked_by_this_run
     from workflows.case_workflow import refusal_error

@@ -13,7 +13,7 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from observability.event_schema import PLATFORM_ACTOR, TO_AGENCY
+from records.event_schema import PLATFORM_ACTOR, TO_AGENCY
 from seamless.v1 import agency_pb2, case_pb2, case_service_pb2
 from workflows.rules.catalog import Agency, Playbook
 from workflows.rules.model import (
@@ -198,7 +198,7 @@ def _objection(objection: Objection) -> case_pb2.Objection:
 
 def _act(event: CaseEvent) -> case_pb2.CaseEvent:
     # Of the attributes, only the agency an offer was made to: what least knowledge
-    # (observability.need_to_know) needs to show an agency the offers made to it.
+    # (records.need_to_know) needs to show an agency the offers made to it.
     addressed = event.attributes.get(TO_AGENCY)
     return case_pb2.CaseEvent(
         sequence=event.sequence, kind=enum_value(event.kind),

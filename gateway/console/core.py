@@ -39,7 +39,7 @@ from gateway.console.web import (
     set_cookie,
 )
 from gateway.http_api import Operations
-from observability.participation import OVERSIGHT, OVERSIGHT_NAMES
+from records.participation import OVERSIGHT, OVERSIGHT_NAMES
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
 from trust.pki import CertificateStore

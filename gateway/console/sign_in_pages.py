@@ -22,7 +22,7 @@ from gateway.console.web import (
     reader_of,
     set_cookie,
 )
-from observability.participation import OVERSIGHT
+from records.participation import OVERSIGHT
 
 
 class SignInPages(ConsoleCore):

@@ -20,7 +20,7 @@ from gateway.case_numbers import CaseNumbers, request_key
 from gateway.reports import privacy
 from gateway.reports.drafts import IntakeError, Taker, check_draft
 from gateway.reports.store import Report, ReportDraft, ReportStore
-from observability.event_schema import Satisfaction
+from records.event_schema import Satisfaction
 from workflows import client as cases
 from workflows.catalog_loader import Catalog
 from workflows.dispatch_catalog import DispatchCatalog, Route, RouteError

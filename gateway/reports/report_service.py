@@ -32,8 +32,9 @@ from gateway.reports import privacy
 from gateway.reports.drafts import IntakeError, Taker
 from gateway.reports.intake import Intake, masked
 from gateway.reports.store import Report, ReportDraft, ReportFilter
-from observability import participation, projection
-from observability.event_schema import Satisfaction
+from observability import projection
+from records import participation
+from records.event_schema import Satisfaction
 from seamless.v1 import report_pb2 as pb
 from seamless.v1 import report_pb2_grpc
 from workflows import client as cases

@@ -38,8 +38,8 @@ from cli.provision import (
     provision_command,
 )
 from gateway.__main__ import GatewaySettings
-from observability.participation import OVERSIGHT
 from observability.telemetry import TelemetrySettings
+from records.participation import OVERSIGHT
 from trust import engine_tls
 from workflows import search
 from workflows.__main__ import WorkerSettings

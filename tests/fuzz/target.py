@@ -24,7 +24,7 @@ from temporalio.client import Client
 from cli import datadir
 from cli.provision import demo_password
 from gateway.open311.keys import MAX_PER_MINUTE, ApiKeys
-from observability.participation import role_of
+from records.participation import role_of
 from seamless.v1 import roster_pb2, roster_pb2_grpc
 from tests.gateway.harness import Gateway
 from trust.pki import Identity, Role

@@ -37,8 +37,8 @@ from gateway.errors import error_info
 from gateway.server import run_server as run_gateway
 from observability import telemetry
 from observability.ledger import open_ledger, read_ledger
-from observability.participation import OVERSIGHT, role_of
 from observability.witness import Witness, keep_witness, open_witness, read_witness
+from records.participation import OVERSIGHT, role_of
 from seamless.v1 import (
     agency_pb2_grpc,
     case_pb2,

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import grpc
 
-from observability.participation import OVERSIGHT
+from records.participation import OVERSIGHT
 from seamless.v1 import agency_pb2, case_pb2
 from seamless.v1 import case_service_pb2 as pb
 from seamless.v1 import oversight_pb2 as opb

@@ -18,7 +18,7 @@ from google.protobuf.message import Message
 
 from cli.provision import demo_password
 from gateway.admission import HEAVY_METHODS
-from observability.participation import OVERSIGHT
+from records.participation import OVERSIGHT
 from seamless.v1 import case_service_pb2 as cs
 from seamless.v1 import oversight_pb2 as ov
 from tests.gateway.harness import (

@@ -31,7 +31,7 @@ from gateway.open311.limits import Open311Limits
 from gateway.open311.service_requests import public_text
 from gateway.reports.intake import Intake
 from gateway.reports.store import Report, ReportStore
-from observability.event_schema import Satisfaction
+from records.event_schema import Satisfaction
 from seamless.v1 import case_service_pb2 as cs
 from tests.gateway import harness
 from tests.gateway.test_reports import quarry_report

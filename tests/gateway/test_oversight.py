@@ -16,7 +16,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import text
 
 from gateway import page_tokens
-from observability.participation import OVERSIGHT
+from records.participation import OVERSIGHT
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
 from seamless.v1 import oversight_pb2 as pb

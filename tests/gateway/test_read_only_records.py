@@ -18,8 +18,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from gateway.__main__ import GatewaySettings, records
-from observability import database, ledger, witness
-from observability.database import NotMigrated
+from observability import ledger, witness
+from records import database
+from records.database import NotMigrated
 
 # Run by `make test`; `make test-fast` leaves these out to stay under a minute.
 

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from gateway.agency_links import STANDING_SECONDS
 from observability import ledger
-from observability.event_schema import PLATFORM_ACTOR
+from records.event_schema import PLATFORM_ACTOR
 from seamless.v1 import (
     agency_pb2,
     agency_pb2_grpc,

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
-from observability.event_schema import EventKind
 from observability.ledger import LedgerEntryBase
+from records.event_schema import EventKind
 from workflows.ledger_activities import LedgerActivities
 from workflows.rules.effects import CaseEventBatch
 from workflows.rules.model import Actor, CaseEvent

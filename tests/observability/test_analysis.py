@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from observability import analysis, gap_store, ledger
-from observability import event_schema as schema
-from observability.accountability import Event
+from records import event_schema as schema
+from records.event_schema import Event
 
 T0 = datetime(2026, 11, 18, 1, 0, tzinfo=UTC)
 CASE = "case:food-supply-chain:B-1@run"

@@ -19,8 +19,8 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from observability import audit, gap_audit, gap_store, ledger, witness
-from observability.event_schema import EventKind as K
-from observability.event_schema import timestamp
+from records.event_schema import EventKind as K
+from records.event_schema import timestamp
 from tests.observability.recording import record
 from tests.trust.kit import Kit, new_kit
 from trust.attestations import Act, content_digest, notice_receipt, sign_act, task_receipt

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from observability import event_schema as s
 from observability import export, ledger
-from observability.accountability import Event
-from observability.event_schema import EventKind as K
+from records import event_schema as s
+from records.event_schema import Event
+from records.event_schema import EventKind as K
 
 T0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 PLATFORM = "seamless"

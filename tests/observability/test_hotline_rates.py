@@ -53,14 +53,15 @@ from observability import (
     export,
     gap_store,
     ledger,
-    participation,
     spans,
     witness,
 )
 from observability import attributes as attr
-from observability import event_schema as schema
-from observability.accountability import Event, GapKind, Interval
-from observability.event_schema import EventKind as K
+from observability.accountability import GapKind, Interval
+from records import event_schema as schema
+from records import participation
+from records.event_schema import Event
+from records.event_schema import EventKind as K
 from tests.observability.recording import record
 from tests.trust.kit import Kit, new_kit
 from trust.pki import Role

@@ -27,11 +27,12 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from bench.synthetic import COORDINATOR, OTHERS, PLAYBOOKS, SyntheticCase, synthetic_case
-from observability import analysis, gap_store, ledger, participation, score_store, spans
-from observability import event_schema as schema
-from observability.accountability import Event
-from observability.event_schema import EventKind as K
+from observability import analysis, gap_store, ledger, score_store, spans
 from observability.scorecards import Scorecards, of_analysis, read
+from records import event_schema as schema
+from records import participation
+from records.event_schema import Event
+from records.event_schema import EventKind as K
 from tests.observability import test_hotline_rates as hotline
 from tests.test_migrations import RELEASED
 from workflows.ledger_activities import LedgerActivities
@@ -427,7 +428,7 @@ def test_a_released_ledger_is_backfilled_at_the_first_worker_start(tmp_path: Pat
 
 def test_a_reader_sees_whether_the_store_is_made(database_url: str) -> None:
     """The gateway only reads: it answers UNAVAILABLE until the worker has made it."""
-    from observability import database
+    from records import database
     engine = database.open_database(database_url, ledger.SCHEMA)
     assert not score_store.is_ready(engine)
     score_store.ready(engine)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from observability import event_schema as schema
+from records import event_schema as schema
 from tests.workflows.builders import (
     T0,
     actor,

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from observability import event_schema as schema
+from records import event_schema as schema
 from tests.workflows.builders import T0, actor, mining_open, open_mining, rid
 from tests.workflows.test_rules import LATER, refused
 from workflows.catalog_loader import Catalog

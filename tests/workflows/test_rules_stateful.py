@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from observability.accountability import CaseReplay, Event
+from observability.accountability import CaseReplay
+from records.event_schema import Event
 from tests.workflows.builders import T0, open_approval, open_food, open_mining
 from workflows.catalog_loader import Catalog, load_catalog
 from workflows.rules.case import CaseEngine

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from observability import event_schema as schema
+from records import event_schema as schema
 from workflows.rules import clocks, limits, objection_ops, ownership_ops, report_ops, task_ops
 from workflows.rules.calendar import parse_duration
 from workflows.rules.catalog import CaseRules

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from observability import event_schema as schema
+from records import event_schema as schema
 from workflows.rules.model import (
     PLATFORM,
     CaseStatus,

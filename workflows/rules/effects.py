@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from observability.projection import ProjectedCase
+from records.projected_case import ProjectedCase
 from workflows.rules.model import CaseEvent, NoticeKind
 
 

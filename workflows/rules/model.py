@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from observability import participation
-from observability.event_schema import PLATFORM_ACTOR
-from observability.event_schema import EventKind as EventKind  # re-exported for the rules
+from records import participation
+from records.event_schema import PLATFORM_ACTOR
+from records.event_schema import EventKind as EventKind  # re-exported for the rules
 
 
 class CaseStatus(StrEnum):
@@ -209,7 +209,7 @@ class Objection:
 @dataclass
 class CaseEvent:
     """One ledger event. `attributes` carry what analysis needs (assignee, deadlines,
-    hand-off parties; keys in `observability.event_schema`), `detail` is for people.
+    hand-off parties; keys in `records.event_schema`), `detail` is for people.
     `trace_id`/`span_id` name the request that caused it (empty when a clock did);
     `proofs` are the signed statements that vouch for it (the gateway's seal on the
     command, an agency's signed act or receipt)."""
@@ -300,7 +300,7 @@ class CaseState:
         return next((h for h in self.handoffs if h.state is HandoffState.PENDING), None)
 
     def participants(self) -> list[str]:
-        """The agencies taking part (`observability.participation`'s rule)."""
+        """The agencies taking part (`records.participation`'s rule)."""
         return participation.participants(
             opener=self.opened_by.agency,
             owners=(period.owner for period in self.ownership),

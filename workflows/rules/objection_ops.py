@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from observability import event_schema as schema
+from records import event_schema as schema
 from workflows.rules import limits
 from workflows.rules.commands import DecideObjection, ObjectToLead
 from workflows.rules.model import (

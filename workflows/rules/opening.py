@@ -7,7 +7,7 @@ import hmac
 import re
 from datetime import datetime
 
-from observability import event_schema as schema
+from records import event_schema as schema
 from workflows.rules import limits
 from workflows.rules.case import CaseEngine, answer_key, fingerprint
 from workflows.rules.catalog import CaseRules, LeadRule

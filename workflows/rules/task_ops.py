@@ -6,7 +6,7 @@ import math
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from observability import event_schema as schema
+from records import event_schema as schema
 from workflows.rules import limits
 from workflows.rules.calendar import LIMITS_HELP, MAX_CALENDAR
 from workflows.rules.catalog import TaskKind

@@ -1,4 +1,4 @@
-"""Alembic's entry point for every schema the project owns (`observability.database`).
+"""Alembic's entry point for every schema the project owns (`records.database`).
 
 Migrations run in the process that opens the database, on the connection it hands over
 (`config.attributes["connection"]`), inside its transaction and lock; there is no
@@ -12,7 +12,7 @@ from alembic import context
 config = context.config
 connection = config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("migrations run through observability.database.migrate, which "
+    raise RuntimeError("migrations run through records.database.migrate, which "
                        "hands over a connection")
 context.configure(connection=connection,
                   version_table=config.get_main_option("version_table") or "alembic_version",

@@ -1,6 +1,6 @@
 """Least knowledge: how much of a case each party sees, from the case (what the gateway
 hands out) and from the ledger (exports, timelines), by the one rule
-(`observability.need_to_know`). OWASP API3, broken object property level authorization.
+(`records.need_to_know`). OWASP API3, broken object property level authorization.
 """
 
 from __future__ import annotations
@@ -8,9 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from gateway.case_views import case_seen_by
-from observability.accountability import Event
-from observability.event_schema import PLATFORM_ACTOR
-from observability.need_to_know import EventPart, Part, events_seen_by
+from records.event_schema import PLATFORM_ACTOR, Event
+from records.need_to_know import EventPart, Part, events_seen_by
 from seamless.v1 import case_pb2
 from tests.workflows.builders import T0, actor, open_mining, rid
 from workflows.catalog_loader import Catalog

@@ -27,10 +27,9 @@ from dataclasses import replace
 from enum import IntEnum
 from itertools import groupby
 
-from observability import event_schema as schema
-from observability.accountability import Event
-from observability.event_schema import EventKind
-from observability.participation import sees_every_case
+from records import event_schema as schema
+from records.event_schema import Event, EventKind
+from records.participation import sees_every_case
 
 
 class Part(IntEnum):
