@@ -34,13 +34,12 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from seamless.v1 import case_service_pb2
 from workflows import envelopes, search
+from workflows.case_updates import UPDATE_FOR_COMMAND, CommandReply
 from workflows.case_workflow import (
     CASE_WORKFLOW,
     DEFAULT_DRAIN_LIMIT,
-    UPDATE_FOR_COMMAND,
     CaseWorkflow,
     CaseWorkflowInput,
-    CommandReply,
 )
 from workflows.catalog_loader import Catalog
 from workflows.continuation import CONTINUE_AFTER_EVENTS

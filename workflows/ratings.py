@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from records.event_schema import Satisfaction, reopens
     from workflows import activities, request_trace, seals, unopened
     from workflows.case_loops import asked_by_this_run
-    from workflows.case_workflow import refusal_error
+    from workflows.case_updates import refusal_error
     from workflows.rules.effects import CaseEventBatch
     from workflows.rules.model import Actor, CaseEvent, EventKind
     from workflows.rules.opening import keyed_digest

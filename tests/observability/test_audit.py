@@ -314,7 +314,7 @@ def test_a_seal_vouches_only_for_what_its_command_recorded(
 
 def test_every_command_of_the_case_is_a_known_cause() -> None:
     from observability.proofs import CAUSES
-    from workflows.case_workflow import UPDATE_FOR_COMMAND
+    from workflows.case_updates import UPDATE_FOR_COMMAND
     causes = set().union(*CAUSES.values())
     assert causes == {"start", *UPDATE_FOR_COMMAND.values()}
 

@@ -15,7 +15,8 @@ from temporalio.worker import Worker
 
 from tests.workflows.harness import Recorder, case_worker, eventually
 from workflows import client as client_module
-from workflows.case_workflow import CaseWorkflow, CommandReply
+from workflows.case_updates import CommandReply
+from workflows.case_workflow import CaseWorkflow
 from workflows.catalog_loader import Catalog
 from workflows.client import (
     CaseRefused,
