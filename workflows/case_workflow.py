@@ -1,12 +1,12 @@
 """CaseWorkflow: one execution per case, a thin shell around `workflows.rules`.
 
 Updates (one per command, each with a validator, so a refused request writes nothing to
-history: `workflows.case_updates`) change the case; one timer waits for the earliest running clock; two collaborators
-(`workflows.case_loops`) carry out the deliveries and notices the rules ask for and
-append the case's events to the ledger, all through activities with idempotency keys;
-a long case continues as new (`workflows.continuation`). A case's version is asked
-once, at its opening (`_version_of_this_run`), of the patches `workflows.versions`
-declares.
+history: `workflows.case_updates`) change the case; one timer waits for the earliest
+running clock; two collaborators (`workflows.case_loops`) carry out the deliveries and
+notices the rules ask for and append the case's events to the ledger, all through
+activities with idempotency keys; a long case continues as new
+(`workflows.continuation`). A case's version is asked once, at its opening
+(`_version_of_this_run`), of the patches `workflows.versions` declares.
 """
 
 from __future__ import annotations
