@@ -122,7 +122,6 @@ def test_commands_sent_to_temporal_directly_are_refused_and_change_nothing(
     started = temporal(platform, "workflow", "start", "--type", "CaseWorkflow",
                        "--task-queue", "seamless-cases", "--workflow-id",
                        f"case:illegal-mining:{subject}",
-                       "--search-attribute", f'SeamlessParticipants=["{HEALTH}"]',
                        "--search-attribute", f'SeamlessOwner="{HEALTH}"',
                        "--input", json.dumps(dataclasses.asdict(start)))
     assert started.returncode == 0, started.stderr
