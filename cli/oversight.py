@@ -195,8 +195,7 @@ def scorecard(args: argparse.Namespace) -> Any:
           _rate(c, "on_time_completion_rate"), _rate(c, "bounce_rate"),
           _duration(c.median_handoff_acceptance, c.HasField("median_handoff_acceptance")),
           str(c.cases_led), _rate(c, "resolution_rate")] for c in ranked])
-    scored = [c for c in reply.scorecards if c.HasField("score")]  # best first
-    best, worst = red_and_black(scored)
+    best, worst = red_and_black([c for c in reply.scorecards if c.rank])  # best first
     red = ", ".join(f"{c.agency} {c.score:.0%}" for c in best) or "none yet"
     black = ", ".join(f"{c.agency} {c.score:.0%}" for c in worst) or "none yet"
     cards += f"\n\nred list (红榜, best scores): {red}\nblack list (黑榜, worst): {black}"

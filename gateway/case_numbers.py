@@ -8,8 +8,10 @@ the `SeamlessCaseNumber` search attribute, the fallback when this table has not 
 back from an open that crashed half way).
 
 A retried open (same caller, same request) gets the number it got the first time, so a
-retry never uses up a second one. An open that is refused leaves its number unused: the
-sequence may have gaps, never duplicates.
+retry never uses up a second one, and an open refused because its subject's case is
+already open asks for none. An open refused after its number was given (a rare race with
+another open of the subject, a catalog changed meanwhile) leaves it unused: the sequence
+may have gaps, never duplicates.
 """
 
 from __future__ import annotations
@@ -89,6 +91,13 @@ class CaseNumbers:
                     session.rollback()  # taken meanwhile: look again
                     time.sleep(random.uniform(0, 0.01))
         raise RuntimeError(f"could not allocate a case number for {day} in {_ATTEMPTS} tries")
+
+    def allocated(self, key: str) -> str:
+        """The number the open request `key` got, if it got one ('' if none)."""
+        with Session(self._engine) as session:
+            known = session.exec(select(CaseNumber).where(
+                CaseNumber.request_key == key)).first()
+            return known.number if known is not None else ""
 
     def bind(self, number: str, case_id: str) -> None:
         """Record which case the number names (once the case has answered). A number

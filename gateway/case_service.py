@@ -205,10 +205,14 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
             async def numbering(_: OpenCase) -> str:
                 return await asyncio.to_thread(self._numbers.allocate, key,
                                                datetime.now(UTC))
+
+            async def number_of_retry(_: OpenCase) -> str:
+                return await asyncio.to_thread(self._numbers.allocated, key)
             with vouched(vouch):
                 reply = await cases.open_case_reply(self._client, self._catalog, command,
                                                     task_queue=self._task_queue,
-                                                    numbering=numbering)
+                                                    numbering=numbering,
+                                                    number_of_retry=number_of_retry)
             case = reply.case_proto()
             if case.number:
                 await asyncio.to_thread(self._numbers.bind, case.number, case.id)

@@ -102,7 +102,7 @@ def area_reports(area: str, reports: int) -> pb.AreaReports:
 def scorecard(card: analysis.Scorecard, rank: int) -> pb.AgencyScorecard:
     # `resolution_rate` is the API's name, older than the ratings, for the closure rate.
     return pb.AgencyScorecard(
-        score=card.score, rank=rank if card.score is not None else 0,
+        score=card.score, rank=rank if analysis.is_ranked(card) else 0,
         agency=card.agency, tasks=card.tasks, on_time_sign_rate=card.on_time_sign_rate,
         sign_judged=card.sign_judged, on_time_arrival_rate=card.on_time_arrival_rate,
         arrival_judged=card.arrival_judged,

@@ -286,9 +286,22 @@ class Analysis:
 # The two orders GetScorecards answers in, whoever summed the figures (this fold, or the
 # score store's queries: observability.scorecards).
 
+# An agency is ranked, and may be on the 红黑榜, once this many of its tasks were judged
+# (signed for on time or late): on one or two tasks a rate is chance, not a record, and a
+# new agency would top or tail the lists on its first case.
+RANKING_MINIMUM_TASKS = 10
+
+
+def is_ranked(card: Scorecard) -> bool:
+    """Whether the card takes a place in the ranking (and so may be listed red or black)."""
+    return card.score is not None and card.sign_judged >= RANKING_MINIMUM_TASKS
+
+
 def ranked(cards: Iterable[Scorecard]) -> list[Scorecard]:
-    """Best score first; agencies with nothing judged yet last, by name."""
-    return sorted(cards, key=lambda s: (s.score is None, -(s.score or 0.0), s.agency))
+    """The ranked agencies, best score first; then those with too few tasks judged, best
+    score first; then those with nothing judged yet, by name."""
+    return sorted(cards, key=lambda s: (not is_ranked(s), s.score is None,
+                                        -(s.score or 0.0), s.agency))
 
 
 def most_reports_first(area_reports: dict[str, int]) -> list[tuple[str, int]]:
@@ -438,8 +451,8 @@ RED_BLACK_MOST = 5
 
 
 def red_and_black(ranked: Sequence[T]) -> tuple[list[T], list[T]]:
-    """From agencies ranked best first: the red list (best first) and the black list
-    (worst first)."""
+    """From the ranked agencies, best first (none below RANKING_MINIMUM_TASKS): the red
+    list (best first) and the black list (worst first)."""
     size = min(RED_BLACK_MOST, len(ranked) // 3)
     if not size:
         return [], []

@@ -30,6 +30,7 @@ THOROUGH_MODULES = {
     "tests/fuzz/test_oracle.py",
     "tests/gateway/test_numbering_races.py",
     "tests/gateway/test_read_only_records.py",
+    "tests/observability/test_ground_truth.py",
     "tests/observability/test_score_store.py",
     "tests/workflows/test_long_case.py",
     "tests/workflows/test_projection.py",

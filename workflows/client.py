@@ -96,6 +96,7 @@ async def open_case_reply(client: Client, catalog: Catalog, cmd: OpenCase, *,
                           task_queue: str = TASK_QUEUE,
                           drain_limit: timedelta = DEFAULT_DRAIN_LIMIT,
                           numbering: Numbering | None = None,
+                          number_of_retry: Numbering | None = None,
                           continue_after_events: int = CONTINUE_AFTER_EVENTS
                           ) -> CommandReply:
     """Open a case, or join the answer of an identical earlier request.
@@ -107,20 +108,22 @@ async def open_case_reply(client: Client, catalog: Catalog, cmd: OpenCase, *,
     """
     return await _start_with(client, catalog, cmd, "open", lambda opening: opening,
                              task_queue=task_queue, drain_limit=drain_limit,
-                             numbering=numbering, number_if_running=True,
+                             numbering=numbering, number_of_retry=number_of_retry,
                              continue_after_events=continue_after_events)
 
 
 async def _start_with(client: Client, catalog: Catalog, cmd: OpenCase, update: str,
                       argument: Callable[[OpenCase], Command | OpenCase], *,
                       task_queue: str, drain_limit: timedelta,
-                      numbering: Numbering | None, number_if_running: bool,
+                      numbering: Numbering | None, number_of_retry: Numbering | None = None,
                       continue_after_events: int = CONTINUE_AFTER_EVENTS) -> CommandReply:
     """`update`, with `argument` of the (numbered) open command, on the case of `cmd`'s
     subject lock, starting the case from `cmd` if none is running: one atomic step of
     Temporal's (update-with-start), so the subject check and what follows from it cannot
-    be split by another request. `number_if_running`: ask for a number even when a case
-    of the subject is running (an open is refused then, and its number left unused)."""
+    be split by another request. A number is asked for (`numbering`) only when no case of
+    the subject is running; when one is, the request may be a retry of the open that
+    started it, which must send the number it got then (`number_of_retry`, '' for a
+    request that got none: it is refused as a duplicate, and uses no number up)."""
     rules = catalog.rules_for(cmd.type)
     if rules is None:
         known = ", ".join(sorted(catalog.playbooks))
@@ -133,8 +136,11 @@ async def _start_with(client: Client, catalog: Catalog, cmd: OpenCase, update: s
     workflow_id = subject_lock(cmd.type, cmd.subject_key,
                                envelopes.subject_secret(client.data_converter))
     held = await _held(client, workflow_id, task_queue)
-    if numbering is not None and not cmd.number and (number_if_running or not held):
-        cmd = dataclasses.replace(cmd, number=await numbering(cmd))
+    if numbering is not None and not cmd.number:
+        asked = numbering if not held else number_of_retry
+        number = await asked(cmd) if asked is not None else ""
+        if number:
+            cmd = dataclasses.replace(cmd, number=number)
     start = WithStartWorkflowOperation(
         CaseWorkflow.run,
         CaseWorkflowInput(open=cmd, rules=rules,
@@ -172,8 +178,7 @@ async def report_to_case(client: Client, catalog: Catalog, cmd: OpenCase,
     """
     return await _start_with(client, catalog, cmd, UPDATE_FOR_COMMAND[AttachReport],
                              lambda _opening: attach, task_queue=task_queue,
-                             drain_limit=DEFAULT_DRAIN_LIMIT, numbering=numbering,
-                             number_if_running=False)
+                             drain_limit=DEFAULT_DRAIN_LIMIT, numbering=numbering)
 
 
 async def _held(client: Client, workflow_id: str, task_queue: str) -> bool:

@@ -88,6 +88,7 @@ def task_to_proto(task: Task) -> case_pb2.Task:
         redispatched_from=task.redispatched_from, bounce_count=task.bounce_count,
         extension_pending=task.extension_pending,
         extension_requested_due=timestamp(task.extension_requested_due),
+        extension_reason=task.extension_reason if task.extension_pending else "",
         dispatched_at=timestamp(task.dispatched_at), round=task.round,
         delivered=task.delivered, delivered_at=timestamp(task.delivered_at),
         running_clock=_running_clock(task))
@@ -228,6 +229,10 @@ def playbook_to_proto(playbook: Playbook) -> case_service_pb2.Playbook:
         decline_review_within=playbook.decline_review_within)
 
 
+# How much of a case's description an inbox card carries (its page shows it whole).
+DESCRIPTION_ON_A_CARD = 280
+
+
 def work_to_proto(state: CaseState, items: list[WorkItem]) -> list[case_service_pb2.WorkItem]:
     """The items the case asks of an agency, without what depends on the moment they are
     read (time left, overdue: the reader adds those); a missed step's lateness is in
@@ -240,4 +245,8 @@ def work_to_proto(state: CaseState, items: list[WorkItem]) -> list[case_service_
         open=item.open, since=timestamp(item.since), deadline=timestamp(item.deadline),
         overdue_since=timestamp(item.missed_at) if item.open else None,
         misses=item.misses, task_state=enum_value(item.task_state), detail=item.detail,
-        asked_due=timestamp(item.asked_due), delivered=item.delivered) for item in items]
+        asked_due=timestamp(item.asked_due), delivered=item.delivered,
+        case_location=state.location, case_subject=state.subject_key,
+        case_description=state.description[:DESCRIPTION_ON_A_CARD], task_kind=item.task_kind,
+        on_scene_by=timestamp(item.on_scene_by), task_assignee=item.task_assignee,
+        suggested_agency=item.suggested_agency) for item in items]

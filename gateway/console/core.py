@@ -122,11 +122,21 @@ class ConsoleCore:
                                     else f"CaseService/{method}")) if reader
             else (lambda method: False),
             label=lambda value, enum: enum_label(enum_short_name(value, enum), enum, lang),
+            able_to=self.able_to, map_search=map_search,
             **context)
         response = HTMLResponse(page, status_code=status)
         if flash_key:
             response.delete_cookie(FLASH_COOKIE, path="/")
         return response
+
+    def able_to(self, case_type: str, task_kind: str, besides: str = "") -> list[str]:
+        """The agencies able to do a task of `task_kind` (the rules' own test, asked, not
+        copied): what a decline may suggest and an upheld decline may send the work to."""
+        rules = self._catalog.rules_for(case_type)
+        kind = rules.playbook.task_kind(task_kind) if rules else None
+        if rules is None or kind is None:
+            return []
+        return rules.directory.able_to(kind.capability, besides=besides)
 
     def _service_name(self, code: str, lang: str) -> str:
         """A category of the dispatch catalog by name; its code if it left the catalog."""
@@ -192,6 +202,15 @@ class ConsoleCore:
 
     async def _call(self, reader: Reader, method: str, request: Message) -> Any:
         return await call(self._ops, reader, method, request)
+
+
+# A place's search in a map app (高德's URI opens the app on a phone, its web page on a
+# desk): a link the officer follows, nothing the page downloads.
+MAP_SEARCH = "https://uri.amap.com/search?keyword={}"
+
+
+def map_search(place: str) -> str:
+    return MAP_SEARCH.format(quote(place, safe=""))
 
 
 def flash_of(key: str, *args: str) -> str:

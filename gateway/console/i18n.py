@@ -83,12 +83,31 @@ TEXT: dict[str, dict[str, str]] = {
     "grant": {"zh": "批准延期", "en": "Grant"},
     "refuse": {"zh": "不批准", "en": "Refuse"},
     "resolution": {"zh": "处理意见", "en": "Resolution"},
+    # Cases led that are closed: part of the score, so shown beside the others.
+    "closure_rate": {"zh": "结案率", "en": "Closed"},
     "case_type": {"zh": "案件类型", "en": "Case type"},
     "stage": {"zh": "环节", "en": "Stage"},
     "jurisdiction": {"zh": "属地", "en": "Jurisdiction"},
     "subject": {"zh": "对象（车牌、场所等）", "en": "Subject (plate, site…)"},
     "description": {"zh": "案情描述", "en": "Description"},
     "location": {"zh": "地点", "en": "Location"},
+    "subject_short": {"zh": "对象", "en": "Subject"},
+    "open_in_map": {"zh": "在地图中查找", "en": "Find on a map"},
+    "asked_until": {"zh": "申请延至", "en": "Asked until"},
+    "already_open": {"zh": "该对象已有案件 {number} 在办，由{owner}牵头：请到该案件补充"
+                           "情况，不要另开新案。",
+                     "en": "Case {number}, led by {owner}, is already open for this subject: "
+                           "add what you know to it rather than opening another."},
+    "open_the_case": {"zh": "打开该案件", "en": "Open that case"},
+    # An error page's heading, by the status of the refusal.
+    "code_ALREADY_EXISTS": {"zh": "已经存在", "en": "Already there"},
+    "code_FAILED_PRECONDITION": {"zh": "现在不能办理", "en": "Not possible now"},
+    "code_INVALID_ARGUMENT": {"zh": "请修改后再提交", "en": "Something to correct"},
+    "code_PERMISSION_DENIED": {"zh": "无权办理", "en": "Not yours to do"},
+    "code_RESOURCE_EXHAUSTED": {"zh": "超出限制", "en": "Over a limit"},
+    "code_UNAVAILABLE": {"zh": "暂时无法办理", "en": "Unavailable for a moment"},
+    "code_other": {"zh": "未能办理", "en": "Not done"},
+    "nobody_needed": {"zh": "无需改派", "en": "nobody: the work is not needed"},
     "lead_will_be": {"zh": "按责任矩阵，牵头单位将是：", "en": "The responsibility matrix "
                                                            "will make the lead:"},
     "lead_unknown": {"zh": "矩阵未指定，将由指挥中心指定", "en": "not named by the matrix: "
@@ -152,6 +171,13 @@ TEXT: dict[str, dict[str, str]] = {
     "scorecards": {"zh": "单位评分", "en": "Agency scorecards"},
     "red_list": {"zh": "红榜", "en": "Best five"},
     "black_list": {"zh": "黑榜", "en": "Worst five"},
+    "ranking_rule": {"zh": "评分为已判定各率的平均；办理任务满 {n} 件（已判定签收）方参与"
+                           "排名和红黑榜。n 为每一率的依据件数。",
+                     "en": "The score is the mean of the rates judged; an agency is ranked, "
+                           "and may be listed best or worst, once {n} of its tasks were "
+                           "judged. n is what each rate is based on."},
+    "too_few_tasks": {"zh": "已判定任务不足 {n} 件，暂不排名",
+                      "en": "fewer than {n} tasks judged: not ranked yet"},
     "rank": {"zh": "排名", "en": "Rank"},
     "score": {"zh": "得分", "en": "Score"},
     "on_time_sign": {"zh": "按时签收率", "en": "Signed on time"},

@@ -45,9 +45,10 @@ class OversightPages(ConsoleCore):
         stalled, more_stalled = await self._stalled(reader)
         scores = await self._call(reader, "OversightService/GetScorecards",
                                   ov.GetScorecardsRequest())
-        ranked = sorted((s for s in scores.scorecards if s.HasField("score")),
-                        key=lambda s: s.rank)
+        ranked = sorted((s for s in scores.scorecards if s.rank), key=lambda s: s.rank)
         best, worst = analysis.red_and_black(ranked)
+        # Scored, but on too few tasks to be ranked: shown after the ranking, unranked.
+        ranked += [s for s in scores.scorecards if s.HasField("score") and not s.rank]
         red, black = {s.agency for s in best}, {s.agency for s in worst}
         matrix = await self._call(reader, "OversightService/GetHandoffMatrix",
                                   ov.GetHandoffMatrixRequest())
@@ -72,7 +73,8 @@ class OversightPages(ConsoleCore):
                            black=black, parties=parties, cells=cells, busiest=busiest,
                            lines=scores.case_type_lines, longest=longest,
                            types=scores.case_type_scorecards, areas=scores.area_reports,
-                           verdict=verdict, more_stalled=more_stalled)
+                           verdict=verdict, more_stalled=more_stalled,
+                           ranking_minimum=analysis.RANKING_MINIMUM_TASKS)
 
     async def _stalled(self, reader: Reader) -> tuple[list[Any], bool]:
         """Every open gap past its deadline, the longest first; past STALLED_MAX, the

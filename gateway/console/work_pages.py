@@ -35,6 +35,7 @@ from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
 from seamless.v1 import oversight_pb2 as ov
 from seamless.v1 import report_pb2 as rp
+from workflows.rules.refusals import Reason
 
 
 class WorkPages(ConsoleCore):
@@ -166,8 +167,17 @@ class WorkPages(ConsoleCore):
         try:
             reply = await self._call(reader, f"{forms.SERVICE_OF[method]}/{method}", command)
         except ConnectError as err:
-            _reason, details = refusal_of(err)
+            reason, details = refusal_of(err)
             field = details.get("field", "")
+            if method == "OpenCase" and reason == Reason.CASE_ALREADY_OPEN.value:
+                # The case the subject already has: where the report belongs.
+                number = details.get("case_number") or details.get("case_id", "")
+                return self.render(
+                    request, reader, "error.html", status=HTTP_STATUS[err.code],
+                    code=err.code, message=TEXT["already_open"][lang].format(
+                        number=number, owner=local_name(self._names, details.get("owner", ""),
+                                                        lang)),
+                    link=(f"/cases/{number}", TEXT["open_the_case"][lang]))
             if method == "CloseCase" and field in ("answer", "summary") and \
                     err.code in (Code.INVALID_ARGUMENT, Code.FAILED_PRECONDITION):
                 # Shown next to the field on the close form, with what was typed.

@@ -68,6 +68,19 @@ def opened_case_number(desk: Page) -> str:
     return number.inner_text()
 
 
+def fits(page: Page) -> bool:
+    """Nothing on the page is wider than its screen (no sideways scrolling)."""
+    return bool(page.evaluate("document.documentElement.scrollWidth <= innerWidth"))
+
+
+def too_wide(page: Page) -> list[str]:
+    """What sticks out past the screen's edge (outside the swimlane's own scroller)."""
+    return list(page.evaluate("""[...document.querySelectorAll('body *')]
+        .filter(e => !e.children.length && !e.closest('.track-viewport')
+                && e.getBoundingClientRect().right > innerWidth + 1)
+        .slice(0, 6).map(e => e.tagName + ' ' + e.textContent.trim().slice(0, 40))"""))
+
+
 def test_a_case_from_the_dispatchers_browser_to_the_officers_phone_to_oversight(
         platform: Platform, chromium: Browser) -> None:
     DOCS.mkdir(exist_ok=True)
@@ -83,6 +96,8 @@ def test_a_case_from_the_dispatchers_browser_to_the_officers_phone_to_oversight(
     expect(desk.get_by_test_id("lead-preview")).to_have_text("金海湖镇政府")
     desk.fill("input[name=subject_key]", f"JHH-QUARRY-{uuid.uuid4().hex[:6]}")
     desk.fill("input[name=title]", "金海湖村北坡夜间盗采")
+    desk.fill("textarea[name=description]", "两台挖掘机夜间作业，弃土倒入河道。")
+    desk.fill("input[name=location]", "金海湖村北坡采石场")
     desk.click("#open-case button[type=submit]")
     number = opened_case_number(desk)
     assert re.fullmatch(r"\d{8}-\d{4}", number)
@@ -91,7 +106,13 @@ def test_a_case_from_the_dispatchers_browser_to_the_officers_phone_to_oversight(
     item = phone.locator(f"li.item[data-case='{number}'][data-ref='T1']")
     expect(item).to_be_visible(timeout=30_000)
     assert phone.evaluate("window.notReloaded") is True
-    expect(item.locator(".clock .left")).to_contain_text("剩余")
+    # The place first, with a map search; both clocks of 吹哨报到 counting down.
+    expect(item.get_by_test_id("place")).to_have_text("金海湖村北坡采石场")
+    expect(item.get_by_test_id("description")).to_contain_text("弃土倒入河道")
+    expect(item.locator(".clock .left")).to_have_count(2)
+    expect(item.locator(".clock .left").first).to_contain_text("剩余")
+    expect(item.get_by_test_id("on-scene-clock")).to_be_visible()
+    assert fits(phone), too_wide(phone)
     phone.screenshot(path=str(DOCS / "console-inbox-phone.png"), full_page=True)
     item.get_by_role("button", name="签收").click()
     item = phone.locator(f"li.item[data-case='{number}'][data-ref='T1']")
@@ -99,6 +120,11 @@ def test_a_case_from_the_dispatchers_browser_to_the_officers_phone_to_oversight(
     item.get_by_role("button", name="到场").click()
     expect(phone.locator(f"li.item[data-case='{number}'][data-ref='T1']")).to_have_attribute(
         "data-action", "complete")
+    # The case's page fits the phone too: nothing wider than the screen.
+    phone.goto(f"/cases/{number}")
+    expect(phone.get_by_test_id("place")).to_be_visible()
+    assert fits(phone), too_wide(phone)
+    phone.goto("/inbox")
 
     # The owner dispatches a task with a short sign-for clock nobody meets (a breach),
     # and offers the case to public security (a hand-off gap while it waits).
@@ -168,8 +194,10 @@ def test_the_days_demo_gives_every_page_something_true(platform: Platform,
     _context, watch = signed_in(chromium, platform, OVERSIGHT, "duty-officer")
     watch.goto("/oversight")
     expect(watch.get_by_test_id("stalled").locator("tr.breached").first).to_be_visible()
-    expect(watch.locator(".badge.red").first).to_be_visible()
-    expect(watch.locator(".badge.black").first).to_be_visible()
+    # A morning's few tasks rank nobody: the page says why, with the basis of each rate.
+    expect(watch.get_by_test_id("ranking-rule")).to_contain_text("10")
+    expect(watch.get_by_test_id("scorecards").locator(".n").first).to_be_visible()
+    expect(watch.locator(".badge.red, .badge.black")).to_have_count(0)
     expect(watch.get_by_test_id("handoff-matrix").locator("td[title]").first).to_be_visible()
     expect(watch.get_by_test_id("lines-chart")).to_contain_text("food-supply-chain")
     watch.screenshot(path=str(DOCS / "console-oversight.png"), full_page=True)

@@ -42,6 +42,14 @@ async def test_a_case_gets_a_dated_number_and_its_subject_stays_out_of_its_id(
     # A retry is the same case, with the same number; no number is used up.
     again = await open_about(gw, subject, request_id)
     assert (again.id, again.number) == (case.id, case.number)
+    # The subject typed otherwise is the same subject: refused, naming the open case, and
+    # no number is used up by the refusal.
+    failure = await gw.fails("OpenCase", pb.OpenCaseRequest(
+        request_id=rid(), type="illegal-mining", subject_key=f" {subject.lower()[:1]} "
+        f"{subject[2:].lower()}", title="The same pit", jurisdiction="jinhaihu"), TOWNSHIP)
+    assert (failure.code, failure.reason) == (grpc.StatusCode.ALREADY_EXISTS,
+                                              "CASE_ALREADY_OPEN")
+    assert case.number in failure.message and failure.metadata["case_number"] == case.number
     other = await open_about(gw, f"Q-{uuid.uuid4().hex[:8]}")
     assert int(other.number[-4:]) == int(case.number[-4:]) + 1
 

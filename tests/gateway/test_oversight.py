@@ -16,6 +16,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import text
 
 from gateway import page_tokens
+from observability.analysis import RANKING_MINIMUM_TASKS
 from records.participation import OVERSIGHT
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
@@ -238,11 +239,15 @@ async def test_a_page_token_of_another_query_is_refused(gw: Gateway, case_id: st
 
 async def test_scorecards_and_handoff_matrix(gw: Gateway, case_id: str) -> None:
     cards = await gw.call("GetScorecards", pb.GetScorecardsRequest(), OVERSIGHT)
-    # Ranked: best score first, ranks 1, 2, … for every agency with a score.
-    scored = [c for c in cards.scorecards if c.HasField("score")]
-    assert scored == list(cards.scorecards[:len(scored)])
-    assert [c.score for c in scored] == sorted((c.score for c in scored), reverse=True)
-    assert [c.rank for c in scored] == list(range(1, len(scored) + 1))
+    # Ranked: best score first, ranks 1, 2, … for every agency with enough tasks judged;
+    # then the scored agencies with too few, unranked; then those with no score.
+    ranked = [c for c in cards.scorecards if c.rank]
+    assert ranked == list(cards.scorecards[:len(ranked)])
+    assert [c.score for c in ranked] == sorted((c.score for c in ranked), reverse=True)
+    assert [c.rank for c in ranked] == list(range(1, len(ranked) + 1))
+    assert all(c.sign_judged >= RANKING_MINIMUM_TASKS for c in ranked)
+    unranked = [c for c in cards.scorecards if not c.rank]
+    assert all(c.sign_judged < RANKING_MINIMUM_TASKS for c in unranked if c.HasField("score"))
     market = next(c for c in cards.scorecards if c.agency == MARKET)
     assert market.tasks >= 1 and market.sign_judged >= 1
     assert market.on_time_sign_rate == 1.0  # signed within its hour, every time

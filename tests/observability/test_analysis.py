@@ -184,19 +184,26 @@ def test_an_escalation_ends_when_the_coordinator_acts_on_its_task() -> None:
 
 
 def test_agencies_are_ranked_by_the_mean_of_their_judged_rates() -> None:
+    from observability.analysis import RANKING_MINIMUM_TASKS as ENOUGH
     from observability.analysis import Analysis, Scorecard
-    prompt = Scorecard("prompt", tasks=4, signed_on_time=4, sign_judged=4, done_on_time=4,
-                       completion_judged=4)
-    slow = Scorecard("slow", tasks=4, signed_on_time=1, sign_judged=4, done_on_time=2,
-                     completion_judged=4, declined=2)
+    prompt = Scorecard("prompt", tasks=ENOUGH, signed_on_time=ENOUGH, sign_judged=ENOUGH,
+                       done_on_time=4, completion_judged=4)
+    slow = Scorecard("slow", tasks=12, signed_on_time=3, sign_judged=12, done_on_time=2,
+                     completion_judged=4, declined=6)
+    # Perfect on one task, and half on another: too few to rank either way.
+    lucky = Scorecard("lucky", tasks=1, signed_on_time=1, sign_judged=1)
+    unlucky = Scorecard("unlucky", tasks=1, signed_on_time=0, sign_judged=1)
     unjudged = Scorecard("new")
-    assert prompt.score == 1.0
-    # sign 0.25, completion 0.5, bounces 2 of 4 -> 1 - 0.5: mean 0.4166…
+    assert prompt.score == 1.0 and lucky.score == 1.0 and unlucky.score == 0.5
+    # sign 0.25, completion 0.5, bounces 6 of 12 -> 1 - 0.5: mean 0.4166…
     assert slow.score is not None and abs(slow.score - (0.25 + 0.5 + 0.5) / 3) < 1e-9
     assert unjudged.score is None
-    figures = Analysis(now=datetime.now(UTC),
-                       scorecards={c.agency: c for c in (unjudged, slow, prompt)})
-    assert [c.agency for c in figures.ranked_scorecards()] == ["prompt", "slow", "new"]
+    cards = (unjudged, unlucky, slow, lucky, prompt)
+    figures = Analysis(now=datetime.now(UTC), scorecards={c.agency: c for c in cards})
+    assert [c.agency for c in figures.ranked_scorecards()] == [
+        "prompt", "slow", "lucky", "unlucky", "new"]
+    assert [analysis.is_ranked(c) for c in figures.ranked_scorecards()] == [
+        True, True, False, False, False]
 
 
 def test_an_arrival_after_a_late_sign_is_one_late_arrival_already_late_from_its_start(

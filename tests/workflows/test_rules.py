@@ -56,12 +56,14 @@ from workflows.rules.model import (
 from workflows.rules.opening import (
     case_id,
     check_open_request,
+    normalize_subject,
     open_case,
     split_case_id,
     subject_digest,
     subject_lock,
 )
 from workflows.rules.refusals import Reason, Refusal, grpc_status_name
+from workflows.rules.work import work_for
 
 TOWNSHIP = "jinhaihu-township"
 LATER = T0 + timedelta(minutes=5)
@@ -398,6 +400,22 @@ def test_upheld_decline_redispatches_elsewhere_and_counts_the_bounce(catalog: Ca
         "market-regulation", "trace-processing", "T2", 1)
 
 
+def test_a_decline_upheld_with_nobody_named_ends_the_work_without_a_new_task(
+        catalog: Catalog) -> None:
+    engine = open_mining(catalog)  # T2: criminal-investigation, which only police can do
+    engine.execute(DeclineTask(rid(), actor("public-security"), "T2",
+                               reason="no crime: a licensed quarry"), LATER)
+    tasks = len(engine.state.tasks)
+    result = engine.execute(ReviewDecline(rid(), actor(TOWNSHIP), "T2", ReviewOutcome.UPHELD,
+                                          note="agreed"), LATER)
+    declined = engine.state.task("T2")
+    assert result.task_ids == ["T2"] and len(engine.state.tasks) == tasks
+    assert declined is not None and declined.is_terminal
+    assert declined.review_outcome is ReviewOutcome.UPHELD
+    assert not [i for i in work_for(engine.state, TOWNSHIP, coordinator="command-center")
+                if i.ref == "T2" and i.open]
+
+
 def test_a_decline_may_suggest_only_an_agency_able_to_do_the_work(catalog: Catalog) -> None:
     engine = open_mining(catalog)  # T2: criminal investigation, for public security
     police = actor("public-security")
@@ -409,10 +427,10 @@ def test_a_decline_may_suggest_only_an_agency_able_to_do_the_work(catalog: Catal
                                 suggested_agency="public-security"),
             Reason.INVALID_TASK_STATE)
     engine.execute(DeclineTask(rid(), police, "T2", reason="not a crime"), LATER)
-    message = refused(engine, ReviewDecline(rid(), actor(TOWNSHIP), "T2",
-                                            ReviewOutcome.UPHELD),
-                      Reason.MISSING_FIELD)
-    assert "say which agency takes the work over" in message
+    message = refused(engine, ReviewDecline(rid(), actor(TOWNSHIP), "T2", ReviewOutcome.UPHELD,
+                                            redispatch_to="urban-management"),
+                      Reason.MISSING_CAPABILITY)
+    assert message.startswith("redispatch_to: urban-management lacks the capability")
 
 
 def test_overruled_decline_returns_the_task_with_a_fresh_clock(catalog: Catalog) -> None:
@@ -657,6 +675,25 @@ def test_the_subject_is_in_no_case_id_but_its_spellings_share_one_lock() -> None
     assert lock != subject_lock("food-supply-chain", "VENDOR@MARKET-8")
     assert lock != subject_lock("illegal-mining", "VENDOR@MARKET-7")
     assert split_case_id(case_id(lock, "0199-run")) == (lock, "0199-run")
+
+
+def test_one_subject_however_it_is_typed_takes_one_lock() -> None:
+    same = ["老王饭店", "老王 饭店", "老王\u3000饭店", " 老王  饭店 "]
+    assert len({subject_lock("food-supply-chain", s) for s in same}) == 1
+    plates = ["浙A·12345", "浙A-12345", "浙a12345", "浙Ａ１２３４５", "浙A 12345"]
+    assert len({subject_lock("illegal-mining", s) for s in plates}) == 1
+    assert subject_lock("illegal-mining", "浙A12345") != subject_lock("illegal-mining",
+                                                                     "浙A12346")
+    assert normalize_subject("ｊｈｈ  quarry") == "JHH QUARRY"  # lists keep its spaces
+
+
+def test_a_subject_of_separators_alone_is_no_subject(catalog: Catalog) -> None:
+    rules = catalog.rules_for("illegal-mining")
+    assert rules is not None
+    with pytest.raises(Refusal) as refused_:
+        check_open_request(replace(mining_open(), subject_key=" -·- "), rules)
+    assert refused_.value.reason is Reason.MISSING_FIELD
+    assert refused_.value.details.get("field") == "subject_key"
 
 
 def test_the_subject_lock_is_keyed_so_hashing_every_plate_does_not_find_it() -> None:

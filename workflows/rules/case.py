@@ -227,8 +227,7 @@ class CaseEngine:
         return task
 
     def check_capability(self, agency_id: str, capability: str, field: str) -> None:
-        agency = self.rules.directory.get(agency_id)
-        if agency is None or capability not in agency.capabilities:
+        if not self.rules.directory.can(agency_id, capability):
             raise Refusal(
                 Reason.MISSING_CAPABILITY,
                 f"{field}: {agency_id} lacks the capability {capability!r} this task needs",

@@ -36,6 +36,16 @@ class Directory:
     def get(self, agency_id: str) -> Agency | None:
         return next((a for a in self.agencies if a.id == agency_id), None)
 
+    def can(self, agency_id: str, capability: str) -> bool:
+        """Whether the agency can do work needing `capability`: the one rule a dispatch, a
+        decline's suggestion and an upheld decline's new assignee are held to."""
+        agency = self.get(agency_id)
+        return agency is not None and capability in agency.capabilities
+
+    def able_to(self, capability: str, *, besides: str = "") -> list[str]:
+        """Every agency that `can` do such work (but `besides`), in directory order."""
+        return [a.id for a in self.agencies if a.id != besides and self.can(a.id, capability)]
+
     @property
     def hotline(self) -> str:
         """The desk that takes citizens' reports in and rates their answers: the

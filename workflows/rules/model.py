@@ -124,6 +124,7 @@ class Task:
     bounce_count: int = 0
     extension_pending: bool = False
     extension_requested_due: datetime | None = None
+    extension_reason: str = ""
     # Bumps each time the task is sent to its assignee again, so a re-delivery after an
     # overruled decline is a new delivery while a retried one is not.
     round: int = 1

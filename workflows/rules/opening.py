@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 from datetime import datetime
 
 from records import event_schema as schema
@@ -25,6 +26,8 @@ from workflows.rules.task_ops import check_new_task, create_task
 from workflows.versions import LATEST
 
 _WHITESPACE = re.compile(r"\s+")
+# Spaces and the separators of plates, codes and names, which people type or leave out.
+_SEPARATORS = re.compile(r"[\s·・.\-_/]+")
 # A case number (gateway.case_numbers): eight digits of local date, a dash, that day's
 # sequence in at least four digits (a busy district's fifth is still a number).
 CASE_NUMBER = re.compile(r"[0-9]{8}-[0-9]{4,6}")
@@ -35,8 +38,16 @@ def is_case_number(text: str) -> bool:
 
 
 def normalize_subject(subject_key: str) -> str:
-    """The form used to decide whether two reports are about the same subject."""
-    return _WHITESPACE.sub(" ", subject_key.strip()).upper()
+    """The subject as lists show and search it: full-width forms made plain (ＡＢ１ is
+    AB1, a full-width space a space), runs of spaces one, capitals."""
+    return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", subject_key).strip()).upper()
+
+
+def subject_identity(subject_key: str) -> str:
+    """What decides whether two reports are about the same subject: the normalized form
+    without spaces and the separators people type or leave out at will (老王饭店 and
+    老王 饭店, 浙A·12345 and 浙A-12345 and 浙a12345 are one subject)."""
+    return _SEPARATORS.sub("", normalize_subject(subject_key))
 
 
 def subject_lock(case_type: str, subject_key: str, secret: bytes = b"") -> str:
@@ -50,7 +61,7 @@ def subject_lock(case_type: str, subject_key: str, secret: bytes = b"") -> str:
     (Without a secret, where payloads are not sealed either, the key is empty: tests
     of the rules and the engine alone.)
     """
-    subject = normalize_subject(subject_key)
+    subject = subject_identity(subject_key)
     digest = keyed_digest(secret, case_type + "\n" + subject)
     return f"case:{case_type}:{digest}"
 
@@ -119,6 +130,9 @@ def check_open_request(cmd: OpenCase, rules: CaseRules) -> tuple[str, LeadRule]:
     limits.check_text("request_id", cmd.request_id, limits.MAX_REQUEST_ID, required=True)
     limits.check_text("type", cmd.type, limits.MAX_ID, required=True)
     limits.check_text("subject_key", cmd.subject_key, limits.MAX_SUBJECT, required=True)
+    if not subject_identity(cmd.subject_key):
+        raise Refusal(Reason.MISSING_FIELD, "subject_key: name the subject with letters "
+                      "or digits (a plate, a licence, a site's name)", field="subject_key")
     limits.check_text("title", cmd.title, limits.MAX_TITLE, required=True)
     limits.check_text("description", cmd.description, limits.MAX_TEXT)
     limits.check_text("jurisdiction", cmd.jurisdiction, limits.MAX_ID)

@@ -324,13 +324,11 @@ def review_decline(engine: CaseEngine, cmd: ReviewDecline, now: datetime, apply:
     limits.check_text("note", cmd.note, limits.MAX_REASON)
     kind = engine.rules.playbook.task_kind(task.kind)
     assert kind is not None  # tasks are only created from the case's own playbook
+    # Upheld, the work goes to the agency named (or the one the decline suggested); with
+    # nobody named, the decliner was right that the work is not needed of anyone (the
+    # owner dispatches other work if it sees some).
     target = cmd.redispatch_to or task.suggested_agency
-    if cmd.outcome is ReviewOutcome.UPHELD:
-        if not target:
-            raise Refusal(Reason.MISSING_FIELD,
-                          "redispatch_to is required: the decline suggested no agency; say "
-                          "which agency takes the work over",
-                          field="redispatch_to")
+    if cmd.outcome is ReviewOutcome.UPHELD and target:
         if target == task.assignee:
             raise Refusal(Reason.INVALID_TASK_STATE,
                           f"an upheld decline sends the work elsewhere, not back to {target}; "
@@ -344,6 +342,8 @@ def review_decline(engine: CaseEngine, cmd: ReviewDecline, now: datetime, apply:
         engine.record(EventKind.DECLINE_REVIEWED, cmd.actor, now, task_id=task.id,
                       detail=f"{cmd.outcome.value}: {cmd.note}",
                       attributes={schema.OUTCOME: cmd.outcome.value})
+        if not target:
+            return engine.result(task_ids=[task.id])
         new = create_task(engine, kind, target, cmd.actor, now, overrides=task.overrides,
                           title=task.title, instructions=task.instructions,
                           redispatched_from=task.id, bounce_count=task.bounce_count + 1)
@@ -394,6 +394,7 @@ def request_extension(engine: CaseEngine, cmd: RequestExtension, now: datetime, 
         return None
     task.extension_pending = True
     task.extension_requested_due = new_due_at
+    task.extension_reason = cmd.reason
     engine.record(EventKind.EXTENSION_REQUESTED, cmd.actor, now, task_id=task.id,
                   detail=f"to {engine.rules.local(new_due_at)}: {cmd.reason}")
     return engine.result(task_ids=[task.id])

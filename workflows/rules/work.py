@@ -87,6 +87,13 @@ class WorkItem:
     # When the step fell due, once it was missed: the deadline shown then is the
     # supervision's grace, after which the matter escalates.
     missed_at: datetime | None = None
+    # For a task: its kind in the playbook, and, while it needs presence and is not yet
+    # on scene, by when to be there (shown beside the sign-for clock at 吹哨).
+    task_kind: str = ""
+    on_scene_by: datetime | None = None
+    # For a decline to review: who declined, and whom it suggested.
+    task_assignee: str = ""
+    suggested_agency: str = ""
 
     @property
     def open(self) -> bool:
@@ -171,17 +178,20 @@ def _tasks_of(state: CaseState, agency: str) -> Iterator[WorkItem]:
             detail = "more time asked; waiting for the owner's decision"
         elif task.decline_reason and task.review_outcome is None:
             detail = f"declined: {task.decline_reason}"
+        arriving = task.on_scene_by if task.needs_presence and action in (
+            WorkAction.SIGN, WorkAction.ARRIVE) else None
         yield WorkItem(WorkKind.TASK, task.id, task.title, action, step, task.dispatched_at,
                        clock.deadline if clock else None, clock.misses if clock else 0,
                        task.state, detail, delivered=task.delivered,
-                       missed_at=_missed_at(clock))
+                       missed_at=_missed_at(clock), task_kind=task.kind,
+                       on_scene_by=arriving.deadline if arriving else None)
 
 
 def _why_not(task: Task, state: CaseState) -> str:
     if task.state is TaskState.DECLINED and task.review_outcome is None:
         return f"declined; waiting for {state.owner}'s review"
     if task.state is TaskState.DECLINED:
-        return "declined; the decline was upheld and the work went elsewhere"
+        return "declined; the decline was upheld"
     if task.state is TaskState.WITHDRAWN:
         return "withdrawn by the owner: nothing more to do"
     if task.state is TaskState.DONE:
@@ -200,7 +210,9 @@ def _owners_work(state: CaseState) -> list[WorkItem]:
                 WorkAction.REVIEW_DECLINE, _IN_WORDS[WorkAction.REVIEW_DECLINE],
                 _declined_at(state, task), review.deadline if review else None,
                 review.misses if review else 0, task.state,
-                f"{task.decline_reason}{suggestion}", missed_at=_missed_at(review)))
+                f"{task.decline_reason}{suggestion}", missed_at=_missed_at(review),
+                task_kind=task.kind, task_assignee=task.assignee,
+                suggested_agency=task.suggested_agency))
         if task.extension_pending and task.extension_requested_due is not None \
                 and not task.is_terminal:
             items.append(WorkItem(
@@ -208,7 +220,8 @@ def _owners_work(state: CaseState) -> list[WorkItem]:
                 f"{task.assignee} asks more time for {task.title}",
                 WorkAction.DECIDE_EXTENSION, _IN_WORDS[WorkAction.DECIDE_EXTENSION],
                 _asked_at(state, task), task.due_by.deadline, 0, task.state,
-                asked_due=task.extension_requested_due))
+                task.extension_reason, asked_due=task.extension_requested_due,
+                task_kind=task.kind))
     if not state.open_tasks and state.pending_handoff is None:
         action = WorkAction.CLOSE if state.tasks else WorkAction.DISPATCH
         items.append(WorkItem(WorkKind.CASE, "", state.title, action, _IN_WORDS[action],

@@ -194,7 +194,7 @@ class Clock(_message.Message):
     def __init__(self, deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., misses: _Optional[int] = ...) -> None: ...
 
 class Task(_message.Message):
-    __slots__ = ("id", "kind", "title", "assignee", "state", "needs_presence", "is_approval", "sign_by", "on_scene_by", "due_by", "instructions", "findings", "evidence_refs", "decline_reason", "suggested_agency", "review_outcome", "redispatched_from", "bounce_count", "extension_pending", "extension_requested_due", "dispatched_at", "round", "delivered", "delivered_at", "running_clock")
+    __slots__ = ("id", "kind", "title", "assignee", "state", "needs_presence", "is_approval", "sign_by", "on_scene_by", "due_by", "instructions", "findings", "evidence_refs", "decline_reason", "suggested_agency", "review_outcome", "redispatched_from", "bounce_count", "extension_pending", "extension_requested_due", "dispatched_at", "round", "delivered", "delivered_at", "running_clock", "extension_reason")
     ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -220,6 +220,7 @@ class Task(_message.Message):
     DELIVERED_FIELD_NUMBER: _ClassVar[int]
     DELIVERED_AT_FIELD_NUMBER: _ClassVar[int]
     RUNNING_CLOCK_FIELD_NUMBER: _ClassVar[int]
+    EXTENSION_REASON_FIELD_NUMBER: _ClassVar[int]
     id: str
     kind: str
     title: str
@@ -245,7 +246,8 @@ class Task(_message.Message):
     delivered: bool
     delivered_at: _timestamp_pb2.Timestamp
     running_clock: str
-    def __init__(self, id: _Optional[str] = ..., kind: _Optional[str] = ..., title: _Optional[str] = ..., assignee: _Optional[str] = ..., state: _Optional[_Union[TaskState, str]] = ..., needs_presence: _Optional[bool] = ..., is_approval: _Optional[bool] = ..., sign_by: _Optional[_Union[Clock, _Mapping]] = ..., on_scene_by: _Optional[_Union[Clock, _Mapping]] = ..., due_by: _Optional[_Union[Clock, _Mapping]] = ..., instructions: _Optional[str] = ..., findings: _Optional[str] = ..., evidence_refs: _Optional[_Iterable[str]] = ..., decline_reason: _Optional[str] = ..., suggested_agency: _Optional[str] = ..., review_outcome: _Optional[_Union[DeclineReviewOutcome, str]] = ..., redispatched_from: _Optional[str] = ..., bounce_count: _Optional[int] = ..., extension_pending: _Optional[bool] = ..., extension_requested_due: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., dispatched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., round: _Optional[int] = ..., delivered: _Optional[bool] = ..., delivered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., running_clock: _Optional[str] = ...) -> None: ...
+    extension_reason: str
+    def __init__(self, id: _Optional[str] = ..., kind: _Optional[str] = ..., title: _Optional[str] = ..., assignee: _Optional[str] = ..., state: _Optional[_Union[TaskState, str]] = ..., needs_presence: _Optional[bool] = ..., is_approval: _Optional[bool] = ..., sign_by: _Optional[_Union[Clock, _Mapping]] = ..., on_scene_by: _Optional[_Union[Clock, _Mapping]] = ..., due_by: _Optional[_Union[Clock, _Mapping]] = ..., instructions: _Optional[str] = ..., findings: _Optional[str] = ..., evidence_refs: _Optional[_Iterable[str]] = ..., decline_reason: _Optional[str] = ..., suggested_agency: _Optional[str] = ..., review_outcome: _Optional[_Union[DeclineReviewOutcome, str]] = ..., redispatched_from: _Optional[str] = ..., bounce_count: _Optional[int] = ..., extension_pending: _Optional[bool] = ..., extension_requested_due: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., dispatched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., round: _Optional[int] = ..., delivered: _Optional[bool] = ..., delivered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., running_clock: _Optional[str] = ..., extension_reason: _Optional[str] = ...) -> None: ...
 
 class Handoff(_message.Message):
     __slots__ = ("id", "from_agency", "to_agency", "reason", "state", "offered_at", "expires_at", "ended_at", "decline_reason")
