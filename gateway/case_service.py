@@ -125,7 +125,8 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
                       ) -> pb.GetCaseResponse:
         async def work() -> pb.GetCaseResponse:
             case = await self._visible_case(requested_case_id(request))
-            return pb.GetCaseResponse(case=self._seen(case_to_proto(case)))
+            return pb.GetCaseResponse(case=self._seen(case_to_proto(
+                case, self._catalog.rules_for(case.type))))
         return await self._serve(context, work)
 
     async def ListCases(self, request: pb.ListCasesRequest, context: Context

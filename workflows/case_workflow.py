@@ -78,8 +78,8 @@ class CaseOutcome:
     tasks: int
 
 
-def case_message(state: CaseState) -> str:
-    return base64.b64encode(case_to_proto(state).SerializeToString()).decode("ascii")
+def case_message(state: CaseState, rules: CaseRules | None = None) -> str:
+    return base64.b64encode(case_to_proto(state, rules).SerializeToString()).decode("ascii")
 
 
 # The type every case runs as (what the engine's lists and the lock checks look for).
@@ -336,7 +336,7 @@ class CaseWorkflow(CaseCommands):
         than Temporal lets a workflow task take."""
         if self._outgrown:
             return CommandReply(result, "")
-        case = case_message(self._engine.state)
+        case = case_message(self._engine.state, self._engine.rules)
         self._outgrown = len(case) > INLINE_CASE_BYTES
         return CommandReply(result, "" if self._outgrown else case)
 
@@ -394,7 +394,8 @@ class CaseWorkflow(CaseCommands):
     def case_message(self, case_id: str = "") -> str:
         """The case as a serialized `seamless.v1.Case` (base64): what a command's
         caller is answered with (see CommandReply)."""
-        return case_message(self._answering(case_id).state)
+        engine = self._answering(case_id)
+        return case_message(engine.state, engine.rules)
 
     @workflow.query
     def ownership(self, case_id: str = "") -> list[OwnershipInterval]:

@@ -15,7 +15,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from records.event_schema import PLATFORM_ACTOR, TO_AGENCY
 from seamless.v1 import agency_pb2, case_pb2, case_service_pb2
-from workflows.rules.catalog import Agency, Playbook
+from workflows.rules.catalog import Agency, CaseRules, Playbook
 from workflows.rules.model import (
     CaseEvent,
     CaseState,
@@ -35,6 +35,7 @@ from workflows.rules.model import (
     Task,
     TaskState,
 )
+from workflows.rules.objection_ops import objection_window
 from workflows.rules.work import WorkItem, next_step
 
 # Python enum -> (proto enum wrapper, value prefix). Values share their names.
@@ -159,8 +160,11 @@ def as_read(state: CaseState) -> CaseState:
                                events=[dataclasses.replace(e, proofs=()) for e in events])
 
 
-def case_to_proto(state: CaseState) -> case_pb2.Case:
+def case_to_proto(state: CaseState, rules: CaseRules | None = None) -> case_pb2.Case:
+    """The case as callers read it; with its `rules`, also what they decide (until when
+    its owner may object to leading it)."""
     pending = state.pending_handoff
+    window = objection_window(state, rules) if rules is not None else None
     return case_pb2.Case(
         id=state.id, type=state.type, title=state.title, description=state.description,
         subject_key=state.subject_key, jurisdiction=state.jurisdiction,
@@ -179,7 +183,8 @@ def case_to_proto(state: CaseState) -> case_pb2.Case:
         acts=[_act(e) for e in acts_shown(state)],
         reports=[report_to_proto(r) for r in state.reports], answer=state.answer,
         reopened_from=state.reopened_from,
-        objections=[_objection(o) for o in state.objections])
+        objections=[_objection(o) for o in state.objections],
+        objection_window_ends=timestamp(window))
 
 
 def report_to_proto(report: ReportRef) -> case_pb2.CaseReport:

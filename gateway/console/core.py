@@ -48,6 +48,7 @@ from workflows import command_table
 from workflows.catalog_loader import Catalog
 from workflows.dispatch_catalog import DispatchCatalog
 from workflows.rules import limits
+from workflows.rules.work import STEP_WORDS, WorkAction
 
 Page = Callable[[Request, Reader], Awaitable[Response]]
 # The statuses a refused command or read shows with.
@@ -123,6 +124,9 @@ class ConsoleCore:
             else (lambda method: False),
             label=lambda value, enum: enum_label(enum_short_name(value, enum), enum, lang),
             able_to=self.able_to, map_search=map_search,
+            step=lambda action: step_words(action, lang),
+            task_title=lambda case_type, kind, title: self.task_title(case_type, kind, title,
+                                                                      lang),
             **context)
         response = HTMLResponse(page, status_code=status)
         if flash_key:
@@ -137,6 +141,15 @@ class ConsoleCore:
         if rules is None or kind is None:
             return []
         return rules.directory.able_to(kind.capability, besides=besides)
+
+    def task_title(self, case_type: str, task_kind: str, title: str, lang: str) -> str:
+        """A task's title in the reader's language: its kind's, unless the dispatcher
+        wrote one of their own (shown as written)."""
+        rules = self._catalog.rules_for(case_type)
+        kind = rules.playbook.task_kind(task_kind) if rules else None
+        if kind is None or title not in ("", kind.title):
+            return title
+        return kind.title_zh if lang == "zh" and kind.title_zh else kind.title
 
     def _service_name(self, code: str, lang: str) -> str:
         """A category of the dispatch catalog by name; its code if it left the catalog."""
@@ -211,6 +224,15 @@ MAP_SEARCH = "https://uri.amap.com/search?keyword={}"
 
 def map_search(place: str) -> str:
     return MAP_SEARCH.format(quote(place, safe=""))
+
+
+def step_words(action: int, lang: str) -> str:
+    """A work item's next step in the reader's language (the rules' words for it)."""
+    name = cs.WorkAction.Name(action).removeprefix("WORK_ACTION_")
+    words = STEP_WORDS.get(WorkAction(name)) if name in WorkAction.__members__ else None
+    if words is None:
+        return ""
+    return words[0] if lang == "zh" else words[1]
 
 
 def flash_of(key: str, *args: str) -> str:

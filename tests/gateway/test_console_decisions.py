@@ -87,8 +87,14 @@ async def test_the_field_officers_card_leads_with_the_place_and_shows_both_clock
     # 吹哨报到: sign for it within 10 minutes and be there within 30, both counting down.
     assert 'data-testid="on-scene-clock"' in item
     assert item.count("data-deadline=") == 2
+    # In the reader's language: the task's title and its next step.
+    assert "查处非法采矿并扣押设备" in item and "Investigate" not in item
+    assert f"{TEXT['next_step']['zh']}: 签收" in item and "sign for it" not in item
     page = (await officer.get(f"/cases/{number}")).text
-    assert PLACE in page and DESCRIPTION in page
+    assert PLACE in page and DESCRIPTION in page and "查处非法采矿并扣押设备" in page
+    await officer.get("/lang/en?next=/inbox")
+    english = card((await officer.get("/inbox")).text, number, "T1")
+    assert "Investigate the illegal mining" in english and "sign for it" in english
 
 
 async def test_a_decline_offers_only_agencies_able_to_do_the_work_and_its_review_too(
@@ -197,3 +203,39 @@ async def test_no_score_stands_without_a_rate_beside_it_and_few_tasks_rank_nobod
             assert any("%" in rate for rate in rates), agency
         if "–" not in rank:  # a rank stands on enough tasks
             assert "badge" in rank or rank.strip().isdigit(), agency
+
+
+async def test_a_lead_objects_within_its_window_and_the_coordinator_decides_on_the_page(
+        gw: Gateway, readers: Readers) -> None:
+    # Urban management reports stalls selling a recalled batch; the matrix makes farming
+    # the lead for the production stage, which it did not choose: it may object.
+    case = (await gw.call("OpenCase", cs.OpenCaseRequest(
+        request_id=rid(), type="food-supply-chain", subject_key=f"B-{uuid.uuid4().hex[:8]}",
+        title="The batch's farm", stage="production", jurisdiction="pinggu"),
+        "urban-management")).case
+    assert case.owner == FARMING
+    as_lead = (await gw.call("GetCase", cs.GetCaseRequest(case_id=case.number), FARMING)).case
+    assert as_lead.objection_window_ends.ByteSize()
+    lead = await readers(FARMING)
+    page = (await lead.get(f"/cases/{case.number}")).text
+    section = page.split('data-testid="objection"')[1].split("</section>")[0]
+    assert TEXT["objection_window"]["zh"] in section and 'action="/act/ObjectToLead"' in section
+    objected = await lead.act("ObjectToLead", f"/cases/{case.number}", case_id=case.number,
+                              reason="the batch never left the processor",
+                              suggested_agency=MARKET)
+    assert objected.status_code == 303, objected.text
+    page = (await lead.get(f"/cases/{case.number}")).text
+    section = page.split('data-testid="objection"')[1].split("</section>")[0]
+    assert TEXT["objection_waits"]["zh"] in section and "/act/ObjectToLead" not in section
+    coordinator = await readers("command-center")
+    item = await card_of(coordinator, case.number, "O1")
+    assert 'value="OBJECTION_OUTCOME_UPHELD"' in item
+    reassign = item.split('data-testid="reassign"')[1].split("</form>")[0]
+    assert re.search(rf'<option value="{MARKET}" selected>', reassign)
+    decided = await coordinator.act("DecideObjection", "/inbox", case_id=case.number,
+                                    objection_id="O1", outcome="OBJECTION_OUTCOME_REASSIGNED",
+                                    reassign_to=MARKET, note="the mill is theirs")
+    assert decided.status_code == 303, decided.text
+    after = (await gw.call("GetCase", cs.GetCaseRequest(case_id=case.number), MARKET)).case
+    assert after.owner == MARKET
+    assert after.objections[0].outcome == case_pb2.OBJECTION_OUTCOME_REASSIGNED

@@ -41,6 +41,14 @@ def test_the_five_playbooks_and_the_district_load(catalog: Catalog) -> None:
     assert all(a.name_zh and a.name_en for a in catalog.directory.agencies)
 
 
+def test_every_task_kind_has_its_title_in_both_languages(catalog: Catalog) -> None:
+    """The console's Chinese pages show a task's Chinese title: none may be missing."""
+    for playbook in catalog.playbooks.values():
+        for kind in playbook.task_kinds:
+            assert kind.title and kind.title_zh, f"{playbook.id}: {kind.id}"
+            assert not any("a" <= c.lower() <= "z" for c in kind.title_zh), kind.title_zh
+
+
 def test_mining_whistle_brings_four_departments_within_30_minutes(catalog: Catalog) -> None:
     playbook = catalog.playbooks["illegal-mining"]
     rule = playbook.lead_rule(stage="", jurisdiction="jinhaihu")

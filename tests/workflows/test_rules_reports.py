@@ -30,6 +30,7 @@ from workflows.rules.model import (
     OwnershipVia,
     ReportRef,
 )
+from workflows.rules.objection_ops import objection_window
 from workflows.rules.opening import open_case
 from workflows.rules.refusals import Reason, Refusal
 from workflows.rules.work import WorkKind, work_for
@@ -204,6 +205,18 @@ def test_the_objection_window_closes(catalog: Catalog) -> None:
     message = refused(engine, ObjectToLead(rid(), actor(NR), "not ours"),
                       Reason.OBJECTION_NOT_ALLOWED, now=late)
     assert "ended at" in message
+
+
+def test_the_window_the_page_shows_is_the_one_the_rules_hold(catalog: Catalog) -> None:
+    engine = assigned_to_nr(catalog)
+    window = objection_window(engine.state, engine.rules)
+    assert window == T0 + timedelta(hours=2)  # from the assignment, the playbook's 2 hours
+    refused(engine, ObjectToLead(rid(), actor(NR), "not ours"), Reason.OBJECTION_NOT_ALLOWED,
+            now=window + timedelta(seconds=1))
+    engine.execute(ObjectToLead(rid(), actor(NR), "not ours"), window)  # its last moment
+    assert objection_window(engine.state, engine.rules) is None  # objected: no window
+    chosen = open_mining(catalog)  # the township opened it and leads it by choice
+    assert objection_window(chosen.state, chosen.rules) is None
 
 
 def test_an_undecided_objection_is_supervised_then_escalated(catalog: Catalog) -> None:

@@ -66,6 +66,8 @@ class TaskKind:
     needs_presence: bool = False
     # Approval tasks are deemed to consent when their due-by passes in silence.
     is_approval: bool = False
+    # Its title in Chinese, for the console's Chinese pages (`title` is the English).
+    title_zh: str = ""
     __pydantic_config__ = _STRICT
 
 

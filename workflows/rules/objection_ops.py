@@ -17,8 +17,12 @@ from typing import TYPE_CHECKING
 
 from records import event_schema as schema
 from workflows.rules import limits
+from workflows.rules.calendar import parse_duration
+from workflows.rules.catalog import CaseRules
 from workflows.rules.commands import DecideObjection, ObjectToLead
 from workflows.rules.model import (
+    CaseState,
+    CaseStatus,
     Clock,
     CommandResult,
     EventKind,
@@ -34,25 +38,46 @@ if TYPE_CHECKING:
     from workflows.rules.case import CaseEngine
 
 
+def _chose_it(state: CaseState) -> bool:
+    """Whether the owner took the case itself: accepted it, or opened it leading it."""
+    period = state.ownership[-1]
+    return period.via is OwnershipVia.HANDOFF or (
+        period.via is OwnershipVia.OPEN and state.opened_by.agency == state.owner)
+
+
+def _objected_already(state: CaseState) -> bool:
+    """Whether the owner has objected since it became owner (its objection stands)."""
+    period = state.ownership[-1]
+    return any(o.objector == state.owner and o.objected_at >= period.start
+               for o in state.objections)
+
+
+def objection_window(state: CaseState, rules: CaseRules) -> datetime | None:
+    """Until when the case's owner may object to leading it (派单异议); None when it may
+    not at all (the case is closed, the owner chose it, or has objected already). The
+    moment may have passed: the rules refuse an objection after it."""
+    if state.status is not CaseStatus.OPEN or _chose_it(state) or _objected_already(state):
+        return None
+    return rules.calendar.add(state.ownership[-1].start,
+                              parse_duration(rules.playbook.objection_within))
+
+
 def _check_may_object(engine: CaseEngine, cmd: ObjectToLead, now: datetime) -> datetime:
     """The moment the objection window closes, if `cmd.actor` may object now."""
     state = engine.state
     engine.check_open()
     engine.check_owner(cmd.actor)
-    period = state.ownership[-1]
-    chose_it = period.via is OwnershipVia.HANDOFF or (
-        period.via is OwnershipVia.OPEN and state.opened_by.agency == state.owner)
-    if chose_it:
+    if _chose_it(state):
         raise Refusal(Reason.OBJECTION_NOT_ALLOWED,
                       f"{state.owner} took case {state.reference} itself (by accepting it or "
                       "asking to lead); offer it to another agency instead")
-    if any(o.objector == state.owner and o.objected_at >= period.start
-           for o in state.objections):
+    if _objected_already(state):
         raise Refusal(Reason.OBJECTION_NOT_ALLOWED,
                       f"{state.owner} has already objected to leading case "
                       f"{state.reference}; the coordinator's decision stands")
-    window_ends = engine.deadline_after(period.start, engine.rules.playbook.objection_within,
-                                        "objection_within")
+    # (The catalog's load refused any malformed objection_within.)
+    window_ends = objection_window(state, engine.rules)
+    assert window_ends is not None  # open, not chosen, not objected: checked above
     if now > window_ends:
         raise Refusal(Reason.OBJECTION_NOT_ALLOWED,
                       f"the time to object to leading case {state.reference} ended at "

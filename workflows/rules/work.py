@@ -48,20 +48,26 @@ class WorkAction(StrEnum):
     DECIDE_OBJECTION = "DECIDE_OBJECTION"
 
 
-_IN_WORDS = {
-    WorkAction.SIGN: "sign for it (签收)",
-    WorkAction.ARRIVE: "get there and report arrival on scene (报到)",
-    WorkAction.COMPLETE: "do the work and complete it with findings",
-    WorkAction.ANSWER_HANDOFF: "accept or decline the case",
-    WorkAction.REVIEW_DECLINE: "review the decline: uphold it (the work goes elsewhere) "
-                               "or overrule it (it goes back)",
-    WorkAction.DECIDE_EXTENSION: "grant or refuse the extension",
-    WorkAction.RESOLVE_ESCALATION: "settle the escalation",
-    WorkAction.DISPATCH: "dispatch the work, or close the case",
-    WorkAction.CLOSE: "every task is finished: close the case with a summary",
-    WorkAction.DECIDE_OBJECTION: "uphold the dispatch (the objector keeps the case) or "
-                                 "reassign it",
+# Each next step in both languages (zh, en): the API says it in English (`next_step`),
+# the console in the reader's language.
+STEP_WORDS = {
+    WorkAction.SIGN: ("签收", "sign for it (签收)"),
+    WorkAction.ARRIVE: ("到达现场并报到", "get there and report arrival on scene (报到)"),
+    WorkAction.COMPLETE: ("办理并填写办理结果后办结", "do the work and complete it with findings"),
+    WorkAction.ANSWER_HANDOFF: ("接收或拒绝移交的案件", "accept or decline the case"),
+    WorkAction.REVIEW_DECLINE: ("审核退回：同意（工作改由他人或无需再办）或驳回（退回原单位）",
+                                "review the decline: uphold it (the work goes elsewhere) "
+                                "or overrule it (it goes back)"),
+    WorkAction.DECIDE_EXTENSION: ("批准或拒绝延期", "grant or refuse the extension"),
+    WorkAction.RESOLVE_ESCALATION: ("处理升级事项", "settle the escalation"),
+    WorkAction.DISPATCH: ("派发任务，或结案", "dispatch the work, or close the case"),
+    WorkAction.CLOSE: ("各项任务均已完成：填写办理情况后结案",
+                       "every task is finished: close the case with a summary"),
+    WorkAction.DECIDE_OBJECTION: ("裁定派单异议：维持派单（仍由异议单位牵头）或改派",
+                                  "uphold the dispatch (the objector keeps the case) or "
+                                  "reassign it"),
 }
+_IN_WORDS = {action: en for action, (_zh, en) in STEP_WORDS.items()}
 
 
 @dataclass(frozen=True)
@@ -91,7 +97,8 @@ class WorkItem:
     # on scene, by when to be there (shown beside the sign-for clock at 吹哨).
     task_kind: str = ""
     on_scene_by: datetime | None = None
-    # For a decline to review: who declined, and whom it suggested.
+    # For a decline to review: who declined, and whom it suggested; for an objection to
+    # decide, whom the objector suggested to lead instead.
     task_assignee: str = ""
     suggested_agency: str = ""
 
@@ -135,7 +142,8 @@ def work_for(state: CaseState, agency: str, *, coordinator: str) -> list[WorkIte
                     objection.decide_by.misses,
                     detail=objection.reason + (f"; suggests {objection.suggested_agency}"
                                                if objection.suggested_agency else ""),
-                    missed_at=_missed_at(objection.decide_by)))
+                    missed_at=_missed_at(objection.decide_by),
+                    suggested_agency=objection.suggested_agency))
     return items
 
 
