@@ -3,12 +3,14 @@ words in both languages, and where a form may send the reader next."""
 
 from __future__ import annotations
 
+import ast
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from gateway.console import forms, swimlane
+from gateway.console import forms, i18n, swimlane
 from gateway.console.core import DONE_WORDS, enum_short_name, time_left
 from gateway.console.i18n import ENUM_ZH, LANGUAGES, TEXT
 from gateway.console.web import local_path
@@ -172,3 +174,15 @@ def test_time_left_reads_in_a_few_characters(seconds: int, shown: str) -> None:
 def test_every_command_has_words_for_its_confirmation() -> None:
     assert set(DONE_WORDS) == forms.COMMANDS
     assert all(word in TEXT for word in DONE_WORDS.values())
+
+
+def test_no_word_is_defined_twice_in_the_text_table() -> None:
+    """A dict literal keeps the later of two equal keys without a word: the earlier
+    meaning would silently vanish from every page that used it."""
+    source = Path(i18n.__file__).read_text(encoding="utf-8")
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Dict):
+            keys = [k.value for k in node.keys
+                    if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+            twice = sorted({k for k in keys if keys.count(k) > 1})
+            assert not twice, f"defined twice in gateway/console/i18n.py: {twice}"
