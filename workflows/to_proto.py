@@ -253,5 +253,5 @@ def work_to_proto(state: CaseState, items: list[WorkItem]) -> list[case_service_
         asked_due=timestamp(item.asked_due), delivered=item.delivered,
         case_location=state.location, case_subject=state.subject_key,
         case_description=state.description[:DESCRIPTION_ON_A_CARD], task_kind=item.task_kind,
-        on_scene_by=timestamp(item.on_scene_by), task_assignee=item.task_assignee,
+        on_scene_by=timestamp(item.on_scene_by), raised_by=item.raised_by,
         suggested_agency=item.suggested_agency) for item in items]

@@ -48,6 +48,7 @@ from workflows import command_table
 from workflows.catalog_loader import Catalog
 from workflows.dispatch_catalog import DispatchCatalog
 from workflows.rules import limits
+from workflows.rules.catalog import TaskKind
 from workflows.rules.work import STEP_WORDS, WorkAction
 
 Page = Callable[[Request, Reader], Awaitable[Response]]
@@ -127,29 +128,45 @@ class ConsoleCore:
             step=lambda action: step_words(action, lang),
             task_title=lambda case_type, kind, title: self.task_title(case_type, kind, title,
                                                                       lang),
+            item_title=lambda item: self.item_title(item, lang),
             **context)
         response = HTMLResponse(page, status_code=status)
         if flash_key:
             response.delete_cookie(FLASH_COOKIE, path="/")
         return response
 
+    def _task_kind(self, case_type: str, task_kind: str) -> TaskKind | None:
+        playbook = self._catalog.playbooks.get(case_type)
+        return playbook.task_kind(task_kind) if playbook else None
+
     def able_to(self, case_type: str, task_kind: str, besides: str = "") -> list[str]:
         """The agencies able to do a task of `task_kind` (the rules' own test, asked, not
         copied): what a decline may suggest and an upheld decline may send the work to."""
-        rules = self._catalog.rules_for(case_type)
-        kind = rules.playbook.task_kind(task_kind) if rules else None
-        if rules is None or kind is None:
+        kind = self._task_kind(case_type, task_kind)
+        if kind is None:
             return []
-        return rules.directory.able_to(kind.capability, besides=besides)
+        return self._catalog.directory.able_to(kind.capability, besides=besides)
 
     def task_title(self, case_type: str, task_kind: str, title: str, lang: str) -> str:
         """A task's title in the reader's language: its kind's, unless the dispatcher
         wrote one of their own (shown as written)."""
-        rules = self._catalog.rules_for(case_type)
-        kind = rules.playbook.task_kind(task_kind) if rules else None
+        kind = self._task_kind(case_type, task_kind)
         if kind is None or title not in ("", kind.title):
             return title
         return kind.title_zh if lang == "zh" and kind.title_zh else kind.title
+
+    def item_title(self, item: cs.WorkItem, lang: str) -> str:
+        """A work item's title in the reader's language, made from what it is about (the
+        API's `title` is in English)."""
+        if item.kind == cs.WORK_KIND_TASK:
+            return self.task_title(item.case_type, item.task_kind, item.title, lang)
+        words = _ITEM_TITLES.get(item.kind)
+        if words is None or not item.raised_by:
+            return item.title
+        task = self.task_title(item.case_type, item.task_kind, "", lang) if item.task_kind \
+            else ""
+        return TEXT[words][lang].format(agency=local_name(self._names, item.raised_by, lang),
+                                        task=task)
 
     def _service_name(self, code: str, lang: str) -> str:
         """A category of the dispatch catalog by name; its code if it left the catalog."""
@@ -215,6 +232,13 @@ class ConsoleCore:
 
     async def _call(self, reader: Reader, method: str, request: Message) -> Any:
         return await call(self._ops, reader, method, request)
+
+
+# The words of a work item's title, by what the item is (the agency named is `raised_by`).
+_ITEM_TITLES = {cs.WORK_KIND_DECLINE_REVIEW: "title_declined",
+                cs.WORK_KIND_EXTENSION_DECISION: "title_asks_time",
+                cs.WORK_KIND_HANDOFF_OFFER: "title_offers",
+                cs.WORK_KIND_OBJECTION: "title_objects"}
 
 
 # A place's search in a map app (高德's URI opens the app on a phone, its web page on a

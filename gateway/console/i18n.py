@@ -115,6 +115,12 @@ TEXT: dict[str, dict[str, str]] = {
     "uphold_dispatch": {"zh": "维持派单", "en": "Uphold the dispatch"},
     "reassign_lead": {"zh": "改派牵头单位", "en": "Reassign the lead"},
     "new_lead": {"zh": "新牵头单位", "en": "New lead"},
+    "title_declined": {"zh": "{agency}退回了任务：{task}", "en": "{agency} declined {task}"},
+    "title_asks_time": {"zh": "{agency}申请延长任务期限：{task}",
+                        "en": "{agency} asks more time for {task}"},
+    "title_offers": {"zh": "{agency}向本单位移交案件", "en": "{agency} offers you the case"},
+    "title_objects": {"zh": "{agency}对牵头办理提出异议",
+                      "en": "{agency} objects to leading the case"},
     "nobody_needed": {"zh": "无需改派", "en": "nobody: the work is not needed"},
     "lead_will_be": {"zh": "按责任矩阵，牵头单位将是：", "en": "The responsibility matrix "
                                                            "will make the lead:"},

@@ -142,6 +142,8 @@ async def test_a_head_upholds_a_decline_that_suggested_nobody(
     head = await readers(TOWNSHIP)
     review = await card_of(head, number, "T2")
     assert TEXT["nobody_needed"]["zh"] in review
+    # Said in the reader's language, from what the item is about.
+    assert "退回了任务：处置现场涉刑案件和爆炸物" in review and "declined" not in review
     upheld = await head.act("ReviewDecline", "/inbox", case_id=number, task_id="T2",
                             outcome="DECLINE_REVIEW_OUTCOME_UPHELD", redispatch_to="")
     assert upheld.status_code == 303, upheld.text
@@ -230,6 +232,7 @@ async def test_a_lead_objects_within_its_window_and_the_coordinator_decides_on_t
     coordinator = await readers("command-center")
     item = await card_of(coordinator, case.number, "O1")
     assert 'value="OBJECTION_OUTCOME_UPHELD"' in item
+    assert "对牵头办理提出异议" in item and "objects" not in item
     reassign = item.split('data-testid="reassign"')[1].split("</form>")[0]
     assert re.search(rf'<option value="{MARKET}" selected>', reassign)
     decided = await coordinator.act("DecideObjection", "/inbox", case_id=case.number,

@@ -97,9 +97,9 @@ class WorkItem:
     # on scene, by when to be there (shown beside the sign-for clock at 吹哨).
     task_kind: str = ""
     on_scene_by: datetime | None = None
-    # For a decline to review: who declined, and whom it suggested; for an objection to
-    # decide, whom the objector suggested to lead instead.
-    task_assignee: str = ""
+    # The agency whose act the item answers (who declined, asks more time, offers the
+    # case, objects to leading it), and for a decline or an objection whom it suggested.
+    raised_by: str = ""
     suggested_agency: str = ""
 
     @property
@@ -125,7 +125,8 @@ def work_for(state: CaseState, agency: str, *, coordinator: str) -> list[WorkIte
             items.append(WorkItem(
                 WorkKind.HANDOFF_OFFER, offer.id, f"{offer.from_agency} offers you the case",
                 WorkAction.ANSWER_HANDOFF, _IN_WORDS[WorkAction.ANSWER_HANDOFF],
-                offer.offered_at, offer.expires_at, detail=offer.reason))
+                offer.offered_at, offer.expires_at, detail=offer.reason,
+                raised_by=offer.from_agency))
         if agency == coordinator:
             items += [WorkItem(WorkKind.ESCALATION, e.id, e.reason,
                                WorkAction.RESOLVE_ESCALATION,
@@ -140,10 +141,9 @@ def work_for(state: CaseState, agency: str, *, coordinator: str) -> list[WorkIte
                     WorkAction.DECIDE_OBJECTION, _IN_WORDS[WorkAction.DECIDE_OBJECTION],
                     objection.objected_at, objection.decide_by.deadline,
                     objection.decide_by.misses,
-                    detail=objection.reason + (f"; suggests {objection.suggested_agency}"
-                                               if objection.suggested_agency else ""),
+                    detail=objection.reason,
                     missed_at=_missed_at(objection.decide_by),
-                    suggested_agency=objection.suggested_agency))
+                    raised_by=objection.objector, suggested_agency=objection.suggested_agency))
     return items
 
 
@@ -211,15 +211,14 @@ def _owners_work(state: CaseState) -> list[WorkItem]:
     items: list[WorkItem] = []
     for task in state.tasks:
         if task.state is TaskState.DECLINED and task.review_outcome is None:
-            suggestion = f"; suggests {task.suggested_agency}" if task.suggested_agency else ""
             review = task.review_by
             items.append(WorkItem(
                 WorkKind.DECLINE_REVIEW, task.id, f"{task.assignee} declined {task.title}",
                 WorkAction.REVIEW_DECLINE, _IN_WORDS[WorkAction.REVIEW_DECLINE],
                 _declined_at(state, task), review.deadline if review else None,
                 review.misses if review else 0, task.state,
-                f"{task.decline_reason}{suggestion}", missed_at=_missed_at(review),
-                task_kind=task.kind, task_assignee=task.assignee,
+                task.decline_reason, missed_at=_missed_at(review),
+                task_kind=task.kind, raised_by=task.assignee,
                 suggested_agency=task.suggested_agency))
         if task.extension_pending and task.extension_requested_due is not None \
                 and not task.is_terminal:
@@ -229,7 +228,7 @@ def _owners_work(state: CaseState) -> list[WorkItem]:
                 WorkAction.DECIDE_EXTENSION, _IN_WORDS[WorkAction.DECIDE_EXTENSION],
                 _asked_at(state, task), task.due_by.deadline, 0, task.state,
                 task.extension_reason, asked_due=task.extension_requested_due,
-                task_kind=task.kind))
+                task_kind=task.kind, raised_by=task.assignee))
     if not state.open_tasks and state.pending_handoff is None:
         action = WorkAction.CLOSE if state.tasks else WorkAction.DISPATCH
         items.append(WorkItem(WorkKind.CASE, "", state.title, action, _IN_WORDS[action],

@@ -551,7 +551,7 @@ class CaseServiceListInboxRequest(_message.Message):
     def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., open_only: _Optional[bool] = ...) -> None: ...
 
 class WorkItem(_message.Message):
-    __slots__ = ("case_id", "case_number", "case_type", "case_title", "owner", "kind", "ref", "title", "action", "next_step", "open", "since", "deadline", "seconds_left", "overdue", "overdue_since", "misses", "task_state", "detail", "asked_due", "delivered", "case_location", "case_subject", "case_description", "task_kind", "on_scene_by", "task_assignee", "suggested_agency")
+    __slots__ = ("case_id", "case_number", "case_type", "case_title", "owner", "kind", "ref", "title", "action", "next_step", "open", "since", "deadline", "seconds_left", "overdue", "overdue_since", "misses", "task_state", "detail", "asked_due", "delivered", "case_location", "case_subject", "case_description", "task_kind", "on_scene_by", "raised_by", "suggested_agency")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
     CASE_TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -578,7 +578,7 @@ class WorkItem(_message.Message):
     CASE_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     TASK_KIND_FIELD_NUMBER: _ClassVar[int]
     ON_SCENE_BY_FIELD_NUMBER: _ClassVar[int]
-    TASK_ASSIGNEE_FIELD_NUMBER: _ClassVar[int]
+    RAISED_BY_FIELD_NUMBER: _ClassVar[int]
     SUGGESTED_AGENCY_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     case_number: str
@@ -606,9 +606,9 @@ class WorkItem(_message.Message):
     case_description: str
     task_kind: str
     on_scene_by: _timestamp_pb2.Timestamp
-    task_assignee: str
+    raised_by: str
     suggested_agency: str
-    def __init__(self, case_id: _Optional[str] = ..., case_number: _Optional[str] = ..., case_type: _Optional[str] = ..., case_title: _Optional[str] = ..., owner: _Optional[str] = ..., kind: _Optional[_Union[WorkKind, str]] = ..., ref: _Optional[str] = ..., title: _Optional[str] = ..., action: _Optional[_Union[WorkAction, str]] = ..., next_step: _Optional[str] = ..., open: _Optional[bool] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., seconds_left: _Optional[int] = ..., overdue: _Optional[bool] = ..., overdue_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., misses: _Optional[int] = ..., task_state: _Optional[_Union[_case_pb2.TaskState, str]] = ..., detail: _Optional[str] = ..., asked_due: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delivered: _Optional[bool] = ..., case_location: _Optional[str] = ..., case_subject: _Optional[str] = ..., case_description: _Optional[str] = ..., task_kind: _Optional[str] = ..., on_scene_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., task_assignee: _Optional[str] = ..., suggested_agency: _Optional[str] = ...) -> None: ...
+    def __init__(self, case_id: _Optional[str] = ..., case_number: _Optional[str] = ..., case_type: _Optional[str] = ..., case_title: _Optional[str] = ..., owner: _Optional[str] = ..., kind: _Optional[_Union[WorkKind, str]] = ..., ref: _Optional[str] = ..., title: _Optional[str] = ..., action: _Optional[_Union[WorkAction, str]] = ..., next_step: _Optional[str] = ..., open: _Optional[bool] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., seconds_left: _Optional[int] = ..., overdue: _Optional[bool] = ..., overdue_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., misses: _Optional[int] = ..., task_state: _Optional[_Union[_case_pb2.TaskState, str]] = ..., detail: _Optional[str] = ..., asked_due: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delivered: _Optional[bool] = ..., case_location: _Optional[str] = ..., case_subject: _Optional[str] = ..., case_description: _Optional[str] = ..., task_kind: _Optional[str] = ..., on_scene_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., raised_by: _Optional[str] = ..., suggested_agency: _Optional[str] = ...) -> None: ...
 
 class CaseServiceListInboxResponse(_message.Message):
     __slots__ = ("next_page_token", "items")
