@@ -10,7 +10,7 @@ from workflows.catalog_loader import Catalog
 from workflows.rules.case import CaseEngine
 from workflows.rules.commands import OpenCase
 from workflows.rules.model import Actor
-from workflows.rules.opening import normalize_subject, open_case
+from workflows.rules.opening import normalize_subject, open_case, subject_identity
 
 # A Wednesday morning in Beijing.
 T0 = datetime(2026, 11, 18, 9, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -60,7 +60,10 @@ def open_approval(catalog: Catalog, stage: str = "project-approval",
 
 def stranger_guesses(case_type: str, subject_key: str) -> set[str]:
     """The locks a stranger reading the engine's workflow ids could compute for a subject
-    they suspect: the subject in clear, and its bare hash."""
-    subject = normalize_subject(subject_key)
-    bare = hashlib.sha256(f"{case_type}\n{subject}".encode()).hexdigest()[:20]
-    return {f"case:{case_type}:{subject}", f"case:{case_type}:{bare}"}
+    they suspect: the subject in clear and its bare hash, as typed and in the very form
+    the lock is made of (`subject_identity`)."""
+    guesses = set()
+    for subject in (normalize_subject(subject_key), subject_identity(subject_key)):
+        bare = hashlib.sha256(f"{case_type}\n{subject}".encode()).hexdigest()[:20]
+        guesses |= {f"case:{case_type}:{subject}", f"case:{case_type}:{bare}"}
+    return guesses
