@@ -4,13 +4,14 @@ scoped by it, so a lookup that ignores whose inbox it is cannot be written by ac
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, update
+from sqlalchemy import func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
-from agencies.models import Finding, InboxItem, InboxItemBase, NoticeRecord
+from agencies.models import Finding, InboxItem, InboxItemBase, NoticeRecord, Officer
 from records.database import LIKE_ESCAPE, starting_with
 
 
@@ -114,14 +115,45 @@ def list_inbox(*, session: Session, agency: str, limit: int, after_id: int | Non
     return list(session.exec(query))
 
 
-def list_notices(*, session: Session, agency: str, limit: int, after_id: int | None
-                 ) -> list[NoticeRecord]:
-    """Newest first, `limit` notices after the row id `after_id` (keyset paging)."""
+@dataclass(frozen=True)
+class Notices:
+    rows: list[NoticeRecord]
+    # The newest notice the officer had seen before this list, and how many came since.
+    seen_through: int
+    unread: int
+
+
+# Past this many, "unread" says only that there are at least this many.
+UNREAD_COUNTED = 1000
+
+
+def list_notices(*, session: Session, agency: str, officer: str, limit: int,
+                 after_id: int | None, mark_read: bool = False) -> Notices:
+    """Newest first, `limit` notices after the row id `after_id` (keyset paging), with
+    what `officer` had not seen; `mark_read` records that they have now seen all of them."""
     query = (select(NoticeRecord).where(NoticeRecord.recipient == agency)
              .order_by(col(NoticeRecord.id).desc()).limit(limit))
     if after_id is not None:
         query = query.where(col(NoticeRecord.id) < after_id)
-    return list(session.exec(query))
+    rows = list(session.exec(query))
+    person = session.exec(select(Officer).where(Officer.agency == agency,
+                                                Officer.officer_id == officer)).first()
+    seen = person.notices_seen_through if person is not None else 0
+    since = select(NoticeRecord.id).where(NoticeRecord.recipient == agency,
+                                          col(NoticeRecord.id) > seen).limit(UNREAD_COUNTED)
+    unread = len(list(session.exec(since)))
+    if mark_read and person is not None:
+        newest = session.exec(select(func.max(NoticeRecord.id))
+                              .where(NoticeRecord.recipient == agency)).one()
+        if newest is not None and newest > seen:
+            for row in rows:  # read after the session ends: not expired by the commit
+                session.expunge(row)
+            # Only forward: two pages seen at once never move the mark back.
+            session.execute(update(Officer).where(
+                col(Officer.id) == person.id, col(Officer.notices_seen_through) < newest)
+                .values(notices_seen_through=newest))
+            session.commit()
+    return Notices(rows, seen, unread)
 
 
 def _by_key(session: Session, agency: str, key: str) -> InboxItem | None:

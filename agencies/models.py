@@ -67,6 +67,8 @@ class NoticeRecord(SQLModel, table=True):
     task_id: str = Field(default="", max_length=64)
     handoff_id: str = Field(default="", max_length=64)
     received_at: datetime = Field(default_factory=utc_now, sa_column=_when())
+    # What `text` says as a phrase (workflows.rules.phrases), for a reader's language.
+    phrase: str = Field(default="", max_length=4000)
 
 
 class Finding(SQLModel, table=True):
@@ -103,6 +105,9 @@ class Officer(SQLModel, table=True):
     disabled: bool = False
     # Added with a one-time password (a first head): it signs in only by choosing its own.
     must_change_password: bool = False
+    # The newest notice (its row id) of the agency this officer has seen: later ones are
+    # unread for them.
+    notices_seen_through: int = 0
     disabled_reason: str = Field(default="", max_length=1000)
     created_at: datetime = Field(default_factory=utc_now, sa_column=_when())
     password_changed_at: datetime = Field(default_factory=utc_now, sa_column=_when())

@@ -89,7 +89,7 @@ def notice_to_proto(row: NoticeRecord) -> agency_pb2.Notice:
         case_id=row.case_id, case_number=row.case_number,
         kind=case_pb2.NoticeKind.Value(row.kind),  # type: ignore[arg-type]
         text=row.text, task_id=row.task_id, handoff_id=row.handoff_id,
-        received_at=_stamp(row.received_at))
+        received_at=_stamp(row.received_at), phrase=row.phrase)
 
 
 async def _paging(request: agency_pb2.ListInboxRequest
@@ -214,7 +214,8 @@ class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
                 recipient=request.recipient, idempotency_key=request.idempotency_key,
                 case_id=request.case_id, case_number=request.case_number,
                 kind=case_pb2.NoticeKind.Name(request.kind),
-                text=request.text, task_id=request.task_id, handoff_id=request.handoff_id))
+                text=request.text, task_id=request.task_id, handoff_id=request.handoff_id,
+                phrase=request.phrase))
         except ValidationError as err:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, _problems(err))
         try:
@@ -244,12 +245,20 @@ class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
     async def ListNotices(self, request: agency_pb2.AgencyServiceListNoticesRequest,
                           context: Context) -> agency_pb2.AgencyServiceListNoticesResponse:
         limit, after_id = await _paging(request, context)
-        rows = await self._in_session(lambda session: inbox.list_notices(
-            session=session, agency=self.agency, limit=limit + 1, after_id=after_id))
-        page, more = rows[:limit], len(rows) > limit
+        officer = caller().session
+        assert officer is not None  # the access table asks for a signed-in officer
+        notices = await self._in_session(lambda session: inbox.list_notices(
+            session=session, agency=self.agency, officer=officer.officer, limit=limit + 1,
+            after_id=after_id, mark_read=request.mark_read))
+        page, more = notices.rows[:limit], len(notices.rows) > limit
         last_id = page[-1].id if page else None
+        shown = []
+        for row in page:
+            notice = notice_to_proto(row)
+            notice.unread = row.id is not None and row.id > notices.seen_through
+            shown.append(notice)
         return agency_pb2.AgencyServiceListNoticesResponse(
-            notices=[notice_to_proto(r) for r in page],
+            notices=shown, unread=notices.unread,
             next_page_token=_page_token(last_id) if more and last_id is not None else "")
 
     async def DescribeAgency(self, request: agency_pb2.DescribeAgencyRequest,
@@ -338,7 +347,7 @@ _ACTIONS = {action: call.act for action, call in command_table.BY_DESK_ACTION.it
 
 # The agency's own tables (agencies.models), migrated at start.
 SCHEMA = database.Schema("agency", Path(__file__).parent / "migrations",
-                         "agency_0002")
+                         "agency_0003")
 
 
 def open_database(url: str, *, password_file: Path | None = None) -> Engine:

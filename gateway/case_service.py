@@ -168,7 +168,8 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
             try:
                 answer = await self._links.list_notices(
                     who.agency, who.session, agency_pb2.AgencyServiceListNoticesRequest(
-                        page_size=request.page_size, page_token=request.page_token))
+                        page_size=request.page_size, page_token=request.page_token,
+                        mark_read=request.mark_read))
             except KeyError:
                 raise GatewayError(grpc.StatusCode.FAILED_PRECONDITION, "NO_AGENCY_SERVICE",
                                    f"{who.agency} has no agency service on this platform") \
@@ -184,7 +185,8 @@ class CaseService(case_service_pb2_grpc.CaseServiceServicer):
                                    f"service, which is not answering ({err.code().name})") \
                     from None
             return pb.ListNoticesResponse(notices=answer.notices,
-                                          next_page_token=answer.next_page_token)
+                                          next_page_token=answer.next_page_token,
+                                          unread=answer.unread)
         return await self._serve(context, work)
 
     # ----- changes -------------------------------------------------------------------

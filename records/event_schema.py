@@ -93,6 +93,10 @@ RECIPIENTS = "recipients"
 NOTICE_TASK = "notice_task"
 
 
+# Any event: what it says, as a phrase of workflows.rules.phrases in its stored form
+# (the detail is its English); absent where the detail is a person's words alone.
+PHRASE = "phrase"
+
 # OPENED: the case this one reopens (重办)
 REOPENED_FROM = "reopened_from"
 # OPENED: "true" when the case keeps its rows in the read model (observability.projection)

@@ -145,7 +145,8 @@ class AgencyActivities:
                 idempotency_key=notice.idempotency_key, recipient=recipient,
                 case_id=notice.case_id, case_number=notice.case_number,
                 kind=f"NOTICE_KIND_{notice.kind.value}",
-                text=notice.text, task_id=notice.task_id, handoff_id=notice.handoff_id)
+                text=notice.text, task_id=notice.task_id, handoff_id=notice.handoff_id,
+                phrase=notice.phrase)
             try:
                 answer = await self._stub(recipient).ReceiveNotice(
                     request, timeout=CALL_TIMEOUT_SECONDS)

@@ -130,6 +130,12 @@ def _playbook_problems(playbook: Playbook, directory: Directory, file_stem: str,
         yield from _clock_order_problems(f"task_kinds[{i}]", kind, calendar)
         if not any(kind.capability in a.capabilities for a in directory.agencies):
             yield f"task_kinds[{i}].capability: no agency has {kind.capability!r}"
+    for stage in playbook.stages:
+        if stage not in playbook.stage_names:
+            yield f"stage_names: {stage!r} needs its names (Chinese, English)"
+    for stage in playbook.stage_names:
+        if stage not in playbook.stages:
+            yield f"stage_names: {stage!r} is not one of the playbook's stages"
     if not playbook.matrix:
         yield "matrix: at least one row is required"
     for i, rule in enumerate(playbook.matrix):

@@ -21,9 +21,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows import activities, request_trace, seals, unopened
     from workflows.case_loops import asked_by_this_run
     from workflows.case_updates import refusal_error
+    from workflows.rules import phrases
     from workflows.rules.effects import CaseEventBatch
     from workflows.rules.model import Actor, CaseEvent, EventKind
     from workflows.rules.opening import keyed_digest
+    from workflows.rules.phrases import Phrase
     from workflows.rules.refusals import Reason, Refusal
 
 
@@ -69,11 +71,13 @@ class RatingWorkflow:
                       schema.CASE_TYPE: rating.case_type, schema.OWNER: rating.owner,
                       schema.SOLVED: "true" if rating.solved else "false",
                       schema.SATISFACTION: rating.satisfaction.value}
+        rated = Phrase("report_rated", report=rating.report_id,
+                       solved=attributes[schema.SOLVED],
+                       satisfaction=rating.satisfaction.value)
         event = CaseEvent(1, EventKind.REPORT_RATED, rating.actor, workflow.now(),
-                          detail=f"report {rating.report_id}: "
-                                 f"{'solved' if rating.solved else 'not solved'}, "
-                                 f"{rating.satisfaction.value.lower().replace('_', ' ')}",
-                          attributes=attributes, trace_id=trace_id, span_id=span_id,
+                          detail=phrases.render(rated, "en"),
+                          attributes={**attributes, schema.PHRASE: rated.encode()},
+                          trace_id=trace_id, span_id=span_id,
                           proofs=seals.start_proofs())
         chain = f"{info.workflow_id}@{info.run_id}"
         # A regular activity, as for cases (CaseWorkflow._append): the event's time is

@@ -120,7 +120,7 @@ def escalation_to_proto(escalation: Escalation) -> case_pb2.Escalation:
     return case_pb2.Escalation(
         id=escalation.id, reason=escalation.reason, task_id=escalation.task_id,
         raised_at=timestamp(escalation.raised_at), resolved_at=timestamp(escalation.resolved_at),
-        resolution=escalation.resolution)
+        resolution=escalation.resolution, phrase=escalation.phrase)
 
 
 def event_to_proto(case_id: str, event: CaseEvent) -> case_pb2.CaseEvent:
@@ -254,4 +254,4 @@ def work_to_proto(state: CaseState, items: list[WorkItem]) -> list[case_service_
         case_location=state.location, case_subject=state.subject_key,
         case_description=state.description[:DESCRIPTION_ON_A_CARD], task_kind=item.task_kind,
         on_scene_by=timestamp(item.on_scene_by), raised_by=item.raised_by,
-        suggested_agency=item.suggested_agency) for item in items]
+        suggested_agency=item.suggested_agency, phrase=item.phrase) for item in items]

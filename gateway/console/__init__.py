@@ -76,6 +76,7 @@ def console_app(*, operations: Operations, links: AgencyLinks, store: Certificat
         Route("/inbox", page(console.inbox)),
         Route("/inbox/items", page(console.inbox_items)),
         Route("/escalations", page(console.escalations)),
+        Route("/notices", page(console.notices)),
         Route("/cases", page(console.cases)),
         Route("/cases/{ref:path}", page(console.case)),
         Route("/intake", page(desk.intake), methods=["GET"]),

@@ -27,6 +27,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from gateway.agency_links import AgencyLinks
 from gateway.console import swimlane
 from gateway.console.i18n import TEXT, enum_label, local_name, translator
+from gateway.console.refusal_words import refusal_words
 from gateway.console.web import (
     FLASH_COOKIE,
     SESSION_COOKIE,
@@ -36,9 +37,11 @@ from gateway.console.web import (
     language,
     may,
     reader_of,
+    refusal_of,
     set_cookie,
 )
 from gateway.http_api import Operations
+from records.event_schema import PLATFORM_ACTOR
 from records.participation import OVERSIGHT, OVERSIGHT_NAMES
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
@@ -47,7 +50,7 @@ from trust.throttle import Throttle
 from workflows import command_table
 from workflows.catalog_loader import Catalog
 from workflows.dispatch_catalog import DispatchCatalog
-from workflows.rules import limits
+from workflows.rules import limits, phrases
 from workflows.rules.catalog import TaskKind
 from workflows.rules.work import STEP_WORDS, WorkAction
 
@@ -79,6 +82,8 @@ class ConsoleCore:
         directory = catalog.directory
         self._names = {a.id: (a.name_zh, a.name_en) for a in directory.agencies}
         self._names[OVERSIGHT] = OVERSIGHT_NAMES
+        # What its clocks and deliveries record is the platform's own act.
+        self._names[PLATFORM_ACTOR] = ("平台", "the platform")
         self._coordinator = directory.coordinator
         self._type_names = {p.id: (p.name_zh, p.name_en) for p in catalog.playbooks.values()}
         self._env = Environment(loader=PackageLoader("gateway.console", "templates"),
@@ -129,6 +134,9 @@ class ConsoleCore:
             task_title=lambda case_type, kind, title: self.task_title(case_type, kind, title,
                                                                       lang),
             item_title=lambda item: self.item_title(item, lang),
+            said=lambda stored, english, case_type="": self.said(stored, english, case_type,
+                                                                  lang),
+            stage_name=lambda case_type, stage: self.stage_name(case_type, stage, lang),
             **context)
         response = HTMLResponse(page, status_code=status)
         if flash_key:
@@ -160,6 +168,8 @@ class ConsoleCore:
         API's `title` is in English)."""
         if item.kind == cs.WORK_KIND_TASK:
             return self.task_title(item.case_type, item.task_kind, item.title, lang)
+        if item.phrase:
+            return self.said(item.phrase, item.title, item.case_type, lang)
         words = _ITEM_TITLES.get(item.kind)
         if words is None or not item.raised_by:
             return item.title
@@ -167,6 +177,23 @@ class ConsoleCore:
             else ""
         return TEXT[words][lang].format(agency=local_name(self._names, item.raised_by, lang),
                                         task=task)
+
+    def said(self, stored: str, english: str, case_type: str, lang: str) -> str:
+        """What the platform said (an event's detail, a notice, an escalation's reason) in
+        the reader's language, from its phrase; the English it was stored with when it
+        has none (recorded before phrases)."""
+        phrase = phrases.decode(stored) if stored else None
+        if phrase is None:
+            return english
+        return phrases.render(
+            phrase, lang, name=lambda agency: local_name(self._names, agency, lang),
+            when=lambda iso: self._when(datetime.fromisoformat(iso)),
+            kind=lambda kind: self.task_title(case_type, kind, "", lang) or kind,
+            service=lambda code: self._service_name(code, lang))
+
+    def stage_name(self, case_type: str, stage: str, lang: str) -> str:
+        playbook = self._catalog.playbooks.get(case_type)
+        return playbook.stage_name(stage, lang) if playbook else stage
 
     def _service_name(self, code: str, lang: str) -> str:
         """A category of the dispatch catalog by name; its code if it left the catalog."""
@@ -201,9 +228,10 @@ class ConsoleCore:
     def _refused(self, request: Request, reader: Reader, err: ConnectError) -> Response:
         if err.code is Code.UNAUTHENTICATED:  # the session ended (signed out, disabled)
             return self._to_sign_in(request, "expired", forget=True)
+        message, detail = refusal_text(err, language(request))
         return self.render(request, reader, "error.html",
                            status=HTTP_STATUS.get(err.code, 500),
-                           code=err.code, message=err.message)
+                           code=err.code, message=message, detail=detail)
 
     def _to_sign_in(self, request: Request, flash: str = "", forget: bool = False
                     ) -> Response:
@@ -244,6 +272,29 @@ _ITEM_TITLES = {cs.WORK_KIND_DECLINE_REVIEW: "title_declined",
 # A place's search in a map app (高德's URI opens the app on a phone, its web page on a
 # desk): a link the officer follows, nothing the page downloads.
 MAP_SEARCH = "https://uri.amap.com/search?keyword={}"
+
+
+def refusal_text(err: ConnectError, lang: str) -> tuple[str, str]:
+    """A refusal as a page shows it: the sentence for its reason in the reader's language
+    (naming the field, where the words have it) and, in English, the API's own message
+    beside it. A reason without words shows the API's message (English) rather than
+    nothing."""
+    reason, metadata = refusal_of(err)
+    sentence = refusal_words(reason, lang)
+    if not sentence:
+        return err.message, ""
+    field = TEXT.get(metadata.get("field", ""), {}).get(lang)
+    if field:
+        sentence = f"{sentence}（{field}）" if lang == "zh" else f"{sentence} ({field})"
+    return sentence, ("" if lang == "zh" or err.message == sentence else err.message)
+
+
+def field_refusal(err: ConnectError, lang: str) -> str:
+    """A refusal shown next to its field: in English the API's precise message, in
+    Chinese the sentence for its reason."""
+    if lang == "en":
+        return err.message
+    return refusal_words(refusal_of(err)[0], lang) or err.message
 
 
 def map_search(place: str) -> str:

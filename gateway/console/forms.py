@@ -33,7 +33,12 @@ CONTROL_FIELDS = frozenset({"csrf", "next"})
 
 
 class FormError(ValueError):
-    """A form field the request cannot take; the message names it."""
+    """A form field the request cannot take; the message (English) names it, `field` is
+    its name for a page in another language."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def request_of(method: str, form: Mapping[str, str | list[str]], zone: tzinfo) -> Message:
@@ -41,7 +46,7 @@ def request_of(method: str, form: Mapping[str, str | list[str]], zone: tzinfo) -
     one a line, booleans from checkboxes or "true"/"false", enums by name, times as the
     browser's local date-time in the platform's zone."""
     if method not in COMMANDS:
-        raise FormError(f"{method} is not a command the console sends")
+        raise FormError("", f"{method} is not a command the console sends")
     service = CASE_SERVICE if SERVICE_OF[method] == "CaseService" else REPORT_SERVICE
     descriptor = service.methods_by_name[method].input_type
     request = message_factory.GetMessageClass(descriptor)()
@@ -50,10 +55,10 @@ def request_of(method: str, form: Mapping[str, str | list[str]], zone: tzinfo) -
             continue
         field = descriptor.fields_by_name.get(name)
         if field is None:
-            raise FormError(f"{name}: not a field of {method}")
+            raise FormError(name, f"{name}: not a field of {method}")
         value = raw if isinstance(raw, str) else "\n".join(raw)
         if len(value) > MAX_FIELD_CHARS:
-            raise FormError(f"{name}: at most {MAX_FIELD_CHARS} characters")
+            raise FormError(name, f"{name}: at most {MAX_FIELD_CHARS} characters")
         _set(request, field, value.strip(), zone)
     return request
 
@@ -64,7 +69,7 @@ def _set(request: Message, field: FieldDescriptor, value: str, zone: tzinfo) -> 
     name = field.name
     if field.is_repeated:
         if field.type != FieldDescriptor.TYPE_STRING:
-            raise FormError(f"{name}: not a form field")
+            raise FormError(name, f"{name}: not a form field")
         getattr(request, name).extend(line.strip() for line in value.splitlines()
                                       if line.strip())
     elif field.type == FieldDescriptor.TYPE_STRING:
@@ -75,11 +80,11 @@ def _set(request: Message, field: FieldDescriptor, value: str, zone: tzinfo) -> 
         try:
             setattr(request, name, int(value))
         except ValueError:
-            raise FormError(f"{name}: a whole number, not {value!r}") from None
+            raise FormError(name, f"{name}: a whole number, not {value!r}") from None
     elif field.type == FieldDescriptor.TYPE_ENUM and field.enum_type is not None:
         number = field.enum_type.values_by_name.get(value)
         if number is None:
-            raise FormError(f"{name}: one of "
+            raise FormError(name, f"{name}: one of "
                             f"{', '.join(v.name for v in field.enum_type.values[1:])}")
         setattr(request, name, number.number)
     elif field.message_type is not None and \
@@ -87,13 +92,13 @@ def _set(request: Message, field: FieldDescriptor, value: str, zone: tzinfo) -> 
         try:
             moment = datetime.fromisoformat(value)
         except ValueError:
-            raise FormError(f"{name}: a date and time such as 2026-12-01T09:30") from None
+            raise FormError(name, f"{name}: a date and time such as 2026-12-01T09:30") from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=zone)
         try:
             getattr(request, name).FromDatetime(moment)
         except (OverflowError, ValueError):  # before the year 1 once in UTC
-            raise FormError(f"{name}: a date and time between the years 1 and 9999") \
+            raise FormError(name, f"{name}: a date and time between the years 1 and 9999") \
                 from None
     else:
-        raise FormError(f"{name}: not a form field")
+        raise FormError(name, f"{name}: not a form field")

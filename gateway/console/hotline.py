@@ -22,7 +22,7 @@ from connectrpc.errors import ConnectError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from gateway.console.core import ConsoleCore, flash_of
+from gateway.console.core import ConsoleCore, field_refusal, flash_of
 from gateway.console.forms import MAX_FIELD_CHARS
 from gateway.console.i18n import TEXT
 from gateway.console.web import FLASH_COOKIE, Reader, language, refusal_of, set_cookie
@@ -227,7 +227,7 @@ class HotlineDesk:
                 raise
             _reason, details = refusal_of(err)
             name = details.get("field", "")
-            intake.errors[_SHOWN_AT.get(name, name) or "form"] = err.message
+            intake.errors[_SHOWN_AT.get(name, name) or "form"] = field_refusal(err, lang)
             return await self._form_page(request, reader, intake,
                                          status=400 if err.code is Code.INVALID_ARGUMENT
                                          else 409)

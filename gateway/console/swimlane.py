@@ -8,6 +8,7 @@ the page zooms by widening the drawing and pans by scrolling it, from minutes to
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -115,23 +116,30 @@ def _phases(events: list[case_pb2.CaseEvent], now: datetime) -> list[tuple[str, 
     return [(agency, bar) for agency, bar in phases if agency]
 
 
+def _as_is(key: str) -> str:
+    return key.partition(":")[2]
+
+
 def layout(timeline: ov.GetTimelineResponse, case: case_pb2.Case | None,
-           now: datetime) -> Swimlane:
+           now: datetime, words: Callable[[str], str] = _as_is) -> Swimlane:
+    """`words` names what a bar or marker is, in the reader's language, from a key:
+    "gap:<GapKind short name>", "clock:<CLOCK_NAMES value>", "line:legal" or
+    "line:promised", "ownership:"."""
     bars: list[tuple[str, Bar]] = []
     for period in timeline.ownership:
         start, end = _time(period.start_time), _time(period.end_time)
         if start is not None:
             bars.append((period.owner, Bar(0, "ownership", start, end or now,
-                                           period.owner, open_ended=end is None)))
+                                           words("ownership:"), open_ended=end is None)))
     bars += _phases(list(timeline.events), now)
     for gap in timeline.gaps:
         start, end = _time(gap.start_time), _time(gap.end_time)
         if start is None:
             continue
         css = "gap-" + GAP_CLASSES.get(gap.kind, "other")
-        label = case_pb2.GapKind.Name(gap.kind).removeprefix("GAP_KIND_").lower().replace(
+        kind = case_pb2.GapKind.Name(gap.kind).removeprefix("GAP_KIND_").lower().replace(
             "_", " ")
-        label = f"{label} {gap.task_id or gap.ref}".strip()
+        label = f"{words('gap:' + kind)} {gap.task_id or gap.ref}".strip()
         finish, deadline = end or now, _time(gap.deadline)
         # Red from the deadline on (all of it when the phase began already late).
         late_from = start if deadline is None or deadline <= start else deadline
@@ -143,7 +151,7 @@ def layout(timeline: ov.GetTimelineResponse, case: case_pb2.Case | None,
         else:
             bars.append((gap.accountable, Bar(1, css, start, finish, label,
                                               open_ended=end is None)))
-    clocks, lines = _deadlines(timeline, case)
+    clocks, lines = _deadlines(timeline, case, words)
     happened = max([b.end for _, b in bars] + [now])
     # The drawing spans what happened and the clocks running now; the case's legal and
     # promised lines (days or weeks away) are marked only when they fall inside it.
@@ -186,7 +194,8 @@ def _lane_order(timeline: ov.GetTimelineResponse, bars: list[tuple[str, Bar]]
     return order
 
 
-def _deadlines(timeline: ov.GetTimelineResponse, case: case_pb2.Case | None
+def _deadlines(timeline: ov.GetTimelineResponse, case: case_pb2.Case | None,
+               words: Callable[[str], str]
                ) -> tuple[list[tuple[datetime, str]], list[tuple[datetime, str]]]:
     """The clock each live task runs against now; and the legal and promised lines."""
     lines: list[tuple[datetime, str]] = []
@@ -195,7 +204,7 @@ def _deadlines(timeline: ov.GetTimelineResponse, case: case_pb2.Case | None
         for name, line in (("legal", timeline.lines.legal),
                            ("promised", timeline.lines.promised)):
             if line.ByteSize():
-                lines.append((opened + line.ToTimedelta(), name))
+                lines.append((opened + line.ToTimedelta(), words(f"line:{name}")))
     clocks: list[tuple[datetime, str]] = []
     for task in case.tasks if case is not None else ():
         step = running_clock(task)
@@ -203,7 +212,7 @@ def _deadlines(timeline: ov.GetTimelineResponse, case: case_pb2.Case | None
             name, clock = step
             at = _time(clock.deadline)
             if at is not None:
-                clocks.append((at, f"{task.id} {name}"))
+                clocks.append((at, f"{task.id} {words('clock:' + name)}"))
     return clocks, lines
 
 

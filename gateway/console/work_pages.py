@@ -7,6 +7,7 @@ request's.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,10 +20,11 @@ from gateway.console import forms, swimlane
 from gateway.console.core import (
     HTTP_STATUS,
     ConsoleCore,
+    field_refusal,
     flash_of,
     timestamp_of,
 )
-from gateway.console.i18n import TEXT, local_name
+from gateway.console.i18n import TEXT, enum_label, local_name
 from gateway.console.web import (
     FLASH_COOKIE,
     Reader,
@@ -37,6 +39,8 @@ from seamless.v1 import oversight_pb2 as ov
 from seamless.v1 import report_pb2 as rp
 from workflows.rules.refusals import Reason
 
+# The notices the 通知 page shows, newest first.
+NOTICES_SHOWN = 100
 
 class WorkPages(ConsoleCore):
     """The inbox, escalations, cases, a case's page, and `/act/<Method>`."""
@@ -54,14 +58,51 @@ class WorkPages(ConsoleCore):
     async def inbox(self, request: Request, reader: Reader) -> Response:
         work = await self._work(reader)
         return self.render(request, reader, "inbox.html", work=work,
-                           agencies=await self._agencies(reader))
+                           agencies=await self._agencies(reader),
+                           unread=await self._unread(reader))
 
     async def inbox_items(self, request: Request, reader: Reader) -> Response:
         """The inbox's list alone: the page fetches it every few seconds, so new work
-        appears without a reload."""
+        (and a new notice) appears without a reload."""
         work = await self._work(reader)
         return self.render(request, reader, "inbox_items.html", work=work,
-                           agencies=await self._agencies(reader))
+                           agencies=await self._agencies(reader),
+                           unread=await self._unread(reader))
+
+    async def _unread(self, reader: Reader) -> int | None:
+        """How many of the agency's notices the officer has not seen; None when its
+        service cannot say (the inbox shows without the count)."""
+        try:
+            reply = await self._call(reader, "CaseService/ListNotices",
+                                     cs.ListNoticesRequest(page_size=1))
+        except ConnectError as err:
+            if err.code in (Code.UNAVAILABLE, Code.FAILED_PRECONDITION):
+                return None
+            raise
+        return int(reply.unread)
+
+    @staticmethod
+    def _lane_words(lang: str) -> Callable[[str], str]:
+        """What the swimlane calls its bars and markers, in the reader's language."""
+        def words(key: str) -> str:
+            what, _, value = key.partition(":")
+            if what == "gap":
+                return enum_label(value, "GapKind", lang)
+            if what == "clock":
+                return TEXT[f"clock_{value.replace(' ', '_')}"][lang]
+            if what == "line":
+                return TEXT[f"{value}_line"][lang]
+            return TEXT["ownership"][lang]
+        return words
+
+    async def notices(self, request: Request, reader: Reader) -> Response:
+        """通知: the notices the agency received (督办, escalations, offers, leads), the
+        newest first, those the officer had not seen marked; seeing them marks them seen."""
+        reply = await self._call(reader, "CaseService/ListNotices",
+                                 cs.ListNoticesRequest(page_size=NOTICES_SHOWN,
+                                                       mark_read=True))
+        return self.render(request, reader, "notices.html", notices=reply.notices,
+                           more=bool(reply.next_page_token))
 
     async def escalations(self, request: Request, reader: Reader) -> Response:
         work = await self._work(reader)
@@ -132,12 +173,12 @@ class WorkPages(ConsoleCore):
         # A closed case is drawn, and its time counted, up to its closing.
         now = case.closed_at.ToDatetime(tzinfo=UTC) if case.closed_at.ByteSize() \
             else datetime.now(UTC)
-        lanes = swimlane.layout(timeline, case, now)
+        lanes = swimlane.layout(timeline, case, now, words=self._lane_words(language(request)))
         agencies = await self._agencies(reader)
         playbooks = (await self._call(reader, "CaseService/ListPlaybooks",
                                       cs.ListPlaybooksRequest())).playbooks
         playbook = next((p for p in playbooks if p.id == case.type), None)
-        capable = {k.id: [a.id for a in agencies if k.capability in a.capabilities]
+        capable = {k.id: self.able_to(case.type, k.id)
                    for k in (playbook.task_kinds if playbook else [])}
         started = {task: timestamp_of(at) for task, at in swimlane.phase_starts(timeline).items()}
         waiting = sorted((g for g in timeline.gaps if not g.end_time.ByteSize()),
@@ -163,7 +204,9 @@ class WorkPages(ConsoleCore):
             command = forms.request_of(method, fields, self._zone)
         except forms.FormError as err:
             return self.render(request, reader, "error.html", status=400,
-                               code=Code.INVALID_ARGUMENT, message=str(err))
+                               code=Code.INVALID_ARGUMENT,
+                               message=str(err) if lang == "en" else
+                               f"{TEXT['bad_form'][lang]}{TEXT.get(err.field, {}).get(lang, '')}")
         try:
             reply = await self._call(reader, f"{forms.SERVICE_OF[method]}/{method}", command)
         except ConnectError as err:
@@ -184,7 +227,7 @@ class WorkPages(ConsoleCore):
                 assert isinstance(command, cs.CloseCaseRequest)
                 return await self._case_page(
                     request, reader, command.case_id, status=HTTP_STATUS[err.code],
-                    close_errors={field: err.message},
+                    close_errors={field: field_refusal(err, lang)},
                     close_values={"summary": command.summary, "answer": command.answer})
             raise
         flash = method

@@ -212,7 +212,7 @@ def test_accept_by_an_agency_not_offered_is_refused(catalog: Catalog) -> None:
 def test_close_with_open_tasks_is_refused(catalog: Catalog) -> None:
     engine = open_mining(catalog)
     message = refused(engine, CloseCase(rid(), actor(TOWNSHIP)), Reason.TASKS_OPEN)
-    assert "事不完，人不走" in message and "T1" in message
+    assert "not finished" in message and "T1" in message
 
 
 def test_dispatch_to_an_agency_without_the_capability_is_refused(catalog: Catalog) -> None:
@@ -637,9 +637,9 @@ def test_promised_line_notifies_the_owner_and_legal_line_escalates(catalog: Cata
     assert not [e for e in engine.state.escalations if "legal line" in e.reason]
     engine.tick(T0 + timedelta(days=18))
     assert [e.reason for e in engine.state.escalations if "legal line" in e.reason] == [
-        "case passed its legal line 法定时限"]
+        "the case passed its legal line"]
     missed = [e.detail for e in engine.state.events if e.kind is EventKind.LINE_MISSED]
-    assert missed == ["promised line 承诺时限", "legal line 法定时限"]
+    assert missed == ["the case passed its promised line", "the case passed its legal line"]
 
 
 def test_a_closed_case_accepts_nothing_more(catalog: Catalog) -> None:

@@ -15,7 +15,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from records import event_schema as schema
-from workflows.rules import clocks, limits, objection_ops, ownership_ops, report_ops, task_ops
+from workflows.rules import (
+    clocks,
+    limits,
+    objection_ops,
+    ownership_ops,
+    phrases,
+    report_ops,
+    task_ops,
+)
 from workflows.rules.calendar import parse_duration
 from workflows.rules.catalog import CaseRules
 from workflows.rules.commands import CloseCase, Command, OpenCase
@@ -35,6 +43,7 @@ from workflows.rules.model import (
     OwnershipVia,
     Task,
 )
+from workflows.rules.phrases import Phrase
 from workflows.rules.refusals import Reason, Refusal
 from workflows.rules.registry import Operation, operation_for
 from workflows.versions import LATEST
@@ -134,7 +143,8 @@ class CaseEngine:
         if self.state.status is CaseStatus.OPEN:
             with self.caused_by(("", ""), (receipt,) if receipt else ()):
                 self.record(EventKind.TASK_DELIVERED, PLATFORM, at, task_id=task_id,
-                            detail=f"round {round} in the inbox of {task.assignee}",
+                            phrase=Phrase("delivered", round=str(round),
+                                          assignee=task.assignee),
                             attributes={schema.ROUND: str(round),
                                         schema.ATTEMPTS: str(attempts)})
 
@@ -145,7 +155,8 @@ class CaseEngine:
             return
         with self.caused_by(("", ""), receipts):
             self.record(EventKind.NOTICE_DELIVERED, PLATFORM, at,
-                        detail=f"{notice.kind.value} notice to {', '.join(notice.recipients)}",
+                        phrase=Phrase("notice_delivered", notice=notice.kind.value,
+                                      recipients=",".join(notice.recipients)),
                         attributes={schema.NOTICE: notice.idempotency_key,
                                     schema.RECIPIENTS: ",".join(notice.recipients),
                                     **({schema.NOTICE_TASK: notice.task_id}
@@ -244,15 +255,28 @@ class CaseEngine:
     # ----- shared changes -----------------------------------------------------------
 
     def record(self, kind: EventKind, actor: Actor, now: datetime, *, task_id: str = "",
-               detail: str = "", attributes: dict[str, str] | None = None) -> None:
+               detail: str = "", phrase: Phrase | None = None,
+               attributes: dict[str, str] | None = None) -> None:
+        """An event; what it says is `phrase` (stored, and its English as the detail) or,
+        for a person's words alone, `detail`."""
+        attributes = dict(attributes or {})
+        if phrase is not None:
+            attributes[schema.PHRASE] = phrase.encode()
+            detail = detail or self.english(phrase)
         trace_id, span_id = self._request_trace
         self.state.events.append(
             CaseEvent(len(self.state.events) + 1, kind, actor, now, task_id, detail,
-                      attributes or {}, trace_id, span_id, self._request_proofs)
+                      attributes, trace_id, span_id, self._request_proofs)
         )
 
-    def notify(self, kind: NoticeKind, recipients: list[str], text: str, *, task_id: str = "",
-               handoff_id: str = "") -> None:
+    def english(self, phrase: Phrase) -> str:
+        """A phrase as the ledger's detail and the CLI show it: English, agency ids, times
+        in the district's zone."""
+        return phrases.render(phrase, "en", when=lambda iso: self.rules.local(
+            datetime.fromisoformat(iso)))
+
+    def notify(self, kind: NoticeKind, recipients: list[str], phrase: Phrase, *,
+               task_id: str = "", handoff_id: str = "") -> None:
         self.state.notices_sent += 1
         self.add_effect(
             Notice(
@@ -261,17 +285,19 @@ class CaseEngine:
                 case_number=self.state.number,
                 kind=kind,
                 recipients=tuple(dict.fromkeys(recipients)),
-                text=text,
+                text=self.english(phrase),
+                phrase=phrase.encode(),
                 task_id=task_id,
                 handoff_id=handoff_id,
             )
         )
 
-    def escalate(self, reason: str, now: datetime, *, task_id: str = "",
+    def escalate(self, reason: Phrase, now: datetime, *, task_id: str = "",
                  handoff_id: str = "", also_notify: tuple[str, ...] = ()) -> None:
         escalation = Escalation(
             id=f"E{len(self.state.escalations) + 1}",
-            reason=reason,
+            reason=self.english(reason),
+            phrase=reason.encode(),
             raised_at=now,
             task_id=task_id,
             handoff_id=handoff_id,
@@ -279,27 +305,28 @@ class CaseEngine:
         self.state.escalations.append(escalation)
         coordinator = self.rules.directory.coordinator
         self.record(EventKind.ESCALATION, PLATFORM, now, task_id=task_id,
-                    detail=f"{escalation.id}: {reason}",
+                    detail=f"{escalation.id}: {escalation.reason}", phrase=reason,
                     attributes={schema.ESCALATION_ID: escalation.id,
                                 schema.COORDINATOR: coordinator,
                                 **({schema.HANDOFF_ID: handoff_id} if handoff_id else {})})
         self.notify(NoticeKind.ESCALATION, [coordinator, self.state.owner, *also_notify],
-                    f"督办升级 escalated to the coordinator: {reason}", task_id=task_id,
-                    handoff_id=handoff_id)
+                    reason, task_id=task_id, handoff_id=handoff_id)
 
-    def supervise(self, clock: Clock, what: str, now: datetime, *, task_id: str,
+    def supervise(self, clock: Clock, missed: Phrase, now: datetime, *, task_id: str,
                   recipients: list[str]) -> None:
-        """A clock was missed: first a supervision notice and a grace period, then escalation."""
+        """A clock was missed: first a supervision notice and a grace period, then
+        escalation. `missed` says which clock ("clock_missed" and its arguments); the
+        second miss is its "_twice"."""
         clock.misses += 1
         if clock.misses == 1:
-            self.record(EventKind.NOTICE, PLATFORM, now, task_id=task_id,
-                        detail=f"{what} missed (deadline {self.rules.local(clock.deadline)})")
-            self.notify(NoticeKind.SUPERVISION, recipients,
-                        f"督办 supervision notice: {what} deadline missed", task_id=task_id)
+            first = Phrase(missed.key, **missed.args,
+                           deadline_time=schema.timestamp(clock.deadline))
+            self.record(EventKind.NOTICE, PLATFORM, now, task_id=task_id, phrase=first)
+            self.notify(NoticeKind.SUPERVISION, recipients, first, task_id=task_id)
             clock.deadline = clock.deadline + timedelta(seconds=clock.grace_seconds)
         else:
-            self.escalate(f"{what} missed twice", now, task_id=task_id,
-                          also_notify=tuple(recipients))
+            self.escalate(Phrase(f"{missed.key}_twice", **missed.args), now,
+                          task_id=task_id, also_notify=tuple(recipients))
 
     def transfer_ownership(self, new_owner: str, now: datetime, via: OwnershipVia) -> None:
         """Atomically end the current owner's interval and start the next one."""

@@ -106,6 +106,8 @@ class Playbook:
     task_kinds: tuple[TaskKind, ...]
     matrix: tuple[LeadRule, ...]
     stages: tuple[str, ...] = ()
+    # Each stage's name, Chinese and English: what a page shows of it.
+    stage_names: dict[str, tuple[str, str]] = field(default_factory=dict)
     handoff_expires_within: str = "4h"
     decline_review_within: str = "2h"
     # After deemed consent the department must still issue its approval (1 working day).
@@ -117,6 +119,10 @@ class Playbook:
     follow_up_within: str = "3wd"
     description: str = ""
     __pydantic_config__ = _STRICT
+
+    def stage_name(self, stage: str, lang: str) -> str:
+        names = self.stage_names.get(stage)
+        return stage if names is None else names[0 if lang == "zh" else 1]
 
     def task_kind(self, kind_id: str) -> TaskKind | None:
         return next((k for k in self.task_kinds if k.id == kind_id), None)

@@ -22,6 +22,7 @@ from workflows.rules.model import (
 )
 from workflows.rules.objection_ops import decision_missed
 from workflows.rules.ownership_ops import expire
+from workflows.rules.phrases import Phrase
 
 if TYPE_CHECKING:
     from workflows.rules.case import CaseEngine
@@ -56,8 +57,8 @@ def _task_clocks(engine: CaseEngine, task: Task, recipients: list[str]
                  ) -> Iterator[tuple[datetime, Firing]]:
     def missed(clock: Clock, what: str) -> tuple[datetime, Firing]:
         return clock.deadline, lambda now: engine.supervise(
-            clock, f"task {task.id} ({task.assignee}) {what}", now, task_id=task.id,
-            recipients=recipients)
+            clock, Phrase("clock_missed", task=task.id, assignee=task.assignee, clock=what),
+            now, task_id=task.id, recipients=recipients)
 
     if task.state is TaskState.DECLINED:
         review = task.review_by
@@ -85,19 +86,18 @@ def _line_missed(engine: CaseEngine, now: datetime, *, legal: bool) -> None:
     state = engine.state
     line = state.legal_line if legal else state.promised_line
     line.misses = 1
-    name = "legal line 法定时限" if legal else "promised line 承诺时限"
-    engine.record(EventKind.LINE_MISSED, PLATFORM, now, detail=name,
+    passed = Phrase("line_missed", line="legal" if legal else "promised")
+    engine.record(EventKind.LINE_MISSED, PLATFORM, now, phrase=passed,
                   attributes={schema.LINE: "legal" if legal else "promised"})
     if legal:
-        engine.escalate(f"case passed its {name}", now)
+        engine.escalate(passed, now)
     else:
-        engine.notify(NoticeKind.SUPERVISION, [state.owner],
-                      f"督办 case {state.reference} passed its {name}")
+        engine.notify(NoticeKind.SUPERVISION, [state.owner], passed)
 
 
 def _review_missed(engine: CaseEngine, task: Task, review: Clock, now: datetime) -> None:
     review.misses = 1
-    engine.escalate(f"decline of task {task.id} by {task.assignee} left unreviewed", now,
+    engine.escalate(Phrase("decline_unreviewed", task=task.id, assignee=task.assignee), now,
                     task_id=task.id)
 
 
@@ -111,13 +111,12 @@ def _deemed_consent(engine: CaseEngine, task: Task, now: datetime, recipients: l
     task.due_by = Clock(issue_by, (issue_by - missed_at).total_seconds())
     # Consent settles the matter; an extension asked for before it no longer applies.
     task.extension_pending = False
-    engine.record(EventKind.DEEMED_CONSENT, PLATFORM, now, task_id=task.id,
-                  detail=f"{task.assignee} silent past {engine.rules.local(missed_at)}; "
-                         f"approval due by {engine.rules.local(issue_by)}",
+    consent = Phrase("deemed_consent", assignee=task.assignee,
+                     missed_time=schema.timestamp(missed_at),
+                     issue_time=schema.timestamp(issue_by))
+    engine.record(EventKind.DEEMED_CONSENT, PLATFORM, now, task_id=task.id, phrase=consent,
                   attributes={schema.DUE_BY: schema.timestamp(issue_by)})
-    engine.notify(NoticeKind.SUPERVISION, recipients,
-                  f"超时默许 {task.assignee} is deemed to consent on task {task.id}; issue the "
-                  f"approval by {engine.rules.local(issue_by)}", task_id=task.id)
+    engine.notify(NoticeKind.SUPERVISION, recipients, consent, task_id=task.id)
 
 
 def next_deadline(engine: CaseEngine) -> datetime | None:

@@ -54,6 +54,7 @@ class TaskWithdrawal:
     trace_id: str = ""
     span_id: str = ""
     asked_by_run: str = ""  # (as TaskDelivery's)
+    phrase: str = ""  # what it says, in the stored form of workflows.rules.phrases
 
 
 @dataclass(frozen=True)
@@ -64,13 +65,14 @@ class Notice:
     case_id: str
     kind: NoticeKind
     recipients: tuple[str, ...]
-    text: str
+    text: str  # in English (workflows.rules.phrases), for readers that know no phrase
     task_id: str = ""
     handoff_id: str = ""
     trace_id: str = ""
     span_id: str = ""
     case_number: str = ""
     asked_by_run: str = ""  # (as TaskDelivery's)
+    phrase: str = ""  # what it says, in the stored form of workflows.rules.phrases
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class CaseEventBatch:
     # started before the read model, and from a rating (which has no lists of its own).
     projection: ProjectedCase | None = None
     asked_by_run: str = ""  # (as TaskDelivery's)
+    phrase: str = ""  # what it says, in the stored form of workflows.rules.phrases
 
     @property
     def idempotency_key(self) -> str:

@@ -57,6 +57,9 @@ class NoticeKind(StrEnum):
     SUPERVISION = "SUPERVISION"
     ESCALATION = "ESCALATION"
     HANDOFF_OFFER = "HANDOFF_OFFER"
+    # The agency now leads the case: the coordinator assigned it, or reassigned an
+    # objection to it.
+    OWNERSHIP = "OWNERSHIP"
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,7 @@ class Escalation:
     handoff_id: str = ""
     resolved_at: datetime | None = None
     resolution: str = ""
+    phrase: str = ""  # the reason, in the stored form of workflows.rules.phrases
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from workflows.rules.model import (
     ObjectionOutcome,
     OwnershipVia,
 )
+from workflows.rules.phrases import Phrase
 from workflows.rules.refusals import Reason, Refusal
 from workflows.rules.registry import operation
 
@@ -109,16 +110,16 @@ def object_to_lead(engine: CaseEngine, cmd: ObjectToLead, now: datetime, apply: 
                           decide_by=Clock(decide_by, (decide_by - now).total_seconds()))
     state.objections.append(objection)
     coordinator = engine.rules.directory.coordinator
+    raised = Phrase("objection_raised", owner=state.owner, objection=objection.id,
+                    decide_time=schema.timestamp(decide_by)).saying(cmd.reason)
     engine.record(EventKind.LEAD_OBJECTED, cmd.actor, now,
-                  detail=f"{objection.id}: {cmd.reason}",
+                  phrase=raised,
                   attributes={schema.OBJECTION_ID: objection.id,
                               schema.COORDINATOR: coordinator,
                               schema.DECIDE_BY: schema.timestamp(decide_by),
                               **({schema.SUGGESTED: cmd.suggested_agency}
                                  if cmd.suggested_agency else {})})
-    engine.notify(NoticeKind.ESCALATION, [coordinator],
-                  f"派单异议 {state.owner} objects to leading case {state.reference}: "
-                  f"{cmd.reason}; decide by {engine.rules.local(decide_by)}")
+    engine.notify(NoticeKind.ESCALATION, [coordinator], raised)
     return engine.result()
 
 
@@ -155,20 +156,20 @@ def decide_objection(engine: CaseEngine, cmd: DecideObjection, now: datetime, ap
     if new_owner:
         engine.transfer_ownership(new_owner, now, OwnershipVia.ASSIGNMENT)
         attributes[schema.OWNER] = new_owner
+    decided = Phrase("objection_reassigned" if new_owner else "objection_upheld",
+                     objection=objection.id, owner=state.owner)
     engine.record(EventKind.OBJECTION_DECIDED, cmd.actor, now,
-                  detail=f"{objection.id}: {cmd.outcome.value.lower()}"
-                         + (f" to {new_owner}" if new_owner else "")
-                         + (f": {cmd.note}" if cmd.note else ""),
-                  attributes=attributes)
-    engine.notify(NoticeKind.SUPERVISION, list(dict.fromkeys([objection.objector, state.owner])),
-                  f"派单异议 {objection.id} on case {state.reference}: "
-                  + (f"reassigned to {new_owner}" if new_owner
-                     else f"upheld, {objection.objector} keeps the case"))
+                  phrase=decided.saying(cmd.note), attributes=attributes)
+    # Reassigned, the new lead learns it leads (and the objector that it no longer does).
+    engine.notify(NoticeKind.OWNERSHIP if new_owner else NoticeKind.SUPERVISION,
+                  list(dict.fromkeys([state.owner, objection.objector])),
+                  decided.saying(cmd.note))
     return engine.result()
 
 
 def decision_missed(engine: CaseEngine, objection: Objection, now: datetime) -> None:
     """The coordinator let the objection's deadline pass: noticed, then escalated."""
-    engine.supervise(objection.decide_by, f"decision on objection {objection.id}", now,
+    engine.supervise(objection.decide_by, Phrase("decision_missed", objection=objection.id),
+                     now,
                      task_id="", recipients=[engine.rules.directory.coordinator,
                                              engine.state.owner])

@@ -20,6 +20,7 @@ from workflows.rules.model import (
     OwnershipInterval,
     OwnershipVia,
 )
+from workflows.rules.phrases import Phrase
 from workflows.rules.refusals import Reason, Refusal
 from workflows.rules.report_ops import check_report, record_attached
 from workflows.rules.task_ops import check_new_task, create_task
@@ -145,7 +146,7 @@ def check_open_request(cmd: OpenCase, rules: CaseRules) -> tuple[str, LeadRule]:
     if cmd.reopened_from and cmd.actor.agency != rules.directory.hotline:
         raise Refusal(Reason.NOT_COORDINATOR,
                       f"reopened_from: only the hotline ({rules.directory.hotline}) reopens "
-                      "a matter (重办)")
+                      "a matter")
     if len(cmd.reports) > limits.MAX_REPORTS_PER_CASE:
         raise Refusal(Reason.TOO_MANY_REPORTS,
                       f"reports: at most {limits.MAX_REPORTS_PER_CASE} open a case")
@@ -212,9 +213,9 @@ def _record_opening(engine: CaseEngine, cmd: OpenCase, rule: LeadRule, now: date
     # The case keeps its rows in the read model; the audit checks them (a ledger may
     # hold cases opened before the read model, whose openings do not say so).
     attributes[schema.LISTED] = "true"
-    engine.record(EventKind.OPENED, cmd.actor, now, detail=f"lead {state.owner}"
-                  + (f", reopening {cmd.reopened_from} (重办)" if cmd.reopened_from else ""),
-                  attributes=attributes)
+    opened = (Phrase("reopened", owner=state.owner, from_case=cmd.reopened_from)
+              if cmd.reopened_from else Phrase("opened", owner=state.owner))
+    engine.record(EventKind.OPENED, cmd.actor, now, phrase=opened, attributes=attributes)
     for report in dict((r.id, r) for r in cmd.reports).values():
         record_attached(engine, report, cmd.actor, now, by_hand=False)
     task_ids = []

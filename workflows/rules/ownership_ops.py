@@ -31,6 +31,7 @@ from workflows.rules.model import (
     NoticeKind,
     OwnershipVia,
 )
+from workflows.rules.phrases import Phrase
 from workflows.rules.refusals import Reason, Refusal
 from workflows.rules.registry import operation
 
@@ -67,6 +68,12 @@ def _offered_to(engine: CaseEngine, handoff_id: str, agency: str, now: datetime)
         raise Refusal(Reason.NOT_OFFERED,
                       f"hand-off {handoff.id} was offered to {handoff.to_agency}, not {agency}")
     return handoff
+
+
+def _said_of(handoff: Handoff, key: str) -> Phrase:
+    """A phrase about `handoff`, naming its parties."""
+    return Phrase(key, handoff=handoff.id, to=handoff.to_agency,
+                  **{"from": handoff.from_agency})
 
 
 def _parties(handoff: Handoff) -> dict[str, str]:
@@ -106,13 +113,12 @@ def offer(engine: CaseEngine, cmd: OfferHandoff, now: datetime, apply: bool
                       to_agency=cmd.to_agency, reason=cmd.reason, offered_at=now,
                       expires_at=expires_at)
     engine.state.handoffs.append(handoff)
+    offered = Phrase("handoff_offered", handoff=handoff.id, to=cmd.to_agency,
+                     **{"from": handoff.from_agency}).saying(cmd.reason)
     engine.record(EventKind.HANDOFF_OFFERED, cmd.actor, now,
-                  detail=f"{handoff.id} to {cmd.to_agency}: {cmd.reason}",
-                  attributes={**_parties(handoff),
-                              schema.EXPIRES_AT: schema.timestamp(expires_at)})
-    engine.notify(NoticeKind.HANDOFF_OFFER, [cmd.to_agency],
-                  f"{engine.state.owner} offers you case {engine.state.reference}: {cmd.reason}",
-                  handoff_id=handoff.id)
+                  phrase=offered, attributes={**_parties(handoff),
+                                              schema.EXPIRES_AT: schema.timestamp(expires_at)})
+    engine.notify(NoticeKind.HANDOFF_OFFER, [cmd.to_agency], offered, handoff_id=handoff.id)
     return engine.result(handoff_id=handoff.id)
 
 
@@ -125,7 +131,7 @@ def accept(engine: CaseEngine, cmd: AcceptHandoff, now: datetime, apply: bool
     _end_handoff(engine, handoff, HandoffState.ACCEPTED, now)
     engine.transfer_ownership(handoff.to_agency, now, OwnershipVia.HANDOFF)
     engine.record(EventKind.HANDOFF_ACCEPTED, cmd.actor, now,
-                  detail=f"{handoff.id}: {handoff.from_agency} -> {handoff.to_agency}",
+                  phrase=_said_of(handoff, "handoff_accepted"),
                   attributes=_parties(handoff))
     return engine.result(handoff_id=handoff.id)
 
@@ -140,7 +146,8 @@ def decline(engine: CaseEngine, cmd: DeclineHandoff, now: datetime, apply: bool
     _end_handoff(engine, handoff, HandoffState.DECLINED, now)
     handoff.decline_reason = cmd.reason
     engine.record(EventKind.HANDOFF_DECLINED, cmd.actor, now,
-                  detail=f"{handoff.id}: {cmd.reason}", attributes=_parties(handoff))
+                  phrase=_said_of(handoff, "handoff_declined").saying(cmd.reason),
+                  attributes=_parties(handoff))
     return engine.result(handoff_id=handoff.id)
 
 
@@ -152,7 +159,8 @@ def withdraw(engine: CaseEngine, cmd: WithdrawHandoff, now: datetime, apply: boo
     if not apply:
         return None
     _end_handoff(engine, handoff, HandoffState.WITHDRAWN, now)
-    engine.record(EventKind.HANDOFF_WITHDRAWN, cmd.actor, now, detail=handoff.id,
+    engine.record(EventKind.HANDOFF_WITHDRAWN, cmd.actor, now,
+                  phrase=_said_of(handoff, "handoff_withdrawn"),
                   attributes=_parties(handoff))
     return engine.result(handoff_id=handoff.id)
 
@@ -161,9 +169,8 @@ def expire(engine: CaseEngine, handoff: Handoff, now: datetime) -> None:
     """A clock, not a person: the offer lapsed; the owner keeps the case; escalate."""
     _end_handoff(engine, handoff, HandoffState.EXPIRED, now)
     engine.record(EventKind.HANDOFF_EXPIRED, PLATFORM, now,
-                  detail=f"{handoff.id} to {handoff.to_agency} expired unanswered",
-                  attributes=_parties(handoff))
-    engine.escalate(f"hand-off {handoff.id} to {handoff.to_agency} expired unanswered", now,
+                  phrase=_said_of(handoff, "handoff_expired"), attributes=_parties(handoff))
+    engine.escalate(_said_of(handoff, "handoff_expired"), now,
                     handoff_id=handoff.id, also_notify=(handoff.to_agency,))
 
 
@@ -186,7 +193,8 @@ def assign(engine: CaseEngine, cmd: AssignOwner, now: datetime, apply: bool
     if pending is not None:
         _end_handoff(engine, pending, HandoffState.SUPERSEDED, now)
     engine.transfer_ownership(cmd.agency, now, OwnershipVia.ASSIGNMENT)
-    engine.record(EventKind.OWNER_ASSIGNED, cmd.actor, now, detail=f"{cmd.agency}: {cmd.reason}",
+    assigned = Phrase("owner_assigned", owner=cmd.agency).saying(cmd.reason)
+    engine.record(EventKind.OWNER_ASSIGNED, cmd.actor, now, phrase=assigned,
                   attributes={schema.OWNER: cmd.agency,
                               **(_parties(pending) if pending is not None else {})})
     # Assigning an owner is the coordinator's answer to every open ownership escalation.
@@ -195,10 +203,9 @@ def assign(engine: CaseEngine, cmd: AssignOwner, now: datetime, apply: bool
             escalation.resolved_at = now
             escalation.resolution = f"owner assigned: {cmd.agency}"
             engine.record(EventKind.ESCALATION_RESOLVED, cmd.actor, now,
-                          detail=f"{escalation.id}: owner assigned",
+                          phrase=Phrase("escalation_answered", escalation=escalation.id),
                           attributes={schema.ESCALATION_ID: escalation.id})
-    engine.notify(NoticeKind.SUPERVISION, [cmd.agency],
-                  f"the coordinator assigned you case {engine.state.reference}: {cmd.reason}")
+    engine.notify(NoticeKind.OWNERSHIP, [cmd.agency], assigned)
     return engine.result()
 
 
@@ -220,7 +227,8 @@ def resolve_escalation(engine: CaseEngine, cmd: ResolveEscalation, now: datetime
     escalation.resolved_at = now
     escalation.resolution = cmd.resolution
     engine.record(EventKind.ESCALATION_RESOLVED, cmd.actor, now, task_id=escalation.task_id,
-                  detail=f"{escalation.id}: {cmd.resolution}",
+                  phrase=Phrase("escalation_resolved", escalation=escalation.id)
+                  .saying(cmd.resolution),
                   attributes={schema.ESCALATION_ID: escalation.id})
     return engine.result()
 
@@ -233,7 +241,7 @@ def close(engine: CaseEngine, cmd: CloseCase, now: datetime, apply: bool
     open_tasks = engine.state.open_tasks
     if open_tasks:
         raise Refusal(Reason.TASKS_OPEN,
-                      f"事不完，人不走: tasks {', '.join(open_tasks)} are not finished; "
+                      f"tasks {', '.join(open_tasks)} are not finished; "
                       "complete or withdraw them before closing")
     pending = engine.state.pending_handoff
     if pending is not None:
@@ -247,7 +255,7 @@ def close(engine: CaseEngine, cmd: CloseCase, now: datetime, apply: bool
         raise Refusal(Reason.ANSWER_REQUIRED,
                       f"answer: case {engine.state.reference} has {reports} citizen "
                       f"report{'s' if reports > 1 else ''}; closing it needs the answer "
-                      "their reporters will be given (答复)", field="answer")
+                      "their reporters will be given", field="answer")
     if not apply:
         return None
     engine.state.status = CaseStatus.CLOSED

@@ -20,6 +20,7 @@ from records import event_schema as schema
 from workflows.rules import limits
 from workflows.rules.commands import AttachReport, DetachReport
 from workflows.rules.model import Actor, CommandResult, EventKind, ReportRef
+from workflows.rules.phrases import Phrase
 from workflows.rules.refusals import Reason, Refusal
 from workflows.rules.registry import operation
 
@@ -64,8 +65,8 @@ def record_attached(engine: CaseEngine, ref: ReportRef, actor: Actor, now: datet
     if by_hand:
         attributes[schema.BY_HAND] = "true"
     engine.record(EventKind.REPORT_ATTACHED, actor, now,
-                  detail=f"report {ref.id} ({ref.channel}, {ref.service_code})"
-                         + (" merged by hand" if by_hand else ""),
+                  phrase=Phrase("report_merged" if by_hand else "report_attached",
+                                report=ref.id, channel=ref.channel, service=ref.service_code),
                   attributes=attributes)
 
 
@@ -107,7 +108,7 @@ def detach(engine: CaseEngine, cmd: DetachReport, now: datetime, apply: bool
         return None
     engine.state.reports.remove(ref)
     engine.record(EventKind.REPORT_DETACHED, cmd.actor, now,
-                  detail=f"report {ref.id} split off: {cmd.reason}",
+                  phrase=Phrase("report_detached", report=ref.id).saying(cmd.reason),
                   attributes={schema.REPORT_ID: ref.id, schema.CHANNEL: ref.channel,
                               schema.SERVICE_CODE: ref.service_code})
     return engine.result()

@@ -32,6 +32,7 @@ from workflows.rules.model import (
     Task,
     TaskState,
 )
+from workflows.rules.phrases import Phrase
 from workflows.rules.refusals import Reason, Refusal
 from workflows.rules.registry import operation
 
@@ -155,7 +156,7 @@ def create_task(engine: CaseEngine, kind: TaskKind, assignee: str, actor: Actor,
     )
     engine.state.tasks.append(task)
     engine.record(EventKind.TASK_DISPATCHED, actor, now, task_id=task.id,
-                  detail=f"{kind.id} to {assignee}",
+                  phrase=Phrase("dispatched", kind=kind.id, assignee=assignee),
                   attributes={schema.TASK_KIND: kind.id, **clock_attributes(task),
                               **({schema.REDISPATCHED_FROM: redispatched_from}
                                  if redispatched_from else {})})
@@ -306,7 +307,8 @@ def decline(engine: CaseEngine, cmd: DeclineTask, now: datetime, apply: bool
     task.extension_pending = False
     task.review_by = Clock(review_by, (review_by - now).total_seconds())
     engine.record(EventKind.TASK_DECLINED, cmd.actor, now, task_id=task.id,
-                  detail=f"{cmd.reason} (suggests {cmd.suggested_agency or 'nobody'})",
+                  phrase=(Phrase("declined_suggesting", suggested=cmd.suggested_agency)
+                          if cmd.suggested_agency else Phrase("declined")).saying(cmd.reason),
                   attributes={schema.REVIEW_BY: schema.timestamp(review_by),
                               schema.SUGGESTED: cmd.suggested_agency})
     return engine.result(task_ids=[task.id])
@@ -340,7 +342,8 @@ def review_decline(engine: CaseEngine, cmd: ReviewDecline, now: datetime, apply:
     task.review_outcome = cmd.outcome
     if cmd.outcome is ReviewOutcome.UPHELD:
         engine.record(EventKind.DECLINE_REVIEWED, cmd.actor, now, task_id=task.id,
-                      detail=f"{cmd.outcome.value}: {cmd.note}",
+                      phrase=Phrase("decline_reviewed", outcome=cmd.outcome.value)
+                      .saying(cmd.note),
                       attributes={schema.OUTCOME: cmd.outcome.value})
         if not target:
             return engine.result(task_ids=[task.id])
@@ -354,7 +357,7 @@ def review_decline(engine: CaseEngine, cmd: ReviewDecline, now: datetime, apply:
     task.review_by = None
     task.round += 1
     engine.record(EventKind.DECLINE_REVIEWED, cmd.actor, now, task_id=task.id,
-                  detail=f"{cmd.outcome.value}: {cmd.note}",
+                  phrase=Phrase("decline_reviewed", outcome=cmd.outcome.value).saying(cmd.note),
                   attributes={schema.OUTCOME: cmd.outcome.value, **clock_attributes(task)})
     deliver(engine, task)
     return engine.result(task_ids=[task.id])
@@ -396,7 +399,8 @@ def request_extension(engine: CaseEngine, cmd: RequestExtension, now: datetime, 
     task.extension_requested_due = new_due_at
     task.extension_reason = cmd.reason
     engine.record(EventKind.EXTENSION_REQUESTED, cmd.actor, now, task_id=task.id,
-                  detail=f"to {engine.rules.local(new_due_at)}: {cmd.reason}")
+                  phrase=Phrase("extension_requested", due_time=schema.timestamp(new_due_at))
+                  .saying(cmd.reason))
     return engine.result(task_ids=[task.id])
 
 
@@ -422,7 +426,8 @@ def decide_extension(engine: CaseEngine, cmd: DecideExtension, now: datetime, ap
     if cmd.grant:
         task.due_by = Clock(requested, task.due_by.grace_seconds)
     engine.record(EventKind.EXTENSION_DECIDED, cmd.actor, now, task_id=task.id,
-                  detail=("granted" if cmd.grant else "refused") + f": {cmd.note}",
+                  phrase=(Phrase("extension_granted", due_time=schema.timestamp(requested))
+                          if cmd.grant else Phrase("extension_refused")).saying(cmd.note),
                   attributes={schema.GRANTED: "true", schema.DUE_BY: schema.timestamp(requested)}
                   if cmd.grant else {schema.GRANTED: "false"})
     return engine.result(task_ids=[task.id])

@@ -51,8 +51,8 @@ class WorkAction(StrEnum):
 # Each next step in both languages (zh, en): the API says it in English (`next_step`),
 # the console in the reader's language.
 STEP_WORDS = {
-    WorkAction.SIGN: ("签收", "sign for it (签收)"),
-    WorkAction.ARRIVE: ("到达现场并报到", "get there and report arrival on scene (报到)"),
+    WorkAction.SIGN: ("签收", "sign for it"),
+    WorkAction.ARRIVE: ("到达现场并报到", "get there and report arrival on scene"),
     WorkAction.COMPLETE: ("办理并填写办理结果后办结", "do the work and complete it with findings"),
     WorkAction.ANSWER_HANDOFF: ("接收或拒绝移交的案件", "accept or decline the case"),
     WorkAction.REVIEW_DECLINE: ("审核退回：同意（工作改由他人或无需再办）或驳回（退回原单位）",
@@ -101,6 +101,8 @@ class WorkItem:
     # case, objects to leading it), and for a decline or an objection whom it suggested.
     raised_by: str = ""
     suggested_agency: str = ""
+    # An escalation's reason as a phrase (workflows.rules.phrases); `title` is its English.
+    phrase: str = ""
 
     @property
     def open(self) -> bool:
@@ -131,7 +133,7 @@ def work_for(state: CaseState, agency: str, *, coordinator: str) -> list[WorkIte
             items += [WorkItem(WorkKind.ESCALATION, e.id, e.reason,
                                WorkAction.RESOLVE_ESCALATION,
                                _IN_WORDS[WorkAction.RESOLVE_ESCALATION], e.raised_at,
-                               task_state=None, detail=e.task_id and f"task {e.task_id}")
+                               task_state=None, detail=e.task_id, phrase=e.phrase)
                       for e in state.escalations if e.resolved_at is None]
             objection = state.pending_objection
             if objection is not None:

@@ -142,7 +142,7 @@ class WithdrawTaskResponse(_message.Message):
     def __init__(self, item: _Optional[_Union[InboxItem, _Mapping]] = ...) -> None: ...
 
 class ReceiveNoticeRequest(_message.Message):
-    __slots__ = ("idempotency_key", "recipient", "case_id", "kind", "text", "task_id", "handoff_id", "case_number")
+    __slots__ = ("idempotency_key", "recipient", "case_id", "kind", "text", "task_id", "handoff_id", "case_number", "phrase")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     RECIPIENT_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -151,6 +151,7 @@ class ReceiveNoticeRequest(_message.Message):
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     HANDOFF_ID_FIELD_NUMBER: _ClassVar[int]
     CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    PHRASE_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     recipient: str
     case_id: str
@@ -159,10 +160,11 @@ class ReceiveNoticeRequest(_message.Message):
     task_id: str
     handoff_id: str
     case_number: str
-    def __init__(self, idempotency_key: _Optional[str] = ..., recipient: _Optional[str] = ..., case_id: _Optional[str] = ..., kind: _Optional[_Union[_case_pb2.NoticeKind, str]] = ..., text: _Optional[str] = ..., task_id: _Optional[str] = ..., handoff_id: _Optional[str] = ..., case_number: _Optional[str] = ...) -> None: ...
+    phrase: str
+    def __init__(self, idempotency_key: _Optional[str] = ..., recipient: _Optional[str] = ..., case_id: _Optional[str] = ..., kind: _Optional[_Union[_case_pb2.NoticeKind, str]] = ..., text: _Optional[str] = ..., task_id: _Optional[str] = ..., handoff_id: _Optional[str] = ..., case_number: _Optional[str] = ..., phrase: _Optional[str] = ...) -> None: ...
 
 class Notice(_message.Message):
-    __slots__ = ("case_id", "case_number", "kind", "text", "task_id", "handoff_id", "received_at")
+    __slots__ = ("case_id", "case_number", "kind", "text", "task_id", "handoff_id", "received_at", "phrase", "unread")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -170,6 +172,8 @@ class Notice(_message.Message):
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     HANDOFF_ID_FIELD_NUMBER: _ClassVar[int]
     RECEIVED_AT_FIELD_NUMBER: _ClassVar[int]
+    PHRASE_FIELD_NUMBER: _ClassVar[int]
+    UNREAD_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     case_number: str
     kind: _case_pb2.NoticeKind
@@ -177,23 +181,29 @@ class Notice(_message.Message):
     task_id: str
     handoff_id: str
     received_at: _timestamp_pb2.Timestamp
-    def __init__(self, case_id: _Optional[str] = ..., case_number: _Optional[str] = ..., kind: _Optional[_Union[_case_pb2.NoticeKind, str]] = ..., text: _Optional[str] = ..., task_id: _Optional[str] = ..., handoff_id: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    phrase: str
+    unread: bool
+    def __init__(self, case_id: _Optional[str] = ..., case_number: _Optional[str] = ..., kind: _Optional[_Union[_case_pb2.NoticeKind, str]] = ..., text: _Optional[str] = ..., task_id: _Optional[str] = ..., handoff_id: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., phrase: _Optional[str] = ..., unread: _Optional[bool] = ...) -> None: ...
 
 class AgencyServiceListNoticesRequest(_message.Message):
-    __slots__ = ("page_size", "page_token")
+    __slots__ = ("page_size", "page_token", "mark_read")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    MARK_READ_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    mark_read: bool
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., mark_read: _Optional[bool] = ...) -> None: ...
 
 class AgencyServiceListNoticesResponse(_message.Message):
-    __slots__ = ("notices", "next_page_token")
+    __slots__ = ("notices", "next_page_token", "unread")
     NOTICES_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    UNREAD_FIELD_NUMBER: _ClassVar[int]
     notices: _containers.RepeatedCompositeFieldContainer[Notice]
     next_page_token: str
-    def __init__(self, notices: _Optional[_Iterable[_Union[Notice, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+    unread: int
+    def __init__(self, notices: _Optional[_Iterable[_Union[Notice, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., unread: _Optional[int] = ...) -> None: ...
 
 class ReceiveNoticeResponse(_message.Message):
     __slots__ = ("created", "receipt")

@@ -67,6 +67,7 @@ class NoticeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOTICE_KIND_SUPERVISION: _ClassVar[NoticeKind]
     NOTICE_KIND_ESCALATION: _ClassVar[NoticeKind]
     NOTICE_KIND_HANDOFF_OFFER: _ClassVar[NoticeKind]
+    NOTICE_KIND_OWNERSHIP: _ClassVar[NoticeKind]
 
 class CaseEventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -143,6 +144,7 @@ NOTICE_KIND_UNSPECIFIED: NoticeKind
 NOTICE_KIND_SUPERVISION: NoticeKind
 NOTICE_KIND_ESCALATION: NoticeKind
 NOTICE_KIND_HANDOFF_OFFER: NoticeKind
+NOTICE_KIND_OWNERSHIP: NoticeKind
 CASE_EVENT_KIND_UNSPECIFIED: CaseEventKind
 CASE_EVENT_KIND_OPENED: CaseEventKind
 CASE_EVENT_KIND_TASK_DISPATCHED: CaseEventKind
@@ -284,20 +286,22 @@ class OwnershipInterval(_message.Message):
     def __init__(self, owner: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., via: _Optional[_Union[OwnershipVia, str]] = ...) -> None: ...
 
 class Escalation(_message.Message):
-    __slots__ = ("id", "reason", "task_id", "raised_at", "resolved_at", "resolution")
+    __slots__ = ("id", "reason", "task_id", "raised_at", "resolved_at", "resolution", "phrase")
     ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     RAISED_AT_FIELD_NUMBER: _ClassVar[int]
     RESOLVED_AT_FIELD_NUMBER: _ClassVar[int]
     RESOLUTION_FIELD_NUMBER: _ClassVar[int]
+    PHRASE_FIELD_NUMBER: _ClassVar[int]
     id: str
     reason: str
     task_id: str
     raised_at: _timestamp_pb2.Timestamp
     resolved_at: _timestamp_pb2.Timestamp
     resolution: str
-    def __init__(self, id: _Optional[str] = ..., reason: _Optional[str] = ..., task_id: _Optional[str] = ..., raised_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolved_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolution: _Optional[str] = ...) -> None: ...
+    phrase: str
+    def __init__(self, id: _Optional[str] = ..., reason: _Optional[str] = ..., task_id: _Optional[str] = ..., raised_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolved_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolution: _Optional[str] = ..., phrase: _Optional[str] = ...) -> None: ...
 
 class CaseReport(_message.Message):
     __slots__ = ("id", "channel", "service_code", "area", "received_time")

@@ -551,7 +551,7 @@ class CaseServiceListInboxRequest(_message.Message):
     def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., open_only: _Optional[bool] = ...) -> None: ...
 
 class WorkItem(_message.Message):
-    __slots__ = ("case_id", "case_number", "case_type", "case_title", "owner", "kind", "ref", "title", "action", "next_step", "open", "since", "deadline", "seconds_left", "overdue", "overdue_since", "misses", "task_state", "detail", "asked_due", "delivered", "case_location", "case_subject", "case_description", "task_kind", "on_scene_by", "raised_by", "suggested_agency")
+    __slots__ = ("case_id", "case_number", "case_type", "case_title", "owner", "kind", "ref", "title", "action", "next_step", "open", "since", "deadline", "seconds_left", "overdue", "overdue_since", "misses", "task_state", "detail", "asked_due", "delivered", "case_location", "case_subject", "case_description", "task_kind", "on_scene_by", "raised_by", "suggested_agency", "phrase")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     CASE_NUMBER_FIELD_NUMBER: _ClassVar[int]
     CASE_TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -580,6 +580,7 @@ class WorkItem(_message.Message):
     ON_SCENE_BY_FIELD_NUMBER: _ClassVar[int]
     RAISED_BY_FIELD_NUMBER: _ClassVar[int]
     SUGGESTED_AGENCY_FIELD_NUMBER: _ClassVar[int]
+    PHRASE_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     case_number: str
     case_type: str
@@ -608,7 +609,8 @@ class WorkItem(_message.Message):
     on_scene_by: _timestamp_pb2.Timestamp
     raised_by: str
     suggested_agency: str
-    def __init__(self, case_id: _Optional[str] = ..., case_number: _Optional[str] = ..., case_type: _Optional[str] = ..., case_title: _Optional[str] = ..., owner: _Optional[str] = ..., kind: _Optional[_Union[WorkKind, str]] = ..., ref: _Optional[str] = ..., title: _Optional[str] = ..., action: _Optional[_Union[WorkAction, str]] = ..., next_step: _Optional[str] = ..., open: _Optional[bool] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., seconds_left: _Optional[int] = ..., overdue: _Optional[bool] = ..., overdue_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., misses: _Optional[int] = ..., task_state: _Optional[_Union[_case_pb2.TaskState, str]] = ..., detail: _Optional[str] = ..., asked_due: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delivered: _Optional[bool] = ..., case_location: _Optional[str] = ..., case_subject: _Optional[str] = ..., case_description: _Optional[str] = ..., task_kind: _Optional[str] = ..., on_scene_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., raised_by: _Optional[str] = ..., suggested_agency: _Optional[str] = ...) -> None: ...
+    phrase: str
+    def __init__(self, case_id: _Optional[str] = ..., case_number: _Optional[str] = ..., case_type: _Optional[str] = ..., case_title: _Optional[str] = ..., owner: _Optional[str] = ..., kind: _Optional[_Union[WorkKind, str]] = ..., ref: _Optional[str] = ..., title: _Optional[str] = ..., action: _Optional[_Union[WorkAction, str]] = ..., next_step: _Optional[str] = ..., open: _Optional[bool] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., seconds_left: _Optional[int] = ..., overdue: _Optional[bool] = ..., overdue_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., misses: _Optional[int] = ..., task_state: _Optional[_Union[_case_pb2.TaskState, str]] = ..., detail: _Optional[str] = ..., asked_due: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delivered: _Optional[bool] = ..., case_location: _Optional[str] = ..., case_subject: _Optional[str] = ..., case_description: _Optional[str] = ..., task_kind: _Optional[str] = ..., on_scene_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., raised_by: _Optional[str] = ..., suggested_agency: _Optional[str] = ..., phrase: _Optional[str] = ...) -> None: ...
 
 class CaseServiceListInboxResponse(_message.Message):
     __slots__ = ("next_page_token", "items")
@@ -619,20 +621,24 @@ class CaseServiceListInboxResponse(_message.Message):
     def __init__(self, next_page_token: _Optional[str] = ..., items: _Optional[_Iterable[_Union[WorkItem, _Mapping]]] = ...) -> None: ...
 
 class ListNoticesRequest(_message.Message):
-    __slots__ = ("page_size", "page_token")
+    __slots__ = ("page_size", "page_token", "mark_read")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    MARK_READ_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    mark_read: bool
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., mark_read: _Optional[bool] = ...) -> None: ...
 
 class ListNoticesResponse(_message.Message):
-    __slots__ = ("notices", "next_page_token")
+    __slots__ = ("notices", "next_page_token", "unread")
     NOTICES_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    UNREAD_FIELD_NUMBER: _ClassVar[int]
     notices: _containers.RepeatedCompositeFieldContainer[_agency_pb2.Notice]
     next_page_token: str
-    def __init__(self, notices: _Optional[_Iterable[_Union[_agency_pb2.Notice, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+    unread: int
+    def __init__(self, notices: _Optional[_Iterable[_Union[_agency_pb2.Notice, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., unread: _Optional[int] = ...) -> None: ...
 
 class ListAgenciesRequest(_message.Message):
     __slots__ = ()
