@@ -111,12 +111,16 @@ _INSERT_ITEM = text("INSERT INTO work_item (agency, case_id, item_key, rank, sor
                     "VALUES (:agency, :case_id, :item_key, :rank, :sort_us, :item)")
 # A report split off goes: it follows no case until routed afresh. (A rated one stays.)
 _DETACH_REPORTS = text("DELETE FROM report_view WHERE case_id = :case_id AND rated = 0")
+# `rated` is of the case the report follows: one that moves on (the matter reopened, 重办)
+# is unrated again, so its reporter is followed up on the redone work too.
 _UPSERT_REPORT = text(
     "INSERT INTO report_view (report_id, case_id, rated) VALUES (:report_id, :case_id, 0) "
-    "ON CONFLICT (report_id) DO UPDATE SET case_id = excluded.case_id")
+    "ON CONFLICT (report_id) DO UPDATE SET case_id = excluded.case_id, rated = CASE WHEN "
+    "report_view.case_id = excluded.case_id THEN report_view.rated ELSE 0 END")
 _RATED = text(
-    "INSERT INTO report_view (report_id, case_id, rated) VALUES (:report_id, '', 1) "
-    "ON CONFLICT (report_id) DO UPDATE SET rated = 1")
+    "INSERT INTO report_view (report_id, case_id, rated) VALUES (:report_id, :case_id, 1) "
+    "ON CONFLICT (report_id) DO UPDATE SET rated = 1 WHERE report_view.case_id = "
+    "excluded.case_id OR report_view.case_id = ''")
 
 
 def write(connection: Connection, case_id: str, case: ProjectedCase, *, through: int) -> bool:
@@ -157,9 +161,10 @@ def write(connection: Connection, case_id: str, case: ProjectedCase, *, through:
     return True
 
 
-def rated(connection: Connection, report_id: str) -> None:
-    """The hotline recorded the report's rating (its rating chain's one event)."""
-    connection.execute(_RATED, {"report_id": report_id})
+def rated(connection: Connection, report_id: str, case_id: str) -> None:
+    """The hotline recorded the report's rating of `case_id` (its rating chain's one
+    event); a report that has moved on to a reopened case stays unrated there."""
+    connection.execute(_RATED, {"report_id": report_id, "case_id": case_id})
 
 
 # ----- the lists ---------------------------------------------------------------------------

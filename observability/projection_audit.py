@@ -16,7 +16,7 @@ whose ledger holds, it is held to a replay of that ledger:
   an escalation or objection to settle; an extension to decide; the case itself to
   dispatch or close) in the queue of the agency the ledger makes responsible, with the
   deadline the ledger gives, and no open item the ledger does not give;
-* a rated report: shown as rated.
+* a rated report: shown as rated, unless it has moved on to the case its rating reopened.
 
 What the ledger does not hold (a task's title, the words of the next step) is not held
 to it. A case opened before the read model has no rows until it continues as new: only
@@ -83,9 +83,11 @@ def _case_row(connection: Connection, case_id: str) -> projection.CaseRow | None
 def _check_rating(connection: Connection, replay: CaseReplay, last: int) -> Problem | None:
     if replay.rating is None:
         return None
-    rated = connection.execute(text("SELECT rated FROM report_view WHERE report_id = :r"),
-                               {"r": replay.rating.report_id}).scalar()
-    if rated != 1:
+    row = connection.execute(text("SELECT rated, case_id FROM report_view "
+                                  "WHERE report_id = :r"), {"r": replay.rating.report_id}).first()
+    # A report that moved on to the reopened case is that case's to rate (and unrated).
+    moved_on = row is not None and row[1] not in ("", replay.rating.rated_case)
+    if not moved_on and (row is None or row[0] != 1):
         return last, (f"the read model does not show report {replay.rating.report_id} as "
                       "rated, which the ledger's rating says it is")
     return None

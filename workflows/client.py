@@ -210,14 +210,16 @@ class AlreadyRated(Exception):
     """The report has its rating already (a report is rated once)."""
 
 
-async def record_rating(client: Client, rating: RateReport, *,
+async def record_rating(client: Client, rating: RateReport, *, again: bool = False,
                         task_queue: str = TASK_QUEUE) -> str:
-    """Record a report's rating in the ledger (a chain of its own); its chain id."""
+    """Record a report's rating in the ledger (a chain of its own); its chain id.
+    `again`: the rated case reopened the matter (ratings.rating_workflow_id)."""
     try:
         chain: str = await client.execute_workflow(
             RatingWorkflow.run, rating,
             id=rating_workflow_id(rating.report_id,
-                                  envelopes.subject_secret(client.data_converter)),
+                                  envelopes.subject_secret(client.data_converter),
+                                  rated_case=rating.rated_case, again=again),
             task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
@@ -231,11 +233,14 @@ async def record_rating(client: Client, rating: RateReport, *,
     return chain
 
 
-async def recorded_rating(client: Client, report_id: str) -> RateReport:
-    """The rating a report got (the input of its run: the ledger's event was made from
-    it), for an intake that finds the report rated but its own record of it missing."""
+async def recorded_rating(client: Client, report_id: str, rated_case: str, *,
+                          again: bool = False) -> RateReport:
+    """The rating a report got of `rated_case` (the input of its run: the ledger's event
+    was made from it), for an intake that finds the report rated but its own record of
+    it missing."""
     handle = client.get_workflow_handle(rating_workflow_id(
-        report_id, envelopes.subject_secret(client.data_converter)))
+        report_id, envelopes.subject_secret(client.data_converter), rated_case=rated_case,
+        again=again))
     history = await handle.fetch_history()
     started = history.events[0].workflow_execution_started_event_attributes
     (rating,) = await client.data_converter.decode(started.input.payloads, [RateReport])

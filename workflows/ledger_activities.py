@@ -82,7 +82,8 @@ class LedgerActivities:
                              through=batch.events[-1].sequence)
         for event in batch.events:
             if event.kind is schema.EventKind.REPORT_RATED:
-                projection.rated(connection, event.attributes.get(schema.REPORT_ID, ""))
+                projection.rated(connection, event.attributes.get(schema.REPORT_ID, ""),
+                                 event.attributes.get(schema.RATED_CASE, ""))
 
     def _ended_spans(self, batch: CaseEventBatch, replay: CaseReplay) -> list[ReadableSpan]:
         active = telemetry.active()

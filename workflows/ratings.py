@@ -46,11 +46,15 @@ class RateReport:
     satisfaction: Satisfaction
 
 
-def rating_workflow_id(report_id: str, secret: bytes) -> str:
+def rating_workflow_id(report_id: str, secret: bytes, *, rated_case: str = "",
+                       again: bool = False) -> str:
     """The run's id: the report's, as a digest keyed with the subject secret (as subject
     locks are, rules.opening), so that nobody reaching the engine can start a workflow
-    of their own under a report's id first and so block its rating."""
-    return schema.rating_chain(keyed_digest(secret, report_id))
+    of their own under a report's id first and so block its rating. A rating of a
+    reopened case (`again`: the follow-up of the redone work) is the report's and that
+    case's: one rating per report per case."""
+    rated = f"{report_id}@{rated_case}" if again else report_id
+    return schema.rating_chain(keyed_digest(secret, rated))
 
 
 RATING_WORKFLOW = "RatingWorkflow"

@@ -285,7 +285,7 @@ class Intake:
         new case led by the same agency (or `reopen_lead`, the coordinator's choice),
         with the case's reports carried over."""
         report = self._known(await asyncio.to_thread(self.store.get, report_id), report_id)
-        if report.rated_at is not None:
+        if report.rated_here and report.rated_at is not None:
             raise IntakeError("ALREADY_RATED", f"report {report_id} was rated at "
                               f"{report.rated_at.isoformat()}", status="ALREADY_EXISTS")
         if not report.case_id:
@@ -306,19 +306,25 @@ class Intake:
             request_id=f"rate-{report.id}", actor=actor, report_id=report.id,
             rated_case=case.id, case_type=case.type, owner=case.owner, solved=solved,
             satisfaction=satisfaction)
+        # A reopened case's reporters are asked again, on the redone work: a rating of
+        # their own, beside the one that reopened the matter.
+        again = bool(case.reopened_from)
         with vouched(vouch):
             # The rating first, once (its run's id is the report's); the reopening follows
             # from the rating recorded, so a retry, or a second rating racing this one,
             # repairs what a crash left undone and never reopens what was not reopened.
             try:
-                await cases.record_rating(self._client, rating, task_queue=self._task_queue)
+                await cases.record_rating(self._client, rating, again=again,
+                                          task_queue=self._task_queue)
                 recorded = rating
             except cases.AlreadyRated:
-                recorded = await cases.recorded_rating(self._client, report.id)
+                recorded = await cases.recorded_rating(self._client, report.id, case.id,
+                                                       again=again)
             reopened_as = ""
             if reopens(recorded.solved, recorded.satisfaction):
                 reopened_as = await self._reopen(case, report, actor, reopen_lead)
-        await asyncio.to_thread(self.store.rate, report.id, solved=recorded.solved,
+        await asyncio.to_thread(self.store.rate, report.id, case_id=case.id,
+                                solved=recorded.solved,
                                 satisfaction=recorded.satisfaction.value,
                                 rated_by=f"{recorded.actor.agency}/{recorded.actor.officer}",
                                 reopened_as=reopened_as, now=datetime.now(UTC))

@@ -81,7 +81,7 @@ def report_to_proto(report: Report, *, full_contact: bool) -> pb.Report:
                     for k, v in sorted(report.attribute_map().items())],
         media_urls=report.media(), contact=contact, received_time=_stamp(report.received_at),
         case_id=report.case_id, case_number=report.case_number,
-        routing_problem=report.routing_problem, rated=report.rated_at is not None,
+        routing_problem=report.routing_problem, rated=report.rated_here,
         solved=bool(report.solved),
         satisfaction=_SATISFACTION_VALUE.get(report.satisfaction, 0),
         rated_time=_stamp(report.rated_at), reopened_as=report.reopened_as)

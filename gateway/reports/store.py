@@ -17,7 +17,7 @@ from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy import Column, DateTime, Engine, func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col, or_, select
 
 # Reports taken in at once race for the day's next number; each loser looks again.
 _ATTEMPTS = 50
@@ -86,6 +86,14 @@ class Report(SQLModel, table=True):
     rated_by: str = Field(default="", max_length=140)
     # The case that reopened the matter (重办), when the rating did.
     reopened_as: str = Field(default="", max_length=300)
+    # The case the rating (the latest) was of: a report that has moved on to a reopened
+    # case is followed up again once that one closes.
+    rated_case: str = Field(default="", max_length=300)
+
+    @property
+    def rated_here(self) -> bool:
+        """Rated on the case it follows now."""
+        return self.rated_at is not None and self.rated_case == self.case_id
 
     def attribute_map(self) -> dict[str, str]:
         loaded: dict[str, str] = json.loads(self.attributes)
@@ -221,15 +229,16 @@ class ReportStore:
             return list(session.exec(select(Report).where(Report.case_id == case_id)
                                      .order_by(col(Report.received_at)).limit(limit)))
 
-    def rate(self, report_id: str, *, solved: bool, satisfaction: str, rated_by: str,
-             reopened_as: str, now: datetime) -> bool:
-        """Record the rating once; False when the report already has one."""
+    def rate(self, report_id: str, *, case_id: str, solved: bool, satisfaction: str,
+             rated_by: str, reopened_as: str, now: datetime) -> bool:
+        """Record the rating of `case_id` once; False when the report has one of it."""
         with Session(self._engine) as session:
             row = session.get(Report, report_id)
-            if row is None or row.rated_at is not None:
+            if row is None or (row.rated_at is not None and row.rated_case == case_id):
                 return False
             row.solved, row.satisfaction, row.rated_by = solved, satisfaction, rated_by
             row.rated_at, row.reopened_as = now.astimezone(UTC), reopened_as
+            row.rated_case = case_id
             session.add(row)
             session.commit()
             return True
@@ -250,8 +259,8 @@ class ReportStore:
         if query.end is not None:
             statement = statement.where(col(Report.received_at) <= query.end)
         if query.unrated_only:
-            statement = statement.where(col(Report.rated_at).is_(None),
-                                        Report.case_id != "")
+            statement = statement.where(Report.case_id != "", or_(
+                col(Report.rated_at).is_(None), Report.rated_case != Report.case_id))
         statement = statement.order_by(col(Report.received_at).desc()).limit(query.limit)
         with Session(self._engine) as session:
             return list(session.exec(statement))
