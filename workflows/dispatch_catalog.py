@@ -8,6 +8,11 @@ containing the point. Its subject attribute (a plate, a site, a shop) decides wh
 case it joins. Both files are checked in full at load, including that every category
 finds a lead wherever the gazetteer can place a report, so no category routes to nobody.
 
+Every word a reader sees (a service's name, description and group, a question, a listed
+answer) is written twice, in Chinese (`_zh`) and English (a description's English is plain
+`description`, as Open311 serves it); `name_in`, `description_in` and `group_in` pick the
+reader's language, so a page shows one language at a time.
+
 Pure: no Temporal, no wall clock, no I/O beyond reading the two files at load. The
 gazetteer itself (areas, point lookup, its checks) is `workflows.gazetteer`; `Area` and
 `Gazetteer` are re-exported here with the rest of the dispatch API.
@@ -47,6 +52,11 @@ MAX_ATTRIBUTE_VALUE = 200
 MAX_SEARCH = 200
 _CODE = re.compile(r"[a-z0-9-]{1,64}")
 _STRICT: dict[str, Any] = {"extra": "forbid"}
+
+
+def _in(lang: str, zh: str, en: str) -> str:
+    """The Chinese words for a Chinese reader, the English for everyone else."""
+    return zh if lang == "zh" else en
 
 
 class Datatype(StrEnum):
@@ -101,9 +111,15 @@ class RouteError(ValueError):
 
 @dataclass(frozen=True)
 class AttributeValue:
+    """One answer a list question offers."""
+
     key: str
-    name: str
+    name_zh: str
+    name_en: str
     __pydantic_config__ = _STRICT
+
+    def name_in(self, lang: str) -> str:
+        return _in(lang, self.name_zh, self.name_en)
 
 
 @dataclass(frozen=True)
@@ -112,13 +128,17 @@ class ServiceAttribute:
 
     code: str
     datatype: Datatype
-    description: str
+    description: str  # the question, in English
+    description_zh: str  # the question, in Chinese
     order: int
     required: bool = False
     values: tuple[AttributeValue, ...] = ()
     # Its answer is the report's subject: reports on one subject join one open case.
     subject: bool = False
     __pydantic_config__ = _STRICT
+
+    def description_in(self, lang: str) -> str:
+        return _in(lang, self.description_zh, self.description)
 
 
 @dataclass(frozen=True)
@@ -128,8 +148,11 @@ class Service:
     code: str
     name_zh: str
     name_en: str
-    description: str
-    group: str
+    description: str  # in English
+    description_zh: str
+    # The group it is listed under ("资源" / "Natural resources").
+    group_zh: str
+    group_en: str
     keywords: tuple[str, ...]
     case_type: str
     tier: Tier
@@ -139,6 +162,15 @@ class Service:
     # Where the category is taken; empty: wherever the gazetteer places a report.
     jurisdictions: tuple[str, ...] = ()
     __pydantic_config__ = _STRICT
+
+    def name_in(self, lang: str) -> str:
+        return _in(lang, self.name_zh, self.name_en)
+
+    def description_in(self, lang: str) -> str:
+        return _in(lang, self.description_zh, self.description)
+
+    def group_in(self, lang: str) -> str:
+        return _in(lang, self.group_zh, self.group_en)
 
     @property
     def answer_within(self) -> str:
@@ -187,18 +219,19 @@ class DispatchCatalog:
     _haystacks: tuple[str, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        ordered = tuple(sorted(self.catalog, key=lambda s: (s.group, s.code)))
+        ordered = tuple(sorted(self.catalog, key=lambda s: (s.group_zh, s.group_en, s.code)))
         object.__setattr__(self, "catalog", ordered)
         object.__setattr__(self, "_by_code", MappingProxyType({s.code: s for s in ordered}))
         object.__setattr__(self, "_haystacks", tuple(
-            _fold("\n".join((s.code, s.name_zh, s.name_en, s.group, *s.keywords)))
+            _fold("\n".join((s.code, s.name_zh, s.name_en, s.group_zh, s.group_en,
+                             *s.keywords)))
             for s in ordered))
 
     def service(self, code: str) -> Service | None:
         return self._by_code.get(code)
 
     def services(self) -> list[Service]:
-        """Every service, by group then code."""
+        """Every service, by group (its Chinese name) then code."""
         return list(self.catalog)
 
     def search(self, text: str) -> list[Service]:
@@ -358,7 +391,8 @@ def _services_problems(services: tuple[Service, ...], catalog: Catalog,
         where = f"services[{i}]"
         if not _CODE.fullmatch(service.code):
             yield f"{where}.code: {service.code!r} must be 1-64 of a-z, 0-9 and -"
-        for name in ("name_zh", "name_en", "group"):
+        for name in ("name_zh", "name_en", "description", "description_zh", "group_zh",
+                     "group_en"):
             if not getattr(service, name).strip():
                 yield f"{where}.{name}: required"
         yield from _attribute_problems(where, service.attributes)
@@ -397,8 +431,9 @@ def _attribute_problems(where: str, attributes: tuple[ServiceAttribute, ...]
         at = f"{where}.attributes[{k}]"
         if not _CODE.fullmatch(attribute.code):
             yield f"{at}.code: {attribute.code!r} must be 1-64 of a-z, 0-9 and -"
-        if not attribute.description.strip():
-            yield f"{at}.description: required (it is the question the caller is asked)"
+        for name in ("description", "description_zh"):
+            if not getattr(attribute, name).strip():
+                yield f"{at}.{name}: required (it is the question the caller is asked)"
         listed = attribute.datatype in LIST_TYPES
         if listed and not attribute.values:
             yield f"{at}.values: a {attribute.datatype} needs values to choose from"
@@ -407,6 +442,8 @@ def _attribute_problems(where: str, attributes: tuple[ServiceAttribute, ...]
         keys = [v.key for v in attribute.values]
         if len(set(keys)) != len(keys) or not all(_CODE.fullmatch(k) for k in keys):
             yield f"{at}.values: keys must be unique, 1-64 of a-z, 0-9 and -"
+        if not all(v.name_zh.strip() and v.name_en.strip() for v in attribute.values):
+            yield f"{at}.values: every value needs name_zh and name_en"
         if attribute.subject and attribute.required:
             yield (f"{at}.required: a subject must stay optional (a caller who did not "
                    "catch it would type a placeholder, merging unrelated reports)")

@@ -1,17 +1,25 @@
 """The dispatch catalog (派单目录) as GeoReport v2 services and service definitions.
 
-Names: `service_name` is "中文名 English name", as the catalog writes its groups and
-list values ("资源 Natural resources", "挖掘 Digging") and as a report's case is
+Names: `service_name` is "中文名 English name", and so are a service's group and a list
+value's name ("资源 Natural resources", "挖掘 Digging"), joined here from the catalog's
+two languages (`name_zh`, `name_en`, `group_zh`, `group_en`) as a report's case is
 titled. GeoReport v2 has no way to ask for a language, and the district's readers are
 Chinese-speaking first; one bilingual name keeps both readers and every client (which
-shows the name as given) served, and the whole list reads in one style.
+shows the name as given) served, and the whole list reads in one style. Descriptions,
+longer, are served in English (`description`).
 """
 
 from __future__ import annotations
 
 from gateway.open311.fields import ATTRIBUTE, SERVICE, SERVICE_DEFINITION, SERVICE_TYPE, VALUE
 from gateway.open311.formats import Many, Value, record
-from workflows.dispatch_catalog import MAX_ATTRIBUTE_VALUE, Datatype, Service, ServiceAttribute
+from workflows.dispatch_catalog import (
+    MAX_ATTRIBUTE_VALUE,
+    AttributeValue,
+    Datatype,
+    Service,
+    ServiceAttribute,
+)
 
 # What a client should tell its user about each datatype (the spec's
 # datatype_description), including how a multivaluelist is posted.
@@ -32,6 +40,14 @@ def service_name(service: Service) -> str:
     return f"{service.name_zh} {service.name_en}"
 
 
+def group_name(service: Service) -> str:
+    return f"{service.group_zh} {service.group_en}"
+
+
+def value_name(value: AttributeValue) -> str:
+    return f"{value.name_zh} {value.name_en}"
+
+
 def service_notice(service: Service) -> str:
     """What happens next (the spec's service_notice): the 12345 answer time of the
     service's tier. Informative: the case's promised deadline is expected_datetime."""
@@ -46,7 +62,7 @@ def service_record(service: Service) -> dict[str, Value]:
     return record(SERVICE, service_code=service.code, service_name=service_name(service),
                   description=service.description, metadata=bool(service.attributes),
                   type=SERVICE_TYPE, keywords=", ".join(service.keywords),
-                  group=service.group)
+                  group=group_name(service))
 
 
 def _attribute_record(attribute: ServiceAttribute) -> dict[str, Value]:
@@ -55,7 +71,7 @@ def _attribute_record(attribute: ServiceAttribute) -> dict[str, Value]:
         required=attribute.required,
         datatype_description=DATATYPE_DESCRIPTIONS[attribute.datatype],
         order=attribute.order, description=attribute.description,
-        values=Many("value", [record(VALUE, key=v.key, name=v.name)
+        values=Many("value", [record(VALUE, key=v.key, name=value_name(v))
                               for v in attribute.values]))
 
 

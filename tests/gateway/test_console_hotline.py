@@ -17,11 +17,13 @@ import pytest
 
 from gateway.console.hotline import read_intake
 from gateway.console.i18n import TEXT
+from gateway.console.refusal_words import REFUSALS
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
 from seamless.v1 import report_pb2 as rp
 from tests.gateway.harness import Gateway
 from tests.gateway.test_console import Browser, _csrf
+from tests.workflows.harness import eventually
 from workflows.catalog_loader import Catalog
 from workflows.dispatch_catalog import load_dispatch_catalog
 
@@ -86,8 +88,11 @@ async def test_the_hotline_picks_a_category_by_search(hotline: Browser) -> None:
     assert noise.status_code == 200
     shown = re.findall(r'<tr data-service="([^"]+)"', noise.text)
     assert shown == ["construction-noise-night", "restaurant-fumes"]
-    assert "夜间施工噪音" in noise.text and "Construction noise at night" in noise.text
-    assert TEXT["tier_utilities"]["zh"] in noise.text and "环境 Environment" in noise.text
+    # In the reader's language only: name, description and group.
+    assert "夜间施工噪音" in noise.text and "Construction noise at night" not in noise.text
+    assert "22:00至次日06:00施工" in noise.text and "Building work" not in noise.text
+    assert TEXT["tier_utilities"]["zh"] in noise.text and "<td>环境</td>" in noise.text
+    assert "Environment" not in noise.text
     # The search-as-you-type list, in English words too.
     smoke = await hotline.get("/intake/services?q=smoke")
     assert re.findall(r'<tr data-service="([^"]+)"', smoke.text) == [
@@ -101,8 +106,33 @@ async def test_the_hotline_picks_a_category_by_search(hotline: Browser) -> None:
                         form.text, re.S)
     assert vehicle and 'value="heavy-truck"' in vehicle.group(1)
     assert 'name="attributes.plate"' in form.text and 'name="contact_phone"' in form.text
-    assert 'data-attribute="vehicle">What kind of vehicle? <abbr class="required"' in form.text
+    assert 'data-attribute="vehicle">什么类型的车辆？ <abbr class="required"' in form.text
+    assert ">重型货车</option>" in vehicle.group(1) and "Heavy truck" not in form.text
+    assert "What kind of vehicle?" not in form.text and "Traffic" not in form.text
+    fumes = (await hotline.get("/intake?service=restaurant-fumes")).text
+    assert "<legend>哪些方面扰民？" in fumes and "> 油烟</label>" in fumes
+    assert "What troubles you?" not in fumes and "Fumes" not in fumes
     assert (await hotline.get("/intake?service=no-such-service")).status_code == 404
+
+
+async def test_an_english_reader_picks_and_fills_in_english_only(hotline: Browser) -> None:
+    await hotline.get("/lang/en?next=/intake")
+    noise = (await hotline.get("/intake?q=noise")).text
+    assert re.findall(r'<tr data-service="([^"]+)"', noise) == [
+        "construction-noise-night", "restaurant-fumes"]
+    assert "Construction noise at night" in noise and "夜间施工噪音" not in noise
+    assert "Building work making noise" in noise and "施工，噪音扰民" not in noise
+    assert "<td>Environment</td>" in noise and "环境" not in noise
+    smoke = (await hotline.get("/intake/services?q=黑烟")).text
+    assert "Vehicle emitting black smoke" in smoke and "车辆冒黑烟" not in smoke
+    assert "<td>Traffic</td>" in smoke and "交通" not in smoke
+    form = (await hotline.get("/intake?service=black-smoke-vehicle")).text
+    assert 'data-attribute="vehicle">What kind of vehicle? <abbr class="required"' in form
+    assert ">Heavy truck</option>" in form and "重型货车" not in form
+    assert "什么类型的车辆" not in form and "哪条路" not in form
+    fumes = (await hotline.get("/intake?service=restaurant-fumes")).text
+    assert "<legend>What troubles you?" in fumes and "> Fumes</label>" in fumes
+    assert "哪些方面扰民" not in fumes and "油烟" not in fumes
 
 
 async def test_a_call_opens_a_case_and_a_second_on_its_subject_joins_it(
@@ -148,7 +178,7 @@ async def test_the_service_refusal_is_shown_next_to_its_field(hotline: Browser) 
     status, _, body = refused.partition(":")
     assert status == "400"
     error = re.search(r'data-testid="error-contact_phone">([^<]*)<', body)
-    assert error and "contact_phone" in error.group(1)
+    assert error and error.group(1) == REFUSALS["BAD_PHONE"][0]  # in the reader's words
     assert f'value="{site}"' in body and 'value="call me"' in body  # kept as typed
     page = (await hotline.get("/intake?service=black-smoke-vehicle")).text
     reply = await hotline.post("/intake", {
@@ -214,7 +244,7 @@ async def test_closed_with_an_answer_followed_up_and_reopened(gw: Gateway,
     refused = await head.act("CloseCase", location, case_id=number, summary="piling moved")
     assert refused.status_code == 409
     error = re.search(r'data-testid="error-answer">([^<]*)<', refused.text)
-    assert error and "answer" in error.group(1)
+    assert error and error.group(1) == REFUSALS["ANSWER_REQUIRED"][0]
     assert ">piling moved</textarea>" in refused.text
     answer = "The site stops work at 22:00 from today."
     closed = await head.act("CloseCase", location, case_id=number, summary="piling moved",
@@ -242,6 +272,30 @@ async def test_closed_with_an_answer_followed_up_and_reopened(gw: Gateway,
     reopened = (await gw.call("GetCase", cs.GetCaseRequest(case_id=report.reopened_as),
                               HOTLINE)).case
     assert reopened.status == case_pb2.CASE_STATUS_OPEN and reopened.owner == TOWNSHIP
+    assert not report.rated  # it follows the reopened case now, which nobody has rated
+
+    # The work redone and the case closed again, the reporter is asked about it in turn.
+    for task in reopened.tasks:
+        await gw.call("WithdrawTask", cs.CaseServiceWithdrawTaskRequest(
+            request_id=str(uuid.uuid4()), case_id=reopened.id, task_id=task.id), TOWNSHIP)
+    redone = f"/cases/{reopened.number}"
+    closed = await head.act("CloseCase", redone, case_id=reopened.number, summary="redone",
+                            answer="Work now stops at 20:00.")
+    assert closed.status_code == 303, closed.text
+
+    async def asked_again() -> bool:
+        return f'data-report="{report_id}"' in (await hotline.get("/follow-up")).text
+    await eventually(asked_again, within=30)
+    follow_up = (await hotline.get("/follow-up")).text
+    rated = await hotline.post("/act/RateReport", {
+        "csrf": _csrf(follow_up), "next": "/follow-up", "report_id": report_id,
+        "solved": "true", "satisfaction": "SATISFACTION_SATISFIED", "reopen_lead": ""})
+    assert rated.status_code == 303
+    report = (await gw.call("GetReport", rp.GetReportRequest(report_id=report_id),
+                            HOTLINE)).report
+    assert report.rated and report.case_number == reopened.number
+    assert report.satisfaction == rp.SATISFACTION_SATISFIED
+    assert f'data-report="{report_id}"' not in (await hotline.get("/follow-up")).text
     await head.http.aclose()
 
 

@@ -280,6 +280,12 @@ async def test_the_service_list_is_the_dispatch_catalog(site: Site, fmt: str) ->
         assert listed["type"] == "realtime"
         assert listed["service_name"] == f"{service.name_zh} {service.name_en}"
         assert listed["keywords"].split(", ") == list(service.keywords)
+        # Open311 asks for no language: groups as "中文 English", descriptions English.
+        assert listed["group"] == f"{service.group_zh} {service.group_en}"
+        assert listed["description"] == service.description
+    assert {"资源 Natural resources", "交通 Traffic"} <= {s["group"] for s in found}
+    noise = next(s for s in found if s["service_code"] == "construction-noise-night")
+    assert noise["description"] == "Building work making noise between 22:00 and 06:00."
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -294,6 +300,7 @@ async def test_a_service_definition_asks_the_catalogs_questions(site: Site, fmt:
     assert (vehicle["datatype"], vehicle["required"], vehicle["variable"]) == \
         ("singlevaluelist", True, True)
     assert {"key": "bus", "name": "客车 Bus"} in vehicle["values"]
+    assert vehicle["description"] == "What kind of vehicle?"
     assert by_code["plate"]["required"] is False and not by_code["plate"]["values"]
 
 

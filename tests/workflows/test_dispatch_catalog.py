@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -41,10 +42,42 @@ def test_every_playbook_takes_reports_of_some_category(dispatch: DispatchCatalog
                                                         catalog: Catalog) -> None:
     assert {s.case_type for s in dispatch.services()} == set(catalog.playbooks)
     assert 12 <= len(dispatch.services()) <= 16
-    keys = [(s.group, s.code) for s in dispatch.services()]
+    keys = [(s.group_zh, s.code) for s in dispatch.services()]
     assert keys == sorted(keys)
     food_stages = {s.stage for s in dispatch.services() if s.case_type == "food-supply-chain"}
     assert food_stages == set(catalog.playbooks["food-supply-chain"].stages)
+
+
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def test_every_word_a_reader_sees_is_written_in_both_languages(
+        dispatch: DispatchCatalog) -> None:
+    """A console page shows one language: each name, description, group, question and
+    listed answer has its Chinese, with no English word, and its English, with no Chinese
+    (a plate such as 京A12345 may be an example in Chinese only)."""
+    for s in dispatch.services():
+        pairs = [(s.name_zh, s.name_en), (s.description_zh, s.description),
+                 (s.group_zh, s.group_en)]
+        for a in s.attributes:
+            pairs.append((a.description_zh, a.description))
+            pairs += [(v.name_zh, v.name_en) for v in a.values]
+            assert a.description_in("zh") == a.description_zh
+            assert a.description_in("en") == a.description
+        for zh, en in pairs:
+            assert _CJK.search(zh) and not _LATIN_WORD.search(zh), (s.code, zh)
+            assert en.strip() and not _CJK.search(en), (s.code, en)
+        assert (s.name_in("zh"), s.description_in("zh"), s.group_in("zh")) == (
+            s.name_zh, s.description_zh, s.group_zh)
+        assert (s.name_in("en"), s.description_in("en"), s.group_in("en")) == (
+            s.name_en, s.description, s.group_en)
+    groups = {(s.group_zh, s.group_en) for s in dispatch.services()}
+    assert len({zh for zh, _ in groups}) == len({en for _, en in groups}) == len(groups)
+    vehicle = dispatch.service("black-smoke-vehicle")
+    assert vehicle and (attribute := vehicle.attribute("vehicle"))
+    assert [v.name_in("zh") for v in attribute.values][:2] == ["重型货车", "轻型货车"]
+    assert [v.name_in("en") for v in attribute.values][:2] == ["Heavy truck", "Light truck"]
 
 
 @pytest.mark.parametrize(("code", "point", "attributes", "expected"), [
@@ -210,6 +243,15 @@ DISPATCH_EDITS: list[tuple[str, Edit]] = [
     ("illegal-mining's matrix names no lead for stage (none) in pinggu",
      lambda d: _service(d, "illegal-mining").pop("jurisdictions")),
     ("services[0].priorty: unknown field", lambda d: d["services"][0].update(priorty=2)),
+    ("services[0].group: unknown field", lambda d: d["services"][0].update(group="资源")),
+    ("services[1].description_zh: required", lambda d: d["services"][1].update(
+        description_zh=" ")),
+    ("services[2].group_en: required", lambda d: d["services"][2].update(group_en="")),
+    ("services[0].attributes[0].description_zh: required (it is the question",
+     lambda d: d["services"][0]["attributes"][0].update(description_zh="")),
+    ("services[7].attributes[1].values: every value needs name_zh and name_en",
+     lambda d: _service(d, "black-smoke-vehicle")["attributes"][1]["values"][0].update(
+         name_en=" ")),
     ("priority: Input should be less than or equal to 5",
      lambda d: d["services"][0].update(priority=9)),
 ]
