@@ -64,8 +64,17 @@ def submit(args: argparse.Namespace) -> Any:
 
 
 def show(args: argparse.Namespace) -> Any:
-    reply = _gateway(args).reports("GetReport", pb.GetReportRequest(report_id=args.report))
-    return _show(args, [reply.report])
+    """One report: the table's row, then what the citizen wrote (its text, address and
+    answers), which an officer reads before acting on it."""
+    report = _gateway(args).reports("GetReport",
+                                    pb.GetReportRequest(report_id=args.report)).report
+    shown = _show(args, [report])
+    if args.json:
+        return shown
+    said = [f"{name}: {value}" for name, value in (
+        ("description", report.description), ("address", report.address),
+        *((a.code, a.value) for a in report.attributes)) if value]
+    return "\n".join([str(shown), *said])
 
 
 def list_reports(args: argparse.Namespace) -> Any:

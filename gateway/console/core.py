@@ -137,6 +137,7 @@ class ConsoleCore:
             said=lambda stored, english, case_type="": self.said(stored, english, case_type,
                                                                   lang),
             stage_name=lambda case_type, stage: self.stage_name(case_type, stage, lang),
+            answers=lambda report: self.answers(report, lang),
             **context)
         response = HTMLResponse(page, status_code=status)
         if flash_key:
@@ -190,6 +191,22 @@ class ConsoleCore:
             when=lambda iso: self._when(datetime.fromisoformat(iso)),
             kind=lambda kind: self.task_title(case_type, kind, "", lang) or kind,
             service=lambda code: self._service_name(code, lang))
+
+    def answers(self, report: Any, lang: str) -> list[tuple[str, str]]:
+        """A report's answers to its category's questions, both in the reader's language:
+        (question, answer), a list's keys by their names."""
+        service = self.dispatch.service(report.service_code)
+        shown = []
+        for answer in report.attributes:
+            question = service.attribute(answer.code) if service else None
+            if question is None:
+                shown.append((answer.code, answer.value))
+                continue
+            names = {v.key: v.name_in(lang) for v in question.values}
+            value = "、".join(names.get(k, k) for k in answer.value.split(",")) \
+                if names else answer.value
+            shown.append((question.description_in(lang), value))
+        return shown
 
     def stage_name(self, case_type: str, stage: str, lang: str) -> str:
         playbook = self._catalog.playbooks.get(case_type)

@@ -56,6 +56,8 @@ TEXT: dict[str, dict[str, str]] = {
                    "and try again."},
     "bad_form": {"zh": "表单内容有误，请修改后再提交：", "en": "The form needs correcting: "},
     "notices": {"zh": "通知", "en": "Notices"},
+    "contact_masked": {"zh": "联系方式仅对热线和牵头单位完整显示",
+                       "en": "the contact is shown in full to the hotline and the lead only"},
     "unread_notices": {"zh": "{n} 条未读通知", "en": "{n} unread notices"},
     "unread": {"zh": "未读", "en": "unread"},
     "no_notices": {"zh": "暂无通知。", "en": "No notice yet."},

@@ -184,12 +184,29 @@ class WorkPages(ConsoleCore):
         waiting = sorted((g for g in timeline.gaps if not g.end_time.ByteSize()),
                          key=lambda g: g.start_time.ToDatetime())
         actual = now - case.opened_at.ToDatetime(tzinfo=UTC)
-        return self.render(request, reader, "case.html", status=status,
+        # A case's reports are in the whole case its lead and the coordinator read; an
+        # assisting agency, which reads the header, asks for them (contacts masked).
+        whole = reader.agency in (case.owner, self._coordinator)
+        reports = await self._reports(reader, case) if case.reports or not whole else {}
+        return self.render(request, reader, "case.html", status=status, reports=reports,
                            path=f"/cases/{case.number or case.id}", case=case,
                            timeline=timeline, lanes=lanes, agencies=agencies,
                            playbook=playbook, capable=capable, waiting=waiting,
                            actual=actual, started=started, close_errors=close_errors or {},
                            close_values=close_values or {})
+
+    async def _reports(self, reader: Reader, case: case_pb2.Case) -> dict[str, rp.Report]:
+        """What the citizens wrote, by report id, as the reader may read it (the contact
+        in full for the hotline and the lead, masked for the others); nothing for a
+        reader the reports are not shown to."""
+        try:
+            reply = await self._call(reader, "ReportService/ListReports",
+                                     rp.ListReportsRequest(case_id=case.id, page_size=100))
+        except ConnectError as err:
+            if err.code in (Code.NOT_FOUND, Code.PERMISSION_DENIED, Code.UNAVAILABLE):
+                return {}
+            raise
+        return {r.id: r for r in reply.reports}
 
     async def act(self, request: Request, reader: Reader) -> Response:
         method = request.path_params["method"]

@@ -143,6 +143,9 @@ def test_a_reporter_follows_a_report_from_post_to_reopening(platform: Platform) 
         shown = [platform.cli_json("report", "show", r, "--as", HOTLINE)
                  for r in (first, second)]
         assert shown[0]["case_id"] == shown[1]["case_id"]  # 并单: one case
+        # What the citizen wrote, for the officer reading the report in a terminal.
+        printed = platform.cli("report", "show", second, "--as", HOTLINE).stdout
+        assert "again tonight" in printed and second in printed
         case = platform.cli_json("case", "show", shown[0]["case_id"], "--as", HOTLINE)
         assert case["owner"] == TOWNSHIP and case["type"] == "illegal-mining"
         opened = request(first)

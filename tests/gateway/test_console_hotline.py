@@ -24,7 +24,7 @@ from seamless.v1 import report_pb2 as rp
 from tests.gateway.harness import Gateway
 from tests.gateway.test_console import Browser, _csrf
 from tests.workflows.harness import eventually
-from workflows.catalog_loader import Catalog
+from workflows.catalog_loader import Catalog, load_catalog
 from workflows.dispatch_catalog import load_dispatch_catalog
 
 HOTLINE, TOWNSHIP, NR, STRANGER = ("command-center", "jinhaihu-township",
@@ -349,3 +349,32 @@ def test_the_intake_form_reads_into_the_report_request(catalog: Catalog) -> None
     assert set(one_half.errors) == {"lat"} and not one_half.request.located
     words = read_intake(mining, {"lat": ["north"], "lon": ["east"]}, BEIJING)
     assert set(words.errors) == {"lat"}
+
+
+async def test_the_case_page_shows_what_the_citizen_wrote_with_the_contact_as_need_to_know(
+        gw: Gateway, hotline: Browser) -> None:
+    location, _ = await _intake(hotline, f"工地 {uuid.uuid4().hex[:8]}")
+    number = location.rpartition("/")[2]
+    case = (await gw.call("GetCase", cs.GetCaseRequest(case_id=number), HOTLINE)).case
+    # Ecology is asked to measure the noise: it takes part, and may not call the reporter.
+    await gw.call("DispatchTask", cs.DispatchTaskRequest(
+        request_id=str(uuid.uuid4()), case_id=number, kind="pollution-complaint",
+        assignee="ecology-environment"), case.owner)
+    readers = {HOTLINE: hotline, case.owner: await _signed_in(gw, case.owner),
+               "ecology-environment": await _signed_in(gw, "ecology-environment")}
+    for agency, reader in readers.items():
+        page = (await reader.get(location)).text
+        detail = re.search(r'<tr class="report-detail".*?</tr>', page, re.S)
+        assert detail, agency
+        shown = html.unescape(detail.group(0))
+        assert "pile driving after midnight" in shown and "north gate" in shown, agency
+        noise = load_dispatch_catalog(load_catalog()).service(NOISE)
+        assert noise is not None and noise.attributes[0].description_zh in shown
+        if agency in (HOTLINE, case.owner):  # who may call the reporter back
+            assert f'href="tel:{PHONE}"' in shown and "王小明" in shown, agency
+        else:
+            assert PHONE not in shown and "王小明" not in shown and "王*" in shown, agency
+            assert 'href="tel:' not in shown
+    for agency, reader in readers.items():
+        if agency != HOTLINE:
+            await reader.http.aclose()
