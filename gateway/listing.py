@@ -19,11 +19,11 @@ from gateway import page_tokens
 from gateway.errors import invalid
 from observability import projection
 from records import participation
+from records.subjects import subject_identity
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as pb
 from workflows.catalog_loader import Catalog
 from workflows.rules import limits
-from workflows.rules.opening import normalize_subject
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -50,20 +50,25 @@ def filters_of(request: pb.ListCasesRequest, *, catalog: Catalog) -> projection.
     if request.type and request.type not in catalog.playbooks:
         raise invalid("type", f"{request.type!r} is not a case type "
                               f"({', '.join(sorted(catalog.playbooks))})")
+    subject = _subject(request.subject) if request.subject else ""
+    if request.subject_begins and not subject:
+        raise invalid("subject_begins", "needs the subject's beginning in subject")
     return projection.CaseFilter(owner=request.owner, status=status, case_type=request.type,
-                                 subjects=_subjects(request.subject) if request.subject
-                                 else ())
+                                 subject=subject, subject_begins=request.subject_begins)
 
 
-def _subjects(subject: str) -> tuple[str, ...]:
-    """Cases about `subject`, however it was spelt: new cases keep it normalised, older
-    ones as typed (trimmed)."""
+def _subject(subject: str) -> str:
+    """The identity of the subject searched for (records.subjects): a case is found
+    however its subject was spelt, by the lock's own rule."""
     if len(subject) > limits.MAX_SUBJECT:
         raise invalid("subject", f"is {len(subject)} characters; the limit is "
                                  f"{limits.MAX_SUBJECT}", "TEXT_TOO_LONG")
     if not subject.isprintable():
         raise invalid("subject", "cannot search for control characters; leave them out")
-    return tuple(sorted({normalize_subject(subject), subject.strip()}))
+    identity = subject_identity(subject)
+    if not identity:
+        raise invalid("subject", "holds only spaces and separators; give the subject")
+    return identity
 
 
 def page_size(request: pb.ListCasesRequest) -> int:

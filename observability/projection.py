@@ -37,10 +37,11 @@ from sqlalchemy import Connection, Engine, inspect, text
 from observability.gap_store import micros
 from records import database
 from records.projected_case import ProjectedCase, decode_work
+from records.subjects import subject_identity
 from seamless.v1 import case_service_pb2
 
 SCHEMA = database.Schema("projection", Path(__file__).parent / "migrations" / "projection",
-                         "projection_0001")
+                         "projection_0002")
 # A work item's place in its agency's queue: open work with a clock first (ordered by
 # when it was, or will be, late: the most overdue first), then open work without one
 # (the oldest first), then finished work (the newest first).
@@ -91,13 +92,14 @@ def is_ready(connection: Connection) -> bool:
 
 _HEAD = text("SELECT through_sequence FROM case_view WHERE case_id = :case_id")
 _UPSERT_CASE = text(
-    "INSERT INTO case_view (case_id, through_sequence, number, case_type, subject, title, "
-    "owner, status, opened_us, closed_us, promised_by_us, updated_us, answer, "
-    "reopened_from, follow_up_ends_us) VALUES (:case_id, :through, :number, :case_type, "
-    ":subject, :title, :owner, :status, :opened_us, :closed_us, :promised_by_us, "
-    ":updated_us, :answer, :reopened_from, :follow_up_ends_us) "
+    "INSERT INTO case_view (case_id, through_sequence, number, case_type, subject, "
+    "subject_identity, title, owner, status, opened_us, closed_us, promised_by_us, "
+    "updated_us, answer, reopened_from, follow_up_ends_us) VALUES (:case_id, :through, "
+    ":number, :case_type, :subject, :subject_identity, :title, :owner, :status, :opened_us, "
+    ":closed_us, :promised_by_us, :updated_us, :answer, :reopened_from, :follow_up_ends_us) "
     "ON CONFLICT (case_id) DO UPDATE SET through_sequence = excluded.through_sequence, "
     "number = excluded.number, case_type = excluded.case_type, subject = excluded.subject, "
+    "subject_identity = excluded.subject_identity, "
     "title = excluded.title, owner = excluded.owner, status = excluded.status, "
     "opened_us = excluded.opened_us, closed_us = excluded.closed_us, "
     "promised_by_us = excluded.promised_by_us, updated_us = excluded.updated_us, "
@@ -133,7 +135,8 @@ def write(connection: Connection, case_id: str, case: ProjectedCase, *, through:
     opened_us = micros(case.opened_at)
     connection.execute(_UPSERT_CASE, {
         "case_id": case_id, "through": through, "number": case.number,
-        "case_type": case.case_type, "subject": case.subject, "title": case.title,
+        "case_type": case.case_type, "subject": case.subject,
+        "subject_identity": subject_identity(case.subject), "title": case.title,
         "owner": case.owner, "status": case.status, "opened_us": opened_us,
         "closed_us": _us(case.closed_at), "promised_by_us": _us(case.promised_by),
         "updated_us": micros(case.updated_at), "answer": case.answer,
@@ -255,7 +258,9 @@ class CaseFilter:
     owner: str = ""
     status: str = ""
     case_type: str = ""
-    subjects: tuple[str, ...] = ()
+    # The subject's identity (records.subjects), whole or (`subject_begins`) its start.
+    subject: str = ""
+    subject_begins: bool = False
 
 
 @dataclass(frozen=True)
@@ -292,10 +297,12 @@ def case_page(connection: Connection, *, viewer: str | None, filters: CaseFilter
     if filters.case_type:
         clauses.append("v.case_type = :case_type")
         params["case_type"] = filters.case_type
-    if filters.subjects:
-        names = [f"subject{i}" for i in range(len(filters.subjects))]
-        clauses.append(f"v.subject IN ({', '.join(':' + n for n in names)})")
-        params.update(zip(names, filters.subjects, strict=True))
+    if filters.subject and filters.subject_begins:
+        clauses.append(f"v.subject_identity LIKE :subject ESCAPE '{database.LIKE_ESCAPE}'")
+        params["subject"] = database.starting_with(filters.subject)
+    elif filters.subject:
+        clauses.append("v.subject_identity = :subject")
+        params["subject"] = filters.subject
     if after is not None:
         clauses.append(f"({order_table}.opened_us, {order_table}.case_id) < "
                        "(:opened_us, :after_case)")

@@ -10,9 +10,9 @@ what the case would have said.
 from __future__ import annotations
 
 from records.projected_case import ProjectedCase, encode_work
+from records.subjects import normalize_subject
 from workflows.rules.catalog import CaseRules
 from workflows.rules.model import CaseState, CaseStatus
-from workflows.rules.opening import normalize_subject
 from workflows.rules.work import work_for
 from workflows.to_proto import work_to_proto
 

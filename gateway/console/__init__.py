@@ -78,6 +78,7 @@ def console_app(*, operations: Operations, links: AgencyLinks, store: Certificat
         Route("/escalations", page(console.escalations)),
         Route("/notices", page(console.notices)),
         Route("/cases", page(console.cases)),
+        Route("/cases-like", page(console.cases_like)),
         Route("/cases/{ref:path}", page(console.case)),
         Route("/intake", page(desk.intake), methods=["GET"]),
         Route("/intake", page(desk.submit), methods=["POST"]),

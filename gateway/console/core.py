@@ -9,6 +9,7 @@ page shows is what the API shows that reader: a case the reader may not see answ
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -43,6 +44,7 @@ from gateway.console.web import (
 from gateway.http_api import Operations
 from records.event_schema import PLATFORM_ACTOR
 from records.participation import OVERSIGHT, OVERSIGHT_NAMES
+from records.subjects import subject_identity
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
 from trust.pki import CertificateStore
@@ -55,6 +57,8 @@ from workflows.rules.catalog import TaskKind
 from workflows.rules.work import STEP_WORDS, WorkAction
 
 Page = Callable[[Request, Reader], Awaitable[Response]]
+# Open cases shown as ones a report could join or a new case may duplicate, each list.
+MAX_CANDIDATES = 10
 # The statuses a refused command or read shows with.
 HTTP_STATUS = {Code.NOT_FOUND: 404, Code.PERMISSION_DENIED: 403,
                 Code.INVALID_ARGUMENT: 400, Code.FAILED_PRECONDITION: 409,
@@ -208,6 +212,42 @@ class ConsoleCore:
             shown.append((question.description_in(lang), value))
         return shown
 
+    async def duplicates(self, reader: Reader, case_type: str, subject: str, where: str
+                         ) -> tuple[list[case_pb2.Case], list[case_pb2.Case]]:
+        """Open cases of `case_type` that a new report or case may duplicate, from the
+        read model: those on its subject (an opening is refused for them, a report joins
+        one by itself), then those whose subject begins alike or that are in its
+        jurisdiction `where` (a merge by hand, if a person sees they are one), at most
+        MAX_CANDIDATES each."""
+        identity = subject_identity(subject)
+
+        async def listing(**filters: Any) -> list[str]:
+            reply = await self._call(reader, "CaseService/ListCases", cs.ListCasesRequest(
+                type=case_type, status=case_pb2.CASE_STATUS_OPEN,
+                page_size=MAX_CANDIDATES, **filters))
+            return [c.id for c in reply.cases]
+
+        async def none() -> list[str]:
+            return []
+        same, alike, near = await asyncio.gather(
+            listing(subject=identity) if identity else none(),
+            listing(subject=similar_start(identity), subject_begins=True)
+            if len(identity) >= 2 else none(),
+            listing())
+        shown = await self.read_cases(reader, list(dict.fromkeys([*same, *alike, *near])))
+        on_subject = [shown[i] for i in same if i in shown]
+        others = [shown[i] for i in dict.fromkeys([*alike, *near])
+                  if i in shown and i not in same and
+                  (i in alike or not where or shown[i].jurisdiction == where)]
+        return on_subject, others[:MAX_CANDIDATES]
+
+    async def read_cases(self, reader: Reader, ids: list[str]) -> dict[str, case_pb2.Case]:
+        """The cases, read at once, by id; one that does not answer is left out."""
+        replies = await asyncio.gather(
+            *(self._call(reader, "CaseService/GetCase", cs.GetCaseRequest(case_id=i))
+              for i in ids), return_exceptions=True)
+        return {r.case.id: r.case for r in replies if not isinstance(r, BaseException)}
+
     def stage_name(self, case_type: str, stage: str, lang: str) -> str:
         playbook = self._catalog.playbooks.get(case_type)
         return playbook.stage_name(stage, lang) if playbook else stage
@@ -289,6 +329,12 @@ _ITEM_TITLES = {cs.WORK_KIND_DECLINE_REVIEW: "title_declined",
 # A place's search in a map app (高德's URI opens the app on a phone, its web page on a
 # desk): a link the officer follows, nothing the page downloads.
 MAP_SEARCH = "https://uri.amap.com/search?keyword={}"
+
+
+def similar_start(identity: str) -> str:
+    """The beginning a "possible duplicate" shares with a subject: its first half, two to
+    six characters (老王饭店平谷店 finds 老王饭店; 京A12345 finds 京A1…)."""
+    return identity[:max(2, min(6, (len(identity) + 1) // 2))]
 
 
 def refusal_text(err: ConnectError, lang: str) -> tuple[str, str]:

@@ -10,7 +10,6 @@ form's request id) judge what the form sends.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import uuid
 from collections.abc import Mapping
@@ -26,14 +25,11 @@ from gateway.console.core import ConsoleCore, field_refusal, flash_of
 from gateway.console.forms import MAX_FIELD_CHARS
 from gateway.console.i18n import TEXT
 from gateway.console.web import FLASH_COOKIE, Reader, language, refusal_of, set_cookie
-from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
 from seamless.v1 import report_pb2 as rp
 from workflows.dispatch_catalog import MAX_SEARCH, Datatype, RouteError, Service
 from workflows.rules.report_ops import DESK_CHANNELS
 
-# Open cases shown as ones a report could join, on its subject and near it.
-MAX_CANDIDATES = 10
 # The follow-up list's length (ListReports takes up to 200).
 FOLLOW_UP_PAGE = 100
 CHANNELS = DESK_CHANNELS
@@ -250,7 +246,8 @@ class HotlineDesk:
                          status: int = 200) -> Response:
         service = intake.service
         where = self._where(intake)
-        on_subject, nearby = await self._candidates(reader, service, intake.subject, where)
+        on_subject, nearby = await self._console.duplicates(reader, service.case_type,
+                                                            intake.subject, where)
         return self._console.render(
             request, reader, "intake.html", status=status, path="/intake", form=intake,
             service=service, q="", services=[], search_error="",
@@ -267,38 +264,6 @@ class HotlineDesk:
             return area.jurisdiction if area else ""
         return ""
 
-    async def _candidates(self, reader: Reader, service: Service, subject: str,
-                          where: str) -> tuple[list[case_pb2.Case], list[case_pb2.Case]]:
-        """Open cases of the category's case type the report could join: those on its
-        subject (it joins one by itself), and those in its jurisdiction (a merge by
-        hand), at most MAX_CANDIDATES each."""
-        async def listing(**filters: str) -> list[str]:
-            reply = await self._console.call(
-                reader, "CaseService/ListCases", cs.ListCasesRequest(
-                    type=service.case_type, status=case_pb2.CASE_STATUS_OPEN,
-                    page_size=MAX_CANDIDATES, **filters))
-            return [c.id for c in reply.cases]
-
-        async def none() -> list[str]:
-            return []
-
-        same, near = await asyncio.gather(listing(subject=subject) if subject else none(),
-                                          listing())
-        cases = {c.id: c for c in await self._cases(reader, list(dict.fromkeys(
-            [*same, *near])))}
-        on_subject = [cases[i] for i in same if i in cases]
-        nearby = [cases[i] for i in near if i in cases and i not in same and
-                  (not where or cases[i].jurisdiction == where)]
-        return on_subject, nearby
-
-    async def _cases(self, reader: Reader, ids: list[str]) -> list[case_pb2.Case]:
-        """The cases, read at once; one that does not answer is left out."""
-        replies = await asyncio.gather(
-            *(self._console.call(reader, "CaseService/GetCase",
-                                 cs.GetCaseRequest(case_id=i)) for i in ids),
-            return_exceptions=True)
-        return [r.case for r in replies if not isinstance(r, BaseException)]
-
     # ----- follow-up -------------------------------------------------------------------
 
     async def follow_up(self, request: Request, reader: Reader) -> Response:
@@ -308,7 +273,7 @@ class HotlineDesk:
                                           rp.ListReportsRequest(follow_up=True,
                                                                 page_size=FOLLOW_UP_PAGE))
         ids = list(dict.fromkeys(r.case_id for r in listed.reports if r.case_id))
-        cases = {c.id: c for c in await self._cases(reader, ids)}
+        cases = await self._console.read_cases(reader, ids)
         agencies = (await self._console.call(reader, "CaseService/ListAgencies",
                                              cs.ListAgenciesRequest())).agencies
         return self._console.render(

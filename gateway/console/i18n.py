@@ -107,6 +107,12 @@ TEXT: dict[str, dict[str, str]] = {
                            "情况，不要另开新案。",
                      "en": "Case {number}, led by {owner}, is already open for this subject: "
                            "add what you know to it rather than opening another."},
+    "subject_taken": {"zh": "该对象已有在办案件：请到该案件补充情况，不要另开新案。",
+                      "en": "A case is open on this subject: add to it rather than open "
+                            "another."},
+    "possible_duplicates": {"zh": "可能重复的在办案件（对象相近或同一属地），请先核对：",
+                            "en": "Open cases that may be the same (a subject alike, or the "
+                                  "same jurisdiction); check them first:"},
     "open_the_case": {"zh": "打开该案件", "en": "Open that case"},
     # An error page's heading, by the status of the refusal.
     "code_ALREADY_EXISTS": {"zh": "已经存在", "en": "Already there"},

@@ -37,6 +37,7 @@ from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
 from seamless.v1 import oversight_pb2 as ov
 from seamless.v1 import report_pb2 as rp
+from workflows.rules import limits
 from workflows.rules.refusals import Reason
 
 # The notices the 通知 page shows, newest first.
@@ -145,6 +146,20 @@ class WorkPages(ConsoleCore):
                     if rule is not None:
                         choices[f"{stage}|{place}"] = rule.lead
         return leads
+
+    async def cases_like(self, request: Request, reader: Reader) -> Response:
+        """The open form's "possible duplicates" (a fragment): open cases of the type on
+        the subject typed (the open would be refused: go there), or beginning alike or
+        in the jurisdiction chosen."""
+        query = request.query_params
+        case_type = query.get("type", "")[:64]
+        subject = query.get("subject", "")[:limits.MAX_SUBJECT]
+        if case_type not in self._catalog.playbooks or not subject.strip():
+            return self.render(request, reader, "duplicates.html", on_subject=[], alike=[])
+        on_subject, alike = await self.duplicates(reader, case_type, subject,
+                                                  query.get("jurisdiction", "")[:64])
+        return self.render(request, reader, "duplicates.html", on_subject=on_subject,
+                           alike=alike)
 
     async def case(self, request: Request, reader: Reader) -> Response:
         return await self._case_page(request, reader, request.path_params["ref"][:200])

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 
@@ -242,3 +242,32 @@ async def test_a_lead_objects_within_its_window_and_the_coordinator_decides_on_t
     after = (await gw.call("GetCase", cs.GetCaseRequest(case_id=case.number), MARKET)).case
     assert after.owner == MARKET
     assert after.objections[0].outcome == case_pb2.OBJECTION_OUTCOME_REASSIGNED
+
+
+async def test_the_open_form_names_possible_duplicates_however_the_subject_is_typed(
+        gw: Gateway, readers: Readers) -> None:
+    site = f"老王采石场{uuid.uuid4().hex[:4]}"
+    number = await mining_case(readers, subject=f"{site} 3号坑")
+    dispatcher = await readers(TOWNSHIP, "dispatcher")
+
+    async def hint(subject: str) -> str:
+        query = urlencode({"type": "illegal-mining", "subject": subject,
+                           "jurisdiction": "jinhaihu"})
+        return (await dispatcher.get(f"/cases-like?{query}")).text
+
+    async def listed() -> bool:  # the read model has it a moment after it opened
+        return f'data-case="{number}"' in await hint(f"{site}3号坑")
+    await eventually(listed, within=30)
+    # The same subject typed with other spaces, full-width and separators: the same case.
+    same = await hint(f"  {site.replace('采石场', '采石场·')}　３号坑 ")
+    assert f'data-case="{number}"' in same.split('data-testid="dup-same"')[1]
+    assert TEXT["subject_taken"]["zh"] in same
+    # A subject beginning alike: a possible duplicate, not a refusal.
+    alike = await hint(f"{site}北侧")
+    assert 'data-testid="dup-same"' not in alike
+    assert f'data-case="{number}"' in alike.split('data-testid="dup-alike"')[1]
+    assert (await hint("")).strip() == ""
+    # The case list finds it by the subject however spelt.
+    listing = await gw.call("ListCases", cs.ListCasesRequest(subject=f"{site}-3号坑"),
+                            TOWNSHIP)
+    assert [c.number for c in listing.cases] == [number]

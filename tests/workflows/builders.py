@@ -6,11 +6,12 @@ import hashlib
 import itertools
 from datetime import datetime, timedelta, timezone
 
+from records.subjects import normalize_subject, subject_identity
 from workflows.catalog_loader import Catalog
 from workflows.rules.case import CaseEngine
 from workflows.rules.commands import OpenCase
 from workflows.rules.model import Actor
-from workflows.rules.opening import normalize_subject, open_case, subject_identity
+from workflows.rules.opening import open_case
 
 # A Wednesday morning in Beijing.
 T0 = datetime(2026, 11, 18, 9, 0, tzinfo=timezone(timedelta(hours=8)))

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from records import event_schema as schema
+from records.subjects import normalize_subject
 from tests.workflows.builders import (
     T0,
     actor,
@@ -56,7 +57,6 @@ from workflows.rules.model import (
 from workflows.rules.opening import (
     case_id,
     check_open_request,
-    normalize_subject,
     open_case,
     split_case_id,
     subject_digest,

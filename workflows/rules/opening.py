@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import unicodedata
 from datetime import datetime
 
 from records import event_schema as schema
+from records.subjects import subject_identity
 from workflows.rules import limits
 from workflows.rules.case import CaseEngine, answer_key, fingerprint
 from workflows.rules.catalog import CaseRules, LeadRule
@@ -26,9 +26,6 @@ from workflows.rules.report_ops import check_report, record_attached
 from workflows.rules.task_ops import check_new_task, create_task
 from workflows.versions import LATEST
 
-_WHITESPACE = re.compile(r"\s+")
-# Spaces and the separators of plates, codes and names, which people type or leave out.
-_SEPARATORS = re.compile(r"[\s·・.\-_/]+")
 # A case number (gateway.case_numbers): eight digits of local date, a dash, that day's
 # sequence in at least four digits (a busy district's fifth is still a number).
 CASE_NUMBER = re.compile(r"[0-9]{8}-[0-9]{4,6}")
@@ -36,19 +33,6 @@ CASE_NUMBER = re.compile(r"[0-9]{8}-[0-9]{4,6}")
 
 def is_case_number(text: str) -> bool:
     return CASE_NUMBER.fullmatch(text) is not None
-
-
-def normalize_subject(subject_key: str) -> str:
-    """The subject as lists show and search it: full-width forms made plain (ＡＢ１ is
-    AB1, a full-width space a space), runs of spaces one, capitals."""
-    return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", subject_key).strip()).upper()
-
-
-def subject_identity(subject_key: str) -> str:
-    """What decides whether two reports are about the same subject: the normalized form
-    without spaces and the separators people type or leave out at will (老王饭店 and
-    老王 饭店, 浙A·12345 and 浙A-12345 and 浙a12345 are one subject)."""
-    return _SEPARATORS.sub("", normalize_subject(subject_key))
 
 
 def subject_lock(case_type: str, subject_key: str, secret: bytes = b"") -> str:

@@ -197,6 +197,29 @@ function catalogSearch(form) {
   });
 }
 
+// The open form's "possible duplicates": open cases of the type on the subject typed,
+// beginning alike or in the same jurisdiction, asked of the gateway as it is typed.
+function duplicateHint(form) {
+  const shown = document.getElementById("duplicates");
+  let timer = null, asked = 0;
+  const look = () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const query = new URLSearchParams({type: form.elements.type.value,
+                                         subject: form.elements.subject_key.value,
+                                         jurisdiction: form.elements.jurisdiction.value});
+      const mine = ++asked;
+      const answer = await fetch(`${shown.dataset.fragment}?${query}`,
+                                 {credentials: "same-origin"});
+      if (!answer.ok || answer.redirected || mine !== asked) return;
+      shown.innerHTML = await answer.text();
+    }, 250);
+  };
+  form.elements.subject_key.addEventListener("input", look);
+  form.elements.type.addEventListener("change", look);
+  form.elements.jurisdiction.addEventListener("change", look);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   tick();
   setInterval(tick, 1000);
@@ -204,6 +227,7 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll(".swimlane").forEach(swimlane);
   const open = document.getElementById("open-case");
   if (open) openCaseForm(open);
+  if (open && document.getElementById("duplicates")) duplicateHint(open);
   const dispatch = document.getElementById("dispatch");
   if (dispatch) dispatchForm(dispatch);
   const search = document.getElementById("catalog-search");

@@ -125,20 +125,22 @@ class CaseSummary(_message.Message):
     def __init__(self, id: _Optional[str] = ..., type: _Optional[str] = ..., subject_key: _Optional[str] = ..., title: _Optional[str] = ..., owner: _Optional[str] = ..., status: _Optional[_Union[_case_pb2.CaseStatus, str]] = ..., opened_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., number: _Optional[str] = ...) -> None: ...
 
 class ListCasesRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "owner", "status", "type", "subject")
+    __slots__ = ("page_size", "page_token", "owner", "status", "type", "subject", "subject_begins")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     OWNER_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_BEGINS_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     owner: str
     status: _case_pb2.CaseStatus
     type: str
     subject: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., owner: _Optional[str] = ..., status: _Optional[_Union[_case_pb2.CaseStatus, str]] = ..., type: _Optional[str] = ..., subject: _Optional[str] = ...) -> None: ...
+    subject_begins: bool
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., owner: _Optional[str] = ..., status: _Optional[_Union[_case_pb2.CaseStatus, str]] = ..., type: _Optional[str] = ..., subject: _Optional[str] = ..., subject_begins: _Optional[bool] = ...) -> None: ...
 
 class ListCasesResponse(_message.Message):
     __slots__ = ("cases", "next_page_token")
