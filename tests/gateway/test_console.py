@@ -14,6 +14,7 @@ import pytest
 
 from cli.provision import demo_password
 from gateway.console.i18n import TEXT
+from gateway.console.refusal_words import REFUSALS
 from observability import analysis
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
@@ -99,7 +100,8 @@ async def test_signing_in_sets_a_secure_session_cookie(browser: Browser) -> None
     for attribute in ("HttpOnly", "Secure", "SameSite=lax", "Path=/"):
         assert attribute.lower() in cookie.lower()
     inbox = await browser.get("/inbox")
-    assert inbox.status_code == 200 and 'data-testid="who">dispatcher<' in inbox.text
+    assert inbox.status_code == 200 and 'data-testid="who" translate="no">dispatcher<' in \
+        inbox.text
 
 
 async def test_a_first_head_chooses_their_password_on_the_sign_in_page(
@@ -201,7 +203,13 @@ async def test_a_strangers_case_is_not_found_worded_like_a_wrong_number(
     missing = await stranger.get("/cases/20990101-0001")
     assert theirs.status_code == missing.status_code == 404
     said = re.search(r'data-testid="error">([^<]*)<', theirs.text)
-    assert said and said.group(1) == f"there is no case {number}"
+    assert said and said.group(1) == REFUSALS["CASE_NOT_FOUND"][0]
+    assert theirs.text.replace(number, "N") == missing.text.replace("20990101-0001", "N")
+    await stranger.get(f"/lang/en?next=/cases/{number}")
+    theirs, missing = (await stranger.get(f"/cases/{number}"),
+                       await stranger.get("/cases/20990101-0001"))
+    detail = re.search(r'data-testid="error-detail">([^<]*)<', theirs.text)
+    assert detail and detail.group(1) == f"there is no case {number}"
     assert theirs.text.replace(number, "N") == missing.text.replace("20990101-0001", "N")
     # Nor may the stranger act on it through the console.
     refused = await stranger.act("WithdrawTask", "/inbox", case_id=number, task_id="T1")

@@ -131,6 +131,13 @@ def test_every_refusal_has_its_words_in_both_languages() -> None:
 # ----- the pages ---------------------------------------------------------------------
 
 
+@pytest.fixture
+def gw(own_gw: Gateway) -> Gateway:
+    """A platform of this module's own: its pages show its own work only, whose words
+    the test knows (other modules' cases are in their people's words)."""
+    return own_gw
+
+
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
          "source", "track", "wbr"}
 
