@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from cli.provision import demo_password
+from gateway.console.refusal_words import REFUSALS
 from tests.e2e.platform import Platform
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -28,6 +29,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 DOCS = Path(__file__).parents[2] / "docs"
 TOWNSHIP, NR, STRANGER, OVERSIGHT = ("jinhaihu-township", "natural-resources",
                                      "traffic-police", "oversight")
+FARMING, MARKET, COORDINATOR = "agriculture-rural", "market-regulation", "command-center"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -178,7 +180,8 @@ def test_a_stranger_gets_not_found_and_a_post_without_csrf_changes_nothing(
     _stranger_context, stranger = signed_in(chromium, platform, STRANGER, "duty-officer")
     reply = stranger.goto(f"/cases/{number}")
     assert reply is not None and reply.status == 404
-    expect(stranger.get_by_test_id("error")).to_have_text(f"there is no case {number}")
+    # Worded as for a wrong number, in the reader's language.
+    expect(stranger.get_by_test_id("error")).to_have_text(REFUSALS["CASE_NOT_FOUND"][0])
 
     # The owner's own browser, but a post without the token: refused, nothing changes.
     forged = desk.request.post("/act/CloseCase", form={"case_id": number,
@@ -220,3 +223,77 @@ def test_the_days_demo_gives_every_page_something_true(platform: Platform,
     desk.click("#intake button[value=check]")
     expect(desk.get_by_test_id("candidates")).to_contain_text("金海湖镇")
     desk.screenshot(path=str(DOCS / "console-intake.png"), full_page=True)
+
+
+def test_a_lead_objects_on_its_phone_the_coordinator_reassigns_and_the_new_lead_is_told(
+        platform: Platform, chromium: Browser) -> None:
+    # Urban management finds a recalled batch; the matrix makes farming the lead.
+    opened = platform.cli_json(
+        "case", "open", "--type", "food-supply-chain", "--stage", "production",
+        "--jurisdiction", "pinggu", "--subject", f"BATCH-{uuid.uuid4().hex[:6]}",
+        "--title", "召回批次流入市场", "--as", "urban-management")
+    number = opened["number"]
+    _lead_context, lead = signed_in(chromium, platform, FARMING, "duty-officer", PHONE)
+    lead.goto(f"/cases/{number}")
+    objection = lead.get_by_test_id("objection")
+    expect(objection).to_contain_text("派单异议")  # with the window's deadline counting down
+    expect(objection.locator(".clock .left")).to_contain_text("剩余")
+    objection.locator("summary").click()
+    objection.locator("textarea[name=reason]").fill("该批次未出加工厂，应由市场监管牵头")
+    objection.locator("select[name=suggested_agency]").select_option(MARKET)
+    objection.locator("button[type=submit]").click()
+    expect(lead.locator(".flash")).to_be_visible()
+    expect(lead.get_by_test_id("objection")).to_contain_text("异议待指挥中心裁定")
+    assert fits(lead), too_wide(lead)
+
+    _coordinator_context, desk = signed_in(chromium, platform, COORDINATOR, "duty-officer")
+    desk.goto("/inbox")
+    card = desk.locator(f"li.item[data-case='{number}'][data-ref='O1']")
+    expect(card).to_contain_text("对牵头办理提出异议", timeout=30_000)
+    card.locator("summary", has_text="改派牵头单位").click()
+    reassign = card.get_by_test_id("reassign")
+    expect(reassign.locator("select[name=reassign_to]")).to_have_value(MARKET)
+    reassign.locator("button[type=submit]").click()
+    expect(desk.locator(".flash")).to_be_visible()
+
+    # Market regulation learns it leads: a notice, unread until seen, in its language.
+    _market_context, market = signed_in(chromium, platform, MARKET, "duty-officer", PHONE)
+    market.goto("/inbox")
+    expect(market.get_by_test_id("unread")).to_be_visible(timeout=30_000)
+    market.get_by_test_id("unread").click()
+    notice = market.locator(f"li.item[data-case='{number}'][data-kind='ownership']")
+    expect(notice).to_contain_text("改由区市场监督管理局牵头")
+    expect(notice.get_by_test_id("unread-mark")).to_be_visible()
+    assert fits(market), too_wide(market)
+    market.screenshot(path=str(DOCS / "console-notices-phone.png"), full_page=True)
+    market.reload()  # seen: no longer unread
+    expect(market.locator(f"li.item[data-case='{number}'] [data-testid=unread-mark]")
+           ).to_have_count(0)
+    market.goto("/lang/en?next=/notices")
+    expect(market.locator(f"li.item[data-case='{number}'][data-kind='ownership']")
+           ).to_contain_text("Market Regulation Administration now leads the case")
+
+
+@pytest.mark.parametrize("width", [360, 414])
+def test_every_page_fits_a_phone_in_both_languages(platform: Platform, chromium: Browser,
+                                                   width: int) -> None:
+    opened = platform.cli_json(
+        "case", "open", "--type", "illegal-mining", "--jurisdiction", "jinhaihu",
+        "--subject", f"JHH-{uuid.uuid4().hex[:6]}", "--title", "金海湖村东沟夜间盗采砂石",
+        "--as", TOWNSHIP)
+    pages = {(TOWNSHIP, "dispatcher"): ["/inbox", "/cases", f"/cases/{opened['number']}",
+                                        "/notices"],
+             (NR, "field-officer"): ["/inbox", f"/cases/{opened['number']}"],
+             (COORDINATOR, "duty-officer"): ["/escalations", "/intake",
+                                             "/intake?service=construction-noise-night",
+                                             "/follow-up"],
+             (OVERSIGHT, "duty-officer"): ["/oversight"]}
+    for (agency, officer), paths in pages.items():
+        _context, phone = signed_in(chromium, platform, agency, officer,
+                                    {"width": width, "height": 800})
+        for lang in ("zh", "en"):
+            phone.goto(f"/lang/{lang}?next=/inbox")
+            for path in paths:
+                reply = phone.goto(path)
+                assert reply is not None and reply.ok, (path, reply and reply.status)
+                assert fits(phone), (agency, lang, path, too_wide(phone))
