@@ -169,6 +169,12 @@ class Service:
     def description_in(self, lang: str) -> str:
         return _in(lang, self.description_zh, self.description)
 
+    @property
+    def case_title(self) -> str:
+        """The title of a case a report of this category opens: its name in both
+        languages (a page shows the reader's: `ConsoleCore.case_title`)."""
+        return f"{self.name_zh} {self.name_en}"
+
     def group_in(self, lang: str) -> str:
         return _in(lang, self.group_zh, self.group_en)
 

@@ -90,6 +90,9 @@ class ConsoleCore:
         self._names[PLATFORM_ACTOR] = ("平台", "the platform")
         self._coordinator = directory.coordinator
         self._type_names = {p.id: (p.name_zh, p.name_en) for p in catalog.playbooks.values()}
+        # A case a report opened is titled by its category in both languages.
+        self._made_titles = {s.case_title: (s.name_zh, s.name_en)
+                             for s in dispatch.services()}
         self._env = Environment(loader=PackageLoader("gateway.console", "templates"),
                                 autoescape=select_autoescape(default=True),
                                 trim_blocks=True, lstrip_blocks=True)
@@ -142,6 +145,7 @@ class ConsoleCore:
                                                                   lang),
             stage_name=lambda case_type, stage: self.stage_name(case_type, stage, lang),
             answers=lambda report: self.answers(report, lang),
+            case_title=lambda title: local_name(self._made_titles, title, lang),
             **context)
         response = HTMLResponse(page, status_code=status)
         if flash_key:

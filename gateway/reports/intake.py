@@ -118,7 +118,7 @@ class Intake:
         report's later routings (after a split) from its first, whose retries it joins."""
         actor = Actor(self.hotline, taker.officer)
         ref = report_ref(report)
-        title = f"{route.service.name_zh} {route.service.name_en}"[:limits.MAX_TITLE]
+        title = route.service.case_title[:limits.MAX_TITLE]
         suffix = f"-{routing}" if routing else ""
         open_cmd = OpenCase(
             request_id=f"intake-{report.id}{suffix}"[:limits.MAX_REQUEST_ID], actor=actor,

@@ -17,6 +17,7 @@ from gateway.console.i18n import LANGUAGES, TEXT
 from gateway.console.refusal_words import REFUSALS, refusal_words
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
+from seamless.v1 import report_pb2 as rp
 from tests.gateway.harness import Gateway
 from tests.gateway.test_console_decisions import (
     FARMING,
@@ -223,6 +224,15 @@ async def test_every_page_speaks_one_language_after_a_morning_of_work(
         request_id=rid(), case_id=food.number, to_agency=FARMING, reason=say("Back 2")),
         MARKET)
 
+    # A citizen calls about the quarry: the report on its case, with the answers given.
+    called = await gw.call("SubmitReport", rp.SubmitReportRequest(
+        request_id=rid(), service_code="night-quarrying", description=say("Trucks 5"),
+        address=say("Gate 2"), lat=40.17, lon=117.35, located=True,
+        attributes=[rp.ReportAttribute(code="site", value=say(f"Pit {uuid.uuid4().hex[:6]}")),
+                    rp.ReportAttribute(code="machines", value="3")],
+        contact=rp.ReporterContact(name=say("Wang"), phone="13812345678")), "command-center")
+    hotline_case = called.report.case_number
+
     market = await readers(MARKET)
 
     async def noticed() -> bool:
@@ -233,9 +243,14 @@ async def test_every_page_speaks_one_language_after_a_morning_of_work(
              (market, "/inbox"), (market, "/notices"), (market, f"/cases/{food.number}"),
              (await readers("command-center"), "/escalations"),
              (await readers("command-center"), "/intake"),
+             (await readers("command-center"), "/intake?service=construction-noise-night"),
+             (await readers("command-center"), "/intake/services?q=%E5%99%AA"),
+             (dispatcher, "/cases-like?type=illegal-mining&subject=Q&jurisdiction=jinhaihu"),
              (await readers("command-center"), "/follow-up"),
              (await readers("oversight"), "/oversight"),
-             (await readers(FARMING), "/notices"), (await readers(FARMING), "/inbox")]
+             (await readers(FARMING), "/notices"), (await readers(FARMING), "/inbox"),
+             (await readers("command-center"), f"/cases/{hotline_case}"),
+             (await readers(TOWNSHIP), f"/cases/{hotline_case}")]
     for lang in LANGUAGES:
         for reader, path in pages:
             await reader.get(f"/lang/{lang}?next=/inbox")
