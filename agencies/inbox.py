@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
@@ -142,9 +142,9 @@ def list_notices(*, session: Session, agency: str, officer: str, limit: int,
     since = select(NoticeRecord.id).where(NoticeRecord.recipient == agency,
                                           col(NoticeRecord.id) > seen).limit(UNREAD_COUNTED)
     unread = len(list(session.exec(since)))
+    # Seen: what this list shows (newest first), never a notice that arrived meanwhile.
+    newest = rows[0].id if rows and after_id is None else None
     if mark_read and person is not None:
-        newest = session.exec(select(func.max(NoticeRecord.id))
-                              .where(NoticeRecord.recipient == agency)).one()
         if newest is not None and newest > seen:
             for row in rows:  # read after the session ends: not expired by the commit
                 session.expunge(row)

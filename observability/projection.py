@@ -298,8 +298,11 @@ def case_page(connection: Connection, *, viewer: str | None, filters: CaseFilter
         clauses.append("v.case_type = :case_type")
         params["case_type"] = filters.case_type
     if filters.subject and filters.subject_begins:
-        clauses.append(f"v.subject_identity LIKE :subject ESCAPE '{database.LIKE_ESCAPE}'")
-        params["subject"] = database.starting_with(filters.subject)
+        # The escape character bound, not written into the statement: the same on every
+        # server, whatever it makes of a backslash in a literal.
+        clauses.append("v.subject_identity LIKE :subject ESCAPE :escape")
+        params.update(subject=database.starting_with(filters.subject),
+                      escape=database.LIKE_ESCAPE)
     elif filters.subject:
         clauses.append("v.subject_identity = :subject")
         params["subject"] = filters.subject

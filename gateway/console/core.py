@@ -216,34 +216,31 @@ class ConsoleCore:
             shown.append((question.description_in(lang), value))
         return shown
 
-    async def duplicates(self, reader: Reader, case_type: str, subject: str, where: str
-                         ) -> tuple[list[case_pb2.Case], list[case_pb2.Case]]:
-        """Open cases of `case_type` that a new report or case may duplicate, from the
-        read model: those on its subject (an opening is refused for them, a report joins
-        one by itself), then those whose subject begins alike or that are in its
-        jurisdiction `where` (a merge by hand, if a person sees they are one), at most
-        MAX_CANDIDATES each."""
+    async def duplicates(self, reader: Reader, case_type: str, subject: str
+                         ) -> tuple[list[cs.CaseSummary], list[cs.CaseSummary]]:
+        """Open cases of `case_type` that a new report or case on `subject` may
+        duplicate, from the read model alone (two indexed lists, no case asked): those
+        on its subject (an opening is refused for them, a report joins one by itself),
+        and those whose subject begins alike (one a person may see is the same), at
+        most MAX_CANDIDATES each."""
         identity = subject_identity(subject)
+        if not identity:
+            return [], []
 
-        async def listing(**filters: Any) -> list[str]:
+        async def listing(**filters: Any) -> list[cs.CaseSummary]:
             reply = await self._call(reader, "CaseService/ListCases", cs.ListCasesRequest(
                 type=case_type, status=case_pb2.CASE_STATUS_OPEN,
                 page_size=MAX_CANDIDATES, **filters))
-            return [c.id for c in reply.cases]
+            return list(reply.cases)
 
-        async def none() -> list[str]:
+        async def none() -> list[cs.CaseSummary]:
             return []
-        same, alike, near = await asyncio.gather(
-            listing(subject=identity) if identity else none(),
+        same, alike = await asyncio.gather(
+            listing(subject=identity),
             listing(subject=similar_start(identity), subject_begins=True)
-            if len(identity) >= 2 else none(),
-            listing())
-        shown = await self.read_cases(reader, list(dict.fromkeys([*same, *alike, *near])))
-        on_subject = [shown[i] for i in same if i in shown]
-        others = [shown[i] for i in dict.fromkeys([*alike, *near])
-                  if i in shown and i not in same and
-                  (i in alike or not where or shown[i].jurisdiction == where)]
-        return on_subject, others[:MAX_CANDIDATES]
+            if len(identity) >= 2 else none())
+        on_subject = {c.id for c in same}
+        return same, [c for c in alike if c.id not in on_subject]
 
     async def read_cases(self, reader: Reader, ids: list[str]) -> dict[str, case_pb2.Case]:
         """The cases, read at once, by id; one that does not answer is left out."""

@@ -10,6 +10,7 @@ form's request id) judge what the form sends.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import uuid
 from collections.abc import Mapping
@@ -21,10 +22,11 @@ from connectrpc.errors import ConnectError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from gateway.console.core import ConsoleCore, field_refusal, flash_of
+from gateway.console.core import MAX_CANDIDATES, ConsoleCore, field_refusal, flash_of
 from gateway.console.forms import MAX_FIELD_CHARS
 from gateway.console.i18n import TEXT
 from gateway.console.web import FLASH_COOKIE, Reader, language, refusal_of, set_cookie
+from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
 from seamless.v1 import report_pb2 as rp
 from workflows.dispatch_catalog import MAX_SEARCH, Datatype, RouteError, Service
@@ -246,13 +248,32 @@ class HotlineDesk:
                          status: int = 200) -> Response:
         service = intake.service
         where = self._where(intake)
-        on_subject, nearby = await self._console.duplicates(reader, service.case_type,
-                                                            intake.subject, where)
+        on_subject, nearby = await self._candidates(reader, service, intake.subject, where)
         return self._console.render(
             request, reader, "intake.html", status=status, path="/intake", form=intake,
             service=service, q="", services=[], search_error="",
             places=self._dispatch.served_in(service), on_subject=on_subject,
             nearby=nearby, where=where)
+
+    async def _candidates(self, reader: Reader, service: Service, subject: str,
+                          where: str) -> tuple[list[case_pb2.Case], list[case_pb2.Case]]:
+        """Open cases of the category's case type the report could join: those on its
+        subject (it joins one by itself), then those whose subject begins alike or in
+        its jurisdiction `where` (a merge by hand), each read whole for the desk."""
+        (same, alike), newest = await asyncio.gather(
+            self._console.duplicates(reader, service.case_type, subject),
+            self._console.call(reader, "CaseService/ListCases", cs.ListCasesRequest(
+                type=service.case_type, status=case_pb2.CASE_STATUS_OPEN,
+                page_size=MAX_CANDIDATES)))
+        ids = [c.id for c in [*same, *alike, *newest.cases]]
+        cases = await self._console.read_cases(reader, list(dict.fromkeys(ids)))
+        on_subject = [cases[c.id] for c in same if c.id in cases]
+        in_place = [c.id for c in newest.cases if c.id in cases and
+                    (not where or cases[c.id].jurisdiction == where)]
+        shown = {c.id for c in same}
+        nearby = [cases[i] for i in dict.fromkeys([*(c.id for c in alike), *in_place])
+                  if i in cases and i not in shown]
+        return on_subject, nearby[:MAX_CANDIDATES]
 
     def _where(self, intake: IntakeForm) -> str:
         """The jurisdiction the report would go to, as far as the form tells yet."""

@@ -40,8 +40,10 @@ from seamless.v1 import report_pb2 as rp
 from workflows.rules import limits
 from workflows.rules.refusals import Reason
 
-# The notices the 通知 page shows, newest first.
+# The notices the 通知 page shows, newest first; a case's reports on its page (the
+# report service's largest page).
 NOTICES_SHOWN = 100
+REPORTS_SHOWN = 200
 
 class WorkPages(ConsoleCore):
     """The inbox, escalations, cases, a case's page, and `/act/<Method>`."""
@@ -148,16 +150,15 @@ class WorkPages(ConsoleCore):
         return leads
 
     async def cases_like(self, request: Request, reader: Reader) -> Response:
-        """The open form's "possible duplicates" (a fragment): open cases of the type on
-        the subject typed (the open would be refused: go there), or beginning alike or
-        in the jurisdiction chosen."""
+        """The open form's "possible duplicates" (a fragment, asked as the subject is
+        typed): open cases of the type on the subject typed (the open would be refused:
+        go there), or beginning alike."""
         query = request.query_params
         case_type = query.get("type", "")[:64]
         subject = query.get("subject", "")[:limits.MAX_SUBJECT]
-        if case_type not in self._catalog.playbooks or not subject.strip():
+        if case_type not in self._catalog.playbooks:
             return self.render(request, reader, "duplicates.html", on_subject=[], alike=[])
-        on_subject, alike = await self.duplicates(reader, case_type, subject,
-                                                  query.get("jurisdiction", "")[:64])
+        on_subject, alike = await self.duplicates(reader, case_type, subject)
         return self.render(request, reader, "duplicates.html", on_subject=on_subject,
                            alike=alike)
 
@@ -216,7 +217,8 @@ class WorkPages(ConsoleCore):
         reader the reports are not shown to."""
         try:
             reply = await self._call(reader, "ReportService/ListReports",
-                                     rp.ListReportsRequest(case_id=case.id, page_size=100))
+                                     rp.ListReportsRequest(case_id=case.id,
+                                                           page_size=REPORTS_SHOWN))
         except ConnectError as err:
             if err.code in (Code.NOT_FOUND, Code.PERMISSION_DENIED, Code.UNAVAILABLE):
                 return {}

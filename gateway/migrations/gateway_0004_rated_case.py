@@ -21,10 +21,13 @@ def upgrade() -> None:
     with op.batch_alter_table("report") as table:
         table.add_column(sa.Column("rated_case", sa.String(300), nullable=False,
                                    server_default=""))
-    # A rating that reopened nothing was of the case the report still follows; one that
-    # reopened the matter was of a case the report has left (so it is asked again).
-    op.execute("UPDATE report SET rated_case = case_id "
-               "WHERE rated_at IS NOT NULL AND reopened_as = ''")
+    # A report whose rating reopened nothing and that was not routed since was rated on
+    # the case it follows. One whose rating reopened the matter (it was routed to the new
+    # case just before its rating was stored), or that was routed after its rating (carried
+    # over by another report's reopening), was rated on a case it has left: it is asked
+    # again once the case it follows closes.
+    op.execute("UPDATE report SET rated_case = case_id WHERE rated_at IS NOT NULL "
+               "AND reopened_as = '' AND (routed_at IS NULL OR routed_at <= rated_at)")
 
 
 def downgrade() -> None:

@@ -306,9 +306,11 @@ class Intake:
             request_id=f"rate-{report.id}", actor=actor, report_id=report.id,
             rated_case=case.id, case_type=case.type, owner=case.owner, solved=solved,
             satisfaction=satisfaction)
-        # A reopened case's reporters are asked again, on the redone work: a rating of
-        # their own, beside the one that reopened the matter.
-        again = bool(case.reopened_from)
+        # A report rated before (on the case whose rating reopened the matter, or one it
+        # was carried over from) is rated again on the case it follows now: a rating of
+        # its own, beside the first, whatever that case is (the reopened one, or a case
+        # on the subject that was open already).
+        again = report.rated_at is not None
         with vouched(vouch):
             # The rating first, once (its run's id is the report's); the reopening follows
             # from the rating recorded, so a retry, or a second rating racing this one,

@@ -33,12 +33,12 @@ from gateway.reports.drafts import IntakeError, Taker
 from gateway.reports.intake import Intake, masked
 from gateway.reports.store import Report, ReportDraft, ReportFilter
 from observability import projection
-from records import participation
+from records import need_to_know
 from records.event_schema import Satisfaction
 from seamless.v1 import report_pb2 as pb
 from seamless.v1 import report_pb2_grpc
 from workflows import client as cases
-from workflows.rules.model import Actor
+from workflows.rules.model import Actor, CaseState
 from workflows.rules.report_ops import DESK_CHANNELS
 from workflows.seals import Vouch
 
@@ -60,6 +60,19 @@ def _stamp(value: object) -> Timestamp | None:
     return stamp
 
 
+def reads_reports(viewer: str, state: CaseState, *, hotline: str) -> bool:
+    """Whether `viewer` reads the reports of the case in `state`: those working it (its
+    lead, the hotline, oversight, the agencies with a task in it). An agency offered the
+    case, or one that took part before, reads its header only (records.need_to_know)."""
+    pending = state.pending_handoff
+    part = need_to_know.part_of(
+        viewer, owner=state.owner, coordinator=hotline,
+        assignees={t.assignee for t in state.tasks},
+        offered={pending.to_agency} if pending is not None else set(),
+        participants=state.participants())
+    return part >= need_to_know.Part.ASSIGNEE
+
+
 def report_to_proto(report: Report, *, full_contact: bool) -> pb.Report:
     """The report as a viewer sees it: without `full_contact`, its reporter masked in
     the contact fields and in its own words (description, address)."""
@@ -77,7 +90,7 @@ def report_to_proto(report: Report, *, full_contact: bool) -> pb.Report:
         description=description, address=address, lat=report.lat or 0.0,
         lon=report.lon or 0.0, located=report.lat is not None,
         jurisdiction=report.jurisdiction, area=report.area, subject=report.subject,
-        attributes=[pb.ReportAttribute(code=k, value=v)
+        attributes=[pb.ReportAttribute(code=k, value=v if full_contact else masked(v, report))
                     for k, v in sorted(report.attribute_map().items())],
         media_urls=report.media(), contact=contact, received_time=_stamp(report.received_at),
         case_id=report.case_id, case_number=report.case_number,
@@ -163,7 +176,7 @@ class ReportService(report_pb2_grpc.ReportServiceServicer):
             raise GatewayError(grpc.StatusCode.NOT_FOUND, "REPORT_NOT_FOUND",
                                f"there is no report {report_id[:32]!r}")
         state = await cases.read_case(self._client, report.case_id)
-        if not participation.may_see(viewer, state.participants(), coordinator=hotline):
+        if not reads_reports(viewer, state, hotline=hotline):
             raise GatewayError(grpc.StatusCode.NOT_FOUND, "REPORT_NOT_FOUND",
                                f"there is no report {report_id[:32]!r}")
         return report, privacy.may_see_contact(viewer, owner=state.owner, hotline=hotline)
@@ -213,7 +226,7 @@ class ReportService(report_pb2_grpc.ReportServiceServicer):
                                    "case_id: whose reports (or follow_up)", {"field": "case_id"})
             case_id = await self._refs.live(request.case_id[:400])
             state = await cases.read_case(self._client, case_id)
-            if not participation.may_see(viewer, state.participants(), coordinator=hotline):
+            if not reads_reports(viewer, state, hotline=hotline):
                 raise not_found(request.case_id[:400])
             full = privacy.may_see_contact(viewer, owner=state.owner, hotline=hotline)
             rows = await asyncio.to_thread(self._intake.store.of_case, state.id, size)

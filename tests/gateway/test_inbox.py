@@ -162,7 +162,7 @@ async def test_notices_have_a_place_to_be_read(gw: Gateway) -> None:
     (notice,) = notices
     assert (notice.case_number, notice.kind) == (case.number,
                                                  case_pb2.NOTICE_KIND_HANDOFF_OFFER)
-    assert case.number in notice.text
+    assert "offers the case to natural-resources" in notice.text and notice.unread
     others = (await gw.call("ListNotices", pb.ListNoticesRequest(), STRANGER)).notices
     assert not [n for n in others if n.case_id == case.id]
 

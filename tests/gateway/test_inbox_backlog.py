@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from seamless.v1 import case_service_pb2 as pb
 from tests.gateway.harness import Gateway
 from workflows.catalog_loader import load_catalog
@@ -73,12 +75,18 @@ def lateness(item: pb.WorkItem) -> datetime:
     return since.ToDatetime(tzinfo=UTC)
 
 
-async def test_a_backlog_past_the_old_cut_is_read_whole_in_queue_order(
-        own_gw: Gateway) -> None:
-    gw = own_gw
+@pytest.fixture(scope="module")
+def backlog(own_gw: Gateway) -> list[CaseEngine]:
+    """The backlog, recorded once for the module (whichever test runs first)."""
     cases = [backlog_case(n, NOW - timedelta(minutes=5 * (BACKLOG - n)))
              for n in range(BACKLOG)]
-    record(gw, cases)
+    record(own_gw, cases)
+    return cases
+
+
+async def test_a_backlog_past_the_old_cut_is_read_whole_in_queue_order(
+        own_gw: Gateway, backlog: list[CaseEngine]) -> None:
+    gw, cases = own_gw, backlog
     arriving = [backlog_case(BACKLOG + n, NOW - timedelta(days=30 + n)) for n in range(3)]
     for transport in ("grpc", "http"):
         request = pb.CaseServiceListInboxRequest(page_size=200, open_only=True)
@@ -104,7 +112,8 @@ async def test_a_backlog_past_the_old_cut_is_read_whole_in_queue_order(
                               STRANGER)).items
 
 
-async def test_the_case_list_pages_through_every_case_newest_first(own_gw: Gateway) -> None:
+async def test_the_case_list_pages_through_every_case_newest_first(
+        own_gw: Gateway, backlog: list[CaseEngine]) -> None:
     gw = own_gw
     seen: list[pb.CaseSummary] = []
     request = pb.ListCasesRequest(page_size=100)

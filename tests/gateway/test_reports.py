@@ -15,6 +15,7 @@ from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
 from seamless.v1 import report_pb2 as pb
 from tests.gateway.harness import Gateway
+from tests.workflows.harness import eventually
 
 HOTLINE, TOWNSHIP, NR = "command-center", "jinhaihu-township", "natural-resources"
 STRANGER = "traffic-police"
@@ -225,3 +226,69 @@ async def test_two_ratings_at_once_record_one_and_reopen_at_most_once(gw: Gatewa
     winner = ratings[outcomes.index("rated")]
     assert (stored.solved, stored.satisfaction) == (winner.solved, winner.satisfaction)
     assert bool(stored.reopened_as) == (not winner.solved)
+
+
+async def _closed(gw: Gateway, case: case_pb2.Case) -> None:
+    """The case's tasks withdrawn and the case closed with an answer, by its lead."""
+    for task in case.tasks:
+        if task.state in (case_pb2.TASK_STATE_DISPATCHED, case_pb2.TASK_STATE_SIGNED,
+                          case_pb2.TASK_STATE_ON_SCENE):
+            await gw.call("WithdrawTask", cs.CaseServiceWithdrawTaskRequest(
+                request_id=f"t-{uuid.uuid4()}", case_id=case.id, task_id=task.id), case.owner)
+    await gw.call("CloseCase", cs.CloseCaseRequest(
+        request_id=f"t-{uuid.uuid4()}", case_id=case.id, summary="done",
+        answer="Done as asked."), case.owner)
+
+
+async def test_a_report_carried_into_a_case_open_on_its_subject_is_rated_there_afresh(
+        gw: Gateway) -> None:
+    site = f"quarry {uuid.uuid4().hex[:8]}"
+    first = await submit(gw, quarry_report(site))
+    await _closed(gw, await case_of(gw, first))
+    # A new call on the subject opens a new case, X, while the first reporter waits.
+    second = await submit(gw, quarry_report(site))
+
+    async def routed() -> bool:  # once the closed case has let its subject go
+        nonlocal second
+        second = (await gw.call("GetReport", pb.GetReportRequest(report_id=second.id),
+                                HOTLINE)).report
+        return bool(second.case_id)
+    await eventually(routed, within=60)
+    x = await case_of(gw, second)
+    assert x.id != first.case_id and not x.reopened_from
+    rated = await gw.call("RateReport", pb.RateReportRequest(
+        report_id=first.id, solved=False, satisfaction=pb.SATISFACTION_DISSATISFIED), HOTLINE)
+    assert rated.report.case_id == x.id  # the matter goes on in X, with every report
+    await _closed(gw, (await gw.call("GetCase", cs.GetCaseRequest(case_id=x.id),
+                                     HOTLINE)).case)
+    # Satisfied with X: recorded as said, reopening nothing (not the first rating again).
+    again = await gw.call("RateReport", pb.RateReportRequest(
+        report_id=first.id, solved=True, satisfaction=pb.SATISFACTION_SATISFIED), HOTLINE)
+    assert (again.report.rated, again.report.solved, again.report.satisfaction) == (
+        True, True, pb.SATISFACTION_SATISFIED)
+    assert again.report.case_id == x.id and not again.report.reopened_as
+    closed = (await gw.call("GetCase", cs.GetCaseRequest(case_id=x.id), HOTLINE)).case
+    assert closed.status == case_pb2.CASE_STATUS_CLOSED
+
+
+async def test_the_reports_are_read_by_those_working_the_case_and_answers_are_masked(
+        gw: Gateway) -> None:
+    request = quarry_report(f"quarry {uuid.uuid4().hex[:8]}")
+    request.attributes.append(pb.ReportAttribute(code="machines", value="2"))
+    request.description = f"trucks at night, call me on {PHONE}"
+    report = await submit(gw, request)
+    case = await case_of(gw, report)
+    working = {t.assignee for t in case.tasks} - {case.owner}
+    assert NR in working
+    seen = (await gw.call("ListReports", pb.ListReportsRequest(case_id=case.id), NR)).reports
+    assert [r.id for r in seen] == [report.id] and PHONE not in str(seen[0])
+    # Offered the case but not working it: the header only, not what the citizen wrote.
+    await gw.call("OfferHandoff", cs.OfferHandoffRequest(
+        request_id=f"t-{uuid.uuid4()}", case_id=case.id, to_agency="market-regulation",
+        reason="it may be a crime"), case.owner)
+    refused = await gw.fails("ListReports", pb.ListReportsRequest(case_id=case.id),
+                             "market-regulation")
+    assert refused.code == grpc.StatusCode.NOT_FOUND
+    refused = await gw.fails("GetReport", pb.GetReportRequest(report_id=report.id),
+                             "market-regulation")
+    assert refused.code == grpc.StatusCode.NOT_FOUND

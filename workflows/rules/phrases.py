@@ -39,9 +39,9 @@ PHRASES: dict[str, tuple[str, str]] = {
                        "前出具批准",
                        "{assignee} silent past {missed_time}: deemed to consent; the approval "
                        "is due by {issue_time}"),
-    "objection_raised": ("{owner}对牵头办理提出派单异议 {objection}，请于 {decide_time} 前裁定",
-                         "{owner} objects to leading the case ({objection}); decide by "
-                         "{decide_time}"),
+    "objection_raised": ("{owner}对牵头办理提出派单异议（{objection}，请于 {decide_time} 前裁定）",
+                         "{owner} objects to leading the case ({objection}, to decide by "
+                         "{decide_time})"),
     "objection_upheld": ("派单异议 {objection}：维持派单，{owner}继续牵头",
                          "objection {objection} upheld: {owner} keeps the case"),
     "objection_reassigned": ("派单异议 {objection}：改由{owner}牵头",

@@ -197,8 +197,8 @@ function catalogSearch(form) {
   });
 }
 
-// The open form's "possible duplicates": open cases of the type on the subject typed,
-// beginning alike or in the same jurisdiction, asked of the gateway as it is typed.
+// The open form's "possible duplicates": open cases of the type on the subject typed
+// or beginning alike, asked of the gateway as it is typed.
 function duplicateHint(form) {
   const shown = document.getElementById("duplicates");
   let timer = null, asked = 0;
@@ -206,8 +206,7 @@ function duplicateHint(form) {
     clearTimeout(timer);
     timer = setTimeout(async () => {
       const query = new URLSearchParams({type: form.elements.type.value,
-                                         subject: form.elements.subject_key.value,
-                                         jurisdiction: form.elements.jurisdiction.value});
+                                         subject: form.elements.subject_key.value});
       const mine = ++asked;
       const answer = await fetch(`${shown.dataset.fragment}?${query}`,
                                  {credentials: "same-origin"});
@@ -217,7 +216,6 @@ function duplicateHint(form) {
   };
   form.elements.subject_key.addEventListener("input", look);
   form.elements.type.addEventListener("change", look);
-  form.elements.jurisdiction.addEventListener("change", look);
 }
 
 document.addEventListener("DOMContentLoaded", () => {

@@ -9,15 +9,26 @@ Create Date: 2026-12-07
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import sqlalchemy as sa
 from alembic import op
-
-from records.subjects import subject_identity
 
 revision = "projection_0002"
 down_revision = "projection_0001"
 branch_labels = None
 depends_on = None
+
+
+# The rule as it was when this revision was written (records.subjects): a migration
+# keeps its own copy, so a later change of the rule does not change what it did.
+_SEPARATORS = re.compile(r"[\s·・.\-_/]+")
+
+
+def subject_identity(subject_key: str) -> str:
+    normalized = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", subject_key).strip()).upper()
+    return _SEPARATORS.sub("", normalized)
 
 
 def upgrade() -> None:
