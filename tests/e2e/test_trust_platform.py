@@ -280,12 +280,13 @@ def test_agency_ports_take_deliveries_and_notices_from_the_worker_alone(
                                        (key,)).fetchall())
     wait_for(notice_arrived, "the real supervision notice")
     with sqlite3.connect(database) as agency:
-        [(text,)] = agency.execute("SELECT text FROM notice WHERE idempotency_key = ?",
-                                   (key,)).fetchall()
+        [(text, phrase)] = agency.execute(
+            "SELECT text, phrase FROM notice WHERE idempotency_key = ?", (key,)).fetchall()
         [(withdrawn,)] = agency.execute("SELECT withdrawn FROM inbox_item WHERE task_id = ? "
                                         "AND case_id = ?", (dispatched["task_id"],
                                                             case["id"])).fetchall()
-    assert text.startswith("督办") and not withdrawn
+    # The worker's notice (the sign-for clock missed), not the planted one.
+    assert "sign-for missed" in text and '"clock_missed"' in phrase and not withdrawn
 
 
 def test_people_act_as_themselves_with_the_roles_they_hold(platform: Platform,
