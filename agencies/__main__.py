@@ -54,6 +54,8 @@ class AgencySettings(BaseSettings):
     pki_dir: Path
     # Officers to add when the roster lacks them (the demo officers, a first head).
     roster_seed_file: Path | None = None
+    # The agency's evidence store (a directory of its own; a volume under compose).
+    evidence_dir: Path | None = None
 
 
 class HostSettings(BaseSettings):
@@ -94,7 +96,8 @@ async def serve(agencies: list[tuple[AgencySettings, agency_pb2.Agency]]) -> Non
                 database_password_file=settings.database_password_file, identity=identity,
                 store=CertificateStore.load(pki), port=settings.port,
                 desk_port=settings.desk_port, host=settings.host,
-                gateway=GatewayLink(settings.gateway_address, identity), roster_seed=seed))
+                gateway=GatewayLink(settings.gateway_address, identity), roster_seed=seed,
+                evidence_dir=settings.evidence_dir))
             logging.info("%s serving parties on %s:%d, its officers' desk on %s:%d",
                          profile.id, settings.host, ports.parties, settings.host, ports.desk)
         await stop.wait()

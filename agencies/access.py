@@ -53,6 +53,13 @@ ACCESS: dict[str, Access] = {
     _AGENCY + "ListNotices": Access(party=Role.GATEWAY, session=True),
     _AGENCY + "DescribeAgency": Access(anyone=True),
     _AGENCY + "ActOnTask": Access(session=True, role=OfficerRole.OFFICER),
+    # Evidence: an officer's upload, relayed by the gateway with the officer's session;
+    # fetches and lists for the gateway, which has checked who may see the files.
+    _AGENCY + "StoreEvidence": Access(party=Role.GATEWAY, session=True,
+                                      role=OfficerRole.OFFICER),
+    _AGENCY + "FetchEvidence": Access(party=Role.GATEWAY),
+    _AGENCY + "ListEvidence": Access(party=Role.GATEWAY),
+    _AGENCY + "ListCustody": Access(party=Role.GATEWAY),
     _ROSTER + "SignIn": Access(anyone=True),
     _ROSTER + "SignOut": Access(session=True, relayed_by=Role.GATEWAY),
     _ROSTER + "CheckSession": Access(party=Role.GATEWAY),

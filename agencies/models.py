@@ -88,6 +88,45 @@ class Finding(SQLModel, table=True):
     submitted_at: datetime = Field(default_factory=utc_now, sa_column=_when())
 
 
+class EvidenceFile(SQLModel, table=True):
+    """A file an officer attached to a task (agencies.evidence): the bytes are in the
+    agency's evidence store under their digest; this row is what the file is and says."""
+
+    __tablename__ = "evidence_file"
+    __table_args__ = (UniqueConstraint("case_id", "task_id", "sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, index=True)
+    case_id: str = Field(max_length=300, index=True)
+    task_id: str = Field(max_length=64)
+    name: str = Field(default="", max_length=200)
+    media_type: str = Field(max_length=64)
+    size: int
+    uploaded_by: str = Field(max_length=64)
+    uploaded_at: datetime = Field(default_factory=utc_now, sa_column=_when())
+    # What a photo says of itself (EXIF), as read: shown and checked, never trusted.
+    taken_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    lat: float | None = None
+    lon: float | None = None
+
+
+class CustodyEntry(SQLModel, table=True):
+    """One fetch of an evidence file: who asked (as the gateway proved them), when, and
+    whether it was served (a file that no longer matched its digest is not)."""
+
+    __tablename__ = "evidence_custody"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64)
+    case_id: str = Field(max_length=300, index=True)
+    task_id: str = Field(max_length=64)
+    agency: str = Field(max_length=64)
+    officer: str = Field(default="", max_length=64)
+    at: datetime = Field(default_factory=utc_now, sa_column=_when())
+    served: bool
+    thumbnail: bool = False
+
+
 class Officer(SQLModel, table=True):
     """A person who acts for the agency. The agency alone keeps its roster."""
 

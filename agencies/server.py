@@ -29,6 +29,8 @@ from sqlmodel import Session
 
 from agencies import inbox, roster
 from agencies.access import AgencyAccess, caller
+from agencies.evidence import EvidenceStore
+from agencies.evidence_service import EvidenceDesk
 from agencies.gateway_link import GatewayLink
 from agencies.models import Finding, InboxItem, InboxItemBase, NoticeRecord
 from agencies.roster_service import RosterService
@@ -127,13 +129,15 @@ def _problems(err: ValidationError) -> str:
                      for e in err.errors())
 
 
-class AgencyService(agency_pb2_grpc.AgencyServiceServicer):
+class AgencyService(EvidenceDesk, agency_pb2_grpc.AgencyServiceServicer):
     def __init__(self, profile: agency_pb2.Agency, engine: Engine, signer: Signer,
-                 gateway: GatewayLink | None = None) -> None:
+                 gateway: GatewayLink | None = None,
+                 evidence: EvidenceStore | None = None) -> None:
         self._profile = profile
         self._engine = engine
         self._signer = signer
         self._gateway = gateway
+        self._evidence = evidence
 
     @property
     def agency(self) -> str:
@@ -347,7 +351,7 @@ _ACTIONS = {action: call.act for action, call in command_table.BY_DESK_ACTION.it
 
 # The agency's own tables (agencies.models), migrated at start.
 SCHEMA = database.Schema("agency", Path(__file__).parent / "migrations",
-                         "agency_0003")
+                         "agency_0004")
 
 
 def open_database(url: str, *, password_file: Path | None = None) -> Engine:
@@ -368,11 +372,12 @@ async def run_server(*, profile: agency_pb2.Agency, database_url: str, identity:
                      database_password_file: Path | None = None,
                      store: CertificateStore, port: int = 0, desk_port: int = 0,
                      host: str = "127.0.0.1", gateway: GatewayLink | None = None,
-                     roster_seed: Sequence[roster.SeedEntry] = ()
-                     ) -> AsyncIterator[AgencyPorts]:
+                     roster_seed: Sequence[roster.SeedEntry] = (),
+                     evidence_dir: Path | None = None) -> AsyncIterator[AgencyPorts]:
     """Serve the agency until the block ends; yields the bound ports (0 picks one).
     Without a gateway link its officers cannot act through it (ActOnTask refuses).
-    `roster_seed` adds the officers the roster lacks (demo officers, a first head)."""
+    `roster_seed` adds the officers the roster lacks (demo officers, a first head);
+    `evidence_dir` is the agency's evidence store (without one it takes no files)."""
     if identity.party.id != profile.id:
         raise ValueError(f"the certificate is {identity.party}'s, not {profile.id}'s")
     engine = open_database(database_url, password_file=database_password_file)
@@ -384,7 +389,9 @@ async def run_server(*, profile: agency_pb2.Agency, database_url: str, identity:
                                            access.guard()])
     signer = Signer(identity)
     agency_pb2_grpc.add_AgencyServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        AgencyService(profile, engine, signer, gateway), server)
+        AgencyService(profile, engine, signer, gateway,
+                      EvidenceStore(evidence_dir) if evidence_dir is not None else None),
+        server)
     roster_pb2_grpc.add_RosterServiceServicer_to_server(  # type: ignore[no-untyped-call]
         RosterService(profile.id, engine, signer), server)
     health_servicer = HealthServicer()

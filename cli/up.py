@@ -121,7 +121,8 @@ def _agency_settings(data_dir: Path, endpoints: Endpoints, databases: Databases,
             "gateway_address": endpoints.gateway_mtls,
             "identity_dir": str(datadir.identity(data_dir, agency).root),
             "pki_dir": str(datadir.pki(data_dir).root),
-            "roster_seed_file": str(folder / "roster-seed.json")}
+            "roster_seed_file": str(folder / "roster-seed.json"),
+            "evidence_dir": str(folder / "evidence")}
 
 
 def processes(data_dir: Path, ports: Ports, endpoints: Endpoints,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 
 import grpc
 
@@ -24,6 +24,8 @@ from trust.tls import expecting, mutual_tls_channel
 
 CHECK_TIMEOUT_SECONDS = 5.0
 INBOX_TIMEOUT_SECONDS = 10.0
+# An evidence file's whole transfer (25 MiB over a slow line takes a while).
+EVIDENCE_TIMEOUT_SECONDS = 600.0
 # Argon2id at the agency, at most two at a time: a queue of sign-ins takes a while.
 SIGN_IN_TIMEOUT_SECONDS = 15.0
 # How long the gateway takes an agency's word that a session stands: a person busy with
@@ -150,4 +152,40 @@ class AgencyLinks:
         answer: agency_pb2.AgencyServiceListNoticesResponse = await stub.ListNotices(
             request, metadata=(("authorization", f"Bearer {session}"),),
             timeout=INBOX_TIMEOUT_SECONDS)
+        return answer
+
+    # ----- evidence (agencies.evidence): the holder keeps the files ----------------------
+
+    def _stub(self, agency: str) -> agency_pb2_grpc.AgencyServiceStub:
+        channel = self._channel(agency)
+        if channel is None:
+            raise KeyError(agency)
+        return agency_pb2_grpc.AgencyServiceStub(channel)  # type: ignore[no-untyped-call]
+
+    async def store_evidence(self, agency: str, session: str,
+                             parts: AsyncIterator[agency_pb2.StoreEvidenceRequest]
+                             ) -> agency_pb2.StoreEvidenceResponse:
+        """An officer's upload, streamed to the officer's own agency with their session.
+        Raises grpc.aio.AioRpcError as the agency answered; KeyError as list_notices."""
+        answer: agency_pb2.StoreEvidenceResponse = await self._stub(agency).StoreEvidence(
+            parts, metadata=(("authorization", f"Bearer {session}"),),
+            timeout=EVIDENCE_TIMEOUT_SECONDS)
+        return answer
+
+    def fetch_evidence(self, holder: str, request: agency_pb2.FetchEvidenceRequest
+                       ) -> AsyncIterator[agency_pb2.FetchEvidenceResponse]:
+        """The file from its holder, for a viewer the caller has found may see it."""
+        call: AsyncIterator[agency_pb2.FetchEvidenceResponse] = \
+            self._stub(holder).FetchEvidence(request, timeout=EVIDENCE_TIMEOUT_SECONDS)
+        return call
+
+    async def list_evidence(self, holder: str, case_id: str
+                            ) -> agency_pb2.ListEvidenceResponse:
+        answer: agency_pb2.ListEvidenceResponse = await self._stub(holder).ListEvidence(
+            agency_pb2.ListEvidenceRequest(case_id=case_id), timeout=INBOX_TIMEOUT_SECONDS)
+        return answer
+
+    async def list_custody(self, holder: str, case_id: str) -> agency_pb2.ListCustodyResponse:
+        answer: agency_pb2.ListCustodyResponse = await self._stub(holder).ListCustody(
+            agency_pb2.ListCustodyRequest(case_id=case_id), timeout=INBOX_TIMEOUT_SECONDS)
         return answer

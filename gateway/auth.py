@@ -67,7 +67,11 @@ class Authenticator:
             self._admission.pace(CallerKind.AGENCY, party.id)
             return Caller(CallerKind.AGENCY, party.id,
                           signed_act=header(context, ACT_HEADER))
-        token = bearer(context)
+        return await self.officer_of(bearer(context))
+
+    async def officer_of(self, token: str) -> Caller:
+        """The signed-in person a session token names, once its agency says the session
+        still stands (a door of the gateway other than its RPCs asks here too)."""
         if not token:
             raise unauthenticated("missing credential: sign in ('seamless login') and send "
                                   "'authorization: Bearer <session>'")

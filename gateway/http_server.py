@@ -46,6 +46,19 @@ class Dispatch:
         await self._console(scope, receive, send)
 
 
+class ByPrefix:
+    """Paths under `prefix` to `inner`, the others to `outer`: a door with a body bound
+    of its own (evidence files) beside the rest."""
+
+    def __init__(self, prefix: str, inner: ASGIApp, outer: ASGIApp) -> None:
+        self._prefix = prefix.rstrip("/") + "/"
+        self._inner, self._outer = inner, outer
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        inside = scope["type"] == "http" and str(scope["path"]).startswith(self._prefix)
+        await (self._inner if inside else self._outer)(scope, receive, send)
+
+
 def _is_grpc(scope: dict[str, Any]) -> bool:
     """gRPC over HTTP/2 needs trailers, which this server cannot send: it is served on
     the gateway's gRPC ports (gRPC-Web, which needs none, is served here)."""

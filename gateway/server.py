@@ -32,8 +32,11 @@ from gateway.case_service import CaseService
 from gateway.codec_endpoint import PREFIX as CODEC_PREFIX
 from gateway.codec_endpoint import codec_app
 from gateway.console import console_app
+from gateway.console.web import Keys
+from gateway.evidence_http import MAX_UPLOAD_BYTES, EvidenceDoor, evidence_app
+from gateway.evidence_http import PREFIX as EVIDENCE_PREFIX
 from gateway.http_api import Operations, connect_apps
-from gateway.http_server import ASGIApp, BodyLimit, Dispatch, serve_http
+from gateway.http_server import ASGIApp, BodyLimit, ByPrefix, Dispatch, serve_http
 from gateway.open311.app import PREFIX as OPEN311_PREFIX
 from gateway.open311.app import open311_app
 from gateway.open311.keys import ApiKeys
@@ -140,12 +143,20 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
         mounts.append((CODEC_PREFIX, codec_app(
             client.data_converter.payload_codec, authenticator.identify,
             ui_origins=[o.strip() for o in codec_ui_origins.split(",") if o.strip()])))
-    http_app = BodyLimit(Dispatch(connect_apps(operations, read_max_bytes=MAX_REQUEST_BYTES),
-                                  mounts=mounts,
-                                  console=console_app(operations=operations, links=links,
-                                                      store=store, catalog=catalog,
-                                                      dispatch=intake.dispatch)),
-                         max_bytes=MAX_HTTP_BODY_BYTES, declared=False)
+    keys = Keys()
+    evidence = EvidenceDoor(authenticator=authenticator, links=links, refs=refs,
+                            ledger=ledger_engine, coordinator=catalog.directory.coordinator,
+                            keys=keys)
+    http_app = ByPrefix(
+        # Evidence files stream through with a bound of their own (a file, not a form).
+        EVIDENCE_PREFIX, BodyLimit(evidence_app(evidence), max_bytes=MAX_UPLOAD_BYTES),
+        BodyLimit(Dispatch(connect_apps(operations, read_max_bytes=MAX_REQUEST_BYTES),
+                           mounts=mounts,
+                           console=console_app(operations=operations, links=links,
+                                               store=store, catalog=catalog,
+                                               dispatch=intake.dispatch, keys=keys,
+                                               evidence=evidence)),
+                  max_bytes=MAX_HTTP_BODY_BYTES, declared=False))
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(

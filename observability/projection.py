@@ -337,6 +337,13 @@ def cases_by_id(connection: Connection, case_ids: Sequence[str]) -> dict[str, Ca
     return found
 
 
+def parties_of(connection: Connection, case_id: str) -> list[str]:
+    """The agencies that take part in the case."""
+    return [row[0] for row in connection.execute(text(
+        "SELECT agency FROM case_party WHERE case_id = :case_id ORDER BY agency"),
+        {"case_id": case_id}).all()]
+
+
 def follow_ups(connection: Connection, *, now: datetime, size: int) -> list[tuple[str, str]]:
     """(report id, case id) of the unrated reports of closed cases whose follow-up
     window is still open, the earliest closed first."""

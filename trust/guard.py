@@ -115,5 +115,25 @@ class Guard(grpc.aio.ServerInterceptor, Generic[Caller]):  # type: ignore[type-a
             return grpc.unary_stream_rpc_method_handler(
                 guarded_stream, request_deserializer=None,
                 response_serializer=handler.response_serializer)
+        if handler.stream_unary is not None:
+            collecting = handler.stream_unary
+
+            async def guarded_upload(raws: AsyncIterator[bytes], context: Context) -> Any:
+                caller = await identify(method, context)
+
+                async def parsed() -> AsyncIterator[Any]:
+                    async for raw in raws:
+                        yield await _parsed(parse, raw, method, context)
+                reset = current.set(caller)
+                try:
+                    async with around(method, caller, context):
+                        return await collecting(parsed(), context)  # type: ignore[arg-type]
+                finally:
+                    current.reset(reset)
+
+            return grpc.stream_unary_rpc_method_handler(
+                guarded_upload, request_deserializer=None,
+                response_serializer=handler.response_serializer)
         # No other kind of call is served; refuse rather than serve it unchecked.
-        raise RuntimeError(f"{method}: only unary and server-streaming calls are guarded")
+        raise RuntimeError(f"{method}: only unary, server-streaming and client-streaming "
+                           "calls are guarded")

@@ -5,6 +5,7 @@ JSON sign-in for programs (`gateway.sign_in`)."""
 from __future__ import annotations
 
 from importlib.resources import files
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -17,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.agency_links import AgencyLinks
 from gateway.console.hotline import HotlineDesk
 from gateway.console.pages import Console
+from gateway.console.web import Keys
 from gateway.http_api import Operations
 from gateway.http_server import BodyLimit
 from gateway.sign_in import SignIn
@@ -24,6 +26,9 @@ from trust.pki import CertificateStore
 from trust.throttle import Throttle
 from workflows.catalog_loader import Catalog
 from workflows.dispatch_catalog import DispatchCatalog, load_dispatch_catalog
+
+if TYPE_CHECKING:  # the evidence door uses the console's session cookie and keys
+    from gateway.evidence_http import EvidenceDoor
 
 # A form of the console (findings, evidence references, a summary) fits in this.
 MAX_FORM_BYTES = 64 * 1024
@@ -51,13 +56,14 @@ async def no_icon(request: Request) -> Response:
 
 
 def console_app(*, operations: Operations, links: AgencyLinks, store: CertificateStore,
-                catalog: Catalog, dispatch: DispatchCatalog | None = None) -> Starlette:
+                catalog: Catalog, dispatch: DispatchCatalog | None = None,
+                keys: Keys | None = None, evidence: EvidenceDoor | None = None) -> Starlette:
     """`dispatch` is the intake's catalog (the categories the hotline picks from);
     by default the one beside `catalog`'s files."""
     # One count of sign-in attempts per address, whichever door they come through.
     throttle = Throttle()
     console = Console(operations=operations, links=links, store=store, catalog=catalog,
-                      throttle=throttle,
+                      throttle=throttle, keys=keys, evidence=evidence,
                       dispatch=dispatch or load_dispatch_catalog(catalog))
     desk = HotlineDesk(console, catalog.calendar.tz)
     sessions = SignIn(links, store, console.sign_in_bodies(), throttle)

@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from connectrpc.code import Code
@@ -56,6 +56,9 @@ from workflows.rules import limits, phrases
 from workflows.rules.catalog import TaskKind
 from workflows.rules.work import STEP_WORDS, WorkAction
 
+if TYPE_CHECKING:  # the evidence door uses the console's session cookie and keys
+    from gateway.evidence_http import EvidenceDoor
+
 Page = Callable[[Request, Reader], Awaitable[Response]]
 # Open cases shown as ones a report could join or a new case may duplicate, each list.
 MAX_CANDIDATES = 10
@@ -74,13 +77,17 @@ _FLASH_ARG = re.compile(r"[A-Za-z0-9-]{1,64}")
 class ConsoleCore:
     def __init__(self, *, operations: Operations, links: AgencyLinks,
                  store: CertificateStore, catalog: Catalog, throttle: Throttle,
-                 dispatch: DispatchCatalog) -> None:
+                 dispatch: DispatchCatalog, keys: Keys | None = None,
+                 evidence: EvidenceDoor | None = None) -> None:
         self._ops = operations
         self.dispatch = dispatch
         self._links = links
         self._store = store
         self._catalog = catalog
-        self._keys = Keys()
+        # The CSRF key: the evidence door checks an upload's token with it too.
+        self._keys = keys or Keys()
+        # The case page's evidence files (none without the door: a console alone).
+        self.evidence = evidence
         self._throttle = throttle
         self._zone = catalog.calendar.tz
         directory = catalog.directory

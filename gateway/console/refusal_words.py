@@ -119,6 +119,13 @@ REFUSALS: dict[str, tuple[str, str]] = {
                                                      "shortly."),
     "HEAVY_JOB_RUNNING": ("您已有一项统计在进行，请等待其完成。",
                           "One of your heavy reports is still running; wait for it."),
+    # The evidence door's (gateway.evidence_http)
+    "EVIDENCE_TAMPERED": ("该文件已与签名时的摘要不符，不予提供；此次拒绝已记入保管记录。",
+                          "The file no longer matches its signed digest: it is not served, "
+                          "and the refusal is on record."),
+    "NOT_YOURS_TO_SEE": ("该取证材料仅持有单位、牵头单位、指挥中心和督查可见。",
+                         "This evidence is for the agency holding it, the lead, the "
+                         "coordinator and oversight."),
     # The intake's (gateway.reports)
     "UNKNOWN_SERVICE": ("目录中没有这个诉求类别。", "The catalog has no such category."),
     "BAD_PHONE": ("电话号码格式不正确。", "That phone number is not valid."),

@@ -7,6 +7,7 @@ request's.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -33,12 +34,25 @@ from gateway.console.web import (
     refusal_of,
     set_cookie,
 )
+from records.participation import OVERSIGHT
 from seamless.v1 import case_pb2
 from seamless.v1 import case_service_pb2 as cs
 from seamless.v1 import oversight_pb2 as ov
 from seamless.v1 import report_pb2 as rp
 from workflows.rules import limits
 from workflows.rules.refusals import Reason
+
+# A photo taken further than this from where a citizen located the matter is flagged.
+FAR_FROM_SITE_KM = 2.0
+
+
+def kilometres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """The great-circle distance between two WGS84 points."""
+    (lat1, lon1), (lat2, lon2) = (tuple(math.radians(v) for v in p) for p in (a, b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + \
+        math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
+
 
 # The notices the 通知 page shows, newest first; a case's reports on its page (the
 # report service's largest page).
@@ -204,12 +218,44 @@ class WorkPages(ConsoleCore):
         # assisting agency, which reads the header, asks for them (contacts masked).
         whole = reader.agency in (case.owner, self._coordinator)
         reports = await self._reports(reader, case) if case.reports or not whole else {}
+        files = await self._evidence(reader, case, reports)
         return self.render(request, reader, "case.html", status=status, reports=reports,
+                           evidence=files,
                            path=f"/cases/{case.number or case.id}", case=case,
                            timeline=timeline, lanes=lanes, agencies=agencies,
                            playbook=playbook, capable=capable, waiting=waiting,
                            actual=actual, started=started, close_errors=close_errors or {},
                            close_values=close_values or {})
+
+    async def _evidence(self, reader: Reader, case: case_pb2.Case,
+                        reports: dict[str, rp.Report]) -> list[dict[str, Any]]:
+        """The case's evidence files the reader may know of, each with what its photo says
+        checked against the case: taken before its task was dispatched, or far from where
+        a citizen located the matter."""
+        if self.evidence is None or not case.tasks:
+            return []
+        listed = await self.evidence.listing(reader.agency, reader.agency == OVERSIGHT,
+                                             case.id)
+        if listed is None:
+            return []
+        dispatched = {t.id: t.dispatched_at.ToDatetime(tzinfo=UTC) for t in case.tasks
+                      if t.dispatched_at.ByteSize()}
+        site = next(((r.lat, r.lon) for r in reports.values() if r.located), None)
+        shown = []
+        for file in listed["files"]:
+            flags = []
+            taken = datetime.fromisoformat(file["taken_at"]) if file.get("taken_at") \
+                else None
+            if taken is not None and file["task_id"] in dispatched and \
+                    taken < dispatched[file["task_id"]]:
+                flags.append("before_dispatch")
+            if site is not None and file.get("location") and \
+                    kilometres(site, file["location"]) > FAR_FROM_SITE_KM:
+                flags.append("far_from_site")
+            uploaded = datetime.fromisoformat(file["uploaded_at"]) if file.get("uploaded_at") \
+                else None
+            shown.append({**file, "taken": taken, "uploaded": uploaded, "flags": flags})
+        return shown
 
     async def _reports(self, reader: Reader, case: case_pb2.Case) -> dict[str, rp.Report]:
         """What the citizens wrote, by report id, as the reader may read it (the contact

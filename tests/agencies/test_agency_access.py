@@ -141,3 +141,28 @@ async def test_an_officer_acts_only_as_itself_and_only_at_the_desk(agency: Agenc
     assert await _code(agency.as_party("gateway", Role.GATEWAY).ActOnTask(
         act, metadata=await agency.sign_in(HEAD))) is grpc.StatusCode.PERMISSION_DENIED
     assert (await agency.inbox())[0].task_state == case_pb2.TASK_STATE_DISPATCHED
+
+
+async def test_evidence_goes_through_the_gateway_alone_and_a_refused_upload_keeps_nothing(
+        agency: Agency, tmp_path: Path) -> None:
+    """The gateway relays an officer's upload with the session; nobody else may store a
+    file or read one (the agency of this harness keeps no evidence store: even so, the
+    door refuses before it would say so)."""
+    await agency.worker.DeliverTask(_delivery())
+    officer = await agency.sign_in(OFFICER)
+
+    async def upload() -> AsyncIterator[agency_pb2.StoreEvidenceRequest]:
+        yield agency_pb2.StoreEvidenceRequest(header=agency_pb2.EvidenceHeader(
+            case_id=CASE, task_id="T1", name="x.jpg"))
+        yield agency_pb2.StoreEvidenceRequest(chunk=b"\xff\xd8\xff" + b"0" * 100)
+    assert await _code(agency.worker.StoreEvidence(upload(), metadata=officer)) is \
+        grpc.StatusCode.PERMISSION_DENIED
+    assert await _code(agency.desk.StoreEvidence(upload(), metadata=officer)) is \
+        grpc.StatusCode.UNAUTHENTICATED
+    gateway = agency.as_party("gateway", Role.GATEWAY)
+    assert await _code(gateway.StoreEvidence(upload())) is grpc.StatusCode.UNAUTHENTICATED
+    fetch = agency_pb2.FetchEvidenceRequest(case_id=CASE, sha256="0" * 64)
+    assert await _code(anext(aiter(agency.worker.FetchEvidence(fetch)))) is \
+        grpc.StatusCode.PERMISSION_DENIED
+    assert await _code(gateway.StoreEvidence(upload(), metadata=officer)) is \
+        grpc.StatusCode.FAILED_PRECONDITION  # no store here; never written anywhere

@@ -343,10 +343,16 @@ def test_each_service_mounts_only_its_own_keys_and_passwords(name: str) -> None:
               if command in (GATEWAY, WORKER) else set())
     assert set(mounted.values()) == {str(datadir.pki(Path()).root), own, *engine,
                                      *(role_dir(role) for role in roles)}
-    assert all(m.get("read_only") for m in service["volumes"]), name
+    # Read only, but for an agency's own evidence store (agencies.evidence).
+    writable = [m for m in service["volumes"] if not m.get("read_only")]
+    if command == AGENCY:
+        assert writable == [{"type": "volume", "source": f"evidence-{agency_of(name)}",
+                             "target": env(service)["SEAMLESS_AGENCY_EVIDENCE_DIR"]}], name
+    else:
+        assert not writable, name
     # Every key, certificate, profile and password file it is given lies in those mounts.
     for variable, value in env(service).items():
-        if variable.endswith(("_DIR", "_FILE")):
+        if variable.endswith(("_DIR", "_FILE")) and variable != "SEAMLESS_AGENCY_EVIDENCE_DIR":
             assert any(value == t or value.startswith(f"{t}/") for t in mounted), variable
     for variable, (role, _db, _host) in databases_of(service).items():
         password = env(service)[variable.replace("_URL", "_PASSWORD_FILE")]

@@ -265,7 +265,8 @@ async def running_gateway(client: Client, catalog: Catalog, root: Path
                 profile=profile, database_url=f"sqlite:///{root / (profile.id + '.db')}",
                 identity=agency_identity, store=store,
                 gateway=GatewayLink(f"127.0.0.1:{gateway_mtls}", agency_identity),
-                roster_seed=read_seed(folder / "roster-seed.json")))
+                roster_seed=read_seed(folder / "roster-seed.json"),
+                evidence_dir=root / "evidence" / profile.id))
             addresses[profile.id] = f"127.0.0.1:{agency_ports.parties}"
             desks[profile.id] = f"127.0.0.1:{agency_ports.desk}"
         deliverable = {a: address for a, address in addresses.items() if a != OVERSIGHT}

@@ -41,7 +41,8 @@ WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*")
 # What a Chinese page may show in Latin letters: the product's and standards' names, the
 # switch to English, and codes (ids such as T1 or R20261207-0001, officer ids and
 # category codes such as duty-officer, durations such as 2h).
-NAMES = {"Seamless", "English", "UTC", "WGS84", "Open311", "https", "OCEL", "JSON", "CSV"}
+NAMES = {"Seamless", "English", "UTC", "WGS84", "Open311", "https", "OCEL", "JSON", "CSV", "PDF",
+         "MB", "KB"}
 CODES = re.compile(r"(?<![A-Za-z0-9-])(?:[A-Z]\d+|R\d{8}-\d{4}|[a-z0-9]+(?:-[a-z0-9]+)+"
                    r"|\d+(?:m|h|d|wd))(?![A-Za-z0-9-])")
 
@@ -118,7 +119,8 @@ def _gateway_reasons() -> set[str]:
     return literals - {"ALREADY_EXISTS", "FAILED_PRECONDITION", "INVALID_ARGUMENT",
                        "NOT_FOUND", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "DONE_WORDS",
                        "EXPORT_FORMAT_CSV", "ENDED_BY_ENGINE", "FOREIGN_QUEUE",
-                       "GONE_FROM_ENGINE", "NOT_COMPARED", "UNKNOWN_TO_LEDGER"}
+                       "GONE_FROM_ENGINE", "NOT_COMPARED", "UNKNOWN_TO_LEDGER",
+                       "MAX_UPLOAD_BYTES"}
 
 
 def test_every_refusal_has_its_words_in_both_languages() -> None:

@@ -37,11 +37,62 @@ function tick() {
   }
 }
 
+// 现场取证: each file chosen goes to the officer's agency as it is chosen, with its progress;
+// what the agency answers (the file's reference, its digest) joins the completion's
+// evidence, which the agency signs. Errors show in the reader's words.
+function uploadChosen(input) {
+  const card = input.closest("li.item") || input.closest("section") || document;
+  const list = card.querySelector(".uploads");
+  for (const file of input.files) upload(file);
+  input.value = "";
+  function upload(file) {
+    const row = document.createElement("li");
+    const bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = 0;
+    row.append(`${file.name} `, bar);
+    list.append(row);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `${input.dataset.upload}?name=${encodeURIComponent(file.name)}`);
+    xhr.setRequestHeader("X-CSRF-Token", input.dataset.csrf);
+    xhr.upload.onprogress = (event) => {
+      if (event.lengthComputable) bar.value = (100 * event.loaded) / event.total;
+    };
+    xhr.onload = () => {
+      if (xhr.status !== 200 && xhr.status !== 201) {
+        row.classList.add("error");
+        let said = "";
+        try { said = JSON.parse(xhr.responseText).error.message; } catch (e) { said = ""; }
+        row.title = said;
+        row.append(` ${xhr.status === 400 || xhr.status === 409 ? input.dataset.refused
+                                                                 : input.dataset.failed}`);
+        return;
+      }
+      const stored = JSON.parse(xhr.responseText);
+      bar.value = 100;
+      row.classList.add("done");
+      row.dataset.ref = stored.ref;
+      const refs = card.querySelector("textarea[name=evidence_refs]");
+      if (refs && !refs.value.split("\n").includes(stored.ref)) {
+        refs.value = refs.value ? `${refs.value}\n${stored.ref}` : stored.ref;
+      }
+    };
+    xhr.onerror = () => {
+      row.classList.add("error");
+      row.append(` ${input.dataset.failed}`);
+    };
+    xhr.send(file);
+  }
+}
+
 // A list that refreshes itself (the inbox), unless the reader is filling in a form.
 function refreshing(container) {
   const every = Number(container.dataset.refreshSeconds || 5) * 1000;
   setInterval(async () => {
+    // Nor while files were attached and the task is not yet completed: the refresh
+    // would drop the references the completion is to name.
     const busy = container.querySelector("details[open]") ||
+                 container.querySelector(".uploads li") ||
                  container.contains(document.activeElement);
     if (busy || document.hidden) return;
     const answer = await fetch(container.dataset.refresh, {credentials: "same-origin"});
@@ -223,6 +274,12 @@ document.addEventListener("DOMContentLoaded", () => {
   setInterval(tick, 1000);
   document.querySelectorAll("[data-refresh]").forEach(refreshing);
   document.querySelectorAll(".swimlane").forEach(swimlane);
+  // The inbox's list is replaced as it refreshes: its file inputs are met as they change.
+  document.addEventListener("change", (event) => {
+    if (event.target.classList && event.target.classList.contains("evidence-input")) {
+      uploadChosen(event.target);
+    }
+  });
   const open = document.getElementById("open-case");
   if (open) openCaseForm(open);
   if (open && document.getElementById("duplicates")) duplicateHint(open);

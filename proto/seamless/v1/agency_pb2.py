@@ -26,51 +26,73 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from seamless.v1 import case_pb2 as seamless_dot_v1_dot_case__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18seamless/v1/agency.proto\x12\x0bseamless.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16seamless/v1/case.proto\"\xd8\x01\n\x10\x41\x63tOnTaskRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0f\n\x07task_id\x18\x03 \x01(\t\x12\'\n\x06\x61\x63tion\x18\x04 \x01(\x0e\x32\x17.seamless.v1.TaskAction\x12\x12\n\nofficer_id\x18\x05 \x01(\t\x12\x10\n\x08\x66indings\x18\x06 \x01(\t\x12\x15\n\revidence_refs\x18\x07 \x03(\t\x12\x0e\n\x06reason\x18\x08 \x01(\t\x12\x18\n\x10suggested_agency\x18\t \x01(\t\"Z\n\x11\x41\x63tOnTaskResponse\x12$\n\x04item\x18\x01 \x01(\x0b\x32\x16.seamless.v1.InboxItem\x12\x1f\n\x04\x63\x61se\x18\x02 \x01(\x0b\x32\x11.seamless.v1.Case\"\xe7\x03\n\tInboxItem\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\r\n\x05round\x18\x03 \x01(\x05\x12\x11\n\tcase_type\x18\x04 \x01(\t\x12\x12\n\ncase_title\x18\x05 \x01(\t\x12\r\n\x05owner\x18\x06 \x01(\t\x12\x0c\n\x04kind\x18\x07 \x01(\t\x12\r\n\x05title\x18\x08 \x01(\t\x12\x14\n\x0cinstructions\x18\t \x01(\t\x12+\n\x07sign_by\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bon_scene_by\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x06\x64ue_by\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x05state\x18\r \x01(\x0e\x32\x1b.seamless.v1.InboxItemState\x12\x30\n\x0c\x64\x65livered_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fwithdraw_reason\x18\x0f \x01(\t\x12*\n\ntask_state\x18\x10 \x01(\x0e\x32\x16.seamless.v1.TaskState\x12\x13\n\x0b\x63\x61se_number\x18\x11 \x01(\t\"e\n\x12\x44\x65liverTaskRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x10\n\x08\x61ssignee\x18\x02 \x01(\t\x12$\n\x04item\x18\x03 \x01(\x0b\x32\x16.seamless.v1.InboxItem\"]\n\x13\x44\x65liverTaskResponse\x12$\n\x04item\x18\x01 \x01(\x0b\x32\x16.seamless.v1.InboxItem\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12\x0f\n\x07receipt\x18\x03 \x01(\t\"r\n\x13WithdrawTaskRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x10\n\x08\x61ssignee\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12\x0f\n\x07task_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"<\n\x14WithdrawTaskResponse\x12$\n\x04item\x18\x01 \x01(\x0b\x32\x16.seamless.v1.InboxItem\"\xd2\x01\n\x14ReceiveNoticeRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\trecipient\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12%\n\x04kind\x18\x04 \x01(\x0e\x32\x17.seamless.v1.NoticeKind\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\x0f\n\x07task_id\x18\x06 \x01(\t\x12\x12\n\nhandoff_id\x18\x07 \x01(\t\x12\x13\n\x0b\x63\x61se_number\x18\x08 \x01(\t\x12\x0e\n\x06phrase\x18\t \x01(\t\"\xd9\x01\n\x06Notice\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63\x61se_number\x18\x02 \x01(\t\x12%\n\x04kind\x18\x03 \x01(\x0e\x32\x17.seamless.v1.NoticeKind\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\x0f\n\x07task_id\x18\x05 \x01(\t\x12\x12\n\nhandoff_id\x18\x06 \x01(\t\x12/\n\x0breceived_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06phrase\x18\x08 \x01(\t\x12\x0e\n\x06unread\x18\t \x01(\x08\"[\n\x1f\x41gencyServiceListNoticesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x11\n\tmark_read\x18\x03 \x01(\x08\"q\n AgencyServiceListNoticesResponse\x12$\n\x07notices\x18\x01 \x03(\x0b\x32\x13.seamless.v1.Notice\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x0e\n\x06unread\x18\x03 \x01(\x05\"9\n\x15ReceiveNoticeResponse\x12\x0f\n\x07\x63reated\x18\x01 \x01(\x08\x12\x0f\n\x07receipt\x18\x02 \x01(\t\"L\n\x10ListInboxRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x11\n\topen_only\x18\x03 \x01(\x08\"S\n\x11ListInboxResponse\x12%\n\x05items\x18\x01 \x03(\x0b\x32\x16.seamless.v1.InboxItem\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x17\n\x15\x44\x65scribeAgencyRequest\"c\n\x06\x41gency\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07name_zh\x18\x02 \x01(\t\x12\x0f\n\x07name_en\x18\x03 \x01(\t\x12\x15\n\rjurisdictions\x18\x04 \x03(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x05 \x03(\t\"=\n\x16\x44\x65scribeAgencyResponse\x12#\n\x06\x61gency\x18\x01 \x01(\x0b\x32\x13.seamless.v1.Agency*\x8a\x01\n\nTaskAction\x12\x1b\n\x17TASK_ACTION_UNSPECIFIED\x10\x00\x12\x14\n\x10TASK_ACTION_SIGN\x10\x01\x12\x16\n\x12TASK_ACTION_ARRIVE\x10\x02\x12\x18\n\x14TASK_ACTION_COMPLETE\x10\x03\x12\x17\n\x13TASK_ACTION_DECLINE\x10\x04*m\n\x0eInboxItemState\x12 \n\x1cINBOX_ITEM_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15INBOX_ITEM_STATE_OPEN\x10\x01\x12\x1e\n\x1aINBOX_ITEM_STATE_WITHDRAWN\x10\x02\x32\xed\x04\n\rAgencyService\x12P\n\x0b\x44\x65liverTask\x12\x1f.seamless.v1.DeliverTaskRequest\x1a .seamless.v1.DeliverTaskResponse\x12S\n\x0cWithdrawTask\x12 .seamless.v1.WithdrawTaskRequest\x1a!.seamless.v1.WithdrawTaskResponse\x12V\n\rReceiveNotice\x12!.seamless.v1.ReceiveNoticeRequest\x1a\".seamless.v1.ReceiveNoticeResponse\x12J\n\tListInbox\x12\x1d.seamless.v1.ListInboxRequest\x1a\x1e.seamless.v1.ListInboxResponse\x12Y\n\x0e\x44\x65scribeAgency\x12\".seamless.v1.DescribeAgencyRequest\x1a#.seamless.v1.DescribeAgencyResponse\x12j\n\x0bListNotices\x12,.seamless.v1.AgencyServiceListNoticesRequest\x1a-.seamless.v1.AgencyServiceListNoticesResponse\x12J\n\tActOnTask\x12\x1d.seamless.v1.ActOnTaskRequest\x1a\x1e.seamless.v1.ActOnTaskResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18seamless/v1/agency.proto\x12\x0bseamless.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16seamless/v1/case.proto\"@\n\x0e\x45videnceHeader\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\"^\n\x14StoreEvidenceRequest\x12-\n\x06header\x18\x01 \x01(\x0b\x32\x1b.seamless.v1.EvidenceHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"\x9f\x02\n\x0c\x45videnceFile\x12\x0e\n\x06sha256\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\x12\n\nmedia_type\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x05 \x01(\t\x12\x0f\n\x07task_id\x18\x06 \x01(\t\x12\x0e\n\x06holder\x18\x07 \x01(\t\x12\x13\n\x0buploaded_by\x18\x08 \x01(\t\x12/\n\x0buploaded_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08taken_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07located\x18\x0b \x01(\x08\x12\x0b\n\x03lat\x18\x0c \x01(\x01\x12\x0b\n\x03lon\x18\r \x01(\x01\"Q\n\x15StoreEvidenceResponse\x12\'\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x19.seamless.v1.EvidenceFile\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"y\n\x14\x46\x65tchEvidenceRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x0e\n\x06sha256\x18\x02 \x01(\t\x12\x15\n\rviewer_agency\x18\x03 \x01(\t\x12\x16\n\x0eviewer_officer\x18\x04 \x01(\t\x12\x11\n\tthumbnail\x18\x05 \x01(\x08\"[\n\x15\x46\x65tchEvidenceResponse\x12)\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x19.seamless.v1.EvidenceFileH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"&\n\x13ListEvidenceRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\"@\n\x14ListEvidenceResponse\x12(\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x19.seamless.v1.EvidenceFile\"%\n\x12ListCustodyRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\"\x9b\x01\n\x0c\x43ustodyEntry\x12\x0e\n\x06sha256\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x0e\n\x06\x61gency\x18\x03 \x01(\t\x12\x0f\n\x07officer\x18\x04 \x01(\t\x12&\n\x02\x61t\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06served\x18\x06 \x01(\x08\x12\x11\n\tthumbnail\x18\x07 \x01(\x08\"A\n\x13ListCustodyResponse\x12*\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x19.seamless.v1.CustodyEntry\"\xd8\x01\n\x10\x41\x63tOnTaskRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0f\n\x07task_id\x18\x03 \x01(\t\x12\'\n\x06\x61\x63tion\x18\x04 \x01(\x0e\x32\x17.seamless.v1.TaskAction\x12\x12\n\nofficer_id\x18\x05 \x01(\t\x12\x10\n\x08\x66indings\x18\x06 \x01(\t\x12\x15\n\revidence_refs\x18\x07 \x03(\t\x12\x0e\n\x06reason\x18\x08 \x01(\t\x12\x18\n\x10suggested_agency\x18\t \x01(\t\"Z\n\x11\x41\x63tOnTaskResponse\x12$\n\x04item\x18\x01 \x01(\x0b\x32\x16.seamless.v1.InboxItem\x12\x1f\n\x04\x63\x61se\x18\x02 \x01(\x0b\x32\x11.seamless.v1.Case\"\xe7\x03\n\tInboxItem\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\r\n\x05round\x18\x03 \x01(\x05\x12\x11\n\tcase_type\x18\x04 \x01(\t\x12\x12\n\ncase_title\x18\x05 \x01(\t\x12\r\n\x05owner\x18\x06 \x01(\t\x12\x0c\n\x04kind\x18\x07 \x01(\t\x12\r\n\x05title\x18\x08 \x01(\t\x12\x14\n\x0cinstructions\x18\t \x01(\t\x12+\n\x07sign_by\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bon_scene_by\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x06\x64ue_by\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x05state\x18\r \x01(\x0e\x32\x1b.seamless.v1.InboxItemState\x12\x30\n\x0c\x64\x65livered_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fwithdraw_reason\x18\x0f \x01(\t\x12*\n\ntask_state\x18\x10 \x01(\x0e\x32\x16.seamless.v1.TaskState\x12\x13\n\x0b\x63\x61se_number\x18\x11 \x01(\t\"e\n\x12\x44\x65liverTaskRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x10\n\x08\x61ssignee\x18\x02 \x01(\t\x12$\n\x04item\x18\x03 \x01(\x0b\x32\x16.seamless.v1.InboxItem\"]\n\x13\x44\x65liverTaskResponse\x12$\n\x04item\x18\x01 \x01(\x0b\x32\x16.seamless.v1.InboxItem\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12\x0f\n\x07receipt\x18\x03 \x01(\t\"r\n\x13WithdrawTaskRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x10\n\x08\x61ssignee\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12\x0f\n\x07task_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"<\n\x14WithdrawTaskResponse\x12$\n\x04item\x18\x01 \x01(\x0b\x32\x16.seamless.v1.InboxItem\"\xd2\x01\n\x14ReceiveNoticeRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\trecipient\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12%\n\x04kind\x18\x04 \x01(\x0e\x32\x17.seamless.v1.NoticeKind\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\x0f\n\x07task_id\x18\x06 \x01(\t\x12\x12\n\nhandoff_id\x18\x07 \x01(\t\x12\x13\n\x0b\x63\x61se_number\x18\x08 \x01(\t\x12\x0e\n\x06phrase\x18\t \x01(\t\"\xd9\x01\n\x06Notice\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63\x61se_number\x18\x02 \x01(\t\x12%\n\x04kind\x18\x03 \x01(\x0e\x32\x17.seamless.v1.NoticeKind\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\x0f\n\x07task_id\x18\x05 \x01(\t\x12\x12\n\nhandoff_id\x18\x06 \x01(\t\x12/\n\x0breceived_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06phrase\x18\x08 \x01(\t\x12\x0e\n\x06unread\x18\t \x01(\x08\"[\n\x1f\x41gencyServiceListNoticesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x11\n\tmark_read\x18\x03 \x01(\x08\"q\n AgencyServiceListNoticesResponse\x12$\n\x07notices\x18\x01 \x03(\x0b\x32\x13.seamless.v1.Notice\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x0e\n\x06unread\x18\x03 \x01(\x05\"9\n\x15ReceiveNoticeResponse\x12\x0f\n\x07\x63reated\x18\x01 \x01(\x08\x12\x0f\n\x07receipt\x18\x02 \x01(\t\"L\n\x10ListInboxRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x11\n\topen_only\x18\x03 \x01(\x08\"S\n\x11ListInboxResponse\x12%\n\x05items\x18\x01 \x03(\x0b\x32\x16.seamless.v1.InboxItem\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x17\n\x15\x44\x65scribeAgencyRequest\"c\n\x06\x41gency\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07name_zh\x18\x02 \x01(\t\x12\x0f\n\x07name_en\x18\x03 \x01(\t\x12\x15\n\rjurisdictions\x18\x04 \x03(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x05 \x03(\t\"=\n\x16\x44\x65scribeAgencyResponse\x12#\n\x06\x61gency\x18\x01 \x01(\x0b\x32\x13.seamless.v1.Agency*\x8a\x01\n\nTaskAction\x12\x1b\n\x17TASK_ACTION_UNSPECIFIED\x10\x00\x12\x14\n\x10TASK_ACTION_SIGN\x10\x01\x12\x16\n\x12TASK_ACTION_ARRIVE\x10\x02\x12\x18\n\x14TASK_ACTION_COMPLETE\x10\x03\x12\x17\n\x13TASK_ACTION_DECLINE\x10\x04*m\n\x0eInboxItemState\x12 \n\x1cINBOX_ITEM_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15INBOX_ITEM_STATE_OPEN\x10\x01\x12\x1e\n\x1aINBOX_ITEM_STATE_WITHDRAWN\x10\x02\x32\xc8\x07\n\rAgencyService\x12P\n\x0b\x44\x65liverTask\x12\x1f.seamless.v1.DeliverTaskRequest\x1a .seamless.v1.DeliverTaskResponse\x12S\n\x0cWithdrawTask\x12 .seamless.v1.WithdrawTaskRequest\x1a!.seamless.v1.WithdrawTaskResponse\x12V\n\rReceiveNotice\x12!.seamless.v1.ReceiveNoticeRequest\x1a\".seamless.v1.ReceiveNoticeResponse\x12J\n\tListInbox\x12\x1d.seamless.v1.ListInboxRequest\x1a\x1e.seamless.v1.ListInboxResponse\x12Y\n\x0e\x44\x65scribeAgency\x12\".seamless.v1.DescribeAgencyRequest\x1a#.seamless.v1.DescribeAgencyResponse\x12j\n\x0bListNotices\x12,.seamless.v1.AgencyServiceListNoticesRequest\x1a-.seamless.v1.AgencyServiceListNoticesResponse\x12J\n\tActOnTask\x12\x1d.seamless.v1.ActOnTaskRequest\x1a\x1e.seamless.v1.ActOnTaskResponse\x12X\n\rStoreEvidence\x12!.seamless.v1.StoreEvidenceRequest\x1a\".seamless.v1.StoreEvidenceResponse(\x01\x12X\n\rFetchEvidence\x12!.seamless.v1.FetchEvidenceRequest\x1a\".seamless.v1.FetchEvidenceResponse0\x01\x12S\n\x0cListEvidence\x12 .seamless.v1.ListEvidenceRequest\x1a!.seamless.v1.ListEvidenceResponse\x12P\n\x0bListCustody\x12\x1f.seamless.v1.ListCustodyRequest\x1a .seamless.v1.ListCustodyResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'seamless.v1.agency_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TASKACTION']._serialized_start=2328
-  _globals['_TASKACTION']._serialized_end=2466
-  _globals['_INBOXITEMSTATE']._serialized_start=2468
-  _globals['_INBOXITEMSTATE']._serialized_end=2577
-  _globals['_ACTONTASKREQUEST']._serialized_start=99
-  _globals['_ACTONTASKREQUEST']._serialized_end=315
-  _globals['_ACTONTASKRESPONSE']._serialized_start=317
-  _globals['_ACTONTASKRESPONSE']._serialized_end=407
-  _globals['_INBOXITEM']._serialized_start=410
-  _globals['_INBOXITEM']._serialized_end=897
-  _globals['_DELIVERTASKREQUEST']._serialized_start=899
-  _globals['_DELIVERTASKREQUEST']._serialized_end=1000
-  _globals['_DELIVERTASKRESPONSE']._serialized_start=1002
-  _globals['_DELIVERTASKRESPONSE']._serialized_end=1095
-  _globals['_WITHDRAWTASKREQUEST']._serialized_start=1097
-  _globals['_WITHDRAWTASKREQUEST']._serialized_end=1211
-  _globals['_WITHDRAWTASKRESPONSE']._serialized_start=1213
-  _globals['_WITHDRAWTASKRESPONSE']._serialized_end=1273
-  _globals['_RECEIVENOTICEREQUEST']._serialized_start=1276
-  _globals['_RECEIVENOTICEREQUEST']._serialized_end=1486
-  _globals['_NOTICE']._serialized_start=1489
-  _globals['_NOTICE']._serialized_end=1706
-  _globals['_AGENCYSERVICELISTNOTICESREQUEST']._serialized_start=1708
-  _globals['_AGENCYSERVICELISTNOTICESREQUEST']._serialized_end=1799
-  _globals['_AGENCYSERVICELISTNOTICESRESPONSE']._serialized_start=1801
-  _globals['_AGENCYSERVICELISTNOTICESRESPONSE']._serialized_end=1914
-  _globals['_RECEIVENOTICERESPONSE']._serialized_start=1916
-  _globals['_RECEIVENOTICERESPONSE']._serialized_end=1973
-  _globals['_LISTINBOXREQUEST']._serialized_start=1975
-  _globals['_LISTINBOXREQUEST']._serialized_end=2051
-  _globals['_LISTINBOXRESPONSE']._serialized_start=2053
-  _globals['_LISTINBOXRESPONSE']._serialized_end=2136
-  _globals['_DESCRIBEAGENCYREQUEST']._serialized_start=2138
-  _globals['_DESCRIBEAGENCYREQUEST']._serialized_end=2161
-  _globals['_AGENCY']._serialized_start=2163
-  _globals['_AGENCY']._serialized_end=2262
-  _globals['_DESCRIBEAGENCYRESPONSE']._serialized_start=2264
-  _globals['_DESCRIBEAGENCYRESPONSE']._serialized_end=2325
-  _globals['_AGENCYSERVICE']._serialized_start=2580
-  _globals['_AGENCYSERVICE']._serialized_end=3201
+  _globals['_TASKACTION']._serialized_start=3449
+  _globals['_TASKACTION']._serialized_end=3587
+  _globals['_INBOXITEMSTATE']._serialized_start=3589
+  _globals['_INBOXITEMSTATE']._serialized_end=3698
+  _globals['_EVIDENCEHEADER']._serialized_start=98
+  _globals['_EVIDENCEHEADER']._serialized_end=162
+  _globals['_STOREEVIDENCEREQUEST']._serialized_start=164
+  _globals['_STOREEVIDENCEREQUEST']._serialized_end=258
+  _globals['_EVIDENCEFILE']._serialized_start=261
+  _globals['_EVIDENCEFILE']._serialized_end=548
+  _globals['_STOREEVIDENCERESPONSE']._serialized_start=550
+  _globals['_STOREEVIDENCERESPONSE']._serialized_end=631
+  _globals['_FETCHEVIDENCEREQUEST']._serialized_start=633
+  _globals['_FETCHEVIDENCEREQUEST']._serialized_end=754
+  _globals['_FETCHEVIDENCERESPONSE']._serialized_start=756
+  _globals['_FETCHEVIDENCERESPONSE']._serialized_end=847
+  _globals['_LISTEVIDENCEREQUEST']._serialized_start=849
+  _globals['_LISTEVIDENCEREQUEST']._serialized_end=887
+  _globals['_LISTEVIDENCERESPONSE']._serialized_start=889
+  _globals['_LISTEVIDENCERESPONSE']._serialized_end=953
+  _globals['_LISTCUSTODYREQUEST']._serialized_start=955
+  _globals['_LISTCUSTODYREQUEST']._serialized_end=992
+  _globals['_CUSTODYENTRY']._serialized_start=995
+  _globals['_CUSTODYENTRY']._serialized_end=1150
+  _globals['_LISTCUSTODYRESPONSE']._serialized_start=1152
+  _globals['_LISTCUSTODYRESPONSE']._serialized_end=1217
+  _globals['_ACTONTASKREQUEST']._serialized_start=1220
+  _globals['_ACTONTASKREQUEST']._serialized_end=1436
+  _globals['_ACTONTASKRESPONSE']._serialized_start=1438
+  _globals['_ACTONTASKRESPONSE']._serialized_end=1528
+  _globals['_INBOXITEM']._serialized_start=1531
+  _globals['_INBOXITEM']._serialized_end=2018
+  _globals['_DELIVERTASKREQUEST']._serialized_start=2020
+  _globals['_DELIVERTASKREQUEST']._serialized_end=2121
+  _globals['_DELIVERTASKRESPONSE']._serialized_start=2123
+  _globals['_DELIVERTASKRESPONSE']._serialized_end=2216
+  _globals['_WITHDRAWTASKREQUEST']._serialized_start=2218
+  _globals['_WITHDRAWTASKREQUEST']._serialized_end=2332
+  _globals['_WITHDRAWTASKRESPONSE']._serialized_start=2334
+  _globals['_WITHDRAWTASKRESPONSE']._serialized_end=2394
+  _globals['_RECEIVENOTICEREQUEST']._serialized_start=2397
+  _globals['_RECEIVENOTICEREQUEST']._serialized_end=2607
+  _globals['_NOTICE']._serialized_start=2610
+  _globals['_NOTICE']._serialized_end=2827
+  _globals['_AGENCYSERVICELISTNOTICESREQUEST']._serialized_start=2829
+  _globals['_AGENCYSERVICELISTNOTICESREQUEST']._serialized_end=2920
+  _globals['_AGENCYSERVICELISTNOTICESRESPONSE']._serialized_start=2922
+  _globals['_AGENCYSERVICELISTNOTICESRESPONSE']._serialized_end=3035
+  _globals['_RECEIVENOTICERESPONSE']._serialized_start=3037
+  _globals['_RECEIVENOTICERESPONSE']._serialized_end=3094
+  _globals['_LISTINBOXREQUEST']._serialized_start=3096
+  _globals['_LISTINBOXREQUEST']._serialized_end=3172
+  _globals['_LISTINBOXRESPONSE']._serialized_start=3174
+  _globals['_LISTINBOXRESPONSE']._serialized_end=3257
+  _globals['_DESCRIBEAGENCYREQUEST']._serialized_start=3259
+  _globals['_DESCRIBEAGENCYREQUEST']._serialized_end=3282
+  _globals['_AGENCY']._serialized_start=3284
+  _globals['_AGENCY']._serialized_end=3383
+  _globals['_DESCRIBEAGENCYRESPONSE']._serialized_start=3385
+  _globals['_DESCRIBEAGENCYRESPONSE']._serialized_end=3446
+  _globals['_AGENCYSERVICE']._serialized_start=3701
+  _globals['_AGENCYSERVICE']._serialized_end=4669
 # @@protoc_insertion_point(module_scope)

@@ -33,6 +33,126 @@ INBOX_ITEM_STATE_UNSPECIFIED: InboxItemState
 INBOX_ITEM_STATE_OPEN: InboxItemState
 INBOX_ITEM_STATE_WITHDRAWN: InboxItemState
 
+class EvidenceHeader(_message.Message):
+    __slots__ = ("case_id", "task_id", "name")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    task_id: str
+    name: str
+    def __init__(self, case_id: _Optional[str] = ..., task_id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class StoreEvidenceRequest(_message.Message):
+    __slots__ = ("header", "chunk")
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    header: EvidenceHeader
+    chunk: bytes
+    def __init__(self, header: _Optional[_Union[EvidenceHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
+
+class EvidenceFile(_message.Message):
+    __slots__ = ("sha256", "size", "media_type", "name", "case_id", "task_id", "holder", "uploaded_by", "uploaded_at", "taken_at", "located", "lat", "lon")
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_TYPE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_FIELD_NUMBER: _ClassVar[int]
+    UPLOADED_BY_FIELD_NUMBER: _ClassVar[int]
+    UPLOADED_AT_FIELD_NUMBER: _ClassVar[int]
+    TAKEN_AT_FIELD_NUMBER: _ClassVar[int]
+    LOCATED_FIELD_NUMBER: _ClassVar[int]
+    LAT_FIELD_NUMBER: _ClassVar[int]
+    LON_FIELD_NUMBER: _ClassVar[int]
+    sha256: str
+    size: int
+    media_type: str
+    name: str
+    case_id: str
+    task_id: str
+    holder: str
+    uploaded_by: str
+    uploaded_at: _timestamp_pb2.Timestamp
+    taken_at: _timestamp_pb2.Timestamp
+    located: bool
+    lat: float
+    lon: float
+    def __init__(self, sha256: _Optional[str] = ..., size: _Optional[int] = ..., media_type: _Optional[str] = ..., name: _Optional[str] = ..., case_id: _Optional[str] = ..., task_id: _Optional[str] = ..., holder: _Optional[str] = ..., uploaded_by: _Optional[str] = ..., uploaded_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., taken_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., located: _Optional[bool] = ..., lat: _Optional[float] = ..., lon: _Optional[float] = ...) -> None: ...
+
+class StoreEvidenceResponse(_message.Message):
+    __slots__ = ("file", "created")
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    file: EvidenceFile
+    created: bool
+    def __init__(self, file: _Optional[_Union[EvidenceFile, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+
+class FetchEvidenceRequest(_message.Message):
+    __slots__ = ("case_id", "sha256", "viewer_agency", "viewer_officer", "thumbnail")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    VIEWER_AGENCY_FIELD_NUMBER: _ClassVar[int]
+    VIEWER_OFFICER_FIELD_NUMBER: _ClassVar[int]
+    THUMBNAIL_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    sha256: str
+    viewer_agency: str
+    viewer_officer: str
+    thumbnail: bool
+    def __init__(self, case_id: _Optional[str] = ..., sha256: _Optional[str] = ..., viewer_agency: _Optional[str] = ..., viewer_officer: _Optional[str] = ..., thumbnail: _Optional[bool] = ...) -> None: ...
+
+class FetchEvidenceResponse(_message.Message):
+    __slots__ = ("file", "chunk")
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    file: EvidenceFile
+    chunk: bytes
+    def __init__(self, file: _Optional[_Union[EvidenceFile, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
+
+class ListEvidenceRequest(_message.Message):
+    __slots__ = ("case_id",)
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    def __init__(self, case_id: _Optional[str] = ...) -> None: ...
+
+class ListEvidenceResponse(_message.Message):
+    __slots__ = ("files",)
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    files: _containers.RepeatedCompositeFieldContainer[EvidenceFile]
+    def __init__(self, files: _Optional[_Iterable[_Union[EvidenceFile, _Mapping]]] = ...) -> None: ...
+
+class ListCustodyRequest(_message.Message):
+    __slots__ = ("case_id",)
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    def __init__(self, case_id: _Optional[str] = ...) -> None: ...
+
+class CustodyEntry(_message.Message):
+    __slots__ = ("sha256", "task_id", "agency", "officer", "at", "served", "thumbnail")
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENCY_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    SERVED_FIELD_NUMBER: _ClassVar[int]
+    THUMBNAIL_FIELD_NUMBER: _ClassVar[int]
+    sha256: str
+    task_id: str
+    agency: str
+    officer: str
+    at: _timestamp_pb2.Timestamp
+    served: bool
+    thumbnail: bool
+    def __init__(self, sha256: _Optional[str] = ..., task_id: _Optional[str] = ..., agency: _Optional[str] = ..., officer: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., served: _Optional[bool] = ..., thumbnail: _Optional[bool] = ...) -> None: ...
+
+class ListCustodyResponse(_message.Message):
+    __slots__ = ("entries",)
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[CustodyEntry]
+    def __init__(self, entries: _Optional[_Iterable[_Union[CustodyEntry, _Mapping]]] = ...) -> None: ...
+
 class ActOnTaskRequest(_message.Message):
     __slots__ = ("request_id", "case_id", "task_id", "action", "officer_id", "findings", "evidence_refs", "reason", "suggested_agency")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]

@@ -69,6 +69,26 @@ class AgencyServiceStub:
                 request_serializer=seamless_dot_v1_dot_agency__pb2.ActOnTaskRequest.SerializeToString,
                 response_deserializer=seamless_dot_v1_dot_agency__pb2.ActOnTaskResponse.FromString,
                 _registered_method=True)
+        self.StoreEvidence = channel.stream_unary(
+                '/seamless.v1.AgencyService/StoreEvidence',
+                request_serializer=seamless_dot_v1_dot_agency__pb2.StoreEvidenceRequest.SerializeToString,
+                response_deserializer=seamless_dot_v1_dot_agency__pb2.StoreEvidenceResponse.FromString,
+                _registered_method=True)
+        self.FetchEvidence = channel.unary_stream(
+                '/seamless.v1.AgencyService/FetchEvidence',
+                request_serializer=seamless_dot_v1_dot_agency__pb2.FetchEvidenceRequest.SerializeToString,
+                response_deserializer=seamless_dot_v1_dot_agency__pb2.FetchEvidenceResponse.FromString,
+                _registered_method=True)
+        self.ListEvidence = channel.unary_unary(
+                '/seamless.v1.AgencyService/ListEvidence',
+                request_serializer=seamless_dot_v1_dot_agency__pb2.ListEvidenceRequest.SerializeToString,
+                response_deserializer=seamless_dot_v1_dot_agency__pb2.ListEvidenceResponse.FromString,
+                _registered_method=True)
+        self.ListCustody = channel.unary_unary(
+                '/seamless.v1.AgencyService/ListCustody',
+                request_serializer=seamless_dot_v1_dot_agency__pb2.ListCustodyRequest.SerializeToString,
+                response_deserializer=seamless_dot_v1_dot_agency__pb2.ListCustodyResponse.FromString,
+                _registered_method=True)
 
 
 class AgencyServiceServicer:
@@ -130,6 +150,37 @@ class AgencyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StoreEvidence(self, request_iterator, context):
+        """现场取证: a file an officer attaches to a task of the agency's inbox, streamed (a
+        header, then chunks) and kept in the agency's own store, never in the engine or the
+        ledger. For the gateway, relaying the officer's upload with the officer's session.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FetchEvidence(self, request, context):
+        """A file the agency holds, checked against its digest before a byte is served, for a
+        viewer the gateway has found may see it; every fetch is in the custody log.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEvidence(self, request, context):
+        """The files the agency holds for a case (what each says of itself), for the gateway.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCustody(self, request, context):
+        """Who fetched which of the case's files when, for the gateway (oversight reads it).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AgencyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -167,6 +218,26 @@ def add_AgencyServiceServicer_to_server(servicer, server):
                     servicer.ActOnTask,
                     request_deserializer=seamless_dot_v1_dot_agency__pb2.ActOnTaskRequest.FromString,
                     response_serializer=seamless_dot_v1_dot_agency__pb2.ActOnTaskResponse.SerializeToString,
+            ),
+            'StoreEvidence': grpc.stream_unary_rpc_method_handler(
+                    servicer.StoreEvidence,
+                    request_deserializer=seamless_dot_v1_dot_agency__pb2.StoreEvidenceRequest.FromString,
+                    response_serializer=seamless_dot_v1_dot_agency__pb2.StoreEvidenceResponse.SerializeToString,
+            ),
+            'FetchEvidence': grpc.unary_stream_rpc_method_handler(
+                    servicer.FetchEvidence,
+                    request_deserializer=seamless_dot_v1_dot_agency__pb2.FetchEvidenceRequest.FromString,
+                    response_serializer=seamless_dot_v1_dot_agency__pb2.FetchEvidenceResponse.SerializeToString,
+            ),
+            'ListEvidence': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEvidence,
+                    request_deserializer=seamless_dot_v1_dot_agency__pb2.ListEvidenceRequest.FromString,
+                    response_serializer=seamless_dot_v1_dot_agency__pb2.ListEvidenceResponse.SerializeToString,
+            ),
+            'ListCustody': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCustody,
+                    request_deserializer=seamless_dot_v1_dot_agency__pb2.ListCustodyRequest.FromString,
+                    response_serializer=seamless_dot_v1_dot_agency__pb2.ListCustodyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -358,6 +429,114 @@ class AgencyService:
             '/seamless.v1.AgencyService/ActOnTask',
             seamless_dot_v1_dot_agency__pb2.ActOnTaskRequest.SerializeToString,
             seamless_dot_v1_dot_agency__pb2.ActOnTaskResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StoreEvidence(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/seamless.v1.AgencyService/StoreEvidence',
+            seamless_dot_v1_dot_agency__pb2.StoreEvidenceRequest.SerializeToString,
+            seamless_dot_v1_dot_agency__pb2.StoreEvidenceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FetchEvidence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/seamless.v1.AgencyService/FetchEvidence',
+            seamless_dot_v1_dot_agency__pb2.FetchEvidenceRequest.SerializeToString,
+            seamless_dot_v1_dot_agency__pb2.FetchEvidenceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEvidence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seamless.v1.AgencyService/ListEvidence',
+            seamless_dot_v1_dot_agency__pb2.ListEvidenceRequest.SerializeToString,
+            seamless_dot_v1_dot_agency__pb2.ListEvidenceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCustody(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seamless.v1.AgencyService/ListCustody',
+            seamless_dot_v1_dot_agency__pb2.ListCustodyRequest.SerializeToString,
+            seamless_dot_v1_dot_agency__pb2.ListCustodyResponse.FromString,
             options,
             channel_credentials,
             insecure,
