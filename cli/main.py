@@ -24,6 +24,7 @@ from cli.case_commands import (
     notices,
     playbooks,
     review,
+    task_attach,
 )
 from seamless.v1 import agency_pb2, case_pb2
 from seamless.v1 import case_service_pb2 as pb
@@ -161,7 +162,12 @@ def _task_commands(group: Any) -> None:
         agency_pb2.TASK_ACTION_COMPLETE, findings=lambda a: a.findings,
         evidence_refs=lambda a: a.evidence), desk_help(agency_pb2.TASK_ACTION_COMPLETE))
     p.add_argument("--findings", required=True)
-    p.add_argument("--evidence", action="append", default=[], metavar="REF")
+    p.add_argument("--evidence", action="append", default=[], metavar="REF",
+                   help="a reference `task attach` printed (or another record's)")
+    p = task_leaf("attach", task_attach,
+                  "attach photos, PDFs or videos as evidence (现场取证); prints the "
+                  "references `complete --evidence` names")
+    p.add_argument("files", nargs="+", metavar="FILE")
     p = task_leaf("decline", at_the_agency(
         agency_pb2.TASK_ACTION_DECLINE, reason=lambda a: a.reason,
         suggested_agency=lambda a: a.suggest), desk_help(agency_pb2.TASK_ACTION_DECLINE))

@@ -37,13 +37,13 @@ from gateway.callers import Caller, CallerKind
 from gateway.case_refs import CaseRefs
 from gateway.console.web import SESSION_COOKIE, Keys
 from gateway.errors import GatewayError
+from gateway.evidence_refs import evidence_ref, parse_ref
 from observability import projection
 from records.participation import OVERSIGHT
 from seamless.v1 import agency_pb2
 from trust.sessions import OfficerRole
 
 PREFIX = "/evidence"
-REF_PREFIX = "evidence:"
 # The body an upload may send: the agency's bound per file, and a little over (the agency
 # answers a file over its bound in its own words; this cuts off a body that lies).
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024 + CHUNK_BYTES
@@ -55,21 +55,6 @@ _HTTP_OF = {grpc.StatusCode.INVALID_ARGUMENT: 400, grpc.StatusCode.FAILED_PRECON
             grpc.StatusCode.NOT_FOUND: 404, grpc.StatusCode.PERMISSION_DENIED: 403,
             grpc.StatusCode.UNAUTHENTICATED: 401, grpc.StatusCode.DATA_LOSS: 409,
             grpc.StatusCode.RESOURCE_EXHAUSTED: 429}
-
-
-def evidence_ref(holder: str, sha256: str) -> str:
-    """What a completion names for a file: its holder and digest."""
-    return f"{REF_PREFIX}{holder}/{sha256}"
-
-
-def parse_ref(ref: str) -> tuple[str, str] | None:
-    """(holder, sha256) of an evidence reference; None for another kind of reference."""
-    if not ref.startswith(REF_PREFIX):
-        return None
-    holder, _, sha256 = ref.removeprefix(REF_PREFIX).partition("/")
-    if not holder or len(sha256) != 64:
-        return None
-    return holder, sha256
 
 
 def _refused(status: int, reason: str, message: str) -> JSONResponse:

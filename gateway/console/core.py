@@ -41,6 +41,7 @@ from gateway.console.web import (
     refusal_of,
     set_cookie,
 )
+from gateway.evidence_refs import parse_ref
 from gateway.http_api import Operations
 from records.event_schema import PLATFORM_ACTOR
 from records.participation import OVERSIGHT, OVERSIGHT_NAMES
@@ -105,6 +106,8 @@ class ConsoleCore:
                                 trim_blocks=True, lstrip_blocks=True)
         self._env.filters.update(when=self._when, left=time_left, duration=_duration,
                                  rate=_rate, enum=enum_short_name)
+        # A completion's reference to a file the agency holds (gateway.evidence_http).
+        self._env.tests["evidence_file"] = lambda ref: parse_ref(str(ref)) is not None
         self._env.globals.update(optional=_optional, when=self._when,
                                  running_clock=swimlane.running_clock)
 

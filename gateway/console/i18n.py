@@ -57,6 +57,7 @@ TEXT: dict[str, dict[str, str]] = {
     "bad_form": {"zh": "表单内容有误，请修改后再提交：", "en": "The form needs correcting: "},
     "notices": {"zh": "通知", "en": "Notices"},
     "evidence_files": {"zh": "现场取证材料", "en": "Evidence"},
+    "evidence_count": {"zh": "取证材料 {n} 个", "en": "{n} evidence files"},
     "uploaded": {"zh": "上传于", "en": "Uploaded"},
     "photo_taken": {"zh": "照片拍摄于", "en": "Photo taken"},
     "flag_before_dispatch": {"zh": "拍摄时间早于派单时间，请核实",

@@ -12,6 +12,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from cli.provision import demo_password
 from gateway.console.refusal_words import REFUSALS
 from tests.e2e.platform import Platform
+from tests.gateway.test_evidence import photo
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # As the machine's notes say: no first-run work, no background calls to the outside.
@@ -297,3 +299,56 @@ def test_every_page_fits_a_phone_in_both_languages(platform: Platform, chromium:
                 reply = phone.goto(path)
                 assert reply is not None and reply.ok, (path, reply and reply.status)
                 assert fits(phone), (agency, lang, path, too_wide(phone))
+
+
+def test_an_officer_photographs_on_a_phone_and_the_lead_sees_the_photo_and_its_flag(
+        platform: Platform, chromium: Browser, tmp_path: Path) -> None:
+    opened = platform.cli_json(
+        "case", "open", "--type", "illegal-mining", "--jurisdiction", "jinhaihu",
+        "--subject", f"JHH-{uuid.uuid4().hex[:6]}", "--title", "北坡夜间盗采", "--as", TOWNSHIP)
+    number = opened["number"]
+    _officer_context, phone = signed_in(chromium, platform, NR, "field-officer", PHONE)
+    phone.goto("/inbox")
+    card = phone.locator(f"li.item[data-case='{number}'][data-ref='T1']")
+    expect(card).to_be_visible(timeout=30_000)
+    card.get_by_role("button", name="签收").click()
+    card = phone.locator(f"li.item[data-case='{number}'][data-ref='T1']")
+    expect(card).to_have_attribute("data-action", "arrive")
+    card.get_by_role("button", name="到场").click()
+    card = phone.locator(f"li.item[data-case='{number}'][data-ref='T1']")
+    expect(card).to_have_attribute("data-action", "complete")
+    # Two photos from the phone's camera roll: one of tonight, one taken a day before
+    # the dispatch (an old picture passed off as tonight's).
+    tonight, yesterday = tmp_path / "excavator.jpg", tmp_path / "old.jpg"
+    beijing = datetime.now(timezone(timedelta(hours=8))).replace(tzinfo=None)  # as EXIF has it
+    tonight.write_bytes(photo(taken=beijing))
+    yesterday.write_bytes(photo(taken=beijing - timedelta(days=1)))
+    card.get_by_test_id("attach").set_input_files([str(tonight), str(yesterday)])
+    expect(card.locator(".uploads li.done")).to_have_count(2, timeout=30_000)
+    card.locator("summary", has_text="办结").click()
+    refs = card.locator("textarea[name=evidence_refs]")
+    expect(refs).to_have_value(re.compile(r"^evidence:natural-resources/[0-9a-f]{64}\n"
+                                          r"evidence:natural-resources/[0-9a-f]{64}$"))
+    card.locator("textarea[name=findings]").fill("两台挖掘机，现场无许可证")
+    card.locator("form[action='/act/CompleteTask'] button[type=submit]").click()
+    expect(phone.locator(".flash")).to_be_visible()
+    assert fits(phone), too_wide(phone)
+
+    # The lead sees both photos, small, and the old one flagged.
+    _township_context, desk = signed_in(chromium, platform, TOWNSHIP, "duty-officer")
+    desk.goto(f"/cases/{number}")
+    evidence = desk.get_by_test_id("evidence")
+    expect(evidence.get_by_test_id("thumbnail")).to_have_count(2)
+    assert all(desk.evaluate("[...document.querySelectorAll('[data-testid=thumbnail]')]"
+                             ".map(i => i.complete && i.naturalWidth > 0)"))
+    expect(evidence.get_by_test_id("flag-before_dispatch")).to_have_count(1)
+    desk.screenshot(path=str(DOCS / "console-evidence.png"), full_page=True)
+    # Police, on the same case, see that it exists, not what it shows.
+    _police_context, police = signed_in(chromium, platform, "public-security",
+                                        "duty-officer")
+    police.goto(f"/cases/{number}")
+    expect(police.get_by_test_id("evidence").get_by_test_id("thumbnail")).to_have_count(0)
+    # The CLI attaches too, from the desk of the agency whose task it is.
+    attached = platform.cli_json("task", "attach", number, "T2", str(tonight), "--as",
+                                 "public-security")
+    assert attached["files"][0]["ref"].startswith("evidence:public-security/")
