@@ -120,6 +120,10 @@ class EvidenceDoor:
             raise GatewayError(grpc.StatusCode.PERMISSION_DENIED, "ROLE_REQUIRED",
                                "attaching evidence takes the officer role")
         case_id, _case = await self._case(request.path_params["case"])
+        if caller.agency not in await self._parties(case_id):
+            # Worded as for a wrong number: a stranger learns nothing of the case.
+            raise GatewayError(grpc.StatusCode.NOT_FOUND, "CASE_NOT_FOUND",
+                               f"there is no case {request.path_params['case'][:64]}")
         header = agency_pb2.EvidenceHeader(
             case_id=case_id, task_id=request.path_params["task"][:64],
             name=request.query_params.get("name", "")[:MAX_NAME])

@@ -132,6 +132,9 @@ async def test_what_is_not_evidence_or_not_yours_is_refused_and_nothing_is_kept(
     police_task = next(t.id for t in case.tasks if t.assignee == POLICE)
     theirs = await upload(gw, FIELD, number, police_task, photo())
     assert theirs.status_code == 409 and "not in the inbox" in theirs.json()["error"]["message"]
+    stranger = await upload(gw, f"duty-officer@{STRANGER}", number, "T1", photo())
+    missing = await upload(gw, f"duty-officer@{STRANGER}", "20990101-0001", "T1", photo())
+    assert stranger.status_code == missing.status_code == 404  # as for a wrong number
     nobody = await gw.http.post(f"/evidence/{number}/{task}", content=photo())
     assert nobody.status_code == 401
     # By the console's cookie, an upload must carry the page's CSRF token.
