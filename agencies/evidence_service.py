@@ -10,10 +10,9 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 from sqlmodel import Session
 
-from agencies import evidence, evidence_log
+from agencies import evidence, evidence_log, inbox
 from agencies.access import caller
 from agencies.evidence import EvidenceRefused, EvidenceStore, Tampered
 from agencies.models import CustodyEntry, EvidenceFile
@@ -24,12 +23,7 @@ T = TypeVar("T")
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
-def _stamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value if value.tzinfo else value.replace(tzinfo=UTC))
-    return stamp
+_stamp = inbox.stamp  # one rule for a stored time as a proto's
 
 
 def file_to_proto(row: EvidenceFile, holder: str) -> agency_pb2.EvidenceFile:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
@@ -22,6 +23,15 @@ class WrongAgency(ValueError):
 def as_utc(value: datetime) -> datetime:
     """SQLite hands datetimes back without their zone; they were stored in UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def stamp(value: datetime | None) -> Timestamp | None:
+    """A stored time as the protos carry it (None stays unset)."""
+    if value is None:
+        return None
+    stamped = Timestamp()
+    stamped.FromDatetime(as_utc(value))
+    return stamped
 
 
 # The hot paths (a delivery, an officer's act) write with plain statements and build the

@@ -64,12 +64,7 @@ def _time(stamp: Timestamp, field: str) -> datetime:
     return value
 
 
-def _stamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(inbox.as_utc(value))
-    return stamp
+_stamp = inbox.stamp
 
 
 def item_to_proto(row: InboxItem) -> agency_pb2.InboxItem:
