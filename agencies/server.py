@@ -381,7 +381,8 @@ async def run_server(*, profile: agency_pb2.Agency, database_url: str, identity:
             roster.seed(session=session, agency=profile.id, entries=roster_seed)
     access = AgencyAccess(profile.id, engine, store)
     server = grpc.aio.server(interceptors=[*telemetry.grpc_server_interceptors(),
-                                           access.guard()])
+                                           access.guard()],
+                             options=[tls.EXCLUSIVE_PORT])
     signer = Signer(identity)
     agency_pb2_grpc.add_AgencyServiceServicer_to_server(  # type: ignore[no-untyped-call]
         AgencyService(profile, engine, signer, gateway,

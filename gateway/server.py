@@ -113,7 +113,7 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
     server = grpc.aio.server(
         # Tracing first, so calls refused by authentication are traced too.
         interceptors=[*telemetry.grpc_server_interceptors(), authenticator.guard()],
-        options=[("grpc.max_receive_message_length", MAX_REQUEST_BYTES)])
+        options=[("grpc.max_receive_message_length", MAX_REQUEST_BYTES), tls.EXCLUSIVE_PORT])
     case_service = CaseService(client=client, catalog=catalog, task_queue=task_queue,
                                links=links, store=store, numbers=numbers, refs=refs,
                                ledger=ledger_engine)

@@ -32,6 +32,13 @@ log = logging.getLogger(__name__)
 # gRPC's name for the PEM of the certificate the peer presented in the handshake.
 _PEER_CERTIFICATE = "x509_pem_cert"
 
+# Options for every server of ours: a port is one server's. gRPC shares a port between
+# servers by default (SO_REUSEPORT); a second server started on an agency's port would
+# then take half its connections and answer them with the wrong certificate, and callers
+# would see an agency that is "not answering" now and then. Unshared, the second server
+# fails to start, and says so.
+EXCLUSIVE_PORT: tuple[str, int] = ("grpc.so_reuseport", 0)
+
 
 def mutual_tls_server(identity: Identity) -> grpc.ServerCredentials:
     """Only callers with a certificate from the platform's authority get through."""

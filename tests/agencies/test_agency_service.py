@@ -14,7 +14,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from agencies.server import SERVICE_NAME
+from agencies.server import SERVICE_NAME, run_server
 from seamless.v1 import agency_pb2, case_pb2
 from tests.agencies.harness import AGENCY, PROFILE, Agency, running_agency
 from tests.trust.kit import new_kit
@@ -199,3 +199,18 @@ async def test_a_notice_of_no_known_kind_is_refused(agency: Agency) -> None:
             kind=kind)  # type: ignore[arg-type]  # 99 is out of range on purpose
         assert await status_of(agency.worker.ReceiveNotice(notice)) is (
             grpc.StatusCode.INVALID_ARGUMENT)
+
+
+async def test_a_second_service_on_a_taken_port_fails_to_start(agency: Agency,
+                                                                 tmp_path: Path) -> None:
+    # gRPC shares a port between servers unless told not to: the second would answer
+    # half the callers of the first with its own certificate. It must refuse to start.
+    port = int(agency.parties.rpartition(":")[2])
+    with pytest.raises(RuntimeError, match="bind"):
+        async with run_server(profile=PROFILE, database_url=f"sqlite:///{tmp_path / 'b.db'}",
+                              identity=agency.kit.party(AGENCY, Role.AGENCY),
+                              store=agency.kit.store(), port=port):
+            pass
+    health = health_pb2_grpc.HealthStub(agency.desk_channel)
+    answer = await health.Check(health_pb2.HealthCheckRequest(), timeout=5)
+    assert answer.status == health_pb2.HealthCheckResponse.SERVING

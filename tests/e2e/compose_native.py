@@ -115,7 +115,13 @@ class Topology:
     def port(self, service: str, port: int) -> int:
         """The local port standing for `service`'s container port `port`."""
         if (service, port) not in self.ports:
-            self.ports[(service, port)] = free_port()
+            # The kernel may offer a port twice while nobody listens on it yet: each
+            # stand-in gets one of its own.
+            taken = set(self.ports.values())
+            local = free_port()
+            while local in taken:
+                local = free_port()
+            self.ports[(service, port)] = local
         return self.ports[(service, port)]
 
     def volume(self, name: str) -> Path:

@@ -51,7 +51,7 @@ from seamless.v1 import (
     roster_pb2,
     roster_pb2_grpc,
 )
-from tests.ports import free_port
+from tests.ports import free_ports
 from trust.pki import CertificateStore, Identity, Role
 from trust.statements import Signer, StatementType
 from trust.tls import expecting, server_only_channel
@@ -254,7 +254,7 @@ async def running_gateway(client: Client, catalog: Catalog, root: Path
     sealed = Client(client.service_client, namespace=client.namespace,
                     interceptors=[telemetry.temporal_interceptor(),
                                   Sealer(Signer(gateway_identity))])
-    gateway_port, gateway_mtls = free_port(), free_port()
+    gateway_port, gateway_mtls = free_ports(2)
     async with AsyncExitStack() as stack:
         addresses: dict[str, str] = {}
         desks: dict[str, str] = {}
