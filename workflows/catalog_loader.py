@@ -117,6 +117,9 @@ def _playbook_problems(playbook: Playbook, directory: Directory, file_stem: str,
                   "decline_review_within", "deemed_consent_issue_within",
                   "objection_within", "objection_decide_within", "follow_up_within"):
         yield from _duration_problem(field, getattr(playbook, field))
+    if playbook.remind_at is not None and not 0 < playbook.remind_at < 1:
+        yield (f"remind_at: {playbook.remind_at} must be a share of a clock's span "
+               "between 0 and 1 (0.75: at three quarters), or null for no reminders")
     kinds = {k.id: k for k in playbook.task_kinds}
     if len(kinds) != len(playbook.task_kinds):
         yield "task_kinds: ids must be unique"

@@ -40,8 +40,15 @@ class Patch:
     remove_when: str
 
 
-# Oldest first; none since release 1.
-ALL: tuple[Patch, ...] = ()
+REMINDERS = Patch(
+    version=2, marker="reminders-before-clocks", added="2026-12-07",
+    what="a reminder to whoever a clock waits on, at a share of its span (the playbook's "
+         "remind_at, three quarters by default): one more timer and one more notice per "
+         "clock",
+    remove_when="every case opened before 2026-12-07 closed and past retention")
+
+# Oldest first.
+ALL: tuple[Patch, ...] = (REMINDERS,)
 
 # The version a case opened now is of.
 LATEST = ALL[-1].version if ALL else RELEASE

@@ -65,7 +65,23 @@ async def test_on_scene_clock_notices_at_30_minutes_and_escalates_on_second_miss
                 await send(client, case_id, ArriveOnScene(rid(), Actor(agency), task_id))
         dispatched = (await get_case(client, case_id)).tasks[0].dispatched_at
 
-        await env.sleep(timedelta(minutes=29))
+        def reminders() -> list[tuple[str, ...]]:
+            return [n.recipients for n in recorder.notices
+                    if n.kind is NoticeKind.REMINDER and n.task_id == "T1"]
+
+        # 临期提醒: at three quarters of the 30 minutes, to the agency the clock waits on
+        # alone (the others arrived; nobody is reminded of a clock already met).
+        await env.sleep(timedelta(minutes=22))
+        assert not [n for n in recorder.notices if n.kind is NoticeKind.REMINDER]
+        await env.sleep(timedelta(minutes=1))
+
+        async def reminded() -> bool:
+            return reminders() == [("natural-resources",)]
+        await eventually(reminded)
+        reminder = next(n for n in recorder.notices if n.kind is NoticeKind.REMINDER)
+        assert reminder.text.startswith("task T1 (natural-resources) on-scene due soon")
+
+        await env.sleep(timedelta(minutes=6))
         assert not events_of((await get_case(client, case_id)).events, EventKind.NOTICE)
 
         await env.sleep(timedelta(minutes=2))
@@ -83,7 +99,8 @@ async def test_on_scene_clock_notices_at_30_minutes_and_escalates_on_second_miss
 
         async def delivered() -> bool:
             kinds = [(n.kind, n.recipients[0]) for n in recorder.notices if n.task_id == "T1"]
-            return kinds == [(NoticeKind.SUPERVISION, "natural-resources"),
+            return kinds == [(NoticeKind.REMINDER, "natural-resources"),
+                             (NoticeKind.SUPERVISION, "natural-resources"),
                              (NoticeKind.ESCALATION, "command-center")]
         await eventually(delivered)
         supervision = next(n for n in recorder.notices if n.kind is NoticeKind.SUPERVISION)

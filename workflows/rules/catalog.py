@@ -117,6 +117,9 @@ class Playbook:
     objection_decide_within: str = "2h"
     # 回访: how long after close the hotline has to record the reporters' ratings.
     follow_up_within: str = "3wd"
+    # 临期提醒: the share of a clock's span after which whoever it waits on is reminded
+    # (a 10-minute sign-for clock reminds at 7.5 minutes); null sends no reminders.
+    remind_at: float | None = 0.75
     description: str = ""
     __pydantic_config__ = _STRICT
 

@@ -60,6 +60,8 @@ class NoticeKind(StrEnum):
     # The agency now leads the case: the coordinator assigned it, or reassigned an
     # objection to it.
     OWNERSHIP = "OWNERSHIP"
+    # A clock that waits on the agency is about to pass (临期提醒).
+    REMINDER = "REMINDER"
 
 
 @dataclass(frozen=True)
@@ -282,6 +284,8 @@ class CaseState:
     answers: dict[str, tuple[str, CommandResult]] = field(default_factory=dict)
     # The bytes of text the accepted requests brought (limits.check_case_size).
     text_bytes: int = 0
+    # The reminders sent, one per clock and deadline (rules.clocks.Reminder.key).
+    reminded: list[str] = field(default_factory=list)
 
     @property
     def reference(self) -> str:
