@@ -27,6 +27,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agencies.gateway_link import GatewayLink
 from agencies.roster import read_seed
+from agencies.sender import MailServer
 from agencies.server import run_server
 from observability import telemetry
 from seamless.v1 import agency_pb2
@@ -56,6 +57,10 @@ class AgencySettings(BaseSettings):
     roster_seed_file: Path | None = None
     # The agency's evidence store (a directory of its own; a volume under compose).
     evidence_dir: Path | None = None
+    # Its mail server for officers' e-mail notifications: smtp://host:port (a relay in
+    # the agency's network) or smtps://host:port; none, and e-mail channels are refused.
+    smtp_url: str = ""
+    mail_from: str = ""
 
 
 class HostSettings(BaseSettings):
@@ -97,7 +102,8 @@ async def serve(agencies: list[tuple[AgencySettings, agency_pb2.Agency]]) -> Non
                 store=CertificateStore.load(pki), port=settings.port,
                 desk_port=settings.desk_port, host=settings.host,
                 gateway=GatewayLink(settings.gateway_address, identity), roster_seed=seed,
-                evidence_dir=settings.evidence_dir))
+                evidence_dir=settings.evidence_dir,
+                mail=MailServer.parse(settings.smtp_url, settings.mail_from)))
             logging.info("%s serving parties on %s:%d, its officers' desk on %s:%d",
                          profile.id, settings.host, ports.parties, settings.host, ports.desk)
         await stop.wait()

@@ -29,6 +29,7 @@ from trust.tls import peer_party
 
 _AGENCY = "/seamless.v1.AgencyService/"
 _ROSTER = "/seamless.v1.RosterService/"
+_NOTIFY = "/seamless.v1.NotificationService/"
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,15 @@ ACCESS: dict[str, Access] = {
     _ROSTER + "DisableOfficer": Access(session=True, role=OfficerRole.HEAD),
     _ROSTER + "ResetPassword": Access(session=True, role=OfficerRole.HEAD),
     _ROSTER + "ChangePassword": Access(session=True),
+    # Notifications (agencies.notify_service): each officer keeps its own channels, the
+    # heads the agency's webhooks, its duty roster, and read its outbox.
+    _NOTIFY + "ListSubscriptions": Access(session=True),
+    _NOTIFY + "AddEmail": Access(session=True),
+    _NOTIFY + "RemoveSubscription": Access(session=True),
+    _NOTIFY + "ListDutyShifts": Access(session=True),
+    _NOTIFY + "AddWebhook": Access(session=True, role=OfficerRole.HEAD),
+    _NOTIFY + "AddDutyShift": Access(session=True, role=OfficerRole.HEAD),
+    _NOTIFY + "ListOutbox": Access(session=True, role=OfficerRole.HEAD),
 }
 
 

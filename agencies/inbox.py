@@ -4,8 +4,10 @@ scoped by it, so a lookup that ignores whose inbox it is cannot be written by ac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import insert, update
@@ -14,6 +16,8 @@ from sqlmodel import Session, col, or_, select
 
 from agencies.models import Finding, InboxItem, InboxItemBase, NoticeRecord, Officer
 from records.database import LIKE_ESCAPE, starting_with
+
+T = TypeVar("T")
 
 
 class WrongAgency(ValueError):
@@ -39,8 +43,14 @@ def stamp(value: datetime | None) -> Timestamp | None:
 # cost the agency more than the database did.
 
 
+# What else a new task or notice brings, in the transaction that stores it (the outbox's
+# entries: agencies.outbox).
+OnNew = Callable[[Session, T], None]
+
+
 def deliver_task(*, session: Session, agency: str, assignee: str, idempotency_key: str,
-                 item: InboxItemBase) -> tuple[InboxItem, bool]:
+                 item: InboxItemBase, on_new: OnNew[InboxItem] | None = None
+                 ) -> tuple[InboxItem, bool]:
     """Put a task in the inbox; (row, created). A retry returns the existing row."""
     if assignee != agency or item.assignee != agency:
         raise WrongAgency(f"task for {item.assignee} delivered to {agency}")
@@ -55,6 +65,8 @@ def deliver_task(*, session: Session, agency: str, assignee: str, idempotency_ke
     try:
         row.id = connection.execute(insert(InboxItem).values(
             **row.model_dump(exclude={"id"})).returning(col(InboxItem.id))).scalar_one()
+        if on_new is not None:
+            on_new(session, row)
         session.commit()
     except IntegrityError:  # a concurrent retry won the race: its row is ours
         session.rollback()
@@ -88,7 +100,8 @@ def withdraw_task(*, session: Session, agency: str, assignee: str, case_id: str,
 
 
 def record_notice(*, session: Session, agency: str, recipient: str,
-                  notice: NoticeRecord) -> tuple[NoticeRecord, bool]:
+                  notice: NoticeRecord, on_new: OnNew[NoticeRecord] | None = None
+                  ) -> tuple[NoticeRecord, bool]:
     """Store a notice once; (the stored notice, whether this call stored it)."""
     if recipient != agency or notice.recipient != agency:
         raise WrongAgency(f"notice for {notice.recipient} sent to {agency}")
@@ -96,6 +109,8 @@ def record_notice(*, session: Session, agency: str, recipient: str,
     if existing is not None:
         return existing, False
     session.add(notice)
+    if on_new is not None:
+        on_new(session, notice)
     try:
         session.commit()
     except IntegrityError:  # a concurrent retry stored it first

@@ -166,3 +166,66 @@ class OfficerSession(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=_when())
     ended_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     ended_reason: str = Field(default="", max_length=200)
+
+
+class Subscription(SQLModel, table=True):
+    """Where the agency's work goes besides the console (agencies.outbox): a webhook of
+    the agency's own systems (kept by its heads), or an officer's own e-mail."""
+
+    __tablename__ = "subscription"
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency: str = Field(max_length=64, index=True)
+    # "webhook" or "email".
+    channel: str = Field(max_length=16)
+    target: str = Field(max_length=500)
+    # The officer whose channel it is; empty for the agency's systems.
+    officer: str = Field(default="", max_length=64)
+    # What it wants (agencies.outbox.EVENTS), comma-separated; empty for everything.
+    events: str = Field(default="", max_length=400)
+    # The webhook's signing key (HMAC-SHA256), shown once when it was added.
+    secret: str = Field(default="", max_length=100)
+    # An officer's quiet hours ("22:00-07:00" in `zone`): nothing reaches them then
+    # unless the duty roster has them on duty.
+    quiet_hours: str = Field(default="", max_length=11)
+    zone: str = Field(default="", max_length=64)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_when())
+    removed_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+
+
+class DutyShift(SQLModel, table=True):
+    """值班: an officer on duty from `starts_at` to `ends_at`, reached even in their
+    quiet hours."""
+
+    __tablename__ = "duty_shift"
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency: str = Field(max_length=64, index=True)
+    officer: str = Field(max_length=64)
+    starts_at: datetime = Field(sa_column=_when())
+    ends_at: datetime = Field(sa_column=_when())
+    created_by: str = Field(max_length=64)
+
+
+class OutboxEntry(SQLModel, table=True):
+    """One notification to one subscription: kept until delivered, its attempts and
+    their last error in view; `key` makes it once (the receiver's idempotency key)."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency: str = Field(max_length=64, index=True)
+    subscription_id: int = Field(index=True)
+    key: str = Field(max_length=500, unique=True)
+    event: str = Field(max_length=40)
+    case_id: str = Field(default="", max_length=300)
+    # The JSON the webhook receives (and the e-mail is written from).
+    body: str = Field(max_length=20000)
+    # "pending", "delivered", "held" (quiet hours) or "failed" (given up).
+    state: str = Field(default="pending", max_length=16, index=True)
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_when())
+    next_attempt_at: datetime = Field(default_factory=utc_now, sa_column=_when())
+    delivered_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))

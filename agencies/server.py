@@ -27,16 +27,26 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from agencies import inbox, roster
+from agencies import inbox, outbox, roster
 from agencies.access import AgencyAccess, caller
 from agencies.evidence import EvidenceStore
 from agencies.evidence_service import EvidenceDesk
 from agencies.gateway_link import GatewayLink
 from agencies.models import Finding, InboxItem, InboxItemBase, NoticeRecord
+from agencies.notify_service import NotificationDesk
 from agencies.roster_service import RosterService
+from agencies.sender import MailServer, Sender
 from observability import telemetry
 from records import database
-from seamless.v1 import agency_pb2, agency_pb2_grpc, case_pb2, roster_pb2, roster_pb2_grpc
+from seamless.v1 import (
+    agency_pb2,
+    agency_pb2_grpc,
+    case_pb2,
+    notify_pb2,
+    notify_pb2_grpc,
+    roster_pb2,
+    roster_pb2_grpc,
+)
 from trust import attestations, tls
 from trust.pki import CertificateStore, Identity
 from trust.statements import Signer
@@ -49,6 +59,7 @@ MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
 SERVICE_NAME = agency_pb2.DESCRIPTOR.services_by_name["AgencyService"].full_name
 ROSTER_SERVICE_NAME = roster_pb2.DESCRIPTOR.services_by_name["RosterService"].full_name
+NOTIFY_SERVICE_NAME = notify_pb2.DESCRIPTOR.services_by_name["NotificationService"].full_name
 
 
 def _optional_time(stamp: Timestamp) -> datetime | None:
@@ -127,12 +138,19 @@ def _problems(err: ValidationError) -> str:
 class AgencyService(EvidenceDesk, agency_pb2_grpc.AgencyServiceServicer):
     def __init__(self, profile: agency_pb2.Agency, engine: Engine, signer: Signer,
                  gateway: GatewayLink | None = None,
-                 evidence: EvidenceStore | None = None) -> None:
+                 evidence: EvidenceStore | None = None, sender: Sender | None = None) -> None:
         self._profile = profile
         self._engine = engine
         self._signer = signer
         self._gateway = gateway
         self._evidence = evidence
+        self._sender = sender
+
+    def _enqueue(self, session: Session, source: str, body: dict[str, Any]) -> None:
+        """The outbox's entries for a new task or notice, in its transaction."""
+        if self._sender is not None:
+            outbox.enqueue(session, agency=self.agency, source=source, body=body,
+                           now=datetime.now(UTC))
 
     @property
     def agency(self) -> str:
@@ -171,9 +189,13 @@ class AgencyService(EvidenceDesk, agency_pb2_grpc.AgencyServiceServicer):
         try:
             row, created = await self._in_session(lambda session: inbox.deliver_task(
                 session=session, agency=self.agency, assignee=request.assignee,
-                idempotency_key=request.idempotency_key, item=base))
+                idempotency_key=request.idempotency_key, item=base,
+                on_new=lambda s, new: self._enqueue(s, new.idempotency_key,
+                                                    outbox.task_body(new))))
         except inbox.WrongAgency as err:
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(err))
+        if created and self._sender is not None:
+            self._sender.wake()
         receipt = attestations.task_receipt(
             self._signer, case_id=row.case_id, task_id=row.task_id, round=row.round,
             delivery=row.idempotency_key, received_at=inbox.as_utc(row.delivered_at))
@@ -220,9 +242,12 @@ class AgencyService(EvidenceDesk, agency_pb2_grpc.AgencyServiceServicer):
         try:
             stored, created = await self._in_session(lambda session: inbox.record_notice(
                 session=session, agency=self.agency, recipient=request.recipient,
-                notice=notice))
+                notice=notice, on_new=lambda s, new: self._enqueue(
+                    s, new.idempotency_key, outbox.notice_body(new))))
         except inbox.WrongAgency as err:
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(err))
+        if created and self._sender is not None:
+            self._sender.wake()
         receipt = attestations.notice_receipt(
             self._signer, case_id=stored.case_id, notice=stored.idempotency_key,
             kind=stored.kind.removeprefix("NOTICE_KIND_"),
@@ -346,7 +371,7 @@ _ACTIONS = {action: call.act for action, call in command_table.BY_DESK_ACTION.it
 
 # The agency's own tables (agencies.models), migrated at start.
 SCHEMA = database.Schema("agency", Path(__file__).parent / "migrations",
-                         "agency_0004")
+                         "agency_0005")
 
 
 def open_database(url: str, *, password_file: Path | None = None) -> Engine:
@@ -368,11 +393,13 @@ async def run_server(*, profile: agency_pb2.Agency, database_url: str, identity:
                      store: CertificateStore, port: int = 0, desk_port: int = 0,
                      host: str = "127.0.0.1", gateway: GatewayLink | None = None,
                      roster_seed: Sequence[roster.SeedEntry] = (),
-                     evidence_dir: Path | None = None) -> AsyncIterator[AgencyPorts]:
+                     evidence_dir: Path | None = None,
+                     mail: MailServer | None = None) -> AsyncIterator[AgencyPorts]:
     """Serve the agency until the block ends; yields the bound ports (0 picks one).
     Without a gateway link its officers cannot act through it (ActOnTask refuses).
     `roster_seed` adds the officers the roster lacks (demo officers, a first head);
-    `evidence_dir` is the agency's evidence store (without one it takes no files)."""
+    `evidence_dir` is the agency's evidence store (without one it takes no files);
+    `mail` its mail server (without one its officers add no e-mail channels)."""
     if identity.party.id != profile.id:
         raise ValueError(f"the certificate is {identity.party}'s, not {profile.id}'s")
     engine = open_database(database_url, password_file=database_password_file)
@@ -384,16 +411,20 @@ async def run_server(*, profile: agency_pb2.Agency, database_url: str, identity:
                                            access.guard()],
                              options=[tls.EXCLUSIVE_PORT])
     signer = Signer(identity)
+    sender = Sender(profile.id, engine, mail=mail)
     agency_pb2_grpc.add_AgencyServiceServicer_to_server(  # type: ignore[no-untyped-call]
         AgencyService(profile, engine, signer, gateway,
-                      EvidenceStore(evidence_dir) if evidence_dir is not None else None),
+                      EvidenceStore(evidence_dir) if evidence_dir is not None else None,
+                      sender),
         server)
     roster_pb2_grpc.add_RosterServiceServicer_to_server(  # type: ignore[no-untyped-call]
         RosterService(profile.id, engine, signer), server)
+    notify_pb2_grpc.add_NotificationServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        NotificationDesk(profile.id, engine, sender), server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
-        (SERVICE_NAME, ROSTER_SERVICE_NAME,
+        (SERVICE_NAME, ROSTER_SERVICE_NAME, NOTIFY_SERVICE_NAME,
          health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
          reflection.SERVICE_NAME), server)
     ports = AgencyPorts(
@@ -402,9 +433,11 @@ async def run_server(*, profile: agency_pb2.Agency, database_url: str, identity:
     await server.start()
     for name in ("", SERVICE_NAME, ROSTER_SERVICE_NAME):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    sending = asyncio.create_task(sender.run(), name=f"{profile.id} outbox")
     try:
         yield ports
     finally:
+        sending.cancel()
         await health_servicer.enter_graceful_shutdown()
         await server.stop(grace=5)
         engine.dispose()

@@ -23,6 +23,7 @@ from seamless.v1 import (
     agency_pb2,
     agency_pb2_grpc,
     case_service_pb2_grpc,
+    notify_pb2_grpc,
     oversight_pb2_grpc,
     report_pb2_grpc,
     roster_pb2_grpc,
@@ -133,6 +134,7 @@ class AgencyDesk(_Signed):
         self._channel = desk_channel(data_dir, agency)
         self._stub = agency_pb2_grpc.AgencyServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self.roster = roster_pb2_grpc.RosterServiceStub(self._channel)  # type: ignore[no-untyped-call]
+        self.notify = notify_pb2_grpc.NotificationServiceStub(self._channel)  # type: ignore[no-untyped-call]
 
     def act(self, request: agency_pb2.ActOnTaskRequest) -> agency_pb2.ActOnTaskResponse:
         reply: agency_pb2.ActOnTaskResponse = self._signed(lambda metadata: self._stub.ActOnTask(
@@ -142,6 +144,11 @@ class AgencyDesk(_Signed):
     def keep_roster(self, method: str, request: Message) -> Any:
         """A RosterService call as the signed-in officer."""
         return self._signed(lambda metadata: getattr(self.roster, method)(
+            request, metadata=metadata, timeout=CALL_TIMEOUT_SECONDS))
+
+    def keep_notifications(self, method: str, request: Message) -> Any:
+        """A NotificationService call as the signed-in officer."""
+        return self._signed(lambda metadata: getattr(self.notify, method)(
             request, metadata=metadata, timeout=CALL_TIMEOUT_SECONDS))
 
     def close(self) -> None:

@@ -194,7 +194,17 @@ def _task_commands(group: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cli import demo, health, officers, open311, oversight, platform, provision, reports
+    from cli import (
+        demo,
+        health,
+        notifications,
+        officers,
+        open311,
+        oversight,
+        platform,
+        provision,
+        reports,
+    )
     from cli.up import Ports
 
     parser = argparse.ArgumentParser(
@@ -257,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     provision.add_command(commands)
     health.add_command(commands)
     officers.add_commands(commands)
+    notifications.add_commands(commands)
     return parser
 
 

@@ -122,7 +122,10 @@ def _agency_settings(data_dir: Path, endpoints: Endpoints, databases: Databases,
             "identity_dir": str(datadir.identity(data_dir, agency).root),
             "pki_dir": str(datadir.pki(data_dir).root),
             "roster_seed_file": str(folder / "roster-seed.json"),
-            "evidence_dir": str(folder / "evidence")}
+            "evidence_dir": str(folder / "evidence"),
+            # Officers' e-mail, through the host's mail relay when the operator names one.
+            "smtp_url": os.environ.get("SEAMLESS_SMTP_URL", ""),
+            "mail_from": f"{agency}@{os.environ.get('SEAMLESS_MAIL_DOMAIN', 'localhost')}"}
 
 
 def processes(data_dir: Path, ports: Ports, endpoints: Endpoints,

@@ -55,7 +55,8 @@ SCHEMAS: dict[str, tuple[database.Schema, Opener, list[Table]]] = {
     "agency": (AGENCY, open_agency, _tables(
         agency_models.InboxItem, agency_models.NoticeRecord, agency_models.Finding,
         agency_models.Officer, agency_models.OfficerSession, agency_models.EvidenceFile,
-        agency_models.CustodyEntry)),
+        agency_models.CustodyEntry, agency_models.Subscription, agency_models.DutyShift,
+        agency_models.OutboxEntry)),
     "ledger": (LEDGER, ledger.open_ledger, LEDGER_TABLES),
     # A schema of its own in the ledger's database.
     "scores": (SCORES, open_scores, [*LEDGER_TABLES, *score_store.TABLES]),

@@ -12,8 +12,15 @@ from pathlib import Path
 import grpc
 
 from agencies.roster import SeedEntry
+from agencies.sender import MailServer
 from agencies.server import run_server
-from seamless.v1 import agency_pb2, agency_pb2_grpc, roster_pb2, roster_pb2_grpc
+from seamless.v1 import (
+    agency_pb2,
+    agency_pb2_grpc,
+    notify_pb2_grpc,
+    roster_pb2,
+    roster_pb2_grpc,
+)
 from tests.trust.kit import Kit, new_kit
 from trust.passwords import hash_password
 from trust.pki import Role
@@ -72,6 +79,10 @@ class Agency:
         return agency_pb2_grpc.AgencyServiceStub(self.desk_channel)  # type: ignore[no-untyped-call]
 
     @property
+    def notify(self) -> notify_pb2_grpc.NotificationServiceStub:
+        return notify_pb2_grpc.NotificationServiceStub(self.desk_channel)  # type: ignore[no-untyped-call]
+
+    @property
     def roster(self) -> roster_pb2_grpc.RosterServiceStub:
         return roster_pb2_grpc.RosterServiceStub(self.desk_channel)  # type: ignore[no-untyped-call]
 
@@ -91,9 +102,10 @@ class Agency:
 
 
 @asynccontextmanager
-async def running_agency(root: Path, kit: Kit | None = None, *, database_url: str = ""
-                         ) -> AsyncIterator[Agency]:
-    """The agency's service on `database_url` (by default an SQLite file under `root`)."""
+async def running_agency(root: Path, kit: Kit | None = None, *, database_url: str = "",
+                         mail: MailServer | None = None) -> AsyncIterator[Agency]:
+    """The agency's service on `database_url` (by default an SQLite file under `root`),
+    sending its e-mail through `mail`."""
     kit = kit or new_kit(root / "platform")
     identity = kit.party(AGENCY, Role.AGENCY)
     for party, role in (("worker", Role.WORKER), ("gateway", Role.GATEWAY),
@@ -101,7 +113,8 @@ async def running_agency(root: Path, kit: Kit | None = None, *, database_url: st
         kit.party(party, role)
     async with run_server(profile=PROFILE,
                           database_url=database_url or f"sqlite:///{root / 'agency.db'}",
-                          identity=identity, store=kit.store(), roster_seed=ROSTER) as ports:
+                          identity=identity, store=kit.store(), roster_seed=ROSTER,
+                          mail=mail) as ports:
         agency = Agency(kit, f"127.0.0.1:{ports.parties}", f"127.0.0.1:{ports.desk}", [])
         try:
             yield agency

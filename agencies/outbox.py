@@ -1,0 +1,230 @@
+"""Notifications away from the console: what the agency's subscriptions receive, kept in
+an outbox in the agency's own database until delivered (`agencies.sender` sends them).
+
+A task delivered to the agency or a notice it received enqueues one entry per
+subscription that wants it, in the transaction that stores the task or the notice:
+stored once, enqueued once (the engine's redelivery enqueues nothing), and an entry is
+never lost to a crash between the two. Each entry's `key` is the receiver's idempotency
+key: delivery is at least once, the key makes it once for a receiver that keeps it.
+
+An officer's channel in their quiet hours is held, not sent, unless the duty roster has
+them on duty; the entry stays in the outbox saying so. The notice itself waits in the
+console either way.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from agencies.inbox import as_utc
+from agencies.models import DutyShift, InboxItem, NoticeRecord, OutboxEntry, Subscription
+from workflows.rules import phrases
+
+# What a subscription may ask for; none named means all of them.
+TASK_DELIVERED = "task.delivered"
+NOTICE_EVENTS = tuple(f"notice.{kind}" for kind in
+                      ("SUPERVISION", "ESCALATION", "HANDOFF_OFFER", "OWNERSHIP", "REMINDER"))
+EVENTS = (TASK_DELIVERED, *NOTICE_EVENTS)
+CHANNELS = ("webhook", "email")
+# An entry still undelivered this long after it was made is given up, and says so.
+GIVE_UP_AFTER = timedelta(hours=24)
+# Between attempts: 1 s, doubling, at most a minute (a receiver back from a minute's
+# outage has everything within the minute after).
+MAX_BACKOFF = timedelta(seconds=60)
+# How long a sender holds an entry it is sending before another may try it (a sender
+# killed mid-send leaves it to the next: at least once).
+LEASE = timedelta(seconds=60)
+MAX_SUBSCRIPTIONS = 50
+_QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class OutboxRefused(ValueError):
+    """A subscription the agency will not keep, with what to change."""
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    start: time
+    end: time
+    zone: ZoneInfo
+
+    def cover(self, moment: datetime) -> bool:
+        local = moment.astimezone(self.zone).time()
+        if self.start <= self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end  # over midnight: 22:00-07:00
+
+
+def quiet_hours(text: str, zone: str) -> QuietHours | None:
+    """"22:00-07:00" in the zone (an IANA name); None for no quiet hours."""
+    if not text:
+        return None
+    found = _QUIET.match(text)
+    if found is None:
+        raise OutboxRefused(f"quiet hours {text!r}: write them as 22:00-07:00")
+    try:
+        where = ZoneInfo(zone or "Asia/Shanghai")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise OutboxRefused(f"zone {zone!r}: an IANA time zone, such as Asia/Shanghai") \
+            from None
+    hour, minute, end_hour, end_minute = (int(g) for g in found.groups())
+    if (hour, minute) == (end_hour, end_minute):
+        raise OutboxRefused(f"quiet hours {text!r}: the start and the end are the same")
+    return QuietHours(time(hour, minute), time(end_hour, end_minute), where)
+
+
+def events_of(names: list[str]) -> str:
+    """The stored form of the events asked for, each checked."""
+    unknown = [n for n in names if n not in EVENTS]
+    if unknown:
+        raise OutboxRefused(f"events: {', '.join(unknown)} unknown; choose among "
+                            f"{', '.join(EVENTS)}")
+    return ",".join(dict.fromkeys(names))
+
+
+def wants(subscription: Subscription, event: str) -> bool:
+    return not subscription.events or event in subscription.events.split(",")
+
+
+def active(session: Session, agency: str) -> list[Subscription]:
+    return list(session.exec(select(Subscription).where(
+        Subscription.agency == agency, col(Subscription.removed_at).is_(None))))
+
+
+def on_duty(session: Session, agency: str, officer: str, now: datetime) -> bool:
+    return session.exec(select(DutyShift.id).where(
+        DutyShift.agency == agency, DutyShift.officer == officer,
+        DutyShift.starts_at <= now, DutyShift.ends_at > now)).first() is not None
+
+
+# ----- what is sent -----------------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str:
+    return "" if value is None else as_utc(value).isoformat().replace("+00:00", "Z")
+
+
+def task_body(item: InboxItem) -> dict[str, Any]:
+    return {"event": TASK_DELIVERED, "case_id": item.case_id,
+            "case_number": item.case_number, "case_title": item.case_title,
+            "task_id": item.task_id, "round": item.round, "kind": item.kind,
+            "title": item.title, "owner": item.owner, "sign_by": _iso(item.sign_by),
+            "on_scene_by": _iso(item.on_scene_by), "due_by": _iso(item.due_by),
+            "at": _iso(item.delivered_at)}
+
+
+def notice_body(notice: NoticeRecord) -> dict[str, Any]:
+    said = phrases.decode(notice.phrase)
+    return {"event": f"notice.{notice.kind.removeprefix('NOTICE_KIND_')}",
+            "case_id": notice.case_id, "case_number": notice.case_number,
+            "task_id": notice.task_id, "handoff_id": notice.handoff_id,
+            "text": notice.text,
+            "text_zh": phrases.render(said, "zh") if said is not None else "",
+            "phrase": notice.phrase, "at": _iso(notice.received_at)}
+
+
+# ----- the outbox -------------------------------------------------------------------------
+
+
+def enqueue(session: Session, *, agency: str, source: str, body: dict[str, Any],
+            now: datetime) -> int:
+    """An entry per subscription wanting `body["event"]`, keyed by the `source` (the
+    task's or notice's idempotency key) and the subscription; the entries to send now.
+    Runs in the caller's transaction."""
+    event = str(body["event"])
+    sending = 0
+    for subscription in active(session, agency):
+        if not wants(subscription, event):
+            continue
+        state = "pending"
+        quiet = quiet_hours(subscription.quiet_hours, subscription.zone)
+        if subscription.officer and quiet is not None and quiet.cover(now) and \
+                not on_duty(session, agency, subscription.officer, now):
+            state = "held"
+        key = f"{agency}/{source}/{subscription.id}"
+        entry = OutboxEntry(agency=agency, subscription_id=subscription.id or 0, key=key,
+                            event=event, case_id=str(body.get("case_id", "")),
+                            body=json.dumps({**body, "key": key, "agency": agency},
+                                            ensure_ascii=False, sort_keys=True),
+                            state=state, created_at=now, next_attempt_at=now,
+                            last_error="quiet hours, not on duty" if state == "held" else "")
+        session.add(entry)
+        sending += state == "pending"
+    return sending
+
+
+def claim_due(session: Session, agency: str, now: datetime, limit: int
+              ) -> list[tuple[OutboxEntry, Subscription]]:
+    """Entries due now with their subscriptions, each leased to this sender (one that
+    another sender claimed meanwhile is left to it)."""
+    rows = session.exec(select(OutboxEntry, Subscription)
+                        .join(Subscription, col(Subscription.id) == OutboxEntry.subscription_id)
+                        .where(OutboxEntry.agency == agency, OutboxEntry.state == "pending",
+                               OutboxEntry.next_attempt_at <= now)
+                        .order_by(col(OutboxEntry.next_attempt_at)).limit(limit)).all()
+    claimed = []
+    for entry, subscription in rows:
+        taken = session.connection().execute(
+            update(OutboxEntry).where(col(OutboxEntry.id) == entry.id,
+                                      col(OutboxEntry.state) == "pending",
+                                      col(OutboxEntry.next_attempt_at) == entry.next_attempt_at)
+            .values(next_attempt_at=now + LEASE))
+        if taken.rowcount == 1:
+            claimed.append((entry, subscription))
+    session.commit()
+    return claimed
+
+
+def next_due(session: Session, agency: str) -> datetime | None:
+    found = session.exec(select(OutboxEntry.next_attempt_at).where(
+        OutboxEntry.agency == agency, OutboxEntry.state == "pending")
+        .order_by(col(OutboxEntry.next_attempt_at)).limit(1)).first()
+    return None if found is None else as_utc(found)
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(timedelta(seconds=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def settle(session: Session, entry_id: int, now: datetime, error: str = "") -> None:
+    """An attempt's outcome: delivered, or failed with `error` (tried again after the
+    back-off, given up once GIVE_UP_AFTER has passed since the entry was made)."""
+    entry = session.get(OutboxEntry, entry_id)
+    if entry is None:
+        return
+    entry.attempts += 1
+    if not error:
+        entry.state, entry.delivered_at, entry.last_error = "delivered", now, ""
+    else:
+        entry.last_error = error[:500]
+        if as_utc(entry.created_at) + GIVE_UP_AFTER <= now:
+            entry.state = "failed"
+        else:
+            entry.next_attempt_at = now + backoff(entry.attempts)
+    session.add(entry)
+    session.commit()
+
+
+def listing(session: Session, agency: str, *, state: str, limit: int,
+            after_id: int | None) -> list[tuple[OutboxEntry, Subscription]]:
+    """The agency's outbox, newest first."""
+    query = (select(OutboxEntry, Subscription)
+             .join(Subscription, col(Subscription.id) == OutboxEntry.subscription_id)
+             .where(OutboxEntry.agency == agency))
+    if state:
+        query = query.where(OutboxEntry.state == state)
+    if after_id is not None:
+        query = query.where(col(OutboxEntry.id) < after_id)
+    return list(session.exec(query.order_by(col(OutboxEntry.id).desc()).limit(limit)).all())
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
