@@ -155,7 +155,7 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
                            console=console_app(operations=operations, links=links,
                                                store=store, catalog=catalog,
                                                dispatch=intake.dispatch, keys=keys,
-                                               evidence=evidence)),
+                                               evidence=evidence, ledger=ledger_engine)),
                   max_bytes=MAX_HTTP_BODY_BYTES, declared=False))
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from importlib.resources import files
 from typing import TYPE_CHECKING
 
+from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -17,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.agency_links import AgencyLinks
 from gateway.console.hotline import HotlineDesk
+from gateway.console.live import LiveHub, LiveLine
 from gateway.console.pages import Console
 from gateway.console.web import Keys
 from gateway.http_api import Operations
@@ -57,9 +59,11 @@ async def no_icon(request: Request) -> Response:
 
 def console_app(*, operations: Operations, links: AgencyLinks, store: CertificateStore,
                 catalog: Catalog, dispatch: DispatchCatalog | None = None,
-                keys: Keys | None = None, evidence: EvidenceDoor | None = None) -> Starlette:
+                keys: Keys | None = None, evidence: EvidenceDoor | None = None,
+                ledger: Engine | None = None) -> Starlette:
     """`dispatch` is the intake's catalog (the categories the hotline picks from);
-    by default the one beside `catalog`'s files."""
+    by default the one beside `catalog`'s files. With the `ledger`, open inboxes hear
+    of their agency's changes at once (`gateway.console.live`); without, they poll."""
     # One count of sign-in attempts per address, whichever door they come through.
     throttle = Throttle()
     console = Console(operations=operations, links=links, store=store, catalog=catalog,
@@ -96,6 +100,9 @@ def console_app(*, operations: Operations, links: AgencyLinks, store: Certificat
         Mount("/static", StaticFiles(directory=str(files("gateway.console") / "static")),
               name="static"),
     ])
+    if ledger is not None:
+        live = LiveLine(links, LiveHub(ledger, catalog.directory.coordinator))
+        app.add_route("/events", page(live.events))
 
     return app
 

@@ -4,6 +4,8 @@ same authorization as the API and change nothing when refused."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -13,6 +15,7 @@ import httpx
 import pytest
 
 from cli.provision import demo_password
+from gateway.console import live
 from gateway.console.i18n import TEXT
 from gateway.console.refusal_words import REFUSALS
 from observability import analysis
@@ -355,3 +358,71 @@ async def test_a_dispatcher_is_not_offered_what_takes_the_head(browser: Browser)
     page = await browser.get(await _open(browser))
     assert "disabled>" in page.text.split('action="/act/CloseCase"')[1].split("</form>")[0]
     assert TEXT["close_needs_head"]["zh"] in page.text
+
+
+class _Line:
+    """A console page's live line (`GET /events`), read as it streams."""
+
+    def __init__(self, browser: Browser) -> None:
+        self.browser, self.ended = browser, asyncio.Event()
+        self.lines: list[str] = []
+        self.status = 0
+        self._task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        try:
+            async with self.browser.http.stream(
+                    "GET", "/events", headers=self.browser._headers()) as reply:
+                self.status = reply.status_code
+                async for line in reply.aiter_lines():
+                    self.lines.append(line)
+        finally:
+            self.ended.set()
+
+    def heard(self) -> int:
+        return self.lines.count("event: work")
+
+    async def close(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+async def test_an_open_inbox_hears_at_once_of_its_agencys_work_and_only_its_own(
+        gw: Gateway, browser: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live, "HEARTBEAT_SECONDS", 0.5)
+    # Fire and rescue: in no case of these tests (only approvals call it), so nothing
+    # else running on the shared gateway would speak to it either.
+    bystander = "fire-rescue"
+    readers = {}
+    for agency in (NR, bystander):
+        readers[agency] = Browser(gw)
+        await readers[agency].sign_in(agency)
+    lines = {agency: _Line(reader) for agency, reader in readers.items()}
+    try:
+        await asyncio.sleep(1.0)  # the lines are open
+        assert {line.status for line in lines.values()} == {200}
+        await browser.sign_in(TOWNSHIP)
+        await _open(browser)  # the whistle: natural resources is sent a task
+        give_up = asyncio.get_running_loop().time() + 10
+        while not lines[NR].heard():
+            assert asyncio.get_running_loop().time() < give_up, lines[NR].lines
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.5)
+        assert lines[bystander].heard() == 0  # no part in the case: nothing heard
+        assert ": alive" in lines[bystander].lines
+
+        # Signed out: the line ends with the session.
+        page = await readers[NR].get("/inbox")
+        await readers[NR].post("/logout", {"csrf": _csrf(page.text)})
+        await asyncio.wait_for(lines[NR].ended.wait(), timeout=10)
+    finally:
+        for line in lines.values():
+            await line.close()
+        for reader in readers.values():
+            await reader.http.aclose()
+
+
+async def test_the_live_line_is_for_signed_in_readers_only(browser: Browser) -> None:
+    reply = await browser.get("/events")
+    assert reply.status_code in (302, 303) and "/login" in reply.headers["location"]

@@ -85,16 +85,24 @@ function uploadChosen(input) {
   }
 }
 
-// A list that refreshes itself (the inbox), unless the reader is filling in a form.
+// A list that refreshes itself (the inbox), unless the reader is filling in a form: at
+// once when the live line (server-sent events) says work arrived, and by polling as the
+// fallback (every few seconds while the line is down, every half minute while it is up).
 function refreshing(container) {
   const every = Number(container.dataset.refreshSeconds || 5) * 1000;
-  setInterval(async () => {
+  let live = false, last = 0, pending = false;
+  async function refresh() {
     // Nor while files were attached and the task is not yet completed: the refresh
     // would drop the references the completion is to name.
     const busy = container.querySelector("details[open]") ||
                  container.querySelector(".uploads li") ||
                  container.contains(document.activeElement);
-    if (busy || document.hidden) return;
+    if (busy || document.hidden) {
+      pending = true;  // what arrived is shown once the reader is done
+      return;
+    }
+    pending = false;
+    last = Date.now();
     const answer = await fetch(container.dataset.refresh, {credentials: "same-origin"});
     if (answer.redirected && new URL(answer.url).pathname === "/login") {
       window.location.reload();
@@ -110,7 +118,16 @@ function refreshing(container) {
         tick();
       }
     }
+  }
+  setInterval(() => {
+    if (pending || !live || Date.now() - last >= 30000) refresh();
   }, every);
+  if (container.dataset.events && window.EventSource) {
+    const line = new EventSource(container.dataset.events);
+    line.onopen = () => { live = true; container.dataset.live = "yes"; };
+    line.onerror = () => { live = false; container.dataset.live = "no"; };
+    line.addEventListener("work", () => refresh());
+  }
 }
 
 // The swimlane: zoom by widening the track, pan by scrolling (or dragging) it.
