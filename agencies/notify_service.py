@@ -172,6 +172,7 @@ class NotificationDesk(notify_pb2_grpc.NotificationServiceServicer):
                 return False
             row.removed_at = outbox.now_utc()
             session.add(row)
+            outbox.abandon(session, row.id or 0)
             session.commit()
             return True
         if not await self._in_session(remove):

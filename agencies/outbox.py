@@ -213,6 +213,14 @@ def settle(session: Session, entry_id: int, now: datetime, error: str = "") -> N
     session.commit()
 
 
+def abandon(session: Session, subscription_id: int) -> None:
+    """A removed subscription's entries not yet sent are not sent, and say why."""
+    session.connection().execute(
+        update(OutboxEntry).where(col(OutboxEntry.subscription_id) == subscription_id,
+                                  col(OutboxEntry.state).in_(("pending", "held")))
+        .values(state="failed", last_error="the subscription was removed"))
+
+
 def listing(session: Session, agency: str, *, state: str, limit: int,
             after_id: int | None) -> list[tuple[OutboxEntry, Subscription]]:
     """The agency's outbox, newest first."""

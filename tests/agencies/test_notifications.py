@@ -241,3 +241,20 @@ async def test_without_a_mail_server_no_one_adds_an_e_mail_channel(tmp_path: Pat
                                          metadata=await agency.sign_in(OFFICER))
         assert refused.value.code() is grpc.StatusCode.FAILED_PRECONDITION
         assert "no mail server" in (refused.value.details() or "")
+
+
+async def test_a_removed_webhook_is_sent_nothing_more(agency: Agency,
+                                                      receiver: WebhookReceiver) -> None:
+    head = await agency.sign_in()
+    hook = await agency.notify.AddWebhook(pb.AddWebhookRequest(url=receiver.url),
+                                          metadata=head)
+    receiver.stop()
+    await agency.worker.ReceiveNotice(notice(1))
+    await agency.notify.RemoveSubscription(
+        pb.RemoveSubscriptionRequest(id=hook.subscription.id), metadata=head)
+    (entry,) = await _outbox(agency)
+    assert (entry.state, entry.last_error) == ("failed", "the subscription was removed")
+    receiver.start()
+    await agency.worker.ReceiveNotice(notice(2))
+    await asyncio.sleep(2.5)
+    assert receiver.posted == []

@@ -2,7 +2,8 @@
 short case number: a township dispatcher opens an illegal-mining case, a natural-resources
 field officer works the task from the inbox, the police decline theirs, the township's
 head decides, the coordinator settles an escalation, and an oversight staffer reads the
-record. Each step asserts what that person would see."""
+record; and away from the console, a reminder reaches the field officer's mail and the
+bureau's own system before a clock passes. Each step asserts what that person would see."""
 
 from __future__ import annotations
 
@@ -10,17 +11,39 @@ import json
 import os
 import re
 import subprocess
+import time
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from cli.provision import demo_password
+from tests.agencies.receivers import MailServer, WebhookReceiver
 from tests.e2e import cli_forks
 from tests.e2e.platform import Platform, wait_for
 
 TOWNSHIP, NR, POLICE = "jinhaihu-township", "natural-resources", "public-security"
 BEIJING = timezone(timedelta(hours=8))
+README = Path(__file__).parents[2] / "README.md"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def mail_relay() -> Iterator[MailServer]:
+    """The district's mail relay, named to `seamless up` as an operator would (before
+    the platform starts: autouse fixtures come first)."""
+    with MailServer() as relay:
+        before = os.environ.get("SEAMLESS_SMTP_URL")
+        os.environ["SEAMLESS_SMTP_URL"] = f"smtp://127.0.0.1:{relay.port}"
+        try:
+            yield relay
+        finally:
+            if before is None:
+                del os.environ["SEAMLESS_SMTP_URL"]
+            else:
+                os.environ["SEAMLESS_SMTP_URL"] = before
 
 
 class Person:
@@ -156,3 +179,79 @@ def test_a_dispatcher_a_field_officer_and_oversight_work_a_case_by_its_number(
     assert all("duration_seconds" in g for g in mine)
     ocel = platform.cli("oversight", "export").stdout
     assert "field-officer" in ocel and number in ocel
+
+
+def _readme_verifier() -> Any:
+    """The README's webhook verification example, as a receiver would paste it."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("**Notifications away from the console.**"):]
+    code = section[section.index("```python\n") + len("```python\n"):]
+    namespace: dict[str, Any] = {}
+    exec(code[:code.index("```")], namespace)  # noqa: S102 - the README's own example
+    return namespace["verified"]
+
+
+def test_a_reminder_reaches_mail_and_the_bureaus_system_before_the_clock_passes(
+        platform: Platform, tmp_path: Path, mail_relay: MailServer) -> None:
+    dispatcher = Person(platform, tmp_path / "dispatcher", TOWNSHIP, "dispatcher")
+    field = Person(platform, tmp_path / "field", NR, "field-officer")
+    bureau = Person(platform, tmp_path / "bureau", NR, "duty-officer")
+    receiver = WebhookReceiver()
+    receiver.start()
+    try:
+        # The field officer's own mail; the bureau's head, its SMS gateway's webhook.
+        field.run("notify", "email", "field-officer@nr.example", "--event", "notice.REMINDER")
+        hook = bureau.json("notify", "webhook", receiver.url)
+        refused = field.json("notify", "webhook", receiver.url, check=False)
+        assert refused["error"]["status"] == "PERMISSION_DENIED"
+
+        subject = f"JHH-Quarry {uuid.uuid4().hex[:6]}"
+        number = dispatcher.json("case", "open", "--type", "illegal-mining", "--subject",
+                                 subject, "--title", "Digging at dusk", "--jurisdiction",
+                                 "jinhaihu")["number"]
+        # A site visit to sign for within a minute: reminded at 45 seconds.
+        dispatched = dispatcher.json("case", "dispatch", number, "--kind",
+                                     "mining-investigation", "--to", NR, "--sign-within",
+                                     "1m")
+        task = dispatched["task_id"]
+        sign_by = datetime.fromisoformat(next(
+            t for t in field.json("case", "show", number)["tasks"]
+            if t["id"] == task)["sign_by"]).timestamp()
+
+        def reminders() -> list[Any]:
+            return [json.loads(p.body) for p in receiver.posted
+                    if json.loads(p.body)["event"] == "notice.REMINDER"
+                    and json.loads(p.body)["task_id"] == task]
+        wait_for(lambda: bool(reminders()), "the reminder at the bureau's system",
+                 timeout=90)
+        hooked_at = time.time()
+        wait_for(lambda: bool(mail_relay.messages), "the reminder in the officer's mail",
+                 timeout=30)
+        mailed_at = time.time()
+        assert max(hooked_at, mailed_at) < sign_by, "the reminder came after the clock"
+        assert hooked_at > sign_by - 30, "reminded at 45 of the 60 seconds, not at once"
+
+        # Signed, and the README's example verifies it (a replay of a key does not).
+        verified = _readme_verifier()
+        post = next(p for p in receiver.posted
+                    if json.loads(p.body)["event"] == "notice.REMINDER")
+        key = post.headers["seamless-idempotency-key"]
+        seen: set[str] = set()
+        assert verified(hook["secret"], post.body, post.headers["seamless-signature"],
+                        seen, key)
+        assert not verified(hook["secret"], post.body, post.headers["seamless-signature"],
+                            seen, key)
+        (message,) = mail_relay.messages
+        assert message["To"] == "field-officer@nr.example"
+        payload = message.get_payload(decode=True)
+        assert isinstance(payload, bytes)
+        body = payload.decode()
+        assert number in body and f"task {task}" in body and "sign-for due soon" in body
+
+        # The bureau's outbox: every notification it sent, delivered once.
+        entries = bureau.json("notify", "outbox")["entries"]
+        assert {e["state"] for e in entries} == {"delivered"}
+        assert any(e["event"] == "task.delivered" for e in entries)
+        field.run("task", "sign", number, task)
+    finally:
+        receiver.stop()
