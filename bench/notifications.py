@@ -26,6 +26,7 @@ import statistics
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -96,7 +97,7 @@ async def latency(api: SeamlessApi, receiver: Receiver, cases: int, rate: float
     sent: dict[tuple[str, str], float] = {}
 
     async def one(n: int) -> None:
-        case_id = await api.open(f"NOTIFY-BENCH-{os.getpid()}-{n}")
+        case_id = await api.open(f"NOTIFY-BENCH-{uuid.uuid4().hex[:12]}-{n}")
         for assignment in JOINT_CASE:
             started = time.time()
             task = await api.dispatch(case_id, assignment.kind, assignment.assignee)
@@ -132,7 +133,8 @@ class _Sampler:
         self._stop.set()
 
 
-async def evidence(api: SeamlessApi, data_dir: Path, gateway_pid: int) -> dict[str, Any]:
+async def evidence(api: SeamlessApi, data_dir: Path, gateway_pid: int,
+                   size: int = FILE_BYTES) -> dict[str, Any]:
     endpoints = Endpoints.read(data_dir)
     assignment = JOINT_CASE[0]
     case_id = await api.open(f"EVIDENCE-BENCH-{os.getpid()}")
@@ -141,7 +143,7 @@ async def evidence(api: SeamlessApi, data_dir: Path, gateway_pid: int) -> dict[s
     await api.sign(case_id, task, assignment.assignee)
     # A video's header, then bytes that do not compress: 20 MiB as a phone makes them.
     block = b"\x00\x00\x00\x18ftypmp42" + os.urandom(MIB - 12)
-    content = block + os.urandom(FILE_BYTES - len(block))
+    content = block + os.urandom(size - len(block))
     digest = hashlib.sha256(content).hexdigest()
     token = Credential(data_dir, assignment.assignee).token()
     headers = {"authorization": f"Bearer {token}"}
@@ -154,11 +156,19 @@ async def evidence(api: SeamlessApi, data_dir: Path, gateway_pid: int) -> dict[s
 
     async with httpx.AsyncClient(base_url=endpoints.http, verify=authority,
                                  timeout=300) as http:
+        # A small file first: a refusal is read whole, not as a reset mid-upload.
+        probe = await http.post(f"/evidence/{case_id}/{task}", params={"name": "probe.pdf"},
+                                content=b"%PDF-1.4\n%probe\n", headers=headers)
+        if probe.status_code >= 400:
+            raise SystemExit(f"the evidence door refused the probe: {probe.status_code} "
+                             f"{probe.text}")
         sampler = _Sampler(gateway_pid)
         sampling = asyncio.create_task(sampler.run())
         started = time.monotonic()
+        # Streamed in 256 KiB pieces with its length declared, as a phone's upload is.
         stored = await http.post(f"/evidence/{case_id}/{task}", params={"name": "site.mp4"},
-                                 content=body(), headers=headers)
+                                 content=body(), headers={
+                                     **headers, "content-length": str(len(content))})
         up = time.monotonic() - started
         stored.raise_for_status()
         assert stored.json()["sha256"] == digest, "the agency stored other bytes"
@@ -173,14 +183,14 @@ async def evidence(api: SeamlessApi, data_dir: Path, gateway_pid: int) -> dict[s
         sampler.stop()
         await sampling
     assert received.hexdigest() == digest, "the download is not the file uploaded"
-    return {"file_mib": FILE_BYTES / MIB, "upload_mib_per_s": round(FILE_BYTES / MIB / up, 1),
-            "download_mib_per_s": round(FILE_BYTES / MIB / down, 1),
+    return {"file_mib": size / MIB, "upload_mib_per_s": round(size / MIB / up, 1),
+            "download_mib_per_s": round(size / MIB / down, 1),
             "gateway_rss_before_mib": round(before / MIB, 1),
             "gateway_rss_peak_while_streaming_mib": round(sampler.peak / MIB, 1)}
 
 
-async def measure(data_dir: Path, platform: Platform, cases: int, rate: float
-                  ) -> dict[str, Any]:
+async def measure(data_dir: Path, platform: Platform, cases: int, rate: float,
+                  file_mib: int) -> dict[str, Any]:
     receiver = Receiver()
     server = receiver.start()
     agencies = sorted({a.assignee for a in JOINT_CASE})
@@ -190,7 +200,8 @@ async def measure(data_dir: Path, platform: Platform, cases: int, rate: float
         await latency(api, receiver, 5, 2.0)  # warm up
         receiver.arrived.clear()
         figures = {"latency": await latency(api, receiver, cases, rate),
-                   "evidence": await evidence(api, data_dir, platform.running["gateway"].pid)}
+                   "evidence": await evidence(api, data_dir, platform.running["gateway"].pid,
+                                              file_mib * MIB)}
     finally:
         await api.aclose()
         server.shutdown()
@@ -202,6 +213,8 @@ def main() -> None:
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=60)
     parser.add_argument("--rate", type=float, default=2.0, help="joint cases a second")
+    parser.add_argument("--file-mib", type=int, default=FILE_BYTES // MIB,
+                        help="the evidence file's size (at most 25)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="seamless-notify-bench-") as folder:
@@ -210,7 +223,8 @@ def main() -> None:
         platform = Platform(data_dir, free_ports())
         platform.start_all()
         try:
-            figures = asyncio.run(measure(data_dir, platform, args.cases, args.rate))
+            figures = asyncio.run(measure(data_dir, platform, args.cases, args.rate,
+                                          args.file_mib))
         finally:
             platform.stop_all()
     latency_ = figures["latency"]
@@ -218,7 +232,7 @@ def main() -> None:
           f"{latency_['p50_ms']} ms, p99 {latency_['p99_ms']} ms (of "
           f"{latency_['received']}/{latency_['notifications']}, {args.rate} joint cases/s)")
     files = figures["evidence"]
-    print(f"20 MiB evidence file: up {files['upload_mib_per_s']} MiB/s, down "  # noqa: T201
+    print(f"{args.file_mib} MiB evidence file: up {files['upload_mib_per_s']} MiB/s, down "  # noqa: T201
           f"{files['download_mib_per_s']} MiB/s; gateway RSS "
           f"{files['gateway_rss_before_mib']} MiB before, peak "
           f"{files['gateway_rss_peak_while_streaming_mib']} MiB while streaming")
