@@ -31,7 +31,8 @@ from workflows.rules import phrases
 # What a subscription may ask for; none named means all of them.
 TASK_DELIVERED = "task.delivered"
 NOTICE_EVENTS = tuple(f"notice.{kind}" for kind in
-                      ("SUPERVISION", "ESCALATION", "HANDOFF_OFFER", "OWNERSHIP", "REMINDER"))
+                      ("SUPERVISION", "ESCALATION", "HANDOFF_OFFER", "OWNERSHIP", "REMINDER",
+                        "DECISION"))
 EVENTS = (TASK_DELIVERED, *NOTICE_EVENTS)
 CHANNELS = ("webhook", "email")
 # An entry still undelivered this long after it was made is given up, and says so.

@@ -41,7 +41,8 @@ _EVENT_NAMES = {"task.delivered": ("新任务", "New task"),
                 "notice.ESCALATION": ("升级通知", "Escalation"),
                 "notice.HANDOFF_OFFER": ("移交通知", "Hand-off offer"),
                 "notice.OWNERSHIP": ("牵头通知", "You now lead"),
-                "notice.REMINDER": ("临期提醒", "Reminder")}
+                "notice.REMINDER": ("临期提醒", "Reminder"),
+                "notice.DECISION": ("处理结果", "Decision")}
 
 
 @dataclass(frozen=True)

@@ -40,15 +40,16 @@ class Patch:
     remove_when: str
 
 
-REMINDERS = Patch(
-    version=2, marker="reminders-before-clocks", added="2026-12-07",
+NOTICES_BEFORE_AND_AFTER = Patch(
+    version=2, marker="reminders-and-decision-notices", added="2026-12-07",
     what="a reminder to whoever a clock waits on, at a share of its span (the playbook's "
          "remind_at, three quarters by default): one more timer and one more notice per "
-         "clock",
+         "clock; and a notice to the assignee when its decline or its extension is "
+         "decided",
     remove_when="every case opened before 2026-12-07 closed and past retention")
 
 # Oldest first.
-ALL: tuple[Patch, ...] = (REMINDERS,)
+ALL: tuple[Patch, ...] = (NOTICES_BEFORE_AND_AFTER,)
 
 # The version a case opened now is of.
 LATEST = ALL[-1].version if ALL else RELEASE

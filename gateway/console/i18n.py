@@ -396,7 +396,8 @@ ENUM_ZH: dict[str, dict[str, str]] = {
                   "deemed consent": "视为同意"},
     "CaseStatus": {"open": "办理中", "closed": "已结案"},
     "NoticeKind": {"supervision": "督办", "escalation": "升级", "handoff offer": "移交",
-                   "ownership": "牵头", "reminder": "临期提醒"},
+                   "ownership": "牵头", "reminder": "临期提醒",
+                   "decision": "处理结果"},
     "CaseEventKind": {
         "opened": "立案", "task dispatched": "派发任务", "task signed": "签收",
         "task on scene": "到场", "task done": "办结任务", "task declined": "退回任务",

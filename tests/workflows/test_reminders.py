@@ -1,5 +1,6 @@
-"""临期提醒: a reminder to whoever a clock waits on, before the clock passes, once, and
-never for a case opened before reminders (its history replays as it ran)."""
+"""临期提醒: a reminder to whoever a clock waits on, before the clock passes, once; and
+the assignee told at once what the owner decided of its decline or its request for more
+time. Neither for a case opened before them (its history replays as it ran)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,15 @@ from tests.workflows.builders import T0, actor, mining_open, open_mining, rid
 from workflows import versions
 from workflows.catalog_loader import DEFAULT_CATALOG, Catalog, CatalogError, load_playbook
 from workflows.rules.case import CaseEngine
-from workflows.rules.commands import DecideExtension, RequestExtension, SignTask
+from workflows.rules.commands import (
+    DecideExtension,
+    DeclineTask,
+    RequestExtension,
+    ReviewDecline,
+    SignTask,
+)
 from workflows.rules.effects import Notice
-from workflows.rules.model import NoticeKind
+from workflows.rules.model import NoticeKind, ReviewOutcome
 from workflows.rules.opening import open_case
 
 TOWNSHIP = "jinhaihu-township"
@@ -106,3 +113,55 @@ def test_the_loader_refuses_a_share_that_is_not_one(catalog: Catalog, tmp_path: 
     bad.write_text(source.read_text(encoding="utf-8") + "remind_at: 1.5\n", encoding="utf-8")
     with pytest.raises(CatalogError, match="remind_at: 1.5 must be a share"):
         load_playbook(bad, catalog.directory, catalog.calendar)
+
+
+def decisions(engine: CaseEngine) -> list[tuple[tuple[str, ...], str]]:
+    return [(e.recipients, e.text) for e in engine.take_effects()
+            if isinstance(e, Notice) and e.kind is NoticeKind.DECISION]
+
+
+@pytest.mark.parametrize("grant, says", [
+    (True, "jinhaihu-township granted task T1 until "),
+    (False, "jinhaihu-township refused task T1 more time: the lab has the samples"),
+])
+def test_the_assignee_hears_what_became_of_its_request_for_time(
+        catalog: Catalog, grant: bool, says: str) -> None:
+    engine = open_mining(catalog)
+    nr = actor("natural-resources")
+    engine.execute(SignTask(rid(), nr, "T1"), T0 + timedelta(minutes=1))
+    due = engine.state.tasks[0].due_by.deadline
+    engine.execute(RequestExtension(rid(), nr, "T1", due + timedelta(days=2), "the lab"),
+                   T0 + timedelta(minutes=2))
+    engine.take_effects()
+    engine.execute(DecideExtension(rid(), actor(TOWNSHIP), "T1", grant=grant,
+                                   note="" if grant else "the lab has the samples"),
+                   T0 + timedelta(minutes=3))
+    ((recipients, text),) = decisions(engine)
+    assert recipients == ("natural-resources",) and text.startswith(says)
+
+
+@pytest.mark.parametrize("outcome, says", [
+    (ReviewOutcome.UPHELD, "jinhaihu-township upheld the decline of task T2"),
+    (ReviewOutcome.OVERRULED, "jinhaihu-township overruled the decline of task T2: sign "
+                              "for it again"),
+])
+def test_the_decliner_hears_what_became_of_its_decline(
+        catalog: Catalog, outcome: ReviewOutcome, says: str) -> None:
+    engine = open_mining(catalog)
+    engine.execute(DeclineTask(rid(), actor("public-security"), "T2", "no crime reported"),
+                   T0 + timedelta(minutes=1))
+    engine.take_effects()
+    engine.execute(ReviewDecline(rid(), actor(TOWNSHIP), "T2", outcome),
+                   T0 + timedelta(minutes=2))
+    assert decisions(engine) == [(("public-security",), says)]
+
+
+def test_a_case_opened_before_decision_notices_replays_without_them(catalog: Catalog) -> None:
+    rules = catalog.rules_for("illegal-mining")
+    assert rules is not None
+    engine = open_case(mining_open(), rules, now=T0, version=versions.RELEASE)
+    engine.execute(DeclineTask(rid(), actor("public-security"), "T2", "no crime reported"),
+                   T0 + timedelta(minutes=1))
+    engine.execute(ReviewDecline(rid(), actor(TOWNSHIP), "T2", ReviewOutcome.OVERRULED),
+                   T0 + timedelta(minutes=2))
+    assert decisions(engine) == []

@@ -150,7 +150,8 @@ def _reminder(engine: CaseEngine, clock: str, deadline: datetime, span: timedelt
               recipients: list[str], phrase: Phrase, *, task_id: str = "",
               handoff_id: str = "") -> Reminder | None:
     share = engine.rules.playbook.remind_at
-    if share is None or engine.version < versions.REMINDERS.version or span <= timedelta(0):
+    if share is None or span <= timedelta(0) or \
+            engine.version < versions.NOTICES_BEFORE_AND_AFTER.version:
         return None
     key = f"{clock}@{schema.timestamp(deadline)}"
     if key in engine.state.reminded:

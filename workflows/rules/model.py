@@ -62,6 +62,8 @@ class NoticeKind(StrEnum):
     OWNERSHIP = "OWNERSHIP"
     # A clock that waits on the agency is about to pass (临期提醒).
     REMINDER = "REMINDER"
+    # The owner decided the agency's decline or its request for more time.
+    DECISION = "DECISION"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from records import event_schema as schema
+from workflows import versions
 from workflows.rules import limits
 from workflows.rules.calendar import LIMITS_HELP, MAX_CALENDAR
 from workflows.rules.catalog import TaskKind
@@ -28,6 +29,7 @@ from workflows.rules.model import (
     ClockOverrides,
     CommandResult,
     EventKind,
+    NoticeKind,
     ReviewOutcome,
     Task,
     TaskState,
@@ -345,6 +347,8 @@ def review_decline(engine: CaseEngine, cmd: ReviewDecline, now: datetime, apply:
                       phrase=Phrase("decline_reviewed", outcome=cmd.outcome.value)
                       .saying(cmd.note),
                       attributes={schema.OUTCOME: cmd.outcome.value})
+        _tell_assignee(engine, task, Phrase("decline_upheld_for", owner=cmd.actor.agency,
+                                            task=task.id).saying(cmd.note))
         if not target:
             return engine.result(task_ids=[task.id])
         new = create_task(engine, kind, target, cmd.actor, now, overrides=task.overrides,
@@ -360,7 +364,16 @@ def review_decline(engine: CaseEngine, cmd: ReviewDecline, now: datetime, apply:
                   phrase=Phrase("decline_reviewed", outcome=cmd.outcome.value).saying(cmd.note),
                   attributes={schema.OUTCOME: cmd.outcome.value, **clock_attributes(task)})
     deliver(engine, task)
+    _tell_assignee(engine, task, Phrase("decline_overruled_for", owner=cmd.actor.agency,
+                                        task=task.id).saying(cmd.note))
     return engine.result(task_ids=[task.id])
+
+
+def _tell_assignee(engine: CaseEngine, task: Task, decided: Phrase) -> None:
+    """The assignee hears at once what the owner decided of its decline or its request
+    for more time (since case version 2; before, it saw it in its inbox only)."""
+    if engine.version >= versions.NOTICES_BEFORE_AND_AFTER.version:
+        engine.notify(NoticeKind.DECISION, [task.assignee], decided, task_id=task.id)
 
 
 def _asked_due(engine: CaseEngine, cmd: RequestExtension, now: datetime) -> datetime:
@@ -430,6 +443,11 @@ def decide_extension(engine: CaseEngine, cmd: DecideExtension, now: datetime, ap
                           if cmd.grant else Phrase("extension_refused")).saying(cmd.note),
                   attributes={schema.GRANTED: "true", schema.DUE_BY: schema.timestamp(requested)}
                   if cmd.grant else {schema.GRANTED: "false"})
+    _tell_assignee(engine, task, (
+        Phrase("extension_granted_for", owner=cmd.actor.agency, task=task.id,
+               due_time=schema.timestamp(requested))
+        if cmd.grant else Phrase("extension_refused_for", owner=cmd.actor.agency,
+                                 task=task.id)).saying(cmd.note))
     return engine.result(task_ids=[task.id])
 
 

@@ -69,6 +69,7 @@ class NoticeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOTICE_KIND_HANDOFF_OFFER: _ClassVar[NoticeKind]
     NOTICE_KIND_OWNERSHIP: _ClassVar[NoticeKind]
     NOTICE_KIND_REMINDER: _ClassVar[NoticeKind]
+    NOTICE_KIND_DECISION: _ClassVar[NoticeKind]
 
 class CaseEventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -147,6 +148,7 @@ NOTICE_KIND_ESCALATION: NoticeKind
 NOTICE_KIND_HANDOFF_OFFER: NoticeKind
 NOTICE_KIND_OWNERSHIP: NoticeKind
 NOTICE_KIND_REMINDER: NoticeKind
+NOTICE_KIND_DECISION: NoticeKind
 CASE_EVENT_KIND_UNSPECIFIED: CaseEventKind
 CASE_EVENT_KIND_OPENED: CaseEventKind
 CASE_EVENT_KIND_TASK_DISPATCHED: CaseEventKind
