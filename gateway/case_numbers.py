@@ -55,7 +55,7 @@ class CaseNumber(SQLModel, table=True):
 
 
 SCHEMA = database.Schema("gateway", Path(__file__).parent / "migrations",
-                         "gateway_0004")
+                         "gateway_0005")
 
 
 def open_case_numbers(url: str, *, password_file: Path | None = None) -> Engine:

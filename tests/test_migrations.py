@@ -23,6 +23,7 @@ from agencies.server import open_database as open_agency
 from gateway.case_numbers import SCHEMA as GATEWAY
 from gateway.case_numbers import CaseNumber, open_case_numbers
 from gateway.open311.keys import Open311Key
+from gateway.reports.photos import ReportPhoto
 from gateway.reports.store import Report
 from observability import audit, gap_store, ledger, score_store, witness
 from observability.ledger import SCHEMA as LEDGER
@@ -61,7 +62,8 @@ SCHEMAS: dict[str, tuple[database.Schema, Opener, list[Table]]] = {
     # A schema of its own in the ledger's database.
     "scores": (SCORES, open_scores, [*LEDGER_TABLES, *score_store.TABLES]),
     "witness": (WITNESS, witness.open_witness, _tables(witness.Checkpoint)),
-    "gateway": (GATEWAY, open_case_numbers, _tables(CaseNumber, Report, Open311Key)),
+    "gateway": (GATEWAY, open_case_numbers, _tables(CaseNumber, Report, Open311Key,
+                                                             ReportPhoto)),
 }
 
 

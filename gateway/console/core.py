@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from connectrpc.code import Code
 from connectrpc.errors import ConnectError
@@ -43,6 +43,8 @@ from gateway.console.web import (
 )
 from gateway.evidence_refs import parse_ref
 from gateway.http_api import Operations
+from gateway.open311.app import PREFIX as OPEN311_PREFIX
+from gateway.reports import photos
 from records.event_schema import PLATFORM_ACTOR
 from records.participation import OVERSIGHT, OVERSIGHT_NAMES
 from records.subjects import subject_identity
@@ -108,6 +110,11 @@ class ConsoleCore:
                                  rate=_rate, enum=enum_short_name)
         # A completion's reference to a file the agency holds (gateway.evidence_http).
         self._env.tests["evidence_file"] = lambda ref: parse_ref(str(ref)) is not None
+        # A reporter's photo the desk keeps (its public copy, served on this origin), or
+        # a link the reporter gave (shown as a link only, never loaded by the page).
+        self._env.filters["own_photo"] = own_photo_path
+        self._env.tests["own_photo"] = lambda url: bool(own_photo_path(str(url)))
+        self._env.tests["web_link"] = lambda url: str(url).startswith(("https://", "http://"))
         self._env.globals.update(optional=_optional, when=self._when,
                                  running_clock=swimlane.running_clock)
 
@@ -340,6 +347,15 @@ _ITEM_TITLES = {cs.WORK_KIND_DECLINE_REVIEW: "title_declined",
 # A place's search in a map app (高德's URI opens the app on a phone, its web page on a
 # desk): a link the officer follows, nothing the page downloads.
 MAP_SEARCH = "https://uri.amap.com/search?keyword={}"
+
+
+def own_photo_path(url: str) -> str:
+    """The path of a reporter's photo on this gateway (Open311's public copy), else ''."""
+    path = urlsplit(url).path
+    return path if _OWN_PHOTO.fullmatch(path) else ""
+
+
+_OWN_PHOTO = re.compile(rf"{re.escape(OPEN311_PREFIX)}/media/{photos.PUBLIC_NAME.pattern}")
 
 
 def similar_start(identity: str) -> str:

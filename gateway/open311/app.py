@@ -51,6 +51,7 @@ from gateway.open311.keys import OFFICER_PREFIX, ApiKeys
 from gateway.open311.limits import Open311Limits
 from gateway.open311.services import definition_record, service_notice, service_record
 from gateway.open311.submission import BadForm, api_key_of, parse_form, read_submission, request_id
+from gateway.reports import photos
 from gateway.reports.drafts import IntakeError, Taker
 from gateway.reports.intake import Intake
 from gateway.reports.store import Report
@@ -69,6 +70,10 @@ KEY_SERVICE = ("API keys are issued by the platform's operator (seamless open311
 # Longer than any request id or token: not looked up at all.
 MAX_ID = 64
 _FORM = "application/x-www-form-urlencoded"
+_MULTIPART = "multipart/form-data"
+# A post's fields, a service's questions' answers included.
+MAX_FIELDS = 100
+
 
 Handler = Callable[[Request, Format], Awaitable[Response]]
 
@@ -80,7 +85,8 @@ def _format_of(path: str) -> Format:
 class Open311:
     def __init__(self, intake: Intake, keys: ApiKeys, *, ledger: Engine, catalog: Catalog,
                  jurisdiction_id: str, public_url: str, contact: str, key_service: str,
-                 limits: Open311Limits) -> None:
+                 limits: Open311Limits, prefix: str = PREFIX) -> None:
+        self._prefix = prefix
         self._intake = intake
         self._keys = keys
         self._catalog = catalog
@@ -153,14 +159,42 @@ class Open311:
 
     # ----- posting -------------------------------------------------------------------
 
-    async def post_request(self, request: Request, fmt: Format) -> Response:
+    async def _read_post(self, request: Request) -> tuple[list[tuple[str, str]],
+                                                          photos.Prepared | None]:
+        """The post's fields, and the photo sent with it (`media`, in a multipart post)."""
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if kind != _FORM:
-            raise Refused(400, f"send the request as {_FORM} (UTF-8)")
+        if kind == _FORM:
+            if int(request.headers.get("content-length", "0")) > MAX_BODY_BYTES:
+                raise Refused(413, f"the form is over {MAX_BODY_BYTES // 1024} KiB")
+            try:
+                return parse_form(await request.body()), None  # bounded by BodyLimit
+            except BadForm as bad:
+                raise Refused(400, bad.message) from None
+        if kind != _MULTIPART:
+            raise Refused(400, f"send the request as {_FORM} (UTF-8), or as {_MULTIPART} "
+                               "with a photo as `media`")
         try:
-            pairs = parse_form(await request.body())  # bounded by BodyLimit
-        except BadForm as bad:
-            raise Refused(400, bad.message) from None
+            form = await request.form(max_files=1, max_fields=MAX_FIELDS,
+                                      max_part_size=MAX_BODY_BYTES)
+        except HTTPException as bad:
+            raise Refused(400, f"the multipart form could not be read: {bad.detail}") \
+                from None
+        try:
+            pairs = [(name, value) for name, value in form.multi_items()
+                     if isinstance(value, str)]
+            media = form.get("media")
+            if media is None or isinstance(media, str):
+                return pairs, None
+            data = await media.read(photos.MAX_PHOTO_BYTES + 1)
+            try:
+                return pairs, await asyncio.to_thread(photos.prepare, data)
+            except photos.PhotoRefused as refused:
+                raise Refused(400, str(refused)) from None
+        finally:
+            await form.close()
+
+    async def post_request(self, request: Request, fmt: Format) -> Response:
+        pairs, photo = await self._read_post(request)
         key = await asyncio.to_thread(self._keys.check, api_key_of(pairs))
         if key is None:
             raise Refused(403, "api_key was not provided or is not valid (discovery's "
@@ -170,8 +204,13 @@ class Open311:
             raise Refused(429, f"over this key's rate of {key.per_minute} requests a "
                                "minute; try again later",
                           headers={"retry-after": str(math.ceil(wait))})
+        photo_url = ""
+        if photo is not None:
+            photo_url = f"{self._endpoint(request)}/media/{photo.public_sha256}.jpg"
+            # The same photo posted again is the same post (a retry keeps its report).
+            pairs = [*pairs, ("media_sha256", photo.sha256)]
         try:
-            submission = read_submission(pairs)
+            submission = read_submission(pairs, photo_url)
         except BadForm as bad:
             raise Refused(400, bad.message) from None
         self._check_jurisdiction(submission.jurisdiction_id)
@@ -184,6 +223,10 @@ class Open311:
                                                         datetime.now(UTC)), taker=taker)
         except IntakeError as err:
             raise refusal_of(err) from None
+        if photo is not None:
+            # Kept once the report is (a refused post keeps nothing); a retry of a post
+            # whose photo was lost to a crash here keeps it then.
+            await asyncio.to_thread(self._intake.store.keep_photo, photo)
         service = self._intake.dispatch.service(report.service_code)
         notice = service_notice(service) if service else None
         # On a case: its id. Not yet (the case engine did not take it): a token, which
@@ -193,6 +236,30 @@ class Open311:
                    record(CREATED_TOKEN, token=report.token, service_notice=notice,
                           account_id=None))
         return answer("service_requests", Many("request", [created]), fmt)
+
+    def _endpoint(self, request: Request) -> str:
+        """This endpoint as clients reach it: the configured address, else the one the
+        server is bound to (never the request's Host)."""
+        if self._public_url:
+            return self._public_url
+        host, port = request.scope["server"]
+        host = f"[{host}]" if ":" in host else host
+        return f"{request.scope['scheme']}://{host}:{port}{self._prefix}"
+
+    async def media(self, request: Request) -> Response:
+        """A reporter's photo as the public sees it: re-encoded, nothing but pixels."""
+        if self._limits.addresses.take(request.client.host if request.client else "",
+                                       self._limits.address_per_minute):
+            return Response(status_code=429, headers={"retry-after": "60"})
+        name = str(request.path_params["name"])
+        if not photos.PUBLIC_NAME.fullmatch(name):
+            return Response(status_code=404)
+        copy = await asyncio.to_thread(self._intake.store.public_photo, name[:64])
+        if copy is None:
+            return Response(status_code=404)
+        return Response(copy, media_type="image/jpeg",
+                        headers={"cache-control": "public, max-age=31536000, immutable",
+                                 "x-content-type-options": "nosniff"})
 
     # ----- following -----------------------------------------------------------------
 
@@ -257,10 +324,11 @@ def open311_app(intake: Intake, keys: ApiKeys, *, ledger: Engine, catalog: Catal
     to, never the request's Host)."""
     door = Open311(intake, keys, ledger=ledger, catalog=catalog,
                    jurisdiction_id=jurisdiction_id, public_url=public_url, contact=contact,
-                   key_service=key_service, limits=limits or Open311Limits())
+                   key_service=key_service, limits=limits or Open311Limits(), prefix=prefix)
     e = door.endpoint
     return Starlette(
-        middleware=[Middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)],
+        # A form is held to MAX_BODY_BYTES by the handler; a post with a photo to this.
+        middleware=[Middleware(BodyLimit, max_bytes=MAX_BODY_BYTES + photos.MAX_PHOTO_BYTES)],
         exception_handlers={404: _not_found, 405: _not_found},
         routes=[Mount(prefix, routes=[
             Route("/discovery.{fmt}", e(door.discovery)),
@@ -270,4 +338,5 @@ def open311_app(intake: Intake, keys: ApiKeys, *, ledger: Engine, catalog: Catal
             Route("/requests.{fmt}", e(door.post_request), methods=["POST"]),
             Route("/requests/{id}.{fmt}", e(door.request)),
             Route("/tokens/{token}.{fmt}", e(door.token)),
+            Route("/media/{name}", door.media),
         ])])

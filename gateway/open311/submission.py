@@ -109,7 +109,9 @@ def _coordinate(fields: dict[str, str]) -> tuple[float | None, float | None]:
     return point
 
 
-def read_submission(pairs: list[tuple[str, str]]) -> Submission:
+def read_submission(pairs: list[tuple[str, str]], photo_url: str = "") -> Submission:
+    """The post's report; `photo_url` is where the public copy of the photo sent with it
+    (`media`) is served, listed before a `media_url` the client gave."""
     fields, attributes = _fields(pairs)
     code = fields.get("service_code", "").strip()
     if not code:
@@ -125,7 +127,7 @@ def read_submission(pairs: list[tuple[str, str]]) -> Submission:
         # whole endpoint, not one of the district's jurisdictions.
         jurisdiction="",
         attributes=tuple(sorted((c, ",".join(v)) for c, v in attributes.items())),
-        media_urls=(media,) if media else (), contact_name=name,
+        media_urls=tuple(url for url in (photo_url, media) if url), contact_name=name,
         contact_phone=fields.get("phone", "").strip(),
         contact_email=fields.get("email", "").strip())
     content = sorted((n, v) for n, v in pairs if n != "api_key")

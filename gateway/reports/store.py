@@ -19,6 +19,8 @@ from sqlalchemy import Column, DateTime, Engine, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, or_, select
 
+from gateway.reports import photos
+
 # Reports taken in at once race for the day's next number; each loser looks again.
 _ATTEMPTS = 50
 MAX_MEDIA_URLS = 5
@@ -142,6 +144,14 @@ class ReportStore:
     def __init__(self, engine: Engine, zone: tzinfo) -> None:
         self._engine = engine
         self._zone = zone
+
+    def keep_photo(self, photo: photos.Prepared) -> None:
+        with Session(self._engine) as session:
+            photos.keep(session, photo)
+
+    def public_photo(self, public_sha256: str) -> bytes | None:
+        with Session(self._engine) as session:
+            return photos.public_copy(session, public_sha256)
 
     def add(self, draft: ReportDraft, *, request_key: str, received_by: str, area: str,
             jurisdiction: str, subject: str, now: datetime) -> Report:

@@ -18,6 +18,7 @@ no log.
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 import uuid
@@ -26,9 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from PIL import Image
 
 from observability.spans import case_trace_id
 from tests.e2e.platform import Platform, wait_for
+from tests.gateway.test_evidence import photo
 
 # The whole platform as real processes: left out of `make test-fast`.
 
@@ -131,7 +134,9 @@ def test_a_reporter_follows_a_report_from_post_to_reopening(platform: Platform) 
             assert len(found) == 1
             return found[0]
 
-        posted = http.post("/requests.json", data=form)
+        # With the photo the reporter took at the quarry (its place and time in EXIF).
+        posted = http.post("/requests.json", data=form,
+                           files={"media": ("quarry.jpg", photo(), "image/jpeg")})
         assert posted.status_code == 200, posted.text
         first = posted.json()[0]["service_request_id"]
         xml = http.post("/requests.xml", data={**form, "description": "again tonight",
@@ -152,6 +157,11 @@ def test_a_reporter_follows_a_report_from_post_to_reopening(platform: Platform) 
         assert opened["status"] == "open"
         assert "金海湖镇" in opened["agency_responsible"]
         assert opened["expected_datetime"] and opened["requested_datetime"]
+        # The public sees the photo, and nothing of where or when it was taken.
+        public = http.get(httpx.URL(opened["media_url"]).path.removeprefix("/open311/v2"))
+        assert public.status_code == 200 and public.headers["content-type"] == "image/jpeg"
+        with Image.open(io.BytesIO(public.content)) as copy:
+            assert not copy.getexif() and copy.size == (1200, 900)
 
         for task in case["tasks"]:
             platform.cli("task", "withdraw", case["number"], task["id"], "--as", TOWNSHIP)

@@ -6,6 +6,8 @@ rates. The intake is the real one, routing onto real cases of a real worker.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
 import uuid
 import xml.etree.ElementTree as ET
@@ -18,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 from temporalio.client import Client
@@ -30,10 +33,12 @@ from gateway.open311.keys import ApiKeyError, ApiKeys, Open311Key
 from gateway.open311.limits import Open311Limits
 from gateway.open311.service_requests import public_text
 from gateway.reports.intake import Intake
+from gateway.reports.photos import ReportPhoto
 from gateway.reports.store import Report, ReportStore
 from records.event_schema import Satisfaction
 from seamless.v1 import case_service_pb2 as cs
 from tests.gateway import harness
+from tests.gateway.test_evidence import photo
 from tests.gateway.test_reports import quarry_report
 from tests.workflows.harness import eventually
 from workflows.catalog_loader import Catalog
@@ -638,3 +643,65 @@ async def test_discovery_never_names_the_host_a_client_wrote(site: Site) -> None
     reply = await site.http.get(f"{BASE}/discovery.json", headers={"host": "evil.example"})
     [endpoint] = reply.json()["endpoints"]
     assert endpoint["url"] == f"{site.http.base_url}".rstrip("/") + BASE
+
+
+# ----- a reporter's photo -------------------------------------------------------------------
+
+async def test_a_photo_sent_with_a_report_is_public_without_its_place_or_time(
+        site: Site) -> None:
+    taken = photo()
+    with Image.open(io.BytesIO(taken)) as sent:
+        assert sent.getexif().get_ifd(0x8825)  # it says where it was taken
+    form = fumes(site)
+    before = site.rows()
+    reply = await site.http.post(f"{BASE}/requests.json", data=form,
+                                 files={"media": ("fumes.jpg", taken, "image/jpeg")})
+    [created] = document(reply, "json", "service_requests", CREATED, "request")
+    request_id = created["service_request_id"]
+    # Posted again with the same photo (a retry): the same report, the photo kept once.
+    again = await site.http.post(f"{BASE}/requests.json", data=form,
+                                 files={"media": ("fumes.jpg", taken, "image/jpeg")})
+    assert document(again, "json", "service_requests", CREATED,
+                    "request")[0]["service_request_id"] == request_id
+    assert site.rows() == before + 1
+
+    shown = await site.request_once(request_id, "json", lambda s: bool(s["media_url"]))
+    url = httpx.URL(shown["media_url"])
+    assert url.path.startswith(f"{BASE}/media/") and url.path.endswith(".jpg")
+    public = await site.http.get(url.path)
+    assert public.status_code == 200 and public.headers["content-type"] == "image/jpeg"
+    with Image.open(io.BytesIO(public.content)) as copy:
+        assert copy.size == (1200, 900)
+        assert not copy.getexif() and "exif" not in copy.info  # no place, no time, no device
+    # The desk keeps the photo as it came, for the officers who may read the report.
+    with Session(site.engine) as session:
+        kept = session.get(ReportPhoto, hashlib.sha256(taken).hexdigest())
+        assert kept is not None and kept.original == taken
+
+
+@pytest.mark.parametrize("media, says", [
+    (b"%PDF-1.4\n% a leaflet\n", "send a photo as JPEG, PNG or WebP"),
+    (b"\xff\xd8\xff\xe0 not really a jpeg", "could not be read"),
+])
+async def test_what_is_not_a_photo_is_refused_and_nothing_stored(
+        site: Site, media: bytes, says: str) -> None:
+    before = site.rows()
+    reply = await site.http.post(f"{BASE}/requests.json", data=fumes(site),
+                                 files={"media": ("x.jpg", media, "image/jpeg")})
+    assert says in refusal(reply, "json", 400)
+    assert site.rows() == before
+
+
+async def test_a_public_copy_is_found_only_by_its_exact_name(site: Site) -> None:
+    for name in ("0" * 64 + ".jpg", "../" + "0" * 61 + ".jpg", "x.jpg"):
+        assert (await site.http.get(f"{BASE}/media/{name}")).status_code == 404
+
+
+async def test_a_refused_post_keeps_not_even_its_photo(site: Site) -> None:
+    taken = photo(lat=40.2)
+    reply = await site.http.post(f"{BASE}/requests.json",
+                                 data=fumes(site, service_code="no-such-service"),
+                                 files={"media": ("x.jpg", taken, "image/jpeg")})
+    assert reply.status_code >= 400
+    with Session(site.engine) as session:
+        assert session.get(ReportPhoto, hashlib.sha256(taken).hexdigest()) is None
