@@ -70,14 +70,18 @@ ACCESS: dict[str, Access] = {
     _ROSTER + "ResetPassword": Access(session=True, role=OfficerRole.HEAD),
     _ROSTER + "ChangePassword": Access(session=True),
     # Notifications (agencies.notify_service): each officer keeps its own channels, the
-    # heads the agency's webhooks, its duty roster, and read its outbox.
-    _NOTIFY + "ListSubscriptions": Access(session=True),
-    _NOTIFY + "AddEmail": Access(session=True),
-    _NOTIFY + "RemoveSubscription": Access(session=True),
-    _NOTIFY + "ListDutyShifts": Access(session=True),
-    _NOTIFY + "AddWebhook": Access(session=True, role=OfficerRole.HEAD),
-    _NOTIFY + "AddDutyShift": Access(session=True, role=OfficerRole.HEAD),
-    _NOTIFY + "ListOutbox": Access(session=True, role=OfficerRole.HEAD),
+    # heads the agency's webhooks, its duty roster, and read its outbox; at the desk, or
+    # from the console through the gateway, with the officer's session.
+    _NOTIFY + "ListSubscriptions": Access(session=True, relayed_by=Role.GATEWAY),
+    _NOTIFY + "AddEmail": Access(session=True, relayed_by=Role.GATEWAY),
+    _NOTIFY + "RemoveSubscription": Access(session=True, relayed_by=Role.GATEWAY),
+    _NOTIFY + "ListDutyShifts": Access(session=True, relayed_by=Role.GATEWAY),
+    _NOTIFY + "AddWebhook": Access(session=True, role=OfficerRole.HEAD,
+                                   relayed_by=Role.GATEWAY),
+    _NOTIFY + "AddDutyShift": Access(session=True, role=OfficerRole.HEAD,
+                                     relayed_by=Role.GATEWAY),
+    _NOTIFY + "ListOutbox": Access(session=True, role=OfficerRole.HEAD,
+                                   relayed_by=Role.GATEWAY),
 }
 
 

@@ -11,13 +11,21 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 import grpc
+from google.protobuf.message import Message
 
 from agencies.sign_in_guard import CLIENT_ADDRESS_HEADER
 from observability import telemetry
 from records.participation import role_of
-from seamless.v1 import agency_pb2, agency_pb2_grpc, roster_pb2, roster_pb2_grpc
+from seamless.v1 import (
+    agency_pb2,
+    agency_pb2_grpc,
+    notify_pb2_grpc,
+    roster_pb2,
+    roster_pb2_grpc,
+)
 from trust.pki import Identity
 from trust.sessions import OfficerRole, Session
 from trust.tls import expecting, mutual_tls_channel
@@ -189,3 +197,16 @@ class AgencyLinks:
         answer: agency_pb2.ListCustodyResponse = await self._stub(holder).ListCustody(
             agency_pb2.ListCustodyRequest(case_id=case_id), timeout=INBOX_TIMEOUT_SECONDS)
         return answer
+
+    async def notifications(self, agency: str, session: str, method: str,
+                            request: Message) -> Any:
+        """An officer's NotificationService call (the console's notifications page),
+        relayed to their agency with their session: the agency decides. Raises
+        grpc.aio.AioRpcError as the agency answered; KeyError as list_notices."""
+        channel = self._channel(agency)
+        if channel is None:
+            raise KeyError(agency)
+        stub = notify_pb2_grpc.NotificationServiceStub(channel)  # type: ignore[no-untyped-call]
+        return await getattr(stub, method)(
+            request, metadata=(("authorization", f"Bearer {session}"),),
+            timeout=INBOX_TIMEOUT_SECONDS)

@@ -28,7 +28,8 @@ from workflows.rules.phrases import Phrase
 CASE = "case:illegal-mining:Q7@run-1"
 
 
-def notice(n: int, kind: case_pb2.NoticeKind = case_pb2.NOTICE_KIND_REMINDER) -> agency_pb2.ReceiveNoticeRequest:
+def notice(n: int, kind: case_pb2.NoticeKind = case_pb2.NOTICE_KIND_REMINDER
+           ) -> agency_pb2.ReceiveNoticeRequest:
     phrase = Phrase("clock_due_soon", task="T1", assignee=AGENCY, clock="sign-for",
                     deadline_time="2026-12-07T15:10:00Z")
     return agency_pb2.ReceiveNoticeRequest(

@@ -426,3 +426,39 @@ async def test_an_open_inbox_hears_at_once_of_its_agencys_work_and_only_its_own(
 async def test_the_live_line_is_for_signed_in_readers_only(browser: Browser) -> None:
     reply = await browser.get("/events")
     assert reply.status_code in (302, 303) and "/login" in reply.headers["location"]
+
+
+async def test_notification_settings_each_person_their_part(gw: Gateway) -> None:
+    head, field = Browser(gw), Browser(gw)
+    try:
+        await head.sign_in(NR)
+        await field.sign_in(NR, "field-officer")
+        page = await head.get("/notifications")
+        assert page.status_code == 200 and 'data-testid="webhook-form"' in page.text
+        added = await head.post("/notifications/webhook", {
+            "csrf": _csrf(page.text), "url": "https://sms.nr.example/seamless",
+            "event": "notice.REMINDER"})
+        assert added.status_code == 200 and 'data-testid="webhook-secret"' in added.text
+        secret = re.search(r'<code translate="no">([^<]+)</code>', added.text)
+        assert secret and len(secret.group(1)) >= 40
+        again = await head.get("/notifications")
+        assert "https://sms.nr.example/seamless" in again.text
+        assert secret.group(1) not in again.text  # shown once, on the page that added it
+
+        # A field officer keeps its own e-mail, and nothing of the agency's.
+        mine = await field.get("/notifications")
+        assert 'data-testid="webhook-form"' not in mine.text
+        assert "https://sms.nr.example/seamless" not in mine.text
+        refused = await field.post("/notifications/webhook", {
+            "csrf": _csrf(mine.text), "url": "https://evil.example/x"})
+        assert refused.status_code == 409 and 'data-testid="notify-problem"' in refused.text
+        no_mail = await field.post("/notifications/email", {
+            "csrf": _csrf(mine.text), "address": "field@nr.example"})
+        assert no_mail.status_code == 409  # this platform's agencies have no mail server
+        forged = await field.post("/notifications/email", {"address": "field@nr.example"})
+        assert forged.status_code == 403
+        listed = await head.get("/notifications")
+        assert "evil.example" not in listed.text and "field@nr.example" not in listed.text
+    finally:
+        await head.http.aclose()
+        await field.http.aclose()

@@ -243,6 +243,7 @@ async def test_every_page_speaks_one_language_after_a_morning_of_work(
     pages = [(dispatcher, f"/cases/{mining}"), (dispatcher, "/cases"),
              (field, "/inbox"), (field, f"/cases/{mining}"),
              (market, "/inbox"), (market, "/notices"), (market, f"/cases/{food.number}"),
+             (market, "/notifications"),
              (await readers("command-center"), "/escalations"),
              (await readers("command-center"), "/intake"),
              (await readers("command-center"), "/intake?service=construction-noise-night"),
