@@ -138,7 +138,7 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
     # Every route's body bounded as it arrives, a ceiling above every route's own bound:
     # each route refuses a body over its bound in its own words (Connect's
     # RESOURCE_EXHAUSTED, sign-in's 4 KiB), having read at most this much.
-    mounts: list[tuple[str, ASGIApp]] = [(OPEN311_PREFIX, open311)]
+    mounts: list[tuple[str, ASGIApp]] = []
     if isinstance(client.data_converter.payload_codec, EnvelopeCodec):
         mounts.append((CODEC_PREFIX, codec_app(
             client.data_converter.payload_codec, authenticator.identify,
@@ -148,15 +148,16 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
                             ledger=ledger_engine, coordinator=catalog.directory.coordinator,
                             keys=keys)
     http_app = ByPrefix(
-        # Evidence files stream through with a bound of their own (a file, not a form).
+        # Evidence files stream through with a bound of their own (a file, not a form);
+        # Open311 bounds its own (a form, or a form with a reporter's photo).
         EVIDENCE_PREFIX, BodyLimit(evidence_app(evidence), max_bytes=MAX_UPLOAD_BYTES),
-        BodyLimit(Dispatch(connect_apps(operations, read_max_bytes=MAX_REQUEST_BYTES),
-                           mounts=mounts,
-                           console=console_app(operations=operations, links=links,
-                                               store=store, catalog=catalog,
-                                               dispatch=intake.dispatch, keys=keys,
-                                               evidence=evidence, ledger=ledger_engine)),
-                  max_bytes=MAX_HTTP_BODY_BYTES, declared=False))
+        ByPrefix(OPEN311_PREFIX, open311, BodyLimit(
+            Dispatch(connect_apps(operations, read_max_bytes=MAX_REQUEST_BYTES),
+                     mounts=mounts,
+                     console=console_app(operations=operations, links=links, store=store,
+                                         catalog=catalog, dispatch=intake.dispatch,
+                                         keys=keys, evidence=evidence, ledger=ledger_engine)),
+            max_bytes=MAX_HTTP_BODY_BYTES, declared=False)))
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(

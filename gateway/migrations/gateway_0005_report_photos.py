@@ -1,5 +1,5 @@
-"""Citizens' photos (gateway.reports.photos): each as it came and its public copy,
-beside the reports.
+"""Citizens' photos (gateway.reports.photos): each one's public copy and the digest of
+the file as it came, beside the reports.
 
 Revision ID: gateway_0005
 Revises: gateway_0004
@@ -22,7 +22,6 @@ def upgrade() -> None:
         "report_photo", sa.Column("sha256", sa.String(64), primary_key=True),
         sa.Column("public_sha256", sa.String(64), nullable=False, unique=True),
         sa.Column("media_type", sa.String(32), nullable=False),
-        sa.Column("original", sa.LargeBinary, nullable=False),
         sa.Column("public", sa.LargeBinary, nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False))
 

@@ -73,6 +73,8 @@ _FORM = "application/x-www-form-urlencoded"
 _MULTIPART = "multipart/form-data"
 # A post's fields, a service's questions' answers included.
 MAX_FIELDS = 100
+# Photos decoded at once (each takes up to a few hundred MB while it is).
+PHOTOS_AT_ONCE = 2
 
 
 Handler = Callable[[Request, Format], Awaitable[Response]]
@@ -87,6 +89,7 @@ class Open311:
                  jurisdiction_id: str, public_url: str, contact: str, key_service: str,
                  limits: Open311Limits, prefix: str = PREFIX) -> None:
         self._prefix = prefix
+        self._decoding = asyncio.Semaphore(PHOTOS_AT_ONCE)
         self._intake = intake
         self._keys = keys
         self._catalog = catalog
@@ -160,8 +163,9 @@ class Open311:
     # ----- posting -------------------------------------------------------------------
 
     async def _read_post(self, request: Request) -> tuple[list[tuple[str, str]],
-                                                          photos.Prepared | None]:
-        """The post's fields, and the photo sent with it (`media`, in a multipart post)."""
+                                                          bytes | None]:
+        """The post's fields, and the photo's bytes sent with it (`media`, in a multipart
+        post; an empty file field is no photo)."""
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if kind == _FORM:
             if int(request.headers.get("content-length", "0")) > MAX_BODY_BYTES:
@@ -186,15 +190,20 @@ class Open311:
             if media is None or isinstance(media, str):
                 return pairs, None
             data = await media.read(photos.MAX_PHOTO_BYTES + 1)
-            try:
-                return pairs, await asyncio.to_thread(photos.prepare, data)
-            except photos.PhotoRefused as refused:
-                raise Refused(400, str(refused)) from None
+            return pairs, data or None
         finally:
             await form.close()
 
+    async def _photo(self, data: bytes) -> photos.Prepared:
+        """The photo and its public copy, a few at a time (decoding takes memory)."""
+        async with self._decoding:
+            try:
+                return await asyncio.to_thread(photos.prepare, data)
+            except photos.PhotoRefused as refused:
+                raise Refused(400, str(refused)) from None
+
     async def post_request(self, request: Request, fmt: Format) -> Response:
-        pairs, photo = await self._read_post(request)
+        pairs, media = await self._read_post(request)
         key = await asyncio.to_thread(self._keys.check, api_key_of(pairs))
         if key is None:
             raise Refused(403, "api_key was not provided or is not valid (discovery's "
@@ -204,6 +213,8 @@ class Open311:
             raise Refused(429, f"over this key's rate of {key.per_minute} requests a "
                                "minute; try again later",
                           headers={"retry-after": str(math.ceil(wait))})
+        # The key and its rate first: a photo is decoded only for a client that may post.
+        photo = await self._photo(media) if media is not None else None
         photo_url = ""
         if photo is not None:
             photo_url = f"{self._endpoint(request)}/media/{photo.public_sha256}.jpg"

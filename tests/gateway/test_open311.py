@@ -649,9 +649,13 @@ async def test_discovery_never_names_the_host_a_client_wrote(site: Site) -> None
 
 async def test_a_photo_sent_with_a_report_is_public_without_its_place_or_time(
         site: Site) -> None:
-    taken = photo()
+    # It says where it was taken, in EXIF and in a comment some phones write.
+    with Image.open(io.BytesIO(photo())) as camera:
+        out = io.BytesIO()
+        camera.save(out, "JPEG", exif=camera.getexif(), comment=b"GPS 40.17N 117.35E IMEI 8614")
+        taken = out.getvalue()
     with Image.open(io.BytesIO(taken)) as sent:
-        assert sent.getexif().get_ifd(0x8825)  # it says where it was taken
+        assert sent.getexif().get_ifd(0x8825) and b"IMEI" in sent.info["comment"]
     form = fumes(site)
     before = site.rows()
     reply = await site.http.post(f"{BASE}/requests.json", data=form,
@@ -672,16 +676,26 @@ async def test_a_photo_sent_with_a_report_is_public_without_its_place_or_time(
     assert public.status_code == 200 and public.headers["content-type"] == "image/jpeg"
     with Image.open(io.BytesIO(public.content)) as copy:
         assert copy.size == (1200, 900)
-        assert not copy.getexif() and "exif" not in copy.info  # no place, no time, no device
-    # The desk keeps the photo as it came, for the officers who may read the report.
+        assert not copy.getexif() and not {"exif", "comment", "icc_profile", "xmp"} & \
+            set(copy.info)  # no place, no time, no device
+    assert b"IMEI" not in public.content and b"GPS" not in public.content
+    # The desk keeps the public copy, and the digest of the file as it came.
     with Session(site.engine) as session:
         kept = session.get(ReportPhoto, hashlib.sha256(taken).hexdigest())
-        assert kept is not None and kept.original == taken
+        assert kept is not None and kept.public == public.content
+
+
+def _huge_png() -> bytes:
+    """A small file that claims a huge picture (a decompression bomb)."""
+    out = io.BytesIO()
+    Image.new("1", (9000, 9000)).save(out, "PNG")
+    return out.getvalue()
 
 
 @pytest.mark.parametrize("media, says", [
     (b"%PDF-1.4\n% a leaflet\n", "send a photo as JPEG, PNG or WebP"),
     (b"\xff\xd8\xff\xe0 not really a jpeg", "could not be read"),
+    (_huge_png(), "over 50 million pixels"),
 ])
 async def test_what_is_not_a_photo_is_refused_and_nothing_stored(
         site: Site, media: bytes, says: str) -> None:
@@ -705,3 +719,17 @@ async def test_a_refused_post_keeps_not_even_its_photo(site: Site) -> None:
     assert reply.status_code >= 400
     with Session(site.engine) as session:
         assert session.get(ReportPhoto, hashlib.sha256(taken).hexdigest()) is None
+
+
+async def test_an_empty_photo_field_is_no_photo(site: Site) -> None:
+    # A browser's form with no file chosen sends the field with nothing in it.
+    reply = await site.http.post(f"{BASE}/requests.json", data=fumes(site),
+                                 files={"media": ("", b"", "application/octet-stream")})
+    [created] = document(reply, "json", "service_requests", CREATED, "request")
+    assert created["service_request_id"]
+
+
+async def test_a_photo_needs_a_valid_key_before_it_is_read(site: Site) -> None:
+    reply = await site.http.post(f"{BASE}/requests.json", data=fumes(site, api_key="x"),
+                                 files={"media": ("x.png", _huge_png(), "image/png")})
+    refusal(reply, "json", 403)
