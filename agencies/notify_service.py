@@ -18,6 +18,7 @@ from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import grpc
+import httpx
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -64,7 +65,8 @@ def entry_to_proto(entry: OutboxEntry, subscription: Subscription) -> pb.OutboxE
         channel=subscription.channel, target=subscription.target, event=entry.event,
         case_id=entry.case_id, key=entry.key, state=entry.state, attempts=entry.attempts,
         last_error=entry.last_error, created_at=_time(entry.created_at),
-        next_attempt_at=_time(entry.next_attempt_at) if entry.state == "pending" else None,
+        next_attempt_at=_time(entry.next_attempt_at) if entry.state in ("pending", "held")
+        else None,
         delivered_at=_time(entry.delivered_at))
 
 
@@ -104,18 +106,27 @@ class NotificationDesk(notify_pb2_grpc.NotificationServiceServicer):
             await self._refuse(context, grpc.StatusCode.INVALID_ARGUMENT, str(err))
 
     async def _add(self, context: Context, row: Subscription) -> Subscription:
-        def add(session: Session) -> Subscription | None:
-            if len(outbox.active(session, self.agency)) >= outbox.MAX_SUBSCRIPTIONS:
-                return None
+        def add(session: Session) -> Subscription | str:
+            kept = outbox.active(session, self.agency)
+            if any((s.channel, s.target, s.officer) == (row.channel, row.target, row.officer)
+                   for s in kept):
+                return "already"
+            if len(kept) >= outbox.MAX_SUBSCRIPTIONS or (row.officer and sum(
+                    s.officer == row.officer for s in kept) >= outbox.MAX_PER_OFFICER):
+                return "full"
             session.add(row)
             session.commit()
             session.refresh(row)
             return row
         added = await self._in_session(add)
-        if added is None:
+        if added == "already":
+            await self._refuse(context, grpc.StatusCode.ALREADY_EXISTS,
+                               f"{row.target[:80]} is subscribed already")
+        if isinstance(added, str):
             await self._refuse(context, grpc.StatusCode.RESOURCE_EXHAUSTED,
                                f"{self.agency} keeps at most {outbox.MAX_SUBSCRIPTIONS} "
-                               "subscriptions; remove one first")
+                               f"subscriptions, an officer {outbox.MAX_PER_OFFICER}; remove "
+                               "one first")
         return added
 
     async def AddWebhook(self, request: pb.AddWebhookRequest,
@@ -123,7 +134,8 @@ class NotificationDesk(notify_pb2_grpc.NotificationServiceServicer):
         officer, _ = self._me()
         url = request.url.strip()
         parts = urlsplit(url)
-        if len(url) > MAX_TARGET or parts.scheme not in ("http", "https") or not parts.hostname:
+        if len(url) > MAX_TARGET or parts.scheme not in ("http", "https") or \
+                not parts.hostname or not _sendable(url):
             await self._refuse(context, grpc.StatusCode.INVALID_ARGUMENT,
                                f"url: an http:// or https:// address of at most {MAX_TARGET} "
                                "characters")
@@ -238,6 +250,18 @@ class NotificationDesk(notify_pb2_grpc.NotificationServiceServicer):
             token = base64.urlsafe_b64encode(f"outbox:{page[-1][0].id}".encode()).decode()
         return pb.ListOutboxResponse(entries=[entry_to_proto(e, s) for e, s in page],
                                      next_page_token=token)
+
+
+def _sendable(url: str) -> bool:
+    """Whether the HTTP client takes the address as it is (no spaces or control
+    characters, which a URL parser drops silently and the client refuses)."""
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return False
+    try:
+        httpx.URL(url)
+    except httpx.InvalidURL:
+        return False
+    return True
 
 
 def _after(token: str) -> int:

@@ -7,9 +7,9 @@ stored once, enqueued once (the engine's redelivery enqueues nothing), and an en
 never lost to a crash between the two. Each entry's `key` is the receiver's idempotency
 key: delivery is at least once, the key makes it once for a receiver that keeps it.
 
-An officer's channel in their quiet hours is held, not sent, unless the duty roster has
-them on duty; the entry stays in the outbox saying so. The notice itself waits in the
-console either way.
+An officer's channel in their quiet hours is held until they end, unless the duty roster
+has them on duty; the entry says so in the outbox meanwhile. The notice itself waits in
+the console either way. A disabled officer's channels receive nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +25,14 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from agencies.inbox import as_utc
-from agencies.models import DutyShift, InboxItem, NoticeRecord, OutboxEntry, Subscription
+from agencies.models import (
+    DutyShift,
+    InboxItem,
+    NoticeRecord,
+    Officer,
+    OutboxEntry,
+    Subscription,
+)
 from workflows.rules import phrases
 
 # What a subscription may ask for; none named means all of them.
@@ -44,6 +51,10 @@ MAX_BACKOFF = timedelta(seconds=60)
 # killed mid-send leaves it to the next: at least once).
 LEASE = timedelta(seconds=60)
 MAX_SUBSCRIPTIONS = 50
+# An officer's own channels.
+MAX_PER_OFFICER = 5
+# Entries still to send: due, or held until quiet hours end.
+_WAITING = ("pending", "held")
 _QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -63,19 +74,32 @@ class QuietHours:
             return self.start <= local < self.end
         return local >= self.start or local < self.end  # over midnight: 22:00-07:00
 
+    def end_after(self, moment: datetime) -> datetime:
+        """When the quiet hours covering `moment` end."""
+        local = moment.astimezone(self.zone)
+        end = datetime.combine(local.date(), self.end, tzinfo=self.zone)
+        return end if end > local else end + timedelta(days=1)
+
+
+def zone_of(zone: str) -> ZoneInfo:
+    """An IANA zone (Asia/Shanghai when none is named)."""
+    try:
+        if len(zone) > 64:
+            raise ValueError(zone)
+        return ZoneInfo(zone or "Asia/Shanghai")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise OutboxRefused(f"zone {zone[:64]!r}: an IANA time zone, such as "
+                            "Asia/Shanghai") from None
+
 
 def quiet_hours(text: str, zone: str) -> QuietHours | None:
     """"22:00-07:00" in the zone (an IANA name); None for no quiet hours."""
+    where = zone_of(zone)
     if not text:
         return None
     found = _QUIET.match(text)
     if found is None:
-        raise OutboxRefused(f"quiet hours {text!r}: write them as 22:00-07:00")
-    try:
-        where = ZoneInfo(zone or "Asia/Shanghai")
-    except (ZoneInfoNotFoundError, ValueError):
-        raise OutboxRefused(f"zone {zone!r}: an IANA time zone, such as Asia/Shanghai") \
-            from None
+        raise OutboxRefused(f"quiet hours {text[:20]!r}: write them as 22:00-07:00")
     hour, minute, end_hour, end_minute = (int(g) for g in found.groups())
     if (hour, minute) == (end_hour, end_minute):
         raise OutboxRefused(f"quiet hours {text!r}: the start and the end are the same")
@@ -98,6 +122,12 @@ def wants(subscription: Subscription, event: str) -> bool:
 def active(session: Session, agency: str) -> list[Subscription]:
     return list(session.exec(select(Subscription).where(
         Subscription.agency == agency, col(Subscription.removed_at).is_(None))))
+
+
+def officer_active(session: Session, agency: str, officer: str) -> bool:
+    return session.exec(select(Officer.id).where(
+        Officer.agency == agency, Officer.officer_id == officer,
+        col(Officer.disabled).is_(False))).first() is not None
 
 
 def on_duty(session: Session, agency: str, officer: str, now: datetime) -> bool:
@@ -145,17 +175,19 @@ def enqueue(session: Session, *, agency: str, source: str, body: dict[str, Any],
     for subscription in active(session, agency):
         if not wants(subscription, event):
             continue
-        state = "pending"
+        if subscription.officer and not officer_active(session, agency, subscription.officer):
+            continue  # disabled: their channels receive nothing more
+        state, send_at = "pending", now
         quiet = quiet_hours(subscription.quiet_hours, subscription.zone)
         if subscription.officer and quiet is not None and quiet.cover(now) and \
                 not on_duty(session, agency, subscription.officer, now):
-            state = "held"
+            state, send_at = "held", quiet.end_after(now)
         key = f"{agency}/{source}/{subscription.id}"
         entry = OutboxEntry(agency=agency, subscription_id=subscription.id or 0, key=key,
                             event=event, case_id=str(body.get("case_id", "")),
                             body=json.dumps({**body, "key": key, "agency": agency},
                                             ensure_ascii=False, sort_keys=True),
-                            state=state, created_at=now, next_attempt_at=now,
+                            state=state, created_at=now, next_attempt_at=send_at,
                             last_error="quiet hours, not on duty" if state == "held" else "")
         session.add(entry)
         sending += state == "pending"
@@ -168,16 +200,18 @@ def claim_due(session: Session, agency: str, now: datetime, limit: int
     another sender claimed meanwhile is left to it)."""
     rows = session.exec(select(OutboxEntry, Subscription)
                         .join(Subscription, col(Subscription.id) == OutboxEntry.subscription_id)
-                        .where(OutboxEntry.agency == agency, OutboxEntry.state == "pending",
-                               OutboxEntry.next_attempt_at <= now)
+                        .where(OutboxEntry.agency == agency,
+                               col(OutboxEntry.state).in_(_WAITING),
+                               OutboxEntry.next_attempt_at <= now,
+                               col(Subscription.removed_at).is_(None))
                         .order_by(col(OutboxEntry.next_attempt_at)).limit(limit)).all()
     claimed = []
     for entry, subscription in rows:
         taken = session.connection().execute(
             update(OutboxEntry).where(col(OutboxEntry.id) == entry.id,
-                                      col(OutboxEntry.state) == "pending",
+                                      col(OutboxEntry.state) == entry.state,
                                       col(OutboxEntry.next_attempt_at) == entry.next_attempt_at)
-            .values(next_attempt_at=now + LEASE))
+            .values(next_attempt_at=now + LEASE, state="pending"))
         if taken.rowcount == 1:
             claimed.append((entry, subscription))
     session.commit()
@@ -186,7 +220,7 @@ def claim_due(session: Session, agency: str, now: datetime, limit: int
 
 def next_due(session: Session, agency: str) -> datetime | None:
     found = session.exec(select(OutboxEntry.next_attempt_at).where(
-        OutboxEntry.agency == agency, OutboxEntry.state == "pending")
+        OutboxEntry.agency == agency, col(OutboxEntry.state).in_(_WAITING))
         .order_by(col(OutboxEntry.next_attempt_at)).limit(1)).first()
     return None if found is None else as_utc(found)
 

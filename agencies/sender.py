@@ -128,25 +128,33 @@ class Sender:
             outbox.settle(session, entry_id, self._now(), error)
 
     async def _deliver(self, entry: OutboxEntry, subscription: Subscription) -> str:
-        """'' when delivered, else what went wrong (kept on the entry)."""
+        """'' when delivered, else what went wrong (kept on the entry). Whatever goes
+        wrong is the attempt's, within its time: never the loop's, nor another's."""
         try:
             if subscription.channel == "webhook":
-                return await self._post(entry, subscription)
+                return await asyncio.wait_for(self._post(entry, subscription),
+                                              ATTEMPT_TIMEOUT_SECONDS)
             if subscription.channel == "email":
-                return await asyncio.to_thread(self._mail, entry, subscription)
+                return await asyncio.wait_for(
+                    asyncio.to_thread(self._mail, entry, subscription),
+                    ATTEMPT_TIMEOUT_SECONDS + 5)
             return f"no channel {subscription.channel!r}"
-        except (httpx.HTTPError, OSError, smtplib.SMTPException) as err:
-            return f"{type(err).__name__}: {err}"[:500] or type(err).__name__
+        except TimeoutError:
+            return f"no answer within {ATTEMPT_TIMEOUT_SECONDS:.0f} s"
+        except Exception as err:  # noqa: BLE001 - kept on the entry, tried again later
+            return f"{type(err).__name__}: {err}"[:500]
 
     async def _post(self, entry: OutboxEntry, subscription: Subscription) -> str:
         assert self._http is not None
         body = entry.body.encode()
-        answer = await self._http.post(subscription.target, content=body, headers={
-            "Content-Type": "application/json", EVENT_HEADER: entry.event,
-            KEY_HEADER: entry.key, HEADER: sign(subscription.secret, body, int(time.time()))})
-        if answer.is_success:
-            return ""
-        return f"HTTP {answer.status_code} from the receiver"
+        # The status alone: a receiver's body is never read (nor held in memory).
+        async with self._http.stream("POST", subscription.target, content=body, headers={
+                "Content-Type": "application/json", EVENT_HEADER: entry.event,
+                KEY_HEADER: entry.key,
+                HEADER: sign(subscription.secret, body, int(time.time()))}) as answer:
+            if answer.is_success:
+                return ""
+            return f"HTTP {answer.status_code} from the receiver"
 
     def _mail(self, entry: OutboxEntry, subscription: Subscription) -> str:
         if self.mail is None:

@@ -360,22 +360,15 @@ def last_entry(connection: Connection) -> int:
     return int(connection.execute(text("SELECT max(id) FROM ledger_entry")).scalar() or 0)
 
 
-def agencies_touched(connection: Connection, after: int, upto: int, kinds: Sequence[str]
-                     ) -> tuple[set[str], bool]:
-    """The agencies taking part in a case with a ledger entry in (after, upto], and
-    whether any of those entries is of one of `kinds` (an entry for the coordinator's
-    queue): the console's live line tells their open pages to look again. Reads the new
-    entries by their id alone, so a second's look costs what the second brought."""
-    touched = {str(row[0]) for row in connection.execute(text(
-        "SELECT DISTINCT p.agency FROM ledger_entry e JOIN case_party p "
-        "ON p.case_id = e.case_id WHERE e.id > :after AND e.id <= :upto"),
-        {"after": after, "upto": upto})}
-    flagged = False
-    if kinds:
-        names = ", ".join(f":k{i}" for i in range(len(kinds)))
-        flagged = connection.execute(text(
-            f"SELECT 1 FROM ledger_entry WHERE id > :after AND id <= :upto "
-            f"AND kind IN ({names}) LIMIT 1"),
-            {"after": after, "upto": upto, **{f"k{i}": k for i, k in enumerate(kinds)}}
-        ).first() is not None
-    return touched, flagged
+def parties_of_entries(connection: Connection, after: int, upto: int, kinds: Sequence[str]
+                       ) -> list[tuple[int, str, bool]]:
+    """Each ledger entry in (after, upto] with each agency taking part in its case, and
+    whether the entry is of one of `kinds` (an entry for the coordinator's queue): the
+    console's live line tells their open pages to look again. Reads the entries by their
+    id alone, so a look costs what was appended since."""
+    names = ", ".join(f":k{i}" for i in range(len(kinds))) or "''"
+    rows = connection.execute(text(
+        f"SELECT e.id, p.agency, e.kind IN ({names}) FROM ledger_entry e "
+        "JOIN case_party p ON p.case_id = e.case_id WHERE e.id > :after AND e.id <= :upto"),
+        {"after": after, "upto": upto, **{f"k{i}": k for i, k in enumerate(kinds)}})
+    return [(int(row[0]), str(row[1]), bool(row[2])) for row in rows]

@@ -404,6 +404,8 @@ TEXT: dict[str, dict[str, str]] = {
                                     "en": "reminder"},
     "notify_event_notice_DECISION": {"zh": "处理结果",
                                     "en": "decision"},
+    "notify_already": {"zh": "该地址已在订阅中。",
+                       "en": "That address is subscribed already."},
     "notify_saved": {"zh": "已保存。",
                     "en": "Saved."},
     "notify_invalid": {"zh": "填写有误，请检查后重试。",

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import Counter
+import weakref
+from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 
@@ -29,6 +30,10 @@ from records import event_schema
 
 # How often the hub looks at the ledger while a page listens.
 LOOK_SECONDS = 1.0
+# Entries appended at once commit in any order (on PostgreSQL an id taken first may
+# commit last): each look reads this many entries back again, and wakes for those it had
+# not seen.
+RESCAN = 500
 # A quiet line's heartbeat (proxies close silent connections), and when the session is
 # asked about again: signed out, the line ends.
 HEARTBEAT_SECONDS = 20.0
@@ -55,10 +60,6 @@ class LiveHub:
         self._lines: dict[str, set[asyncio.Event]] = {}
         self._looking: asyncio.Task[None] | None = None
 
-    @property
-    def open_lines(self) -> int:
-        return sum(len(lines) for lines in self._lines.values())
-
     @contextmanager
     def line(self, agency: str) -> Iterator[asyncio.Event]:
         """An event set whenever the agency's cases changed (the holder clears it)."""
@@ -76,18 +77,24 @@ class LiveHub:
 
     async def _look(self) -> None:
         after = await asyncio.to_thread(self._last)
+        # What was there before the first line opened is not news.
+        seen = {entry for entry, _, _ in await asyncio.to_thread(
+            self._parties, max(after - RESCAN, 0), after)}
         while self._lines:
             await asyncio.sleep(LOOK_SECONDS)
             try:
                 upto = await asyncio.to_thread(self._last)
-                if upto <= after:
-                    continue
-                touched, flagged = await asyncio.to_thread(self._touched, after, upto)
+                rows = await asyncio.to_thread(self._parties, max(after - RESCAN, 0), upto)
             except Exception:  # noqa: BLE001 - a bad second; the pages poll meanwhile
                 continue
-            after = upto
-            if flagged:
-                touched.add(self._coordinator)
+            touched: set[str] = set()
+            for entry, agency, for_coordinator in rows:
+                if entry not in seen:
+                    touched.add(agency)
+                    if for_coordinator:
+                        touched.add(self._coordinator)
+            seen = {entry for entry, _, _ in rows if entry > upto - 2 * RESCAN}
+            after = max(after, upto)
             for agency in touched:
                 for woken in self._lines.get(agency, ()):
                     woken.set()
@@ -96,16 +103,19 @@ class LiveHub:
         with self._ledger.connect() as connection:
             return projection.last_entry(connection)
 
-    def _touched(self, after: int, upto: int) -> tuple[set[str], bool]:
+    def _parties(self, after: int, upto: int) -> list[tuple[int, str, bool]]:
         with self._ledger.connect() as connection:
-            return projection.agencies_touched(connection, after, upto,
-                                               [k.value for k in _COORDINATOR_KINDS])
+            return projection.parties_of_entries(connection, after, upto,
+                                                 [k.value for k in _COORDINATOR_KINDS])
 
 
 class LiveLine:
     def __init__(self, links: AgencyLinks, hub: LiveHub) -> None:
         self._links, self._hub = links, hub
-        self._open: Counter[str] = Counter()
+        # Each session's lines, counted from the moment they are granted (a line whose
+        # client left before it began is gone with its generator).
+        self._open: defaultdict[str, weakref.WeakSet[AsyncIterator[str]]] = \
+            defaultdict(weakref.WeakSet)
 
     async def events(self, request: Request, reader: Reader) -> Response:
         session = reader.session
@@ -115,34 +125,36 @@ class LiveLine:
             return Response(status_code=503)
         if not standing.active:
             return Response(status_code=401)
-        if self._open[session.session_id] >= MAX_LINES_PER_SESSION or \
-                self._hub.open_lines >= MAX_LINES:
+        for ended in [key for key, held in self._open.items() if not held]:
+            del self._open[ended]
+        lines = self._open[session.session_id]
+        if len(lines) >= MAX_LINES_PER_SESSION or \
+                sum(len(held) for held in self._open.values()) >= MAX_LINES:
             return Response(status_code=429)
-        return StreamingResponse(self._relay(reader), media_type="text/event-stream",
+        relay = self._relay(reader)
+        lines.add(relay)
+        return StreamingResponse(relay, media_type="text/event-stream",
                                  headers={"x-accel-buffering": "no"})
 
     async def _relay(self, reader: Reader) -> AsyncIterator[str]:
-        key = reader.session.session_id
-        self._open[key] += 1
         loop = asyncio.get_running_loop()
         ends = loop.time() + LINE_SECONDS
-        try:
-            with self._hub.line(reader.agency) as woken:
-                yield f"retry: {RETRY_MS}\n\n"
-                while loop.time() < ends:
-                    try:
-                        await asyncio.wait_for(woken.wait(), HEARTBEAT_SECONDS)
-                    except TimeoutError:
-                        if not await self._stands(reader):
-                            return
-                        yield ": alive\n\n"
-                        continue
+        asked = loop.time()
+        with self._hub.line(reader.agency) as woken:
+            yield f"retry: {RETRY_MS}\n\n"
+            while loop.time() < ends:
+                try:
+                    await asyncio.wait_for(woken.wait(), HEARTBEAT_SECONDS)
                     woken.clear()
-                    yield f"event: work\ndata: {json.dumps({'agency': reader.agency})}\n\n"
-        finally:
-            self._open[key] -= 1
-            if self._open[key] <= 0:
-                del self._open[key]
+                    said = f"event: work\ndata: {json.dumps({'agency': reader.agency})}\n\n"
+                except TimeoutError:
+                    said = ": alive\n\n"
+                # However busy the line, the session is asked about as often.
+                if loop.time() - asked >= HEARTBEAT_SECONDS:
+                    asked = loop.time()
+                    if not await self._stands(reader):
+                        return
+                yield said
 
     async def _stands(self, reader: Reader) -> bool:
         try:

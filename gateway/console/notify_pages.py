@@ -33,7 +33,8 @@ _REFUSED = {grpc.StatusCode.INVALID_ARGUMENT: "notify_invalid",
             grpc.StatusCode.FAILED_PRECONDITION: "notify_no_mail",
             grpc.StatusCode.PERMISSION_DENIED: "notify_heads_only",
             grpc.StatusCode.NOT_FOUND: "notify_not_found",
-            grpc.StatusCode.RESOURCE_EXHAUSTED: "notify_too_many"}
+            grpc.StatusCode.RESOURCE_EXHAUSTED: "notify_too_many",
+            grpc.StatusCode.ALREADY_EXISTS: "notify_already"}
 
 
 class NotifyPages(ConsoleCore):

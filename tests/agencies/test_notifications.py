@@ -18,7 +18,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from agencies.sender import MailServer as MailSettings
 from agencies.webhook_signature import verify
-from seamless.v1 import agency_pb2, case_pb2
+from seamless.v1 import agency_pb2, case_pb2, roster_pb2
 from seamless.v1 import notify_pb2 as pb
 from tests.agencies.harness import AGENCY, OFFICER, Agency, running_agency
 from tests.agencies.receivers import MailServer, WebhookReceiver
@@ -164,6 +164,9 @@ async def test_an_officer_is_mailed_outside_quiet_hours_or_when_on_duty(
     await agency.worker.ReceiveNotice(notice(1))
     held = await _outbox(agency, state="held")
     assert [e.target for e in held] == ["li.officer@emergency.example"]
+    # Sent when the quiet hours end (in an hour or two), not dropped.
+    assert now + timedelta(minutes=50) < held[0].next_attempt_at.ToDatetime(tzinfo=UTC) \
+        <= now + timedelta(hours=2)
     await asyncio.sleep(0.5)
     assert mail.messages == []
 
@@ -212,6 +215,7 @@ async def test_only_heads_keep_webhooks_the_duty_roster_and_the_outbox(
 @pytest.mark.parametrize("request_, says", [
     (pb.AddWebhookRequest(url="ftp://example.org/x"), "http:// or https://"),
     (pb.AddWebhookRequest(url="https://user:pw@example.org/x"), "no credentials"),
+    (pb.AddWebhookRequest(url="http://exa\tmple.com/"), "http:// or https://"),
     (pb.AddWebhookRequest(url="https://example.org/" + "x" * 600), "at most 500"),
     (pb.AddWebhookRequest(url="https://example.org/x", events=["task.stolen"]),
      "task.stolen unknown"),
@@ -259,3 +263,26 @@ async def test_a_removed_webhook_is_sent_nothing_more(agency: Agency,
     await agency.worker.ReceiveNotice(notice(2))
     await asyncio.sleep(2.5)
     assert receiver.posted == []
+
+
+async def test_a_disabled_officers_mail_receives_nothing_more(agency: Agency,
+                                                              mail: MailServer) -> None:
+    await agency.notify.AddEmail(pb.AddEmailRequest(address="li.officer@emergency.example"),
+                                 metadata=await agency.sign_in(OFFICER))
+    await agency.roster.DisableOfficer(roster_pb2.DisableOfficerRequest(
+        officer_id=OFFICER, reason="left the bureau"), metadata=await agency.sign_in())
+    await agency.worker.ReceiveNotice(notice(1))
+    await asyncio.sleep(1.0)
+    assert mail.messages == [] and await _outbox(agency) == []
+
+
+async def test_an_officer_subscribes_an_address_once_and_a_few_in_all(agency: Agency) -> None:
+    officer = await agency.sign_in(OFFICER)
+    for n in range(5):
+        await agency.notify.AddEmail(pb.AddEmailRequest(address=f"li{n}@emergency.example"),
+                                     metadata=officer)
+    assert await status_of(agency.notify.AddEmail(pb.AddEmailRequest(
+        address="li0@emergency.example"), metadata=officer)) is grpc.StatusCode.ALREADY_EXISTS
+    assert await status_of(agency.notify.AddEmail(pb.AddEmailRequest(
+        address="li9@emergency.example"), metadata=officer)) is \
+        grpc.StatusCode.RESOURCE_EXHAUSTED
