@@ -44,6 +44,9 @@ class GatewaySettings(TemporalSettings):
     # The origins of the Temporal UI allowed to ask the engine's codec endpoint
     # (comma-separated; `seamless up` sets its own UI's).
     gateway_codec_ui_origins: str = ""
+    # Open311 as its clients reach it (https://city.example/open311/v2): discovery's url
+    # and where reporters' photos are published. By default the address it is bound to.
+    gateway_open311_public_url: str = ""
     # The gateway's own key and certificate; the platform's public certificates.
     identity_dir: Path
     pki_dir: Path
@@ -99,7 +102,8 @@ async def serve(settings: GatewaySettings) -> None:
                           http_port=settings.gateway_http_port,
                           host=settings.gateway_host,
                           trusted_proxies=settings.gateway_trusted_proxies,
-                          codec_ui_origins=settings.gateway_codec_ui_origins) as ports:
+                          codec_ui_origins=settings.gateway_codec_ui_origins,
+                          open311_public_url=settings.gateway_open311_public_url) as ports:
         logging.info("gateway serving people on %s:%d (gRPC) and http://%s:%d (HTTP/JSON "
                      "and the console), agencies on %s:%d", settings.gateway_host,
                      ports.public, settings.gateway_host, ports.http,

@@ -89,7 +89,8 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
                      witness_engine: Engine | None = None, limits: AdmissionLimits | None = None,
                      port: int = 0, mtls_port: int = 0, http_port: int = 0,
                      host: str = "127.0.0.1", trusted_proxies: str = "",
-                     codec_ui_origins: str = "") -> AsyncIterator[GatewayPorts]:
+                     codec_ui_origins: str = "", open311_public_url: str = ""
+                     ) -> AsyncIterator[GatewayPorts]:
     """Serve the gateway until the block ends; yields the bound ports (0 picks one).
 
     `agency_addresses` are the agencies' (and the oversight body's) mutual-TLS ports;
@@ -100,7 +101,8 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
     networks) of the proxies in front of the HTTP port whose X-Forwarded-For is believed
     (none by default: a client's address is the connection's); `codec_ui_origins` the
     origins of the Temporal UI whose browsers may ask the engine's codec endpoint
-    (`gateway.codec_endpoint`) to open payloads for oversight staff."""
+    (`gateway.codec_endpoint`) to open payloads for oversight staff; `open311_public_url`
+    Open311's address as its clients reach it (else the one it is bound to)."""
     links = AgencyLinks(agency_addresses, identity)
     numbers = CaseNumbers(numbers_engine, catalog.calendar.tz)
     refs = CaseRefs(client, numbers)
@@ -134,7 +136,7 @@ async def run_server(*, client: Client, catalog: Catalog, identity: Identity,
                             report_service=report_service, identify=authenticator.identify,
                             admission=admission)
     open311 = open311_app(intake, ApiKeys(numbers_engine), ledger=ledger_engine,
-                          catalog=catalog)
+                          catalog=catalog, public_url=open311_public_url)
     # Every route's body bounded as it arrives, a ceiling above every route's own bound:
     # each route refuses a body over its bound in its own words (Connect's
     # RESOURCE_EXHAUSTED, sign-in's 4 KiB), having read at most this much.
