@@ -238,6 +238,8 @@ def settle(session: Session, entry_id: int, now: datetime, error: str = "") -> N
     entry.attempts += 1
     if not error:
         entry.state, entry.delivered_at, entry.last_error = "delivered", now, ""
+    elif entry.state != "pending":
+        pass  # abandoned while it was being tried (its subscription removed): it says so
     else:
         entry.last_error = error[:500]
         if as_utc(entry.created_at) + GIVE_UP_AFTER <= now:
