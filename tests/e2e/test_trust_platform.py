@@ -242,11 +242,12 @@ def _code(call: Any) -> grpc.StatusCode:
 def test_agency_ports_take_deliveries_and_notices_from_the_worker_alone(
         platform: Platform) -> None:
     case = open_mining(platform)
-    # A task with a two-second sign-for clock: its supervision notice is the case's first.
+    # A task with a two-second sign-for clock: its reminder (at 1.5 s) is the case's first
+    # notice, its supervision the second.
     dispatched = platform.cli_json("case", "dispatch", case["id"], "--kind", "work-safety",
                                    "--to", "emergency-management", "--sign-within", "2s",
                                    "--as", TOWNSHIP)
-    key = f"{case['id']}/notice/1"
+    key = f"{case['id']}/notice/2"
     target = platform.endpoints.agencies["emergency-management"]
     authority = datadir.pki(platform.data_dir).authority.read_bytes()
     plant = agency_pb2.ReceiveNoticeRequest(
