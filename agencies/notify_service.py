@@ -13,20 +13,19 @@ import base64
 import re
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import grpc
 import httpx
-from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from agencies import outbox, roster
 from agencies.access import caller
 from agencies.inbox import stamp
-from agencies.models import DutyShift, OutboxEntry, Subscription
+from agencies.models import DutyShift, OutboxEntry, Subscription, utc_now
 from agencies.sender import Sender
 from seamless.v1 import notify_pb2 as pb
 from seamless.v1 import notify_pb2_grpc
@@ -41,21 +40,17 @@ MAX_SHIFTS_LISTED = 200
 DEFAULT_PAGE, MAX_PAGE = 50, 200
 
 
-def _time(value: datetime | None) -> Timestamp | None:
-    return stamp(value)
-
-
 def subscription_to_proto(row: Subscription) -> pb.Subscription:
     return pb.Subscription(id=row.id or 0, channel=row.channel, target=row.target,
                            officer_id=row.officer,
                            events=[e for e in row.events.split(",") if e],
                            quiet_hours=row.quiet_hours, zone=row.zone,
-                           created_by=row.created_by, created_at=_time(row.created_at))
+                           created_by=row.created_by, created_at=stamp(row.created_at))
 
 
 def shift_to_proto(row: DutyShift) -> pb.DutyShift:
     return pb.DutyShift(id=row.id or 0, officer_id=row.officer,
-                        starts_at=_time(row.starts_at), ends_at=_time(row.ends_at),
+                        starts_at=stamp(row.starts_at), ends_at=stamp(row.ends_at),
                         created_by=row.created_by)
 
 
@@ -64,10 +59,10 @@ def entry_to_proto(entry: OutboxEntry, subscription: Subscription) -> pb.OutboxE
         id=entry.id or 0, subscription_id=entry.subscription_id,
         channel=subscription.channel, target=subscription.target, event=entry.event,
         case_id=entry.case_id, key=entry.key, state=entry.state, attempts=entry.attempts,
-        last_error=entry.last_error, created_at=_time(entry.created_at),
-        next_attempt_at=_time(entry.next_attempt_at) if entry.state in ("pending", "held")
+        last_error=entry.last_error, created_at=stamp(entry.created_at),
+        next_attempt_at=stamp(entry.next_attempt_at) if entry.state in ("pending", "held")
         else None,
-        delivered_at=_time(entry.delivered_at))
+        delivered_at=stamp(entry.delivered_at))
 
 
 class NotificationDesk(notify_pb2_grpc.NotificationServiceServicer):
@@ -182,7 +177,7 @@ class NotificationDesk(notify_pb2_grpc.NotificationServiceServicer):
             if row is None or row.agency != self.agency or row.removed_at is not None or \
                     not (head or row.officer == officer):
                 return False
-            row.removed_at = outbox.now_utc()
+            row.removed_at = utc_now()
             session.add(row)
             outbox.abandon(session, row.id or 0)
             session.commit()
@@ -222,7 +217,7 @@ class NotificationDesk(notify_pb2_grpc.NotificationServiceServicer):
 
     async def ListDutyShifts(self, request: pb.ListDutyShiftsRequest,
                              context: Context) -> pb.ListDutyShiftsResponse:
-        now = outbox.now_utc()
+        now = utc_now()
         rows = await self._in_session(lambda session: list(session.exec(
             select(DutyShift).where(DutyShift.agency == self.agency, DutyShift.ends_at > now)
             .order_by(col(DutyShift.starts_at)).limit(MAX_SHIFTS_LISTED))))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -33,6 +33,7 @@ from agencies.models import (
     OutboxEntry,
     Subscription,
 )
+from records import event_schema as schema
 from workflows.rules import phrases
 
 # What a subscription may ask for; none named means all of them.
@@ -140,7 +141,8 @@ def on_duty(session: Session, agency: str, officer: str, now: datetime) -> bool:
 
 
 def _iso(value: datetime | None) -> str:
-    return "" if value is None else as_utc(value).isoformat().replace("+00:00", "Z")
+    """A stored time as every event attribute writes one (SQLite hands it back naive)."""
+    return "" if value is None else schema.timestamp(as_utc(value))
 
 
 def task_body(item: InboxItem) -> dict[str, Any]:
@@ -270,6 +272,3 @@ def listing(session: Session, agency: str, *, state: str, limit: int,
         query = query.where(col(OutboxEntry.id) < after_id)
     return list(session.exec(query.order_by(col(OutboxEntry.id).desc()).limit(limit)).all())
 
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

@@ -26,8 +26,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from agencies import outbox
-from agencies.models import OutboxEntry, Subscription
+from agencies.models import OutboxEntry, Subscription, utc_now
 from agencies.webhook_signature import EVENT_HEADER, HEADER, KEY_HEADER, sign
+from workflows.rules import phrases
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +37,10 @@ AT_ONCE = 8
 # The longest the loop sleeps with nothing due (a lease that lapsed, an entry another
 # process enqueued).
 IDLE_SECONDS = 30.0
-_EVENT_NAMES = {"task.delivered": ("新任务", "New task"),
-                "notice.SUPERVISION": ("督办通知", "Supervision"),
-                "notice.ESCALATION": ("升级通知", "Escalation"),
-                "notice.HANDOFF_OFFER": ("移交通知", "Hand-off offer"),
-                "notice.OWNERSHIP": ("牵头通知", "You now lead"),
-                "notice.REMINDER": ("临期提醒", "Reminder"),
-                "notice.DECISION": ("处理结果", "Decision")}
+# What a mail's subject calls each event: a notice by the platform's own words for its
+# kind (workflows.rules.phrases), as the notices themselves say it.
+_EVENT_NAMES = {"task.delivered": ("新任务", "new task"),
+                **{f"notice.{kind}": words for kind, words in phrases.WORDS["notice"].items()}}
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,7 @@ class MailServer:
 
 class Sender:
     def __init__(self, agency: str, engine: Engine, *, mail: MailServer | None = None,
-                 now: Callable[[], datetime] = outbox.now_utc) -> None:
+                 now: Callable[[], datetime] = utc_now) -> None:
         self.agency, self._engine, self.mail, self._now = agency, engine, mail, now
         self._wake = asyncio.Event()
         self._http: httpx.AsyncClient | None = None
