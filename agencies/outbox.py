@@ -233,22 +233,25 @@ def backoff(attempts: int) -> timedelta:
 
 def settle(session: Session, entry_id: int, now: datetime, error: str = "") -> None:
     """An attempt's outcome: delivered, or failed with `error` (tried again after the
-    back-off, given up once GIVE_UP_AFTER has passed since the entry was made)."""
+    back-off, given up once GIVE_UP_AFTER has passed since the entry was made).
+
+    Written as one conditional statement, not read and written back: an entry abandoned
+    meanwhile (its subscription removed, in another transaction) keeps saying why."""
     entry = session.get(OutboxEntry, entry_id)
     if entry is None:
         return
-    entry.attempts += 1
+    attempts = entry.attempts + 1
+    this = update(OutboxEntry).where(col(OutboxEntry.id) == entry_id)
     if not error:
-        entry.state, entry.delivered_at, entry.last_error = "delivered", now, ""
-    elif entry.state != "pending":
-        pass  # abandoned while it was being tried (its subscription removed): it says so
+        change = this.values(state="delivered", delivered_at=now, last_error="",
+                             attempts=attempts)
     else:
-        entry.last_error = error[:500]
-        if as_utc(entry.created_at) + GIVE_UP_AFTER <= now:
-            entry.state = "failed"
-        else:
-            entry.next_attempt_at = now + backoff(entry.attempts)
-    session.add(entry)
+        given_up = as_utc(entry.created_at) + GIVE_UP_AFTER <= now
+        change = this.where(col(OutboxEntry.state) == "pending").values(
+            attempts=attempts, last_error=error[:500],
+            **({"state": "failed"} if given_up else
+               {"next_attempt_at": now + backoff(attempts)}))
+    session.connection().execute(change)
     session.commit()
 
 
