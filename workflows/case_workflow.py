@@ -54,6 +54,9 @@ DEFAULT_DRAIN_LIMIT = timedelta(minutes=10)
 INLINE_CASE_BYTES = 8 * 1024
 # How long before a far deadline its timer wakes, to arm the rest precisely.
 EARLY_WAKE = timedelta(seconds=2)
+# A clock already due is settled after a timer this short (a zero one would replay as a
+# different command).
+SHORTEST_TIMER = timedelta(milliseconds=1)
 # What a query answers when it reached a run of another case (see CaseWorkflow.case).
 NOT_THIS_CASE = "NOT_THIS_CASE"
 
@@ -254,6 +257,44 @@ class CaseWorkflow(CaseCommands):
 
     async def _keep_clocks(self) -> None:
         """One timer, for the earliest running clock, re-armed only when that changes.
+
+        What the timer does when it fires depends on the case alone, never on this
+        activation's clock (`workflow.now()`): a worker that rebuilds the run to answer a
+        query, after a crash and while the timer's workflow task waits on the dead
+        worker's queue, is handed the timer's firing with the time of the last task
+        before it. Settling what was due "now" then settled nothing and armed another
+        timer, a history a clean replay no longer follows (the fault suite's finding).
+        So a fired timer settles what was due at the moment it was armed for (or the
+        case's latest event, if later: the ledger's times never go back), the early
+        wake-up below is decided from the moment last reached, and no timer is of zero
+        length (zero or not is part of a timer's identity on replay; its length is not).
+        """
+        engine = self._engine
+        if engine.version < versions.CLOCKS_FIRE_AT_THEIR_MOMENT.version:
+            await self._keep_clocks_by_the_workers_time()
+            return
+        reached = engine.state.opened_at
+        while engine.state.status is CaseStatus.OPEN:
+            armed = engine.next_deadline()
+            if armed is None:
+                await workflow.wait_condition(self._clocks_changed(None))
+                continue
+            target = armed - EARLY_WAKE if armed - reached > 2 * EARLY_WAKE else armed
+            try:
+                await workflow.wait_condition(
+                    self._clocks_changed(armed),
+                    timeout=max(target - workflow.now(), SHORTEST_TIMER))
+            except TimeoutError:
+                reached = target
+                if target == armed:
+                    events = engine.state.events
+                    engine.tick(max(armed, events[-1].at) if events else armed)
+                    self._index()  # a clock can change whom the case waits on
+
+    async def _keep_clocks_by_the_workers_time(self) -> None:
+        """The clocks of a case opened before CLOCKS_FIRE_AT_THEIR_MOMENT, as it ran.
+
+        One timer, for the earliest running clock, re-armed only when that changes.
 
         The server starts a timer when the workflow task that asked for it completes, but
         the timeout is reckoned from when that task started: a clock armed while the

@@ -48,8 +48,19 @@ NOTICES_BEFORE_AND_AFTER = Patch(
          "decided",
     remove_when="every case opened before 2026-12-07 closed and past retention")
 
+CLOCKS_FIRE_AT_THEIR_MOMENT = Patch(
+    version=3, marker="clocks-fire-at-their-moment", added="2026-12-07",
+    what="a clock's timer, when it fires, settles what was due at the moment it was "
+         "armed for (never the moment the worker happens to run it), wakes early by the "
+         "case's own record rather than by the worker's clock, and is never of zero "
+         "length: a run rebuilt by a worker that answered a query first (after a crash, "
+         "while the timer's task waited) takes the same steps as the run that was "
+         "recorded. The fault suite found the old path making histories that no longer "
+         "replayed",
+    remove_when="every case opened before 2026-12-07 closed and past retention")
+
 # Oldest first.
-ALL: tuple[Patch, ...] = (NOTICES_BEFORE_AND_AFTER,)
+ALL: tuple[Patch, ...] = (NOTICES_BEFORE_AND_AFTER, CLOCKS_FIRE_AT_THEIR_MOMENT)
 
 # The version a case opened now is of.
 LATEST = ALL[-1].version if ALL else RELEASE
