@@ -2,6 +2,9 @@
 come from the table `seamless up` wrote (`cli.up.processes`, as JSON), then this process
 becomes it (exec), so the pid supervisord watches and signals is the process's own.
 
+The process is stopped (SIGTERM) when supervisord dies, however it dies: `seamless up`
+starts supervisord again, and with it every process, which must find its port free.
+
 Kept apart from supervisord's configuration because its `environment=` syntax cannot
 carry every value (JSON with quotes and commas); a file of JSON carries anything.
 
@@ -10,9 +13,13 @@ carry every value (JSON with quotes and commas); a file of JSON carries anything
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import signal
 import sys
+
+PR_SET_PDEATHSIG = 1
 
 
 def main(argv: list[str]) -> None:
@@ -22,6 +29,10 @@ def main(argv: list[str]) -> None:
     with open(table_file, encoding="utf-8") as file:
         entry = json.load(file)[name]
     command: list[str] = entry["command"]
+    if sys.platform.startswith("linux"):  # kept across exec
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() == 1:  # supervisord died before that
+            raise SystemExit(1)
     os.execvpe(command[0], command, {**os.environ, **entry["environment"]})
 
 

@@ -30,7 +30,8 @@ import sys
 import threading
 import time
 import xmlrpc.client
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -318,23 +319,35 @@ def write_supervisor_config(data_dir: Path,
     return path
 
 
-def supervised(data_dir: Path) -> dict[str, dict[str, Any]] | None:
-    """What the running `seamless up`'s supervisord says of each process (its state
-    and pid, by process name), or None when none runs for this data directory."""
+@contextmanager
+def supervisor_control(data_dir: Path) -> Iterator[Any | None]:
+    """The running `seamless up`'s supervisord's XML-RPC interface (`.supervisor`), or
+    None when this data directory has never been up. A call raises OSError or
+    xmlrpc.client.Error when no supervisord answers."""
     config = configparser.RawConfigParser()
     if not config.read(supervisor_config(data_dir), encoding="utf-8"):
-        return None
+        yield None
+        return
     control = {key: value.replace("%%", "%") for key, value in config["supervisorctl"].items()}
     transport = SupervisorTransport(control["username"], control["password"],
                                     control["serverurl"])
-    # The URL is not used: the transport reaches the socket.
-    proxy = xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
     try:
-        infos = cast(list[dict[str, Any]], proxy.supervisor.getAllProcessInfo())
-    except (OSError, xmlrpc.client.Error):
-        return None
+        # The URL is not used: the transport reaches the socket.
+        yield xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
     finally:
         transport.close()
+
+
+def supervised(data_dir: Path) -> dict[str, dict[str, Any]] | None:
+    """What the running `seamless up`'s supervisord says of each process (its state
+    and pid, by process name), or None when none runs for this data directory."""
+    with supervisor_control(data_dir) as proxy:
+        if proxy is None:
+            return None
+        try:
+            infos = cast(list[dict[str, Any]], proxy.supervisor.getAllProcessInfo())
+        except (OSError, xmlrpc.client.Error):
+            return None
     return {info["name"]: {"state": info["statename"], "pid": info["pid"]}
             for info in infos if info["group"] != RESTARTS}
 
@@ -356,6 +369,30 @@ def _stopped_with(parent: int) -> Callable[[], None] | None:
         if os.getppid() != parent:  # it died before that
             os._exit(1)
     return in_child
+
+
+# supervisord itself killed (its processes stop with it: cli.run_process) is started
+# again, with every process, unless it died this often within the window: then `seamless
+# up` ends, saying so, rather than loop.
+SUPERVISOR_CRASHES = 5
+SUPERVISOR_CRASH_WINDOW_SECONDS = 60.0
+
+
+def _crashed(ended: int, crashes: list[float]) -> bool:
+    """Whether supervisord, which ended with `ended`, died of a signal nobody here sent
+    and may be started again (`crashes`: when it did before)."""
+    if ended >= 0:  # it stopped by itself (its own error, said on the output)
+        return False
+    now = time.monotonic()
+    crashes[:] = [at for at in crashes if now - at < SUPERVISOR_CRASH_WINDOW_SECONDS]
+    crashes.append(now)
+    if len(crashes) > SUPERVISOR_CRASHES:
+        print(f"supervisord was killed {len(crashes)} times within "  # noqa: T201
+              f"{SUPERVISOR_CRASH_WINDOW_SECONDS:.0f} s; giving up", flush=True)
+        return False
+    print(f"supervisord was killed ({signal.Signals(-ended).name}); starting it and the "  # noqa: T201
+          "platform's processes again", flush=True)
+    return True
 
 
 def _appending() -> None:
@@ -404,14 +441,18 @@ def up(data_dir: Path, ports: Ports, host: str = "127.0.0.1", database_url: str 
                                                      signal.SIGHUP)}
     try:
         _appending()
-        supervisor = subprocess.Popen(
-            [sys.executable, "-m", "supervisor.supervisord", "-c", str(config)],
-            start_new_session=True, preexec_fn=_stopped_with(os.getpid()))
-        if stop_asked:
-            supervisor.send_signal(signal.SIGTERM)
-        threading.Thread(target=_announce_when_ready, args=(endpoints, data_dir),
-                         daemon=True).start()
-        return supervisor.wait()
+        crashes: list[float] = []
+        while True:
+            supervisor = subprocess.Popen(
+                [sys.executable, "-m", "supervisor.supervisord", "-c", str(config)],
+                start_new_session=True, preexec_fn=_stopped_with(os.getpid()))
+            if stop_asked:
+                supervisor.send_signal(signal.SIGTERM)
+            threading.Thread(target=_announce_when_ready, args=(endpoints, data_dir),
+                             daemon=True).start()
+            ended = supervisor.wait()
+            if stop_asked or not _crashed(ended, crashes):
+                return ended
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
