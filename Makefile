@@ -12,7 +12,7 @@ BUF_VERSION := 1.75.0
 BUF := .tools/buf/node_modules/.bin/buf
 PROTOS := $(wildcard proto/seamless/v1/*.proto)
 
-.PHONY: up venv lock proto proto-check proto-lint browser postgres lint docs test test-fast histories clean
+.PHONY: up venv lock proto proto-check proto-lint browser postgres lint docs test test-fast faults histories clean
 
 # Start the whole platform on its embedded defaults (Ctrl-C stops it).
 up: $(INSTALLED)
@@ -111,6 +111,14 @@ test: lint proto-check proto-lint browser postgres
 # whole-platform ones run in `make test`.
 test-fast: $(INSTALLED)
 	HYPOTHESIS_PROFILE=fast $(VENV)/bin/pytest -n 2 -m "not e2e and not service and not thorough"
+
+# The fault suite (bench/faults): every kind of fault a hundred times at random moments
+# of live cases under `seamless up`, the records compared after each round; its figures
+# go to RELIABILITY.md (about an hour and a half; FAULTS_ARGS="--per-kind 10" for less,
+# "--seed N" replays a run). `make test` runs one of each kind (tests/e2e/test_faults.py).
+FAULTS_ARGS ?=
+faults: $(INSTALLED)
+	$(PY) -m bench.faults --markdown RELIABILITY.md --json bench/results/faults.json $(FAULTS_ARGS)
 
 # The documentation's tables written from the code (docs/case-engine.md's limits;
 # tests/docs fails while they differ).

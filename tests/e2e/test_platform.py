@@ -25,7 +25,7 @@ BIN = Path(__file__).parents[2] / ".venv" / "bin"
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """As compose runs it: each agency in a process of its own, so one can be down
-    while the others serve (`seamless up` runs them in one; see test_crash_recovery)."""
+    while the others serve (`seamless up` runs them in one; see test_faults)."""
     running = Platform(tmp_path_factory.mktemp("seamless"), agencies_apart=True)
     running.start_all()
     yield running

@@ -1,0 +1,83 @@
+"""`make faults`: the fault suite with its figures (see bench/faults/__init__.py)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.faults import kinds, report
+from bench.faults.soak import SoakSettings, soak
+from bench.faults.suite import Settings, run
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.faults", description=__doc__)
+    parser.add_argument("--seed", type=int, default=None,
+                        help="the random seed (printed; give it again to replay a run)")
+    parser.add_argument("--per-kind", type=int, default=100,
+                        help="faults of each kind (default 100)")
+    parser.add_argument("--kinds", default=",".join(kinds.KINDS),
+                        help=f"comma-separated, of: {', '.join(kinds.KINDS)}")
+    parser.add_argument("--round-size", type=int, default=5,
+                        help="faults between two checks of every record (default 5)")
+    parser.add_argument("--concurrency", type=int, default=4,
+                        help="officers driving cases at once (default 4)")
+    parser.add_argument("--stop-seconds", type=float, default=kinds.STOP_SECONDS,
+                        help="how long Temporal stays stopped (default 30)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="where the platform keeps its data (default: a new temporary "
+                             "folder, kept for inspection)")
+    parser.add_argument("--soak-minutes", type=float, default=0.0,
+                        help="run the soak instead of the rounds: this long (at least 10 "
+                             "for the figures RELIABILITY.md keeps)")
+    parser.add_argument("--rate", type=float, default=1.0,
+                        help="the soak's cases opened per second (default 1)")
+    parser.add_argument("--pollers", type=int, default=50,
+                        help="the soak's officers polling their inbox every 10 s (default 50)")
+    parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    parser.add_argument("--markdown", type=Path, default=None,
+                        help="write the figures as RELIABILITY.md's fault tables here")
+    args = parser.parse_args(argv)
+    wanted = tuple(k for k in args.kinds.split(",") if k)
+    unknown = [k for k in wanted if k not in kinds.KINDS]
+    if unknown:
+        parser.error(f"no such fault: {', '.join(unknown)}")
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="seamless-faults-")) / "data"
+    if args.soak_minutes:
+        return _soak(args, data_dir, seed, wanted)
+    settings = Settings(data_dir=data_dir, seed=seed, per_kind=args.per_kind, kinds=wanted,
+                        round_size=args.round_size, concurrency=args.concurrency,
+                        stop_seconds=args.stop_seconds)
+    outcome = asyncio.run(run(settings, say=lambda line: print(line, flush=True)))  # noqa: T201
+    figures = report.figures(outcome)
+    print(report.summary(figures))  # noqa: T201
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1) + "\n")
+    if args.markdown:
+        report.write_markdown(args.markdown, figures)
+    return 1 if figures["failures"] else 0
+
+
+def _soak(args: argparse.Namespace, data_dir: Path, seed: int, wanted: tuple[str, ...]
+          ) -> int:
+    settings = SoakSettings(data_dir=data_dir, seed=seed, minutes=args.soak_minutes,
+                            rate=args.rate, pollers=args.pollers, kinds=wanted,
+                            stop_seconds=args.stop_seconds)
+    result = asyncio.run(soak(settings, say=lambda line: print(line, flush=True)))  # noqa: T201
+    figures = report.soak_figures(result)
+    print(report.soak_summary(figures))  # noqa: T201
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1) + "\n")
+    if args.markdown:
+        report.write_markdown(args.markdown, figures, soak=True)
+    return 1 if figures["failures"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

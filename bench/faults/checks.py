@@ -1,0 +1,335 @@
+"""What the suite holds the platform to once a round's cases have run to their end,
+each by comparing records kept apart from one another:
+
+* one owner: the engine's (the case as its workflow answers), the ledger's (its chain
+  replayed) and the read model's agree for every case;
+* every act once: an act the officer was told went through is in the ledger exactly
+  once (an event of its kind sealed with its request id), one refused or given up at
+  most once, and every try that answered said the same;
+* every task once: each task the engine dispatched is in its assignee's inbox database
+  exactly once (a row per delivery round), a withdrawn one is marked withdrawn there,
+  and a completed one's findings are kept there once;
+* clocks on time: each missed clock's reminder and supervision notice are in the
+  assignee's own notice store, the reminder no later than it was due plus whatever
+  outage overlapped the wait (the lateness beyond is the figure);
+* every history replays: each case's history, read back from Temporal, replays against
+  the workflow's code as a fresh worker would (a case that does not is stuck: no worker
+  can run its next step);
+* `audit verify`: every chain, proof, read model row and the witness hold, and the
+  engine agrees with the ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import sqlite3
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import grpc
+from temporalio.client import Client
+from temporalio.worker import Replayer
+
+from bench.faults.work import Clock, Journal, Officers
+from bench.inbox_watch import stored_epoch
+from cli import datadir
+from cli.datadir import Endpoints
+from observability import gap_audit, ledger, projection
+from records.event_schema import EventKind as K
+from seamless.v1.case_pb2 import TASK_STATE_DONE, TASK_STATE_WITHDRAWN
+from trust.engine_keys import EngineKeys
+from trust.pki import CertificateStore
+from workflows import envelopes
+from workflows.case_workflow import CaseWorkflow
+from workflows.request_trace import RequestTraceInterceptor
+from workflows.seals import SealCheck, SealVerifier
+from workflows.worker import STICKY_WAIT
+
+# How long the records may take to agree once the cases are at rest.
+SETTLE_SECONDS = 60.0
+# A reminder reaches its agency within this of its moment once the platform answers
+# again: a case's task left on a crashed worker's own queue waits there up to
+# workflows.worker.STICKY_WAIT, then a timer, a workflow task, the delivery over mutual
+# TLS and its receipt in the ledger.
+CLOCK_TOLERANCE_SECONDS = STICKY_WAIT.total_seconds() + 2.0
+# The missed clock's reminder: three quarters into its five seconds (work.py).
+REMINDER_BEFORE_SECONDS = 1.25
+REMINDER, SUPERVISION = "NOTICE_KIND_REMINDER", "NOTICE_KIND_SUPERVISION"
+# Faults the suite found whose fix is not in this code yet, by the sign they leave (see
+# RELIABILITY.md): a worker restarted while a case's timer had fired, whose first
+# workflow task of the case also carries an update, writes a history the Python SDK
+# then replays in another order (temporalio/sdk-python#1591, open).
+KNOWN_OPEN = {"update-on-cold-start": "Update machine does not handle this event"}
+# The event each command records in the ledger, once.
+RECORDED_AS = {"start": K.OPENED, "dispatch_task": K.TASK_DISPATCHED,
+               "sign_task": K.TASK_SIGNED, "complete_task": K.TASK_DONE,
+               "withdraw_task": K.TASK_WITHDRAWN, "offer_handoff": K.HANDOFF_OFFERED,
+               "accept_handoff": K.HANDOFF_ACCEPTED, "close_case": K.CLOSED}
+
+
+@dataclass
+class Findings:
+    """What did not hold, by check; and the figures the checks measured."""
+
+    owners_disagree: list[str] = field(default_factory=list)
+    acts_lost: list[str] = field(default_factory=list)
+    acts_duplicated: list[str] = field(default_factory=list)
+    answers_changed: list[str] = field(default_factory=list)
+    tasks_missing: list[str] = field(default_factory=list)
+    tasks_duplicated: list[str] = field(default_factory=list)
+    withdrawn_still_open: list[str] = field(default_factory=list)
+    clocks_unfired: list[str] = field(default_factory=list)
+    clocks_late: list[str] = field(default_factory=list)
+    audit: list[str] = field(default_factory=list)
+    cases_unreadable: list[str] = field(default_factory=list)
+    histories_not_replaying: list[str] = field(default_factory=list)
+    # Histories that do not replay for a reason found and not yet fixed (KNOWN_OPEN):
+    # counted and shown, apart from the failures.
+    known_open: list[str] = field(default_factory=list)
+    # Seconds each clock's notice came after its deadline, and beyond the outages.
+    clock_lateness: list[float] = field(default_factory=list)
+    clock_lateness_beyond_outage: list[float] = field(default_factory=list)
+    acts_checked: int = 0
+    tasks_checked: int = 0
+
+    def problems(self) -> dict[str, list[str]]:
+        return {name: value for name, value in vars(self).items()
+                if isinstance(value, list) and value and isinstance(value[0], str)
+                and name != "known_open"}
+
+
+def _claims(token: str) -> dict[str, Any]:
+    """A statement's claims, read without checking its signature (`audit verify`
+    checks every signature; here only which request an event answers is wanted)."""
+    try:
+        payload = token.split(".")[1]
+        loaded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _sealed_events(connection: Any, case_ids: list[str]) -> Counter[tuple[str, str, str]]:
+    """(case, kind, request id) of every event sealed by a command, counted."""
+    counted: Counter[tuple[str, str, str]] = Counter()
+    for start in range(0, len(case_ids), 500):
+        chunk = case_ids[start:start + 500]
+        names = {f"c{i}": case for i, case in enumerate(chunk)}
+        rows = connection.exec_driver_sql(
+            "SELECT case_id, kind, proofs FROM ledger_entry WHERE case_id IN "
+            f"({', '.join('?' for _ in names)})", tuple(names.values()))
+        for case_id, kind, proofs in rows:
+            for token in json.loads(proofs) if proofs else []:
+                claims = _claims(token)
+                if claims.get("typ") == "seamless.command" and claims.get("rid"):
+                    counted[(case_id, kind, claims["rid"])] += 1
+    return counted
+
+
+def check_acts(journal: Journal, sealed: Counter[tuple[str, str, str]],
+               findings: Findings) -> None:
+    for act in journal.acts:
+        if not act.case_id or act.op not in RECORDED_AS:
+            continue  # an open that never answered has no case to look in
+        findings.acts_checked += 1
+        times = sealed[(act.case_id, RECORDED_AS[act.op].value, act.request_id)]
+        what = f"{act.op} {act.case_id} {act.task_id} ({act.request_id}, {act.outcome})"
+        if act.outcome == "ok" and times == 0:
+            findings.acts_lost.append(what)
+        if times > 1:
+            findings.acts_duplicated.append(f"{what}: {times} times")
+        if len(set(act.answers)) > 1:
+            findings.answers_changed.append(f"{what}: {act.answers}")
+        if act.outcome == "refused" and act.ambiguous and times == 1:
+            # A try that went through unseen, then its retry refused: the same request
+            # must have had the same answer.
+            findings.answers_changed.append(f"{what}: done, then refused: {act.refusal}")
+
+
+async def check_cases(officers: Officers, journal: Journal, ledger_url: str,
+                      findings: Findings, outages: list[tuple[float, float]]) -> None:
+    """Every check on the round's cases, once their records have settled: the ledger
+    follows the engine by a moment (an activity appends what a command did), so the
+    owners are compared again until they agree or SETTLE_SECONDS have passed."""
+    give_up = time.monotonic() + SETTLE_SECONDS
+    while True:
+        cases, unreadable = await _engine_records(officers, journal.cases)
+        sealed, rows, chains = await asyncio.to_thread(_ledger_records, ledger_url,
+                                                       journal.cases)
+        disagree = []
+        for case_id, case in cases.items():
+            events = chains[case_id]
+            row = rows.get(case_id)
+            owners = {"engine": case.owner,
+                      "ledger": gap_audit.replay_as_stored(events, case_id).owner
+                      if events else "",
+                      "read model": row.owner if row else ""}
+            if len(set(owners.values())) != 1:
+                disagree.append(f"{case_id}: {owners}")
+        told = await asyncio.to_thread(_notices_received, officers.data_dir, journal.clocks)
+        untold = [c for c in journal.clocks
+                  if not {REMINDER, SUPERVISION} <= told.get((c.case_id, c.task_id), {}).keys()]
+        if (not disagree and not untold) or time.monotonic() > give_up:
+            break
+        await asyncio.sleep(1.0)
+    findings.owners_disagree += disagree
+    findings.cases_unreadable += unreadable
+    check_acts(journal, sealed, findings)
+    for case in cases.values():
+        _check_inboxes(officers.data_dir, case, findings)
+    _check_clocks(journal, told, findings, outages)
+
+
+async def _engine_records(officers: Officers, case_ids: list[str]
+                          ) -> tuple[dict[str, Any], list[str]]:
+    """Each case as the engine answers it (the command centre reads every case), and
+    those it did not answer."""
+    cases: dict[str, Any] = {}
+    unreadable = []
+    for case_id in case_ids:
+        try:
+            cases[case_id] = await officers.read("command-center", case_id)
+        except grpc.aio.AioRpcError as err:
+            unreadable.append(f"{case_id}: {err.code().name}: {err.details()}")
+    return cases, unreadable
+
+
+async def check_replays(data_dir: Path, case_ids: list[str], findings: Findings) -> None:
+    """Replay each case's history (every run of it) as a fresh worker would."""
+    converter = envelopes.data_converter(EngineKeys.load(datadir.engine_keys(data_dir)))
+    client = await Client.connect(Endpoints.read(data_dir).temporal,
+                                  data_converter=converter)
+    replayer = Replayer(workflows=[CaseWorkflow], data_converter=converter,
+                        interceptors=[RequestTraceInterceptor(),
+                                      SealCheck(SealVerifier(CertificateStore.load(
+                                          datadir.pki(data_dir))), "replay")])
+    for case_id in case_ids:
+        workflow_id = case_id.partition("@")[0]
+        async for run in client.list_workflows(f"WorkflowId = '{workflow_id}'"):
+            history = await client.get_workflow_handle(
+                run.id, run_id=run.run_id).fetch_history()
+            result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+            if result.replay_failure is not None:
+                failure = f"{workflow_id}@{run.run_id}: {str(result.replay_failure)[:300]}"
+                known = next((name for name, sign in KNOWN_OPEN.items() if sign in failure),
+                             None)
+                if known is None:
+                    findings.histories_not_replaying.append(failure)
+                else:
+                    findings.known_open.append(f"{known}: {failure}")
+
+
+def _ledger_records(url: str, case_ids: list[str]) -> tuple[
+        Counter[tuple[str, str, str]], dict[str, projection.CaseRow], dict[str, list[Any]]]:
+    engine = ledger.read_ledger(url)
+    try:
+        with engine.connect() as connection:
+            return (_sealed_events(connection, case_ids),
+                    projection.cases_by_id(connection, case_ids),
+                    {case: list(ledger.stream_events(connection, case_id=case))
+                     for case in case_ids})
+    finally:
+        engine.dispose()
+
+
+def _check_inboxes(data_dir: Path, case: Any, findings: Findings) -> None:
+    for task in case.tasks:
+        findings.tasks_checked += 1
+        path = datadir.agency_folder(data_dir, task.assignee) / "agency.db"
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10.0)
+        try:
+            rows = connection.execute(
+                "SELECT round, withdrawn FROM inbox_item WHERE case_id = ? AND task_id = ?",
+                (case.id, task.id)).fetchall()
+            (findings_kept,) = connection.execute(
+                "SELECT COUNT(*) FROM finding WHERE case_id = ? AND task_id = ?",
+                (case.id, task.id)).fetchone()
+        finally:
+            connection.close()
+        what = f"{case.id} {task.id} at {task.assignee}"
+        rounds = Counter(r for r, _ in rows)
+        if len(rounds) < max(task.round, 1):
+            findings.tasks_missing.append(f"{what}: {len(rounds)} of {task.round} rounds")
+        if any(n > 1 for n in rounds.values()):
+            findings.tasks_duplicated.append(f"{what}: {dict(rounds)}")
+        if task.state == TASK_STATE_WITHDRAWN and not all(w for _, w in rows):
+            findings.withdrawn_still_open.append(what)
+        # The officer's findings, kept by the agency once however often they were sent.
+        if task.state == TASK_STATE_DONE and findings_kept != 1:
+            findings.tasks_duplicated.append(f"{what}: its findings kept {findings_kept} "
+                                             "times")
+
+
+def _notices_received(data_dir: Path, clocks: list[Clock]
+                      ) -> dict[tuple[str, str], dict[str, float]]:
+    """(case, task) -> notice kind -> when the assignee's agency first stored it, from
+    the agency's own database (what its officers are shown; the ledger records a
+    delivery only while the case is open)."""
+    told: dict[tuple[str, str], dict[str, float]] = {}
+    by_agency: dict[str, list[Clock]] = {}
+    for clock in clocks:
+        by_agency.setdefault(clock.assignee, []).append(clock)
+    for agency, theirs in by_agency.items():
+        path = datadir.agency_folder(data_dir, agency) / "agency.db"
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10.0)
+        try:
+            for clock in theirs:
+                for kind, received in connection.execute(
+                        "SELECT kind, MIN(received_at) FROM notice WHERE recipient = ? AND "
+                        "case_id = ? AND task_id = ? GROUP BY kind",
+                        (agency, clock.case_id, clock.task_id)):
+                    told.setdefault((clock.case_id, clock.task_id), {})[kind] = \
+                        stored_epoch(received)
+        finally:
+            connection.close()
+    return told
+
+
+def _check_clocks(journal: Journal, told: dict[tuple[str, str], dict[str, float]],
+                  findings: Findings, outages: list[tuple[float, float]]) -> None:
+    """Each missed clock's reminder and supervision notice reached the assignee's
+    agency; the reminder no later than it was due plus the outages that overlapped the
+    wait: that delay is the clock's lateness, as the officer it reminds would see it."""
+    for clock in journal.clocks:
+        received = told.get((clock.case_id, clock.task_id), {})
+        missing = [kind for kind in (REMINDER, SUPERVISION) if kind not in received]
+        if missing:
+            findings.clocks_unfired.append(f"{clock.case_id} {clock.task_id}: no "
+                                           f"{', '.join(missing)} at {clock.assignee}")
+            continue
+        due = clock.deadline - REMINDER_BEFORE_SECONDS
+        reached = received[REMINDER]
+        late = max(0.0, reached - due)
+        overlap = sum(max(0.0, min(end, reached) - max(begin, due))
+                      for begin, end in outages)
+        beyond = max(0.0, late - overlap)
+        findings.clock_lateness.append(late)
+        findings.clock_lateness_beyond_outage.append(beyond)
+        if beyond > CLOCK_TOLERANCE_SECONDS:
+            findings.clocks_late.append(
+                f"{clock.case_id} {clock.task_id}: reminder due {_at(due)}, reached "
+                f"{clock.assignee} {_at(reached)}, {beyond:.1f} s beyond the outages "
+                f"{outages}")
+
+
+def _at(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%H:%M:%S.%f")[:-3]
+
+
+def audit_verify(report: dict[str, Any], findings: Findings) -> None:
+    """`seamless audit verify --json`'s verdict, as the suite read it."""
+    for verdict in report.get("verdicts", []):
+        if not verdict.get("intact"):
+            findings.audit.append(f"{verdict.get('case_id')}: broken at event "
+                                  f"{verdict.get('broken_at')}: {verdict.get('problem')}")
+    for problem in report.get("witness_problems", []):
+        findings.audit.append(f"witness: {problem}")
+    for finding in report.get("engine_findings", []):
+        findings.audit.append(f"engine: {finding}")
+
