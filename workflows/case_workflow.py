@@ -264,10 +264,13 @@ class CaseWorkflow(CaseCommands):
         worker's queue, is handed the timer's firing with the time of the last task
         before it. Settling what was due "now" then settled nothing and armed another
         timer, a history a clean replay no longer follows (the fault suite's finding).
-        So a fired timer settles what was due at the moment it was armed for (or the
-        case's latest event, if later: the ledger's times never go back), the early
-        wake-up below is decided from the moment last reached, and no timer is of zero
-        length (zero or not is part of a timer's identity on replay; its length is not).
+        So a fired timer settles what was due by the moment it was armed for, stamped
+        then (or at the case's latest event, if later: the ledger's times never go back;
+        the stamp dates events and decides nothing), the early wake-up below is decided
+        from the moment last reached, and no timer is of zero length (zero or not is
+        part of a timer's identity on replay; its length is not). After an outage the
+        moments passed meanwhile are settled one after the other, each after a short
+        timer, a reminder before its miss.
         """
         engine = self._engine
         if engine.version < versions.CLOCKS_FIRE_AT_THEIR_MOMENT.version:
@@ -287,8 +290,11 @@ class CaseWorkflow(CaseCommands):
             except TimeoutError:
                 reached = target
                 if target == armed:
+                    # What fires is what was due by `armed`; the stamp (a delivery's time
+                    # may be this activation's) only dates the events.
                     events = engine.state.events
-                    engine.tick(max(armed, events[-1].at) if events else armed)
+                    engine.tick(max(armed, events[-1].at) if events else armed,
+                                due_by=armed)
                     self._index()  # a clock can change whom the case waits on
 
     async def _keep_clocks_by_the_workers_time(self) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from records.event_schema import EventKind
 from tests.workflows.builders import T0, actor, mining_open, open_mining, rid
 from workflows import versions
 from workflows.catalog_loader import DEFAULT_CATALOG, Catalog, CatalogError, load_playbook
@@ -165,3 +166,22 @@ def test_a_case_opened_before_decision_notices_replays_without_them(catalog: Cat
     engine.execute(ReviewDecline(rid(), actor(TOWNSHIP), "T2", ReviewOutcome.OVERRULED),
                    T0 + timedelta(minutes=2))
     assert decisions(engine) == []
+
+
+def test_a_timer_settles_what_was_due_by_its_own_moment_whenever_it_is_run(
+        catalog: Catalog) -> None:
+    """Case version 3: a fired timer settles what was due by the moment it was armed for
+    and no more, however late the worker runs it (a worker rebuilding the run after a
+    crash may run it with an earlier or a later clock); the stamp only dates the events."""
+    engine = open_mining(catalog)
+    engine.take_effects()
+    reminder_at = T0 + timedelta(minutes=7, seconds=30)
+    assert engine.next_deadline() == reminder_at
+    late = T0 + timedelta(minutes=20)  # past the sign-for deadline (10 min) as well
+    engine.tick(late, due_by=reminder_at)
+    assert reminders(engine)  # every department's "due soon", before its miss
+    assert not [e for e in engine.state.events if e.kind is EventKind.NOTICE]
+    assert engine.next_deadline() == T0 + timedelta(minutes=10)  # the miss, not yet fired
+    engine.tick(late, due_by=T0 + timedelta(minutes=10))
+    misses = [e for e in engine.state.events if e.kind is EventKind.NOTICE]
+    assert misses and all(e.at == late for e in misses)

@@ -122,9 +122,10 @@ class CaseEngine:
         finally:
             self._request_trace, self._request_proofs = outer
 
-    def tick(self, now: datetime) -> None:
-        """Fire every clock whose deadline has passed, earliest first."""
-        clocks.fire_due_clocks(self, now)
+    def tick(self, now: datetime, *, due_by: datetime | None = None) -> None:
+        """Fire every clock whose deadline has passed by `due_by` (by `now` when not
+        given), earliest first, stamped `now`."""
+        clocks.fire_due_clocks(self, now, due_by)
 
     def next_deadline(self) -> datetime | None:
         return clocks.next_deadline(self)

@@ -205,11 +205,14 @@ def next_deadline(engine: CaseEngine) -> datetime | None:
     return min(moments, default=None)
 
 
-def fire_due_clocks(engine: CaseEngine, now: datetime) -> None:
+def fire_due_clocks(engine: CaseEngine, now: datetime, due_by: datetime | None = None
+                    ) -> None:
+    """Fire what was due by `due_by` (by `now` when not given), stamped `now`."""
+    due_by = now if due_by is None else due_by
     # Firing one clock can start or stop others, so look again after each one. Every
     # firing advances or stops its clock, so this ends.
     while True:
-        due = [clock for clock in _running(engine) if clock.deadline <= now]
+        due = [clock for clock in _running(engine) if clock.deadline <= due_by]
         if not due:
             break
         min(due, key=lambda clock: clock.deadline).fire(now)
@@ -217,7 +220,7 @@ def fire_due_clocks(engine: CaseEngine, now: datetime) -> None:
     # has been said).
     for clock in list(_running(engine)):
         reminder = clock.reminder
-        if reminder is not None and reminder.at <= now:
+        if reminder is not None and reminder.at <= due_by:
             engine.state.reminded.append(reminder.key)
             engine.notify(NoticeKind.REMINDER, list(reminder.recipients), reminder.phrase,
                           task_id=reminder.task_id, handoff_id=reminder.handoff_id)
