@@ -30,8 +30,9 @@ def main(argv: list[str]) -> None:
         entry = json.load(file)[name]
     command: list[str] = entry["command"]
     if sys.platform.startswith("linux"):  # kept across exec
+        parent = os.getppid()
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        if os.getppid() == 1:  # supervisord died before that
+        if os.getppid() != parent:  # supervisord died before that
             raise SystemExit(1)
     os.execvpe(command[0], command, {**os.environ, **entry["environment"]})
 

@@ -390,9 +390,16 @@ def _crashed(ended: int, crashes: list[float]) -> bool:
         print(f"supervisord was killed {len(crashes)} times within "  # noqa: T201
               f"{SUPERVISOR_CRASH_WINDOW_SECONDS:.0f} s; giving up", flush=True)
         return False
-    print(f"supervisord was killed ({signal.Signals(-ended).name}); starting it and the "  # noqa: T201
-          "platform's processes again", flush=True)
+    print(f"supervisord was killed ({signal.strsignal(-ended) or -ended}); starting it "  # noqa: T201
+          "and the platform's processes again", flush=True)
     return True
+
+
+def _until_free(addresses: list[str], within: float) -> None:
+    """Until nothing listens on `addresses` any more (or `within` seconds)."""
+    give_up = time.monotonic() + within
+    while time.monotonic() < give_up and any(_listening(a) for a in addresses):
+        time.sleep(0.2)
 
 
 def _appending() -> None:
@@ -453,6 +460,10 @@ def up(data_dir: Path, ports: Ports, host: str = "127.0.0.1", database_url: str 
             ended = supervisor.wait()
             if stop_asked or not _crashed(ended, crashes):
                 return ended
+            # Its processes were told to stop (SIGTERM) as it died: the new ones need
+            # their ports.
+            _until_free([endpoints.temporal, endpoints.gateway, *endpoints.desks.values()],
+                        STOP_WAIT_SECONDS + 5)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -115,30 +115,32 @@ def _claims(token: str) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def _sealed_events(connection: Any, case_ids: list[str]) -> Counter[tuple[str, str, str]]:
-    """(case, kind, request id) of every event sealed by a command, counted."""
+def _sealed_events(connection: Any) -> Counter[tuple[str, str, str]]:
+    """(case, kind, request id) of every event in the ledger sealed by a command,
+    counted: the whole ledger, so that an open retried into a second case, or one
+    given up on, is seen too."""
     counted: Counter[tuple[str, str, str]] = Counter()
-    for start in range(0, len(case_ids), 500):
-        chunk = case_ids[start:start + 500]
-        names = {f"c{i}": case for i, case in enumerate(chunk)}
-        rows = connection.exec_driver_sql(
-            "SELECT case_id, kind, proofs FROM ledger_entry WHERE case_id IN "
-            f"({', '.join('?' for _ in names)})", tuple(names.values()))
-        for case_id, kind, proofs in rows:
-            for token in json.loads(proofs) if proofs else []:
-                claims = _claims(token)
-                if claims.get("typ") == "seamless.command" and claims.get("rid"):
-                    counted[(case_id, kind, claims["rid"])] += 1
+    rows = connection.exec_driver_sql(
+        "SELECT case_id, kind, proofs FROM ledger_entry WHERE proofs != ''")
+    for case_id, kind, proofs in rows:
+        for token in json.loads(proofs):
+            claims = _claims(token)
+            if claims.get("typ") == "seamless.command" and claims.get("rid"):
+                counted[(case_id, kind, claims["rid"])] += 1
     return counted
 
 
 def check_acts(journal: Journal, sealed: Counter[tuple[str, str, str]],
                findings: Findings) -> None:
+    opened: Counter[str] = Counter(rid for (_, kind, rid) in sealed if kind == K.OPENED)
     for act in journal.acts:
-        if not act.case_id or act.op not in RECORDED_AS:
-            continue  # an open that never answered has no case to look in
+        if act.op not in RECORDED_AS:
+            continue
         findings.acts_checked += 1
-        times = sealed[(act.case_id, RECORDED_AS[act.op].value, act.request_id)]
+        if act.op == "start":  # in whichever case it opened, if its answer was lost
+            times = opened[act.request_id]
+        else:
+            times = sealed[(act.case_id, RECORDED_AS[act.op].value, act.request_id)]
         what = f"{act.op} {act.case_id} {act.task_id} ({act.request_id}, {act.outcome})"
         if act.outcome == "ok" and times == 0:
             findings.acts_lost.append(what)
@@ -146,10 +148,10 @@ def check_acts(journal: Journal, sealed: Counter[tuple[str, str, str]],
             findings.acts_duplicated.append(f"{what}: {times} times")
         if len(set(act.answers)) > 1:
             findings.answers_changed.append(f"{what}: {act.answers}")
-        if act.outcome == "refused" and act.ambiguous and times == 1:
-            # A try that went through unseen, then its retry refused: the same request
-            # must have had the same answer.
-            findings.answers_changed.append(f"{what}: done, then refused: {act.refusal}")
+        if act.outcome == "refused" and times:
+            # Refused, yet recorded: a try went through unseen and its retry was refused
+            # (the same request must have the same answer), or a refusal changed things.
+            findings.answers_changed.append(f"{what}: refused ({act.refusal}) but recorded")
 
 
 async def check_cases(officers: Officers, journal: Journal, ledger_url: str,
@@ -183,6 +185,7 @@ async def check_cases(officers: Officers, journal: Journal, ledger_url: str,
     check_acts(journal, sealed, findings)
     for case in cases.values():
         _check_inboxes(officers.data_dir, case, findings)
+        _check_deliveries_recorded_once(case.id, chains.get(case.id, []), findings)
     _check_clocks(journal, told, findings, outages)
 
 
@@ -230,7 +233,7 @@ def _ledger_records(url: str, case_ids: list[str]) -> tuple[
     engine = ledger.read_ledger(url)
     try:
         with engine.connect() as connection:
-            return (_sealed_events(connection, case_ids),
+            return (_sealed_events(connection),
                     projection.cases_by_id(connection, case_ids),
                     {case: list(ledger.stream_events(connection, case_id=case))
                      for case in case_ids})
@@ -254,8 +257,8 @@ def _check_inboxes(data_dir: Path, case: Any, findings: Findings) -> None:
             connection.close()
         what = f"{case.id} {task.id} at {task.assignee}"
         rounds = Counter(r for r, _ in rows)
-        if len(rounds) < max(task.round, 1):
-            findings.tasks_missing.append(f"{what}: {len(rounds)} of {task.round} rounds")
+        if not set(range(1, max(task.round, 1) + 1)) <= rounds.keys():
+            findings.tasks_missing.append(f"{what}: rounds {sorted(rounds)} of {task.round}")
         if any(n > 1 for n in rounds.values()):
             findings.tasks_duplicated.append(f"{what}: {dict(rounds)}")
         if task.state == TASK_STATE_WITHDRAWN and not all(w for _, w in rows):
@@ -264,6 +267,18 @@ def _check_inboxes(data_dir: Path, case: Any, findings: Findings) -> None:
         if task.state == TASK_STATE_DONE and findings_kept != 1:
             findings.tasks_duplicated.append(f"{what}: its findings kept {findings_kept} "
                                              "times")
+
+
+def _check_deliveries_recorded_once(case_id: str, events: list[Any],
+                                   findings: Findings) -> None:
+    """The ledger says each round of a task reached its agency once (the agency's
+    receipt for it), however often the delivery was tried."""
+    recorded = Counter((e.task_id, e.attributes.get("round", "")) for e in events
+                       if e.kind == K.TASK_DELIVERED)
+    for (task_id, round_), times in recorded.items():
+        if times > 1:
+            findings.tasks_duplicated.append(f"{case_id} {task_id} round {round_}: "
+                                             f"delivered {times} times in the ledger")
 
 
 def _notices_received(data_dir: Path, clocks: list[Clock]

@@ -63,8 +63,10 @@ async def inject(kind: str, up: Up, probe: Probe, moment: list[str], *,
                  stop_seconds: float = STOP_SECONDS) -> Injected:
     action, _, name = kind.partition(":")
     name = name.partition("@")[0]
+    if action in ("kill", "freeze"):
+        await _running(up, name)
     began = time.time()
-    pid = await asyncio.to_thread(up.pid, name)
+    pid = 0
     if action == "kill":
         pid = await asyncio.to_thread(up.signal, name, signal.SIGKILL)
         await _gone(pid)
@@ -83,6 +85,16 @@ async def inject(kind: str, up: Up, probe: Probe, moment: list[str], *,
         raise ValueError(f"no such fault: {kind}")
     await _answers(up, name if action == "kill" else "", pid, probe)
     return Injected(kind, began, ended, time.time(), moment, pid)
+
+
+async def _running(up: Up, name: str, within: float = 60.0) -> None:
+    """Until the process runs (restarted by a fault before, it may not yet): a fault
+    that finds nothing to strike is not counted as struck."""
+    give_up = time.monotonic() + within
+    while not await asyncio.to_thread(lambda: up.pid(name, starting=True)):
+        if time.monotonic() > give_up:
+            raise RuntimeError(f"no {name} process to strike within {within:.0f} s")
+        await asyncio.sleep(0.1)
 
 
 async def _gone(pid: int) -> None:

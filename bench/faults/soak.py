@@ -20,7 +20,7 @@ import grpc
 from bench import procstats
 from bench.faults import checks, kinds
 from bench.faults.kinds import KINDS, STOP_SECONDS, Injected
-from bench.faults.suite import audit
+from bench.faults.suite import audit, until_a_clock_is_near
 from bench.faults.up import PROCESSES, Up
 from bench.faults.work import DONE_BY, LEAD, MISSED_BY, TAKER, Journal, Officers, run_case
 
@@ -92,17 +92,21 @@ async def soak(settings: SoakSettings, say: Any = print) -> Soak:  # noqa: T201
     say(f"soak: seed {settings.seed}, {settings.minutes:g} min at {settings.rate:g} cases/s, "
         f"{settings.pollers} officers polling, a fault every {FAULT_EVERY_SECONDS:.0f} s")
     up = Up(settings.data_dir)
-    await asyncio.to_thread(up.start)
     result = Soak(settings)
-    officers = Officers(settings.data_dir, result.journal)
-    began = time.monotonic()
-    ends = began + settings.minutes * 60
+    officers: Officers | None = None
     try:
+        await asyncio.to_thread(up.start)
+        officers = Officers(settings.data_dir, result.journal, seed=settings.seed)
+        began = time.monotonic()
+        ends = began + settings.minutes * 60
         probe_case = await officers.open("SOAK-PROBE")
+        if probe_case is None:
+            raise RuntimeError("the platform did not open the probe case")
+        reader = officers
 
         async def probe() -> bool:
             try:
-                await officers.read(TAKER, probe_case or "")
+                await reader.read(TAKER, probe_case)
             except grpc.aio.AioRpcError:
                 return False
             return True
@@ -120,7 +124,7 @@ async def soak(settings: SoakSettings, say: Any = print) -> Soak:  # noqa: T201
             if len(cases) >= MOST_IN_FLIGHT:
                 result.opened_late += 1
                 continue
-            task = asyncio.create_task(run_case(officers, rng))
+            task = asyncio.create_task(_case(officers))
             cases.add(task)
             task.add_done_callback(cases.discard)
         await faults
@@ -135,9 +139,19 @@ async def soak(settings: SoakSettings, say: Any = print) -> Soak:  # noqa: T201
         await checks.check_replays(up.data_dir, result.journal.cases, result.findings)
         checks.audit_verify(await asyncio.to_thread(audit, up), result.findings)
     finally:
-        await officers.aclose()
+        if officers is not None:
+            await officers.aclose()
         result.stopped_with = await asyncio.to_thread(up.stop)
     return result
+
+
+async def _case(officers: Officers) -> None:
+    """One case; one that broke is written down as stuck, with why."""
+    try:
+        await run_case(officers)
+    except Exception as err:  # noqa: BLE001 - a case that broke is a figure
+        stuck = officers.journal.stuck
+        stuck[f"broken-{len(stuck)}"] = f"{type(err).__name__}: {err}"
 
 
 async def _faults(up: Up, probe: kinds.Probe, result: Soak, settings: SoakSettings,
@@ -145,8 +159,13 @@ async def _faults(up: Up, probe: kinds.Probe, result: Soak, settings: SoakSettin
     while time.monotonic() + FAULT_EVERY_SECONDS < ends:
         await asyncio.sleep(FAULT_EVERY_SECONDS)
         kind = rng.choice(settings.kinds)
-        result.faults.append(await kinds.inject(kind, up, probe, result.journal.moment(
-            time.time()), stop_seconds=settings.stop_seconds))
+        if kind == kinds.AT_CLOCK:
+            await until_a_clock_is_near(result.journal)
+        try:
+            result.faults.append(await kinds.inject(kind, up, probe, result.journal.moment(
+                time.time()), stop_seconds=settings.stop_seconds))
+        except RuntimeError as err:  # not recovered in time: a finding, and the soak goes on
+            result.findings.audit.append(f"{kind}: {err}")
 
 
 async def _sample(up: Up, result: Soak, began: float, ends: float) -> None:

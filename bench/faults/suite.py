@@ -98,10 +98,11 @@ async def run(settings: Settings, say: Any = print,  # noqa: T201
     say(f"fault suite: seed {settings.seed}, {settings.per_kind} of each of "
         f"{', '.join(settings.kinds)}; data in {settings.data_dir}")
     up = Up(settings.data_dir)
-    await asyncio.to_thread(up.start)
     outcome = Outcome(settings)
-    officers = Officers(settings.data_dir, Journal())
+    officers: Officers | None = None
     try:
+        await asyncio.to_thread(up.start)
+        officers = Officers(settings.data_dir, Journal(), seed=settings.seed)
         probe_case = await officers.open("FAULTS-PROBE")
         if probe_case is None:
             raise RuntimeError("the platform did not open the probe case")
@@ -126,7 +127,8 @@ async def run(settings: Settings, say: Any = print,  # noqa: T201
         if before_stop is not None:
             await before_stop(up)
     finally:
-        await officers.aclose()
+        if officers is not None:
+            await officers.aclose()
         outcome.stopped_with = await asyncio.to_thread(up.stop)
         outcome.seconds = time.time() - outcome.started
     return outcome
@@ -137,14 +139,14 @@ async def _round(up: Up, officers: Officers, probe: kinds.Probe, kind: str, coun
     began = time.monotonic()
     journal = officers.journal = Journal()
     until = asyncio.Event()
-    busy = asyncio.create_task(keep_busy(officers, rng, concurrency=settings.concurrency,
+    busy = asyncio.create_task(keep_busy(officers, concurrency=settings.concurrency,
                                          until=until))
     faults = []
     try:
         for _ in range(count):
             await asyncio.sleep(rng.uniform(1.0, settings.most_between_seconds))
             if kind == kinds.AT_CLOCK:
-                await _until_a_clock_is_near(journal)
+                await until_a_clock_is_near(journal)
             moment = journal.moment(time.time())
             faults.append(await kinds.inject(kind, up, probe, moment,
                                              stop_seconds=settings.stop_seconds))
@@ -159,7 +161,7 @@ async def _round(up: Up, officers: Officers, probe: kinds.Probe, kind: str, coun
     return Round(kind, faults, journal, findings, time.monotonic() - began)
 
 
-async def _until_a_clock_is_near(journal: Journal, within: float = 60.0) -> None:
+async def until_a_clock_is_near(journal: Journal, within: float = 60.0) -> None:
     """Until a clock's reminder or deadline is less than a second away (or `within`
     seconds passed: the fault then strikes where it is)."""
     give_up = time.monotonic() + within

@@ -118,8 +118,9 @@ class Up:
         return int(entry.get("pid") or 0) if entry.get("state") in states else 0
 
     def signal(self, name: str, signum: signal.Signals) -> int:
-        """Send `signum` to the process; its pid (0: none was running)."""
-        pid = self.pid(name)
+        """Send `signum` to the process (one just started too); its pid (0: none was
+        running)."""
+        pid = self.pid(name, starting=True)
         if pid:
             try:
                 os.kill(pid, signum)

@@ -51,6 +51,8 @@ UNANSWERED = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EX
                         grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL,
                         grpc.StatusCode.ABORTED, grpc.StatusCode.CANCELLED,
                         grpc.StatusCode.RESOURCE_EXHAUSTED})
+# The share of acts asked a second time, same request id, after they were answered.
+ASKED_AGAIN = 0.25
 # How soon a dispatched task is in its agency's inbox, however the platform fails.
 ARRIVAL_SECONDS = 240.0
 
@@ -116,9 +118,11 @@ def _digest(*parts: str) -> str:
 class Officers:
     """Each agency's duty officer, signed in, calling the gateway or its own desk."""
 
-    def __init__(self, data_dir: Path, journal: Journal) -> None:
+    def __init__(self, data_dir: Path, journal: Journal, *, seed: int = 0) -> None:
         self.data_dir = data_dir
         self.journal = journal
+        # Which acts are asked a second time after their answer (see `act`).
+        self._again = random.Random(seed)
         endpoints = Endpoints.read(data_dir)
         tls = server_only_channel(datadir.pki(data_dir).authority.read_bytes())
         self._channels = [grpc.aio.secure_channel(endpoints.gateway, tls,
@@ -186,10 +190,24 @@ class Officers:
                 act.outcome = "ok"
                 if names is not None:
                     act.case_id, act.task_id = names(reply)
+                if self._again.random() < ASKED_AGAIN:
+                    await self._ask_again(act, send, keep, agency)
                 return reply
         finally:
             act.ended = time.time()
             self.journal.in_flight.pop(id(act), None)
+
+    async def _ask_again(self, act: Act, send: Callable[[str, Any, float], Awaitable[Any]],
+                         keep: Callable[[Any], str], agency: str) -> None:
+        """The same request once more, as a client whose answer was lost would: it must
+        be answered as the first time, and change nothing."""
+        act.tries += 1
+        try:
+            act.answers.append(keep(await send(act.request_id, self._metadata(agency),
+                                               TRY_SECONDS)))
+        except grpc.aio.AioRpcError as err:
+            if err.code() not in UNANSWERED:
+                act.answers.append(f"refused {err.code().name}: {err.details()}")
 
     # ----- the steps -------------------------------------------------------------------
 
@@ -289,11 +307,11 @@ def _in_inbox(path: Path, case_id: str, task_id: str) -> bool:
         connection.close()
 
 
-async def run_case(officers: Officers, rng: random.Random) -> None:
+async def run_case(officers: Officers) -> None:
     """One case, start to close (see the module's docstring); a step that does not go
     through leaves the case stuck, written down with the step."""
     journal = officers.journal
-    case_id = await officers.open(f"FAULTS-{rng.getrandbits(48):012x}")
+    case_id = await officers.open(f"FAULTS-{uuid.uuid4().hex[:12]}")
     if case_id is None:
         journal.stuck[f"unopened-{len(journal.stuck)}"] = "open"
         return
@@ -335,14 +353,13 @@ def _epoch(stamp: Any) -> float:
     return float(stamp.seconds) + float(stamp.nanos) / 1e9
 
 
-async def keep_busy(officers: Officers, rng: random.Random, *, concurrency: int,
-                    until: asyncio.Event) -> None:
+async def keep_busy(officers: Officers, *, concurrency: int, until: asyncio.Event) -> None:
     """`concurrency` officers' cases, one after the other each, until `until` is set;
     the cases under way then run to their end."""
     async def officer() -> None:
         while not until.is_set():
             try:
-                await run_case(officers, rng)
+                await run_case(officers)
             except Exception as err:  # noqa: BLE001 - a case that broke is a figure
                 officers.journal.stuck[f"broken-{len(officers.journal.stuck)}"] = \
                     f"{type(err).__name__}: {err}"
