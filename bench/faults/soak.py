@@ -135,7 +135,9 @@ async def soak(settings: SoakSettings, say: Any = print) -> Soak:  # noqa: T201
         await asyncio.gather(*background, return_exceptions=True)
         result.seconds = time.monotonic() - began
         await checks.check_cases(officers, result.journal, up.ledger_url, result.findings,
-                                 [f.outage for f in result.faults])
+                                 [f.outage for f in result.faults],
+                                 agencies_were_down=any(f.kind.endswith(":agencies")
+                                                        for f in result.faults))
         await checks.check_replays(up.data_dir, result.journal.cases, result.findings)
         checks.audit_verify(await asyncio.to_thread(audit, up), result.findings)
     finally:

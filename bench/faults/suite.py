@@ -155,7 +155,8 @@ async def _round(up: Up, officers: Officers, probe: kinds.Probe, kind: str, coun
         await busy
     findings = checks.Findings()
     outages = [f.outage for f in faults]
-    await checks.check_cases(officers, journal, up.ledger_url, findings, outages)
+    await checks.check_cases(officers, journal, up.ledger_url, findings, outages,
+                             agencies_were_down=kind.endswith(":agencies"))
     await checks.check_replays(up.data_dir, journal.cases, findings)
     checks.audit_verify(await asyncio.to_thread(audit, up), findings)
     return Round(kind, faults, journal, findings, time.monotonic() - began)
