@@ -114,8 +114,10 @@ test-fast: $(INSTALLED)
 
 # The fault suite (bench/faults): every kind of fault a hundred times at random moments
 # of live cases under `seamless up`, the records compared after each round; its figures
-# go to RELIABILITY.md (about an hour and a half; FAULTS_ARGS="--per-kind 10" for less,
-# "--seed N" replays a run). `make test` runs one of each kind (tests/e2e/test_faults.py).
+# go to RELIABILITY.md. A hundred of each kind is about four hours on two cores (Temporal
+# stopped a hundred times for 30 s is one of them): FAULTS_ARGS="--per-kind 20" for about
+# an hour, "--seed N" to replay a run's choices, "--soak-minutes 10" for the soak.
+# `make test` runs one of each kind (tests/e2e/test_faults.py).
 FAULTS_ARGS ?=
 faults: $(INSTALLED)
 	$(PY) -m bench.faults --markdown RELIABILITY.md --json bench/results/faults.json $(FAULTS_ARGS)
