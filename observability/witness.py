@@ -38,6 +38,11 @@ from trust.statements import StatementError, StatementType, verify
 GENESIS = "0" * 64
 # Enough for a busy minute; an initial sweep of a large ledger takes several.
 MAX_HEADS_PER_CHECKPOINT = 2000
+# A checkpoint is read from the witness's own database, never presented by a caller: it
+# may be longer than a presented statement (trust.statements.MAX_STATEMENT_CHARS), as
+# long as its heads make it (some 500 characters a head at most). The soak found every
+# checkpoint of more than some forty cases refused as "not a signed statement".
+MAX_CHECKPOINT_CHARS = MAX_HEADS_PER_CHECKPOINT * 600 + 4096
 # How often the worker takes a checkpoint, and how long an event may go unwitnessed
 # before the audit says the checkpoints that should cover it are missing (enough for a
 # worker restart, whose first act is to witness what it finds).
@@ -203,7 +208,8 @@ def read(witness: Engine, store: CertificateStore) -> Reading:
                 reading.problems.append(f"{where} was altered")
             try:
                 claims = verify(row.statement, store, StatementType.CHECKPOINT,
-                                roles=(Role.WORKER,), of_record=True).claims
+                                roles=(Role.WORKER,), of_record=True,
+                                max_chars=MAX_CHECKPOINT_CHARS).claims
                 if claims.get("seq") != row.sequence or claims.get("prev") != row.prev_hash:
                     raise StatementError("its signed sequence or link differs from its row")
             except StatementError as err:

@@ -76,11 +76,11 @@ class Signer:
 
 def verify(token: str, store: CertificateStore, kind: StatementType, *,
            roles: tuple[Role, ...], signer: str | None = None,
-           of_record: bool = False) -> Statement:
+           of_record: bool = False, max_chars: int = MAX_STATEMENT_CHARS) -> Statement:
     """The statement if its signature holds, by a certificate of the platform's
     authority, of a party in `roles` (and `signer`, when given), valid when signed.
     StatementError otherwise."""
-    if not token or len(token) > MAX_STATEMENT_CHARS:
+    if not token or len(token) > max_chars:
         raise StatementError("not a signed statement")
     try:
         header = _JWS.get_unverified_header(token)

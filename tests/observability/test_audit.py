@@ -418,3 +418,24 @@ def test_a_case_forged_into_the_gap_store_alone_is_named(
         (CASE, True, None), (forged, False, 1)]
     assert "the gap store holds a case the ledger does not have" in everyone[1].problem
     assert [v.case_id for v in agency] == [CASE]  # one agency's audit covers its own cases
+
+
+def test_a_checkpoint_of_many_cases_is_believed(tmp_path: Path, kit: Kit) -> None:
+    """The soak found a checkpoint of some fifty cases refused as "not a signed
+    statement" (longer than a presented statement may be), and every event it covered
+    then reported as never witnessed."""
+    witness_engine = witness.open_witness(f"sqlite:///{tmp_path / 'many.db'}")
+    ledger_engine = ledger.open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    signer = kit.signer("worker", Role.WORKER)
+    worker = witness.Witness(witness_engine, ledger_engine, lambda claims, at: signer.sign(
+        StatementType.CHECKPOINT, claims, at=at))
+    cases = {f"case:citizen-hotline:{n:020x}@01a25299-7798-7985-8da7-{n:012x}": (14, f"{n:064x}")
+             for n in range(300)}
+    for case_id, head in cases.items():
+        worker.note(case_id, *head)
+    assert worker.checkpoint() == 1
+    reading = witness.read(witness_engine, kit.store())
+    assert reading.problems == []
+    assert reading.heads == cases
+    witness_engine.dispose()
+    ledger_engine.dispose()
