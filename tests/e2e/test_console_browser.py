@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 
 from cli.provision import demo_password
 from gateway.console.refusal_words import REFUSALS
-from tests.e2e.platform import Platform
+from tests.e2e.platform import Platform, wait_for
 from tests.gateway.test_evidence import photo
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -350,8 +350,12 @@ def test_an_officer_photographs_on_a_phone_and_the_lead_sees_the_photo_and_its_f
     expect(evidence.get_by_test_id("thumbnail")).to_have_count(2)
     # Loaded (lazily, once in view), each a picture, not a broken image.
     evidence.scroll_into_view_if_needed()
-    desk.wait_for_function("[...document.querySelectorAll('[data-testid=thumbnail]')]"
-                           ".every(i => i.complete && i.naturalWidth > 0)", timeout=30_000)
+    # Asked from outside the page (the console's CSP forbids the eval with which
+    # Playwright's wait_for_function polls inside it, once a first look is not enough).
+    wait_for(lambda: bool(desk.evaluate(
+        "[...document.querySelectorAll('[data-testid=thumbnail]')]"
+        ".every(i => i.complete && i.naturalWidth > 0)")), "the thumbnails to load",
+        timeout=30, interval=0.2)
     expect(evidence.get_by_test_id("flag-before_dispatch")).to_have_count(1)
     desk.screenshot(path=str(DOCS / "console-evidence.png"), full_page=True)
     # Police, on the same case, see that it exists, not what it shows.
