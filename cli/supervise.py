@@ -59,6 +59,20 @@ def free_ports(agencies: int = 16, span: tuple[int, int] = PORT_SPAN) -> Ports:
                          desk_base=base + 50)
 
 
+def up_environment(data_dir: Path, ports: Ports) -> dict[str, str]:
+    """The environment in which `seamless up` (and the CLI beside it) uses `data_dir`
+    and `ports`, as a user sets them."""
+    return {**os.environ, "SEAMLESS_DATA_DIR": str(data_dir),
+            "XDG_CONFIG_HOME": str(data_dir.parent / "config"),
+            "SEAMLESS_TEMPORAL_PORT": str(ports.temporal),
+            "SEAMLESS_UI_PORT": str(ports.temporal_ui),
+            "SEAMLESS_GATEWAY_PORT": str(ports.gateway),
+            "SEAMLESS_GATEWAY_MTLS_PORT": str(ports.gateway_mtls),
+            "SEAMLESS_GATEWAY_HTTP_PORT": str(ports.gateway_http),
+            "SEAMLESS_AGENCY_BASE_PORT": str(ports.agency_base),
+            "SEAMLESS_DESK_BASE_PORT": str(ports.desk_base)}
+
+
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = START_TIMEOUT,
              interval: float = 0.25) -> None:
     give_up = time.monotonic() + timeout

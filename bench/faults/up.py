@@ -15,7 +15,7 @@ from cli import datadir
 from cli.datadir import Endpoints
 from cli.health import health
 from cli.platform import TEMPORAL_SERVICE, worker_health
-from cli.supervise import free_ports
+from cli.supervise import free_ports, up_environment
 from cli.up import AGENCIES, run_dir, supervised, supervisor_control
 from records.participation import role_of
 from trust.pki import Role
@@ -32,18 +32,9 @@ PROCESSES = ("temporal", "worker", "gateway", AGENCIES)
 class Up:
     """One `seamless up` of a data directory of its own, on free ports."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
-        ports = free_ports()
-        self.env = {**(env or os.environ), "SEAMLESS_DATA_DIR": str(data_dir),
-                    "XDG_CONFIG_HOME": str(data_dir.parent / f"{data_dir.name}-config"),
-                    "SEAMLESS_TEMPORAL_PORT": str(ports.temporal),
-                    "SEAMLESS_UI_PORT": str(ports.temporal_ui),
-                    "SEAMLESS_GATEWAY_PORT": str(ports.gateway),
-                    "SEAMLESS_GATEWAY_MTLS_PORT": str(ports.gateway_mtls),
-                    "SEAMLESS_GATEWAY_HTTP_PORT": str(ports.gateway_http),
-                    "SEAMLESS_AGENCY_BASE_PORT": str(ports.agency_base),
-                    "SEAMLESS_DESK_BASE_PORT": str(ports.desk_base)}
+        self.env = up_environment(data_dir, free_ports())
         self.process: subprocess.Popen[bytes] | None = None
         self.endpoints: Endpoints | None = None
 

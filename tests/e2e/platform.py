@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from cli import supervise
-from cli.supervise import PORT_SPAN, wait_for
+from cli.supervise import PORT_SPAN, up_environment, wait_for
 from cli.up import Ports
 from tests.e2e import cli_forks
 from tests.e2e.cli_forks import SEAMLESS
@@ -54,17 +54,3 @@ class Platform(supervise.Platform):
 
     def cli_json(self, *args: str, check: bool = True, input: str | None = None) -> Any:
         return json.loads(self.cli(*args, "--json", check=check, input=input).stdout)
-
-
-def up_environment(data_dir: Path, ports: Ports) -> dict[str, str]:
-    """The environment in which `seamless up` (and the CLI beside it) uses `data_dir`
-    and `ports`, as a user sets them."""
-    return {**os.environ, "SEAMLESS_DATA_DIR": str(data_dir),
-            "XDG_CONFIG_HOME": str(data_dir.parent / "config"),
-            "SEAMLESS_TEMPORAL_PORT": str(ports.temporal),
-            "SEAMLESS_UI_PORT": str(ports.temporal_ui),
-            "SEAMLESS_GATEWAY_PORT": str(ports.gateway),
-            "SEAMLESS_GATEWAY_MTLS_PORT": str(ports.gateway_mtls),
-            "SEAMLESS_GATEWAY_HTTP_PORT": str(ports.gateway_http),
-            "SEAMLESS_AGENCY_BASE_PORT": str(ports.agency_base),
-            "SEAMLESS_DESK_BASE_PORT": str(ports.desk_base)}
