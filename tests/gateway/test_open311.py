@@ -465,8 +465,10 @@ async def test_a_closed_case_gives_its_answer_and_a_reopened_one_is_followed(
     await site.intake.rate(report.id, solved=False, satisfaction=Satisfaction.DISSATISFIED,
                            actor=Actor(HOTLINE, "op-open311-test"),
                            vouch=Vouch(session_id="open311-test"))
+    # The report moves to the new case a moment before its note says why: wait for both.
     shown = await site.request_once(report.id, "xml",
-                                    lambda shown: shown["status"] == "open")
+                                    lambda shown: shown["status"] == "open"
+                                    and "Reopened" in (shown["status_notes"] or ""))
     township = site.catalog.directory.get(TOWNSHIP)
     assert township is not None
     assert shown["status"] == "open" and "Reopened" in shown["status_notes"]
