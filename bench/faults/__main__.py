@@ -9,6 +9,7 @@ import random
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from bench.faults import kinds, report
 from bench.faults.soak import SoakSettings, soak
@@ -54,14 +55,9 @@ def main(argv: list[str]) -> int:
     settings = Settings(data_dir=data_dir, seed=seed, per_kind=args.per_kind, kinds=wanted,
                         round_size=args.round_size, concurrency=args.concurrency,
                         stop_seconds=args.stop_seconds)
-    outcome = asyncio.run(run(settings, say=lambda line: print(line, flush=True)))  # noqa: T201
+    outcome = asyncio.run(run(settings, say=_say))
     figures = report.figures(outcome)
-    print(report.summary(figures))  # noqa: T201
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=1) + "\n")
-    if args.markdown:
-        report.write_markdown(args.markdown, figures)
-    return 1 if figures["failures"] else 0
+    return _publish(args, figures, report.summary(figures), soak=False)
 
 
 def _soak(args: argparse.Namespace, data_dir: Path, seed: int, wanted: tuple[str, ...]
@@ -69,13 +65,23 @@ def _soak(args: argparse.Namespace, data_dir: Path, seed: int, wanted: tuple[str
     settings = SoakSettings(data_dir=data_dir, seed=seed, minutes=args.soak_minutes,
                             rate=args.rate, pollers=args.pollers, kinds=wanted,
                             stop_seconds=args.stop_seconds)
-    result = asyncio.run(soak(settings, say=lambda line: print(line, flush=True)))  # noqa: T201
+    result = asyncio.run(soak(settings, say=_say))
     figures = report.soak_figures(result)
-    print(report.soak_summary(figures))  # noqa: T201
+    return _publish(args, figures, report.soak_summary(figures), soak=True)
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)  # noqa: T201
+
+
+def _publish(args: argparse.Namespace, figures: dict[str, Any], summary: str, *,
+             soak: bool) -> int:
+    """The figures printed, and written where asked; 1 when a check did not hold."""
+    print(summary)  # noqa: T201
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1) + "\n")
     if args.markdown:
-        report.write_markdown(args.markdown, figures, soak=True)
+        report.write_markdown(args.markdown, figures, soak=soak)
     return 1 if figures["failures"] else 0
 
 

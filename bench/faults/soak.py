@@ -99,17 +99,7 @@ async def soak(settings: SoakSettings, say: Any = print) -> Soak:  # noqa: T201
         officers = Officers(settings.data_dir, result.journal, seed=settings.seed)
         began = time.monotonic()
         ends = began + settings.minutes * 60
-        probe_case = await officers.open("SOAK-PROBE")
-        if probe_case is None:
-            raise RuntimeError("the platform did not open the probe case")
-        reader = officers
-
-        async def probe() -> bool:
-            try:
-                await reader.read(TAKER, probe_case)
-            except grpc.aio.AioRpcError:
-                return False
-            return True
+        probe = await officers.open_probe("SOAK-PROBE")
 
         cases: set[asyncio.Task[None]] = set()
         background = [asyncio.create_task(_sample(up, result, began, ends)),

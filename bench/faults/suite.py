@@ -20,12 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import grpc
-
 from bench.faults import checks, kinds
 from bench.faults.kinds import KINDS, STOP_SECONDS, Injected
 from bench.faults.up import SEAMLESS, Up
-from bench.faults.work import TAKER, Journal, Officers, keep_busy
+from bench.faults.work import Journal, Officers, keep_busy
 
 AUDIT_SECONDS = 600.0
 
@@ -103,16 +101,7 @@ async def run(settings: Settings, say: Any = print,  # noqa: T201
     try:
         await asyncio.to_thread(up.start)
         officers = Officers(settings.data_dir, Journal(), seed=settings.seed)
-        probe_case = await officers.open("FAULTS-PROBE")
-        if probe_case is None:
-            raise RuntimeError("the platform did not open the probe case")
-
-        async def probe() -> bool:
-            try:
-                await officers.read(TAKER, probe_case)
-            except grpc.aio.AioRpcError:
-                return False
-            return True
+        probe = await officers.open_probe("FAULTS-PROBE")
 
         plan = schedule(settings, rng)
         for number, (kind, count) in enumerate(plan, start=1):

@@ -153,6 +153,21 @@ class Officers:
                                             timeout=TRY_SECONDS)
         return reply.case
 
+    async def open_probe(self, name: str) -> Callable[[], Awaitable[bool]]:
+        """A case opened for probing, and the probe: whether a read of it through the
+        whole platform (the gateway, Temporal, the worker's query) answers."""
+        case_id = await self.open(name)
+        if case_id is None:
+            raise RuntimeError("the platform did not open the probe case")
+
+        async def answers() -> bool:
+            try:
+                await self.read(TAKER, case_id)
+            except grpc.aio.AioRpcError:
+                return False
+            return True
+        return answers
+
     async def list_inbox(self, agency: str) -> Any:
         """The agency's inbox as the console reads it (a page of 200)."""
         return await self._gateway.ListInbox(pb.CaseServiceListInboxRequest(page_size=200),
