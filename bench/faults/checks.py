@@ -54,11 +54,14 @@ from workflows.worker import STICKY_WAIT
 
 # How long the records may take to agree once the cases are at rest.
 SETTLE_SECONDS = 60.0
+# What a machine running two platforms at once (make test) adds: a restarted worker
+# answers a probe before it has caught up with every case's timers.
+LOADED_MACHINE_SECONDS = 5.0
 # A reminder reaches its agency within this of its moment once the platform answers
 # again: a case's task left on a crashed worker's own queue waits there up to
 # workflows.worker.STICKY_WAIT, then a timer, a workflow task, the delivery over mutual
 # TLS and its receipt in the ledger.
-CLOCK_TOLERANCE_SECONDS = STICKY_WAIT.total_seconds() + 2.0
+CLOCK_TOLERANCE_SECONDS = STICKY_WAIT.total_seconds() + 2.0 + LOADED_MACHINE_SECONDS
 # An agency that was down is tried again after a backoff that grows to the activities'
 # maximum interval: a notice reaches it that much after it answers again, at most.
 AGENCY_BACKOFF_SECONDS = PATIENT_RETRY.maximum_interval.total_seconds() \
@@ -182,7 +185,7 @@ async def check_cases(officers: Officers, journal: Journal, ledger_url: str,
                 disagree.append(f"{case_id}: {owners}")
         told = await asyncio.to_thread(_notices_received, officers.data_dir, journal.clocks)
         untold = [c for c in journal.clocks
-                  if not {REMINDER, SUPERVISION} <= told.get((c.case_id, c.task_id), {}).keys()]
+                  if SUPERVISION not in told.get((c.case_id, c.task_id), {})]
         if (not disagree and not untold) or time.monotonic() > give_up:
             break
         await asyncio.sleep(1.0)
@@ -329,10 +332,13 @@ def _check_clocks(journal: Journal, told: dict[tuple[str, str], dict[str, float]
     wait: that delay is the clock's lateness, as the officer it reminds would see it."""
     for clock in journal.clocks:
         received = told.get((clock.case_id, clock.task_id), {})
-        missing = [kind for kind in (REMINDER, SUPERVISION) if kind not in received]
-        if missing:
+        if SUPERVISION not in received:
             findings.clocks_unfired.append(f"{clock.case_id} {clock.task_id}: no "
-                                           f"{', '.join(missing)} at {clock.assignee}")
+                                           f"{SUPERVISION} at {clock.assignee}")
+            continue
+        if REMINDER not in received:
+            # A command that settled the passed clock first says the miss, not "due
+            # soon" (the rules' own choice): nothing to time.
             continue
         due = clock.deadline - REMINDER_BEFORE_SECONDS
         reached = received[REMINDER]
