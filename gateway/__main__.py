@@ -14,6 +14,7 @@ from pydantic_settings import SettingsConfigDict
 from sqlalchemy import Engine
 
 from gateway.case_numbers import open_case_numbers
+from gateway.engine_clock import EngineClock
 from gateway.server import run_server
 from observability import telemetry
 from observability.ledger import read_ledger
@@ -83,8 +84,12 @@ async def serve(settings: GatewaySettings) -> None:
     catalog = load_catalog(settings.catalog_dir)
     pki = PkiFiles(settings.pki_dir)
     identity = Identity.load(IdentityFiles(settings.identity_dir), pki, expect=Role.GATEWAY)
-    # Every command the gateway sends to a case goes sealed with its key.
-    client = await connect(settings, interceptors=[Sealer(Signer(identity))])
+    # Every command the gateway sends to a case goes sealed with its key, once its
+    # clock is one the engine will believe.
+    engine_clock = EngineClock(settings.temporal_namespace, settings.task_queue)
+    client = await connect(settings, interceptors=[
+        Sealer(Signer(identity), before_sealing=engine_clock.check)])
+    engine_clock.client = client
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
@@ -158,14 +158,28 @@ class Sealer(Interceptor):
     """The gateway's client interceptor: seals every start and update it sends."""
 
     def __init__(self, signer: Signer,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), *,
+                 before_sealing: Callable[[datetime], Awaitable[None]] | None = None
+                 ) -> None:
         self._signer = signer
         self._clock = clock
+        # Awaited with the moment a seal is to carry, before it is made; what it raises
+        # refuses the command unsent (the gateway's check that its clock is one the
+        # engine will believe).
+        self._before_sealing = before_sealing
+
+    async def moment(self) -> datetime:
+        """The moment the next seal carries, once it passed the check before sealing."""
+        at = self._clock()
+        if self._before_sealing is not None:
+            await self._before_sealing(at)
+        return at
 
     def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
         return _SealingOutbound(next, self)
 
-    def seal(self, *, operation: str, workflow_id: str, run_id: str, command: Any) -> str:
+    def seal(self, *, operation: str, workflow_id: str, run_id: str, command: Any,
+             at: datetime | None = None) -> str:
         vouch = _VOUCH.get()
         claims: dict[str, Any] = {
             "wf": workflow_id, "run": run_id, "op": operation,
@@ -176,7 +190,8 @@ class Sealer(Interceptor):
             claims["task"] = task
         if vouch.act:
             claims["act"] = hashlib.sha256(vouch.act.encode()).hexdigest()
-        return self._signer.sign(StatementType.COMMAND, claims, at=self._clock())
+        return self._signer.sign(StatementType.COMMAND, claims,
+                                 at=self._clock() if at is None else at)
 
     def headers(self, headers: Mapping[str, Payload], seal: str) -> dict[str, Payload]:
         added = {**headers, SEAL_HEADER: _header(seal)}
@@ -192,29 +207,32 @@ class _SealingOutbound(OutboundInterceptor):
         self._sealer = sealer
 
     async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
+        at = await self._sealer.moment()
         seal = self._sealer.seal(operation=START, workflow_id=input.id, run_id="",
-                                 command=input.args[0] if input.args else None)
+                                 command=input.args[0] if input.args else None, at=at)
         input.headers = self._sealer.headers(input.headers, seal)
         return await super().start_workflow(input)
 
     async def start_workflow_update(self, input: StartWorkflowUpdateInput
                                     ) -> WorkflowUpdateHandle[Any]:
+        at = await self._sealer.moment()
         # A case is named by its first run (workflows.continuation): the seal names that.
         seal = self._sealer.seal(operation=input.update, workflow_id=input.id,
                                  run_id=input.first_execution_run_id or input.run_id or "",
-                                 command=input.args[0] if input.args else None)
+                                 command=input.args[0] if input.args else None, at=at)
         input.headers = self._sealer.headers(input.headers, seal)
         return await super().start_workflow_update(input)
 
     async def start_update_with_start_workflow(
             self, input: StartWorkflowUpdateWithStartInput) -> WorkflowUpdateHandle[Any]:
+        at = await self._sealer.moment()
         start, update = input.start_workflow_input, input.update_workflow_input
         start.headers = self._sealer.headers(start.headers, self._sealer.seal(
             operation=START, workflow_id=start.id, run_id="",
-            command=start.args[0] if start.args else None))
+            command=start.args[0] if start.args else None, at=at))
         update.headers = self._sealer.headers(update.headers, self._sealer.seal(
             operation=update.update, workflow_id=start.id, run_id="",
-            command=update.args[0] if update.args else None))
+            command=update.args[0] if update.args else None, at=at))
         return await super().start_update_with_start_workflow(input)
 
 

@@ -97,6 +97,11 @@ REFUSALS: dict[str, tuple[str, str]] = {
     "STORE_UNAVAILABLE": ("诉求库暂时无法响应，请稍后重试（不会重复受理）。",
                           "The report store is not answering; try again (nothing is taken "
                           "twice)."),
+    "CLOCK_SKEWED": ("本平台网关的时钟与办案引擎相差过大，暂不能办理（未作任何记录）；"
+                     "请联系运维校准时间。",
+                     "The gateway's clock is too far from the case engine's to act now "
+                     "(nothing was recorded); ask the platform's operators to correct its "
+                     "time."),
     "CASE_BUSY": ("案件正忙，请稍后重试。", "The case is busy; try again in a moment."),
     "INTERNAL": ("平台出错，请将页面上的编号告知运维人员。",
                  "The platform failed; quote the number shown to its operators."),
