@@ -19,10 +19,10 @@ POLL_SECONDS = 0.01
 Key = tuple[str, str, str]  # (inbox, case id, task id)
 
 
-def stored_epoch(stored: str) -> float:
-    """Seconds since the epoch of a time as SQLAlchemy stores it in SQLite."""
+def stored_epoch(stored: str | datetime) -> float:
+    """Seconds since the epoch of a time as read back from SQLite (text) or PostgreSQL."""
     # SQLAlchemy keeps UTC times in SQLite as text without their zone.
-    moment = datetime.fromisoformat(stored)
+    moment = stored if isinstance(stored, datetime) else datetime.fromisoformat(stored)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()

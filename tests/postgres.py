@@ -34,9 +34,13 @@ def postgres_installed() -> bool:
 
 
 class PostgresServer:
-    def __init__(self, root: Path, port: int) -> None:
+    def __init__(self, root: Path, port: int, *, crash_safe: bool = False) -> None:
         self.root = root
         self.port = port
+        # Whether a commit has reached the operating system before it is acknowledged, so
+        # that killing the server loses no committed transaction (the fault suite's
+        # server); the tests' servers acknowledge sooner.
+        self.crash_safe = crash_safe
         self.data = root / "data"
         self.socket_dir = root / "socket"
 
@@ -87,9 +91,16 @@ class PostgresServer:
             str(PG_BIN / "initdb"), "-D", str(self.data), "-U", SUPERUSER,
             "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
             "--no-sync"]), check=True, capture_output=True)
-        # Durability is not what these tests are about: fsync off makes them fast.
+        self.start_again()
+
+    def start_again(self) -> None:
+        """The server on its existing data (after `stop`: it recovers from its WAL)."""
+        # Durability across a machine's crash is not what these tests are about: fsync
+        # off makes them fast (a server process killed keeps what it wrote: the machine's
+        # page cache holds it).
+        commit = "on" if self.crash_safe else "off"
         options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.socket_dir} "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                   f"-c fsync=off -c synchronous_commit={commit} -c full_page_writes=off "
                    "-c max_connections=300 "
                    # Not UTC: a time read back without its zone would show.
                    "-c timezone=Asia/Shanghai")
@@ -98,16 +109,18 @@ class PostgresServer:
             "-o", options, "-w", "-t", "60", "start"]), check=True, capture_output=True)
 
     def stop(self) -> None:
+        """As a crash: every server process ends at once, nothing checkpointed."""
         subprocess.run(self._as_owner([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m",
                                        "immediate", "-w", "stop"]), capture_output=True)
 
 
 @contextmanager
-def running_server(port: int | None = None) -> Iterator[PostgresServer]:
+def running_server(port: int | None = None, *, crash_safe: bool = False
+                   ) -> Iterator[PostgresServer]:
     # Not under pytest's temporary folder: that is private to root, and the server may
     # run as `postgres`.
     root = Path(tempfile.mkdtemp(prefix="seamless-pg-"))
-    server = PostgresServer(root, port or free_port())
+    server = PostgresServer(root, port or free_port(), crash_safe=crash_safe)
     try:
         server.start()
         yield server

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.faults import kinds, report
+from bench.faults import isolation, kinds, report
 from bench.faults.soak import SoakSettings, soak
 from bench.faults.suite import Settings, run
 
@@ -22,14 +22,25 @@ def main(argv: list[str]) -> int:
                         help="the random seed (printed; give it again to replay a run)")
     parser.add_argument("--per-kind", type=int, default=100,
                         help="faults of each kind (default 100)")
-    parser.add_argument("--kinds", default=",".join(kinds.KINDS),
-                        help=f"comma-separated, of: {', '.join(kinds.KINDS)}")
+    parser.add_argument("--kinds", default="",
+                        help=f"comma-separated, of: {', '.join(kinds.KINDS)} (default: "
+                             f"all), and with --postgres {', '.join(kinds.POSTGRES_KINDS)}")
+    parser.add_argument("--postgres", action="store_true",
+                        help="the platform's records on a PostgreSQL server the suite "
+                             "starts (`make postgres`), as docker-compose.yml keeps them, "
+                             "rather than in SQLite files")
     parser.add_argument("--round-size", type=int, default=5,
                         help="faults between two checks of every record (default 5)")
     parser.add_argument("--concurrency", type=int, default=4,
                         help="officers driving cases at once (default 4)")
-    parser.add_argument("--stop-seconds", type=float, default=kinds.STOP_SECONDS,
-                        help="how long Temporal stays stopped (default 30)")
+    defaults = kinds.Holds()
+    parser.add_argument("--hold", action="append", default=[], metavar="NAME=SECONDS",
+                        help="how long a lasting fault lasts: "
+                             + ", ".join(f"{name} (default {getattr(defaults, name):g})"
+                                         for name in kinds.Holds.__dataclass_fields__)
+                             + "; stop: Temporal stopped, partition: an agency cut off, "
+                               "full: the ledger's disk, step: a clock ahead, postgres: "
+                               "the records' server down")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="where the platform keeps its data (default: a new temporary "
                              "folder, kept for inspection)")
@@ -44,27 +55,35 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--markdown", type=Path, default=None,
                         help="write the figures as RELIABILITY.md's fault tables here")
     args = parser.parse_args(argv)
-    wanted = tuple(k for k in args.kinds.split(",") if k)
-    unknown = [k for k in wanted if k not in kinds.KINDS]
+    known = kinds.KINDS + (kinds.POSTGRES_KINDS if args.postgres else ())
+    wanted = tuple(k for k in args.kinds.split(",") if k) or known
+    unknown = [k for k in wanted if k not in known]
     if unknown:
-        parser.error(f"no such fault: {', '.join(unknown)}")
+        parser.error(f"no such fault{'' if args.postgres else ' without --postgres'}: "
+                     f"{', '.join(unknown)}")
+    try:
+        holds = kinds.Holds.parse(args.hold)
+    except ValueError as err:
+        parser.error(str(err))
+    if isolation.needed(wanted) and not isolation.inside():
+        isolation.run_inside(["-m", "bench.faults", *argv])
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="seamless-faults-")) / "data"
     if args.soak_minutes:
-        return _soak(args, data_dir, seed, wanted)
+        return _soak(args, data_dir, seed, wanted, holds)
     settings = Settings(data_dir=data_dir, seed=seed, per_kind=args.per_kind, kinds=wanted,
                         round_size=args.round_size, concurrency=args.concurrency,
-                        stop_seconds=args.stop_seconds)
+                        holds=holds, postgres=args.postgres)
     outcome = asyncio.run(run(settings, say=_say))
     figures = report.figures(outcome)
     return _publish(args, figures, report.summary(figures), soak=False)
 
 
-def _soak(args: argparse.Namespace, data_dir: Path, seed: int, wanted: tuple[str, ...]
-          ) -> int:
+def _soak(args: argparse.Namespace, data_dir: Path, seed: int, wanted: tuple[str, ...],
+          holds: kinds.Holds) -> int:
     settings = SoakSettings(data_dir=data_dir, seed=seed, minutes=args.soak_minutes,
                             rate=args.rate, pollers=args.pollers, kinds=wanted,
-                            stop_seconds=args.stop_seconds)
+                            holds=holds, postgres=args.postgres)
     result = asyncio.run(soak(settings, say=_say))
     figures = report.soak_figures(result)
     return _publish(args, figures, report.soak_summary(figures), soak=True)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import sqlite3
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -33,9 +32,12 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from sqlalchemy import text
 from temporalio.client import Client
 from temporalio.worker import Replayer
 
+from bench.faults.clock import as_real
+from bench.faults.records import Records
 from bench.faults.work import Clock, Journal, Officers
 from bench.inbox_watch import stored_epoch
 from cli import datadir
@@ -162,16 +164,19 @@ def check_acts(journal: Journal, sealed: Counter[tuple[str, str, str]],
             findings.answers_changed.append(f"{what}: refused ({act.refusal}) but recorded")
 
 
-async def check_cases(officers: Officers, journal: Journal, ledger_url: str,
+async def check_cases(officers: Officers, journal: Journal,
                       findings: Findings, outages: list[tuple[float, float]], *,
-                      agencies_were_down: bool = False) -> None:
+                      agencies_were_down: bool = False,
+                      agency_clock_steps: list[tuple[float, float]] | None = None) -> None:
     """Every check on the round's cases, once their records have settled: the ledger
     follows the engine by a moment (an activity appends what a command did), so the
-    owners are compared again until they agree or SETTLE_SECONDS have passed."""
+    owners are compared again until they agree or SETTLE_SECONDS have passed.
+    `agency_clock_steps`: while the agencies' clock ran an hour ahead, the times they
+    stamped on what they received are read as the real times they meant."""
     give_up = time.monotonic() + SETTLE_SECONDS
     while True:
         cases, unreadable = await _engine_records(officers, journal.cases)
-        sealed, rows, chains = await asyncio.to_thread(_ledger_records, ledger_url,
+        sealed, rows, chains = await asyncio.to_thread(_ledger_records, officers.records,
                                                        journal.cases)
         disagree = []
         for case_id, case in cases.items():
@@ -183,7 +188,10 @@ async def check_cases(officers: Officers, journal: Journal, ledger_url: str,
                       "read model": row.owner if row else ""}
             if len(set(owners.values())) != 1:
                 disagree.append(f"{case_id}: {owners}")
-        told = await asyncio.to_thread(_notices_received, officers.data_dir, journal.clocks)
+        told = await asyncio.to_thread(_notices_received, officers.records, journal.clocks)
+        for received in told.values():
+            for kind, stamp in received.items():
+                received[kind] = as_real(stamp, agency_clock_steps or [])
         untold = [c for c in journal.clocks
                   if SUPERVISION not in told.get((c.case_id, c.task_id), {})]
         if (not disagree and not untold) or time.monotonic() > give_up:
@@ -193,7 +201,7 @@ async def check_cases(officers: Officers, journal: Journal, ledger_url: str,
     findings.cases_unreadable += unreadable
     check_acts(journal, sealed, findings)
     for case in cases.values():
-        _check_inboxes(officers.data_dir, case, findings)
+        _check_inboxes(officers.records, case, findings)
         _check_deliveries_recorded_once(case.id, chains.get(case.id, []), findings)
     tolerance = CLOCK_TOLERANCE_SECONDS + (AGENCY_BACKOFF_SECONDS if agencies_were_down
                                            else 0.0)
@@ -246,9 +254,9 @@ async def check_replays(data_dir: Path, case_ids: list[str], findings: Findings)
             findings.known_open.append(f"unreadable, as above: {entry}")
 
 
-def _ledger_records(url: str, case_ids: list[str]) -> tuple[
+def _ledger_records(records: Records, case_ids: list[str]) -> tuple[
         Counter[tuple[str, str, str]], dict[str, projection.CaseRow], dict[str, list[Any]]]:
-    engine = ledger.read_ledger(url)
+    engine = records.ledger()
     try:
         with engine.connect() as connection:
             return (_sealed_events(connection),
@@ -259,20 +267,17 @@ def _ledger_records(url: str, case_ids: list[str]) -> tuple[
         engine.dispose()
 
 
-def _check_inboxes(data_dir: Path, case: Any, findings: Findings) -> None:
+def _check_inboxes(records: Records, case: Any, findings: Findings) -> None:
     for task in case.tasks:
         findings.tasks_checked += 1
-        path = datadir.agency_folder(data_dir, task.assignee) / "agency.db"
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10.0)
-        try:
-            rows = connection.execute(
-                "SELECT round, withdrawn FROM inbox_item WHERE case_id = ? AND task_id = ?",
-                (case.id, task.id)).fetchall()
-            (findings_kept,) = connection.execute(
-                "SELECT COUNT(*) FROM finding WHERE case_id = ? AND task_id = ?",
-                (case.id, task.id)).fetchone()
-        finally:
-            connection.close()
+        the_task = {"case": case.id, "task": task.id}
+        with records.agency(task.assignee).connect() as connection:
+            rows = connection.execute(text(
+                "SELECT round, withdrawn FROM inbox_item WHERE case_id = :case AND "
+                "task_id = :task"), the_task).all()
+            findings_kept = connection.execute(text(
+                "SELECT COUNT(*) FROM finding WHERE case_id = :case AND task_id = :task"),
+                the_task).scalar_one()
         what = f"{case.id} {task.id} at {task.assignee}"
         rounds = Counter(r for r, _ in rows)
         if not set(range(1, max(task.round, 1) + 1)) <= rounds.keys():
@@ -299,7 +304,7 @@ def _check_deliveries_recorded_once(case_id: str, events: list[Any],
                                              f"delivered {times} times in the ledger")
 
 
-def _notices_received(data_dir: Path, clocks: list[Clock]
+def _notices_received(records: Records, clocks: list[Clock]
                       ) -> dict[tuple[str, str], dict[str, float]]:
     """(case, task) -> notice kind -> when the assignee's agency first stored it, from
     the agency's own database (what its officers are shown; the ledger records a
@@ -309,18 +314,14 @@ def _notices_received(data_dir: Path, clocks: list[Clock]
     for clock in clocks:
         by_agency.setdefault(clock.assignee, []).append(clock)
     for agency, theirs in by_agency.items():
-        path = datadir.agency_folder(data_dir, agency) / "agency.db"
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10.0)
-        try:
+        with records.agency(agency).connect() as connection:
             for clock in theirs:
-                for kind, received in connection.execute(
-                        "SELECT kind, MIN(received_at) FROM notice WHERE recipient = ? AND "
-                        "case_id = ? AND task_id = ? GROUP BY kind",
-                        (agency, clock.case_id, clock.task_id)):
+                for kind, received in connection.execute(text(
+                        "SELECT kind, MIN(received_at) FROM notice WHERE recipient = :agency "
+                        "AND case_id = :case AND task_id = :task GROUP BY kind"),
+                        {"agency": agency, "case": clock.case_id, "task": clock.task_id}):
                     told.setdefault((clock.case_id, clock.task_id), {})[kind] = \
                         stored_epoch(received)
-        finally:
-            connection.close()
     return told
 
 

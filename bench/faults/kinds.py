@@ -9,6 +9,14 @@ platform took to answer again after each.
 * `freeze:agencies`: SIGSTOP of the process serving every agency for longer than a
   delivery's deadline, then SIGCONT: calls to it hang, then time out, rather than fail.
 * `stop:temporal`: Temporal's server stopped cleanly for half a minute, then started.
+* `restart:postgres` (with the records on PostgreSQL, `--postgres`): the server holding
+  the ledger, the read model, the witness and every agency's database ended at once
+  (as a crash: `pg_ctl stop -m immediate`), started again after a while on what it had
+  written (its WAL replayed).
+* `step:clock@NAME`: the process's wall clock stepped an hour ahead a while, then back
+  (bench.faults.clock, libfaketime).
+* `fill:ledger-disk`, `partition:agency`: see bench.faults.isolation (the suite runs in
+  namespaces of its own for them).
 """
 
 from __future__ import annotations
@@ -19,20 +27,67 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bench.faults import clock, isolation
 from bench.faults.up import Up
+from bench.faults.work import MISSED_BY
+from cli.datadir import Endpoints
 from workflows.agency_activities import CALL_TIMEOUT_SECONDS
 
 KILLED = ("temporal", "worker", "gateway", "agencies", "supervisor")
 # The worker killed a moment before a clock is due, while the officers keep reading the
 # case: the timer fires while no worker runs (the moment the fault suite found a fault).
 AT_CLOCK = "kill:worker@clock"
-KINDS = (*(f"kill:{name}" for name in KILLED), AT_CLOCK, "freeze:agencies",
-         "stop:temporal")
+# The faults struck at the platform as it runs on the machine.
+STEPPED = ("worker", "gateway", "agencies")
+IN_PLACE_KINDS = (*(f"kill:{name}" for name in KILLED), AT_CLOCK, "freeze:agencies",
+                  "stop:temporal", *(f"step:clock@{name}" for name in STEPPED))
+KINDS = (*IN_PLACE_KINDS, *isolation.ISOLATED_KINDS)
+# Only where the records live on PostgreSQL.
+POSTGRES_KINDS = ("restart:postgres",)
 # Frozen for longer than a delivery's deadline.
 FREEZE_SECONDS = CALL_TIMEOUT_SECONDS + 5.0
-STOP_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Holds:
+    """How long each fault that lasts lasts, in seconds (`make test`'s sample holds
+    them shorter)."""
+
+    stop: float = 30.0  # Temporal stopped
+    partition: float = 60.0  # an agency cut off
+    full: float = 20.0  # the ledger's disk full
+    step: float = 30.0  # a process's clock an hour ahead
+    postgres: float = 10.0  # the records' server down
+
+    @classmethod
+    def parse(cls, given: list[str]) -> Holds:
+        """From `NAME=SECONDS` each (`--hold partition=15`)."""
+        values: dict[str, float] = {}
+        for one in given:
+            name, _, seconds = one.partition("=")
+            if name not in cls.__dataclass_fields__:
+                raise ValueError(f"no such hold: {name} (of "
+                                 f"{', '.join(cls.__dataclass_fields__)})")
+            values[name] = float(seconds)
+        return cls(**values)
+
+
+# The agency cut off by a partition: the one whose sign-for clock is missed, so that its
+# task, reminder and supervision notice all have to cross the cut.
+PARTITIONED = MISSED_BY[1]
 # How long the platform may take to answer again before the suite says it did not.
 RECOVERY_LIMIT_SECONDS = 300.0
+
+
+def agency_clock_steps(faults: list[Injected]) -> list[tuple[float, float]]:
+    """When the agencies' clock ran ahead (real times)."""
+    return [(f.began, f.ended) for f in faults if f.kind == "step:clock@agencies"]
+
+
+def agencies_unreachable(kind: str) -> bool:
+    """Whether the fault leaves the agencies unable to take a delivery (their process,
+    or the server of their databases): a notice then waits for its retry's backoff."""
+    return kind.endswith(":agencies") or kind == "restart:postgres"
 
 
 @dataclass
@@ -60,9 +115,9 @@ Probe = Callable[[], Awaitable[bool]]
 
 
 async def inject(kind: str, up: Up, probe: Probe, moment: list[str], *,
-                 stop_seconds: float = STOP_SECONDS) -> Injected:
+                 holds: Holds = Holds()) -> Injected:
     action, _, name = kind.partition(":")
-    name = name.partition("@")[0]
+    name = name.partition("@")[2 if action == "step" else 0]
     if action in ("kill", "freeze"):
         await _running(up, name)
     began = time.time()
@@ -78,9 +133,36 @@ async def inject(kind: str, up: Up, probe: Probe, moment: list[str], *,
         ended = time.time()
     elif action == "stop":
         await asyncio.to_thread(up.supervisor_call, "stopProcess", name)
-        await asyncio.sleep(stop_seconds)
+        await asyncio.sleep(holds.stop)
         ended = time.time()  # the recovery counts its start
         await asyncio.to_thread(up.supervisor_call, "startProcess", name)
+    elif action == "restart":
+        if up.postgres is None:
+            raise ValueError(f"{kind} needs the records on PostgreSQL (--postgres)")
+        await asyncio.to_thread(up.postgres.running.stop)
+        await asyncio.sleep(holds.postgres)
+        await asyncio.to_thread(up.postgres.running.start_again)
+        ended = time.time()
+    elif action == "step":
+        async with clock.faked(up, name) as faked:
+            began = time.time()
+            faked.step(clock.STEP)
+            await asyncio.sleep(holds.step)
+            faked.step("+0")
+            ended = time.time()
+    elif action == "fill":
+        await asyncio.to_thread(isolation.fill, up.data_dir)
+        await asyncio.sleep(holds.full)
+        isolation.free(up.data_dir)
+        ended = time.time()
+    elif action == "partition":
+        port = int(Endpoints.read(up.data_dir).agencies[PARTITIONED].rpartition(":")[2])
+        await asyncio.to_thread(isolation.cut, port)
+        try:
+            await asyncio.sleep(holds.partition)
+        finally:
+            await asyncio.to_thread(isolation.heal, port)
+        ended = time.time()
     else:
         raise ValueError(f"no such fault: {kind}")
     await _answers(up, name if action == "kill" else "", pid, probe)

@@ -17,6 +17,23 @@ SOAK_BEGIN = "<!-- soak figures: written by `python -m bench.faults --soak-minut
 SOAK_END = "<!-- end of soak figures -->"
 
 
+WHERE = {"sqlite": "in SQLite files (the embedded default)",
+         "postgresql": "on PostgreSQL (as docker-compose.yml keeps them)"}
+
+
+def _records(postgres: bool) -> str:
+    return "postgresql" if postgres else "sqlite"
+
+
+def markers(figures: dict[str, Any], *, soak: bool) -> tuple[str, str]:
+    """Where in RELIABILITY.md these figures go: each topology's between its own."""
+    begin, end = (SOAK_BEGIN, SOAK_END) if soak else (BEGIN, END)
+    if figures.get("records", "sqlite") == "sqlite":
+        return begin, end
+    return (begin.replace(" figures:", f" figures ({figures['records']}):"),
+            end.replace(" figures", f" figures ({figures['records']})"))
+
+
 def _quantile(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -65,6 +82,7 @@ def figures(outcome: Outcome) -> dict[str, Any]:
         }
     known = [f"[{r.kind}] {problem}" for r in outcome.rounds for problem in r.findings.known_open]
     return {"seed": outcome.settings.seed, "known_open": known,
+            "records": _records(outcome.settings.postgres),
             "per_kind_asked": outcome.settings.per_kind,
             "round_size": outcome.settings.round_size,
             "concurrency": outcome.settings.concurrency,
@@ -79,7 +97,8 @@ def _s(value: float | None) -> str:
 
 def table(figures: dict[str, Any]) -> str:
     lines = [
-        f"Seed {figures['seed']}, {figures['per_kind_asked']} faults of each kind asked, "
+        f"Seed {figures['seed']}, records {WHERE[figures['records']]}, "
+        f"{figures['per_kind_asked']} faults of each kind asked, "
         f"checked every {figures['round_size']}, {figures['concurrency']} officers driving "
         f"cases at once; {figures['seconds'] / 60:.0f} min in all.",
         "",
@@ -133,6 +152,7 @@ def soak_figures(result: Soak) -> dict[str, Any]:
         failures["cases_stuck"] = [f"{c} at {s}" for c, s in result.journal.stuck.items()]
     return {
         "seed": result.settings.seed, "minutes": result.settings.minutes,
+        "records": _records(result.settings.postgres),
         "rate": result.settings.rate, "pollers": result.settings.pollers,
         "seconds": round(result.seconds, 1),
         "cases": len(result.journal.cases), "closed": len(result.journal.finished),
@@ -153,7 +173,8 @@ def soak_table(f: dict[str, Any]) -> str:
     late = f["clock_late_beyond_outage_seconds"]
     recovery = f["recovery_seconds"]
     lines = [
-        f"Seed {f['seed']}: {f['minutes']:g} min at {f['rate']:g} cases/s with "
+        f"Seed {f['seed']}, records {WHERE[f['records']]}: {f['minutes']:g} min at "
+        f"{f['rate']:g} cases/s with "
         f"{f['pollers']} officers polling every 10 s; faults: "
         + ", ".join(f"`{k}` {n}" for k, n in f["faults"].items()) + ".",
         "",
@@ -184,7 +205,7 @@ def soak_summary(figures: dict[str, Any]) -> str:
 
 def write_markdown(path: Path, figures: dict[str, Any], *, soak: bool = False) -> None:
     """Replace the figures between their markers in `path` (or add them at its end)."""
-    begin, end = (SOAK_BEGIN, SOAK_END) if soak else (BEGIN, END)
+    begin, end = markers(figures, soak=soak)
     block = f"{begin}\n{soak_table(figures) if soak else table(figures)}\n{end}"
     text = path.read_text() if path.exists() else ""
     if begin in text and end in text:

@@ -18,8 +18,9 @@ from typing import Any
 import grpc
 
 from bench import procstats
-from bench.faults import checks, kinds
-from bench.faults.kinds import KINDS, STOP_SECONDS, Injected
+from bench.faults import checks, isolation, kinds
+from bench.faults.kinds import IN_PLACE_KINDS, Holds, Injected
+from bench.faults.records import server_if
 from bench.faults.suite import audit, until_a_clock_is_near
 from bench.faults.up import PROCESSES, Up
 from bench.faults.work import DONE_BY, LEAD, MISSED_BY, TAKER, Journal, Officers, run_case
@@ -41,8 +42,9 @@ class SoakSettings:
     minutes: float
     rate: float  # cases opened per second
     pollers: int = 50
-    kinds: tuple[str, ...] = KINDS
-    stop_seconds: float = STOP_SECONDS
+    kinds: tuple[str, ...] = IN_PLACE_KINDS
+    holds: Holds = field(default_factory=Holds)
+    postgres: bool = False
 
 
 @dataclass
@@ -88,15 +90,23 @@ def _slope(points: list[tuple[float, int]]) -> float:
 
 
 async def soak(settings: SoakSettings, say: Any = print) -> Soak:  # noqa: T201
+    with server_if(settings.postgres) as server:
+        return await _soak(settings, Up(settings.data_dir, server), say)
+
+
+async def _soak(settings: SoakSettings, up: Up, say: Any) -> Soak:
     rng = random.Random(settings.seed)
     say(f"soak: seed {settings.seed}, {settings.minutes:g} min at {settings.rate:g} cases/s, "
-        f"{settings.pollers} officers polling, a fault every {FAULT_EVERY_SECONDS:.0f} s")
-    up = Up(settings.data_dir)
+        f"{settings.pollers} officers polling, a fault every {FAULT_EVERY_SECONDS:.0f} s, "
+        f"records {up.topology}")
     result = Soak(settings)
     officers: Officers | None = None
+    if isolation.needed(settings.kinds):
+        isolation.prepare(settings.data_dir)
     try:
         await asyncio.to_thread(up.start)
-        officers = Officers(settings.data_dir, result.journal, seed=settings.seed)
+        officers = Officers(settings.data_dir, result.journal, up.records,
+                            seed=settings.seed)
         began = time.monotonic()
         ends = began + settings.minutes * 60
         probe = await officers.open_probe("SOAK-PROBE")
@@ -124,10 +134,11 @@ async def soak(settings: SoakSettings, say: Any = print) -> Soak:  # noqa: T201
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
         result.seconds = time.monotonic() - began
-        await checks.check_cases(officers, result.journal, up.ledger_url, result.findings,
+        await checks.check_cases(officers, result.journal, result.findings,
                                  [f.outage for f in result.faults],
-                                 agencies_were_down=any(f.kind.endswith(":agencies")
-                                                        for f in result.faults))
+                                 agencies_were_down=any(kinds.agencies_unreachable(f.kind)
+                                                        for f in result.faults),
+                                 agency_clock_steps=kinds.agency_clock_steps(result.faults))
         await checks.check_replays(up.data_dir, result.journal.cases, result.findings)
         checks.audit_verify(await asyncio.to_thread(audit, up), result.findings)
     finally:
@@ -155,7 +166,7 @@ async def _faults(up: Up, probe: kinds.Probe, result: Soak, settings: SoakSettin
             await until_a_clock_is_near(result.journal)
         try:
             result.faults.append(await kinds.inject(kind, up, probe, result.journal.moment(
-                time.time()), stop_seconds=settings.stop_seconds))
+                time.time()), holds=settings.holds))
         except RuntimeError as err:  # not recovered in time: a finding, and the soak goes on
             result.findings.audit.append(f"{kind}: {err}")
 

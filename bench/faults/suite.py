@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.faults import checks, kinds
-from bench.faults.kinds import KINDS, STOP_SECONDS, Injected
+from bench.faults import checks, isolation, kinds
+from bench.faults.kinds import IN_PLACE_KINDS, Holds, Injected
+from bench.faults.records import server_if
 from bench.faults.up import SEAMLESS, Up
 from bench.faults.work import Journal, Officers, keep_busy
 
@@ -33,13 +34,15 @@ class Settings:
     data_dir: Path
     seed: int
     per_kind: int
-    kinds: tuple[str, ...] = KINDS
+    kinds: tuple[str, ...] = IN_PLACE_KINDS
     round_size: int = 5
     concurrency: int = 4
     # A fault comes at a random moment between 1 s and this long after the last one
     # answered again (the first, once cases are under way).
     most_between_seconds: float = 6.0
-    stop_seconds: float = STOP_SECONDS
+    holds: Holds = field(default_factory=Holds)
+    # The records on a PostgreSQL server of the suite's own rather than in SQLite files.
+    postgres: bool = False
 
 
 @dataclass
@@ -73,7 +76,8 @@ class Outcome:
             for name, problems in one.findings.problems().items():
                 found.setdefault(name, []).extend(f"[{one.kind}] {p}" for p in problems)
             for case, step in one.journal.stuck.items():
-                found.setdefault("cases_stuck", []).append(f"[{one.kind}] {case} at {step}")
+                found.setdefault("cases_stuck", []).append(
+                    f"[{one.kind}] {case} at {step} ({one.journal.why_stuck(case)})")
         return found
 
 
@@ -92,15 +96,22 @@ def schedule(settings: Settings, rng: random.Random) -> list[tuple[str, int]]:
 async def run(settings: Settings, say: Any = print,  # noqa: T201
               before_stop: Callable[[Up], Awaitable[None]] | None = None) -> Outcome:
     """The whole suite; `before_stop` sees the platform once every round is done."""
+    with server_if(settings.postgres) as server:
+        return await _run(settings, Up(settings.data_dir, server), say, before_stop)
+
+
+async def _run(settings: Settings, up: Up, say: Any,
+               before_stop: Callable[[Up], Awaitable[None]] | None) -> Outcome:
     rng = random.Random(settings.seed)
     say(f"fault suite: seed {settings.seed}, {settings.per_kind} of each of "
-        f"{', '.join(settings.kinds)}; data in {settings.data_dir}")
-    up = Up(settings.data_dir)
+        f"{', '.join(settings.kinds)}, records {up.topology}; data in {settings.data_dir}")
     outcome = Outcome(settings)
     officers: Officers | None = None
+    if isolation.needed(settings.kinds):
+        isolation.prepare(settings.data_dir)
     try:
         await asyncio.to_thread(up.start)
-        officers = Officers(settings.data_dir, Journal(), seed=settings.seed)
+        officers = Officers(settings.data_dir, Journal(), up.records, seed=settings.seed)
         probe = await officers.open_probe("FAULTS-PROBE")
 
         plan = schedule(settings, rng)
@@ -138,14 +149,15 @@ async def _round(up: Up, officers: Officers, probe: kinds.Probe, kind: str, coun
                 await until_a_clock_is_near(journal)
             moment = journal.moment(time.time())
             faults.append(await kinds.inject(kind, up, probe, moment,
-                                             stop_seconds=settings.stop_seconds))
+                                             holds=settings.holds))
     finally:
         until.set()
         await busy
     findings = checks.Findings()
     outages = [f.outage for f in faults]
-    await checks.check_cases(officers, journal, up.ledger_url, findings, outages,
-                             agencies_were_down=kind.endswith(":agencies"))
+    await checks.check_cases(officers, journal, findings, outages,
+                             agencies_were_down=kinds.agencies_unreachable(kind),
+                             agency_clock_steps=kinds.agency_clock_steps(faults))
     await checks.check_replays(up.data_dir, journal.cases, findings)
     checks.audit_verify(await asyncio.to_thread(audit, up), findings)
     return Round(kind, faults, journal, findings, time.monotonic() - began)

@@ -11,7 +11,9 @@ import time
 import xmlrpc.client
 from pathlib import Path
 
+from bench.faults.records import Records, Server
 from cli import datadir
+from cli.databases import DATABASE_URL_VARIABLE
 from cli.datadir import Endpoints
 from cli.health import health
 from cli.platform import TEMPORAL_SERVICE, worker_health
@@ -30,13 +32,30 @@ PROCESSES = ("temporal", "worker", "gateway", AGENCIES)
 
 
 class Up:
-    """One `seamless up` of a data directory of its own, on free ports."""
+    """One `seamless up` of a data directory of its own, on free ports, its records in
+    SQLite files there or on `postgres`."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, postgres: Server | None = None) -> None:
         self.data_dir = data_dir
+        self.postgres = postgres
         self.env = up_environment(data_dir, free_ports())
+        if postgres is not None:
+            self.env[DATABASE_URL_VARIABLE] = postgres.url
         self.process: subprocess.Popen[bytes] | None = None
         self.endpoints: Endpoints | None = None
+        self._records: Records | None = None
+
+    @property
+    def topology(self) -> str:
+        return "postgresql" if self.postgres is not None else "embedded"
+
+    @property
+    def records(self) -> Records:
+        """Each owner's records, read-only (once the platform has started)."""
+        if self._records is None:
+            self._records = Records(self.data_dir,
+                                    self.postgres.url if self.postgres is not None else "")
+        return self._records
 
     # ----- the whole -------------------------------------------------------------------
 
@@ -57,6 +76,8 @@ class Up:
 
     def stop(self) -> int | None:
         """Ctrl-C, as its user stops it (killed if it does not end); its exit status."""
+        if self._records is not None:
+            self._records.close()
         if self.process is None:
             return None
         if self.process.poll() is None:
@@ -67,11 +88,6 @@ class Up:
                 self.process.kill()
                 self.process.wait()
         return self.process.returncode
-
-    @property
-    def ledger_url(self) -> str:
-        """The ledger's database under the embedded default (cli.databases.on_sqlite)."""
-        return f"sqlite:///{self.data_dir / 'ledger' / 'ledger.db'}"
 
     def serving(self) -> bool:
         return all(self.status(name) == "SERVING" for name in PROCESSES)

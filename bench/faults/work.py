@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
-import sqlite3
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -25,7 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
+from bench.faults.records import Records
 from cli import datadir
 from cli.datadir import Endpoints
 from cli.sessions import Credential
@@ -110,6 +112,13 @@ class Journal:
             under_way.append("clock")
         return under_way
 
+    def why_stuck(self, case_id: str) -> str:
+        """What the case's last unanswered or refused act was told."""
+        for act in reversed(self.acts):
+            if act.case_id == case_id and act.outcome != "ok":
+                return f"{act.op} {act.outcome}: {act.refusal or ', '.join(act.failures)}"
+        return ""
+
 
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
@@ -118,9 +127,11 @@ def _digest(*parts: str) -> str:
 class Officers:
     """Each agency's duty officer, signed in, calling the gateway or its own desk."""
 
-    def __init__(self, data_dir: Path, journal: Journal, *, seed: int = 0) -> None:
+    def __init__(self, data_dir: Path, journal: Journal, records: Records, *,
+                 seed: int = 0) -> None:
         self.data_dir = data_dir
         self.journal = journal
+        self.records = records
         # Which acts are asked a second time after their answer (see `act`).
         self._again = random.Random(seed)
         endpoints = Endpoints.read(data_dir)
@@ -154,8 +165,10 @@ class Officers:
         return reply.case
 
     async def open_probe(self, name: str) -> Callable[[], Awaitable[bool]]:
-        """A case opened for probing, and the probe: whether a read of it through the
-        whole platform (the gateway, Temporal, the worker's query) answers."""
+        """A case opened for probing, and the probe: whether reads through the whole
+        platform answer — of the case (the gateway, Temporal, the worker's query), of an
+        officer's work queue (the read model, in the ledger's database) and of the
+        notices their agency holds (its own service and database)."""
         case_id = await self.open(name)
         if case_id is None:
             raise RuntimeError("the platform did not open the probe case")
@@ -163,6 +176,10 @@ class Officers:
         async def answers() -> bool:
             try:
                 await self.read(TAKER, case_id)
+                await self.list_inbox(TAKER)
+                await self._gateway.ListNotices(pb.ListNoticesRequest(page_size=1),
+                                                metadata=self._metadata(TAKER),
+                                                timeout=TRY_SECONDS)
             except grpc.aio.AioRpcError:
                 return False
             return True
@@ -285,10 +302,10 @@ class Officers:
 
     async def arrived(self, assignee: str, case_id: str, task_id: str) -> bool:
         """Whether the task reached the assignee's own inbox database within bounds."""
-        path = datadir.agency_folder(self.data_dir, assignee) / "agency.db"
         give_up = time.monotonic() + ARRIVAL_SECONDS
         while time.monotonic() < give_up:
-            if await asyncio.to_thread(_in_inbox, path, case_id, task_id):
+            if await asyncio.to_thread(_in_inbox, self.records.agency(assignee), case_id,
+                                       task_id):
                 return True
             await asyncio.sleep(0.3)
         return False
@@ -307,19 +324,14 @@ class Officers:
         return False
 
 
-def _in_inbox(path: Path, case_id: str, task_id: str) -> bool:
+def _in_inbox(agency: Engine, case_id: str, task_id: str) -> bool:
     try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
-    except sqlite3.Error:
+        with agency.connect() as connection:
+            return connection.execute(
+                text("SELECT 1 FROM inbox_item WHERE case_id = :case AND task_id = :task"),
+                {"case": case_id, "task": task_id}).first() is not None
+    except DBAPIError:  # the database restarting, or not made yet
         return False
-    try:
-        return connection.execute(
-            "SELECT 1 FROM inbox_item WHERE case_id = ? AND task_id = ?",
-            (case_id, task_id)).fetchone() is not None
-    except sqlite3.Error:
-        return False
-    finally:
-        connection.close()
 
 
 async def run_case(officers: Officers) -> None:
