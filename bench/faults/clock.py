@@ -50,6 +50,10 @@ class FakedClock:
         self.offset_file = run_dir(up.data_dir) / f"clock-{name}"
         self.process: subprocess.Popen[bytes] | None = None
 
+    @property
+    def pid(self) -> int:
+        return self.process.pid if self.process is not None else 0
+
     def step(self, offset: str) -> None:
         self.offset_file.write_text(offset + "\n")
 

@@ -37,8 +37,9 @@ KILLED = ("temporal", "worker", "gateway", "agencies", "supervisor")
 # The worker killed a moment before a clock is due, while the officers keep reading the
 # case: the timer fires while no worker runs (the moment the fault suite found a fault).
 AT_CLOCK = "kill:worker@clock"
-# The faults struck at the platform as it runs on the machine.
+# The processes whose clock is stepped (Temporal's is Go's own: libfaketime cannot).
 STEPPED = ("worker", "gateway", "agencies")
+# The faults struck at the platform as it runs on the machine.
 IN_PLACE_KINDS = (*(f"kill:{name}" for name in KILLED), AT_CLOCK, "freeze:agencies",
                   "stop:temporal", *(f"step:clock@{name}" for name in STEPPED))
 KINDS = (*IN_PLACE_KINDS, *isolation.ISOLATED_KINDS)
@@ -150,10 +151,18 @@ async def inject(kind: str, up: Up, probe: Probe, moment: list[str], *,
             await asyncio.sleep(holds.step)
             faked.step("+0")
             ended = time.time()
+            # Answering again is timed before the process is handed back to supervisord
+            # (a restart of the suite's making, not the fault's).
+            await _answers(up, "", 0, probe)
+            answered = time.time()
+        await _answers(up, "", 0, probe)
+        return Injected(kind, began, ended, answered, moment, faked.pid)
     elif action == "fill":
         await asyncio.to_thread(isolation.fill, up.data_dir)
-        await asyncio.sleep(holds.full)
-        isolation.free(up.data_dir)
+        try:
+            await asyncio.sleep(holds.full)
+        finally:
+            isolation.free(up.data_dir)
         ended = time.time()
     elif action == "partition":
         port = int(Endpoints.read(up.data_dir).agencies[PARTITIONED].rpartition(":")[2])
