@@ -25,8 +25,9 @@ import sys
 from pathlib import Path
 
 ISOLATED_KINDS = ("fill:ledger-disk", "partition:agency")
-# Set in the suite's environment once it runs inside its namespaces.
-INSIDE = "SEAMLESS_FAULTS_ISOLATED"
+# The namespaces the suite was started in, handed to it inside its own: it is inside
+# only where its namespaces differ from those (never the machine's own).
+OUTSIDE = "SEAMLESS_FAULTS_OUTSIDE"
 LEDGER_FILESYSTEM = "512m"
 FILLER = ".fault-filler"
 CHUNK = 1 << 20
@@ -42,8 +43,19 @@ def needed(kinds: tuple[str, ...]) -> bool:
     return any(kind in ISOLATED_KINDS for kind in kinds)
 
 
+def _namespaces() -> str:
+    return ":".join(str(os.stat(f"/proc/self/ns/{kind}").st_ino) for kind in ("net", "mnt"))
+
+
 def inside() -> bool:
-    return os.environ.get(INSIDE) == "1"
+    """Whether this process runs in the namespaces `run_inside` made: a network and a
+    mount namespace both other than those it was started in."""
+    outside = os.environ.get(OUTSIDE, "")
+    if not outside:
+        return False
+    return all(mine != theirs
+               for mine, theirs in zip(_namespaces().split(":"), outside.split(":"),
+                                       strict=True))
 
 
 def run_inside(argv: list[str]) -> None:
@@ -61,7 +73,7 @@ def run_inside(argv: list[str]) -> None:
         raise SystemExit(f"this machine does not let the suite make namespaces of its own "
                          f"({probe.stderr.strip()}); run without {', '.join(ISOLATED_KINDS)}")
     os.execvpe(command[0], [*command, "--", sys.executable, *argv],
-               {**os.environ, INSIDE: "1"})
+               {**os.environ, OUTSIDE: _namespaces()})
 
 
 def prepare(data_dir: Path) -> None:
