@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bench.faults.up import Up
+from cli.databases import DATABASE_URL_VARIABLE
 from cli.up import run_dir
 
 STEP_SECONDS = 3600
@@ -67,7 +68,9 @@ class FakedClock:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "cli.run_process",
              str(run_dir(self.up.data_dir) / "processes.json"), self.name],
-            env={**self.up.env, "LD_PRELOAD": preload,
+            # As supervisord starts it: `seamless up` keeps the server's URL to itself.
+            env={**{k: v for k, v in self.up.env.items() if k != DATABASE_URL_VARIABLE},
+                 "LD_PRELOAD": preload,
                  "FAKETIME_TIMESTAMP_FILE": str(self.offset_file),
                  "FAKETIME_CACHE_DURATION": READ_EVERY,
                  "FAKETIME_DONT_FAKE_MONOTONIC": "1"},
