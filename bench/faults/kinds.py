@@ -86,9 +86,10 @@ def agency_clock_steps(faults: list[Injected]) -> list[tuple[float, float]]:
 
 
 def agencies_unreachable(kind: str) -> bool:
-    """Whether the fault leaves the agencies unable to take a delivery (their process,
-    or the server of their databases): a notice then waits for its retry's backoff."""
-    return kind.endswith(":agencies") or kind == "restart:postgres"
+    """Whether the fault leaves an agency unable to take a delivery (their process, the
+    server of their databases, the way to one): a notice then waits for its retry's
+    backoff."""
+    return kind.endswith(":agencies") or kind in ("restart:postgres", "partition:agency")
 
 
 @dataclass
