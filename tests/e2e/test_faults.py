@@ -51,7 +51,7 @@ def test_one_fault_of_each_kind_loses_and_duplicates_nothing(
     print(f"\nfault sample: seed {seed} (SEAMLESS_FAULT_SEED={seed} replays it)")  # noqa: T201
     settings = Settings(data_dir=tmp_path / "data", seed=seed, per_kind=1, round_size=1,
                         kinds=SAMPLED, concurrency=3, most_between_seconds=4.0,
-                        holds=Holds(stop=10.0, step=8.0))
+                        holds=Holds(stop=10.0, step=6.0))
     stopped: dict[str, Any] = {}
 
     async def stop_and_see(up: Up) -> None:

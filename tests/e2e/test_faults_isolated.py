@@ -32,7 +32,7 @@ def test_a_full_ledger_disk_and_a_cut_agency_lose_and_duplicate_nothing(
     suite = subprocess.run(
         [sys.executable, "-m", "bench.faults", "--seed", str(seed),
          "--kinds", ",".join(ISOLATED_KINDS), "--per-kind", "1", "--round-size", "1",
-         "--concurrency", "3", "--hold", "partition=12", "--hold", "full=8",
+         "--concurrency", "3", "--hold", "partition=10", "--hold", "full=6",
          "--data-dir", str(tmp_path / "data"), "--json", str(figures_file)],
         capture_output=True, text=True, timeout=540, check=False)
     print(suite.stdout[-6000:], suite.stderr[-3000:])  # noqa: T201
