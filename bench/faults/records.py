@@ -42,7 +42,14 @@ def postgres_server() -> Iterator[Server]:
                               "/postgres")
 
 
+def topology(postgres: bool) -> str:
+    """How figures name where the records were: `sqlite` or `postgresql`."""
+    return "postgresql" if postgres else "sqlite"
+
+
 class Records:
+    """Each owner's records of one platform, read-only, on either topology."""
+
     def __init__(self, data_dir: Path, database_url: str = "") -> None:
         agencies = sorted(Endpoints.read(data_dir).desks)
         self.databases: Databases = chosen(database_url, data_dir, agencies)

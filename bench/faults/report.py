@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench.faults.records import topology
 from bench.faults.soak import MOST_IN_FLIGHT, Soak
 from bench.faults.suite import Outcome, moments
 
@@ -19,10 +20,6 @@ SOAK_END = "<!-- end of soak figures -->"
 
 WHERE = {"sqlite": "in SQLite files (the embedded default)",
          "postgresql": "on PostgreSQL (as docker-compose.yml keeps them)"}
-
-
-def _records(postgres: bool) -> str:
-    return "postgresql" if postgres else "sqlite"
 
 
 def markers(figures: dict[str, Any], *, soak: bool) -> tuple[str, str]:
@@ -82,7 +79,7 @@ def figures(outcome: Outcome) -> dict[str, Any]:
         }
     known = [f"[{r.kind}] {problem}" for r in outcome.rounds for problem in r.findings.known_open]
     return {"seed": outcome.settings.seed, "known_open": known,
-            "records": _records(outcome.settings.postgres),
+            "records": topology(outcome.settings.postgres),
             "per_kind_asked": outcome.settings.per_kind,
             "round_size": outcome.settings.round_size,
             "concurrency": outcome.settings.concurrency,
@@ -152,7 +149,7 @@ def soak_figures(result: Soak) -> dict[str, Any]:
         failures["cases_stuck"] = [f"{c} at {s}" for c, s in result.journal.stuck.items()]
     return {
         "seed": result.settings.seed, "minutes": result.settings.minutes,
-        "records": _records(result.settings.postgres),
+        "records": topology(result.settings.postgres),
         "rate": result.settings.rate, "pollers": result.settings.pollers,
         "seconds": round(result.seconds, 1),
         "cases": len(result.journal.cases), "closed": len(result.journal.finished),

@@ -11,7 +11,7 @@ import time
 import xmlrpc.client
 from pathlib import Path
 
-from bench.faults.records import Records, Server
+from bench.faults.records import Records, Server, topology
 from cli import datadir
 from cli.databases import DATABASE_URL_VARIABLE
 from cli.datadir import Endpoints
@@ -47,7 +47,7 @@ class Up:
 
     @property
     def topology(self) -> str:
-        return "postgresql" if self.postgres is not None else "embedded"
+        return topology(self.postgres is not None)
 
     @property
     def records(self) -> Records:
